@@ -1,0 +1,406 @@
+//! The one error type of the crate.
+//!
+//! [`Error::code`] is a stable string that apps switch on (it becomes `error.code` in JavaScript).
+//! The OP's own error codes pass through unchanged (`login_required`, `invalid_grant`, ...); the
+//! SDK's own codes are the `CODE_*` constants below. Where one code covers several checks (an ID
+//! token can be invalid in many ways), [`Error::reason`] names the exact check that failed, again
+//! as a stable string (it becomes `error.reason` in JavaScript).
+//!
+//! No variant ever carries a secret (refresh token, code verifier, client secret), so `Debug` and
+//! `Display` are safe to log.
+
+use std::fmt;
+
+/// `state` of a response matched no pending request, or a logout return had the wrong state.
+pub const CODE_STATE_MISMATCH: &str = "state_mismatch";
+/// An `issuer` (discovery) or `iss` (RFC 9207 parameter, ID token claim) differs from the configured issuer.
+pub const CODE_ISSUER_MISMATCH: &str = "issuer_mismatch";
+/// The ID token's `nonce` differs from the one sent in the authorization request.
+pub const CODE_NONCE_MISMATCH: &str = "nonce_mismatch";
+/// The ID token failed a check of OIDC Core 3.1.3.7 or 12.2; [`Error::reason`] says which.
+pub const CODE_INVALID_ID_TOKEN: &str = "invalid_id_token";
+/// The ID token's signature did not verify, or no key could verify it; [`Error::reason`] says why.
+pub const CODE_INVALID_SIGNATURE: &str = "invalid_signature";
+/// A token response with scope `openid` (or any refresh, under the strict policy) had no `id_token`.
+pub const CODE_ID_TOKEN_REQUIRED: &str = "id_token_required";
+/// The UserInfo `sub` differs from the ID token's `sub`.
+pub const CODE_SUBJECT_MISMATCH: &str = "subject_mismatch";
+/// A response from the OP did not have the shape the protocol prescribes; [`Error::reason`] says how.
+pub const CODE_INVALID_RESPONSE: &str = "invalid_response";
+/// The client's configuration or a call's options are unusable; the message names the field.
+pub const CODE_INVALID_CONFIG: &str = "invalid_config";
+/// The OP does not offer what was asked of it (an endpoint it lacks, a response mode it does not list).
+pub const CODE_UNSUPPORTED: &str = "unsupported";
+/// No session is held, or the session has no refresh token, where one is needed.
+pub const CODE_NO_SESSION: &str = "no_session";
+/// A silent or popup sign-in got no answer in time.
+pub const CODE_TIMEOUT: &str = "timeout";
+/// The user closed the sign-in popup.
+pub const CODE_POPUP_CLOSED: &str = "popup_closed";
+/// The browser refused to open the sign-in popup.
+pub const CODE_POPUP_BLOCKED: &str = "popup_blocked";
+/// A request could not reach the OP, or the OP answered with an unexpected HTTP status.
+pub const CODE_NETWORK: &str = "network";
+/// Browser storage failed (quota, disabled storage, a stored value that no longer parses).
+pub const CODE_STORAGE: &str = "storage";
+/// Randomness or WebCrypto was not available.
+pub const CODE_CRYPTO: &str = "crypto_unavailable";
+
+/// Every error the SDK reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The OP answered with an error (authorization or token endpoint). Its code passes through.
+    Op(OpError),
+    /// The `state` of a response matched no pending transaction (OAuth 2.0 RFC 6749 §10.12), or a
+    /// logout return carried another or no state.
+    StateMismatch,
+    /// An issuer identifier differs from the configured issuer.
+    IssuerMismatch {
+        /// Where the mismatch was seen: `discovery`, `iss_parameter` or `id_token`.
+        source: &'static str,
+        /// The issuer that was configured.
+        expected: String,
+        /// What was found instead, if anything.
+        found: Option<String>,
+    },
+    /// The ID token is invalid.
+    IdToken(IdTokenError),
+    /// The ID token's signature could not be verified.
+    Signature(SignatureError),
+    /// A token response had no `id_token` where one is required.
+    IdTokenRequired,
+    /// The UserInfo response's `sub` differs from the session's.
+    SubjectMismatch,
+    /// A response did not have the shape the protocol prescribes.
+    InvalidResponse(ResponseError),
+    /// The configuration or a call's options are unusable.
+    InvalidConfig {
+        /// The option at fault, as the user spells it (`redirectUri`, `prompt`, `extraParams.state`).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The OP does not support what was asked.
+    Unsupported(String),
+    /// No session (or no refresh token) is held.
+    NoSession(&'static str),
+    /// A silent or popup sign-in got no answer in time.
+    Timeout,
+    /// The user closed the popup.
+    PopupClosed,
+    /// The popup could not be opened.
+    PopupBlocked,
+    /// A request failed at the transport or HTTP level.
+    Network(String),
+    /// Browser storage failed.
+    Storage(String),
+    /// Randomness or WebCrypto was unavailable.
+    Crypto(String),
+}
+
+/// An error response from the OP (RFC 6749 §4.1.2.1 and §5.2), whatever delivered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpError {
+    /// The `error` code, e.g. `login_required` or `invalid_grant`.
+    pub error: String,
+    /// `error_description`, when the OP sent one.
+    pub description: Option<String>,
+    /// `error_uri`, when the OP sent one.
+    pub uri: Option<String>,
+    /// `state`, for authorization error responses.
+    pub state: Option<String>,
+}
+
+/// Which check of OIDC Core 3.1.3.7 (or 12.2 for refreshed tokens) an ID token failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdTokenError {
+    /// Not a compact JWS with a JSON header and JSON claims.
+    Malformed(String),
+    /// A JWE (encrypted ID token); this client registers for none.
+    Encrypted,
+    /// `alg` is not among the allowed algorithms (`none` never is). Step 7.
+    AlgNotAllowed(String),
+    /// `iss` differs from the issuer. Step 2. (Reported with code `issuer_mismatch`.)
+    IssuerMismatch,
+    /// `aud` does not contain the client id. Step 3.
+    AudienceMismatch,
+    /// Several audiences and no `azp`. Step 4 (as profiled by this SDK).
+    AzpMissing,
+    /// `azp` is present and differs from the client id. Step 5.
+    AzpMismatch,
+    /// `exp` is in the past (beyond the clock skew). Step 9.
+    Expired,
+    /// `iat` is in the future (beyond the clock skew). Step 10.
+    IssuedInFuture,
+    /// `nbf` is in the future (beyond the clock skew). RFC 7519 §4.1.5.
+    NotYetValid,
+    /// A required claim is absent or has the wrong type: `iss`, `sub`, `aud`, `exp`, `iat`.
+    MissingClaim(&'static str),
+    /// `nonce` differs from the request's, or is absent. Step 11. (Code `nonce_mismatch`.)
+    NonceMismatch,
+    /// `max_age` was sent and `auth_time` is absent. Step 13.
+    AuthTimeMissing,
+    /// `auth_time + max_age` is in the past: the user did not re-authenticate. Step 13.
+    AuthTimeTooOld,
+    /// `acr_values` were sent and `acr` is absent or not one of them. Step 12.
+    AcrNotSatisfied,
+    /// `at_hash` does not match the access token. §3.1.3.8 / §3.2.2.9.
+    AtHashMismatch,
+    /// A refreshed ID token changed `iss`, `sub`, `aud`, `azp` or `auth_time`, or carries another
+    /// `nonce`. §12.2. The field names the claim.
+    RefreshedClaimChanged(&'static str),
+}
+
+/// Why a signature could not be verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The signature does not verify with the selected key.
+    Mismatch,
+    /// The JWK Set has no key that fits the token's `kid` and `alg`, even after a refetch.
+    NoMatchingKey,
+    /// The key exists but cannot be used for this algorithm (wrong curve, bad parameters).
+    UnusableKey(String),
+    /// No verifier here supports this algorithm.
+    UnsupportedAlg(String),
+}
+
+/// How a response from the OP was malformed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The body is not JSON, or not a JSON object.
+    NotJson(String),
+    /// A required field is absent or has the wrong type; names the field.
+    MissingField(&'static str),
+    /// A field has a value the protocol does not allow; names the field.
+    InvalidField(&'static str, String),
+    /// A parameter appears more than once (RFC 6749 §3.1).
+    RepeatedParameter(String),
+    /// The authorization response has neither `code` nor `error`.
+    NoCodeOrError,
+    /// A web_message payload is not `{"type":"authorization_response","response":{...}}`.
+    NotAuthorizationResponse,
+    /// An HTTP status the endpoint may not answer with.
+    UnexpectedStatus(u16),
+}
+
+impl Error {
+    /// The stable code of this error (becomes `error.code` in JavaScript).
+    pub fn code(&self) -> &str {
+        match self {
+            Error::Op(op) => &op.error,
+            Error::StateMismatch => CODE_STATE_MISMATCH,
+            Error::IssuerMismatch { .. } | Error::IdToken(IdTokenError::IssuerMismatch) => {
+                CODE_ISSUER_MISMATCH
+            }
+            Error::IdToken(IdTokenError::NonceMismatch) => CODE_NONCE_MISMATCH,
+            Error::IdToken(_) => CODE_INVALID_ID_TOKEN,
+            Error::Signature(_) => CODE_INVALID_SIGNATURE,
+            Error::IdTokenRequired => CODE_ID_TOKEN_REQUIRED,
+            Error::SubjectMismatch => CODE_SUBJECT_MISMATCH,
+            Error::InvalidResponse(_) => CODE_INVALID_RESPONSE,
+            Error::InvalidConfig { .. } => CODE_INVALID_CONFIG,
+            Error::Unsupported(_) => CODE_UNSUPPORTED,
+            Error::NoSession(_) => CODE_NO_SESSION,
+            Error::Timeout => CODE_TIMEOUT,
+            Error::PopupClosed => CODE_POPUP_CLOSED,
+            Error::PopupBlocked => CODE_POPUP_BLOCKED,
+            Error::Network(_) => CODE_NETWORK,
+            Error::Storage(_) => CODE_STORAGE,
+            Error::Crypto(_) => CODE_CRYPTO,
+        }
+    }
+
+    /// The exact check that failed, as a stable string, where [`Error::code`] covers several
+    /// (becomes `error.reason` in JavaScript). `None` where the code says it all.
+    pub fn reason(&self) -> Option<&'static str> {
+        Some(match self {
+            Error::IdToken(e) => e.reason(),
+            Error::Signature(e) => match e {
+                SignatureError::Mismatch => "signature_mismatch",
+                SignatureError::NoMatchingKey => "no_matching_key",
+                SignatureError::UnusableKey(_) => "unusable_key",
+                SignatureError::UnsupportedAlg(_) => "unsupported_alg",
+            },
+            Error::InvalidResponse(e) => match e {
+                ResponseError::NotJson(_) => "not_json",
+                ResponseError::MissingField(_) => "missing_field",
+                ResponseError::InvalidField(..) => "invalid_field",
+                ResponseError::RepeatedParameter(_) => "repeated_parameter",
+                ResponseError::NoCodeOrError => "no_code_or_error",
+                ResponseError::NotAuthorizationResponse => "not_authorization_response",
+                ResponseError::UnexpectedStatus(_) => "unexpected_status",
+            },
+            Error::IssuerMismatch { source, .. } => source,
+            _ => return None,
+        })
+    }
+
+    /// The OP's `error_description`, when the error came from the OP.
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            Error::Op(op) => op.description.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The OP's `error_uri`, when the error came from the OP.
+    pub fn uri(&self) -> Option<&str> {
+        match self {
+            Error::Op(op) => op.uri.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidConfig`].
+    pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl IdTokenError {
+    /// The stable reason string of this check.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            IdTokenError::Malformed(_) => "malformed",
+            IdTokenError::Encrypted => "encrypted",
+            IdTokenError::AlgNotAllowed(_) => "alg_not_allowed",
+            IdTokenError::IssuerMismatch => "iss_mismatch",
+            IdTokenError::AudienceMismatch => "aud_mismatch",
+            IdTokenError::AzpMissing => "azp_missing",
+            IdTokenError::AzpMismatch => "azp_mismatch",
+            IdTokenError::Expired => "expired",
+            IdTokenError::IssuedInFuture => "iat_in_future",
+            IdTokenError::NotYetValid => "nbf_in_future",
+            IdTokenError::MissingClaim(_) => "missing_claim",
+            IdTokenError::NonceMismatch => "nonce_mismatch",
+            IdTokenError::AuthTimeMissing => "auth_time_missing",
+            IdTokenError::AuthTimeTooOld => "auth_time_too_old",
+            IdTokenError::AcrNotSatisfied => "acr_not_satisfied",
+            IdTokenError::AtHashMismatch => "at_hash_mismatch",
+            IdTokenError::RefreshedClaimChanged(_) => "refreshed_claim_changed",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Op(op) => {
+                write!(f, "the OpenID Provider answered `{}`", op.error)?;
+                if let Some(d) = &op.description {
+                    write!(f, ": {d}")?;
+                }
+                Ok(())
+            }
+            Error::StateMismatch => f.write_str("the response's state matches no pending request"),
+            Error::IssuerMismatch {
+                source,
+                expected,
+                found,
+            } => match found {
+                Some(found) => write!(f, "issuer mismatch ({source}): expected `{expected}`, found `{found}`"),
+                None => write!(f, "issuer mismatch ({source}): expected `{expected}`, found none"),
+            },
+            Error::IdToken(e) => write!(f, "invalid ID token: {e}"),
+            Error::Signature(e) => write!(f, "ID token signature: {e}"),
+            Error::IdTokenRequired => f.write_str("the token response has no id_token, and one is required"),
+            Error::SubjectMismatch => f.write_str("the UserInfo `sub` differs from the ID token's"),
+            Error::InvalidResponse(e) => write!(f, "malformed response from the OpenID Provider: {e}"),
+            Error::InvalidConfig { field, reason } => write!(f, "invalid option `{field}`: {reason}"),
+            Error::Unsupported(what) => write!(f, "the OpenID Provider does not support {what}"),
+            Error::NoSession(what) => write!(f, "no session: {what}"),
+            Error::Timeout => f.write_str("no answer from the OpenID Provider in time"),
+            Error::PopupClosed => f.write_str("the sign-in popup was closed"),
+            Error::PopupBlocked => f.write_str("the sign-in popup could not be opened"),
+            Error::Network(what) => write!(f, "network: {what}"),
+            Error::Storage(what) => write!(f, "storage: {what}"),
+            Error::Crypto(what) => write!(f, "crypto unavailable: {what}"),
+        }
+    }
+}
+
+impl fmt::Display for IdTokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdTokenError::Malformed(why) => write!(f, "not a well-formed JWT ({why})"),
+            IdTokenError::Encrypted => f.write_str("encrypted ID tokens are not supported"),
+            IdTokenError::AlgNotAllowed(alg) => write!(f, "alg `{alg}` is not allowed"),
+            IdTokenError::IssuerMismatch => f.write_str("`iss` differs from the issuer"),
+            IdTokenError::AudienceMismatch => f.write_str("`aud` does not contain the client id"),
+            IdTokenError::AzpMissing => f.write_str("several audiences and no `azp`"),
+            IdTokenError::AzpMismatch => f.write_str("`azp` differs from the client id"),
+            IdTokenError::Expired => f.write_str("expired (`exp`)"),
+            IdTokenError::IssuedInFuture => f.write_str("`iat` is in the future"),
+            IdTokenError::NotYetValid => f.write_str("`nbf` is in the future"),
+            IdTokenError::MissingClaim(c) => write!(f, "claim `{c}` is missing or has the wrong type"),
+            IdTokenError::NonceMismatch => f.write_str("`nonce` differs from the request's"),
+            IdTokenError::AuthTimeMissing => f.write_str("max_age was requested and `auth_time` is missing"),
+            IdTokenError::AuthTimeTooOld => f.write_str("`auth_time` is older than max_age allows"),
+            IdTokenError::AcrNotSatisfied => f.write_str("`acr` is not one of the requested acr_values"),
+            IdTokenError::AtHashMismatch => f.write_str("`at_hash` does not match the access token"),
+            IdTokenError::RefreshedClaimChanged(c) => {
+                write!(f, "the refreshed ID token changed `{c}` (OIDC Core 12.2)")
+            }
+        }
+    }
+}
+
+impl fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignatureError::Mismatch => f.write_str("does not verify"),
+            SignatureError::NoMatchingKey => f.write_str("no key in the JWK Set fits the token"),
+            SignatureError::UnusableKey(why) => write!(f, "the key cannot be used: {why}"),
+            SignatureError::UnsupportedAlg(alg) => write!(f, "alg `{alg}` cannot be verified here"),
+        }
+    }
+}
+
+impl fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResponseError::NotJson(why) => write!(f, "not a JSON object ({why})"),
+            ResponseError::MissingField(name) => write!(f, "`{name}` is missing or has the wrong type"),
+            ResponseError::InvalidField(name, why) => write!(f, "`{name}` is invalid: {why}"),
+            ResponseError::RepeatedParameter(name) => write!(f, "parameter `{name}` appears more than once"),
+            ResponseError::NoCodeOrError => f.write_str("neither `code` nor `error`"),
+            ResponseError::NotAuthorizationResponse => {
+                f.write_str("not a web_message authorization_response")
+            }
+            ResponseError::UnexpectedStatus(status) => write!(f, "unexpected HTTP status {status}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<OpError> for Error {
+    fn from(e: OpError) -> Self {
+        Error::Op(e)
+    }
+}
+
+impl From<IdTokenError> for Error {
+    fn from(e: IdTokenError) -> Self {
+        Error::IdToken(e)
+    }
+}
+
+impl From<SignatureError> for Error {
+    fn from(e: SignatureError) -> Self {
+        Error::Signature(e)
+    }
+}
+
+impl From<ResponseError> for Error {
+    fn from(e: ResponseError) -> Self {
+        Error::InvalidResponse(e)
+    }
+}
