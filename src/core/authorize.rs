@@ -1,1 +1,474 @@
-//! (being written)
+//! The authorization request of the code flow with PKCE: OpenID Connect Core 1.0 §3.1.2.1,
+//! RFC 6749 §4.1.1, RFC 7636 §4.3, OAuth 2.0 Multiple Response Type Encoding Practices §2.1
+//! (`response_mode`), OAuth 2.0 Form Post Response Mode §2 and the `web_message` response mode.
+//!
+//! [`AuthorizationRequest::build`] returns the URL to send the browser to and the [`Transaction`]
+//! to keep until the response comes back: the `state` it must carry (RFC 6749 §10.12), the
+//! `nonce` the ID token must carry (OIDC Core §3.1.2.1), the PKCE verifier for the token request,
+//! and what the ID token must then satisfy (`max_age`, `acr_values`).
+
+use crate::core::metadata::ProviderMetadata;
+use crate::core::pkce::{random_token, CodeVerifier, CHALLENGE_METHOD};
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The parameters this module sets itself; an extra parameter may not use one of these names.
+pub const STANDARD_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "response_mode",
+    "login_hint",
+    "ui_locales",
+    "prompt",
+    "max_age",
+    "id_token_hint",
+    "acr_values",
+];
+
+/// How the OP delivers the authorization response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// In the query of the redirect URI, the default for `response_type=code` (RFC 6749 §4.1.2).
+    #[default]
+    Query,
+    /// In the fragment of the redirect URI (Multiple Response Types §2.1).
+    Fragment,
+    /// As an HTML form POSTed to the redirect URI (Form Post Response Mode §2).
+    FormPost,
+    /// As a `postMessage` to the opener or parent window (`web_message`).
+    WebMessage,
+}
+
+impl ResponseMode {
+    /// The `response_mode` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::Fragment => "fragment",
+            ResponseMode::FormPost => "form_post",
+            ResponseMode::WebMessage => "web_message",
+        }
+    }
+}
+
+impl fmt::Display for ResponseMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ResponseMode {
+    type Err = Error;
+
+    /// Parses a `response_mode` value; anything else is [`Error::InvalidConfig`] for `responseMode`.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "query" => Ok(ResponseMode::Query),
+            "fragment" => Ok(ResponseMode::Fragment),
+            "form_post" => Ok(ResponseMode::FormPost),
+            "web_message" => Ok(ResponseMode::WebMessage),
+            other => Err(Error::config(
+                "responseMode",
+                format!("`{other}` is not one of query, fragment, form_post, web_message"),
+            )),
+        }
+    }
+}
+
+/// A `prompt` value (OIDC Core §3.1.2.1; `create` from Initiating User Registration 1.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prompt {
+    /// No user interaction: an error such as `login_required` if it would be needed.
+    None,
+    /// Re-authenticate the user.
+    Login,
+    /// Ask for consent again.
+    Consent,
+    /// Let the user pick an account.
+    SelectAccount,
+    /// Offer account creation.
+    Create,
+}
+
+impl Prompt {
+    /// The `prompt` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Prompt::None => "none",
+            Prompt::Login => "login",
+            Prompt::Consent => "consent",
+            Prompt::SelectAccount => "select_account",
+            Prompt::Create => "create",
+        }
+    }
+}
+
+impl fmt::Display for Prompt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Prompt {
+    type Err = Error;
+
+    /// Parses a `prompt` value; anything else is [`Error::InvalidConfig`] for `prompt`.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "none" => Ok(Prompt::None),
+            "login" => Ok(Prompt::Login),
+            "consent" => Ok(Prompt::Consent),
+            "select_account" => Ok(Prompt::SelectAccount),
+            "create" => Ok(Prompt::Create),
+            other => Err(Error::config(
+                "prompt",
+                format!("`{other}` is not one of none, login, consent, select_account, create"),
+            )),
+        }
+    }
+}
+
+/// An authorization request (OIDC Core §3.1.2.1) under construction.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    client_id: String,
+    redirect_uri: String,
+    scope: String,
+    response_mode: ResponseMode,
+    login_hint: Option<String>,
+    ui_locales: Vec<String>,
+    prompt: Vec<Prompt>,
+    max_age: Option<u64>,
+    id_token_hint: Option<String>,
+    acr_values: Vec<String>,
+    extra_params: Vec<(String, String)>,
+    app_state: Option<serde_json::Value>,
+}
+
+impl AuthorizationRequest {
+    /// A request for `client_id`, answered at `redirect_uri`, with scope `openid`, response mode
+    /// `query` and nothing else.
+    pub fn new(client_id: impl Into<String>, redirect_uri: impl Into<String>) -> Self {
+        AuthorizationRequest {
+            client_id: client_id.into(),
+            redirect_uri: redirect_uri.into(),
+            scope: "openid".to_owned(),
+            response_mode: ResponseMode::Query,
+            login_hint: None,
+            ui_locales: Vec::new(),
+            prompt: Vec::new(),
+            max_age: None,
+            id_token_hint: None,
+            acr_values: Vec::new(),
+            extra_params: Vec::new(),
+            app_state: None,
+        }
+    }
+
+    /// The space-separated `scope` (default `openid`). Without `openid` no `nonce` is sent.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = scope.into();
+        self
+    }
+
+    /// How the OP delivers the response (default [`ResponseMode::Query`], which is not sent).
+    pub fn response_mode(mut self, mode: ResponseMode) -> Self {
+        self.response_mode = mode;
+        self
+    }
+
+    /// `login_hint`: who the user probably is.
+    pub fn login_hint(mut self, hint: impl Into<String>) -> Self {
+        self.login_hint = Some(hint.into());
+        self
+    }
+
+    /// `ui_locales`, in order of preference (BCP 47 tags; sent space-separated).
+    pub fn ui_locales(mut self, locales: Vec<String>) -> Self {
+        self.ui_locales = locales;
+        self
+    }
+
+    /// `prompt`; `none` cannot be combined with another value.
+    pub fn prompt(mut self, prompt: Vec<Prompt>) -> Self {
+        self.prompt = prompt;
+        self
+    }
+
+    /// `max_age` in seconds (0 forces re-authentication); the ID token must then carry a recent
+    /// enough `auth_time`.
+    pub fn max_age(mut self, seconds: u64) -> Self {
+        self.max_age = Some(seconds);
+        self
+    }
+
+    /// `id_token_hint`: a previously issued ID token.
+    pub fn id_token_hint(mut self, id_token: impl Into<String>) -> Self {
+        self.id_token_hint = Some(id_token.into());
+        self
+    }
+
+    /// `acr_values`, in order of preference (sent space-separated); the ID token's `acr` must
+    /// then be one of them.
+    pub fn acr_values(mut self, values: Vec<String>) -> Self {
+        self.acr_values = values;
+        self
+    }
+
+    /// An extra parameter. Setting the same name again replaces the value; a name of
+    /// [`STANDARD_PARAMS`] makes [`build`](Self::build) fail.
+    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let (name, value) = (name.into(), value.into());
+        match self.extra_params.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.extra_params.push((name, value)),
+        }
+        self
+    }
+
+    /// Application data kept in the [`Transaction`] and handed back after the callback. It is
+    /// never sent to the OP.
+    pub fn app_state(mut self, state: serde_json::Value) -> Self {
+        self.app_state = Some(state);
+        self
+    }
+
+    /// The URL to send the browser to and the [`Transaction`] to keep, with a fresh random
+    /// `state`, `nonce` (only when the scope contains `openid`) and PKCE verifier.
+    pub fn build(
+        self,
+        metadata: &ProviderMetadata,
+        now: i64,
+    ) -> Result<(String, Transaction), Error> {
+        let state = random_token()?;
+        let nonce = if has_openid(&self.scope) {
+            random_token()?
+        } else {
+            String::new()
+        };
+        let verifier = CodeVerifier::generate()?;
+        self.build_with(metadata, now, state, nonce, verifier)
+    }
+
+    /// [`build`](Self::build) with the given `state`, `nonce` and verifier (deterministic, for
+    /// tests). `nonce` is ignored when the scope lacks `openid`.
+    ///
+    /// Errors: [`Error::InvalidConfig`] for an empty client id, redirect URI, scope, state or
+    /// nonce, a redirect URI with a fragment (RFC 6749 §3.1.2), `prompt=none` with another value
+    /// (OIDC Core §3.1.2.1), or an extra parameter named like a standard one (field
+    /// `extraParams.<name>`); [`Error::Unsupported`] when the OP's metadata lists response types,
+    /// response modes or PKCE methods and lacks `code`, the chosen mode or `S256`.
+    pub fn build_with(
+        self,
+        metadata: &ProviderMetadata,
+        now: i64,
+        state: String,
+        nonce: String,
+        verifier: CodeVerifier,
+    ) -> Result<(String, Transaction), Error> {
+        self.validate(metadata)?;
+        if state.is_empty() {
+            return Err(Error::config("state", "must not be empty"));
+        }
+        let nonce = match has_openid(&self.scope) {
+            true if nonce.is_empty() => return Err(Error::config("nonce", "must not be empty")),
+            true => Some(nonce),
+            false => None,
+        };
+        let ui_locales = words(&self.ui_locales);
+        let acr_values = words(&self.acr_values);
+
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.client_id)
+            .append_pair("redirect_uri", &self.redirect_uri)
+            .append_pair("scope", &self.scope)
+            .append_pair("state", &state);
+        if let Some(nonce) = &nonce {
+            query.append_pair("nonce", nonce);
+        }
+        query
+            .append_pair("code_challenge", &verifier.challenge())
+            .append_pair("code_challenge_method", CHALLENGE_METHOD);
+        if self.response_mode != ResponseMode::Query {
+            query.append_pair("response_mode", self.response_mode.as_str());
+        }
+        if let Some(hint) = non_empty(&self.login_hint) {
+            query.append_pair("login_hint", hint);
+        }
+        if !ui_locales.is_empty() {
+            query.append_pair("ui_locales", &ui_locales.join(" "));
+        }
+        if !self.prompt.is_empty() {
+            let prompt: Vec<&str> = self.prompt.iter().map(|p| p.as_str()).collect();
+            query.append_pair("prompt", &prompt.join(" "));
+        }
+        if let Some(max_age) = self.max_age {
+            query.append_pair("max_age", &max_age.to_string());
+        }
+        if let Some(hint) = non_empty(&self.id_token_hint) {
+            query.append_pair("id_token_hint", hint);
+        }
+        if !acr_values.is_empty() {
+            query.append_pair("acr_values", &acr_values.join(" "));
+        }
+        for (name, value) in &self.extra_params {
+            query.append_pair(name, value);
+        }
+        let url = append_query(&metadata.authorization_endpoint, &query.finish());
+
+        let transaction = Transaction {
+            state,
+            nonce,
+            code_verifier: verifier,
+            redirect_uri: self.redirect_uri,
+            response_mode: self.response_mode,
+            scope: self.scope,
+            max_age: self.max_age,
+            acr_values,
+            created_at: now,
+            app_state: self.app_state,
+        };
+        Ok((url, transaction))
+    }
+
+    /// The checks of [`build_with`](Self::build_with) that do not depend on the random values.
+    fn validate(&self, metadata: &ProviderMetadata) -> Result<(), Error> {
+        if self.client_id.is_empty() {
+            return Err(Error::config("clientId", "must not be empty"));
+        }
+        if self.redirect_uri.is_empty() {
+            return Err(Error::config("redirectUri", "must not be empty"));
+        }
+        if self.redirect_uri.contains('#') {
+            return Err(Error::config("redirectUri", "must not contain a fragment"));
+        }
+        if self.scope.split_whitespace().next().is_none() {
+            return Err(Error::config("scope", "must not be empty"));
+        }
+        if self.prompt.contains(&Prompt::None) && self.prompt.iter().any(|p| *p != Prompt::None) {
+            return Err(Error::config(
+                "prompt",
+                "`none` cannot be combined with other values",
+            ));
+        }
+        for (name, _) in &self.extra_params {
+            if name.is_empty() {
+                return Err(Error::config("extraParams", "a parameter name is empty"));
+            }
+            if STANDARD_PARAMS.contains(&name.as_str()) {
+                return Err(Error::config(
+                    format!("extraParams.{name}"),
+                    "is a standard parameter: use its own option",
+                ));
+            }
+        }
+        if !metadata
+            .response_types_supported
+            .iter()
+            .any(|t| t == "code")
+        {
+            return Err(Error::Unsupported("response_type=code".into()));
+        }
+        if let Some(modes) = &metadata.response_modes_supported {
+            if !modes.iter().any(|m| m == self.response_mode.as_str()) {
+                return Err(Error::Unsupported(format!(
+                    "response_mode={}",
+                    self.response_mode
+                )));
+            }
+        }
+        if let Some(methods) = &metadata.code_challenge_methods_supported {
+            if !methods.iter().any(|m| m == CHALLENGE_METHOD) {
+                return Err(Error::Unsupported(format!(
+                    "code_challenge_method={CHALLENGE_METHOD}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the client keeps between the authorization request and its response. Its `Debug` does
+/// not show the code verifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// The `state` sent; the response must carry it (RFC 6749 §10.12).
+    pub state: String,
+    /// The `nonce` sent (scope `openid` only); the ID token must carry it (OIDC Core §3.1.3.7).
+    pub nonce: Option<String>,
+    /// The PKCE verifier for the token request (RFC 7636 §4.5).
+    pub code_verifier: CodeVerifier,
+    /// The `redirect_uri` sent; the token request repeats it (RFC 6749 §4.1.3).
+    pub redirect_uri: String,
+    /// How the response is delivered.
+    pub response_mode: ResponseMode,
+    /// The scope requested.
+    pub scope: String,
+    /// The `max_age` sent, if any: the ID token must then carry `auth_time`.
+    pub max_age: Option<u64>,
+    /// The `acr_values` sent, one per element: the ID token's `acr` must be one of them.
+    pub acr_values: Vec<String>,
+    /// When the request was built (seconds since the Unix epoch).
+    pub created_at: i64,
+    /// The application's data, returned after the callback.
+    pub app_state: Option<serde_json::Value>,
+}
+
+impl Transaction {
+    /// Whether the transaction is at least `lifetime_secs` old at `now`.
+    pub fn is_expired(&self, now: i64, lifetime_secs: i64) -> bool {
+        self.created_at.saturating_add(lifetime_secs) <= now
+    }
+}
+
+/// Appends an encoded query to a URL that may already have a query (kept) or a fragment (kept
+/// after the new query).
+pub(crate) fn append_query(url: &str, query: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let separator = match base.split_once('?') {
+        None => "?",
+        Some((_, "")) => "",
+        Some((_, existing)) if existing.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    let mut out = format!("{base}{separator}{query}");
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
+/// Whether a space-separated scope contains the word `openid`.
+fn has_openid(scope: &str) -> bool {
+    scope.split_whitespace().any(|s| s == "openid")
+}
+
+/// The whitespace-separated words of all entries (so `["pt-BR en"]` and `["pt-BR", "en"]` agree).
+pub(crate) fn words(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split_whitespace())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The value when present and not empty (RFC 6749 §3.1: an empty parameter counts as absent).
+pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}

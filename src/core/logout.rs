@@ -1,1 +1,201 @@
-//! (being written)
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): the logout request URL (§2)
+//! and the check of the `state` the OP returns to the post-logout redirect URI (§3).
+//!
+//! The `id_token_hint` is sent as given, expired or not: the core does not inspect it (§2
+//! allows an OP to accept an expired hint, and the user wants out either way).
+
+use crate::core::authorize::{append_query, non_empty, words};
+use crate::core::metadata::ProviderMetadata;
+use crate::core::pkce::random_token;
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+
+/// The parameters this module sets itself; an extra parameter may not use one of these names.
+pub const STANDARD_PARAMS: &[&str] = &[
+    "id_token_hint",
+    "logout_hint",
+    "client_id",
+    "post_logout_redirect_uri",
+    "state",
+    "ui_locales",
+];
+
+/// A logout request (RP-Initiated Logout 1.0 §2) under construction.
+#[derive(Debug, Clone)]
+pub struct LogoutRequest {
+    client_id: String,
+    id_token_hint: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    ui_locales: Vec<String>,
+    logout_hint: Option<String>,
+    extra_params: Vec<(String, String)>,
+}
+
+impl LogoutRequest {
+    /// A logout request from `client_id` (sent as `client_id` when not empty).
+    pub fn new(client_id: impl Into<String>) -> Self {
+        LogoutRequest {
+            client_id: client_id.into(),
+            id_token_hint: None,
+            post_logout_redirect_uri: None,
+            ui_locales: Vec::new(),
+            logout_hint: None,
+            extra_params: Vec::new(),
+        }
+    }
+
+    /// `id_token_hint`: the ID token last issued to this client, even an expired one.
+    pub fn id_token_hint(mut self, id_token: impl Into<String>) -> Self {
+        self.id_token_hint = Some(id_token.into());
+        self
+    }
+
+    /// `post_logout_redirect_uri`: where the OP sends the browser back (with `state`).
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// `ui_locales`, in order of preference (sent space-separated).
+    pub fn ui_locales(mut self, locales: Vec<String>) -> Self {
+        self.ui_locales = locales;
+        self
+    }
+
+    /// `logout_hint`: which user is logging out.
+    pub fn logout_hint(mut self, hint: impl Into<String>) -> Self {
+        self.logout_hint = Some(hint.into());
+        self
+    }
+
+    /// An extra parameter. Setting the same name again replaces the value; a name of
+    /// [`STANDARD_PARAMS`] makes [`build`](Self::build) fail.
+    pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let (name, value) = (name.into(), value.into());
+        match self.extra_params.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.extra_params.push((name, value)),
+        }
+        self
+    }
+
+    /// The URL to send the browser to and the [`LogoutTransaction`] to keep, with a fresh random
+    /// `state`.
+    pub fn build(
+        self,
+        metadata: &ProviderMetadata,
+        now: i64,
+    ) -> Result<(String, LogoutTransaction), Error> {
+        let state = random_token()?;
+        self.build_with_state(metadata, now, state)
+    }
+
+    /// [`build`](Self::build) with the given `state` (deterministic, for tests).
+    ///
+    /// Errors: [`Error::Unsupported`] (`end_session_endpoint`) when the OP has no logout
+    /// endpoint; [`Error::InvalidConfig`] for an empty state or an extra parameter named like a
+    /// standard one (field `extraParams.<name>`).
+    pub fn build_with_state(
+        self,
+        metadata: &ProviderMetadata,
+        now: i64,
+        state: String,
+    ) -> Result<(String, LogoutTransaction), Error> {
+        let endpoint = metadata
+            .end_session_endpoint
+            .as_deref()
+            .ok_or_else(|| Error::Unsupported("end_session_endpoint".into()))?;
+        if state.is_empty() {
+            return Err(Error::config("state", "must not be empty"));
+        }
+        for (name, _) in &self.extra_params {
+            if name.is_empty() {
+                return Err(Error::config("extraParams", "a parameter name is empty"));
+            }
+            if STANDARD_PARAMS.contains(&name.as_str()) {
+                return Err(Error::config(
+                    format!("extraParams.{name}"),
+                    "is a standard parameter: use its own option",
+                ));
+            }
+        }
+
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(hint) = non_empty(&self.id_token_hint) {
+            query.append_pair("id_token_hint", hint);
+        }
+        if let Some(hint) = non_empty(&self.logout_hint) {
+            query.append_pair("logout_hint", hint);
+        }
+        if !self.client_id.is_empty() {
+            query.append_pair("client_id", &self.client_id);
+        }
+        if let Some(uri) = non_empty(&self.post_logout_redirect_uri) {
+            query.append_pair("post_logout_redirect_uri", uri);
+        }
+        query.append_pair("state", &state);
+        let ui_locales = words(&self.ui_locales);
+        if !ui_locales.is_empty() {
+            query.append_pair("ui_locales", &ui_locales.join(" "));
+        }
+        for (name, value) in &self.extra_params {
+            query.append_pair(name, value);
+        }
+        let url = append_query(endpoint, &query.finish());
+
+        let transaction = LogoutTransaction {
+            state,
+            post_logout_redirect_uri: self.post_logout_redirect_uri,
+            created_at: now,
+        };
+        Ok((url, transaction))
+    }
+}
+
+/// What the client keeps between the logout request and the return to the post-logout
+/// redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutTransaction {
+    /// The `state` sent; the return must carry it (§3).
+    pub state: String,
+    /// The `post_logout_redirect_uri` sent, if any.
+    pub post_logout_redirect_uri: Option<String>,
+    /// When the request was built (seconds since the Unix epoch).
+    pub created_at: i64,
+}
+
+impl LogoutTransaction {
+    /// Whether the transaction is at least `lifetime_secs` old at `now`.
+    pub fn is_expired(&self, now: i64, lifetime_secs: i64) -> bool {
+        self.created_at.saturating_add(lifetime_secs) <= now
+    }
+}
+
+/// Checks the return to the post-logout redirect URI (§3): `url_or_query` is the whole URL or
+/// just its query (with or without `?`). The `state` must equal the transaction's; another
+/// state, no state, a repeated state or no transaction at all is [`Error::StateMismatch`].
+/// Other parameters (the app's own, say) are ignored. Returns the state.
+pub fn process_logout_callback(
+    url_or_query: &str,
+    transaction: Option<&LogoutTransaction>,
+) -> Result<Option<String>, Error> {
+    let without_fragment = url_or_query
+        .split_once('#')
+        .map_or(url_or_query, |(b, _)| b);
+    let query = match without_fragment.split_once('?') {
+        Some((_, query)) => query,
+        None if without_fragment.contains("://") => "",
+        None => without_fragment,
+    };
+    let mut states = form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "state")
+        .map(|(_, value)| value);
+    match (states.next(), states.next(), transaction) {
+        (Some(state), None, Some(transaction))
+            if !state.is_empty() && state == transaction.state =>
+        {
+            Ok(Some(state.into_owned()))
+        }
+        _ => Err(Error::StateMismatch),
+    }
+}

@@ -1,1 +1,215 @@
-//! (being written)
+//! OpenID Provider metadata (OpenID Connect Discovery 1.0 §3) and its validation (§4.3).
+//!
+//! The shell fetches [`ProviderMetadata::discovery_url`] and hands the body to
+//! [`ProviderMetadata::parse`], which checks that the document is a JSON object with the members
+//! this client needs, that the endpoints are absolute `http(s)` URLs, and that `issuer` is
+//! exactly the configured issuer (§4.3: "MUST be identical"; no trailing-slash leniency).
+
+use crate::core::authorize::ResponseMode;
+use crate::error::{Error, ResponseError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The path appended to the issuer to find its configuration (Discovery §4).
+pub const WELL_KNOWN_PATH: &str = "/.well-known/openid-configuration";
+
+/// The members of an OpenID Provider's configuration that this client uses (Discovery §3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderMetadata {
+    /// The issuer identifier; identical to the configured issuer.
+    pub issuer: String,
+    /// Where the browser is sent to authenticate (OIDC Core §3.1.2).
+    pub authorization_endpoint: String,
+    /// Where codes and refresh tokens are exchanged (OIDC Core §3.1.3).
+    pub token_endpoint: String,
+    /// The JWK Set with the keys that sign ID tokens.
+    pub jwks_uri: String,
+    /// The UserInfo endpoint (OIDC Core §5.3), if the OP has one.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+    /// The RP-initiated logout endpoint (RP-Initiated Logout 1.0 §2.1), if the OP has one.
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
+    /// The `response_type` values the OP supports.
+    pub response_types_supported: Vec<String>,
+    /// The `response_mode` values the OP supports; absent means `query` and `fragment` only.
+    #[serde(default)]
+    pub response_modes_supported: Option<Vec<String>>,
+    /// The JWS algorithms the OP may sign ID tokens with.
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    /// The PKCE methods the OP supports (RFC 8414 §2); absent says nothing either way.
+    #[serde(default)]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// Whether the OP sends `iss` in authorization responses (RFC 9207 §3); default `false`.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+    /// The scopes the OP supports, if it says.
+    #[serde(default)]
+    pub scopes_supported: Option<Vec<String>>,
+    /// The grant types the OP supports, if it says.
+    #[serde(default)]
+    pub grant_types_supported: Option<Vec<String>>,
+}
+
+impl ProviderMetadata {
+    /// The URL of the issuer's configuration document: the issuer without a terminating `/`,
+    /// followed by `/.well-known/openid-configuration` (Discovery §4).
+    pub fn discovery_url(issuer: &str) -> String {
+        let base = issuer.strip_suffix('/').unwrap_or(issuer);
+        format!("{base}{WELL_KNOWN_PATH}")
+    }
+
+    /// Parses and validates a configuration document (Discovery §3, §4.3).
+    ///
+    /// Errors: not a JSON object -> [`ResponseError::NotJson`]; a required member absent or of
+    /// the wrong type -> [`ResponseError::MissingField`]; an optional member of the wrong type or
+    /// an endpoint that is not an absolute `http(s)` URL without fragment ->
+    /// [`ResponseError::InvalidField`]; `issuer` not identical to `configured_issuer` ->
+    /// [`Error::IssuerMismatch`] with source `discovery`.
+    pub fn parse(json: &str, configured_issuer: &str) -> Result<Self, Error> {
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| ResponseError::NotJson(format!("provider metadata: {e}")))?;
+        let obj = value
+            .as_object()
+            .ok_or_else(|| ResponseError::NotJson("provider metadata is not an object".into()))?;
+
+        let issuer = required_str(obj, "issuer")?;
+        if issuer != configured_issuer {
+            return Err(Error::IssuerMismatch {
+                source: "discovery",
+                expected: configured_issuer.to_owned(),
+                found: Some(issuer),
+            });
+        }
+
+        Ok(ProviderMetadata {
+            issuer,
+            authorization_endpoint: required_url(obj, "authorization_endpoint")?,
+            token_endpoint: required_url(obj, "token_endpoint")?,
+            jwks_uri: required_url(obj, "jwks_uri")?,
+            userinfo_endpoint: optional_url(obj, "userinfo_endpoint")?,
+            end_session_endpoint: optional_url(obj, "end_session_endpoint")?,
+            response_types_supported: required_list(obj, "response_types_supported")?,
+            response_modes_supported: optional_list(obj, "response_modes_supported")?,
+            id_token_signing_alg_values_supported: required_list(
+                obj,
+                "id_token_signing_alg_values_supported",
+            )?,
+            code_challenge_methods_supported: optional_list(
+                obj,
+                "code_challenge_methods_supported",
+            )?,
+            authorization_response_iss_parameter_supported: optional_bool(
+                obj,
+                "authorization_response_iss_parameter_supported",
+            )?
+            .unwrap_or(false),
+            scopes_supported: optional_list(obj, "scopes_supported")?,
+            grant_types_supported: optional_list(obj, "grant_types_supported")?,
+        })
+    }
+
+    /// Whether the OP lists `mode` in `response_modes_supported`. When the list is absent, only
+    /// `query` and `fragment` count as supported (the Discovery §3 default).
+    ///
+    /// [`AuthorizationRequest::build`](crate::core::authorize::AuthorizationRequest::build) is
+    /// more lenient: it refuses a mode only when the OP publishes a list that lacks it, since many
+    /// OPs support `form_post` without saying so.
+    pub fn supports_response_mode(&self, mode: ResponseMode) -> bool {
+        match &self.response_modes_supported {
+            Some(modes) => modes.iter().any(|m| m == mode.as_str()),
+            None => matches!(mode, ResponseMode::Query | ResponseMode::Fragment),
+        }
+    }
+}
+
+/// A required string member.
+fn required_str(obj: &Map<String, Value>, name: &'static str) -> Result<String, Error> {
+    match obj.get(name) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        _ => Err(ResponseError::MissingField(name).into()),
+    }
+}
+
+/// An optional string member; `null` counts as absent.
+fn optional_str(obj: &Map<String, Value>, name: &'static str) -> Result<Option<String>, Error> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ResponseError::InvalidField(name, "not a string".into()).into()),
+    }
+}
+
+/// An optional boolean member; `null` counts as absent.
+fn optional_bool(obj: &Map<String, Value>, name: &'static str) -> Result<Option<bool>, Error> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(ResponseError::InvalidField(name, "not a boolean".into()).into()),
+    }
+}
+
+/// An array of strings, or `None` if the member is absent or not such an array.
+fn string_list(value: &Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A required array-of-strings member.
+fn required_list(obj: &Map<String, Value>, name: &'static str) -> Result<Vec<String>, Error> {
+    obj.get(name)
+        .and_then(string_list)
+        .ok_or_else(|| ResponseError::MissingField(name).into())
+}
+
+/// An optional array-of-strings member; `null` counts as absent.
+fn optional_list(
+    obj: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<Vec<String>>, Error> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => string_list(v).map(Some).ok_or_else(|| {
+            ResponseError::InvalidField(name, "not an array of strings".into()).into()
+        }),
+    }
+}
+
+/// A required endpoint member.
+fn required_url(obj: &Map<String, Value>, name: &'static str) -> Result<String, Error> {
+    endpoint(required_str(obj, name)?, name)
+}
+
+/// An optional endpoint member; `null` counts as absent.
+fn optional_url(obj: &Map<String, Value>, name: &'static str) -> Result<Option<String>, Error> {
+    optional_str(obj, name)?
+        .map(|url| endpoint(url, name))
+        .transpose()
+}
+
+/// Checks that an endpoint is an absolute `http` or `https` URL with a host and no fragment.
+fn endpoint(url: String, name: &'static str) -> Result<String, Error> {
+    let rest = strip_prefix_ignore_case(&url, "https://")
+        .or_else(|| strip_prefix_ignore_case(&url, "http://"));
+    let invalid = |why: &str| Err(ResponseError::InvalidField(name, why.into()).into());
+    match rest {
+        None => invalid("not an absolute http(s) URL"),
+        Some(rest) if rest.starts_with(['/', '?', '#']) || rest.is_empty() => invalid("no host"),
+        Some(_) if url.contains('#') => invalid("has a fragment"),
+        Some(_) if url.chars().any(char::is_whitespace) => invalid("contains whitespace"),
+        Some(_) => Ok(url),
+    }
+}
+
+/// `s` without `prefix`, compared ASCII-case-insensitively (URL schemes are case-insensitive).
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    if head.eq_ignore_ascii_case(prefix) {
+        s.get(prefix.len()..)
+    } else {
+        None
+    }
+}

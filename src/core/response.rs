@@ -1,1 +1,197 @@
-//! (being written)
+//! The authorization response, whatever delivered it: the redirect URI's query (RFC 6749
+//! §4.1.2) or fragment (OAuth 2.0 Multiple Response Types §2.1), a form POST body (OAuth 2.0
+//! Form Post Response Mode §2) or a `web_message` payload.
+//!
+//! [`ResponseParams`] turns each delivery into the same name/value pairs, refusing a repeated
+//! parameter (RFC 6749 §3.1). [`process_authorization_response`] then checks `state`
+//! (RFC 6749 §10.12), the `iss` parameter (RFC 9207 §2.4), and yields either the OP's error
+//! (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6) or the code.
+
+use crate::core::authorize::{ResponseMode, Transaction};
+use crate::core::metadata::ProviderMetadata;
+use crate::error::{Error, OpError, ResponseError};
+use serde_json::Value;
+use std::fmt;
+
+/// The parameters of an authorization response, in the order received, each name at most once.
+/// Parameters with an empty value are dropped (RFC 6749 §3.1). `Debug` hides the `code`.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ResponseParams {
+    pairs: Vec<(String, String)>,
+}
+
+impl ResponseParams {
+    /// From name/value pairs; a repeated name is [`ResponseError::RepeatedParameter`].
+    pub fn from_pairs<I, N, V>(pairs: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = (N, V)>,
+        N: Into<String>,
+        V: Into<String>,
+    {
+        let mut all: Vec<(String, String)> = Vec::new();
+        for (name, value) in pairs {
+            let name = name.into();
+            if all.iter().any(|(n, _)| *n == name) {
+                return Err(ResponseError::RepeatedParameter(name).into());
+            }
+            all.push((name, value.into()));
+        }
+        all.retain(|(_, value)| !value.is_empty());
+        Ok(ResponseParams { pairs: all })
+    }
+
+    /// From a URL query, with or without the leading `?` (RFC 6749 §4.1.2).
+    pub fn from_query(query: &str) -> Result<Self, Error> {
+        Self::from_form_post(query.strip_prefix('?').unwrap_or(query))
+    }
+
+    /// From a URL fragment, with or without the leading `#` (Multiple Response Types §2.1).
+    pub fn from_fragment(fragment: &str) -> Result<Self, Error> {
+        Self::from_form_post(fragment.strip_prefix('#').unwrap_or(fragment))
+    }
+
+    /// From a whole redirect URL: its fragment for [`ResponseMode::Fragment`], its query for
+    /// every other mode. A URL without that part gives no parameters.
+    pub fn from_url(url: &str, mode: ResponseMode) -> Result<Self, Error> {
+        let (before_fragment, fragment) = match url.split_once('#') {
+            Some((before, fragment)) => (before, fragment),
+            None => (url, ""),
+        };
+        match mode {
+            ResponseMode::Fragment => Self::from_fragment(fragment),
+            _ => Self::from_query(before_fragment.split_once('?').map_or("", |(_, q)| q)),
+        }
+    }
+
+    /// From an `application/x-www-form-urlencoded` body (Form Post Response Mode §2).
+    pub fn from_form_post(body: &str) -> Result<Self, Error> {
+        Self::from_pairs(form_urlencoded::parse(body.as_bytes()))
+    }
+
+    /// From a `web_message` payload: `{"type": "authorization_response", "response": {...}}`
+    /// whose response members are strings (`null` counts as absent). Anything else is
+    /// [`ResponseError::NotAuthorizationResponse`].
+    pub fn from_web_message(payload: &Value) -> Result<Self, Error> {
+        let not_response = || Error::InvalidResponse(ResponseError::NotAuthorizationResponse);
+        let object = payload.as_object().ok_or_else(not_response)?;
+        if object.get("type").and_then(Value::as_str) != Some("authorization_response") {
+            return Err(not_response());
+        }
+        let response = object
+            .get("response")
+            .and_then(Value::as_object)
+            .ok_or_else(not_response)?;
+        let mut pairs = Vec::with_capacity(response.len());
+        for (name, value) in response {
+            match value {
+                Value::Null => {}
+                Value::String(s) => pairs.push((name.as_str(), s.as_str())),
+                _ => return Err(not_response()),
+            }
+        }
+        Self::from_pairs(pairs)
+    }
+
+    /// The value of parameter `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `state` parameter, if present.
+    pub fn state(&self) -> Option<&str> {
+        self.get("state")
+    }
+
+    /// Whether there are no parameters at all.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Whether this looks like an authorization response at all (it has `code` or `error`).
+    pub fn is_authorization_response(&self) -> bool {
+        self.get("code").is_some() || self.get("error").is_some()
+    }
+}
+
+impl fmt::Debug for ResponseParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in &self.pairs {
+            if name == "code" {
+                map.entry(name, &"[redacted]");
+            } else {
+                map.entry(name, value);
+            }
+        }
+        map.finish()
+    }
+}
+
+/// A successful authorization response (RFC 6749 §4.1.2). `Debug` hides the code.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    /// The authorization code, for the token request.
+    pub code: String,
+    /// The `iss` parameter, when the OP sent one (RFC 9207 §2); already checked.
+    pub iss: Option<String>,
+}
+
+impl fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationCode")
+            .field("code", &"[redacted]")
+            .field("iss", &self.iss)
+            .finish()
+    }
+}
+
+/// Checks an authorization response against its transaction and the OP's metadata, in order:
+///
+/// 1. `state` must equal the transaction's (RFC 6749 §10.12), else [`Error::StateMismatch`];
+/// 2. `iss`, when present, must equal the issuer, and must be present when the metadata says
+///    `authorization_response_iss_parameter_supported` (RFC 9207 §2.4), else
+///    [`Error::IssuerMismatch`] with source `iss_parameter`;
+/// 3. an `error` becomes [`Error::Op`] with its description, URI and state (RFC 6749 §4.1.2.1);
+/// 4. `code` is required, else [`ResponseError::NoCodeOrError`].
+pub fn process_authorization_response(
+    params: &ResponseParams,
+    transaction: &Transaction,
+    metadata: &ProviderMetadata,
+) -> Result<AuthorizationCode, Error> {
+    if params.state() != Some(transaction.state.as_str()) {
+        return Err(Error::StateMismatch);
+    }
+
+    let iss = params.get("iss");
+    let iss_ok = match iss {
+        Some(iss) => iss == metadata.issuer,
+        None => !metadata.authorization_response_iss_parameter_supported,
+    };
+    if !iss_ok {
+        return Err(Error::IssuerMismatch {
+            source: "iss_parameter",
+            expected: metadata.issuer.clone(),
+            found: iss.map(str::to_owned),
+        });
+    }
+
+    if let Some(error) = params.get("error") {
+        return Err(Error::Op(OpError {
+            error: error.to_owned(),
+            description: params.get("error_description").map(str::to_owned),
+            uri: params.get("error_uri").map(str::to_owned),
+            state: params.state().map(str::to_owned),
+        }));
+    }
+
+    match params.get("code") {
+        Some(code) => Ok(AuthorizationCode {
+            code: code.to_owned(),
+            iss: iss.map(str::to_owned),
+        }),
+        None => Err(ResponseError::NoCodeOrError.into()),
+    }
+}

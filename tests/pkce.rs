@@ -1,0 +1,93 @@
+//! RFC 7636: PKCE with S256, and the random `state`/`nonce` values.
+
+use oidc_rp_wasm::core::pkce::{random_token, CodeVerifier, CHALLENGE_METHOD};
+use oidc_rp_wasm::error::Error;
+use std::collections::HashSet;
+
+fn unreserved(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~".contains(c)
+}
+
+#[test]
+fn rfc7636_appendix_b_vector() {
+    let verifier = CodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
+    assert_eq!(
+        verifier.challenge(),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+    assert_eq!(
+        verifier.expose(),
+        "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    );
+    assert_eq!(CHALLENGE_METHOD, "S256");
+}
+
+#[test]
+fn challenge_differs_for_another_verifier() {
+    let verifier = CodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl").unwrap();
+    assert_ne!(
+        verifier.challenge(),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+    assert_eq!(verifier.challenge().len(), 43);
+}
+
+#[test]
+fn generated_verifiers_are_43_unreserved_chars_and_distinct() {
+    let mut seen = HashSet::new();
+    for _ in 0..64 {
+        let v = CodeVerifier::generate().unwrap();
+        assert_eq!(v.expose().len(), 43);
+        assert!(v.expose().chars().all(unreserved), "{}", v.expose());
+        // A generated verifier passes the same checks as a given one.
+        assert!(CodeVerifier::new(v.expose()).is_ok());
+        assert!(seen.insert(v.expose().to_owned()));
+    }
+}
+
+#[test]
+fn random_tokens_are_43_unreserved_chars_and_distinct() {
+    let a = random_token().unwrap();
+    let b = random_token().unwrap();
+    assert_eq!(a.len(), 43);
+    assert!(a.chars().all(unreserved));
+    assert_ne!(a, b);
+}
+
+#[test]
+fn length_bounds() {
+    assert!(CodeVerifier::new("a".repeat(43)).is_ok());
+    assert!(CodeVerifier::new("a".repeat(128)).is_ok());
+    for len in [0, 1, 42, 129, 500] {
+        let err = CodeVerifier::new("a".repeat(len)).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidConfig { field, .. } if field == "codeVerifier"),
+            "{len}"
+        );
+        assert_eq!(err.code(), "invalid_config");
+    }
+}
+
+#[test]
+fn alphabet_is_unreserved_only() {
+    assert!(CodeVerifier::new(format!("{}-._~AZaz09", "x".repeat(40))).is_ok());
+    for bad in ["+", "/", "=", " ", "%", "é", "\n", "例"] {
+        let value = format!("{}{bad}", "x".repeat(43));
+        let err = CodeVerifier::new(value).unwrap_err();
+        assert_eq!(err.code(), "invalid_config", "{bad:?}");
+    }
+}
+
+#[test]
+fn debug_is_redacted_and_serde_is_transparent() {
+    let raw = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let v = CodeVerifier::new(raw).unwrap();
+    assert!(!format!("{v:?}").contains(raw));
+    let json = serde_json::to_string(&v).unwrap();
+    assert_eq!(json, format!("\"{raw}\""));
+    let back: CodeVerifier = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, v);
+    // Deserialising checks the value again.
+    assert!(serde_json::from_str::<CodeVerifier>("\"short\"").is_err());
+    assert!(serde_json::from_str::<CodeVerifier>("42").is_err());
+}
