@@ -1,0 +1,492 @@
+/**
+ * oidc-rp-wasm: an OpenID Connect relying party for browser single-page apps.
+ *
+ * ```ts
+ * import { OidcClient } from "oidc-rp-wasm";
+ *
+ * const client = await OidcClient.create({
+ *   issuer: "https://id.example.com",
+ *   clientId: "spa",
+ *   redirectUri: "https://app.example.com/callback",
+ * });
+ * ```
+ *
+ * The WebAssembly module loads on the first `OidcClient.create()`; there is no init function to call.
+ *
+ * Times (`expiresAt`, `authTime`) are seconds since the Unix epoch, as in JWT claims.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * How the OP returns the authorization response to the app.
+ *
+ * - `"query"`: in the redirect URI's query string (OAuth 2.0 default for the code flow).
+ * - `"fragment"`: in the redirect URI's fragment; never sent to a server.
+ * - `"form_post"`: as an HTML form POST to the redirect URI (OAuth 2.0 Form Post Response Mode).
+ *   A static site receives it with the package's `form-post-sw.js` service worker.
+ * - `"web_message"`: by `postMessage` from the OP's page to the popup's opener or the iframe's
+ *   parent. Popup and silent sign-in only; the OP must support it.
+ */
+export type ResponseMode = "query" | "fragment" | "form_post" | "web_message";
+
+/** Where the session (tokens and claims) is kept. See {@link OidcClientConfig.storage}. */
+export type SessionStorageKind = "memory" | "session" | "local";
+
+/** One value of the `prompt` parameter (OIDC Core §3.1.2.1; `create` from Initiating User Registration 1.0). */
+export type PromptValue = "none" | "login" | "consent" | "select_account" | "create";
+
+/**
+ * The `prompt` parameter: one value, or several (sent space-separated). `"none"` cannot be
+ * combined with another value (OIDC Core §3.1.2.1).
+ */
+export type Prompt =
+  | PromptValue
+  | readonly ["none"]
+  | readonly Exclude<PromptValue, "none">[];
+
+/**
+ * Configuration of an {@link OidcClient}. Only `issuer`, `clientId` and `redirectUri` are required.
+ * A field set to `undefined` counts as absent; an unknown field (a typo) is an `invalid_config`
+ * error, as in every options object of the SDK.
+ */
+export interface OidcClientConfig {
+  /**
+   * The OP's issuer identifier. Metadata is discovered at
+   * `issuer + "/.well-known/openid-configuration"`; the `issuer` it announces must equal this
+   * exactly, or `create()` fails with `issuer_mismatch`.
+   */
+  issuer: string;
+  /** The client id registered at the OP (a public client: no secret). */
+  clientId: string;
+  /** Where the OP sends the authorization response of redirect sign-ins (and of web_message popups and iframes). Registered at the OP. */
+  redirectUri: string;
+  /** Where the OP sends the browser after RP-initiated logout. Registered at the OP. Sent unless a logout call overrides it. */
+  postLogoutRedirectUri?: string | undefined;
+  /**
+   * The page the hidden iframe (silent sign-in) and the popup load with the response: the
+   * package's `silent-callback.html` served from your origin, registered at the OP. Needed for
+   * iframe silent sign-in and for popups whose response comes by query, fragment or form_post;
+   * `web_message` needs none.
+   */
+  silentRedirectUri?: string | undefined;
+  /** Space-separated scopes. Default `"openid"`; add `offline_access` to ask for a refresh token. */
+  scope?: string | undefined;
+  /** Default response mode of every sign-in. Default `"query"`. */
+  responseMode?: ResponseMode | undefined;
+  /**
+   * Fail a refresh whose response has no `id_token` with `id_token_required`, leaving the session
+   * as it was. Default `false`: such a refresh keeps the identity of the last ID token, updates the
+   * access token and sets {@link Session.idTokenFresh} to `false`.
+   */
+  requireIdTokenOnRefresh?: boolean | undefined;
+  /**
+   * After a refresh, call the UserInfo endpoint and check that its `sub` equals the session's
+   * (`subject_mismatch` otherwise). Default `false`.
+   */
+  checkUserinfoOnRefresh?: boolean | undefined;
+  /**
+   * Where the session lives. Default `"memory"`.
+   *
+   * - `"memory"`: only in this page; the refresh token never leaves the wasm heap. Lost on reload.
+   * - `"session"`: `sessionStorage`; survives reloads of this tab, not shared with other tabs.
+   * - `"local"`: `localStorage`; shared by every tab of the origin (refreshes coordinated with Web
+   *   Locks), survives restarts, and readable by any script running on the origin (XSS exposure).
+   */
+  storage?: SessionStorageKind | undefined;
+  /** JWS algorithms accepted for ID tokens (OIDC Core §3.1.3.7 step 7). Default `["RS256"]`. `none` is never accepted. */
+  idTokenSigningAlgs?: readonly string[] | undefined;
+  /** Tolerance, in seconds, for `exp`, `iat`, `nbf` and `auth_time` checks. Default `60`. */
+  clockSkewSeconds?: number | undefined;
+  /** How long a silent (iframe) or web_message sign-in waits for an answer, in milliseconds. Default `10000`. */
+  silentTimeoutMs?: number | undefined;
+  /** Refresh the access token shortly before it expires, when a refresh token is held. Default `true`. */
+  autoRefresh?: boolean | undefined;
+  /**
+   * Extra parameters added to every authorization request (`audience`, `resource`, ...). The
+   * protocol parameters the SDK sets itself (`state`, `nonce`, `code_challenge`, ...) cannot be
+   * overridden: naming one is an `invalid_config` error.
+   */
+  extraAuthorizeParams?: Record<string, string> | undefined;
+}
+
+/** Options of one sign-in ({@link OidcClient.signinRedirect}, {@link OidcClient.signinPopup}, ...). */
+export interface AuthorizeOptions {
+  /** `login_hint`: the identifier the user is likely to sign in with (e-mail, phone, username). */
+  loginHint?: string | undefined;
+  /** `ui_locales`: preferred languages of the OP's pages, as BCP 47 tags, most preferred first. */
+  uiLocales?: string | readonly string[] | undefined;
+  /**
+   * `prompt`. `"none"` asks the OP to show nothing and fail (`login_required`,
+   * `consent_required`, ...) if it would have to; {@link OidcClient.signinSilent} always sends it.
+   */
+  prompt?: Prompt | undefined;
+  /**
+   * `max_age` in seconds: the longest time since the user last authenticated. `0` forces
+   * re-authentication. When sent, the ID token's `auth_time` is required and checked.
+   */
+  maxAge?: number | undefined;
+  /** `id_token_hint`: an ID token, or `true` for the current session's ID token. */
+  idTokenHint?: string | true | undefined;
+  /** `acr_values`: requested authentication context classes. When sent, the ID token's `acr` must be one of them. */
+  acrValues?: string | readonly string[] | undefined;
+  /** Scopes of this request only, space-separated; replaces {@link OidcClientConfig.scope}. */
+  scope?: string | undefined;
+  /** Response mode of this request only; replaces {@link OidcClientConfig.responseMode}. */
+  responseMode?: ResponseMode | undefined;
+  /**
+   * Any JSON-serialisable value kept with the pending request (never sent to the OP) and returned
+   * as {@link Session.appState} after the callback, e.g. the route to go back to.
+   */
+  appState?: unknown;
+  /** Extra authorization request parameters of this request; added to {@link OidcClientConfig.extraAuthorizeParams}. */
+  extraParams?: Record<string, string> | undefined;
+}
+
+/** Options of RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). */
+export interface LogoutOptions {
+  /** `post_logout_redirect_uri` of this logout; replaces {@link OidcClientConfig.postLogoutRedirectUri}. */
+  postLogoutRedirectUri?: string | undefined;
+  /**
+   * Not settable (passing it is an `invalid_config` error): the SDK makes a random `state`, sends
+   * it with `post_logout_redirect_uri` and checks it in {@link OidcClient.handleSignoutCallback}.
+   */
+  state?: never;
+  /** `ui_locales` of the OP's logout pages, most preferred first. */
+  uiLocales?: string | readonly string[] | undefined;
+  /** `logout_hint`: which account to log out, as the OP understands it. */
+  logoutHint?: string | undefined;
+  /**
+   * `id_token_hint`. Default: the session's ID token (sent even when expired). A string sends that
+   * token; `false` sends none (then only `client_id` identifies the client, and the OP may ask
+   * the user to confirm).
+   */
+  idTokenHint?: string | false | undefined;
+  /** Extra parameters of the logout request. Protocol parameters the SDK sets cannot be overridden. */
+  extraParams?: Record<string, string> | undefined;
+}
+
+/** What {@link OidcClient.handleSignoutCallback} returns. */
+export interface SignoutCallbackResult {
+  /** The `state` that came back and matched the pending logout. */
+  state?: string;
+}
+
+/**
+ * The signed-in session. A snapshot: read {@link OidcClient.session} again, or listen to
+ * events, to see later changes. The refresh token is never exposed.
+ */
+export interface Session {
+  /** `sub` of the ID token: who the user is at this OP. */
+  readonly subject?: string;
+  /** All claims of the last validated ID token. */
+  readonly claims?: Record<string, unknown>;
+  /** The last validated ID token (compact JWS), kept for `id_token_hint`. */
+  readonly idToken?: string;
+  /**
+   * `false` when the last refresh response carried no ID token: the identity (`subject`,
+   * `claims`, `idToken`) is then the one of an earlier response. The access token is never
+   * treated as an ID token.
+   */
+  readonly idTokenFresh: boolean;
+  /** The access token, for the resource servers. Prefer {@link OidcClient.getAccessToken}, which refreshes it. */
+  readonly accessToken: string;
+  /** `token_type` of the token response, normally `"Bearer"`. */
+  readonly tokenType: string;
+  /** When the access token expires, in seconds since the Unix epoch. Absent when the OP sent no `expires_in`. */
+  readonly expiresAt?: number;
+  /** Scopes granted, when the OP said. */
+  readonly scope?: string;
+  /** Whether a refresh token is held. The token itself stays inside the SDK. */
+  readonly hasRefreshToken: boolean;
+  /** `auth_time`: when the user authenticated, in seconds since the Unix epoch. */
+  readonly authTime?: number;
+  /** `acr`: the authentication context class the OP satisfied. */
+  readonly acr?: string;
+  /** `amr`: the authentication methods used. */
+  readonly amr?: readonly string[];
+  /** The {@link AuthorizeOptions.appState} of the sign-in that made this session. */
+  readonly appState?: unknown;
+}
+
+/**
+ * Every error the SDK throws (or passes to `refreshFailed`): a real `Error` with a stable `code`.
+ * Test for it with {@link isOidcError}.
+ */
+export interface OidcError extends Error {
+  /**
+   * A stable code: one of the SDK's own (`state_mismatch`, `invalid_id_token`, ...), or the
+   * OP's `error` passed through unchanged (`login_required`, `invalid_grant`, ...).
+   */
+  code: OidcErrorCode;
+  /**
+   * The exact check that failed, where the code covers several, e.g. `aud_mismatch` or
+   * `auth_time_too_old` under `invalid_id_token`, `no_matching_key` under `invalid_signature`,
+   * `iss_parameter` under `issuer_mismatch`.
+   */
+  reason?: string;
+  /** The OP's `error_description`, when it sent one. */
+  description?: string;
+  /** The OP's `error_uri`, when it sent one. */
+  uri?: string;
+}
+
+/** The SDK's own error codes. */
+export type SdkErrorCode =
+  | "state_mismatch"
+  | "issuer_mismatch"
+  | "nonce_mismatch"
+  | "invalid_id_token"
+  | "invalid_signature"
+  | "id_token_required"
+  | "subject_mismatch"
+  | "invalid_response"
+  | "invalid_config"
+  | "unsupported"
+  | "no_session"
+  | "timeout"
+  | "popup_closed"
+  | "popup_blocked"
+  | "network"
+  | "storage"
+  | "crypto_unavailable";
+
+/** Error codes an OP commonly returns (RFC 6749 §4.1.2.1 and §5.2, OIDC Core §3.1.2.6). */
+export type OpErrorCode =
+  | "invalid_request"
+  | "unauthorized_client"
+  | "access_denied"
+  | "unsupported_response_type"
+  | "invalid_scope"
+  | "server_error"
+  | "temporarily_unavailable"
+  | "interaction_required"
+  | "login_required"
+  | "account_selection_required"
+  | "consent_required"
+  | "invalid_request_uri"
+  | "invalid_request_object"
+  | "request_not_supported"
+  | "request_uri_not_supported"
+  | "registration_not_supported"
+  | "invalid_client"
+  | "invalid_grant"
+  | "unsupported_grant_type";
+
+/** An error code: a known one, or any other code an OP sends. */
+export type OidcErrorCode = SdkErrorCode | OpErrorCode | (string & {});
+
+/** The constant names of {@link ERROR_CODES}. */
+export interface ErrorCodes {
+  readonly STATE_MISMATCH: "state_mismatch";
+  readonly ISSUER_MISMATCH: "issuer_mismatch";
+  readonly NONCE_MISMATCH: "nonce_mismatch";
+  readonly INVALID_ID_TOKEN: "invalid_id_token";
+  readonly INVALID_SIGNATURE: "invalid_signature";
+  readonly ID_TOKEN_REQUIRED: "id_token_required";
+  readonly SUBJECT_MISMATCH: "subject_mismatch";
+  readonly INVALID_RESPONSE: "invalid_response";
+  readonly INVALID_CONFIG: "invalid_config";
+  readonly UNSUPPORTED: "unsupported";
+  readonly NO_SESSION: "no_session";
+  readonly TIMEOUT: "timeout";
+  readonly POPUP_CLOSED: "popup_closed";
+  readonly POPUP_BLOCKED: "popup_blocked";
+  readonly NETWORK: "network";
+  readonly STORAGE: "storage";
+  readonly CRYPTO_UNAVAILABLE: "crypto_unavailable";
+  readonly INVALID_REQUEST: "invalid_request";
+  readonly UNAUTHORIZED_CLIENT: "unauthorized_client";
+  readonly ACCESS_DENIED: "access_denied";
+  readonly UNSUPPORTED_RESPONSE_TYPE: "unsupported_response_type";
+  readonly INVALID_SCOPE: "invalid_scope";
+  readonly SERVER_ERROR: "server_error";
+  readonly TEMPORARILY_UNAVAILABLE: "temporarily_unavailable";
+  readonly INTERACTION_REQUIRED: "interaction_required";
+  readonly LOGIN_REQUIRED: "login_required";
+  readonly ACCOUNT_SELECTION_REQUIRED: "account_selection_required";
+  readonly CONSENT_REQUIRED: "consent_required";
+  readonly INVALID_REQUEST_URI: "invalid_request_uri";
+  readonly INVALID_REQUEST_OBJECT: "invalid_request_object";
+  readonly REQUEST_NOT_SUPPORTED: "request_not_supported";
+  readonly REQUEST_URI_NOT_SUPPORTED: "request_uri_not_supported";
+  readonly REGISTRATION_NOT_SUPPORTED: "registration_not_supported";
+  readonly INVALID_CLIENT: "invalid_client";
+  readonly INVALID_GRANT: "invalid_grant";
+  readonly UNSUPPORTED_GRANT_TYPE: "unsupported_grant_type";
+}
+
+/** The SDK's own error codes and the common OP codes, as constants (a frozen object). */
+export declare const ERROR_CODES: ErrorCodes;
+
+/**
+ * Whether `e` is an error thrown by the SDK; with `code`, also whether it has that code (or one of
+ * those codes).
+ *
+ * ```ts
+ * if (isOidcError(e, ["login_required", "interaction_required"])) await client.signinRedirect();
+ * ```
+ */
+export declare function isOidcError(e: unknown, code?: OidcErrorCode | readonly OidcErrorCode[]): e is OidcError;
+
+/** Detail of the `expiring` and `expired` events. */
+export interface ExpiryDetail {
+  /** When the access token expires (or expired), in seconds since the Unix epoch. */
+  expiresAt: number;
+}
+
+/**
+ * Why the session ended.
+ *
+ * - `"logout"`: this tab signed out ({@link OidcClient.signoutRedirect}).
+ * - `"other_tab"`: another tab of the same client signed out.
+ */
+export type SignedOutReason = "logout" | "other_tab";
+
+/** Detail of the `signedOut` event. */
+export interface SignedOutDetail {
+  /** Why the session ended. */
+  reason: SignedOutReason;
+}
+
+/** The events of an {@link OidcClient} and the detail each handler receives. */
+export interface ClientEventMap {
+  /** A sign-in completed (redirect callback, form_post, popup, silent iframe): the new session. */
+  signedIn: Session;
+  /** The tokens were refreshed (by `refresh()`, `getAccessToken()`, auto-refresh, or another tab): the updated session. */
+  refreshed: Session;
+  /** A refresh failed; the session is kept until it expires. The error, as thrown by `refresh()`. */
+  refreshFailed: OidcError;
+  /**
+   * The access token expires soon (a minute before, or half its lifetime when that is shorter);
+   * with `autoRefresh` and a refresh token, a refresh follows.
+   */
+  expiring: ExpiryDetail;
+  /** The access token has expired and could not be refreshed. */
+  expired: ExpiryDetail;
+  /** The session ended. */
+  signedOut: SignedOutDetail;
+}
+
+/** The name of an event of {@link OidcClient.on}. */
+export type ClientEvent = keyof ClientEventMap;
+
+/**
+ * An OpenID Connect relying party for this page: the authorization code flow with PKCE (S256),
+ * ID token validation, refresh, and RP-initiated logout.
+ *
+ * Make one with `await OidcClient.create(config)`; `new OidcClient()` throws.
+ */
+export declare class OidcClient {
+  private constructor();
+
+  /**
+   * Loads the WebAssembly module (the first time), validates `config`, fetches the OP's
+   * discovery document and restores the session from the chosen storage.
+   *
+   * @throws {OidcError} `invalid_config`, `issuer_mismatch`, `network`, `invalid_response`.
+   */
+  static create(config: OidcClientConfig): Promise<OidcClient>;
+
+  /** The current session, or `null` when signed out. A fresh snapshot on each read. */
+  readonly session: Session | null;
+
+  /**
+   * Builds the authorization request URL and stores the pending request (state, nonce, PKCE
+   * verifier), for apps that navigate themselves.
+   */
+  authorizeUrl(options?: AuthorizeOptions): Promise<string>;
+
+  /** Stores the pending request and sends the browser to the OP to sign in. Resolves once the navigation has started; the page then unloads. */
+  signinRedirect(options?: AuthorizeOptions): Promise<void>;
+
+  /**
+   * Completes a sign-in on the redirect URI: reads the response from `url` (default
+   * `location.href`) whether it came by query, fragment or, through the service worker,
+   * form_post; checks it, redeems the code, validates the ID token, stores the session and
+   * removes the response parameters from the address bar.
+   *
+   * @throws {OidcError} the OP's code (`login_required`, `access_denied`, ...), `state_mismatch`,
+   *   `issuer_mismatch`, `nonce_mismatch`, `invalid_id_token`, `invalid_signature`, `network`, ...
+   */
+  handleRedirectCallback(url?: string): Promise<Session>;
+
+  /** Completes a sign-in from a form_post body received some other way (your own server, say). */
+  handleFormPost(body: string | URLSearchParams): Promise<Session>;
+
+  /**
+   * Signs in in a popup; must be called from a user gesture (a click). Without a `responseMode`
+   * option, uses `web_message` when the OP supports it, else the configured mode through
+   * `silentRedirectUri`.
+   *
+   * @throws {OidcError} `popup_blocked`, `popup_closed`, `timeout` (web_message), or any error of
+   *   {@link OidcClient.handleRedirectCallback}.
+   */
+  signinPopup(options?: AuthorizeOptions): Promise<Session>;
+
+  /**
+   * Renews the session without showing anything: with the refresh token when one is held,
+   * otherwise in a hidden iframe with `prompt=none` (and the session's ID token as
+   * `id_token_hint`). Like {@link OidcClient.signinPopup}, the iframe prefers `web_message`
+   * when the OP supports it, else answers through `silentRedirectUri`.
+   *
+   * @throws {OidcError} `login_required`, `consent_required`, `interaction_required`, ... from the
+   *   OP (never masked as a timeout), `timeout` when nothing answered in `silentTimeoutMs`.
+   */
+  signinSilent(options?: AuthorizeOptions): Promise<Session>;
+
+  /**
+   * Uses the refresh token (refresh_token grant only). A failure keeps the current session.
+   *
+   * @throws {OidcError} `no_session`, `invalid_grant`, `id_token_required`, `subject_mismatch`,
+   *   `invalid_id_token` (OIDC Core §12.2), `network`, ...
+   */
+  refresh(): Promise<Session>;
+
+  /**
+   * A valid access token, refreshed first when it is expired or about to be. Tabs sharing a
+   * session refresh once, under a Web Lock.
+   *
+   * @throws {OidcError} `no_session`, or any error of {@link OidcClient.refresh}.
+   */
+  getAccessToken(): Promise<string>;
+
+  /**
+   * Builds the RP-initiated logout URL (with `id_token_hint`, `client_id`,
+   * `post_logout_redirect_uri` and a fresh `state`) and stores the state for
+   * {@link OidcClient.handleSignoutCallback}. The local session is left as it is: use
+   * {@link OidcClient.signoutRedirect} to end it too.
+   *
+   * @throws {OidcError} `unsupported` when the OP has no `end_session_endpoint`.
+   */
+  signoutUrl(options?: LogoutOptions): Promise<string>;
+
+  /** Ends the local session (`signedOut`, reason `"signout"`) and sends the browser to the OP's logout endpoint. */
+  signoutRedirect(options?: LogoutOptions): Promise<void>;
+
+  /**
+   * On the post-logout redirect URI: checks the returned `state` against the pending logout
+   * (a pending logout is used once).
+   *
+   * @throws {OidcError} `state_mismatch` when the state is absent, unknown or already used.
+   */
+  handleSignoutCallback(url?: string): Promise<SignoutCallbackResult>;
+
+  /** Calls `handler` with the new session after each sign-in. Returns a function that unsubscribes. */
+  on(event: "signedIn", handler: (session: Session) => void): () => void;
+  /** Calls `handler` with the updated session after each refresh. Returns a function that unsubscribes. */
+  on(event: "refreshed", handler: (session: Session) => void): () => void;
+  /** Calls `handler` with the error when a refresh fails. Returns a function that unsubscribes. */
+  on(event: "refreshFailed", handler: (error: OidcError) => void): () => void;
+  /** Calls `handler` shortly before the access token expires. Returns a function that unsubscribes. */
+  on(event: "expiring", handler: (detail: ExpiryDetail) => void): () => void;
+  /** Calls `handler` when the access token has expired. Returns a function that unsubscribes. */
+  on(event: "expired", handler: (detail: ExpiryDetail) => void): () => void;
+  /** Calls `handler` when the session ends. Returns a function that unsubscribes. */
+  on(event: "signedOut", handler: (detail: SignedOutDetail) => void): () => void;
+  /** Subscribes to any event; the handler receives that event's detail. Returns a function that unsubscribes. */
+  on<E extends ClientEvent>(event: E, handler: (detail: ClientEventMap[E]) => void): () => void;
+
+  /** Releases the client's WebAssembly memory (wasm-bindgen). The client is unusable afterwards. */
+  free(): void;
+}

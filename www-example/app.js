@@ -1,0 +1,328 @@
+// oidc-rp-wasm example: sign in, refresh and sign out with the SDK, and show what it returns.
+//
+// Configuration: ./config.json, shallow-merged with the JSON object in
+// sessionStorage['oidc-example-overrides'] (tests set it). Test hooks: every control and display
+// has a data-testid, and window.__example holds what the SDK last returned.
+
+import { OidcClient, isOidcError } from 'oidc-rp-wasm';
+
+/** @typedef {import('oidc-rp-wasm').Session} Session */
+/** @typedef {import('oidc-rp-wasm').AuthorizeOptions} AuthorizeOptions */
+/** @typedef {import('oidc-rp-wasm').ClientEvent} ClientEvent */
+
+const EVENTS = /** @type {const} */ (['signedIn', 'refreshed', 'refreshFailed', 'expiring', 'expired', 'signedOut']);
+const OVERRIDES_KEY = 'oidc-example-overrides';
+const LOGOUT_PENDING_KEY = 'oidc-example-logout-pending';
+
+/**
+ * What tests (and the curious, in the console) can read.
+ * @type {{
+ *   client: OidcClient | null,
+ *   lastSession: Session | null,
+ *   lastError: unknown,
+ *   lastAccessToken: string | null,
+ *   lastSignout: { state?: string } | null,
+ *   events: Array<{ name: ClientEvent, detail: unknown, at: number }>,
+ *   config: import('oidc-rp-wasm').OidcClientConfig | null,
+ *   serviceWorker: Promise<ServiceWorkerRegistration>,
+ *   ready: Promise<void>,
+ * }}
+ */
+const example = {
+  client: null,
+  lastSession: null,
+  lastError: null,
+  lastAccessToken: null,
+  lastSignout: null,
+  events: [],
+  config: null,
+  serviceWorker: registerServiceWorker(),
+  ready: Promise.resolve(),
+};
+Object.assign(window, { __example: example });
+
+// ---- page helpers ----
+
+/** @param {string} testid */
+function el(testid) {
+  const found = document.querySelector(`[data-testid="${testid}"]`);
+  if (!(found instanceof HTMLElement)) throw new Error(`no element with data-testid="${testid}"`);
+  return found;
+}
+
+/** @param {string} testid */
+function field(testid) {
+  return /** @type {HTMLInputElement | HTMLSelectElement} */ (el(testid));
+}
+
+/** @param {string} testid @param {unknown} value @param {string} [raw] machine-readable value */
+function show(testid, value, raw) {
+  const node = el(testid);
+  node.textContent = value === undefined || value === null || value === '' ? '–' : String(value);
+  if (raw === undefined) delete node.dataset.value;
+  else node.dataset.value = raw;
+}
+
+/** @param {number | undefined} seconds since the epoch */
+function time(seconds) {
+  return seconds === undefined ? undefined : new Date(seconds * 1000).toLocaleTimeString();
+}
+
+/** @param {string} name @param {string} text @param {'event' | 'call' | 'error'} kind */
+function log(kind, name, text = '') {
+  const item = document.createElement('li');
+  item.dataset.kind = kind;
+  item.dataset.name = name;
+  const stamp = document.createElement('time');
+  stamp.textContent = new Date().toLocaleTimeString();
+  const label = document.createElement('b');
+  label.textContent = name;
+  item.append(stamp, ' ', label, text ? ` ${text}` : '');
+  el('log').append(item);
+  item.scrollIntoView({ block: 'nearest' });
+}
+
+/** An error of the example itself (not the SDK), shaped like the SDK's. */
+function exampleError(/** @type {string} */ code, /** @type {string} */ message) {
+  return Object.assign(new Error(message), { code });
+}
+
+// ---- showing state ----
+
+let shownExpiresAt = /** @type {number | undefined} */ (undefined);
+
+function render() {
+  const session = example.client?.session ?? null;
+  const status = el('status');
+  status.dataset.state = !example.client ? 'unavailable' : session ? 'signed-in' : 'signed-out';
+  status.textContent = !example.client
+    ? 'The client could not start (see the error below).'
+    : session
+      ? `Signed in as ${session.subject ?? 'an unknown subject'}`
+      : 'Signed out';
+
+  show('signed-in', String(session !== null));
+  show('subject', session?.subject);
+  show('expires-at', time(session?.expiresAt), session?.expiresAt?.toString());
+  show('id-token-fresh', session ? String(session.idTokenFresh) : undefined);
+  show('has-refresh-token', session ? String(session.hasRefreshToken) : undefined);
+  show('auth-time', time(session?.authTime), session?.authTime?.toString());
+  show('acr-amr', session ? [session.acr ?? '–', (session.amr ?? []).join(' ') || '–'].join(' / ') : undefined);
+  show('scope', session?.scope);
+  show('app-state', session?.appState === undefined ? undefined : JSON.stringify(session.appState));
+  const token = example.lastAccessToken;
+  show('access-token', token ? `${token.slice(0, 16)}… (${token.length} characters)` : undefined);
+  el('claims').textContent = JSON.stringify(session?.claims ?? {}, null, 2);
+  shownExpiresAt = session?.expiresAt;
+  tick();
+
+  for (const button of document.querySelectorAll('.buttons button')) {
+    /** @type {HTMLButtonElement} */ (button).disabled = !example.client;
+  }
+}
+
+function tick() {
+  const left = shownExpiresAt === undefined ? undefined : Math.round(shownExpiresAt - Date.now() / 1000);
+  show('seconds-left', left, left?.toString());
+}
+
+/** @param {unknown} e @param {string} during */
+function report(e, during) {
+  example.lastError = e;
+  const code = isOidcError(e) ? e.code : 'unexpected';
+  const box = el('error');
+  box.hidden = false;
+  box.dataset.during = during;
+  show('error-code', code);
+  el('error-reason').textContent = isOidcError(e) && e.reason ? `(${e.reason})` : '';
+  el('error-description').textContent = isOidcError(e) ? (e.description ?? '') : '';
+  el('error-message').textContent = e instanceof Error ? e.message : String(e);
+  log('error', code, [during, isOidcError(e) ? e.reason : undefined].filter(Boolean).join(': '));
+}
+
+function clearError() {
+  el('error').hidden = true;
+  for (const id of ['error-code', 'error-reason', 'error-description', 'error-message']) el(id).textContent = '';
+}
+
+// ---- the SDK ----
+
+async function loadConfig() {
+  const response = await fetch('./config.json', { cache: 'no-store' });
+  if (!response.ok) throw exampleError('config_unavailable', `./config.json: HTTP ${response.status}`);
+  const overrides = JSON.parse(sessionStorage.getItem(OVERRIDES_KEY) || '{}');
+  return { ...(await response.json()), ...overrides };
+}
+
+/** The form_post response comes through the service worker: it must be running first. */
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) {
+    return Promise.reject(exampleError('service_worker_unavailable', 'this browser has no service workers'));
+  }
+  return navigator.serviceWorker.register('/form-post-sw.js').then(() => navigator.serviceWorker.ready);
+}
+
+/**
+ * Waits for the service worker before a form_post sign-in. Popup and silent sign-ins also need
+ * this page to be controlled by it (the SDK fetches the stored body from here); the worker claims
+ * open pages when it activates, which can follow `ready` by a moment.
+ * @param {boolean} needsControl
+ */
+async function formPostReady(needsControl) {
+  await example.serviceWorker;
+  if (!needsControl || navigator.serviceWorker.controller) return;
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(exampleError('service_worker_not_in_control', 'reload the page (a hard reload bypasses service workers)'));
+    }, 3000);
+    navigator.serviceWorker.addEventListener('controllerchange', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    }, { once: true });
+  });
+}
+
+/** @returns {AuthorizeOptions} */
+function signinOptions() {
+  const words = (/** @type {string} */ testid) => field(testid).value.split(/[\s,]+/).filter(Boolean);
+  /** @type {AuthorizeOptions} */
+  const options = {
+    responseMode: /** @type {import('oidc-rp-wasm').ResponseMode} */ (field('response-mode').value),
+    appState: { startedAt: Date.now(), from: location.pathname },
+  };
+  const loginHint = field('login-hint').value.trim();
+  if (loginHint) options.loginHint = loginHint;
+  const uiLocales = words('ui-locales');
+  if (uiLocales.length) options.uiLocales = uiLocales;
+  const prompt = /** @type {import('oidc-rp-wasm').PromptValue[]} */ (words('prompt'));
+  if (prompt.length) options.prompt = prompt.length === 1 ? prompt[0] : /** @type {import('oidc-rp-wasm').Prompt} */ (prompt);
+  const maxAge = field('max-age').value.trim();
+  if (maxAge !== '') options.maxAge = Number(maxAge);
+  return options;
+}
+
+/** Records whatever the SDK returned, then shows it. @param {unknown} result */
+function remember(result) {
+  if (typeof result === 'string') example.lastAccessToken = result;
+  else if (result && typeof result === 'object' && 'accessToken' in result) example.lastSession = /** @type {Session} */ (result);
+}
+
+/**
+ * Runs one SDK call from a button: logs it, records its result or shows its error code.
+ * @param {string} name @param {() => Promise<unknown>} call
+ */
+async function run(name, call) {
+  clearError();
+  log('call', name);
+  try {
+    remember(await call());
+  } catch (e) {
+    report(e, name);
+  } finally {
+    render();
+  }
+}
+
+/** @param {ClientEvent} name @param {unknown} detail */
+function onEvent(name, detail) {
+  example.events.push({ name, detail, at: Date.now() });
+  if (name === 'signedIn' || name === 'refreshed') remember(detail);
+  if (name === 'signedOut') example.lastSession = null;
+  let text = '';
+  if (isOidcError(detail)) text = [detail.code, detail.reason].filter(Boolean).join(' ');
+  else if (name === 'signedIn' || name === 'refreshed') text = `idTokenFresh=${/** @type {Session} */ (detail).idTokenFresh}`;
+  else if (detail && typeof detail === 'object') text = JSON.stringify(detail);
+  log('event', name, text);
+  render();
+}
+
+/** Back from the OP: a sign-in response, or the return from logout. @param {OidcClient} client */
+async function handleReturn(client) {
+  const query = new URLSearchParams(location.search);
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const signinResponse =
+    query.has('code') || query.has('error') || query.has('oidc_form_post') || fragment.has('code') || fragment.has('error');
+
+  if (signinResponse) {
+    await run('handleRedirectCallback', () => client.handleRedirectCallback());
+  } else if (query.has('state') && sessionStorage.getItem(LOGOUT_PENDING_KEY)) {
+    await run('handleSignoutCallback', async () => {
+      example.lastSignout = await client.handleSignoutCallback();
+      return example.lastSignout;
+    });
+    sessionStorage.removeItem(LOGOUT_PENDING_KEY);
+  } else {
+    return;
+  }
+  // The SDK removes the response from the address bar on success; after a failure, do it here
+  // so that a reload does not replay it.
+  if (location.search || location.hash) history.replaceState(null, '', location.pathname);
+}
+
+function wireButtons() {
+  const client = () => {
+    if (!example.client) throw exampleError('not_ready', 'the client has not started');
+    return example.client;
+  };
+  /** @param {string} testid @param {string} name @param {() => Promise<unknown>} call */
+  const on = (testid, name, call) => el(testid).addEventListener('click', () => run(name, call));
+
+  on('signin-redirect', 'signinRedirect', async () => {
+    const options = signinOptions();
+    if (options.responseMode === 'form_post') await formPostReady(false);
+    await client().signinRedirect(options);
+  });
+  on('signin-popup', 'signinPopup', async () => {
+    const options = signinOptions();
+    if (options.responseMode === 'form_post') await formPostReady(true);
+    return client().signinPopup(options);
+  });
+  on('signin-silent', 'signinSilent', async () => {
+    const options = signinOptions();
+    delete options.prompt; // silent sign-in always sends prompt=none
+    if (options.responseMode === 'form_post') await formPostReady(true);
+    return client().signinSilent(options);
+  });
+  on('refresh', 'refresh', () => client().refresh());
+  on('get-access-token', 'getAccessToken', () => client().getAccessToken());
+  on('signout', 'signoutRedirect', async () => {
+    sessionStorage.setItem(LOGOUT_PENDING_KEY, '1');
+    try {
+      await client().signoutRedirect();
+    } catch (e) {
+      sessionStorage.removeItem(LOGOUT_PENDING_KEY);
+      throw e;
+    }
+  });
+}
+
+async function start() {
+  try {
+    const config = await loadConfig();
+    example.config = config;
+    show('config', `${config.issuer} · ${config.clientId} · storage ${config.storage ?? 'memory'}`);
+    field('response-mode').value = config.responseMode ?? 'query';
+
+    const client = await OidcClient.create(config);
+    example.client = client;
+    for (const name of EVENTS) client.on(name, (detail) => onEvent(name, detail));
+    render();
+    await handleReturn(client);
+  } catch (e) {
+    report(e, 'start');
+  } finally {
+    render();
+    document.documentElement.dataset.ready = 'true';
+  }
+}
+
+// Nothing may fail silently: any stray rejection shows up like an SDK error.
+window.addEventListener('unhandledrejection', (event) => report(event.reason, 'unhandled'));
+
+example.serviceWorker.then(
+  () => show('sw-status', 'ready'),
+  (e) => show('sw-status', `unavailable (${e instanceof Error ? e.message : e})`),
+);
+wireButtons();
+setInterval(tick, 1000);
+example.ready = start();
