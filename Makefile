@@ -1,0 +1,52 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both install what is missing
+# first (scripts/setup.sh is idempotent: a second run only checks).
+SHELL := /bin/bash
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: setup test test-native test-crypto lint wasm pkg test-types test-browser test-e2e demo clean
+
+setup:
+	@scripts/setup.sh
+
+## Every test suite, in the order that fails fastest.
+test: setup test-native test-crypto lint wasm pkg test-types test-browser test-e2e
+	@echo "make test: all suites passed"
+
+## The protocol core, natively: without and with pure-Rust signature verification.
+test-native:
+	cargo test
+test-crypto:
+	cargo test --features rust-crypto
+
+lint:
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --features rust-crypto -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+
+wasm:
+	cargo build --release --lib --target wasm32-unknown-unknown
+
+## The npm package in pkg/.
+pkg:
+	scripts/build-pkg.sh
+
+## The TypeScript declarations, type-checked by a consumer file.
+test-types:
+	cd tests/types && npx tsc -p .
+
+## wasm-bindgen-test in headless Chromium (tests/web.rs).
+test-browser:
+	cargo test --target wasm32-unknown-unknown --test web
+
+## A real OpenID Provider, a real Chromium, the built package.
+test-e2e:
+	cd tests/e2e && npm test
+
+## Build the package, start a local OP and the example app, show a sign-in.
+demo: setup pkg
+	cd tests/e2e && npm run demo
+
+clean:
+	cargo clean
+	rm -rf pkg

@@ -1,0 +1,424 @@
+//! `OidcClient`, the JavaScript API of DESIGN.md: a thin `#[wasm_bindgen]` facade over
+//! [`Client`]. It converts options in, results and errors out, and nothing else.
+//!
+//! Options are read one field at a time so that a bad one is an `invalid_config` error that names
+//! it (`prompt`, `extraParams.state`), and an unknown one is refused rather than ignored.
+
+use super::client::{AuthorizeOptions, Client, ClientConfig, ClientEvent, IdTokenHint, LogoutOptions, SignedIn};
+use super::set;
+use super::storage::SessionStorage;
+use crate::core::authorize::{Prompt, ResponseMode};
+use crate::core::jws::JwsAlg;
+use crate::core::session::SessionView;
+use crate::Error;
+use js_sys::{Object, Promise, Reflect};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::str::FromStr;
+use wasm_bindgen::prelude::*;
+
+/// Turns an [`Error`] into the JS `Error` of the contract: `code`, `reason`, `description`, `uri`.
+pub fn to_js_error(error: &Error) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    js.set_name("OidcError");
+    set(&js, "code", error.code());
+    if let Some(reason) = error.reason() {
+        set(&js, "reason", reason);
+    }
+    if let Some(description) = error.description() {
+        set(&js, "description", description);
+    }
+    if let Some(uri) = error.uri() {
+        set(&js, "uri", uri);
+    }
+    js.into()
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| Error::Storage(e.to_string()))
+}
+
+fn session_to_js(session: &SessionView, app_state: Option<&serde_json::Value>) -> Result<JsValue, Error> {
+    let js = to_js(session)?;
+    if let Some(app_state) = app_state {
+        let _ = Reflect::set(&js, &"appState".into(), &to_js(app_state)?);
+    }
+    Ok(js)
+}
+
+fn signed_in_to_js(signed_in: &SignedIn) -> Result<JsValue, Error> {
+    session_to_js(&signed_in.session, signed_in.app_state.as_ref())
+}
+
+/// Runs `future` as a JS promise whose rejection is an `OidcError`.
+fn promise<F>(future: F) -> Promise
+where
+    F: Future<Output = Result<JsValue, Error>> + 'static,
+{
+    wasm_bindgen_futures::future_to_promise(async move { future.await.map_err(|e| to_js_error(&e)) })
+}
+
+/// Reads the fields of a JS options object, refusing unknown ones.
+struct Fields {
+    object: JsValue,
+    prefix: &'static str,
+}
+
+impl Fields {
+    fn new(value: JsValue, prefix: &'static str, known: &[&str]) -> Result<Self, Error> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Fields { object: Object::new().into(), prefix });
+        }
+        let object: &Object = value
+            .dyn_ref()
+            .ok_or_else(|| Error::config(prefix, "must be an object"))?;
+        for key in Object::keys(object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !known.contains(&key.as_str()) {
+                return Err(Error::config(key, format!("is not an option of {prefix}")));
+            }
+        }
+        Ok(Fields { object: value, prefix })
+    }
+
+    /// Field `name` deserialised as `T`; `None` when absent or undefined.
+    fn get<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, Error> {
+        let value = Reflect::get(&self.object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+        if value.is_undefined() {
+            return Ok(None);
+        }
+        serde_wasm_bindgen::from_value(value)
+            .map(Some)
+            .map_err(|e| Error::config(name, format!("{e} (in {})", self.prefix)))
+    }
+
+    fn required<T: DeserializeOwned>(&self, name: &str) -> Result<T, Error> {
+        self.get(name)?.ok_or_else(|| Error::config(name, "is required"))
+    }
+
+    /// A string or an array of strings.
+    fn list(&self, name: &str) -> Result<Vec<String>, Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        Ok(match self.get::<OneOrMany>(name)? {
+            None => Vec::new(),
+            Some(OneOrMany::One(one)) => vec![one],
+            Some(OneOrMany::Many(many)) => many,
+        })
+    }
+
+    /// A list of values parsed with `FromStr`.
+    fn parsed_list<T: FromStr<Err = Error>>(&self, name: &str) -> Result<Vec<T>, Error> {
+        self.list(name)?
+            .iter()
+            .map(|v| v.parse().map_err(|e: Error| Error::config(name, e.to_string())))
+            .collect()
+    }
+
+    fn parsed<T: FromStr<Err = Error>>(&self, name: &str) -> Result<Option<T>, Error> {
+        self.get::<String>(name)?
+            .map(|v| v.parse().map_err(|e: Error| Error::config(name, e.to_string())))
+            .transpose()
+    }
+
+    fn params(&self, name: &str) -> Result<Vec<(String, String)>, Error> {
+        Ok(self
+            .get::<BTreeMap<String, String>>(name)?
+            .unwrap_or_default()
+            .into_iter()
+            .collect())
+    }
+}
+
+fn parse_config(value: JsValue) -> Result<ClientConfig, Error> {
+    let f = Fields::new(
+        value,
+        "OidcClientConfig",
+        &[
+            "issuer", "clientId", "redirectUri", "postLogoutRedirectUri", "silentRedirectUri", "scope",
+            "responseMode", "requireIdTokenOnRefresh", "checkUserinfoOnRefresh", "storage",
+            "idTokenSigningAlgs", "clockSkewSeconds", "silentTimeoutMs", "autoRefresh", "extraAuthorizeParams",
+        ],
+    )?;
+    let mut config = ClientConfig::new(
+        f.required::<String>("issuer")?,
+        f.required::<String>("clientId")?,
+        f.required::<String>("redirectUri")?,
+    );
+    config.post_logout_redirect_uri = f.get("postLogoutRedirectUri")?;
+    config.silent_redirect_uri = f.get("silentRedirectUri")?;
+    if let Some(scope) = f.get("scope")? {
+        config.scope = scope;
+    }
+    if let Some(mode) = f.parsed::<ResponseMode>("responseMode")? {
+        config.response_mode = mode;
+    }
+    config.require_id_token_on_refresh = f.get("requireIdTokenOnRefresh")?.unwrap_or(false);
+    config.check_userinfo_on_refresh = f.get("checkUserinfoOnRefresh")?.unwrap_or(false);
+    if let Some(storage) = f.get::<SessionStorage>("storage")? {
+        config.storage = storage;
+    }
+    let algs = f.parsed_list::<JwsAlg>("idTokenSigningAlgs")?;
+    if !algs.is_empty() {
+        config.id_token_signing_algs = algs;
+    }
+    if let Some(skew) = f.get::<f64>("clockSkewSeconds")? {
+        config.clock_skew_seconds = skew as i64;
+    }
+    if let Some(timeout) = f.get::<f64>("silentTimeoutMs")? {
+        config.silent_timeout_ms = timeout.clamp(0.0, f64::from(i32::MAX)) as i32;
+    }
+    config.auto_refresh = f.get("autoRefresh")?.unwrap_or(true);
+    config.extra_authorize_params = f.params("extraAuthorizeParams")?;
+    Ok(config)
+}
+
+fn parse_authorize_options(value: JsValue) -> Result<AuthorizeOptions, Error> {
+    let f = Fields::new(
+        value,
+        "AuthorizeOptions",
+        &[
+            "loginHint", "uiLocales", "prompt", "maxAge", "idTokenHint", "acrValues", "scope", "responseMode",
+            "appState", "extraParams",
+        ],
+    )?;
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Hint {
+        Token(String),
+        Current(bool),
+    }
+    let id_token_hint = match f.get::<Hint>("idTokenHint")? {
+        Some(Hint::Token(token)) => Some(IdTokenHint::Token(token)),
+        Some(Hint::Current(true)) => Some(IdTokenHint::Current),
+        Some(Hint::Current(false)) | None => None,
+    };
+    let max_age = match f.get::<f64>("maxAge")? {
+        Some(age) if age >= 0.0 && age.fract() == 0.0 => Some(age as u64),
+        Some(_) => return Err(Error::config("maxAge", "must be a whole number of seconds, 0 or more")),
+        None => None,
+    };
+    Ok(AuthorizeOptions {
+        login_hint: f.get("loginHint")?,
+        ui_locales: f.list("uiLocales")?,
+        prompt: f.parsed_list::<Prompt>("prompt")?,
+        max_age,
+        id_token_hint,
+        acr_values: f.list("acrValues")?,
+        scope: f.get("scope")?,
+        response_mode: f.parsed("responseMode")?,
+        app_state: f.get("appState")?,
+        extra_params: f.params("extraParams")?,
+    })
+}
+
+fn parse_logout_options(value: JsValue) -> Result<LogoutOptions, Error> {
+    let f = Fields::new(
+        value,
+        "LogoutOptions",
+        &["postLogoutRedirectUri", "uiLocales", "logoutHint", "idTokenHint", "extraParams"],
+    )?;
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Hint {
+        Token(String),
+        Flag(bool),
+    }
+    let (id_token_hint, omit) = match f.get::<Hint>("idTokenHint")? {
+        Some(Hint::Token(token)) => (Some(token), false),
+        Some(Hint::Flag(false)) => (None, true),
+        Some(Hint::Flag(true)) | None => (None, false),
+    };
+    Ok(LogoutOptions {
+        post_logout_redirect_uri: f.get("postLogoutRedirectUri")?,
+        ui_locales: f.list("uiLocales")?,
+        logout_hint: f.get("logoutHint")?,
+        id_token_hint,
+        omit_id_token_hint: omit,
+        extra_params: f.params("extraParams")?,
+    })
+}
+
+fn optional_string(value: JsValue, name: &str) -> Result<Option<String>, Error> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_string()
+        .map(Some)
+        .ok_or_else(|| Error::config(name, "must be a string"))
+}
+
+/// The event name and JS detail of a client event.
+fn event_to_js(event: &ClientEvent) -> (&'static str, JsValue) {
+    let detail = |f: &dyn Fn(&Object)| {
+        let o = Object::new();
+        f(&o);
+        JsValue::from(o)
+    };
+    match event {
+        ClientEvent::SignedIn(s) => ("signedIn", signed_in_to_js(s).unwrap_or(JsValue::NULL)),
+        ClientEvent::Refreshed(s) => ("refreshed", session_to_js(s, None).unwrap_or(JsValue::NULL)),
+        ClientEvent::RefreshFailed(e) => ("refreshFailed", to_js_error(e)),
+        ClientEvent::Expiring(at) => ("expiring", detail(&|o| set(o, "expiresAt", *at as f64))),
+        ClientEvent::Expired(at) => ("expired", detail(&|o| set(o, "expiresAt", *at as f64))),
+        ClientEvent::SignedOut(reason) => ("signedOut", detail(&|o| set(o, "reason", *reason))),
+    }
+}
+
+const EVENTS: &[&str] = &["signedIn", "refreshed", "refreshFailed", "expiring", "expired", "signedOut"];
+
+/// The OpenID Connect client of a page (`OidcClient` in JavaScript).
+#[wasm_bindgen(js_name = OidcClient)]
+pub struct JsOidcClient {
+    client: Client,
+}
+
+#[wasm_bindgen(js_class = OidcClient)]
+impl JsOidcClient {
+    /// Creates a client: validates `config`, fetches discovery, restores a stored session.
+    pub fn create(config: JsValue) -> Promise {
+        promise(async move {
+            let config = parse_config(config)?;
+            let client = Client::create(config).await?;
+            Ok(JsOidcClient { client }.into())
+        })
+    }
+
+    /// The authorization URL of a redirect sign-in; the transaction is stored.
+    #[wasm_bindgen(js_name = authorizeUrl)]
+    pub fn authorize_url(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let url = client.authorize_url(parse_authorize_options(options)?).await?;
+            Ok(url.into())
+        })
+    }
+
+    /// Sends the browser to the OP.
+    #[wasm_bindgen(js_name = signinRedirect)]
+    pub fn signin_redirect(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            client.signin_redirect(parse_authorize_options(options)?).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Completes a redirect sign-in from `url` (default: the current address).
+    #[wasm_bindgen(js_name = handleRedirectCallback)]
+    pub fn handle_redirect_callback(&self, url: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let url = optional_string(url, "url")?;
+            signed_in_to_js(&client.handle_redirect_callback(url).await?)
+        })
+    }
+
+    /// Completes a form_post sign-in from the POSTed body (a string or URLSearchParams).
+    #[wasm_bindgen(js_name = handleFormPost)]
+    pub fn handle_form_post(&self, body: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            // A string, or URLSearchParams (whose toString() is the encoded body).
+            let body = match (body.as_string(), body.dyn_ref::<Object>()) {
+                (Some(text), _) => text,
+                (None, Some(object)) => String::from(object.to_string()),
+                (None, None) => return Err(Error::config("body", "must be a string or URLSearchParams")),
+            };
+            signed_in_to_js(&client.handle_form_post(&body).await?)
+        })
+    }
+
+    /// Signs in through a popup.
+    #[wasm_bindgen(js_name = signinPopup)]
+    pub fn signin_popup(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move { signed_in_to_js(&client.signin_popup(parse_authorize_options(options)?).await?) })
+    }
+
+    /// Renews the session without interaction: refresh token first, else a hidden iframe.
+    #[wasm_bindgen(js_name = signinSilent)]
+    pub fn signin_silent(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move { signed_in_to_js(&client.signin_silent(parse_authorize_options(options)?).await?) })
+    }
+
+    /// Renews the session with the refresh token.
+    pub fn refresh(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { session_to_js(&client.refresh().await?, None) })
+    }
+
+    /// A valid access token, refreshed when near expiry.
+    #[wasm_bindgen(js_name = getAccessToken)]
+    pub fn get_access_token(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { Ok(client.get_access_token().await?.into()) })
+    }
+
+    /// The current session, or `null`.
+    #[wasm_bindgen(getter)]
+    pub fn session(&self) -> JsValue {
+        self.client
+            .session()
+            .and_then(|s| session_to_js(&s, None).ok())
+            .unwrap_or(JsValue::NULL)
+    }
+
+    /// The OP's end-session URL; its state is stored.
+    #[wasm_bindgen(js_name = signoutUrl)]
+    pub fn signout_url(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move { Ok(client.signout_url(parse_logout_options(options)?).await?.into()) })
+    }
+
+    /// Clears the session and sends the browser to the OP's logout.
+    #[wasm_bindgen(js_name = signoutRedirect)]
+    pub fn signout_redirect(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            client.signout_redirect(parse_logout_options(options)?).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Checks the state returned after logout; resolves to `{ state }`.
+    #[wasm_bindgen(js_name = handleSignoutCallback)]
+    pub fn handle_signout_callback(&self, url: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            let state = client.handle_signout_callback(optional_string(url, "url")?).await?;
+            let result = Object::new();
+            if let Some(state) = state {
+                set(&result, "state", state);
+            }
+            Ok(result.into())
+        })
+    }
+
+    /// Calls `handler(detail)` on `event`; returns a function that unsubscribes.
+    pub fn on(&self, event: String, handler: js_sys::Function) -> Result<js_sys::Function, JsValue> {
+        if !EVENTS.contains(&event.as_str()) {
+            return Err(to_js_error(&Error::config("event", format!("`{event}` is not one of {}", EVENTS.join(", ")))));
+        }
+        let id = self.client.on(move |e| {
+            let (name, detail) = event_to_js(e);
+            if name == event {
+                // A throwing handler must not break the client or the other handlers.
+                let _ = handler.call1(&JsValue::UNDEFINED, &detail);
+            }
+        });
+        let client = self.client.clone();
+        let unsubscribe = Closure::once_into_js(move || client.off(id));
+        Ok(unsubscribe.unchecked_into())
+    }
+}
