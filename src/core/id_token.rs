@@ -1,1 +1,485 @@
-//! (being written)
+//! ID tokens: their claims (OpenID Connect Core 1.0 §2), their validation after a code exchange
+//! (§3.1.3.7, with `at_hash` per §3.1.3.8 and §3.2.2.9) and the extra rules for ID tokens from a
+//! refresh (§12.2).
+//!
+//! The steps of §3.1.3.7 and where they happen:
+//! 1. encrypted ID tokens are refused ([`IdTokenError::Encrypted`]): this client registers none;
+//! 2. `iss` equals the issuer exactly ([`IdToken::validate_claims`]);
+//! 3. `aud` contains the client id; 4. several audiences need `azp`; 5. `azp`, when present,
+//!    equals the client id;
+//! 6. and 8. the signature is checked with a key from the JWK Set ([`IdToken::signature_check`],
+//!    then WebCrypto in the shell or `verify_and_validate_rust_crypto`); MAC algorithms are
+//!    never accepted;
+//! 7. `alg` is one of the configured algorithms ([`IdToken::alg`]);
+//! 9. `exp` is not past, 10. `iat` is not in the future (both with the clock skew; `nbf` too,
+//!    RFC 7519 §4.1.5);
+//! 11. `nonce` equals the request's; 12. `acr` is one of the requested `acr_values`;
+//! 13. with `max_age`, `auth_time` is present and recent enough.
+
+use crate::core::jwks::Jwk;
+#[cfg(feature = "rust-crypto")]
+use crate::core::jwks::JwkSet;
+use crate::core::jws::{CompactJws, HashAlg, JwsAlg, SignatureCheck};
+use crate::error::{Error, IdTokenError};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use std::fmt;
+
+/// The claims of an ID token (OIDC Core §2), typed where this crate uses them; every other
+/// claim is kept in [`IdTokenClaims::other`].
+///
+/// Deserialisation checks types: `iss`, `sub` (non-empty), `aud` (a string or a non-empty array
+/// of strings), `exp` and `iat` are required; numeric dates may be integers or floats (the
+/// fraction is dropped). A missing or mistyped claim is [`IdTokenError::MissingClaim`]. It
+/// serialises back to the JWT form, `aud` as a string when there is one audience.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdTokenClaims {
+    /// Issuer identifier (`iss`).
+    pub iss: String,
+    /// Subject identifier (`sub`).
+    pub sub: String,
+    /// Audiences (`aud`), from a string or an array.
+    pub aud: Vec<String>,
+    /// Expiration time (`exp`), seconds since the epoch.
+    pub exp: i64,
+    /// Issue time (`iat`), seconds since the epoch.
+    pub iat: i64,
+    /// Not-before time (`nbf`, RFC 7519 §4.1.5).
+    pub nbf: Option<i64>,
+    /// Time of the end-user's authentication (`auth_time`).
+    pub auth_time: Option<i64>,
+    /// The nonce of the authentication request (`nonce`).
+    pub nonce: Option<String>,
+    /// Authentication context class reference (`acr`).
+    pub acr: Option<String>,
+    /// Authentication methods references (`amr`).
+    pub amr: Option<Vec<String>>,
+    /// Authorized party (`azp`).
+    pub azp: Option<String>,
+    /// Access token hash (`at_hash`).
+    pub at_hash: Option<String>,
+    /// Every other claim, as received.
+    pub other: Map<String, Value>,
+}
+
+impl IdTokenClaims {
+    /// Types the claims of a JSON object (see the type's docs for the rules).
+    pub fn from_json(mut json: Map<String, Value>) -> Result<Self, IdTokenError> {
+        let iss = required_string(&mut json, "iss")?;
+        let sub = required_string(&mut json, "sub")?;
+        if sub.is_empty() {
+            return Err(IdTokenError::MissingClaim("sub"));
+        }
+        let aud = match json.remove("aud") {
+            Some(Value::String(aud)) => vec![aud],
+            Some(Value::Array(values)) if !values.is_empty() => values
+                .into_iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s),
+                    _ => Err(IdTokenError::MissingClaim("aud")),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => return Err(IdTokenError::MissingClaim("aud")),
+        };
+        let exp = optional_date(&mut json, "exp")?.ok_or(IdTokenError::MissingClaim("exp"))?;
+        let iat = optional_date(&mut json, "iat")?.ok_or(IdTokenError::MissingClaim("iat"))?;
+        let nbf = optional_date(&mut json, "nbf")?;
+        let auth_time = optional_date(&mut json, "auth_time")?;
+        let nonce = optional_string(&mut json, "nonce")?;
+        let acr = optional_string(&mut json, "acr")?;
+        let amr = match json.remove("amr") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(values)) => Some(
+                values
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::String(s) => Ok(s),
+                        _ => Err(IdTokenError::MissingClaim("amr")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Some(_) => return Err(IdTokenError::MissingClaim("amr")),
+        };
+        let azp = optional_string(&mut json, "azp")?;
+        let at_hash = optional_string(&mut json, "at_hash")?;
+        Ok(IdTokenClaims {
+            iss,
+            sub,
+            aud,
+            exp,
+            iat,
+            nbf,
+            auth_time,
+            nonce,
+            acr,
+            amr,
+            azp,
+            at_hash,
+            other: json,
+        })
+    }
+
+    /// The claims as one JSON object, as in the token (`aud` a string when single).
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut json = self.other.clone();
+        json.insert("iss".into(), Value::String(self.iss.clone()));
+        json.insert("sub".into(), Value::String(self.sub.clone()));
+        let aud = match self.aud.as_slice() {
+            [single] => Value::String(single.clone()),
+            many => Value::Array(many.iter().cloned().map(Value::String).collect()),
+        };
+        json.insert("aud".into(), aud);
+        json.insert("exp".into(), Value::from(self.exp));
+        json.insert("iat".into(), Value::from(self.iat));
+        let optional_numbers = [("nbf", self.nbf), ("auth_time", self.auth_time)];
+        for (name, value) in optional_numbers {
+            if let Some(value) = value {
+                json.insert(name.into(), Value::from(value));
+            }
+        }
+        let optional_strings = [
+            ("nonce", &self.nonce),
+            ("acr", &self.acr),
+            ("azp", &self.azp),
+            ("at_hash", &self.at_hash),
+        ];
+        for (name, value) in optional_strings {
+            if let Some(value) = value {
+                json.insert(name.into(), Value::String(value.clone()));
+            }
+        }
+        if let Some(amr) = &self.amr {
+            json.insert(
+                "amr".into(),
+                Value::Array(amr.iter().cloned().map(Value::String).collect()),
+            );
+        }
+        json
+    }
+}
+
+fn required_string(
+    json: &mut Map<String, Value>,
+    name: &'static str,
+) -> Result<String, IdTokenError> {
+    optional_string(json, name)?.ok_or(IdTokenError::MissingClaim(name))
+}
+
+fn optional_string(
+    json: &mut Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<String>, IdTokenError> {
+    match json.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(IdTokenError::MissingClaim(name)),
+    }
+}
+
+/// A NumericDate (RFC 7519 §2): an integer or a float, whose fraction is dropped.
+fn optional_date(
+    json: &mut Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<i64>, IdTokenError> {
+    match json.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => {
+            if let Some(i) = n.as_i64() {
+                Ok(Some(i))
+            } else if let Some(f) = n.as_f64() {
+                // `as` saturates on overflow and maps NaN to 0; JSON has no NaN or infinity.
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(Some(f.trunc() as i64))
+            } else {
+                Err(IdTokenError::MissingClaim(name))
+            }
+        }
+        Some(_) => Err(IdTokenError::MissingClaim(name)),
+    }
+}
+
+impl Serialize for IdTokenClaims {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for IdTokenClaims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = Map::<String, Value>::deserialize(deserializer)?;
+        IdTokenClaims::from_json(json).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A parsed ID token: the raw string, its JWS parts and its typed claims. Parsing checks
+/// structure and claim types only; validation is [`IdToken::alg`], the signature and
+/// [`IdToken::validate_claims`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdToken {
+    /// The token as received (kept for `id_token_hint`).
+    pub raw: String,
+    /// The JWS parts.
+    pub jws: CompactJws,
+    /// The typed claims.
+    pub claims: IdTokenClaims,
+}
+
+impl IdToken {
+    /// Parses an ID token: a compact JWS (RFC 7515 §7.1) whose payload is a JSON object of claims
+    /// with the types of [`IdTokenClaims`]. No validation.
+    ///
+    /// A JWE -> [`IdTokenError::Encrypted`]; anything else malformed ->
+    /// [`IdTokenError::Malformed`]; a missing or mistyped claim -> [`IdTokenError::MissingClaim`].
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let jws = CompactJws::parse(raw)?;
+        let payload: Value = serde_json::from_slice(&jws.payload).map_err(|_| {
+            Error::IdToken(IdTokenError::Malformed(
+                "the payload is not JSON".to_owned(),
+            ))
+        })?;
+        let Value::Object(json) = payload else {
+            return Err(Error::IdToken(IdTokenError::Malformed(
+                "the payload is not a JSON object".to_owned(),
+            )));
+        };
+        let claims = IdTokenClaims::from_json(json)?;
+        Ok(IdToken {
+            raw: raw.to_owned(),
+            jws,
+            claims,
+        })
+    }
+
+    /// Step 7 of OIDC Core §3.1.3.7: the header's `alg` must be one of `allowed` (the client's
+    /// `id_token_signed_response_alg`, by default RS256). `none` and `HS*` are never in the list
+    /// (they are not [`JwsAlg`] values). Otherwise [`IdTokenError::AlgNotAllowed`].
+    pub fn alg(&self, allowed: &[JwsAlg]) -> Result<JwsAlg, Error> {
+        let not_allowed = || Error::IdToken(IdTokenError::AlgNotAllowed(self.jws.alg.clone()));
+        let alg: JwsAlg = self.jws.alg.parse().map_err(|_| not_allowed())?;
+        if allowed.contains(&alg) {
+            Ok(alg)
+        } else {
+            Err(not_allowed())
+        }
+    }
+
+    /// What verifies this token's signature with `jwk` (steps 6 and 8 of §3.1.3.7).
+    pub fn signature_check<'a>(&'a self, alg: JwsAlg, jwk: &'a Jwk) -> SignatureCheck<'a> {
+        SignatureCheck {
+            alg,
+            jwk,
+            signing_input: self.jws.signing_input.as_bytes(),
+            signature: &self.jws.signature,
+        }
+    }
+
+    /// Validates the claims (OIDC Core §3.1.3.7 steps 2-5 and 9-13, §3.1.3.8 `at_hash`), in this
+    /// order, each failure its own [`IdTokenError`]:
+    ///
+    /// - `iss` equals `checks.issuer` exactly ([`IdTokenError::IssuerMismatch`]);
+    /// - `aud` contains `checks.client_id` ([`IdTokenError::AudienceMismatch`]);
+    /// - several audiences require `azp` ([`IdTokenError::AzpMissing`]), and `azp`, when present,
+    ///   equals the client id ([`IdTokenError::AzpMismatch`]);
+    /// - `exp > now - skew` ([`IdTokenError::Expired`]); `iat <= now + skew`
+    ///   ([`IdTokenError::IssuedInFuture`]); `nbf <= now + skew` ([`IdTokenError::NotYetValid`]);
+    /// - when `checks.nonce` is set, `nonce` equals it ([`IdTokenError::NonceMismatch`]); when it
+    ///   is not (a refresh), see [`validate_refreshed`];
+    /// - with `max_age`, `auth_time` is present ([`IdTokenError::AuthTimeMissing`]) and
+    ///   `auth_time + max_age + skew >= now` ([`IdTokenError::AuthTimeTooOld`]);
+    /// - with `acr_values`, `acr` is one of them ([`IdTokenError::AcrNotSatisfied`]);
+    /// - with `at_hash` and an access token, `at_hash` is [`at_hash`] of the token with this
+    ///   token's `alg` ([`IdTokenError::AtHashMismatch`]).
+    pub fn validate_claims(&self, checks: &IdTokenChecks<'_>) -> Result<(), Error> {
+        let claims = &self.claims;
+        let now = checks.now;
+        let skew = checks.clock_skew.max(0);
+        if claims.iss != checks.issuer {
+            return Err(IdTokenError::IssuerMismatch.into());
+        }
+        if !claims.aud.iter().any(|aud| aud == checks.client_id) {
+            return Err(IdTokenError::AudienceMismatch.into());
+        }
+        if claims.aud.len() > 1 && claims.azp.is_none() {
+            return Err(IdTokenError::AzpMissing.into());
+        }
+        if claims
+            .azp
+            .as_deref()
+            .is_some_and(|azp| azp != checks.client_id)
+        {
+            return Err(IdTokenError::AzpMismatch.into());
+        }
+        if claims.exp <= now.saturating_sub(skew) {
+            return Err(IdTokenError::Expired.into());
+        }
+        if claims.iat > now.saturating_add(skew) {
+            return Err(IdTokenError::IssuedInFuture.into());
+        }
+        if claims.nbf.is_some_and(|nbf| nbf > now.saturating_add(skew)) {
+            return Err(IdTokenError::NotYetValid.into());
+        }
+        if let Some(expected) = checks.nonce {
+            if claims.nonce.as_deref() != Some(expected) {
+                return Err(IdTokenError::NonceMismatch.into());
+            }
+        }
+        if let Some(max_age) = checks.max_age {
+            let auth_time = claims.auth_time.ok_or(IdTokenError::AuthTimeMissing)?;
+            let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
+            if auth_time.saturating_add(max_age).saturating_add(skew) < now {
+                return Err(IdTokenError::AuthTimeTooOld.into());
+            }
+        }
+        if !checks.acr_values.is_empty() {
+            let satisfied = claims
+                .acr
+                .as_deref()
+                .is_some_and(|acr| checks.acr_values.iter().any(|v| v == acr));
+            if !satisfied {
+                return Err(IdTokenError::AcrNotSatisfied.into());
+            }
+        }
+        if let (Some(expected), Some(access_token)) = (&claims.at_hash, checks.access_token) {
+            let alg: JwsAlg = self
+                .jws
+                .alg
+                .parse()
+                .map_err(|_| IdTokenError::AtHashMismatch)?;
+            if at_hash(alg, access_token) != *expected {
+                return Err(IdTokenError::AtHashMismatch.into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `at_hash` of an access token (OIDC Core §3.1.3.8, §3.2.2.9): the base64url encoding of the
+/// left-most half of the hash of its ASCII octets, with the hash function of the ID token's `alg`
+/// (SHA-512 for EdDSA over Ed25519). The same computation gives `c_hash` for a code.
+pub fn at_hash(alg: JwsAlg, access_token: &str) -> String {
+    let digest: Vec<u8> = match alg.hash() {
+        HashAlg::Sha256 => Sha256::digest(access_token.as_bytes()).to_vec(),
+        HashAlg::Sha384 => Sha384::digest(access_token.as_bytes()).to_vec(),
+        HashAlg::Sha512 => Sha512::digest(access_token.as_bytes()).to_vec(),
+    };
+    let half: Vec<u8> = digest.iter().take(digest.len() / 2).copied().collect();
+    Base64UrlUnpadded::encode_string(&half)
+}
+
+/// What [`IdToken::validate_claims`] checks the claims against.
+#[derive(Clone, Copy)]
+pub struct IdTokenChecks<'a> {
+    /// The issuer identifier from discovery (the configured issuer).
+    pub issuer: &'a str,
+    /// This client's `client_id`.
+    pub client_id: &'a str,
+    /// The `nonce` sent in the authentication request; `None` for a refreshed ID token.
+    pub nonce: Option<&'a str>,
+    /// The `max_age` sent in the authentication request.
+    pub max_age: Option<u64>,
+    /// The `acr_values` sent in the authentication request.
+    pub acr_values: &'a [String],
+    /// The access token of the same response, to check `at_hash` against.
+    pub access_token: Option<&'a str>,
+    /// The current time, seconds since the epoch.
+    pub now: i64,
+    /// Allowed clock difference, in seconds (negative counts as zero).
+    pub clock_skew: i64,
+}
+
+impl fmt::Debug for IdTokenChecks<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdTokenChecks")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("nonce", &self.nonce)
+            .field("max_age", &self.max_age)
+            .field("acr_values", &self.acr_values)
+            .field("access_token", &self.access_token.map(|_| "[redacted]"))
+            .field("now", &self.now)
+            .field("clock_skew", &self.clock_skew)
+            .finish()
+    }
+}
+
+/// OIDC Core §12.2: an ID token from a refresh must keep the identity of the original one.
+///
+/// `iss`, `sub`, `aud` (as a set) and `azp` (present in both with the same value, or in neither)
+/// must be equal; `auth_time`, when the new token has it, must equal the original's; `nonce`
+/// should be absent and, when present, must equal the original's. Each violation is
+/// [`IdTokenError::RefreshedClaimChanged`] naming the claim. Validate the new token with
+/// [`IdToken::validate_claims`] (with `nonce: None`) as well.
+pub fn validate_refreshed(new: &IdTokenClaims, original: &IdTokenClaims) -> Result<(), Error> {
+    let changed =
+        |claim: &'static str| Err(Error::IdToken(IdTokenError::RefreshedClaimChanged(claim)));
+    if new.iss != original.iss {
+        return changed("iss");
+    }
+    if new.sub != original.sub {
+        return changed("sub");
+    }
+    let mut new_aud: Vec<&str> = new.aud.iter().map(String::as_str).collect();
+    let mut original_aud: Vec<&str> = original.aud.iter().map(String::as_str).collect();
+    new_aud.sort_unstable();
+    new_aud.dedup();
+    original_aud.sort_unstable();
+    original_aud.dedup();
+    if new_aud != original_aud {
+        return changed("aud");
+    }
+    if new.azp != original.azp {
+        return changed("azp");
+    }
+    if new.auth_time.is_some() && new.auth_time != original.auth_time {
+        return changed("auth_time");
+    }
+    if new.nonce.is_some() && new.nonce != original.nonce {
+        return changed("nonce");
+    }
+    Ok(())
+}
+
+/// Parses, checks `alg`, selects the key, verifies the signature with jwt-compact (feature
+/// `rust-crypto`) and validates the claims: all of OIDC Core §3.1.3.7 in one call.
+///
+/// A `kid` the set lacks is [`SignatureError::NoMatchingKey`](crate::error::SignatureError)
+/// here (there is no refetch); with several candidate keys each is tried in turn.
+#[cfg(feature = "rust-crypto")]
+pub fn verify_and_validate_rust_crypto(
+    raw: &str,
+    jwks: &JwkSet,
+    allowed: &[JwsAlg],
+    checks: &IdTokenChecks<'_>,
+) -> Result<IdToken, Error> {
+    use crate::core::jws::verify_rust_crypto;
+    use crate::error::SignatureError;
+
+    let token = IdToken::parse(raw)?;
+    let alg = token.alg(allowed)?;
+    let candidates = jwks
+        .select(alg, token.jws.kid.as_deref())?
+        .into_candidates_or_no_key()?;
+    let mut failure = Error::Signature(SignatureError::NoMatchingKey);
+    let mut verified = false;
+    for jwk in candidates {
+        match verify_rust_crypto(&token.signature_check(alg, jwk)) {
+            Ok(()) => {
+                verified = true;
+                break;
+            }
+            Err(e) => {
+                // A key that did not verify is the most telling failure: keep it.
+                if failure != Error::Signature(SignatureError::Mismatch) {
+                    failure = e;
+                }
+            }
+        }
+    }
+    if !verified {
+        return Err(failure);
+    }
+    token.validate_claims(checks)?;
+    Ok(token)
+}

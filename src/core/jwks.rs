@@ -1,1 +1,238 @@
-//! (being written)
+//! JSON Web Key Sets (RFC 7517 §4, §5) and the choice of the key that verifies an ID token
+//! (RFC 7515 §4.1.4 `kid`, OpenID Connect Core 1.0 §10.1 and §10.1.1 key rotation).
+//!
+//! [`JwkSet::parse`] keeps only keys that can verify signatures: `kty` RSA, EC or OKP
+//! (RFC 7518 §6.1, RFC 8037 §2), not `use: "enc"` (RFC 7517 §4.2), and with `key_ops`, if given,
+//! containing `verify` (RFC 7517 §4.3). Private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`,
+//! RFC 7518 §6.2.2 and §6.3.2, and `k`, §6.4.1) are removed, so [`Jwk::json`] is always a public
+//! key, fit for WebCrypto's `importKey("jwk", ...)`.
+//!
+//! [`JwkSet::select`] picks candidates by `kid` and by fitness for the token's `alg`. A `kid` the
+//! set lacks means the OP may have rotated its keys (§10.1.1): the shell refetches the JWK Set once
+//! and selects again; a second miss is [`SignatureError::NoMatchingKey`].
+
+use crate::core::jws::JwsAlg;
+use crate::error::{Error, ResponseError, SignatureError};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Key types kept by [`JwkSet::parse`] (RFC 7518 §6.1, RFC 8037 §2).
+const KEPT_KEY_TYPES: [&str; 3] = ["RSA", "EC", "OKP"];
+
+/// Private key members removed from every key (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2).
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// Shortest RSA modulus RFC 7518 §3.3 and §3.5 allow.
+const MIN_RSA_BITS: usize = 2048;
+
+/// One public key of a JWK Set (RFC 7517 §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Jwk {
+    /// Key type (`RSA`, `EC` or `OKP`), RFC 7517 §4.1.
+    pub kty: String,
+    /// Key id, RFC 7517 §4.5.
+    pub kid: Option<String>,
+    /// Intended use (`sig`), RFC 7517 §4.2. Keys with `enc` never get here.
+    #[serde(rename = "use")]
+    pub use_: Option<String>,
+    /// The algorithm the key is meant for, RFC 7517 §4.4.
+    pub alg: Option<String>,
+    /// Curve of an EC or OKP key (RFC 7518 §6.2.1.1, RFC 8037 §2).
+    pub crv: Option<String>,
+    /// The whole key as received, private members removed.
+    pub json: Map<String, Value>,
+}
+
+impl Jwk {
+    /// A key from one member of a JWK Set's `keys` array (RFC 7517 §5.1), or `None` when the key
+    /// is skipped: `kty` absent or not RSA/EC/OKP, `use` other than `sig`, `key_ops` without
+    /// `verify`, or `kid`/`use`/`alg`/`crv` not strings. Private members are removed.
+    pub fn from_json(mut json: Map<String, Value>) -> Option<Self> {
+        let kty = json.get("kty")?.as_str()?.to_owned();
+        if !KEPT_KEY_TYPES.contains(&kty.as_str()) {
+            return None;
+        }
+        let kid = optional_str(&json, "kid")?;
+        let use_ = optional_str(&json, "use")?;
+        if use_.as_deref().is_some_and(|u| u != "sig") {
+            return None;
+        }
+        if let Some(ops) = json.get("key_ops") {
+            let ops = ops.as_array()?;
+            if !ops.iter().any(|op| op.as_str() == Some("verify")) {
+                return None;
+            }
+        }
+        let alg = optional_str(&json, "alg")?;
+        let crv = optional_str(&json, "crv")?;
+        for member in PRIVATE_MEMBERS {
+            json.remove(member);
+        }
+        Some(Jwk {
+            kty,
+            kid,
+            use_,
+            alg,
+            crv,
+            json,
+        })
+    }
+
+    /// Whether this key can verify a signature made with `alg`: `kty` RSA for RS*/PS* (with a
+    /// modulus of at least 2048 bits, RFC 7518 §3.3), EC with the matching curve for ES*, OKP with
+    /// Ed25519 for EdDSA; and the key's own `alg`, if any, equal to `alg`.
+    pub fn fits(&self, alg: JwsAlg) -> bool {
+        self.unfit_reason(alg).is_none()
+    }
+
+    /// Why this key cannot verify `alg`, or `None` when it fits (see [`Jwk::fits`]).
+    pub fn unfit_reason(&self, alg: JwsAlg) -> Option<String> {
+        if let Some(key_alg) = self.alg.as_deref() {
+            if key_alg != alg.as_str() {
+                return Some(format!("the key is for `{key_alg}`, not `{alg}`"));
+            }
+        }
+        if self.kty != alg.key_type() {
+            return Some(format!("a `{}` key cannot verify `{alg}`", self.kty));
+        }
+        if let Some(curve) = alg.curve() {
+            if self.crv.as_deref() != Some(curve) {
+                return Some(format!(
+                    "`{alg}` needs curve `{curve}`, the key has `{}`",
+                    self.crv.as_deref().unwrap_or("none")
+                ));
+            }
+        }
+        if self.kty == "RSA" {
+            match self.rsa_modulus_bits() {
+                None => return Some("the RSA key has no valid `n`".to_owned()),
+                Some(bits) if bits < MIN_RSA_BITS => {
+                    return Some(format!(
+                        "the RSA modulus has {bits} bits, fewer than {MIN_RSA_BITS}"
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        None
+    }
+
+    /// The bit length of an RSA key's modulus `n` (RFC 7518 §6.3.1.1), if it decodes.
+    fn rsa_modulus_bits(&self) -> Option<usize> {
+        let n = self.json.get("n")?.as_str()?;
+        let bytes = Base64UrlUnpadded::decode_vec(n).ok()?;
+        let mut significant = bytes.iter().skip_while(|b| **b == 0);
+        let first = significant.next()?;
+        let rest = significant.count();
+        let first_bits = 8 - usize::try_from(first.leading_zeros()).ok()?;
+        Some(rest.saturating_mul(8).saturating_add(first_bits))
+    }
+}
+
+/// `Some(None)` when absent or null, `Some(Some(s))` for a string, `None` for another type.
+fn optional_str(json: &Map<String, Value>, name: &str) -> Option<Option<String>> {
+    match json.get(name) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
+    }
+}
+
+/// A JWK Set (RFC 7517 §5), holding only keys that can verify signatures.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct JwkSet {
+    /// The kept keys, in the order of the document.
+    pub keys: Vec<Jwk>,
+}
+
+/// The outcome of [`JwkSet::select`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeySelection<'a> {
+    /// Keys to try, in turn, until one verifies. Several only when the token has no `kid` and
+    /// several keys fit its `alg`.
+    Candidates(Vec<&'a Jwk>),
+    /// The token names a `kid` the set lacks: refetch the JWK Set once (OIDC Core §10.1.1) and
+    /// select again.
+    UnknownKid,
+}
+
+impl<'a> KeySelection<'a> {
+    /// The candidates, or [`SignatureError::NoMatchingKey`] for [`KeySelection::UnknownKid`]: use
+    /// it on the selection made after the refetch.
+    pub fn into_candidates_or_no_key(self) -> Result<Vec<&'a Jwk>, Error> {
+        match self {
+            KeySelection::Candidates(keys) => Ok(keys),
+            KeySelection::UnknownKid => Err(Error::Signature(SignatureError::NoMatchingKey)),
+        }
+    }
+}
+
+impl JwkSet {
+    /// Parses a JWK Set document (RFC 7517 §5). Keys that cannot verify signatures, or are not
+    /// JSON objects, are skipped (see [`Jwk::from_json`]); RFC 7517 §5 asks implementations to
+    /// ignore keys they do not understand.
+    ///
+    /// Not JSON, or not an object -> [`ResponseError::NotJson`]; no `keys` array ->
+    /// [`ResponseError::MissingField`]`("keys")`.
+    pub fn parse(json: &str) -> Result<Self, Error> {
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| Error::InvalidResponse(ResponseError::NotJson(e.to_string())))?;
+        let Value::Object(mut document) = value else {
+            return Err(Error::InvalidResponse(ResponseError::NotJson(
+                "the JWK Set is not a JSON object".to_owned(),
+            )));
+        };
+        let Some(Value::Array(keys)) = document.remove("keys") else {
+            return Err(Error::InvalidResponse(ResponseError::MissingField("keys")));
+        };
+        let keys = keys
+            .into_iter()
+            .filter_map(|key| match key {
+                Value::Object(key) => Jwk::from_json(key),
+                _ => None,
+            })
+            .collect();
+        Ok(JwkSet { keys })
+    }
+
+    /// Chooses the keys that may verify a token with this `alg` and `kid` (RFC 7515 §4.1.4,
+    /// OIDC Core §10.1).
+    ///
+    /// - `kid` given and in the set: the keys with that `kid` that fit `alg`
+    ///   ([`Jwk::fits`]); if none fits -> [`SignatureError::UnusableKey`].
+    /// - `kid` given and not in the set -> [`KeySelection::UnknownKid`].
+    /// - no `kid`: every key that fits `alg`, in document order; none ->
+    ///   [`SignatureError::NoMatchingKey`].
+    pub fn select(&self, alg: JwsAlg, kid: Option<&str>) -> Result<KeySelection<'_>, Error> {
+        match kid {
+            Some(kid) => {
+                let mut named = self
+                    .keys
+                    .iter()
+                    .filter(|key| key.kid.as_deref() == Some(kid))
+                    .peekable();
+                let Some(first) = named.peek().copied() else {
+                    return Ok(KeySelection::UnknownKid);
+                };
+                let fitting: Vec<&Jwk> = named.filter(|key| key.fits(alg)).collect();
+                if fitting.is_empty() {
+                    let why = first
+                        .unfit_reason(alg)
+                        .unwrap_or_else(|| "the key does not fit".to_owned());
+                    return Err(Error::Signature(SignatureError::UnusableKey(format!(
+                        "key `{kid}`: {why}"
+                    ))));
+                }
+                Ok(KeySelection::Candidates(fitting))
+            }
+            None => {
+                let fitting: Vec<&Jwk> = self.keys.iter().filter(|key| key.fits(alg)).collect();
+                if fitting.is_empty() {
+                    return Err(Error::Signature(SignatureError::NoMatchingKey));
+                }
+                Ok(KeySelection::Candidates(fitting))
+            }
+        }
+    }
+}

@@ -1,1 +1,296 @@
-//! (being written)
+//! The session, and how a token response changes it: after the code exchange (OpenID Connect
+//! Core 1.0 §3.1.3.3) and after a refresh (RFC 6749 §6, OIDC Core §12.1, §12.2).
+//!
+//! Rules:
+//! - a code exchange for scope `openid` must bring an ID token (OIDC Core §3.1.3.3), else
+//!   [`Error::IdTokenRequired`]; without `openid` it is a plain OAuth 2.0 session (no claims);
+//! - a refresh response without an ID token (OIDC Core §12.2 lets the OP omit it) keeps the last
+//!   ID token and its claims and marks them not fresh, unless the caller requires an ID token
+//!   ([`Error::IdTokenRequired`], and the current session is left as it is);
+//! - a refresh response with an ID token replaces them (the shell validates it first, §12.2);
+//! - the access token is only ever stored and handed out, never read as an ID token;
+//! - a refresh token is replaced when the OP sends a new one (rotation, RFC 6749 §6 and
+//!   OAuth 2.0 Security BCP §4.14) and kept otherwise.
+//!
+//! The functions take the already validated [`IdToken`]; they check that it is the one the token
+//! response carried.
+
+use crate::core::id_token::{IdToken, IdTokenClaims};
+use crate::core::secret::RefreshToken;
+use crate::core::token::{TokenResponse, TokenType};
+use crate::error::{Error, ResponseError};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A signed-in session: the identity (ID token and its claims) and the tokens.
+///
+/// It serialises completely, refresh token included, for the storage the app chose; its `Debug`
+/// shows neither the access token nor the refresh token. What JavaScript sees is [`SessionView`].
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// The last ID token received (raw), for `id_token_hint`.
+    pub id_token: Option<String>,
+    /// Its validated claims.
+    pub claims: Option<IdTokenClaims>,
+    /// Whether the last token response carried the ID token (false after a refresh without one).
+    pub id_token_fresh: bool,
+    /// The current access token.
+    pub access_token: String,
+    /// Its type.
+    pub token_type: TokenType,
+    /// When the access token expires (seconds since the epoch), if the OP said.
+    pub expires_at: Option<i64>,
+    /// The granted scope.
+    pub scope: Option<String>,
+    /// The refresh token, if any.
+    pub refresh_token: Option<RefreshToken>,
+    /// When the session was created (code exchange).
+    pub created_at: i64,
+    /// When a token response last changed it.
+    pub updated_at: i64,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id_token", &self.id_token.as_ref().map(|_| "[jwt]"))
+            .field("claims", &self.claims)
+            .field("id_token_fresh", &self.id_token_fresh)
+            .field("access_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// Whether a space-separated scope string contains `openid` (OIDC Core §3.1.2.1).
+fn has_openid(scope: &str) -> bool {
+    scope.split_ascii_whitespace().any(|s| s == "openid")
+}
+
+/// `now + expires_in`, saturating.
+fn expiry(now: i64, expires_in: Option<u64>) -> Option<i64> {
+    expires_in.map(|secs| now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX)))
+}
+
+/// The validated ID token must be the one in the response.
+fn check_same_token(response: &TokenResponse, id_token: Option<&IdToken>) -> Result<(), Error> {
+    let same = match (response.id_token.as_deref(), id_token) {
+        (Some(raw), Some(token)) => raw == token.raw,
+        (None, Some(_)) => false,
+        (_, None) => true,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(Error::InvalidResponse(ResponseError::InvalidField(
+            "id_token",
+            "the validated ID token is not the one in the token response".to_owned(),
+        )))
+    }
+}
+
+/// The error for a response whose `id_token` the caller did not validate.
+fn unvalidated_id_token() -> Error {
+    Error::InvalidResponse(ResponseError::InvalidField(
+        "id_token",
+        "the token response's ID token was not validated".to_owned(),
+    ))
+}
+
+impl Session {
+    /// The session after the authorization code exchange (RFC 6749 §4.1.4, OIDC Core §3.1.3.3).
+    ///
+    /// `id_token` is the response's ID token, already validated (§3.1.3.7). When
+    /// `requested_scope` contains `openid`, an ID token is required ([`Error::IdTokenRequired`]
+    /// when the response has none). `expires_at = now + expires_in`; the scope is the granted one,
+    /// or the requested one when the OP did not say (RFC 6749 §5.1).
+    pub fn from_code_exchange(
+        response: TokenResponse,
+        id_token: Option<IdToken>,
+        requested_scope: &str,
+        now: i64,
+    ) -> Result<Session, Error> {
+        check_same_token(&response, id_token.as_ref())?;
+        if has_openid(requested_scope) && id_token.is_none() {
+            return Err(if response.id_token.is_some() {
+                unvalidated_id_token()
+            } else {
+                Error::IdTokenRequired
+            });
+        }
+        let fresh = id_token.is_some();
+        let (raw, claims) = match id_token {
+            Some(token) => (Some(token.raw), Some(token.claims)),
+            None => (None, None),
+        };
+        let requested = requested_scope.trim();
+        Ok(Session {
+            id_token: raw,
+            claims,
+            id_token_fresh: fresh,
+            access_token: response.access_token,
+            token_type: response.token_type,
+            expires_at: expiry(now, response.expires_in),
+            scope: response
+                .scope
+                .or_else(|| (!requested.is_empty()).then(|| requested.to_owned())),
+            refresh_token: response.refresh_token,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// The session after a refresh (RFC 6749 §6, OIDC Core §12.2); `self` is not changed.
+    ///
+    /// - With an ID token (validated, and checked with
+    ///   [`validate_refreshed`](crate::core::id_token::validate_refreshed)): it and its claims
+    ///   replace the old ones; `id_token_fresh` is true.
+    /// - Without one: with `require_id_token`, [`Error::IdTokenRequired`]; otherwise the old ID
+    ///   token and claims stay, `id_token_fresh` is false.
+    /// - The access token, its type and expiry are replaced (no `expires_in`: unknown expiry);
+    ///   the scope when the OP sent one; the refresh token when a new one came.
+    ///
+    /// The response's access token is never looked at as an ID token, even when it is a JWT.
+    pub fn apply_refresh(
+        &self,
+        response: TokenResponse,
+        id_token: Option<IdToken>,
+        require_id_token: bool,
+        now: i64,
+    ) -> Result<Session, Error> {
+        check_same_token(&response, id_token.as_ref())?;
+        let (raw, claims, fresh) = match id_token {
+            Some(token) => (Some(token.raw), Some(token.claims), true),
+            // An ID token the caller did not validate must not be silently dropped when the
+            // session has an identity to check it against.
+            None if response.id_token.is_some() && self.claims.is_some() => {
+                return Err(unvalidated_id_token())
+            }
+            None if require_id_token => return Err(Error::IdTokenRequired),
+            None => (self.id_token.clone(), self.claims.clone(), false),
+        };
+        Ok(Session {
+            id_token: raw,
+            claims,
+            id_token_fresh: fresh,
+            access_token: response.access_token,
+            token_type: response.token_type,
+            expires_at: expiry(now, response.expires_in),
+            scope: response.scope.or_else(|| self.scope.clone()),
+            refresh_token: response
+                .refresh_token
+                .or_else(|| self.refresh_token.clone()),
+            created_at: self.created_at,
+            updated_at: now,
+        })
+    }
+
+    /// The `sub` of the ID token, if the session has one.
+    pub fn subject(&self) -> Option<&str> {
+        self.claims.as_ref().map(|c| c.sub.as_str())
+    }
+
+    /// Whether the access token has expired (`expires_at <= now`); false when the expiry is
+    /// unknown.
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Whether the access token expires within `leeway` seconds (`expires_at - leeway <= now`);
+    /// false when the expiry is unknown.
+    pub fn needs_refresh(&self, now: i64, leeway: i64) -> bool {
+        self.expires_at
+            .is_some_and(|at| at.saturating_sub(leeway) <= now)
+    }
+
+    /// Whether the session holds a refresh token.
+    pub fn has_refresh_token(&self) -> bool {
+        self.refresh_token.is_some()
+    }
+
+    /// What JavaScript sees of the session: everything but the refresh token.
+    pub fn view(&self) -> SessionView {
+        let claims = self.claims.as_ref();
+        SessionView {
+            subject: claims.map(|c| c.sub.clone()),
+            claims: claims.map(|c| serde_json::Value::Object(c.to_json())),
+            id_token: self.id_token.clone(),
+            id_token_fresh: self.id_token_fresh,
+            access_token: self.access_token.clone(),
+            token_type: self.token_type,
+            expires_at: self.expires_at,
+            scope: self.scope.clone(),
+            has_refresh_token: self.has_refresh_token(),
+            auth_time: claims.and_then(|c| c.auth_time),
+            acr: claims.and_then(|c| c.acr.clone()),
+            amr: claims.and_then(|c| c.amr.clone()),
+        }
+    }
+}
+
+/// The session as JavaScript sees it (the `Session` interface of the JS API): camelCase, absent
+/// values left out, and never the refresh token, only [`SessionView::has_refresh_token`]. The
+/// shell adds `appState`. Its `Debug` hides the access token.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    /// The ID token's `sub`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// All ID token claims.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<serde_json::Value>,
+    /// The raw ID token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// False when the last refresh response carried no ID token.
+    pub id_token_fresh: bool,
+    /// The access token.
+    pub access_token: String,
+    /// Its type.
+    pub token_type: TokenType,
+    /// When it expires (seconds since the epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// The granted scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Whether the session holds a refresh token.
+    pub has_refresh_token: bool,
+    /// The ID token's `auth_time`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    /// The ID token's `acr`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// The ID token's `amr`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+}
+
+impl fmt::Debug for SessionView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionView")
+            .field("subject", &self.subject)
+            .field("claims", &self.claims)
+            .field("id_token", &self.id_token.as_ref().map(|_| "[jwt]"))
+            .field("id_token_fresh", &self.id_token_fresh)
+            .field("access_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("has_refresh_token", &self.has_refresh_token)
+            .field("auth_time", &self.auth_time)
+            .field("acr", &self.acr)
+            .field("amr", &self.amr)
+            .finish()
+    }
+}

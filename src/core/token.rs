@@ -1,1 +1,334 @@
-//! (being written)
+//! The token endpoint: request bodies for the authorization code grant (RFC 6749 §4.1.3, with the
+//! PKCE `code_verifier` of RFC 7636 §4.5) and the refresh token grant (RFC 6749 §6), and the
+//! parsing of its answers: a successful response (RFC 6749 §5.1) or an error response (§5.2).
+//!
+//! Bodies are `application/x-www-form-urlencoded` (RFC 6749 Appendix B). A public client (every
+//! browser app) sends its `client_id` in the body and no secret (§2.3.1, §3.2.1); a confidential
+//! Rust client may add `client_secret` (`client_secret_post`).
+//!
+//! Nothing here ever prints a refresh token or an access token: [`TokenResponse`] and
+//! [`TokenRequest`] have redacting `Debug`s, and errors never carry the body.
+
+use crate::core::pkce::CodeVerifier;
+use crate::core::secret::{ClientSecret, RefreshToken, Secret};
+use crate::error::{Error, OpError, ResponseError};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::str::FromStr;
+
+/// The media type of token request bodies (RFC 6749 §4.1.3, §6).
+pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// The body of a token request (RFC 6749 §4.1.3 or §6). Its `Debug` is redacted: the body holds
+/// a code verifier or a refresh token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    body: String,
+}
+
+impl TokenRequest {
+    /// The authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5); see [`code_exchange_body`].
+    pub fn code_exchange(
+        client_id: &str,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &CodeVerifier,
+        client_secret: Option<&ClientSecret>,
+    ) -> Self {
+        TokenRequest {
+            body: code_exchange_body(client_id, code, redirect_uri, verifier, client_secret),
+        }
+    }
+
+    /// The refresh token grant (RFC 6749 §6); see [`refresh_body`].
+    pub fn refresh(
+        client_id: &str,
+        refresh_token: &RefreshToken,
+        scope: Option<&str>,
+        client_secret: Option<&ClientSecret>,
+    ) -> Self {
+        TokenRequest {
+            body: refresh_body(client_id, refresh_token, scope, client_secret),
+        }
+    }
+
+    /// The form-encoded body to POST to the token endpoint.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The `Content-Type` to send it with.
+    pub fn content_type(&self) -> &'static str {
+        CONTENT_TYPE
+    }
+}
+
+impl fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("body", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The body of an authorization code token request (RFC 6749 §4.1.3, RFC 7636 §4.5):
+/// `grant_type=authorization_code`, `code`, `redirect_uri` (it was in the authorization request),
+/// `client_id`, `code_verifier`, and `client_secret` only when given.
+pub fn code_exchange_body(
+    client_id: &str,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &CodeVerifier,
+    client_secret: Option<&ClientSecret>,
+) -> String {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "authorization_code")
+        .append_pair("code", code)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("client_id", client_id)
+        .append_pair("code_verifier", verifier.expose());
+    if let Some(secret) = client_secret {
+        form.append_pair("client_secret", secret.expose());
+    }
+    form.finish()
+}
+
+/// The body of a refresh token request (RFC 6749 §6): `grant_type=refresh_token`,
+/// `refresh_token`, `scope` when given (it may only narrow the original grant), `client_id`, and
+/// `client_secret` only when given.
+pub fn refresh_body(
+    client_id: &str,
+    refresh_token: &RefreshToken,
+    scope: Option<&str>,
+    client_secret: Option<&ClientSecret>,
+) -> String {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", refresh_token.expose());
+    if let Some(scope) = scope {
+        form.append_pair("scope", scope);
+    }
+    form.append_pair("client_id", client_id);
+    if let Some(secret) = client_secret {
+        form.append_pair("client_secret", secret.expose());
+    }
+    form.finish()
+}
+
+/// The `token_type` of an access token (RFC 6749 §7.1): `Bearer` (RFC 6750) or `DPoP`
+/// (RFC 9449 §5). Parsed case-insensitively (RFC 6749 §5.1 says the value is case-insensitive);
+/// serialised as `"Bearer"` / `"DPoP"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenType {
+    /// A bearer token (RFC 6750).
+    Bearer,
+    /// A DPoP-bound token (RFC 9449).
+    DPoP,
+}
+
+impl TokenType {
+    /// The canonical spelling: `"Bearer"` or `"DPoP"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Bearer => "Bearer",
+            TokenType::DPoP => "DPoP",
+        }
+    }
+}
+
+impl fmt::Display for TokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TokenType {
+    type Err = Error;
+
+    /// `bearer` or `dpop` in any case; anything else is
+    /// [`ResponseError::InvalidField`]`("token_type", ..)`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("bearer") {
+            Ok(TokenType::Bearer)
+        } else if s.eq_ignore_ascii_case("dpop") {
+            Ok(TokenType::DPoP)
+        } else {
+            Err(Error::InvalidResponse(ResponseError::InvalidField(
+                "token_type",
+                format!("`{s}` is neither Bearer nor DPoP"),
+            )))
+        }
+    }
+}
+
+impl Serialize for TokenType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A successful token response (RFC 6749 §5.1; OIDC Core §3.1.3.3 adds `id_token`).
+///
+/// Its `Debug` shows neither the access token nor the refresh token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: String,
+    /// Its type.
+    pub token_type: TokenType,
+    /// Its lifetime in seconds, when the OP said.
+    pub expires_in: Option<u64>,
+    /// A refresh token, when the OP issued one.
+    pub refresh_token: Option<RefreshToken>,
+    /// The ID token, not yet validated.
+    pub id_token: Option<String>,
+    /// The granted scope, when the OP said (RFC 6749 §5.1: required if it differs from the
+    /// requested one).
+    pub scope: Option<String>,
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("id_token", &self.id_token.as_ref().map(|_| "[jwt]"))
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// Parses the token endpoint's answer.
+///
+/// - HTTP 200: a JSON object (RFC 6749 §5.1) with `access_token` (a non-empty string) and
+///   `token_type` (Bearer or DPoP, any case); `expires_in` a non-negative number or a numeric
+///   string; `refresh_token`, `id_token`, `scope` strings when present. An object with `error`
+///   and no `access_token` is treated as an error response.
+/// - Any other status with an OAuth error object (`{"error": ...}`, RFC 6749 §5.2, normally on
+///   400 or 401) -> [`Error::Op`] with the OP's code, description and URI.
+/// - Any other status without one -> [`ResponseError::UnexpectedStatus`].
+/// - A 200 body that is not a JSON object -> [`ResponseError::NotJson`]; a missing or mistyped
+///   field -> [`ResponseError::MissingField`] / [`ResponseError::InvalidField`].
+///
+/// Errors never contain the body, so a refresh token is never echoed.
+pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Error> {
+    let json = match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(json)) => Some(json),
+        _ => None,
+    };
+    if status != 200 {
+        return Err(match json.as_ref().and_then(op_error) {
+            Some(op) => Error::Op(op),
+            None => Error::InvalidResponse(ResponseError::UnexpectedStatus(status)),
+        });
+    }
+    let Some(mut json) = json else {
+        return Err(Error::InvalidResponse(ResponseError::NotJson(
+            "the token response is not a JSON object".to_owned(),
+        )));
+    };
+    if !json.contains_key("access_token") {
+        if let Some(op) = op_error(&json) {
+            return Err(Error::Op(op));
+        }
+    }
+    let access_token = match json.remove("access_token") {
+        Some(Value::String(token)) if !token.is_empty() => token,
+        _ => {
+            return Err(Error::InvalidResponse(ResponseError::MissingField(
+                "access_token",
+            )))
+        }
+    };
+    let token_type = match json.get("token_type") {
+        Some(Value::String(token_type)) => token_type.parse()?,
+        _ => {
+            return Err(Error::InvalidResponse(ResponseError::MissingField(
+                "token_type",
+            )))
+        }
+    };
+    let expires_in = match json.get("expires_in") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(seconds(n.as_u64(), n.as_f64())?),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            Some(seconds(s.parse::<u64>().ok(), s.parse::<f64>().ok())?)
+        }
+        Some(_) => return Err(invalid("expires_in", "not a number")),
+    };
+    let refresh_token = optional_string(&mut json, "refresh_token")?.map(Secret::new);
+    let id_token = optional_string(&mut json, "id_token")?;
+    let scope = optional_string(&mut json, "scope")?;
+    Ok(TokenResponse {
+        access_token,
+        token_type,
+        expires_in,
+        refresh_token,
+        id_token,
+        scope,
+    })
+}
+
+/// An `expires_in` from its integer or float reading: non-negative, fraction dropped.
+fn seconds(integer: Option<u64>, float: Option<f64>) -> Result<u64, Error> {
+    if let Some(n) = integer {
+        return Ok(n);
+    }
+    match float {
+        // `as` saturates for values beyond u64.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Some(f) if f.is_finite() && f >= 0.0 => Ok(f.trunc() as u64),
+        _ => Err(invalid(
+            "expires_in",
+            "not a non-negative number of seconds",
+        )),
+    }
+}
+
+fn invalid(field: &'static str, why: &str) -> Error {
+    Error::InvalidResponse(ResponseError::InvalidField(field, why.to_owned()))
+}
+
+/// A string member, absent when missing, null or empty; another type is invalid (the value
+/// itself is never echoed: it may be a token).
+fn optional_string(
+    json: &mut Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<String>, Error> {
+    match json.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(invalid(field, "not a string")),
+    }
+}
+
+/// The OAuth error response in a JSON object (RFC 6749 §5.2), if it is one.
+fn op_error(json: &Map<String, Value>) -> Option<OpError> {
+    let error = json
+        .get("error")?
+        .as_str()
+        .filter(|e| !e.is_empty())?
+        .to_owned();
+    let text = |name: &str| json.get(name).and_then(Value::as_str).map(str::to_owned);
+    Some(OpError {
+        error,
+        description: text("error_description"),
+        uri: text("error_uri"),
+        state: None,
+    })
+}
