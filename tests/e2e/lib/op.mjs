@@ -1,0 +1,301 @@
+// A real OpenID Provider (node-oidc-provider 9) for the end-to-end tests, on plain http over
+// loopback. One public SPA client, PKCE required, rotating refresh tokens, web_message,
+// form_post and RP-Initiated Logout. `events` records what the OP saw so tests can assert on
+// the protocol traffic the SDK produced, not only on what the SDK says it did.
+
+import { createServer } from 'node:http';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import Provider from 'oidc-provider';
+
+/** Metadata every test client starts from; entries of `clients` are merged over it. */
+const PUBLIC_SPA_CLIENT = {
+  client_id: 'spa',
+  application_type: 'web',
+  // A browser cannot keep a secret: public client, no client authentication at /token.
+  token_endpoint_auth_method: 'none',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: [],
+  post_logout_redirect_uris: [],
+  id_token_signed_response_alg: 'RS256',
+};
+
+/** Provider events worth asserting on (names as emitted by oidc-provider 9). */
+export const RECORDED_EVENTS = [
+  'authorization.success', // { responseMode, params: keys of the response }
+  'authorization.error', // OP error sent back to the RP (login_required, ...)
+  'interaction.started', // a login or consent page was about to be shown
+  'interaction.ended',
+  'grant.success', // token endpoint success (any grant type)
+  'grant.error', // token endpoint error (invalid_grant, ...)
+  'grant.revoked', // a whole grant was revoked (e.g. refresh token reuse detected)
+  'refresh_token.consumed', // a refresh token was rotated away
+  'end_session.success',
+  'end_session.error',
+  'userinfo.error',
+  'server_error', // a bug in the OP setup: tests should assert this stays empty
+];
+
+function freshSigningKeys() {
+  // A new RS256 key per OP instance instead of oidc-provider's built-in development key:
+  // tokens from one test run can never verify against another run's JWKS.
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  return { keys: [{ ...jwk, kid: `k-${randomBytes(6).toString('hex')}`, alg: 'RS256', use: 'sig' }] };
+}
+
+/** Claims of the test user `id` (the dev login form accepts any login and any password). */
+function accountClaims(id) {
+  const local = id.split('@')[0] || id;
+  return {
+    sub: id,
+    name: `${local.charAt(0).toUpperCase()}${local.slice(1)} Example`,
+    email: id.includes('@') ? id : `${id}@example.com`,
+    email_verified: true,
+  };
+}
+
+function newEvents() {
+  return {
+    /** Query parameters of each authorization request as received (not the resumes). */
+    authorizations: [],
+    /** Parameters of each end_session request (query, or form body for POST). */
+    endSessions: [],
+    /** Token requests by grant type, e.g. { authorization_code: 1, refresh_token: 3 }. */
+    tokenCounts: {},
+    /** Each token request: { grantType, status, error, errorDetail, hasIdToken }. */
+    tokenRequests: [],
+    /** Grant ids revoked by the OP (refresh token reuse revokes the whole grant). */
+    revokedGrants: [],
+    /** How many times a rotated (already used) refresh token was presented. */
+    refreshTokenReuse: 0,
+    /** Every RECORDED_EVENTS occurrence, in order: { name, ...detail }. */
+    log: [],
+    /** Names of the events in `log`, e.g. for `includes('grant.revoked')`. */
+    names() {
+      return this.log.map((e) => e.name);
+    },
+    /** Forgets everything recorded so far (between scenarios sharing one OP). */
+    clear() {
+      const fresh = newEvents();
+      for (const [key, value] of Object.entries(fresh)) {
+        if (typeof value !== 'function') this[key] = value;
+      }
+    },
+  };
+}
+
+function listen(server, port, host) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address().port);
+    });
+  });
+}
+
+/**
+ * Starts the OP.
+ * - `hostname`: the host in the issuer ('127.0.0.1' or 'localhost'); defaults to `host`. With
+ *   'localhost' the OP and an RP on 127.0.0.1 are different sites (cookie SameSite matters).
+ * - `clients`: client metadata objects merged over PUBLIC_SPA_CLIENT, at least one; each needs
+ *   its `redirect_uris` (and `post_logout_redirect_uris` for logout).
+ * - `jwks`: the OP's private signing keys (default: one fresh RS256 key).
+ * - `refreshWithoutIdToken`: refresh_token grant responses carry no id_token. Also settable at
+ *   run time through `op.settings.refreshWithoutIdToken`.
+ * - `accessTokenTtl`: access token lifetime in seconds (expires_in).
+ */
+export async function startOp({
+  port = 0,
+  host = '127.0.0.1',
+  hostname = host,
+  clients,
+  refreshWithoutIdToken = false,
+  accessTokenTtl = 3600,
+  jwks = freshSigningKeys(),
+} = {}) {
+  if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startOp: clients is required');
+  const settings = { refreshWithoutIdToken, accessTokenTtl };
+  const clientMetadata = clients.map((c) => ({ ...PUBLIC_SPA_CLIENT, ...c }));
+  const clientOrigins = new Map(
+    clientMetadata.map((c) => [
+      c.client_id,
+      new Set([...c.redirect_uris, ...(c.post_logout_redirect_uris ?? [])].map((u) => new URL(u).origin)),
+    ]),
+  );
+  const server = createServer();
+  // The issuer contains the port, so the port must be known before the Provider exists:
+  // listen first, then attach the provider as the request handler.
+  const boundPort = await listen(server, port, host);
+  const issuer = `http://${hostname}:${boundPort}`;
+  const events = newEvents();
+
+  const configuration = {
+    clients: clientMetadata,
+    jwks,
+    async findAccount(ctx, id) {
+      return { accountId: id, async claims() { return accountClaims(id); } };
+    },
+    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
+    // Put the scope's claims in the ID token too (not only at userinfo): the SDK's claims
+    // come from the ID token, and the refresh-without-id_token case must keep them.
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    // PKCE for every client; v9 only knows S256 (plain is not supported at all).
+    pkce: { required: () => true },
+    // A refresh token on every code exchange of a client allowed the refresh_token grant,
+    // without needing offline_access (which v9 drops unless prompt=consent is sent).
+    issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Rotate on every use; presenting a rotated token then revokes the whole grant
+    // (OAuth 2.0 Security BCP §4.14.2), which the SDK's cross-tab lock must avoid.
+    rotateRefreshToken: true,
+    // CORS on /token, /userinfo (and /token/revocation) only for the origins the client
+    // registered. Discovery and JWKS are open to any origin anyway.
+    clientBasedCORS: (ctx, origin, client) => clientOrigins.get(client.clientId)?.has(origin) ?? false,
+    features: {
+      devInteractions: { enabled: true }, // the built-in login and consent pages
+      userinfo: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource, // own pages: the defaults import a web font from the internet
+        postLogoutSuccessSource,
+      },
+      // Experimental in v9: enabling it requires acknowledging the draft version.
+      webMessageResponseMode: { enabled: true, ack: 'individual-draft-01' },
+    },
+    // Plain http: oidc-provider only marks cookies Secure when the request is https, and
+    // SameSite=Lax cookies on 127.0.0.1 reach an iframe of an RP on 127.0.0.1 (same site).
+    cookies: { keys: [randomBytes(32).toString('hex')] },
+    // Every TTL set explicitly (also keeps oidc-provider's "you should change" notices quiet).
+    ttl: {
+      AccessToken: () => settings.accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 600,
+      Session: 24 * 3600,
+      Grant: 24 * 3600,
+      RefreshToken: 24 * 3600,
+    },
+    renderError,
+  };
+  let provider;
+  try {
+    provider = new Provider(issuer, configuration);
+    // Static clients are only validated when first looked up: do it now, so a bad redirect
+    // URI fails here and not as an opaque invalid_client inside the browser.
+    for (const { client_id: id } of clientMetadata) await provider.Client.find(id);
+  } catch (err) {
+    server.close(); // a bad client or setting must not leave a port open behind it
+    throw err;
+  }
+
+  const paths = {
+    authorization: provider.pathFor('authorization'),
+    token: provider.pathFor('token'),
+    endSession: provider.pathFor('end_session'),
+  };
+
+  // Record the traffic, and strip id_token from refresh responses in that variant.
+  provider.use(async (ctx, next) => {
+    const route = ctx.path;
+    if (route === paths.authorization) {
+      events.authorizations.push({ method: ctx.method, ...ctx.query });
+    }
+    await next();
+    if (route === paths.endSession && ctx.method !== 'OPTIONS') {
+      const params = ctx.method === 'POST' ? ctx.oidc?.body : ctx.query;
+      events.endSessions.push({ method: ctx.method, ...params });
+    }
+    if (route === paths.token && ctx.method === 'POST') {
+      const grantType = ctx.oidc?.body?.grant_type ?? ctx.oidc?.params?.grant_type ?? 'unknown';
+      const body = ctx.body && typeof ctx.body === 'object' ? ctx.body : {};
+      if (settings.refreshWithoutIdToken && grantType === 'refresh_token' && ctx.status === 200) {
+        // Some OPs (and RFC 6749 itself) return no id_token on refresh; emulate them. The
+        // body is still an object here: Koa serializes it only after all middleware ran.
+        delete body.id_token;
+      }
+      events.tokenCounts[grantType] = (events.tokenCounts[grantType] ?? 0) + 1;
+      events.tokenRequests.push({
+        grantType,
+        status: ctx.status,
+        error: body.error,
+        hasIdToken: typeof body.id_token === 'string',
+      });
+    }
+  });
+
+  for (const name of RECORDED_EVENTS) {
+    provider.on(name, (...args) => {
+      const entry = { name, ...describeEvent(name, args) };
+      events.log.push(entry);
+      if (name === 'grant.revoked') events.revokedGrants.push(args[1]);
+      if (name === 'grant.error' && args[1]?.error_detail === 'refresh token already used') {
+        events.refreshTokenReuse += 1;
+      }
+      if (name === 'grant.error') {
+        const last = events.tokenRequests.at(-1);
+        if (last) last.errorDetail = args[1]?.error_detail;
+      }
+    });
+  }
+
+  server.on('request', provider.callback());
+
+  return {
+    issuer,
+    port: boundPort,
+    provider,
+    events,
+    settings,
+    async close() {
+      server.closeAllConnections(); // keep-alive sockets from Chromium would hold close()
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A small serializable summary of an event's arguments. */
+function describeEvent(name, args) {
+  const [first, second] = args;
+  switch (name) {
+    case 'authorization.success':
+      return { responseMode: first.oidc?.responseMode, keys: Object.keys(second ?? {}) };
+    case 'interaction.started':
+      return { prompt: second?.name };
+    case 'grant.revoked':
+      return { grantId: second };
+    case 'refresh_token.consumed':
+      return { grantId: first?.grantId };
+    default:
+      if (second instanceof Error) {
+        return { error: second.error ?? second.message, detail: second.error_detail };
+      }
+      return {};
+  }
+}
+
+async function logoutSource(ctx, form) {
+  // Same contract as the default page (a form with id op.logoutForm and a submit button
+  // named logout with value yes), without the external stylesheet.
+  ctx.type = 'html';
+  ctx.body = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Logout Request</title></head>
+<body><h1>Sign out from ${ctx.host}?</h1>${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button></body></html>`;
+}
+
+async function postLogoutSuccessSource(ctx) {
+  ctx.type = 'html';
+  ctx.body = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Sign-out Success</title></head><body id="op-logout-success">Signed out.</body></html>';
+}
+
+async function renderError(ctx, out) {
+  // A stable, font-free error page tests can read: #op-error holds the error code.
+  const esc = (s) => String(s ?? '').replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  ctx.type = 'html';
+  ctx.body = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>OP error</title></head>
+<body><pre id="op-error">${esc(out.error)}</pre><pre id="op-error-description">${esc(out.error_description)}</pre></body></html>`;
+}
