@@ -10,7 +10,7 @@ setup:
 	@scripts/setup.sh
 
 ## Every test suite, in the order that fails fastest.
-test: setup test-native test-crypto lint wasm pkg test-types test-browser test-e2e
+test: setup test-native test-crypto lint pkg test-types test-browser test-e2e
 	@echo "make test: all suites passed"
 
 ## The protocol core, natively: without and with pure-Rust signature verification.
