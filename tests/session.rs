@@ -348,3 +348,17 @@ fn session_round_trips_through_storage() {
     let back: Session = serde_json::from_str(&stored).unwrap();
     assert_eq!(back, session);
 }
+
+#[test]
+fn refresh_leeway_is_a_minute_or_half_the_lifetime() {
+    let mut session: oidc_rp_wasm::core::session::Session = serde_json::from_value(serde_json::json!({
+        "access_token": "at", "token_type": "Bearer", "id_token_fresh": false,
+        "created_at": 1000, "updated_at": 1000, "expires_at": 1000 + 3600
+    }))
+    .unwrap();
+    assert_eq!(session.refresh_leeway(), 60);
+    session.expires_at = Some(1000 + 30);
+    assert_eq!(session.refresh_leeway(), 15);
+    session.expires_at = None;
+    assert_eq!(session.refresh_leeway(), 0);
+}

@@ -63,6 +63,19 @@ impl ResponseParams {
         }
     }
 
+    /// Finds the response in a redirect URL whose delivery is not known in advance: the query
+    /// when it holds `state`, `code` or `error`, else the fragment. Returns the parameters and the
+    /// mode that delivered them, so the caller can check it against the request's.
+    pub fn locate_in_url(url: &str) -> Result<(Self, ResponseMode), Error> {
+        for mode in [ResponseMode::Query, ResponseMode::Fragment] {
+            let params = Self::from_url(url, mode)?;
+            if params.get("state").is_some() || params.is_authorization_response() {
+                return Ok((params, mode));
+            }
+        }
+        Err(Error::InvalidResponse(ResponseError::NoCodeOrError))
+    }
+
     /// From an `application/x-www-form-urlencoded` body (Form Post Response Mode §2).
     pub fn from_form_post(body: &str) -> Result<Self, Error> {
         Self::from_pairs(form_urlencoded::parse(body.as_bytes()))
@@ -194,4 +207,46 @@ pub fn process_authorization_response(
         }),
         None => Err(ResponseError::NoCodeOrError.into()),
     }
+}
+
+/// The parameters an authorization response may add to the redirect URI (RFC 6749 §4.1.2 and
+/// §4.1.2.1, RFC 9207 `iss`, OIDC Session Management `session_state`), plus the one the form_post
+/// service worker adds.
+pub const RESPONSE_PARAMS: &[&str] = &[
+    "code",
+    "state",
+    "iss",
+    "session_state",
+    "error",
+    "error_description",
+    "error_uri",
+    FORM_POST_ID_PARAM,
+];
+
+/// The query parameter with which the package's form_post service worker redirects to the page:
+/// the id under which it keeps the POSTed body for a one-time pickup.
+pub const FORM_POST_ID_PARAM: &str = "oidc_form_post";
+
+/// `url` without the authorization response: its parameters removed from the query (the app's own
+/// parameters stay), and the fragment dropped when the response came in it. What the address bar
+/// should show once the response is consumed, so that a reload or a shared link replays nothing.
+pub fn strip_response_params(url: &str, from_fragment: bool) -> String {
+    let (rest, fragment) = match url.split_once('#') {
+        Some((rest, fragment)) => (rest, Some(fragment)),
+        None => (url, None),
+    };
+    let (base, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let kept = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| !RESPONSE_PARAMS.contains(&k.as_ref())))
+        .finish();
+    let mut clean = base.to_owned();
+    if !kept.is_empty() {
+        clean.push('?');
+        clean.push_str(&kept);
+    }
+    if let (Some(fragment), false) = (fragment, from_fragment) {
+        clean.push('#');
+        clean.push_str(fragment);
+    }
+    clean
 }

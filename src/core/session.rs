@@ -211,6 +211,14 @@ impl Session {
             .is_some_and(|at| at.saturating_sub(leeway) <= now)
     }
 
+    /// How many seconds before expiry the access token counts as expiring: a minute, or half the
+    /// token's lifetime when that is shorter (a 30-second token is renewed after 15 seconds rather
+    /// than at once). Zero when the expiry is unknown.
+    pub fn refresh_leeway(&self) -> i64 {
+        let lifetime = self.expires_at.map_or(0, |exp| exp - self.updated_at);
+        (lifetime / 2).clamp(0, 60)
+    }
+
     /// Whether the session holds a refresh token.
     pub fn has_refresh_token(&self) -> bool {
         self.refresh_token.is_some()
