@@ -25,14 +25,8 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// The query parameter the form_post service worker adds when it redirects to the page.
-pub const FORM_POST_PARAM: &str = "oidc_form_post";
 /// The query parameter under which the page fetches the stored form_post body from the worker.
 pub const FORM_POST_BODY_PARAM: &str = "oidc_form_post_body";
-/// Parameters of an authorization response, removed from the address bar after the callback.
-const RESPONSE_PARAMS: &[&str] = &[
-    "code", "state", "iss", "session_state", "error", "error_description", "error_uri", FORM_POST_PARAM,
-];
 
 /// The client's configuration (`OidcClientConfig` in JS). Build it with [`ClientConfig::new`] and
 /// the `mut self` setters.
@@ -217,6 +211,9 @@ pub enum ClientEvent {
 
 type Listener = Rc<dyn Fn(&ClientEvent)>;
 
+/// A pending `setTimeout`: its handle, and the closure it calls (kept alive until then).
+type Timer = (i32, Closure<dyn FnMut()>);
+
 /// A refresh under way, shared by every caller that asks while it runs.
 struct Flight {
     promise: js_sys::Promise,
@@ -257,7 +254,7 @@ struct Inner {
     flight: RefCell<Option<Rc<Flight>>>,
     listeners: RefCell<Vec<(u32, Listener)>>,
     next_listener: Cell<u32>,
-    timers: RefCell<Vec<(i32, Closure<dyn FnMut()>)>>,
+    timers: RefCell<Vec<Timer>>,
     channel: RefCell<Option<TabChannel>>,
 }
 
@@ -265,41 +262,6 @@ struct Inner {
 #[derive(Clone)]
 pub struct Client {
     inner: Rc<Inner>,
-}
-
-/// Seconds before expiry at which the access token counts as expiring: a minute, or half the
-/// token's lifetime when that is shorter (a 30-second token is refreshed after 15 seconds).
-fn refresh_leeway(session: &Session) -> i64 {
-    let lifetime = session
-        .expires_at
-        .map(|exp| exp - session.updated_at)
-        .unwrap_or(0);
-    (lifetime / 2).clamp(0, 60)
-}
-
-/// Removes the authorization response from `url`: its parameters from the query, and the fragment
-/// when the response came in it.
-fn strip_response(url: &str, from_fragment: bool) -> String {
-    let (rest, fragment) = match url.split_once('#') {
-        Some((rest, fragment)) => (rest, Some(fragment)),
-        None => (url, None),
-    };
-    let (base, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let kept: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(
-            form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| !RESPONSE_PARAMS.contains(&k.as_ref())),
-        )
-        .finish();
-    let mut clean = base.to_owned();
-    if !kept.is_empty() {
-        clean.push('?');
-        clean.push_str(&kept);
-    }
-    if let (Some(fragment), false) = (fragment, from_fragment) {
-        clean.push('#');
-        clean.push_str(fragment);
-    }
-    clean
 }
 
 /// The value of query parameter `name` in `url`, if any.
@@ -442,7 +404,7 @@ impl Client {
         };
         let (params, delivered) = self.response_from_url(&url).await;
         if from_location {
-            let clean = strip_response(&url, delivered == Some(ResponseMode::Fragment));
+            let clean = response::strip_response_params(&url, delivered == Some(ResponseMode::Fragment));
             if let Ok(history) = window()?.history() {
                 let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&clean));
             }
@@ -467,18 +429,11 @@ impl Client {
 
     /// Reads the response parameters out of `url`, and says how they were delivered.
     async fn response_from_url(&self, url: &str) -> (Result<ResponseParams, Error>, Option<ResponseMode>) {
-        if let Some(id) = query_param(url, FORM_POST_PARAM) {
+        if let Some(id) = query_param(url, response::FORM_POST_ID_PARAM) {
             return (self.form_post_body(url, &id).await, Some(ResponseMode::FormPost));
         }
-        let has_response = |p: &ResponseParams| p.get("state").is_some() || p.get("code").is_some() || p.get("error").is_some();
-        match ResponseParams::from_url(url, ResponseMode::Query) {
-            Ok(p) if has_response(&p) => return (Ok(p), Some(ResponseMode::Query)),
-            Err(e) => return (Err(e), None),
-            Ok(_) => {}
-        }
-        match ResponseParams::from_url(url, ResponseMode::Fragment) {
-            Ok(p) if has_response(&p) => (Ok(p), Some(ResponseMode::Fragment)),
-            Ok(_) => (Err(crate::error::ResponseError::NoCodeOrError.into()), None),
+        match ResponseParams::locate_in_url(url) {
+            Ok((params, mode)) => (Ok(params), Some(mode)),
             Err(e) => (Err(e), None),
         }
     }
@@ -668,26 +623,41 @@ impl Client {
     /// the session another tab already got. A failure leaves the session as it was.
     pub async fn refresh(&self) -> Result<SessionView, Error> {
         let running = self.inner.flight.borrow().clone();
-        if let Some(flight) = running {
-            return flight.wait().await;
-        }
-        let flight = Flight::new();
-        *self.inner.flight.borrow_mut() = Some(flight.clone());
-        let result = if self.inner.store.kind() == SessionStorage::Local {
-            let client = self.clone();
-            let held = self.inner.session.borrow().as_ref().map(|s| (s.access_token.clone(), s.updated_at));
-            let lock_name = format!("{}:refresh", self.inner.store.key());
-            lock::with_lock(&lock_name, move || async move { client.refresh_shared(held).await }).await
-        } else {
-            self.refresh_now().await
+        let flight = match running {
+            Some(flight) => flight,
+            None => {
+                let flight = Flight::new();
+                *self.inner.flight.borrow_mut() = Some(flight.clone());
+                // The refresh runs as its own task: a caller that stops waiting (a dropped
+                // future) neither abandons a request whose answer rotated the refresh token nor
+                // leaves the flight open for every later caller.
+                let client = self.clone();
+                let task_flight = flight.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = client.refresh_coordinated().await;
+                    *client.inner.flight.borrow_mut() = None;
+                    match &result {
+                        Ok(session) => client.emit(ClientEvent::Refreshed(session.clone())),
+                        Err(e) => client.emit(ClientEvent::RefreshFailed(e.clone())),
+                    }
+                    task_flight.finish(result);
+                });
+                flight
+            }
         };
-        *self.inner.flight.borrow_mut() = None;
-        match &result {
-            Ok(session) => self.emit(ClientEvent::Refreshed(session.clone())),
-            Err(e) => self.emit(ClientEvent::RefreshFailed(e.clone())),
+        flight.wait().await
+    }
+
+    /// One refresh: under the cross-tab Web Lock when the session is shared through
+    /// `localStorage`, directly otherwise.
+    async fn refresh_coordinated(&self) -> Result<SessionView, Error> {
+        if self.inner.store.kind() != SessionStorage::Local {
+            return self.refresh_now().await;
         }
-        flight.finish(result.clone());
-        result
+        let client = self.clone();
+        let held = self.inner.session.borrow().as_ref().map(|s| (s.access_token.clone(), s.updated_at));
+        let lock_name = format!("{}:refresh", self.inner.store.key());
+        lock::with_lock(&lock_name, move || async move { client.refresh_shared(held).await }).await
     }
 
     /// Under the lock: if the stored session is not the one this tab held when it asked, another
@@ -705,7 +675,10 @@ impl Client {
                 self.schedule_timers();
                 self.session().ok_or(Error::NoSession("the session vanished"))
             }
-            Some(_) => self.refresh_now().await,
+            Some(stored) => {
+                *self.inner.session.borrow_mut() = Some(stored);
+                self.refresh_now().await
+            }
         }
     }
 
@@ -770,7 +743,7 @@ impl Client {
             let session = session.as_ref().ok_or(Error::NoSession("not signed in"))?;
             (
                 session.access_token.clone(),
-                session.needs_refresh(now, refresh_leeway(session)),
+                session.needs_refresh(now, session.refresh_leeway()),
                 session.is_expired(now),
                 session.has_refresh_token(),
             )
@@ -893,7 +866,8 @@ impl Client {
                     if let Ok(Some(stored)) = client.inner.store.load() {
                         let had = client.inner.session.replace(Some(stored)).is_some();
                         client.schedule_timers();
-                        if let Some(view) = client.session() {
+                        let own_refresh_running = client.inner.flight.borrow().is_some();
+                        if let (Some(view), false) = (client.session(), own_refresh_running) {
                             client.emit(if had {
                                 ClientEvent::Refreshed(view)
                             } else {
@@ -926,7 +900,7 @@ impl Client {
             .session
             .borrow()
             .as_ref()
-            .and_then(|s| s.expires_at.map(|exp| (exp, refresh_leeway(s))))
+            .and_then(|s| s.expires_at.map(|exp| (exp, s.refresh_leeway())))
         else {
             return;
         };
@@ -975,19 +949,5 @@ impl Drop for Inner {
                 window.clear_timeout_with_handle(*handle);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strips_only_the_response() {
-        assert_eq!(
-            strip_response("https://app/cb?tab=2&code=abc&state=xyz&iss=https%3A%2F%2Fop#section", false),
-            "https://app/cb?tab=2#section"
-        );
-        assert_eq!(strip_response("https://app/cb#code=abc&state=xyz", true), "https://app/cb");
     }
 }

@@ -138,9 +138,35 @@ pub fn open_popup(url: &str) -> Result<Window, Error> {
 
 type Slot = Rc<RefCell<Option<Result<Delivery, Error>>>>;
 
+/// The listener and timers of one wait. Dropping it removes them all, also when the waiting
+/// future is dropped half-way (a Rust caller's `select!`, an unmounted component): a callback
+/// left registered would fire into a freed closure.
+struct Registration {
+    window: Window,
+    on_message: Closure<dyn FnMut(MessageEvent)>,
+    timer: Option<i32>,
+    poller: Option<i32>,
+    _on_timeout: Closure<dyn FnMut()>,
+    _on_poll: Closure<dyn FnMut()>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let _ = self
+            .window
+            .remove_event_listener_with_callback("message", self.on_message.as_ref().unchecked_ref());
+        if let Some(timer) = self.timer {
+            self.window.clear_timeout_with_handle(timer);
+        }
+        if let Some(poller) = self.poller {
+            self.window.clear_interval_with_handle(poller);
+        }
+    }
+}
+
 /// Listens for the response of `state` from `source`, until one is accepted, `timeout_ms` pass
 /// (`timeout`) or, for a popup, the user closes it (`popup_closed`). Everything is torn down
-/// before it returns.
+/// before it returns, or when it is dropped.
 pub async fn wait_for_response(
     source: &Window,
     expect: Expect,
@@ -156,7 +182,6 @@ pub async fn wait_for_response(
 
     let finish = {
         let slot = slot.clone();
-        let resolve = resolve.clone();
         move |result: Result<Delivery, Error>| {
             let mut slot = slot.borrow_mut();
             if slot.is_none() {
@@ -168,13 +193,10 @@ pub async fn wait_for_response(
 
     let on_message = {
         let finish = finish.clone();
-        let source = source.clone();
+        let source = JsValue::from(source.clone());
         let state = state.to_owned();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let from_source = event
-                .source()
-                .map(|s| JsValue::from(s) == JsValue::from(source.clone()))
-                .unwrap_or(false);
+            let from_source = event.source().is_some_and(|s| JsValue::from(s) == source);
             if let Some(delivery) = accept(&event.origin(), from_source, &event.data(), &expect, &state) {
                 finish(Ok(delivery));
             }
@@ -203,16 +225,17 @@ pub async fn wait_for_response(
             .set_interval_with_callback_and_timeout_and_arguments_0(on_poll.as_ref().unchecked_ref(), 250)
             .ok()
     });
+    let registration = Registration {
+        window,
+        on_message,
+        timer,
+        poller,
+        _on_timeout: on_timeout,
+        _on_poll: on_poll,
+    };
 
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-
-    let _ = window.remove_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
-    if let Some(timer) = timer {
-        window.clear_timeout_with_handle(timer);
-    }
-    if let Some(poller) = poller {
-        window.clear_interval_with_handle(poller);
-    }
+    drop(registration);
     let result = slot.borrow_mut().take();
     result.unwrap_or(Err(Error::Timeout))
 }
