@@ -461,8 +461,12 @@ fn corrupt_stored_transaction_is_dropped_not_an_error() {
 const OP_ORIGIN: &str = "https://op.test";
 
 fn web_message(kind: &str, response: serde_json::Value) -> JsValue {
-    let payload = json!({ "type": kind, "response": response });
-    serde_wasm_bindgen::to_value(&payload).unwrap()
+    to_js(&json!({ "type": kind, "response": response }))
+}
+
+/// A JSON value as the plain JS object a page would post.
+fn to_js(value: &serde_json::Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap()
 }
 
 fn open_frame() -> (HiddenFrame, JsValue) {
@@ -503,7 +507,7 @@ async fn web_message_ignores_wrong_origin_source_type_and_state() {
         ("wrong state", web_message("authorization_response", json!({"code": "c-state", "state": "someone-else"})), OP_ORIGIN, &source),
         ("no state", web_message("authorization_response", json!({"code": "c-no-state"})), OP_ORIGIN, &source),
         ("not an object", JsValue::from_str("authorization_response"), OP_ORIGIN, &source),
-        ("response not an object", serde_wasm_bindgen::to_value(&json!({"type": "authorization_response", "response": "code=x"})).unwrap(), OP_ORIGIN, &source),
+        ("response not an object", to_js(&json!({"type": "authorization_response", "response": "code=x"})), OP_ORIGIN, &source),
     ];
     for (what, data, origin, from) in &wrong {
         dispatch_message(data, origin, from);
@@ -546,15 +550,15 @@ async fn callback_page_message_accepted_only_from_own_origin_and_source() {
 
     let no_source = JsValue::NULL;
     let callback = |url: &str| {
-        serde_wasm_bindgen::to_value(&json!({ "type": CALLBACK_MESSAGE_TYPE, "url": url })).unwrap()
+        to_js(&json!({ "type": CALLBACK_MESSAGE_TYPE, "url": url }))
     };
     let wrong: Vec<(&str, JsValue, &str, &JsValue)> = vec![
         ("the OP's origin", callback("https://app.test/cb?from=op-origin"), OP_ORIGIN, &source),
         ("another iframe", callback("https://app.test/cb?from=other-frame"), own.as_str(), &other_source),
         ("no source", callback("https://app.test/cb?from=null"), own.as_str(), &no_source),
         ("a web_message payload", web_message("authorization_response", json!({"code": "c", "state": "state-cb"})), own.as_str(), &source),
-        ("another type", serde_wasm_bindgen::to_value(&json!({"type": "oidc-rp-wasm:other", "url": "https://app.test/cb?from=type"})).unwrap(), own.as_str(), &source),
-        ("no url", serde_wasm_bindgen::to_value(&json!({"type": CALLBACK_MESSAGE_TYPE})).unwrap(), own.as_str(), &source),
+        ("another type", to_js(&json!({"type": "oidc-rp-wasm:other", "url": "https://app.test/cb?from=type"})), own.as_str(), &source),
+        ("no url", to_js(&json!({"type": CALLBACK_MESSAGE_TYPE})), own.as_str(), &source),
     ];
     for (what, data, origin, from) in &wrong {
         dispatch_message(data, origin, from);
@@ -581,7 +585,7 @@ fn accept_decides_on_origin_source_type_and_state() {
     assert!(frame::accept(OP_ORIGIN, true, &data, &expect, "t").is_none(), "wrong state");
     assert!(frame::accept(OP_ORIGIN, true, &JsValue::UNDEFINED, &expect, "s").is_none(), "no data");
     let callback_page = Expect::CallbackPage { own_origin: "https://app.test".to_owned() };
-    let callback = serde_wasm_bindgen::to_value(&json!({"type": CALLBACK_MESSAGE_TYPE, "url": "https://app.test/cb"})).unwrap();
+    let callback = to_js(&json!({"type": CALLBACK_MESSAGE_TYPE, "url": "https://app.test/cb"}));
     assert!(matches!(
         frame::accept("https://app.test", true, &callback, &callback_page, "ignored"),
         Some(Delivery::CallbackUrl(url)) if url == "https://app.test/cb"

@@ -166,6 +166,20 @@ pub struct AuthorizeOptions {
     pub extra_params: Vec<(String, String)>,
 }
 
+impl AuthorizeOptions {
+    /// Whether these options ask for something a refresh_token grant cannot do.
+    fn needs_authorization_request(&self) -> bool {
+        self.response_mode.is_some()
+            || self.max_age.is_some()
+            || !self.acr_values.is_empty()
+            || self.scope.is_some()
+            || self.login_hint.is_some()
+            || self.id_token_hint.is_some()
+            || !self.ui_locales.is_empty()
+            || !self.extra_params.is_empty()
+    }
+}
+
 /// Options of a logout (`LogoutOptions` in JS).
 #[derive(Debug, Clone, Default)]
 pub struct LogoutOptions {
@@ -496,7 +510,7 @@ impl Client {
         };
         let session = Session::from_code_exchange(response, id_token, &tx.scope, now)?;
         let had_session = self.inner.session.borrow().is_some();
-        self.set_session(session, true)?;
+        self.set_session(session, true).await?;
         let signed_in = SignedIn {
             session: self.session().ok_or(Error::NoSession("the session vanished"))?,
             app_state: tx.app_state,
@@ -542,14 +556,15 @@ impl Client {
 
     /// Renews the session without user interaction: the refresh_token grant when a refresh token
     /// is held; otherwise, or when the OP refuses it with `invalid_grant`, a hidden iframe with
-    /// `prompt=none`. OP errors (`login_required`, ...) surface with their own codes and the
-    /// current session stays.
+    /// `prompt=none`. Options that only an authorization request can honour (a response mode,
+    /// `max_age`, `acr_values`, another scope, hints, extra parameters) go straight to the iframe.
+    /// OP errors (`login_required`, ...) surface with their own codes and the current session
+    /// stays.
     pub async fn signin_silent(&self, options: AuthorizeOptions) -> Result<SignedIn, Error> {
         let has_refresh_token = self.inner.session.borrow().as_ref().is_some_and(Session::has_refresh_token);
-        let explicit_mode = options.response_mode.is_some();
-        if has_refresh_token && !explicit_mode {
+        if has_refresh_token && !options.needs_authorization_request() {
             match self.refresh().await {
-                Ok(session) => return Ok(SignedIn { session, app_state: None }),
+                Ok(session) => return Ok(SignedIn { session, app_state: options.app_state }),
                 Err(Error::Op(op)) if op.error == "invalid_grant" => {}
                 Err(e) => return Err(e),
             }
@@ -664,7 +679,7 @@ impl Client {
     /// tab refreshed (or signed out) meanwhile; take its result instead of replaying a refresh
     /// token the OP has rotated.
     async fn refresh_shared(&self, held: Option<(String, i64)>) -> Result<SessionView, Error> {
-        let stored = self.inner.store.load()?;
+        let stored = self.inner.store.load_latest().await?;
         match stored {
             None => {
                 self.drop_session("other_tab");
@@ -729,7 +744,7 @@ impl Client {
                 userinfo::parse_userinfo(&answer.body, subject)?;
             }
         }
-        self.set_session(renewed, true)?;
+        self.set_session(renewed, true).await?;
         self.session().ok_or(Error::NoSession("the session vanished"))
     }
 
@@ -807,6 +822,10 @@ impl Client {
     /// Forgets the session here and in the other tabs, without contacting the OP.
     pub fn sign_out_locally(&self) {
         let _ = self.inner.store.clear();
+        let store = self.inner.store.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = store.clear_shared().await;
+        });
         self.drop_session("logout");
         self.broadcast("signedOut");
     }
@@ -823,8 +842,11 @@ impl Client {
 
     // ----- session keeping -----
 
-    fn set_session(&self, session: Session, tell_tabs: bool) -> Result<(), Error> {
+    /// Stores `session` (committed where other tabs read it before they are told), then makes it
+    /// the current one.
+    async fn set_session(&self, session: Session, tell_tabs: bool) -> Result<(), Error> {
         self.inner.store.save(&session)?;
+        self.inner.store.save_shared(&session).await?;
         *self.inner.session.borrow_mut() = Some(session);
         self.schedule_timers();
         if tell_tabs {
@@ -863,23 +885,33 @@ impl Client {
                     client.drop_session("other_tab");
                 }
                 Some("session") if client.inner.store.kind() == SessionStorage::Local => {
-                    if let Ok(Some(stored)) = client.inner.store.load() {
-                        let had = client.inner.session.replace(Some(stored)).is_some();
-                        client.schedule_timers();
-                        let own_refresh_running = client.inner.flight.borrow().is_some();
-                        if let (Some(view), false) = (client.session(), own_refresh_running) {
-                            client.emit(if had {
-                                ClientEvent::Refreshed(view)
-                            } else {
-                                ClientEvent::SignedIn(SignedIn { session: view, app_state: None })
-                            });
-                        }
-                    }
+                    wasm_bindgen_futures::spawn_local(async move { client.take_other_tab_session().await });
                 }
                 _ => {}
             }
         });
         *self.inner.channel.borrow_mut() = channel;
+    }
+
+    /// Another tab stored a new session: take it (from IndexedDB, which has it for sure, unlike
+    /// this tab's view of `localStorage`). Skipped if this tab's session changed while reading,
+    /// since what was read may then be older than what this tab now holds.
+    async fn take_other_tab_session(&self) {
+        let before = self.inner.session.borrow().clone();
+        let Ok(Some(stored)) = self.inner.store.load_latest().await else { return };
+        if *self.inner.session.borrow() != before || before.as_ref() == Some(&stored) {
+            return;
+        }
+        let had = self.inner.session.replace(Some(stored)).is_some();
+        self.schedule_timers();
+        let own_refresh_running = self.inner.flight.borrow().is_some();
+        if let (Some(view), false) = (self.session(), own_refresh_running) {
+            self.emit(if had {
+                ClientEvent::Refreshed(view)
+            } else {
+                ClientEvent::SignedIn(SignedIn { session: view, app_state: None })
+            });
+        }
     }
 
     fn clear_timers(&self) {

@@ -54,7 +54,7 @@ pub fn accept(origin: &str, from_source: bool, data: &JsValue, expect: &Expect, 
     if !from_source {
         return None;
     }
-    let data: serde_json::Value = serde_wasm_bindgen::from_value(data.clone()).ok()?;
+    let data: serde_json::Value = super::js::from_js(data).ok()?;
     match expect {
         Expect::WebMessage { op_origin } => {
             if origin != op_origin {

@@ -37,9 +37,18 @@ pub fn to_js_error(error: &Error) -> JsValue {
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| Error::Storage(e.to_string()))
+    let text = serde_json::to_string(value).map_err(|e| Error::Storage(e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| Error::Storage("JSON.parse".into()))
+}
+
+/// A JS value as JSON text: options cross the boundary as JSON, so one serde backend
+/// (serde_json, which the core needs anyway) serves both sides.
+pub(crate) fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, String> {
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| "not representable as JSON".to_owned())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 fn session_to_js(session: &SessionView, app_state: Option<&serde_json::Value>) -> Result<JsValue, Error> {
@@ -91,7 +100,7 @@ impl Fields {
         if value.is_undefined() {
             return Ok(None);
         }
-        serde_wasm_bindgen::from_value(value)
+        from_js(&value)
             .map(Some)
             .map_err(|e| Error::config(name, format!("{e} (in {})", self.prefix)))
     }
