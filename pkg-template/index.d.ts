@@ -90,8 +90,9 @@ export interface OidcClientConfig {
    *
    * - `"memory"`: only in this page; the refresh token never leaves the wasm heap. Lost on reload.
    * - `"session"`: `sessionStorage`; survives reloads of this tab, not shared with other tabs.
-   * - `"local"`: `localStorage`; shared by every tab of the origin (refreshes coordinated with Web
-   *   Locks), survives restarts, and readable by any script running on the origin (XSS exposure).
+   * - `"local"`: `localStorage`, with a copy in IndexedDB (which the tabs read under the refresh
+   *   lock); shared by every tab of the origin (refreshes coordinated with Web Locks), survives
+   *   restarts, and readable by any script running on the origin (XSS exposure).
    */
   storage?: SessionStorageKind | undefined;
   /** JWS algorithms accepted for ID tokens (OIDC Core §3.1.3.7 step 7). Default `["RS256"]`. `none` is never accepted. */

@@ -713,6 +713,33 @@ impl Client {
         let body = token::refresh_body(&config.client_id, &refresh_token, None, None);
         let answer = http::post_form(&metadata.token_endpoint, body).await?;
         let response = token::parse_token_response(answer.status, &answer.body)?;
+        // The OP has now rotated the refresh token (when it sent a new one), whatever this client
+        // makes of the rest of the response: the old one is spent. A refused response
+        // (id_token_required, an ID token failing §12.2, ...) leaves the session as it was but
+        // for the refresh token; keeping the spent one would make the next refresh a replay, and
+        // the OP would revoke the whole grant.
+        let rotated = response.refresh_token.clone();
+        match self.refreshed_session(&current, response).await {
+            Ok(renewed) => self.set_session(renewed, true).await?,
+            Err(e) => {
+                if let Some(refresh_token) = rotated {
+                    let mut kept = current;
+                    kept.refresh_token = Some(refresh_token);
+                    // Not announced: for the app and the other tabs nothing changed (they read
+                    // the stored session under the lock before they refresh).
+                    let _ = self.set_session(kept, false).await;
+                }
+                return Err(e);
+            }
+        }
+        self.session().ok_or(Error::NoSession("the session vanished"))
+    }
+
+    /// The session after the refresh `response`: its ID token validated (OIDC Core §3.1.3.7 and
+    /// §12.2), the core's refresh rules applied, and the UserInfo `sub` checked if configured.
+    async fn refreshed_session(&self, current: &Session, response: token::TokenResponse) -> Result<Session, Error> {
+        let config = &self.inner.config;
+        let metadata = self.inner.metadata.clone();
         let now = now();
         let id_token = match &response.id_token {
             Some(raw) => {
@@ -744,8 +771,7 @@ impl Client {
                 userinfo::parse_userinfo(&answer.body, subject)?;
             }
         }
-        self.set_session(renewed, true).await?;
-        self.session().ok_or(Error::NoSession("the session vanished"))
+        Ok(renewed)
     }
 
     /// A valid access token: the current one, or a refreshed one when it is within the leeway of
@@ -812,6 +838,8 @@ impl Client {
     /// Clears the local session (all tabs are told), then sends the browser to the OP's logout.
     pub async fn signout_redirect(&self, options: LogoutOptions) -> Result<(), Error> {
         let url = self.signout_url(options).await?;
+        // Committed before the page unloads, which would abort a pending IndexedDB write.
+        let _ = self.inner.store.clear_shared().await;
         self.sign_out_locally();
         window()?
             .location()

@@ -208,9 +208,17 @@ pub async fn wait_for_response(
     };
     let on_poll = {
         let popup = popup.cloned();
+        // Pages that answer (the OP's web_message page, silent-callback.html) post the response
+        // and close the popup at once; the opener can see `closed` before it has dispatched the
+        // message. So the popup counts as closed by the user only when it is still closed, with
+        // no response, one poll later.
+        let mut seen_closed = false;
         Closure::<dyn FnMut()>::new(move || {
             if popup.as_ref().is_some_and(|p| p.closed().unwrap_or(false)) {
-                finish(Err(Error::PopupClosed));
+                if seen_closed {
+                    finish(Err(Error::PopupClosed));
+                }
+                seen_closed = true;
             }
         })
     };

@@ -7,12 +7,23 @@
 //! - Authorization transactions (state, nonce, PKCE verifier) always go to `sessionStorage`, keyed
 //!   by state, because a redirect sign-in reloads the page. Several may be pending; each expires
 //!   after [`TRANSACTION_LIFETIME`] seconds and expired ones are purged whenever one is stored.
+//! - A `local` session is also written to IndexedDB, which is what the tabs read under the
+//!   refresh lock and on another tab's news ([`SessionStore::load_latest`]). `localStorage` cannot
+//!   serve there: Chromium keeps a copy of it in every renderer process and passes other tabs'
+//!   writes on asynchronously, so a tab that gets the Web Lock just after another tab refreshed
+//!   could still read the session from before, replay the rotated refresh token and make the OP
+//!   revoke the whole grant. An IndexedDB read that starts after a write's transaction completed
+//!   sees that write.
 
 use crate::core::authorize::Transaction;
 use crate::core::logout::LogoutTransaction;
 use crate::core::session::Session;
 use crate::Error;
 use serde::{de::DeserializeOwned, Serialize};
+use std::cell::RefCell;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// How long a pending authorization request stays valid, in seconds.
 pub const TRANSACTION_LIFETIME: i64 = 600;
@@ -121,6 +132,182 @@ impl SessionStore {
             let _ = storage.remove_item(&self.key);
         }
         Ok(())
+    }
+
+    /// The session as the tabs last wrote it: for `local`, the IndexedDB copy (consistent across
+    /// tabs; see the module docs), or `localStorage` when there is none; otherwise [`Self::load`].
+    pub async fn load_latest(&self) -> Result<Option<Session>, Error> {
+        if self.kind == SessionStorage::Local {
+            if let Some(text) = shared::get(&self.key).await? {
+                if let Ok(session) = serde_json::from_str(&text) {
+                    return Ok(Some(session));
+                }
+            }
+        }
+        self.load()
+    }
+
+    /// For `local`, writes `session` to IndexedDB and returns once the write is committed, so
+    /// that a tab reading after this one released the refresh lock sees it. A no-op otherwise.
+    pub async fn save_shared(&self, session: &Session) -> Result<(), Error> {
+        if self.kind != SessionStorage::Local {
+            return Ok(());
+        }
+        let text = serde_json::to_string(session).map_err(|e| Error::Storage(e.to_string()))?;
+        shared::put(&self.key, &text).await
+    }
+
+    /// For `local`, removes the IndexedDB copy. A no-op otherwise.
+    pub async fn clear_shared(&self) -> Result<(), Error> {
+        if self.kind != SessionStorage::Local {
+            return Ok(());
+        }
+        shared::delete(&self.key).await
+    }
+}
+
+/// IndexedDB, for the copy of a `local` session: one object store, values are the session's JSON
+/// text keyed like the `localStorage` item. Where the browser has no IndexedDB (or refuses to
+/// open it), reads find nothing and writes do nothing: the tabs then fall back to `localStorage`.
+mod shared {
+    use super::*;
+
+    const DATABASE: &str = "oidc-rp-wasm";
+    const STORE: &str = "sessions";
+
+    // web-sys has these behind features this crate does not enable; the few calls used here are
+    // declared directly, as lock.rs does for Web Locks.
+    #[wasm_bindgen]
+    extern "C" {
+        /// `IDBFactory` (`window.indexedDB`).
+        type IdbFactory;
+        #[wasm_bindgen(method, catch)]
+        fn open(this: &IdbFactory, name: &str, version: u32) -> Result<IdbRequest, JsValue>;
+
+        /// `IDBRequest` (and `IDBOpenDBRequest`).
+        #[derive(Clone)]
+        type IdbRequest;
+        #[wasm_bindgen(method, getter, catch)]
+        fn result(this: &IdbRequest) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(method, setter)]
+        fn set_onsuccess(this: &IdbRequest, handler: &js_sys::Function);
+        #[wasm_bindgen(method, setter)]
+        fn set_onerror(this: &IdbRequest, handler: &js_sys::Function);
+        #[wasm_bindgen(method, setter)]
+        fn set_onupgradeneeded(this: &IdbRequest, handler: &js_sys::Function);
+
+        /// `IDBDatabase`.
+        #[derive(Clone)]
+        type IdbDatabase;
+        #[wasm_bindgen(method, catch)]
+        fn transaction(this: &IdbDatabase, store: &str, mode: &str) -> Result<IdbTransaction, JsValue>;
+        #[wasm_bindgen(method, catch, js_name = createObjectStore)]
+        fn create_object_store(this: &IdbDatabase, name: &str) -> Result<JsValue, JsValue>;
+
+        /// `IDBTransaction`.
+        type IdbTransaction;
+        #[wasm_bindgen(method, catch, js_name = objectStore)]
+        fn object_store(this: &IdbTransaction, name: &str) -> Result<IdbObjectStore, JsValue>;
+        #[wasm_bindgen(method, setter)]
+        fn set_oncomplete(this: &IdbTransaction, handler: &js_sys::Function);
+        #[wasm_bindgen(method, setter)]
+        fn set_onerror(this: &IdbTransaction, handler: &js_sys::Function);
+        #[wasm_bindgen(method, setter)]
+        fn set_onabort(this: &IdbTransaction, handler: &js_sys::Function);
+
+        /// `IDBObjectStore`.
+        type IdbObjectStore;
+        #[wasm_bindgen(method, catch)]
+        fn get(this: &IdbObjectStore, key: &str) -> Result<IdbRequest, JsValue>;
+        #[wasm_bindgen(method, catch)]
+        fn put(this: &IdbObjectStore, value: &str, key: &str) -> Result<IdbRequest, JsValue>;
+        #[wasm_bindgen(method, catch)]
+        fn delete(this: &IdbObjectStore, key: &str) -> Result<IdbRequest, JsValue>;
+    }
+
+    thread_local! {
+        static OPEN: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+    }
+
+    fn failed(what: &str, e: &JsValue) -> Error {
+        Error::Storage(format!("IndexedDB {what}: {}", super::super::js_text(e)))
+    }
+
+    /// Waits for `request` to succeed and returns its result.
+    async fn finished(request: &IdbRequest, what: &str) -> Result<JsValue, Error> {
+        let promise = js_sys::Promise::new(&mut |resolve, reject| {
+            request.set_onsuccess(&resolve);
+            request.set_onerror(&reject);
+        });
+        wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|e| failed(what, &e))?;
+        request.result().map_err(|e| failed(what, &e))
+    }
+
+    /// The database, opened (and created) once per page; `None` without IndexedDB.
+    async fn database() -> Option<IdbDatabase> {
+        if let Some(db) = OPEN.with(|open| open.borrow().clone()) {
+            return Some(db);
+        }
+        let window = super::super::window().ok()?;
+        let factory = js_sys::Reflect::get(&window, &JsValue::from_str("indexedDB")).ok()?;
+        if factory.is_undefined() || factory.is_null() {
+            return None;
+        }
+        let request = factory.unchecked_into::<IdbFactory>().open(DATABASE, 1).ok()?;
+        // Runs at most once, when the database is first created.
+        let upgrade = {
+            let request = request.clone();
+            Closure::once_into_js(move || {
+                if let Ok(db) = request.result() {
+                    let _ = db.unchecked_into::<IdbDatabase>().create_object_store(STORE);
+                }
+            })
+        };
+        request.set_onupgradeneeded(upgrade.unchecked_ref());
+        let db: IdbDatabase = finished(&request, "open").await.ok()?.unchecked_into();
+        OPEN.with(|open| *open.borrow_mut() = Some(db.clone()));
+        Some(db)
+    }
+
+    /// The text stored under `key`, if any.
+    pub async fn get(key: &str) -> Result<Option<String>, Error> {
+        let Some(db) = database().await else { return Ok(None) };
+        let store = db
+            .transaction(STORE, "readonly")
+            .and_then(|tx| tx.object_store(STORE))
+            .map_err(|e| failed("transaction", &e))?;
+        let request = store.get(key).map_err(|e| failed("get", &e))?;
+        Ok(finished(&request, "get").await?.as_string())
+    }
+
+    /// Runs `change` on the store in a read-write transaction; returns once it is committed.
+    async fn write(change: impl FnOnce(&IdbObjectStore) -> Result<IdbRequest, JsValue>) -> Result<(), Error> {
+        let Some(db) = database().await else { return Ok(()) };
+        let tx = db.transaction(STORE, "readwrite").map_err(|e| failed("transaction", &e))?;
+        let committed = js_sys::Promise::new(&mut |resolve, reject| {
+            tx.set_oncomplete(&resolve);
+            tx.set_onerror(&reject);
+            tx.set_onabort(&reject);
+        });
+        tx.object_store(STORE)
+            .and_then(|store| change(&store))
+            .map_err(|e| failed("write", &e))?;
+        wasm_bindgen_futures::JsFuture::from(committed)
+            .await
+            .map(|_| ())
+            .map_err(|e| failed("commit", &e))
+    }
+
+    /// Stores `value` under `key`.
+    pub async fn put(key: &str, value: &str) -> Result<(), Error> {
+        write(|store| store.put(value, key)).await
+    }
+
+    /// Removes `key`.
+    pub async fn delete(key: &str) -> Result<(), Error> {
+        write(|store| store.delete(key)).await
     }
 }
 
