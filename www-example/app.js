@@ -23,6 +23,7 @@ const LOGOUT_PENDING_KEY = 'oidc-example-logout-pending';
  *   lastAccessToken: string | null,
  *   lastSignout: { state?: string } | null,
  *   events: Array<{ name: ClientEvent, detail: unknown, at: number }>,
+ *   calls: Array<{ name: string, ok: boolean, code?: string, ms: number }>,
  *   config: import('oidc-rp-wasm').OidcClientConfig | null,
  *   serviceWorker: Promise<ServiceWorkerRegistration>,
  *   ready: Promise<void>,
@@ -35,6 +36,7 @@ const example = {
   lastAccessToken: null,
   lastSignout: null,
   events: [],
+  calls: [],
   config: null,
   serviceWorker: registerServiceWorker(),
   ready: Promise.resolve(),
@@ -214,12 +216,20 @@ function remember(result) {
 async function run(name, call) {
   clearError();
   log('call', name);
+  const started = performance.now();
+  /** @type {{ name: string, ok: boolean, code?: string, ms: number }} */
+  const record = { name, ok: false, ms: 0 };
   try {
     remember(await call());
+    record.ok = true;
   } catch (e) {
     report(e, name);
+    record.code = isOidcError(e) ? e.code : 'unexpected';
   } finally {
     render();
+    // Finished calls, in order: tests wait on this instead of guessing when a click is done.
+    record.ms = performance.now() - started;
+    example.calls.push(record);
   }
 }
 

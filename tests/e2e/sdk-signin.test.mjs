@@ -1,0 +1,121 @@
+// The SDK (the built npm package, imported by the example SPA the way an app does) signing in
+// against node-oidc-provider in Chromium, in every response mode (issue #4, scenarios 1 and 2).
+// Each scenario gets a new browser context: a new user, no OP session, empty storage.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startEnv, inContext, App, loginInPopup } from './lib/sdk.mjs';
+
+let env;
+
+before(async () => {
+  env = await startEnv();
+});
+
+after(async () => {
+  await env?.close();
+});
+
+/** What the page and the SDK must both say after Ana signed in. */
+async function assertSignedIn(app, { responseMode }) {
+  await app.waitSignedIn();
+  assert.equal(await app.shownError(), null);
+  assert.equal(await app.text('signed-in'), 'true');
+  assert.equal(await app.text('subject'), 'ana@example.com');
+  const shownClaims = JSON.parse(await app.text('claims'));
+  assert.equal(shownClaims.sub, 'ana@example.com');
+  assert.equal(shownClaims.email, 'ana@example.com');
+  assert.equal(shownClaims.name, 'Ana Example');
+  assert.equal(shownClaims.iss, env.op.issuer);
+  assert.equal(await app.text('has-refresh-token'), 'true');
+  assert.equal(await app.text('id-token-fresh'), 'true');
+
+  const { session, lastSession, events } = await app.state();
+  assert.equal(session.subject, 'ana@example.com');
+  assert.deepEqual(session.claims, shownClaims);
+  assert.equal(session.tokenType, 'Bearer');
+  assert.ok(session.accessToken.length > 20);
+  assert.equal(session.idTokenFresh, true);
+  assert.equal(session.hasRefreshToken, true);
+  assert.equal(session.refreshToken, undefined, 'the refresh token is never handed to JS');
+  assert.match(session.idToken, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  assert.equal(lastSession.accessToken, session.accessToken);
+  assert.ok(events.includes('signedIn'), events.join());
+  assert.deepEqual(lastSession.appState?.from, '/');
+
+  // The OP saw a code flow with PKCE, and answered in the mode asked for.
+  const sent = env.op.events.authorizations.at(-1);
+  assert.equal(sent.response_type, 'code');
+  assert.equal(sent.code_challenge_method, 'S256');
+  assert.match(sent.code_challenge, /^[\w-]{43}$/);
+  assert.ok(sent.state && sent.nonce);
+  assert.equal(sent.response_mode ?? 'query', responseMode);
+  const success = env.op.events.log.filter((e) => e.name === 'authorization.success').at(-1);
+  assert.equal(success.responseMode, responseMode);
+  assert.deepEqual(env.op.events.tokenCounts, { authorization_code: 1 });
+  assert.deepEqual(env.op.events.names().filter((n) => n === 'server_error'), []);
+}
+
+/** Neither the code nor anything else of the response stays in the address bar. */
+function assertCleanUrl(app) {
+  const url = new URL(app.page.url());
+  assert.equal(url.href, env.urls.app, `address bar: ${url.href}`);
+  for (const name of ['code', 'state', 'iss', 'error', 'oidc_form_post']) assert.ok(!url.searchParams.has(name), name);
+  assert.equal(url.hash, '');
+}
+
+for (const responseMode of ['query', 'fragment', 'form_post']) {
+  test(`signinRedirect, code + PKCE, response_mode=${responseMode}: claims shown, address bar clean`, () =>
+    inContext(env, {}, async ({ context }) => {
+      env.op.events.clear();
+      const app = await App.open(context, env);
+      assert.equal(await app.status(), 'signed-out');
+      if (responseMode === 'form_post') {
+        // The worker must be active before the OP posts (the example waits for it too).
+        await app.page.waitForFunction(() => window.__example.serviceWorker.then(() => true));
+        assert.equal(await app.text('sw-status'), 'ready');
+      }
+      const seen = await app.signinRedirect({ responseMode });
+      assert.deepEqual(seen, ['login', 'consent']);
+      await assertSignedIn(app, { responseMode });
+      assertCleanUrl(app);
+      if (responseMode === 'form_post') {
+        // The service worker caught the OP's POST: none reached the static server.
+        assert.deepEqual(env.rp.requests.filter((r) => r.method === 'POST'), []);
+      }
+    }));
+}
+
+test('signinPopup, response_mode=web_message: login in the popup, the opener gets the session', () =>
+  inContext(env, {}, async ({ context }) => {
+    env.op.events.clear();
+    const app = await App.open(context, env);
+    await app.setOptions({ responseMode: 'web_message' });
+    const before = await app.callCount();
+    const [popup] = await Promise.all([context.waitForEvent('page'), app.click('signin-popup')]);
+    const seen = await loginInPopup(popup, env.op.issuer);
+    assert.ok(seen === null || seen.includes('login'), String(seen));
+    await app.page.waitForFunction((n) => window.__example.calls.length > n, before);
+    const [call] = (await app.state()).calls.slice(before);
+    assert.deepEqual({ name: call.name, ok: call.ok, code: call.code }, { name: 'signinPopup', ok: true, code: undefined }, JSON.stringify((await app.state()).lastError));
+    if (!popup.isClosed()) await popup.waitForEvent('close'); // the OP's page or the SDK closes it
+    assert.ok(popup.isClosed());
+    await assertSignedIn(app, { responseMode: 'web_message' });
+    assertCleanUrl(app);
+    assert.equal(context.pages().length, 1);
+
+    // Again with the live OP session: the OP's page answers and closes itself at once, which
+    // must not read as the user closing the popup (popup_closed).
+    let previous = await app.session();
+    for (let i = 1; i <= 3; i += 1) {
+      const [again, next] = await Promise.all([context.waitForEvent('page'), app.clickAndWait('signin-popup')]);
+      assert.deepEqual({ ok: next.ok, code: next.code }, { ok: true, code: undefined }, `popup ${i + 1}`);
+      if (!again.isClosed()) await again.waitForEvent('close');
+      const session = await app.session();
+      assert.notEqual(session.accessToken, previous.accessToken);
+      assert.equal(session.subject, 'ana@example.com');
+      previous = session;
+    }
+    assert.equal(env.op.events.names().filter((n) => n === 'interaction.started').length, 2, 'login and consent only the first time');
+  }));
