@@ -305,15 +305,27 @@ impl fmt::Display for Error {
                 expected,
                 found,
             } => match found {
-                Some(found) => write!(f, "issuer mismatch ({source}): expected `{expected}`, found `{found}`"),
-                None => write!(f, "issuer mismatch ({source}): expected `{expected}`, found none"),
+                Some(found) => write!(
+                    f,
+                    "issuer mismatch ({source}): expected `{expected}`, found `{found}`"
+                ),
+                None => write!(
+                    f,
+                    "issuer mismatch ({source}): expected `{expected}`, found none"
+                ),
             },
             Error::IdToken(e) => write!(f, "invalid ID token: {e}"),
             Error::Signature(e) => write!(f, "ID token signature: {e}"),
-            Error::IdTokenRequired => f.write_str("the token response has no id_token, and one is required"),
+            Error::IdTokenRequired => {
+                f.write_str("the token response has no id_token, and one is required")
+            }
             Error::SubjectMismatch => f.write_str("the UserInfo `sub` differs from the ID token's"),
-            Error::InvalidResponse(e) => write!(f, "malformed response from the OpenID Provider: {e}"),
-            Error::InvalidConfig { field, reason } => write!(f, "invalid option `{field}`: {reason}"),
+            Error::InvalidResponse(e) => {
+                write!(f, "malformed response from the OpenID Provider: {e}")
+            }
+            Error::InvalidConfig { field, reason } => {
+                write!(f, "invalid option `{field}`: {reason}")
+            }
             Error::Unsupported(what) => write!(f, "the OpenID Provider does not support {what}"),
             Error::NoSession(what) => write!(f, "no session: {what}"),
             Error::Timeout => f.write_str("no answer from the OpenID Provider in time"),
@@ -339,12 +351,20 @@ impl fmt::Display for IdTokenError {
             IdTokenError::Expired => f.write_str("expired (`exp`)"),
             IdTokenError::IssuedInFuture => f.write_str("`iat` is in the future"),
             IdTokenError::NotYetValid => f.write_str("`nbf` is in the future"),
-            IdTokenError::MissingClaim(c) => write!(f, "claim `{c}` is missing or has the wrong type"),
+            IdTokenError::MissingClaim(c) => {
+                write!(f, "claim `{c}` is missing or has the wrong type")
+            }
             IdTokenError::NonceMismatch => f.write_str("`nonce` differs from the request's"),
-            IdTokenError::AuthTimeMissing => f.write_str("max_age was requested and `auth_time` is missing"),
+            IdTokenError::AuthTimeMissing => {
+                f.write_str("max_age was requested and `auth_time` is missing")
+            }
             IdTokenError::AuthTimeTooOld => f.write_str("`auth_time` is older than max_age allows"),
-            IdTokenError::AcrNotSatisfied => f.write_str("`acr` is not one of the requested acr_values"),
-            IdTokenError::AtHashMismatch => f.write_str("`at_hash` does not match the access token"),
+            IdTokenError::AcrNotSatisfied => {
+                f.write_str("`acr` is not one of the requested acr_values")
+            }
+            IdTokenError::AtHashMismatch => {
+                f.write_str("`at_hash` does not match the access token")
+            }
             IdTokenError::RefreshedClaimChanged(c) => {
                 write!(f, "the refreshed ID token changed `{c}` (OIDC Core 12.2)")
             }
@@ -367,9 +387,13 @@ impl fmt::Display for ResponseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ResponseError::NotJson(why) => write!(f, "not a JSON object ({why})"),
-            ResponseError::MissingField(name) => write!(f, "`{name}` is missing or has the wrong type"),
+            ResponseError::MissingField(name) => {
+                write!(f, "`{name}` is missing or has the wrong type")
+            }
             ResponseError::InvalidField(name, why) => write!(f, "`{name}` is invalid: {why}"),
-            ResponseError::RepeatedParameter(name) => write!(f, "parameter `{name}` appears more than once"),
+            ResponseError::RepeatedParameter(name) => {
+                write!(f, "parameter `{name}` appears more than once")
+            }
             ResponseError::NoCodeOrError => f.write_str("neither `code` nor `error`"),
             ResponseError::NotAuthorizationResponse => {
                 f.write_str("not a web_message authorization_response")

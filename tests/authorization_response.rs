@@ -400,13 +400,25 @@ fn garbage_never_panics() {
 fn strip_response_params_keeps_the_apps_own_query_and_fragment() {
     use oidc_rp_wasm::core::response::strip_response_params;
     assert_eq!(
-        strip_response_params("https://app/cb?tab=2&code=abc&state=xyz&iss=https%3A%2F%2Fop#section", false),
+        strip_response_params(
+            "https://app/cb?tab=2&code=abc&state=xyz&iss=https%3A%2F%2Fop#section",
+            false
+        ),
         "https://app/cb?tab=2#section"
     );
-    assert_eq!(strip_response_params("https://app/cb#code=abc&state=xyz", true), "https://app/cb");
-    assert_eq!(strip_response_params("https://app/cb?oidc_form_post=42", false), "https://app/cb");
+    assert_eq!(
+        strip_response_params("https://app/cb#code=abc&state=xyz", true),
+        "https://app/cb"
+    );
+    assert_eq!(
+        strip_response_params("https://app/cb?oidc_form_post=42", false),
+        "https://app/cb"
+    );
     // Not a response: nothing to remove.
-    assert_eq!(strip_response_params("https://app/cb?tab=2#x", false), "https://app/cb?tab=2#x");
+    assert_eq!(
+        strip_response_params("https://app/cb?tab=2#x", false),
+        "https://app/cb?tab=2#x"
+    );
 }
 
 #[test]
@@ -415,8 +427,12 @@ fn locate_in_url_prefers_the_query_then_the_fragment() {
     use oidc_rp_wasm::core::response::ResponseParams;
     let (p, mode) = ResponseParams::locate_in_url("https://app/cb?code=c&state=s").unwrap();
     assert_eq!((p.get("code"), mode), (Some("c"), ResponseMode::Query));
-    let (p, mode) = ResponseParams::locate_in_url("https://app/cb?tab=1#error=login_required&state=s").unwrap();
-    assert_eq!((p.get("error"), mode), (Some("login_required"), ResponseMode::Fragment));
+    let (p, mode) =
+        ResponseParams::locate_in_url("https://app/cb?tab=1#error=login_required&state=s").unwrap();
+    assert_eq!(
+        (p.get("error"), mode),
+        (Some("login_required"), ResponseMode::Fragment)
+    );
     let err = ResponseParams::locate_in_url("https://app/cb?tab=1").unwrap_err();
     assert_eq!(err.reason(), Some("no_code_or_error"));
 }

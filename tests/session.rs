@@ -351,14 +351,50 @@ fn session_round_trips_through_storage() {
 
 #[test]
 fn refresh_leeway_is_a_minute_or_half_the_lifetime() {
-    let mut session: oidc_rp_wasm::core::session::Session = serde_json::from_value(serde_json::json!({
-        "access_token": "at", "token_type": "Bearer", "id_token_fresh": false,
-        "created_at": 1000, "updated_at": 1000, "expires_at": 1000 + 3600
-    }))
-    .unwrap();
+    let mut session: oidc_rp_wasm::core::session::Session =
+        serde_json::from_value(serde_json::json!({
+            "access_token": "at", "token_type": "Bearer", "id_token_fresh": false,
+            "created_at": 1000, "updated_at": 1000, "expires_at": 1000 + 3600
+        }))
+        .unwrap();
     assert_eq!(session.refresh_leeway(), 60);
     session.expires_at = Some(1000 + 30);
     assert_eq!(session.refresh_leeway(), 15);
     session.expires_at = None;
     assert_eq!(session.refresh_leeway(), 0);
+}
+
+#[test]
+fn a_refused_refresh_keeps_only_the_rotated_refresh_token() {
+    use oidc_rp_wasm::core::secret::Secret;
+    let mut session: oidc_rp_wasm::core::session::Session =
+        serde_json::from_value(serde_json::json!({
+            "access_token": "at-0", "token_type": "Bearer", "id_token_fresh": true,
+            "created_at": 1000, "updated_at": 1000, "expires_at": 4600, "refresh_token": "rt-0"
+        }))
+        .unwrap();
+    let kept = session
+        .after_refused_refresh(Some(Secret::new("rt-1")))
+        .expect("a new refresh token is kept");
+    assert_eq!(
+        kept.refresh_token.as_ref().map(Secret::expose),
+        Some("rt-1")
+    );
+    assert_eq!(
+        (
+            kept.access_token.as_str(),
+            kept.expires_at,
+            kept.id_token_fresh
+        ),
+        ("at-0", Some(4600), true)
+    );
+    // No new token, or the same one: nothing to keep.
+    assert!(session.after_refused_refresh(None).is_none());
+    assert!(session
+        .after_refused_refresh(Some(Secret::new("rt-0")))
+        .is_none());
+    session.refresh_token = None;
+    assert!(session
+        .after_refused_refresh(Some(Secret::new("rt-1")))
+        .is_some());
 }

@@ -167,7 +167,13 @@ extern "C" {
     fn dispatch_message(data: &JsValue, origin: &str, source: &JsValue);
 
     type FakeOp;
-    fn install_fake_op(issuer: &str, client_id: &str, refresh_token: &str, rotate: bool, hold_ms: u32) -> FakeOp;
+    fn install_fake_op(
+        issuer: &str,
+        client_id: &str,
+        refresh_token: &str,
+        rotate: bool,
+        hold_ms: u32,
+    ) -> FakeOp;
     #[wasm_bindgen(method, getter, js_name = tokenRequests)]
     fn token_requests(this: &FakeOp) -> u32;
     #[wasm_bindgen(method, getter, js_name = maxOpen)]
@@ -185,8 +191,20 @@ extern "C" {
 struct FetchStub(FakeOp);
 
 impl FetchStub {
-    fn install(issuer: &str, client_id: &str, refresh_token: &str, rotate: bool, hold_ms: u32) -> Self {
-        FetchStub(install_fake_op(issuer, client_id, refresh_token, rotate, hold_ms))
+    fn install(
+        issuer: &str,
+        client_id: &str,
+        refresh_token: &str,
+        rotate: bool,
+        hold_ms: u32,
+    ) -> Self {
+        FetchStub(install_fake_op(
+            issuer,
+            client_id,
+            refresh_token,
+            rotate,
+            hold_ms,
+        ))
     }
 }
 
@@ -240,7 +258,9 @@ async fn poll_once<F: Future + ?Sized>(future: &mut Pin<Box<F>>) -> Option<F::Ou
 /// Lets the promise reactions already queued run (a resolved promise's reaction runs after them).
 async fn settle() {
     for _ in 0..3 {
-        JsFuture::from(js_sys::Promise::resolve(&JsValue::UNDEFINED)).await.unwrap();
+        JsFuture::from(js_sys::Promise::resolve(&JsValue::UNDEFINED))
+            .await
+            .unwrap();
     }
 }
 
@@ -280,7 +300,13 @@ fn claims(issuer: &str, now: i64) -> IdTokenClaims {
 
 /// A signed-in session for `issuer`: its access token expires at `expires_at`, it was last
 /// renewed at `updated_at`.
-fn session(issuer: &str, access_token: &str, refresh_token: Option<&str>, expires_at: i64, updated_at: i64) -> Session {
+fn session(
+    issuer: &str,
+    access_token: &str,
+    refresh_token: Option<&str>,
+    expires_at: i64,
+    updated_at: i64,
+) -> Session {
     Session {
         id_token: Some("eyJhbGciOiJSUzI1NiJ9.e30.c2ln".to_owned()),
         claims: Some(claims(issuer, updated_at)),
@@ -299,7 +325,10 @@ fn transaction(state: &str, created_at: i64) -> Transaction {
     Transaction {
         state: state.to_owned(),
         nonce: Some(format!("nonce-of-{state}")),
-        code_verifier: CodeVerifier::new(format!("{state}-verifier-0123456789abcdefghijklmnopqrstuvwxyz")).unwrap(),
+        code_verifier: CodeVerifier::new(format!(
+            "{state}-verifier-0123456789abcdefghijklmnopqrstuvwxyz"
+        ))
+        .unwrap(),
         redirect_uri: "https://app.test/callback".to_owned(),
         response_mode: ResponseMode::Query,
         scope: "openid".to_owned(),
@@ -317,7 +346,11 @@ fn stored_transaction_key(state: &str) -> String {
         .into_iter()
         .filter(|k| k.starts_with("oidc-rp-wasm") && k.ends_with(state))
         .collect();
-    assert_eq!(found.len(), 1, "one stored transaction for {state}: {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "one stored transaction for {state}: {found:?}"
+    );
     found.into_iter().next().unwrap()
 }
 
@@ -336,14 +369,29 @@ fn session_round_trips_through_session_and_local_storage() {
         let store = SessionStore::new(kind, issuer, "spa");
         assert_eq!(store.load().unwrap(), None, "{kind:?}: nothing stored yet");
         store.save(&original).unwrap();
-        assert!(own.get_item(store.key()).unwrap().is_some(), "{kind:?}: written to its storage");
-        assert!(other.get_item(store.key()).unwrap().is_none(), "{kind:?}: not written to the other storage");
+        assert!(
+            own.get_item(store.key()).unwrap().is_some(),
+            "{kind:?}: written to its storage"
+        );
+        assert!(
+            other.get_item(store.key()).unwrap().is_none(),
+            "{kind:?}: not written to the other storage"
+        );
         let loaded = store.load().unwrap().expect("the saved session");
-        assert_eq!(loaded, original, "{kind:?}: loaded equals saved, refresh token included");
-        assert_eq!(loaded.refresh_token.as_ref().map(Secret::expose), Some("rt-stored"));
+        assert_eq!(
+            loaded, original,
+            "{kind:?}: loaded equals saved, refresh token included"
+        );
+        assert_eq!(
+            loaded.refresh_token.as_ref().map(Secret::expose),
+            Some("rt-stored")
+        );
         store.clear().unwrap();
         assert_eq!(store.load().unwrap(), None, "{kind:?}: cleared");
-        assert!(own.get_item(store.key()).unwrap().is_none(), "{kind:?}: the item is gone");
+        assert!(
+            own.get_item(store.key()).unwrap().is_none(),
+            "{kind:?}: the item is gone"
+        );
     }
 }
 
@@ -353,10 +401,21 @@ fn memory_session_store_persists_nothing() {
     let now = now();
     let issuer = "https://op-storage.test";
     let store = SessionStore::new(SessionStorage::Memory, issuer, "spa");
-    store.save(&session(issuer, "at-memory", Some("rt-memory"), now + 3600, now)).unwrap();
+    store
+        .save(&session(
+            issuer,
+            "at-memory",
+            Some("rt-memory"),
+            now + 3600,
+            now,
+        ))
+        .unwrap();
     assert_eq!(store.load().unwrap(), None);
     for storage in [session_storage(), local_storage()] {
-        let written: Vec<String> = keys(&storage).into_iter().filter(|k| k.starts_with("oidc-rp-wasm")).collect();
+        let written: Vec<String> = keys(&storage)
+            .into_iter()
+            .filter(|k| k.starts_with("oidc-rp-wasm"))
+            .collect();
         assert!(written.is_empty(), "memory storage wrote {written:?}");
     }
     store.clear().unwrap();
@@ -369,7 +428,10 @@ fn corrupt_stored_session_is_dropped_not_an_error() {
     for garbage in ["{not json", "42", r#"{"access_token": 7}"#] {
         local_storage().set_item(store.key(), garbage).unwrap();
         assert_eq!(store.load().unwrap(), None, "{garbage}");
-        assert!(local_storage().get_item(store.key()).unwrap().is_none(), "{garbage} was removed");
+        assert!(
+            local_storage().get_item(store.key()).unwrap().is_none(),
+            "{garbage} was removed"
+        );
     }
 }
 
@@ -379,9 +441,22 @@ fn transaction_is_taken_once() {
     let now = now();
     let tx = transaction("state-once", now);
     storage::save_transaction(&tx, now).unwrap();
-    assert_eq!(storage::peek_transaction("state-once", now).unwrap().as_ref(), Some(&tx), "peek leaves it");
-    assert_eq!(storage::take_transaction("state-once", now).unwrap(), Some(tx));
-    assert_eq!(storage::take_transaction("state-once", now).unwrap(), None, "a second take finds nothing");
+    assert_eq!(
+        storage::peek_transaction("state-once", now)
+            .unwrap()
+            .as_ref(),
+        Some(&tx),
+        "peek leaves it"
+    );
+    assert_eq!(
+        storage::take_transaction("state-once", now).unwrap(),
+        Some(tx)
+    );
+    assert_eq!(
+        storage::take_transaction("state-once", now).unwrap(),
+        None,
+        "a second take finds nothing"
+    );
     assert_eq!(storage::take_transaction("never-sent", now).unwrap(), None);
 }
 
@@ -389,7 +464,10 @@ fn transaction_is_taken_once() {
 fn several_transactions_pending_at_once() {
     clear_sdk_storage();
     let now = now();
-    let txs: Vec<Transaction> = ["tab-a", "tab-b", "tab-c"].iter().map(|s| transaction(s, now - 5)).collect();
+    let txs: Vec<Transaction> = ["tab-a", "tab-b", "tab-c"]
+        .iter()
+        .map(|s| transaction(s, now - 5))
+        .collect();
     for tx in &txs {
         storage::save_transaction(tx, now).unwrap();
     }
@@ -412,27 +490,59 @@ fn expired_transaction_is_not_returned_and_is_purged_on_save() {
     // Stored (the purge runs before the write), but too old to be returned.
     let old = transaction("state-old", born);
     storage::save_transaction(&old, now).unwrap();
-    assert_eq!(storage::peek_transaction("state-old", born).unwrap().as_ref(), Some(&old), "it was stored");
-    assert_eq!(storage::take_transaction("state-old", now).unwrap(), None, "expired: not returned");
+    assert_eq!(
+        storage::peek_transaction("state-old", born)
+            .unwrap()
+            .as_ref(),
+        Some(&old),
+        "it was stored"
+    );
+    assert_eq!(
+        storage::take_transaction("state-old", now).unwrap(),
+        None,
+        "expired: not returned"
+    );
 
     // Just inside the lifetime it is still returned.
     let young = transaction("state-young", now - TRANSACTION_LIFETIME + 5);
     storage::save_transaction(&young, now).unwrap();
-    assert_eq!(storage::peek_transaction("state-young", now).unwrap().as_ref(), Some(&young));
+    assert_eq!(
+        storage::peek_transaction("state-young", now)
+            .unwrap()
+            .as_ref(),
+        Some(&young)
+    );
 
     // Saving another transaction purges expired ones and keeps the rest.
     let stale = transaction("state-stale", born);
     storage::save_transaction(&stale, now).unwrap();
-    assert!(storage::peek_transaction("state-stale", born).unwrap().is_some(), "present before the purge");
+    assert!(
+        storage::peek_transaction("state-stale", born)
+            .unwrap()
+            .is_some(),
+        "present before the purge"
+    );
     let fresh = transaction("state-fresh", now);
     storage::save_transaction(&fresh, now).unwrap();
-    assert_eq!(storage::peek_transaction("state-stale", born).unwrap(), None, "purged by the next save");
+    assert_eq!(
+        storage::peek_transaction("state-stale", born).unwrap(),
+        None,
+        "purged by the next save"
+    );
     assert!(
-        keys(&session_storage()).iter().all(|k| !k.ends_with("state-stale")),
+        keys(&session_storage())
+            .iter()
+            .all(|k| !k.ends_with("state-stale")),
         "the expired item is gone from sessionStorage"
     );
-    assert_eq!(storage::take_transaction("state-young", now).unwrap(), Some(young));
-    assert_eq!(storage::take_transaction("state-fresh", now).unwrap(), Some(fresh));
+    assert_eq!(
+        storage::take_transaction("state-young", now).unwrap(),
+        Some(young)
+    );
+    assert_eq!(
+        storage::take_transaction("state-fresh", now).unwrap(),
+        Some(fresh)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -443,8 +553,13 @@ fn corrupt_stored_transaction_is_dropped_not_an_error() {
     // Read back: no transaction, no error, and the item is removed.
     storage::save_transaction(&transaction("state-corrupt", now), now).unwrap();
     let key = stored_transaction_key("state-corrupt");
-    session_storage().set_item(&key, "{\"state\": \"state-corrupt\", truncated").unwrap();
-    assert_eq!(storage::take_transaction("state-corrupt", now).unwrap(), None);
+    session_storage()
+        .set_item(&key, "{\"state\": \"state-corrupt\", truncated")
+        .unwrap();
+    assert_eq!(
+        storage::take_transaction("state-corrupt", now).unwrap(),
+        None
+    );
     assert!(session_storage().get_item(&key).unwrap().is_none());
 
     // Left alone: purged when another transaction is saved.
@@ -452,8 +567,13 @@ fn corrupt_stored_transaction_is_dropped_not_an_error() {
     let key = stored_transaction_key("state-mangled");
     session_storage().set_item(&key, "[]").unwrap();
     storage::save_transaction(&transaction("state-next", now), now).unwrap();
-    assert!(session_storage().get_item(&key).unwrap().is_none(), "the corrupt item was purged");
-    assert!(storage::take_transaction("state-next", now).unwrap().is_some());
+    assert!(
+        session_storage().get_item(&key).unwrap().is_none(),
+        "the corrupt item was purged"
+    );
+    assert!(storage::take_transaction("state-next", now)
+        .unwrap()
+        .is_some());
 }
 
 // ----- 2. the web_message listener -----
@@ -487,35 +607,132 @@ async fn web_message_ignores_wrong_origin_source_type_and_state() {
     let (frame, source) = open_frame();
     let (_other_frame, other_source) = open_frame();
     let state = "state-web-message";
-    let expect = Expect::WebMessage { op_origin: OP_ORIGIN.to_owned() };
+    let expect = Expect::WebMessage {
+        op_origin: OP_ORIGIN.to_owned(),
+    };
     let source_window: web_sys::Window = source.clone().unchecked_into();
-    let mut wait = Box::pin(frame::wait_for_response(&source_window, expect, state, 30_000, None));
-    assert!(poll_once(&mut wait).await.is_none(), "nothing delivered yet");
+    let mut wait = Box::pin(frame::wait_for_response(
+        &source_window,
+        expect,
+        state,
+        30_000,
+        None,
+    ));
+    assert!(
+        poll_once(&mut wait).await.is_none(),
+        "nothing delivered yet"
+    );
 
     let good = json!({ "code": "the-right-code", "state": state });
     let own_window = JsValue::from(window());
     let no_source = JsValue::NULL;
     // Each wrong message carries its own code: had one been accepted, the wait would end with it.
     let wrong: Vec<(&str, JsValue, &str, &JsValue)> = vec![
-        ("wrong origin", web_message("authorization_response", json!({"code": "c-origin", "state": state})), "https://evil.test", &source),
-        ("origin differing only by scheme", web_message("authorization_response", json!({"code": "c-scheme", "state": state})), "http://op.test", &source),
-        ("another iframe", web_message("authorization_response", json!({"code": "c-other-frame", "state": state})), OP_ORIGIN, &other_source),
-        ("this window", web_message("authorization_response", json!({"code": "c-self", "state": state})), OP_ORIGIN, &own_window),
-        ("no source", web_message("authorization_response", json!({"code": "c-null", "state": state})), OP_ORIGIN, &no_source),
-        ("wrong type", web_message("authorization_request", json!({"code": "c-type", "state": state})), OP_ORIGIN, &source),
-        ("callback-page type", web_message(CALLBACK_MESSAGE_TYPE, json!({"code": "c-callback", "state": state})), OP_ORIGIN, &source),
-        ("wrong state", web_message("authorization_response", json!({"code": "c-state", "state": "someone-else"})), OP_ORIGIN, &source),
-        ("no state", web_message("authorization_response", json!({"code": "c-no-state"})), OP_ORIGIN, &source),
-        ("not an object", JsValue::from_str("authorization_response"), OP_ORIGIN, &source),
-        ("response not an object", to_js(&json!({"type": "authorization_response", "response": "code=x"})), OP_ORIGIN, &source),
+        (
+            "wrong origin",
+            web_message(
+                "authorization_response",
+                json!({"code": "c-origin", "state": state}),
+            ),
+            "https://evil.test",
+            &source,
+        ),
+        (
+            "origin differing only by scheme",
+            web_message(
+                "authorization_response",
+                json!({"code": "c-scheme", "state": state}),
+            ),
+            "http://op.test",
+            &source,
+        ),
+        (
+            "another iframe",
+            web_message(
+                "authorization_response",
+                json!({"code": "c-other-frame", "state": state}),
+            ),
+            OP_ORIGIN,
+            &other_source,
+        ),
+        (
+            "this window",
+            web_message(
+                "authorization_response",
+                json!({"code": "c-self", "state": state}),
+            ),
+            OP_ORIGIN,
+            &own_window,
+        ),
+        (
+            "no source",
+            web_message(
+                "authorization_response",
+                json!({"code": "c-null", "state": state}),
+            ),
+            OP_ORIGIN,
+            &no_source,
+        ),
+        (
+            "wrong type",
+            web_message(
+                "authorization_request",
+                json!({"code": "c-type", "state": state}),
+            ),
+            OP_ORIGIN,
+            &source,
+        ),
+        (
+            "callback-page type",
+            web_message(
+                CALLBACK_MESSAGE_TYPE,
+                json!({"code": "c-callback", "state": state}),
+            ),
+            OP_ORIGIN,
+            &source,
+        ),
+        (
+            "wrong state",
+            web_message(
+                "authorization_response",
+                json!({"code": "c-state", "state": "someone-else"}),
+            ),
+            OP_ORIGIN,
+            &source,
+        ),
+        (
+            "no state",
+            web_message("authorization_response", json!({"code": "c-no-state"})),
+            OP_ORIGIN,
+            &source,
+        ),
+        (
+            "not an object",
+            JsValue::from_str("authorization_response"),
+            OP_ORIGIN,
+            &source,
+        ),
+        (
+            "response not an object",
+            to_js(&json!({"type": "authorization_response", "response": "code=x"})),
+            OP_ORIGIN,
+            &source,
+        ),
     ];
     for (what, data, origin, from) in &wrong {
         dispatch_message(data, origin, from);
         settle().await;
-        assert!(poll_once(&mut wait).await.is_none(), "a message from {what} was accepted");
+        assert!(
+            poll_once(&mut wait).await.is_none(),
+            "a message from {what} was accepted"
+        );
     }
 
-    dispatch_message(&web_message("authorization_response", good), OP_ORIGIN, &source);
+    dispatch_message(
+        &web_message("authorization_response", good),
+        OP_ORIGIN,
+        &source,
+    );
     let params = expect_params(wait.await);
     assert_eq!(params.get("code"), Some("the-right-code"));
     assert_eq!(params.state(), Some(state));
@@ -527,12 +744,25 @@ async fn web_message_delivers_op_error_for_our_state() {
     // prompt=none errors come back by web_message too, and surface as the OP's error, not a timeout.
     let (_frame, source) = open_frame();
     let state = "state-login-required";
-    let expect = Expect::WebMessage { op_origin: OP_ORIGIN.to_owned() };
+    let expect = Expect::WebMessage {
+        op_origin: OP_ORIGIN.to_owned(),
+    };
     let source_window: web_sys::Window = source.clone().unchecked_into();
-    let mut wait = Box::pin(frame::wait_for_response(&source_window, expect, state, 30_000, None));
+    let mut wait = Box::pin(frame::wait_for_response(
+        &source_window,
+        expect,
+        state,
+        30_000,
+        None,
+    ));
     assert!(poll_once(&mut wait).await.is_none());
-    let error = json!({ "error": "login_required", "error_description": "sign in first", "state": state });
-    dispatch_message(&web_message("authorization_response", error), OP_ORIGIN, &source);
+    let error =
+        json!({ "error": "login_required", "error_description": "sign in first", "state": state });
+    dispatch_message(
+        &web_message("authorization_response", error),
+        OP_ORIGIN,
+        &source,
+    );
     let params = expect_params(wait.await);
     assert_eq!(params.get("error"), Some("login_required"));
     assert_eq!(params.get("code"), None);
@@ -543,27 +773,69 @@ async fn callback_page_message_accepted_only_from_own_origin_and_source() {
     let (_frame, source) = open_frame();
     let (_other_frame, other_source) = open_frame();
     let own = frame::own_origin().unwrap();
-    let expect = Expect::CallbackPage { own_origin: own.clone() };
+    let expect = Expect::CallbackPage {
+        own_origin: own.clone(),
+    };
     let source_window: web_sys::Window = source.clone().unchecked_into();
-    let mut wait = Box::pin(frame::wait_for_response(&source_window, expect, "state-cb", 30_000, None));
+    let mut wait = Box::pin(frame::wait_for_response(
+        &source_window,
+        expect,
+        "state-cb",
+        30_000,
+        None,
+    ));
     assert!(poll_once(&mut wait).await.is_none());
 
     let no_source = JsValue::NULL;
-    let callback = |url: &str| {
-        to_js(&json!({ "type": CALLBACK_MESSAGE_TYPE, "url": url }))
-    };
+    let callback = |url: &str| to_js(&json!({ "type": CALLBACK_MESSAGE_TYPE, "url": url }));
     let wrong: Vec<(&str, JsValue, &str, &JsValue)> = vec![
-        ("the OP's origin", callback("https://app.test/cb?from=op-origin"), OP_ORIGIN, &source),
-        ("another iframe", callback("https://app.test/cb?from=other-frame"), own.as_str(), &other_source),
-        ("no source", callback("https://app.test/cb?from=null"), own.as_str(), &no_source),
-        ("a web_message payload", web_message("authorization_response", json!({"code": "c", "state": "state-cb"})), own.as_str(), &source),
-        ("another type", to_js(&json!({"type": "oidc-rp-wasm:other", "url": "https://app.test/cb?from=type"})), own.as_str(), &source),
-        ("no url", to_js(&json!({"type": CALLBACK_MESSAGE_TYPE})), own.as_str(), &source),
+        (
+            "the OP's origin",
+            callback("https://app.test/cb?from=op-origin"),
+            OP_ORIGIN,
+            &source,
+        ),
+        (
+            "another iframe",
+            callback("https://app.test/cb?from=other-frame"),
+            own.as_str(),
+            &other_source,
+        ),
+        (
+            "no source",
+            callback("https://app.test/cb?from=null"),
+            own.as_str(),
+            &no_source,
+        ),
+        (
+            "a web_message payload",
+            web_message(
+                "authorization_response",
+                json!({"code": "c", "state": "state-cb"}),
+            ),
+            own.as_str(),
+            &source,
+        ),
+        (
+            "another type",
+            to_js(&json!({"type": "oidc-rp-wasm:other", "url": "https://app.test/cb?from=type"})),
+            own.as_str(),
+            &source,
+        ),
+        (
+            "no url",
+            to_js(&json!({"type": CALLBACK_MESSAGE_TYPE})),
+            own.as_str(),
+            &source,
+        ),
     ];
     for (what, data, origin, from) in &wrong {
         dispatch_message(data, origin, from);
         settle().await;
-        assert!(poll_once(&mut wait).await.is_none(), "a message from {what} was accepted");
+        assert!(
+            poll_once(&mut wait).await.is_none(),
+            "a message from {what} was accepted"
+        );
     }
 
     let url = "https://app.test/silent-callback.html?code=abc&state=state-cb";
@@ -577,21 +849,43 @@ async fn callback_page_message_accepted_only_from_own_origin_and_source() {
 #[wasm_bindgen_test]
 fn accept_decides_on_origin_source_type_and_state() {
     // The pure decision, without a listener.
-    let expect = Expect::WebMessage { op_origin: OP_ORIGIN.to_owned() };
+    let expect = Expect::WebMessage {
+        op_origin: OP_ORIGIN.to_owned(),
+    };
     let data = web_message("authorization_response", json!({"code": "c", "state": "s"}));
     assert!(frame::accept(OP_ORIGIN, true, &data, &expect, "s").is_some());
-    assert!(frame::accept(OP_ORIGIN, false, &data, &expect, "s").is_none(), "wrong source");
-    assert!(frame::accept("https://op.test.evil", true, &data, &expect, "s").is_none(), "wrong origin");
-    assert!(frame::accept(OP_ORIGIN, true, &data, &expect, "t").is_none(), "wrong state");
-    assert!(frame::accept(OP_ORIGIN, true, &JsValue::UNDEFINED, &expect, "s").is_none(), "no data");
-    let callback_page = Expect::CallbackPage { own_origin: "https://app.test".to_owned() };
+    assert!(
+        frame::accept(OP_ORIGIN, false, &data, &expect, "s").is_none(),
+        "wrong source"
+    );
+    assert!(
+        frame::accept("https://op.test.evil", true, &data, &expect, "s").is_none(),
+        "wrong origin"
+    );
+    assert!(
+        frame::accept(OP_ORIGIN, true, &data, &expect, "t").is_none(),
+        "wrong state"
+    );
+    assert!(
+        frame::accept(OP_ORIGIN, true, &JsValue::UNDEFINED, &expect, "s").is_none(),
+        "no data"
+    );
+    let callback_page = Expect::CallbackPage {
+        own_origin: "https://app.test".to_owned(),
+    };
     let callback = to_js(&json!({"type": CALLBACK_MESSAGE_TYPE, "url": "https://app.test/cb"}));
     assert!(matches!(
         frame::accept("https://app.test", true, &callback, &callback_page, "ignored"),
         Some(Delivery::CallbackUrl(url)) if url == "https://app.test/cb"
     ));
-    assert!(frame::accept("https://app.test", true, &data, &callback_page, "s").is_none(), "web_message type");
-    assert!(frame::accept(OP_ORIGIN, true, &callback, &callback_page, "s").is_none(), "foreign origin");
+    assert!(
+        frame::accept("https://app.test", true, &data, &callback_page, "s").is_none(),
+        "web_message type"
+    );
+    assert!(
+        frame::accept(OP_ORIGIN, true, &callback, &callback_page, "s").is_none(),
+        "foreign origin"
+    );
 }
 
 // ----- 3. timeout -----
@@ -601,7 +895,9 @@ async fn silent_frame_that_never_answers_times_out() {
     let frames_before = count_iframes();
     let (frame, source) = open_frame();
     let source_window: web_sys::Window = source.unchecked_into();
-    let expect = Expect::WebMessage { op_origin: OP_ORIGIN.to_owned() };
+    let expect = Expect::WebMessage {
+        op_origin: OP_ORIGIN.to_owned(),
+    };
     let started = js_sys::Date::now();
     let result = frame::wait_for_response(&source_window, expect, "state-silent", 200, None).await;
     let elapsed = js_sys::Date::now() - started;
@@ -628,16 +924,25 @@ async fn concurrent_get_access_token_makes_one_token_request() {
     store.save(&stored).unwrap();
     let op = FetchStub::install(issuer, "spa", "rt-0", false, 20);
 
-    let mut config = ClientConfig::new(issuer, "spa", "https://app.test/callback").storage(SessionStorage::Session);
+    let mut config = ClientConfig::new(issuer, "spa", "https://app.test/callback")
+        .storage(SessionStorage::Session);
     // No timer-driven refresh: the two calls below are the only callers.
     config.auto_refresh = false;
     let client = Client::create(config).await.unwrap();
-    assert_eq!(client.session().unwrap().access_token, "at-old", "the stored session was restored");
+    assert_eq!(
+        client.session().unwrap().access_token,
+        "at-old",
+        "the stored session was restored"
+    );
 
     let (first, second) = both(client.get_access_token(), client.get_access_token()).await;
     assert_eq!(first.unwrap(), "at-1");
     assert_eq!(second.unwrap(), "at-1");
-    assert_eq!(op.0.token_requests(), 1, "one token request for both callers");
+    assert_eq!(
+        op.0.token_requests(),
+        1,
+        "one token request for both callers"
+    );
     assert_eq!(op.0.max_open(), 1);
 
     // A fresh token is handed out without another request.
@@ -645,12 +950,18 @@ async fn concurrent_get_access_token_makes_one_token_request() {
     assert_eq!(op.0.token_requests(), 1);
 
     // The refresh response had no id_token: identity kept, marked not fresh, refresh token kept.
-    let renewed = store.load().unwrap().expect("the renewed session is persisted");
+    let renewed = store
+        .load()
+        .unwrap()
+        .expect("the renewed session is persisted");
     assert_eq!(renewed.access_token, "at-1");
     assert_eq!(renewed.subject(), Some("alice"));
     assert_eq!(renewed.id_token, stored.id_token);
     assert!(!renewed.id_token_fresh);
-    assert_eq!(renewed.refresh_token.as_ref().map(Secret::expose), Some("rt-0"));
+    assert_eq!(
+        renewed.refresh_token.as_ref().map(Secret::expose),
+        Some("rt-0")
+    );
     drop(client);
     clear_sdk_storage();
 }
@@ -663,14 +974,20 @@ async fn a_dropped_refresh_neither_wedges_later_refreshes_nor_loses_its_answer()
     let issuer = "https://op-dropped-refresh.test";
     let now = now();
     let store = SessionStore::new(SessionStorage::Session, issuer, "spa");
-    store.save(&session(issuer, "at-old", Some("rt-0"), now + 3600, now)).unwrap();
+    store
+        .save(&session(issuer, "at-old", Some("rt-0"), now + 3600, now))
+        .unwrap();
     let op = FetchStub::install(issuer, "spa", "rt-0", true, 20);
-    let mut config = ClientConfig::new(issuer, "spa", "https://app.test/callback").storage(SessionStorage::Session);
+    let mut config = ClientConfig::new(issuer, "spa", "https://app.test/callback")
+        .storage(SessionStorage::Session);
     config.auto_refresh = false;
     let client = Client::create(config).await.unwrap();
 
     let mut abandoned = Box::pin(client.refresh());
-    assert!(poll_once(&mut abandoned).await.is_none(), "the refresh is under way");
+    assert!(
+        poll_once(&mut abandoned).await.is_none(),
+        "the refresh is under way"
+    );
     drop(abandoned);
 
     // The next caller joins the refresh still running and gets its result: one request in all.
@@ -690,7 +1007,9 @@ async fn a_dropped_wait_removes_its_listener_and_timer() {
     let source: web_sys::Window = source.unchecked_into();
     let mut wait = Box::pin(frame::wait_for_response(
         &source,
-        Expect::WebMessage { op_origin: "https://op.test".into() },
+        Expect::WebMessage {
+            op_origin: "https://op.test".into(),
+        },
         "state-dropped",
         50,
         None,
@@ -703,7 +1022,9 @@ async fn a_dropped_wait_removes_its_listener_and_timer() {
     let source2_window: web_sys::Window = source2.clone().unchecked_into();
     let mut second = Box::pin(frame::wait_for_response(
         &source2_window,
-        Expect::WebMessage { op_origin: "https://op.test".into() },
+        Expect::WebMessage {
+            op_origin: "https://op.test".into(),
+        },
         "state-live",
         60_000,
         None,
@@ -715,15 +1036,29 @@ async fn a_dropped_wait_removes_its_listener_and_timer() {
         let errors = errors.clone();
         wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || errors.set(errors.get() + 1))
     };
-    window().add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref()).unwrap();
-    let dropped = web_message("authorization_response", json!({"state": "state-dropped", "code": "x"}));
+    window()
+        .add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref())
+        .unwrap();
+    let dropped = web_message(
+        "authorization_response",
+        json!({"state": "state-dropped", "code": "x"}),
+    );
     dispatch_message(&dropped, "https://op.test", &source.clone().into());
-    let live = web_message("authorization_response", json!({"state": "state-live", "code": "live"}));
+    let live = web_message(
+        "authorization_response",
+        json!({"state": "state-live", "code": "live"}),
+    );
     dispatch_message(&live, "https://op.test", &source2);
     let params = expect_params(second.await);
     assert_eq!(params.get("code"), Some("live"));
-    window().remove_event_listener_with_callback("error", on_error.as_ref().unchecked_ref()).unwrap();
-    assert_eq!(errors.get(), 0, "no listener of the dropped wait was left behind");
+    window()
+        .remove_event_listener_with_callback("error", on_error.as_ref().unchecked_ref())
+        .unwrap();
+    assert_eq!(
+        errors.get(),
+        0,
+        "no listener of the dropped wait was left behind"
+    );
     drop(frame);
 }
 
@@ -736,12 +1071,15 @@ async fn web_lock_serialises_refreshes_of_a_shared_session() {
     let issuer = "https://op-web-lock.test";
     let now = now();
     let store = SessionStore::new(SessionStorage::Local, issuer, "spa");
-    store.save(&session(issuer, "at-shared", Some("rt-0"), now + 3600, now)).unwrap();
+    store
+        .save(&session(issuer, "at-shared", Some("rt-0"), now + 3600, now))
+        .unwrap();
     // Rotating refresh tokens, each token request held open 50 ms so that, without the lock, the
     // second tab's request would overlap the first and replay rt-0.
     let op = FetchStub::install(issuer, "spa", "rt-0", true, 50);
 
-    let config = ClientConfig::new(issuer, "spa", "https://app.test/callback").storage(SessionStorage::Local);
+    let config = ClientConfig::new(issuer, "spa", "https://app.test/callback")
+        .storage(SessionStorage::Local);
     // Two clients of one origin: they share the storage key, the lock and the channel, as two
     // tabs would.
     let tab_a = Client::create(config.clone()).await.unwrap();
@@ -752,8 +1090,16 @@ async fn web_lock_serialises_refreshes_of_a_shared_session() {
     let (a, b) = both(tab_a.refresh(), tab_b.refresh()).await;
     let a = a.expect("tab A refreshed");
     let b = b.expect("tab B got a session (no invalid_grant)");
-    assert_eq!(op.0.invalid_grants(), 0, "no rotated refresh token was replayed");
-    assert_eq!(op.0.token_requests(), 1, "the tab that waited reused the result");
+    assert_eq!(
+        op.0.invalid_grants(),
+        0,
+        "no rotated refresh token was replayed"
+    );
+    assert_eq!(
+        op.0.token_requests(),
+        1,
+        "the tab that waited reused the result"
+    );
     assert_eq!(op.0.max_open(), 1, "never two token requests at once");
     assert_eq!(a.access_token, "at-1");
     assert_eq!(b.access_token, a.access_token);
@@ -761,7 +1107,11 @@ async fn web_lock_serialises_refreshes_of_a_shared_session() {
     assert_eq!(tab_b.session().unwrap().access_token, "at-1");
     let persisted = store.load().unwrap().unwrap();
     assert_eq!(persisted.access_token, "at-1");
-    assert_eq!(persisted.refresh_token.as_ref().map(Secret::expose), Some("rt-1"), "the rotated token is kept");
+    assert_eq!(
+        persisted.refresh_token.as_ref().map(Secret::expose),
+        Some("rt-1"),
+        "the rotated token is kept"
+    );
     drop((tab_a, tab_b));
     clear_sdk_storage();
 }
@@ -771,8 +1121,15 @@ async fn web_lock_serialises_refreshes_of_a_shared_session() {
 /// A token for `alg` signed by a fresh key, and the JWK Set with its public key.
 async fn make_token(alg: &str, claims: &serde_json::Value) -> (String, JwkSet) {
     let kid = format!("key-{alg}");
-    let made = JsFuture::from(signed_token(alg, &kid, &claims.to_string())).await.unwrap();
-    let field = |name: &str| js_sys::Reflect::get(&made, &JsValue::from_str(name)).unwrap().as_string().unwrap();
+    let made = JsFuture::from(signed_token(alg, &kid, &claims.to_string()))
+        .await
+        .unwrap();
+    let field = |name: &str| {
+        js_sys::Reflect::get(&made, &JsValue::from_str(name))
+            .unwrap()
+            .as_string()
+            .unwrap()
+    };
     let jwks = JwkSet::parse(&field("jwks")).unwrap();
     assert_eq!(jwks.keys.len(), 1, "{alg}: the JWK Set keeps the key");
     (field("token"), jwks)
@@ -782,8 +1139,13 @@ async fn make_token(alg: &str, claims: &serde_json::Value) -> (String, JwkSet) {
 async fn verify_token(raw: &str, alg: JwsAlg, jwks: &JwkSet) -> Result<(), Error> {
     let token = IdToken::parse(raw)?;
     let alg = token.alg(&[alg])?;
-    let candidates = jwks.select(alg, token.jws.kid.as_deref())?.into_candidates_or_no_key()?;
-    let jwk = candidates.first().copied().ok_or(Error::Signature(SignatureError::NoMatchingKey))?;
+    let candidates = jwks
+        .select(alg, token.jws.kid.as_deref())?
+        .into_candidates_or_no_key()?;
+    let jwk = candidates
+        .first()
+        .copied()
+        .ok_or(Error::Signature(SignatureError::NoMatchingKey))?;
     subtle::verify(&token.signature_check(alg, jwk)).await
 }
 
@@ -795,7 +1157,11 @@ fn test_claims() -> serde_json::Value {
 fn assert_signature_mismatch(result: Result<(), Error>, what: &str) {
     let error = result.expect_err(what);
     assert_eq!(error.code(), "invalid_signature", "{what}: {error:?}");
-    assert_eq!(error.reason(), Some("signature_mismatch"), "{what}: {error:?}");
+    assert_eq!(
+        error.reason(),
+        Some("signature_mismatch"),
+        "{what}: {error:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -813,7 +1179,11 @@ async fn webcrypto_verifies_rs256_ps256_es256_and_eddsa_and_refuses_tampering() 
             .unwrap_or_else(|e| panic!("{name}: a genuine token must verify: {e:?}"));
 
         let mut parts = token.split('.');
-        let (header, payload, signature) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let (header, payload, signature) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
 
         // Another subject under the same signature.
         let mut forged = claims.clone();
@@ -821,14 +1191,23 @@ async fn webcrypto_verifies_rs256_ps256_es256_and_eddsa_and_refuses_tampering() 
         let forged_payload = Base64UrlUnpadded::encode_string(forged.to_string().as_bytes());
         assert_ne!(forged_payload, payload);
         let tampered_payload = format!("{header}.{forged_payload}.{signature}");
-        assert_signature_mismatch(verify_token(&tampered_payload, alg, &jwks).await, &format!("{name}: tampered payload"));
+        assert_signature_mismatch(
+            verify_token(&tampered_payload, alg, &jwks).await,
+            &format!("{name}: tampered payload"),
+        );
 
         // One bit of the signature flipped.
         let mut bytes = Base64UrlUnpadded::decode_vec(signature).unwrap();
         let middle = bytes.len() / 2;
         bytes[middle] ^= 0x01;
-        let tampered_signature = format!("{header}.{payload}.{}", Base64UrlUnpadded::encode_string(&bytes));
-        assert_signature_mismatch(verify_token(&tampered_signature, alg, &jwks).await, &format!("{name}: tampered signature"));
+        let tampered_signature = format!(
+            "{header}.{payload}.{}",
+            Base64UrlUnpadded::encode_string(&bytes)
+        );
+        assert_signature_mismatch(
+            verify_token(&tampered_signature, alg, &jwks).await,
+            &format!("{name}: tampered signature"),
+        );
     }
 }
 
@@ -842,7 +1221,9 @@ async fn webcrypto_refuses_a_key_of_another_type() {
     let ec_key = ec_jwks.keys.first().unwrap();
 
     // The core's key selection already refuses the pairing...
-    let refused = rsa_jwks.select(JwsAlg::ES256, rsa_key.kid.as_deref()).unwrap_err();
+    let refused = rsa_jwks
+        .select(JwsAlg::ES256, rsa_key.kid.as_deref())
+        .unwrap_err();
     assert_eq!(refused.code(), "invalid_signature");
     assert!(rsa_jwks.select(JwsAlg::ES256, None).is_err());
 

@@ -188,10 +188,11 @@ async function formPostReady(needsControl) {
 function signinOptions() {
   const words = (/** @type {string} */ testid) => field(testid).value.split(/[\s,]+/).filter(Boolean);
   /** @type {AuthorizeOptions} */
-  const options = {
-    responseMode: /** @type {import('oidc-rp-wasm').ResponseMode} */ (field('response-mode').value),
-    appState: { startedAt: Date.now(), from: location.pathname },
-  };
+  const options = { appState: { startedAt: Date.now(), from: location.pathname } };
+  // Empty: let the SDK choose (the configured mode for redirects; web_message for popups and
+  // iframes when the OP offers it; and for silent renew, the refresh token first).
+  const responseMode = field('response-mode').value;
+  if (responseMode) options.responseMode = /** @type {import('oidc-rp-wasm').ResponseMode} */ (responseMode);
   const loginHint = field('login-hint').value.trim();
   if (loginHint) options.loginHint = loginHint;
   const uiLocales = words('ui-locales');
@@ -311,7 +312,7 @@ async function start() {
     const config = await loadConfig();
     example.config = config;
     show('config', `${config.issuer} · ${config.clientId} · storage ${config.storage ?? 'memory'}`);
-    field('response-mode').value = config.responseMode ?? 'query';
+    field('response-mode').value = '';
 
     const client = await OidcClient.create(config);
     example.client = client;

@@ -237,7 +237,10 @@ pub fn strip_response_params(url: &str, from_fragment: bool) -> String {
     };
     let (base, query) = rest.split_once('?').unwrap_or((rest, ""));
     let kept = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| !RESPONSE_PARAMS.contains(&k.as_ref())))
+        .extend_pairs(
+            form_urlencoded::parse(query.as_bytes())
+                .filter(|(k, _)| !RESPONSE_PARAMS.contains(&k.as_ref())),
+        )
         .finish();
     let mut clean = base.to_owned();
     if !kept.is_empty() {

@@ -211,6 +211,18 @@ impl Session {
             .is_some_and(|at| at.saturating_sub(leeway) <= now)
     }
 
+    /// The session to keep when a refresh response was refused (no `id_token` under the strict
+    /// policy, an ID token failing §12.2, a UserInfo `sub` mismatch): unchanged for the app, but
+    /// holding the refresh token the OP rotated in, if it sent one. The OP has spent the old one
+    /// whatever the client makes of the rest of the response (RFC 6749 §6, RFC 9700 §4.14.2);
+    /// replaying it would make the OP revoke the whole grant. `None` when nothing changes.
+    pub fn after_refused_refresh(&self, rotated: Option<RefreshToken>) -> Option<Session> {
+        let rotated = rotated.filter(|new| self.refresh_token.as_ref() != Some(new))?;
+        let mut kept = self.clone();
+        kept.refresh_token = Some(rotated);
+        Some(kept)
+    }
+
     /// How many seconds before expiry the access token counts as expiring: a minute, or half the
     /// token's lifetime when that is shorter (a 30-second token is renewed after 15 seconds rather
     /// than at once). Zero when the expiry is unknown.

@@ -67,7 +67,11 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// A configuration with the defaults of DESIGN.md.
-    pub fn new(issuer: impl Into<String>, client_id: impl Into<String>, redirect_uri: impl Into<String>) -> Self {
+    pub fn new(
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> Self {
         ClientConfig {
             issuer: issuer.into(),
             client_id: client_id.into(),
@@ -113,14 +117,20 @@ impl ClientConfig {
 
     /// Checks what can be checked before any request.
     fn validate(&self) -> Result<(), Error> {
-        for (field, value) in [("issuer", &self.issuer), ("redirectUri", &self.redirect_uri)] {
+        for (field, value) in [
+            ("issuer", &self.issuer),
+            ("redirectUri", &self.redirect_uri),
+        ] {
             frame::origin_of(value).map_err(|_| Error::config(field, "must be an absolute URL"))?;
         }
         if self.client_id.is_empty() {
             return Err(Error::config("clientId", "must not be empty"));
         }
         if self.id_token_signing_algs.is_empty() {
-            return Err(Error::config("idTokenSigningAlgs", "must name at least one algorithm"));
+            return Err(Error::config(
+                "idTokenSigningAlgs",
+                "must name at least one algorithm",
+            ));
         }
         if self.silent_timeout_ms <= 0 {
             return Err(Error::config("silentTimeoutMs", "must be positive"));
@@ -332,7 +342,10 @@ impl Client {
     pub fn on(&self, listener: impl Fn(&ClientEvent) + 'static) -> u32 {
         let id = self.inner.next_listener.get().wrapping_add(1);
         self.inner.next_listener.set(id);
-        self.inner.listeners.borrow_mut().push((id, Rc::new(listener)));
+        self.inner
+            .listeners
+            .borrow_mut()
+            .push((id, Rc::new(listener)));
         id
     }
 
@@ -343,7 +356,13 @@ impl Client {
 
     fn emit(&self, event: ClientEvent) {
         // Clone the list first: a listener may add or remove listeners.
-        let listeners: Vec<Listener> = self.inner.listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
+        let listeners: Vec<Listener> = self
+            .inner
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, l)| l.clone())
+            .collect();
         for listener in listeners {
             listener(&event);
         }
@@ -351,14 +370,20 @@ impl Client {
 
     // ----- authorization requests -----
 
-    fn authorization_request(&self, options: AuthorizeOptions, mode: ResponseMode, redirect_uri: &str) -> Result<(String, Transaction), Error> {
+    fn authorization_request(
+        &self,
+        options: AuthorizeOptions,
+        mode: ResponseMode,
+        redirect_uri: &str,
+    ) -> Result<(String, Transaction), Error> {
         let config = &self.inner.config;
-        let mut request = AuthorizationRequest::new(config.client_id.clone(), redirect_uri.to_owned())
-            .scope(options.scope.unwrap_or_else(|| config.scope.clone()))
-            .response_mode(mode)
-            .ui_locales(options.ui_locales)
-            .prompt(options.prompt)
-            .acr_values(options.acr_values);
+        let mut request =
+            AuthorizationRequest::new(config.client_id.clone(), redirect_uri.to_owned())
+                .scope(options.scope.unwrap_or_else(|| config.scope.clone()))
+                .response_mode(mode)
+                .ui_locales(options.ui_locales)
+                .prompt(options.prompt)
+                .acr_values(options.acr_values);
         if let Some(hint) = options.login_hint {
             request = request.login_hint(hint);
         }
@@ -368,13 +393,25 @@ impl Client {
         match options.id_token_hint {
             Some(IdTokenHint::Token(token)) => request = request.id_token_hint(token),
             Some(IdTokenHint::Current) => {
-                let current = self.inner.session.borrow().as_ref().and_then(|s| s.id_token.clone());
-                let token = current.ok_or_else(|| Error::config("idTokenHint", "true needs a session with an ID token"))?;
+                let current = self
+                    .inner
+                    .session
+                    .borrow()
+                    .as_ref()
+                    .and_then(|s| s.id_token.clone());
+                let token = current.ok_or_else(|| {
+                    Error::config("idTokenHint", "true needs a session with an ID token")
+                })?;
                 request = request.id_token_hint(token);
             }
             None => {}
         }
-        for (name, value) in config.extra_authorize_params.iter().cloned().chain(options.extra_params) {
+        for (name, value) in config
+            .extra_authorize_params
+            .iter()
+            .cloned()
+            .chain(options.extra_params)
+        {
             request = request.extra_param(name, value);
         }
         if let Some(app_state) = options.app_state {
@@ -388,9 +425,14 @@ impl Client {
 
     /// The authorization URL of a redirect sign-in; the transaction is stored for the callback.
     pub async fn authorize_url(&self, options: AuthorizeOptions) -> Result<String, Error> {
-        let mode = options.response_mode.unwrap_or(self.inner.config.response_mode);
+        let mode = options
+            .response_mode
+            .unwrap_or(self.inner.config.response_mode);
         if mode == ResponseMode::WebMessage {
-            return Err(Error::config("responseMode", "web_message needs signinPopup or signinSilent"));
+            return Err(Error::config(
+                "responseMode",
+                "web_message needs signinPopup or signinSilent",
+            ));
         }
         let redirect_uri = self.inner.config.redirect_uri.clone();
         Ok(self.authorization_request(options, mode, &redirect_uri)?.0)
@@ -414,11 +456,15 @@ impl Client {
         let from_location = url.is_none();
         let url = match url {
             Some(url) => url,
-            None => window()?.location().href().map_err(|e| Error::Storage(js_text(&e)))?,
+            None => window()?
+                .location()
+                .href()
+                .map_err(|e| Error::Storage(js_text(&e)))?,
         };
         let (params, delivered) = self.response_from_url(&url).await;
         if from_location {
-            let clean = response::strip_response_params(&url, delivered == Some(ResponseMode::Fragment));
+            let clean =
+                response::strip_response_params(&url, delivered == Some(ResponseMode::Fragment));
             if let Ok(history) = window()?.history() {
                 let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&clean));
             }
@@ -426,10 +472,16 @@ impl Client {
         let (params, delivered) = (params?, delivered.unwrap_or(ResponseMode::Query));
         let tx = self.take_transaction(&params)?;
         if tx.response_mode != delivered {
-            return Err(Error::InvalidResponse(crate::error::ResponseError::InvalidField(
-                "response_mode",
-                format!("the request asked for {}, the response came by {}", tx.response_mode.as_str(), delivered.as_str()),
-            )));
+            return Err(Error::InvalidResponse(
+                crate::error::ResponseError::InvalidField(
+                    "response_mode",
+                    format!(
+                        "the request asked for {}, the response came by {}",
+                        tx.response_mode.as_str(),
+                        delivered.as_str()
+                    ),
+                ),
+            ));
         }
         self.complete(params, tx, true).await
     }
@@ -442,9 +494,15 @@ impl Client {
     }
 
     /// Reads the response parameters out of `url`, and says how they were delivered.
-    async fn response_from_url(&self, url: &str) -> (Result<ResponseParams, Error>, Option<ResponseMode>) {
+    async fn response_from_url(
+        &self,
+        url: &str,
+    ) -> (Result<ResponseParams, Error>, Option<ResponseMode>) {
         if let Some(id) = query_param(url, response::FORM_POST_ID_PARAM) {
-            return (self.form_post_body(url, &id).await, Some(ResponseMode::FormPost));
+            return (
+                self.form_post_body(url, &id).await,
+                Some(ResponseMode::FormPost),
+            );
         }
         match ResponseParams::locate_in_url(url) {
             Ok((params, mode)) => (Ok(params), Some(mode)),
@@ -475,11 +533,22 @@ impl Client {
 
     /// The rest of every code flow: the response checked against its transaction, the code
     /// exchanged (while the JWK Set is fetched), the ID token validated, the session stored.
-    async fn complete(&self, params: ResponseParams, tx: Transaction, emit_signed_in: bool) -> Result<SignedIn, Error> {
+    async fn complete(
+        &self,
+        params: ResponseParams,
+        tx: Transaction,
+        emit_signed_in: bool,
+    ) -> Result<SignedIn, Error> {
         let metadata = self.inner.metadata.clone();
         let config = &self.inner.config;
         let code = response::process_authorization_response(&params, &tx, &metadata)?;
-        let body = token::code_exchange_body(&config.client_id, &code.code, &tx.redirect_uri, &tx.code_verifier, None);
+        let body = token::code_exchange_body(
+            &config.client_id,
+            &code.code,
+            &tx.redirect_uri,
+            &tx.code_verifier,
+            None,
+        );
         let exchange = http::post_form(&metadata.token_endpoint, body);
         let warm_jwks = async {
             // Only warms the cache; a failure here is retried when the key is needed.
@@ -512,7 +581,9 @@ impl Client {
         let had_session = self.inner.session.borrow().is_some();
         self.set_session(session, true).await?;
         let signed_in = SignedIn {
-            session: self.session().ok_or(Error::NoSession("the session vanished"))?,
+            session: self
+                .session()
+                .ok_or(Error::NoSession("the session vanished"))?,
             app_state: tx.app_state,
         };
         if emit_signed_in || !had_session {
@@ -525,7 +596,11 @@ impl Client {
 
     /// Signature and claims of an ID token (OIDC Core §3.1.3.7): the key chosen from the JWK Set
     /// (refetched once for an unknown `kid`), verified by WebCrypto, then the claims checked.
-    async fn validate_id_token(&self, raw: &str, checks: IdTokenChecks<'_>) -> Result<IdToken, Error> {
+    async fn validate_id_token(
+        &self,
+        raw: &str,
+        checks: IdTokenChecks<'_>,
+    ) -> Result<IdToken, Error> {
         let token = IdToken::parse(raw)?;
         let alg = token.alg(&self.inner.config.id_token_signing_algs)?;
         let kid = token.jws.kid.as_deref();
@@ -561,28 +636,54 @@ impl Client {
     /// OP errors (`login_required`, ...) surface with their own codes and the current session
     /// stays.
     pub async fn signin_silent(&self, options: AuthorizeOptions) -> Result<SignedIn, Error> {
-        let has_refresh_token = self.inner.session.borrow().as_ref().is_some_and(Session::has_refresh_token);
+        let has_refresh_token = self
+            .inner
+            .session
+            .borrow()
+            .as_ref()
+            .is_some_and(Session::has_refresh_token);
         if has_refresh_token && !options.needs_authorization_request() {
             match self.refresh().await {
-                Ok(session) => return Ok(SignedIn { session, app_state: options.app_state }),
+                Ok(session) => {
+                    return Ok(SignedIn {
+                        session,
+                        app_state: options.app_state,
+                    })
+                }
                 Err(Error::Op(op)) if op.error == "invalid_grant" => {}
                 Err(e) => return Err(e),
             }
         }
         let mut options = options;
         options.prompt = vec![Prompt::None];
-        if options.id_token_hint.is_none() && self.inner.session.borrow().as_ref().is_some_and(|s| s.id_token.is_some()) {
+        if options.id_token_hint.is_none()
+            && self
+                .inner
+                .session
+                .borrow()
+                .as_ref()
+                .is_some_and(|s| s.id_token.is_some())
+        {
             options.id_token_hint = Some(IdTokenHint::Current);
         }
         self.signin_in_frame(options, false).await
     }
 
-    async fn signin_in_frame(&self, options: AuthorizeOptions, popup: bool) -> Result<SignedIn, Error> {
+    async fn signin_in_frame(
+        &self,
+        options: AuthorizeOptions,
+        popup: bool,
+    ) -> Result<SignedIn, Error> {
         let config = &self.inner.config;
-        let web_message = self.inner.metadata.supports_response_mode(ResponseMode::WebMessage);
-        let mode = options
-            .response_mode
-            .unwrap_or(if web_message { ResponseMode::WebMessage } else { config.response_mode });
+        let web_message = self
+            .inner
+            .metadata
+            .supports_response_mode(ResponseMode::WebMessage);
+        let mode = options.response_mode.unwrap_or(if web_message {
+            ResponseMode::WebMessage
+        } else {
+            config.response_mode
+        });
         let redirect_uri = match (mode, &config.silent_redirect_uri) {
             (_, Some(uri)) => uri.clone(),
             (ResponseMode::WebMessage, None) => config.redirect_uri.clone(),
@@ -595,19 +696,32 @@ impl Client {
         };
         let (url, tx) = self.authorization_request(options, mode, &redirect_uri)?;
         let expect = if mode == ResponseMode::WebMessage {
-            Expect::WebMessage { op_origin: frame::origin_of(&self.inner.metadata.authorization_endpoint)? }
+            Expect::WebMessage {
+                op_origin: frame::origin_of(&self.inner.metadata.authorization_endpoint)?,
+            }
         } else {
-            Expect::CallbackPage { own_origin: frame::own_origin()? }
+            Expect::CallbackPage {
+                own_origin: frame::own_origin()?,
+            }
         };
-        let timeout = config.silent_timeout_ms;
+        // A person signs in in a popup, which may take minutes: it waits as long as the
+        // transaction lives (or until closed). Only the hidden iframe has the silent timeout.
+        let timeout = if popup {
+            i32::try_from(storage::TRANSACTION_LIFETIME * 1000).unwrap_or(i32::MAX)
+        } else {
+            config.silent_timeout_ms
+        };
         let delivery = if popup {
             let window = frame::open_popup(&url)?;
-            let result = frame::wait_for_response(&window, expect, &tx.state, timeout, Some(&window)).await;
+            let result =
+                frame::wait_for_response(&window, expect, &tx.state, timeout, Some(&window)).await;
             let _ = window.close();
             result
         } else {
             let frame = HiddenFrame::open(&url)?;
-            let source = frame.window().ok_or_else(|| Error::Storage("the iframe has no window".into()))?;
+            let source = frame
+                .window()
+                .ok_or_else(|| Error::Storage("the iframe has no window".into()))?;
             frame::wait_for_response(&source, expect, &tx.state, timeout, None).await
         };
         let delivery = match delivery {
@@ -670,9 +784,17 @@ impl Client {
             return self.refresh_now().await;
         }
         let client = self.clone();
-        let held = self.inner.session.borrow().as_ref().map(|s| (s.access_token.clone(), s.updated_at));
+        let held = self
+            .inner
+            .session
+            .borrow()
+            .as_ref()
+            .map(|s| (s.access_token.clone(), s.updated_at));
         let lock_name = format!("{}:refresh", self.inner.store.key());
-        lock::with_lock(&lock_name, move || async move { client.refresh_shared(held).await }).await
+        lock::with_lock(&lock_name, move || async move {
+            client.refresh_shared(held).await
+        })
+        .await
     }
 
     /// Under the lock: if the stored session is not the one this tab held when it asked, another
@@ -688,7 +810,8 @@ impl Client {
             Some(stored) if Some((stored.access_token.clone(), stored.updated_at)) != held => {
                 *self.inner.session.borrow_mut() = Some(stored);
                 self.schedule_timers();
-                self.session().ok_or(Error::NoSession("the session vanished"))
+                self.session()
+                    .ok_or(Error::NoSession("the session vanished"))
             }
             Some(stored) => {
                 *self.inner.session.borrow_mut() = Some(stored);
@@ -713,18 +836,11 @@ impl Client {
         let body = token::refresh_body(&config.client_id, &refresh_token, None, None);
         let answer = http::post_form(&metadata.token_endpoint, body).await?;
         let response = token::parse_token_response(answer.status, &answer.body)?;
-        // The OP has now rotated the refresh token (when it sent a new one), whatever this client
-        // makes of the rest of the response: the old one is spent. A refused response
-        // (id_token_required, an ID token failing §12.2, ...) leaves the session as it was but
-        // for the refresh token; keeping the spent one would make the next refresh a replay, and
-        // the OP would revoke the whole grant.
         let rotated = response.refresh_token.clone();
         match self.refreshed_session(&current, response).await {
             Ok(renewed) => self.set_session(renewed, true).await?,
             Err(e) => {
-                if let Some(refresh_token) = rotated {
-                    let mut kept = current;
-                    kept.refresh_token = Some(refresh_token);
+                if let Some(kept) = current.after_refused_refresh(rotated) {
                     // Not announced: for the app and the other tabs nothing changed (they read
                     // the stored session under the lock before they refresh).
                     let _ = self.set_session(kept, false).await;
@@ -732,12 +848,17 @@ impl Client {
                 return Err(e);
             }
         }
-        self.session().ok_or(Error::NoSession("the session vanished"))
+        self.session()
+            .ok_or(Error::NoSession("the session vanished"))
     }
 
     /// The session after the refresh `response`: its ID token validated (OIDC Core §3.1.3.7 and
     /// §12.2), the core's refresh rules applied, and the UserInfo `sub` checked if configured.
-    async fn refreshed_session(&self, current: &Session, response: token::TokenResponse) -> Result<Session, Error> {
+    async fn refreshed_session(
+        &self,
+        current: &Session,
+        response: token::TokenResponse,
+    ) -> Result<Session, Error> {
         let config = &self.inner.config;
         let metadata = self.inner.metadata.clone();
         let now = now();
@@ -761,12 +882,18 @@ impl Client {
             }
             None => None,
         };
-        let renewed = current.apply_refresh(response, id_token, config.require_id_token_on_refresh, now)?;
+        let renewed =
+            current.apply_refresh(response, id_token, config.require_id_token_on_refresh, now)?;
         if config.check_userinfo_on_refresh {
-            if let (Some(endpoint), Some(subject)) = (&metadata.userinfo_endpoint, renewed.subject()) {
+            if let (Some(endpoint), Some(subject)) =
+                (&metadata.userinfo_endpoint, renewed.subject())
+            {
                 let answer = http::get(endpoint, Some(&renewed.access_token)).await?;
                 if answer.status != 200 {
-                    return Err(Error::Network(format!("userinfo answered HTTP {}", answer.status)));
+                    return Err(Error::Network(format!(
+                        "userinfo answered HTTP {}",
+                        answer.status
+                    )));
                 }
                 userinfo::parse_userinfo(&answer.body, subject)?;
             }
@@ -800,7 +927,9 @@ impl Client {
             }
         }
         if expired {
-            Err(Error::NoSession("the access token expired and there is no refresh token"))
+            Err(Error::NoSession(
+                "the access token expired and there is no refresh token",
+            ))
         } else {
             Ok(token)
         }
@@ -811,17 +940,26 @@ impl Client {
     /// The end-session URL (RP-Initiated Logout 1.0 §2); its state is stored for the return.
     pub async fn signout_url(&self, options: LogoutOptions) -> Result<String, Error> {
         let config = &self.inner.config;
-        let mut request = LogoutRequest::new(config.client_id.clone()).ui_locales(options.ui_locales);
+        let mut request =
+            LogoutRequest::new(config.client_id.clone()).ui_locales(options.ui_locales);
         let hint = match (options.omit_id_token_hint, options.id_token_hint) {
             (true, _) => None,
             (false, Some(token)) => Some(token),
             // Sent even when expired: the OP only needs to know who and which session.
-            (false, None) => self.inner.session.borrow().as_ref().and_then(|s| s.id_token.clone()),
+            (false, None) => self
+                .inner
+                .session
+                .borrow()
+                .as_ref()
+                .and_then(|s| s.id_token.clone()),
         };
         if let Some(hint) = hint {
             request = request.id_token_hint(hint);
         }
-        if let Some(uri) = options.post_logout_redirect_uri.or_else(|| config.post_logout_redirect_uri.clone()) {
+        if let Some(uri) = options
+            .post_logout_redirect_uri
+            .or_else(|| config.post_logout_redirect_uri.clone())
+        {
             request = request.post_logout_redirect_uri(uri);
         }
         if let Some(hint) = options.logout_hint {
@@ -859,10 +997,16 @@ impl Client {
     }
 
     /// Checks the state the OP returned after logout (`url` defaults to the current address).
-    pub async fn handle_signout_callback(&self, url: Option<String>) -> Result<Option<String>, Error> {
+    pub async fn handle_signout_callback(
+        &self,
+        url: Option<String>,
+    ) -> Result<Option<String>, Error> {
         let url = match url {
             Some(url) => url,
-            None => window()?.location().href().map_err(|e| Error::Storage(js_text(&e)))?,
+            None => window()?
+                .location()
+                .href()
+                .map_err(|e| Error::Storage(js_text(&e)))?,
         };
         let tx = storage::take_logout(self.inner.store.key())?;
         logout::process_logout_callback(&url, tx.as_ref())
@@ -913,7 +1057,9 @@ impl Client {
                     client.drop_session("other_tab");
                 }
                 Some("session") if client.inner.store.kind() == SessionStorage::Local => {
-                    wasm_bindgen_futures::spawn_local(async move { client.take_other_tab_session().await });
+                    wasm_bindgen_futures::spawn_local(async move {
+                        client.take_other_tab_session().await
+                    });
                 }
                 _ => {}
             }
@@ -926,7 +1072,9 @@ impl Client {
     /// since what was read may then be older than what this tab now holds.
     async fn take_other_tab_session(&self) {
         let before = self.inner.session.borrow().clone();
-        let Ok(Some(stored)) = self.inner.store.load_latest().await else { return };
+        let Ok(Some(stored)) = self.inner.store.load_latest().await else {
+            return;
+        };
         if *self.inner.session.borrow() != before || before.as_ref() == Some(&stored) {
             return;
         }
@@ -937,7 +1085,10 @@ impl Client {
             self.emit(if had {
                 ClientEvent::Refreshed(view)
             } else {
-                ClientEvent::SignedIn(SignedIn { session: view, app_state: None })
+                ClientEvent::SignedIn(SignedIn {
+                    session: view,
+                    app_state: None,
+                })
             });
         }
     }
@@ -966,7 +1117,8 @@ impl Client {
         };
         let Ok(window) = window() else { return };
         let now = now();
-        let delay_ms = |at: i64| ((at - now).max(0).saturating_mul(1000)).min(i64::from(i32::MAX)) as i32;
+        let delay_ms =
+            |at: i64| ((at - now).max(0).saturating_mul(1000)).min(i64::from(i32::MAX)) as i32;
         let weak = Rc::downgrade(&self.inner);
         let on_expiring = Closure::<dyn FnMut()>::new({
             let weak = weak.clone();
@@ -974,7 +1126,12 @@ impl Client {
                 let Some(inner) = weak.upgrade() else { return };
                 let client = Client { inner };
                 client.emit(ClientEvent::Expiring(expires_at));
-                let can_refresh = client.inner.session.borrow().as_ref().is_some_and(Session::has_refresh_token);
+                let can_refresh = client
+                    .inner
+                    .session
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(Session::has_refresh_token);
                 if client.inner.config.auto_refresh && can_refresh {
                     // Errors reach listeners as refreshFailed.
                     wasm_bindgen_futures::spawn_local(async move {
@@ -986,16 +1143,22 @@ impl Client {
         let on_expired = Closure::<dyn FnMut()>::new(move || {
             let Some(inner) = weak.upgrade() else { return };
             let client = Client { inner };
-            let still = client.inner.session.borrow().as_ref().is_some_and(|s| s.is_expired(super::now()));
+            let still = client
+                .inner
+                .session
+                .borrow()
+                .as_ref()
+                .is_some_and(|s| s.is_expired(super::now()));
             if still {
                 client.emit(ClientEvent::Expired(expires_at));
             }
         });
         let mut timers = self.inner.timers.borrow_mut();
         for (at, closure) in [(expires_at - leeway, on_expiring), (expires_at, on_expired)] {
-            if let Ok(handle) = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(closure.as_ref().unchecked_ref(), delay_ms(at))
-            {
+            if let Ok(handle) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                closure.as_ref().unchecked_ref(),
+                delay_ms(at),
+            ) {
                 timers.push((handle, closure));
             }
         }

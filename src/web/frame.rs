@@ -50,7 +50,13 @@ pub enum Delivery {
 
 /// The decision for one message: `Some` accepts it, `None` ignores it.
 /// `from_source` is whether `event.source` is the window we opened.
-pub fn accept(origin: &str, from_source: bool, data: &JsValue, expect: &Expect, state: &str) -> Option<Delivery> {
+pub fn accept(
+    origin: &str,
+    from_source: bool,
+    data: &JsValue,
+    expect: &Expect,
+    state: &str,
+) -> Option<Delivery> {
     if !from_source {
         return None;
     }
@@ -81,7 +87,10 @@ pub fn origin_of(url: &str) -> Result<String, Error> {
 
 /// This page's origin.
 pub fn own_origin() -> Result<String, Error> {
-    window()?.location().origin().map_err(|e| Error::Storage(js_text(&e)))
+    window()?
+        .location()
+        .origin()
+        .map_err(|e| Error::Storage(js_text(&e)))
 }
 
 /// A hidden iframe, removed from the document when dropped.
@@ -152,9 +161,10 @@ struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let _ = self
-            .window
-            .remove_event_listener_with_callback("message", self.on_message.as_ref().unchecked_ref());
+        let _ = self.window.remove_event_listener_with_callback(
+            "message",
+            self.on_message.as_ref().unchecked_ref(),
+        );
         if let Some(timer) = self.timer {
             self.window.clear_timeout_with_handle(timer);
         }
@@ -197,7 +207,9 @@ pub async fn wait_for_response(
         let state = state.to_owned();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let from_source = event.source().is_some_and(|s| JsValue::from(s) == source);
-            if let Some(delivery) = accept(&event.origin(), from_source, &event.data(), &expect, &state) {
+            if let Some(delivery) =
+                accept(&event.origin(), from_source, &event.data(), &expect, &state)
+            {
                 finish(Ok(delivery));
             }
         })
@@ -225,12 +237,18 @@ pub async fn wait_for_response(
 
     let _ = window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
     let timer = window
-        .set_timeout_with_callback_and_timeout_and_arguments_0(on_timeout.as_ref().unchecked_ref(), timeout_ms)
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            on_timeout.as_ref().unchecked_ref(),
+            timeout_ms,
+        )
         .ok();
     // A closed popup sends no event to its opener: polling `closed` is the only way to notice.
     let poller = popup.and_then(|_| {
         window
-            .set_interval_with_callback_and_timeout_and_arguments_0(on_poll.as_ref().unchecked_ref(), 250)
+            .set_interval_with_callback_and_timeout_and_arguments_0(
+                on_poll.as_ref().unchecked_ref(),
+                250,
+            )
             .ok()
     });
     let registration = Registration {

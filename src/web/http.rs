@@ -53,7 +53,9 @@ pub async fn get(url: &str, bearer: Option<&str>) -> Result<HttpResponse, Error>
     if let Some(token) = bearer {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    let request = request.build().map_err(|e| Error::Network(format!("{url}: {e}")))?;
+    let request = request
+        .build()
+        .map_err(|e| Error::Network(format!("{url}: {e}")))?;
     send(request, url).await
 }
 
@@ -70,7 +72,10 @@ fn expect_ok(response: HttpResponse, what: &str) -> Result<String, Error> {
     if response.status == 200 {
         Ok(response.body)
     } else {
-        Err(Error::Network(format!("{what} answered HTTP {}", response.status)))
+        Err(Error::Network(format!(
+            "{what} answered HTTP {}",
+            response.status
+        )))
     }
 }
 

@@ -4,7 +4,9 @@
 //! Options are read one field at a time so that a bad one is an `invalid_config` error that names
 //! it (`prompt`, `extraParams.state`), and an unknown one is refused rather than ignored.
 
-use super::client::{AuthorizeOptions, Client, ClientConfig, ClientEvent, IdTokenHint, LogoutOptions, SignedIn};
+use super::client::{
+    AuthorizeOptions, Client, ClientConfig, ClientEvent, IdTokenHint, LogoutOptions, SignedIn,
+};
 use super::set;
 use super::storage::SessionStorage;
 use crate::core::authorize::{Prompt, ResponseMode};
@@ -51,7 +53,10 @@ pub(crate) fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, String>
     serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
-fn session_to_js(session: &SessionView, app_state: Option<&serde_json::Value>) -> Result<JsValue, Error> {
+fn session_to_js(
+    session: &SessionView,
+    app_state: Option<&serde_json::Value>,
+) -> Result<JsValue, Error> {
     let js = to_js(session)?;
     if let Some(app_state) = app_state {
         let _ = Reflect::set(&js, &"appState".into(), &to_js(app_state)?);
@@ -68,7 +73,9 @@ fn promise<F>(future: F) -> Promise
 where
     F: Future<Output = Result<JsValue, Error>> + 'static,
 {
-    wasm_bindgen_futures::future_to_promise(async move { future.await.map_err(|e| to_js_error(&e)) })
+    wasm_bindgen_futures::future_to_promise(
+        async move { future.await.map_err(|e| to_js_error(&e)) },
+    )
 }
 
 /// Reads the fields of a JS options object, refusing unknown ones.
@@ -80,7 +87,10 @@ struct Fields {
 impl Fields {
     fn new(value: JsValue, prefix: &'static str, known: &[&str]) -> Result<Self, Error> {
         if value.is_undefined() || value.is_null() {
-            return Ok(Fields { object: Object::new().into(), prefix });
+            return Ok(Fields {
+                object: Object::new().into(),
+                prefix,
+            });
         }
         let object: &Object = value
             .dyn_ref()
@@ -91,12 +101,16 @@ impl Fields {
                 return Err(Error::config(key, format!("is not an option of {prefix}")));
             }
         }
-        Ok(Fields { object: value, prefix })
+        Ok(Fields {
+            object: value,
+            prefix,
+        })
     }
 
     /// Field `name` deserialised as `T`; `None` when absent or undefined.
     fn get<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, Error> {
-        let value = Reflect::get(&self.object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+        let value =
+            Reflect::get(&self.object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
         if value.is_undefined() {
             return Ok(None);
         }
@@ -106,7 +120,8 @@ impl Fields {
     }
 
     fn required<T: DeserializeOwned>(&self, name: &str) -> Result<T, Error> {
-        self.get(name)?.ok_or_else(|| Error::config(name, "is required"))
+        self.get(name)?
+            .ok_or_else(|| Error::config(name, "is required"))
     }
 
     /// A string or an array of strings.
@@ -128,13 +143,19 @@ impl Fields {
     fn parsed_list<T: FromStr<Err = Error>>(&self, name: &str) -> Result<Vec<T>, Error> {
         self.list(name)?
             .iter()
-            .map(|v| v.parse().map_err(|e: Error| Error::config(name, e.to_string())))
+            .map(|v| {
+                v.parse()
+                    .map_err(|e: Error| Error::config(name, e.to_string()))
+            })
             .collect()
     }
 
     fn parsed<T: FromStr<Err = Error>>(&self, name: &str) -> Result<Option<T>, Error> {
         self.get::<String>(name)?
-            .map(|v| v.parse().map_err(|e: Error| Error::config(name, e.to_string())))
+            .map(|v| {
+                v.parse()
+                    .map_err(|e: Error| Error::config(name, e.to_string()))
+            })
             .transpose()
     }
 
@@ -152,9 +173,21 @@ fn parse_config(value: JsValue) -> Result<ClientConfig, Error> {
         value,
         "OidcClientConfig",
         &[
-            "issuer", "clientId", "redirectUri", "postLogoutRedirectUri", "silentRedirectUri", "scope",
-            "responseMode", "requireIdTokenOnRefresh", "checkUserinfoOnRefresh", "storage",
-            "idTokenSigningAlgs", "clockSkewSeconds", "silentTimeoutMs", "autoRefresh", "extraAuthorizeParams",
+            "issuer",
+            "clientId",
+            "redirectUri",
+            "postLogoutRedirectUri",
+            "silentRedirectUri",
+            "scope",
+            "responseMode",
+            "requireIdTokenOnRefresh",
+            "checkUserinfoOnRefresh",
+            "storage",
+            "idTokenSigningAlgs",
+            "clockSkewSeconds",
+            "silentTimeoutMs",
+            "autoRefresh",
+            "extraAuthorizeParams",
         ],
     )?;
     let mut config = ClientConfig::new(
@@ -195,8 +228,16 @@ fn parse_authorize_options(value: JsValue) -> Result<AuthorizeOptions, Error> {
         value,
         "AuthorizeOptions",
         &[
-            "loginHint", "uiLocales", "prompt", "maxAge", "idTokenHint", "acrValues", "scope", "responseMode",
-            "appState", "extraParams",
+            "loginHint",
+            "uiLocales",
+            "prompt",
+            "maxAge",
+            "idTokenHint",
+            "acrValues",
+            "scope",
+            "responseMode",
+            "appState",
+            "extraParams",
         ],
     )?;
     #[derive(serde::Deserialize)]
@@ -212,7 +253,12 @@ fn parse_authorize_options(value: JsValue) -> Result<AuthorizeOptions, Error> {
     };
     let max_age = match f.get::<f64>("maxAge")? {
         Some(age) if age >= 0.0 && age.fract() == 0.0 => Some(age as u64),
-        Some(_) => return Err(Error::config("maxAge", "must be a whole number of seconds, 0 or more")),
+        Some(_) => {
+            return Err(Error::config(
+                "maxAge",
+                "must be a whole number of seconds, 0 or more",
+            ))
+        }
         None => None,
     };
     Ok(AuthorizeOptions {
@@ -233,7 +279,13 @@ fn parse_logout_options(value: JsValue) -> Result<LogoutOptions, Error> {
     let f = Fields::new(
         value,
         "LogoutOptions",
-        &["postLogoutRedirectUri", "uiLocales", "logoutHint", "idTokenHint", "extraParams"],
+        &[
+            "postLogoutRedirectUri",
+            "uiLocales",
+            "logoutHint",
+            "idTokenHint",
+            "extraParams",
+        ],
     )?;
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
@@ -283,7 +335,14 @@ fn event_to_js(event: &ClientEvent) -> (&'static str, JsValue) {
     }
 }
 
-const EVENTS: &[&str] = &["signedIn", "refreshed", "refreshFailed", "expiring", "expired", "signedOut"];
+const EVENTS: &[&str] = &[
+    "signedIn",
+    "refreshed",
+    "refreshFailed",
+    "expiring",
+    "expired",
+    "signedOut",
+];
 
 /// The OpenID Connect client of a page (`OidcClient` in JavaScript).
 #[wasm_bindgen(js_name = OidcClient)]
@@ -307,7 +366,9 @@ impl JsOidcClient {
     pub fn authorize_url(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
         promise(async move {
-            let url = client.authorize_url(parse_authorize_options(options)?).await?;
+            let url = client
+                .authorize_url(parse_authorize_options(options)?)
+                .await?;
             Ok(url.into())
         })
     }
@@ -317,7 +378,9 @@ impl JsOidcClient {
     pub fn signin_redirect(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
         promise(async move {
-            client.signin_redirect(parse_authorize_options(options)?).await?;
+            client
+                .signin_redirect(parse_authorize_options(options)?)
+                .await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -341,7 +404,9 @@ impl JsOidcClient {
             let body = match (body.as_string(), body.dyn_ref::<Object>()) {
                 (Some(text), _) => text,
                 (None, Some(object)) => String::from(object.to_string()),
-                (None, None) => return Err(Error::config("body", "must be a string or URLSearchParams")),
+                (None, None) => {
+                    return Err(Error::config("body", "must be a string or URLSearchParams"))
+                }
             };
             signed_in_to_js(&client.handle_form_post(&body).await?)
         })
@@ -351,14 +416,26 @@ impl JsOidcClient {
     #[wasm_bindgen(js_name = signinPopup)]
     pub fn signin_popup(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(async move { signed_in_to_js(&client.signin_popup(parse_authorize_options(options)?).await?) })
+        promise(async move {
+            signed_in_to_js(
+                &client
+                    .signin_popup(parse_authorize_options(options)?)
+                    .await?,
+            )
+        })
     }
 
     /// Renews the session without interaction: refresh token first, else a hidden iframe.
     #[wasm_bindgen(js_name = signinSilent)]
     pub fn signin_silent(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(async move { signed_in_to_js(&client.signin_silent(parse_authorize_options(options)?).await?) })
+        promise(async move {
+            signed_in_to_js(
+                &client
+                    .signin_silent(parse_authorize_options(options)?)
+                    .await?,
+            )
+        })
     }
 
     /// Renews the session with the refresh token.
@@ -387,7 +464,12 @@ impl JsOidcClient {
     #[wasm_bindgen(js_name = signoutUrl)]
     pub fn signout_url(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(async move { Ok(client.signout_url(parse_logout_options(options)?).await?.into()) })
+        promise(async move {
+            Ok(client
+                .signout_url(parse_logout_options(options)?)
+                .await?
+                .into())
+        })
     }
 
     /// Clears the session and sends the browser to the OP's logout.
@@ -395,7 +477,9 @@ impl JsOidcClient {
     pub fn signout_redirect(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
         promise(async move {
-            client.signout_redirect(parse_logout_options(options)?).await?;
+            client
+                .signout_redirect(parse_logout_options(options)?)
+                .await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -405,7 +489,9 @@ impl JsOidcClient {
     pub fn handle_signout_callback(&self, url: JsValue) -> Promise {
         let client = self.client.clone();
         promise(async move {
-            let state = client.handle_signout_callback(optional_string(url, "url")?).await?;
+            let state = client
+                .handle_signout_callback(optional_string(url, "url")?)
+                .await?;
             let result = Object::new();
             if let Some(state) = state {
                 set(&result, "state", state);
@@ -415,9 +501,16 @@ impl JsOidcClient {
     }
 
     /// Calls `handler(detail)` on `event`; returns a function that unsubscribes.
-    pub fn on(&self, event: String, handler: js_sys::Function) -> Result<js_sys::Function, JsValue> {
+    pub fn on(
+        &self,
+        event: String,
+        handler: js_sys::Function,
+    ) -> Result<js_sys::Function, JsValue> {
         if !EVENTS.contains(&event.as_str()) {
-            return Err(to_js_error(&Error::config("event", format!("`{event}` is not one of {}", EVENTS.join(", ")))));
+            return Err(to_js_error(&Error::config(
+                "event",
+                format!("`{event}` is not one of {}", EVENTS.join(", ")),
+            )));
         }
         let id = self.client.on(move |e| {
             let (name, detail) = event_to_js(e);

@@ -38,7 +38,8 @@ where
     Fut: Future<Output = Result<T, Error>> + 'static,
 {
     let navigator = window()?.navigator();
-    let locks = js_sys::Reflect::get(&navigator, &JsValue::from_str("locks")).unwrap_or(JsValue::UNDEFINED);
+    let locks =
+        js_sys::Reflect::get(&navigator, &JsValue::from_str("locks")).unwrap_or(JsValue::UNDEFINED);
     if locks.is_undefined() || locks.is_null() {
         return task().await;
     }
@@ -59,7 +60,11 @@ where
         .await
         .map_err(|e| Error::Storage(format!("Web Lock {name}: {}", js_text(&e))))?;
     let result = slot.borrow_mut().take();
-    result.unwrap_or_else(|| Err(Error::Storage(format!("Web Lock {name} released without running"))))
+    result.unwrap_or_else(|| {
+        Err(Error::Storage(format!(
+            "Web Lock {name} released without running"
+        )))
+    })
 }
 
 /// A BroadcastChannel with a message handler; closed when dropped.
@@ -73,7 +78,8 @@ impl TabChannel {
     /// no BroadcastChannel.
     pub fn open(name: &str, mut on_message: impl FnMut(JsValue) + 'static) -> Option<Self> {
         let channel = BroadcastChannel::new(name).ok()?;
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| on_message(e.data()));
+        let on_message =
+            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| on_message(e.data()));
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         Some(TabChannel {
             channel,

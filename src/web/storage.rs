@@ -56,7 +56,10 @@ fn web_storage(local: bool) -> Result<web_sys::Storage, Error> {
 }
 
 fn read<T: DeserializeOwned>(storage: &web_sys::Storage, key: &str) -> Result<Option<T>, Error> {
-    let Some(text) = storage.get_item(key).map_err(|_| Error::Storage(format!("reading {key}")))? else {
+    let Some(text) = storage
+        .get_item(key)
+        .map_err(|_| Error::Storage(format!("reading {key}")))?
+    else {
         return Ok(None);
     };
     // A value that no longer parses (an older version's, or tampered) is dropped, not fatal.
@@ -200,7 +203,11 @@ mod shared {
         #[derive(Clone)]
         type IdbDatabase;
         #[wasm_bindgen(method, catch)]
-        fn transaction(this: &IdbDatabase, store: &str, mode: &str) -> Result<IdbTransaction, JsValue>;
+        fn transaction(
+            this: &IdbDatabase,
+            store: &str,
+            mode: &str,
+        ) -> Result<IdbTransaction, JsValue>;
         #[wasm_bindgen(method, catch, js_name = createObjectStore)]
         fn create_object_store(this: &IdbDatabase, name: &str) -> Result<JsValue, JsValue>;
 
@@ -255,13 +262,18 @@ mod shared {
         if factory.is_undefined() || factory.is_null() {
             return None;
         }
-        let request = factory.unchecked_into::<IdbFactory>().open(DATABASE, 1).ok()?;
+        let request = factory
+            .unchecked_into::<IdbFactory>()
+            .open(DATABASE, 1)
+            .ok()?;
         // Runs at most once, when the database is first created.
         let upgrade = {
             let request = request.clone();
             Closure::once_into_js(move || {
                 if let Ok(db) = request.result() {
-                    let _ = db.unchecked_into::<IdbDatabase>().create_object_store(STORE);
+                    let _ = db
+                        .unchecked_into::<IdbDatabase>()
+                        .create_object_store(STORE);
                 }
             })
         };
@@ -273,7 +285,9 @@ mod shared {
 
     /// The text stored under `key`, if any.
     pub async fn get(key: &str) -> Result<Option<String>, Error> {
-        let Some(db) = database().await else { return Ok(None) };
+        let Some(db) = database().await else {
+            return Ok(None);
+        };
         let store = db
             .transaction(STORE, "readonly")
             .and_then(|tx| tx.object_store(STORE))
@@ -283,9 +297,15 @@ mod shared {
     }
 
     /// Runs `change` on the store in a read-write transaction; returns once it is committed.
-    async fn write(change: impl FnOnce(&IdbObjectStore) -> Result<IdbRequest, JsValue>) -> Result<(), Error> {
-        let Some(db) = database().await else { return Ok(()) };
-        let tx = db.transaction(STORE, "readwrite").map_err(|e| failed("transaction", &e))?;
+    async fn write(
+        change: impl FnOnce(&IdbObjectStore) -> Result<IdbRequest, JsValue>,
+    ) -> Result<(), Error> {
+        let Some(db) = database().await else {
+            return Ok(());
+        };
+        let tx = db
+            .transaction(STORE, "readwrite")
+            .map_err(|e| failed("transaction", &e))?;
         let committed = js_sys::Promise::new(&mut |resolve, reject| {
             tx.set_oncomplete(&resolve);
             tx.set_onerror(&reject);

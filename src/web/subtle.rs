@@ -71,7 +71,9 @@ pub async fn verify(check: &SignatureCheck<'_>) -> Result<(), Error> {
     let key = await_promise(key, |why| {
         // Chromium names an unknown algorithm NotSupportedError; the key is then not the problem.
         if why.contains("not supported") || why.contains("Unrecognized") {
-            Error::Signature(SignatureError::UnsupportedAlg(check.alg.as_str().to_owned()))
+            Error::Signature(SignatureError::UnsupportedAlg(
+                check.alg.as_str().to_owned(),
+            ))
         } else {
             unusable(why)
         }
