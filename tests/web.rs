@@ -589,6 +589,23 @@ fn to_js(value: &serde_json::Value) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).unwrap()
 }
 
+/// A pending web_message wait on `source` for `state`, owning what it borrows.
+fn web_message_wait(
+    source: &JsValue,
+    op_origin: &str,
+    state: &str,
+    timeout_ms: i32,
+) -> Pin<Box<dyn Future<Output = Result<Delivery, Error>>>> {
+    let window: web_sys::Window = source.clone().unchecked_into();
+    let expect = Expect::WebMessage {
+        op_origin: op_origin.to_owned(),
+    };
+    let state = state.to_owned();
+    Box::pin(
+        async move { frame::wait_for_response(&window, expect, &state, timeout_ms, None).await },
+    )
+}
+
 fn open_frame() -> (HiddenFrame, JsValue) {
     let frame = HiddenFrame::open("about:blank").unwrap();
     let source = JsValue::from(frame.window().expect("an attached iframe has a window"));
@@ -607,17 +624,7 @@ async fn web_message_ignores_wrong_origin_source_type_and_state() {
     let (frame, source) = open_frame();
     let (_other_frame, other_source) = open_frame();
     let state = "state-web-message";
-    let expect = Expect::WebMessage {
-        op_origin: OP_ORIGIN.to_owned(),
-    };
-    let source_window: web_sys::Window = source.clone().unchecked_into();
-    let mut wait = Box::pin(frame::wait_for_response(
-        &source_window,
-        expect,
-        state,
-        30_000,
-        None,
-    ));
+    let mut wait = web_message_wait(&source, OP_ORIGIN, state, 30_000);
     assert!(
         poll_once(&mut wait).await.is_none(),
         "nothing delivered yet"
@@ -744,17 +751,7 @@ async fn web_message_delivers_op_error_for_our_state() {
     // prompt=none errors come back by web_message too, and surface as the OP's error, not a timeout.
     let (_frame, source) = open_frame();
     let state = "state-login-required";
-    let expect = Expect::WebMessage {
-        op_origin: OP_ORIGIN.to_owned(),
-    };
-    let source_window: web_sys::Window = source.clone().unchecked_into();
-    let mut wait = Box::pin(frame::wait_for_response(
-        &source_window,
-        expect,
-        state,
-        30_000,
-        None,
-    ));
+    let mut wait = web_message_wait(&source, OP_ORIGIN, state, 30_000);
     assert!(poll_once(&mut wait).await.is_none());
     let error =
         json!({ "error": "login_required", "error_description": "sign in first", "state": state });
@@ -1004,31 +1001,13 @@ async fn a_dropped_refresh_neither_wedges_later_refreshes_nor_loses_its_answer()
 #[wasm_bindgen_test]
 async fn a_dropped_wait_removes_its_listener_and_timer() {
     let (frame, source) = open_frame();
-    let source: web_sys::Window = source.unchecked_into();
-    let mut wait = Box::pin(frame::wait_for_response(
-        &source,
-        Expect::WebMessage {
-            op_origin: "https://op.test".into(),
-        },
-        "state-dropped",
-        50,
-        None,
-    ));
+    let mut wait = web_message_wait(&source, OP_ORIGIN, "state-dropped", 50);
     assert!(poll_once(&mut wait).await.is_none());
     drop(wait);
     // Had the listener or the timer stayed registered, this message (and the timer firing after
     // 50 ms) would call a freed closure, which throws. A later wait of our own still works.
     let (_frame2, source2) = open_frame();
-    let source2_window: web_sys::Window = source2.clone().unchecked_into();
-    let mut second = Box::pin(frame::wait_for_response(
-        &source2_window,
-        Expect::WebMessage {
-            op_origin: "https://op.test".into(),
-        },
-        "state-live",
-        60_000,
-        None,
-    ));
+    let mut second = web_message_wait(&source2, OP_ORIGIN, "state-live", 60_000);
     assert!(poll_once(&mut second).await.is_none());
     // An exception in a listener is reported as an `error` event on the window: count them.
     let errors = std::rc::Rc::new(std::cell::Cell::new(0));
@@ -1043,12 +1022,12 @@ async fn a_dropped_wait_removes_its_listener_and_timer() {
         "authorization_response",
         json!({"state": "state-dropped", "code": "x"}),
     );
-    dispatch_message(&dropped, "https://op.test", &source.clone().into());
+    dispatch_message(&dropped, OP_ORIGIN, &source);
     let live = web_message(
         "authorization_response",
         json!({"state": "state-live", "code": "live"}),
     );
-    dispatch_message(&live, "https://op.test", &source2);
+    dispatch_message(&live, OP_ORIGIN, &source2);
     let params = expect_params(second.await);
     assert_eq!(params.get("code"), Some("live"));
     window()
