@@ -398,3 +398,13 @@ fn a_refused_refresh_keeps_only_the_rotated_refresh_token() {
         .after_refused_refresh(Some(Secret::new("rt-1")))
         .is_some());
 }
+
+#[test]
+fn secret_debug_redacts_and_serialises_the_value() {
+    use oidc_rp_wasm::core::secret::Secret;
+    let s = Secret::new("rt-very-secret");
+    assert!(!format!("{s:?}").contains("very-secret"));
+    assert_eq!(s.expose(), "rt-very-secret");
+    // Stored as its plain value: the shell persists refresh tokens and verifiers.
+    assert_eq!(serde_json::to_string(&s).unwrap(), "\"rt-very-secret\"");
+}

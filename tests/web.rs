@@ -589,6 +589,22 @@ fn to_js(value: &serde_json::Value) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).unwrap()
 }
 
+/// Dispatches each `(what, data, origin, source)` message and asserts that `wait` is still
+/// pending after it: the listener ignored it.
+async fn assert_all_ignored<F: Future + ?Sized>(
+    wait: &mut Pin<Box<F>>,
+    wrong: &[(&str, JsValue, &str, &JsValue)],
+) {
+    for (what, data, origin, from) in wrong {
+        dispatch_message(data, origin, from);
+        settle().await;
+        assert!(
+            poll_once(wait).await.is_none(),
+            "a message from {what} was accepted"
+        );
+    }
+}
+
 /// A pending web_message wait on `source` for `state`, owning what it borrows.
 fn web_message_wait(
     source: &JsValue,
@@ -726,14 +742,7 @@ async fn web_message_ignores_wrong_origin_source_type_and_state() {
             &source,
         ),
     ];
-    for (what, data, origin, from) in &wrong {
-        dispatch_message(data, origin, from);
-        settle().await;
-        assert!(
-            poll_once(&mut wait).await.is_none(),
-            "a message from {what} was accepted"
-        );
-    }
+    assert_all_ignored(&mut wait, &wrong).await;
 
     dispatch_message(
         &web_message("authorization_response", good),
@@ -826,14 +835,7 @@ async fn callback_page_message_accepted_only_from_own_origin_and_source() {
             &source,
         ),
     ];
-    for (what, data, origin, from) in &wrong {
-        dispatch_message(data, origin, from);
-        settle().await;
-        assert!(
-            poll_once(&mut wait).await.is_none(),
-            "a message from {what} was accepted"
-        );
-    }
+    assert_all_ignored(&mut wait, &wrong).await;
 
     let url = "https://app.test/silent-callback.html?code=abc&state=state-cb";
     dispatch_message(&callback(url), own.as_str(), &source);

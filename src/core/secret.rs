@@ -37,16 +37,3 @@ pub type RefreshToken = Secret;
 /// An OAuth 2.0 client secret (RFC 6749 §2.3.1). Browser apps are public clients and have none;
 /// Rust users of the core with a confidential client may.
 pub type ClientSecret = Secret;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_redacts() {
-        let s = Secret::new("rt-very-secret");
-        assert!(!format!("{s:?}").contains("very-secret"));
-        assert_eq!(s.expose(), "rt-very-secret");
-        assert_eq!(serde_json::to_string(&s).unwrap(), "\"rt-very-secret\"");
-    }
-}
