@@ -22,7 +22,7 @@ test-crypto:
 lint:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --features rust-crypto -- -D warnings
-	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
 
 wasm:
 	cargo build --release --lib --target wasm32-unknown-unknown
