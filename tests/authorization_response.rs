@@ -436,3 +436,24 @@ fn locate_in_url_prefers_the_query_then_the_fragment() {
     let err = ResponseParams::locate_in_url("https://app/cb?tab=1").unwrap_err();
     assert_eq!(err.reason(), Some("no_code_or_error"));
 }
+
+#[test]
+fn a_response_must_come_the_way_its_request_asked() {
+    use oidc_rp_wasm::core::authorize::ResponseMode;
+    use oidc_rp_wasm::core::response::check_delivery;
+    let mut tx: oidc_rp_wasm::core::authorize::Transaction = serde_json::from_value(serde_json::json!({
+        "state": "s", "nonce": "n", "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        "redirect_uri": "https://app/cb", "response_mode": "query", "scope": "openid",
+        "max_age": null, "acr_values": [], "created_at": 0, "app_state": null
+    }))
+    .unwrap();
+    assert!(check_delivery(&tx, ResponseMode::Query).is_ok());
+    let err = check_delivery(&tx, ResponseMode::FormPost).unwrap_err();
+    assert_eq!(
+        (err.code(), err.reason()),
+        ("invalid_response", Some("invalid_field"))
+    );
+    tx.response_mode = ResponseMode::Fragment;
+    assert!(check_delivery(&tx, ResponseMode::Query).is_err());
+    assert!(check_delivery(&tx, ResponseMode::Fragment).is_ok());
+}

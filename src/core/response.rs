@@ -253,3 +253,21 @@ pub fn strip_response_params(url: &str, from_fragment: bool) -> String {
     }
     clean
 }
+
+/// Checks that the response came the way its request asked (`response_mode`): a response meant
+/// for the fragment that turns up in a query, or a query response handed over as a form_post
+/// body, is not one this client requested and is refused ([`ResponseError::InvalidField`]).
+/// OAuth 2.0 Multiple Response Type Encoding Practices §2.1; Form Post Response Mode §2.
+pub fn check_delivery(transaction: &Transaction, delivered: ResponseMode) -> Result<(), Error> {
+    if transaction.response_mode == delivered {
+        return Ok(());
+    }
+    Err(Error::InvalidResponse(ResponseError::InvalidField(
+        "response_mode",
+        format!(
+            "the request asked for {}, the response came by {}",
+            transaction.response_mode.as_str(),
+            delivered.as_str()
+        ),
+    )))
+}

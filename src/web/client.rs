@@ -471,26 +471,15 @@ impl Client {
         }
         let (params, delivered) = (params?, delivered.unwrap_or(ResponseMode::Query));
         let tx = self.take_transaction(&params)?;
-        if tx.response_mode != delivered {
-            return Err(Error::InvalidResponse(
-                crate::error::ResponseError::InvalidField(
-                    "response_mode",
-                    format!(
-                        "the request asked for {}, the response came by {}",
-                        tx.response_mode.as_str(),
-                        delivered.as_str()
-                    ),
-                ),
-            ));
-        }
-        self.complete(params, tx, true).await
+        self.complete(params, tx, delivered, true).await
     }
 
     /// Completes a form_post sign-in from the POSTed body (for apps whose server receives it).
     pub async fn handle_form_post(&self, body: &str) -> Result<SignedIn, Error> {
         let params = ResponseParams::from_form_post(body)?;
         let tx = self.take_transaction(&params)?;
-        self.complete(params, tx, true).await
+        self.complete(params, tx, ResponseMode::FormPost, true)
+            .await
     }
 
     /// Reads the response parameters out of `url`, and says how they were delivered.
@@ -537,8 +526,10 @@ impl Client {
         &self,
         params: ResponseParams,
         tx: Transaction,
+        delivered: ResponseMode,
         emit_signed_in: bool,
     ) -> Result<SignedIn, Error> {
+        response::check_delivery(&tx, delivered)?;
         let metadata = self.inner.metadata.clone();
         let config = &self.inner.config;
         let code = response::process_authorization_response(&params, &tx, &metadata)?;
@@ -731,10 +722,10 @@ impl Client {
                 return Err(e);
             }
         };
-        let params = match delivery {
-            Delivery::Params(params) => params,
+        let (params, delivered) = match delivery {
+            Delivery::Params(params) => (params, ResponseMode::WebMessage),
             Delivery::CallbackUrl(url) => match self.response_from_url(&url).await {
-                (Ok(params), _) => params,
+                (Ok(params), delivered) => (params, delivered.unwrap_or(ResponseMode::Query)),
                 (Err(e), _) => {
                     let _ = storage::take_transaction(&tx.state, now());
                     return Err(e);
@@ -742,7 +733,7 @@ impl Client {
             },
         };
         let tx = self.take_transaction(&params)?;
-        self.complete(params, tx, popup).await
+        self.complete(params, tx, delivered, popup).await
     }
 
     // ----- refresh -----
