@@ -71,10 +71,11 @@ export async function startEnv({ op: opOptions = {}, rpHostname = '127.0.0.1' } 
 /**
  * A fresh browser context ("a new browser profile") whose RP pages start with `overrides`
  * merged over /config.json (through the example's sessionStorage hook), recording the
- * diagnostics of every page into `logs`.
+ * diagnostics of every page into `logs`. `contextOptions` go to browser.newContext (e.g.
+ * { serviceWorkers: 'block' }).
  */
-export async function appContext(env, { overrides = {}, logs = [] } = {}) {
-  const context = await newContext(env.browser);
+export async function appContext(env, { overrides = {}, logs = [], contextOptions = {} } = {}) {
+  const context = await newContext(env.browser, contextOptions);
   await context.addInitScript(
     ({ origin, key, value }) => {
       if (location.origin === origin && window === window.top) sessionStorage.setItem(key, value);
@@ -208,6 +209,30 @@ export class App {
         calls: ex.calls,
       };
     });
+  }
+
+  /**
+   * The SDK events the page received, in order: [{ name, detail, at }] (`at` in ms since the
+   * epoch; an error detail as { code, reason, message }).
+   */
+  events() {
+    return this.page.evaluate(() =>
+      window.__example.events.map(({ name, detail, at }) => ({
+        name,
+        at,
+        detail: detail instanceof Error ? { code: detail.code, reason: detail.reason, message: detail.message } : detail,
+      })),
+    );
+  }
+
+  /** Waits until the page has received `count` events named `name`; returns events(). */
+  async waitForEvent(name, { count = 1, timeout } = {}) {
+    await this.page.waitForFunction(
+      ([n, c]) => window.__example.events.filter((e) => e.name === n).length >= c,
+      [name, count],
+      { timeout },
+    );
+    return this.events();
   }
 
   /** The current session (client.session), or null. */
