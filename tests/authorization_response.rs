@@ -1,6 +1,8 @@
 //! RFC 6749 §4.1.2 / §4.1.2.1 / §10.12, OAuth 2.0 Form Post Response Mode §2, web_message and
 //! RFC 9207 §2.4: the authorization response from every delivery.
 
+mod common;
+
 use oidc_rp_wasm::core::authorize::{AuthorizationRequest, ResponseMode, Transaction};
 use oidc_rp_wasm::core::metadata::ProviderMetadata;
 use oidc_rp_wasm::core::pkce::CodeVerifier;
@@ -15,19 +17,8 @@ const STATE: &str = "st-1";
 
 fn metadata(iss_supported: bool) -> ProviderMetadata {
     ProviderMetadata {
-        issuer: ISSUER.into(),
-        authorization_endpoint: format!("{ISSUER}/authorize"),
-        token_endpoint: format!("{ISSUER}/token"),
-        jwks_uri: format!("{ISSUER}/jwks"),
-        userinfo_endpoint: None,
-        end_session_endpoint: None,
-        response_types_supported: vec!["code".into()],
-        response_modes_supported: None,
-        id_token_signing_alg_values_supported: vec!["RS256".into()],
-        code_challenge_methods_supported: None,
         authorization_response_iss_parameter_supported: iss_supported,
-        scopes_supported: None,
-        grant_types_supported: None,
+        ..common::provider_metadata(ISSUER)
     }
 }
 

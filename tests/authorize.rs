@@ -1,6 +1,8 @@
 //! OIDC Core §3.1.2.1 / RFC 6749 §4.1.1 / RFC 7636 §4.3: the authorization request URL and its
 //! transaction. Every URL is parsed back to check what the OP will receive.
 
+mod common;
+
 use oidc_rp_wasm::core::authorize::{
     AuthorizationRequest, Prompt, ResponseMode, Transaction, STANDARD_PARAMS,
 };
@@ -14,21 +16,7 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const NOW: i64 = 1_700_000_000;
 
 fn metadata() -> ProviderMetadata {
-    ProviderMetadata {
-        issuer: "https://op.example.com".into(),
-        authorization_endpoint: "https://op.example.com/authorize".into(),
-        token_endpoint: "https://op.example.com/token".into(),
-        jwks_uri: "https://op.example.com/jwks".into(),
-        userinfo_endpoint: None,
-        end_session_endpoint: None,
-        response_types_supported: vec!["code".into()],
-        response_modes_supported: None,
-        id_token_signing_alg_values_supported: vec!["RS256".into()],
-        code_challenge_methods_supported: None,
-        authorization_response_iss_parameter_supported: false,
-        scopes_supported: None,
-        grant_types_supported: None,
-    }
+    common::provider_metadata("https://op.example.com")
 }
 
 fn request() -> AuthorizationRequest {

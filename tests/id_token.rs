@@ -13,19 +13,6 @@ use oidc_rp_wasm::error::{Error, IdTokenError};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-fn checks() -> IdTokenChecks<'static> {
-    IdTokenChecks {
-        issuer: ISSUER,
-        client_id: CLIENT_ID,
-        nonce: Some(NONCE),
-        max_age: None,
-        acr_values: &[],
-        access_token: None,
-        now: NOW,
-        clock_skew: 60,
-    }
-}
-
 fn validate(claims: &Value, checks: &IdTokenChecks<'_>) -> Result<(), Error> {
     IdToken::parse(&mint_rs256(claims))?.validate_claims(checks)
 }

@@ -333,17 +333,3 @@ fn rp_key_rotation_op_sign_key() {
     #[cfg(not(feature = "rust-crypto"))]
     let _ = token;
 }
-
-#[cfg(feature = "rust-crypto")]
-fn checks() -> oidc_rp_wasm::core::id_token::IdTokenChecks<'static> {
-    oidc_rp_wasm::core::id_token::IdTokenChecks {
-        issuer: ISSUER,
-        client_id: CLIENT_ID,
-        nonce: Some(NONCE),
-        max_age: None,
-        acr_values: &[],
-        access_token: None,
-        now: NOW,
-        clock_skew: 60,
-    }
-}

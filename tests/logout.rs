@@ -1,5 +1,7 @@
 //! OpenID Connect RP-Initiated Logout 1.0 §2 (the request) and §3 (the return and its state).
 
+mod common;
+
 use oidc_rp_wasm::core::logout::{
     process_logout_callback, LogoutRequest, LogoutTransaction, STANDARD_PARAMS,
 };
@@ -12,19 +14,8 @@ const EXPIRED_ID_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL29wLmV
 
 fn metadata(end_session: Option<&str>) -> ProviderMetadata {
     ProviderMetadata {
-        issuer: "https://op.example.com".into(),
-        authorization_endpoint: "https://op.example.com/authorize".into(),
-        token_endpoint: "https://op.example.com/token".into(),
-        jwks_uri: "https://op.example.com/jwks".into(),
-        userinfo_endpoint: None,
         end_session_endpoint: end_session.map(String::from),
-        response_types_supported: vec!["code".into()],
-        response_modes_supported: None,
-        id_token_signing_alg_values_supported: vec!["RS256".into()],
-        code_challenge_methods_supported: None,
-        authorization_response_iss_parameter_supported: false,
-        scopes_supported: None,
-        grant_types_supported: None,
+        ..common::provider_metadata("https://op.example.com")
     }
 }
 

@@ -7,6 +7,8 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use jwt_compact::alg::{Ed25519, Es256, ModulusBits, Rsa, RsaPrivateKey, RsaPublicKey};
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{Algorithm, AlgorithmSignature};
+use oidc_rp_wasm::core::id_token::IdTokenChecks;
+use oidc_rp_wasm::core::metadata::ProviderMetadata;
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use std::sync::OnceLock;
@@ -201,4 +203,38 @@ pub fn flip_signature_bit(token: &str) -> String {
     let mut bytes = Base64UrlUnpadded::decode_vec(signature).unwrap();
     *bytes.last_mut().unwrap() ^= 0x01;
     format!("{input}.{}", b64(&bytes))
+}
+
+/// The metadata of a minimal code-flow OP at `issuer`: the required members, no optional ones.
+/// Tests change what they need with struct update syntax.
+pub fn provider_metadata(issuer: &str) -> ProviderMetadata {
+    ProviderMetadata {
+        issuer: issuer.into(),
+        authorization_endpoint: format!("{issuer}/authorize"),
+        token_endpoint: format!("{issuer}/token"),
+        jwks_uri: format!("{issuer}/jwks"),
+        userinfo_endpoint: None,
+        end_session_endpoint: None,
+        response_types_supported: vec!["code".into()],
+        response_modes_supported: None,
+        id_token_signing_alg_values_supported: vec!["RS256".into()],
+        code_challenge_methods_supported: None,
+        authorization_response_iss_parameter_supported: false,
+        scopes_supported: None,
+        grant_types_supported: None,
+    }
+}
+
+/// The checks a token minted from [`claims`] passes: our issuer, client id and nonce, at [`NOW`].
+pub fn checks() -> IdTokenChecks<'static> {
+    IdTokenChecks {
+        issuer: ISSUER,
+        client_id: CLIENT_ID,
+        nonce: Some(NONCE),
+        max_age: None,
+        acr_values: &[],
+        access_token: None,
+        now: NOW,
+        clock_skew: 60,
+    }
 }
