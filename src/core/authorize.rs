@@ -8,11 +8,10 @@
 //! and what the ID token must then satisfy (`max_age`, `acr_values`).
 
 use crate::core::metadata::ProviderMetadata;
+pub use crate::core::params::{Prompt, ResponseMode};
 use crate::core::pkce::{random_token, CodeVerifier, CHALLENGE_METHOD};
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 /// The parameters this module sets itself; an extra parameter may not use one of these names.
 pub const STANDARD_PARAMS: &[&str] = &[
@@ -32,111 +31,6 @@ pub const STANDARD_PARAMS: &[&str] = &[
     "id_token_hint",
     "acr_values",
 ];
-
-/// How the OP delivers the authorization response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResponseMode {
-    /// In the query of the redirect URI, the default for `response_type=code` (RFC 6749 §4.1.2).
-    #[default]
-    Query,
-    /// In the fragment of the redirect URI (Multiple Response Types §2.1).
-    Fragment,
-    /// As an HTML form POSTed to the redirect URI (Form Post Response Mode §2).
-    FormPost,
-    /// As a `postMessage` to the opener or parent window (`web_message`).
-    WebMessage,
-}
-
-impl ResponseMode {
-    /// The `response_mode` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResponseMode::Query => "query",
-            ResponseMode::Fragment => "fragment",
-            ResponseMode::FormPost => "form_post",
-            ResponseMode::WebMessage => "web_message",
-        }
-    }
-}
-
-impl fmt::Display for ResponseMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ResponseMode {
-    type Err = Error;
-
-    /// Parses a `response_mode` value; anything else is [`Error::InvalidConfig`] for `responseMode`.
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "query" => Ok(ResponseMode::Query),
-            "fragment" => Ok(ResponseMode::Fragment),
-            "form_post" => Ok(ResponseMode::FormPost),
-            "web_message" => Ok(ResponseMode::WebMessage),
-            other => Err(Error::config(
-                "responseMode",
-                format!("`{other}` is not one of query, fragment, form_post, web_message"),
-            )),
-        }
-    }
-}
-
-/// A `prompt` value (OIDC Core §3.1.2.1; `create` from Initiating User Registration 1.0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Prompt {
-    /// No user interaction: an error such as `login_required` if it would be needed.
-    None,
-    /// Re-authenticate the user.
-    Login,
-    /// Ask for consent again.
-    Consent,
-    /// Let the user pick an account.
-    SelectAccount,
-    /// Offer account creation.
-    Create,
-}
-
-impl Prompt {
-    /// The `prompt` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Prompt::None => "none",
-            Prompt::Login => "login",
-            Prompt::Consent => "consent",
-            Prompt::SelectAccount => "select_account",
-            Prompt::Create => "create",
-        }
-    }
-}
-
-impl fmt::Display for Prompt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Prompt {
-    type Err = Error;
-
-    /// Parses a `prompt` value; anything else is [`Error::InvalidConfig`] for `prompt`.
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "none" => Ok(Prompt::None),
-            "login" => Ok(Prompt::Login),
-            "consent" => Ok(Prompt::Consent),
-            "select_account" => Ok(Prompt::SelectAccount),
-            "create" => Ok(Prompt::Create),
-            other => Err(Error::config(
-                "prompt",
-                format!("`{other}` is not one of none, login, consent, select_account, create"),
-            )),
-        }
-    }
-}
 
 /// An authorization request (OIDC Core §3.1.2.1) under construction.
 #[derive(Debug, Clone)]
@@ -266,7 +160,7 @@ impl AuthorizationRequest {
     /// Errors: [`Error::InvalidConfig`] for an empty client id, redirect URI, scope, state or
     /// nonce, a redirect URI with a fragment (RFC 6749 §3.1.2), `prompt=none` with another value
     /// (OIDC Core §3.1.2.1), or an extra parameter named like a standard one (field
-    /// `extraParams.<name>`); [`Error::Unsupported`] when the OP's metadata lists response types,
+    /// `extra_params.<name>`); [`Error::Unsupported`] when the OP's metadata lists response types,
     /// response modes or PKCE methods and lacks `code`, the chosen mode or `S256`.
     pub fn build_with(
         self,
@@ -346,13 +240,13 @@ impl AuthorizationRequest {
     /// The checks of [`build_with`](Self::build_with) that do not depend on the random values.
     fn validate(&self, metadata: &ProviderMetadata) -> Result<(), Error> {
         if self.client_id.is_empty() {
-            return Err(Error::config("clientId", "must not be empty"));
+            return Err(Error::config("client_id", "must not be empty"));
         }
         if self.redirect_uri.is_empty() {
-            return Err(Error::config("redirectUri", "must not be empty"));
+            return Err(Error::config("redirect_uri", "must not be empty"));
         }
         if self.redirect_uri.contains('#') {
-            return Err(Error::config("redirectUri", "must not contain a fragment"));
+            return Err(Error::config("redirect_uri", "must not contain a fragment"));
         }
         if self.scope.split_whitespace().next().is_none() {
             return Err(Error::config("scope", "must not be empty"));
@@ -365,11 +259,11 @@ impl AuthorizationRequest {
         }
         for (name, _) in &self.extra_params {
             if name.is_empty() {
-                return Err(Error::config("extraParams", "a parameter name is empty"));
+                return Err(Error::config("extra_params", "a parameter name is empty"));
             }
             if STANDARD_PARAMS.contains(&name.as_str()) {
                 return Err(Error::config(
-                    format!("extraParams.{name}"),
+                    format!("extra_params.{name}"),
                     "is a standard parameter: use its own option",
                 ));
             }
@@ -402,7 +296,7 @@ impl AuthorizationRequest {
 
 /// What the client keeps between the authorization request and its response. Its `Debug` does
 /// not show the code verifier.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Transaction {
     /// The `state` sent; the response must carry it (RFC 6749 §10.12).
     pub state: String,

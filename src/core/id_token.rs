@@ -20,6 +20,7 @@ use crate::core::jwks::Jwk;
 #[cfg(feature = "rust-crypto")]
 use crate::core::jwks::JwkSet;
 use crate::core::jws::{CompactJws, HashAlg, JwsAlg, SignatureCheck};
+use crate::core::secret::RawIdToken;
 use crate::error::{Error, IdTokenError};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -216,14 +217,25 @@ impl<'de> Deserialize<'de> for IdTokenClaims {
 /// A parsed ID token: the raw string, its JWS parts and its typed claims. Parsing checks
 /// structure and claim types only; validation is [`IdToken::alg`], the signature and
 /// [`IdToken::validate_claims`].
-#[derive(Debug, Clone, PartialEq)]
+/// Its `Debug` shows the claims only.
+#[derive(Clone)]
 pub struct IdToken {
     /// The token as received (kept for `id_token_hint`).
-    pub raw: String,
+    pub raw: RawIdToken,
     /// The JWS parts.
     pub jws: CompactJws,
     /// The typed claims.
     pub claims: IdTokenClaims,
+}
+
+impl fmt::Debug for IdToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdToken")
+            .field("alg", &self.jws.alg)
+            .field("kid", &self.jws.kid)
+            .field("claims", &self.claims)
+            .finish_non_exhaustive()
+    }
 }
 
 impl IdToken {
@@ -246,7 +258,7 @@ impl IdToken {
         };
         let claims = IdTokenClaims::from_json(json)?;
         Ok(IdToken {
-            raw: raw.to_owned(),
+            raw: RawIdToken::new(raw),
             jws,
             claims,
         })
@@ -266,12 +278,12 @@ impl IdToken {
     }
 
     /// What verifies this token's signature with `jwk` (steps 6 and 8 of §3.1.3.7).
-    pub fn signature_check<'a>(&'a self, alg: JwsAlg, jwk: &'a Jwk) -> SignatureCheck<'a> {
+    pub fn signature_check(&self, alg: JwsAlg, jwk: &Jwk) -> SignatureCheck {
         SignatureCheck {
             alg,
-            jwk,
-            signing_input: self.jws.signing_input.as_bytes(),
-            signature: &self.jws.signature,
+            jwk: jwk.clone(),
+            signing_input: self.jws.signing_input.as_bytes().to_vec(),
+            signature: self.jws.signature.clone(),
         }
     }
 
@@ -442,7 +454,8 @@ pub fn validate_refreshed(new: &IdTokenClaims, original: &IdTokenClaims) -> Resu
 }
 
 /// Parses, checks `alg`, selects the key, verifies the signature with jwt-compact (feature
-/// `rust-crypto`) and validates the claims: all of OIDC Core §3.1.3.7 in one call.
+/// `rust-crypto`) and validates the claims: all of OIDC Core §3.1.3.7 in one call, by running the
+/// same [`SignatureFlow`](crate::core::flow::signature::SignatureFlow) the flows use.
 ///
 /// A `kid` the set lacks is [`SignatureError::NoMatchingKey`](crate::error::SignatureError)
 /// here (there is no refetch); with several candidate keys each is tried in turn.
@@ -453,33 +466,33 @@ pub fn verify_and_validate_rust_crypto(
     allowed: &[JwsAlg],
     checks: &IdTokenChecks<'_>,
 ) -> Result<IdToken, Error> {
+    use crate::core::flow::signature::{SignatureFlow, SignatureStep};
+    use crate::core::flow::{Answer, HttpRequest, Need};
     use crate::core::jws::verify_rust_crypto;
     use crate::error::SignatureError;
 
-    let token = IdToken::parse(raw)?;
-    let alg = token.alg(allowed)?;
-    let candidates = jwks
-        .select(alg, token.jws.kid.as_deref())?
-        .into_candidates_or_no_key()?;
-    let mut failure = Error::Signature(SignatureError::NoMatchingKey);
-    let mut verified = false;
-    for jwk in candidates {
-        match verify_rust_crypto(&token.signature_check(alg, jwk)) {
-            Ok(()) => {
-                verified = true;
-                break;
-            }
-            Err(e) => {
-                // A key that did not verify is the most telling failure: keep it.
-                if failure != Error::Signature(SignatureError::Mismatch) {
-                    failure = e;
-                }
-            }
-        }
-    }
-    if !verified {
-        return Err(failure);
-    }
+    let (flow, mut step) = SignatureFlow::start(
+        &RawIdToken::new(raw),
+        allowed,
+        HttpRequest::get("", 0),
+        Some(jwks.clone()),
+    );
+    let Some(mut flow) = flow else {
+        return match step {
+            SignatureStep::Failed(e) => Err(e),
+            _ => Err(SignatureError::NoMatchingKey.into()),
+        };
+    };
+    let token = loop {
+        let answer = match step {
+            SignatureStep::Verified(token) => break token,
+            SignatureStep::Failed(e) => return Err(e),
+            SignatureStep::Need(Need::Verify(check)) => Answer::Verified(verify_rust_crypto(&check)),
+            // The refetch of an unknown kid: there is only the one set here.
+            SignatureStep::Need(_) => return Err(SignatureError::NoMatchingKey.into()),
+        };
+        step = flow.advance(answer);
+    };
     token.validate_claims(checks)?;
     Ok(token)
 }

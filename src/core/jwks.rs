@@ -11,7 +11,7 @@
 //! set lacks means the OP may have rotated its keys (§10.1.1): the shell refetches the JWK Set once
 //! and selects again; a second miss is [`SignatureError::NoMatchingKey`].
 
-use crate::core::jws::JwsAlg;
+use crate::core::alg::JwsAlg;
 use crate::error::{Error, ResponseError, SignatureError};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::{Deserialize, Serialize};

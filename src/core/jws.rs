@@ -13,144 +13,10 @@
 //! (RFC 8037 §3.1). ES384 and ES512 are recognised but cannot be verified there.
 
 use crate::core::jwks::Jwk;
+pub use crate::core::alg::{HashAlg, JwsAlg};
 use crate::error::{Error, IdTokenError};
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
-
-/// A JWS `alg` value for asymmetric signatures (RFC 7518 §3.1, RFC 8037 §3.1).
-///
-/// `none` and the HMAC algorithms (`HS*`) are deliberately absent: a public client has no shared
-/// secret to check an HMAC with, and an unsigned ID token is never acceptable here. Names are
-/// case-sensitive (RFC 7515 §4.1.1).
-#[allow(clippy::upper_case_acronyms)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum JwsAlg {
-    /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3).
-    RS256,
-    /// RSASSA-PKCS1-v1_5 with SHA-384 (RFC 7518 §3.3).
-    RS384,
-    /// RSASSA-PKCS1-v1_5 with SHA-512 (RFC 7518 §3.3).
-    RS512,
-    /// RSASSA-PSS with SHA-256 and MGF1 with SHA-256 (RFC 7518 §3.5).
-    PS256,
-    /// RSASSA-PSS with SHA-384 and MGF1 with SHA-384 (RFC 7518 §3.5).
-    PS384,
-    /// RSASSA-PSS with SHA-512 and MGF1 with SHA-512 (RFC 7518 §3.5).
-    PS512,
-    /// ECDSA with P-256 and SHA-256 (RFC 7518 §3.4).
-    ES256,
-    /// ECDSA with P-384 and SHA-384 (RFC 7518 §3.4).
-    ES384,
-    /// ECDSA with P-521 and SHA-512 (RFC 7518 §3.4).
-    ES512,
-    /// EdDSA (RFC 8037 §3.1); only the Ed25519 curve is accepted.
-    EdDSA,
-}
-
-/// The hash function an algorithm signs with, which is also the one OIDC Core §3.1.3.8 uses for
-/// `at_hash` (and EdDSA over Ed25519 uses SHA-512).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HashAlg {
-    /// SHA-256.
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
-
-impl JwsAlg {
-    /// Every algorithm this crate knows, in the order of RFC 7518 §3.1.
-    pub const ALL: [JwsAlg; 10] = [
-        JwsAlg::RS256,
-        JwsAlg::RS384,
-        JwsAlg::RS512,
-        JwsAlg::PS256,
-        JwsAlg::PS384,
-        JwsAlg::PS512,
-        JwsAlg::ES256,
-        JwsAlg::ES384,
-        JwsAlg::ES512,
-        JwsAlg::EdDSA,
-    ];
-
-    /// The JOSE name of the algorithm (`"RS256"`, `"EdDSA"`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JwsAlg::RS256 => "RS256",
-            JwsAlg::RS384 => "RS384",
-            JwsAlg::RS512 => "RS512",
-            JwsAlg::PS256 => "PS256",
-            JwsAlg::PS384 => "PS384",
-            JwsAlg::PS512 => "PS512",
-            JwsAlg::ES256 => "ES256",
-            JwsAlg::ES384 => "ES384",
-            JwsAlg::ES512 => "ES512",
-            JwsAlg::EdDSA => "EdDSA",
-        }
-    }
-
-    /// The hash function of the algorithm (for EdDSA over Ed25519: SHA-512).
-    pub fn hash(self) -> HashAlg {
-        match self {
-            JwsAlg::RS256 | JwsAlg::PS256 | JwsAlg::ES256 => HashAlg::Sha256,
-            JwsAlg::RS384 | JwsAlg::PS384 | JwsAlg::ES384 => HashAlg::Sha384,
-            JwsAlg::RS512 | JwsAlg::PS512 | JwsAlg::ES512 | JwsAlg::EdDSA => HashAlg::Sha512,
-        }
-    }
-
-    /// The JWK `kty` a key for this algorithm has (RFC 7518 §6.1, RFC 8037 §2).
-    pub fn key_type(self) -> &'static str {
-        match self {
-            JwsAlg::RS256
-            | JwsAlg::RS384
-            | JwsAlg::RS512
-            | JwsAlg::PS256
-            | JwsAlg::PS384
-            | JwsAlg::PS512 => "RSA",
-            JwsAlg::ES256 | JwsAlg::ES384 | JwsAlg::ES512 => "EC",
-            JwsAlg::EdDSA => "OKP",
-        }
-    }
-
-    /// The JWK `crv` a key for this algorithm must have, for elliptic-curve algorithms
-    /// (RFC 7518 §3.4, RFC 8037 §3.1).
-    pub fn curve(self) -> Option<&'static str> {
-        match self {
-            JwsAlg::ES256 => Some("P-256"),
-            JwsAlg::ES384 => Some("P-384"),
-            JwsAlg::ES512 => Some("P-521"),
-            JwsAlg::EdDSA => Some("Ed25519"),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for JwsAlg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for JwsAlg {
-    type Err = Error;
-
-    /// Parses a JOSE algorithm name, case-sensitively. Anything else (including `none` and
-    /// `HS256`) is an [`Error::InvalidConfig`] for `idTokenSigningAlgs`, the option that lists them.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        JwsAlg::ALL
-            .into_iter()
-            .find(|alg| alg.as_str() == s)
-            .ok_or_else(|| {
-                Error::config(
-                    "idTokenSigningAlgs",
-                    format!("`{s}` is not a supported asymmetric JWS algorithm"),
-                )
-            })
-    }
-}
 
 /// A JWS in the compact serialisation (RFC 7515 §7.1), taken apart but not verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,16 +90,28 @@ fn malformed(why: String) -> Error {
 ///
 /// In the browser the shell imports `jwk.json` with `crypto.subtle.importKey("jwk", ...)` and
 /// calls `verify` over `signing_input` and `signature`; natively, `verify_rust_crypto` does it.
-#[derive(Debug, Clone, Copy)]
-pub struct SignatureCheck<'a> {
+///
+/// It owns its parts, so that a flow can hand it out as a need. Its `Debug` shows the algorithm
+/// and the key id: the signing input is the token itself.
+#[derive(Clone)]
+pub struct SignatureCheck {
     /// The algorithm, already checked against the allowed list.
     pub alg: JwsAlg,
     /// The key selected from the JWK Set.
-    pub jwk: &'a Jwk,
+    pub jwk: Jwk,
     /// The JWS Signing Input, as bytes.
-    pub signing_input: &'a [u8],
+    pub signing_input: Vec<u8>,
     /// The signature bytes (for ECDSA the JOSE form `R || S`, RFC 7518 §3.4).
-    pub signature: &'a [u8],
+    pub signature: Vec<u8>,
+}
+
+impl fmt::Debug for SignatureCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignatureCheck")
+            .field("alg", &self.alg)
+            .field("kid", &self.jwk.kid)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Verifies a [`SignatureCheck`] with jwt-compact's pure-Rust algorithms (feature `rust-crypto`).
@@ -247,7 +125,7 @@ pub struct SignatureCheck<'a> {
 /// - a signature that does not verify (or has the wrong length) ->
 ///   [`SignatureError::Mismatch`](crate::error::SignatureError::Mismatch).
 #[cfg(feature = "rust-crypto")]
-pub fn verify_rust_crypto(check: &SignatureCheck<'_>) -> Result<(), Error> {
+pub fn verify_rust_crypto(check: &SignatureCheck) -> Result<(), Error> {
     use crate::error::SignatureError;
     use jwt_compact::alg::{Ed25519, Es256, Rsa};
     use jwt_compact::jwk::JsonWebKey;
@@ -286,7 +164,7 @@ pub fn verify_rust_crypto(check: &SignatureCheck<'_>) -> Result<(), Error> {
 fn verify_with<A>(
     alg: &A,
     jwk: &jwt_compact::jwk::JsonWebKey<'_>,
-    check: &SignatureCheck<'_>,
+    check: &SignatureCheck,
 ) -> Result<(), Error>
 where
     A: jwt_compact::Algorithm,
@@ -304,9 +182,9 @@ where
             return Err(Error::Signature(SignatureError::Mismatch));
         }
     }
-    let signature = <A::Signature as AlgorithmSignature>::try_from_slice(check.signature)
+    let signature = <A::Signature as AlgorithmSignature>::try_from_slice(&check.signature)
         .map_err(|_| Error::Signature(SignatureError::Mismatch))?;
-    if alg.verify_signature(&signature, &key, check.signing_input) {
+    if alg.verify_signature(&signature, &key, &check.signing_input) {
         Ok(())
     } else {
         Err(Error::Signature(SignatureError::Mismatch))

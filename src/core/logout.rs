@@ -110,11 +110,11 @@ impl LogoutRequest {
         }
         for (name, _) in &self.extra_params {
             if name.is_empty() {
-                return Err(Error::config("extraParams", "a parameter name is empty"));
+                return Err(Error::config("extra_params", "a parameter name is empty"));
             }
             if STANDARD_PARAMS.contains(&name.as_str()) {
                 return Err(Error::config(
-                    format!("extraParams.{name}"),
+                    format!("extra_params.{name}"),
                     "is a standard parameter: use its own option",
                 ));
             }

@@ -5,7 +5,7 @@
 //! this client needs, that the endpoints are absolute `http(s)` URLs, and that `issuer` is
 //! exactly the configured issuer (§4.3: "MUST be identical"; no trailing-slash leniency).
 
-use crate::core::authorize::ResponseMode;
+use crate::core::params::ResponseMode;
 use crate::error::{Error, ResponseError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -192,15 +192,23 @@ fn optional_url(obj: &Map<String, Value>, name: &'static str) -> Result<Option<S
 
 /// Checks that an endpoint is an absolute `http` or `https` URL with a host and no fragment.
 fn endpoint(url: String, name: &'static str) -> Result<String, Error> {
-    let rest = strip_prefix_ignore_case(&url, "https://")
-        .or_else(|| strip_prefix_ignore_case(&url, "http://"));
-    let invalid = |why: &str| Err(ResponseError::InvalidField(name, why.into()).into());
+    match url_problem(&url) {
+        Some(why) => Err(ResponseError::InvalidField(name, why.into()).into()),
+        None => Ok(url),
+    }
+}
+
+/// Why `url` is not an absolute `http(s)` URL with a host and no fragment, or `None` when it is.
+/// Also used for the URLs in the client's configuration.
+pub fn url_problem(url: &str) -> Option<&'static str> {
+    let rest = strip_prefix_ignore_case(url, "https://")
+        .or_else(|| strip_prefix_ignore_case(url, "http://"));
     match rest {
-        None => invalid("not an absolute http(s) URL"),
-        Some(rest) if rest.starts_with(['/', '?', '#']) || rest.is_empty() => invalid("no host"),
-        Some(_) if url.contains('#') => invalid("has a fragment"),
-        Some(_) if url.chars().any(char::is_whitespace) => invalid("contains whitespace"),
-        Some(_) => Ok(url),
+        None => Some("not an absolute http(s) URL"),
+        Some(rest) if rest.starts_with(['/', '?', '#']) || rest.is_empty() => Some("no host"),
+        Some(_) if url.contains('#') => Some("has a fragment"),
+        Some(_) if url.chars().any(char::is_whitespace) => Some("contains whitespace"),
+        Some(_) => None,
     }
 }
 

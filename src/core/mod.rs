@@ -1,16 +1,25 @@
-//! The protocol engine: every decision a browser relying party makes, as pure functions over plain
-//! data. Nothing here touches the browser, reads a clock or does I/O: callers pass `now` (seconds
-//! since the Unix epoch) and perform the requests the functions describe.
+//! The protocol engine: every decision a browser relying party makes, as plain data, pure
+//! functions and sans-IO state machines ([`flow`]). Nothing here touches the browser, reads a
+//! clock or does I/O: callers pass `now` (seconds since the Unix epoch) and perform the requests
+//! the flows ask for.
+//!
+//! Leaf modules ([`alg`], [`params`], [`secret`]) hold what several spec modules name; each spec
+//! module covers one spec area; [`flow`] sequences them.
 
+pub mod alg;
 pub mod authorize;
+pub mod config;
+pub mod flow;
 pub mod id_token;
 pub mod jwks;
 pub mod jws;
 pub mod logout;
 pub mod metadata;
+pub mod params;
 pub mod pkce;
 pub mod response;
 pub mod secret;
 pub mod session;
 pub mod token;
 pub mod userinfo;
+pub mod web_message;

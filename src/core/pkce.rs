@@ -22,7 +22,7 @@ const MAX_LEN: usize = 128;
 ///
 /// Its `Debug` is redacted. It serialises to the plain string (the shell stores it with the
 /// transaction) and deserialising checks it again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "String")]
 pub struct CodeVerifier(Secret);
 
@@ -34,18 +34,18 @@ impl CodeVerifier {
     }
 
     /// A verifier from a given value, checked against RFC 7636 §4.1 (length 43..=128, unreserved
-    /// characters only); otherwise [`Error::InvalidConfig`] for `codeVerifier`.
+    /// characters only); otherwise [`Error::InvalidConfig`] for `code_verifier`.
     pub fn new(value: impl Into<String>) -> Result<Self, Error> {
         let value = value.into();
         if !(MIN_LEN..=MAX_LEN).contains(&value.len()) {
             return Err(Error::config(
-                "codeVerifier",
+                "code_verifier",
                 format!("must be {MIN_LEN} to {MAX_LEN} characters long"),
             ));
         }
         if !value.bytes().all(is_unreserved) {
             return Err(Error::config(
-                "codeVerifier",
+                "code_verifier",
                 "may only contain A-Z, a-z, 0-9, '-', '.', '_' and '~'",
             ));
         }

@@ -7,7 +7,9 @@
 //! (RFC 6749 §10.12), the `iss` parameter (RFC 9207 §2.4), and yields either the OP's error
 //! (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6) or the code.
 
-use crate::core::authorize::{ResponseMode, Transaction};
+use crate::core::authorize::Transaction;
+use crate::core::params::ResponseMode;
+use crate::core::secret::AuthorizationCodeValue;
 use crate::core::metadata::ProviderMetadata;
 use crate::error::{Error, OpError, ResponseError};
 use serde_json::Value;
@@ -15,7 +17,7 @@ use std::fmt;
 
 /// The parameters of an authorization response, in the order received, each name at most once.
 /// Parameters with an empty value are dropped (RFC 6749 §3.1). `Debug` hides the `code`.
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, Default)]
 pub struct ResponseParams {
     pairs: Vec<(String, String)>,
 }
@@ -144,10 +146,10 @@ impl fmt::Debug for ResponseParams {
 }
 
 /// A successful authorization response (RFC 6749 §4.1.2). `Debug` hides the code.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct AuthorizationCode {
     /// The authorization code, for the token request.
-    pub code: String,
+    pub code: AuthorizationCodeValue,
     /// The `iss` parameter, when the OP sent one (RFC 9207 §2); already checked.
     pub iss: Option<String>,
 }
@@ -202,7 +204,7 @@ pub fn process_authorization_response(
 
     match params.get("code") {
         Some(code) => Ok(AuthorizationCode {
-            code: code.to_owned(),
+            code: AuthorizationCodeValue::new(code),
             iss: iss.map(str::to_owned),
         }),
         None => Err(ResponseError::NoCodeOrError.into()),

@@ -16,26 +16,26 @@
 //! response carried.
 
 use crate::core::id_token::{IdToken, IdTokenClaims};
-use crate::core::secret::RefreshToken;
+use crate::core::secret::{AccessToken, RawIdToken, RefreshToken};
 use crate::core::token::{TokenResponse, TokenType};
 use crate::error::{Error, ResponseError};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// A signed-in session: the identity (ID token and its claims) and the tokens.
 ///
 /// It serialises completely, refresh token included, for the storage the app chose; its `Debug`
-/// shows neither the access token nor the refresh token. What JavaScript sees is [`SessionView`].
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// shows none of the tokens (their types redact themselves). It has no `PartialEq`: tokens are
+/// compared with [`Session::is_same`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     /// The last ID token received (raw), for `id_token_hint`.
-    pub id_token: Option<String>,
+    pub id_token: Option<RawIdToken>,
     /// Its validated claims.
     pub claims: Option<IdTokenClaims>,
     /// Whether the last token response carried the ID token (false after a refresh without one).
     pub id_token_fresh: bool,
     /// The current access token.
-    pub access_token: String,
+    pub access_token: AccessToken,
     /// Its type.
     pub token_type: TokenType,
     /// When the access token expires (seconds since the epoch), if the OP said.
@@ -50,25 +50,6 @@ pub struct Session {
     pub updated_at: i64,
 }
 
-impl fmt::Debug for Session {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("id_token", &self.id_token.as_ref().map(|_| "[jwt]"))
-            .field("claims", &self.claims)
-            .field("id_token_fresh", &self.id_token_fresh)
-            .field("access_token", &"[redacted]")
-            .field("token_type", &self.token_type)
-            .field("expires_at", &self.expires_at)
-            .field("scope", &self.scope)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "[redacted]"),
-            )
-            .field("created_at", &self.created_at)
-            .field("updated_at", &self.updated_at)
-            .finish()
-    }
-}
 
 /// Whether a space-separated scope string contains `openid` (OIDC Core §3.1.2.1).
 fn has_openid(scope: &str) -> bool {
@@ -82,8 +63,8 @@ fn expiry(now: i64, expires_in: Option<u64>) -> Option<i64> {
 
 /// The validated ID token must be the one in the response.
 fn check_same_token(response: &TokenResponse, id_token: Option<&IdToken>) -> Result<(), Error> {
-    let same = match (response.id_token.as_deref(), id_token) {
-        (Some(raw), Some(token)) => raw == token.raw,
+    let same = match (response.id_token.as_ref(), id_token) {
+        (Some(raw), Some(token)) => raw.ct_eq(&token.raw),
         (None, Some(_)) => false,
         (_, None) => true,
     };
@@ -217,7 +198,12 @@ impl Session {
     /// whatever the client makes of the rest of the response (RFC 6749 §6, RFC 9700 §4.14.2);
     /// replaying it would make the OP revoke the whole grant. `None` when nothing changes.
     pub fn after_refused_refresh(&self, rotated: Option<RefreshToken>) -> Option<Session> {
-        let rotated = rotated.filter(|new| self.refresh_token.as_ref() != Some(new))?;
+        let rotated = rotated.filter(|new| {
+            !self
+                .refresh_token
+                .as_ref()
+                .is_some_and(|old| old.ct_eq(new))
+        })?;
         let mut kept = self.clone();
         kept.refresh_token = Some(rotated);
         Some(kept)
@@ -231,86 +217,22 @@ impl Session {
         (lifetime / 2).clamp(0, 60)
     }
 
+    /// Whether `other` is this very session: the same tokens, changed at the same time. Two tabs
+    /// use it to tell whether the stored session moved on since they last read it.
+    pub fn is_same(&self, other: &Session) -> bool {
+        let same_refresh = match (&self.refresh_token, &other.refresh_token) {
+            (Some(a), Some(b)) => a.ct_eq(b),
+            (None, None) => true,
+            _ => false,
+        };
+        self.updated_at == other.updated_at
+            && self.created_at == other.created_at
+            && self.access_token.ct_eq(&other.access_token)
+            && same_refresh
+    }
+
     /// Whether the session holds a refresh token.
     pub fn has_refresh_token(&self) -> bool {
         self.refresh_token.is_some()
-    }
-
-    /// What JavaScript sees of the session: everything but the refresh token.
-    pub fn view(&self) -> SessionView {
-        let claims = self.claims.as_ref();
-        SessionView {
-            subject: claims.map(|c| c.sub.clone()),
-            claims: claims.map(|c| serde_json::Value::Object(c.to_json())),
-            id_token: self.id_token.clone(),
-            id_token_fresh: self.id_token_fresh,
-            access_token: self.access_token.clone(),
-            token_type: self.token_type,
-            expires_at: self.expires_at,
-            scope: self.scope.clone(),
-            has_refresh_token: self.has_refresh_token(),
-            auth_time: claims.and_then(|c| c.auth_time),
-            acr: claims.and_then(|c| c.acr.clone()),
-            amr: claims.and_then(|c| c.amr.clone()),
-        }
-    }
-}
-
-/// The session as JavaScript sees it (the `Session` interface of the JS API): camelCase, absent
-/// values left out, and never the refresh token, only [`SessionView::has_refresh_token`]. The
-/// shell adds `appState`. Its `Debug` hides the access token.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionView {
-    /// The ID token's `sub`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// All ID token claims.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claims: Option<serde_json::Value>,
-    /// The raw ID token.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
-    /// False when the last refresh response carried no ID token.
-    pub id_token_fresh: bool,
-    /// The access token.
-    pub access_token: String,
-    /// Its type.
-    pub token_type: TokenType,
-    /// When it expires (seconds since the epoch).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<i64>,
-    /// The granted scope.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Whether the session holds a refresh token.
-    pub has_refresh_token: bool,
-    /// The ID token's `auth_time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_time: Option<i64>,
-    /// The ID token's `acr`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acr: Option<String>,
-    /// The ID token's `amr`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amr: Option<Vec<String>>,
-}
-
-impl fmt::Debug for SessionView {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionView")
-            .field("subject", &self.subject)
-            .field("claims", &self.claims)
-            .field("id_token", &self.id_token.as_ref().map(|_| "[jwt]"))
-            .field("id_token_fresh", &self.id_token_fresh)
-            .field("access_token", &"[redacted]")
-            .field("token_type", &self.token_type)
-            .field("expires_at", &self.expires_at)
-            .field("scope", &self.scope)
-            .field("has_refresh_token", &self.has_refresh_token)
-            .field("auth_time", &self.auth_time)
-            .field("acr", &self.acr)
-            .field("amr", &self.amr)
-            .finish()
     }
 }

@@ -10,7 +10,7 @@
 //! [`TokenRequest`] have redacting `Debug`s, and errors never carry the body.
 
 use crate::core::pkce::CodeVerifier;
-use crate::core::secret::{ClientSecret, RefreshToken, Secret};
+use crate::core::secret::{AccessToken, ClientSecret, RawIdToken, RefreshToken};
 use crate::error::{Error, OpError, ResponseError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -22,7 +22,7 @@ pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// The body of a token request (RFC 6749 §4.1.3 or §6). Its `Debug` is redacted: the body holds
 /// a code verifier or a refresh token.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct TokenRequest {
     body: String,
 }
@@ -178,10 +178,10 @@ impl<'de> Deserialize<'de> for TokenType {
 /// A successful token response (RFC 6749 §5.1; OIDC Core §3.1.3.3 adds `id_token`).
 ///
 /// Its `Debug` shows neither the access token nor the refresh token.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct TokenResponse {
     /// The access token.
-    pub access_token: String,
+    pub access_token: AccessToken,
     /// Its type.
     pub token_type: TokenType,
     /// Its lifetime in seconds, when the OP said.
@@ -189,7 +189,7 @@ pub struct TokenResponse {
     /// A refresh token, when the OP issued one.
     pub refresh_token: Option<RefreshToken>,
     /// The ID token, not yet validated.
-    pub id_token: Option<String>,
+    pub id_token: Option<RawIdToken>,
     /// The granted scope, when the OP said (RFC 6749 §5.1: required if it differs from the
     /// requested one).
     pub scope: Option<String>,
@@ -246,7 +246,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
         }
     }
     let access_token = match json.remove("access_token") {
-        Some(Value::String(token)) if !token.is_empty() => token,
+        Some(Value::String(token)) if !token.is_empty() => AccessToken::new(token),
         _ => {
             return Err(Error::InvalidResponse(ResponseError::MissingField(
                 "access_token",
@@ -270,8 +270,8 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
         }
         Some(_) => return Err(invalid("expires_in", "not a number")),
     };
-    let refresh_token = optional_string(&mut json, "refresh_token")?.map(Secret::new);
-    let id_token = optional_string(&mut json, "id_token")?;
+    let refresh_token = optional_string(&mut json, "refresh_token")?.map(RefreshToken::new);
+    let id_token = optional_string(&mut json, "id_token")?.map(RawIdToken::new);
     let scope = optional_string(&mut json, "scope")?;
     Ok(TokenResponse {
         access_token,

@@ -69,6 +69,13 @@ function newEvents() {
     revokedGrants: [],
     /** How many times a rotated (already used) refresh token was presented. */
     refreshTokenReuse: 0,
+    /**
+     * Token requests held unanswered by `settings.hangRefreshGrant`, in order:
+     * { grantType, receivedAt, closedAt } (ms since the epoch; closedAt: when the client closed
+     * the connection, null while it is open). They never reach the provider, so they appear
+     * neither in `tokenRequests` nor in `tokenCounts`.
+     */
+    heldTokenRequests: [],
     /** Every RECORDED_EVENTS occurrence, in order: { name, ...detail }. */
     log: [],
     /** Names of the events in `log`, e.g. for `includes('grant.revoked')`. */
@@ -105,6 +112,11 @@ function listen(server, port, host) {
  * - `refreshWithoutIdToken`: refresh_token grant responses carry no id_token. Also settable at
  *   run time through `op.settings.refreshWithoutIdToken`.
  * - `accessTokenTtl`: access token lifetime in seconds (expires_in).
+ * - `hangRefreshGrant`: the token endpoint accepts refresh_token grant requests and never
+ *   answers them (an OP that stopped responding); they are never passed on to the provider, so
+ *   no refresh token is rotated by them. Also settable at run time through
+ *   `op.settings.hangRefreshGrant`; held requests are listed in `events.heldTokenRequests` and
+ *   their connections are closed by `close()` (or when the client gives up).
  */
 export async function startOp({
   port = 0,
@@ -113,10 +125,11 @@ export async function startOp({
   clients,
   refreshWithoutIdToken = false,
   accessTokenTtl = 3600,
+  hangRefreshGrant = false,
   jwks = freshSigningKeys(),
 } = {}) {
   if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startOp: clients is required');
-  const settings = { refreshWithoutIdToken, accessTokenTtl };
+  const settings = { refreshWithoutIdToken, accessTokenTtl, hangRefreshGrant };
   const clientMetadata = clients.map((c) => ({ ...PUBLIC_SPA_CLIENT, ...c }));
   const clientOrigins = new Map(
     clientMetadata.map((c) => [
@@ -125,6 +138,8 @@ export async function startOp({
     ]),
   );
   const server = createServer();
+  /** The responses of the requests held by hangRefreshGrant that are still open. */
+  const held = new Set();
   // The issuer contains the port, so the port must be known before the Provider exists:
   // listen first, then attach the provider as the request handler.
   const boundPort = await listen(server, port, host);
@@ -198,11 +213,24 @@ export async function startOp({
     endSession: provider.pathFor('end_session'),
   };
 
-  // Record the traffic, and strip id_token from refresh responses in that variant.
+  // Record the traffic, hold refresh_token grants in the hanging variant, and strip id_token
+  // from refresh responses in the variant without one.
   provider.use(async (ctx, next) => {
     const route = ctx.path;
     if (route === paths.authorization) {
       events.authorizations.push({ method: ctx.method, ...ctx.query });
+    }
+    if (route === paths.token && ctx.method === 'POST' && settings.hangRefreshGrant) {
+      // The grant type is in the body, which the provider has not read yet: read it here. A
+      // request that is not held gets the body passed on (oidc-provider takes an already read
+      // body from ctx.request.body when the stream is consumed).
+      const raw = await readRequestBody(ctx.req);
+      const grantType = new URLSearchParams(raw).get('grant_type') ?? 'unknown';
+      if (grantType === 'refresh_token') {
+        await holdForever(ctx, grantType);
+        return;
+      }
+      ctx.request.body = raw;
     }
     await next();
     if (route === paths.endSession && ctx.method !== 'OPTIONS') {
@@ -242,6 +270,24 @@ export async function startOp({
     });
   }
 
+  /**
+   * Accepts the request and never answers it: no status, no headers, the connection left open
+   * until the client closes it or the OP shuts down. Never calls the provider, so the request
+   * has no effect (a held refresh token is not rotated).
+   */
+  async function holdForever(ctx, grantType) {
+    const record = { grantType, receivedAt: Date.now(), closedAt: null };
+    events.heldTokenRequests.push(record);
+    ctx.respond = false; // Koa must not answer for us when the hold ends
+    const { res } = ctx;
+    held.add(res);
+    // 'close' on the response before it ended: the connection went away (the client aborted
+    // the fetch, the browser context closed, or close() below destroyed it).
+    await new Promise((resolve) => res.once('close', resolve));
+    record.closedAt = Date.now();
+    held.delete(res);
+  }
+
   server.on('request', provider.callback());
 
   return {
@@ -250,11 +296,26 @@ export async function startOp({
     provider,
     events,
     settings,
+    /** How many held (never answered) token requests still have their connection open. */
+    get openHeldRequests() {
+      return held.size;
+    },
     async close() {
+      settings.hangRefreshGrant = false;
+      // Held requests first: their sockets are the ones that would keep the server open.
+      for (const res of held) res.destroy();
       server.closeAllConnections(); // keep-alive sockets from Chromium would hold close()
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** The whole body of `req` as a string (token requests are small urlencoded forms). */
+async function readRequestBody(req) {
+  const chunks = [];
+  // Like oidc-provider's own reader: ending the loop must not destroy the request (and socket).
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A small serializable summary of an event's arguments. */

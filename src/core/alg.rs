@@ -1,0 +1,142 @@
+//! The JWS signature algorithms an ID token may be signed with (RFC 7518 §3.1, RFC 8037 §3.1)
+//! and their hash functions. A leaf module: [`jws`](crate::core::jws), [`jwks`](crate::core::jwks)
+//! and [`id_token`](crate::core::id_token) all name algorithms, and none of them owns the list.
+
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A JWS `alg` value for asymmetric signatures (RFC 7518 §3.1, RFC 8037 §3.1).
+///
+/// `none` and the HMAC algorithms (`HS*`) are deliberately absent: a public client has no shared
+/// secret to check an HMAC with, and an unsigned ID token is never acceptable here. Names are
+/// case-sensitive (RFC 7515 §4.1.1).
+#[allow(clippy::upper_case_acronyms)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum JwsAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3).
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384 (RFC 7518 §3.3).
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512 (RFC 7518 §3.3).
+    RS512,
+    /// RSASSA-PSS with SHA-256 and MGF1 with SHA-256 (RFC 7518 §3.5).
+    PS256,
+    /// RSASSA-PSS with SHA-384 and MGF1 with SHA-384 (RFC 7518 §3.5).
+    PS384,
+    /// RSASSA-PSS with SHA-512 and MGF1 with SHA-512 (RFC 7518 §3.5).
+    PS512,
+    /// ECDSA with P-256 and SHA-256 (RFC 7518 §3.4).
+    ES256,
+    /// ECDSA with P-384 and SHA-384 (RFC 7518 §3.4).
+    ES384,
+    /// ECDSA with P-521 and SHA-512 (RFC 7518 §3.4).
+    ES512,
+    /// EdDSA (RFC 8037 §3.1); only the Ed25519 curve is accepted.
+    EdDSA,
+}
+
+/// The hash function an algorithm signs with, which is also the one OIDC Core §3.1.3.8 uses for
+/// `at_hash` (and EdDSA over Ed25519 uses SHA-512).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashAlg {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl JwsAlg {
+    /// Every algorithm this crate knows, in the order of RFC 7518 §3.1.
+    pub const ALL: [JwsAlg; 10] = [
+        JwsAlg::RS256,
+        JwsAlg::RS384,
+        JwsAlg::RS512,
+        JwsAlg::PS256,
+        JwsAlg::PS384,
+        JwsAlg::PS512,
+        JwsAlg::ES256,
+        JwsAlg::ES384,
+        JwsAlg::ES512,
+        JwsAlg::EdDSA,
+    ];
+
+    /// The JOSE name of the algorithm (`"RS256"`, `"EdDSA"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwsAlg::RS256 => "RS256",
+            JwsAlg::RS384 => "RS384",
+            JwsAlg::RS512 => "RS512",
+            JwsAlg::PS256 => "PS256",
+            JwsAlg::PS384 => "PS384",
+            JwsAlg::PS512 => "PS512",
+            JwsAlg::ES256 => "ES256",
+            JwsAlg::ES384 => "ES384",
+            JwsAlg::ES512 => "ES512",
+            JwsAlg::EdDSA => "EdDSA",
+        }
+    }
+
+    /// The hash function of the algorithm (for EdDSA over Ed25519: SHA-512).
+    pub fn hash(self) -> HashAlg {
+        match self {
+            JwsAlg::RS256 | JwsAlg::PS256 | JwsAlg::ES256 => HashAlg::Sha256,
+            JwsAlg::RS384 | JwsAlg::PS384 | JwsAlg::ES384 => HashAlg::Sha384,
+            JwsAlg::RS512 | JwsAlg::PS512 | JwsAlg::ES512 | JwsAlg::EdDSA => HashAlg::Sha512,
+        }
+    }
+
+    /// The JWK `kty` a key for this algorithm has (RFC 7518 §6.1, RFC 8037 §2).
+    pub fn key_type(self) -> &'static str {
+        match self {
+            JwsAlg::RS256
+            | JwsAlg::RS384
+            | JwsAlg::RS512
+            | JwsAlg::PS256
+            | JwsAlg::PS384
+            | JwsAlg::PS512 => "RSA",
+            JwsAlg::ES256 | JwsAlg::ES384 | JwsAlg::ES512 => "EC",
+            JwsAlg::EdDSA => "OKP",
+        }
+    }
+
+    /// The JWK `crv` a key for this algorithm must have, for elliptic-curve algorithms
+    /// (RFC 7518 §3.4, RFC 8037 §3.1).
+    pub fn curve(self) -> Option<&'static str> {
+        match self {
+            JwsAlg::ES256 => Some("P-256"),
+            JwsAlg::ES384 => Some("P-384"),
+            JwsAlg::ES512 => Some("P-521"),
+            JwsAlg::EdDSA => Some("Ed25519"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for JwsAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JwsAlg {
+    type Err = Error;
+
+    /// Parses a JOSE algorithm name, case-sensitively. Anything else (including `none` and
+    /// `HS256`) is an [`Error::InvalidConfig`] for `id_token_signing_algs`, the option that lists them.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JwsAlg::ALL
+            .into_iter()
+            .find(|alg| alg.as_str() == s)
+            .ok_or_else(|| {
+                Error::config(
+                    "id_token_signing_algs",
+                    format!("`{s}` is not a supported asymmetric JWS algorithm"),
+                )
+            })
+    }
+}
+

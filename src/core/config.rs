@@ -1,0 +1,322 @@
+//! What the app configures and what each call asks for, as plain data: the client's
+//! configuration, the options of one sign-in and of one logout, and the rules that turn them into
+//! an authorization request (OIDC Core §3.1.2.1) or a logout request (RP-Initiated Logout 1.0 §2).
+//!
+//! Field names in errors are the Rust names (`redirect_uri`, `extra_params.state`); the
+//! JavaScript facade spells them the JavaScript way.
+
+use crate::core::alg::JwsAlg;
+use crate::core::authorize::AuthorizationRequest;
+use crate::core::logout::LogoutRequest;
+use crate::core::metadata::url_problem;
+use crate::core::params::{Prompt, ResponseMode};
+use crate::core::secret::RawIdToken;
+use crate::core::session::Session;
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+
+/// How long a pending authorization request stays valid, in seconds. A popup in which a person
+/// signs in waits this long too.
+pub const TRANSACTION_LIFETIME: i64 = 600;
+
+/// Where the session is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// The wasm heap only: the refresh token never leaves the module, and a reload forgets it.
+    #[default]
+    Memory,
+    /// `sessionStorage`: one tab, survives reloads.
+    Session,
+    /// `localStorage` (and a copy in IndexedDB): shared by the tabs of the origin.
+    Local,
+}
+
+/// The client's configuration (`OidcClientConfig` in JS). Build it with [`ClientConfig::new`] and
+/// the `mut self` setters; [`ClientConfig::validate`] checks it.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The issuer identifier; discovery is fetched from it and must name it exactly.
+    pub issuer: String,
+    /// The client id registered at the OP.
+    pub client_id: String,
+    /// Where the OP sends the user back after a redirect sign-in.
+    pub redirect_uri: String,
+    /// Where the OP sends the user after logout.
+    pub post_logout_redirect_uri: Option<String>,
+    /// The page (the package's `silent-callback.html`) for silent and popup sign-ins answered by
+    /// query, fragment or form_post.
+    pub silent_redirect_uri: Option<String>,
+    /// The scope; `openid` by default.
+    pub scope: String,
+    /// The response mode of redirect sign-ins.
+    pub response_mode: ResponseMode,
+    /// Treat a refresh response without an `id_token` as an error.
+    pub require_id_token_on_refresh: bool,
+    /// After each refresh, check the UserInfo `sub` against the session's.
+    pub check_userinfo_on_refresh: bool,
+    /// Where the session lives.
+    pub storage: StorageKind,
+    /// The ID token algorithms accepted (OIDC Core §3.1.3.7 step 7).
+    pub id_token_signing_algs: Vec<JwsAlg>,
+    /// Allowed clock difference with the OP, in seconds.
+    pub clock_skew_seconds: i64,
+    /// How long a silent sign-in in a hidden iframe may take, in milliseconds.
+    pub silent_timeout_ms: u32,
+    /// The deadline of every HTTP request, in milliseconds.
+    pub request_timeout_ms: u32,
+    /// Refresh before the access token expires.
+    pub auto_refresh: bool,
+    /// Parameters added to every authorization request.
+    pub extra_authorize_params: Vec<(String, String)>,
+}
+
+impl ClientConfig {
+    /// A configuration with the documented defaults.
+    pub fn new(
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> Self {
+        ClientConfig {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            redirect_uri: redirect_uri.into(),
+            post_logout_redirect_uri: None,
+            silent_redirect_uri: None,
+            scope: "openid".into(),
+            response_mode: ResponseMode::Query,
+            require_id_token_on_refresh: false,
+            check_userinfo_on_refresh: false,
+            storage: StorageKind::Memory,
+            id_token_signing_algs: vec![JwsAlg::RS256],
+            clock_skew_seconds: 60,
+            silent_timeout_ms: 10_000,
+            request_timeout_ms: 10_000,
+            auto_refresh: true,
+            extra_authorize_params: Vec::new(),
+        }
+    }
+
+    /// Sets where the session lives.
+    pub fn storage(mut self, storage: StorageKind) -> Self {
+        self.storage = storage;
+        self
+    }
+
+    /// Sets the scope.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = scope.into();
+        self
+    }
+
+    /// Sets the silent redirect URI.
+    pub fn silent_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.silent_redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// Sets the post-logout redirect URI.
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// Sets the deadline of every request, in milliseconds.
+    pub fn request_timeout_ms(mut self, ms: u32) -> Self {
+        self.request_timeout_ms = ms;
+        self
+    }
+
+    /// Checks what can be checked before any request: absolute `http(s)` URLs, a client id, at
+    /// least one algorithm, positive timeouts, a skew that is not negative.
+    pub fn validate(&self) -> Result<(), Error> {
+        let urls = [
+            ("issuer", Some(&self.issuer)),
+            ("redirect_uri", Some(&self.redirect_uri)),
+            ("post_logout_redirect_uri", self.post_logout_redirect_uri.as_ref()),
+            ("silent_redirect_uri", self.silent_redirect_uri.as_ref()),
+        ];
+        for (field, value) in urls {
+            if let Some(why) = value.and_then(|url| url_problem(url)) {
+                return Err(Error::config(field, why));
+            }
+        }
+        if self.client_id.is_empty() {
+            return Err(Error::config("client_id", "must not be empty"));
+        }
+        if self.id_token_signing_algs.is_empty() {
+            return Err(Error::config(
+                "id_token_signing_algs",
+                "must name at least one algorithm",
+            ));
+        }
+        if self.silent_timeout_ms == 0 {
+            return Err(Error::config("silent_timeout_ms", "must be positive"));
+        }
+        if self.request_timeout_ms == 0 {
+            return Err(Error::config("request_timeout_ms", "must be positive"));
+        }
+        if self.clock_skew_seconds < 0 {
+            return Err(Error::config("clock_skew_seconds", "must not be negative"));
+        }
+        Ok(())
+    }
+
+    /// How long a tab waits for the cross-tab refresh lock, in milliseconds: long enough for the
+    /// tab that holds it to finish a refresh whose every request runs to its deadline (token
+    /// request, JWK Set refetch, UserInfo), and no longer.
+    pub fn lock_wait_ms(&self) -> u32 {
+        self.request_timeout_ms.saturating_mul(4)
+    }
+}
+
+/// Which ID token to send as `id_token_hint`.
+#[derive(Debug, Clone)]
+pub enum IdTokenHint {
+    /// The current session's ID token.
+    Current,
+    /// This token.
+    Token(RawIdToken),
+}
+
+/// Options of one sign-in (`AuthorizeOptions` in JS).
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeOptions {
+    /// `login_hint`.
+    pub login_hint: Option<String>,
+    /// `ui_locales`, in order of preference.
+    pub ui_locales: Vec<String>,
+    /// `prompt` values.
+    pub prompt: Vec<Prompt>,
+    /// `max_age` in seconds.
+    pub max_age: Option<u64>,
+    /// `id_token_hint`.
+    pub id_token_hint: Option<IdTokenHint>,
+    /// `acr_values`.
+    pub acr_values: Vec<String>,
+    /// A scope other than the configured one.
+    pub scope: Option<String>,
+    /// A response mode other than the configured one.
+    pub response_mode: Option<ResponseMode>,
+    /// Any JSON value, handed back on the session after the callback.
+    pub app_state: Option<serde_json::Value>,
+    /// More parameters for this request.
+    pub extra_params: Vec<(String, String)>,
+}
+
+impl AuthorizeOptions {
+    /// Whether these options ask for something only an authorization request can do (another
+    /// response mode, `max_age`, `acr_values`, another scope, hints, extra parameters), so that a
+    /// refresh_token grant cannot stand in for it.
+    pub fn needs_authorization_request(&self) -> bool {
+        self.response_mode.is_some()
+            || self.max_age.is_some()
+            || !self.acr_values.is_empty()
+            || self.scope.is_some()
+            || self.login_hint.is_some()
+            || self.id_token_hint.is_some()
+            || !self.ui_locales.is_empty()
+            || !self.extra_params.is_empty()
+    }
+
+    /// The authorization request these options make under `config`, for `mode` and
+    /// `redirect_uri`. `IdTokenHint::Current` takes the session's ID token
+    /// ([`Error::InvalidConfig`] for `id_token_hint` when there is none).
+    pub fn to_request(
+        self,
+        config: &ClientConfig,
+        session: Option<&Session>,
+        mode: ResponseMode,
+        redirect_uri: &str,
+    ) -> Result<AuthorizationRequest, Error> {
+        let mut request =
+            AuthorizationRequest::new(config.client_id.clone(), redirect_uri.to_owned())
+                .scope(self.scope.unwrap_or_else(|| config.scope.clone()))
+                .response_mode(mode)
+                .ui_locales(self.ui_locales)
+                .prompt(self.prompt)
+                .acr_values(self.acr_values);
+        if let Some(hint) = self.login_hint {
+            request = request.login_hint(hint);
+        }
+        if let Some(max_age) = self.max_age {
+            request = request.max_age(max_age);
+        }
+        let hint = match self.id_token_hint {
+            Some(IdTokenHint::Token(token)) => Some(token),
+            Some(IdTokenHint::Current) => Some(
+                session
+                    .and_then(|s| s.id_token.clone())
+                    .ok_or_else(|| {
+                        Error::config("id_token_hint", "true needs a session with an ID token")
+                    })?,
+            ),
+            None => None,
+        };
+        if let Some(token) = hint {
+            request = request.id_token_hint(token.expose());
+        }
+        for (name, value) in config
+            .extra_authorize_params
+            .iter()
+            .cloned()
+            .chain(self.extra_params)
+        {
+            request = request.extra_param(name, value);
+        }
+        if let Some(app_state) = self.app_state {
+            request = request.app_state(app_state);
+        }
+        Ok(request)
+    }
+}
+
+/// Options of a logout (`LogoutOptions` in JS).
+#[derive(Debug, Clone, Default)]
+pub struct LogoutOptions {
+    /// Overrides the configured post-logout redirect URI.
+    pub post_logout_redirect_uri: Option<String>,
+    /// `ui_locales`.
+    pub ui_locales: Vec<String>,
+    /// `logout_hint`.
+    pub logout_hint: Option<String>,
+    /// `Some(token)` sends that token; `None` sends the session's; set `omit_id_token_hint` to
+    /// send none.
+    pub id_token_hint: Option<RawIdToken>,
+    /// Send no `id_token_hint` at all.
+    pub omit_id_token_hint: bool,
+    /// More parameters.
+    pub extra_params: Vec<(String, String)>,
+}
+
+impl LogoutOptions {
+    /// The logout request these options make (RP-Initiated Logout 1.0 §2). The `id_token_hint`
+    /// is the given token, else the session's ID token, sent even when it has expired (the OP
+    /// only needs to know who and which session), unless `omit_id_token_hint`.
+    pub fn to_request(self, config: &ClientConfig, session: Option<&Session>) -> LogoutRequest {
+        let mut request =
+            LogoutRequest::new(config.client_id.clone()).ui_locales(self.ui_locales);
+        let hint = match (self.omit_id_token_hint, self.id_token_hint) {
+            (true, _) => None,
+            (false, Some(token)) => Some(token),
+            (false, None) => session.and_then(|s| s.id_token.clone()),
+        };
+        if let Some(hint) = hint {
+            request = request.id_token_hint(hint.expose());
+        }
+        if let Some(uri) = self
+            .post_logout_redirect_uri
+            .or_else(|| config.post_logout_redirect_uri.clone())
+        {
+            request = request.post_logout_redirect_uri(uri);
+        }
+        if let Some(hint) = self.logout_hint {
+            request = request.logout_hint(hint);
+        }
+        for (name, value) in self.extra_params {
+            request = request.extra_param(name, value);
+        }
+        request
+    }
+}

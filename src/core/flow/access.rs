@@ -1,0 +1,88 @@
+//! When the access token is handed out, refreshed, or refused, and when the expiry events fire.
+//!
+//! The token counts as expiring inside the leeway of [`Session::refresh_leeway`] (a minute, or
+//! half its lifetime when shorter). A failed refresh loses nothing: while the current token is
+//! still valid it is handed out.
+
+use crate::core::secret::AccessToken;
+use crate::core::session::Session;
+use crate::error::Error;
+
+/// What `getAccessToken` does.
+#[derive(Debug)]
+pub enum AccessDecision {
+    /// Hand out this token.
+    Use(AccessToken),
+    /// Refresh first; if that fails, hand out `fallback` when there is one.
+    Refresh {
+        /// The current token, still valid though inside the leeway; `None` once expired.
+        fallback: Option<AccessToken>,
+    },
+    /// Fail with this error.
+    Fail(Error),
+}
+
+/// The decision for `session` at `now`.
+pub fn decide(session: Option<&Session>, now: i64) -> AccessDecision {
+    let Some(session) = session else {
+        return AccessDecision::Fail(Error::NoSession("not signed in"));
+    };
+    let expired = session.is_expired(now);
+    if !session.needs_refresh(now, session.refresh_leeway()) {
+        return AccessDecision::Use(session.access_token.clone());
+    }
+    if session.has_refresh_token() {
+        return AccessDecision::Refresh {
+            fallback: (!expired).then(|| session.access_token.clone()),
+        };
+    }
+    if expired {
+        AccessDecision::Fail(Error::NoSession(
+            "the access token expired and there is no refresh token",
+        ))
+    } else {
+        AccessDecision::Use(session.access_token.clone())
+    }
+}
+
+/// The outcome of [`AccessDecision::Refresh`] once the refresh is over.
+pub fn after_refresh(
+    refreshed: Result<AccessToken, Error>,
+    fallback: Option<AccessToken>,
+) -> Result<AccessToken, Error> {
+    match (refreshed, fallback) {
+        (Ok(token), _) => Ok(token),
+        (Err(_), Some(token)) => Ok(token),
+        (Err(e), None) => Err(e),
+    }
+}
+
+/// When the expiry events of a session fire, in milliseconds from now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryTimers {
+    /// When the token enters the leeway: the `expiring` event (and, with autoRefresh, a refresh).
+    pub expiring_in_ms: u32,
+    /// When it expires: the `expired` event.
+    pub expired_in_ms: u32,
+    /// The expiry itself, seconds since the epoch, for the events' detail.
+    pub expires_at: i64,
+}
+
+/// The timers for `session` at `now`; `None` when its expiry is unknown.
+pub fn expiry_timers(session: &Session, now: i64) -> Option<ExpiryTimers> {
+    let expires_at = session.expires_at?;
+    let delay = |at: i64| {
+        let secs = at.saturating_sub(now).max(0);
+        u32::try_from(secs.saturating_mul(1000)).unwrap_or(u32::MAX)
+    };
+    Some(ExpiryTimers {
+        expiring_in_ms: delay(expires_at.saturating_sub(session.refresh_leeway())),
+        expired_in_ms: delay(expires_at),
+        expires_at,
+    })
+}
+
+/// Whether the `expiring` timer starts a refresh by itself.
+pub fn refresh_on_expiring(auto_refresh: bool, session: Option<&Session>) -> bool {
+    auto_refresh && session.is_some_and(Session::has_refresh_token)
+}

@@ -1,0 +1,189 @@
+//! The authorization code flow after the OP answered (OIDC Core §3.1.2.5 to §3.1.3.7): the
+//! response checked against its transaction, the code exchanged at the token endpoint (while the
+//! JWK Set is fetched alongside), the ID token's signature and claims validated, the session made.
+
+use crate::core::authorize::Transaction;
+use crate::core::config::ClientConfig;
+use crate::core::flow::signature::{SignatureFlow, SignatureStep};
+use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
+use crate::core::id_token::{IdToken, IdTokenChecks};
+use crate::core::metadata::ProviderMetadata;
+use crate::core::params::ResponseMode;
+use crate::core::response::{self, ResponseParams};
+use crate::core::session::Session;
+use crate::core::token::{self, TokenResponse};
+
+/// A completed sign-in: the new session and the `appState` of the request that started it.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The session.
+    pub session: Session,
+    /// The request's `appState`.
+    pub app_state: Option<serde_json::Value>,
+}
+
+/// Where the code flow stands.
+#[derive(Debug)]
+enum Stage {
+    /// Waiting for the token response and the JWK Set, in that order.
+    Exchanging,
+    /// Waiting on the ID token's signature check.
+    Signature {
+        flow: SignatureFlow,
+        response: TokenResponse,
+    },
+    /// Done; further answers are refused.
+    Over,
+}
+
+/// The code flow from a received authorization response to a session.
+#[derive(Debug)]
+pub struct CodeFlow {
+    tx: Transaction,
+    issuer: String,
+    client_id: String,
+    allowed_algs: Vec<crate::core::alg::JwsAlg>,
+    clock_skew: i64,
+    jwks_request: HttpRequest,
+    stage: Stage,
+}
+
+impl CodeFlow {
+    /// Starts with the response `params`, how they were `delivered`, and the transaction their
+    /// `state` named: checks delivery, `state`, `iss` and errors ([`response`]) and asks for the
+    /// token request and the JWK Set together.
+    pub fn start(
+        params: &ResponseParams,
+        delivered: ResponseMode,
+        tx: Transaction,
+        config: &ClientConfig,
+        metadata: &ProviderMetadata,
+    ) -> (CodeFlow, Step<SignedIn>) {
+        let jwks_request = HttpRequest::get(metadata.jwks_uri.clone(), config.request_timeout_ms);
+        let exchange = response::check_delivery(&tx, delivered)
+            .and_then(|()| response::process_authorization_response(params, &tx, metadata))
+            .map(|code| {
+                token::code_exchange_body(
+                    &config.client_id,
+                    code.code.expose(),
+                    &tx.redirect_uri,
+                    &tx.code_verifier,
+                    None,
+                )
+            });
+        let mut flow = CodeFlow {
+            tx,
+            issuer: metadata.issuer.clone(),
+            client_id: config.client_id.clone(),
+            allowed_algs: config.id_token_signing_algs.clone(),
+            clock_skew: config.clock_skew_seconds,
+            jwks_request,
+            stage: Stage::Exchanging,
+        };
+        let step = match exchange {
+            Err(e) => {
+                flow.stage = Stage::Over;
+                Step::Done(Err(e))
+            }
+            Ok(body) => Step::Need(vec![
+                Need::Http(HttpRequest::post_form(
+                    metadata.token_endpoint.clone(),
+                    body,
+                    config.request_timeout_ms,
+                )),
+                // Fetched alongside so that the signature check need not wait for it; a failure
+                // here only means it is asked for again when the key is needed.
+                Need::JwkSet {
+                    request: flow.jwks_request.clone(),
+                    refetch: false,
+                },
+            ]),
+        };
+        (flow, step)
+    }
+
+    /// The transaction this flow completes.
+    pub fn transaction(&self) -> &Transaction {
+        &self.tx
+    }
+
+    /// Takes the answers to the last needs, received at `now`.
+    pub fn advance(&mut self, answers: Vec<Answer>, now: i64) -> Step<SignedIn> {
+        let stage = std::mem::replace(&mut self.stage, Stage::Over);
+        let mut answers = answers.into_iter();
+        match (stage, answers.next(), answers.next()) {
+            (Stage::Exchanging, Some(Answer::Http(http)), Some(Answer::JwkSet(keys))) => {
+                let response = match http
+                    .and_then(|r| token::parse_token_response(r.status, &r.body))
+                {
+                    Ok(response) => response,
+                    Err(e) => return Step::Done(Err(e)),
+                };
+                let Some(raw) = response.id_token.clone() else {
+                    return self.finish(response, None, now);
+                };
+                let (flow, step) = SignatureFlow::start(
+                    &raw,
+                    &self.allowed_algs,
+                    self.jwks_request.clone(),
+                    keys.ok(),
+                );
+                self.on_signature(flow, step, response, now)
+            }
+            (Stage::Signature { mut flow, response }, Some(answer), None) => {
+                let step = flow.advance(answer);
+                self.on_signature(Some(flow), step, response, now)
+            }
+            _ => Step::Done(Err(out_of_order())),
+        }
+    }
+
+    fn on_signature(
+        &mut self,
+        flow: Option<SignatureFlow>,
+        step: SignatureStep,
+        response: TokenResponse,
+        now: i64,
+    ) -> Step<SignedIn> {
+        match (flow, step) {
+            (Some(flow), SignatureStep::Need(need)) => {
+                self.stage = Stage::Signature { flow, response };
+                Step::need(need)
+            }
+            (_, SignatureStep::Verified(token)) => self.finish(response, Some(token), now),
+            (_, SignatureStep::Failed(e)) => Step::Done(Err(e)),
+            (None, SignatureStep::Need(_)) => Step::Done(Err(out_of_order())),
+        }
+    }
+
+    /// The claims checked (§3.1.3.7 steps 2-5, 9-13, `at_hash`) and the session made.
+    fn finish(
+        &mut self,
+        response: TokenResponse,
+        token: Option<IdToken>,
+        now: i64,
+    ) -> Step<SignedIn> {
+        if let Some(token) = &token {
+            let checks = IdTokenChecks {
+                issuer: &self.issuer,
+                client_id: &self.client_id,
+                nonce: self.tx.nonce.as_deref(),
+                max_age: self.tx.max_age,
+                acr_values: &self.tx.acr_values,
+                access_token: Some(response.access_token.expose()),
+                now,
+                clock_skew: self.clock_skew,
+            };
+            if let Err(e) = token.validate_claims(&checks) {
+                return Step::Done(Err(e));
+            }
+        }
+        let result = Session::from_code_exchange(response, token, &self.tx.scope, now).map(
+            |session| SignedIn {
+                session,
+                app_state: self.tx.app_state.take(),
+            },
+        );
+        Step::Done(result)
+    }
+}

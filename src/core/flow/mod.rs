@@ -1,0 +1,184 @@
+//! The flows: every multi-step protocol exchange as a sans-IO state machine.
+//!
+//! A flow is a value. It is started with what the caller holds (a response, a session, the
+//! configuration) and the current time, and it answers with a [`Step`]: either what it needs from
+//! the outside world next ([`Need`]: an HTTP request with its deadline, the JWK Set, a signature
+//! verification) or that it is done. The caller performs the needs, in parallel when there are
+//! several, and hands the [`Answer`]s back, in the same order, with the time they arrived. A flow
+//! never reads a clock, never performs I/O and never panics on what it is answered.
+//!
+//! The browser shell (`web::driver`) is one such caller; the native tests are another, answering
+//! each request with the bytes a real OP would send. Both drive the very same machines, so they
+//! cannot disagree about what is checked or which error is reported.
+//!
+//! - [`code::CodeFlow`]: authorization response -> token request -> ID token -> session.
+//! - [`refresh::RefreshFlow`]: refresh_token grant -> OIDC Core §12.2 -> optional UserInfo check.
+//! - [`signature::SignatureFlow`]: the part both share: JWK Set (refetched once for an unknown
+//!   `kid`), the candidate keys, one verification at a time.
+//! - [`silent`]: whether a silent sign-in refreshes or asks the OP with `prompt=none`, and how a
+//!   popup or iframe sign-in is set up.
+//! - [`access`]: whether `getAccessToken` hands out the token, refreshes, or fails; when the
+//!   expiry timers fire.
+//! - [`logout`]: the end-session URL and the check of the return.
+
+pub mod access;
+pub mod code;
+pub mod logout;
+pub mod refresh;
+pub mod signature;
+pub mod silent;
+
+use crate::core::jwks::JwkSet;
+use crate::core::jws::SignatureCheck;
+use crate::error::Error;
+use std::fmt;
+
+/// The HTTP method of a [`HttpRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET: discovery, the JWK Set, UserInfo.
+    Get,
+    /// POST: the token endpoint.
+    Post,
+}
+
+/// An HTTP request a flow needs, complete: the shell adds nothing to it but the transport.
+///
+/// Its `Debug` shows the method and URL only: headers and body may hold a token or a verifier.
+#[derive(Clone)]
+pub struct HttpRequest {
+    /// The method.
+    pub method: Method,
+    /// The absolute URL.
+    pub url: String,
+    /// Request headers, in order.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body, for POST (form-encoded).
+    pub body: Option<String>,
+    /// How long the request may take, from sending to the last byte of the body, in
+    /// milliseconds. Past it the answer is [`Error::Timeout`].
+    pub timeout_ms: u32,
+}
+
+impl HttpRequest {
+    /// A GET of `url` that accepts JSON.
+    pub fn get(url: impl Into<String>, timeout_ms: u32) -> Self {
+        HttpRequest {
+            method: Method::Get,
+            url: url.into(),
+            headers: vec![("Accept", "application/json".to_owned())],
+            body: None,
+            timeout_ms,
+        }
+    }
+
+    /// A POST of a form-encoded `body` to `url` (the token endpoint, RFC 6749 §4.1.3, §6).
+    pub fn post_form(url: impl Into<String>, body: String, timeout_ms: u32) -> Self {
+        HttpRequest {
+            method: Method::Post,
+            url: url.into(),
+            headers: vec![
+                ("Accept", "application/json".to_owned()),
+                (
+                    "Content-Type",
+                    crate::core::token::CONTENT_TYPE.to_owned(),
+                ),
+            ],
+            body: Some(body),
+            timeout_ms,
+        }
+    }
+
+    /// Adds `Authorization: Bearer <token>` (RFC 6750 §2.1).
+    pub fn bearer(mut self, token: &str) -> Self {
+        let mut value = String::from("Bearer ");
+        value.push_str(token);
+        self.headers.push(("Authorization", value));
+        self
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What came back for an [`HttpRequest`]: the status and the body as text. A transport failure
+/// is not a response: it is answered as [`Error::Network`] or [`Error::Timeout`].
+#[derive(Clone)]
+pub struct HttpResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body as text.
+    pub body: String,
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// Something a flow needs from the outside world.
+#[derive(Debug, Clone)]
+pub enum Need {
+    /// Perform this request; answer [`Answer::Http`].
+    Http(HttpRequest),
+    /// The OP's JWK Set; answer [`Answer::JwkSet`]. With `refetch: false` a cached set will do;
+    /// with `refetch: true` the cache must be bypassed (a token named a key the cached set
+    /// lacks, OIDC Core §10.1.1). A set that was fetched is parsed with [`JwkSet::from_http`].
+    JwkSet {
+        /// The request that fetches it (`jwks_uri`, with the deadline).
+        request: HttpRequest,
+        /// Whether the cached set must not be used.
+        refetch: bool,
+    },
+    /// Verify this signature (WebCrypto in the browser, jwt-compact natively); answer
+    /// [`Answer::Verified`].
+    Verify(SignatureCheck),
+}
+
+/// The outside world's answer to a [`Need`].
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// The response to [`Need::Http`], or why there is none.
+    Http(Result<HttpResponse, Error>),
+    /// The JWK Set for [`Need::JwkSet`], or why there is none.
+    JwkSet(Result<JwkSet, Error>),
+    /// Whether the signature of [`Need::Verify`] verified.
+    Verified(Result<(), Error>),
+}
+
+/// What a flow says after each move.
+#[derive(Debug)]
+#[must_use]
+pub enum Step<T, E = Error> {
+    /// Perform these (in parallel when several) and hand the answers back in the same order.
+    Need(Vec<Need>),
+    /// The flow is over.
+    Done(Result<T, E>),
+}
+
+impl<T, E> Step<T, E> {
+    /// One need.
+    pub fn need(need: Need) -> Self {
+        Step::Need(vec![need])
+    }
+}
+
+/// The answer a flow expected was not among those it was given: the caller broke the protocol
+/// of [`Step`] (wrong count or order of answers).
+pub(crate) fn out_of_order() -> Error {
+    Error::InvalidResponse(crate::error::ResponseError::InvalidField(
+        "answer",
+        "the flow was given an answer it did not ask for".to_owned(),
+    ))
+}

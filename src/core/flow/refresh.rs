@@ -1,0 +1,255 @@
+//! Refreshing a session (RFC 6749 §6, OIDC Core §12): the refresh_token grant, the ID token of
+//! the response (if any) validated with §3.1.3.7 and §12.2, the session's refresh rules
+//! ([`Session::apply_refresh`]), and optionally the UserInfo `sub` checked against the session's
+//! (§5.3.2).
+//!
+//! Once the OP answered with tokens, it has spent the old refresh token whatever the client
+//! makes of the rest (RFC 9700 §4.14.2). So a response the client refuses still yields the
+//! rotated refresh token: [`RefreshFailure::keep`] is the session to keep, unchanged for the app
+//! but holding the new refresh token. Replaying the old one would make the OP revoke the grant.
+//!
+//! Across tabs, the shell holds a Web Lock around the whole flow and first asks [`under_lock`]
+//! whether another tab refreshed (or signed out) while this one waited.
+
+use crate::core::config::ClientConfig;
+use crate::core::flow::signature::{SignatureFlow, SignatureStep};
+use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
+use crate::core::id_token::{self, IdToken, IdTokenChecks};
+use crate::core::metadata::ProviderMetadata;
+use crate::core::secret::RefreshToken;
+use crate::core::session::Session;
+use crate::core::token::{self, TokenResponse};
+use crate::core::userinfo;
+use crate::error::{Error, ResponseError};
+
+/// A refresh that did not renew the session.
+#[derive(Debug, Clone)]
+pub struct RefreshFailure {
+    /// Why.
+    pub error: Error,
+    /// The session to store instead of the current one: the same for the app, with the refresh
+    /// token the OP rotated in. `None` when the current session stays as it is.
+    pub keep: Option<Session>,
+}
+
+/// Where the refresh stands.
+#[derive(Debug)]
+enum Stage {
+    /// Waiting for the token response.
+    Token,
+    /// Waiting on the new ID token's signature.
+    Signature {
+        flow: SignatureFlow,
+        response: TokenResponse,
+    },
+    /// Waiting for the UserInfo response, with the renewed session.
+    UserInfo { renewed: Session, subject: String },
+    /// Done.
+    Over,
+}
+
+/// The refresh of one session.
+#[derive(Debug)]
+pub struct RefreshFlow {
+    current: Session,
+    issuer: String,
+    client_id: String,
+    allowed_algs: Vec<crate::core::alg::JwsAlg>,
+    clock_skew: i64,
+    require_id_token: bool,
+    userinfo_endpoint: Option<String>,
+    timeout_ms: u32,
+    jwks_request: HttpRequest,
+    /// The refresh token the OP sent back, once it answered.
+    rotated: Option<RefreshToken>,
+    stage: Stage,
+}
+
+impl RefreshFlow {
+    /// Starts the refresh of `current`: the refresh_token grant, or [`Error::NoSession`] when
+    /// the session has no refresh token.
+    pub fn start(
+        current: Session,
+        config: &ClientConfig,
+        metadata: &ProviderMetadata,
+    ) -> (RefreshFlow, Step<Session, RefreshFailure>) {
+        let request = current.refresh_token.as_ref().map(|refresh_token| {
+            let body = token::refresh_body(&config.client_id, refresh_token, None, None);
+            HttpRequest::post_form(
+                metadata.token_endpoint.clone(),
+                body,
+                config.request_timeout_ms,
+            )
+        });
+        let userinfo_endpoint = config
+            .check_userinfo_on_refresh
+            .then(|| metadata.userinfo_endpoint.clone())
+            .flatten();
+        let mut flow = RefreshFlow {
+            current,
+            issuer: metadata.issuer.clone(),
+            client_id: config.client_id.clone(),
+            allowed_algs: config.id_token_signing_algs.clone(),
+            clock_skew: config.clock_skew_seconds,
+            require_id_token: config.require_id_token_on_refresh,
+            userinfo_endpoint,
+            timeout_ms: config.request_timeout_ms,
+            jwks_request: HttpRequest::get(metadata.jwks_uri.clone(), config.request_timeout_ms),
+            rotated: None,
+            stage: Stage::Token,
+        };
+        let step = match request {
+            Some(request) => Step::need(Need::Http(request)),
+            None => {
+                flow.stage = Stage::Over;
+                Step::Done(Err(RefreshFailure {
+                    error: Error::NoSession("the session has no refresh token"),
+                    keep: None,
+                }))
+            }
+        };
+        (flow, step)
+    }
+
+    /// Takes the answer to the last need, received at `now`.
+    pub fn advance(&mut self, answers: Vec<Answer>, now: i64) -> Step<Session, RefreshFailure> {
+        let stage = std::mem::replace(&mut self.stage, Stage::Over);
+        let mut answers = answers.into_iter();
+        let (answer, extra) = (answers.next(), answers.next());
+        if extra.is_some() {
+            return self.fail(out_of_order());
+        }
+        match (stage, answer) {
+            (Stage::Token, Some(Answer::Http(http))) => {
+                let response =
+                    match http.and_then(|r| token::parse_token_response(r.status, &r.body)) {
+                        Ok(response) => response,
+                        // No tokens came: nothing was spent, the current session stays.
+                        Err(error) => return Step::Done(Err(RefreshFailure { error, keep: None })),
+                    };
+                self.rotated = response.refresh_token.clone();
+                let Some(raw) = response.id_token.clone() else {
+                    return self.renew(response, None, now);
+                };
+                let (flow, step) =
+                    SignatureFlow::start(&raw, &self.allowed_algs, self.jwks_request.clone(), None);
+                self.on_signature(flow, step, response, now)
+            }
+            (Stage::Signature { mut flow, response }, Some(answer)) => {
+                let step = flow.advance(answer);
+                self.on_signature(Some(flow), step, response, now)
+            }
+            (Stage::UserInfo { renewed, subject }, Some(Answer::Http(http))) => {
+                let checked = http.and_then(|r| {
+                    if r.status != 200 {
+                        return Err(ResponseError::UnexpectedStatus(r.status).into());
+                    }
+                    userinfo::parse_userinfo(&r.body, &subject).map(|_| ())
+                });
+                match checked {
+                    Ok(()) => Step::Done(Ok(renewed)),
+                    Err(e) => self.fail(e),
+                }
+            }
+            _ => self.fail(out_of_order()),
+        }
+    }
+
+    fn on_signature(
+        &mut self,
+        flow: Option<SignatureFlow>,
+        step: SignatureStep,
+        response: TokenResponse,
+        now: i64,
+    ) -> Step<Session, RefreshFailure> {
+        match (flow, step) {
+            (Some(flow), SignatureStep::Need(need)) => {
+                self.stage = Stage::Signature { flow, response };
+                Step::need(need)
+            }
+            (_, SignatureStep::Verified(token)) => self.renew(response, Some(token), now),
+            (_, SignatureStep::Failed(e)) => self.fail(e),
+            (None, SignatureStep::Need(_)) => self.fail(out_of_order()),
+        }
+    }
+
+    /// The new ID token's claims (§3.1.3.7 without a nonce, then §12.2 against the original),
+    /// the session's refresh rules, then the UserInfo check if configured.
+    fn renew(
+        &mut self,
+        response: TokenResponse,
+        token: Option<IdToken>,
+        now: i64,
+    ) -> Step<Session, RefreshFailure> {
+        if let Some(token) = &token {
+            let checks = IdTokenChecks {
+                issuer: &self.issuer,
+                client_id: &self.client_id,
+                nonce: None,
+                max_age: None,
+                acr_values: &[],
+                access_token: Some(response.access_token.expose()),
+                now,
+                clock_skew: self.clock_skew,
+            };
+            let valid = token.validate_claims(&checks).and_then(|()| {
+                match &self.current.claims {
+                    Some(original) => id_token::validate_refreshed(&token.claims, original),
+                    None => Ok(()),
+                }
+            });
+            if let Err(e) = valid {
+                return self.fail(e);
+            }
+        }
+        let renewed =
+            match self
+                .current
+                .apply_refresh(response, token, self.require_id_token, now)
+            {
+                Ok(renewed) => renewed,
+                Err(e) => return self.fail(e),
+            };
+        let subject = renewed.subject().map(str::to_owned);
+        match (self.userinfo_endpoint.clone(), subject) {
+            (Some(endpoint), Some(subject)) => {
+                let request = HttpRequest::get(endpoint, self.timeout_ms)
+                    .bearer(renewed.access_token.expose());
+                self.stage = Stage::UserInfo { renewed, subject };
+                Step::need(Need::Http(request))
+            }
+            _ => Step::Done(Ok(renewed)),
+        }
+    }
+
+    /// A refused response: the error, and the session holding the rotated refresh token.
+    fn fail(&mut self, error: Error) -> Step<Session, RefreshFailure> {
+        self.stage = Stage::Over;
+        Step::Done(Err(RefreshFailure {
+            error,
+            keep: self.current.after_refused_refresh(self.rotated.take()),
+        }))
+    }
+}
+
+/// What a tab does once it holds the cross-tab refresh lock.
+#[derive(Debug)]
+pub enum UnderLock {
+    /// The shared session is gone: another tab signed out.
+    SignedOutElsewhere,
+    /// Another tab refreshed while this one waited: take its session instead of replaying a
+    /// refresh token the OP has rotated.
+    AlreadyRefreshed(Session),
+    /// The stored session is the one this tab asked to refresh: refresh it.
+    Refresh(Session),
+}
+
+/// Decides, under the lock, from the session this tab `held` when it asked and the one `stored`
+/// now (read where every tab's writes are visible).
+pub fn under_lock(held: Option<&Session>, stored: Option<Session>) -> UnderLock {
+    match stored {
+        None => UnderLock::SignedOutElsewhere,
+        Some(stored) if held.is_some_and(|held| held.is_same(&stored)) => UnderLock::Refresh(stored),
+        Some(stored) => UnderLock::AlreadyRefreshed(stored),
+    }
+}

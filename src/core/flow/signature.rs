@@ -1,0 +1,139 @@
+//! The signature of an ID token (OIDC Core §3.1.3.7 steps 6-8): `alg` against the allowed list,
+//! the key chosen from the OP's JWK Set, the JWK Set fetched once more when the token names a
+//! key the set lacks (the OP rotated its keys, §10.1.1), then each candidate key tried in turn
+//! until one verifies.
+//!
+//! The code flow and the refresh flow both run this machine; the claims are theirs to check
+//! afterwards, since what they are checked against differs.
+
+use crate::core::alg::JwsAlg;
+use crate::core::flow::{out_of_order, Answer, HttpRequest, Need};
+use crate::core::id_token::IdToken;
+use crate::core::jwks::{Jwk, JwkSet, KeySelection};
+use crate::core::secret::RawIdToken;
+use crate::error::{Error, SignatureError};
+
+/// Where the signature check stands.
+#[derive(Debug)]
+enum Stage {
+    /// Waiting for the JWK Set; `refetched` once the cache has been bypassed.
+    AwaitingKeys { refetched: bool },
+    /// Waiting for the verification with `candidates[next]`.
+    Verifying { candidates: Vec<Jwk>, next: usize },
+}
+
+/// What the signature check says after each move.
+#[derive(Debug)]
+pub enum SignatureStep {
+    /// Perform this and call [`SignatureFlow::advance`] with the answer.
+    Need(Need),
+    /// The signature verified with a key of the OP's: the token, its claims not yet checked.
+    Verified(IdToken),
+    /// It did not.
+    Failed(Error),
+}
+
+/// The check of one ID token's signature.
+#[derive(Debug)]
+pub struct SignatureFlow {
+    token: IdToken,
+    alg: JwsAlg,
+    jwks_request: HttpRequest,
+    stage: Stage,
+    /// The most telling failure so far among the candidate keys.
+    failure: Option<Error>,
+}
+
+impl SignatureFlow {
+    /// Parses `raw` and checks its `alg` against `allowed` (step 7). With `keys` (a JWK Set the
+    /// caller already holds) the key is chosen at once; otherwise the set is asked for.
+    pub fn start(
+        raw: &RawIdToken,
+        allowed: &[JwsAlg],
+        jwks_request: HttpRequest,
+        keys: Option<JwkSet>,
+    ) -> (Option<SignatureFlow>, SignatureStep) {
+        let token = match IdToken::parse(raw.expose()) {
+            Ok(token) => token,
+            Err(e) => return (None, SignatureStep::Failed(e)),
+        };
+        let alg = match token.alg(allowed) {
+            Ok(alg) => alg,
+            Err(e) => return (None, SignatureStep::Failed(e)),
+        };
+        let mut flow = SignatureFlow {
+            token,
+            alg,
+            jwks_request,
+            stage: Stage::AwaitingKeys { refetched: false },
+            failure: None,
+        };
+        let step = match keys {
+            Some(set) => flow.choose(&set, false),
+            None => SignatureStep::Need(flow.keys_need(false)),
+        };
+        (Some(flow), step)
+    }
+
+    fn keys_need(&self, refetch: bool) -> Need {
+        Need::JwkSet {
+            request: self.jwks_request.clone(),
+            refetch,
+        }
+    }
+
+    /// Chooses the keys from `set`; an unknown `kid` asks for the set once more.
+    fn choose(&mut self, set: &JwkSet, refetched: bool) -> SignatureStep {
+        let selection = match set.select(self.alg, self.token.jws.kid.as_deref()) {
+            Ok(selection) => selection,
+            Err(e) => return SignatureStep::Failed(e),
+        };
+        let candidates: Vec<Jwk> = match selection {
+            KeySelection::UnknownKid if !refetched => {
+                self.stage = Stage::AwaitingKeys { refetched: true };
+                return SignatureStep::Need(self.keys_need(true));
+            }
+            KeySelection::UnknownKid => {
+                return SignatureStep::Failed(SignatureError::NoMatchingKey.into())
+            }
+            KeySelection::Candidates(keys) => keys.into_iter().cloned().collect(),
+        };
+        self.verify_next(candidates, 0)
+    }
+
+    fn verify_next(&mut self, candidates: Vec<Jwk>, next: usize) -> SignatureStep {
+        let Some(jwk) = candidates.get(next) else {
+            let failure = self
+                .failure
+                .take()
+                .unwrap_or(Error::Signature(SignatureError::NoMatchingKey));
+            return SignatureStep::Failed(failure);
+        };
+        let check = self.token.signature_check(self.alg, jwk);
+        self.stage = Stage::Verifying { candidates, next };
+        SignatureStep::Need(Need::Verify(check))
+    }
+
+    /// Takes the answer to the last need.
+    pub fn advance(&mut self, answer: Answer) -> SignatureStep {
+        let stage = std::mem::replace(&mut self.stage, Stage::AwaitingKeys { refetched: true });
+        match (stage, answer) {
+            (Stage::AwaitingKeys { refetched }, Answer::JwkSet(Ok(set))) => {
+                self.choose(&set, refetched)
+            }
+            (Stage::AwaitingKeys { .. }, Answer::JwkSet(Err(e))) => SignatureStep::Failed(e),
+            (Stage::Verifying { .. }, Answer::Verified(Ok(()))) => {
+                SignatureStep::Verified(self.token.clone())
+            }
+            (Stage::Verifying { candidates, next }, Answer::Verified(Err(e))) => {
+                // A key that did not verify says the most; keep that over "no usable key".
+                let mismatch = Error::Signature(SignatureError::Mismatch);
+                if self.failure.as_ref() != Some(&mismatch) {
+                    self.failure = Some(e);
+                }
+                self.verify_next(candidates, next.saturating_add(1))
+            }
+            _ => SignatureStep::Failed(out_of_order()),
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Sign-ins without a full-page redirect: silent (a refresh token, or a hidden iframe with
+//! `prompt=none`, OIDC Core §3.1.2.1) and popup. What to try first, when to fall back, and how
+//! the popup or iframe is set up: which response mode, which redirect URI, whose messages count,
+//! how long to wait.
+
+use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, TRANSACTION_LIFETIME};
+use crate::core::metadata::ProviderMetadata;
+use crate::core::params::{Prompt, ResponseMode};
+use crate::core::session::Session;
+use crate::core::web_message::Expect;
+use crate::error::Error;
+
+/// How a silent sign-in goes about it.
+#[derive(Debug, Clone)]
+pub struct SilentPlan {
+    /// Try the refresh_token grant first.
+    pub refresh_first: bool,
+    /// The options of the `prompt=none` authorization request, when it comes to that.
+    pub authorize: AuthorizeOptions,
+}
+
+impl SilentPlan {
+    /// The plan for `options` given the current `session`: the refresh token first when the
+    /// session has one and the options ask nothing only an authorization request can do;
+    /// otherwise (or after [`SilentPlan::falls_back_on`]) `prompt=none`, with the session's ID
+    /// token as `id_token_hint` unless the options name one.
+    pub fn new(session: Option<&Session>, options: AuthorizeOptions) -> Self {
+        let refresh_first = session.is_some_and(Session::has_refresh_token)
+            && !options.needs_authorization_request();
+        let mut authorize = options;
+        authorize.prompt = vec![Prompt::None];
+        if authorize.id_token_hint.is_none() && session.is_some_and(|s| s.id_token.is_some()) {
+            authorize.id_token_hint = Some(IdTokenHint::Current);
+        }
+        SilentPlan {
+            refresh_first,
+            authorize,
+        }
+    }
+
+    /// Whether a failed refresh hands over to the iframe: only when the OP refused the grant
+    /// (`invalid_grant`, RFC 6749 §5.2: expired or revoked); any other failure (the network, a
+    /// refused response) is reported as it is.
+    pub fn falls_back_on(error: &Error) -> bool {
+        matches!(error, Error::Op(op) if op.error == "invalid_grant")
+    }
+}
+
+/// How a popup or hidden-iframe sign-in is set up.
+#[derive(Debug, Clone)]
+pub struct FramePlan {
+    /// The response mode: `web_message` when the OP offers it and the options do not say.
+    pub mode: ResponseMode,
+    /// The redirect URI: the silent-callback page, or for web_message the redirect URI.
+    pub redirect_uri: String,
+    /// Which messages complete the sign-in.
+    pub expect: Expect,
+    /// How long to wait, in milliseconds: a person signing in in a popup may take minutes (the
+    /// transaction's lifetime); a hidden iframe has the silent timeout.
+    pub timeout_ms: u32,
+}
+
+impl FramePlan {
+    /// The plan for a popup (`popup`) or hidden iframe. `op_origin` is the origin of the
+    /// authorization endpoint and `own_origin` this page's, as the browser computes them.
+    pub fn new(
+        config: &ClientConfig,
+        metadata: &ProviderMetadata,
+        options: &AuthorizeOptions,
+        popup: bool,
+        op_origin: String,
+        own_origin: String,
+    ) -> Result<Self, Error> {
+        let mode = options.response_mode.unwrap_or(
+            if metadata.supports_response_mode(ResponseMode::WebMessage) {
+                ResponseMode::WebMessage
+            } else {
+                config.response_mode
+            },
+        );
+        let redirect_uri = match (mode, &config.silent_redirect_uri) {
+            (_, Some(uri)) => uri.clone(),
+            (ResponseMode::WebMessage, None) => config.redirect_uri.clone(),
+            (_, None) => {
+                return Err(Error::config(
+                    "silent_redirect_uri",
+                    "needed for popup and silent sign-in without web_message: point it at silent-callback.html",
+                ))
+            }
+        };
+        let expect = if mode == ResponseMode::WebMessage {
+            Expect::WebMessage { op_origin }
+        } else {
+            Expect::CallbackPage { own_origin }
+        };
+        let timeout_ms = if popup {
+            u32::try_from(TRANSACTION_LIFETIME.saturating_mul(1000)).unwrap_or(u32::MAX)
+        } else {
+            config.silent_timeout_ms
+        };
+        Ok(FramePlan {
+            mode,
+            redirect_uri,
+            expect,
+            timeout_ms,
+        })
+    }
+}
+
+/// The response mode of a redirect sign-in: the options' or the configured one; `web_message`
+/// has no page to come back to, so it needs a popup or an iframe.
+pub fn redirect_mode(config: &ClientConfig, options: &AuthorizeOptions) -> Result<ResponseMode, Error> {
+    let mode = options.response_mode.unwrap_or(config.response_mode);
+    if mode == ResponseMode::WebMessage {
+        return Err(Error::config(
+            "response_mode",
+            "web_message needs signinPopup or signinSilent",
+        ));
+    }
+    Ok(mode)
+}

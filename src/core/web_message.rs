@@ -1,0 +1,72 @@
+//! Which `postMessage` events complete a popup or iframe sign-in.
+//!
+//! Two deliveries reach the page by `postMessage`:
+//! - the OAuth 2.0 Web Message Response Mode: the OP's page posts
+//!   `{"type":"authorization_response","response":{...}}` to its opener or parent;
+//! - the package's `silent-callback.html`, loaded at the silent redirect URI for the query,
+//!   fragment and form_post modes, posts `{"type":"oidc-rp-wasm:callback","url":...}`.
+//!
+//! A message is accepted only from the expected origin (the authorization endpoint's for
+//! web_message, ours for the callback page), only from the window we opened, only of the expected
+//! type, and for web_message only with our pending state. Anything else is ignored, so a stray or
+//! hostile message can neither complete nor abort a sign-in.
+
+use crate::core::response::ResponseParams;
+use serde_json::Value;
+
+/// The `type` the package's silent-callback page posts.
+pub const CALLBACK_MESSAGE_TYPE: &str = "oidc-rp-wasm:callback";
+
+/// Which messages complete a pending request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// A web_message response from the OP at this origin.
+    WebMessage {
+        /// The origin of the authorization endpoint.
+        op_origin: String,
+    },
+    /// The silent-callback page on our own origin.
+    CallbackPage {
+        /// This page's origin.
+        own_origin: String,
+    },
+}
+
+/// What an accepted message delivered.
+#[derive(Debug)]
+pub enum Delivery {
+    /// The authorization response parameters (web_message).
+    Params(ResponseParams),
+    /// The URL the callback page was loaded with; its parameters are in the query, the fragment
+    /// or (form_post) behind the service worker.
+    CallbackUrl(String),
+}
+
+/// The decision for one message: `Some` accepts it, `None` ignores it. `origin` is the event's
+/// origin, `from_source` whether its source is the window we opened, `data` its payload.
+pub fn accept(
+    origin: &str,
+    from_source: bool,
+    data: &Value,
+    expect: &Expect,
+    state: &str,
+) -> Option<Delivery> {
+    if !from_source {
+        return None;
+    }
+    match expect {
+        Expect::WebMessage { op_origin } => {
+            if origin != op_origin {
+                return None;
+            }
+            let params = ResponseParams::from_web_message(data).ok()?;
+            (params.state() == Some(state)).then_some(Delivery::Params(params))
+        }
+        Expect::CallbackPage { own_origin } => {
+            if origin != own_origin || data.get("type")?.as_str()? != CALLBACK_MESSAGE_TYPE {
+                return None;
+            }
+            Some(Delivery::CallbackUrl(data.get("url")?.as_str()?.to_owned()))
+        }
+    }
+}

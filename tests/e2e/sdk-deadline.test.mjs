@@ -1,0 +1,311 @@
+// Deadlines and the client's end of life: a token endpoint that accepts the refresh_token grant
+// and never answers (op.settings.hangRefreshGrant) makes refresh() reject with `timeout` within
+// requestTimeoutMs, leaves the session as it was and the cross-tab Web Lock free, so the next
+// refresh (in this tab or another) works; dispose() makes every method fail with `disposed` and
+// silences the handlers; an unsubscribed handler is not called again.
+//
+// Timing is measured in the page (performance.now() around the call); the scenarios wait on
+// what the page or the OP reports, never on the clock.
+
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startEnv, inContext, App, userinfo } from './lib/sdk.mjs';
+
+/** The deadline the scenarios configure (small, so that a timed-out refresh is quick). */
+const REQUEST_TIMEOUT_MS = 1500;
+/** How much earlier than the deadline a rejection may be measured (timer and clock granularity). */
+const EARLY_TOLERANCE_MS = 50;
+/** How much later than the deadline the rejection may come. */
+const LATE_MARGIN_MS = 2000;
+/** The OP's default access token lifetime in this file (long: no timer fires during a test). */
+const LONG_TTL = 3600;
+/**
+ * How long the page waits for a refresh against the silent OP before reporting it as still
+ * pending (an SDK without the deadline would otherwise keep the test waiting forever).
+ */
+const GIVE_UP_MS = REQUEST_TIMEOUT_MS + LATE_MARGIN_MS + 5000;
+/** A backstop for each scenario (the runner has no timeout of its own). */
+const SCENARIO = { timeout: 90_000 };
+
+let env;
+
+before(async () => {
+  env = await startEnv({ op: { accessTokenTtl: LONG_TTL } });
+});
+
+after(async () => {
+  // op.close() also destroys the connections of requests still held by hangRefreshGrant.
+  await env?.close();
+});
+
+afterEach(() => {
+  if (env) {
+    env.op.settings.hangRefreshGrant = false;
+    env.op.settings.accessTokenTtl = LONG_TTL;
+  }
+});
+
+const refreshRequests = () => env.op.events.tokenRequests.filter((r) => r.grantType === 'refresh_token');
+
+function assertNoReuse() {
+  assert.equal(env.op.events.refreshTokenReuse, 0, 'a rotated refresh token was presented again');
+  assert.deepEqual(env.op.events.revokedGrants, []);
+  assert.deepEqual(env.op.events.names().filter((n) => n === 'server_error'), []);
+}
+
+/**
+ * client.refresh() in the page, timed there: { ok, ms, accessToken } or
+ * { ok: false, ms, code, reason, message, isError }. With `giveUpMs`, a refresh still pending
+ * after that long is reported as { ok: false, pending: true, ms } (and left running).
+ */
+function timedRefresh(app, giveUpMs = 0) {
+  return app.page.evaluate(async (giveUpMs) => {
+    const started = performance.now();
+    const pending = Symbol('pending');
+    try {
+      const refresh = window.__example.client.refresh();
+      const session = giveUpMs > 0
+        ? await Promise.race([refresh, new Promise((resolve) => setTimeout(resolve, giveUpMs, pending))])
+        : await refresh;
+      if (session === pending) return { ok: false, pending: true, ms: performance.now() - started };
+      return { ok: true, ms: performance.now() - started, accessToken: session.accessToken };
+    } catch (e) {
+      return {
+        ok: false,
+        ms: performance.now() - started,
+        code: e?.code,
+        reason: e?.reason,
+        message: String(e?.message ?? e),
+        isError: e instanceof Error,
+      };
+    }
+  }, giveUpMs);
+}
+
+/** refresh() while the OP's token endpoint holds refresh_token grants unanswered. */
+async function refreshAgainstHungOp(app) {
+  env.op.settings.hangRefreshGrant = true;
+  try {
+    return await timedRefresh(app, GIVE_UP_MS);
+  } finally {
+    env.op.settings.hangRefreshGrant = false;
+  }
+}
+
+/** The refresh rejected with `timeout`, neither before the deadline nor long after it. */
+function assertTimedOut(outcome) {
+  const seen = JSON.stringify(outcome);
+  assert.equal(outcome.ok, false, `refresh against a silent OP resolved: ${seen}`);
+  assert.equal(outcome.code, 'timeout', `refresh against a silent OP: ${seen}`);
+  assert.equal(outcome.isError, true, `not an Error: ${seen}`);
+  assert.ok(
+    outcome.ms >= REQUEST_TIMEOUT_MS - EARLY_TOLERANCE_MS,
+    `rejected after ${outcome.ms.toFixed(0)} ms, before the ${REQUEST_TIMEOUT_MS} ms deadline`,
+  );
+  assert.ok(
+    outcome.ms <= REQUEST_TIMEOUT_MS + LATE_MARGIN_MS,
+    `rejected after ${outcome.ms.toFixed(0)} ms, more than ${LATE_MARGIN_MS} ms past the ${REQUEST_TIMEOUT_MS} ms deadline`,
+  );
+}
+
+/** The one held request of the hung refresh, and whether the browser has closed it yet. */
+function heldRequest() {
+  const held = env.op.events.heldTokenRequests;
+  assert.equal(held.length, 1, `held token requests: ${JSON.stringify(held)}`);
+  assert.equal(held[0].grantType, 'refresh_token');
+  const { receivedAt, closedAt } = held[0];
+  return closedAt === null
+    ? 'its connection was still open'
+    : `the browser closed its connection ${closedAt - receivedAt} ms after sending it`;
+}
+
+test('refresh against a token endpoint that never answers: timeout within requestTimeoutMs, session unchanged; then a refresh works', SCENARIO, (t) =>
+  inContext(env, { overrides: { requestTimeoutMs: REQUEST_TIMEOUT_MS } }, async ({ context }) => {
+    const app = await App.open(context, env);
+    assert.equal((await app.page.evaluate(() => window.__example.config)).requestTimeoutMs, REQUEST_TIMEOUT_MS);
+    await app.signinRedirect();
+    await app.waitSignedIn();
+    const kept = await app.session();
+    assert.equal(kept.hasRefreshToken, true);
+    env.op.events.clear();
+
+    const failed = await refreshAgainstHungOp(app);
+    assertTimedOut(failed);
+    const held = heldRequest();
+    t.diagnostic(`refresh rejected with ${failed.code} after ${failed.ms.toFixed(0)} ms (deadline ${REQUEST_TIMEOUT_MS} ms); ${held}`);
+    assert.deepEqual(refreshRequests(), [], 'the OP answered no refresh_token grant');
+
+    const session = await app.session();
+    assert.equal(session.accessToken, kept.accessToken, 'the access token is kept');
+    assert.equal(session.hasRefreshToken, kept.hasRefreshToken);
+    assert.deepEqual(session, kept, 'the session is left as it was');
+    assert.equal(await app.status(), 'signed-in');
+    assert.ok(!(await app.state()).events.includes('signedOut'));
+
+    // The OP answers again: the next refresh works, with the refresh token the hung one carried
+    // (the OP never processed that request, so nothing was rotated).
+    const next = await timedRefresh(app);
+    assert.equal(next.ok, true, `refresh after the OP recovered: ${JSON.stringify(next)}`);
+    t.diagnostic(`the next refresh took ${next.ms.toFixed(0)} ms`);
+    assert.notEqual(next.accessToken, kept.accessToken, 'a new access token');
+    const renewed = await app.session();
+    assert.equal(renewed.accessToken, next.accessToken);
+    assert.equal(renewed.hasRefreshToken, true);
+    assert.equal(renewed.subject, kept.subject);
+    assert.deepEqual(refreshRequests().map((r) => r.status), [200], 'the OP saw one refresh_token grant, and answered it');
+    assert.equal(env.op.events.heldTokenRequests.length, 1, 'and held none');
+    assert.equal((await userinfo(env.op, renewed.accessToken)).status, 200);
+    assertNoReuse();
+  }));
+
+test('storage "local": after a timed-out refresh the Web Lock is free: the same tab, then another tab, refresh', SCENARIO, (t) =>
+  inContext(env, { overrides: { storage: 'local', requestTimeoutMs: REQUEST_TIMEOUT_MS } }, async ({ context }) => {
+    const a = await App.open(context, env);
+    await a.signinRedirect();
+    await a.waitSignedIn();
+    const b = await App.open(context, env);
+    await b.waitSignedIn(); // restored from localStorage
+    const kept = await a.session();
+    assert.equal((await b.session()).accessToken, kept.accessToken);
+    env.op.events.clear();
+
+    const failed = await refreshAgainstHungOp(a);
+    assertTimedOut(failed);
+    const held = heldRequest();
+    t.diagnostic(`refresh rejected with ${failed.code} after ${failed.ms.toFixed(0)} ms (deadline ${REQUEST_TIMEOUT_MS} ms); ${held}`);
+    assert.deepEqual(await a.session(), kept, 'tab A: the session is left as it was');
+    assert.equal((await b.session()).accessToken, kept.accessToken, 'tab B: the session is left as it was');
+
+    // A lock still held by the timed-out refresh would make this wait, and fail with timeout.
+    const again = await timedRefresh(a);
+    assert.equal(again.ok, true, `tab A refreshing again: ${JSON.stringify(again)}`);
+    assert.notEqual(again.accessToken, kept.accessToken);
+    // The other tab takes the same lock and uses the refresh token tab A's refresh rotated.
+    const other = await timedRefresh(b);
+    assert.equal(other.ok, true, `tab B refreshing: ${JSON.stringify(other)}`);
+    assert.notEqual(other.accessToken, again.accessToken);
+    t.diagnostic(`then tab A refreshed in ${again.ms.toFixed(0)} ms and tab B in ${other.ms.toFixed(0)} ms`);
+
+    assert.deepEqual(refreshRequests().map((r) => r.status), [200, 200], 'one refresh_token grant per successful refresh');
+    assert.equal(env.op.events.heldTokenRequests.length, 1);
+    // Tab A learns of tab B's refresh (waited for, not assumed).
+    await a.page.waitForFunction((token) => window.__example.client.session?.accessToken === token, other.accessToken, { timeout: 5000 });
+    assert.equal((await b.session()).accessToken, other.accessToken);
+    assert.equal((await userinfo(env.op, other.accessToken)).status, 200);
+    for (const tab of [a, b]) assert.equal(await tab.status(), 'signed-in');
+    assertNoReuse();
+  }));
+
+test('dispose(): getAccessToken and refresh reject with disposed, on() throws it, handlers are silent, twice is harmless', SCENARIO, (t) =>
+  inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
+    // A short lifetime arms the `expiring` timer (and autoRefresh) a few seconds after sign-in.
+    const ttl = 6;
+    env.op.settings.accessTokenTtl = ttl;
+    env.op.events.clear();
+    const a = await App.open(context, env);
+    await a.signinRedirect();
+    await a.waitSignedIn();
+    const signedIn = await a.session();
+    assert.equal(signedIn.hasRefreshToken, true);
+
+    const outcome = await a.page.evaluate(async () => {
+      const client = window.__example.client;
+      window.__afterDispose = [];
+      // Registered before dispose(), like the example app's own handlers (window.__example.events).
+      client.on('refreshed', (session) => window.__afterDispose.push({ name: 'refreshed', accessToken: session.accessToken }));
+      client.on('expiring', (detail) => window.__afterDispose.push({ name: 'expiring', detail }));
+
+      const describe = (e) => ({ code: e?.code, isError: e instanceof Error, message: String(e?.message ?? e) });
+      /** How a method call ended: 'returned' (sync), 'threw', 'resolved' or 'rejected'. */
+      const settle = async (call) => {
+        let result;
+        try {
+          result = call();
+        } catch (e) {
+          return { how: 'threw', ...describe(e) };
+        }
+        if (!(result instanceof Promise)) return { how: 'returned', value: typeof result };
+        try {
+          await result;
+          return { how: 'resolved' };
+        } catch (e) {
+          return { how: 'rejected', ...describe(e) };
+        }
+      };
+      const first = await settle(() => client.dispose());
+      const second = await settle(() => client.dispose());
+      return {
+        first,
+        second,
+        getAccessToken: await settle(() => client.getAccessToken()),
+        refresh: await settle(() => client.refresh()),
+        on: await settle(() => client.on('signedOut', () => {})),
+        eventsAtDispose: window.__example.events.length,
+      };
+    });
+    const pick = ({ how, code, isError, value }) => ({ how, code, isError, value });
+    assert.deepEqual(pick(outcome.first), { how: 'returned', code: undefined, isError: undefined, value: 'undefined' }, JSON.stringify(outcome.first));
+    assert.deepEqual(pick(outcome.second), { how: 'returned', code: undefined, isError: undefined, value: 'undefined' }, `dispose() twice: ${JSON.stringify(outcome.second)}`);
+    for (const name of ['getAccessToken', 'refresh']) {
+      assert.deepEqual(pick(outcome[name]), { how: 'rejected', code: 'disposed', isError: true, value: undefined }, `${name}() after dispose(): ${JSON.stringify(outcome[name])}`);
+    }
+    assert.deepEqual(pick(outcome.on), { how: 'threw', code: 'disposed', isError: true, value: undefined }, `on() after dispose(): ${JSON.stringify(outcome.on)}`);
+    assert.deepEqual(refreshRequests(), [], 'the disposed client made no refresh_token grant');
+
+    // Another tab sharing the session keeps working: its own timer refreshes before expiry and
+    // tells the other tabs. The disposed client's timers and channel would have fired by then.
+    const c = await App.open(context, env);
+    await c.waitSignedIn(); // dispose() left the stored session alone
+    assert.equal((await c.session()).accessToken, signedIn.accessToken);
+    const cEvents = await c.waitForEvent('refreshed', { timeout: (ttl + 5) * 1000 });
+    const refreshed = cEvents.find((e) => e.name === 'refreshed');
+    assert.notEqual(refreshed.detail.accessToken, signedIn.accessToken);
+    assert.deepEqual(refreshRequests().map((r) => r.status), [200], 'one refresh, by the other tab');
+
+    const after = await a.page.evaluate(() => ({
+      handlers: window.__afterDispose,
+      appEvents: window.__example.events.map((e) => e.name),
+    }));
+    assert.deepEqual(after.handlers, [], 'a handler of the disposed client was called');
+    assert.equal(after.appEvents.length, outcome.eventsAtDispose, `events after dispose(): ${after.appEvents.join(', ')}`);
+    assert.deepEqual(after.appEvents, ['signedIn']);
+    t.diagnostic(`the other tab refreshed at ${new Date(refreshed.at).toISOString()}; the disposed tab saw no event`);
+    assertNoReuse();
+  }));
+
+test('on(): after unsubscribe a handler is not called by later refreshes; the other handlers still are', SCENARIO, () =>
+  inContext(env, {}, async ({ context }) => {
+    const app = await App.open(context, env);
+    await app.signinRedirect();
+    await app.waitSignedIn();
+    env.op.events.clear();
+
+    const offType = await app.page.evaluate(() => {
+      window.__seen = [];
+      window.__off = window.__example.client.on('refreshed', (session) => window.__seen.push(session.accessToken));
+      return typeof window.__off;
+    });
+    assert.equal(offType, 'function');
+
+    const first = await timedRefresh(app);
+    assert.equal(first.ok, true, JSON.stringify(first));
+    await app.waitForEvent('refreshed'); // the example's own handler, subscribed at start
+    assert.deepEqual(await app.page.evaluate(() => window.__seen), [first.accessToken], 'subscribed: called once');
+
+    await app.page.evaluate(() => {
+      window.__off();
+    });
+    const second = await timedRefresh(app);
+    assert.equal(second.ok, true, JSON.stringify(second));
+    assert.notEqual(second.accessToken, first.accessToken);
+    const events = await app.waitForEvent('refreshed', { count: 2 });
+    assert.deepEqual(
+      events.filter((e) => e.name === 'refreshed').map((e) => e.detail.accessToken),
+      [first.accessToken, second.accessToken],
+      'the handler still subscribed saw both refreshes',
+    );
+    assert.deepEqual(await app.page.evaluate(() => window.__seen), [first.accessToken], 'unsubscribed: not called again');
+    assert.deepEqual(refreshRequests().map((r) => r.status), [200, 200]);
+    assertNoReuse();
+  }));
