@@ -45,6 +45,10 @@ pub const CODE_NETWORK: &str = "network";
 pub const CODE_STORAGE: &str = "storage";
 /// Randomness or WebCrypto was not available.
 pub const CODE_CRYPTO: &str = "crypto_unavailable";
+/// A browser facility the SDK needs is missing or failed; [`Error::reason`] says which.
+pub const CODE_BROWSER: &str = "browser";
+/// The client was disposed of; it takes no more calls.
+pub const CODE_DISPOSED: &str = "disposed";
 
 /// Every error the SDK reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +101,28 @@ pub enum Error {
     Storage(String),
     /// Randomness or WebCrypto was unavailable.
     Crypto(String),
+    /// A browser facility failed or is missing.
+    Browser(BrowserError),
+    /// The client was disposed of.
+    Disposed,
+}
+
+/// Which browser facility failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BrowserError {
+    /// No `window`: not in a page (a worker, Node).
+    NoWindow,
+    /// No `document` or no `document.body` to attach a frame to.
+    NoDocument,
+    /// An iframe could not be created, or has no window.
+    Frame(String),
+    /// A JS value could not be converted (not representable as JSON, wrong type).
+    Conversion(String),
+    /// The cross-tab Web Lock failed or was released without running.
+    Lock(String),
+    /// Reading or changing the page's address failed.
+    Location(String),
 }
 
 /// An error response from the OP (RFC 6749 §4.1.2.1 and §5.2), whatever delivered it.
@@ -211,6 +237,8 @@ impl Error {
             Error::Network(_) => CODE_NETWORK,
             Error::Storage(_) => CODE_STORAGE,
             Error::Crypto(_) => CODE_CRYPTO,
+            Error::Browser(_) => CODE_BROWSER,
+            Error::Disposed => CODE_DISPOSED,
         }
     }
 
@@ -235,6 +263,14 @@ impl Error {
                 ResponseError::UnexpectedStatus(_) => "unexpected_status",
             },
             Error::IssuerMismatch { source, .. } => source,
+            Error::Browser(e) => match e {
+                BrowserError::NoWindow => "no_window",
+                BrowserError::NoDocument => "no_document",
+                BrowserError::Frame(_) => "frame",
+                BrowserError::Conversion(_) => "conversion",
+                BrowserError::Lock(_) => "lock",
+                BrowserError::Location(_) => "location",
+            },
             _ => return None,
         })
     }
@@ -334,6 +370,8 @@ impl fmt::Display for Error {
             Error::Network(what) => write!(f, "network: {what}"),
             Error::Storage(what) => write!(f, "storage: {what}"),
             Error::Crypto(what) => write!(f, "crypto unavailable: {what}"),
+            Error::Browser(e) => write!(f, "browser: {e}"),
+            Error::Disposed => f.write_str("the client was disposed of"),
         }
     }
 }
@@ -403,7 +441,26 @@ impl fmt::Display for ResponseError {
     }
 }
 
+impl fmt::Display for BrowserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BrowserError::NoWindow => f.write_str("no window: oidc-rp-wasm runs in a page"),
+            BrowserError::NoDocument => f.write_str("no document body to attach a frame to"),
+            BrowserError::Frame(why) => write!(f, "frame: {why}"),
+            BrowserError::Conversion(why) => write!(f, "conversion: {why}"),
+            BrowserError::Lock(why) => write!(f, "Web Lock: {why}"),
+            BrowserError::Location(why) => write!(f, "location: {why}"),
+        }
+    }
+}
+
 impl std::error::Error for Error {}
+
+impl From<BrowserError> for Error {
+    fn from(e: BrowserError) -> Self {
+        Error::Browser(e)
+    }
+}
 
 impl From<OpError> for Error {
     fn from(e: OpError) -> Self {

@@ -139,4 +139,3 @@ impl FromStr for JwsAlg {
             })
     }
 }
-

@@ -134,7 +134,10 @@ impl ClientConfig {
         let urls = [
             ("issuer", Some(&self.issuer)),
             ("redirect_uri", Some(&self.redirect_uri)),
-            ("post_logout_redirect_uri", self.post_logout_redirect_uri.as_ref()),
+            (
+                "post_logout_redirect_uri",
+                self.post_logout_redirect_uri.as_ref(),
+            ),
             ("silent_redirect_uri", self.silent_redirect_uri.as_ref()),
         ];
         for (field, value) in urls {
@@ -245,13 +248,11 @@ impl AuthorizeOptions {
         }
         let hint = match self.id_token_hint {
             Some(IdTokenHint::Token(token)) => Some(token),
-            Some(IdTokenHint::Current) => Some(
-                session
-                    .and_then(|s| s.id_token.clone())
-                    .ok_or_else(|| {
-                        Error::config("id_token_hint", "true needs a session with an ID token")
-                    })?,
-            ),
+            Some(IdTokenHint::Current) => {
+                Some(session.and_then(|s| s.id_token.clone()).ok_or_else(|| {
+                    Error::config("id_token_hint", "true needs a session with an ID token")
+                })?)
+            }
             None => None,
         };
         if let Some(token) = hint {
@@ -295,8 +296,7 @@ impl LogoutOptions {
     /// is the given token, else the session's ID token, sent even when it has expired (the OP
     /// only needs to know who and which session), unless `omit_id_token_hint`.
     pub fn to_request(self, config: &ClientConfig, session: Option<&Session>) -> LogoutRequest {
-        let mut request =
-            LogoutRequest::new(config.client_id.clone()).ui_locales(self.ui_locales);
+        let mut request = LogoutRequest::new(config.client_id.clone()).ui_locales(self.ui_locales);
         let hint = match (self.omit_id_token_hint, self.id_token_hint) {
             (true, _) => None,
             (false, Some(token)) => Some(token),

@@ -485,9 +485,11 @@ pub fn verify_and_validate_rust_crypto(
     };
     let token = loop {
         let answer = match step {
-            SignatureStep::Verified(token) => break token,
+            SignatureStep::Verified(token) => break *token,
             SignatureStep::Failed(e) => return Err(e),
-            SignatureStep::Need(Need::Verify(check)) => Answer::Verified(verify_rust_crypto(&check)),
+            SignatureStep::Need(Need::Verify(check)) => {
+                Answer::Verified(verify_rust_crypto(&check))
+            }
             // The refetch of an unknown kid: there is only the one set here.
             SignatureStep::Need(_) => return Err(SignatureError::NoMatchingKey.into()),
         };

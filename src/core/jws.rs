@@ -12,8 +12,8 @@
 //! RS256/384/512 (RFC 7518 §3.3), PS256/384/512 (§3.5), ES256 (§3.4) and EdDSA over Ed25519
 //! (RFC 8037 §3.1). ES384 and ES512 are recognised but cannot be verified there.
 
-use crate::core::jwks::Jwk;
 pub use crate::core::alg::{HashAlg, JwsAlg};
+use crate::core::jwks::Jwk;
 use crate::error::{Error, IdTokenError};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use std::fmt;

@@ -113,4 +113,3 @@ impl FromStr for Prompt {
         }
     }
 }
-

@@ -8,9 +8,9 @@
 //! (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6) or the code.
 
 use crate::core::authorize::Transaction;
+use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
 use crate::core::secret::AuthorizationCodeValue;
-use crate::core::metadata::ProviderMetadata;
 use crate::error::{Error, OpError, ResponseError};
 use serde_json::Value;
 use std::fmt;
@@ -272,4 +272,40 @@ pub fn check_delivery(transaction: &Transaction, delivered: ResponseMode) -> Res
             delivered.as_str()
         ),
     )))
+}
+
+/// The query parameter under which the page fetches the stored form_post body from the service
+/// worker.
+pub const FORM_POST_BODY_PARAM: &str = "oidc_form_post_body";
+
+/// The id under which the form_post service worker keeps a response for `url`, if the worker
+/// redirected here with one ([`FORM_POST_ID_PARAM`]).
+pub fn form_post_id(url: &str) -> Option<String> {
+    let without_fragment = url.split_once('#').map_or(url, |(u, _)| u);
+    let (_, query) = without_fragment.split_once('?')?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == FORM_POST_ID_PARAM)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The URL at which the page picks up the form_post body `id` from the service worker, once.
+pub fn form_post_pickup_url(url: &str, id: &str) -> String {
+    let base = url.split(['?', '#']).next().unwrap_or(url);
+    let mut pickup = String::from(base);
+    pickup.push('?');
+    form_urlencoded::Serializer::new(pickup)
+        .append_pair(FORM_POST_BODY_PARAM, id)
+        .finish()
+}
+
+impl ResponseParams {
+    /// The parameters from the service worker's pick-up answer: HTTP 200 with the POSTed body;
+    /// anything else means the worker holds no such response (not registered, or taken already),
+    /// [`ResponseError::UnexpectedStatus`].
+    pub fn from_form_post_pickup(status: u16, body: &str) -> Result<Self, Error> {
+        if status != 200 {
+            return Err(ResponseError::UnexpectedStatus(status).into());
+        }
+        ResponseParams::from_form_post(body)
+    }
 }

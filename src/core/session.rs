@@ -50,7 +50,6 @@ pub struct Session {
     pub updated_at: i64,
 }
 
-
 /// Whether a space-separated scope string contains `openid` (OIDC Core §3.1.2.1).
 fn has_openid(scope: &str) -> bool {
     scope.split_ascii_whitespace().any(|s| s == "openid")

@@ -4,18 +4,21 @@
 //! Options are read one field at a time so that a bad one is an `invalid_config` error that names
 //! it (`prompt`, `extraParams.state`), and an unknown one is refused rather than ignored.
 
-use super::client::{
-    AuthorizeOptions, Client, ClientConfig, ClientEvent, IdTokenHint, LogoutOptions, SignedIn,
+use super::client::{Client, WeakClient};
+use super::keeper::ClientEvent;
+use super::{from_js, set, to_js};
+use crate::core::alg::JwsAlg;
+use crate::core::config::{
+    AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, StorageKind,
 };
-use super::set;
-use super::storage::SessionStorage;
-use crate::core::authorize::{Prompt, ResponseMode};
-use crate::core::jws::JwsAlg;
-use crate::core::session::SessionView;
+use crate::core::flow::code::SignedIn;
+use crate::core::params::{Prompt, ResponseMode};
+use crate::core::secret::RawIdToken;
+use crate::core::session::Session;
+use crate::core::token::TokenType;
 use crate::Error;
 use js_sys::{Object, Promise, Reflect};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::str::FromStr;
@@ -23,7 +26,14 @@ use wasm_bindgen::prelude::*;
 
 /// Turns an [`Error`] into the JS `Error` of the contract: `code`, `reason`, `description`, `uri`.
 pub fn to_js_error(error: &Error) -> JsValue {
-    let js = js_sys::Error::new(&error.to_string());
+    // Configuration errors name the option as JavaScript spells it.
+    let message = match error {
+        Error::InvalidConfig { field, reason } => {
+            format!("invalid option `{}`: {reason}", camel_case(field))
+        }
+        other => other.to_string(),
+    };
+    let js = js_sys::Error::new(&message);
     js.set_name("OidcError");
     set(&js, "code", error.code());
     if let Some(reason) = error.reason() {
@@ -35,33 +45,94 @@ pub fn to_js_error(error: &Error) -> JsValue {
     if let Some(uri) = error.uri() {
         set(&js, "uri", uri);
     }
+    if let Error::InvalidConfig { field, .. } = error {
+        set(&js, "field", camel_case(field));
+    }
     js.into()
 }
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
-    let text = serde_json::to_string(value).map_err(|e| Error::Storage(e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|_| Error::Storage("JSON.parse".into()))
+/// `redirect_uri` -> `redirectUri`, `extra_params.state` -> `extraParams.state`: the core names
+/// fields the Rust way, the JS API the JavaScript way. An extra parameter's own name (after the
+/// dot) is kept as the OP spells it.
+fn camel_case(field: &str) -> String {
+    let (option, rest) = match field.split_once('.') {
+        Some((option, rest)) => (option, Some(rest)),
+        None => (field, None),
+    };
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in option.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    if let Some(rest) = rest {
+        out.push('.');
+        out.push_str(rest);
+    }
+    out
 }
 
-/// A JS value as JSON text: options cross the boundary as JSON, so one serde backend
-/// (serde_json, which the core needs anyway) serves both sides.
-pub(crate) fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, String> {
-    let text = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|t| t.as_string())
-        .ok_or_else(|| "not representable as JSON".to_owned())?;
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+/// The session as JavaScript sees it (the `Session` interface of the JS API): camelCase, absent
+/// values left out, and never the refresh token, only `hasRefreshToken`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claims: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<&'a str>,
+    id_token_fresh: bool,
+    access_token: &'a str,
+    token_type: TokenType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+    has_refresh_token: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amr: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_state: Option<&'a serde_json::Value>,
+}
+
+impl<'a> SessionView<'a> {
+    fn new(session: &'a Session, app_state: Option<&'a serde_json::Value>) -> Self {
+        let claims = session.claims.as_ref();
+        SessionView {
+            subject: claims.map(|c| c.sub.as_str()),
+            claims: claims.map(|c| serde_json::Value::Object(c.to_json())),
+            id_token: session.id_token.as_ref().map(RawIdToken::expose),
+            id_token_fresh: session.id_token_fresh,
+            access_token: session.access_token.expose(),
+            token_type: session.token_type,
+            expires_at: session.expires_at,
+            scope: session.scope.as_deref(),
+            has_refresh_token: session.has_refresh_token(),
+            auth_time: claims.and_then(|c| c.auth_time),
+            acr: claims.and_then(|c| c.acr.as_deref()),
+            amr: claims.and_then(|c| c.amr.as_deref()),
+            app_state,
+        }
+    }
 }
 
 fn session_to_js(
-    session: &SessionView,
+    session: &Session,
     app_state: Option<&serde_json::Value>,
 ) -> Result<JsValue, Error> {
-    let js = to_js(session)?;
-    if let Some(app_state) = app_state {
-        let _ = Reflect::set(&js, &"appState".into(), &to_js(app_state)?);
-    }
-    Ok(js)
+    to_js(&SessionView::new(session, app_state))
 }
 
 fn signed_in_to_js(signed_in: &SignedIn) -> Result<JsValue, Error> {
@@ -186,6 +257,7 @@ fn parse_config(value: JsValue) -> Result<ClientConfig, Error> {
             "idTokenSigningAlgs",
             "clockSkewSeconds",
             "silentTimeoutMs",
+            "requestTimeoutMs",
             "autoRefresh",
             "extraAuthorizeParams",
         ],
@@ -205,18 +277,21 @@ fn parse_config(value: JsValue) -> Result<ClientConfig, Error> {
     }
     config.require_id_token_on_refresh = f.get("requireIdTokenOnRefresh")?.unwrap_or(false);
     config.check_userinfo_on_refresh = f.get("checkUserinfoOnRefresh")?.unwrap_or(false);
-    if let Some(storage) = f.get::<SessionStorage>("storage")? {
+    if let Some(storage) = f.get::<StorageKind>("storage")? {
         config.storage = storage;
     }
     let algs = f.parsed_list::<JwsAlg>("idTokenSigningAlgs")?;
     if !algs.is_empty() {
         config.id_token_signing_algs = algs;
     }
-    if let Some(skew) = f.get::<f64>("clockSkewSeconds")? {
-        config.clock_skew_seconds = skew as i64;
+    if let Some(skew) = f.get::<i64>("clockSkewSeconds")? {
+        config.clock_skew_seconds = skew;
     }
-    if let Some(timeout) = f.get::<f64>("silentTimeoutMs")? {
-        config.silent_timeout_ms = timeout.clamp(0.0, f64::from(i32::MAX)) as i32;
+    if let Some(timeout) = f.get::<u32>("silentTimeoutMs")? {
+        config.silent_timeout_ms = timeout;
+    }
+    if let Some(timeout) = f.get::<u32>("requestTimeoutMs")? {
+        config.request_timeout_ms = timeout;
     }
     config.auto_refresh = f.get("autoRefresh")?.unwrap_or(true);
     config.extra_authorize_params = f.params("extraAuthorizeParams")?;
@@ -247,20 +322,13 @@ fn parse_authorize_options(value: JsValue) -> Result<AuthorizeOptions, Error> {
         Current(bool),
     }
     let id_token_hint = match f.get::<Hint>("idTokenHint")? {
-        Some(Hint::Token(token)) => Some(IdTokenHint::Token(token)),
+        Some(Hint::Token(token)) => Some(IdTokenHint::Token(RawIdToken::new(token))),
         Some(Hint::Current(true)) => Some(IdTokenHint::Current),
         Some(Hint::Current(false)) | None => None,
     };
-    let max_age = match f.get::<f64>("maxAge")? {
-        Some(age) if age >= 0.0 && age.fract() == 0.0 => Some(age as u64),
-        Some(_) => {
-            return Err(Error::config(
-                "maxAge",
-                "must be a whole number of seconds, 0 or more",
-            ))
-        }
-        None => None,
-    };
+    let max_age = f
+        .get::<u64>("maxAge")
+        .map_err(|_| Error::config("maxAge", "must be a whole number of seconds, 0 or more"))?;
     Ok(AuthorizeOptions {
         login_hint: f.get("loginHint")?,
         ui_locales: f.list("uiLocales")?,
@@ -294,7 +362,7 @@ fn parse_logout_options(value: JsValue) -> Result<LogoutOptions, Error> {
         Flag(bool),
     }
     let (id_token_hint, omit) = match f.get::<Hint>("idTokenHint")? {
-        Some(Hint::Token(token)) => (Some(token), false),
+        Some(Hint::Token(token)) => (Some(RawIdToken::new(token)), false),
         Some(Hint::Flag(false)) => (None, true),
         Some(Hint::Flag(true)) | None => (None, false),
     };
@@ -329,7 +397,10 @@ fn event_to_js(event: &ClientEvent) -> (&'static str, JsValue) {
         ClientEvent::SignedIn(s) => ("signedIn", signed_in_to_js(s).unwrap_or(JsValue::NULL)),
         ClientEvent::Refreshed(s) => ("refreshed", session_to_js(s, None).unwrap_or(JsValue::NULL)),
         ClientEvent::RefreshFailed(e) => ("refreshFailed", to_js_error(e)),
+        // Seconds since the epoch fit a JS number exactly.
+        #[allow(clippy::cast_precision_loss)]
         ClientEvent::Expiring(at) => ("expiring", detail(&|o| set(o, "expiresAt", *at as f64))),
+        #[allow(clippy::cast_precision_loss)]
         ClientEvent::Expired(at) => ("expired", detail(&|o| set(o, "expiresAt", *at as f64))),
         ClientEvent::SignedOut(reason) => ("signedOut", detail(&|o| set(o, "reason", *reason))),
     }
@@ -448,7 +519,7 @@ impl JsOidcClient {
     #[wasm_bindgen(js_name = getAccessToken)]
     pub fn get_access_token(&self) -> Promise {
         let client = self.client.clone();
-        promise(async move { Ok(client.get_access_token().await?.into()) })
+        promise(async move { Ok(client.get_access_token().await?.expose().into()) })
     }
 
     /// The current session, or `null`.
@@ -519,8 +590,20 @@ impl JsOidcClient {
                 let _ = handler.call1(&JsValue::UNDEFINED, &detail);
             }
         });
-        let client = self.client.clone();
-        let unsubscribe = Closure::once_into_js(move || client.off(id));
+        // Holds the client weakly: an unsubscribe function kept by the app does not keep a
+        // discarded client's timers and channel alive.
+        let client: WeakClient = self.client.downgrade();
+        let unsubscribe = Closure::once_into_js(move || {
+            if let Some(client) = client.upgrade() {
+                client.off(id);
+            }
+        });
         Ok(unsubscribe.unchecked_into())
+    }
+
+    /// Stops timers, listeners and the channel to the other tabs; later calls reject with
+    /// `disposed`.
+    pub fn dispose(&self) {
+        self.client.dispose();
     }
 }

@@ -1,29 +1,47 @@
-//! The browser shell: the only code that touches web-sys, js-sys and gloo-net.
+//! The browser shell: the only code that touches web-sys, js-sys and gloo-net. It performs what
+//! the [`core`](crate::core) decides and decides nothing itself.
 //!
-//! It does what the [`core`](crate::core) decides: reads the clock, fetches, verifies signatures
-//! with WebCrypto, keeps sessions and transactions in storage, opens popups and iframes, and
-//! coordinates tabs. [`client::Client`] is the Rust API (for Leptos, Yew, Dioxus apps);
-//! [`js::JsOidcClient`] is the thin `#[wasm_bindgen]` facade that becomes `OidcClient` in JS.
+//! One file per browser concern:
+//! - [`driver`]: runs a core flow, performing each [`Need`](crate::core::flow::Need);
+//! - [`http`]: fetch with a deadline, and the discovery cache;
+//! - [`webcrypto`]: signature verification with `crypto.subtle`;
+//! - [`frames`]: popups, hidden iframes and the `message` listener;
+//! - [`tabs`]: the cross-tab Web Lock and BroadcastChannel;
+//! - [`storage`]: sessions and transactions in web storage and IndexedDB;
+//! - [`keeper`]: the current session, the listeners, the expiry timers;
+//! - [`client`]: the Rust API of the public operations ([`client::Client`], for Leptos, Yew,
+//!   Dioxus apps), sequencing only;
+//! - [`js`]: the `#[wasm_bindgen]` facade that becomes `OidcClient` in JavaScript.
 
 pub mod client;
-pub mod frame;
+pub mod driver;
+pub mod frames;
 pub mod http;
 pub mod js;
-pub mod lock;
+pub mod keeper;
 pub mod storage;
-pub mod subtle;
+pub mod tabs;
+pub mod webcrypto;
 
+use crate::error::BrowserError;
 use crate::Error;
-use wasm_bindgen::JsValue;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{AbortController, AbortSignal};
 
 /// Seconds since the Unix epoch, from `Date.now()`.
 pub fn now() -> i64 {
-    (js_sys::Date::now() / 1000.0) as i64
+    // `as` saturates; Date.now() is a finite number of milliseconds.
+    #[allow(clippy::cast_possible_truncation)]
+    let secs = (js_sys::Date::now() / 1000.0) as i64;
+    secs
 }
 
-/// The global `window`, or a typed error where there is none (a worker, Node).
+/// The global `window`, or [`BrowserError::NoWindow`] where there is none (a worker, Node).
 pub(crate) fn window() -> Result<web_sys::Window, Error> {
-    web_sys::window().ok_or_else(|| Error::Storage("no window: oidc-rp-wasm runs in a page".into()))
+    web_sys::window().ok_or(Error::Browser(BrowserError::NoWindow))
 }
 
 /// A JS exception as text, for error messages.
@@ -31,10 +49,10 @@ pub(crate) fn js_text(value: &JsValue) -> String {
     if let Some(err) = value.dyn_ref::<js_sys::Error>() {
         return String::from(err.message());
     }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+    value
+        .as_string()
+        .unwrap_or_else(|| String::from("a non-Error exception"))
 }
-
-use wasm_bindgen::JsCast;
 
 /// Awaits a JS promise, turning a rejection into `map_err(text)`.
 pub(crate) async fn await_promise(
@@ -52,38 +70,77 @@ pub(crate) fn set(obj: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
     let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
 
-/// Polls two futures together until both are done: the code exchange runs while the JWK Set is
-/// fetched. (A tiny `join`, to avoid a dependency for one combinator.)
-pub(crate) async fn join2<A, B>(a: A, b: B) -> (A::Output, B::Output)
-where
-    A: std::future::Future,
-    B: std::future::Future,
-{
-    use std::pin::pin;
-    use std::task::Poll;
-    let mut a = pin!(a);
-    let mut b = pin!(b);
-    let mut out_a = None;
-    let mut out_b = None;
-    std::future::poll_fn(move |cx| {
-        if out_a.is_none() {
-            if let Poll::Ready(v) = a.as_mut().poll(cx) {
-                out_a = Some(v);
-            }
+/// A JS value as JSON: values cross the boundary as JSON text, so one serde backend
+/// (serde_json, which the core needs anyway) serves both sides.
+pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| "not representable as JSON".to_owned())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+/// A value as a JS value, through JSON text.
+pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, Error> {
+    let conversion = |why: String| Error::Browser(BrowserError::Conversion(why));
+    let text = serde_json::to_string(value).map_err(|e| conversion(e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| conversion("JSON.parse".into()))
+}
+
+/// An `AbortController` that a timer aborts after a number of milliseconds. Dropping it clears
+/// the timer.
+pub(crate) struct Deadline {
+    controller: AbortController,
+    fired: Rc<Cell<bool>>,
+    timer: Option<i32>,
+    _on_timeout: Closure<dyn FnMut()>,
+}
+
+impl Deadline {
+    pub(crate) fn start(ms: u32) -> Result<Self, Error> {
+        let controller = AbortController::new()
+            .map_err(|e| Error::Browser(BrowserError::Conversion(js_text(&e))))?;
+        let fired = Rc::new(Cell::new(false));
+        let on_timeout = {
+            let controller = controller.clone();
+            let fired = fired.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                fired.set(true);
+                controller.abort();
+            })
+        };
+        let timer = window()?
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                on_timeout.as_ref().unchecked_ref(),
+                i32::try_from(ms).unwrap_or(i32::MAX),
+            )
+            .ok();
+        Ok(Deadline {
+            controller,
+            fired,
+            timer,
+            _on_timeout: on_timeout,
+        })
+    }
+
+    pub(crate) fn signal(&self) -> AbortSignal {
+        self.controller.signal()
+    }
+
+    /// [`Error::Timeout`] when the deadline aborted the request, else `other`.
+    pub(crate) fn or(&self, other: Error) -> Error {
+        if self.fired.get() {
+            Error::Timeout
+        } else {
+            other
         }
-        if out_b.is_none() {
-            if let Poll::Ready(v) = b.as_mut().poll(cx) {
-                out_b = Some(v);
-            }
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let (Some(timer), Some(window)) = (self.timer, web_sys::window()) {
+            window.clear_timeout_with_handle(timer);
         }
-        match (out_a.take(), out_b.take()) {
-            (Some(x), Some(y)) => Poll::Ready((x, y)),
-            (x, y) => {
-                out_a = x;
-                out_b = y;
-                Poll::Pending
-            }
-        }
-    })
-    .await
+    }
 }

@@ -16,8 +16,10 @@
 //!   sees that write.
 
 use crate::core::authorize::Transaction;
+use crate::core::config::{StorageKind, TRANSACTION_LIFETIME};
 use crate::core::logout::LogoutTransaction;
 use crate::core::session::Session;
+use crate::error::BrowserError;
 use crate::Error;
 use serde::{de::DeserializeOwned, Serialize};
 use std::cell::RefCell;
@@ -25,22 +27,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// How long a pending authorization request stays valid, in seconds.
-pub const TRANSACTION_LIFETIME: i64 = 600;
-
 const PREFIX: &str = "oidc-rp-wasm";
-
-/// Where the session is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SessionStorage {
-    /// The wasm heap only.
-    Memory,
-    /// `sessionStorage`.
-    Session,
-    /// `localStorage`, shared across tabs.
-    Local,
-}
 
 fn web_storage(local: bool) -> Result<web_sys::Storage, Error> {
     let window = super::window()?;
@@ -73,7 +60,8 @@ fn read<T: DeserializeOwned>(storage: &web_sys::Storage, key: &str) -> Result<Op
 }
 
 fn write<T: Serialize>(storage: &web_sys::Storage, key: &str, value: &T) -> Result<(), Error> {
-    let text = serde_json::to_string(value).map_err(|e| Error::Storage(e.to_string()))?;
+    let text = serde_json::to_string(value)
+        .map_err(|e| Error::Browser(BrowserError::Conversion(e.to_string())))?;
     storage
         .set_item(key, &text)
         .map_err(|_| Error::Storage(format!("writing {key} (quota?)")))
@@ -82,13 +70,13 @@ fn write<T: Serialize>(storage: &web_sys::Storage, key: &str, value: &T) -> Resu
 /// The session store of one client (issuer + client id).
 #[derive(Debug, Clone)]
 pub struct SessionStore {
-    kind: SessionStorage,
+    kind: StorageKind,
     key: String,
 }
 
 impl SessionStore {
     /// The store for `issuer` and `client_id` in `kind`.
-    pub fn new(kind: SessionStorage, issuer: &str, client_id: &str) -> Self {
+    pub fn new(kind: StorageKind, issuer: &str, client_id: &str) -> Self {
         SessionStore {
             kind,
             key: format!("{PREFIX}:session:{issuer}:{client_id}"),
@@ -96,7 +84,7 @@ impl SessionStore {
     }
 
     /// Where it keeps the session.
-    pub fn kind(&self) -> SessionStorage {
+    pub fn kind(&self) -> StorageKind {
         self.kind
     }
 
@@ -107,9 +95,9 @@ impl SessionStore {
 
     fn storage(&self) -> Result<Option<web_sys::Storage>, Error> {
         match self.kind {
-            SessionStorage::Memory => Ok(None),
-            SessionStorage::Session => web_storage(false).map(Some),
-            SessionStorage::Local => web_storage(true).map(Some),
+            StorageKind::Memory => Ok(None),
+            StorageKind::Session => web_storage(false).map(Some),
+            StorageKind::Local => web_storage(true).map(Some),
         }
     }
 
@@ -140,7 +128,7 @@ impl SessionStore {
     /// The session as the tabs last wrote it: for `local`, the IndexedDB copy (consistent across
     /// tabs; see the module docs), or `localStorage` when there is none; otherwise [`Self::load`].
     pub async fn load_latest(&self) -> Result<Option<Session>, Error> {
-        if self.kind == SessionStorage::Local {
+        if self.kind == StorageKind::Local {
             if let Some(text) = shared::get(&self.key).await? {
                 if let Ok(session) = serde_json::from_str(&text) {
                     return Ok(Some(session));
@@ -153,16 +141,17 @@ impl SessionStore {
     /// For `local`, writes `session` to IndexedDB and returns once the write is committed, so
     /// that a tab reading after this one released the refresh lock sees it. A no-op otherwise.
     pub async fn save_shared(&self, session: &Session) -> Result<(), Error> {
-        if self.kind != SessionStorage::Local {
+        if self.kind != StorageKind::Local {
             return Ok(());
         }
-        let text = serde_json::to_string(session).map_err(|e| Error::Storage(e.to_string()))?;
+        let text = serde_json::to_string(session)
+            .map_err(|e| Error::Browser(BrowserError::Conversion(e.to_string())))?;
         shared::put(&self.key, &text).await
     }
 
     /// For `local`, removes the IndexedDB copy. A no-op otherwise.
     pub async fn clear_shared(&self) -> Result<(), Error> {
-        if self.kind != SessionStorage::Local {
+        if self.kind != StorageKind::Local {
             return Ok(());
         }
         shared::delete(&self.key).await

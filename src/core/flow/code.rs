@@ -29,7 +29,7 @@ enum Stage {
     Exchanging,
     /// Waiting on the ID token's signature check.
     Signature {
-        flow: SignatureFlow,
+        flow: Box<SignatureFlow>,
         response: TokenResponse,
     },
     /// Done; further answers are refused.
@@ -113,12 +113,11 @@ impl CodeFlow {
         let mut answers = answers.into_iter();
         match (stage, answers.next(), answers.next()) {
             (Stage::Exchanging, Some(Answer::Http(http)), Some(Answer::JwkSet(keys))) => {
-                let response = match http
-                    .and_then(|r| token::parse_token_response(r.status, &r.body))
-                {
-                    Ok(response) => response,
-                    Err(e) => return Step::Done(Err(e)),
-                };
+                let response =
+                    match http.and_then(|r| token::parse_token_response(r.status, &r.body)) {
+                        Ok(response) => response,
+                        Err(e) => return Step::Done(Err(e)),
+                    };
                 let Some(raw) = response.id_token.clone() else {
                     return self.finish(response, None, now);
                 };
@@ -132,7 +131,7 @@ impl CodeFlow {
             }
             (Stage::Signature { mut flow, response }, Some(answer), None) => {
                 let step = flow.advance(answer);
-                self.on_signature(Some(flow), step, response, now)
+                self.on_signature(Some(*flow), step, response, now)
             }
             _ => Step::Done(Err(out_of_order())),
         }
@@ -147,10 +146,13 @@ impl CodeFlow {
     ) -> Step<SignedIn> {
         match (flow, step) {
             (Some(flow), SignatureStep::Need(need)) => {
-                self.stage = Stage::Signature { flow, response };
+                self.stage = Stage::Signature {
+                    flow: Box::new(flow),
+                    response,
+                };
                 Step::need(need)
             }
-            (_, SignatureStep::Verified(token)) => self.finish(response, Some(token), now),
+            (_, SignatureStep::Verified(token)) => self.finish(response, Some(*token), now),
             (_, SignatureStep::Failed(e)) => Step::Done(Err(e)),
             (None, SignatureStep::Need(_)) => Step::Done(Err(out_of_order())),
         }
@@ -178,12 +180,13 @@ impl CodeFlow {
                 return Step::Done(Err(e));
             }
         }
-        let result = Session::from_code_exchange(response, token, &self.tx.scope, now).map(
-            |session| SignedIn {
-                session,
-                app_state: self.tx.app_state.take(),
-            },
-        );
+        let result =
+            Session::from_code_exchange(response, token, &self.tx.scope, now).map(|session| {
+                SignedIn {
+                    session,
+                    app_state: self.tx.app_state.take(),
+                }
+            });
         Step::Done(result)
     }
 }

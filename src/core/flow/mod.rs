@@ -79,10 +79,7 @@ impl HttpRequest {
             url: url.into(),
             headers: vec![
                 ("Accept", "application/json".to_owned()),
-                (
-                    "Content-Type",
-                    crate::core::token::CONTENT_TYPE.to_owned(),
-                ),
+                ("Content-Type", crate::core::token::CONTENT_TYPE.to_owned()),
             ],
             body: Some(body),
             timeout_ms,

@@ -39,11 +39,14 @@ enum Stage {
     Token,
     /// Waiting on the new ID token's signature.
     Signature {
-        flow: SignatureFlow,
+        flow: Box<SignatureFlow>,
         response: TokenResponse,
     },
     /// Waiting for the UserInfo response, with the renewed session.
-    UserInfo { renewed: Session, subject: String },
+    UserInfo {
+        renewed: Box<Session>,
+        subject: String,
+    },
     /// Done.
     Over,
 }
@@ -137,7 +140,7 @@ impl RefreshFlow {
             }
             (Stage::Signature { mut flow, response }, Some(answer)) => {
                 let step = flow.advance(answer);
-                self.on_signature(Some(flow), step, response, now)
+                self.on_signature(Some(*flow), step, response, now)
             }
             (Stage::UserInfo { renewed, subject }, Some(Answer::Http(http))) => {
                 let checked = http.and_then(|r| {
@@ -147,7 +150,7 @@ impl RefreshFlow {
                     userinfo::parse_userinfo(&r.body, &subject).map(|_| ())
                 });
                 match checked {
-                    Ok(()) => Step::Done(Ok(renewed)),
+                    Ok(()) => Step::Done(Ok(*renewed)),
                     Err(e) => self.fail(e),
                 }
             }
@@ -164,10 +167,13 @@ impl RefreshFlow {
     ) -> Step<Session, RefreshFailure> {
         match (flow, step) {
             (Some(flow), SignatureStep::Need(need)) => {
-                self.stage = Stage::Signature { flow, response };
+                self.stage = Stage::Signature {
+                    flow: Box::new(flow),
+                    response,
+                };
                 Step::need(need)
             }
-            (_, SignatureStep::Verified(token)) => self.renew(response, Some(token), now),
+            (_, SignatureStep::Verified(token)) => self.renew(response, Some(*token), now),
             (_, SignatureStep::Failed(e)) => self.fail(e),
             (None, SignatureStep::Need(_)) => self.fail(out_of_order()),
         }
@@ -192,30 +198,32 @@ impl RefreshFlow {
                 now,
                 clock_skew: self.clock_skew,
             };
-            let valid = token.validate_claims(&checks).and_then(|()| {
-                match &self.current.claims {
+            let valid = token
+                .validate_claims(&checks)
+                .and_then(|()| match &self.current.claims {
                     Some(original) => id_token::validate_refreshed(&token.claims, original),
                     None => Ok(()),
-                }
-            });
+                });
             if let Err(e) = valid {
                 return self.fail(e);
             }
         }
-        let renewed =
-            match self
-                .current
-                .apply_refresh(response, token, self.require_id_token, now)
-            {
-                Ok(renewed) => renewed,
-                Err(e) => return self.fail(e),
-            };
+        let renewed = match self
+            .current
+            .apply_refresh(response, token, self.require_id_token, now)
+        {
+            Ok(renewed) => renewed,
+            Err(e) => return self.fail(e),
+        };
         let subject = renewed.subject().map(str::to_owned);
         match (self.userinfo_endpoint.clone(), subject) {
             (Some(endpoint), Some(subject)) => {
                 let request = HttpRequest::get(endpoint, self.timeout_ms)
                     .bearer(renewed.access_token.expose());
-                self.stage = Stage::UserInfo { renewed, subject };
+                self.stage = Stage::UserInfo {
+                    renewed: Box::new(renewed),
+                    subject,
+                };
                 Step::need(Need::Http(request))
             }
             _ => Step::Done(Ok(renewed)),
@@ -249,7 +257,9 @@ pub enum UnderLock {
 pub fn under_lock(held: Option<&Session>, stored: Option<Session>) -> UnderLock {
     match stored {
         None => UnderLock::SignedOutElsewhere,
-        Some(stored) if held.is_some_and(|held| held.is_same(&stored)) => UnderLock::Refresh(stored),
+        Some(stored) if held.is_some_and(|held| held.is_same(&stored)) => {
+            UnderLock::Refresh(stored)
+        }
         Some(stored) => UnderLock::AlreadyRefreshed(stored),
     }
 }

@@ -28,7 +28,7 @@ pub enum SignatureStep {
     /// Perform this and call [`SignatureFlow::advance`] with the answer.
     Need(Need),
     /// The signature verified with a key of the OP's: the token, its claims not yet checked.
-    Verified(IdToken),
+    Verified(Box<IdToken>),
     /// It did not.
     Failed(Error),
 }
@@ -123,7 +123,7 @@ impl SignatureFlow {
             }
             (Stage::AwaitingKeys { .. }, Answer::JwkSet(Err(e))) => SignatureStep::Failed(e),
             (Stage::Verifying { .. }, Answer::Verified(Ok(()))) => {
-                SignatureStep::Verified(self.token.clone())
+                SignatureStep::Verified(Box::new(self.token.clone()))
             }
             (Stage::Verifying { candidates, next }, Answer::Verified(Err(e))) => {
                 // A key that did not verify says the most; keep that over "no usable key".

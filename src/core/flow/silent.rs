@@ -109,7 +109,10 @@ impl FramePlan {
 
 /// The response mode of a redirect sign-in: the options' or the configured one; `web_message`
 /// has no page to come back to, so it needs a popup or an iframe.
-pub fn redirect_mode(config: &ClientConfig, options: &AuthorizeOptions) -> Result<ResponseMode, Error> {
+pub fn redirect_mode(
+    config: &ClientConfig,
+    options: &AuthorizeOptions,
+) -> Result<ResponseMode, Error> {
     let mode = options.response_mode.unwrap_or(config.response_mode);
     if mode == ResponseMode::WebMessage {
         return Err(Error::config(

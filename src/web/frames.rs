@@ -1,18 +1,10 @@
-//! Hidden iframes, popups, and the `message` listener that receives their responses.
-//!
-//! Two deliveries reach the page by `postMessage`:
-//! - OAuth 2.0 Web Message Response Mode: the OP's page posts
-//!   `{"type":"authorization_response","response":{...}}` to its opener or parent.
-//! - The package's `silent-callback.html`, loaded at `silentRedirectUri` for the query, fragment
-//!   and form_post modes, posts `{"type":"oidc-rp-wasm:callback","url":...}` to us.
-//!
-//! A message is accepted only from the expected origin (the authorization endpoint's for
-//! web_message, ours for the callback page), only from the window we opened, only of the expected
-//! type, and for web_message only with our pending state. Anything else is ignored, so a stray or
-//! hostile message can neither complete nor abort a sign-in.
+//! Hidden iframes, popups, and the `message` listener that receives their responses. Which
+//! messages count is the core's rule ([`web_message::accept`]); this file only listens, tears
+//! down, and notices a popup the user closed.
 
-use super::{js_text, window};
-use crate::core::response::ResponseParams;
+use super::{from_js, js_text, window};
+use crate::core::web_message::{self, Delivery, Expect};
+use crate::error::BrowserError;
 use crate::Error;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,69 +12,11 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlIFrameElement, MessageEvent, Window};
 
-/// The `type` the package's silent-callback page posts.
-pub const CALLBACK_MESSAGE_TYPE: &str = "oidc-rp-wasm:callback";
-
-/// Which messages complete a pending request.
-#[derive(Debug, Clone)]
-pub enum Expect {
-    /// A web_message response from the OP at this origin.
-    WebMessage {
-        /// The origin of the authorization endpoint.
-        op_origin: String,
-    },
-    /// The silent-callback page on our own origin.
-    CallbackPage {
-        /// This page's origin.
-        own_origin: String,
-    },
-}
-
-/// What an accepted message delivered.
-#[derive(Debug)]
-pub enum Delivery {
-    /// The authorization response parameters (web_message).
-    Params(ResponseParams),
-    /// The URL the callback page was loaded with; its parameters are in the query, the fragment
-    /// or (form_post) behind the service worker.
-    CallbackUrl(String),
-}
-
-/// The decision for one message: `Some` accepts it, `None` ignores it.
-/// `from_source` is whether `event.source` is the window we opened.
-pub fn accept(
-    origin: &str,
-    from_source: bool,
-    data: &JsValue,
-    expect: &Expect,
-    state: &str,
-) -> Option<Delivery> {
-    if !from_source {
-        return None;
-    }
-    let data: serde_json::Value = super::js::from_js(data).ok()?;
-    match expect {
-        Expect::WebMessage { op_origin } => {
-            if origin != op_origin {
-                return None;
-            }
-            let params = ResponseParams::from_web_message(&data).ok()?;
-            (params.state() == Some(state)).then_some(Delivery::Params(params))
-        }
-        Expect::CallbackPage { own_origin } => {
-            if origin != own_origin || data.get("type")?.as_str()? != CALLBACK_MESSAGE_TYPE {
-                return None;
-            }
-            Some(Delivery::CallbackUrl(data.get("url")?.as_str()?.to_owned()))
-        }
-    }
-}
-
 /// The origin of an absolute URL, as the browser computes it (`new URL(u).origin`).
 pub fn origin_of(url: &str) -> Result<String, Error> {
     web_sys::Url::new(url)
         .map(|u| u.origin())
-        .map_err(|_| Error::config("url", format!("`{url}` is not an absolute URL")))
+        .map_err(|e| Error::Browser(BrowserError::Location(js_text(&e))))
 }
 
 /// This page's origin.
@@ -90,7 +24,7 @@ pub fn own_origin() -> Result<String, Error> {
     window()?
         .location()
         .origin()
-        .map_err(|e| Error::Storage(js_text(&e)))
+        .map_err(|e| Error::Browser(BrowserError::Location(js_text(&e))))
 }
 
 /// A hidden iframe, removed from the document when dropped.
@@ -103,10 +37,10 @@ impl HiddenFrame {
     pub fn open(url: &str) -> Result<Self, Error> {
         let document = window()?
             .document()
-            .ok_or_else(|| Error::Storage("no document".into()))?;
+            .ok_or(Error::Browser(BrowserError::NoDocument))?;
         let element: HtmlIFrameElement = document
             .create_element("iframe")
-            .map_err(|e| Error::Storage(js_text(&e)))?
+            .map_err(|e| Error::Browser(BrowserError::Frame(js_text(&e))))?
             .unchecked_into();
         let _ = element.set_attribute("title", "oidc-rp-wasm silent sign-in");
         let _ = element.set_attribute("aria-hidden", "true");
@@ -117,15 +51,19 @@ impl HiddenFrame {
         element.set_src(url);
         let body = document
             .body()
-            .ok_or_else(|| Error::Storage("no document body".into()))?;
+            .ok_or(Error::Browser(BrowserError::NoDocument))?;
         body.append_child(&element)
-            .map_err(|e| Error::Storage(js_text(&e)))?;
+            .map_err(|e| Error::Browser(BrowserError::Frame(js_text(&e))))?;
         Ok(HiddenFrame { element })
     }
 
     /// The iframe's window, the only accepted message source.
-    pub fn window(&self) -> Option<Window> {
-        self.element.content_window()
+    pub fn window(&self) -> Result<Window, Error> {
+        self.element
+            .content_window()
+            .ok_or(Error::Browser(BrowserError::Frame(
+                "the iframe has no window".into(),
+            )))
     }
 }
 
@@ -181,7 +119,7 @@ pub async fn wait_for_response(
     source: &Window,
     expect: Expect,
     state: &str,
-    timeout_ms: i32,
+    timeout_ms: u32,
     popup: Option<&Window>,
 ) -> Result<Delivery, Error> {
     let window = window()?;
@@ -207,8 +145,11 @@ pub async fn wait_for_response(
         let state = state.to_owned();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let from_source = event.source().is_some_and(|s| JsValue::from(s) == source);
+            let Ok(data) = from_js::<serde_json::Value>(&event.data()) else {
+                return;
+            };
             if let Some(delivery) =
-                accept(&event.origin(), from_source, &event.data(), &expect, &state)
+                web_message::accept(&event.origin(), from_source, &data, &expect, &state)
             {
                 finish(Ok(delivery));
             }
@@ -239,7 +180,7 @@ pub async fn wait_for_response(
     let timer = window
         .set_timeout_with_callback_and_timeout_and_arguments_0(
             on_timeout.as_ref().unchecked_ref(),
-            timeout_ms,
+            i32::try_from(timeout_ms).unwrap_or(i32::MAX),
         )
         .ok();
     // A closed popup sends no event to its opener: polling `closed` is the only way to notice.

@@ -46,7 +46,7 @@ fn params(alg: JwsAlg) -> (Object, Object) {
 
 /// The public JWK members WebCrypto needs, and nothing else: `alg`, `use` and `key_ops` as some
 /// OPs publish them would make `importKey` refuse keys that are fine for verification.
-fn public_jwk(check: &SignatureCheck<'_>) -> Result<Object, Error> {
+fn public_jwk(check: &SignatureCheck) -> Result<Object, Error> {
     let jwk = Object::new();
     for member in ["kty", "n", "e", "crv", "x", "y"] {
         if let Some(value) = check.jwk.json.get(member).and_then(|v| v.as_str()) {
@@ -57,7 +57,7 @@ fn public_jwk(check: &SignatureCheck<'_>) -> Result<Object, Error> {
 }
 
 /// Verifies `check` with WebCrypto.
-pub async fn verify(check: &SignatureCheck<'_>) -> Result<(), Error> {
+pub async fn verify(check: &SignatureCheck) -> Result<(), Error> {
     let subtle = window()?
         .crypto()
         .map_err(|_| Error::Crypto("window.crypto".into()))?
@@ -84,8 +84,8 @@ pub async fn verify(check: &SignatureCheck<'_>) -> Result<(), Error> {
         .verify_with_object_and_u8_array_and_u8_array(
             &verify_params,
             &key,
-            check.signature,
-            check.signing_input,
+            &check.signature,
+            &check.signing_input,
         )
         .map_err(|e| unusable(super::js_text(&e)))?;
     let verified = await_promise(verified, unusable).await?;

@@ -1,12 +1,14 @@
 //! Coordination across the tabs of one origin: a Web Lock around refreshes, and a
-//! BroadcastChannel that tells the other tabs about new sessions and sign-outs.
+//! BroadcastChannel that tells the other tabs about new sessions and sign-outs. What a tab does
+//! once it holds the lock is the core's call ([`under_lock`](crate::core::flow::refresh::under_lock)).
 //!
 //! Why the lock: an OP that rotates refresh tokens revokes the whole grant when a rotated token is
 //! used twice. Two tabs sharing a session in `localStorage` that refresh at the same moment would
 //! do exactly that. Under the lock, the second tab re-reads storage first and takes the session
 //! the first tab already got.
 
-use super::{js_text, window};
+use super::{js_text, window, Deadline};
+use crate::error::BrowserError;
 use crate::Error;
 use std::cell::RefCell;
 use std::future::Future;
@@ -22,16 +24,23 @@ use web_sys::{BroadcastChannel, MessageEvent};
 extern "C" {
     /// `navigator.locks` (Web Locks API).
     type LockManager;
-    /// `LockManager.request(name, callback)`: resolves with the callback's result once the lock
-    /// was granted and the callback's promise settled.
-    #[wasm_bindgen(method)]
-    fn request(this: &LockManager, name: &str, callback: &js_sys::Function) -> js_sys::Promise;
+    /// `LockManager.request(name, { signal }, callback)`: resolves once the lock was granted and
+    /// the callback's promise settled; rejects with an AbortError when `signal` aborts before the
+    /// lock was granted.
+    #[wasm_bindgen(method, js_name = request)]
+    fn request_with_options(
+        this: &LockManager,
+        name: &str,
+        options: &js_sys::Object,
+        callback: &js_sys::Function,
+    ) -> js_sys::Promise;
 }
 
-/// Runs `task` while holding the exclusive Web Lock `name` (`navigator.locks.request`). Where the
-/// browser has no Web Locks, runs it directly: one tab cannot race itself (the client serialises
-/// its own refreshes).
-pub async fn with_lock<T, F, Fut>(name: &str, task: F) -> Result<T, Error>
+/// Runs `task` while holding the exclusive Web Lock `name` (`navigator.locks.request`), waiting
+/// at most `wait_ms` for it ([`Error::Timeout`] then, and `task` does not run). Where the browser
+/// has no Web Locks, runs it directly: one tab cannot race itself (the client serialises its own
+/// refreshes).
+pub async fn with_lock<T, F, Fut>(name: &str, wait_ms: u32, task: F) -> Result<T, Error>
 where
     T: 'static,
     F: FnOnce() -> Fut + 'static,
@@ -55,14 +64,17 @@ where
             })
         })
     };
-    let request = locks.request(name, callback.as_ref().unchecked_ref());
+    let deadline = Deadline::start(wait_ms)?;
+    let options = js_sys::Object::new();
+    super::set(&options, "signal", deadline.signal());
+    let request = locks.request_with_options(name, &options, callback.as_ref().unchecked_ref());
     wasm_bindgen_futures::JsFuture::from(request)
         .await
-        .map_err(|e| Error::Storage(format!("Web Lock {name}: {}", js_text(&e))))?;
+        .map_err(|e| deadline.or(Error::Browser(BrowserError::Lock(js_text(&e)))))?;
     let result = slot.borrow_mut().take();
     result.unwrap_or_else(|| {
-        Err(Error::Storage(format!(
-            "Web Lock {name} released without running"
+        Err(Error::Browser(BrowserError::Lock(
+            "released without running".into(),
         )))
     })
 }
