@@ -325,6 +325,12 @@ impl Transaction {
     pub fn is_expired(&self, now: i64, lifetime_secs: i64) -> bool {
         self.created_at.saturating_add(lifetime_secs) <= now
     }
+
+    /// Whether the transaction can no longer complete a sign-in at `now`: it is
+    /// [`TRANSACTION_LIFETIME`](crate::core::config::TRANSACTION_LIFETIME) old.
+    pub fn is_stale(&self, now: i64) -> bool {
+        self.is_expired(now, crate::core::config::TRANSACTION_LIFETIME)
+    }
 }
 
 /// Appends an encoded query to a URL that may already have a query (kept) or a fragment (kept

@@ -5,9 +5,9 @@
 
 use super::driver::{run_code_flow, run_refresh_flow};
 use super::frames::{self, HiddenFrame};
-use super::keeper::{ClientEvent, Keeper, Timeout};
+use super::keeper::{ClientEvent, Keeper};
 use super::storage::{self, SessionStore};
-use super::{http, js_text, now, tabs, window};
+use super::{current_url, http, navigate, now, tabs, window};
 use crate::core::authorize::Transaction;
 use crate::core::config::{AuthorizeOptions, ClientConfig, LogoutOptions, StorageKind};
 use crate::core::flow::access::{self, AccessDecision};
@@ -21,49 +21,14 @@ use crate::core::response::{self, ResponseParams};
 use crate::core::secret::AccessToken;
 use crate::core::session::Session;
 use crate::core::web_message::Delivery;
-use crate::error::BrowserError;
 use crate::Error;
-use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
-
-/// A refresh under way, shared by every caller that asks while it runs.
-struct Flight {
-    promise: js_sys::Promise,
-    resolve: js_sys::Function,
-    result: RefCell<Option<Result<Session, Error>>>,
-}
-
-impl Flight {
-    fn new() -> Rc<Self> {
-        let mut resolve_fn = None;
-        let promise = js_sys::Promise::new(&mut |resolve, _| resolve_fn = Some(resolve));
-        Rc::new(Flight {
-            promise,
-            resolve: resolve_fn.unwrap_or_else(|| js_sys::Function::new_no_args("")),
-            result: RefCell::new(None),
-        })
-    }
-
-    async fn wait(&self) -> Result<Session, Error> {
-        let _ = wasm_bindgen_futures::JsFuture::from(self.promise.clone()).await;
-        self.result
-            .borrow()
-            .clone()
-            .unwrap_or(Err(Error::NoSession("the refresh was abandoned")))
-    }
-
-    fn finish(&self, result: Result<Session, Error>) {
-        *self.result.borrow_mut() = Some(result);
-        let _ = self.resolve.call0(&JsValue::UNDEFINED);
-    }
-}
 
 struct Inner {
     config: ClientConfig,
     metadata: Rc<ProviderMetadata>,
     keeper: Rc<Keeper>,
-    flight: RefCell<Option<Rc<Flight>>>,
 }
 
 impl Drop for Inner {
@@ -97,22 +62,24 @@ impl Client {
         config.validate()?;
         let metadata = http::discovery(&config.issuer, config.request_timeout_ms).await?;
         let store = SessionStore::new(config.storage, &config.issuer, &config.client_id);
-        let keeper = Keeper::open(store)?;
+        let keeper = Keeper::open(store, config.auto_refresh)?;
         let client = Client {
             inner: Rc::new(Inner {
                 config,
                 metadata,
                 keeper,
-                flight: RefCell::new(None),
             }),
         };
         let weak = client.downgrade();
-        client.inner.keeper.set_rearm(move || {
+        client.inner.keeper.set_refresher(move || {
             if let Some(client) = weak.upgrade() {
-                client.arm_timers();
+                // Errors reach listeners as refreshFailed.
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = client.refresh().await;
+                });
             }
         });
-        client.arm_timers();
+        client.inner.keeper.arm_timers();
         Ok(client)
     }
 
@@ -152,7 +119,7 @@ impl Client {
         self.inner.keeper.dispose();
     }
 
-    fn keeper(&self) -> Result<&Keeper, Error> {
+    fn keeper(&self) -> Result<&Rc<Keeper>, Error> {
         self.inner.keeper.check_alive()?;
         Ok(&self.inner.keeper)
     }
@@ -251,7 +218,7 @@ impl Client {
         let signed_in = run_code_flow(flow, step).await?;
         let had_session = keeper.session().is_some();
         keeper.set(signed_in.session.clone(), true).await?;
-        self.arm_timers();
+        keeper.arm_timers();
         keeper.emit(if announce_sign_in || !had_session {
             ClientEvent::SignedIn(signed_in.clone())
         } else {
@@ -337,31 +304,17 @@ impl Client {
     /// request; with `local` storage it runs under a Web Lock and a tab that waited takes the
     /// session another tab already got. A failure leaves the session as it was.
     pub async fn refresh(&self) -> Result<Session, Error> {
-        self.keeper()?;
-        let running = self.inner.flight.borrow().clone();
-        let flight = match running {
-            Some(flight) => flight,
-            None => {
-                let flight = Flight::new();
-                *self.inner.flight.borrow_mut() = Some(flight.clone());
-                self.inner.keeper.set_refreshing(true);
-                // Its own task: a caller that stops waiting neither abandons a request whose
-                // answer rotated the refresh token nor leaves the flight open for later callers.
-                let client = self.clone();
-                let task_flight = flight.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let result = client.refresh_coordinated().await;
-                    *client.inner.flight.borrow_mut() = None;
-                    client.inner.keeper.set_refreshing(false);
-                    client.inner.keeper.emit(match &result {
-                        Ok(session) => ClientEvent::Refreshed(session.clone()),
-                        Err(e) => ClientEvent::RefreshFailed(e.clone()),
-                    });
-                    task_flight.finish(result);
-                });
-                flight
-            }
-        };
+        let keeper = self.keeper()?;
+        let (flight, started) = keeper.join_or_start_refresh();
+        if started {
+            // Its own task: a caller that stops waiting neither abandons a request whose answer
+            // rotated the refresh token nor leaves the flight open for later callers.
+            let client = self.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = client.refresh_coordinated().await;
+                client.inner.keeper.finish_refresh(result);
+            });
+        }
         flight.wait().await
     }
 
@@ -387,7 +340,7 @@ impl Client {
                 }
                 UnderLock::AlreadyRefreshed(session) => {
                     client.inner.keeper.adopt(session.clone());
-                    client.arm_timers();
+                    client.inner.keeper.arm_timers();
                     Ok(session)
                 }
                 UnderLock::Refresh(session) => {
@@ -406,7 +359,7 @@ impl Client {
         match run_refresh_flow(flow, step).await {
             Ok(renewed) => {
                 keeper.set(renewed.clone(), true).await?;
-                self.arm_timers();
+                keeper.arm_timers();
                 Ok(renewed)
             }
             Err(failure) => {
@@ -431,56 +384,6 @@ impl Client {
                 access::after_refresh(refreshed, fallback)
             }
         }
-    }
-
-    /// `expiring` (and, with autoRefresh, a refresh) at the leeway before expiry; `expired` at
-    /// expiry, as [`access::expiry_timers`] computes them.
-    fn arm_timers(&self) {
-        let keeper = &self.inner.keeper;
-        let Some(at) = keeper
-            .session()
-            .and_then(|s| access::expiry_timers(&s, now()))
-        else {
-            keeper.arm(Vec::new());
-            return;
-        };
-        let weak = self.downgrade();
-        let on_expiring = {
-            let weak = weak.clone();
-            move || {
-                let Some(client) = weak.upgrade() else { return };
-                client
-                    .inner
-                    .keeper
-                    .emit(ClientEvent::Expiring(at.expires_at));
-                let session = client.inner.keeper.session();
-                if access::refresh_on_expiring(client.inner.config.auto_refresh, session.as_ref()) {
-                    // Errors reach listeners as refreshFailed.
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let _ = client.refresh().await;
-                    });
-                }
-            }
-        };
-        let on_expired = move || {
-            let Some(client) = weak.upgrade() else { return };
-            if client
-                .inner
-                .keeper
-                .session()
-                .is_some_and(|s| s.is_expired(now()))
-            {
-                client
-                    .inner
-                    .keeper
-                    .emit(ClientEvent::Expired(at.expires_at));
-            }
-        };
-        let timers = [
-            Timeout::new(at.expiring_in_ms, on_expiring),
-            Timeout::new(at.expired_in_ms, on_expired),
-        ];
-        keeper.arm(timers.into_iter().flatten().collect());
     }
 
     // ----- logout -----
@@ -527,20 +430,4 @@ impl Client {
         let tx = storage::take_logout(keeper.store().key())?;
         LogoutFlow::finish(&url, tx.as_ref())
     }
-}
-
-/// The current address.
-fn current_url() -> Result<String, Error> {
-    window()?
-        .location()
-        .href()
-        .map_err(|e| Error::Browser(BrowserError::Location(js_text(&e))))
-}
-
-/// Sends the browser to `url`.
-fn navigate(url: &str) -> Result<(), Error> {
-    window()?
-        .location()
-        .assign(url)
-        .map_err(|e| Error::Browser(BrowserError::Location(js_text(&e))))
 }

@@ -4,9 +4,10 @@
 
 use super::storage::SessionStore;
 use super::tabs::TabChannel;
-use super::window;
+use super::{now, window};
 use crate::core::config::StorageKind;
 use crate::core::flow::code::SignedIn;
+use crate::core::flow::{access, refresh};
 use crate::core::session::Session;
 use crate::Error;
 use std::cell::{Cell, RefCell};
@@ -65,6 +66,39 @@ impl Drop for Timeout {
     }
 }
 
+/// A refresh under way, shared by every caller that asks while it runs.
+pub struct Flight {
+    promise: js_sys::Promise,
+    resolve: js_sys::Function,
+    result: RefCell<Option<Result<Session, Error>>>,
+}
+
+impl Flight {
+    fn new() -> Rc<Self> {
+        let mut resolve_fn = None;
+        let promise = js_sys::Promise::new(&mut |resolve, _| resolve_fn = Some(resolve));
+        Rc::new(Flight {
+            promise,
+            resolve: resolve_fn.unwrap_or_else(|| js_sys::Function::new_no_args("")),
+            result: RefCell::new(None),
+        })
+    }
+
+    /// Waits for the refresh to end.
+    pub async fn wait(&self) -> Result<Session, Error> {
+        let _ = wasm_bindgen_futures::JsFuture::from(self.promise.clone()).await;
+        self.result
+            .borrow()
+            .clone()
+            .unwrap_or(Err(Error::NoSession("the refresh was abandoned")))
+    }
+
+    fn finish(&self, result: Result<Session, Error>) {
+        *self.result.borrow_mut() = Some(result);
+        let _ = self.resolve.call0(&JsValue::UNDEFINED);
+    }
+}
+
 /// The current session of one client, and who hears about it.
 pub struct Keeper {
     store: SessionStore,
@@ -73,16 +107,17 @@ pub struct Keeper {
     next_listener: Cell<u32>,
     timers: RefCell<Vec<Timeout>>,
     channel: RefCell<Option<TabChannel>>,
-    /// Whether this tab's own refresh is under way (another tab's news is then not announced).
-    refreshing: Cell<bool>,
-    /// Re-arms the expiry timers after another tab's session was taken (set by the client).
-    rearm: RefCell<Option<Rc<dyn Fn()>>>,
+    /// This tab's own refresh, while it runs (another tab's news is then not announced).
+    flight: RefCell<Option<Rc<Flight>>>,
+    /// Starts a refresh when the access token starts expiring (set by the client).
+    refresher: RefCell<Option<Rc<dyn Fn()>>>,
+    auto_refresh: bool,
     disposed: Cell<bool>,
 }
 
 impl Keeper {
     /// A keeper over `store`, holding what it had persisted, listening to the other tabs.
-    pub fn open(store: SessionStore) -> Result<Rc<Keeper>, Error> {
+    pub fn open(store: SessionStore, auto_refresh: bool) -> Result<Rc<Keeper>, Error> {
         let restored = store.load()?;
         let keeper = Rc::new(Keeper {
             store,
@@ -91,8 +126,9 @@ impl Keeper {
             next_listener: Cell::new(0),
             timers: RefCell::new(Vec::new()),
             channel: RefCell::new(None),
-            refreshing: Cell::new(false),
-            rearm: RefCell::new(None),
+            flight: RefCell::new(None),
+            refresher: RefCell::new(None),
+            auto_refresh,
             disposed: Cell::new(false),
         });
         let weak = Rc::downgrade(&keeper);
@@ -120,14 +156,31 @@ impl Keeper {
         }
     }
 
-    /// What re-arms the expiry timers when another tab's session is taken.
-    pub fn set_rearm(&self, rearm: impl Fn() + 'static) {
-        *self.rearm.borrow_mut() = Some(Rc::new(rearm));
+    /// What starts a refresh when the `expiring` timer says so.
+    pub fn set_refresher(&self, refresher: impl Fn() + 'static) {
+        *self.refresher.borrow_mut() = Some(Rc::new(refresher));
     }
 
-    /// Marks this tab's own refresh as running or not.
-    pub fn set_refreshing(&self, running: bool) {
-        self.refreshing.set(running);
+    /// The refresh in flight, and whether the caller must start it (there was none).
+    pub fn join_or_start_refresh(&self) -> (Rc<Flight>, bool) {
+        if let Some(flight) = self.flight.borrow().clone() {
+            return (flight, false);
+        }
+        let flight = Flight::new();
+        *self.flight.borrow_mut() = Some(flight.clone());
+        (flight, true)
+    }
+
+    /// Ends the refresh in flight: announced, and handed to every caller that waits.
+    pub fn finish_refresh(&self, result: Result<Session, Error>) {
+        let flight = self.flight.borrow_mut().take();
+        self.emit(match &result {
+            Ok(session) => ClientEvent::Refreshed(session.clone()),
+            Err(e) => ClientEvent::RefreshFailed(e.clone()),
+        });
+        if let Some(flight) = flight {
+            flight.finish(result);
+        }
     }
 
     /// Registers `listener` for every event; returns an id for [`Keeper::off`].
@@ -194,9 +247,42 @@ impl Keeper {
         self.broadcast("signedOut");
     }
 
-    /// Replaces the expiry timers.
-    pub fn arm(&self, timers: Vec<Timeout>) {
-        *self.timers.borrow_mut() = timers;
+    /// (Re-)arms the expiry timers of the current session, as
+    /// [`access::expiry_timers`] computes them: `expiring` (and, as
+    /// [`access::refresh_on_expiring`] says, a refresh) at the leeway, `expired` at expiry.
+    pub fn arm_timers(self: &Rc<Self>) {
+        let Some(at) = self
+            .session()
+            .and_then(|s| access::expiry_timers(&s, now()))
+        else {
+            self.timers.borrow_mut().clear();
+            return;
+        };
+        let weak = Rc::downgrade(self);
+        let on_expiring = {
+            let weak = weak.clone();
+            move || {
+                let Some(keeper) = weak.upgrade() else { return };
+                keeper.emit(ClientEvent::Expiring(at.expires_at));
+                if access::refresh_on_expiring(keeper.auto_refresh, keeper.session().as_ref()) {
+                    let refresher = keeper.refresher.borrow().clone();
+                    if let Some(refresh) = refresher {
+                        refresh();
+                    }
+                }
+            }
+        };
+        let on_expired = move || {
+            let Some(keeper) = weak.upgrade() else { return };
+            if keeper.session().is_some_and(|s| s.is_expired(now())) {
+                keeper.emit(ClientEvent::Expired(at.expires_at));
+            }
+        };
+        let timers = [
+            Timeout::new(at.expiring_in_ms, on_expiring),
+            Timeout::new(at.expired_in_ms, on_expired),
+        ];
+        *self.timers.borrow_mut() = timers.into_iter().flatten().collect();
     }
 
     fn broadcast(&self, kind: &str) {
@@ -213,7 +299,7 @@ impl Keeper {
         self.timers.borrow_mut().clear();
         self.channel.borrow_mut().take();
         self.listeners.borrow_mut().clear();
-        self.rearm.borrow_mut().take();
+        self.refresher.borrow_mut().take();
     }
 }
 
@@ -240,26 +326,18 @@ fn on_tab_message(keeper: &Weak<Keeper>, data: JsValue) {
 /// Another tab stored a new session: take it (from IndexedDB, which has it for sure, unlike this
 /// tab's view of `localStorage`). Skipped if this tab's session changed while reading, since what
 /// was read may then be older than what this tab now holds.
-async fn take_other_tab_session(keeper: &Keeper) {
+async fn take_other_tab_session(keeper: &Rc<Keeper>) {
     let before = keeper.session();
     let Ok(Some(stored)) = keeper.store.load_latest().await else {
         return;
     };
-    let now = keeper.session();
-    let unchanged_here = match (&before, &now) {
-        (Some(a), Some(b)) => a.is_same(b),
-        (None, None) => true,
-        _ => false,
-    };
-    if !unchanged_here || before.as_ref().is_some_and(|b| b.is_same(&stored)) {
+    let after = keeper.session();
+    if !refresh::take_other_tab_session(before.as_ref(), after.as_ref(), &stored) {
         return;
     }
     let had = keeper.session.replace(Some(stored.clone())).is_some();
-    let rearm = keeper.rearm.borrow().clone();
-    if let Some(rearm) = rearm {
-        rearm();
-    }
-    if !keeper.refreshing.get() {
+    keeper.arm_timers();
+    if keeper.flight.borrow().is_none() {
         keeper.emit(if had {
             ClientEvent::Refreshed(stored)
         } else {

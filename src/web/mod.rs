@@ -70,6 +70,22 @@ pub(crate) fn set(obj: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
     let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
 
+/// The current address.
+pub(crate) fn current_url() -> Result<String, Error> {
+    window()?
+        .location()
+        .href()
+        .map_err(|e| Error::Browser(BrowserError::Location(js_text(&e))))
+}
+
+/// Sends the browser to `url`.
+pub(crate) fn navigate(url: &str) -> Result<(), Error> {
+    window()?
+        .location()
+        .assign(url)
+        .map_err(|e| Error::Browser(BrowserError::Location(js_text(&e))))
+}
+
 /// A JS value as JSON: values cross the boundary as JSON text, so one serde backend
 /// (serde_json, which the core needs anyway) serves both sides.
 pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {

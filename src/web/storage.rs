@@ -6,7 +6,7 @@
 //!   on the origin).
 //! - Authorization transactions (state, nonce, PKCE verifier) always go to `sessionStorage`, keyed
 //!   by state, because a redirect sign-in reloads the page. Several may be pending; each expires
-//!   after [`TRANSACTION_LIFETIME`] seconds and expired ones are purged whenever one is stored.
+//!   after [`TRANSACTION_LIFETIME`](crate::core::config::TRANSACTION_LIFETIME) seconds and expired ones are purged whenever one is stored.
 //! - A `local` session is also written to IndexedDB, which is what the tabs read under the
 //!   refresh lock and on another tab's news ([`SessionStore::load_latest`]). `localStorage` cannot
 //!   serve there: Chromium keeps a copy of it in every renderer process and passes other tabs'
@@ -16,7 +16,7 @@
 //!   sees that write.
 
 use crate::core::authorize::Transaction;
-use crate::core::config::{StorageKind, TRANSACTION_LIFETIME};
+use crate::core::config::StorageKind;
 use crate::core::logout::LogoutTransaction;
 use crate::core::session::Session;
 use crate::error::BrowserError;
@@ -338,14 +338,14 @@ pub fn take_transaction(state: &str, now: i64) -> Result<Option<Transaction>, Er
     let key = tx_key(state);
     let tx: Option<Transaction> = read(&storage, &key)?;
     let _ = storage.remove_item(&key);
-    Ok(tx.filter(|tx| !tx.is_expired(now, TRANSACTION_LIFETIME)))
+    Ok(tx.filter(|tx| !tx.is_stale(now)))
 }
 
 /// Reads the transaction for `state` without removing it.
 pub fn peek_transaction(state: &str, now: i64) -> Result<Option<Transaction>, Error> {
     let storage = web_storage(false)?;
     let tx: Option<Transaction> = read(&storage, &tx_key(state))?;
-    Ok(tx.filter(|tx| !tx.is_expired(now, TRANSACTION_LIFETIME)))
+    Ok(tx.filter(|tx| !tx.is_stale(now)))
 }
 
 fn purge_expired(storage: &web_sys::Storage, now: i64) {
@@ -357,7 +357,7 @@ fn purge_expired(storage: &web_sys::Storage, now: i64) {
         .collect();
     for key in keys {
         let expired = match read::<Transaction>(storage, &key) {
-            Ok(Some(tx)) => tx.is_expired(now, TRANSACTION_LIFETIME),
+            Ok(Some(tx)) => tx.is_stale(now),
             _ => true,
         };
         if expired {

@@ -263,3 +263,19 @@ pub fn under_lock(held: Option<&Session>, stored: Option<Session>) -> UnderLock 
         Some(stored) => UnderLock::AlreadyRefreshed(stored),
     }
 }
+
+/// Whether a tab takes the session another tab `stored` (it announced a new one): only when this
+/// tab's own session did not change while it read (`before` and `after` the read, the same), and
+/// the stored one differs from it. Otherwise what was read may be older than what it holds.
+pub fn take_other_tab_session(
+    before: Option<&Session>,
+    after: Option<&Session>,
+    stored: &Session,
+) -> bool {
+    let unchanged_here = match (before, after) {
+        (Some(a), Some(b)) => a.is_same(b),
+        (None, None) => true,
+        _ => false,
+    };
+    unchanged_here && !before.is_some_and(|b| b.is_same(stored))
+}
