@@ -14,33 +14,35 @@ test: setup test-native test-crypto lint pkg test-types test-browser test-e2e
 	@echo "make test: all suites passed"
 
 ## The protocol core, natively: without and with pure-Rust signature verification.
-test-native:
+test-native: setup
 	cargo test
-test-crypto:
+test-crypto: setup
 	cargo test --features rust-crypto
 
-lint:
+lint: setup
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --features rust-crypto -- -D warnings
 	cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
 
-wasm:
+wasm: setup
 	cargo build --release --lib --target wasm32-unknown-unknown
 
 ## The npm package in pkg/.
-pkg:
+pkg: setup
 	scripts/build-pkg.sh
 
 ## The TypeScript declarations, type-checked by a consumer file.
-test-types:
+test-types: setup
 	cd tests/types && npx tsc -p .
 
-## wasm-bindgen-test in headless Chromium (tests/web.rs).
-test-browser:
+## wasm-bindgen-test in headless Chromium (tests/web.rs), and the browser API's doc examples
+## compiled for wasm32 (they are `no_run`: they need an OP).
+test-browser: setup
 	cargo test --target wasm32-unknown-unknown --test web
+	cargo test --target wasm32-unknown-unknown --doc
 
 ## A real OpenID Provider, a real Chromium, the built package.
-test-e2e:
+test-e2e: setup pkg
 	cd tests/e2e && npm test
 
 ## Build the package, start a local OP and the example app, show a sign-in.

@@ -101,6 +101,16 @@ export interface OidcClientConfig {
   clockSkewSeconds?: number | undefined;
   /** How long a silent (iframe) or web_message sign-in waits for an answer, in milliseconds. Default `10000`. */
   silentTimeoutMs?: number | undefined;
+  /**
+   * The deadline, in milliseconds, of every HTTP request the SDK makes: discovery, the token
+   * endpoint, the JWK Set, UserInfo and the form_post pick-up from the service worker. Waiting
+   * for the cross-tab refresh lock (another tab refreshing) is bounded too. Default `10000`.
+   *
+   * A request past its deadline is abandoned and the call rejects with an {@link OidcError} of
+   * code `timeout`; the session is left as it was, the lock is released, and the next call
+   * starts afresh.
+   */
+  requestTimeoutMs?: number | undefined;
   /** Refresh the access token shortly before it expires, when a refresh token is held. Default `true`. */
   autoRefresh?: boolean | undefined;
   /**
@@ -250,7 +260,9 @@ export type SdkErrorCode =
   | "popup_blocked"
   | "network"
   | "storage"
-  | "crypto_unavailable";
+  | "crypto_unavailable"
+  | "browser"
+  | "disposed";
 
 /** Error codes an OP commonly returns (RFC 6749 §4.1.2.1 and §5.2, OIDC Core §3.1.2.6). */
 export type OpErrorCode =
@@ -296,6 +308,8 @@ export interface ErrorCodes {
   readonly NETWORK: "network";
   readonly STORAGE: "storage";
   readonly CRYPTO_UNAVAILABLE: "crypto_unavailable";
+  readonly BROWSER: "browser";
+  readonly DISPOSED: "disposed";
   readonly INVALID_REQUEST: "invalid_request";
   readonly UNAUTHORIZED_CLIENT: "unauthorized_client";
   readonly ACCESS_DENIED: "access_denied";
@@ -339,10 +353,10 @@ export interface ExpiryDetail {
 /**
  * Why the session ended.
  *
- * - `"logout"`: this tab signed out ({@link OidcClient.signoutRedirect}).
+ * - `"signout"`: this tab signed out ({@link OidcClient.signoutRedirect}).
  * - `"other_tab"`: another tab of the same client signed out.
  */
-export type SignedOutReason = "logout" | "other_tab";
+export type SignedOutReason = "signout" | "other_tab";
 
 /** Detail of the `signedOut` event. */
 export interface SignedOutDetail {
@@ -385,7 +399,8 @@ export declare class OidcClient {
    * Loads the WebAssembly module (the first time), validates `config`, fetches the OP's
    * discovery document and restores the session from the chosen storage.
    *
-   * @throws {OidcError} `invalid_config`, `issuer_mismatch`, `network`, `invalid_response`.
+   * @throws {OidcError} `invalid_config`, `issuer_mismatch`, `network`, `timeout` (discovery took
+   *   longer than `requestTimeoutMs`), `invalid_response`.
    */
   static create(config: OidcClientConfig): Promise<OidcClient>;
 
@@ -408,7 +423,8 @@ export declare class OidcClient {
    * removes the response parameters from the address bar.
    *
    * @throws {OidcError} the OP's code (`login_required`, `access_denied`, ...), `state_mismatch`,
-   *   `issuer_mismatch`, `nonce_mismatch`, `invalid_id_token`, `invalid_signature`, `network`, ...
+   *   `issuer_mismatch`, `nonce_mismatch`, `invalid_id_token`, `invalid_signature`, `network`,
+   *   `timeout` (a request took longer than `requestTimeoutMs`), ...
    */
   handleRedirectCallback(url?: string): Promise<Session>;
 
@@ -440,7 +456,8 @@ export declare class OidcClient {
    * Uses the refresh token (refresh_token grant only). A failure keeps the current session.
    *
    * @throws {OidcError} `no_session`, `invalid_grant`, `id_token_required`, `subject_mismatch`,
-   *   `invalid_id_token` (OIDC Core §12.2), `network`, ...
+   *   `invalid_id_token` (OIDC Core §12.2), `network`, `timeout` (the OP did not answer within
+   *   `requestTimeoutMs`; the session is kept and a later refresh can succeed), ...
    */
   refresh(): Promise<Session>;
 
@@ -487,6 +504,15 @@ export declare class OidcClient {
   on(event: "signedOut", handler: (detail: SignedOutDetail) => void): () => void;
   /** Subscribes to any event; the handler receives that event's detail. Returns a function that unsubscribes. */
   on<E extends ClientEvent>(event: E, handler: (detail: ClientEventMap[E]) => void): () => void;
+
+  /**
+   * Shuts the client down: stops its timers (`expiring`, `expired`, auto-refresh), removes its
+   * listeners and closes its BroadcastChannel, so it neither calls handlers nor hears other tabs
+   * any more. The stored session is left alone (other tabs and a later client keep using it).
+   * Afterwards every method rejects (or, for `on()`, throws) an {@link OidcError} of code
+   * `disposed`. Calling it again does nothing.
+   */
+  dispose(): void;
 
   /** Releases the client's WebAssembly memory (wasm-bindgen). The client is unusable afterwards. */
   free(): void;

@@ -56,6 +56,8 @@ export const ERROR_CODES = Object.freeze({
   NETWORK: 'network',
   STORAGE: 'storage',
   CRYPTO_UNAVAILABLE: 'crypto_unavailable',
+  BROWSER: 'browser',
+  DISPOSED: 'disposed',
   // The OP's, passed through: authorization endpoint (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
   INVALID_REQUEST: 'invalid_request',
   UNAUTHORIZED_CLIENT: 'unauthorized_client',

@@ -4,14 +4,32 @@
 //! WebAssembly. It signs users in with the authorization code flow and PKCE, validates ID tokens
 //! completely (signatures included), keeps users signed in silently and signs them out.
 //!
-//! The crate is split in two:
+//! The crate is split in two (`ARCHITECTURE.md` at the repository root has the whole map):
 //!
-//! - [`core`]: the protocol engine. Pure functions over plain data: no browser, no clock, no I/O.
-//!   Every protocol decision lives here and is tested natively with `cargo test`.
-//! - `web` (wasm32 only): the browser shell. It reads the clock, fetches, verifies signatures with
-//!   WebCrypto, touches storage and windows, and exposes the JavaScript API.
+//! - [`core`]: the protocol engine. Plain data, pure functions and sans-IO state machines
+//!   ([`core::flow`]): no browser, no clock, no I/O. Every protocol decision lives here and is
+//!   tested natively with `cargo test`.
+//! - `web` (wasm32 only): the browser shell. It performs what the flows ask for (fetch with
+//!   deadlines, WebCrypto, frames, storage, Web Locks, timers) and exposes the Rust API
+//!   (`web::client::Client`, with an example in its docs) and the JavaScript API (`OidcClient`).
 //!
 //! Errors of both halves are one [`Error`] type whose [`Error::code`] is a stable string.
+//!
+//! The configuration is plain data, checked before any request:
+//!
+//! ```
+//! use oidc_rp_wasm::core::config::{ClientConfig, StorageKind};
+//!
+//! let config = ClientConfig::new("https://id.example.com", "spa", "https://app.example.com/")
+//!     .scope("openid profile offline_access")
+//!     .storage(StorageKind::Local)
+//!     .request_timeout_ms(5_000);
+//! assert!(config.validate().is_ok());
+//!
+//! let relative = ClientConfig::new("id.example.com", "spa", "https://app.example.com/");
+//! let error = relative.validate().unwrap_err();
+//! assert_eq!(error.code(), "invalid_config");
+//! ```
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),

@@ -2,6 +2,33 @@
 //! through [`super::js`]. Sequencing only: each operation asks the [`core`](crate::core) what to
 //! do (a flow, a plan, a decision), has the [`driver`](super::driver) or the other shell files
 //! perform it, and stores and announces the outcome through the [`Keeper`].
+//!
+//! A Rust front end (Leptos, Yew, Dioxus) uses it directly:
+//!
+//! ```no_run
+//! use oidc_rp_wasm::core::config::{AuthorizeOptions, ClientConfig, StorageKind};
+//! use oidc_rp_wasm::web::client::Client;
+//!
+//! async fn start() -> Result<(), oidc_rp_wasm::Error> {
+//!     let config = ClientConfig::new("https://id.example.com", "spa", "https://app.example.com/")
+//!         .scope("openid profile offline_access")
+//!         .storage(StorageKind::Local)
+//!         .request_timeout_ms(5_000);
+//!     let client = Client::create(config).await?;
+//!     if client.session().is_none() {
+//!         // Back from the OP? Then finish the sign-in; otherwise go there.
+//!         match client.handle_redirect_callback(None).await {
+//!             Ok(signed_in) => log(signed_in.session.subject().unwrap_or("?")),
+//!             Err(_) => return client.signin_redirect(AuthorizeOptions::default()).await,
+//!         }
+//!     }
+//!     let token = client.get_access_token().await?; // refreshed when near expiry
+//!     log(token.expose());
+//!     client.on(|event| log(&format!("{event:?}")));
+//!     Ok(())
+//! }
+//! # fn log(_: &str) {}
+//! ```
 
 use super::driver::{run_code_flow, run_refresh_flow};
 use super::frames::{self, HiddenFrame};
@@ -117,6 +144,11 @@ impl Client {
     /// [`Error::Disposed`]. Dropping the last handle does the same.
     pub fn dispose(&self) {
         self.inner.keeper.dispose();
+    }
+
+    /// [`Error::Disposed`] once the client was disposed of, for calls that take no other path.
+    pub fn check_alive(&self) -> Result<(), Error> {
+        self.inner.keeper.check_alive()
     }
 
     fn keeper(&self) -> Result<&Rc<Keeper>, Error> {

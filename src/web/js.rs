@@ -577,6 +577,7 @@ impl JsOidcClient {
         event: String,
         handler: js_sys::Function,
     ) -> Result<js_sys::Function, JsValue> {
+        self.client.check_alive().map_err(|e| to_js_error(&e))?;
         if !EVENTS.contains(&event.as_str()) {
             return Err(to_js_error(&Error::config(
                 "event",

@@ -83,6 +83,21 @@ function timedRefresh(app, giveUpMs = 0) {
   }, giveUpMs);
 }
 
+/**
+ * Opens the example in a new tab of `context` and signs in by redirect. A client that could not
+ * start (an option the SDK refuses, say) fails here with the SDK's error, not as a click timeout.
+ */
+async function openSignedIn(context) {
+  const app = await App.open(context, env);
+  if ((await app.status()) === 'unavailable') {
+    const { lastError } = await app.state();
+    assert.fail(`the client did not start: ${lastError?.code}: ${lastError?.message}`);
+  }
+  await app.signinRedirect();
+  await app.waitSignedIn();
+  return app;
+}
+
 /** refresh() while the OP's token endpoint holds refresh_token grants unanswered. */
 async function refreshAgainstHungOp(app) {
   env.op.settings.hangRefreshGrant = true;
@@ -122,10 +137,8 @@ function heldRequest() {
 
 test('refresh against a token endpoint that never answers: timeout within requestTimeoutMs, session unchanged; then a refresh works', SCENARIO, (t) =>
   inContext(env, { overrides: { requestTimeoutMs: REQUEST_TIMEOUT_MS } }, async ({ context }) => {
-    const app = await App.open(context, env);
+    const app = await openSignedIn(context);
     assert.equal((await app.page.evaluate(() => window.__example.config)).requestTimeoutMs, REQUEST_TIMEOUT_MS);
-    await app.signinRedirect();
-    await app.waitSignedIn();
     const kept = await app.session();
     assert.equal(kept.hasRefreshToken, true);
     env.op.events.clear();
@@ -157,13 +170,12 @@ test('refresh against a token endpoint that never answers: timeout within reques
     assert.equal(env.op.events.heldTokenRequests.length, 1, 'and held none');
     assert.equal((await userinfo(env.op, renewed.accessToken)).status, 200);
     assertNoReuse();
+    t.diagnostic(`at the end of the scenario, ${heldRequest()}`);
   }));
 
 test('storage "local": after a timed-out refresh the Web Lock is free: the same tab, then another tab, refresh', SCENARIO, (t) =>
   inContext(env, { overrides: { storage: 'local', requestTimeoutMs: REQUEST_TIMEOUT_MS } }, async ({ context }) => {
-    const a = await App.open(context, env);
-    await a.signinRedirect();
-    await a.waitSignedIn();
+    const a = await openSignedIn(context);
     const b = await App.open(context, env);
     await b.waitSignedIn(); // restored from localStorage
     const kept = await a.session();
@@ -181,13 +193,21 @@ test('storage "local": after a timed-out refresh the Web Lock is free: the same 
     const again = await timedRefresh(a);
     assert.equal(again.ok, true, `tab A refreshing again: ${JSON.stringify(again)}`);
     assert.notEqual(again.accessToken, kept.accessToken);
-    // The other tab takes the same lock and uses the refresh token tab A's refresh rotated.
+    // The other tab takes the same lock (it reads the shared session under it). It may find tab
+    // A's fresh result there and take it instead of refreshing again (the tabs share one
+    // refresh), or refresh with the token tab A's refresh rotated: either way, no timeout.
     const other = await timedRefresh(b);
     assert.equal(other.ok, true, `tab B refreshing: ${JSON.stringify(other)}`);
-    assert.notEqual(other.accessToken, again.accessToken);
-    t.diagnostic(`then tab A refreshed in ${again.ms.toFixed(0)} ms and tab B in ${other.ms.toFixed(0)} ms`);
-
-    assert.deepEqual(refreshRequests().map((r) => r.status), [200, 200], 'one refresh_token grant per successful refresh');
+    const reused = other.accessToken === again.accessToken;
+    t.diagnostic(
+      `then tab A refreshed in ${again.ms.toFixed(0)} ms and tab B in ${other.ms.toFixed(0)} ms (${reused ? "taking tab A's result" : 'with its own request'})`,
+    );
+    assert.deepEqual(
+      refreshRequests().map((r) => r.status),
+      reused ? [200] : [200, 200],
+      'one refresh_token grant per refresh that did not reuse another tab\'s',
+    );
+    assert.notEqual(other.accessToken, kept.accessToken);
     assert.equal(env.op.events.heldTokenRequests.length, 1);
     // Tab A learns of tab B's refresh (waited for, not assumed).
     await a.page.waitForFunction((token) => window.__example.client.session?.accessToken === token, other.accessToken, { timeout: 5000 });
@@ -203,9 +223,7 @@ test('dispose(): getAccessToken and refresh reject with disposed, on() throws it
     const ttl = 6;
     env.op.settings.accessTokenTtl = ttl;
     env.op.events.clear();
-    const a = await App.open(context, env);
-    await a.signinRedirect();
-    await a.waitSignedIn();
+    const a = await openSignedIn(context);
     const signedIn = await a.session();
     assert.equal(signedIn.hasRefreshToken, true);
 
@@ -250,7 +268,9 @@ test('dispose(): getAccessToken and refresh reject with disposed, on() throws it
     for (const name of ['getAccessToken', 'refresh']) {
       assert.deepEqual(pick(outcome[name]), { how: 'rejected', code: 'disposed', isError: true, value: undefined }, `${name}() after dispose(): ${JSON.stringify(outcome[name])}`);
     }
-    assert.deepEqual(pick(outcome.on), { how: 'threw', code: 'disposed', isError: true, value: undefined }, `on() after dispose(): ${JSON.stringify(outcome.on)}`);
+    // Checked last, so that a mismatch here does not hide the outcome of the checks below.
+    const checkOn = () =>
+      assert.deepEqual(pick(outcome.on), { how: 'threw', code: 'disposed', isError: true, value: undefined }, `on() after dispose() (a sync method: it should throw disposed): ${JSON.stringify(outcome.on)}`);
     assert.deepEqual(refreshRequests(), [], 'the disposed client made no refresh_token grant');
 
     // Another tab sharing the session keeps working: its own timer refreshes before expiry and
@@ -272,13 +292,12 @@ test('dispose(): getAccessToken and refresh reject with disposed, on() throws it
     assert.deepEqual(after.appEvents, ['signedIn']);
     t.diagnostic(`the other tab refreshed at ${new Date(refreshed.at).toISOString()}; the disposed tab saw no event`);
     assertNoReuse();
+    checkOn();
   }));
 
 test('on(): after unsubscribe a handler is not called by later refreshes; the other handlers still are', SCENARIO, () =>
   inContext(env, {}, async ({ context }) => {
-    const app = await App.open(context, env);
-    await app.signinRedirect();
-    await app.waitSignedIn();
+    const app = await openSignedIn(context);
     env.op.events.clear();
 
     const offType = await app.page.evaluate(() => {

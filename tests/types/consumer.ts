@@ -37,6 +37,7 @@ const config: OidcClientConfig = {
   idTokenSigningAlgs: ["RS256", "ES256", "EdDSA"],
   clockSkewSeconds: 30,
   silentTimeoutMs: 8000,
+  requestTimeoutMs: 5000,
   autoRefresh: true,
   extraAuthorizeParams: { audience: "https://api.example.com" },
 };
@@ -57,6 +58,11 @@ const scopeArray: OidcClientConfig = { ...minimal, scope: ["openid"] };
 const skewString: OidcClientConfig = { ...minimal, clockSkewSeconds: "60" };
 // @ts-expect-error extra parameters are strings
 const extraNumber: OidcClientConfig = { ...minimal, extraAuthorizeParams: { max_age: 5 } };
+// @ts-expect-error the request deadline is a number of milliseconds
+const timeoutString: OidcClientConfig = { ...minimal, requestTimeoutMs: "10s" };
+// @ts-expect-error the option is requestTimeoutMs
+const timeoutMisspelt: OidcClientConfig = { ...minimal, requestTimeout: 5000 };
+const timeoutUnset: OidcClientConfig = { ...minimal, requestTimeoutMs: undefined };
 
 // ---- prompt and response mode unions ----
 
@@ -209,7 +215,10 @@ async function main(): Promise<void> {
   isOidcError(new Error("x"), 42);
   const codes: readonly string[] = Object.values(ERROR_CODES);
   const loginRequired: "login_required" = ERROR_CODES.LOGIN_REQUIRED;
-  console.log(codes.length, loginRequired);
+  const sdkOwn: OidcErrorCode[] = [ERROR_CODES.TIMEOUT, ERROR_CODES.BROWSER, ERROR_CODES.DISPOSED, ERROR_CODES.STORAGE];
+  const disposedCode: "disposed" = ERROR_CODES.DISPOSED;
+  const browserCode: "browser" = ERROR_CODES.BROWSER;
+  console.log(codes.length, loginRequired, sdkOwn, disposedCode, browserCode, timeoutUnset);
   // @ts-expect-error ERROR_CODES is read-only
   ERROR_CODES.TIMEOUT = "later";
 
@@ -224,6 +233,23 @@ async function main(): Promise<void> {
   console.log(back.state, backFromUrl.state);
 
   for (const off of offs) off();
+
+  // A deadline that passed, or a client that was shut down.
+  try {
+    await client.refresh();
+  } catch (e) {
+    if (isOidcError(e, ERROR_CODES.TIMEOUT)) console.info("the OP did not answer in time; the session is kept");
+    else if (isOidcError(e, "disposed")) console.info("this client was disposed");
+    else if (isOidcError(e, ["browser", "storage"])) console.error("the browser could not help", describe(e));
+    else throw e;
+  }
+  const disposed: void = client.dispose();
+  client.dispose(); // twice is harmless
+  console.log(disposed);
+  // @ts-expect-error dispose takes no arguments
+  client.dispose(true);
+  // @ts-expect-error dispose returns nothing to await on
+  await client.dispose().then(() => {});
   client.free();
 }
 
