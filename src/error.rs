@@ -80,7 +80,7 @@ pub enum Error {
     InvalidResponse(ResponseError),
     /// The configuration or a call's options are unusable.
     InvalidConfig {
-        /// The option at fault, as the user spells it (`redirectUri`, `prompt`, `extraParams.state`).
+        /// The option at fault, as the user spells it (`redirect_uri`, `prompt`, `extra_params.state`).
         field: String,
         /// What is wrong with it.
         reason: String,

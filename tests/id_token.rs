@@ -734,7 +734,7 @@ mod signatures {
         let verified =
             verify_and_validate_rust_crypto(&token, &rsa_set(), &[JwsAlg::RS256], &checks())
                 .unwrap();
-        assert_eq!(verified.raw, token);
+        assert_eq!(verified.raw.expose(), token);
         assert_eq!(verified.claims.sub, "248289761001");
     }
 
@@ -847,12 +847,12 @@ mod signatures {
         Jwk::from_json(json.as_object().unwrap().clone()).unwrap()
     }
 
-    fn check_with<'a>(alg: JwsAlg, jwk: &'a Jwk, token: &'a CompactJws) -> SignatureCheck<'a> {
+    fn check_with(alg: JwsAlg, jwk: &Jwk, token: &CompactJws) -> SignatureCheck {
         SignatureCheck {
             alg,
-            jwk,
-            signing_input: token.signing_input.as_bytes(),
-            signature: &token.signature,
+            jwk: jwk.clone(),
+            signing_input: token.signing_input.as_bytes().to_vec(),
+            signature: token.signature.clone(),
         }
     }
 

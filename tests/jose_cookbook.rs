@@ -60,9 +60,9 @@ fn verify(vector: &Vector, signature: &[u8]) -> Result<(), Error> {
     assert_eq!(candidates.len(), 1);
     verify_rust_crypto(&SignatureCheck {
         alg: vector.alg,
-        jwk: candidates[0],
-        signing_input: vector.jws.signing_input.as_bytes(),
-        signature,
+        jwk: candidates[0].clone(),
+        signing_input: vector.jws.signing_input.as_bytes().to_vec(),
+        signature: signature.to_vec(),
     })
 }
 
@@ -107,9 +107,9 @@ fn rfc7520_4_2_ps384() {
     for other in [JwsAlg::PS256, JwsAlg::RS384] {
         let check = SignatureCheck {
             alg: other,
-            jwk: &vector.keys.keys[0],
-            signing_input: vector.jws.signing_input.as_bytes(),
-            signature: &vector.jws.signature,
+            jwk: vector.keys.keys[0].clone(),
+            signing_input: vector.jws.signing_input.as_bytes().to_vec(),
+            signature: vector.jws.signature.clone(),
         };
         assert_eq!(
             verify_rust_crypto(&check),

@@ -132,7 +132,7 @@ fn extra_param_overriding_a_standard_one_is_invalid_config() {
             .build_with_state(&op(), NOW, "s".into())
             .unwrap_err();
         assert!(
-            matches!(&err, Error::InvalidConfig { field, .. } if *field == format!("extraParams.{name}"))
+            matches!(&err, Error::InvalidConfig { field, .. } if *field == format!("extra_params.{name}"))
         );
     }
     assert!(LogoutRequest::new("spa")

@@ -1,11 +1,11 @@
 //! How token responses create and change a session (OIDC Core §3.1.3.3, §12.1, §12.2;
-//! RFC 6749 §5.1, §6), and what JavaScript sees of it.
+//! RFC 6749 §5.1, §6). What JavaScript sees of it is the browser shell's (tests/web.rs).
 
 mod common;
 
 use common::*;
 use oidc_rp_wasm::core::id_token::IdToken;
-use oidc_rp_wasm::core::secret::Secret;
+use oidc_rp_wasm::core::secret::{AccessToken, RawIdToken, RefreshToken, Secret};
 use oidc_rp_wasm::core::session::Session;
 use oidc_rp_wasm::core::token::{parse_token_response, TokenResponse, TokenType};
 use oidc_rp_wasm::error::Error;
@@ -16,13 +16,21 @@ const REFRESH: &str = "rt-first-refresh-token-value";
 
 fn response(access: &str, refresh: Option<&str>, id_token: Option<&str>) -> TokenResponse {
     TokenResponse {
-        access_token: access.to_owned(),
+        access_token: AccessToken::new(access),
         token_type: TokenType::Bearer,
         expires_in: Some(3600),
-        refresh_token: refresh.map(Secret::new),
-        id_token: id_token.map(str::to_owned),
+        refresh_token: refresh.map(RefreshToken::new),
+        id_token: id_token.map(RawIdToken::new),
         scope: None,
     }
+}
+
+/// Full field equality: every field of both sessions, tokens included, as stored.
+fn assert_same_session(a: &Session, b: &Session) {
+    assert_eq!(
+        serde_json::to_value(a).unwrap(),
+        serde_json::to_value(b).unwrap()
+    );
 }
 
 fn signed_in() -> (Session, IdToken) {
@@ -43,11 +51,14 @@ fn signed_in() -> (Session, IdToken) {
 #[test]
 fn code_exchange_with_an_id_token() {
     let (session, token) = signed_in();
-    assert_eq!(session.id_token.as_deref(), Some(token.raw.as_str()));
+    assert_eq!(
+        session.id_token.as_ref().map(RawIdToken::expose),
+        Some(token.raw.expose())
+    );
     assert_eq!(session.claims.as_ref(), Some(&token.claims));
     assert_eq!(session.subject(), Some("248289761001"));
     assert!(session.id_token_fresh);
-    assert_eq!(session.access_token, ACCESS);
+    assert_eq!(session.access_token.expose(), ACCESS);
     assert_eq!(session.expires_at, Some(NOW + 3600));
     // The OP did not say which scope it granted: the requested one.
     assert_eq!(
@@ -55,7 +66,7 @@ fn code_exchange_with_an_id_token() {
         Some("openid profile offline_access")
     );
     assert_eq!(
-        session.refresh_token.as_ref().map(Secret::expose),
+        session.refresh_token.as_ref().map(RefreshToken::expose),
         Some(REFRESH)
     );
     assert_eq!((session.created_at, session.updated_at), (NOW, NOW));
@@ -92,7 +103,7 @@ fn code_exchange_without_openid_is_a_plain_oauth_session() {
     assert!(session.claims.is_none() && session.id_token.is_none());
     assert_eq!(session.subject(), None);
     assert!(!session.id_token_fresh);
-    assert_eq!(session.access_token, ACCESS);
+    assert_eq!(session.access_token.expose(), ACCESS);
     // "openid" must be a whole word of the scope.
     assert!(
         Session::from_code_exchange(response(ACCESS, None, None), None, "openidx", NOW).is_ok()
@@ -127,20 +138,23 @@ fn refresh_without_id_token_keeps_the_identity() {
     let next = session
         .apply_refresh(refreshed, None, false, later)
         .unwrap();
-    assert_eq!(next.id_token.as_deref(), Some(token.raw.as_str()));
+    assert_eq!(
+        next.id_token.as_ref().map(RawIdToken::expose),
+        Some(token.raw.expose())
+    );
     assert_eq!(next.claims.as_ref(), Some(&token.claims));
     assert!(!next.id_token_fresh);
-    assert_eq!(next.access_token, "at-second");
+    assert_eq!(next.access_token.expose(), "at-second");
     assert_eq!(next.expires_at, Some(later + 600));
     assert_eq!(next.scope.as_deref(), Some("openid profile"));
     // No new refresh token came: the old one is kept.
     assert_eq!(
-        next.refresh_token.as_ref().map(Secret::expose),
+        next.refresh_token.as_ref().map(RefreshToken::expose),
         Some(REFRESH)
     );
     assert_eq!((next.created_at, next.updated_at), (NOW, later));
     // The old session is untouched.
-    assert_eq!(session.access_token, ACCESS);
+    assert_eq!(session.access_token.expose(), ACCESS);
 }
 
 #[test]
@@ -155,7 +169,7 @@ fn refresh_replaces_a_rotated_refresh_token_and_keeps_the_scope() {
         )
         .unwrap();
     assert_eq!(
-        next.refresh_token.as_ref().map(Secret::expose),
+        next.refresh_token.as_ref().map(RefreshToken::expose),
         Some("rt-rotated")
     );
     assert_eq!(next.scope, session.scope);
@@ -167,7 +181,7 @@ fn refresh_replaces_a_rotated_refresh_token_and_keeps_the_scope() {
         .unwrap();
     assert_eq!(next.expires_at, None);
     assert_eq!(
-        next.refresh_token.as_ref().map(Secret::expose),
+        next.refresh_token.as_ref().map(RefreshToken::expose),
         Some("rt-rotated")
     );
 }
@@ -186,7 +200,7 @@ fn strict_policy_requires_an_id_token_and_leaves_the_session() {
         .unwrap_err();
     assert_eq!(err, Error::IdTokenRequired);
     assert_eq!(err.code(), "id_token_required");
-    assert_eq!(session, before);
+    assert_same_session(&session, &before);
     // With an ID token, the strict policy is satisfied.
     let raw = mint_rs256(&claims_with(json!({"iat": NOW + 100, "nonce": null})));
     let next = session
@@ -216,7 +230,10 @@ fn refresh_with_an_id_token_replaces_the_claims() {
         )
         .unwrap();
     assert!(next.id_token_fresh);
-    assert_eq!(next.id_token.as_deref(), Some(raw.as_str()));
+    assert_eq!(
+        next.id_token.as_ref().map(RawIdToken::expose),
+        Some(raw.as_str())
+    );
     assert_eq!(next.claims.as_ref().unwrap().other["name"], "Ana Renamed");
     assert_eq!(next.claims, Some(token.claims));
     // Fresh again after a refresh that had none: false, then true.
@@ -263,10 +280,13 @@ fn access_token_is_never_treated_as_an_id_token() {
     let next = session
         .apply_refresh(refreshed, None, false, NOW + 50)
         .unwrap();
-    assert_eq!(next.access_token, jwt_access_token);
+    assert_eq!(next.access_token.expose(), jwt_access_token);
     assert_eq!(next.claims.as_ref(), Some(&token.claims));
     assert_eq!(next.subject(), Some("248289761001"));
-    assert_eq!(next.id_token.as_deref(), Some(token.raw.as_str()));
+    assert_eq!(
+        next.id_token.as_ref().map(RawIdToken::expose),
+        Some(token.raw.expose())
+    );
     assert!(!next.id_token_fresh);
 }
 
@@ -277,50 +297,6 @@ fn debug_shows_neither_token() {
     assert!(!debug.contains(ACCESS), "{debug}");
     assert!(!debug.contains(REFRESH), "{debug}");
     assert!(debug.contains("248289761001"));
-    let view_debug = format!("{:?}", session.view());
-    assert!(!view_debug.contains(ACCESS) && !view_debug.contains(REFRESH));
-}
-
-#[test]
-fn view_serialises_camel_case_without_the_refresh_token() {
-    let (session, token) = signed_in();
-    let json = serde_json::to_value(session.view()).unwrap();
-    assert_eq!(json["hasRefreshToken"], true);
-    assert_eq!(json["idTokenFresh"], true);
-    assert_eq!(json["accessToken"], ACCESS);
-    assert_eq!(json["tokenType"], "Bearer");
-    assert_eq!(json["expiresAt"], NOW + 3600);
-    assert_eq!(json["subject"], "248289761001");
-    assert_eq!(json["idToken"], token.raw);
-    assert_eq!(json["authTime"], NOW - 30);
-    assert_eq!(json["acr"], "urn:acr:silver");
-    assert_eq!(json["amr"], json!(["pwd"]));
-    assert_eq!(json["claims"]["name"], "Ana Example");
-    assert_eq!(json["claims"]["aud"], CLIENT_ID);
-    let text = json.to_string();
-    assert!(!text.contains(REFRESH), "{text}");
-    assert!(json.get("refreshToken").is_none() && json.get("has_refresh_token").is_none());
-}
-
-#[test]
-fn view_leaves_out_absent_values() {
-    let mut plain = response(ACCESS, None, None);
-    plain.expires_in = None;
-    let session = Session::from_code_exchange(plain, None, "", NOW).unwrap();
-    let json = serde_json::to_value(session.view()).unwrap();
-    assert_eq!(json["hasRefreshToken"], false);
-    for absent in [
-        "subject",
-        "claims",
-        "idToken",
-        "expiresAt",
-        "scope",
-        "authTime",
-        "acr",
-        "amr",
-    ] {
-        assert!(json.get(absent).is_none(), "{absent}");
-    }
 }
 
 #[test]
@@ -346,7 +322,7 @@ fn session_round_trips_through_storage() {
     // Stored for the app's storage: the refresh token is included there.
     assert!(stored.contains(REFRESH));
     let back: Session = serde_json::from_str(&stored).unwrap();
-    assert_eq!(back, session);
+    assert_same_session(&back, &session);
 }
 
 #[test]
@@ -366,7 +342,6 @@ fn refresh_leeway_is_a_minute_or_half_the_lifetime() {
 
 #[test]
 fn a_refused_refresh_keeps_only_the_rotated_refresh_token() {
-    use oidc_rp_wasm::core::secret::Secret;
     let mut session: oidc_rp_wasm::core::session::Session =
         serde_json::from_value(serde_json::json!({
             "access_token": "at-0", "token_type": "Bearer", "id_token_fresh": true,
@@ -374,15 +349,15 @@ fn a_refused_refresh_keeps_only_the_rotated_refresh_token() {
         }))
         .unwrap();
     let kept = session
-        .after_refused_refresh(Some(Secret::new("rt-1")))
+        .after_refused_refresh(Some(RefreshToken::new("rt-1")))
         .expect("a new refresh token is kept");
     assert_eq!(
-        kept.refresh_token.as_ref().map(Secret::expose),
+        kept.refresh_token.as_ref().map(RefreshToken::expose),
         Some("rt-1")
     );
     assert_eq!(
         (
-            kept.access_token.as_str(),
+            kept.access_token.expose(),
             kept.expires_at,
             kept.id_token_fresh
         ),
@@ -391,17 +366,16 @@ fn a_refused_refresh_keeps_only_the_rotated_refresh_token() {
     // No new token, or the same one: nothing to keep.
     assert!(session.after_refused_refresh(None).is_none());
     assert!(session
-        .after_refused_refresh(Some(Secret::new("rt-0")))
+        .after_refused_refresh(Some(RefreshToken::new("rt-0")))
         .is_none());
     session.refresh_token = None;
     assert!(session
-        .after_refused_refresh(Some(Secret::new("rt-1")))
+        .after_refused_refresh(Some(RefreshToken::new("rt-1")))
         .is_some());
 }
 
 #[test]
 fn secret_debug_redacts_and_serialises_the_value() {
-    use oidc_rp_wasm::core::secret::Secret;
     let s = Secret::new("rt-very-secret");
     assert!(!format!("{s:?}").contains("very-secret"));
     assert_eq!(s.expose(), "rt-very-secret");

@@ -2,7 +2,7 @@
 //! (RFC 6749 §5.1, §5.2).
 
 use oidc_rp_wasm::core::pkce::CodeVerifier;
-use oidc_rp_wasm::core::secret::Secret;
+use oidc_rp_wasm::core::secret::{ClientSecret, RawIdToken, RefreshToken};
 use oidc_rp_wasm::core::token::{
     code_exchange_body, parse_token_response, refresh_body, TokenRequest, TokenType, CONTENT_TYPE,
 };
@@ -48,7 +48,7 @@ fn code_exchange_body_for_a_public_client() {
 #[test]
 fn code_exchange_body_with_a_client_secret() {
     let verifier = CodeVerifier::new(VERIFIER).unwrap();
-    let secret = Secret::new("s3cr&t");
+    let secret = ClientSecret::new("s3cr&t");
     let body = code_exchange_body("conf", "c", "https://rp/cb", &verifier, Some(&secret));
     assert!(pairs(&body).contains(&pair("client_secret", "s3cr&t")));
     assert_eq!(pairs(&body).len(), 6);
@@ -56,7 +56,7 @@ fn code_exchange_body_with_a_client_secret() {
 
 #[test]
 fn refresh_body_with_and_without_scope() {
-    let rt = Secret::new("tGzv3JOkF0XG5Qx2TlKWIA");
+    let rt = RefreshToken::new("tGzv3JOkF0XG5Qx2TlKWIA");
     let body = refresh_body("spa", &rt, None, None);
     assert_eq!(
         pairs(&body),
@@ -74,15 +74,15 @@ fn refresh_body_with_and_without_scope() {
 
 #[test]
 fn refresh_body_with_a_client_secret() {
-    let rt = Secret::new("rt");
-    let secret = Secret::new("cs");
+    let rt = RefreshToken::new("rt");
+    let secret = ClientSecret::new("cs");
     let body = refresh_body("conf", &rt, None, Some(&secret));
     assert!(pairs(&body).contains(&pair("client_secret", "cs")));
 }
 
 #[test]
 fn token_request_debug_is_redacted() {
-    let rt = Secret::new("rt-very-secret-value");
+    let rt = RefreshToken::new("rt-very-secret-value");
     let request = TokenRequest::refresh("spa", &rt, None, None);
     assert!(request.body().contains("rt-very-secret-value"));
     assert_eq!(request.content_type(), CONTENT_TYPE);
@@ -108,15 +108,15 @@ const FULL: &str = r#"{
 #[test]
 fn parse_a_full_response() {
     let response = parse_token_response(200, FULL).unwrap();
-    assert_eq!(response.access_token, "SlAV32hkKG");
+    assert_eq!(response.access_token.expose(), "SlAV32hkKG");
     assert_eq!(response.token_type, TokenType::Bearer);
     assert_eq!(response.expires_in, Some(3600));
     assert_eq!(
-        response.refresh_token.as_ref().map(Secret::expose),
+        response.refresh_token.as_ref().map(RefreshToken::expose),
         Some("8xLOxBtZp8")
     );
     assert_eq!(
-        response.id_token.as_deref(),
+        response.id_token.as_ref().map(RawIdToken::expose),
         Some("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
     );
     assert_eq!(response.scope.as_deref(), Some("openid profile"));

@@ -168,9 +168,9 @@ impl ClientConfig {
 
     /// How long a tab waits for the cross-tab refresh lock, in milliseconds: long enough for the
     /// tab that holds it to finish a refresh whose every request runs to its deadline (token
-    /// request, JWK Set refetch, UserInfo), and no longer.
+    /// request, JWK Set, its refetch, UserInfo: four in a row), with one more deadline to spare.
     pub fn lock_wait_ms(&self) -> u32 {
-        self.request_timeout_ms.saturating_mul(4)
+        self.request_timeout_ms.saturating_mul(5)
     }
 }
 

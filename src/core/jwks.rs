@@ -174,15 +174,6 @@ impl JwkSet {
     /// ignore keys they do not understand.
     ///
     /// Not JSON, or not an object -> [`ResponseError::NotJson`]; no `keys` array ->
-    /// The set from the `jwks_uri` response: HTTP 200 and [`JwkSet::parse`]; another status is
-    /// [`ResponseError::UnexpectedStatus`].
-    pub fn from_http(status: u16, body: &str) -> Result<Self, Error> {
-        if status != 200 {
-            return Err(ResponseError::UnexpectedStatus(status).into());
-        }
-        JwkSet::parse(body)
-    }
-
     /// [`ResponseError::MissingField`]`("keys")`.
     pub fn parse(json: &str) -> Result<Self, Error> {
         let value: Value = serde_json::from_str(json)
@@ -203,6 +194,15 @@ impl JwkSet {
             })
             .collect();
         Ok(JwkSet { keys })
+    }
+
+    /// The set from the `jwks_uri` response: HTTP 200 and [`JwkSet::parse`]; another status is
+    /// [`ResponseError::UnexpectedStatus`].
+    pub fn from_http(status: u16, body: &str) -> Result<Self, Error> {
+        if status != 200 {
+            return Err(ResponseError::UnexpectedStatus(status).into());
+        }
+        JwkSet::parse(body)
     }
 
     /// Chooses the keys that may verify a token with this `alg` and `kid` (RFC 7515 §4.1.4,

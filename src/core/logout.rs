@@ -94,7 +94,7 @@ impl LogoutRequest {
     ///
     /// Errors: [`Error::Unsupported`] (`end_session_endpoint`) when the OP has no logout
     /// endpoint; [`Error::InvalidConfig`] for an empty state or an extra parameter named like a
-    /// standard one (field `extraParams.<name>`).
+    /// standard one (field `extra_params.<name>`).
     pub fn build_with_state(
         self,
         metadata: &ProviderMetadata,

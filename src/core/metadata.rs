@@ -65,15 +65,6 @@ impl ProviderMetadata {
     /// the wrong type -> [`ResponseError::MissingField`]; an optional member of the wrong type or
     /// an endpoint that is not an absolute `http(s)` URL without fragment ->
     /// [`ResponseError::InvalidField`]; `issuer` not identical to `configured_issuer` ->
-    /// The metadata from the discovery response: HTTP 200 and [`ProviderMetadata::parse`];
-    /// another status is [`ResponseError::UnexpectedStatus`].
-    pub fn from_http(status: u16, body: &str, configured_issuer: &str) -> Result<Self, Error> {
-        if status != 200 {
-            return Err(ResponseError::UnexpectedStatus(status).into());
-        }
-        ProviderMetadata::parse(body, configured_issuer)
-    }
-
     /// [`Error::IssuerMismatch`] with source `discovery`.
     pub fn parse(json: &str, configured_issuer: &str) -> Result<Self, Error> {
         let value: Value = serde_json::from_str(json)
@@ -116,6 +107,15 @@ impl ProviderMetadata {
             scopes_supported: optional_list(obj, "scopes_supported")?,
             grant_types_supported: optional_list(obj, "grant_types_supported")?,
         })
+    }
+
+    /// The metadata from the discovery response: HTTP 200 and [`ProviderMetadata::parse`];
+    /// another status is [`ResponseError::UnexpectedStatus`].
+    pub fn from_http(status: u16, body: &str, configured_issuer: &str) -> Result<Self, Error> {
+        if status != 200 {
+            return Err(ResponseError::UnexpectedStatus(status).into());
+        }
+        ProviderMetadata::parse(body, configured_issuer)
     }
 
     /// Whether the OP lists `mode` in `response_modes_supported`. When the list is absent, only

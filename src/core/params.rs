@@ -45,7 +45,7 @@ impl fmt::Display for ResponseMode {
 impl FromStr for ResponseMode {
     type Err = Error;
 
-    /// Parses a `response_mode` value; anything else is [`Error::InvalidConfig`] for `responseMode`.
+    /// Parses a `response_mode` value; anything else is [`Error::InvalidConfig`] for `response_mode`.
     fn from_str(s: &str) -> Result<Self, Error> {
         match s {
             "query" => Ok(ResponseMode::Query),
