@@ -7,29 +7,35 @@
 //!   silent-callback page: what it accepts and what it ignores, and its timeout;
 //! - refresh: one token request for concurrent callers in one tab, and the Web Lock that keeps
 //!   two tabs sharing a `localStorage` session from replaying a rotated refresh token
-//!   (OAuth 2.0 Security BCP §4.14);
+//!   (OAuth 2.0 Security BCP §4.14), whose wait is bounded;
+//! - `Client::dispose`: a disposed client refuses its calls with `disposed`;
+//! - the session as JavaScript sees it (`OidcClient.session`): camelCase, absent values left
+//!   out, never the refresh token;
 //! - WebCrypto signature verification (RFC 7515 §5.2, RFC 7518 §3, RFC 8037) with keys the test
 //!   generates itself.
 //!
 //! The network is a stub: `window.fetch` is replaced by a small fake OP (inline JS below) for the
-//! duration of a test. Nothing waits on a clock: tests await promises the stubs settle.
+//! duration of a test. Nothing waits on a clock to synchronise: tests await promises the stubs
+//! (or the tests themselves) settle; only a test of a timeout lets that timeout pass.
 //!
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web`
 #![cfg(target_arch = "wasm32")]
 
 use oidc_rp_wasm::core::authorize::{ResponseMode, Transaction};
+use oidc_rp_wasm::core::config::{ClientConfig, StorageKind, TRANSACTION_LIFETIME};
 use oidc_rp_wasm::core::id_token::{IdToken, IdTokenClaims};
 use oidc_rp_wasm::core::jwks::JwkSet;
 use oidc_rp_wasm::core::jws::{CompactJws, JwsAlg, SignatureCheck};
 use oidc_rp_wasm::core::pkce::CodeVerifier;
-use oidc_rp_wasm::core::secret::Secret;
+use oidc_rp_wasm::core::secret::{AccessToken, RawIdToken, RefreshToken};
 use oidc_rp_wasm::core::session::Session;
 use oidc_rp_wasm::core::token::TokenType;
+use oidc_rp_wasm::core::web_message::{self, Delivery, Expect, CALLBACK_MESSAGE_TYPE};
 use oidc_rp_wasm::error::SignatureError;
-use oidc_rp_wasm::web::client::{Client, ClientConfig};
-use oidc_rp_wasm::web::frame::{self, Delivery, Expect, HiddenFrame, CALLBACK_MESSAGE_TYPE};
-use oidc_rp_wasm::web::storage::{self, SessionStorage, SessionStore, TRANSACTION_LIFETIME};
-use oidc_rp_wasm::web::{now, subtle};
+use oidc_rp_wasm::web::client::Client;
+use oidc_rp_wasm::web::frames::{self, HiddenFrame};
+use oidc_rp_wasm::web::storage::{self, SessionStore};
+use oidc_rp_wasm::web::{now, tabs, webcrypto};
 use oidc_rp_wasm::Error;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -264,6 +270,13 @@ async fn settle() {
     }
 }
 
+/// A promise and the function that resolves it: the test decides when it settles.
+fn deferred() -> (js_sys::Promise, js_sys::Function) {
+    let mut resolve = None;
+    let promise = js_sys::Promise::new(&mut |resolve_fn, _reject| resolve = Some(resolve_fn));
+    (promise, resolve.expect("the executor runs at once"))
+}
+
 /// Runs two futures concurrently in this task until both are done.
 async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     let mut a = Box::pin(a);
@@ -308,14 +321,14 @@ fn session(
     updated_at: i64,
 ) -> Session {
     Session {
-        id_token: Some("eyJhbGciOiJSUzI1NiJ9.e30.c2ln".to_owned()),
+        id_token: Some(RawIdToken::new("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")),
         claims: Some(claims(issuer, updated_at)),
         id_token_fresh: true,
-        access_token: access_token.to_owned(),
+        access_token: AccessToken::new(access_token),
         token_type: TokenType::Bearer,
         expires_at: Some(expires_at),
         scope: Some("openid offline_access".to_owned()),
-        refresh_token: refresh_token.map(Secret::new),
+        refresh_token: refresh_token.map(RefreshToken::new),
         created_at: updated_at,
         updated_at,
     }
@@ -354,6 +367,12 @@ fn stored_transaction_key(state: &str) -> String {
     found.into_iter().next().unwrap()
 }
 
+/// A value as JSON, for comparing sessions and transactions field by field (neither has
+/// `PartialEq`: their secrets compare only through `ct_eq`). `None` is `null`.
+fn as_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap()
+}
+
 // ----- 1. storage -----
 
 #[wasm_bindgen_test]
@@ -363,11 +382,14 @@ fn session_round_trips_through_session_and_local_storage() {
     let issuer = "https://op-storage.test";
     let original = session(issuer, "at-stored", Some("rt-stored"), now + 3600, now);
     for (kind, own, other) in [
-        (SessionStorage::Session, session_storage(), local_storage()),
-        (SessionStorage::Local, local_storage(), session_storage()),
+        (StorageKind::Session, session_storage(), local_storage()),
+        (StorageKind::Local, local_storage(), session_storage()),
     ] {
         let store = SessionStore::new(kind, issuer, "spa");
-        assert_eq!(store.load().unwrap(), None, "{kind:?}: nothing stored yet");
+        assert!(
+            store.load().unwrap().is_none(),
+            "{kind:?}: nothing stored yet"
+        );
         store.save(&original).unwrap();
         assert!(
             own.get_item(store.key()).unwrap().is_some(),
@@ -379,15 +401,16 @@ fn session_round_trips_through_session_and_local_storage() {
         );
         let loaded = store.load().unwrap().expect("the saved session");
         assert_eq!(
-            loaded, original,
+            as_json(&loaded),
+            as_json(&original),
             "{kind:?}: loaded equals saved, refresh token included"
         );
         assert_eq!(
-            loaded.refresh_token.as_ref().map(Secret::expose),
+            loaded.refresh_token.as_ref().map(RefreshToken::expose),
             Some("rt-stored")
         );
         store.clear().unwrap();
-        assert_eq!(store.load().unwrap(), None, "{kind:?}: cleared");
+        assert!(store.load().unwrap().is_none(), "{kind:?}: cleared");
         assert!(
             own.get_item(store.key()).unwrap().is_none(),
             "{kind:?}: the item is gone"
@@ -400,7 +423,7 @@ fn memory_session_store_persists_nothing() {
     clear_sdk_storage();
     let now = now();
     let issuer = "https://op-storage.test";
-    let store = SessionStore::new(SessionStorage::Memory, issuer, "spa");
+    let store = SessionStore::new(StorageKind::Memory, issuer, "spa");
     store
         .save(&session(
             issuer,
@@ -410,7 +433,7 @@ fn memory_session_store_persists_nothing() {
             now,
         ))
         .unwrap();
-    assert_eq!(store.load().unwrap(), None);
+    assert!(store.load().unwrap().is_none());
     for storage in [session_storage(), local_storage()] {
         let written: Vec<String> = keys(&storage)
             .into_iter()
@@ -424,10 +447,10 @@ fn memory_session_store_persists_nothing() {
 #[wasm_bindgen_test]
 fn corrupt_stored_session_is_dropped_not_an_error() {
     clear_sdk_storage();
-    let store = SessionStore::new(SessionStorage::Local, "https://op-storage.test", "spa");
+    let store = SessionStore::new(StorageKind::Local, "https://op-storage.test", "spa");
     for garbage in ["{not json", "42", r#"{"access_token": 7}"#] {
         local_storage().set_item(store.key(), garbage).unwrap();
-        assert_eq!(store.load().unwrap(), None, "{garbage}");
+        assert!(store.load().unwrap().is_none(), "{garbage}");
         assert!(
             local_storage().get_item(store.key()).unwrap().is_none(),
             "{garbage} was removed"
@@ -442,22 +465,23 @@ fn transaction_is_taken_once() {
     let tx = transaction("state-once", now);
     storage::save_transaction(&tx, now).unwrap();
     assert_eq!(
-        storage::peek_transaction("state-once", now)
-            .unwrap()
-            .as_ref(),
-        Some(&tx),
+        as_json(&storage::peek_transaction("state-once", now).unwrap()),
+        as_json(&Some(&tx)),
         "peek leaves it"
     );
     assert_eq!(
-        storage::take_transaction("state-once", now).unwrap(),
-        Some(tx)
+        as_json(&storage::take_transaction("state-once", now).unwrap()),
+        as_json(&Some(tx))
     );
-    assert_eq!(
-        storage::take_transaction("state-once", now).unwrap(),
-        None,
+    assert!(
+        storage::take_transaction("state-once", now)
+            .unwrap()
+            .is_none(),
         "a second take finds nothing"
     );
-    assert_eq!(storage::take_transaction("never-sent", now).unwrap(), None);
+    assert!(storage::take_transaction("never-sent", now)
+        .unwrap()
+        .is_none());
 }
 
 #[wasm_bindgen_test]
@@ -474,10 +498,10 @@ fn several_transactions_pending_at_once() {
     // Taken in another order than stored; each gets its own back.
     for i in [1, 0, 2] {
         let taken = storage::take_transaction(&txs[i].state, now).unwrap();
-        assert_eq!(taken.as_ref(), Some(&txs[i]));
+        assert_eq!(as_json(&taken), as_json(&Some(&txs[i])));
     }
     for tx in &txs {
-        assert_eq!(storage::take_transaction(&tx.state, now).unwrap(), None);
+        assert!(storage::take_transaction(&tx.state, now).unwrap().is_none());
     }
 }
 
@@ -491,15 +515,14 @@ fn expired_transaction_is_not_returned_and_is_purged_on_save() {
     let old = transaction("state-old", born);
     storage::save_transaction(&old, now).unwrap();
     assert_eq!(
-        storage::peek_transaction("state-old", born)
-            .unwrap()
-            .as_ref(),
-        Some(&old),
+        as_json(&storage::peek_transaction("state-old", born).unwrap()),
+        as_json(&Some(&old)),
         "it was stored"
     );
-    assert_eq!(
-        storage::take_transaction("state-old", now).unwrap(),
-        None,
+    assert!(
+        storage::take_transaction("state-old", now)
+            .unwrap()
+            .is_none(),
         "expired: not returned"
     );
 
@@ -507,10 +530,8 @@ fn expired_transaction_is_not_returned_and_is_purged_on_save() {
     let young = transaction("state-young", now - TRANSACTION_LIFETIME + 5);
     storage::save_transaction(&young, now).unwrap();
     assert_eq!(
-        storage::peek_transaction("state-young", now)
-            .unwrap()
-            .as_ref(),
-        Some(&young)
+        as_json(&storage::peek_transaction("state-young", now).unwrap()),
+        as_json(&Some(&young))
     );
 
     // Saving another transaction purges expired ones and keeps the rest.
@@ -524,9 +545,10 @@ fn expired_transaction_is_not_returned_and_is_purged_on_save() {
     );
     let fresh = transaction("state-fresh", now);
     storage::save_transaction(&fresh, now).unwrap();
-    assert_eq!(
-        storage::peek_transaction("state-stale", born).unwrap(),
-        None,
+    assert!(
+        storage::peek_transaction("state-stale", born)
+            .unwrap()
+            .is_none(),
         "purged by the next save"
     );
     assert!(
@@ -536,12 +558,12 @@ fn expired_transaction_is_not_returned_and_is_purged_on_save() {
         "the expired item is gone from sessionStorage"
     );
     assert_eq!(
-        storage::take_transaction("state-young", now).unwrap(),
-        Some(young)
+        as_json(&storage::take_transaction("state-young", now).unwrap()),
+        as_json(&Some(young))
     );
     assert_eq!(
-        storage::take_transaction("state-fresh", now).unwrap(),
-        Some(fresh)
+        as_json(&storage::take_transaction("state-fresh", now).unwrap()),
+        as_json(&Some(fresh))
     );
 }
 
@@ -556,10 +578,9 @@ fn corrupt_stored_transaction_is_dropped_not_an_error() {
     session_storage()
         .set_item(&key, "{\"state\": \"state-corrupt\", truncated")
         .unwrap();
-    assert_eq!(
-        storage::take_transaction("state-corrupt", now).unwrap(),
-        None
-    );
+    assert!(storage::take_transaction("state-corrupt", now)
+        .unwrap()
+        .is_none());
     assert!(session_storage().get_item(&key).unwrap().is_none());
 
     // Left alone: purged when another transaction is saved.
@@ -580,8 +601,14 @@ fn corrupt_stored_transaction_is_dropped_not_an_error() {
 
 const OP_ORIGIN: &str = "https://op.test";
 
+/// A web_message payload, as the OP's page posts it.
+fn web_message_json(kind: &str, response: serde_json::Value) -> serde_json::Value {
+    json!({ "type": kind, "response": response })
+}
+
+/// The same, as the JS object a listener receives.
 fn web_message(kind: &str, response: serde_json::Value) -> JsValue {
-    to_js(&json!({ "type": kind, "response": response }))
+    to_js(&web_message_json(kind, response))
 }
 
 /// A JSON value as the plain JS object a page would post.
@@ -610,7 +637,7 @@ fn web_message_wait(
     source: &JsValue,
     op_origin: &str,
     state: &str,
-    timeout_ms: i32,
+    timeout_ms: u32,
 ) -> Pin<Box<dyn Future<Output = Result<Delivery, Error>>>> {
     let window: web_sys::Window = source.clone().unchecked_into();
     let expect = Expect::WebMessage {
@@ -618,7 +645,7 @@ fn web_message_wait(
     };
     let state = state.to_owned();
     Box::pin(
-        async move { frame::wait_for_response(&window, expect, &state, timeout_ms, None).await },
+        async move { frames::wait_for_response(&window, expect, &state, timeout_ms, None).await },
     )
 }
 
@@ -778,12 +805,12 @@ async fn web_message_delivers_op_error_for_our_state() {
 async fn callback_page_message_accepted_only_from_own_origin_and_source() {
     let (_frame, source) = open_frame();
     let (_other_frame, other_source) = open_frame();
-    let own = frame::own_origin().unwrap();
+    let own = frames::own_origin().unwrap();
     let expect = Expect::CallbackPage {
         own_origin: own.clone(),
     };
     let source_window: web_sys::Window = source.clone().unchecked_into();
-    let mut wait = Box::pin(frame::wait_for_response(
+    let mut wait = Box::pin(frames::wait_for_response(
         &source_window,
         expect,
         "state-cb",
@@ -851,38 +878,38 @@ fn accept_decides_on_origin_source_type_and_state() {
     let expect = Expect::WebMessage {
         op_origin: OP_ORIGIN.to_owned(),
     };
-    let data = web_message("authorization_response", json!({"code": "c", "state": "s"}));
-    assert!(frame::accept(OP_ORIGIN, true, &data, &expect, "s").is_some());
+    let data = web_message_json("authorization_response", json!({"code": "c", "state": "s"}));
+    assert!(web_message::accept(OP_ORIGIN, true, &data, &expect, "s").is_some());
     assert!(
-        frame::accept(OP_ORIGIN, false, &data, &expect, "s").is_none(),
+        web_message::accept(OP_ORIGIN, false, &data, &expect, "s").is_none(),
         "wrong source"
     );
     assert!(
-        frame::accept("https://op.test.evil", true, &data, &expect, "s").is_none(),
+        web_message::accept("https://op.test.evil", true, &data, &expect, "s").is_none(),
         "wrong origin"
     );
     assert!(
-        frame::accept(OP_ORIGIN, true, &data, &expect, "t").is_none(),
+        web_message::accept(OP_ORIGIN, true, &data, &expect, "t").is_none(),
         "wrong state"
     );
     assert!(
-        frame::accept(OP_ORIGIN, true, &JsValue::UNDEFINED, &expect, "s").is_none(),
+        web_message::accept(OP_ORIGIN, true, &serde_json::Value::Null, &expect, "s").is_none(),
         "no data"
     );
     let callback_page = Expect::CallbackPage {
         own_origin: "https://app.test".to_owned(),
     };
-    let callback = to_js(&json!({"type": CALLBACK_MESSAGE_TYPE, "url": "https://app.test/cb"}));
+    let callback = json!({"type": CALLBACK_MESSAGE_TYPE, "url": "https://app.test/cb"});
     assert!(matches!(
-        frame::accept("https://app.test", true, &callback, &callback_page, "ignored"),
+        web_message::accept("https://app.test", true, &callback, &callback_page, "ignored"),
         Some(Delivery::CallbackUrl(url)) if url == "https://app.test/cb"
     ));
     assert!(
-        frame::accept("https://app.test", true, &data, &callback_page, "s").is_none(),
+        web_message::accept("https://app.test", true, &data, &callback_page, "s").is_none(),
         "web_message type"
     );
     assert!(
-        frame::accept(OP_ORIGIN, true, &callback, &callback_page, "s").is_none(),
+        web_message::accept(OP_ORIGIN, true, &callback, &callback_page, "s").is_none(),
         "foreign origin"
     );
 }
@@ -898,7 +925,7 @@ async fn silent_frame_that_never_answers_times_out() {
         op_origin: OP_ORIGIN.to_owned(),
     };
     let started = js_sys::Date::now();
-    let result = frame::wait_for_response(&source_window, expect, "state-silent", 200, None).await;
+    let result = frames::wait_for_response(&source_window, expect, "state-silent", 200, None).await;
     let elapsed = js_sys::Date::now() - started;
     let error = result.expect_err("no message was ever posted");
     assert_eq!(error, Error::Timeout);
@@ -919,24 +946,24 @@ async fn concurrent_get_access_token_makes_one_token_request() {
     let now = now();
     // Renewed an hour ago, 30 s left: within the refresh leeway, not yet expired.
     let stored = session(issuer, "at-old", Some("rt-0"), now + 30, now - 3600);
-    let store = SessionStore::new(SessionStorage::Session, issuer, "spa");
+    let store = SessionStore::new(StorageKind::Session, issuer, "spa");
     store.save(&stored).unwrap();
     let op = FetchStub::install(issuer, "spa", "rt-0", false, 20);
 
-    let mut config = ClientConfig::new(issuer, "spa", "https://app.test/callback")
-        .storage(SessionStorage::Session);
+    let mut config =
+        ClientConfig::new(issuer, "spa", "https://app.test/callback").storage(StorageKind::Session);
     // No timer-driven refresh: the two calls below are the only callers.
     config.auto_refresh = false;
     let client = Client::create(config).await.unwrap();
     assert_eq!(
-        client.session().unwrap().access_token,
+        client.session().unwrap().access_token.expose(),
         "at-old",
         "the stored session was restored"
     );
 
     let (first, second) = both(client.get_access_token(), client.get_access_token()).await;
-    assert_eq!(first.unwrap(), "at-1");
-    assert_eq!(second.unwrap(), "at-1");
+    assert_eq!(first.unwrap().expose(), "at-1");
+    assert_eq!(second.unwrap().expose(), "at-1");
     assert_eq!(
         op.0.token_requests(),
         1,
@@ -945,7 +972,7 @@ async fn concurrent_get_access_token_makes_one_token_request() {
     assert_eq!(op.0.max_open(), 1);
 
     // A fresh token is handed out without another request.
-    assert_eq!(client.get_access_token().await.unwrap(), "at-1");
+    assert_eq!(client.get_access_token().await.unwrap().expose(), "at-1");
     assert_eq!(op.0.token_requests(), 1);
 
     // The refresh response had no id_token: identity kept, marked not fresh, refresh token kept.
@@ -953,12 +980,15 @@ async fn concurrent_get_access_token_makes_one_token_request() {
         .load()
         .unwrap()
         .expect("the renewed session is persisted");
-    assert_eq!(renewed.access_token, "at-1");
+    assert_eq!(renewed.access_token.expose(), "at-1");
     assert_eq!(renewed.subject(), Some("alice"));
-    assert_eq!(renewed.id_token, stored.id_token);
+    assert_eq!(
+        renewed.id_token.as_ref().map(RawIdToken::expose),
+        stored.id_token.as_ref().map(RawIdToken::expose)
+    );
     assert!(!renewed.id_token_fresh);
     assert_eq!(
-        renewed.refresh_token.as_ref().map(Secret::expose),
+        renewed.refresh_token.as_ref().map(RefreshToken::expose),
         Some("rt-0")
     );
     drop(client);
@@ -972,13 +1002,13 @@ async fn a_dropped_refresh_neither_wedges_later_refreshes_nor_loses_its_answer()
     clear_sdk_storage();
     let issuer = "https://op-dropped-refresh.test";
     let now = now();
-    let store = SessionStore::new(SessionStorage::Session, issuer, "spa");
+    let store = SessionStore::new(StorageKind::Session, issuer, "spa");
     store
         .save(&session(issuer, "at-old", Some("rt-0"), now + 3600, now))
         .unwrap();
     let op = FetchStub::install(issuer, "spa", "rt-0", true, 20);
-    let mut config = ClientConfig::new(issuer, "spa", "https://app.test/callback")
-        .storage(SessionStorage::Session);
+    let mut config =
+        ClientConfig::new(issuer, "spa", "https://app.test/callback").storage(StorageKind::Session);
     config.auto_refresh = false;
     let client = Client::create(config).await.unwrap();
 
@@ -991,10 +1021,13 @@ async fn a_dropped_refresh_neither_wedges_later_refreshes_nor_loses_its_answer()
 
     // The next caller joins the refresh still running and gets its result: one request in all.
     let renewed = client.refresh().await.expect("a later refresh completes");
-    assert_eq!(renewed.access_token, "at-1");
+    assert_eq!(renewed.access_token.expose(), "at-1");
     assert_eq!(op.0.token_requests(), 1);
     // And the rotated refresh token it brought was kept, so the one after that works too.
-    assert_eq!(client.refresh().await.unwrap().access_token, "at-2");
+    assert_eq!(
+        client.refresh().await.unwrap().access_token.expose(),
+        "at-2"
+    );
     assert_eq!(op.0.token_requests(), 2);
     drop(client);
     clear_sdk_storage();
@@ -1043,7 +1076,48 @@ async fn a_dropped_wait_removes_its_listener_and_timer() {
     drop(frame);
 }
 
-// ----- 5. the Web Lock across tabs -----
+// ----- 5. dispose -----
+
+#[wasm_bindgen_test]
+async fn dispose_makes_get_access_token_fail_with_disposed() {
+    clear_sdk_storage();
+    let issuer = "https://op-dispose.test";
+    let now = now();
+    let store = SessionStore::new(StorageKind::Session, issuer, "spa");
+    store
+        .save(&session(issuer, "at-live", Some("rt-0"), now + 3600, now))
+        .unwrap();
+    let op = FetchStub::install(issuer, "spa", "rt-0", false, 0);
+    let mut config =
+        ClientConfig::new(issuer, "spa", "https://app.test/callback").storage(StorageKind::Session);
+    config.auto_refresh = false;
+    let client = Client::create(config).await.unwrap();
+    assert_eq!(
+        client.get_access_token().await.unwrap().expose(),
+        "at-live",
+        "alive, the client hands out its valid token"
+    );
+
+    client.dispose();
+    let error = client
+        .get_access_token()
+        .await
+        .expect_err("a disposed client hands out no token");
+    assert_eq!(error, Error::Disposed);
+    assert_eq!(error.code(), "disposed");
+    // Every handle shares the disposal, and a refresh is refused the same way.
+    let handle = client.clone();
+    assert_eq!(
+        handle.get_access_token().await.unwrap_err().code(),
+        "disposed"
+    );
+    assert_eq!(client.refresh().await.unwrap_err(), Error::Disposed);
+    assert_eq!(op.0.token_requests(), 0, "nothing was asked of the OP");
+    drop((client, handle));
+    clear_sdk_storage();
+}
+
+// ----- 6. the Web Lock across tabs -----
 
 #[wasm_bindgen_test]
 async fn web_lock_serialises_refreshes_of_a_shared_session() {
@@ -1051,7 +1125,7 @@ async fn web_lock_serialises_refreshes_of_a_shared_session() {
     assert!(has_web_locks(), "this test needs navigator.locks");
     let issuer = "https://op-web-lock.test";
     let now = now();
-    let store = SessionStore::new(SessionStorage::Local, issuer, "spa");
+    let store = SessionStore::new(StorageKind::Local, issuer, "spa");
     store
         .save(&session(issuer, "at-shared", Some("rt-0"), now + 3600, now))
         .unwrap();
@@ -1059,14 +1133,14 @@ async fn web_lock_serialises_refreshes_of_a_shared_session() {
     // second tab's request would overlap the first and replay rt-0.
     let op = FetchStub::install(issuer, "spa", "rt-0", true, 50);
 
-    let config = ClientConfig::new(issuer, "spa", "https://app.test/callback")
-        .storage(SessionStorage::Local);
+    let config =
+        ClientConfig::new(issuer, "spa", "https://app.test/callback").storage(StorageKind::Local);
     // Two clients of one origin: they share the storage key, the lock and the channel, as two
     // tabs would.
     let tab_a = Client::create(config.clone()).await.unwrap();
     let tab_b = Client::create(config).await.unwrap();
-    assert_eq!(tab_a.session().unwrap().access_token, "at-shared");
-    assert_eq!(tab_b.session().unwrap().access_token, "at-shared");
+    assert_eq!(tab_a.session().unwrap().access_token.expose(), "at-shared");
+    assert_eq!(tab_b.session().unwrap().access_token.expose(), "at-shared");
 
     let (a, b) = both(tab_a.refresh(), tab_b.refresh()).await;
     let a = a.expect("tab A refreshed");
@@ -1082,14 +1156,14 @@ async fn web_lock_serialises_refreshes_of_a_shared_session() {
         "the tab that waited reused the result"
     );
     assert_eq!(op.0.max_open(), 1, "never two token requests at once");
-    assert_eq!(a.access_token, "at-1");
-    assert_eq!(b.access_token, a.access_token);
-    assert_eq!(tab_a.session().unwrap().access_token, "at-1");
-    assert_eq!(tab_b.session().unwrap().access_token, "at-1");
+    assert_eq!(a.access_token.expose(), "at-1");
+    assert_eq!(b.access_token.expose(), a.access_token.expose());
+    assert_eq!(tab_a.session().unwrap().access_token.expose(), "at-1");
+    assert_eq!(tab_b.session().unwrap().access_token.expose(), "at-1");
     let persisted = store.load().unwrap().unwrap();
-    assert_eq!(persisted.access_token, "at-1");
+    assert_eq!(persisted.access_token.expose(), "at-1");
     assert_eq!(
-        persisted.refresh_token.as_ref().map(Secret::expose),
+        persisted.refresh_token.as_ref().map(RefreshToken::expose),
         Some("rt-1"),
         "the rotated token is kept"
     );
@@ -1097,7 +1171,63 @@ async fn web_lock_serialises_refreshes_of_a_shared_session() {
     clear_sdk_storage();
 }
 
-// ----- 6. WebCrypto -----
+#[wasm_bindgen_test]
+async fn lock_wait_is_bounded_while_another_caller_holds_the_lock() {
+    assert!(has_web_locks(), "this test needs navigator.locks");
+    let name = "oidc-rp-wasm:test:bounded-lock-wait";
+    // The holder takes the lock and keeps it until the test resolves `release`. Its own wait
+    // bound (150 ms) passes while it holds the lock: the bound limits the wait, not the task.
+    let (granted, grant) = deferred();
+    let (release, let_go) = deferred();
+    let mut holder = Box::pin(tabs::with_lock(name, 150, move || async move {
+        grant.call0(&JsValue::UNDEFINED).unwrap();
+        JsFuture::from(release).await.unwrap();
+        Ok::<_, Error>("the holder's result")
+    }));
+    assert!(
+        poll_once(&mut holder).await.is_none(),
+        "the holder asked for the lock"
+    );
+    JsFuture::from(granted).await.unwrap();
+
+    // Another caller waits at most 200 ms, then gives up with `timeout`; its task never runs.
+    let ran = std::rc::Rc::new(std::cell::Cell::new(false));
+    let started = js_sys::Date::now();
+    let refused = {
+        let ran = ran.clone();
+        tabs::with_lock(name, 200, move || async move {
+            ran.set(true);
+            Ok::<_, Error>("the contender's result")
+        })
+        .await
+    };
+    let elapsed = js_sys::Date::now() - started;
+    let error = refused.expect_err("the lock is held by the other caller");
+    assert_eq!(error, Error::Timeout);
+    assert_eq!(error.code(), "timeout");
+    // Not before the bound (timers never fire early; 5 ms for clock granularity).
+    assert!(elapsed >= 195.0, "gave up after only {elapsed} ms");
+    assert!(
+        !ran.get(),
+        "the task of a caller that timed out does not run"
+    );
+
+    // The holder was not disturbed: it still holds the lock, and completes once released.
+    assert!(
+        poll_once(&mut holder).await.is_none(),
+        "the holder still holds the lock"
+    );
+    let_go.call0(&JsValue::UNDEFINED).unwrap();
+    assert_eq!(holder.await.unwrap(), "the holder's result");
+
+    // The lock is free again: a later caller gets it at once, and the request that timed out
+    // did not take it late.
+    let later = tabs::with_lock(name, 200, || async { Ok::<_, Error>(7) }).await;
+    assert_eq!(later.unwrap(), 7);
+    assert!(!ran.get(), "the timed-out request never got the lock");
+}
+
+// ----- 7. WebCrypto -----
 
 /// A token for `alg` signed by a fresh key, and the JWK Set with its public key.
 async fn make_token(alg: &str, claims: &serde_json::Value) -> (String, JwkSet) {
@@ -1127,7 +1257,7 @@ async fn verify_token(raw: &str, alg: JwsAlg, jwks: &JwkSet) -> Result<(), Error
         .first()
         .copied()
         .ok_or(Error::Signature(SignatureError::NoMatchingKey))?;
-    subtle::verify(&token.signature_check(alg, jwk)).await
+    webcrypto::verify(&token.signature_check(alg, jwk)).await
 }
 
 fn test_claims() -> serde_json::Value {
@@ -1216,13 +1346,108 @@ async fn webcrypto_refuses_a_key_of_another_type() {
         let jws = CompactJws::parse(token).unwrap();
         let check = SignatureCheck {
             alg,
-            jwk: key,
-            signing_input: jws.signing_input.as_bytes(),
-            signature: &jws.signature,
+            jwk: key.clone(),
+            signing_input: jws.signing_input.into_bytes(),
+            signature: jws.signature,
         };
-        let error = subtle::verify(&check).await.expect_err(what);
+        let error = webcrypto::verify(&check).await.expect_err(what);
         assert_eq!(error.code(), "invalid_signature", "{what}: {error:?}");
         // WebCrypto's importKey refuses the key for the algorithm: the key is unusable.
         assert_eq!(error.reason(), Some("unusable_key"), "{what}: {error:?}");
     }
+}
+
+// ----- 8. the session as JavaScript sees it -----
+
+/// `OidcClient.create(config)` through the JS facade, then its `session` getter as JSON
+/// (`null` when signed out).
+async fn js_session(config: serde_json::Value) -> serde_json::Value {
+    let created = JsFuture::from(oidc_rp_wasm::web::js::JsOidcClient::create(to_js(&config)))
+        .await
+        .expect("OidcClient.create resolves");
+    let view = js_sys::Reflect::get(&created, &JsValue::from_str("session")).unwrap();
+    let text = js_sys::JSON::stringify(&view).unwrap().as_string().unwrap();
+    // Release the client as an app would; later calls would reject with `disposed`.
+    let dispose = js_sys::Reflect::get(&created, &JsValue::from_str("dispose")).unwrap();
+    dispose
+        .unchecked_into::<js_sys::Function>()
+        .call0(&created)
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn js_session_is_camel_case_without_the_refresh_token() {
+    clear_sdk_storage();
+    let issuer = "https://op-js-view.test";
+    let now = now();
+    let mut stored = session(issuer, "at-view", Some("rt-view-secret"), now + 3600, now);
+    let mut with_acr = claims(issuer, now).to_json();
+    with_acr.insert("acr".into(), json!("urn:acr:silver"));
+    with_acr.insert("amr".into(), json!(["pwd"]));
+    stored.claims = Some(IdTokenClaims::from_json(with_acr).unwrap());
+    let store = SessionStore::new(StorageKind::Session, issuer, "spa");
+    store.save(&stored).unwrap();
+    let _op = FetchStub::install(issuer, "spa", "rt-view-secret", false, 0);
+
+    let json = js_session(json!({
+        "issuer": issuer, "clientId": "spa", "redirectUri": "https://app.test/callback",
+        "storage": "session", "autoRefresh": false,
+    }))
+    .await;
+    assert_eq!(json["hasRefreshToken"], true);
+    assert_eq!(json["idTokenFresh"], true);
+    assert_eq!(json["accessToken"], "at-view");
+    assert_eq!(json["tokenType"], "Bearer");
+    assert_eq!(json["expiresAt"], now + 3600);
+    assert_eq!(json["scope"], "openid offline_access");
+    assert_eq!(json["subject"], "alice");
+    assert_eq!(json["idToken"], "eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+    assert_eq!(json["authTime"], now - 20);
+    assert_eq!(json["acr"], "urn:acr:silver");
+    assert_eq!(json["amr"], json!(["pwd"]));
+    assert_eq!(json["claims"]["name"], "Alice");
+    assert_eq!(json["claims"]["aud"], "spa");
+    let text = json.to_string();
+    assert!(!text.contains("rt-view-secret"), "{text}");
+    assert!(json.get("refreshToken").is_none() && json.get("has_refresh_token").is_none());
+    clear_sdk_storage();
+}
+
+#[wasm_bindgen_test]
+async fn js_session_leaves_out_absent_values() {
+    clear_sdk_storage();
+    let issuer = "https://op-js-view-plain.test";
+    let now = now();
+    // A plain OAuth 2.0 session: no ID token, no expiry, no scope, no refresh token.
+    let mut plain = session(issuer, "at-plain", None, now + 3600, now);
+    plain.id_token = None;
+    plain.claims = None;
+    plain.id_token_fresh = false;
+    plain.expires_at = None;
+    plain.scope = None;
+    let store = SessionStore::new(StorageKind::Session, issuer, "spa");
+    store.save(&plain).unwrap();
+    let _op = FetchStub::install(issuer, "spa", "unused", false, 0);
+
+    let json = js_session(json!({
+        "issuer": issuer, "clientId": "spa", "redirectUri": "https://app.test/callback",
+        "storage": "session", "autoRefresh": false,
+    }))
+    .await;
+    assert_eq!(json["accessToken"], "at-plain");
+    assert_eq!(json["hasRefreshToken"], false);
+    for absent in [
+        "subject",
+        "claims",
+        "idToken",
+        "expiresAt",
+        "scope",
+        "authTime",
+        "acr",
+        "amr",
+    ] {
+        assert!(json.get(absent).is_none(), "{absent}");
+    }
+    clear_sdk_storage();
 }
