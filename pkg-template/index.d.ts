@@ -11,12 +11,72 @@
  * });
  * ```
  *
- * The WebAssembly module loads on the first `OidcClient.create()`; there is no init function to call.
+ * The WebAssembly module loads on the first `OidcClient.create()`, from the file next to the
+ * package's `index.js`; where a bundler does not copy that file, say where it is with {@link init}.
+ * The declarations need no `lib: DOM`: where the environment lacks the DOM types (a server-side
+ * project), the parameters typed with DOM classes (`URL`, `Response`, `URLSearchParams`, ...) simply
+ * accept fewer kinds of values.
  *
  * Times (`expiresAt`, `authTime`) are seconds since the Unix epoch, as in JWT claims.
  *
  * @packageDocumentation
  */
+
+/**
+ * The instances of the global class `K` where the environment declares it (the DOM library,
+ * `@types/node`), `never` where it does not: so the declarations type-check without `lib: DOM`.
+ */
+type GlobalInstance<K extends string> = typeof globalThis extends Record<K, { readonly prototype: infer T }> ? T : never;
+
+/** `WebAssembly.Module` where the environment declares it, `never` where it does not. */
+type WasmModule = typeof globalThis extends { readonly WebAssembly: { readonly Module: { readonly prototype: infer T } } } ? T : never;
+
+/**
+ * Where {@link init} takes the WebAssembly module from: the URL of `oidc_rp_wasm_bg.wasm` (a string,
+ * resolved against the page like `fetch` does, or a `URL`), a `Request` for it, a `Response`
+ * holding it (from your own `fetch`), its bytes, or an already compiled `WebAssembly.Module`.
+ */
+export type WasmSource =
+  | string
+  | GlobalInstance<"URL">
+  | GlobalInstance<"Request">
+  | GlobalInstance<"Response">
+  | ArrayBuffer
+  | ArrayBufferView
+  | WasmModule;
+
+/** The options of {@link init}. */
+export interface InitOptions {
+  /**
+   * Where the WebAssembly module is (or a promise of it). Absent: the `oidc_rp_wasm_bg.wasm` next
+   * to the package's `index.js`, as `OidcClient.create()` would load it.
+   */
+  module_or_path?: WasmSource | PromiseLike<WasmSource> | undefined;
+}
+
+/**
+ * Says where the WebAssembly module is and starts loading it; `OidcClient.create()` then uses it.
+ * Optional: without it, the first `create()` loads the file next to the package's `index.js`,
+ * which is what Vite, webpack 5, Parcel and plain module pages need. Call it where the bundler
+ * does not copy the file (esbuild, Rollup without a plugin), when the file comes from a CDN, or to
+ * reuse a file the page preloaded:
+ *
+ * ```ts
+ * import { init } from "oidc-rp-wasm";
+ * import wasmUrl from "oidc-rp-wasm/oidc_rp_wasm_bg.wasm";   // esbuild --loader:.wasm=file
+ * init({ module_or_path: new URL(wasmUrl, import.meta.url) });
+ * ```
+ *
+ * Call it once, before the first `create()` (which waits for it); awaiting it is optional. A
+ * second call with the same source returns the same promise. Outside a browser page (server-side
+ * rendering) it does nothing and resolves.
+ *
+ * @throws {OidcError} `wasm_load` (with `reason` and the original error as `cause`) when the
+ *   module cannot be fetched, compiled or instantiated, and again from `create()`, which retries
+ *   the same source; `invalid_config` for an unknown option or source, or when the module is
+ *   already loading (or loaded) from another source.
+ */
+export declare function init(options?: InitOptions): Promise<void>;
 
 /**
  * How the OP returns the authorization response to the app.
@@ -233,13 +293,21 @@ export interface OidcError extends Error {
   /**
    * The exact check that failed, where the code covers several, e.g. `aud_mismatch` or
    * `auth_time_too_old` under `invalid_id_token`, `no_matching_key` under `invalid_signature`,
-   * `iss_parameter` under `issuer_mismatch`.
+   * `iss_parameter` under `issuer_mismatch`. Under `wasm_load`, the step that failed:
+   * `unavailable` (no WebAssembly in this browser), `locate` (no `import.meta.url` to find the
+   * file by), `fetch`, `http_status` (the file is not at that URL), `not_wasm` (something else,
+   * typically an HTML fallback page, came instead), `csp` (the Content Security Policy lacks
+   * `'wasm-unsafe-eval'`), `compile`, `instantiate`.
    */
   reason?: string;
   /** The OP's `error_description`, when it sent one. */
   description?: string;
   /** The OP's `error_uri`, when it sent one. */
   uri?: string;
+  /** For `invalid_config`: the option at fault, as JavaScript spells it (`redirectUri`, `extraParams.state`). */
+  field?: string;
+  /** For `wasm_load`: the error the browser raised (a `TypeError` from `fetch`, a `WebAssembly.CompileError`, ...). */
+  cause?: unknown;
 }
 
 /** The SDK's own error codes. */
@@ -262,7 +330,8 @@ export type SdkErrorCode =
   | "storage"
   | "crypto_unavailable"
   | "browser"
-  | "disposed";
+  | "disposed"
+  | "wasm_load";
 
 /** Error codes an OP commonly returns (RFC 6749 §4.1.2.1 and §5.2, OIDC Core §3.1.2.6). */
 export type OpErrorCode =
@@ -310,6 +379,7 @@ export interface ErrorCodes {
   readonly CRYPTO_UNAVAILABLE: "crypto_unavailable";
   readonly BROWSER: "browser";
   readonly DISPOSED: "disposed";
+  readonly WASM_LOAD: "wasm_load";
   readonly INVALID_REQUEST: "invalid_request";
   readonly UNAUTHORIZED_CLIENT: "unauthorized_client";
   readonly ACCESS_DENIED: "access_denied";
@@ -396,11 +466,15 @@ export declare class OidcClient {
   private constructor();
 
   /**
-   * Loads the WebAssembly module (the first time), validates `config`, fetches the OP's
-   * discovery document and restores the session from the chosen storage.
+   * Loads the WebAssembly module (the first time, from where {@link init} said, else from the file
+   * next to the package's `index.js`), validates `config`, fetches the OP's discovery document and
+   * restores the session from the chosen storage. Call it in the browser: importing the package
+   * is safe anywhere, but on a server (no `window`) this rejects with `unsupported`.
    *
-   * @throws {OidcError} `invalid_config`, `issuer_mismatch`, `network`, `timeout` (discovery took
-   *   longer than `requestTimeoutMs`), `invalid_response`.
+   * @throws {OidcError} `wasm_load` (the module could not be fetched, compiled or instantiated;
+   *   `reason` says which step, the message what usually fixes it, and the next call tries again),
+   *   `unsupported` (not in a browser page), `invalid_config`, `issuer_mismatch`, `network`,
+   *   `timeout` (discovery took longer than `requestTimeoutMs`), `invalid_response`.
    */
   static create(config: OidcClientConfig): Promise<OidcClient>;
 
@@ -429,7 +503,7 @@ export declare class OidcClient {
   handleRedirectCallback(url?: string): Promise<Session>;
 
   /** Completes a sign-in from a form_post body received some other way (your own server, say). */
-  handleFormPost(body: string | URLSearchParams): Promise<Session>;
+  handleFormPost(body: string | GlobalInstance<"URLSearchParams">): Promise<Session>;
 
   /**
    * Signs in in a popup; must be called from a user gesture (a click). Without a `responseMode`

@@ -5,6 +5,7 @@
 import {
   ERROR_CODES,
   OidcClient,
+  init,
   isOidcError,
   type AuthorizeOptions,
   type ClientEvent,
@@ -19,7 +20,10 @@ import {
   type Session,
   type SignedOutDetail,
   type SignoutCallbackResult,
+  type InitOptions,
+  type WasmSource,
 } from "oidc-rp-wasm";
+import wasmUrl from "oidc-rp-wasm/oidc_rp_wasm_bg.wasm";
 
 // ---- configuration: every field ----
 
@@ -117,6 +121,41 @@ const logoutWithToken: LogoutOptions = { idTokenHint: "eyJ...", uiLocales: "fr" 
 const logoutState: LogoutOptions = { state: "mine" };
 // @ts-expect-error true is an AuthorizeOptions idTokenHint; logout sends the session's token by default
 const logoutHintTrue: LogoutOptions = { idTokenHint: true };
+
+// ---- where the WebAssembly module comes from (init) ----
+
+async function loadWasm(): Promise<void> {
+  await init();
+  await init({ module_or_path: new URL(wasmUrl, import.meta.url) });
+  await init({ module_or_path: "/assets/oidc_rp_wasm_bg.wasm" });
+  await init({ module_or_path: fetch("/assets/oidc_rp_wasm_bg.wasm") });
+  await init({ module_or_path: await fetch(new Request("/assets/oidc_rp_wasm_bg.wasm")) });
+  const bytes = await (await fetch("/assets/oidc_rp_wasm_bg.wasm")).arrayBuffer();
+  await init({ module_or_path: bytes });
+  await init({ module_or_path: new Uint8Array(bytes) });
+  const compiled: WasmSource = await WebAssembly.compile(bytes);
+  const options: InitOptions = { module_or_path: compiled };
+  await init(options);
+  await init({ module_or_path: undefined });
+  // @ts-expect-error init() resolves to nothing: the wasm exports stay private
+  const exports: object = await init();
+  // @ts-expect-error null is no source (a number would pass: the DOM's WebAssembly.Module is an empty interface)
+  await init({ module_or_path: null });
+  // @ts-expect-error init() takes { module_or_path }, not the source itself
+  await init(new URL("https://cdn.example.com/oidc_rp_wasm_bg.wasm"));
+  // @ts-expect-error the option is module_or_path
+  await init({ url: "/oidc_rp_wasm_bg.wasm" });
+  try {
+    await OidcClient.create(config);
+  } catch (e) {
+    if (isOidcError(e, ERROR_CODES.WASM_LOAD)) console.error(e.reason, e.message, e.cause);
+    else if (isOidcError(e, "unsupported")) console.info("not in a browser");
+    else if (isOidcError(e, "invalid_config")) console.error("bad option", e.field);
+    else throw e;
+  }
+  console.log(exports);
+}
+void loadWasm();
 
 // ---- the client ----
 
@@ -217,6 +256,8 @@ async function main(): Promise<void> {
   const loginRequired: "login_required" = ERROR_CODES.LOGIN_REQUIRED;
   const sdkOwn: OidcErrorCode[] = [ERROR_CODES.TIMEOUT, ERROR_CODES.BROWSER, ERROR_CODES.DISPOSED, ERROR_CODES.STORAGE];
   const disposedCode: "disposed" = ERROR_CODES.DISPOSED;
+  const wasmLoadCode: "wasm_load" = ERROR_CODES.WASM_LOAD;
+  console.log(wasmLoadCode);
   const browserCode: "browser" = ERROR_CODES.BROWSER;
   console.log(codes.length, loginRequired, sdkOwn, disposedCode, browserCode, timeoutUnset);
   // @ts-expect-error ERROR_CODES is read-only

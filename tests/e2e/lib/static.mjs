@@ -7,6 +7,10 @@
 //   /silent-callback.html     -> <root>/pkg/silent-callback.html
 //   /config.json              -> the `config` object (or what a `config` function returns)
 //   anything else             -> 404
+//
+// `packageRoutes: false` drops the pkg/ routes (a built app must bring its own files), `headers`
+// adds response headers (a Content-Security-Policy, say) and `respond` answers chosen paths
+// itself (a 404 or an HTML fallback where the .wasm should be).
 
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -64,6 +68,10 @@ function listen(server, port, host) {
  * Starts the RP's static server. `root` is the repository root; `exampleDir` replaces
  * <root>/www-example (the smoke test serves its own page). `config` is an object or a function
  * returning one, read on every request, so it can name an OP started after this server.
+ * - `packageRoutes` (default true): serve /oidc-rp-wasm/, /form-post-sw.js and
+ *   /silent-callback.html from <root>/pkg; with false, only `exampleDir` and /config.json.
+ * - `headers(path)`: extra response headers of every answer (an object, or undefined for none).
+ * - `respond(path)`: { status, type, body } to answer `path` with instead of a file, or undefined.
  * Returns { origin, close(), setConfig(config), requests }, where `requests` lists every request
  * as { method, path, status, body } (body only for POST).
  */
@@ -74,6 +82,9 @@ export async function startStatic({
   root,
   exampleDir = join(root, 'www-example'),
   config = {},
+  packageRoutes = true,
+  headers = () => undefined,
+  respond = () => undefined,
 } = {}) {
   const pkgDir = resolve(root, 'pkg');
   const siteDir = resolve(exampleDir);
@@ -82,6 +93,7 @@ export async function startStatic({
 
   function locate(path) {
     if (path === '/config.json') return { json: true };
+    if (!packageRoutes) return { file: path === '/' ? join(siteDir, 'index.html') : fileUnder(siteDir, path) };
     if (path === '/form-post-sw.js') return { file: join(pkgDir, 'form-post-sw.js') };
     if (path === '/silent-callback.html') return { file: join(pkgDir, 'silent-callback.html') };
     if (path.startsWith('/oidc-rp-wasm/')) return { file: fileUnder(pkgDir, path.slice('/oidc-rp-wasm/'.length)) };
@@ -94,7 +106,7 @@ export async function startStatic({
     const send = (status, type, body, extra = {}) => {
       record.status = status;
       // no-store: every test run loads the wasm and service worker that were just built.
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...extra });
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...extra, ...headers(path) });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
 
@@ -113,6 +125,11 @@ export async function startStatic({
       return;
     }
 
+    const answer = await respond(path);
+    if (answer) {
+      send(answer.status ?? 200, answer.type ?? 'text/plain; charset=utf-8', answer.body ?? '');
+      return;
+    }
     const target = locate(path);
     if (target.json) {
       const value = typeof currentConfig === 'function' ? await currentConfig() : currentConfig;

@@ -1,0 +1,6 @@
+import { init } from "oidc-rp-wasm";
+import wasmUrl from "oidc-rp-wasm/oidc_rp_wasm_bg.wasm"; // --loader:.wasm=file copies it to --outdir
+import { main } from "../app.js";
+
+init({ module_or_path: new URL(wasmUrl, import.meta.url) });
+main();
