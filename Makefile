@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup test test-native test-crypto lint wasm pkg test-types test-browser test-e2e demo clean
+.PHONY: setup test test-native test-crypto lint wasm pkg test-types test-browser test-e2e demo bench clean
 
 setup:
 	@scripts/setup.sh
@@ -31,9 +31,9 @@ wasm: setup
 pkg: setup
 	scripts/build-pkg.sh
 
-## The TypeScript declarations, type-checked by a consumer file.
+## The TypeScript declarations, type-checked by a consumer file, and without lib DOM by a server module.
 test-types: setup
-	cd tests/types && npx tsc -p .
+	cd tests/types && npx tsc -p . && npx tsc -p tsconfig.no-dom.json
 
 ## wasm-bindgen-test in headless Chromium (tests/web.rs), and the browser API's doc examples
 ## compiled for wasm32 (they are `no_run`: they need an OP).
@@ -48,6 +48,11 @@ test-e2e: setup pkg
 ## Build the package, start a local OP and the example app, show a sign-in.
 demo: setup pkg
 	cd tests/e2e && npm run demo
+
+## A benchmark, not a test (`make test` does not run it): ours side by side with oidc-client-ts and
+## oauth4webapi in headless Chromium against the local OP; writes and prints benches/RESULTS.md.
+bench: setup pkg
+	benches/bench.sh
 
 clean:
 	cargo clean

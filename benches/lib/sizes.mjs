@@ -1,0 +1,82 @@
+// 1. Shipped bytes: the peers bundled and minified by esbuild from their public entry point into
+// browser ESM bundles (which the bench pages then load), ours as the files of pkg/ an app loads
+// for `import { OidcClient }`. Every file is measured raw, gzip -9 and brotli (quality 11, the
+// maximum), each file compressed on its own as a server sends it; a row's total is the sum.
+
+import { readFile, mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { build } from 'esbuild';
+
+/** The esbuild options of every bundle (recorded in RESULTS.md). */
+export const ESBUILD_OPTIONS = {
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  platform: 'browser',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+export function measure(name, bytes) {
+  return {
+    file: name,
+    raw: bytes.length,
+    gzip: gzipSync(bytes, { level: 9 }).length,
+    brotli: brotliCompressSync(bytes, {
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+        [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+      },
+    }).length,
+  };
+}
+
+function row(id, label, files, note) {
+  const total = { raw: 0, gzip: 0, brotli: 0 };
+  for (const f of files) for (const k of Object.keys(total)) total[k] += f[k];
+  return { id, label, files, total, note };
+}
+
+async function bundle(benchesDir, outDir, entry, outName) {
+  const outfile = join(outDir, outName);
+  await build({ ...ESBUILD_OPTIONS, entryPoints: [join(benchesDir, 'entries', entry)], outfile, absWorkingDir: benchesDir });
+  return outfile;
+}
+
+/**
+ * Builds the peer bundles into `outDir` (site/dist, served to the pages) and measures every row.
+ * Returns { rows, bundles } where rows are in display order.
+ */
+export async function buildAndMeasure({ root, benchesDir, outDir, versions }) {
+  await mkdir(outDir, { recursive: true });
+  const pkg = join(root, 'pkg');
+  const file = async (path, name = basename(path)) => measure(name, await readFile(path));
+
+  const ourFiles = [
+    await file(join(pkg, 'index.js')),
+    await file(join(pkg, 'oidc_rp_wasm.js')),
+    await file(join(pkg, 'oidc_rp_wasm_bg.wasm')),
+  ];
+  const sw = await file(join(pkg, 'form-post-sw.js'));
+
+  const out = {
+    octs: await bundle(benchesDir, outDir, 'oidc-client-ts.js', 'oidc-client-ts.js'),
+    octsClient: await bundle(benchesDir, outDir, 'oidc-client-ts-client.js', 'oidc-client-ts-client.js'),
+    o4w: await bundle(benchesDir, outDir, 'oauth4webapi.js', 'oauth4webapi.js'),
+    o4wAll: await bundle(benchesDir, outDir, 'oauth4webapi-all.js', 'oauth4webapi-all.js'),
+    ours: await bundle(benchesDir, outDir, 'ours-bundled.js', 'ours-bundled.js'),
+  };
+  const wasm = ourFiles[2];
+
+  const rows = [
+    row('ours', `oidc-rp-wasm ${versions.ours}: index.js + oidc_rp_wasm.js + oidc_rp_wasm_bg.wasm`, ourFiles, 'as shipped in pkg/'),
+    row('ours-sw', 'oidc-rp-wasm: form-post-sw.js (only for response_mode=form_post)', [sw], 'service worker, loaded on its own'),
+    row('ours-minified', 'oidc-rp-wasm, its JS through the same esbuild --minify + the wasm', [await file(out.ours, 'ours-bundled.js (esbuild)'), wasm], 'reference: what an app bundler would ship'),
+    row('oidc-client-ts', `oidc-client-ts ${versions['oidc-client-ts']}: { UserManager } (with jwt-decode)`, [await file(out.octs)], 'bundle used by the bench pages'),
+    row('oidc-client-ts-client', `oidc-client-ts ${versions['oidc-client-ts']}: { OidcClient } only`, [await file(out.octsClient)], 'reference'),
+    row('oauth4webapi', `oauth4webapi ${versions.oauth4webapi}: the 15 named exports the code flow uses`, [await file(out.o4w)], 'bundle used by the bench pages'),
+    row('oauth4webapi-all', `oauth4webapi ${versions.oauth4webapi}: * as oauth (every export)`, [await file(out.o4wAll)], 'reference'),
+  ];
+  return { rows, bundles: out };
+}
