@@ -15,7 +15,7 @@ rm -rf "$raw" && mkdir -p "$raw"
 wasm-bindgen --target web --out-dir "$raw" --out-name oidc_rp_wasm \
   target/wasm32-unknown-unknown/release/oidc_rp_wasm.wasm
 # The features rustc enables by default for wasm32-unknown-unknown; browsers of the last years have them.
-tools/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+tools/node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$raw/oidc_rp_wasm_bg.wasm" -o "$raw/oidc_rp_wasm_bg.wasm"

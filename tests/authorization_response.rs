@@ -75,7 +75,7 @@ fn deliveries(query: &str) -> Vec<(&'static str, ResponseParams)> {
         ("form_post", ResponseParams::from_form_post(query).unwrap()),
         (
             "web_message",
-            ResponseParams::from_web_message(&web_message).unwrap(),
+            ResponseParams::from_web_message(&common::to_json(&web_message)).unwrap(),
         ),
     ]
 }
@@ -337,7 +337,7 @@ fn web_message_payload_of_wrong_shape() {
         json!({"type": "authorization_response", "response": {"code": {"x": 1}, "state": "st-1"}}),
     ];
     for payload in bad {
-        let err = ResponseParams::from_web_message(&payload).unwrap_err();
+        let err = ResponseParams::from_web_message(&common::to_json(&payload)).unwrap_err();
         assert_eq!(
             err,
             Error::InvalidResponse(ResponseError::NotAuthorizationResponse),
@@ -346,7 +346,7 @@ fn web_message_payload_of_wrong_shape() {
         assert_eq!(err.reason(), Some("not_authorization_response"));
     }
     let ok = json!({"type": "authorization_response", "response": {"code": "c", "state": "st-1", "iss": null}});
-    let params = ResponseParams::from_web_message(&ok).unwrap();
+    let params = ResponseParams::from_web_message(&common::to_json(&ok)).unwrap();
     assert_eq!(params.get("iss"), None);
     assert_eq!(process(&params, false).unwrap().code.expose(), "c");
 }
@@ -440,12 +440,13 @@ fn locate_in_url_prefers_the_query_then_the_fragment() {
 fn a_response_must_come_the_way_its_request_asked() {
     use oidc_rp_wasm::core::authorize::ResponseMode;
     use oidc_rp_wasm::core::response::check_delivery;
-    let mut tx: oidc_rp_wasm::core::authorize::Transaction = serde_json::from_value(serde_json::json!({
+    use oidc_rp_wasm::core::stored::transaction_from_text;
+    let stored = serde_json::json!({
         "state": "s", "nonce": "n", "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
         "redirect_uri": "https://app/cb", "response_mode": "query", "scope": "openid",
         "max_age": null, "acr_values": [], "created_at": 0, "app_state": null
-    }))
-    .unwrap();
+    });
+    let mut tx = transaction_from_text(&stored.to_string()).unwrap();
     assert!(check_delivery(&tx, ResponseMode::Query).is_ok());
     let err = check_delivery(&tx, ResponseMode::FormPost).unwrap_err();
     assert_eq!(

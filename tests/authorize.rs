@@ -6,8 +6,10 @@ mod common;
 use oidc_rp_wasm::core::authorize::{
     AuthorizationRequest, Prompt, ResponseMode, Transaction, STANDARD_PARAMS,
 };
+use oidc_rp_wasm::core::json::Json;
 use oidc_rp_wasm::core::metadata::ProviderMetadata;
 use oidc_rp_wasm::core::pkce::CodeVerifier;
+use oidc_rp_wasm::core::stored::{transaction_from_text, transaction_to_text};
 use oidc_rp_wasm::error::Error;
 use serde_json::json;
 
@@ -104,7 +106,7 @@ fn transaction_keeps_what_the_response_is_checked_against() {
         .response_mode(ResponseMode::Fragment)
         .max_age(300)
         .acr_values(vec!["urn:mace:incommon:iap:silver".into(), "loa2".into()])
-        .app_state(json!({"returnTo": "/inbox"}));
+        .app_state(common::to_json(&json!({"returnTo": "/inbox"})));
     let (_, tx) = build(req).unwrap();
     assert_eq!(tx.state, "st-1");
     assert_eq!(tx.nonce.as_deref(), Some("n-1"));
@@ -115,7 +117,10 @@ fn transaction_keeps_what_the_response_is_checked_against() {
     assert_eq!(tx.max_age, Some(300));
     assert_eq!(tx.acr_values, ["urn:mace:incommon:iap:silver", "loa2"]);
     assert_eq!(tx.created_at, NOW);
-    assert_eq!(tx.app_state, Some(json!({"returnTo": "/inbox"})));
+    assert_eq!(
+        tx.app_state,
+        Some(common::to_json(&json!({"returnTo": "/inbox"})))
+    );
 }
 
 #[test]
@@ -289,19 +294,35 @@ fn prompt_and_response_mode_parse_from_strings() {
         config_field(&"form-post".parse::<ResponseMode>().unwrap_err()),
         "response_mode"
     );
-    assert_eq!(
-        serde_json::to_string(&ResponseMode::WebMessage).unwrap(),
-        "\"web_message\""
-    );
-    assert_eq!(
-        serde_json::to_string(&Prompt::SelectAccount).unwrap(),
-        "\"select_account\""
-    );
-    assert_eq!(
-        serde_json::from_str::<Prompt>("\"consent\"").unwrap(),
-        Prompt::Consent
-    );
-    assert!(serde_json::from_str::<ResponseMode>("\"form-post\"").is_err());
+    assert_eq!(ResponseMode::WebMessage.as_str(), "web_message");
+    assert_eq!(Prompt::SelectAccount.as_str(), "select_account");
+    assert_eq!("consent".parse::<Prompt>().unwrap(), Prompt::Consent);
+    assert!("form-post".parse::<ResponseMode>().is_err());
+}
+
+#[test]
+fn prompt_and_response_mode_print_what_they_parse_from() {
+    let modes = [
+        ResponseMode::Query,
+        ResponseMode::Fragment,
+        ResponseMode::FormPost,
+        ResponseMode::WebMessage,
+    ];
+    for mode in modes {
+        assert_eq!(mode.as_str().parse::<ResponseMode>().unwrap(), mode);
+        assert_eq!(mode.to_string(), mode.as_str());
+    }
+    let prompts = [
+        Prompt::None,
+        Prompt::Login,
+        Prompt::Consent,
+        Prompt::SelectAccount,
+        Prompt::Create,
+    ];
+    for prompt in prompts {
+        assert_eq!(prompt.as_str().parse::<Prompt>().unwrap(), prompt);
+        assert_eq!(prompt.to_string(), prompt.as_str());
+    }
 }
 
 #[test]
@@ -444,20 +465,21 @@ fn bad_config_is_named() {
 }
 
 #[test]
-fn transaction_serde_round_trip_and_redacted_debug() {
+fn transaction_stored_round_trip_and_redacted_debug() {
     let req = request()
         .scope("openid offline_access")
         .response_mode(ResponseMode::WebMessage)
         .max_age(0)
         .acr_values(vec!["loa2".into()])
-        .app_state(json!({"n": [1, 2], "s": "ü"}));
+        .app_state(common::to_json(&json!({"n": [1, 2], "s": "ü"})));
     let (_, tx) = build(req).unwrap();
-    let json = serde_json::to_value(&tx).unwrap();
-    assert_eq!(json["code_verifier"], VERIFIER);
-    assert_eq!(json["response_mode"], "web_message");
-    assert_eq!(json["created_at"], NOW);
-    let back: Transaction = serde_json::from_value(json.clone()).unwrap();
-    assert_eq!(serde_json::to_value(&back).unwrap(), json);
+    let text = transaction_to_text(&tx);
+    let json = Json::parse_object(&text).unwrap();
+    assert_eq!(json.str("code_verifier"), Some(VERIFIER));
+    assert_eq!(json.str("response_mode"), Some("web_message"));
+    assert_eq!(json.get("created_at").and_then(Json::as_i64), Some(NOW));
+    let back: Transaction = transaction_from_text(&text).unwrap();
+    assert_eq!(transaction_to_text(&back), text);
 
     let debug = format!("{tx:?}");
     assert!(!debug.contains(VERIFIER), "{debug}");

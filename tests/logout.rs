@@ -6,6 +6,7 @@ use oidc_rp_wasm::core::logout::{
     process_logout_callback, LogoutRequest, LogoutTransaction, STANDARD_PARAMS,
 };
 use oidc_rp_wasm::core::metadata::ProviderMetadata;
+use oidc_rp_wasm::core::stored::{logout_from_text, logout_to_text};
 use oidc_rp_wasm::error::Error;
 
 const NOW: i64 = 1_700_000_000;
@@ -203,10 +204,9 @@ fn repeated_state_is_state_mismatch() {
 }
 
 #[test]
-fn logout_transaction_serde_and_expiry() {
+fn logout_transaction_stored_round_trip_and_expiry() {
     let tx = transaction();
-    let back: LogoutTransaction =
-        serde_json::from_str(&serde_json::to_string(&tx).unwrap()).unwrap();
+    let back: LogoutTransaction = logout_from_text(&logout_to_text(&tx)).unwrap();
     assert_eq!(back, tx);
     assert!(!tx.is_expired(NOW + 10, 600));
     assert!(tx.is_expired(NOW + 600, 600));

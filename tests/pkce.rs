@@ -1,7 +1,10 @@
 //! RFC 7636: PKCE with S256, and the random `state`/`nonce` values.
 
+use oidc_rp_wasm::core::json::Json;
 use oidc_rp_wasm::core::pkce::{random_token, CodeVerifier, CHALLENGE_METHOD};
+use oidc_rp_wasm::core::stored::{transaction_from_text, transaction_to_text};
 use oidc_rp_wasm::error::Error;
+use serde_json::{json, Value};
 use std::collections::HashSet;
 
 fn unreserved(c: char) -> bool {
@@ -78,16 +81,32 @@ fn alphabet_is_unreserved_only() {
     }
 }
 
+/// A stored transaction (the verifier's only persisted form) holding `code_verifier`.
+fn stored_transaction(code_verifier: Value) -> String {
+    json!({
+        "state": "s", "code_verifier": code_verifier, "redirect_uri": "https://app/cb",
+        "response_mode": "query", "scope": "openid", "acr_values": [], "created_at": 0
+    })
+    .to_string()
+}
+
 #[test]
-fn debug_is_redacted_and_serde_is_transparent() {
+fn debug_is_redacted_and_the_stored_form_is_the_plain_string() {
     let raw = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     let v = CodeVerifier::new(raw).unwrap();
     assert!(!format!("{v:?}").contains(raw));
-    let json = serde_json::to_string(&v).unwrap();
-    assert_eq!(json, format!("\"{raw}\""));
-    let back: CodeVerifier = serde_json::from_str(&json).unwrap();
-    assert_eq!(back.expose(), v.expose());
-    // Deserialising checks the value again.
-    assert!(serde_json::from_str::<CodeVerifier>("\"short\"").is_err());
-    assert!(serde_json::from_str::<CodeVerifier>("42").is_err());
+    let tx = transaction_from_text(&stored_transaction(json!(raw))).unwrap();
+    assert_eq!(tx.code_verifier.expose(), v.expose());
+    let text = transaction_to_text(&tx);
+    assert!(
+        text.contains(&format!("\"code_verifier\":\"{raw}\"")),
+        "{text}"
+    );
+    let stored = Json::parse_object(&text).unwrap();
+    assert_eq!(stored.str("code_verifier"), Some(raw));
+    let back = transaction_from_text(&text).unwrap();
+    assert_eq!(back.code_verifier.expose(), v.expose());
+    // Reading checks the value again.
+    assert!(transaction_from_text(&stored_transaction(json!("short"))).is_none());
+    assert!(transaction_from_text(&stored_transaction(json!(42))).is_none());
 }

@@ -146,11 +146,15 @@ fn token_type_in_any_case() {
             expected
         );
     }
-    assert_eq!(serde_json::to_string(&TokenType::DPoP).unwrap(), "\"DPoP\"");
-    assert_eq!(
-        serde_json::from_str::<TokenType>("\"bearer\"").unwrap(),
-        TokenType::Bearer
-    );
+    assert_eq!(TokenType::DPoP.as_str(), "DPoP");
+    assert_eq!(TokenType::Bearer.as_str(), "Bearer");
+    assert_eq!("bearer".parse::<TokenType>().unwrap(), TokenType::Bearer);
+    for token_type in [TokenType::Bearer, TokenType::DPoP] {
+        assert_eq!(
+            token_type.as_str().parse::<TokenType>().unwrap(),
+            token_type
+        );
+    }
 }
 
 #[test]
@@ -165,7 +169,7 @@ fn unknown_or_missing_token_type() {
         err,
         Error::InvalidResponse(ResponseError::MissingField("token_type"))
     );
-    assert!(serde_json::from_str::<TokenType>("\"mac\"").is_err());
+    assert!("mac".parse::<TokenType>().is_err());
 }
 
 #[test]

@@ -24,11 +24,13 @@
 use oidc_rp_wasm::core::authorize::{ResponseMode, Transaction};
 use oidc_rp_wasm::core::config::{ClientConfig, StorageKind, TRANSACTION_LIFETIME};
 use oidc_rp_wasm::core::id_token::{IdToken, IdTokenClaims};
+use oidc_rp_wasm::core::json::Json;
 use oidc_rp_wasm::core::jwks::JwkSet;
 use oidc_rp_wasm::core::jws::{CompactJws, JwsAlg, SignatureCheck};
 use oidc_rp_wasm::core::pkce::CodeVerifier;
 use oidc_rp_wasm::core::secret::{AccessToken, RawIdToken, RefreshToken};
 use oidc_rp_wasm::core::session::Session;
+use oidc_rp_wasm::core::stored;
 use oidc_rp_wasm::core::token::TokenType;
 use oidc_rp_wasm::core::web_message::{self, Delivery, Expect, CALLBACK_MESSAGE_TYPE};
 use oidc_rp_wasm::error::SignatureError;
@@ -308,7 +310,7 @@ fn claims(issuer: &str, now: i64) -> IdTokenClaims {
         "iss": issuer, "sub": "alice", "aud": "spa", "exp": now + 600, "iat": now - 10,
         "auth_time": now - 20, "name": "Alice"
     });
-    IdTokenClaims::from_json(json.as_object().unwrap().clone()).unwrap()
+    IdTokenClaims::from_json(to_json(&json).as_object().unwrap().clone()).unwrap()
 }
 
 /// A signed-in session for `issuer`: its access token expires at `expires_at`, it was last
@@ -348,7 +350,7 @@ fn transaction(state: &str, created_at: i64) -> Transaction {
         max_age: None,
         acr_values: Vec::new(),
         created_at,
-        app_state: Some(json!({ "returnTo": format!("/after/{state}") })),
+        app_state: Some(to_json(&json!({ "returnTo": format!("/after/{state}") }))),
     }
 }
 
@@ -367,10 +369,10 @@ fn stored_transaction_key(state: &str) -> String {
     found.into_iter().next().unwrap()
 }
 
-/// A value as JSON, for comparing sessions and transactions field by field (neither has
-/// `PartialEq`: their secrets compare only through `ct_eq`). `None` is `null`.
-fn as_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap()
+/// A transaction's stored text (`core::stored`), for comparing transactions field by field
+/// (`Transaction` has no `PartialEq`: its verifier compares only through `ct_eq`).
+fn tx_text(tx: Option<&Transaction>) -> Option<String> {
+    tx.map(stored::transaction_to_text)
 }
 
 // ----- 1. storage -----
@@ -401,8 +403,8 @@ fn session_round_trips_through_session_and_local_storage() {
         );
         let loaded = store.load().unwrap().expect("the saved session");
         assert_eq!(
-            as_json(&loaded),
-            as_json(&original),
+            stored::session_to_text(&loaded),
+            stored::session_to_text(&original),
             "{kind:?}: loaded equals saved, refresh token included"
         );
         assert_eq!(
@@ -465,13 +467,21 @@ fn transaction_is_taken_once() {
     let tx = transaction("state-once", now);
     storage::save_transaction(&tx, now).unwrap();
     assert_eq!(
-        as_json(&storage::peek_transaction("state-once", now).unwrap()),
-        as_json(&Some(&tx)),
+        tx_text(
+            storage::peek_transaction("state-once", now)
+                .unwrap()
+                .as_ref()
+        ),
+        tx_text(Some(&tx)),
         "peek leaves it"
     );
     assert_eq!(
-        as_json(&storage::take_transaction("state-once", now).unwrap()),
-        as_json(&Some(tx))
+        tx_text(
+            storage::take_transaction("state-once", now)
+                .unwrap()
+                .as_ref()
+        ),
+        tx_text(Some(&tx))
     );
     assert!(
         storage::take_transaction("state-once", now)
@@ -498,7 +508,7 @@ fn several_transactions_pending_at_once() {
     // Taken in another order than stored; each gets its own back.
     for i in [1, 0, 2] {
         let taken = storage::take_transaction(&txs[i].state, now).unwrap();
-        assert_eq!(as_json(&taken), as_json(&Some(&txs[i])));
+        assert_eq!(tx_text(taken.as_ref()), tx_text(Some(&txs[i])));
     }
     for tx in &txs {
         assert!(storage::take_transaction(&tx.state, now).unwrap().is_none());
@@ -515,8 +525,12 @@ fn expired_transaction_is_not_returned_and_is_purged_on_save() {
     let old = transaction("state-old", born);
     storage::save_transaction(&old, now).unwrap();
     assert_eq!(
-        as_json(&storage::peek_transaction("state-old", born).unwrap()),
-        as_json(&Some(&old)),
+        tx_text(
+            storage::peek_transaction("state-old", born)
+                .unwrap()
+                .as_ref()
+        ),
+        tx_text(Some(&old)),
         "it was stored"
     );
     assert!(
@@ -530,8 +544,12 @@ fn expired_transaction_is_not_returned_and_is_purged_on_save() {
     let young = transaction("state-young", now - TRANSACTION_LIFETIME + 5);
     storage::save_transaction(&young, now).unwrap();
     assert_eq!(
-        as_json(&storage::peek_transaction("state-young", now).unwrap()),
-        as_json(&Some(&young))
+        tx_text(
+            storage::peek_transaction("state-young", now)
+                .unwrap()
+                .as_ref()
+        ),
+        tx_text(Some(&young))
     );
 
     // Saving another transaction purges expired ones and keeps the rest.
@@ -558,12 +576,20 @@ fn expired_transaction_is_not_returned_and_is_purged_on_save() {
         "the expired item is gone from sessionStorage"
     );
     assert_eq!(
-        as_json(&storage::take_transaction("state-young", now).unwrap()),
-        as_json(&Some(young))
+        tx_text(
+            storage::take_transaction("state-young", now)
+                .unwrap()
+                .as_ref()
+        ),
+        tx_text(Some(&young))
     );
     assert_eq!(
-        as_json(&storage::take_transaction("state-fresh", now).unwrap()),
-        as_json(&Some(fresh))
+        tx_text(
+            storage::take_transaction("state-fresh", now)
+                .unwrap()
+                .as_ref()
+        ),
+        tx_text(Some(&fresh))
     );
 }
 
@@ -609,6 +635,11 @@ fn web_message_json(kind: &str, response: serde_json::Value) -> serde_json::Valu
 /// The same, as the JS object a listener receives.
 fn web_message(kind: &str, response: serde_json::Value) -> JsValue {
     to_js(&web_message_json(kind, response))
+}
+
+/// A `serde_json` value (how these tests write JSON) as the core's [`Json`].
+fn to_json(value: &serde_json::Value) -> Json {
+    Json::parse(&value.to_string()).unwrap()
 }
 
 /// A JSON value as the plain JS object a page would post.
@@ -878,7 +909,10 @@ fn accept_decides_on_origin_source_type_and_state() {
     let expect = Expect::WebMessage {
         op_origin: OP_ORIGIN.to_owned(),
     };
-    let data = web_message_json("authorization_response", json!({"code": "c", "state": "s"}));
+    let data = to_json(&web_message_json(
+        "authorization_response",
+        json!({"code": "c", "state": "s"}),
+    ));
     assert!(web_message::accept(OP_ORIGIN, true, &data, &expect, "s").is_some());
     assert!(
         web_message::accept(OP_ORIGIN, false, &data, &expect, "s").is_none(),
@@ -893,13 +927,13 @@ fn accept_decides_on_origin_source_type_and_state() {
         "wrong state"
     );
     assert!(
-        web_message::accept(OP_ORIGIN, true, &serde_json::Value::Null, &expect, "s").is_none(),
+        web_message::accept(OP_ORIGIN, true, &Json::Null, &expect, "s").is_none(),
         "no data"
     );
     let callback_page = Expect::CallbackPage {
         own_origin: "https://app.test".to_owned(),
     };
-    let callback = json!({"type": CALLBACK_MESSAGE_TYPE, "url": "https://app.test/cb"});
+    let callback = to_json(&json!({"type": CALLBACK_MESSAGE_TYPE, "url": "https://app.test/cb"}));
     assert!(matches!(
         web_message::accept("https://app.test", true, &callback, &callback_page, "ignored"),
         Some(Delivery::CallbackUrl(url)) if url == "https://app.test/cb"
@@ -1383,8 +1417,8 @@ async fn js_session_is_camel_case_without_the_refresh_token() {
     let now = now();
     let mut stored = session(issuer, "at-view", Some("rt-view-secret"), now + 3600, now);
     let mut with_acr = claims(issuer, now).to_json();
-    with_acr.insert("acr".into(), json!("urn:acr:silver"));
-    with_acr.insert("amr".into(), json!(["pwd"]));
+    with_acr.insert("acr", Json::str("urn:acr:silver"));
+    with_acr.insert("amr", Json::Array(vec![Json::str("pwd")]));
     stored.claims = Some(IdTokenClaims::from_json(with_acr).unwrap());
     let store = SessionStore::new(StorageKind::Session, issuer, "spa");
     store.save(&stored).unwrap();

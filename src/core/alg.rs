@@ -3,7 +3,6 @@
 //! and [`id_token`](crate::core::id_token) all name algorithms, and none of them owns the list.
 
 use crate::error::Error;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
@@ -13,7 +12,7 @@ use std::str::FromStr;
 /// secret to check an HMAC with, and an unsigned ID token is never acceptable here. Names are
 /// case-sensitive (RFC 7515 §4.1.1).
 #[allow(clippy::upper_case_acronyms)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JwsAlg {
     /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3).
     RS256,

@@ -7,11 +7,11 @@
 //! `nonce` the ID token must carry (OIDC Core §3.1.2.1), the PKCE verifier for the token request,
 //! and what the ID token must then satisfy (`max_age`, `acr_values`).
 
+use crate::core::json::Json;
 use crate::core::metadata::ProviderMetadata;
 pub use crate::core::params::{Prompt, ResponseMode};
 use crate::core::pkce::{random_token, CodeVerifier, CHALLENGE_METHOD};
 use crate::error::Error;
-use serde::{Deserialize, Serialize};
 
 /// The parameters this module sets itself; an extra parameter may not use one of these names.
 pub const STANDARD_PARAMS: &[&str] = &[
@@ -46,7 +46,7 @@ pub struct AuthorizationRequest {
     id_token_hint: Option<String>,
     acr_values: Vec<String>,
     extra_params: Vec<(String, String)>,
-    app_state: Option<serde_json::Value>,
+    app_state: Option<Json>,
 }
 
 impl AuthorizationRequest {
@@ -132,7 +132,7 @@ impl AuthorizationRequest {
 
     /// Application data kept in the [`Transaction`] and handed back after the callback. It is
     /// never sent to the OP.
-    pub fn app_state(mut self, state: serde_json::Value) -> Self {
+    pub fn app_state(mut self, state: Json) -> Self {
         self.app_state = Some(state);
         self
     }
@@ -296,7 +296,7 @@ impl AuthorizationRequest {
 
 /// What the client keeps between the authorization request and its response. Its `Debug` does
 /// not show the code verifier.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Transaction {
     /// The `state` sent; the response must carry it (RFC 6749 §10.12).
     pub state: String,
@@ -317,7 +317,7 @@ pub struct Transaction {
     /// When the request was built (seconds since the Unix epoch).
     pub created_at: i64,
     /// The application's data, returned after the callback.
-    pub app_state: Option<serde_json::Value>,
+    pub app_state: Option<Json>,
 }
 
 impl Transaction {

@@ -7,21 +7,20 @@
 
 use crate::core::alg::JwsAlg;
 use crate::core::authorize::AuthorizationRequest;
+use crate::core::json::Json;
 use crate::core::logout::LogoutRequest;
 use crate::core::metadata::url_problem;
 use crate::core::params::{Prompt, ResponseMode};
 use crate::core::secret::RawIdToken;
 use crate::core::session::Session;
 use crate::error::Error;
-use serde::{Deserialize, Serialize};
 
 /// How long a pending authorization request stays valid, in seconds. A popup in which a person
 /// signs in waits this long too.
 pub const TRANSACTION_LIFETIME: i64 = 600;
 
 /// Where the session is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StorageKind {
     /// The wasm heap only: the refresh token never leaves the module, and a reload forgets it.
     #[default]
@@ -30,6 +29,23 @@ pub enum StorageKind {
     Session,
     /// `localStorage` (and a copy in IndexedDB): shared by the tabs of the origin.
     Local,
+}
+
+impl std::str::FromStr for StorageKind {
+    type Err = Error;
+
+    /// `memory`, `session` or `local`; anything else is [`Error::InvalidConfig`] for `storage`.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "memory" => Ok(StorageKind::Memory),
+            "session" => Ok(StorageKind::Session),
+            "local" => Ok(StorageKind::Local),
+            other => Err(Error::config(
+                "storage",
+                format!("`{other}` is not one of memory, session, local"),
+            )),
+        }
+    }
 }
 
 /// The client's configuration (`OidcClientConfig` in JS). Build it with [`ClientConfig::new`] and
@@ -203,7 +219,7 @@ pub struct AuthorizeOptions {
     /// A response mode other than the configured one.
     pub response_mode: Option<ResponseMode>,
     /// Any JSON value, handed back on the session after the callback.
-    pub app_state: Option<serde_json::Value>,
+    pub app_state: Option<Json>,
     /// More parameters for this request.
     pub extra_params: Vec<(String, String)>,
 }

@@ -16,6 +16,7 @@
 //! 11. `nonce` equals the request's; 12. `acr` is one of the requested `acr_values`;
 //! 13. with `max_age`, `auth_time` is present and recent enough.
 
+use crate::core::json::{Json, Object};
 use crate::core::jwks::Jwk;
 #[cfg(feature = "rust-crypto")]
 use crate::core::jwks::JwkSet;
@@ -23,8 +24,6 @@ use crate::core::jws::{CompactJws, HashAlg, JwsAlg, SignatureCheck};
 use crate::core::secret::RawIdToken;
 use crate::error::{Error, IdTokenError};
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use std::fmt;
 
@@ -62,23 +61,23 @@ pub struct IdTokenClaims {
     /// Access token hash (`at_hash`).
     pub at_hash: Option<String>,
     /// Every other claim, as received.
-    pub other: Map<String, Value>,
+    pub other: Object,
 }
 
 impl IdTokenClaims {
     /// Types the claims of a JSON object (see the type's docs for the rules).
-    pub fn from_json(mut json: Map<String, Value>) -> Result<Self, IdTokenError> {
+    pub fn from_json(mut json: Object) -> Result<Self, IdTokenError> {
         let iss = required_string(&mut json, "iss")?;
         let sub = required_string(&mut json, "sub")?;
         if sub.is_empty() {
             return Err(IdTokenError::MissingClaim("sub"));
         }
         let aud = match json.remove("aud") {
-            Some(Value::String(aud)) => vec![aud],
-            Some(Value::Array(values)) if !values.is_empty() => values
+            Some(Json::String(aud)) => vec![aud],
+            Some(Json::Array(values)) if !values.is_empty() => values
                 .into_iter()
                 .map(|v| match v {
-                    Value::String(s) => Ok(s),
+                    Json::String(s) => Ok(s),
                     _ => Err(IdTokenError::MissingClaim("aud")),
                 })
                 .collect::<Result<Vec<_>, _>>()?,
@@ -91,12 +90,12 @@ impl IdTokenClaims {
         let nonce = optional_string(&mut json, "nonce")?;
         let acr = optional_string(&mut json, "acr")?;
         let amr = match json.remove("amr") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(values)) => Some(
+            None | Some(Json::Null) => None,
+            Some(Json::Array(values)) => Some(
                 values
                     .into_iter()
                     .map(|v| match v {
-                        Value::String(s) => Ok(s),
+                        Json::String(s) => Ok(s),
                         _ => Err(IdTokenError::MissingClaim("amr")),
                     })
                     .collect::<Result<Vec<_>, _>>()?,
@@ -123,21 +122,21 @@ impl IdTokenClaims {
     }
 
     /// The claims as one JSON object, as in the token (`aud` a string when single).
-    pub fn to_json(&self) -> Map<String, Value> {
+    pub fn to_json(&self) -> Object {
         let mut json = self.other.clone();
-        json.insert("iss".into(), Value::String(self.iss.clone()));
-        json.insert("sub".into(), Value::String(self.sub.clone()));
+        json.insert("iss", Json::String(self.iss.clone()));
+        json.insert("sub", Json::String(self.sub.clone()));
         let aud = match self.aud.as_slice() {
-            [single] => Value::String(single.clone()),
-            many => Value::Array(many.iter().cloned().map(Value::String).collect()),
+            [single] => Json::String(single.clone()),
+            many => Json::Array(many.iter().cloned().map(Json::String).collect()),
         };
-        json.insert("aud".into(), aud);
-        json.insert("exp".into(), Value::from(self.exp));
-        json.insert("iat".into(), Value::from(self.iat));
+        json.insert("aud", aud);
+        json.insert("exp", Json::int(self.exp));
+        json.insert("iat", Json::int(self.iat));
         let optional_numbers = [("nbf", self.nbf), ("auth_time", self.auth_time)];
         for (name, value) in optional_numbers {
             if let Some(value) = value {
-                json.insert(name.into(), Value::from(value));
+                json.insert(name, Json::int(value));
             }
         }
         let optional_strings = [
@@ -148,69 +147,41 @@ impl IdTokenClaims {
         ];
         for (name, value) in optional_strings {
             if let Some(value) = value {
-                json.insert(name.into(), Value::String(value.clone()));
+                json.insert(name, Json::String(value.clone()));
             }
         }
         if let Some(amr) = &self.amr {
             json.insert(
-                "amr".into(),
-                Value::Array(amr.iter().cloned().map(Value::String).collect()),
+                "amr",
+                Json::Array(amr.iter().cloned().map(Json::String).collect()),
             );
         }
         json
     }
 }
 
-fn required_string(
-    json: &mut Map<String, Value>,
-    name: &'static str,
-) -> Result<String, IdTokenError> {
+fn required_string(json: &mut Object, name: &'static str) -> Result<String, IdTokenError> {
     optional_string(json, name)?.ok_or(IdTokenError::MissingClaim(name))
 }
 
-fn optional_string(
-    json: &mut Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<String>, IdTokenError> {
+fn optional_string(json: &mut Object, name: &'static str) -> Result<Option<String>, IdTokenError> {
     match json.remove(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s)),
         Some(_) => Err(IdTokenError::MissingClaim(name)),
     }
 }
 
-/// A NumericDate (RFC 7519 §2): an integer or a float, whose fraction is dropped.
-fn optional_date(
-    json: &mut Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<i64>, IdTokenError> {
+/// A NumericDate (RFC 7519 §2): an integer or a number with a fraction or exponent, whose
+/// fraction is dropped (read exactly, without floating point: [`Json::as_i64`]).
+fn optional_date(json: &mut Object, name: &'static str) -> Result<Option<i64>, IdTokenError> {
     match json.remove(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => {
-            if let Some(i) = n.as_i64() {
-                Ok(Some(i))
-            } else if let Some(f) = n.as_f64() {
-                // `as` saturates on overflow and maps NaN to 0; JSON has no NaN or infinity.
-                #[allow(clippy::cast_possible_truncation)]
-                Ok(Some(f.trunc() as i64))
-            } else {
-                Err(IdTokenError::MissingClaim(name))
-            }
-        }
+        None | Some(Json::Null) => Ok(None),
+        Some(number @ Json::Number(_)) => number
+            .as_i64()
+            .map(Some)
+            .ok_or(IdTokenError::MissingClaim(name)),
         Some(_) => Err(IdTokenError::MissingClaim(name)),
-    }
-}
-
-impl Serialize for IdTokenClaims {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for IdTokenClaims {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let json = Map::<String, Value>::deserialize(deserializer)?;
-        IdTokenClaims::from_json(json).map_err(serde::de::Error::custom)
     }
 }
 
@@ -246,12 +217,17 @@ impl IdToken {
     /// [`IdTokenError::Malformed`]; a missing or mistyped claim -> [`IdTokenError::MissingClaim`].
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let jws = CompactJws::parse(raw)?;
-        let payload: Value = serde_json::from_slice(&jws.payload).map_err(|_| {
+        let text = std::str::from_utf8(&jws.payload).map_err(|_| {
+            Error::IdToken(IdTokenError::Malformed(
+                "the payload is not UTF-8".to_owned(),
+            ))
+        })?;
+        let payload: Json = Json::parse(text).map_err(|_| {
             Error::IdToken(IdTokenError::Malformed(
                 "the payload is not JSON".to_owned(),
             ))
         })?;
-        let Value::Object(json) = payload else {
+        let Json::Object(json) = payload else {
             return Err(Error::IdToken(IdTokenError::Malformed(
                 "the payload is not a JSON object".to_owned(),
             )));

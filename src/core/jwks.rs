@@ -12,10 +12,9 @@
 //! and selects again; a second miss is [`SignatureError::NoMatchingKey`].
 
 use crate::core::alg::JwsAlg;
+use crate::core::json::{Json, Object};
 use crate::error::{Error, ResponseError, SignatureError};
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// Key types kept by [`JwkSet::parse`] (RFC 7518 §6.1, RFC 8037 §2).
 const KEPT_KEY_TYPES: [&str; 3] = ["RSA", "EC", "OKP"];
@@ -27,28 +26,27 @@ const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
 const MIN_RSA_BITS: usize = 2048;
 
 /// One public key of a JWK Set (RFC 7517 §4).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Jwk {
     /// Key type (`RSA`, `EC` or `OKP`), RFC 7517 §4.1.
     pub kty: String,
     /// Key id, RFC 7517 §4.5.
     pub kid: Option<String>,
     /// Intended use (`sig`), RFC 7517 §4.2. Keys with `enc` never get here.
-    #[serde(rename = "use")]
     pub use_: Option<String>,
     /// The algorithm the key is meant for, RFC 7517 §4.4.
     pub alg: Option<String>,
     /// Curve of an EC or OKP key (RFC 7518 §6.2.1.1, RFC 8037 §2).
     pub crv: Option<String>,
     /// The whole key as received, private members removed.
-    pub json: Map<String, Value>,
+    pub json: Object,
 }
 
 impl Jwk {
     /// A key from one member of a JWK Set's `keys` array (RFC 7517 §5.1), or `None` when the key
     /// is skipped: `kty` absent or not RSA/EC/OKP, `use` other than `sig`, `key_ops` without
     /// `verify`, or `kid`/`use`/`alg`/`crv` not strings. Private members are removed.
-    pub fn from_json(mut json: Map<String, Value>) -> Option<Self> {
+    pub fn from_json(mut json: Object) -> Option<Self> {
         let kty = json.get("kty")?.as_str()?.to_owned();
         if !KEPT_KEY_TYPES.contains(&kty.as_str()) {
             return None;
@@ -125,22 +123,22 @@ impl Jwk {
         let mut significant = bytes.iter().skip_while(|b| **b == 0);
         let first = significant.next()?;
         let rest = significant.count();
-        let first_bits = 8 - usize::try_from(first.leading_zeros()).ok()?;
+        let first_bits = 8_usize.checked_sub(usize::try_from(first.leading_zeros()).ok()?)?;
         Some(rest.saturating_mul(8).saturating_add(first_bits))
     }
 }
 
 /// `Some(None)` when absent or null, `Some(Some(s))` for a string, `None` for another type.
-fn optional_str(json: &Map<String, Value>, name: &str) -> Option<Option<String>> {
+fn optional_str(json: &Object, name: &str) -> Option<Option<String>> {
     match json.get(name) {
-        None | Some(Value::Null) => Some(None),
-        Some(Value::String(s)) => Some(Some(s.clone())),
+        None | Some(Json::Null) => Some(None),
+        Some(Json::String(s)) => Some(Some(s.clone())),
         Some(_) => None,
     }
 }
 
 /// A JWK Set (RFC 7517 §5), holding only keys that can verify signatures.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct JwkSet {
     /// The kept keys, in the order of the document.
     pub keys: Vec<Jwk>,
@@ -176,20 +174,20 @@ impl JwkSet {
     /// Not JSON, or not an object -> [`ResponseError::NotJson`]; no `keys` array ->
     /// [`ResponseError::MissingField`]`("keys")`.
     pub fn parse(json: &str) -> Result<Self, Error> {
-        let value: Value = serde_json::from_str(json)
+        let value: Json = Json::parse(json)
             .map_err(|e| Error::InvalidResponse(ResponseError::NotJson(e.to_string())))?;
-        let Value::Object(mut document) = value else {
+        let Json::Object(mut document) = value else {
             return Err(Error::InvalidResponse(ResponseError::NotJson(
                 "the JWK Set is not a JSON object".to_owned(),
             )));
         };
-        let Some(Value::Array(keys)) = document.remove("keys") else {
+        let Some(Json::Array(keys)) = document.remove("keys") else {
             return Err(Error::InvalidResponse(ResponseError::MissingField("keys")));
         };
         let keys = keys
             .into_iter()
             .filter_map(|key| match key {
-                Value::Object(key) => Jwk::from_json(key),
+                Json::Object(key) => Jwk::from_json(key),
                 _ => None,
             })
             .collect();

@@ -3,8 +3,7 @@
 //!
 //! [`CompactJws::parse`] takes a token apart without trusting it: the JOSE header (RFC 7515 §4),
 //! the payload, the signature bytes and the JWS Signing Input (RFC 7515 §5.2 step 8: everything up
-//! to the last `.`). The header and signature are decoded by `jwt_compact::UntrustedToken`. A
-//! five-part token is a JWE (RFC 7516 §7.1) and is refused as [`IdTokenError::Encrypted`].
+//! to the last `.`), decoded here with the crate's own JSON reader. A five-part token is a JWE (RFC 7516 §7.1) and is refused as [`IdTokenError::Encrypted`].
 //!
 //! Verification is a [`SignatureCheck`]: the algorithm, the key chosen from the JWK Set, the
 //! signing input and the signature. In the browser the shell hands it to WebCrypto; with the
@@ -13,6 +12,7 @@
 //! (RFC 8037 §3.1). ES384 and ES512 are recognised but cannot be verified there.
 
 pub use crate::core::alg::{HashAlg, JwsAlg};
+use crate::core::json::Json;
 use crate::core::jwks::Jwk;
 use crate::error::{Error, IdTokenError};
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -33,10 +33,6 @@ pub struct CompactJws {
     pub payload: Vec<u8>,
 }
 
-/// The JOSE header members this crate reads besides `alg` and `kid` (the rest are kept by
-/// jwt-compact's `Header` or ignored).
-type HeaderExtras = serde_json::Map<String, serde_json::Value>;
-
 impl CompactJws {
     /// Parses a compact JWS (RFC 7515 §7.1, §5.2 steps 1-7).
     ///
@@ -56,27 +52,50 @@ impl CompactJws {
                 "a compact JWS has 3 parts separated by '.', found {parts}"
             )));
         }
-        let untrusted = jwt_compact::UntrustedToken::<HeaderExtras>::try_from(token)
-            .map_err(|e| malformed(e.to_string()))?;
-        if untrusted.header().other_fields.contains_key("crit") {
+        let mut segments = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64)) =
+            (segments.next(), segments.next(), segments.next())
+        else {
+            return Err(malformed("no payload part".to_owned()));
+        };
+        let header_bytes = Base64UrlUnpadded::decode_vec(header_b64)
+            .map_err(|_| malformed("the header is not base64url".to_owned()))?;
+        let header = std::str::from_utf8(&header_bytes)
+            .ok()
+            .and_then(|text| Json::parse_object(text).ok())
+            .ok_or_else(|| malformed("the header is not a JSON object".to_owned()))?;
+        let alg = header
+            .str("alg")
+            .ok_or_else(|| malformed("the header has no string `alg`".to_owned()))?
+            .to_owned();
+        let kid = match header.get("kid") {
+            None => None,
+            Some(Json::String(kid)) => Some(kid.clone()),
+            Some(_) => return Err(malformed("the header's `kid` is not a string".to_owned())),
+        };
+        if header.contains_key("crit") {
             return Err(malformed(
                 "the header has `crit`; no JWS extension is understood here".to_owned(),
             ));
         }
-        let (signing_input, _) = token
-            .rsplit_once('.')
-            .ok_or_else(|| malformed("no '.' in the token".to_owned()))?;
-        let encoded_payload = signing_input
-            .split_once('.')
-            .map(|(_, payload)| payload)
-            .ok_or_else(|| malformed("no payload part".to_owned()))?;
-        let payload = Base64UrlUnpadded::decode_vec(encoded_payload)
+        let payload = Base64UrlUnpadded::decode_vec(payload_b64)
             .map_err(|_| malformed("the payload is not base64url".to_owned()))?;
+        let signature = Base64UrlUnpadded::decode_vec(signature_b64)
+            .map_err(|_| malformed("the signature is not base64url".to_owned()))?;
+        // RFC 7515 §5.2 step 8: everything before the second '.'.
+        let signing_input_len = header_b64
+            .len()
+            .saturating_add(1)
+            .saturating_add(payload_b64.len());
+        let signing_input = token
+            .get(..signing_input_len)
+            .ok_or_else(|| malformed("no payload part".to_owned()))?
+            .to_owned();
         Ok(CompactJws {
-            alg: untrusted.algorithm().to_owned(),
-            kid: untrusted.header().key_id.clone(),
-            signing_input: signing_input.to_owned(),
-            signature: untrusted.signature_bytes().to_vec(),
+            alg,
+            kid,
+            signing_input,
+            signature,
             payload,
         })
     }
@@ -141,9 +160,9 @@ pub fn verify_rust_crypto(check: &SignatureCheck) -> Result<(), Error> {
     if let Some(why) = check.jwk.unfit_reason(alg) {
         return Err(unusable(why));
     }
-    let json = serde_json::Value::Object(check.jwk.json.clone());
+    let text = Json::Object(check.jwk.json.clone()).to_text();
     let jwk: JsonWebKey<'static> =
-        serde_json::from_value(json).map_err(|e| unusable(format!("not a usable JWK: {e}")))?;
+        serde_json::from_str(&text).map_err(|e| unusable(format!("not a usable JWK: {e}")))?;
     match alg {
         JwsAlg::RS256 => verify_with(&Rsa::rs256(), &jwk, check),
         JwsAlg::RS384 => verify_with(&Rsa::rs384(), &jwk, check),

@@ -8,7 +8,6 @@ use crate::core::authorize::{append_query, non_empty, words};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::pkce::random_token;
 use crate::error::Error;
-use serde::{Deserialize, Serialize};
 
 /// The parameters this module sets itself; an extra parameter may not use one of these names.
 pub const STANDARD_PARAMS: &[&str] = &[
@@ -154,7 +153,7 @@ impl LogoutRequest {
 
 /// What the client keeps between the logout request and the return to the post-logout
 /// redirect URI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogoutTransaction {
     /// The `state` sent; the return must carry it (§3).
     pub state: String,

@@ -5,16 +5,15 @@
 //! this client needs, that the endpoints are absolute `http(s)` URLs, and that `issuer` is
 //! exactly the configured issuer (§4.3: "MUST be identical"; no trailing-slash leniency).
 
+use crate::core::json::{Json, Object};
 use crate::core::params::ResponseMode;
 use crate::error::{Error, ResponseError};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// The path appended to the issuer to find its configuration (Discovery §4).
 pub const WELL_KNOWN_PATH: &str = "/.well-known/openid-configuration";
 
 /// The members of an OpenID Provider's configuration that this client uses (Discovery §3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderMetadata {
     /// The issuer identifier; identical to the configured issuer.
     pub issuer: String,
@@ -25,29 +24,22 @@ pub struct ProviderMetadata {
     /// The JWK Set with the keys that sign ID tokens.
     pub jwks_uri: String,
     /// The UserInfo endpoint (OIDC Core §5.3), if the OP has one.
-    #[serde(default)]
     pub userinfo_endpoint: Option<String>,
     /// The RP-initiated logout endpoint (RP-Initiated Logout 1.0 §2.1), if the OP has one.
-    #[serde(default)]
     pub end_session_endpoint: Option<String>,
     /// The `response_type` values the OP supports.
     pub response_types_supported: Vec<String>,
     /// The `response_mode` values the OP supports; absent means `query` and `fragment` only.
-    #[serde(default)]
     pub response_modes_supported: Option<Vec<String>>,
     /// The JWS algorithms the OP may sign ID tokens with.
     pub id_token_signing_alg_values_supported: Vec<String>,
     /// The PKCE methods the OP supports (RFC 8414 §2); absent says nothing either way.
-    #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
     /// Whether the OP sends `iss` in authorization responses (RFC 9207 §3); default `false`.
-    #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
     /// The scopes the OP supports, if it says.
-    #[serde(default)]
     pub scopes_supported: Option<Vec<String>>,
     /// The grant types the OP supports, if it says.
-    #[serde(default)]
     pub grant_types_supported: Option<Vec<String>>,
 }
 
@@ -67,7 +59,7 @@ impl ProviderMetadata {
     /// [`ResponseError::InvalidField`]; `issuer` not identical to `configured_issuer` ->
     /// [`Error::IssuerMismatch`] with source `discovery`.
     pub fn parse(json: &str, configured_issuer: &str) -> Result<Self, Error> {
-        let value: Value = serde_json::from_str(json)
+        let value: Json = Json::parse(json)
             .map_err(|e| ResponseError::NotJson(format!("provider metadata: {e}")))?;
         let obj = value
             .as_object()
@@ -133,33 +125,33 @@ impl ProviderMetadata {
 }
 
 /// A required string member.
-fn required_str(obj: &Map<String, Value>, name: &'static str) -> Result<String, Error> {
+fn required_str(obj: &Object, name: &'static str) -> Result<String, Error> {
     match obj.get(name) {
-        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Json::String(s)) => Ok(s.clone()),
         _ => Err(ResponseError::MissingField(name).into()),
     }
 }
 
 /// An optional string member; `null` counts as absent.
-fn optional_str(obj: &Map<String, Value>, name: &'static str) -> Result<Option<String>, Error> {
+fn optional_str(obj: &Object, name: &'static str) -> Result<Option<String>, Error> {
     match obj.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ResponseError::InvalidField(name, "not a string".into()).into()),
     }
 }
 
 /// An optional boolean member; `null` counts as absent.
-fn optional_bool(obj: &Map<String, Value>, name: &'static str) -> Result<Option<bool>, Error> {
+fn optional_bool(obj: &Object, name: &'static str) -> Result<Option<bool>, Error> {
     match obj.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Bool(b)) => Ok(Some(*b)),
         Some(_) => Err(ResponseError::InvalidField(name, "not a boolean".into()).into()),
     }
 }
 
 /// An array of strings, or `None` if the member is absent or not such an array.
-fn string_list(value: &Value) -> Option<Vec<String>> {
+fn string_list(value: &Json) -> Option<Vec<String>> {
     value
         .as_array()?
         .iter()
@@ -168,19 +160,16 @@ fn string_list(value: &Value) -> Option<Vec<String>> {
 }
 
 /// A required array-of-strings member.
-fn required_list(obj: &Map<String, Value>, name: &'static str) -> Result<Vec<String>, Error> {
+fn required_list(obj: &Object, name: &'static str) -> Result<Vec<String>, Error> {
     obj.get(name)
         .and_then(string_list)
         .ok_or_else(|| ResponseError::MissingField(name).into())
 }
 
 /// An optional array-of-strings member; `null` counts as absent.
-fn optional_list(
-    obj: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<Vec<String>>, Error> {
+fn optional_list(obj: &Object, name: &'static str) -> Result<Option<Vec<String>>, Error> {
     match obj.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None | Some(Json::Null) => Ok(None),
         Some(v) => string_list(v).map(Some).ok_or_else(|| {
             ResponseError::InvalidField(name, "not an array of strings".into()).into()
         }),
@@ -188,12 +177,12 @@ fn optional_list(
 }
 
 /// A required endpoint member.
-fn required_url(obj: &Map<String, Value>, name: &'static str) -> Result<String, Error> {
+fn required_url(obj: &Object, name: &'static str) -> Result<String, Error> {
     endpoint(required_str(obj, name)?, name)
 }
 
 /// An optional endpoint member; `null` counts as absent.
-fn optional_url(obj: &Map<String, Value>, name: &'static str) -> Result<Option<String>, Error> {
+fn optional_url(obj: &Object, name: &'static str) -> Result<Option<String>, Error> {
     optional_str(obj, name)?
         .map(|url| endpoint(url, name))
         .transpose()

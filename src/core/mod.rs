@@ -6,11 +6,14 @@
 //! Leaf modules ([`alg`], [`params`], [`secret`]) hold what several spec modules name; each spec
 //! module covers one spec area; [`flow`] sequences them.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 pub mod alg;
 pub mod authorize;
 pub mod config;
 pub mod flow;
 pub mod id_token;
+pub mod json;
 pub mod jwks;
 pub mod jws;
 pub mod logout;
@@ -20,6 +23,7 @@ pub mod pkce;
 pub mod response;
 pub mod secret;
 pub mod session;
+pub mod stored;
 pub mod token;
 pub mod userinfo;
 pub mod web_message;

@@ -5,13 +5,11 @@
 //! without depending on each other.
 
 use crate::error::Error;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// How the OP delivers the authorization response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ResponseMode {
     /// In the query of the redirect URI, the default for `response_type=code` (RFC 6749 §4.1.2).
     #[default]
@@ -61,8 +59,7 @@ impl FromStr for ResponseMode {
 }
 
 /// A `prompt` value (OIDC Core §3.1.2.1; `create` from Initiating User Registration 1.0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Prompt {
     /// No user interaction: an error such as `login_required` if it would be needed.
     None,

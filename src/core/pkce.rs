@@ -7,7 +7,6 @@
 use crate::core::secret::Secret;
 use crate::error::Error;
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The `code_challenge_method` this client sends (RFC 7636 §4.3).
@@ -22,8 +21,7 @@ const MAX_LEN: usize = 128;
 ///
 /// Its `Debug` is redacted. It serialises to the plain string (the shell stores it with the
 /// transaction) and deserialising checks it again.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone)]
 pub struct CodeVerifier(Secret);
 
 impl CodeVerifier {

@@ -8,11 +8,11 @@
 //! (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6) or the code.
 
 use crate::core::authorize::Transaction;
+use crate::core::json::Json;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
 use crate::core::secret::AuthorizationCodeValue;
 use crate::error::{Error, OpError, ResponseError};
-use serde_json::Value;
 use std::fmt;
 
 /// The parameters of an authorization response, in the order received, each name at most once.
@@ -86,21 +86,21 @@ impl ResponseParams {
     /// From a `web_message` payload: `{"type": "authorization_response", "response": {...}}`
     /// whose response members are strings (`null` counts as absent). Anything else is
     /// [`ResponseError::NotAuthorizationResponse`].
-    pub fn from_web_message(payload: &Value) -> Result<Self, Error> {
+    pub fn from_web_message(payload: &Json) -> Result<Self, Error> {
         let not_response = || Error::InvalidResponse(ResponseError::NotAuthorizationResponse);
         let object = payload.as_object().ok_or_else(not_response)?;
-        if object.get("type").and_then(Value::as_str) != Some("authorization_response") {
+        if object.get("type").and_then(Json::as_str) != Some("authorization_response") {
             return Err(not_response());
         }
         let response = object
             .get("response")
-            .and_then(Value::as_object)
+            .and_then(Json::as_object)
             .ok_or_else(not_response)?;
         let mut pairs = Vec::with_capacity(response.len());
         for (name, value) in response {
             match value {
-                Value::Null => {}
-                Value::String(s) => pairs.push((name.as_str(), s.as_str())),
+                Json::Null => {}
+                Json::String(s) => pairs.push((name, s.as_str())),
                 _ => return Err(not_response()),
             }
         }

@@ -9,12 +9,10 @@
 //! They serialise to their plain value, because the shell persists them (a transaction's verifier,
 //! a session's tokens in the storage the app chose).
 
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A string that must never appear in logs, Debug output or errors.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Clone)]
 pub struct Secret(String);
 
 impl Secret {
@@ -51,8 +49,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 macro_rules! secret_newtype {
     ($(#[$doc:meta])* $name:ident, $label:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[derive(Clone)]
         pub struct $name(Secret);
 
         impl $name {

@@ -19,14 +19,13 @@ use crate::core::id_token::{IdToken, IdTokenClaims};
 use crate::core::secret::{AccessToken, RawIdToken, RefreshToken};
 use crate::core::token::{TokenResponse, TokenType};
 use crate::error::{Error, ResponseError};
-use serde::{Deserialize, Serialize};
 
 /// A signed-in session: the identity (ID token and its claims) and the tokens.
 ///
 /// It serialises completely, refresh token included, for the storage the app chose; its `Debug`
 /// shows none of the tokens (their types redact themselves). It has no `PartialEq`: tokens are
 /// compared with [`Session::is_same`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Session {
     /// The last ID token received (raw), for `id_token_hint`.
     pub id_token: Option<RawIdToken>,
@@ -212,7 +211,9 @@ impl Session {
     /// token's lifetime when that is shorter (a 30-second token is renewed after 15 seconds rather
     /// than at once). Zero when the expiry is unknown.
     pub fn refresh_leeway(&self) -> i64 {
-        let lifetime = self.expires_at.map_or(0, |exp| exp - self.updated_at);
+        let lifetime = self
+            .expires_at
+            .map_or(0, |exp| exp.saturating_sub(self.updated_at));
         (lifetime / 2).clamp(0, 60)
     }
 

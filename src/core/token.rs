@@ -9,11 +9,10 @@
 //! Nothing here ever prints a refresh token or an access token: [`TokenResponse`] and
 //! [`TokenRequest`] have redacting `Debug`s, and errors never carry the body.
 
+use crate::core::json::{Json, Object};
 use crate::core::pkce::CodeVerifier;
 use crate::core::secret::{AccessToken, ClientSecret, RawIdToken, RefreshToken};
 use crate::error::{Error, OpError, ResponseError};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
 use std::fmt;
 use std::str::FromStr;
 
@@ -162,19 +161,6 @@ impl FromStr for TokenType {
     }
 }
 
-impl Serialize for TokenType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for TokenType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 /// A successful token response (RFC 6749 §5.1; OIDC Core §3.1.3.3 adds `id_token`).
 ///
 /// Its `Debug` shows neither the access token nor the refresh token.
@@ -225,8 +211,8 @@ impl fmt::Debug for TokenResponse {
 ///
 /// Errors never contain the body, so a refresh token is never echoed.
 pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Error> {
-    let json = match serde_json::from_str::<Value>(body) {
-        Ok(Value::Object(json)) => Some(json),
+    let json = match Json::parse(body) {
+        Ok(Json::Object(json)) => Some(json),
         _ => None,
     };
     if status != 200 {
@@ -246,7 +232,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
         }
     }
     let access_token = match json.remove("access_token") {
-        Some(Value::String(token)) if !token.is_empty() => AccessToken::new(token),
+        Some(Json::String(token)) if !token.is_empty() => AccessToken::new(token),
         _ => {
             return Err(Error::InvalidResponse(ResponseError::MissingField(
                 "access_token",
@@ -254,7 +240,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
         }
     };
     let token_type = match json.get("token_type") {
-        Some(Value::String(token_type)) => token_type.parse()?,
+        Some(Json::String(token_type)) => token_type.parse()?,
         _ => {
             return Err(Error::InvalidResponse(ResponseError::MissingField(
                 "token_type",
@@ -262,12 +248,13 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
         }
     };
     let expires_in = match json.get("expires_in") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(seconds(n.as_u64(), n.as_f64())?),
-        Some(Value::String(s)) => {
-            let s = s.trim();
-            Some(seconds(s.parse::<u64>().ok(), s.parse::<f64>().ok())?)
-        }
+        None | Some(Json::Null) => None,
+        Some(number @ Json::Number(_)) => Some(seconds(number)?),
+        // Some OPs send it as a string.
+        Some(Json::String(s)) => match Json::parse(s.trim()) {
+            Ok(number @ Json::Number(_)) => Some(seconds(&number)?),
+            _ => return Err(invalid("expires_in", "not a number")),
+        },
         Some(_) => return Err(invalid("expires_in", "not a number")),
     };
     let refresh_token = optional_string(&mut json, "refresh_token")?.map(RefreshToken::new);
@@ -283,16 +270,13 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
     })
 }
 
-/// An `expires_in` from its integer or float reading: non-negative, fraction dropped.
-fn seconds(integer: Option<u64>, float: Option<f64>) -> Result<u64, Error> {
-    if let Some(n) = integer {
-        return Ok(n);
-    }
-    match float {
-        // `as` saturates for values beyond u64.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Some(f) if f.is_finite() && f >= 0.0 => Ok(f.trunc() as u64),
-        _ => Err(invalid(
+/// An `expires_in` number: non-negative, fraction dropped, saturating beyond `i64`.
+fn seconds(number: &Json) -> Result<u64, Error> {
+    let negative = matches!(number, Json::Number(text) if text.starts_with('-'));
+    match number.as_u64() {
+        Some(n) => Ok(n),
+        None if !negative => Ok(i64::MAX.unsigned_abs()),
+        None => Err(invalid(
             "expires_in",
             "not a non-negative number of seconds",
         )),
@@ -305,26 +289,23 @@ fn invalid(field: &'static str, why: &str) -> Error {
 
 /// A string member, absent when missing, null or empty; another type is invalid (the value
 /// itself is never echoed: it may be a token).
-fn optional_string(
-    json: &mut Map<String, Value>,
-    field: &'static str,
-) -> Result<Option<String>, Error> {
+fn optional_string(json: &mut Object, field: &'static str) -> Result<Option<String>, Error> {
     match json.remove(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) if s.is_empty() => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s)),
         Some(_) => Err(invalid(field, "not a string")),
     }
 }
 
 /// The OAuth error response in a JSON object (RFC 6749 §5.2), if it is one.
-fn op_error(json: &Map<String, Value>) -> Option<OpError> {
+fn op_error(json: &Object) -> Option<OpError> {
     let error = json
         .get("error")?
         .as_str()
         .filter(|e| !e.is_empty())?
         .to_owned();
-    let text = |name: &str| json.get(name).and_then(Value::as_str).map(str::to_owned);
+    let text = |name: &str| json.get(name).and_then(Json::as_str).map(str::to_owned);
     Some(OpError {
         error,
         description: text("error_description"),

@@ -4,21 +4,21 @@
 //! response is reported as not JSON. §5.3.2: the `sub` claim "MUST exactly match" the ID
 //! token's `sub`, else the response "MUST NOT be used" (token substitution).
 
+use crate::core::json::{Json, Object};
 use crate::error::{Error, ResponseError};
-use serde_json::{Map, Value};
 
 /// Parses a UserInfo response body and checks its `sub` against the session's.
 ///
 /// Errors: not a JSON object -> [`ResponseError::NotJson`]; no string `sub` ->
 /// [`ResponseError::MissingField`] (`sub`); another `sub` -> [`Error::SubjectMismatch`].
 /// Every claim of the response is returned, `sub` included.
-pub fn parse_userinfo(body: &str, expected_sub: &str) -> Result<Map<String, Value>, Error> {
-    let value: Value = serde_json::from_str(body)
-        .map_err(|e| ResponseError::NotJson(format!("UserInfo response: {e}")))?;
-    let Value::Object(claims) = value else {
+pub fn parse_userinfo(body: &str, expected_sub: &str) -> Result<Object, Error> {
+    let value: Json =
+        Json::parse(body).map_err(|e| ResponseError::NotJson(format!("UserInfo response: {e}")))?;
+    let Json::Object(claims) = value else {
         return Err(ResponseError::NotJson("UserInfo response is not an object".into()).into());
     };
-    match claims.get("sub").and_then(Value::as_str) {
+    match claims.get("sub").and_then(Json::as_str) {
         None => Err(ResponseError::MissingField("sub").into()),
         Some(sub) if sub != expected_sub => Err(Error::SubjectMismatch),
         Some(_) => Ok(claims),

@@ -11,8 +11,8 @@
 //! type, and for web_message only with our pending state. Anything else is ignored, so a stray or
 //! hostile message can neither complete nor abort a sign-in.
 
+use crate::core::json::Json;
 use crate::core::response::ResponseParams;
-use serde_json::Value;
 
 /// The `type` the package's silent-callback page posts.
 pub const CALLBACK_MESSAGE_TYPE: &str = "oidc-rp-wasm:callback";
@@ -47,7 +47,7 @@ pub enum Delivery {
 pub fn accept(
     origin: &str,
     from_source: bool,
-    data: &Value,
+    data: &Json,
     expect: &Expect,
     state: &str,
 ) -> Option<Delivery> {

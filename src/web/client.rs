@@ -101,7 +101,7 @@ impl Client {
         client.inner.keeper.set_refresher(move || {
             if let Some(client) = weak.upgrade() {
                 // Errors reach listeners as refreshFailed.
-                wasm_bindgen_futures::spawn_local(async move {
+                super::spawn(async move {
                     let _ = client.refresh().await;
                 });
             }
@@ -342,7 +342,7 @@ impl Client {
             // Its own task: a caller that stops waiting neither abandons a request whose answer
             // rotated the refresh token nor leaves the flight open for later callers.
             let client = self.clone();
-            wasm_bindgen_futures::spawn_local(async move {
+            super::spawn(async move {
                 let result = client.refresh_coordinated().await;
                 client.inner.keeper.finish_refresh(result);
             });

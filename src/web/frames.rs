@@ -2,7 +2,7 @@
 //! messages count is the core's rule ([`web_message::accept`]); this file only listens, tears
 //! down, and notices a popup the user closed.
 
-use super::{from_js, js_text, window};
+use super::{js_text, js_to_json, window};
 use crate::core::web_message::{self, Delivery, Expect};
 use crate::error::BrowserError;
 use crate::Error;
@@ -145,7 +145,7 @@ pub async fn wait_for_response(
         let state = state.to_owned();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let from_source = event.source().is_some_and(|s| JsValue::from(s) == source);
-            let Ok(data) = from_js::<serde_json::Value>(&event.data()) else {
+            let Ok(data) = js_to_json(&event.data()) else {
                 return;
             };
             if let Some(delivery) =

@@ -6,21 +6,20 @@
 
 use super::client::{Client, WeakClient};
 use super::keeper::ClientEvent;
-use super::{from_js, set, to_js};
+use super::{js_to_json, json_to_js, set};
 use crate::core::alg::JwsAlg;
 use crate::core::config::{
     AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, StorageKind,
 };
 use crate::core::flow::code::SignedIn;
+use crate::core::json::{Json, Object as JsonObject};
 use crate::core::params::{Prompt, ResponseMode};
 use crate::core::secret::RawIdToken;
 use crate::core::session::Session;
-use crate::core::token::TokenType;
 use crate::Error;
 use js_sys::{Object, Promise, Reflect};
-use serde::de::DeserializeOwned;
-use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
 use wasm_bindgen::prelude::*;
 
@@ -80,70 +79,66 @@ fn camel_case(field: &str) -> String {
 
 /// The session as JavaScript sees it (the `Session` interface of the JS API): camelCase, absent
 /// values left out, and never the refresh token, only `hasRefreshToken`.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SessionView<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subject: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    claims: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id_token: Option<&'a str>,
-    id_token_fresh: bool,
-    access_token: &'a str,
-    token_type: TokenType,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires_at: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<&'a str>,
-    has_refresh_token: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    auth_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    acr: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    amr: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    app_state: Option<&'a serde_json::Value>,
-}
-
-impl<'a> SessionView<'a> {
-    fn new(session: &'a Session, app_state: Option<&'a serde_json::Value>) -> Self {
-        let claims = session.claims.as_ref();
-        SessionView {
-            subject: claims.map(|c| c.sub.as_str()),
-            claims: claims.map(|c| serde_json::Value::Object(c.to_json())),
-            id_token: session.id_token.as_ref().map(RawIdToken::expose),
-            id_token_fresh: session.id_token_fresh,
-            access_token: session.access_token.expose(),
-            token_type: session.token_type,
-            expires_at: session.expires_at,
-            scope: session.scope.as_deref(),
-            has_refresh_token: session.has_refresh_token(),
-            auth_time: claims.and_then(|c| c.auth_time),
-            acr: claims.and_then(|c| c.acr.as_deref()),
-            amr: claims.and_then(|c| c.amr.as_deref()),
-            app_state,
+fn session_view(session: &Session, app_state: Option<&Json>) -> Json {
+    let mut o = JsonObject::new();
+    let claims = session.claims.as_ref();
+    let put_str = |o: &mut JsonObject, name: &str, value: Option<&str>| {
+        if let Some(value) = value {
+            o.insert(name, Json::str(value));
         }
+    };
+    put_str(&mut o, "subject", claims.map(|c| c.sub.as_str()));
+    if let Some(claims) = claims {
+        o.insert("claims", Json::Object(claims.to_json()));
     }
+    put_str(
+        &mut o,
+        "idToken",
+        session.id_token.as_ref().map(RawIdToken::expose),
+    );
+    o.insert("idTokenFresh", Json::Bool(session.id_token_fresh));
+    o.insert("accessToken", Json::str(session.access_token.expose()));
+    o.insert("tokenType", Json::str(session.token_type.as_str()));
+    if let Some(at) = session.expires_at {
+        o.insert("expiresAt", Json::int(at));
+    }
+    put_str(&mut o, "scope", session.scope.as_deref());
+    o.insert("hasRefreshToken", Json::Bool(session.has_refresh_token()));
+    if let Some(at) = claims.and_then(|c| c.auth_time) {
+        o.insert("authTime", Json::int(at));
+    }
+    put_str(&mut o, "acr", claims.and_then(|c| c.acr.as_deref()));
+    if let Some(amr) = claims.and_then(|c| c.amr.as_ref()) {
+        o.insert(
+            "amr",
+            Json::Array(amr.iter().map(|m| Json::str(m.as_str())).collect()),
+        );
+    }
+    if let Some(app_state) = app_state {
+        o.insert("appState", app_state.clone());
+    }
+    Json::Object(o)
 }
 
-fn session_to_js(
-    session: &Session,
-    app_state: Option<&serde_json::Value>,
-) -> Result<JsValue, Error> {
-    to_js(&SessionView::new(session, app_state))
+fn session_to_js(session: &Session, app_state: Option<&Json>) -> Result<JsValue, Error> {
+    json_to_js(&session_view(session, app_state))
 }
 
 fn signed_in_to_js(signed_in: &SignedIn) -> Result<JsValue, Error> {
     session_to_js(&signed_in.session, signed_in.app_state.as_ref())
 }
 
-/// Runs `future` as a JS promise whose rejection is an `OidcError`.
+/// Runs `future` as a JS promise whose rejection is an `OidcError`. Generic only in this thin
+/// wrapper: the future is boxed at once, so wasm-bindgen's promise glue is compiled one time,
+/// not once per JS method.
 fn promise<F>(future: F) -> Promise
 where
     F: Future<Output = Result<JsValue, Error>> + 'static,
 {
+    boxed_promise(Box::pin(future))
+}
+
+fn boxed_promise(future: Pin<Box<dyn Future<Output = Result<JsValue, Error>>>>) -> Promise {
     wasm_bindgen_futures::future_to_promise(
         async move { future.await.map_err(|e| to_js_error(&e)) },
     )
@@ -178,36 +173,71 @@ impl Fields {
         })
     }
 
-    /// Field `name` deserialised as `T`; `None` when absent or undefined.
-    fn get<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, Error> {
+    /// Field `name` as JSON; `None` when absent or undefined.
+    fn get(&self, name: &str) -> Result<Option<Json>, Error> {
         let value =
             Reflect::get(&self.object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
         if value.is_undefined() {
             return Ok(None);
         }
-        from_js(&value)
+        js_to_json(&value)
             .map(Some)
             .map_err(|e| Error::config(name, format!("{e} (in {})", self.prefix)))
     }
 
-    fn required<T: DeserializeOwned>(&self, name: &str) -> Result<T, Error> {
-        self.get(name)?
+    fn wrong(&self, name: &str, what: &str) -> Error {
+        Error::config(name, format!("must be {what} (in {})", self.prefix))
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>, Error> {
+        match self.get(name)? {
+            None => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s)),
+            Some(_) => Err(self.wrong(name, "a string")),
+        }
+    }
+
+    fn required(&self, name: &str) -> Result<String, Error> {
+        self.string(name)?
             .ok_or_else(|| Error::config(name, "is required"))
+    }
+
+    fn bool(&self, name: &str) -> Result<Option<bool>, Error> {
+        match self.get(name)? {
+            None => Ok(None),
+            Some(Json::Bool(b)) => Ok(Some(b)),
+            Some(_) => Err(self.wrong(name, "true or false")),
+        }
+    }
+
+    /// A whole number written without fraction or exponent, within `T`.
+    fn whole<T: TryFrom<i64>>(&self, name: &str) -> Result<Option<T>, Error> {
+        match self.get(name)? {
+            None => Ok(None),
+            Some(Json::Number(text)) => text
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| T::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| self.wrong(name, "a whole number in range")),
+            Some(_) => Err(self.wrong(name, "a number")),
+        }
     }
 
     /// A string or an array of strings.
     fn list(&self, name: &str) -> Result<Vec<String>, Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum OneOrMany {
-            One(String),
-            Many(Vec<String>),
+        match self.get(name)? {
+            None => Ok(Vec::new()),
+            Some(Json::String(one)) => Ok(vec![one]),
+            Some(Json::Array(many)) => many
+                .into_iter()
+                .map(|v| match v {
+                    Json::String(s) => Ok(s),
+                    _ => Err(self.wrong(name, "a string or an array of strings")),
+                })
+                .collect(),
+            Some(_) => Err(self.wrong(name, "a string or an array of strings")),
         }
-        Ok(match self.get::<OneOrMany>(name)? {
-            None => Vec::new(),
-            Some(OneOrMany::One(one)) => vec![one],
-            Some(OneOrMany::Many(many)) => many,
-        })
     }
 
     /// A list of values parsed with `FromStr`.
@@ -222,7 +252,7 @@ impl Fields {
     }
 
     fn parsed<T: FromStr<Err = Error>>(&self, name: &str) -> Result<Option<T>, Error> {
-        self.get::<String>(name)?
+        self.string(name)?
             .map(|v| {
                 v.parse()
                     .map_err(|e: Error| Error::config(name, e.to_string()))
@@ -230,12 +260,19 @@ impl Fields {
             .transpose()
     }
 
+    /// An object whose values are strings, as name/value pairs.
     fn params(&self, name: &str) -> Result<Vec<(String, String)>, Error> {
-        Ok(self
-            .get::<BTreeMap<String, String>>(name)?
-            .unwrap_or_default()
-            .into_iter()
-            .collect())
+        match self.get(name)? {
+            None => Ok(Vec::new()),
+            Some(Json::Object(object)) => object
+                .iter()
+                .map(|(k, v)| match v {
+                    Json::String(v) => Ok((k.to_owned(), v.clone())),
+                    _ => Err(self.wrong(name, "an object of strings")),
+                })
+                .collect(),
+            Some(_) => Err(self.wrong(name, "an object of strings")),
+        }
     }
 }
 
@@ -263,37 +300,37 @@ fn parse_config(value: JsValue) -> Result<ClientConfig, Error> {
         ],
     )?;
     let mut config = ClientConfig::new(
-        f.required::<String>("issuer")?,
-        f.required::<String>("clientId")?,
-        f.required::<String>("redirectUri")?,
+        f.required("issuer")?,
+        f.required("clientId")?,
+        f.required("redirectUri")?,
     );
-    config.post_logout_redirect_uri = f.get("postLogoutRedirectUri")?;
-    config.silent_redirect_uri = f.get("silentRedirectUri")?;
-    if let Some(scope) = f.get("scope")? {
+    config.post_logout_redirect_uri = f.string("postLogoutRedirectUri")?;
+    config.silent_redirect_uri = f.string("silentRedirectUri")?;
+    if let Some(scope) = f.string("scope")? {
         config.scope = scope;
     }
     if let Some(mode) = f.parsed::<ResponseMode>("responseMode")? {
         config.response_mode = mode;
     }
-    config.require_id_token_on_refresh = f.get("requireIdTokenOnRefresh")?.unwrap_or(false);
-    config.check_userinfo_on_refresh = f.get("checkUserinfoOnRefresh")?.unwrap_or(false);
-    if let Some(storage) = f.get::<StorageKind>("storage")? {
+    config.require_id_token_on_refresh = f.bool("requireIdTokenOnRefresh")?.unwrap_or(false);
+    config.check_userinfo_on_refresh = f.bool("checkUserinfoOnRefresh")?.unwrap_or(false);
+    if let Some(storage) = f.parsed::<StorageKind>("storage")? {
         config.storage = storage;
     }
     let algs = f.parsed_list::<JwsAlg>("idTokenSigningAlgs")?;
     if !algs.is_empty() {
         config.id_token_signing_algs = algs;
     }
-    if let Some(skew) = f.get::<i64>("clockSkewSeconds")? {
+    if let Some(skew) = f.whole::<i64>("clockSkewSeconds")? {
         config.clock_skew_seconds = skew;
     }
-    if let Some(timeout) = f.get::<u32>("silentTimeoutMs")? {
+    if let Some(timeout) = f.whole::<u32>("silentTimeoutMs")? {
         config.silent_timeout_ms = timeout;
     }
-    if let Some(timeout) = f.get::<u32>("requestTimeoutMs")? {
+    if let Some(timeout) = f.whole::<u32>("requestTimeoutMs")? {
         config.request_timeout_ms = timeout;
     }
-    config.auto_refresh = f.get("autoRefresh")?.unwrap_or(true);
+    config.auto_refresh = f.bool("autoRefresh")?.unwrap_or(true);
     config.extra_authorize_params = f.params("extraAuthorizeParams")?;
     Ok(config)
 }
@@ -315,28 +352,23 @@ fn parse_authorize_options(value: JsValue) -> Result<AuthorizeOptions, Error> {
             "extraParams",
         ],
     )?;
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Hint {
-        Token(String),
-        Current(bool),
-    }
-    let id_token_hint = match f.get::<Hint>("idTokenHint")? {
-        Some(Hint::Token(token)) => Some(IdTokenHint::Token(RawIdToken::new(token))),
-        Some(Hint::Current(true)) => Some(IdTokenHint::Current),
-        Some(Hint::Current(false)) | None => None,
+    let id_token_hint = match f.get("idTokenHint")? {
+        Some(Json::String(token)) => Some(IdTokenHint::Token(RawIdToken::new(token))),
+        Some(Json::Bool(true)) => Some(IdTokenHint::Current),
+        Some(Json::Bool(false)) | None => None,
+        Some(_) => return Err(f.wrong("idTokenHint", "a string or true")),
     };
     let max_age = f
-        .get::<u64>("maxAge")
+        .whole::<u64>("maxAge")
         .map_err(|_| Error::config("maxAge", "must be a whole number of seconds, 0 or more"))?;
     Ok(AuthorizeOptions {
-        login_hint: f.get("loginHint")?,
+        login_hint: f.string("loginHint")?,
         ui_locales: f.list("uiLocales")?,
         prompt: f.parsed_list::<Prompt>("prompt")?,
         max_age,
         id_token_hint,
         acr_values: f.list("acrValues")?,
-        scope: f.get("scope")?,
+        scope: f.string("scope")?,
         response_mode: f.parsed("responseMode")?,
         app_state: f.get("appState")?,
         extra_params: f.params("extraParams")?,
@@ -355,21 +387,16 @@ fn parse_logout_options(value: JsValue) -> Result<LogoutOptions, Error> {
             "extraParams",
         ],
     )?;
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Hint {
-        Token(String),
-        Flag(bool),
-    }
-    let (id_token_hint, omit) = match f.get::<Hint>("idTokenHint")? {
-        Some(Hint::Token(token)) => (Some(RawIdToken::new(token)), false),
-        Some(Hint::Flag(false)) => (None, true),
-        Some(Hint::Flag(true)) | None => (None, false),
+    let (id_token_hint, omit) = match f.get("idTokenHint")? {
+        Some(Json::String(token)) => (Some(RawIdToken::new(token)), false),
+        Some(Json::Bool(false)) => (None, true),
+        Some(Json::Bool(true)) | None => (None, false),
+        Some(_) => return Err(f.wrong("idTokenHint", "a string or a boolean")),
     };
     Ok(LogoutOptions {
-        post_logout_redirect_uri: f.get("postLogoutRedirectUri")?,
+        post_logout_redirect_uri: f.string("postLogoutRedirectUri")?,
         ui_locales: f.list("uiLocales")?,
-        logout_hint: f.get("logoutHint")?,
+        logout_hint: f.string("logoutHint")?,
         id_token_hint,
         omit_id_token_hint: omit,
         extra_params: f.params("extraParams")?,

@@ -240,7 +240,7 @@ impl Keeper {
     pub fn sign_out(&self, reason: &'static str) {
         let _ = self.store.clear();
         let store = self.store.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        super::spawn(async move {
             let _ = store.clear_shared().await;
         });
         self.drop_session(reason);
@@ -317,7 +317,7 @@ fn on_tab_message(keeper: &Weak<Keeper>, data: JsValue) {
             keeper.drop_session("other_tab");
         }
         Some("session") if keeper.store.kind() == StorageKind::Local => {
-            wasm_bindgen_futures::spawn_local(async move { take_other_tab_session(&keeper).await });
+            super::spawn(async move { take_other_tab_session(&keeper).await });
         }
         _ => {}
     }

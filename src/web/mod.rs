@@ -23,6 +23,7 @@ pub mod storage;
 pub mod tabs;
 pub mod webcrypto;
 
+use crate::core::json::Json;
 use crate::error::BrowserError;
 use crate::Error;
 use std::cell::Cell;
@@ -86,21 +87,29 @@ pub(crate) fn navigate(url: &str) -> Result<(), Error> {
         .map_err(|e| Error::Browser(BrowserError::Location(js_text(&e))))
 }
 
-/// A JS value as JSON: values cross the boundary as JSON text, so one serde backend
-/// (serde_json, which the core needs anyway) serves both sides.
-pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
+/// Runs `future` as its own task (`spawn_local`), boxed so that the task glue is compiled once.
+pub(crate) fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(future));
+}
+
+fn spawn_boxed(future: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(future);
+}
+
+/// A JS value as JSON: values cross the boundary as JSON text (`JSON.stringify`), read by the
+/// core's own reader.
+pub(crate) fn js_to_json(value: &JsValue) -> Result<Json, String> {
     let text = js_sys::JSON::stringify(value)
         .ok()
         .and_then(|t| t.as_string())
         .ok_or_else(|| "not representable as JSON".to_owned())?;
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+    Json::parse(&text).map_err(|e| e.to_string())
 }
 
-/// A value as a JS value, through JSON text.
-pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, Error> {
-    let conversion = |why: String| Error::Browser(BrowserError::Conversion(why));
-    let text = serde_json::to_string(value).map_err(|e| conversion(e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|_| conversion("JSON.parse".into()))
+/// A JSON value as a JS value (`JSON.parse` of its text).
+pub(crate) fn json_to_js(value: &Json) -> Result<JsValue, Error> {
+    js_sys::JSON::parse(&value.to_text())
+        .map_err(|_| Error::Browser(BrowserError::Conversion("JSON.parse".into())))
 }
 
 /// An `AbortController` that a timer aborts after a number of milliseconds. Dropping it clears

@@ -19,9 +19,8 @@ use crate::core::authorize::Transaction;
 use crate::core::config::StorageKind;
 use crate::core::logout::LogoutTransaction;
 use crate::core::session::Session;
-use crate::error::BrowserError;
+use crate::core::stored;
 use crate::Error;
-use serde::{de::DeserializeOwned, Serialize};
 use std::cell::RefCell;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -42,7 +41,12 @@ fn web_storage(local: bool) -> Result<web_sys::Storage, Error> {
         .ok_or_else(|| Error::Storage("web storage is disabled".into()))
 }
 
-fn read<T: DeserializeOwned>(storage: &web_sys::Storage, key: &str) -> Result<Option<T>, Error> {
+/// Reads `key` with `parse` (a [`stored`] reader).
+fn read<T>(
+    storage: &web_sys::Storage,
+    key: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, Error> {
     let Some(text) = storage
         .get_item(key)
         .map_err(|_| Error::Storage(format!("reading {key}")))?
@@ -50,20 +54,18 @@ fn read<T: DeserializeOwned>(storage: &web_sys::Storage, key: &str) -> Result<Op
         return Ok(None);
     };
     // A value that no longer parses (an older version's, or tampered) is dropped, not fatal.
-    match serde_json::from_str(&text) {
-        Ok(value) => Ok(Some(value)),
-        Err(_) => {
+    match parse(&text) {
+        Some(value) => Ok(Some(value)),
+        None => {
             let _ = storage.remove_item(key);
             Ok(None)
         }
     }
 }
 
-fn write<T: Serialize>(storage: &web_sys::Storage, key: &str, value: &T) -> Result<(), Error> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| Error::Browser(BrowserError::Conversion(e.to_string())))?;
+fn write(storage: &web_sys::Storage, key: &str, text: &str) -> Result<(), Error> {
     storage
-        .set_item(key, &text)
+        .set_item(key, text)
         .map_err(|_| Error::Storage(format!("writing {key} (quota?)")))
 }
 
@@ -104,7 +106,7 @@ impl SessionStore {
     /// The persisted session; always `None` for memory storage.
     pub fn load(&self) -> Result<Option<Session>, Error> {
         match self.storage()? {
-            Some(storage) => read(&storage, &self.key),
+            Some(storage) => read(&storage, &self.key, stored::session_from_text),
             None => Ok(None),
         }
     }
@@ -112,7 +114,7 @@ impl SessionStore {
     /// Persists `session` (a no-op for memory storage).
     pub fn save(&self, session: &Session) -> Result<(), Error> {
         match self.storage()? {
-            Some(storage) => write(&storage, &self.key, session),
+            Some(storage) => write(&storage, &self.key, &stored::session_to_text(session)),
             None => Ok(()),
         }
     }
@@ -130,7 +132,7 @@ impl SessionStore {
     pub async fn load_latest(&self) -> Result<Option<Session>, Error> {
         if self.kind == StorageKind::Local {
             if let Some(text) = shared::get(&self.key).await? {
-                if let Ok(session) = serde_json::from_str(&text) {
+                if let Some(session) = stored::session_from_text(&text) {
                     return Ok(Some(session));
                 }
             }
@@ -144,8 +146,7 @@ impl SessionStore {
         if self.kind != StorageKind::Local {
             return Ok(());
         }
-        let text = serde_json::to_string(session)
-            .map_err(|e| Error::Browser(BrowserError::Conversion(e.to_string())))?;
+        let text = stored::session_to_text(session);
         shared::put(&self.key, &text).await
     }
 
@@ -328,7 +329,11 @@ fn tx_key(state: &str) -> String {
 pub fn save_transaction(tx: &Transaction, now: i64) -> Result<(), Error> {
     let storage = web_storage(false)?;
     purge_expired(&storage, now);
-    write(&storage, &tx_key(&tx.state), tx)
+    write(
+        &storage,
+        &tx_key(&tx.state),
+        &stored::transaction_to_text(tx),
+    )
 }
 
 /// Takes (reads and removes) the transaction for `state`; `None` if unknown or expired. Taking it
@@ -336,7 +341,7 @@ pub fn save_transaction(tx: &Transaction, now: i64) -> Result<(), Error> {
 pub fn take_transaction(state: &str, now: i64) -> Result<Option<Transaction>, Error> {
     let storage = web_storage(false)?;
     let key = tx_key(state);
-    let tx: Option<Transaction> = read(&storage, &key)?;
+    let tx = read(&storage, &key, stored::transaction_from_text)?;
     let _ = storage.remove_item(&key);
     Ok(tx.filter(|tx| !tx.is_stale(now)))
 }
@@ -344,7 +349,7 @@ pub fn take_transaction(state: &str, now: i64) -> Result<Option<Transaction>, Er
 /// Reads the transaction for `state` without removing it.
 pub fn peek_transaction(state: &str, now: i64) -> Result<Option<Transaction>, Error> {
     let storage = web_storage(false)?;
-    let tx: Option<Transaction> = read(&storage, &tx_key(state))?;
+    let tx = read(&storage, &tx_key(state), stored::transaction_from_text)?;
     Ok(tx.filter(|tx| !tx.is_stale(now)))
 }
 
@@ -356,7 +361,7 @@ fn purge_expired(storage: &web_sys::Storage, now: i64) {
         .filter(|k| k.starts_with(&prefix))
         .collect();
     for key in keys {
-        let expired = match read::<Transaction>(storage, &key) {
+        let expired = match read(storage, &key, stored::transaction_from_text) {
             Ok(Some(tx)) => tx.is_stale(now),
             _ => true,
         };
@@ -372,14 +377,18 @@ fn logout_key(client_key: &str) -> String {
 
 /// Stores the pending logout's state until the OP sends the user back.
 pub fn save_logout(client_key: &str, tx: &LogoutTransaction) -> Result<(), Error> {
-    write(&web_storage(false)?, &logout_key(client_key), tx)
+    write(
+        &web_storage(false)?,
+        &logout_key(client_key),
+        &stored::logout_to_text(tx),
+    )
 }
 
 /// Takes the pending logout transaction.
 pub fn take_logout(client_key: &str) -> Result<Option<LogoutTransaction>, Error> {
     let storage = web_storage(false)?;
     let key = logout_key(client_key);
-    let tx = read(&storage, &key)?;
+    let tx = read(&storage, &key, stored::logout_from_text)?;
     let _ = storage.remove_item(&key);
     Ok(tx)
 }

@@ -8,6 +8,7 @@ use jwt_compact::alg::{Ed25519, Es256, ModulusBits, Rsa, RsaPrivateKey, RsaPubli
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{Algorithm, AlgorithmSignature};
 use oidc_rp_wasm::core::id_token::IdTokenChecks;
+use oidc_rp_wasm::core::json::{Json, Object};
 use oidc_rp_wasm::core::metadata::ProviderMetadata;
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
@@ -195,6 +196,16 @@ pub fn claims_with(changes: Value) -> Value {
         }
     }
     claims
+}
+
+/// A `serde_json` value (how the tests write JSON) as the crate's [`Json`], through its text.
+pub fn to_json(value: &Value) -> Json {
+    Json::parse(&value.to_string()).expect("serde_json writes JSON")
+}
+
+/// A `serde_json` object as the crate's [`Object`].
+pub fn to_object(value: &Value) -> Object {
+    Json::parse_object(&value.to_string()).expect("a JSON object")
 }
 
 /// Flips one bit of a token's signature (the last byte of it).

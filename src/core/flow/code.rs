@@ -19,7 +19,7 @@ pub struct SignedIn {
     /// The session.
     pub session: Session,
     /// The request's `appState`.
-    pub app_state: Option<serde_json::Value>,
+    pub app_state: Option<crate::core::json::Json>,
 }
 
 /// Where the code flow stands.

@@ -1,0 +1,610 @@
+//! A small JSON reader and writer (RFC 8259), so that the wasm carries no general-purpose JSON
+//! library and no floating-point code.
+//!
+//! - Numbers are kept as the text they were written with ([`Json::Number`]); [`Json::as_i64`]
+//!   reads the integer part exactly (a fractional or exponent NumericDate such as `1.7e9` is
+//!   accepted, RFC 7519 §2), with checked arithmetic. Nothing here ever formats or parses a float.
+//! - Objects keep their members in document order; a name that appears twice is refused (RFC 8259
+//!   §4 leaves it unspecified, and two parsers reading different values is how signature
+//!   confusions start).
+//! - Nesting is limited to [`MAX_DEPTH`] levels, so hostile input cannot exhaust the stack.
+//! - Errors are [`JsonError`] values with a static reason and the byte offset; they never echo
+//!   the input (it may hold a token).
+
+use std::fmt;
+
+/// How deeply arrays and objects may nest.
+pub const MAX_DEPTH: usize = 64;
+
+/// A JSON value.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Json {
+    /// `null`.
+    #[default]
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as written in the document (already checked against the grammar).
+    Number(String),
+    /// A string, unescaped.
+    String(String),
+    /// An array.
+    Array(Vec<Json>),
+    /// An object.
+    Object(Object),
+}
+
+/// A JSON object: members in document order, names unique.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Object(Vec<(String, Json)>);
+
+/// Why a text is not JSON, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonError {
+    /// What is wrong.
+    pub reason: &'static str,
+    /// The byte offset where it was noticed.
+    pub offset: usize,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at byte {}", self.reason, self.offset)
+    }
+}
+
+impl Object {
+    /// An empty object.
+    pub fn new() -> Self {
+        Object(Vec::new())
+    }
+
+    /// The member `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&Json> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// Takes member `name` out, if present.
+    pub fn remove(&mut self, name: &str) -> Option<Json> {
+        let index = self.0.iter().position(|(k, _)| k == name)?;
+        Some(self.0.remove(index).1)
+    }
+
+    /// Sets member `name`, replacing a present one in place.
+    pub fn insert(&mut self, name: &str, value: Json) {
+        match self.0.iter_mut().find(|(k, _)| k == name) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((name.to_owned(), value)),
+        }
+    }
+
+    /// Whether member `name` is present.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The members, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// How many members.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it has no members.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The string member `name`, if present and a string.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(Json::as_str)
+    }
+}
+
+impl FromIterator<(String, Json)> for Object {
+    fn from_iter<I: IntoIterator<Item = (String, Json)>>(iter: I) -> Self {
+        let mut object = Object::new();
+        for (k, v) in iter {
+            object.insert(&k, v);
+        }
+        object
+    }
+}
+
+impl Json {
+    /// Parses a whole JSON text (surrounding white space allowed).
+    pub fn parse(text: &str) -> Result<Json, JsonError> {
+        let mut parser = Parser {
+            bytes: text.as_bytes(),
+            pos: 0,
+        };
+        parser.skip_ws();
+        let value = parser.value(0)?;
+        parser.skip_ws();
+        if parser.pos != parser.bytes.len() {
+            return Err(parser.error("trailing characters"));
+        }
+        Ok(value)
+    }
+
+    /// Parses a JSON text that must be an object.
+    pub fn parse_object(text: &str) -> Result<Object, JsonError> {
+        match Json::parse(text)? {
+            Json::Object(object) => Ok(object),
+            _ => Err(JsonError {
+                reason: "not an object",
+                offset: 0,
+            }),
+        }
+    }
+
+    /// A string value.
+    pub fn str(value: impl Into<String>) -> Json {
+        Json::String(value.into())
+    }
+
+    /// An integer value.
+    pub fn int(value: i64) -> Json {
+        Json::Number(value.to_string())
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The object, if this is one.
+    pub fn as_object(&self) -> Option<&Object> {
+        match self {
+            Json::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The array, if this is one.
+    pub fn as_array(&self) -> Option<&[Json]> {
+        match self {
+            Json::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Member `name`, if this is an object that has it.
+    pub fn get(&self, name: &str) -> Option<&Json> {
+        self.as_object().and_then(|o| o.get(name))
+    }
+
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Json::Null)
+    }
+
+    /// The integer part of a number (`1700000000.7` and `1.7e9` read as `1700000000`), if this is
+    /// a number whose integer part fits an `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Json::Number(text) => integer_part(text),
+            _ => None,
+        }
+    }
+
+    /// [`Json::as_i64`] for numbers that may not be negative.
+    pub fn as_u64(&self) -> Option<u64> {
+        self.as_i64().and_then(|n| u64::try_from(n).ok())
+    }
+
+    /// The value as compact JSON text.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    /// Appends the value as compact JSON text.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(true) => out.push_str("true"),
+            Json::Bool(false) => out.push_str("false"),
+            Json::Number(text) => out.push_str(text),
+            Json::String(s) => write_string(s, out),
+            Json::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write(out);
+                }
+                out.push(']');
+            }
+            Json::Object(object) => {
+                out.push('{');
+                for (i, (name, value)) in object.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_string(name, out);
+                    out.push(':');
+                    value.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Object {
+    type Item = (&'a str, &'a Json);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, Json)>,
+        fn(&'a (String, Json)) -> (&'a str, &'a Json),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        fn pair(entry: &(String, Json)) -> (&str, &Json) {
+            (entry.0.as_str(), &entry.1)
+        }
+        self.0
+            .iter()
+            .map(pair as fn(&'a (String, Json)) -> (&'a str, &'a Json))
+    }
+}
+
+impl From<Object> for Json {
+    fn from(object: Object) -> Self {
+        Json::Object(object)
+    }
+}
+
+/// Reads the integer part of a number that passed the grammar, exactly, or `None` when it does
+/// not fit an `i64`. Work is bounded by the number of digits: an exponent only ever multiplies a
+/// non-zero magnitude by ten, which overflows within twenty steps.
+fn integer_part(text: &str) -> Option<i64> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(at) => (
+            rest.get(..at)?,
+            rest.get(at.checked_add(1)?..)?.parse::<i64>().ok()?,
+        ),
+        None => (rest, 0),
+    };
+    let (int_digits, frac_digits) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    // The decimal point after shifting it by `exponent`: how many leading digits are integral.
+    let point = i64::try_from(int_digits.len())
+        .ok()?
+        .checked_add(exponent)?;
+    let take = u64::try_from(point.max(0)).ok()?;
+    let mut magnitude: u64 = 0;
+    let mut taken: u64 = 0;
+    for c in int_digits.chars().chain(frac_digits.chars()) {
+        if taken >= take {
+            break;
+        }
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add(u64::from(c.to_digit(10)?))?;
+        taken = taken.checked_add(1)?;
+    }
+    // An exponent beyond the digits multiplies by ten for each missing one.
+    if magnitude != 0 {
+        for _ in taken..take {
+            magnitude = magnitude.checked_mul(10)?;
+        }
+    }
+    if negative {
+        0_i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                out.push_str("\\u00");
+                let n = u32::from(c);
+                for shift in [4_u32, 0] {
+                    let nibble = (n >> shift) & 0xf;
+                    out.push(char::from_digit(nibble, 16).unwrap_or('0'));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, reason: &'static str) -> JsonError {
+        JsonError {
+            reason,
+            offset: self.pos,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn bump(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos = self.pos.saturating_add(1);
+        Some(b)
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos = self.pos.saturating_add(1);
+        }
+    }
+
+    fn expect_word(&mut self, word: &'static [u8], value: Json) -> Result<Json, JsonError> {
+        let end = self.pos.saturating_add(word.len());
+        if self.bytes.get(self.pos..end) == Some(word) {
+            self.pos = end;
+            Ok(value)
+        } else {
+            Err(self.error("unexpected character"))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json, JsonError> {
+        match self.peek() {
+            None => Err(self.error("unexpected end")),
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => self.string().map(Json::String),
+            Some(b't') => self.expect_word(b"true", Json::Bool(true)),
+            Some(b'f') => self.expect_word(b"false", Json::Bool(false)),
+            Some(b'n') => self.expect_word(b"null", Json::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error("unexpected character")),
+        }
+    }
+
+    fn nested(&self, depth: usize) -> Result<usize, JsonError> {
+        let depth = depth.saturating_add(1);
+        if depth > MAX_DEPTH {
+            Err(self.error("nested too deeply"))
+        } else {
+            Ok(depth)
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
+        let depth = self.nested(depth)?;
+        self.bump();
+        let mut object = Object::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.bump();
+            return Ok(Json::Object(object));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a member name"));
+            }
+            let name = self.string()?;
+            if object.contains_key(&name) {
+                return Err(self.error("duplicate member name"));
+            }
+            self.skip_ws();
+            if self.bump() != Some(b':') {
+                return Err(self.error("expected ':'"));
+            }
+            self.skip_ws();
+            let value = self.value(depth)?;
+            object.0.push((name, value));
+            self.skip_ws();
+            match self.bump() {
+                Some(b',') => continue,
+                Some(b'}') => return Ok(Json::Object(object)),
+                _ => return Err(self.error("expected ',' or '}'")),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
+        let depth = self.nested(depth)?;
+        self.bump();
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.bump();
+            return Ok(Json::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value(depth)?);
+            self.skip_ws();
+            match self.bump() {
+                Some(b',') => continue,
+                Some(b']') => return Ok(Json::Array(items)),
+                _ => return Err(self.error("expected ',' or ']'")),
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos = self.pos.saturating_add(1);
+        }
+        self.pos.saturating_sub(start)
+    }
+
+    fn number(&mut self) -> Result<Json, JsonError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.bump();
+        }
+        match self.peek() {
+            Some(b'0') => {
+                self.bump();
+            }
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.error("invalid number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.bump();
+            if self.digits() == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.bump();
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.bump();
+            }
+            if self.digits() == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        let text = self
+            .bytes
+            .get(start..self.pos)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .ok_or_else(|| self.error("invalid number"))?;
+        Ok(Json::Number(text.to_owned()))
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let mut n: u32 = 0;
+        for _ in 0..4 {
+            let digit = self
+                .bump()
+                .and_then(|b| char::from(b).to_digit(16))
+                .ok_or_else(|| self.error("invalid \\u escape"))?;
+            n = (n << 4) | digit;
+        }
+        Ok(n)
+    }
+
+    fn string(&mut self) -> Result<String, JsonError> {
+        self.bump();
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            let b = self
+                .bump()
+                .ok_or_else(|| self.error("unterminated string"))?;
+            match b {
+                b'"' => break,
+                b'\\' => {
+                    let escaped = self
+                        .bump()
+                        .ok_or_else(|| self.error("unterminated string"))?;
+                    let c = match escaped {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode_escape()?,
+                        _ => return Err(self.error("invalid escape")),
+                    };
+                    let mut buf = [0_u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                0x00..=0x1f => return Err(self.error("control character in string")),
+                b => out.push(b),
+            }
+        }
+        String::from_utf8(out).map_err(|_| self.error("invalid UTF-8"))
+    }
+
+    /// A `\uXXXX` escape, with a surrogate pair when the first half calls for one.
+    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+        let first = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&first) {
+            if self.bump() != Some(b'\\') || self.bump() != Some(b'u') {
+                return Err(self.error("unpaired surrogate"));
+            }
+            let second = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&second) {
+                return Err(self.error("unpaired surrogate"));
+            }
+            0x10000_u32
+                .saturating_add((first.saturating_sub(0xD800)) << 10)
+                .saturating_add(second.saturating_sub(0xDC00))
+        } else {
+            first
+        };
+        char::from_u32(code).ok_or_else(|| self.error("unpaired surrogate"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_from_numbers_without_floats() {
+        let n = |t: &str| Json::Number(t.to_owned()).as_i64();
+        assert_eq!(n("1700000000"), Some(1_700_000_000));
+        assert_eq!(n("1700000000.9"), Some(1_700_000_000));
+        assert_eq!(n("1.7e9"), Some(1_700_000_000));
+        assert_eq!(n("17E+8"), Some(1_700_000_000));
+        assert_eq!(n("-12.5"), Some(-12));
+        assert_eq!(n("5e-1"), Some(0));
+        assert_eq!(n("9223372036854775808"), None);
+        assert_eq!(n("1e400"), None);
+    }
+
+    #[test]
+    fn round_trip_and_refusals() {
+        let text = r#"{"a":[1,true,null,"x\"\u00e9\ud83d\ude00"],"b":{"c":-0.5e3}}"#;
+        let value = Json::parse(text).unwrap();
+        assert_eq!(Json::parse(&value.to_text()).unwrap(), value);
+        for bad in [
+            "",
+            "{",
+            r#"{"a":1,"a":2}"#,
+            "[1,]",
+            "01",
+            "1.",
+            "\"\u{1}\"",
+            "[1] x",
+            r#""\ud800""#,
+        ] {
+            assert!(Json::parse(bad).is_err(), "{bad:?}");
+        }
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert!(Json::parse(&deep).is_err());
+    }
+}
