@@ -4,13 +4,13 @@ SHELL := /bin/bash
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup test test-native test-crypto lint wasm pkg test-types test-browser test-e2e demo bench clean
+.PHONY: check-size setup test test-native test-crypto lint wasm pkg test-types test-browser test-e2e demo bench clean
 
 setup:
 	@scripts/setup.sh
 
 ## Every test suite, in the order that fails fastest.
-test: setup test-native test-crypto lint pkg test-types test-browser test-e2e
+test: setup test-native test-crypto lint pkg check-size test-types test-browser test-e2e
 	@echo "make test: all suites passed"
 
 ## The protocol core, natively: without and with pure-Rust signature verification.
@@ -30,6 +30,10 @@ wasm: setup
 ## The npm package in pkg/.
 pkg: setup
 	scripts/build-pkg.sh
+
+## The package's gzip weight against its ceiling (scripts/size-ceiling; lower it as it shrinks).
+check-size: pkg
+	scripts/check-size.sh
 
 ## The TypeScript declarations, type-checked by a consumer file, and without lib DOM by a server module.
 test-types: setup
