@@ -3,36 +3,11 @@
 //! do (a flow, a plan, a decision), has the [`driver`](super::driver) or the other shell files
 //! perform it, and stores and announces the outcome through the [`Keeper`].
 //!
-//! A Rust front end (Leptos, Yew, Dioxus) uses it directly:
-//!
-//! ```no_run
-//! use oidc_rp_wasm::core::config::{AuthorizeOptions, ClientConfig, StorageKind};
-//! use oidc_rp_wasm::web::client::Client;
-//!
-//! async fn start() -> Result<(), oidc_rp_wasm::Error> {
-//!     let config = ClientConfig::new("https://id.example.com", "spa", "https://app.example.com/")
-//!         .scope("openid profile offline_access")
-//!         .storage(StorageKind::Local)
-//!         .request_timeout_ms(5_000);
-//!     let client = Client::create(config).await?;
-//!     if client.session().is_none() {
-//!         // Back from the OP? Then finish the sign-in; otherwise go there.
-//!         match client.handle_redirect_callback(None).await {
-//!             Ok(signed_in) => log(signed_in.session.subject().unwrap_or("?")),
-//!             Err(_) => return client.signin_redirect(AuthorizeOptions::default()).await,
-//!         }
-//!     }
-//!     let token = client.get_access_token().await?; // refreshed when near expiry
-//!     log(token.expose());
-//!     client.on(|event| log(&format!("{event:?}")));
-//!     Ok(())
-//! }
-//! # fn log(_: &str) {}
-//! ```
+//! The example in [the module docs](super) shows it from a Rust front end.
 
-use super::driver::{run_code_flow, run_refresh_flow};
+use super::driver::{response_in_url, run_code_flow, run_refresh_flow};
 use super::frames::{self, HiddenFrame};
-use super::keeper::{ClientEvent, Keeper};
+use super::keeper::{ClientEvent, Flight, Keeper};
 use super::storage::{self, SessionStore};
 use super::{current_url, http, navigate, now, tabs, window};
 use crate::core::authorize::Transaction;
@@ -49,6 +24,7 @@ use crate::core::secret::AccessToken;
 use crate::core::session::Session;
 use crate::core::web_message::Delivery;
 use crate::Error;
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
 
@@ -56,7 +32,13 @@ struct Inner {
     config: ClientConfig,
     metadata: Rc<ProviderMetadata>,
     keeper: Rc<Keeper>,
+    /// Callback URLs this page handled (as received, and as left in the address bar), with their
+    /// outcome: React StrictMode and the like call `handleRedirectCallback` twice.
+    callbacks: RefCell<Vec<HandledCallback>>,
 }
+
+/// A callback this page handled: its URL as received and as cleaned, and its outcome.
+type HandledCallback = ([String; 2], Rc<Flight<SignedIn>>);
 
 impl Drop for Inner {
     fn drop(&mut self) {
@@ -95,6 +77,7 @@ impl Client {
                 config,
                 metadata,
                 keeper,
+                callbacks: RefCell::new(Vec::new()),
             }),
         };
         let weak = client.downgrade();
@@ -190,6 +173,9 @@ impl Client {
     /// Completes a redirect sign-in from `url` (default: the current address): finds the response
     /// in the query, the fragment or behind the form_post service worker, runs the code flow,
     /// stores the session and cleans the address bar.
+    ///
+    /// Called again in the same page with the same URL (or with the address it left behind), it
+    /// gives the same outcome without a second code exchange.
     pub async fn handle_redirect_callback(&self, url: Option<String>) -> Result<SignedIn, Error> {
         self.keeper()?;
         let from_location = url.is_none();
@@ -197,37 +183,44 @@ impl Client {
             Some(url) => url,
             None => current_url()?,
         };
-        let found = self.response_from_url(&url).await;
+        let handled = self
+            .inner
+            .callbacks
+            .borrow()
+            .iter()
+            .find(|(urls, _)| urls.contains(&url))
+            .map(|(_, flight)| flight.clone());
+        if let Some(flight) = handled {
+            return flight.wait().await;
+        }
+        let fragment = matches!(
+            ResponseParams::locate_in_url(&url),
+            Ok((_, ResponseMode::Fragment))
+        );
+        let clean = response::strip_response_params(&url, fragment);
+        let flight = Flight::new();
+        self.inner
+            .callbacks
+            .borrow_mut()
+            .push(([url.clone(), clean.clone()], flight.clone()));
+        let found = response_in_url(&url, self.inner.config.request_timeout_ms).await;
         if from_location {
-            let fragment = matches!(found, Ok((_, ResponseMode::Fragment)));
-            let clean = response::strip_response_params(&url, fragment);
             if let Ok(history) = window()?.history() {
                 let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&clean));
             }
         }
-        let (params, delivered) = found?;
-        self.complete(params, delivered, true).await
+        let result = match found {
+            Ok((params, delivered)) => self.complete(params, delivered, true).await,
+            Err(e) => Err(e),
+        };
+        flight.finish(result.clone());
+        result
     }
 
     /// Completes a form_post sign-in from the POSTed body (for apps whose server receives it).
     pub async fn handle_form_post(&self, body: &str) -> Result<SignedIn, Error> {
         let params = ResponseParams::from_form_post(body)?;
         self.complete(params, ResponseMode::FormPost, true).await
-    }
-
-    /// The response parameters in `url`, and how they were delivered.
-    async fn response_from_url(&self, url: &str) -> Result<(ResponseParams, ResponseMode), Error> {
-        let Some(id) = response::form_post_id(url) else {
-            return ResponseParams::locate_in_url(url);
-        };
-        // The form_post service worker keeps the POSTed body for one pick-up.
-        let pickup = crate::core::flow::HttpRequest::get(
-            response::form_post_pickup_url(url, &id),
-            self.inner.config.request_timeout_ms,
-        );
-        let answer = http::perform(&pickup).await?;
-        let params = ResponseParams::from_form_post_pickup(answer.status, &answer.body)?;
-        Ok((params, ResponseMode::FormPost))
     }
 
     /// The code flow for `params`, then the session stored and announced.
@@ -317,7 +310,9 @@ impl Client {
         };
         let found = match delivery {
             Ok(Delivery::Params(params)) => Ok((params, ResponseMode::WebMessage)),
-            Ok(Delivery::CallbackUrl(url)) => self.response_from_url(&url).await,
+            Ok(Delivery::CallbackUrl(url)) => {
+                response_in_url(&url, self.inner.config.request_timeout_ms).await
+            }
             Err(e) => Err(e),
         };
         match found {

@@ -10,6 +10,8 @@ use crate::core::flow::code::{CodeFlow, SignedIn};
 use crate::core::flow::refresh::{RefreshFailure, RefreshFlow};
 use crate::core::flow::{Answer, HttpRequest, Need, Step};
 use crate::core::jwks::JwkSet;
+use crate::core::params::ResponseMode;
+use crate::core::response::{self, ResponseParams};
 use crate::core::session::Session;
 use crate::Error;
 use std::cell::RefCell;
@@ -104,4 +106,20 @@ pub async fn run_refresh_flow(
             }
         }
     }
+}
+
+/// The authorization response in a callback `url`, and how it was delivered: in the query or the
+/// fragment, or (form_post) kept by the package's service worker for one pick-up, fetched within
+/// `timeout_ms`.
+pub async fn response_in_url(
+    url: &str,
+    timeout_ms: u32,
+) -> Result<(ResponseParams, ResponseMode), Error> {
+    let Some(id) = response::form_post_id(url) else {
+        return ResponseParams::locate_in_url(url);
+    };
+    let pickup = HttpRequest::get(response::form_post_pickup_url(url, &id), timeout_ms);
+    let answer = http::perform(&pickup).await?;
+    let params = ResponseParams::from_form_post_pickup(answer.status, &answer.body)?;
+    Ok((params, ResponseMode::FormPost))
 }

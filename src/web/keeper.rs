@@ -66,15 +66,17 @@ impl Drop for Timeout {
     }
 }
 
-/// A refresh under way, shared by every caller that asks while it runs.
-pub struct Flight {
+/// An operation under way (a refresh, a callback), shared by every caller that asks while it runs
+/// and by those that ask after it ended.
+pub struct Flight<T: Clone = Session> {
     promise: js_sys::Promise,
     resolve: js_sys::Function,
-    result: RefCell<Option<Result<Session, Error>>>,
+    result: RefCell<Option<Result<T, Error>>>,
 }
 
-impl Flight {
-    fn new() -> Rc<Self> {
+impl<T: Clone> Flight<T> {
+    /// A flight not yet finished.
+    pub fn new() -> Rc<Self> {
         let mut resolve_fn = None;
         let promise = js_sys::Promise::new(&mut |resolve, _| resolve_fn = Some(resolve));
         Rc::new(Flight {
@@ -84,16 +86,17 @@ impl Flight {
         })
     }
 
-    /// Waits for the refresh to end.
-    pub async fn wait(&self) -> Result<Session, Error> {
+    /// Waits for the operation to end.
+    pub async fn wait(&self) -> Result<T, Error> {
         let _ = wasm_bindgen_futures::JsFuture::from(self.promise.clone()).await;
         self.result
             .borrow()
             .clone()
-            .unwrap_or(Err(Error::NoSession("the refresh was abandoned")))
+            .unwrap_or(Err(Error::NoSession("the operation was abandoned")))
     }
 
-    fn finish(&self, result: Result<Session, Error>) {
+    /// Ends it: every caller that waits gets `result`.
+    pub fn finish(&self, result: Result<T, Error>) {
         *self.result.borrow_mut() = Some(result);
         let _ = self.resolve.call0(&JsValue::UNDEFINED);
     }

@@ -12,6 +12,33 @@
 //! - [`client`]: the Rust API of the public operations ([`client::Client`], for Leptos, Yew,
 //!   Dioxus apps), sequencing only;
 //! - [`js`]: the `#[wasm_bindgen]` facade that becomes `OidcClient` in JavaScript.
+//!
+//! A Rust front end (Leptos, Yew, Dioxus) uses [`client::Client`] directly:
+//!
+//! ```no_run
+//! use oidc_rp_wasm::core::config::{AuthorizeOptions, ClientConfig, StorageKind};
+//! use oidc_rp_wasm::web::client::Client;
+//!
+//! async fn start() -> Result<(), oidc_rp_wasm::Error> {
+//!     let config = ClientConfig::new("https://id.example.com", "spa", "https://app.example.com/")
+//!         .scope("openid profile offline_access")
+//!         .storage(StorageKind::Local)
+//!         .request_timeout_ms(5_000);
+//!     let client = Client::create(config).await?;
+//!     if client.session().is_none() {
+//!         // Back from the OP? Then finish the sign-in; otherwise go there.
+//!         match client.handle_redirect_callback(None).await {
+//!             Ok(signed_in) => log(signed_in.session.subject().unwrap_or("?")),
+//!             Err(_) => return client.signin_redirect(AuthorizeOptions::default()).await,
+//!         }
+//!     }
+//!     let token = client.get_access_token().await?; // refreshed when near expiry
+//!     log(token.expose());
+//!     client.on(|event| log(&format!("{event:?}")));
+//!     Ok(())
+//! }
+//! # fn log(_: &str) {}
+//! ```
 
 pub mod client;
 pub mod driver;
