@@ -32,7 +32,7 @@ pub enum ClientEvent {
     SignedOut(&'static str),
 }
 
-type Listener = Rc<dyn Fn(&ClientEvent)>;
+type Subscriber = Rc<dyn Fn(&ClientEvent)>;
 
 /// A pending `setTimeout`, cleared when dropped.
 pub struct Timeout {
@@ -102,11 +102,45 @@ impl<T: Clone> Flight<T> {
     }
 }
 
+/// A DOM event listener, removed when dropped.
+pub struct Listener {
+    target: web_sys::EventTarget,
+    kind: &'static str,
+    callback: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Listener {
+    /// Calls `callback` on every `kind` event at `target`.
+    pub fn new(
+        target: &web_sys::EventTarget,
+        kind: &'static str,
+        callback: impl FnMut(web_sys::Event) + 'static,
+    ) -> Self {
+        let callback = Closure::<dyn FnMut(web_sys::Event)>::new(callback);
+        let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
+        Listener {
+            target: target.clone(),
+            kind,
+            callback,
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+    }
+}
+
 /// The current session of one client, and who hears about it.
 pub struct Keeper {
     store: SessionStore,
     session: RefCell<Option<Session>>,
-    listeners: RefCell<Vec<(u32, Listener)>>,
+    listeners: RefCell<Vec<(u32, Subscriber)>>,
+    /// The page-lifecycle listeners that wake the keeper (visible, resumed, online, restored).
+    wake_listeners: RefCell<Vec<Listener>>,
     next_listener: Cell<u32>,
     timers: RefCell<Vec<Timeout>>,
     channel: RefCell<Option<TabChannel>>,
@@ -126,6 +160,7 @@ impl Keeper {
             store,
             session: RefCell::new(restored),
             listeners: RefCell::new(Vec::new()),
+            wake_listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
             timers: RefCell::new(Vec::new()),
             channel: RefCell::new(None),
@@ -137,7 +172,56 @@ impl Keeper {
         let weak = Rc::downgrade(&keeper);
         let channel = TabChannel::open(keeper.store.key(), move |data| on_tab_message(&weak, data));
         *keeper.channel.borrow_mut() = channel;
+        keeper.listen_for_wake();
         Ok(keeper)
+    }
+
+    /// Browsers throttle timers in background tabs, freeze pages and suspend machines, so an
+    /// expiry timer can fire late or never. When the page becomes visible, is resumed, comes back
+    /// online or is restored from the back/forward cache, [`Keeper::wake`] catches up at once.
+    fn listen_for_wake(self: &Rc<Self>) {
+        let Ok(window) = window() else { return };
+        let mut listeners = Vec::new();
+        let mut on = |target: &web_sys::EventTarget, kind: &'static str, only_if_visible: bool| {
+            let weak = Rc::downgrade(self);
+            listeners.push(Listener::new(target, kind, move |_| {
+                let Some(keeper) = weak.upgrade() else { return };
+                if only_if_visible && !page_visible() {
+                    return;
+                }
+                super::spawn(async move { keeper.wake().await });
+            }));
+        };
+        if let Some(document) = window.document() {
+            on(&document, "visibilitychange", true);
+            on(&document, "resume", false);
+        }
+        on(&window, "online", false);
+        on(&window, "pageshow", false);
+        *self.wake_listeners.borrow_mut() = listeners;
+    }
+
+    /// Catches up after the page woke: takes what the other tabs did meanwhile (a shared session
+    /// another tab renewed, or removed by signing out), re-arms the timers, and refreshes now if
+    /// [`access::refresh_on_wake`] says so.
+    pub async fn wake(self: Rc<Self>) {
+        if self.disposed.get() {
+            return;
+        }
+        if self.store.kind() == StorageKind::Local {
+            match self.store.load_latest().await {
+                Ok(None) if self.session.borrow().is_some() => self.drop_session("other_tab"),
+                Ok(Some(_)) => take_other_tab_session(&self).await,
+                _ => {}
+            }
+        }
+        self.arm_timers();
+        if access::refresh_on_wake(self.auto_refresh, self.session().as_ref(), now()) {
+            let refresher = self.refresher.borrow().clone();
+            if let Some(refresh) = refresher {
+                refresh();
+            }
+        }
     }
 
     /// The store.
@@ -202,7 +286,7 @@ impl Keeper {
     /// Tells every listener.
     pub fn emit(&self, event: ClientEvent) {
         // Cloned first: a listener may add or remove listeners.
-        let listeners: Vec<Listener> = self
+        let listeners: Vec<Subscriber> = self
             .listeners
             .borrow()
             .iter()
@@ -302,6 +386,7 @@ impl Keeper {
         self.timers.borrow_mut().clear();
         self.channel.borrow_mut().take();
         self.listeners.borrow_mut().clear();
+        self.wake_listeners.borrow_mut().clear();
         self.refresher.borrow_mut().take();
     }
 }
@@ -350,4 +435,14 @@ async fn take_other_tab_session(keeper: &Rc<Keeper>) {
             })
         });
     }
+}
+
+/// Whether the page is visible (`document.visibilityState`).
+fn page_visible() -> bool {
+    window()
+        .ok()
+        .and_then(|w| w.document())
+        .and_then(|d| js_sys::Reflect::get(&d, &JsValue::from_str("visibilityState")).ok())
+        .and_then(|v| v.as_string())
+        .map_or(true, |state| state == "visible")
 }

@@ -86,3 +86,11 @@ pub fn expiry_timers(session: &Session, now: i64) -> Option<ExpiryTimers> {
 pub fn refresh_on_expiring(auto_refresh: bool, session: Option<&Session>) -> bool {
     auto_refresh && session.is_some_and(Session::has_refresh_token)
 }
+
+/// Whether a page that wakes (visible again, resumed from frozen, back online, restored from the
+/// back/forward cache) refreshes at once: its timers may have fired late or never, so with
+/// autoRefresh a token that is expired or inside the leeway is renewed now.
+pub fn refresh_on_wake(auto_refresh: bool, session: Option<&Session>, now: i64) -> bool {
+    refresh_on_expiring(auto_refresh, session)
+        && session.is_some_and(|s| s.needs_refresh(now, s.refresh_leeway()))
+}
