@@ -177,6 +177,13 @@ pub enum IdTokenError {
     /// A refreshed ID token changed `iss`, `sub`, `aud`, `azp` or `auth_time`, or carries another
     /// `nonce`. §12.2. The field names the claim.
     RefreshedClaimChanged(&'static str),
+    /// A token just received failed a time check (`exp`, `iat`, `nbf`) while its `iat` is further
+    /// from the device's clock than the allowed skew: the device clock is wrong, not the token.
+    /// `offset_seconds` is `iat - now`: positive when the device clock is behind the OP's.
+    ClockSkew {
+        /// The measured offset, in seconds.
+        offset_seconds: i64,
+    },
 }
 
 /// Why a signature could not be verified.
@@ -321,6 +328,7 @@ impl IdTokenError {
             IdTokenError::AcrNotSatisfied => "acr_not_satisfied",
             IdTokenError::AtHashMismatch => "at_hash_mismatch",
             IdTokenError::RefreshedClaimChanged(_) => "refreshed_claim_changed",
+            IdTokenError::ClockSkew { .. } => "clock_skew",
         }
     }
 }
@@ -405,6 +413,17 @@ impl fmt::Display for IdTokenError {
             }
             IdTokenError::RefreshedClaimChanged(c) => {
                 write!(f, "the refreshed ID token changed `{c}` (OIDC Core 12.2)")
+            }
+            IdTokenError::ClockSkew { offset_seconds } => {
+                let (amount, side) = if *offset_seconds >= 0 {
+                    (offset_seconds.unsigned_abs(), "behind")
+                } else {
+                    (offset_seconds.unsigned_abs(), "ahead of")
+                };
+                write!(
+                    f,
+                    "the device clock is {amount} s {side} the OpenID Provider's (the ID token was just issued): set the clock right"
+                )
             }
         }
     }

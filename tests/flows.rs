@@ -538,6 +538,33 @@ fn rp_nonce_invalid() {
     assert_eq!(op.verified, [true]);
 }
 
+/// A device clock ten minutes behind: the fresh ID token looks issued in the future. The error
+/// says so, with the measured offset, instead of blaming the token.
+#[test]
+fn a_device_clock_ten_minutes_behind_is_clock_skew_with_the_offset() {
+    let token = mint_rs256(&claims_with(json!({"iat": NOW + 600, "exp": NOW + 900})));
+    let mut op = FakeOp::new().token(tokens("at-1", None, Some(&token)));
+    let err = op.sign_in(transaction(request())).unwrap_err();
+    assert_eq!(err.code(), "invalid_id_token");
+    assert_eq!(err.reason(), Some("clock_skew"));
+    assert!(err.to_string().contains("600 s behind"), "{err}");
+}
+
+/// Ten minutes ahead, with a five-minute ID token: expired on arrival, reported as clock skew.
+#[test]
+fn a_device_clock_ten_minutes_ahead_is_clock_skew_not_expired() {
+    let token = mint_rs256(&claims_with(json!({"iat": NOW - 600, "exp": NOW - 300})));
+    let mut op = FakeOp::new().token(tokens("at-1", None, Some(&token)));
+    let err = op.sign_in(transaction(request())).unwrap_err();
+    assert_eq!(err.reason(), Some("clock_skew"));
+    assert!(err.to_string().contains("600 s ahead of"), "{err}");
+    // An expired token whose iat agrees with the clock is just expired.
+    let stale = mint_rs256(&claims_with(json!({"iat": NOW - 30, "exp": NOW - 120})));
+    let mut op = FakeOp::new().token(tokens("at-1", None, Some(&stale)));
+    let err = op.sign_in(transaction(request())).unwrap_err();
+    assert_eq!(err.reason(), Some("expired"));
+}
+
 #[test]
 fn max_age_without_auth_time_is_refused() {
     let token = mint_rs256(&claims_with(json!({"auth_time": null})));

@@ -343,6 +343,25 @@ impl IdToken {
     }
 }
 
+/// The error to report for an ID token *just received* that failed `validate_claims`: a time
+/// check (`exp`, `iat`, `nbf`) that failed while the token's `iat` is further from `now` than
+/// `clock_skew` means the device clock is wrong ([`IdTokenError::ClockSkew`], with the measured
+/// offset), not the token; any other error is returned as it is.
+pub fn diagnose_clock(error: Error, claims: &IdTokenClaims, now: i64, clock_skew: i64) -> Error {
+    let time_check = matches!(
+        error,
+        Error::IdToken(
+            IdTokenError::Expired | IdTokenError::IssuedInFuture | IdTokenError::NotYetValid
+        )
+    );
+    let offset_seconds = claims.iat.saturating_sub(now);
+    if time_check && offset_seconds.unsigned_abs() > clock_skew.max(0).unsigned_abs() {
+        IdTokenError::ClockSkew { offset_seconds }.into()
+    } else {
+        error
+    }
+}
+
 /// The `at_hash` of an access token (OIDC Core §3.1.3.8, §3.2.2.9): the base64url encoding of the
 /// left-most half of the hash of its ASCII octets, with the hash function of the ID token's `alg`
 /// (SHA-512 for EdDSA over Ed25519). The same computation gives `c_hash` for a code.

@@ -6,7 +6,7 @@ use crate::core::authorize::Transaction;
 use crate::core::config::ClientConfig;
 use crate::core::flow::signature::{SignatureFlow, SignatureStep};
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
-use crate::core::id_token::{IdToken, IdTokenChecks};
+use crate::core::id_token::{self, IdToken, IdTokenChecks};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
 use crate::core::response::{self, ResponseParams};
@@ -177,6 +177,7 @@ impl CodeFlow {
                 clock_skew: self.clock_skew,
             };
             if let Err(e) = token.validate_claims(&checks) {
+                let e = id_token::diagnose_clock(e, &token.claims, now, self.clock_skew);
                 return Step::Done(Err(e));
             }
         }

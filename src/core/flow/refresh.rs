@@ -200,6 +200,7 @@ impl RefreshFlow {
             };
             let valid = token
                 .validate_claims(&checks)
+                .map_err(|e| id_token::diagnose_clock(e, &token.claims, now, self.clock_skew))
                 .and_then(|()| match &self.current.claims {
                     Some(original) => id_token::validate_refreshed(&token.claims, original),
                     None => Ok(()),
