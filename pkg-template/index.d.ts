@@ -162,6 +162,13 @@ export interface OidcClientConfig {
   /** How long a silent (iframe) or web_message sign-in waits for an answer, in milliseconds. Default `10000`. */
   silentTimeoutMs?: number | undefined;
   /**
+   * Sign out every tab of the origin (locally; `signedOut` with reason `"idle"`) once no tab saw
+   * user activity for this many seconds. Off by default.
+   */
+  idleTimeoutSeconds?: number | undefined;
+  /** The `idle` event comes this many seconds before the idle sign-out. Default `60`. */
+  idleWarningSeconds?: number | undefined;
+  /**
    * The deadline, in milliseconds, of every HTTP request the SDK makes: discovery, the token
    * endpoint, the JWK Set, UserInfo and the form_post pick-up from the service worker. Waiting
    * for the cross-tab refresh lock (another tab refreshing) is bounded too. Default `10000`.
@@ -425,8 +432,15 @@ export interface ExpiryDetail {
  *
  * - `"signout"`: this tab signed out ({@link OidcClient.signoutRedirect}).
  * - `"other_tab"`: another tab of the same client signed out.
+ * - `"idle"`: no tab of the origin saw user activity for `idleTimeoutSeconds`.
  */
-export type SignedOutReason = "signout" | "other_tab";
+export type SignedOutReason = "signout" | "other_tab" | "idle";
+
+/** Detail of the `idle` event. */
+export interface IdleDetail {
+  /** Milliseconds until every tab signs out, unless the user does something in one of them. */
+  signOutInMs: number;
+}
 
 /** Detail of the `signedOut` event. */
 export interface SignedOutDetail {
@@ -451,6 +465,12 @@ export interface ClientEventMap {
   expired: ExpiryDetail;
   /** The session ended. */
   signedOut: SignedOutDetail;
+  /**
+   * No tab of the origin saw user activity (pointer, keys, wheel, touch) for
+   * `idleTimeoutSeconds - idleWarningSeconds`: the session ends soon. Activity in any tab
+   * keeps every tab signed in.
+   */
+  idle: IdleDetail;
 }
 
 /** The name of an event of {@link OidcClient.on}. */

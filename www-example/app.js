@@ -10,7 +10,7 @@ import { OidcClient, isOidcError } from 'oidc-rp-wasm';
 /** @typedef {import('oidc-rp-wasm').AuthorizeOptions} AuthorizeOptions */
 /** @typedef {import('oidc-rp-wasm').ClientEvent} ClientEvent */
 
-const EVENTS = /** @type {const} */ (['signedIn', 'refreshed', 'refreshFailed', 'expiring', 'expired', 'signedOut']);
+const EVENTS = /** @type {const} */ (['signedIn', 'refreshed', 'refreshFailed', 'expiring', 'expired', 'signedOut', 'idle']);
 const OVERRIDES_KEY = 'oidc-example-overrides';
 const LOGOUT_PENDING_KEY = 'oidc-example-logout-pending';
 
@@ -161,7 +161,30 @@ function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) {
     return Promise.reject(exampleError('service_worker_unavailable', 'this browser has no service workers'));
   }
-  return navigator.serviceWorker.register('/form-post-sw.js').then(() => navigator.serviceWorker.ready);
+  return navigator.serviceWorker.register(serviceWorkerUrl()).then(() => navigator.serviceWorker.ready);
+}
+
+/**
+ * @typedef {{ createPolicy(name: string, rules: { createScriptURL(input: string): string }): { createScriptURL(input: string): unknown } }} TrustedTypePolicyFactory
+ */
+
+/**
+ * The service worker's URL. Where Trusted Types are enforced (a Content-Security-Policy with
+ * `require-trusted-types-for 'script'`), register() takes only a TrustedScriptURL: a policy that
+ * allows this one URL makes it.
+ * @returns {string}
+ */
+function serviceWorkerUrl() {
+  const url = '/form-post-sw.js';
+  const factory = /** @type {{ trustedTypes?: TrustedTypePolicyFactory }} */ (/** @type {unknown} */ (window)).trustedTypes;
+  if (!factory) return url;
+  const policy = factory.createPolicy('oidc-example-service-worker', {
+    createScriptURL(input) {
+      if (input !== url) throw new TypeError(`not the service worker's URL: ${input}`);
+      return input;
+    },
+  });
+  return /** @type {string} */ (policy.createScriptURL(url));
 }
 
 /**

@@ -85,6 +85,10 @@ pub struct ClientConfig {
     pub auto_refresh: bool,
     /// Parameters added to every authorization request.
     pub extra_authorize_params: Vec<(String, String)>,
+    /// Sign out every tab after this long without user activity in any of them; off when `None`.
+    pub idle_timeout_seconds: Option<u32>,
+    /// The `idle` warning comes this long before the idle sign-out.
+    pub idle_warning_seconds: u32,
 }
 
 impl ClientConfig {
@@ -111,6 +115,8 @@ impl ClientConfig {
             request_timeout_ms: 10_000,
             auto_refresh: true,
             extra_authorize_params: Vec::new(),
+            idle_timeout_seconds: None,
+            idle_warning_seconds: 60,
         }
     }
 

@@ -14,6 +14,7 @@ use crate::core::authorize::Transaction;
 use crate::core::config::{AuthorizeOptions, ClientConfig, LogoutOptions, StorageKind};
 use crate::core::flow::access::{self, AccessDecision};
 use crate::core::flow::code::{CodeFlow, SignedIn};
+use crate::core::flow::idle::IdlePolicy;
 use crate::core::flow::logout::LogoutFlow;
 use crate::core::flow::refresh::{under_lock, RefreshFlow, UnderLock};
 use crate::core::flow::silent::{self, FramePlan, SilentPlan};
@@ -71,7 +72,8 @@ impl Client {
         config.validate()?;
         let metadata = http::discovery(&config.issuer, config.request_timeout_ms).await?;
         let store = SessionStore::new(config.storage, &config.issuer, &config.client_id);
-        let keeper = Keeper::open(store, config.auto_refresh)?;
+        let idle = IdlePolicy::new(config.idle_timeout_seconds, config.idle_warning_seconds);
+        let keeper = Keeper::open(store, config.auto_refresh, idle)?;
         let client = Client {
             inner: Rc::new(Inner {
                 config,

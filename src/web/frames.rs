@@ -2,6 +2,7 @@
 //! messages count is the core's rule ([`web_message::accept`]); this file only listens, tears
 //! down, and notices a popup the user closed.
 
+use super::dom::{Interval, Timeout};
 use super::{js_text, js_to_json, window};
 use crate::core::web_message::{self, Delivery, Expect};
 use crate::error::BrowserError;
@@ -91,10 +92,8 @@ type Slot = Rc<RefCell<Option<Result<Delivery, Error>>>>;
 struct Registration {
     window: Window,
     on_message: Closure<dyn FnMut(MessageEvent)>,
-    timer: Option<i32>,
-    poller: Option<i32>,
-    _on_timeout: Closure<dyn FnMut()>,
-    _on_poll: Closure<dyn FnMut()>,
+    _timer: Option<Timeout>,
+    _poller: Option<Interval>,
 }
 
 impl Drop for Registration {
@@ -103,12 +102,6 @@ impl Drop for Registration {
             "message",
             self.on_message.as_ref().unchecked_ref(),
         );
-        if let Some(timer) = self.timer {
-            self.window.clear_timeout_with_handle(timer);
-        }
-        if let Some(poller) = self.poller {
-            self.window.clear_interval_with_handle(poller);
-        }
     }
 }
 
@@ -157,7 +150,7 @@ pub async fn wait_for_response(
     };
     let on_timeout = {
         let finish = finish.clone();
-        Closure::<dyn FnMut()>::new(move || finish(Err(Error::Timeout)))
+        move || finish(Err(Error::Timeout))
     };
     let on_poll = {
         let popup = popup.cloned();
@@ -166,39 +159,25 @@ pub async fn wait_for_response(
         // message. So the popup counts as closed by the user only when it is still closed, with
         // no response, one poll later.
         let mut seen_closed = false;
-        Closure::<dyn FnMut()>::new(move || {
+        move || {
             if popup.as_ref().is_some_and(|p| p.closed().unwrap_or(false)) {
                 if seen_closed {
                     finish(Err(Error::PopupClosed));
                 }
                 seen_closed = true;
             }
-        })
+        }
     };
 
     let _ = window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
-    let timer = window
-        .set_timeout_with_callback_and_timeout_and_arguments_0(
-            on_timeout.as_ref().unchecked_ref(),
-            i32::try_from(timeout_ms).unwrap_or(i32::MAX),
-        )
-        .ok();
+    let timer = Timeout::new(timeout_ms, on_timeout);
     // A closed popup sends no event to its opener: polling `closed` is the only way to notice.
-    let poller = popup.and_then(|_| {
-        window
-            .set_interval_with_callback_and_timeout_and_arguments_0(
-                on_poll.as_ref().unchecked_ref(),
-                250,
-            )
-            .ok()
-    });
+    let poller = popup.map(|_| Interval::new(250, on_poll));
     let registration = Registration {
         window,
         on_message,
-        timer,
-        poller,
-        _on_timeout: on_timeout,
-        _on_poll: on_poll,
+        _timer: timer,
+        _poller: poller,
     };
 
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;

@@ -5,7 +5,7 @@
 //! No cookies go to the OP's API endpoints (`credentials: "omit"`): a public client authenticates
 //! with PKCE, not ambient credentials, and it keeps CORS simple.
 
-use super::Deadline;
+use super::dom::Deadline;
 use crate::core::flow::{HttpRequest, HttpResponse, Method};
 use crate::core::metadata::ProviderMetadata;
 use crate::Error;

@@ -297,6 +297,8 @@ fn parse_config(value: JsValue) -> Result<ClientConfig, Error> {
             "requestTimeoutMs",
             "autoRefresh",
             "extraAuthorizeParams",
+            "idleTimeoutSeconds",
+            "idleWarningSeconds",
         ],
     )?;
     let mut config = ClientConfig::new(
@@ -332,6 +334,10 @@ fn parse_config(value: JsValue) -> Result<ClientConfig, Error> {
     }
     config.auto_refresh = f.bool("autoRefresh")?.unwrap_or(true);
     config.extra_authorize_params = f.params("extraAuthorizeParams")?;
+    config.idle_timeout_seconds = f.whole::<u32>("idleTimeoutSeconds")?;
+    if let Some(warning) = f.whole::<u32>("idleWarningSeconds")? {
+        config.idle_warning_seconds = warning;
+    }
     Ok(config)
 }
 
@@ -430,6 +436,7 @@ fn event_to_js(event: &ClientEvent) -> (&'static str, JsValue) {
         #[allow(clippy::cast_precision_loss)]
         ClientEvent::Expired(at) => ("expired", detail(&|o| set(o, "expiresAt", *at as f64))),
         ClientEvent::SignedOut(reason) => ("signedOut", detail(&|o| set(o, "reason", *reason))),
+        ClientEvent::Idle(ms) => ("idle", detail(&|o| set(o, "signOutInMs", *ms))),
     }
 }
 
@@ -440,6 +447,7 @@ const EVENTS: &[&str] = &[
     "expiring",
     "expired",
     "signedOut",
+    "idle",
 ];
 
 /// The OpenID Connect client of a page (`OidcClient` in JavaScript).

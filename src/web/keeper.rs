@@ -2,18 +2,21 @@
 //! the channel to the other tabs. It stores and announces; what the timers do and whether a
 //! session is newer is decided by the core.
 
+use super::dom::{Listener, Timeout};
+use super::idle::{IdleNews, IdleWatch};
 use super::storage::SessionStore;
 use super::tabs::TabChannel;
 use super::{now, window};
 use crate::core::config::StorageKind;
 use crate::core::flow::code::SignedIn;
+use crate::core::flow::idle::IdlePolicy;
 use crate::core::flow::{access, refresh};
 use crate::core::session::Session;
 use crate::Error;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+
+use wasm_bindgen::JsValue;
 
 /// What a client tells its listeners.
 #[derive(Debug, Clone)]
@@ -28,43 +31,14 @@ pub enum ClientEvent {
     Expiring(i64),
     /// The access token has expired (at `expires_at`).
     Expired(i64),
-    /// The session ended: `"signout"` here, `"other_tab"` when another tab signed out.
+    /// The session ended: `"signout"` here, `"other_tab"` when another tab signed out, `"idle"`
+    /// when no tab saw user activity for `idleTimeoutSeconds`.
     SignedOut(&'static str),
+    /// No user activity in any tab: the session ends in this many milliseconds.
+    Idle(u32),
 }
 
 type Subscriber = Rc<dyn Fn(&ClientEvent)>;
-
-/// A pending `setTimeout`, cleared when dropped.
-pub struct Timeout {
-    handle: i32,
-    _callback: Closure<dyn FnMut()>,
-}
-
-impl Timeout {
-    /// Calls `callback` once after `ms` milliseconds; `None` where there is no window.
-    pub fn new(ms: u32, callback: impl FnMut() + 'static) -> Option<Self> {
-        let callback = Closure::<dyn FnMut()>::new(callback);
-        let handle = window()
-            .ok()?
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                callback.as_ref().unchecked_ref(),
-                i32::try_from(ms).unwrap_or(i32::MAX),
-            )
-            .ok()?;
-        Some(Timeout {
-            handle,
-            _callback: callback,
-        })
-    }
-}
-
-impl Drop for Timeout {
-    fn drop(&mut self) {
-        if let Some(window) = web_sys::window() {
-            window.clear_timeout_with_handle(self.handle);
-        }
-    }
-}
 
 /// An operation under way (a refresh, a callback), shared by every caller that asks while it runs
 /// and by those that ask after it ended.
@@ -102,38 +76,6 @@ impl<T: Clone> Flight<T> {
     }
 }
 
-/// A DOM event listener, removed when dropped.
-pub struct Listener {
-    target: web_sys::EventTarget,
-    kind: &'static str,
-    callback: Closure<dyn FnMut(web_sys::Event)>,
-}
-
-impl Listener {
-    /// Calls `callback` on every `kind` event at `target`.
-    pub fn new(
-        target: &web_sys::EventTarget,
-        kind: &'static str,
-        callback: impl FnMut(web_sys::Event) + 'static,
-    ) -> Self {
-        let callback = Closure::<dyn FnMut(web_sys::Event)>::new(callback);
-        let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
-        Listener {
-            target: target.clone(),
-            kind,
-            callback,
-        }
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
-    }
-}
-
 /// The current session of one client, and who hears about it.
 pub struct Keeper {
     store: SessionStore,
@@ -149,12 +91,19 @@ pub struct Keeper {
     /// Starts a refresh when the access token starts expiring (set by the client).
     refresher: RefCell<Option<Rc<dyn Fn()>>>,
     auto_refresh: bool,
+    /// When to warn about and end a session no tab used (`idleTimeoutSeconds`).
+    idle_policy: Option<IdlePolicy>,
+    idle: RefCell<Option<Rc<IdleWatch>>>,
     disposed: Cell<bool>,
 }
 
 impl Keeper {
     /// A keeper over `store`, holding what it had persisted, listening to the other tabs.
-    pub fn open(store: SessionStore, auto_refresh: bool) -> Result<Rc<Keeper>, Error> {
+    pub fn open(
+        store: SessionStore,
+        auto_refresh: bool,
+        idle_policy: Option<IdlePolicy>,
+    ) -> Result<Rc<Keeper>, Error> {
         let restored = store.load()?;
         let keeper = Rc::new(Keeper {
             store,
@@ -167,6 +116,8 @@ impl Keeper {
             flight: RefCell::new(None),
             refresher: RefCell::new(None),
             auto_refresh,
+            idle_policy,
+            idle: RefCell::new(None),
             disposed: Cell::new(false),
         });
         let weak = Rc::downgrade(&keeper);
@@ -318,6 +269,11 @@ impl Keeper {
     pub fn drop_session(&self, reason: &'static str) {
         let had = self.session.borrow_mut().take().is_some();
         self.timers.borrow_mut().clear();
+        // Not dropped from inside its own callback: `sign_out("idle")` runs in the watch.
+        let idle = self.idle.borrow_mut().take();
+        if let Some(watch) = idle {
+            super::spawn(async move { drop(watch) });
+        }
         if had {
             self.emit(ClientEvent::SignedOut(reason));
         }
@@ -331,13 +287,14 @@ impl Keeper {
             let _ = store.clear_shared().await;
         });
         self.drop_session(reason);
-        self.broadcast("signedOut");
+        self.broadcast_with("signedOut", Some(reason));
     }
 
     /// (Re-)arms the expiry timers of the current session, as
     /// [`access::expiry_timers`] computes them: `expiring` (and, as
     /// [`access::refresh_on_expiring`] says, a refresh) at the leeway, `expired` at expiry.
     pub fn arm_timers(self: &Rc<Self>) {
+        self.watch_idle();
         let Some(at) = self
             .session()
             .and_then(|s| access::expiry_timers(&s, now()))
@@ -372,10 +329,39 @@ impl Keeper {
         *self.timers.borrow_mut() = timers.into_iter().flatten().collect();
     }
 
+    /// Watches for idleness while there is a session and a policy; stops otherwise.
+    fn watch_idle(self: &Rc<Self>) {
+        let (Some(policy), true) = (self.idle_policy, self.session.borrow().is_some()) else {
+            self.idle.borrow_mut().take();
+            return;
+        };
+        if self.idle.borrow().is_some() || self.disposed.get() {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        let watch = IdleWatch::start(policy, self.store.key(), move |news| {
+            let Some(keeper) = weak.upgrade() else { return };
+            match news {
+                IdleNews::Warning { ms } => keeper.emit(ClientEvent::Idle(ms)),
+                IdleNews::SignOut => {
+                    keeper.sign_out("idle");
+                }
+            }
+        });
+        *self.idle.borrow_mut() = Some(watch);
+    }
+
     fn broadcast(&self, kind: &str) {
+        self.broadcast_with(kind, None);
+    }
+
+    fn broadcast_with(&self, kind: &str, reason: Option<&str>) {
         if let Some(channel) = self.channel.borrow().as_ref() {
             let message = js_sys::Object::new();
             super::set(&message, "type", kind);
+            if let Some(reason) = reason {
+                super::set(&message, "reason", reason);
+            }
             channel.post(&message);
         }
     }
@@ -387,6 +373,7 @@ impl Keeper {
         self.channel.borrow_mut().take();
         self.listeners.borrow_mut().clear();
         self.wake_listeners.borrow_mut().clear();
+        self.idle.borrow_mut().take();
         self.refresher.borrow_mut().take();
     }
 }
@@ -402,7 +389,12 @@ fn on_tab_message(keeper: &Weak<Keeper>, data: JsValue) {
     match kind.as_deref() {
         Some("signedOut") => {
             let _ = keeper.store.clear();
-            keeper.drop_session("other_tab");
+            // An idle sign-out is the same news in every tab; any other is another tab's.
+            let idle = js_sys::Reflect::get(&data, &JsValue::from_str("reason"))
+                .ok()
+                .and_then(|v| v.as_string())
+                .is_some_and(|r| r == "idle");
+            keeper.drop_session(if idle { "idle" } else { "other_tab" });
         }
         Some("session") if keeper.store.kind() == StorageKind::Local => {
             super::spawn(async move { take_other_tab_session(&keeper).await });

@@ -2,6 +2,7 @@
 //! the [`core`](crate::core) decides and decides nothing itself.
 //!
 //! One file per browser concern:
+//! - [`dom`]: small RAII wrappers: a timeout, an interval, an event listener, a deadline;
 //! - [`driver`]: runs a core flow, performing each [`Need`](crate::core::flow::Need);
 //! - [`http`]: fetch with a deadline, and the discovery cache;
 //! - [`webcrypto`]: signature verification with `crypto.subtle`;
@@ -9,6 +10,7 @@
 //! - [`tabs`]: the cross-tab Web Lock and BroadcastChannel;
 //! - [`storage`]: sessions and transactions in web storage and IndexedDB;
 //! - [`keeper`]: the current session, the listeners, the expiry timers;
+//! - [`idle`]: user activity across tabs, for `idleTimeoutSeconds`;
 //! - [`client`]: the Rust API of the public operations ([`client::Client`], for Leptos, Yew,
 //!   Dioxus apps), sequencing only;
 //! - [`js`]: the `#[wasm_bindgen]` facade that becomes `OidcClient` in JavaScript.
@@ -41,9 +43,11 @@
 //! ```
 
 pub mod client;
+pub mod dom;
 pub mod driver;
 pub mod frames;
 pub mod http;
+pub mod idle;
 pub mod js;
 pub mod keeper;
 pub mod storage;
@@ -53,11 +57,7 @@ pub mod webcrypto;
 use crate::core::json::Json;
 use crate::error::BrowserError;
 use crate::Error;
-use std::cell::Cell;
-use std::rc::Rc;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AbortController, AbortSignal};
 
 /// Seconds since the Unix epoch, from `Date.now()`.
 pub fn now() -> i64 {
@@ -137,62 +137,4 @@ pub(crate) fn js_to_json(value: &JsValue) -> Result<Json, String> {
 pub(crate) fn json_to_js(value: &Json) -> Result<JsValue, Error> {
     js_sys::JSON::parse(&value.to_text())
         .map_err(|_| Error::Browser(BrowserError::Conversion("JSON.parse".into())))
-}
-
-/// An `AbortController` that a timer aborts after a number of milliseconds. Dropping it clears
-/// the timer.
-pub(crate) struct Deadline {
-    controller: AbortController,
-    fired: Rc<Cell<bool>>,
-    timer: Option<i32>,
-    _on_timeout: Closure<dyn FnMut()>,
-}
-
-impl Deadline {
-    pub(crate) fn start(ms: u32) -> Result<Self, Error> {
-        let controller = AbortController::new()
-            .map_err(|e| Error::Browser(BrowserError::Conversion(js_text(&e))))?;
-        let fired = Rc::new(Cell::new(false));
-        let on_timeout = {
-            let controller = controller.clone();
-            let fired = fired.clone();
-            Closure::<dyn FnMut()>::new(move || {
-                fired.set(true);
-                controller.abort();
-            })
-        };
-        let timer = window()?
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                on_timeout.as_ref().unchecked_ref(),
-                i32::try_from(ms).unwrap_or(i32::MAX),
-            )
-            .ok();
-        Ok(Deadline {
-            controller,
-            fired,
-            timer,
-            _on_timeout: on_timeout,
-        })
-    }
-
-    pub(crate) fn signal(&self) -> AbortSignal {
-        self.controller.signal()
-    }
-
-    /// [`Error::Timeout`] when the deadline aborted the request, else `other`.
-    pub(crate) fn or(&self, other: Error) -> Error {
-        if self.fired.get() {
-            Error::Timeout
-        } else {
-            other
-        }
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        if let (Some(timer), Some(window)) = (self.timer, web_sys::window()) {
-            window.clear_timeout_with_handle(timer);
-        }
-    }
 }

@@ -7,7 +7,8 @@
 //! do exactly that. Under the lock, the second tab re-reads storage first and takes the session
 //! the first tab already got.
 
-use super::{js_text, window, Deadline};
+use super::dom::Deadline;
+use super::{js_text, window};
 use crate::error::BrowserError;
 use crate::Error;
 use std::cell::RefCell;

@@ -20,9 +20,11 @@
 //! - [`access`]: whether `getAccessToken` hands out the token, refreshes, or fails; when the
 //!   expiry timers fire.
 //! - [`logout`]: the end-session URL and the check of the return.
+//! - [`idle`]: when a session with no user activity in any tab is warned about and ended.
 
 pub mod access;
 pub mod code;
+pub mod idle;
 pub mod logout;
 pub mod refresh;
 pub mod signature;
