@@ -16,7 +16,7 @@ use crate::core::flow::access::{self, AccessDecision};
 use crate::core::flow::code::{CodeFlow, SignedIn};
 use crate::core::flow::idle::IdlePolicy;
 use crate::core::flow::logout::LogoutFlow;
-use crate::core::flow::refresh::{under_lock, RefreshFlow, UnderLock};
+use crate::core::flow::refresh::{store_renewed, under_lock, RefreshFlow, UnderLock};
 use crate::core::flow::silent::{self, FramePlan, SilentPlan};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
@@ -383,11 +383,26 @@ impl Client {
 
     /// The refresh flow for `current`; the renewed session, or the one the flow says to keep.
     async fn refresh_now(&self, current: Session) -> Result<Session, Error> {
+        let previous = current.clone();
         let (flow, step) = RefreshFlow::start(current, &self.inner.config, &self.inner.metadata);
         let keeper = &self.inner.keeper;
+        let generation = keeper.generation();
         match run_refresh_flow(flow, step).await {
             Ok(renewed) => {
-                keeper.set(renewed.clone(), true).await?;
+                let dropped_here = keeper.generation() != generation && keeper.session().is_none();
+                let dropped_elsewhere = keeper.store().kind() == StorageKind::Local
+                    && matches!(keeper.store().load_latest().await, Ok(None));
+                store_renewed(dropped_here || dropped_elsewhere)?;
+                if let Err(e) = keeper.set(renewed.clone(), true).await {
+                    // Storing failed (a full localStorage): the app keeps its session, but this
+                    // tab (and, where it can still be written, the shared copy) holds the refresh
+                    // token the OP rotated in, so the next refresh is no replay.
+                    if let Some(kept) = previous.after_refused_refresh(renewed.refresh_token) {
+                        let _ = keeper.store().save_shared(&kept).await;
+                        keeper.adopt(kept);
+                    }
+                    return Err(e);
+                }
                 keeper.arm_timers();
                 Ok(renewed)
             }

@@ -45,10 +45,10 @@ impl HiddenFrame {
             .unchecked_into();
         let _ = element.set_attribute("title", "oidc-rp-wasm silent sign-in");
         let _ = element.set_attribute("aria-hidden", "true");
-        let _ = element.set_attribute(
-            "style",
-            "position:absolute;width:0;height:0;border:0;visibility:hidden",
-        );
+        // Through the CSSOM, which a `style-src` policy allows, unlike a `style` attribute.
+        element
+            .style()
+            .set_css_text("position:absolute;width:0;height:0;border:0;visibility:hidden");
         element.set_src(url);
         let body = document
             .body()
@@ -119,7 +119,7 @@ pub async fn wait_for_response(
     let slot: Slot = Rc::new(RefCell::new(None));
     let mut resolve_fn: Option<js_sys::Function> = None;
     let promise = js_sys::Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
-    let resolve = resolve_fn.unwrap_or_else(|| js_sys::Function::new_no_args(""));
+    let resolve = resolve_fn;
 
     let finish = {
         let slot = slot.clone();
@@ -127,7 +127,9 @@ pub async fn wait_for_response(
             let mut slot = slot.borrow_mut();
             if slot.is_none() {
                 *slot = Some(result);
-                let _ = resolve.call0(&JsValue::UNDEFINED);
+                if let Some(resolve) = &resolve {
+                    let _ = resolve.call0(&JsValue::UNDEFINED);
+                }
             }
         }
     };

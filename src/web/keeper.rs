@@ -44,7 +44,8 @@ type Subscriber = Rc<dyn Fn(&ClientEvent)>;
 /// and by those that ask after it ended.
 pub struct Flight<T: Clone = Session> {
     promise: js_sys::Promise,
-    resolve: js_sys::Function,
+    /// The promise's resolve function (always there: `Promise::new` calls its executor at once).
+    resolve: Option<js_sys::Function>,
     result: RefCell<Option<Result<T, Error>>>,
 }
 
@@ -55,7 +56,7 @@ impl<T: Clone> Flight<T> {
         let promise = js_sys::Promise::new(&mut |resolve, _| resolve_fn = Some(resolve));
         Rc::new(Flight {
             promise,
-            resolve: resolve_fn.unwrap_or_else(|| js_sys::Function::new_no_args("")),
+            resolve: resolve_fn,
             result: RefCell::new(None),
         })
     }
@@ -72,7 +73,9 @@ impl<T: Clone> Flight<T> {
     /// Ends it: every caller that waits gets `result`.
     pub fn finish(&self, result: Result<T, Error>) {
         *self.result.borrow_mut() = Some(result);
-        let _ = self.resolve.call0(&JsValue::UNDEFINED);
+        if let Some(resolve) = &self.resolve {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
     }
 }
 
@@ -94,6 +97,7 @@ pub struct Keeper {
     /// When to warn about and end a session no tab used (`idleTimeoutSeconds`).
     idle_policy: Option<IdlePolicy>,
     idle: RefCell<Option<Rc<IdleWatch>>>,
+    generation: Cell<u64>,
     disposed: Cell<bool>,
 }
 
@@ -118,6 +122,7 @@ impl Keeper {
             auto_refresh,
             idle_policy,
             idle: RefCell::new(None),
+            generation: Cell::new(0),
             disposed: Cell::new(false),
         });
         let weak = Rc::downgrade(&keeper);
@@ -249,25 +254,35 @@ impl Keeper {
     }
 
     /// Stores `session` (committed where other tabs read it before they are told), then makes it
-    /// the current one; the other tabs are told when `tell_tabs`.
+    /// the current one; the other tabs are told when `tell_tabs`. When storing fails, nothing
+    /// changes here.
     pub async fn set(&self, session: Session, tell_tabs: bool) -> Result<(), Error> {
         self.store.save(&session)?;
         self.store.save_shared(&session).await?;
-        *self.session.borrow_mut() = Some(session);
+        self.adopt(session);
         if tell_tabs {
             self.broadcast("session");
         }
         Ok(())
     }
 
-    /// Takes `session`, read from the shared store, as the current one without storing it again.
+    /// A number that changes whenever this tab's session is replaced or dropped, to tell whether
+    /// anything happened to it while an operation was under way.
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
+    }
+
+    /// Takes `session` as the current one without storing it (read from the shared store, or
+    /// kept in memory when storing failed).
     pub fn adopt(&self, session: Session) {
         *self.session.borrow_mut() = Some(session);
+        self.generation.set(self.generation.get().wrapping_add(1));
     }
 
     /// Forgets the session here; `signedOut` with `reason` if there was one.
     pub fn drop_session(&self, reason: &'static str) {
         let had = self.session.borrow_mut().take().is_some();
+        self.generation.set(self.generation.get().wrapping_add(1));
         self.timers.borrow_mut().clear();
         // Not dropped from inside its own callback: `sign_out("idle")` runs in the watch.
         let idle = self.idle.borrow_mut().take();
@@ -415,7 +430,8 @@ async fn take_other_tab_session(keeper: &Rc<Keeper>) {
     if !refresh::take_other_tab_session(before.as_ref(), after.as_ref(), &stored) {
         return;
     }
-    let had = keeper.session.replace(Some(stored.clone())).is_some();
+    let had = keeper.session.borrow().is_some();
+    keeper.adopt(stored.clone());
     keeper.arm_timers();
     if keeper.flight.borrow().is_none() {
         keeper.emit(if had {

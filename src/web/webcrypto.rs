@@ -68,17 +68,22 @@ pub async fn verify(check: &SignatureCheck) -> Result<(), Error> {
     let key = subtle
         .import_key_with_object("jwk", &public_jwk(check)?, &import_params, false, &usages)
         .map_err(|e| unusable(super::js_text(&e)))?;
-    let key = await_promise(key, |why| {
-        // Chromium names an unknown algorithm NotSupportedError; the key is then not the problem.
-        if why.contains("not supported") || why.contains("Unrecognized") {
-            Error::Signature(SignatureError::UnsupportedAlg(
-                check.alg.as_str().to_owned(),
-            ))
-        } else {
-            unusable(why)
-        }
-    })
-    .await?;
+    let key = wasm_bindgen_futures::JsFuture::from(key)
+        .await
+        .map_err(|e| {
+            // An algorithm the browser cannot (or may not) use is a NotSupportedError, whatever
+            // its message says; the key is then not the problem.
+            let name = js_sys::Reflect::get(&e, &JsValue::from_str("name"))
+                .ok()
+                .and_then(|n| n.as_string());
+            if name.as_deref() == Some("NotSupportedError") {
+                Error::Signature(SignatureError::UnsupportedAlg(
+                    check.alg.as_str().to_owned(),
+                ))
+            } else {
+                unusable(super::js_text(&e))
+            }
+        })?;
     let key: web_sys::CryptoKey = key.unchecked_into();
     let verified = subtle
         .verify_with_object_and_u8_array_and_u8_array(

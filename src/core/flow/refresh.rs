@@ -280,3 +280,15 @@ pub fn take_other_tab_session(
     };
     unchanged_here && !before.is_some_and(|b| b.is_same(stored))
 }
+
+/// Whether the session a refresh renewed may be stored. Not when the user signed out, in this tab
+/// or another, while the refresh was under way: storing it would sign them back in everywhere.
+pub fn store_renewed(signed_out_meanwhile: bool) -> Result<(), Error> {
+    if signed_out_meanwhile {
+        Err(Error::NoSession(
+            "signed out while the refresh was under way",
+        ))
+    } else {
+        Ok(())
+    }
+}
