@@ -11,6 +11,7 @@ use crate::core::json::Json;
 use crate::core::metadata::ProviderMetadata;
 pub use crate::core::params::{Prompt, ResponseMode};
 use crate::core::pkce::{random_token, CodeVerifier, CHALLENGE_METHOD};
+use crate::core::secret::RawIdToken;
 use crate::error::Error;
 
 /// The parameters this module sets itself; an extra parameter may not use one of these names.
@@ -43,7 +44,8 @@ pub struct AuthorizationRequest {
     ui_locales: Vec<String>,
     prompt: Vec<Prompt>,
     max_age: Option<u64>,
-    id_token_hint: Option<String>,
+    /// Redacted in `Debug`: it is a whole ID token.
+    id_token_hint: Option<RawIdToken>,
     acr_values: Vec<String>,
     extra_params: Vec<(String, String)>,
     app_state: Option<Json>,
@@ -108,7 +110,7 @@ impl AuthorizationRequest {
 
     /// `id_token_hint`: a previously issued ID token.
     pub fn id_token_hint(mut self, id_token: impl Into<String>) -> Self {
-        self.id_token_hint = Some(id_token.into());
+        self.id_token_hint = Some(RawIdToken::new(id_token));
         self
     }
 
@@ -211,7 +213,12 @@ impl AuthorizationRequest {
         if let Some(max_age) = self.max_age {
             query.append_pair("max_age", &max_age.to_string());
         }
-        if let Some(hint) = non_empty(&self.id_token_hint) {
+        if let Some(hint) = self
+            .id_token_hint
+            .as_ref()
+            .map(RawIdToken::expose)
+            .filter(|h| !h.is_empty())
+        {
             query.append_pair("id_token_hint", hint);
         }
         if !acr_values.is_empty() {

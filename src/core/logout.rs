@@ -7,6 +7,7 @@
 use crate::core::authorize::{append_query, non_empty, words};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::pkce::random_token;
+use crate::core::secret::RawIdToken;
 use crate::error::Error;
 
 /// The parameters this module sets itself; an extra parameter may not use one of these names.
@@ -23,7 +24,8 @@ pub const STANDARD_PARAMS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct LogoutRequest {
     client_id: String,
-    id_token_hint: Option<String>,
+    /// Redacted in `Debug`: it is a whole ID token.
+    id_token_hint: Option<RawIdToken>,
     post_logout_redirect_uri: Option<String>,
     ui_locales: Vec<String>,
     logout_hint: Option<String>,
@@ -45,7 +47,7 @@ impl LogoutRequest {
 
     /// `id_token_hint`: the ID token last issued to this client, even an expired one.
     pub fn id_token_hint(mut self, id_token: impl Into<String>) -> Self {
-        self.id_token_hint = Some(id_token.into());
+        self.id_token_hint = Some(RawIdToken::new(id_token));
         self
     }
 
@@ -120,7 +122,12 @@ impl LogoutRequest {
         }
 
         let mut query = form_urlencoded::Serializer::new(String::new());
-        if let Some(hint) = non_empty(&self.id_token_hint) {
+        if let Some(hint) = self
+            .id_token_hint
+            .as_ref()
+            .map(RawIdToken::expose)
+            .filter(|h| !h.is_empty())
+        {
             query.append_pair("id_token_hint", hint);
         }
         if let Some(hint) = non_empty(&self.logout_hint) {

@@ -270,6 +270,19 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
     })
 }
 
+/// The refresh token a token response carries, read even from a response that is otherwise
+/// unusable: when the OP answered 200 with a new `refresh_token`, it has spent the old one, and
+/// the client must keep the new one whatever else is wrong with the response (RFC 9700 §4.14.2).
+pub fn rotated_refresh_token(status: u16, body: &str) -> Option<RefreshToken> {
+    if status != 200 {
+        return None;
+    }
+    let json = Json::parse_object(body).ok()?;
+    json.str("refresh_token")
+        .filter(|t| !t.is_empty())
+        .map(RefreshToken::new)
+}
+
 /// An `expires_in` number: non-negative, fraction dropped, saturating beyond `i64`.
 fn seconds(number: &Json) -> Result<u64, Error> {
     let negative = matches!(number, Json::Number(text) if text.starts_with('-'));

@@ -124,12 +124,20 @@ impl RefreshFlow {
         }
         match (stage, answer) {
             (Stage::Token, Some(Answer::Http(http))) => {
-                let response =
-                    match http.and_then(|r| token::parse_token_response(r.status, &r.body)) {
-                        Ok(response) => response,
-                        // No tokens came: nothing was spent, the current session stays.
-                        Err(error) => return Step::Done(Err(RefreshFailure { error, keep: None })),
-                    };
+                let parsed = http.map(|r| {
+                    let salvaged = token::rotated_refresh_token(r.status, &r.body);
+                    (token::parse_token_response(r.status, &r.body), salvaged)
+                });
+                let response = match parsed {
+                    Ok((Ok(response), _)) => response,
+                    // A 200 the client refuses may still have rotated the refresh token.
+                    Ok((Err(error), salvaged)) => {
+                        self.rotated = salvaged;
+                        return self.fail(error);
+                    }
+                    // No answer: nothing was spent, the current session stays.
+                    Err(error) => return Step::Done(Err(RefreshFailure { error, keep: None })),
+                };
                 self.rotated = response.refresh_token.clone();
                 let Some(raw) = response.id_token.clone() else {
                     return self.renew(response, None, now);
