@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: check-size setup test test-native test-crypto lint wasm pkg test-types test-browser test-e2e demo bench clean
+.PHONY: check-size setup test test-native test-crypto lint wasm pkg test-types test-browser test-e2e demo bench clean fuzz fuzz-setup fuzz-cmin
 
 setup:
 	@scripts/setup.sh
@@ -57,6 +57,38 @@ demo: setup pkg
 ## oauth4webapi in headless Chromium against the local OP; writes and prints benches/RESULTS.md.
 bench: setup pkg
 	benches/bench.sh
+
+## Fuzzing with cargo-fuzz on a pinned nightly, not part of `make test`: each target of fuzz/ for
+## FUZZ_SECONDS (default 300), one after another, printing its executions (libFuzzer's final stats).
+## New inputs go to fuzz/corpus/<target>/, crashes to fuzz/artifacts/<target>/, logs to fuzz/logs/;
+## plain `cargo test` replays corpora and artifacts on stable (tests/fuzz_corpora.rs).
+FUZZ_NIGHTLY := nightly-2026-05-19
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= json authorization_response token_response id_token jwks metadata userinfo logout stored flow
+FUZZ := cargo +$(FUZZ_NIGHTLY) fuzz
+
+fuzz-setup:
+	@rustup run $(FUZZ_NIGHTLY) rustc --version >/dev/null 2>&1 || rustup toolchain install $(FUZZ_NIGHTLY) --profile minimal
+	@$(FUZZ) --version >/dev/null 2>&1 || cargo install cargo-fuzz
+	$(FUZZ) build -a
+
+fuzz: fuzz-setup
+	@mkdir -p fuzz/logs; failed=""; \
+	for t in $(FUZZ_TARGETS); do \
+	  start=$$SECONDS; \
+	  $(FUZZ) run -a $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=8192 \
+	    -print_final_stats=1 >fuzz/logs/$$t.log 2>&1 || failed="$$failed $$t"; \
+	  runs=$$(grep -o 'stat::number_of_executed_units: [0-9]*' fuzz/logs/$$t.log | tail -1 | cut -d' ' -f2); \
+	  printf 'fuzz %-24s %12s executions in %4ss, corpus %s files\n' $$t "$${runs:-?}" \
+	    $$((SECONDS - start)) "$$(ls fuzz/corpus/$$t | wc -l)"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failures in$$failed: see fuzz/artifacts/, fuzz/logs/"; exit 1; fi
+
+## Minimises the corpora to the inputs that reach new edges (cargo fuzz cmin), then writes the
+## hand-made seeds back.
+fuzz-cmin: fuzz-setup
+	for t in $(FUZZ_TARGETS); do $(FUZZ) cmin -a $$t -- -use_counters=0 || exit 1; done
+	cargo test --test fuzz_corpora -- --ignored write_seed_corpora
 
 clean:
 	cargo clean

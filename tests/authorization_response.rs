@@ -457,3 +457,22 @@ fn a_response_must_come_the_way_its_request_asked() {
     assert!(check_delivery(&tx, ResponseMode::Query).is_err());
     assert!(check_delivery(&tx, ResponseMode::Fragment).is_ok());
 }
+
+/// A callback link with two hundred thousand parameters is read in linear time (anyone can send
+/// a user such a link; a quadratic duplicate check froze the page).
+#[test]
+fn a_link_with_many_parameters_is_read_in_linear_time() {
+    let mut url = String::from("https://app.example.com/callback?");
+    for i in 0..200_000 {
+        url.push_str(&format!("p{i}=1&"));
+    }
+    url.push_str("code=x&state=y");
+    let started = std::time::Instant::now();
+    let (params, _) = oidc_rp_wasm::core::response::ResponseParams::locate_in_url(&url).unwrap();
+    assert_eq!(params.state(), Some("y"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -536,3 +536,18 @@ fn zero_with_a_huge_exponent_reads_as_zero_without_work() {
     assert_eq!(huge.as_i64(), None);
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
 }
+
+/// A large object costs linear time: the duplicate-name check is a set, not a scan.
+#[test]
+fn a_hundred_thousand_members_parse_in_linear_time() {
+    let members: Vec<String> = (0..100_000).map(|i| format!("\"m{i}\":{i}")).collect();
+    let text = format!("{{{}}}", members.join(","));
+    let started = std::time::Instant::now();
+    let object = Json::parse_object(&text).unwrap();
+    assert_eq!(object.len(), 100_000);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -11,6 +11,7 @@
 //! - Errors are [`JsonError`] values with a static reason and the byte offset; they never echo
 //!   the input (it may hold a token).
 
+use std::collections::HashSet;
 use std::fmt;
 
 /// How deeply arrays and objects may nest.
@@ -405,6 +406,8 @@ impl Parser<'_> {
         let depth = self.nested(depth)?;
         self.bump();
         let mut object = Object::new();
+        // Names seen, in a set: a scan of the members would make a large object quadratic.
+        let mut seen: HashSet<String> = HashSet::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.bump();
@@ -416,7 +419,7 @@ impl Parser<'_> {
                 return Err(self.error("expected a member name"));
             }
             let name = self.string()?;
-            if object.contains_key(&name) {
+            if !seen.insert(name.clone()) {
                 return Err(self.error("duplicate member name"));
             }
             self.skip_ws();

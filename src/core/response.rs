@@ -13,6 +13,7 @@ use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
 use crate::core::secret::AuthorizationCodeValue;
 use crate::error::{Error, OpError, ResponseError};
+use std::collections::HashSet;
 use std::fmt;
 
 /// The parameters of an authorization response, in the order received, each name at most once.
@@ -31,9 +32,11 @@ impl ResponseParams {
         V: Into<String>,
     {
         let mut all: Vec<(String, String)> = Vec::new();
+        // A set, not a scan of `all`: a link with many parameters must not cost quadratic time.
+        let mut seen: HashSet<String> = HashSet::new();
         for (name, value) in pairs {
             let name = name.into();
-            if all.iter().any(|(n, _)| *n == name) {
+            if !seen.insert(name.clone()) {
                 return Err(ResponseError::RepeatedParameter(name).into());
             }
             all.push((name, value.into()));
