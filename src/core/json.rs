@@ -11,7 +11,6 @@
 //! - Errors are [`JsonError`] values with a static reason and the byte offset; they never echo
 //!   the input (it may hold a token).
 
-use std::collections::HashSet;
 use std::fmt;
 
 /// How deeply arrays and objects may nest.
@@ -272,6 +271,17 @@ impl From<Object> for Json {
     }
 }
 
+/// The first name (in sort order) that appears more than once, if any. Sorting keeps it
+/// O(n log n): a scan of every earlier name would make a hostile input with many names quadratic.
+pub(crate) fn repeated_name<'a>(names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut sorted: Vec<&str> = names.collect();
+    sorted.sort_unstable();
+    sorted.windows(2).find_map(|pair| match pair {
+        [a, b] if a == b => Some(*a),
+        _ => None,
+    })
+}
+
 /// Reads the integer part of a number that passed the grammar, exactly, or `None` when it does
 /// not fit an `i64`. Work is bounded by the number of digits: an exponent only ever multiplies a
 /// non-zero magnitude by ten, which overflows within twenty steps.
@@ -405,9 +415,9 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
         let depth = self.nested(depth)?;
         self.bump();
+        // Where the object began: its `{`.
+        let start = self.pos.saturating_sub(1);
         let mut object = Object::new();
-        // Names seen, in a set: a scan of the members would make a large object quadratic.
-        let mut seen: HashSet<String> = HashSet::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.bump();
@@ -419,9 +429,6 @@ impl Parser<'_> {
                 return Err(self.error("expected a member name"));
             }
             let name = self.string()?;
-            if !seen.insert(name.clone()) {
-                return Err(self.error("duplicate member name"));
-            }
             self.skip_ws();
             if self.bump() != Some(b':') {
                 return Err(self.error("expected ':'"));
@@ -432,7 +439,15 @@ impl Parser<'_> {
             self.skip_ws();
             match self.bump() {
                 Some(b',') => continue,
-                Some(b'}') => return Ok(Json::Object(object)),
+                Some(b'}') => {
+                    if repeated_name(object.0.iter().map(|(k, _)| k.as_str())).is_some() {
+                        return Err(JsonError {
+                            reason: "duplicate member name",
+                            offset: start,
+                        });
+                    }
+                    return Ok(Json::Object(object));
+                }
                 _ => return Err(self.error("expected ',' or '}'")),
             }
         }

@@ -8,12 +8,12 @@
 //! (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6) or the code.
 
 use crate::core::authorize::Transaction;
+use crate::core::json::repeated_name;
 use crate::core::json::Json;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
 use crate::core::secret::AuthorizationCodeValue;
 use crate::error::{Error, OpError, ResponseError};
-use std::collections::HashSet;
 use std::fmt;
 
 /// The parameters of an authorization response, in the order received, each name at most once.
@@ -31,15 +31,12 @@ impl ResponseParams {
         N: Into<String>,
         V: Into<String>,
     {
-        let mut all: Vec<(String, String)> = Vec::new();
-        // A set, not a scan of `all`: a link with many parameters must not cost quadratic time.
-        let mut seen: HashSet<String> = HashSet::new();
-        for (name, value) in pairs {
-            let name = name.into();
-            if !seen.insert(name.clone()) {
-                return Err(ResponseError::RepeatedParameter(name).into());
-            }
-            all.push((name, value.into()));
+        let mut all: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(name, value)| (name.into(), value.into()))
+            .collect();
+        if let Some(name) = repeated_name(all.iter().map(|(n, _)| n.as_str())) {
+            return Err(ResponseError::RepeatedParameter(name.to_owned()).into());
         }
         all.retain(|(_, value)| !value.is_empty());
         Ok(ResponseParams { pairs: all })
