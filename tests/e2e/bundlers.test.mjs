@@ -72,6 +72,7 @@ function freePort() {
 function startViteDev(port) {
   const child = spawn(join(HERE, 'node_modules', '.bin', 'vite'), ['--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
     cwd: join(HERE, 'vite'),
+    env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -80,7 +81,9 @@ function startViteDev(port) {
     const timer = setTimeout(() => fail(new Error(`vite dev did not start:\n${output}`)), 30_000);
     const onData = (chunk) => {
       output += chunk;
-      if (output.includes(`127.0.0.1:${port}`)) {
+      // With CI set, Vite colours its banner even into a pipe: match the text without ANSI codes.
+      // eslint-disable-next-line no-control-regex
+      if (output.replace(/\x1b\[[0-9;]*m/g, '').includes(`127.0.0.1:${port}`)) {
         clearTimeout(timer);
         ok({
           output: () => output,
