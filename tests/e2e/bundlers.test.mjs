@@ -78,7 +78,13 @@ function startViteDev(port) {
   });
   let output = '';
   return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`vite dev did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Stop it, or the test process would wait for it forever.
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {}
+      fail(new Error(`vite dev did not start:\n${output}`));
+    }, 30_000);
     const onData = (chunk) => {
       output += chunk;
       // With CI set, Vite colours its banner even into a pipe: match the text without ANSI codes.
