@@ -554,3 +554,39 @@ fn a_hundred_thousand_members_parse_in_linear_time() {
         started.elapsed()
     );
 }
+
+// Moved from the unit tests in src/core/json.rs, so that src/ holds no unwrap.
+#[test]
+fn integers_from_numbers_without_floats_moved_from_src() {
+    let n = |t: &str| Json::Number(t.to_owned()).as_i64();
+    assert_eq!(n("1700000000"), Some(1_700_000_000));
+    assert_eq!(n("1700000000.9"), Some(1_700_000_000));
+    assert_eq!(n("1.7e9"), Some(1_700_000_000));
+    assert_eq!(n("17E+8"), Some(1_700_000_000));
+    assert_eq!(n("-12.5"), Some(-12));
+    assert_eq!(n("5e-1"), Some(0));
+    assert_eq!(n("9223372036854775808"), None);
+    assert_eq!(n("1e400"), None);
+}
+
+#[test]
+fn round_trip_and_refusals_moved_from_src() {
+    let text = r#"{"a":[1,true,null,"x\"\u00e9\ud83d\ude00"],"b":{"c":-0.5e3}}"#;
+    let value = Json::parse(text).unwrap();
+    assert_eq!(Json::parse(&value.to_text()).unwrap(), value);
+    for bad in [
+        "",
+        "{",
+        r#"{"a":1,"a":2}"#,
+        "[1,]",
+        "01",
+        "1.",
+        "\"\u{1}\"",
+        "[1] x",
+        r#""\ud800""#,
+    ] {
+        assert!(Json::parse(bad).is_err(), "{bad:?}");
+    }
+    let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+    assert!(Json::parse(&deep).is_err());
+}
