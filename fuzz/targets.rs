@@ -485,8 +485,29 @@ pub fn authorization_response(data: &[u8]) {
                                     delivered.push((Ok(params), mode));
                                 }
                             }
+                            Delivery::FormPostBody(_) => {
+                                panic!("a posted message delivered a form_post body")
+                            }
                         }
                     }
+                }
+            }
+            // The same payload as a BroadcastChannel hand-over (the popup under COOP).
+            match web_message::accept_handover(&payload, expect, STATE) {
+                None => {}
+                Some(Delivery::Params(_)) => panic!("a hand-over delivered web_message params"),
+                Some(Delivery::CallbackUrl(url)) => {
+                    assert!(matches!(expect, Expect::CallbackPage { .. }));
+                    if let Ok((params, mode)) = ResponseParams::locate_in_url(&url) {
+                        delivered.push((Ok(params), mode));
+                    }
+                }
+                Some(Delivery::FormPostBody(body)) => {
+                    assert!(matches!(expect, Expect::CallbackPage { .. }));
+                    delivered.push((
+                        ResponseParams::from_form_post_pickup(200, &body),
+                        ResponseMode::FormPost,
+                    ));
                 }
             }
         }
@@ -1661,6 +1682,8 @@ fn seeds_into(add: &mut impl FnMut(&'static str, &str, Vec<u8>), f: &Fixtures) {
         ("web-message", format!(r#"{{"type":"authorization_response","response":{{"code":"SplxlOBeZQQYbYS6WxSbIA","state":"{STATE}","iss":"{ISSUER}"}}}}"#)),
         ("web-message-error", format!(r#"{{"type":"authorization_response","response":{{"error":"interaction_required","error_description":null,"state":"{STATE}"}}}}"#)),
         ("callback-page", format!(r#"{{"type":"oidc-rp-wasm:callback","url":"{REDIRECT_URI}?code=c&state={STATE}"}}"#)),
+        ("handover", format!(r#"{{"type":"oidc-rp-wasm:callback","state":"{STATE}","url":"{REDIRECT_URI}#code=c&state={STATE}"}}"#)),
+        ("handover-form-post", format!(r#"{{"type":"oidc-rp-wasm:callback","state":"{STATE}","url":"{REDIRECT_URI}?oidc_form_post=0b1c2d","formPost":"code=c&state={STATE}&iss=https%3A%2F%2Fop.example.com"}}"#)),
         ("encoded", "code=%E2%82%AC+%ZZ&state=%00&=&&a=b=c".to_owned()),
     ] {
         add("authorization_response", name, text.into_bytes());

@@ -16,7 +16,9 @@ use oidc_rp_wasm::core::flow::access::{
 use oidc_rp_wasm::core::flow::code::{CodeFlow, SignedIn};
 use oidc_rp_wasm::core::flow::logout::LogoutFlow;
 use oidc_rp_wasm::core::flow::refresh::{under_lock, RefreshFailure, RefreshFlow, UnderLock};
-use oidc_rp_wasm::core::flow::silent::{redirect_mode, FramePlan, SilentPlan};
+use oidc_rp_wasm::core::flow::silent::{
+    redirect_mode, FramePlan, PopupLook, PopupVerdict, PopupWatch, SilentPlan,
+};
 use oidc_rp_wasm::core::flow::{Answer, HttpResponse, Method, Need, Step};
 use oidc_rp_wasm::core::id_token::at_hash;
 use oidc_rp_wasm::core::jwks::JwkSet;
@@ -27,7 +29,8 @@ use oidc_rp_wasm::core::response::ResponseParams;
 use oidc_rp_wasm::core::secret::{AccessToken, RawIdToken, RefreshToken};
 use oidc_rp_wasm::core::session::Session;
 use oidc_rp_wasm::core::stored::session_to_text;
-use oidc_rp_wasm::core::web_message::Expect;
+use oidc_rp_wasm::core::json::Json;
+use oidc_rp_wasm::core::web_message::{self, Delivery, Expect};
 use oidc_rp_wasm::error::{Error, OpError};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -956,6 +959,125 @@ fn frame_plan_without_web_message_needs_the_silent_redirect_uri() {
         }
     );
     assert_eq!(plan.timeout_ms, op.config.silent_timeout_ms);
+}
+
+#[test]
+fn a_popup_prefers_the_callback_page_which_survives_coop() {
+    let mut op = FakeOp::new();
+    op.metadata.response_modes_supported = Some(vec!["query".into(), "web_message".into()]);
+    let options = AuthorizeOptions::default();
+    // Without a callback page, a popup has only web_message.
+    let plan = frame_plan(&op.config, &op.metadata, &options, true).unwrap();
+    assert_eq!(plan.mode, ResponseMode::WebMessage);
+    assert!(plan.popup);
+
+    op.config = op
+        .config
+        .silent_redirect_uri(format!("{OWN_ORIGIN}/silent-callback.html"));
+    let plan = frame_plan(&op.config, &op.metadata, &options, true).unwrap();
+    assert_eq!(plan.mode, ResponseMode::Query);
+    assert_eq!(
+        plan.expect,
+        Expect::CallbackPage {
+            own_origin: OWN_ORIGIN.into()
+        }
+    );
+    // The hidden iframe, which COOP does not touch, keeps web_message.
+    let plan = frame_plan(&op.config, &op.metadata, &options, false).unwrap();
+    assert_eq!(plan.mode, ResponseMode::WebMessage);
+    assert!(!plan.popup);
+    // And the options still win.
+    let web_message = AuthorizeOptions {
+        response_mode: Some(ResponseMode::WebMessage),
+        ..AuthorizeOptions::default()
+    };
+    let plan = frame_plan(&op.config, &op.metadata, &web_message, true).unwrap();
+    assert_eq!(plan.mode, ResponseMode::WebMessage);
+}
+
+const OPEN_HERE: PopupLook = PopupLook {
+    closed: false,
+    cross_origin: false,
+};
+const OPEN_AT_OP: PopupLook = PopupLook {
+    closed: false,
+    cross_origin: true,
+};
+const CLOSED: PopupLook = PopupLook {
+    closed: true,
+    cross_origin: false,
+};
+
+#[test]
+fn a_popup_closed_by_the_user_was_first_seen_at_the_op() {
+    let mut watch = PopupWatch::new();
+    assert_eq!(watch.look(OPEN_HERE), PopupVerdict::Watch); // about:blank, before the OP answers
+    assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
+    // One look of grace: an answering page posts, then closes the popup.
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Closed);
+}
+
+#[test]
+fn a_popup_that_reopens_between_looks_is_not_closed() {
+    let mut watch = PopupWatch::new();
+    assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Watch);
+    assert_eq!(watch.look(OPEN_HERE), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Closed);
+}
+
+#[test]
+fn a_popup_cut_off_by_coop_is_never_reported_closed() {
+    // An OP page with Cross-Origin-Opener-Policy severs the handle as it loads: it reads closed
+    // without ever having been seen at the OP. The popup is still there; wait for the hand-over.
+    let mut watch = PopupWatch::new();
+    assert_eq!(watch.look(OPEN_HERE), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Severed);
+    for _ in 0..10 {
+        assert_eq!(watch.look(CLOSED), PopupVerdict::Severed);
+    }
+    assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Severed, "final");
+}
+
+#[test]
+fn a_handover_needs_the_pending_state_and_a_callback_page_sign_in() {
+    let callback = Expect::CallbackPage {
+        own_origin: OWN_ORIGIN.into(),
+    };
+    let web_message = Expect::WebMessage {
+        op_origin: ISSUER.into(),
+    };
+    let state = "st-1";
+    assert_eq!(web_message::callback_channel(state), "oidc-rp-wasm:callback:st-1");
+    let message = |text: &str| Json::parse(text).unwrap();
+    let url = format!("{OWN_ORIGIN}/silent-callback.html?code=c&state=st-1");
+    let good = message(&format!(
+        r#"{{"type":"oidc-rp-wasm:callback","state":"st-1","url":"{url}"}}"#
+    ));
+    match web_message::accept_handover(&good, &callback, state) {
+        Some(Delivery::CallbackUrl(got)) => assert_eq!(got, url),
+        other => panic!("{other:?}"),
+    }
+    assert!(web_message::accept_handover(&good, &web_message, state).is_none());
+    assert!(web_message::accept_handover(&good, &callback, "st-2").is_none());
+    for bad in [
+        r#"{"type":"oidc-rp-wasm:callback","url":"x"}"#,
+        r#"{"type":"authorization_response","state":"st-1","url":"x"}"#,
+        r#"{"type":"oidc-rp-wasm:callback","state":"st-1"}"#,
+        r#"{"type":"oidc-rp-wasm:callback","state":"st-1","url":"x","formPost":7}"#,
+        r#"["oidc-rp-wasm:callback"]"#,
+    ] {
+        assert!(web_message::accept_handover(&message(bad), &callback, state).is_none(), "{bad}");
+    }
+    let form_post = message(
+        r#"{"type":"oidc-rp-wasm:callback","state":"st-1","url":"x?oidc_form_post=1","formPost":"code=c&state=st-1"}"#,
+    );
+    match web_message::accept_handover(&form_post, &callback, state) {
+        Some(Delivery::FormPostBody(body)) => assert_eq!(body, "code=c&state=st-1"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -10,6 +10,14 @@
 //! web_message, ours for the callback page), only from the window we opened, only of the expected
 //! type, and for web_message only with our pending state. Anything else is ignored, so a stray or
 //! hostile message can neither complete nor abort a sign-in.
+//!
+//! A third delivery survives an OP whose pages send `Cross-Origin-Opener-Policy: same-origin`
+//! (HTML Standard, "cross-origin opener policies"): navigating the popup to such a page moves it
+//! to a new browsing context group, so the popup loses `window.opener` and the opener's handle
+//! reads as closed. The callback page then has nobody to `postMessage` to and hands the response
+//! over a `BroadcastChannel` named by [`callback_channel`] instead. A BroadcastChannel reaches
+//! only same-origin documents, and the name carries the pending state, so only the tab that
+//! started this request hears it ([`accept_handover`]).
 
 use crate::core::json::Json;
 use crate::core::response::ResponseParams;
@@ -40,6 +48,36 @@ pub enum Delivery {
     /// The URL the callback page was loaded with; its parameters are in the query, the fragment
     /// or (form_post) behind the service worker.
     CallbackUrl(String),
+    /// A form_post body (`application/x-www-form-urlencoded`) the callback page already picked
+    /// up from the service worker, handed over a BroadcastChannel.
+    FormPostBody(String),
+}
+
+/// The BroadcastChannel name on which the callback page hands over the response of `state`.
+pub fn callback_channel(state: &str) -> String {
+    let mut name = String::with_capacity(CALLBACK_MESSAGE_TYPE.len().saturating_add(state.len()).saturating_add(1));
+    name.push_str(CALLBACK_MESSAGE_TYPE);
+    name.push(':');
+    name.push_str(state);
+    name
+}
+
+/// The decision for one message on the [`callback_channel`] of `state`:
+/// `{"type":"oidc-rp-wasm:callback","state":...,"url":...}`, with `"formPost"` holding the body
+/// when the response came by form_post. Only a callback-page sign-in listens there; the message
+/// must name the pending state. Whatever it delivers is then checked like any response (state
+/// against the stored transaction, issuer, delivery mode).
+pub fn accept_handover(data: &Json, expect: &Expect, state: &str) -> Option<Delivery> {
+    if !matches!(expect, Expect::CallbackPage { .. })
+        || data.get("type")?.as_str()? != CALLBACK_MESSAGE_TYPE
+        || data.get("state")?.as_str()? != state
+    {
+        return None;
+    }
+    if let Some(body) = data.get("formPost") {
+        return Some(Delivery::FormPostBody(body.as_str()?.to_owned()));
+    }
+    Some(Delivery::CallbackUrl(data.get("url")?.as_str()?.to_owned()))
 }
 
 /// The decision for one message: `Some` accepts it, `None` ignores it. `origin` is the event's

@@ -38,6 +38,20 @@ struct Inner {
     callbacks: RefCell<Vec<HandledCallback>>,
 }
 
+/// A popup or hidden-iframe sign-in whose request is showing.
+struct FrameSignIn {
+    plan: FramePlan,
+    tx: Transaction,
+    shown: Shown,
+}
+
+/// The window showing a frame sign-in's authorization request.
+enum Shown {
+    Popup(web_sys::Window),
+    /// Removed from the document when dropped.
+    Frame(HiddenFrame),
+}
+
 /// A callback this page handled: its URL as received and as cleaned, and its outcome.
 type HandledCallback = ([String; 2], Rc<Flight<SignedIn>>);
 
@@ -254,9 +268,19 @@ impl Client {
         Ok(signed_in)
     }
 
-    /// Signs in through a popup: web_message when the OP offers it, else the silent-callback page.
-    pub async fn signin_popup(&self, options: AuthorizeOptions) -> Result<SignedIn, Error> {
-        self.signin_in_frame(options, true).await
+    /// Signs in through a popup: the callback page (`silent_redirect_uri`) when configured, else
+    /// web_message. The popup is open when this returns, before anything is awaited, so call it
+    /// in the click handler itself (browsers block a `window.open` that follows an await); or
+    /// open a window there yourself and pass it as `window`. The returned future completes the
+    /// sign-in.
+    pub fn signin_popup(
+        &self,
+        options: AuthorizeOptions,
+        window: Option<web_sys::Window>,
+    ) -> impl std::future::Future<Output = Result<SignedIn, Error>> + 'static {
+        let started = self.start_in_frame(options, Some(window));
+        let client = self.clone();
+        async move { client.finish_in_frame(started?).await }
     }
 
     /// Renews the session without user interaction, as [`SilentPlan`] says: the refresh_token
@@ -276,49 +300,77 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        self.signin_in_frame(plan.authorize, false).await
+        let started = self.start_in_frame(plan.authorize, None)?;
+        self.finish_in_frame(started).await
     }
 
-    async fn signin_in_frame(
+    /// The synchronous half of a popup (`popup` is `Some`, holding the app's window if it gave
+    /// one) or hidden-iframe sign-in: the plan, the stored transaction, the window showing the
+    /// authorization request.
+    fn start_in_frame(
         &self,
         options: AuthorizeOptions,
-        popup: bool,
-    ) -> Result<SignedIn, Error> {
+        popup: Option<Option<web_sys::Window>>,
+    ) -> Result<FrameSignIn, Error> {
         let plan = FramePlan::new(
             &self.inner.config,
             &self.inner.metadata,
             &options,
-            popup,
+            popup.is_some(),
             frames::origin_of(&self.inner.metadata.authorization_endpoint)?,
             frames::own_origin()?,
         )?;
         let (url, tx) = self.authorization_request(options, plan.mode, &plan.redirect_uri)?;
-        let delivery = if popup {
-            let window = frames::open_popup(&url)?;
-            let result = frames::wait_for_response(
-                &window,
-                plan.expect,
-                &tx.state,
-                plan.timeout_ms,
-                Some(&window),
-            )
-            .await;
-            let _ = window.close();
-            result
-        } else {
-            let frame = HiddenFrame::open(&url)?;
-            let source = frame.window()?;
-            frames::wait_for_response(&source, plan.expect, &tx.state, plan.timeout_ms, None).await
+        let shown = match popup {
+            Some(given) => frames::open_popup(&url, given).map(Shown::Popup),
+            None => HiddenFrame::open(&url).map(Shown::Frame),
         };
+        match shown {
+            Ok(shown) => Ok(FrameSignIn { plan, tx, shown }),
+            Err(e) => {
+                let _ = storage::take_transaction(&tx.state, now());
+                Err(e)
+            }
+        }
+    }
+
+    /// Waits for the response of a started popup or iframe sign-in and completes it.
+    async fn finish_in_frame(&self, started: FrameSignIn) -> Result<SignedIn, Error> {
+        let FrameSignIn { plan, tx, shown } = started;
+        let delivery = match &shown {
+            Shown::Popup(popup) => {
+                let result = frames::wait_for_response(
+                    popup,
+                    plan.expect,
+                    &tx.state,
+                    plan.timeout_ms,
+                    Some(popup),
+                )
+                .await;
+                let _ = popup.close();
+                result
+            }
+            Shown::Frame(frame) => match frame.window() {
+                Ok(source) => {
+                    frames::wait_for_response(&source, plan.expect, &tx.state, plan.timeout_ms, None)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        drop(shown);
         let found = match delivery {
             Ok(Delivery::Params(params)) => Ok((params, ResponseMode::WebMessage)),
             Ok(Delivery::CallbackUrl(url)) => {
                 response_in_url(&url, self.inner.config.request_timeout_ms).await
             }
+            Ok(Delivery::FormPostBody(body)) => {
+                ResponseParams::from_form_post_pickup(200, &body).map(|p| (p, ResponseMode::FormPost))
+            }
             Err(e) => Err(e),
         };
         match found {
-            Ok((params, delivered)) => self.complete(params, delivered, popup).await,
+            Ok((params, delivered)) => self.complete(params, delivered, plan.popup).await,
             Err(e) => {
                 // The transaction is spent either way.
                 let _ = storage::take_transaction(&tx.state, now());

@@ -3,7 +3,9 @@
 //! down, and notices a popup the user closed.
 
 use super::dom::{Interval, Timeout};
+use super::tabs::TabChannel;
 use super::{js_text, js_to_json, window};
+use crate::core::flow::silent::{PopupLook, PopupVerdict, PopupWatch};
 use crate::core::web_message::{self, Delivery, Expect};
 use crate::error::BrowserError;
 use crate::Error;
@@ -74,14 +76,36 @@ impl Drop for HiddenFrame {
     }
 }
 
-/// Opens a centred popup at `url`; `popup_blocked` when the browser refuses.
-pub fn open_popup(url: &str) -> Result<Window, Error> {
+/// Shows `url` in a popup: in `given`, a window the app opened itself (in its click handler,
+/// before awaiting anything), or else in one opened now. `popup_blocked` when the browser
+/// refuses to open one, `popup_closed` when the app's window is already closed.
+pub fn open_popup(url: &str, given: Option<Window>) -> Result<Window, Error> {
+    if let Some(popup) = given {
+        if popup.closed().unwrap_or(true) {
+            return Err(Error::PopupClosed);
+        }
+        popup
+            .location()
+            .set_href(url)
+            .map_err(|e| Error::Browser(BrowserError::Location(js_text(&e))))?;
+        return Ok(popup);
+    }
     let features = "popup=yes,width=500,height=640";
     window()?
         .open_with_url_and_target_and_features(url, "oidc-rp-wasm", features)
         .ok()
         .flatten()
         .ok_or(Error::PopupBlocked)
+}
+
+/// One look at a popup's handle, for [`PopupWatch`]: closed, or open on another origin (reading
+/// the location of a cross-origin document throws).
+fn look_at(popup: &Window) -> PopupLook {
+    let closed = popup.closed().unwrap_or(true);
+    PopupLook {
+        closed,
+        cross_origin: !closed && popup.location().href().is_err(),
+    }
 }
 
 type Slot = Rc<RefCell<Option<Result<Delivery, Error>>>>;
@@ -94,6 +118,7 @@ struct Registration {
     on_message: Closure<dyn FnMut(MessageEvent)>,
     _timer: Option<Timeout>,
     _poller: Option<Interval>,
+    _handover: Option<TabChannel>,
 }
 
 impl Drop for Registration {
@@ -106,8 +131,10 @@ impl Drop for Registration {
 }
 
 /// Listens for the response of `state` from `source`, until one is accepted, `timeout_ms` pass
-/// (`timeout`) or, for a popup, the user closes it (`popup_closed`). Everything is torn down
-/// before it returns, or when it is dropped.
+/// (`timeout`) or, for a popup, the user closes it (`popup_closed`, as [`PopupWatch`] tells).
+/// A popup answered by the callback page may also hand its response over the
+/// [`web_message::callback_channel`] of `state`. Everything is torn down before it returns, or
+/// when it is dropped.
 pub async fn wait_for_response(
     source: &Window,
     expect: Expect,
@@ -138,6 +165,7 @@ pub async fn wait_for_response(
         let finish = finish.clone();
         let source = JsValue::from(source.clone());
         let state = state.to_owned();
+        let expect = expect.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let from_source = event.source().is_some_and(|s| JsValue::from(s) == source);
             let Ok(data) = js_to_json(&event.data()) else {
@@ -150,36 +178,46 @@ pub async fn wait_for_response(
             }
         })
     };
+    let handover = popup.and_then(|_| {
+        let finish = finish.clone();
+        let expect = expect.clone();
+        let state = state.to_owned();
+        TabChannel::open(&web_message::callback_channel(&state), move |data| {
+            let Ok(data) = js_to_json(&data) else {
+                return;
+            };
+            if let Some(delivery) = web_message::accept_handover(&data, &expect, &state) {
+                finish(Ok(delivery));
+            }
+        })
+    });
     let on_timeout = {
         let finish = finish.clone();
         move || finish(Err(Error::Timeout))
     };
     let on_poll = {
         let popup = popup.cloned();
-        // Pages that answer (the OP's web_message page, silent-callback.html) post the response
-        // and close the popup at once; the opener can see `closed` before it has dispatched the
-        // message. So the popup counts as closed by the user only when it is still closed, with
-        // no response, one poll later.
-        let mut seen_closed = false;
+        let mut watch = PopupWatch::new();
         move || {
-            if popup.as_ref().is_some_and(|p| p.closed().unwrap_or(false)) {
-                if seen_closed {
-                    finish(Err(Error::PopupClosed));
-                }
-                seen_closed = true;
+            let Some(popup) = popup.as_ref() else {
+                return;
+            };
+            if watch.look(look_at(popup)) == PopupVerdict::Closed {
+                finish(Err(Error::PopupClosed));
             }
         }
     };
 
     let _ = window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
     let timer = Timeout::new(timeout_ms, on_timeout);
-    // A closed popup sends no event to its opener: polling `closed` is the only way to notice.
+    // A closed popup sends no event to its opener: looking at the handle is the only way to notice.
     let poller = popup.map(|_| Interval::new(250, on_poll));
     let registration = Registration {
         window,
         on_message,
         _timer: timer,
         _poller: poller,
+        _handover: handover,
     };
 
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;

@@ -185,6 +185,13 @@ impl Fields {
             .map_err(|e| Error::config(name, format!("{e} (in {})", self.prefix)))
     }
 
+    /// Field `name` as the JS value it is; `None` when absent, undefined or null.
+    fn raw(&self, name: &str) -> Option<JsValue> {
+        Reflect::get(&self.object, &JsValue::from_str(name))
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
     fn wrong(&self, name: &str, what: &str) -> Error {
         Error::config(name, format!("must be {what} (in {})", self.prefix))
     }
@@ -339,6 +346,21 @@ fn parse_config(value: JsValue) -> Result<ClientConfig, Error> {
         config.idle_warning_seconds = warning;
     }
     Ok(config)
+}
+
+/// `PopupOptions.window`: a window the app opened. A window of another realm is no `instanceof
+/// Window` here, so it is recognised by what every window is: its own `window` property.
+fn parse_popup_window(value: JsValue) -> Result<Option<web_sys::Window>, Error> {
+    let f = Fields::new(value, "PopupOptions", &["window"])?;
+    let Some(window) = f.raw("window") else {
+        return Ok(None);
+    };
+    let is_window = window.is_object()
+        && js_sys::Reflect::get(&window, &JsValue::from_str("window")).is_ok_and(|w| w == window);
+    if !is_window {
+        return Err(f.wrong("window", "a window opened with window.open"));
+    }
+    Ok(Some(window.unchecked_into()))
 }
 
 fn parse_authorize_options(value: JsValue) -> Result<AuthorizeOptions, Error> {
@@ -518,17 +540,14 @@ impl JsOidcClient {
         })
     }
 
-    /// Signs in through a popup.
+    /// Signs in through a popup, opened before this returns (in the caller's click task) unless
+    /// `popup.window` is one the app opened.
     #[wasm_bindgen(js_name = signinPopup)]
-    pub fn signin_popup(&self, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move {
-            signed_in_to_js(
-                &client
-                    .signin_popup(parse_authorize_options(options)?)
-                    .await?,
-            )
-        })
+    pub fn signin_popup(&self, options: JsValue, popup: JsValue) -> Promise {
+        let started = parse_authorize_options(options)
+            .and_then(|options| Ok((options, parse_popup_window(popup)?)))
+            .map(|(options, window)| self.client.signin_popup(options, window));
+        promise(async move { signed_in_to_js(&started?.await?) })
     }
 
     /// Renews the session without interaction: refresh token first, else a hidden iframe.

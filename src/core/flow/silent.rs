@@ -55,6 +55,9 @@ pub struct FramePlan {
     pub redirect_uri: String,
     /// Which messages complete the sign-in.
     pub expect: Expect,
+    /// A popup (else a hidden iframe): its sign-in is announced as `signedIn` even when it
+    /// renews the session's user.
+    pub popup: bool,
     /// How long to wait, in milliseconds: a person signing in in a popup may take minutes (the
     /// transaction's lifetime); a hidden iframe has the silent timeout.
     pub timeout_ms: u32,
@@ -71,13 +74,17 @@ impl FramePlan {
         op_origin: String,
         own_origin: String,
     ) -> Result<Self, Error> {
-        let mode = options.response_mode.unwrap_or(
-            if metadata.supports_response_mode(ResponseMode::WebMessage) {
-                ResponseMode::WebMessage
-            } else {
-                config.response_mode
-            },
-        );
+        // web_message needs the popup's `window.opener`, which an OP page with
+        // Cross-Origin-Opener-Policy takes away; the callback page can hand over a
+        // BroadcastChannel instead. So a popup prefers the callback page when there is one, a
+        // hidden iframe (which COOP does not touch) prefers web_message.
+        let web_message_first = metadata.supports_response_mode(ResponseMode::WebMessage)
+            && !(popup && config.silent_redirect_uri.is_some());
+        let mode = options.response_mode.unwrap_or(if web_message_first {
+            ResponseMode::WebMessage
+        } else {
+            config.response_mode
+        });
         let redirect_uri = match (mode, &config.silent_redirect_uri) {
             (_, Some(uri)) => uri.clone(),
             (ResponseMode::WebMessage, None) => config.redirect_uri.clone(),
@@ -99,11 +106,78 @@ impl FramePlan {
             config.silent_timeout_ms
         };
         Ok(FramePlan {
+            popup,
             mode,
             redirect_uri,
             expect,
             timeout_ms,
         })
+    }
+}
+
+/// What one look at a popup's window handle showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PopupLook {
+    /// The handle reads as closed (`window.closed`).
+    pub closed: bool,
+    /// The handle is open and its document is on another origin (reading its location throws).
+    pub cross_origin: bool,
+}
+
+/// What a popup sign-in does after a [`PopupLook`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopupVerdict {
+    /// Keep watching the handle.
+    Watch,
+    /// The handle closed before it was ever seen at the OP, which is what an OP page with
+    /// `Cross-Origin-Opener-Policy` does to it: the popup may well be open, so keep waiting for
+    /// the callback page's hand-over until the popup's timeout. Final: every later look says so.
+    Severed,
+    /// The user closed the popup: fail with `popup_closed`.
+    Closed,
+}
+
+/// Tells a popup the user closed from one the OP's `Cross-Origin-Opener-Policy` cut off.
+///
+/// The opener cannot see the difference in the handle: both read `closed` (HTML Standard,
+/// "cross-origin opener policies"). What differs is the history: a COOP page severs the handle
+/// when it first loads, so the handle is never seen open on the OP's origin; a popup the user
+/// closes was first seen there, showing the OP's page. And a page that answers (the OP's
+/// web_message page, the callback page) posts its response and then closes the popup, so a
+/// handle counts as closed by the user only when it is still closed, with no response, one look
+/// later.
+#[derive(Debug, Clone, Default)]
+pub struct PopupWatch {
+    seen_at_op: bool,
+    seen_closed: bool,
+    severed: bool,
+}
+
+impl PopupWatch {
+    /// A watch for a newly opened popup.
+    pub fn new() -> Self {
+        PopupWatch::default()
+    }
+
+    /// The verdict after `look`.
+    pub fn look(&mut self, look: PopupLook) -> PopupVerdict {
+        if self.severed {
+            return PopupVerdict::Severed;
+        }
+        if !look.closed {
+            self.seen_at_op |= look.cross_origin;
+            self.seen_closed = false;
+            return PopupVerdict::Watch;
+        }
+        if !self.seen_at_op {
+            self.severed = true;
+            return PopupVerdict::Severed;
+        }
+        if self.seen_closed {
+            return PopupVerdict::Closed;
+        }
+        self.seen_closed = true;
+        PopupVerdict::Watch
     }
 }
 
