@@ -221,6 +221,16 @@ export interface AuthorizeOptions {
   extraParams?: Record<string, string> | undefined;
 }
 
+/** How {@link OidcClient.signinPopup} shows the OP. */
+export interface PopupOptions {
+  /**
+   * A window the app opened itself, in the task of the user's click (for instance
+   * `window.open("", "signin", "popup")`, to show a spinner while it prepares). The SDK navigates it
+   * to the OP and closes it when done. Default: the SDK opens one.
+   */
+  window?: GlobalInstance<"Window"> | undefined;
+}
+
 /** Options of RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). */
 export interface LogoutOptions {
   /** `post_logout_redirect_uri` of this logout; replaces {@link OidcClientConfig.postLogoutRedirectUri}. */
@@ -526,14 +536,17 @@ export declare class OidcClient {
   handleFormPost(body: string | GlobalInstance<"URLSearchParams">): Promise<Session>;
 
   /**
-   * Signs in in a popup; must be called from a user gesture (a click). Without a `responseMode`
-   * option, uses `web_message` when the OP supports it, else the configured mode through
-   * `silentRedirectUri`.
+   * Signs in in a popup. Call it in the click handler itself, before awaiting anything: the
+   * popup opens before this returns, and browsers block a `window.open` that comes after an
+   * await. Or open a window there yourself and pass it as `popup.window` (the SDK navigates it).
+   * Without a `responseMode` option, the popup answers through `silentRedirectUri` when it is
+   * configured (this survives an OP whose pages send `Cross-Origin-Opener-Policy`: the page
+   * hands the response over a BroadcastChannel), else by `web_message` when the OP supports it.
    *
-   * @throws {OidcError} `popup_blocked`, `popup_closed`, `timeout` (web_message), or any error of
-   *   {@link OidcClient.handleRedirectCallback}.
+   * @throws {OidcError} `popup_blocked`, `popup_closed` (the user closed it), `timeout` (no
+   *   answer within ten minutes), or any error of {@link OidcClient.handleRedirectCallback}.
    */
-  signinPopup(options?: AuthorizeOptions): Promise<Session>;
+  signinPopup(options?: AuthorizeOptions, popup?: PopupOptions): Promise<Session>;
 
   /**
    * Renews the session without showing anything: with the refresh token when one is held,

@@ -95,7 +95,7 @@ before(async () => {
     ].join('; '),
   };
   const [callbackScript] = inlineScripts(callbackHtml);
-  callbackCsp = `default-src 'none'; script-src ${sha256(callbackScript.text)}; frame-ancestors 'self'; ${STRICT.slice(1).join('; ')}`;
+  callbackCsp = `default-src 'none'; script-src ${sha256(callbackScript.text)}; connect-src 'self'; frame-ancestors 'self'; ${STRICT.slice(1).join('; ')}`;
 });
 
 after(async () => {
@@ -118,7 +118,7 @@ test('www-example/index.html has no inline script but its import map, no inline 
   }
   const callbackHash = sha256(inlineScripts(callbackHtml)[0].text);
   assert.ok(readme.includes(`script-src ${callbackHash}`), `the package README gives the callback page's hash ${callbackHash}`);
-  assert.ok(readme.includes(`default-src 'none'; script-src ${callbackHash}; frame-ancestors 'self'`), "the package README's policy for the callback page");
+  assert.ok(readme.includes(`default-src 'none'; script-src ${callbackHash}; connect-src 'self'; frame-ancestors 'self'`), "the package README's policy for the callback page");
   // Every directive of the strict policy is in both policies served (script-src with the import
   // map's hash).
   for (const policy of Object.values(policies)) {

@@ -229,6 +229,11 @@ async function main(): Promise<void> {
   console.log(new URL(url).searchParams.get("state"));
   await client.authorizeUrl();
   const popup: Session = await client.signinPopup({ responseMode: "web_message", prompt: "select_account" });
+  const ownWindow = window.open("", "signin", "popup");
+  if (ownWindow) await client.signinPopup({}, { window: ownWindow });
+  await client.signinPopup(undefined, {});
+  // @ts-expect-error a PopupOptions window is a Window, not a URL
+  await client.signinPopup({}, { window: "https://op.example.com/" });
   const silent: Session = await client.signinSilent({ ...otherOptions, prompt: "none" });
   const refreshed: Session = await client.refresh();
   console.log(show(popup), show(silent), show(refreshed), show(client.session), prompts.length, modes.length);

@@ -117,6 +117,8 @@ function listen(server, port, host) {
  *   no refresh token is rotated by them. Also settable at run time through
  *   `op.settings.hangRefreshGrant`; held requests are listed in `events.heldTokenRequests` and
  *   their connections are closed by `close()` (or when the client gives up).
+ * - `op.settings.coop` (run time only): every response carries
+ *   `Cross-Origin-Opener-Policy: same-origin`, as OPs that isolate their login pages do.
  */
 export async function startOp({
   port = 0,
@@ -129,7 +131,7 @@ export async function startOp({
   jwks = freshSigningKeys(),
 } = {}) {
   if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startOp: clients is required');
-  const settings = { refreshWithoutIdToken, accessTokenTtl, hangRefreshGrant };
+  const settings = { refreshWithoutIdToken, accessTokenTtl, hangRefreshGrant, coop: false };
   const clientMetadata = clients.map((c) => ({ ...PUBLIC_SPA_CLIENT, ...c }));
   const clientOrigins = new Map(
     clientMetadata.map((c) => [
@@ -233,6 +235,9 @@ export async function startOp({
       ctx.request.body = raw;
     }
     await next();
+    // An OP that isolates its pages (`op.settings.coop`): a popup navigated to one of them
+    // loses its opener, and the opener's handle reads as closed.
+    if (settings.coop) ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     if (route === paths.endSession && ctx.method !== 'OPTIONS') {
       const params = ctx.method === 'POST' ? ctx.oidc?.body : ctx.query;
       events.endSessions.push({ method: ctx.method, ...params });

@@ -1,0 +1,191 @@
+// Popups the way browsers allow them (issue "silent re-auth that survives real browsers", point 2),
+// against node-oidc-provider in Chromium:
+// - `signinPopup()` calls `window.open` before it returns, in the task of the user's click
+//   (Safari and Chromium block one that follows an await), or navigates a window the app opened;
+// - with `Cross-Origin-Opener-Policy: same-origin` on the OP's pages (a middleware switch), the
+//   popup loses its opener and the opener's handle reads as closed at once: the sign-in still
+//   completes, handed over a BroadcastChannel by silent-callback.html, and is not mistaken for
+//   the user closing the popup;
+// - a popup the user really closes is `popup_closed`, and the app stays as it was.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startEnv, inContext, App } from './lib/sdk.mjs';
+import { loginAtOp } from './lib/browser.mjs';
+
+const SCENARIO = { timeout: 90_000 };
+let env;
+
+before(async () => {
+  env = await startEnv();
+});
+
+after(async () => {
+  await env?.close();
+});
+
+/** The popup's way back: the package's callback page on the app's origin. */
+const atCallbackPage = (u) => u.href.startsWith(env.urls.silentRedirectUri);
+
+/**
+ * Acts as Ana in the popup until it is back at the callback page, which may close the popup
+ * before Playwright sees it arrive; then checks that the OP asked for login and consent.
+ */
+async function loginInPopup(popup, { asks = 2 } = {}) {
+  try {
+    await loginAtOp(popup, { until: atCallbackPage });
+  } catch (err) {
+    if (!popup.isClosed()) throw err;
+  }
+  const asked = env.op.events.names().filter((n) => n === 'interaction.started').length;
+  assert.equal(asked, asks, 'login and consent');
+}
+
+/**
+ * Starts `signinPopup` in the page the way a click handler does, with `window.open` wrapped to
+ * record each call (and keep the handle it returned in `window.__popupHandle`). Returns how
+ * many windows were opened by the time the call returned, before any microtask ran; the
+ * outcome lands in `window.__popupOutcome`.
+ */
+function startPopup(app, { ownWindow = false, responseMode } = {}) {
+  return app.page.evaluate(([own, mode]) => {
+    const opened = [];
+    const open = window.open;
+    window.open = function (...args) {
+      const handle = open.apply(this, args);
+      opened.push(String(args[0]));
+      window.__popupHandle = handle;
+      return handle;
+    };
+    let popup;
+    if (own) {
+      const mine = window.open('', 'app-popup', 'popup=yes,width=480,height=600');
+      mine.document.title = 'preparing';
+      popup = { window: mine };
+    }
+    const before = opened.length;
+    const options = { appState: { from: 'popup' }, ...(mode ? { responseMode: mode } : {}) };
+    window.__popupOutcome = window.__example.client.signinPopup(options, popup).then(
+      (s) => ({ ok: true, subject: s.subject, appState: s.appState }),
+      (e) => ({ ok: false, code: e.code, message: e.message }),
+    );
+    window.open = open;
+    return { openedByCall: opened.length - before, urls: opened };
+  }, [ownWindow, responseMode]);
+}
+
+const outcome = (app) => app.page.evaluate(() => window.__popupOutcome);
+
+/** Exactly one signedIn event, no refreshed one, and the session of Ana. */
+async function assertOneSignIn(app) {
+  const names = (await app.events()).map((e) => e.name);
+  assert.equal(names.filter((n) => n === 'signedIn').length, 1, names.join());
+  assert.equal(names.filter((n) => n === 'refreshed').length, 0, names.join());
+  const session = await app.session();
+  assert.equal(session.subject, 'ana@example.com');
+  assert.deepEqual(env.op.events.tokenCounts, { authorization_code: 1 });
+}
+
+test('signinPopup opens its window before it returns and signs in through the callback page', SCENARIO, () =>
+  inContext(env, {}, async ({ context }) => {
+    env.op.events.clear();
+    const app = await App.open(context, env);
+    const [popup, started] = await Promise.all([context.waitForEvent('page'), startPopup(app)]);
+    assert.equal(started.openedByCall, 1, 'window.open ran inside the call, before any await');
+    assert.ok(started.urls[0].startsWith(`${env.op.issuer}/auth?`), started.urls[0]);
+
+    await loginInPopup(popup);
+    const result = await outcome(app);
+    assert.deepEqual(result, { ok: true, subject: 'ana@example.com', appState: { from: 'popup' } });
+    // The popup answered through the callback page (it survives COOP), not by web_message.
+    const sent = env.op.events.authorizations.at(-1);
+    assert.equal(sent.redirect_uri, env.urls.silentRedirectUri);
+    assert.equal(sent.response_mode ?? 'query', 'query');
+    if (!popup.isClosed()) await popup.waitForEvent('close');
+    await assertOneSignIn(app);
+  }));
+
+test('signinPopup navigates a window the app opened itself', SCENARIO, () =>
+  inContext(env, {}, async ({ context }) => {
+    env.op.events.clear();
+    const app = await App.open(context, env);
+    const [popup, started] = await Promise.all([context.waitForEvent('page'), startPopup(app, { ownWindow: true })]);
+    assert.equal(started.openedByCall, 0, 'the SDK opened no second window');
+    assert.deepEqual(started.urls, [''], 'only the app opened one');
+    await loginInPopup(popup);
+    assert.equal((await outcome(app)).ok, true, JSON.stringify(await outcome(app)));
+    if (!popup.isClosed()) await popup.waitForEvent('close');
+    assert.equal(context.pages().length, 1);
+    await assertOneSignIn(app);
+
+    // A window that is not one is refused before anything is sent.
+    const refused = await app.page.evaluate(() =>
+      window.__example.client.signinPopup({}, { window: { closed: false } }).then(
+        () => null,
+        (e) => ({ code: e.code, field: e.field }),
+      ),
+    );
+    assert.deepEqual(refused, { code: 'invalid_config', field: 'window' });
+  }));
+
+for (const responseMode of ['query', 'form_post']) {
+  test(`an OP page with Cross-Origin-Opener-Policy cuts the popup off (${responseMode}): the sign-in still completes, not popup_closed`, SCENARIO, () =>
+    inContext(env, {}, async ({ context }) => {
+      env.op.events.clear();
+      env.op.settings.coop = true;
+      try {
+        const app = await App.open(context, env);
+        if (responseMode === 'form_post') {
+          // The worker that catches the OP's POST must control the callback page.
+          await app.page.waitForFunction(() => window.__example.serviceWorker.then(() => true));
+        }
+        const [popup] = await Promise.all([context.waitForEvent('page'), startPopup(app, { responseMode })]);
+        await popup.waitForURL((u) => u.pathname.startsWith('/interaction/'), { waitUntil: 'load' });
+        // What COOP does: the popup has no opener, and the opener's handle reads as closed.
+        assert.equal(await popup.evaluate(() => window.opener), null);
+        assert.equal(await app.page.evaluate(() => window.__popupHandle.closed), true);
+
+        // The user takes their time at the OP, with the handle closed all along.
+        await loginInPopup(popup);
+        const result = await outcome(app);
+        assert.deepEqual(result, { ok: true, subject: 'ana@example.com', appState: { from: 'popup' } });
+        // The callback page closed the popup itself: the opener's handle could not.
+        if (!popup.isClosed()) await popup.waitForEvent('close');
+        await assertOneSignIn(app);
+        assert.equal(env.op.events.authorizations.at(-1).response_mode ?? 'query', responseMode);
+        const names = (await app.events()).map((e) => e.name);
+        assert.ok(!names.includes('refreshFailed'), names.join());
+      } finally {
+        env.op.settings.coop = false;
+      }
+    }));
+}
+
+test('a popup the user closes is popup_closed, the transaction spent, and the next one works', SCENARIO, () =>
+  inContext(env, {}, async ({ context }) => {
+    env.op.events.clear();
+    const app = await App.open(context, env);
+    const [popup] = await Promise.all([context.waitForEvent('page'), startPopup(app)]);
+    await popup.waitForURL((u) => u.pathname.startsWith('/interaction/'), { waitUntil: 'load' });
+    // A person reads the page and starts typing before giving up: the SDK looks at the handle
+    // every 250 ms, and one that closed before it was ever seen at the OP reads as COOP's doing.
+    await popup.locator('input[name="login"]').pressSequentially('ana', { delay: 200 });
+    await popup.close();
+    const result = await outcome(app);
+    assert.equal(result.ok, false);
+    assert.equal(result.code, 'popup_closed', result.message);
+    assert.equal(await app.session(), null);
+    assert.deepEqual(env.op.events.tokenCounts, {});
+    // The pending request was dropped with it: nothing of it is left in storage.
+    const pending = await app.page.evaluate(() =>
+      Object.keys(sessionStorage).concat(Object.keys(localStorage)).filter((k) => k.includes('tx')),
+    );
+    assert.deepEqual(pending, []);
+
+    const [again] = await Promise.all([context.waitForEvent('page'), startPopup(app)]);
+    env.op.events.clear();
+    await loginInPopup(again, { asks: 1 }); // one interaction is left from the abandoned one
+    assert.equal((await outcome(app)).ok, true);
+    await assertOneSignIn(app);
+  }));
