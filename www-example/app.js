@@ -139,11 +139,15 @@ function report(e, during) {
   el('error-reason').textContent = isOidcError(e) && e.reason ? `(${e.reason})` : '';
   el('error-description').textContent = isOidcError(e) ? (e.description ?? '') : '';
   el('error-message').textContent = e instanceof Error ? e.message : String(e);
+  // A callback link whose sign-in is gone (reloaded, bookmarked, reached by Back): say so and
+  // offer a new sign-in instead of retrying the link.
+  el('signin-again').hidden = code !== 'state_mismatch';
   log('error', code, [during, isOidcError(e) ? e.reason : undefined].filter(Boolean).join(': '));
 }
 
 function clearError() {
   el('error').hidden = true;
+  el('signin-again').hidden = true;
   for (const id of ['error-code', 'error-reason', 'error-description', 'error-message']) el(id).textContent = '';
 }
 
@@ -212,8 +216,8 @@ function signinOptions() {
   const words = (/** @type {string} */ testid) => field(testid).value.split(/[\s,]+/).filter(Boolean);
   /** @type {AuthorizeOptions} */
   const options = { appState: { startedAt: Date.now(), from: location.pathname } };
-  // Empty: let the SDK choose (the configured mode for redirects; web_message for popups and
-  // iframes when the OP offers it; and for silent renew, the refresh token first).
+  // Empty: let the SDK choose (the configured mode for redirects; for popups the callback page;
+  // web_message for iframes when the OP offers it; and for silent renew, the refresh token first).
   const responseMode = field('response-mode').value;
   if (responseMode) options.responseMode = /** @type {import('oidc-rp-wasm').ResponseMode} */ (responseMode);
   const loginHint = field('login-hint').value.trim();
@@ -306,11 +310,17 @@ function wireButtons() {
     if (options.responseMode === 'form_post') await formPostReady(false);
     await client().signinRedirect(options);
   });
-  on('signin-popup', 'signinPopup', async () => {
+  // No await before signinPopup: it opens the popup in this click's task, which is what lets
+  // browsers allow it.
+  on('signin-popup', 'signinPopup', () => {
     const options = signinOptions();
-    if (options.responseMode === 'form_post') await formPostReady(true);
+    if (options.responseMode === 'form_post' && !navigator.serviceWorker?.controller) {
+      throw exampleError('service_worker_not_in_control', 'reload the page (a hard reload bypasses service workers)');
+    }
     return client().signinPopup(options);
   });
+  // After a state_mismatch (a spent or stale callback link), the way forward is a new sign-in.
+  on('signin-again', 'signinRedirect', () => client().signinRedirect(signinOptions()));
   on('signin-silent', 'signinSilent', async () => {
     const options = signinOptions();
     delete options.prompt; // silent sign-in always sends prompt=none

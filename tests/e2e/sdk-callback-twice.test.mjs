@@ -1,6 +1,7 @@
 // handleRedirectCallback called twice in one page (React StrictMode double-invokes effects):
 // one code exchange, the same session both times; and a callback URL whose transaction is gone
-// (a reload, a back navigation) is a typed state_mismatch, never a loop.
+// (a reload, a back navigation) is a typed state_mismatch, never a loop: the example app shows it
+// and offers a new sign-in.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,4 +58,51 @@ test('a callback handled twice in one page: one code exchange, the same session'
     }, callbackUrls[0]);
     assert.deepEqual(error, { code: 'state_mismatch', name: 'OidcError' });
     assert.deepEqual(env.op.events.tokenCounts, { authorization_code: 1 }, 'still one code exchange');
+  }));
+
+test('a spent callback link, reloaded or reached by Back: state_mismatch shown with a sign-in offer, no loop', () =>
+  inContext(env, {}, async ({ context }) => {
+    env.op.events.clear();
+    const app = await App.open(context, env);
+    let callbackUrl;
+    app.page.on('framenavigated', (frame) => {
+      if (frame === app.page.mainFrame() && frame.url().includes('code=')) callbackUrl ??= frame.url();
+    });
+    await app.signinRedirect({});
+    await app.waitSignedIn();
+    const authorizations = env.op.events.authorizations.length;
+
+    for (const how of ['reload', 'back']) {
+      // The session of this tab lives in sessionStorage; a spent link must not touch it.
+      if (how === 'reload') {
+        await app.page.goto(callbackUrl);
+      } else {
+        // The link in the history: visit it, go elsewhere, come back.
+        await app.page.goto(new URL('/?elsewhere=1', env.urls.app).href);
+        await app.ready();
+        await app.page.evaluate((url) => history.replaceState(null, '', url), callbackUrl);
+        await app.page.goto(new URL('/?later=1', env.urls.app).href);
+        await app.ready();
+        await app.page.goBack();
+      }
+      await app.ready();
+      assert.equal(await app.shownError(), 'state_mismatch', how);
+      assert.equal(await app.testid('signin-again').isVisible(), true, `${how}: the sign-in offer`);
+      // No loop: the page stays, the address is cleaned, nothing went to the OP.
+      assert.equal(new URL(app.page.url()).search, '', how);
+      assert.equal(env.op.events.authorizations.length, authorizations, `${how}: no new authorization request`);
+      assert.deepEqual(env.op.events.tokenCounts, { authorization_code: 1 }, how);
+      assert.equal(await app.status(), 'signed-in', `${how}: the session this tab had is kept`);
+    }
+
+    // The offer starts a new sign-in, which the OP (remembering Ana) answers at once.
+    await Promise.all([
+      app.page.waitForURL((u) => u.searchParams.has('code'), { waitUntil: 'commit' }),
+      app.click('signin-again'),
+    ]);
+    await app.ready();
+    await app.waitSignedIn();
+    assert.equal(await app.shownError(), null);
+    assert.equal(env.op.events.authorizations.length, authorizations + 1);
+    assert.deepEqual(env.op.events.tokenCounts, { authorization_code: 2 });
   }));
