@@ -125,11 +125,19 @@ impl Keeper {
             generation: Cell::new(0),
             disposed: Cell::new(false),
         });
-        let weak = Rc::downgrade(&keeper);
-        let channel = TabChannel::open(keeper.store.key(), move |data| on_tab_message(&weak, data));
-        *keeper.channel.borrow_mut() = channel;
+        keeper.open_channel();
         keeper.listen_for_wake();
         Ok(keeper)
+    }
+
+    /// Opens the channel to the other tabs, unless it is open or the keeper was disposed of.
+    fn open_channel(self: &Rc<Self>) {
+        if self.disposed.get() || self.channel.borrow().is_some() {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        let channel = TabChannel::open(self.store.key(), move |data| on_tab_message(&weak, data));
+        *self.channel.borrow_mut() = channel;
     }
 
     /// Browsers throttle timers in background tabs, freeze pages and suspend machines, so an
@@ -153,7 +161,21 @@ impl Keeper {
             on(&document, "resume", false);
         }
         on(&window, "online", false);
-        on(&window, "pageshow", false);
+        // The channel is closed while the page is hidden in the back/forward cache: Chromium
+        // evicts a cached page that a BroadcastChannel message reaches. Restored, the page
+        // reopens it and wake() reads what the other tabs did meanwhile.
+        let weak = Rc::downgrade(self);
+        listeners.push(Listener::new(&window, "pagehide", move |_| {
+            if let Some(keeper) = weak.upgrade() {
+                keeper.channel.borrow_mut().take();
+            }
+        }));
+        let weak = Rc::downgrade(self);
+        listeners.push(Listener::new(&window, "pageshow", move |_| {
+            let Some(keeper) = weak.upgrade() else { return };
+            keeper.open_channel();
+            super::spawn(async move { keeper.wake().await });
+        }));
         *self.wake_listeners.borrow_mut() = listeners;
     }
 

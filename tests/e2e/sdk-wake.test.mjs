@@ -2,8 +2,7 @@
 // it wakes. Here the page's clock jumps past the access token's expiry with no timer firing while
 // the browser is offline; coming back `online` gives one refresh on the wire at once, and
 // getAccessToken() shares it. (The same wake-up runs on `visibilitychange` to visible, `resume`
-// and `pageshow`; headless Chromium's CDP Page.setWebLifecycleState did not dispatch
-// freeze/resume here, so `online` is the event this test can raise for real.)
+// and `pageshow`: sdk-frozen.test.mjs freezes a page for real in the back/forward cache.)
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,10 +6,15 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export function launchBrowser() {
+/**
+ * Launches Chromium. `bfcache: true` keeps its back/forward cache on (playwright-core turns it
+ * off by default): Back then restores a page, firing freeze, resume and pageshow as browsers do.
+ */
+export function launchBrowser({ bfcache = false } = {}) {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
+    ignoreDefaultArgs: bfcache ? ['--disable-back-forward-cache'] : [],
     args: [
       '--no-sandbox', // the test machine runs as root inside a container
       '--disable-gpu',

@@ -119,6 +119,8 @@ function listen(server, port, host) {
  *   their connections are closed by `close()` (or when the client gives up).
  * - `op.settings.coop` (run time only): every response carries
  *   `Cross-Origin-Opener-Policy: same-origin`, as OPs that isolate their login pages do.
+ * - `op.settings.noStoreAsNoCache` (run time only): `Cache-Control: no-store` answers say
+ *   `no-cache` instead (for back/forward cache tests in Chromium).
  */
 export async function startOp({
   port = 0,
@@ -131,7 +133,7 @@ export async function startOp({
   jwks = freshSigningKeys(),
 } = {}) {
   if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startOp: clients is required');
-  const settings = { refreshWithoutIdToken, accessTokenTtl, hangRefreshGrant, coop: false };
+  const settings = { refreshWithoutIdToken, accessTokenTtl, hangRefreshGrant, coop: false, noStoreAsNoCache: false };
   const clientMetadata = clients.map((c) => ({ ...PUBLIC_SPA_CLIENT, ...c }));
   const clientOrigins = new Map(
     clientMetadata.map((c) => [
@@ -238,6 +240,10 @@ export async function startOp({
     // An OP that isolates its pages (`op.settings.coop`): a popup navigated to one of them
     // loses its opener, and the opener's handle reads as closed.
     if (settings.coop) ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    // Chromium keeps no page in its back/forward cache once a fetch of it received a no-store
+    // response, which token responses are (RFC 6749 §5.1): `op.settings.noStoreAsNoCache` sends
+    // no-cache instead, so that a test can have a page restored at all.
+    if (settings.noStoreAsNoCache && /no-store/.test(ctx.response.get('cache-control'))) ctx.set('Cache-Control', 'no-cache');
     if (route === paths.endSession && ctx.method !== 'OPTIONS') {
       const params = ctx.method === 'POST' ? ctx.oidc?.body : ctx.query;
       events.endSessions.push({ method: ctx.method, ...params });

@@ -25,14 +25,16 @@ const OVERRIDES_KEY = 'oidc-example-overrides';
  * - `op`: options for startOp (e.g. { hostname: 'localhost' }, { refreshWithoutIdToken: true });
  *   the one client `spa` is registered with the RP's redirect URIs.
  * - `rpHostname`: the host of the RP's origin (default 127.0.0.1).
+ * - `browser`: options for launchBrowser (e.g. { bfcache: true }).
+ * - `rpHeaders(path)`: extra (or replacing) headers of the RP's responses.
  * Returns { op, rp, browser, urls, baseConfig, close() }.
  */
-export async function startEnv({ op: opOptions = {}, rpHostname = '127.0.0.1' } = {}) {
+export async function startEnv({ op: opOptions = {}, rpHostname = '127.0.0.1', browser = {}, rpHeaders } = {}) {
   await stat(join(ROOT, 'pkg', 'oidc_rp_wasm_bg.wasm')).catch(() => {
     throw new Error('pkg/ is not built: run scripts/build-pkg.sh first');
   });
   const env = { op: null, rp: null, browser: null, urls: null };
-  env.rp = await startStatic({ root: ROOT, hostname: rpHostname, config: () => env.baseConfig });
+  env.rp = await startStatic({ root: ROOT, hostname: rpHostname, config: () => env.baseConfig, headers: rpHeaders });
   const origin = env.rp.origin;
   env.urls = {
     app: `${origin}/`,
@@ -59,7 +61,7 @@ export async function startEnv({ op: opOptions = {}, rpHostname = '127.0.0.1' } 
     responseMode: 'query',
     storage: 'session',
   };
-  env.browser = await launchBrowser();
+  env.browser = await launchBrowser(browser);
   env.close = async () => {
     await env.browser?.close();
     await env.op?.close();

@@ -1,0 +1,107 @@
+// Pages that were frozen: Chromium with its back/forward cache on (playwright-core turns it off
+// unless asked), where Back restores the very page that was left, frozen meanwhile, and fires
+// freeze, resume, visibilitychange and pageshow (persisted) as browsers do. No timer of the
+// frozen page runs; the client must catch up when it is resumed:
+// - frozen past the access token's lifetime: one refresh on the wire at once, and
+//   getAccessToken() answers with a valid token;
+// - restored after another tab signed out: it shows signed out.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startEnv, inContext, App } from './lib/sdk.mjs';
+
+const SCENARIO = { timeout: 90_000 };
+let env;
+
+before(async () => {
+  // Chromium restores no page whose main resource or whose fetches came with
+  // `Cache-Control: no-store`: the RP's pages and the OP's token responses say no-cache here.
+  env = await startEnv({ browser: { bfcache: true }, rpHeaders: () => ({ 'cache-control': 'no-cache' }) });
+  env.op.settings.noStoreAsNoCache = true;
+});
+
+after(async () => {
+  await env?.close();
+});
+
+/**
+ * Leaves the app's page for another site's page, so that Chromium keeps it frozen in the
+ * back/forward cache; marks the document to tell a restore from a new load.
+ */
+async function leave(app) {
+  await app.page.evaluate(() => {
+    window.__sameDocument = true;
+    window.__lifecycle = [];
+    for (const name of ['freeze', 'resume']) document.addEventListener(name, () => window.__lifecycle.push(name));
+    window.addEventListener('pageshow', (e) => window.__lifecycle.push(`pageshow:${e.persisted}`));
+  });
+  await app.page.goto(`${env.op.issuer}/.well-known/openid-configuration`);
+}
+
+/** Back to the app's page: it must be the document that was left, restored from the cache. */
+async function comeBack(app) {
+  // Why Chromium did not restore it, if it did not (for the failure message).
+  const cdp = await app.page.context().newCDPSession(app.page);
+  await cdp.send('Page.enable');
+  const notRestored = [];
+  cdp.on('Page.backForwardCacheNotUsed', (e) => notRestored.push(...e.notRestoredExplanations.map((x) => x.reason)));
+  await app.page.goBack({ waitUntil: 'commit' });
+  await app.page.waitForFunction(() => window.__lifecycle?.includes('pageshow:true'), null, { timeout: 10_000 }).catch(() => {
+    throw new Error(`not restored from the back/forward cache: ${notRestored.join(', ') || 'no reason given'}`);
+  });
+  await cdp.detach();
+  assert.deepEqual(await app.page.evaluate(() => window.__lifecycle), ['freeze', 'resume', 'pageshow:true']);
+}
+
+test('frozen past the access token lifetime, then resumed: one refresh at once, getAccessToken answers', SCENARIO, () =>
+  inContext(env, {}, async ({ context }) => {
+    env.op.settings.accessTokenTtl = 6;
+    try {
+      const app = await App.open(context, env);
+      await app.signinRedirect({});
+      await app.waitSignedIn();
+      const before = await app.session();
+      env.op.events.clear();
+      await leave(app);
+      // Frozen until the token has expired: no timer of the page ran meanwhile.
+      await app.page.waitForFunction((exp) => Date.now() > exp * 1000 + 500, before.expiresAt, { polling: 200, timeout: 20_000 });
+      assert.deepEqual(env.op.events.tokenCounts, {}, 'nothing ran while frozen');
+
+      await comeBack(app);
+      // The refresh starts from the resume itself, not from a later call.
+      await app.waitForEvent('refreshed', { timeout: 10_000 });
+      const token = await app.page.evaluate(() => window.__example.client.getAccessToken());
+      const after = await app.session();
+      assert.notEqual(token, before.accessToken);
+      assert.equal(after.accessToken, token);
+      assert.ok(after.expiresAt > before.expiresAt);
+      assert.deepEqual(env.op.events.tokenCounts, { refresh_token: 1 }, 'one refresh on the wire');
+      assert.deepEqual(env.op.events.revokedGrants, []);
+      const names = (await app.events()).map((e) => e.name);
+      assert.equal(names.filter((n) => n === 'refreshed').length, 1, names.join());
+      assert.ok(!names.includes('refreshFailed'), names.join());
+    } finally {
+      env.op.settings.accessTokenTtl = 3600;
+    }
+  }));
+
+test('restored from the back/forward cache after another tab signed out: it shows signed out', SCENARIO, () =>
+  inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
+    const a = await App.open(context, env);
+    await a.signinRedirect({});
+    await a.waitSignedIn();
+    await leave(a);
+
+    // Meanwhile another tab of the app signs out.
+    const b = await App.open(context, env);
+    await b.waitSignedIn();
+    await Promise.all([b.page.waitForURL((u) => u.origin === new URL(env.op.issuer).origin, { waitUntil: 'commit' }), b.click('signout')]);
+
+    await comeBack(a);
+    await a.page.waitForSelector('[data-testid="status"][data-state="signed-out"]', { state: 'attached', timeout: 10_000 });
+    assert.equal(await a.session(), null);
+    const signedOut = (await a.events()).filter((e) => e.name === 'signedOut');
+    assert.equal(signedOut.length, 1, JSON.stringify(signedOut));
+    assert.equal(signedOut[0].detail?.reason, 'other_tab');
+  }));
