@@ -274,8 +274,9 @@ test('sign-out in one tab while another tab refresh is in flight: every tab ends
     for (const [name, state] of Object.entries(states)) {
       assert.equal(state.session, null, `tab ${name} is signed in again: ${JSON.stringify(states)}`);
     }
-    for (const name of ['A', 'C']) {
-      assert.ok(states[name].events.includes('signedOut'), `tab ${name}: signedOut`);
+    for (const [name, tab] of [['A', a], ['C', c]]) {
+      const signedOut = (await tab.events()).filter((e) => e.name === 'signedOut');
+      assert.deepEqual(signedOut.map((e) => e.detail?.reason), ['other_tab'], `tab ${name}: signedOut exactly once, from the other tab`);
       const after = states[name].events.slice(states[name].events.lastIndexOf('signedOut') + 1);
       assert.ok(!after.includes('signedIn') && !after.includes('refreshed'), `tab ${name} after signedOut: ${after}`);
     }
