@@ -25,7 +25,7 @@ use oidc_rp_wasm::core::flow::code::CodeFlow;
 use oidc_rp_wasm::core::flow::refresh::RefreshFlow;
 use oidc_rp_wasm::core::flow::{Answer, HttpResponse, Need, Step};
 use oidc_rp_wasm::core::id_token::{
-    at_hash, validate_refreshed, IdToken, IdTokenChecks, IdTokenClaims,
+    self, at_hash, validate_refreshed, IdToken, IdTokenChecks, IdTokenClaims,
 };
 use oidc_rp_wasm::core::json::{Json, Object};
 use oidc_rp_wasm::core::jwks::{JwkSet, KeySelection};
@@ -694,6 +694,7 @@ fn claim_checks(acr: &[String]) -> [IdTokenChecks<'_>; 4] {
         max_age: None,
         acr_values: &[],
         access_token: Some("at-1"),
+        access_token_digest: None,
         now: NOW,
         clock_skew: 60,
     };
@@ -1381,6 +1382,7 @@ fn answer(need: &Need, segment: &[u8], answers: &mut Vec<Answer>) {
         (0, Need::Http(_)) => 1,
         (0, Need::JwkSet { .. }) => 2,
         (0, Need::Verify(_)) => 3,
+        (0, Need::Digest { .. }) => 4,
         (kind, _) => kind,
     };
     let status = [200, 200, 200, 200, 400, 401, 500, 302][usize::from(ctrl >> 5)];
@@ -1402,6 +1404,14 @@ fn answer(need: &Need, segment: &[u8], answers: &mut Vec<Answer>) {
             4 | 5 => Ok(fixtures().jwks.clone()),
             6 => Err(Error::Network("fuzz: connection reset".to_owned())),
             _ => Ok(JwkSet::default()),
+        }),
+        4 => Answer::Digest(match (variant, need) {
+            (0..=3, Need::Digest { hash, access_token }) => {
+                Ok(id_token::digest(*hash, access_token.expose().as_bytes()))
+            }
+            (4 | 5, _) => Ok(content.to_vec()),
+            (6, _) => Err(Error::Crypto("fuzz: no digest".to_owned())),
+            _ => Ok(Vec::new()),
         }),
         _ => Answer::Verified(match variant {
             7 => Err(Error::Signature(SignatureError::UnusableKey(

@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use oidc_rp_wasm::core::alg::HashAlg;
 use oidc_rp_wasm::core::alg::JwsAlg;
 use oidc_rp_wasm::core::authorize::{AuthorizationRequest, Prompt, ResponseMode, Transaction};
 use oidc_rp_wasm::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions};
@@ -20,7 +21,8 @@ use oidc_rp_wasm::core::flow::silent::{
     redirect_mode, FramePlan, PopupLook, PopupVerdict, PopupWatch, SilentPlan,
 };
 use oidc_rp_wasm::core::flow::{Answer, HttpResponse, Method, Need, Step};
-use oidc_rp_wasm::core::id_token::at_hash;
+use oidc_rp_wasm::core::id_token::{self, at_hash};
+use oidc_rp_wasm::core::json::Json;
 use oidc_rp_wasm::core::jwks::JwkSet;
 use oidc_rp_wasm::core::jws::verify_rust_crypto;
 use oidc_rp_wasm::core::metadata::ProviderMetadata;
@@ -29,7 +31,6 @@ use oidc_rp_wasm::core::response::ResponseParams;
 use oidc_rp_wasm::core::secret::{AccessToken, RawIdToken, RefreshToken};
 use oidc_rp_wasm::core::session::Session;
 use oidc_rp_wasm::core::stored::session_to_text;
-use oidc_rp_wasm::core::json::Json;
 use oidc_rp_wasm::core::web_message::{self, Delivery, Expect};
 use oidc_rp_wasm::error::{Error, OpError};
 use serde_json::{json, Value};
@@ -94,10 +95,12 @@ struct FakeOp {
     /// Every request, JWK Set fetches included, in order.
     requests: Vec<Seen>,
     /// Each `Step::Need`, as the kinds of its needs: `token`, `userinfo`, `jwks`,
-    /// `jwks refetch`, `verify`.
+    /// `jwks refetch`, `verify`, `digest`.
     steps: Vec<Vec<&'static str>>,
     /// Whether each signature verification succeeded, in order.
     verified: Vec<bool>,
+    /// The hash of each digest asked for, in order.
+    digests: Vec<HashAlg>,
 }
 
 impl FakeOp {
@@ -119,6 +122,7 @@ impl FakeOp {
             requests: Vec::new(),
             steps: Vec::new(),
             verified: Vec::new(),
+            digests: Vec::new(),
         }
     }
 
@@ -185,6 +189,11 @@ impl FakeOp {
                 let result = verify_rust_crypto(&check);
                 self.verified.push(result.is_ok());
                 ("verify", Answer::Verified(result))
+            }
+            Need::Digest { hash, access_token } => {
+                self.digests.push(hash);
+                let digest = id_token::digest(hash, access_token.expose().as_bytes());
+                ("digest", Answer::Digest(Ok(digest)))
             }
         }
     }
@@ -583,6 +592,85 @@ fn at_hash_is_checked_against_the_exchanged_access_token() {
     let mut op = FakeOp::new().token(tokens("at-other", None, Some(&first_id_token())));
     let err = op.sign_in(transaction(request())).unwrap_err();
     assert_eq!(err.reason(), Some("at_hash_mismatch"));
+}
+
+/// The exchange's ID token signed RS384 (SHA-384 `at_hash` of `at-1`), with the client
+/// accepting RS384.
+fn rs384_op(at_hash_of: &str) -> FakeOp {
+    let claims = claims_with(json!({ "at_hash": at_hash(JwsAlg::RS384, at_hash_of) }));
+    let token = mint("RS384", Some("rsa-0"), &claims, Key::Rsa(0));
+    let mut op = FakeOp::new().token(tokens("at-1", None, Some(&token)));
+    op.config.id_token_signing_algs = vec![JwsAlg::RS384];
+    op.metadata.id_token_signing_alg_values_supported = vec!["RS384".into()];
+    op
+}
+
+#[test]
+fn a_sha384_at_hash_is_checked_with_a_digest_from_outside() {
+    let mut op = rs384_op("at-1");
+    op.sign_in(transaction(request())).unwrap();
+    // The flow asked for the SHA-384 digest after the signature verified: the wasm carries
+    // SHA-256 only.
+    assert_eq!(op.digests, vec![HashAlg::Sha384]);
+    assert_eq!(op.steps.last().unwrap(), &vec!["digest"]);
+
+    let mut op = rs384_op("at-other");
+    let err = op.sign_in(transaction(request())).unwrap_err();
+    assert_eq!(err.reason(), Some("at_hash_mismatch"));
+}
+
+#[test]
+fn a_digest_that_fails_fails_the_sign_in() {
+    let claims = claims_with(json!({ "at_hash": at_hash(JwsAlg::RS384, "at-1") }));
+    let token = mint("RS384", Some("rsa-0"), &claims, Key::Rsa(0));
+    let mut config = FakeOp::new().config;
+    config.id_token_signing_algs = vec![JwsAlg::RS384];
+    let mut metadata = FakeOp::new().metadata;
+    metadata.id_token_signing_alg_values_supported = vec!["RS384".into()];
+    let (mut flow, step) = CodeFlow::start(
+        &code_response(),
+        ResponseMode::Query,
+        transaction(request()),
+        &config,
+        &metadata,
+    );
+    let Step::Need(needs) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(needs.len(), 2);
+    let jwks = JwkSet::parse(&jwk_set(&[public_jwk(Key::Rsa(0), Some("rsa-0"))])).unwrap();
+    let body = json!({ "access_token": "at-1", "token_type": "Bearer", "id_token": token });
+    let mut step = flow.advance(
+        vec![
+            Answer::Http(Ok(HttpResponse {
+                status: 200,
+                body: body.to_string(),
+            })),
+            Answer::JwkSet(Ok(jwks)),
+        ],
+        NOW,
+    );
+    loop {
+        step = match step {
+            Step::Need(needs) => match needs.as_slice() {
+                [Need::Verify(check)] => {
+                    flow.advance(vec![Answer::Verified(verify_rust_crypto(check))], NOW)
+                }
+                [Need::Digest {
+                    hash: HashAlg::Sha384,
+                    ..
+                }] => flow.advance(
+                    vec![Answer::Digest(Err(Error::Crypto("no SHA-384 here".into())))],
+                    NOW,
+                ),
+                other => panic!("{other:?}"),
+            },
+            Step::Done(result) => {
+                assert_eq!(result.unwrap_err().code(), "crypto_unavailable");
+                break;
+            }
+        };
+    }
 }
 
 #[test]
@@ -1050,7 +1138,10 @@ fn a_handover_needs_the_pending_state_and_a_callback_page_sign_in() {
         op_origin: ISSUER.into(),
     };
     let state = "st-1";
-    assert_eq!(web_message::callback_channel(state), "oidc-rp-wasm:callback:st-1");
+    assert_eq!(
+        web_message::callback_channel(state),
+        "oidc-rp-wasm:callback:st-1"
+    );
     let message = |text: &str| Json::parse(text).unwrap();
     let url = format!("{OWN_ORIGIN}/silent-callback.html?code=c&state=st-1");
     let good = message(&format!(
@@ -1069,7 +1160,10 @@ fn a_handover_needs_the_pending_state_and_a_callback_page_sign_in() {
         r#"{"type":"oidc-rp-wasm:callback","state":"st-1","url":"x","formPost":7}"#,
         r#"["oidc-rp-wasm:callback"]"#,
     ] {
-        assert!(web_message::accept_handover(&message(bad), &callback, state).is_none(), "{bad}");
+        assert!(
+            web_message::accept_handover(&message(bad), &callback, state).is_none(),
+            "{bad}"
+        );
     }
     let form_post = message(
         r#"{"type":"oidc-rp-wasm:callback","state":"st-1","url":"x?oidc_form_post=1","formPost":"code=c&state=st-1"}"#,

@@ -5,8 +5,9 @@
 mod common;
 
 use common::*;
+use oidc_rp_wasm::core::alg::HashAlg;
 use oidc_rp_wasm::core::id_token::{
-    at_hash, validate_refreshed, IdToken, IdTokenChecks, IdTokenClaims,
+    at_hash, digest, validate_refreshed, IdToken, IdTokenChecks, IdTokenClaims,
 };
 use oidc_rp_wasm::core::json::{Json, Object};
 use oidc_rp_wasm::core::jws::{CompactJws, JwsAlg};
@@ -493,14 +494,27 @@ fn at_hash_uses_the_hash_of_the_alg() {
         &claims_with(json!({ "at_hash": expected })),
         Key::Rsa(0),
     );
+    let sha384 = Sha384::digest(access_token.as_bytes()).to_vec();
     let with_token = IdTokenChecks {
         access_token: Some(access_token),
+        access_token_digest: Some(&sha384),
         ..checks()
     };
     IdToken::parse(&token)
         .unwrap()
         .validate_claims(&with_token)
         .unwrap();
+    // SHA-384 comes from outside: without the digest the value is not taken on trust.
+    let without_digest = IdTokenChecks {
+        access_token_digest: None,
+        ..with_token
+    };
+    assert_eq!(
+        IdToken::parse(&token)
+            .unwrap()
+            .validate_claims(&without_digest),
+        Err(Error::IdToken(IdTokenError::AtHashMismatch))
+    );
     // The SHA-256 value does not pass for RS384.
     let sha256 = half_hash_b64(&Sha256::digest(access_token.as_bytes()));
     let token = mint(
@@ -522,9 +536,14 @@ fn at_hash_uses_the_hash_of_the_alg() {
         &claims_with(json!({ "at_hash": expected })),
         Key::Ed25519,
     );
+    let sha512 = digest(HashAlg::Sha512, access_token.as_bytes());
+    let with_sha512 = IdTokenChecks {
+        access_token_digest: Some(&sha512),
+        ..with_token
+    };
     IdToken::parse(&token)
         .unwrap()
-        .validate_claims(&with_token)
+        .validate_claims(&with_sha512)
         .unwrap();
 }
 

@@ -17,7 +17,7 @@ mod common;
 
 use common::{claims, claims_with, jwk_set, mint, provider_metadata, public_jwk, Key};
 use common::{CLIENT_ID, ISSUER, NONCE, NOW};
-use oidc_rp_wasm::core::alg::JwsAlg;
+use oidc_rp_wasm::core::alg::{HashAlg, JwsAlg};
 use oidc_rp_wasm::core::authorize::{AuthorizationRequest, ResponseMode, Transaction};
 use oidc_rp_wasm::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions};
 use oidc_rp_wasm::core::flow::access::{decide, AccessDecision};
@@ -506,6 +506,13 @@ fn the_id_token_its_signature_check_and_its_errors() {
     assert_redacted!("SignatureCheck", check);
     assert_redacted!("Need::Verify", Need::Verify(check.clone()));
     assert_redacted!("Answer::Verified", Answer::Verified(verify(&check)));
+    assert_redacted!(
+        "Need::Digest",
+        Need::Digest {
+            hash: HashAlg::Sha384,
+            access_token: AccessToken::new(AT),
+        }
+    );
 
     let (signing_input, signature) = raw.rsplit_once('.').unwrap();
     let (header, payload) = signing_input.split_once('.').unwrap();

@@ -21,6 +21,7 @@
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web`
 #![cfg(target_arch = "wasm32")]
 
+use oidc_rp_wasm::core::alg::HashAlg;
 use oidc_rp_wasm::core::authorize::{ResponseMode, Transaction};
 use oidc_rp_wasm::core::config::{ClientConfig, StorageKind, TRANSACTION_LIFETIME};
 use oidc_rp_wasm::core::id_token::{IdToken, IdTokenClaims};
@@ -1354,6 +1355,30 @@ async fn webcrypto_verifies_rs256_ps256_es256_and_eddsa_and_refuses_tampering() 
             &format!("{name}: tampered signature"),
         );
     }
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_digests_sha384_and_sha512_as_fips_180_4_says() {
+    // FIPS 180-4's examples: the digest of "abc".
+    let sha384 = webcrypto::digest(HashAlg::Sha384, b"abc").await.unwrap();
+    assert_eq!(
+        hex(&sha384),
+        "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"
+    );
+    let sha512 = webcrypto::digest(HashAlg::Sha512, b"abc").await.unwrap();
+    assert_eq!(
+        hex(&sha512),
+        "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+    );
+    // The same value the core compares `at_hash` with.
+    assert_eq!(
+        sha384,
+        oidc_rp_wasm::core::id_token::digest(HashAlg::Sha384, b"abc")
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[wasm_bindgen_test]

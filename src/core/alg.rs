@@ -48,6 +48,17 @@ pub enum HashAlg {
     Sha512,
 }
 
+impl HashAlg {
+    /// The name FIPS 180-4 and WebCrypto give it (`"SHA-256"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            HashAlg::Sha256 => "SHA-256",
+            HashAlg::Sha384 => "SHA-384",
+            HashAlg::Sha512 => "SHA-512",
+        }
+    }
+}
+
 impl JwsAlg {
     /// Every algorithm this crate knows, in the order of RFC 7518 §3.1.
     pub const ALL: [JwsAlg; 10] = [

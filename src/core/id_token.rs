@@ -335,7 +335,16 @@ impl IdToken {
                 .alg
                 .parse()
                 .map_err(|_| IdTokenError::AtHashMismatch)?;
-            if at_hash(alg, access_token) != *expected {
+            let computed = match (alg.hash(), checks.access_token_digest) {
+                (_, Some(digest)) => half_in_base64url(digest),
+                (HashAlg::Sha256, None) => half_in_base64url(&Sha256::digest(access_token)),
+                // SHA-384 and SHA-512 come from outside (WebCrypto): without the digest the
+                // value cannot be confirmed.
+                (HashAlg::Sha384 | HashAlg::Sha512, None) => {
+                    return Err(IdTokenError::AtHashMismatch.into())
+                }
+            };
+            if computed != *expected {
                 return Err(IdTokenError::AtHashMismatch.into());
             }
         }
@@ -365,14 +374,26 @@ pub fn diagnose_clock(error: Error, claims: &IdTokenClaims, now: i64, clock_skew
 /// The `at_hash` of an access token (OIDC Core §3.1.3.8, §3.2.2.9): the base64url encoding of the
 /// left-most half of the hash of its ASCII octets, with the hash function of the ID token's `alg`
 /// (SHA-512 for EdDSA over Ed25519). The same computation gives `c_hash` for a code.
+///
+/// For a Rust caller and the tests: the flows hash with SHA-384 and SHA-512 through
+/// [`Need::Digest`](crate::core::flow::Need::Digest) instead, so that the wasm build carries
+/// SHA-256 only.
 pub fn at_hash(alg: JwsAlg, access_token: &str) -> String {
-    let digest: Vec<u8> = match alg.hash() {
-        HashAlg::Sha256 => Sha256::digest(access_token.as_bytes()).to_vec(),
-        HashAlg::Sha384 => Sha384::digest(access_token.as_bytes()).to_vec(),
-        HashAlg::Sha512 => Sha512::digest(access_token.as_bytes()).to_vec(),
-    };
-    let half: Vec<u8> = digest.iter().take(digest.len() / 2).copied().collect();
-    Base64UrlUnpadded::encode_string(&half)
+    half_in_base64url(&digest(alg.hash(), access_token.as_bytes()))
+}
+
+/// `data` hashed with `hash`, in Rust (see [`at_hash`] for why the flows do not use it).
+pub fn digest(hash: HashAlg, data: &[u8]) -> Vec<u8> {
+    match hash {
+        HashAlg::Sha256 => Sha256::digest(data).to_vec(),
+        HashAlg::Sha384 => Sha384::digest(data).to_vec(),
+        HashAlg::Sha512 => Sha512::digest(data).to_vec(),
+    }
+}
+
+/// The base64url encoding of the left-most half of `digest` (OIDC Core §3.1.3.8).
+fn half_in_base64url(digest: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(digest.get(..digest.len() / 2).unwrap_or_default())
 }
 
 /// What [`IdToken::validate_claims`] checks the claims against.
@@ -390,6 +411,10 @@ pub struct IdTokenChecks<'a> {
     pub acr_values: &'a [String],
     /// The access token of the same response, to check `at_hash` against.
     pub access_token: Option<&'a str>,
+    /// That access token hashed with the `alg`'s hash function, needed when it is SHA-384 or
+    /// SHA-512 ([`Need::Digest`](crate::core::flow::Need::Digest) gets it; [`digest`] computes
+    /// it in Rust). SHA-256 the core computes itself.
+    pub access_token_digest: Option<&'a [u8]>,
     /// The current time, seconds since the epoch.
     pub now: i64,
     /// Allowed clock difference, in seconds (negative counts as zero).
@@ -405,6 +430,10 @@ impl fmt::Debug for IdTokenChecks<'_> {
             .field("max_age", &self.max_age)
             .field("acr_values", &self.acr_values)
             .field("access_token", &self.access_token.map(|_| "[redacted]"))
+            .field(
+                "access_token_digest",
+                &self.access_token_digest.map(|_| "[redacted]"),
+            )
             .field("now", &self.now)
             .field("clock_skew", &self.clock_skew)
             .finish()
@@ -464,13 +493,16 @@ pub fn verify_and_validate_rust_crypto(
     use crate::core::flow::signature::{SignatureFlow, SignatureStep};
     use crate::core::flow::{Answer, HttpRequest, Need};
     use crate::core::jws::verify_rust_crypto;
+    use crate::core::secret::AccessToken;
     use crate::error::SignatureError;
 
+    let access_token = checks.access_token.map(AccessToken::new);
     let (flow, mut step) = SignatureFlow::start(
         &RawIdToken::new(raw),
         allowed,
         HttpRequest::get("", 0),
         Some(jwks.clone()),
+        access_token.as_ref(),
     );
     let Some(mut flow) = flow else {
         return match step {
@@ -478,18 +510,25 @@ pub fn verify_and_validate_rust_crypto(
             _ => Err(SignatureError::NoMatchingKey.into()),
         };
     };
-    let token = loop {
+    let verified = loop {
         let answer = match step {
-            SignatureStep::Verified(token) => break *token,
+            SignatureStep::Verified(verified) => break *verified,
             SignatureStep::Failed(e) => return Err(e),
             SignatureStep::Need(Need::Verify(check)) => {
                 Answer::Verified(verify_rust_crypto(&check))
+            }
+            SignatureStep::Need(Need::Digest { hash, access_token }) => {
+                Answer::Digest(Ok(digest(hash, access_token.expose().as_bytes())))
             }
             // The refetch of an unknown kid: there is only the one set here.
             SignatureStep::Need(_) => return Err(SignatureError::NoMatchingKey.into()),
         };
         step = flow.advance(answer);
     };
-    token.validate_claims(checks)?;
-    Ok(token)
+    let checks = IdTokenChecks {
+        access_token_digest: verified.access_token_digest.as_deref(),
+        ..*checks
+    };
+    verified.token.validate_claims(&checks)?;
+    Ok(verified.token)
 }

@@ -55,7 +55,12 @@ pub enum Delivery {
 
 /// The BroadcastChannel name on which the callback page hands over the response of `state`.
 pub fn callback_channel(state: &str) -> String {
-    let mut name = String::with_capacity(CALLBACK_MESSAGE_TYPE.len().saturating_add(state.len()).saturating_add(1));
+    let mut name = String::with_capacity(
+        CALLBACK_MESSAGE_TYPE
+            .len()
+            .saturating_add(state.len())
+            .saturating_add(1),
+    );
     name.push_str(CALLBACK_MESSAGE_TYPE);
     name.push(':');
     name.push_str(state);

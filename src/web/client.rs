@@ -352,8 +352,14 @@ impl Client {
             }
             Shown::Frame(frame) => match frame.window() {
                 Ok(source) => {
-                    frames::wait_for_response(&source, plan.expect, &tx.state, plan.timeout_ms, None)
-                        .await
+                    frames::wait_for_response(
+                        &source,
+                        plan.expect,
+                        &tx.state,
+                        plan.timeout_ms,
+                        None,
+                    )
+                    .await
                 }
                 Err(e) => Err(e),
             },
@@ -364,9 +370,8 @@ impl Client {
             Ok(Delivery::CallbackUrl(url)) => {
                 response_in_url(&url, self.inner.config.request_timeout_ms).await
             }
-            Ok(Delivery::FormPostBody(body)) => {
-                ResponseParams::from_form_post_pickup(200, &body).map(|p| (p, ResponseMode::FormPost))
-            }
+            Ok(Delivery::FormPostBody(body)) => ResponseParams::from_form_post_pickup(200, &body)
+                .map(|p| (p, ResponseMode::FormPost)),
             Err(e) => Err(e),
         };
         match found {

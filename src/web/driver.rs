@@ -47,6 +47,9 @@ async fn perform(need: Need) -> Answer {
         Need::Http(request) => Answer::Http(http::perform(&request).await),
         Need::JwkSet { request, refetch } => jwk_set(&request, refetch).await,
         Need::Verify(check) => Answer::Verified(webcrypto::verify(&check).await),
+        Need::Digest { hash, access_token } => {
+            Answer::Digest(webcrypto::digest(hash, access_token.expose().as_bytes()).await)
+        }
     }
 }
 

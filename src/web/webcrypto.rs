@@ -7,6 +7,7 @@
 //! never an accept.
 
 use super::{await_promise, set, window};
+use crate::core::alg::HashAlg;
 use crate::core::jws::{JwsAlg, SignatureCheck};
 use crate::error::SignatureError;
 use crate::Error;
@@ -54,6 +55,20 @@ fn public_jwk(check: &SignatureCheck) -> Result<Object, Error> {
         }
     }
     Ok(jwk)
+}
+
+/// `data` hashed with `hash` by WebCrypto (`crypto.subtle.digest`).
+pub async fn digest(hash: HashAlg, data: &[u8]) -> Result<Vec<u8>, Error> {
+    let subtle = window()?
+        .crypto()
+        .map_err(|_| Error::Crypto("window.crypto".into()))?
+        .subtle();
+    let failed = |why: String| Error::Crypto(why);
+    let promise = subtle
+        .digest_with_str_and_u8_array(hash.name(), data)
+        .map_err(|e| failed(super::js_text(&e)))?;
+    let digest = await_promise(promise, failed).await?;
+    Ok(js_sys::Uint8Array::new(&digest).to_vec())
 }
 
 /// Verifies `check` with WebCrypto.

@@ -245,6 +245,7 @@ pub fn checks() -> IdTokenChecks<'static> {
         max_age: None,
         acr_values: &[],
         access_token: None,
+        access_token_digest: None,
         now: NOW,
         clock_skew: 60,
     }

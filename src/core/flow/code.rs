@@ -4,9 +4,9 @@
 
 use crate::core::authorize::Transaction;
 use crate::core::config::ClientConfig;
-use crate::core::flow::signature::{SignatureFlow, SignatureStep};
+use crate::core::flow::signature::{SignatureFlow, SignatureStep, Verified};
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
-use crate::core::id_token::{self, IdToken, IdTokenChecks};
+use crate::core::id_token::{self, IdTokenChecks};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
 use crate::core::response::{self, ResponseParams};
@@ -126,6 +126,7 @@ impl CodeFlow {
                     &self.allowed_algs,
                     self.jwks_request.clone(),
                     keys.ok(),
+                    Some(&response.access_token),
                 );
                 self.on_signature(flow, step, response, now)
             }
@@ -152,7 +153,7 @@ impl CodeFlow {
                 };
                 Step::need(need)
             }
-            (_, SignatureStep::Verified(token)) => self.finish(response, Some(*token), now),
+            (_, SignatureStep::Verified(verified)) => self.finish(response, Some(*verified), now),
             (_, SignatureStep::Failed(e)) => Step::Done(Err(e)),
             (None, SignatureStep::Need(_)) => Step::Done(Err(out_of_order())),
         }
@@ -162,9 +163,13 @@ impl CodeFlow {
     fn finish(
         &mut self,
         response: TokenResponse,
-        token: Option<IdToken>,
+        verified: Option<Verified>,
         now: i64,
     ) -> Step<SignedIn> {
+        let (token, digest) = match verified {
+            Some(v) => (Some(v.token), v.access_token_digest),
+            None => (None, None),
+        };
         if let Some(token) = &token {
             let checks = IdTokenChecks {
                 issuer: &self.issuer,
@@ -173,6 +178,7 @@ impl CodeFlow {
                 max_age: self.tx.max_age,
                 acr_values: &self.tx.acr_values,
                 access_token: Some(response.access_token.expose()),
+                access_token_digest: digest.as_deref(),
                 now,
                 clock_skew: self.clock_skew,
             };

@@ -3,7 +3,7 @@
 //! A flow is a value. It is started with what the caller holds (a response, a session, the
 //! configuration) and the current time, and it answers with a [`Step`]: either what it needs from
 //! the outside world next ([`Need`]: an HTTP request with its deadline, the JWK Set, a signature
-//! verification) or that it is done. The caller performs the needs, in parallel when there are
+//! verification, a SHA-384/512 digest) or that it is done. The caller performs the needs, in parallel when there are
 //! several, and hands the [`Answer`]s back, in the same order, with the time they arrived. A flow
 //! never reads a clock, never performs I/O and never panics on what it is answered.
 //!
@@ -30,8 +30,10 @@ pub mod refresh;
 pub mod signature;
 pub mod silent;
 
+use crate::core::alg::HashAlg;
 use crate::core::jwks::JwkSet;
 use crate::core::jws::SignatureCheck;
+use crate::core::secret::AccessToken;
 use crate::error::Error;
 use std::fmt;
 
@@ -143,6 +145,15 @@ pub enum Need {
     /// Verify this signature (WebCrypto in the browser, jwt-compact natively); answer
     /// [`Answer::Verified`].
     Verify(SignatureCheck),
+    /// Hash this access token's ASCII octets with `hash` (SHA-384 or SHA-512: WebCrypto's
+    /// `digest` in the browser, so that the wasm carries SHA-256 only), for the ID token's
+    /// `at_hash` (OIDC Core §3.1.3.8); answer [`Answer::Digest`].
+    Digest {
+        /// The hash function of the ID token's `alg`.
+        hash: HashAlg,
+        /// What to hash.
+        access_token: AccessToken,
+    },
 }
 
 /// The outside world's answer to a [`Need`].
@@ -154,6 +165,8 @@ pub enum Answer {
     JwkSet(Result<JwkSet, Error>),
     /// Whether the signature of [`Need::Verify`] verified.
     Verified(Result<(), Error>),
+    /// The digest [`Need::Digest`] asked for.
+    Digest(Result<Vec<u8>, Error>),
 }
 
 /// What a flow says after each move.

@@ -12,9 +12,9 @@
 //! whether another tab refreshed (or signed out) while this one waited.
 
 use crate::core::config::ClientConfig;
-use crate::core::flow::signature::{SignatureFlow, SignatureStep};
+use crate::core::flow::signature::{SignatureFlow, SignatureStep, Verified};
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
-use crate::core::id_token::{self, IdToken, IdTokenChecks};
+use crate::core::id_token::{self, IdTokenChecks};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::secret::RefreshToken;
 use crate::core::session::Session;
@@ -142,8 +142,13 @@ impl RefreshFlow {
                 let Some(raw) = response.id_token.clone() else {
                     return self.renew(response, None, now);
                 };
-                let (flow, step) =
-                    SignatureFlow::start(&raw, &self.allowed_algs, self.jwks_request.clone(), None);
+                let (flow, step) = SignatureFlow::start(
+                    &raw,
+                    &self.allowed_algs,
+                    self.jwks_request.clone(),
+                    None,
+                    Some(&response.access_token),
+                );
                 self.on_signature(flow, step, response, now)
             }
             (Stage::Signature { mut flow, response }, Some(answer)) => {
@@ -181,7 +186,7 @@ impl RefreshFlow {
                 };
                 Step::need(need)
             }
-            (_, SignatureStep::Verified(token)) => self.renew(response, Some(*token), now),
+            (_, SignatureStep::Verified(verified)) => self.renew(response, Some(*verified), now),
             (_, SignatureStep::Failed(e)) => self.fail(e),
             (None, SignatureStep::Need(_)) => self.fail(out_of_order()),
         }
@@ -192,9 +197,13 @@ impl RefreshFlow {
     fn renew(
         &mut self,
         response: TokenResponse,
-        token: Option<IdToken>,
+        verified: Option<Verified>,
         now: i64,
     ) -> Step<Session, RefreshFailure> {
+        let (token, digest) = match verified {
+            Some(v) => (Some(v.token), v.access_token_digest),
+            None => (None, None),
+        };
         if let Some(token) = &token {
             let checks = IdTokenChecks {
                 issuer: &self.issuer,
@@ -203,6 +212,7 @@ impl RefreshFlow {
                 max_age: None,
                 acr_values: &[],
                 access_token: Some(response.access_token.expose()),
+                access_token_digest: digest.as_deref(),
                 now,
                 clock_skew: self.clock_skew,
             };

@@ -4,13 +4,14 @@
 //! until one verifies.
 //!
 //! The code flow and the refresh flow both run this machine; the claims are theirs to check
-//! afterwards, since what they are checked against differs.
+//! afterwards, since what they are checked against differs. For an `at_hash` with SHA-384 or
+//! SHA-512 it also has the access token hashed, by [`Need::Digest`], so that the check can follow.
 
-use crate::core::alg::JwsAlg;
+use crate::core::alg::{HashAlg, JwsAlg};
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need};
 use crate::core::id_token::IdToken;
 use crate::core::jwks::{Jwk, JwkSet, KeySelection};
-use crate::core::secret::RawIdToken;
+use crate::core::secret::{AccessToken, RawIdToken};
 use crate::error::{Error, SignatureError};
 
 /// Where the signature check stands.
@@ -20,6 +21,8 @@ enum Stage {
     AwaitingKeys { refetched: bool },
     /// Waiting for the verification with `candidates[next]`.
     Verifying { candidates: Vec<Jwk>, next: usize },
+    /// Verified; waiting for the access token's digest.
+    Digesting,
 }
 
 /// What the signature check says after each move.
@@ -28,9 +31,19 @@ pub enum SignatureStep {
     /// Perform this and call [`SignatureFlow::advance`] with the answer.
     Need(Need),
     /// The signature verified with a key of the OP's: the token, its claims not yet checked.
-    Verified(Box<IdToken>),
+    Verified(Box<Verified>),
     /// It did not.
     Failed(Error),
+}
+
+/// An ID token whose signature verified, with what its claims check needs besides.
+#[derive(Debug)]
+pub struct Verified {
+    /// The token, its claims not yet checked.
+    pub token: IdToken,
+    /// The access token hashed with the `alg`'s SHA-384 or SHA-512, when the token has an
+    /// `at_hash` to check with it; for [`IdTokenChecks::access_token_digest`](crate::core::id_token::IdTokenChecks).
+    pub access_token_digest: Option<Vec<u8>>,
 }
 
 /// The check of one ID token's signature.
@@ -42,16 +55,21 @@ pub struct SignatureFlow {
     stage: Stage,
     /// The most telling failure so far among the candidate keys.
     failure: Option<Error>,
+    /// The access token of the same response, when `at_hash` needs a digest the core does not
+    /// compute itself (SHA-384, SHA-512).
+    to_digest: Option<AccessToken>,
 }
 
 impl SignatureFlow {
     /// Parses `raw` and checks its `alg` against `allowed` (step 7). With `keys` (a JWK Set the
     /// caller already holds) the key is chosen at once; otherwise the set is asked for.
+    /// `access_token` is the one of the same response, for `at_hash`.
     pub fn start(
         raw: &RawIdToken,
         allowed: &[JwsAlg],
         jwks_request: HttpRequest,
         keys: Option<JwkSet>,
+        access_token: Option<&AccessToken>,
     ) -> (Option<SignatureFlow>, SignatureStep) {
         let token = match IdToken::parse(raw.expose()) {
             Ok(token) => token,
@@ -61,12 +79,16 @@ impl SignatureFlow {
             Ok(alg) => alg,
             Err(e) => return (None, SignatureStep::Failed(e)),
         };
+        let to_digest = access_token
+            .filter(|_| token.claims.at_hash.is_some() && alg.hash() != HashAlg::Sha256)
+            .cloned();
         let mut flow = SignatureFlow {
             token,
             alg,
             jwks_request,
             stage: Stage::AwaitingKeys { refetched: false },
             failure: None,
+            to_digest,
         };
         let step = match keys {
             Some(set) => flow.choose(&set, false),
@@ -114,6 +136,13 @@ impl SignatureFlow {
         SignatureStep::Need(Need::Verify(check))
     }
 
+    fn verified(&self, access_token_digest: Option<Vec<u8>>) -> SignatureStep {
+        SignatureStep::Verified(Box::new(Verified {
+            token: self.token.clone(),
+            access_token_digest,
+        }))
+    }
+
     /// Takes the answer to the last need.
     pub fn advance(&mut self, answer: Answer) -> SignatureStep {
         let stage = std::mem::replace(&mut self.stage, Stage::AwaitingKeys { refetched: true });
@@ -122,9 +151,18 @@ impl SignatureFlow {
                 self.choose(&set, refetched)
             }
             (Stage::AwaitingKeys { .. }, Answer::JwkSet(Err(e))) => SignatureStep::Failed(e),
-            (Stage::Verifying { .. }, Answer::Verified(Ok(()))) => {
-                SignatureStep::Verified(Box::new(self.token.clone()))
-            }
+            (Stage::Verifying { .. }, Answer::Verified(Ok(()))) => match self.to_digest.take() {
+                Some(access_token) => {
+                    self.stage = Stage::Digesting;
+                    SignatureStep::Need(Need::Digest {
+                        hash: self.alg.hash(),
+                        access_token,
+                    })
+                }
+                None => self.verified(None),
+            },
+            (Stage::Digesting, Answer::Digest(Ok(digest))) => self.verified(Some(digest)),
+            (Stage::Digesting, Answer::Digest(Err(e))) => SignatureStep::Failed(e),
             (Stage::Verifying { candidates, next }, Answer::Verified(Err(e))) => {
                 // A key that did not verify says the most; keep that over "no usable key".
                 let mismatch = Error::Signature(SignatureError::Mismatch);

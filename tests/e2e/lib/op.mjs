@@ -4,7 +4,7 @@
 // the protocol traffic the SDK produced, not only on what the SDK says it did.
 
 import { createServer } from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 /** Metadata every test client starts from; entries of `clients` are merged over it. */
@@ -36,12 +36,43 @@ export const RECORDED_EVENTS = [
   'server_error', // a bug in the OP setup: tests should assert this stays empty
 ];
 
-function freshSigningKeys() {
-  // A new RS256 key per OP instance instead of oidc-provider's built-in development key:
-  // tokens from one test run can never verify against another run's JWKS.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+/** How to make a key for each signing algorithm the tests use. */
+const KEY_TYPES = {
+  RS256: ['rsa', { modulusLength: 2048 }],
+  ES384: ['ec', { namedCurve: 'P-384' }],
+  EdDSA: ['ed25519', {}],
+};
+
+function freshSigningKeys(alg = 'RS256') {
+  // A new key per OP instance instead of oidc-provider's built-in development key: tokens from
+  // one test run can never verify against another run's JWKS.
+  const [type, options] = KEY_TYPES[alg];
+  const { privateKey } = generateKeyPairSync(type, options);
   const jwk = privateKey.export({ format: 'jwk' });
-  return { keys: [{ ...jwk, kid: `k-${randomBytes(6).toString('hex')}`, alg: 'RS256', use: 'sig' }] };
+  return { keys: [{ ...jwk, kid: `k-${randomBytes(6).toString('hex')}`, alg, use: 'sig' }] };
+}
+
+/** The hash of `at_hash` for each signing algorithm (OIDC Core §3.1.3.8; Ed25519: SHA-512). */
+const AT_HASH = { RS256: 'sha256', ES384: 'sha384', EdDSA: 'sha512' };
+
+/**
+ * `idToken` with the `at_hash` of `accessToken` added, signed again with the OP's private JWK:
+ * what OPs such as Keycloak and Google send from the token endpoint (node-oidc-provider does
+ * not put at_hash there).
+ */
+function withAtHash(idToken, accessToken, privateJwk) {
+  const [header, payload] = idToken.split('.');
+  const { alg } = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+  const digest = createHash(AT_HASH[alg]).update(accessToken, 'ascii').digest();
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  claims.at_hash = digest.subarray(0, digest.length / 2).toString('base64url');
+  const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const key = createPrivateKey({ key: privateJwk, format: 'jwk' });
+  const signature =
+    alg === 'EdDSA'
+      ? sign(null, Buffer.from(input), key)
+      : sign(AT_HASH[alg], Buffer.from(input), alg.startsWith('ES') ? { key, dsaEncoding: 'ieee-p1363' } : key);
+  return `${input}.${signature.toString('base64url')}`;
 }
 
 /** Claims of the test user `id` (the dev login form accepts any login and any password). */
@@ -117,6 +148,9 @@ function listen(server, port, host) {
  *   no refresh token is rotated by them. Also settable at run time through
  *   `op.settings.hangRefreshGrant`; held requests are listed in `events.heldTokenRequests` and
  *   their connections are closed by `close()` (or when the client gives up).
+ * - `signingAlg`: the ID token signing algorithm of the OP's key and client (RS256, ES384, EdDSA).
+ * - `atHash`: token endpoint ID tokens get an `at_hash` (re-signed with the OP's key), as many
+ *   OPs send; node-oidc-provider itself does not.
  * - `op.settings.coop` (run time only): every response carries
  *   `Cross-Origin-Opener-Policy: same-origin`, as OPs that isolate their login pages do.
  * - `op.settings.noStoreAsNoCache` (run time only): `Cache-Control: no-store` answers say
@@ -130,11 +164,13 @@ export async function startOp({
   refreshWithoutIdToken = false,
   accessTokenTtl = 3600,
   hangRefreshGrant = false,
-  jwks = freshSigningKeys(),
+  signingAlg = 'RS256',
+  atHash = false,
+  jwks = freshSigningKeys(signingAlg),
 } = {}) {
   if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startOp: clients is required');
-  const settings = { refreshWithoutIdToken, accessTokenTtl, hangRefreshGrant, coop: false, noStoreAsNoCache: false };
-  const clientMetadata = clients.map((c) => ({ ...PUBLIC_SPA_CLIENT, ...c }));
+  const settings = { refreshWithoutIdToken, accessTokenTtl, hangRefreshGrant, coop: false, noStoreAsNoCache: false, atHash };
+  const clientMetadata = clients.map((c) => ({ ...PUBLIC_SPA_CLIENT, id_token_signed_response_alg: signingAlg, ...c }));
   const clientOrigins = new Map(
     clientMetadata.map((c) => [
       c.client_id,
@@ -162,6 +198,7 @@ export async function startOp({
     // come from the ID token, and the refresh-without-id_token case must keep them.
     conformIdTokenClaims: false,
     responseTypes: ['code'],
+    enabledJWA: { idTokenSigningAlgValues: Object.keys(KEY_TYPES) },
     // PKCE for every client; v9 only knows S256 (plain is not supported at all).
     pkce: { required: () => true },
     // A refresh token on every code exchange of a client allowed the refresh_token grant,
@@ -251,6 +288,9 @@ export async function startOp({
     if (route === paths.token && ctx.method === 'POST') {
       const grantType = ctx.oidc?.body?.grant_type ?? ctx.oidc?.params?.grant_type ?? 'unknown';
       const body = ctx.body && typeof ctx.body === 'object' ? ctx.body : {};
+      if (settings.atHash && ctx.status === 200 && typeof body.id_token === 'string') {
+        body.id_token = withAtHash(body.id_token, body.access_token, jwks.keys[0]);
+      }
       if (settings.refreshWithoutIdToken && grantType === 'refresh_token' && ctx.status === 200) {
         // Some OPs (and RFC 6749 itself) return no id_token on refresh; emulate them. The
         // body is still an object here: Koa serializes it only after all middleware ran.
