@@ -564,7 +564,8 @@ async function main() {
   }
 
   const led = ledger();
-  const md = report({ startedAt, v, mach, chromium, sizes, cold, cb, cbInteractions, refresh, offline, led, phases });
+  const levers = readFileSync(join(BENCHES, 'levers.md'), 'utf8');
+  const md = `${report({ startedAt, v, mach, chromium, sizes, cold, cb, cbInteractions, refresh, offline, led, phases })}\n${levers}`;
   // A quick try of the harness must not overwrite the results of a full run.
   writeFileSync(join(BENCHES, QUICK ? 'RESULTS.quick.md' : 'RESULTS.md'), md);
   console.log(md);
