@@ -144,7 +144,7 @@ test("the README's CSP: create() works, and silent sign-in in an iframe comes ba
   assert.ok(hash, 'the README gives the hash of silent-callback.html');
   const opOrigin = new URL(op.issuer).origin;
   host.csp = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ${opOrigin}; frame-src 'self' ${opOrigin}`;
-  host.callbackCsp = `default-src 'none'; script-src ${hash}; frame-ancestors 'self'`;
+  host.callbackCsp = `default-src 'none'; script-src ${hash}; connect-src 'self'; frame-ancestors 'self'`;
   for (const directive of host.csp.split('; ')) assert.ok(readme.includes(directive.replace(opOrigin, 'https://id.example.com')), `the README has ${directive}`);
   assert.ok(readme.includes(host.callbackCsp), `the README has the callback page's CSP: ${host.callbackCsp}`);
 
