@@ -55,16 +55,7 @@ pub enum Delivery {
 
 /// The BroadcastChannel name on which the callback page hands over the response of `state`.
 pub fn callback_channel(state: &str) -> String {
-    let mut name = String::with_capacity(
-        CALLBACK_MESSAGE_TYPE
-            .len()
-            .saturating_add(state.len())
-            .saturating_add(1),
-    );
-    name.push_str(CALLBACK_MESSAGE_TYPE);
-    name.push(':');
-    name.push_str(state);
-    name
+    [CALLBACK_MESSAGE_TYPE, ":", state].concat()
 }
 
 /// The decision for one message on the [`callback_channel`] of `state`:

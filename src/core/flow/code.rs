@@ -4,7 +4,7 @@
 
 use crate::core::authorize::Transaction;
 use crate::core::config::ClientConfig;
-use crate::core::flow::signature::{SignatureFlow, SignatureStep, Verified};
+use crate::core::flow::signature::{Checked, Checking, Verified};
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
 use crate::core::id_token::{self, IdTokenChecks};
 use crate::core::metadata::ProviderMetadata;
@@ -28,10 +28,7 @@ enum Stage {
     /// Waiting for the token response and the JWK Set, in that order.
     Exchanging,
     /// Waiting on the ID token's signature check.
-    Signature {
-        flow: Box<SignatureFlow>,
-        response: TokenResponse,
-    },
+    Signature(Checking),
     /// Done; further answers are refused.
     Over,
 }
@@ -121,41 +118,30 @@ impl CodeFlow {
                 let Some(raw) = response.id_token.clone() else {
                     return self.finish(response, None, now);
                 };
-                let (flow, step) = SignatureFlow::start(
+                let checked = Checking::start(
                     &raw,
                     &self.allowed_algs,
                     self.jwks_request.clone(),
                     keys.ok(),
-                    Some(&response.access_token),
+                    response,
                 );
-                self.on_signature(flow, step, response, now)
+                self.on_signature(checked, now)
             }
-            (Stage::Signature { mut flow, response }, Some(answer), None) => {
-                let step = flow.advance(answer);
-                self.on_signature(Some(*flow), step, response, now)
+            (Stage::Signature(checking), Some(answer), None) => {
+                self.on_signature(checking.advance(answer), now)
             }
             _ => Step::Done(Err(out_of_order())),
         }
     }
 
-    fn on_signature(
-        &mut self,
-        flow: Option<SignatureFlow>,
-        step: SignatureStep,
-        response: TokenResponse,
-        now: i64,
-    ) -> Step<SignedIn> {
-        match (flow, step) {
-            (Some(flow), SignatureStep::Need(need)) => {
-                self.stage = Stage::Signature {
-                    flow: Box::new(flow),
-                    response,
-                };
+    fn on_signature(&mut self, checked: Checked, now: i64) -> Step<SignedIn> {
+        match checked {
+            Checked::Need(need, checking) => {
+                self.stage = Stage::Signature(checking);
                 Step::need(need)
             }
-            (_, SignatureStep::Verified(verified)) => self.finish(response, Some(*verified), now),
-            (_, SignatureStep::Failed(e)) => Step::Done(Err(e)),
-            (None, SignatureStep::Need(_)) => Step::Done(Err(out_of_order())),
+            Checked::Verified(response, verified) => self.finish(response, Some(*verified), now),
+            Checked::Failed(e) => Step::Done(Err(e)),
         }
     }
 

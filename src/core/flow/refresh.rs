@@ -12,7 +12,7 @@
 //! whether another tab refreshed (or signed out) while this one waited.
 
 use crate::core::config::ClientConfig;
-use crate::core::flow::signature::{SignatureFlow, SignatureStep, Verified};
+use crate::core::flow::signature::{Checked, Checking, Verified};
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
 use crate::core::id_token::{self, IdTokenChecks};
 use crate::core::metadata::ProviderMetadata;
@@ -38,10 +38,7 @@ enum Stage {
     /// Waiting for the token response.
     Token,
     /// Waiting on the new ID token's signature.
-    Signature {
-        flow: Box<SignatureFlow>,
-        response: TokenResponse,
-    },
+    Signature(Checking),
     /// Waiting for the UserInfo response, with the renewed session.
     UserInfo {
         renewed: Box<Session>,
@@ -142,18 +139,17 @@ impl RefreshFlow {
                 let Some(raw) = response.id_token.clone() else {
                     return self.renew(response, None, now);
                 };
-                let (flow, step) = SignatureFlow::start(
+                let checked = Checking::start(
                     &raw,
                     &self.allowed_algs,
                     self.jwks_request.clone(),
                     None,
-                    Some(&response.access_token),
+                    response,
                 );
-                self.on_signature(flow, step, response, now)
+                self.on_signature(checked, now)
             }
-            (Stage::Signature { mut flow, response }, Some(answer)) => {
-                let step = flow.advance(answer);
-                self.on_signature(Some(*flow), step, response, now)
+            (Stage::Signature(checking), Some(answer)) => {
+                self.on_signature(checking.advance(answer), now)
             }
             (Stage::UserInfo { renewed, subject }, Some(Answer::Http(http))) => {
                 let checked = http.and_then(|r| {
@@ -171,24 +167,14 @@ impl RefreshFlow {
         }
     }
 
-    fn on_signature(
-        &mut self,
-        flow: Option<SignatureFlow>,
-        step: SignatureStep,
-        response: TokenResponse,
-        now: i64,
-    ) -> Step<Session, RefreshFailure> {
-        match (flow, step) {
-            (Some(flow), SignatureStep::Need(need)) => {
-                self.stage = Stage::Signature {
-                    flow: Box::new(flow),
-                    response,
-                };
+    fn on_signature(&mut self, checked: Checked, now: i64) -> Step<Session, RefreshFailure> {
+        match checked {
+            Checked::Need(need, checking) => {
+                self.stage = Stage::Signature(checking);
                 Step::need(need)
             }
-            (_, SignatureStep::Verified(verified)) => self.renew(response, Some(*verified), now),
-            (_, SignatureStep::Failed(e)) => self.fail(e),
-            (None, SignatureStep::Need(_)) => self.fail(out_of_order()),
+            Checked::Verified(response, verified) => self.renew(response, Some(*verified), now),
+            Checked::Failed(e) => self.fail(e),
         }
     }
 

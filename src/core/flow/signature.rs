@@ -12,6 +12,7 @@ use crate::core::flow::{out_of_order, Answer, HttpRequest, Need};
 use crate::core::id_token::IdToken;
 use crate::core::jwks::{Jwk, JwkSet, KeySelection};
 use crate::core::secret::{AccessToken, RawIdToken};
+use crate::core::token::TokenResponse;
 use crate::error::{Error, SignatureError};
 
 /// Where the signature check stands.
@@ -172,6 +173,67 @@ impl SignatureFlow {
                 self.verify_next(candidates, next.saturating_add(1))
             }
             _ => SignatureStep::Failed(out_of_order()),
+        }
+    }
+}
+
+/// The signature check of a token response's ID token as a stage of the code or refresh flow:
+/// the machine and the response it came in, handed back together once the check is over.
+#[derive(Debug)]
+pub struct Checking {
+    flow: Box<SignatureFlow>,
+    response: TokenResponse,
+}
+
+/// Where a [`Checking`] stands after a move.
+#[derive(Debug)]
+pub enum Checked {
+    /// Perform this; keep the [`Checking`] for its answer.
+    Need(Need, Checking),
+    /// The signature verified: the response and its token, claims not yet checked.
+    Verified(TokenResponse, Box<Verified>),
+    /// It did not, or the answer did not fit.
+    Failed(Error),
+}
+
+impl Checking {
+    /// Starts checking `raw`, the ID token of `response` (its access token is `at_hash`'s
+    /// subject); `keys` is a JWK Set already in hand.
+    pub fn start(
+        raw: &RawIdToken,
+        allowed: &[JwsAlg],
+        jwks_request: HttpRequest,
+        keys: Option<JwkSet>,
+        response: TokenResponse,
+    ) -> Checked {
+        let (flow, step) = SignatureFlow::start(
+            raw,
+            allowed,
+            jwks_request,
+            keys,
+            Some(&response.access_token),
+        );
+        Checking::after(flow, step, response)
+    }
+
+    /// Takes the answer to the last need.
+    pub fn advance(mut self, answer: Answer) -> Checked {
+        let step = self.flow.advance(answer);
+        Checking::after(Some(*self.flow), step, self.response)
+    }
+
+    fn after(flow: Option<SignatureFlow>, step: SignatureStep, response: TokenResponse) -> Checked {
+        match (flow, step) {
+            (Some(flow), SignatureStep::Need(need)) => Checked::Need(
+                need,
+                Checking {
+                    flow: Box::new(flow),
+                    response,
+                },
+            ),
+            (_, SignatureStep::Verified(verified)) => Checked::Verified(response, verified),
+            (_, SignatureStep::Failed(e)) => Checked::Failed(e),
+            (None, SignatureStep::Need(_)) => Checked::Failed(out_of_order()),
         }
     }
 }
