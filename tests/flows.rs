@@ -10,11 +10,13 @@ use common::*;
 use oidc_rp_wasm::core::alg::HashAlg;
 use oidc_rp_wasm::core::alg::JwsAlg;
 use oidc_rp_wasm::core::authorize::{AuthorizationRequest, Prompt, ResponseMode, Transaction};
-use oidc_rp_wasm::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions};
+use oidc_rp_wasm::core::config::{
+    AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, StorageKind,
+};
 use oidc_rp_wasm::core::flow::access::{
     after_refresh, decide, expiry_timers, refresh_on_expiring, AccessDecision, ExpiryTimers,
 };
-use oidc_rp_wasm::core::flow::code::{CodeFlow, SignedIn};
+use oidc_rp_wasm::core::flow::code::{Announce, CodeFlow, SignedIn};
 use oidc_rp_wasm::core::flow::logout::LogoutFlow;
 use oidc_rp_wasm::core::flow::refresh::{under_lock, RefreshFailure, RefreshFlow, UnderLock};
 use oidc_rp_wasm::core::flow::silent::{
@@ -1081,6 +1083,33 @@ fn a_popup_prefers_the_callback_page_which_survives_coop() {
     };
     let plan = frame_plan(&op.config, &op.metadata, &web_message, true).unwrap();
     assert_eq!(plan.mode, ResponseMode::WebMessage);
+}
+
+#[test]
+fn a_sign_in_is_announced_as_signed_in_unless_a_hidden_frame_renewed_the_session() {
+    assert_eq!(Announce::of(true, false), Announce::SignedIn);
+    assert_eq!(
+        Announce::of(true, true),
+        Announce::SignedIn,
+        "a popup, a redirect"
+    );
+    assert_eq!(
+        Announce::of(false, false),
+        Announce::SignedIn,
+        "the page's first session"
+    );
+    assert_eq!(
+        Announce::of(false, true),
+        Announce::Refreshed,
+        "a hidden iframe renewed it"
+    );
+}
+
+#[test]
+fn only_local_storage_is_shared_between_tabs() {
+    assert!(StorageKind::Local.is_shared());
+    assert!(!StorageKind::Session.is_shared());
+    assert!(!StorageKind::Memory.is_shared());
 }
 
 const OPEN_HERE: PopupLook = PopupLook {

@@ -31,6 +31,15 @@ pub enum StorageKind {
     Local,
 }
 
+impl StorageKind {
+    /// Whether the other tabs of the origin share this session (`local` only). A shared session
+    /// is refreshed under the cross-tab lock, re-read when the page wakes, and replaced when
+    /// another tab announces a new one.
+    pub fn is_shared(self) -> bool {
+        self == StorageKind::Local
+    }
+}
+
 impl std::str::FromStr for StorageKind {
     type Err = Error;
 

@@ -11,9 +11,9 @@ use super::keeper::{ClientEvent, Flight, Keeper};
 use super::storage::{self, SessionStore};
 use super::{current_url, http, navigate, now, tabs, window};
 use crate::core::authorize::Transaction;
-use crate::core::config::{AuthorizeOptions, ClientConfig, LogoutOptions, StorageKind};
+use crate::core::config::{AuthorizeOptions, ClientConfig, LogoutOptions};
 use crate::core::flow::access::{self, AccessDecision};
-use crate::core::flow::code::{CodeFlow, SignedIn};
+use crate::core::flow::code::{Announce, CodeFlow, SignedIn};
 use crate::core::flow::idle::IdlePolicy;
 use crate::core::flow::logout::LogoutFlow;
 use crate::core::flow::refresh::{store_renewed, under_lock, RefreshFlow, UnderLock};
@@ -244,7 +244,7 @@ impl Client {
         &self,
         params: ResponseParams,
         delivered: ResponseMode,
-        announce_sign_in: bool,
+        interactive: bool,
     ) -> Result<SignedIn, Error> {
         let keeper = self.keeper()?;
         let state = params.state().ok_or(Error::StateMismatch)?;
@@ -260,10 +260,9 @@ impl Client {
         let had_session = keeper.session().is_some();
         keeper.set(signed_in.session.clone(), true).await?;
         keeper.arm_timers();
-        keeper.emit(if announce_sign_in || !had_session {
-            ClientEvent::SignedIn(signed_in.clone())
-        } else {
-            ClientEvent::Refreshed(signed_in.session.clone())
+        keeper.emit(match Announce::of(interactive, had_session) {
+            Announce::SignedIn => ClientEvent::SignedIn(signed_in.clone()),
+            Announce::Refreshed => ClientEvent::Refreshed(signed_in.session.clone()),
         });
         Ok(signed_in)
     }
@@ -407,7 +406,7 @@ impl Client {
     /// One refresh: under the cross-tab Web Lock when the session is shared, directly otherwise.
     async fn refresh_coordinated(&self) -> Result<Session, Error> {
         let keeper = &self.inner.keeper;
-        if keeper.store().kind() != StorageKind::Local {
+        if !keeper.store().kind().is_shared() {
             return match keeper.session() {
                 Some(current) => self.refresh_now(current).await,
                 None => Err(Error::NoSession("no session to refresh")),
@@ -447,7 +446,7 @@ impl Client {
         match run_refresh_flow(flow, step).await {
             Ok(renewed) => {
                 let dropped_here = keeper.generation() != generation && keeper.session().is_none();
-                let dropped_elsewhere = keeper.store().kind() == StorageKind::Local
+                let dropped_elsewhere = keeper.store().kind().is_shared()
                     && matches!(keeper.store().load_latest().await, Ok(None));
                 store_renewed(dropped_here || dropped_elsewhere)?;
                 if let Err(e) = keeper.set(renewed.clone(), true).await {

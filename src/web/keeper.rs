@@ -7,7 +7,6 @@ use super::idle::{IdleNews, IdleWatch};
 use super::storage::SessionStore;
 use super::tabs::TabChannel;
 use super::{now, window};
-use crate::core::config::StorageKind;
 use crate::core::flow::code::SignedIn;
 use crate::core::flow::idle::IdlePolicy;
 use crate::core::flow::{access, refresh};
@@ -186,7 +185,7 @@ impl Keeper {
         if self.disposed.get() {
             return;
         }
-        if self.store.kind() == StorageKind::Local {
+        if self.store.kind().is_shared() {
             match self.store.load_latest().await {
                 Ok(None) if self.session.borrow().is_some() => self.drop_session("other_tab"),
                 Ok(Some(_)) => take_other_tab_session(&self).await,
@@ -433,7 +432,7 @@ fn on_tab_message(keeper: &Weak<Keeper>, data: JsValue) {
                 .is_some_and(|r| r == "idle");
             keeper.drop_session(if idle { "idle" } else { "other_tab" });
         }
-        Some("session") if keeper.store.kind() == StorageKind::Local => {
+        Some("session") if keeper.store.kind().is_shared() => {
             super::spawn(async move { take_other_tab_session(&keeper).await });
         }
         _ => {}

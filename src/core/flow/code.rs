@@ -22,6 +22,29 @@ pub struct SignedIn {
     pub app_state: Option<crate::core::json::Json>,
 }
 
+/// How a completed code flow is announced to the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announce {
+    /// `signedIn`: a sign-in the user took part in (redirect, form_post, popup), or the first
+    /// session of this page.
+    SignedIn,
+    /// `refreshed`: a hidden-iframe sign-in (`prompt=none`) that renewed the session the page
+    /// already had.
+    Refreshed,
+}
+
+impl Announce {
+    /// The announcement of a sign-in that was `interactive` (not a hidden iframe), in a page that
+    /// `had_session` before it.
+    pub fn of(interactive: bool, had_session: bool) -> Announce {
+        if interactive || !had_session {
+            Announce::SignedIn
+        } else {
+            Announce::Refreshed
+        }
+    }
+}
+
 /// Where the code flow stands.
 #[derive(Debug)]
 enum Stage {
