@@ -45,6 +45,14 @@ struct FrameSignIn {
     shown: Shown,
 }
 
+/// Where a frame sign-in is to show its authorization request.
+enum ShowIn {
+    /// A popup: the app's own window, or one opened now.
+    Popup(Option<web_sys::Window>),
+    /// A hidden iframe (silent sign-in).
+    HiddenFrame,
+}
+
 /// The window showing a frame sign-in's authorization request.
 enum Shown {
     Popup(web_sys::Window),
@@ -277,7 +285,7 @@ impl Client {
         options: AuthorizeOptions,
         window: Option<web_sys::Window>,
     ) -> impl std::future::Future<Output = Result<SignedIn, Error>> + 'static {
-        let started = self.start_in_frame(options, Some(window));
+        let started = self.start_in_frame(options, ShowIn::Popup(window));
         let client = self.clone();
         async move { client.finish_in_frame(started?).await }
     }
@@ -299,30 +307,29 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        let started = self.start_in_frame(plan.authorize, None)?;
+        let started = self.start_in_frame(plan.authorize, ShowIn::HiddenFrame)?;
         self.finish_in_frame(started).await
     }
 
-    /// The synchronous half of a popup (`popup` is `Some`, holding the app's window if it gave
-    /// one) or hidden-iframe sign-in: the plan, the stored transaction, the window showing the
-    /// authorization request.
+    /// The synchronous half of a popup or hidden-iframe sign-in: the plan, the stored
+    /// transaction, the window showing the authorization request.
     fn start_in_frame(
         &self,
         options: AuthorizeOptions,
-        popup: Option<Option<web_sys::Window>>,
+        show_in: ShowIn,
     ) -> Result<FrameSignIn, Error> {
         let plan = FramePlan::new(
             &self.inner.config,
             &self.inner.metadata,
             &options,
-            popup.is_some(),
+            matches!(show_in, ShowIn::Popup(_)),
             frames::origin_of(&self.inner.metadata.authorization_endpoint)?,
             frames::own_origin()?,
         )?;
         let (url, tx) = self.authorization_request(options, plan.mode, &plan.redirect_uri)?;
-        let shown = match popup {
-            Some(given) => frames::open_popup(&url, given).map(Shown::Popup),
-            None => HiddenFrame::open(&url).map(Shown::Frame),
+        let shown = match show_in {
+            ShowIn::Popup(given) => frames::open_popup(&url, given).map(Shown::Popup),
+            ShowIn::HiddenFrame => HiddenFrame::open(&url).map(Shown::Frame),
         };
         match shown {
             Ok(shown) => Ok(FrameSignIn { plan, tx, shown }),
@@ -369,8 +376,9 @@ impl Client {
             Ok(Delivery::CallbackUrl(url)) => {
                 response_in_url(&url, self.inner.config.request_timeout_ms).await
             }
-            Ok(Delivery::FormPostBody(body)) => ResponseParams::from_form_post_pickup(200, &body)
-                .map(|p| (p, ResponseMode::FormPost)),
+            Ok(Delivery::FormPostBody(body)) => {
+                ResponseParams::from_form_post(&body).map(|p| (p, ResponseMode::FormPost))
+            }
             Err(e) => Err(e),
         };
         match found {

@@ -97,6 +97,9 @@ pub struct Keeper {
     idle_policy: Option<IdlePolicy>,
     idle: RefCell<Option<Rc<IdleWatch>>>,
     generation: Cell<u64>,
+    /// A wake-up is under way: a page restored from the back/forward cache fires `resume`,
+    /// `visibilitychange` and `pageshow` together, and one catch-up serves them all.
+    waking: Cell<bool>,
     disposed: Cell<bool>,
 }
 
@@ -122,6 +125,7 @@ impl Keeper {
             idle_policy,
             idle: RefCell::new(None),
             generation: Cell::new(0),
+            waking: Cell::new(false),
             disposed: Cell::new(false),
         });
         keeper.open_channel();
@@ -180,9 +184,9 @@ impl Keeper {
 
     /// Catches up after the page woke: takes what the other tabs did meanwhile (a shared session
     /// another tab renewed, or removed by signing out), re-arms the timers, and refreshes now if
-    /// [`access::refresh_on_wake`] says so.
+    /// [`access::refresh_on_wake`] says so. A wake-up while one is under way is that one.
     pub async fn wake(self: Rc<Self>) {
-        if self.disposed.get() {
+        if self.disposed.get() || self.waking.replace(true) {
             return;
         }
         if self.store.kind().is_shared() {
@@ -192,6 +196,7 @@ impl Keeper {
                 _ => {}
             }
         }
+        self.waking.set(false);
         self.arm_timers();
         if access::refresh_on_wake(self.auto_refresh, self.session().as_ref(), now()) {
             let refresher = self.refresher.borrow().clone();
