@@ -17,6 +17,7 @@ pub mod json;
 pub mod jwks;
 pub mod jws;
 pub mod logout;
+pub mod machine;
 pub mod metadata;
 pub mod params;
 pub mod pkce;

@@ -104,3 +104,34 @@ pub fn accept(
         }
     }
 }
+
+/// The origin of an absolute `http(s)` URL, serialised as browsers do (`new URL(u).origin`,
+/// RFC 6454 §6.1): the scheme and host in lower case, the port only when it is not the scheme's
+/// default. What is not such a URL has the opaque origin `"null"`, which no message carries.
+pub fn origin_of(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "null".to_owned();
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return "null".to_owned(),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // A port follows the last ':' unless it is inside an IPv6 literal's brackets.
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (host_port, None),
+    };
+    if host.is_empty() {
+        return "null".to_owned();
+    }
+    let mut origin = [scheme.as_str(), "://", &host.to_ascii_lowercase()].concat();
+    if let Some(port) = port.filter(|p| !p.is_empty() && *p != default_port) {
+        origin.push(':');
+        origin.push_str(port);
+    }
+    origin
+}

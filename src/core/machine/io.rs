@@ -1,0 +1,421 @@
+//! What crosses between the [`Machine`](super::Machine) and a pump: the inputs it takes, the
+//! outputs it gives, the I/O commands among them and their answers.
+//!
+//! Every command carries an id; the answer to it carries the same id, whatever order answers
+//! come in. Commands that need no answer (a broadcast, a release, a navigation) are answered by
+//! nobody. Operations (the public calls) carry their own ids, and end with one
+//! [`Output::Done`] each.
+
+use crate::core::alg::HashAlg;
+use crate::core::config::{AuthorizeOptions, LogoutOptions};
+use crate::core::flow::code::SignedIn;
+use crate::core::flow::silent::PopupLook;
+use crate::core::flow::{HttpRequest, HttpResponse};
+use crate::core::json::Json;
+use crate::core::jws::SignatureCheck;
+use crate::core::secret::AccessToken;
+use crate::core::session::Session;
+use crate::error::Error;
+use std::fmt;
+
+/// The id of a public operation, chosen by the pump; its [`Output::Done`] carries it back.
+pub type OpId = u32;
+
+/// The id of an I/O command, chosen by the machine; its [`Answer`] carries it back.
+pub type IoId = u32;
+
+/// A public call of the client (the JS `OidcClient` methods, the Rust pump's methods).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Call {
+    /// Fetch discovery and restore a stored session: the first call of every machine.
+    Create,
+    /// The URL of a redirect sign-in; its transaction is stored.
+    AuthorizeUrl(AuthorizeOptions),
+    /// A redirect sign-in: the transaction stored, then the page sent to the OP.
+    SigninRedirect(AuthorizeOptions),
+    /// Completes a redirect sign-in from `url`. `from_location`: the URL is the page's own
+    /// address, which is then cleaned of the response.
+    HandleRedirectCallback {
+        /// The callback URL.
+        url: String,
+        /// Whether `url` is the page's address.
+        from_location: bool,
+    },
+    /// Completes a form_post sign-in from the POSTed body.
+    HandleFormPost(String),
+    /// A popup sign-in. The popup is opened by the outputs of this very call, before any answer
+    /// is awaited. `app_window`: the app opened the window itself (the pump holds it).
+    SigninPopup {
+        /// The options.
+        options: AuthorizeOptions,
+        /// Whether the app gave its own window.
+        app_window: bool,
+    },
+    /// A silent sign-in: the refresh token first, else a hidden iframe with `prompt=none`.
+    SigninSilent(AuthorizeOptions),
+    /// The refresh_token grant.
+    Refresh,
+    /// A valid access token, refreshed when near expiry.
+    GetAccessToken,
+    /// The end-session URL; its state is stored.
+    SignoutUrl(LogoutOptions),
+    /// Signs out here and in every tab, then sends the page to the OP's logout.
+    SignoutRedirect(LogoutOptions),
+    /// Checks the state the OP returned after logout.
+    HandleSignoutCallback {
+        /// The URL the OP sent the browser back to.
+        url: String,
+    },
+    /// Forgets the session here and in the other tabs, without contacting the OP.
+    SignOutLocally,
+    /// Ends every operation (`disposed`), closes frames and the channel, releases the lock.
+    Dispose,
+}
+
+/// Something that happened to the page, forwarded as it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageEvent {
+    /// `visibilitychange` to visible.
+    Visible,
+    /// `visibilitychange` to hidden.
+    Hidden,
+    /// `resume` (the page was frozen).
+    Resumed,
+    /// `online`.
+    Online,
+    /// `pagehide` (the page may go into the back/forward cache).
+    PageHide,
+    /// `pageshow` (among others, a restore from the back/forward cache).
+    PageShow,
+    /// One of the user-input events of [`ACTIVITY_EVENTS`](super::ACTIVITY_EVENTS).
+    Activity,
+}
+
+/// An input to the machine.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A public call. `entropy` is fresh randomness from the platform (at least 96 bytes for a
+    /// call that starts a sign-in or a logout), from which `state`, `nonce` and the PKCE verifier
+    /// are made, so that a popup's URL is ready within the call.
+    Call {
+        /// The operation's id.
+        op: OpId,
+        /// What is asked.
+        call: Call,
+        /// Fresh random bytes.
+        entropy: Vec<u8>,
+    },
+    /// The answer to the command `id`.
+    Answer {
+        /// The command's id.
+        id: IoId,
+        /// What happened.
+        answer: Answer,
+    },
+    /// The timer armed at [`Machine::poll_timeout`](super::Machine::poll_timeout) fired.
+    Timeout,
+    /// A page event.
+    Page(PageEvent),
+    /// A message from another tab on the tab channel.
+    TabMessage(Json),
+    /// A `message` event on the window. `source` is the operation whose popup or iframe window
+    /// posted it, when the event's source is one.
+    WindowMessage {
+        /// `event.origin`.
+        origin: String,
+        /// The operation whose window posted it.
+        source: Option<OpId>,
+        /// `event.data`, as JSON.
+        data: Json,
+    },
+    /// A message on the hand-over channel opened for operation `op`
+    /// ([`Command::ListenHandover`]).
+    Handover {
+        /// The operation.
+        op: OpId,
+        /// The message, as JSON.
+        data: Json,
+    },
+}
+
+/// Where a value is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// `sessionStorage`.
+    Session,
+    /// `localStorage`.
+    Local,
+    /// IndexedDB: what every tab reads under the refresh lock (an IndexedDB read that starts
+    /// after a write committed sees it, unlike another tab's `localStorage`). Where there is no
+    /// IndexedDB, reads find nothing and writes do nothing.
+    Shared,
+}
+
+/// An I/O command: the pump performs it exactly as said.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Command {
+    /// Perform this request within its deadline; answer [`Answer::Http`] (a missed deadline is
+    /// [`Error::Timeout`], a transport failure [`Error::Network`]).
+    Fetch(HttpRequest),
+    /// Verify this signature; answer [`Answer::Verified`].
+    Verify(SignatureCheck),
+    /// Hash the access token's octets; answer [`Answer::Digest`].
+    Digest {
+        /// SHA-384 or SHA-512.
+        hash: HashAlg,
+        /// What to hash.
+        access_token: AccessToken,
+    },
+    /// Read `key`; answer [`Answer::Read`].
+    Read {
+        /// Where.
+        area: Area,
+        /// The key.
+        key: String,
+    },
+    /// Write `value` under `key`; answer [`Answer::Written`] once committed.
+    Write {
+        /// Where.
+        area: Area,
+        /// The key.
+        key: String,
+        /// The text (may hold tokens: never logged).
+        value: String,
+    },
+    /// Remove `key`; answer [`Answer::Written`] once committed.
+    Remove {
+        /// Where.
+        area: Area,
+        /// The key.
+        key: String,
+    },
+    /// The keys of `area` that start with `prefix`; answer [`Answer::Keys`].
+    ListKeys {
+        /// Where.
+        area: Area,
+        /// The prefix.
+        prefix: String,
+    },
+    /// Request the exclusive cross-tab lock `name`, waiting at most `wait_ms`; answer
+    /// [`Answer::Lock`] when granted (`Ok`) or not (`Err`). Once granted, it is held until
+    /// [`Command::ReleaseLock`] or `lease_ms` have passed, whichever comes first, so that a tab
+    /// that vanished while holding it cannot block the others. Where there are no locks,
+    /// answer `Ok` at once.
+    TakeLock {
+        /// The lock's name.
+        name: String,
+        /// How long to wait for it.
+        wait_ms: u32,
+        /// How long it may be held.
+        lease_ms: u32,
+    },
+    /// Release the lock `name`. No answer.
+    ReleaseLock {
+        /// The lock's name.
+        name: String,
+    },
+    /// Open the tab channel `name` (a BroadcastChannel); its messages come as
+    /// [`Input::TabMessage`]. No answer.
+    OpenChannel {
+        /// The channel's name.
+        name: String,
+    },
+    /// Close the tab channel. No answer.
+    CloseChannel,
+    /// Post `message` to the other tabs on the tab channel. No answer.
+    Broadcast {
+        /// The message.
+        message: Json,
+    },
+    /// Show `url` in a popup for operation `op`: the app's own window when the call said so,
+    /// else one opened now with `window.open`. Answer [`Answer::Opened`]: `Err(PopupBlocked)`
+    /// when the browser refused, `Err(PopupClosed)` when the app's window is already closed.
+    OpenPopup {
+        /// The operation.
+        op: OpId,
+        /// The authorization URL.
+        url: String,
+        /// Navigate the window the app gave instead of opening one.
+        app_window: bool,
+    },
+    /// Load `url` in a hidden iframe for operation `op`; answer [`Answer::Opened`].
+    OpenFrame {
+        /// The operation.
+        op: OpId,
+        /// The authorization URL.
+        url: String,
+    },
+    /// Listen on the BroadcastChannel `channel` for operation `op`; its messages come as
+    /// [`Input::Handover`]. Closed with the operation's window. No answer.
+    ListenHandover {
+        /// The operation.
+        op: OpId,
+        /// The channel's name.
+        channel: String,
+    },
+    /// Look at operation `op`'s popup handle; answer [`Answer::Look`].
+    LookAtPopup {
+        /// The operation.
+        op: OpId,
+    },
+    /// Close operation `op`'s popup, or remove its iframe, and its hand-over channel. No answer.
+    CloseWindow {
+        /// The operation.
+        op: OpId,
+    },
+    /// Send the page to `url`. No answer.
+    Navigate {
+        /// Where.
+        url: String,
+    },
+    /// Replace the page's address with `url` without loading it. No answer.
+    ReplaceUrl {
+        /// The new address.
+        url: String,
+    },
+}
+
+impl fmt::Debug for Command {
+    /// Names the command and its non-secret parts only: URLs may carry an `id_token_hint`, and
+    /// written values tokens.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Command::Fetch(r) => f.debug_tuple("Fetch").field(r).finish(),
+            Command::Verify(_) => f.write_str("Verify"),
+            Command::Digest { hash, .. } => f.debug_struct("Digest").field("hash", hash).finish(),
+            Command::Read { area, key } => f
+                .debug_struct("Read")
+                .field("area", area)
+                .field("key", key)
+                .finish(),
+            Command::Write { area, key, .. } => f
+                .debug_struct("Write")
+                .field("area", area)
+                .field("key", key)
+                .finish_non_exhaustive(),
+            Command::Remove { area, key } => f
+                .debug_struct("Remove")
+                .field("area", area)
+                .field("key", key)
+                .finish(),
+            Command::ListKeys { area, prefix } => f
+                .debug_struct("ListKeys")
+                .field("area", area)
+                .field("prefix", prefix)
+                .finish(),
+            Command::TakeLock { name, wait_ms, .. } => f
+                .debug_struct("TakeLock")
+                .field("name", name)
+                .field("wait_ms", wait_ms)
+                .finish_non_exhaustive(),
+            Command::ReleaseLock { name } => {
+                f.debug_struct("ReleaseLock").field("name", name).finish()
+            }
+            Command::OpenChannel { name } => {
+                f.debug_struct("OpenChannel").field("name", name).finish()
+            }
+            Command::CloseChannel => f.write_str("CloseChannel"),
+            Command::Broadcast { message } => {
+                f.debug_struct("Broadcast").field("message", message).finish()
+            }
+            Command::OpenPopup { op, .. } => f.debug_struct("OpenPopup").field("op", op).finish(),
+            Command::OpenFrame { op, .. } => f.debug_struct("OpenFrame").field("op", op).finish(),
+            Command::ListenHandover { op, .. } => {
+                f.debug_struct("ListenHandover").field("op", op).finish()
+            }
+            Command::LookAtPopup { op } => f.debug_struct("LookAtPopup").field("op", op).finish(),
+            Command::CloseWindow { op } => f.debug_struct("CloseWindow").field("op", op).finish(),
+            Command::Navigate { .. } => f.write_str("Navigate"),
+            Command::ReplaceUrl { .. } => f.write_str("ReplaceUrl"),
+        }
+    }
+}
+
+/// The outcome of a command.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// For [`Command::Fetch`].
+    Http(Result<HttpResponse, Error>),
+    /// For [`Command::Verify`].
+    Verified(Result<(), Error>),
+    /// For [`Command::Digest`].
+    Digest(Result<Vec<u8>, Error>),
+    /// For [`Command::Read`]: the text, or `None` when there is none.
+    Read(Result<Option<String>, Error>),
+    /// For [`Command::Write`] and [`Command::Remove`].
+    Written(Result<(), Error>),
+    /// For [`Command::ListKeys`].
+    Keys(Vec<String>),
+    /// For [`Command::TakeLock`].
+    Lock(Result<(), Error>),
+    /// For [`Command::OpenPopup`] and [`Command::OpenFrame`].
+    Opened(Result<(), Error>),
+    /// For [`Command::LookAtPopup`].
+    Look(PopupLook),
+}
+
+/// What the app's listeners hear.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A sign-in completed (`signedIn`).
+    SignedIn(SignedIn),
+    /// The session was renewed: refresh token, silent sign-in, or another tab (`refreshed`).
+    Refreshed(Session),
+    /// A refresh failed; the session is unchanged (`refreshFailed`).
+    RefreshFailed(Error),
+    /// The access token expires soon, at this time in seconds since the epoch (`expiring`).
+    Expiring(i64),
+    /// The access token expired at this time (`expired`).
+    Expired(i64),
+    /// The session ended (`signedOut`): `"signout"` here, `"other_tab"` when another tab signed
+    /// out, `"idle"` after no activity in any tab.
+    SignedOut(&'static str),
+    /// No user activity in any tab: the session ends in this many milliseconds (`idle`).
+    Idle(u32),
+}
+
+/// What a finished operation yields.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Nothing (create, a redirect, a local sign-out, dispose).
+    Nothing,
+    /// A URL (authorizeUrl, signoutUrl).
+    Url(String),
+    /// A completed sign-in.
+    SignedIn(SignedIn),
+    /// A renewed session (refresh).
+    Session(Session),
+    /// A valid access token.
+    AccessToken(AccessToken),
+    /// The state a logout return carried.
+    SignedOut(Option<String>),
+}
+
+/// An output of the machine.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// Perform `command`; answer with `id` where the command says so.
+    Io {
+        /// The command's id.
+        id: IoId,
+        /// What to do.
+        command: Command,
+    },
+    /// The command `id` is no longer wanted: abort it if it is under way (a fetch); its answer,
+    /// if one still comes, is ignored.
+    Cancel {
+        /// The command's id.
+        id: IoId,
+    },
+    /// Tell the app's listeners.
+    Event(Event),
+    /// Operation `op` is over.
+    Done {
+        /// The operation.
+        op: OpId,
+        /// Its outcome.
+        result: Result<Outcome, Error>,
+    },
+}

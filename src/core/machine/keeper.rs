@@ -1,0 +1,533 @@
+//! The current session and everything around it: storing and adopting it, dropping it, the
+//! expiry timers, what the other tabs did (their messages, and a catch-up when the page wakes),
+//! and the idle watch.
+//!
+//! Browsers throttle timers in background tabs, freeze pages and suspend machines, so a timer
+//! can fire late or never. When the page becomes visible, is resumed, comes back online or is
+//! restored from the back/forward cache, the machine catches up at once: it re-reads a shared
+//! session, re-arms the timers and refreshes if due ([`access::refresh_on_wake`]). The tab
+//! channel is closed while the page may sit in the back/forward cache: Chromium evicts a cached
+//! page that a BroadcastChannel message reaches.
+
+use super::{keys, Answer, Area, Command, Event, Machine, PageEvent, Purpose, Task, TaskId};
+use crate::core::flow::access;
+use crate::core::flow::code::SignedIn;
+use crate::core::flow::idle::{idle_step, IdlePolicy, IdleStep};
+use crate::core::flow::refresh::take_other_tab_session;
+use crate::core::json::{Json, Object};
+use crate::core::session::Session;
+use crate::core::stored;
+
+/// How often a tab records activity in `localStorage`, at most, in milliseconds.
+const ACTIVITY_WRITE_EVERY_MS: i64 = 5_000;
+
+/// The message type another tab reads as "signed out".
+const SIGNED_OUT: &str = "signedOut";
+/// The message type another tab reads as "a new session is stored".
+const NEW_SESSION: &str = "session";
+
+/// Timers and page state.
+#[derive(Debug, Default)]
+pub(super) struct Keeper {
+    /// When `expiring` fires (ms).
+    expiring_at: Option<i64>,
+    /// When `expired` fires (ms).
+    expired_at: Option<i64>,
+    /// The expiry the timers are for (seconds), for the events' detail.
+    expires_at: i64,
+    idle_policy: Option<IdlePolicy>,
+    idle: Option<IdleWatch>,
+    /// A catch-up is under way: a page restored from the back/forward cache fires `resume`,
+    /// `visibilitychange` and `pageshow` together, and one catch-up serves them all.
+    waking: bool,
+    /// The tab channel is open.
+    pub(super) channel_open: bool,
+}
+
+/// The idle watch of a session.
+#[derive(Debug)]
+struct IdleWatch {
+    own_last: i64,
+    last_written: i64,
+    /// The last activity a warning was given for (one warning per quiet period).
+    warned_for: Option<i64>,
+    check_at: Option<i64>,
+}
+
+impl Keeper {
+    pub(super) fn new(idle_policy: Option<IdlePolicy>) -> Self {
+        Keeper {
+            idle_policy,
+            ..Keeper::default()
+        }
+    }
+
+    pub(super) fn next_deadline(&self) -> Option<i64> {
+        let idle = self.idle.as_ref().and_then(|w| w.check_at);
+        [self.expiring_at, self.expired_at, idle]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+}
+
+/// Why the other tabs' session is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CatchupFor {
+    /// The page woke.
+    Wake,
+    /// Another tab announced a new session.
+    TabNews,
+}
+
+/// A read of the shared session.
+#[derive(Debug)]
+pub(super) struct Catchup {
+    why: CatchupFor,
+    /// This tab's session when the read started.
+    before: Option<Session>,
+}
+
+impl Machine {
+    /// Takes `session` as the current one (read from storage, or kept in memory).
+    pub(super) fn adopt(&mut self, session: Session) {
+        self.session = Some(session);
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// Forgets the session here; `signedOut` with `reason` if there was one.
+    pub(super) fn drop_session(&mut self, reason: &'static str) {
+        let had = self.session.take().is_some();
+        self.generation = self.generation.wrapping_add(1);
+        self.keeper.expiring_at = None;
+        self.keeper.expired_at = None;
+        self.keeper.idle = None;
+        if had {
+            self.emit(Event::SignedOut(reason));
+        }
+    }
+
+    /// Forgets the session here and in the store, and tells the other tabs.
+    pub(super) fn sign_out(&mut self, reason: &'static str, now: i64) {
+        self.remove_stored_session();
+        if self.shared() {
+            let key = self.session_key();
+            self.emit_io(Command::Remove {
+                area: Area::Shared,
+                key,
+            });
+        }
+        self.drop_session(reason);
+        self.broadcast(SIGNED_OUT, Some(reason));
+        self.arm_timers(now);
+    }
+
+    /// Removes the persisted session (not the shared copy), answered by nobody.
+    pub(super) fn remove_stored_session(&mut self) {
+        if let Some(area) = self.session_area() {
+            let key = self.session_key();
+            self.emit_io(Command::Remove { area, key });
+        }
+    }
+
+    /// Writes `session` where it is persisted (first step of a save); `false` when there is
+    /// nothing to write (`memory`). The answer comes for [`Purpose::Saved`].
+    pub(super) fn save_primary(&mut self, task: TaskId, session: &Session) -> bool {
+        let Some(area) = self.session_area() else {
+            return false;
+        };
+        let key = self.session_key();
+        let value = stored::session_to_text(session);
+        self.io(task, Purpose::Saved, Command::Write { area, key, value });
+        true
+    }
+
+    /// Writes `session` to the shared copy (second step of a save, `local` only); `false` when
+    /// there is none. Committed before the other tabs are told.
+    pub(super) fn save_shared(&mut self, task: TaskId, session: &Session) -> bool {
+        if !self.shared() {
+            return false;
+        }
+        let key = self.session_key();
+        let value = stored::session_to_text(session);
+        self.io(
+            task,
+            Purpose::Saved,
+            Command::Write {
+                area: Area::Shared,
+                key,
+                value,
+            },
+        );
+        true
+    }
+
+    /// Tells the other tabs that a new session is stored.
+    pub(super) fn announce_to_tabs(&mut self) {
+        self.broadcast(NEW_SESSION, None);
+    }
+
+    fn broadcast(&mut self, kind: &str, reason: Option<&str>) {
+        if !self.keeper.channel_open {
+            return;
+        }
+        let mut message = Object::new();
+        message.insert("type", Json::str(kind));
+        if let Some(reason) = reason {
+            message.insert("reason", Json::str(reason));
+        }
+        self.emit_io(Command::Broadcast {
+            message: Json::Object(message),
+        });
+    }
+
+    /// (Re-)arms the expiry timers of the current session as [`access::expiry_timers`] says,
+    /// and the idle watch.
+    pub(super) fn arm_timers(&mut self, now: i64) {
+        self.watch_idle(now);
+        let timers = self
+            .session
+            .as_ref()
+            .and_then(|s| access::expiry_timers(s, super::secs(now)));
+        match timers {
+            Some(t) => {
+                self.keeper.expiring_at = Some(now.saturating_add(i64::from(t.expiring_in_ms)));
+                self.keeper.expired_at = Some(now.saturating_add(i64::from(t.expired_in_ms)));
+                self.keeper.expires_at = t.expires_at;
+            }
+            None => {
+                self.keeper.expiring_at = None;
+                self.keeper.expired_at = None;
+            }
+        }
+    }
+
+    /// The keeper's timers that are due.
+    pub(super) fn keeper_timeout(&mut self, now: i64) {
+        if self.keeper.expiring_at.is_some_and(|at| at <= now) {
+            self.keeper.expiring_at = None;
+            self.emit(Event::Expiring(self.keeper.expires_at));
+            if access::refresh_on_expiring(self.config.auto_refresh, self.session.as_ref()) {
+                self.join_refresh(super::refresh::Waiter::Timer, now);
+            }
+        }
+        if self.keeper.expired_at.is_some_and(|at| at <= now) {
+            self.keeper.expired_at = None;
+            if self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.is_expired(super::secs(now)))
+            {
+                self.emit(Event::Expired(self.keeper.expires_at));
+            }
+        }
+        let idle_due = self
+            .keeper
+            .idle
+            .as_ref()
+            .and_then(|w| w.check_at)
+            .is_some_and(|at| at <= now);
+        if idle_due {
+            self.idle_check();
+        }
+    }
+
+    pub(super) fn page_event(&mut self, event: PageEvent, now: i64) {
+        if self.disposed || !self.created {
+            return;
+        }
+        match event {
+            PageEvent::Visible | PageEvent::Resumed | PageEvent::Online => self.wake(now),
+            PageEvent::Hidden => {}
+            PageEvent::PageHide => {
+                if self.keeper.channel_open {
+                    self.keeper.channel_open = false;
+                    self.emit_io(Command::CloseChannel);
+                }
+            }
+            PageEvent::PageShow => {
+                if !self.keeper.channel_open {
+                    self.keeper.channel_open = true;
+                    let name = self.session_key();
+                    self.emit_io(Command::OpenChannel { name });
+                }
+                self.wake(now);
+            }
+            PageEvent::Activity => self.idle_record(now),
+        }
+    }
+
+    /// Catches up after the page woke; a wake-up while one is under way is that one.
+    fn wake(&mut self, now: i64) {
+        if self.keeper.waking {
+            return;
+        }
+        if self.shared() {
+            self.keeper.waking = true;
+            self.read_other_tabs(CatchupFor::Wake);
+        } else {
+            self.finish_wake(now);
+        }
+    }
+
+    fn finish_wake(&mut self, now: i64) {
+        self.keeper.waking = false;
+        self.arm_timers(now);
+        let now_s = super::secs(now);
+        if access::refresh_on_wake(self.config.auto_refresh, self.session.as_ref(), now_s) {
+            self.join_refresh(super::refresh::Waiter::Timer, now);
+        }
+    }
+
+    /// Reads the session the tabs last stored: IndexedDB first, `localStorage` when it has none.
+    fn read_other_tabs(&mut self, why: CatchupFor) {
+        let task = self.add_task(Task::Catchup(Catchup {
+            why,
+            before: self.session.clone(),
+        }));
+        let key = self.session_key();
+        self.io(
+            task,
+            Purpose::Shared,
+            Command::Read {
+                area: Area::Shared,
+                key,
+            },
+        );
+    }
+
+    pub(super) fn on_catchup_answer(
+        &mut self,
+        task: TaskId,
+        purpose: Purpose,
+        answer: Answer,
+        now: i64,
+    ) {
+        let Some(Task::Catchup(catchup)) = self.take_task(task) else {
+            return;
+        };
+        let Answer::Read(read) = answer else { return };
+        let stored = match (purpose, read) {
+            (Purpose::Shared, Ok(Some(text))) if stored::session_from_text(&text).is_some() => {
+                Ok(stored::session_from_text(&text))
+            }
+            (Purpose::Shared, _) => {
+                let key = self.session_key();
+                self.put_task(task, Task::Catchup(catchup));
+                self.io(
+                    task,
+                    Purpose::SharedFallback,
+                    Command::Read {
+                        area: Area::Local,
+                        key,
+                    },
+                );
+                return;
+            }
+            (_, Ok(text)) => Ok(text.as_deref().and_then(stored::session_from_text)),
+            (_, Err(e)) => Err(e),
+        };
+        match (catchup.why, stored) {
+            (CatchupFor::Wake, Ok(None)) if self.session.is_some() => {
+                self.drop_session("other_tab");
+                self.finish_wake(now);
+            }
+            (CatchupFor::Wake, Ok(Some(stored))) => {
+                self.take_other_tab(catchup.before.as_ref(), stored, now);
+                self.finish_wake(now);
+            }
+            (CatchupFor::Wake, _) => self.finish_wake(now),
+            (CatchupFor::TabNews, Ok(Some(stored))) => {
+                self.take_other_tab(catchup.before.as_ref(), stored, now)
+            }
+            (CatchupFor::TabNews, _) => {}
+        }
+    }
+
+    /// Takes the session another tab stored, unless this tab's own changed while it read.
+    fn take_other_tab(&mut self, before: Option<&Session>, stored: Session, now: i64) {
+        if !take_other_tab_session(before, self.session.as_ref(), &stored) {
+            return;
+        }
+        let had = self.session.is_some();
+        self.adopt(stored.clone());
+        self.arm_timers(now);
+        // While this tab refreshes, its own flight announces the outcome.
+        if self.flight.is_none() {
+            self.emit(if had {
+                Event::Refreshed(stored)
+            } else {
+                Event::SignedIn(SignedIn {
+                    session: stored,
+                    app_state: None,
+                })
+            });
+        }
+    }
+
+    /// Another tab spoke: it signed out, or (shared sessions) stored a new session.
+    pub(super) fn tab_message(&mut self, message: &Json, now: i64) {
+        if self.disposed || !self.created {
+            return;
+        }
+        match message.get("type").and_then(Json::as_str) {
+            Some(SIGNED_OUT) => {
+                self.remove_stored_session();
+                // An idle sign-out is the same news in every tab; any other is another tab's.
+                let idle = message.get("reason").and_then(Json::as_str) == Some("idle");
+                self.drop_session(if idle { "idle" } else { "other_tab" });
+                self.arm_timers(now);
+            }
+            Some(NEW_SESSION) if self.shared() => self.read_other_tabs(CatchupFor::TabNews),
+            _ => {}
+        }
+    }
+
+    // ----- idle -----
+
+    /// Watches for idleness while there is a session and a policy; stops otherwise.
+    fn watch_idle(&mut self, now: i64) {
+        if self.keeper.idle_policy.is_none() || self.session.is_none() {
+            self.keeper.idle = None;
+            return;
+        }
+        if self.keeper.idle.is_some() {
+            return;
+        }
+        self.keeper.idle = Some(IdleWatch {
+            own_last: now,
+            last_written: i64::MIN,
+            warned_for: None,
+            check_at: None,
+        });
+        self.idle_record(now);
+        self.idle_check();
+    }
+
+    /// The user did something at `now`.
+    fn idle_record(&mut self, now: i64) {
+        let key = self.activity_key();
+        let Some(watch) = self.keeper.idle.as_mut() else {
+            return;
+        };
+        let was_warned = watch.warned_for.is_some();
+        watch.own_last = now;
+        let write = now.saturating_sub(watch.last_written) >= ACTIVITY_WRITE_EVERY_MS;
+        if write {
+            watch.last_written = now;
+        }
+        if was_warned {
+            // A warning was out: the quiet period is over, so check afresh.
+            watch.warned_for = None;
+        }
+        if write {
+            self.emit_io(Command::Write {
+                area: Area::Local,
+                key,
+                value: now.to_string(),
+            });
+        }
+        if was_warned {
+            self.idle_check();
+        }
+    }
+
+    /// Reads the last activity any tab recorded; the answer decides.
+    fn idle_check(&mut self) {
+        if self.tasks.iter().any(|(_, t)| matches!(t, Task::IdleCheck)) {
+            return;
+        }
+        if let Some(watch) = self.keeper.idle.as_mut() {
+            watch.check_at = None;
+        }
+        let task = self.add_task(Task::IdleCheck);
+        let key = self.activity_key();
+        self.io(
+            task,
+            Purpose::Activity,
+            Command::Read {
+                area: Area::Local,
+                key,
+            },
+        );
+    }
+
+    pub(super) fn on_idle_answer(&mut self, task: TaskId, answer: Answer, now: i64) {
+        self.take_task(task);
+        let shared = match answer {
+            Answer::Read(Ok(Some(text))) => text.parse::<i64>().unwrap_or(i64::MIN),
+            _ => i64::MIN,
+        };
+        let Some(policy) = self.keeper.idle_policy else {
+            return;
+        };
+        let Some(watch) = self.keeper.idle.as_mut() else {
+            return;
+        };
+        let last = shared.max(watch.own_last);
+        match idle_step(policy, last, now) {
+            IdleStep::Wait { ms } => watch.check_at = Some(now.saturating_add(i64::from(ms))),
+            IdleStep::Warn { ms } => {
+                watch.check_at = Some(now.saturating_add(i64::from(ms)));
+                if watch.warned_for != Some(last) {
+                    watch.warned_for = Some(last);
+                    self.emit(Event::Idle(ms));
+                }
+            }
+            IdleStep::SignOut => self.sign_out("idle", now),
+        }
+    }
+
+    // ----- stale transactions -----
+
+    /// Lists the stored transactions to remove the stale ones, in the background.
+    pub(super) fn purge_transactions(&mut self) {
+        let task = self.add_task(Task::Purge { key: String::new() });
+        self.io(
+            task,
+            Purpose::PurgeKeys,
+            Command::ListKeys {
+                area: Area::Session,
+                prefix: keys::transaction_prefix(),
+            },
+        );
+    }
+
+    pub(super) fn on_purge_answer(
+        &mut self,
+        task: TaskId,
+        purpose: Purpose,
+        answer: Answer,
+        now: i64,
+    ) {
+        let Some(Task::Purge { key }) = self.take_task(task) else {
+            return;
+        };
+        match (purpose, answer) {
+            (Purpose::PurgeKeys, Answer::Keys(keys)) => {
+                for key in keys {
+                    let read = self.add_task(Task::Purge { key: key.clone() });
+                    self.io(
+                        read,
+                        Purpose::PurgeRead,
+                        Command::Read {
+                            area: Area::Session,
+                            key,
+                        },
+                    );
+                }
+            }
+            (Purpose::PurgeRead, Answer::Read(Ok(Some(text)))) => {
+                let stale = stored::transaction_from_text(&text)
+                    .map_or(true, |tx| tx.is_stale(super::secs(now)));
+                if stale {
+                    self.emit_io(Command::Remove {
+                        area: Area::Session,
+                        key,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! The names of what the machine stores, locks and broadcasts. One client is one issuer and
+//! client id; its session key also names its cross-tab lock and tab channel.
+
+use super::Machine;
+
+const PREFIX: &str = "oidc-rp-wasm";
+
+/// The storage key prefix of pending authorization transactions (in `sessionStorage`, keyed by
+/// state, because a redirect sign-in reloads the page).
+pub(super) fn transaction_prefix() -> String {
+    [PREFIX, ":tx:"].concat()
+}
+
+/// The key of the transaction for `state`.
+pub(super) fn transaction_key(state: &str) -> String {
+    [PREFIX, ":tx:", state].concat()
+}
+
+impl Machine {
+    /// The key of the session (and the name of the tab channel).
+    pub(super) fn session_key(&self) -> String {
+        [
+            PREFIX,
+            ":session:",
+            &self.config.issuer,
+            ":",
+            &self.config.client_id,
+        ]
+        .concat()
+    }
+
+    /// The cross-tab refresh lock.
+    pub(super) fn lock_name(&self) -> String {
+        [self.session_key().as_str(), ":refresh"].concat()
+    }
+
+    /// The pending logout's key.
+    pub(super) fn logout_key(&self) -> String {
+        [PREFIX, ":logout:", &self.session_key()].concat()
+    }
+
+    /// The last user activity any tab saw (`localStorage`), for `idleTimeoutSeconds`.
+    pub(super) fn activity_key(&self) -> String {
+        [self.session_key().as_str(), ":activity"].concat()
+    }
+}

@@ -1,0 +1,138 @@
+//! RP-Initiated Logout 1.0 in the machine: the end-session URL with its stored state (§2), the
+//! sign-out here and in every tab before the page leaves, and the check of the return (§3).
+
+use super::{Answer, Area, Command, Machine, OpId, Outcome, Purpose, Task, TaskId};
+use crate::core::config::LogoutOptions;
+use crate::core::flow::logout::LogoutFlow;
+use crate::core::metadata::ProviderMetadata;
+use crate::core::stored;
+
+
+/// A logout call under way.
+#[derive(Debug)]
+pub(super) struct Logout {
+    /// The operation.
+    pub(super) op: OpId,
+    stage: Stage,
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// Storing the logout's state; then `redirect` or hand out the URL.
+    WritingTx { url: String, redirect: bool },
+    /// Removing the shared session, committed before the page unloads (which would abort a
+    /// pending IndexedDB write).
+    RemovingShared { url: String },
+    /// Reading the stored state for the return.
+    Reading { url: String },
+}
+
+impl Machine {
+    /// `signoutUrl` (`redirect: false`) and `signoutRedirect`.
+    pub(super) fn signout(
+        &mut self,
+        op: OpId,
+        options: LogoutOptions,
+        redirect: bool,
+        metadata: &ProviderMetadata,
+        now: i64,
+    ) {
+        let built = self.random_token().and_then(|state| {
+            options
+                .to_request(&self.config, self.session.as_ref())
+                .build_with_state(metadata, super::secs(now), state)
+        });
+        let (url, tx) = match built {
+            Ok(built) => built,
+            Err(e) => return self.done(op, Err(e)),
+        };
+        let stage = Stage::WritingTx { url, redirect };
+        let task = self.add_task(Task::Logout(Logout { op, stage }));
+        let key = self.logout_key();
+        let value = stored::logout_to_text(&tx);
+        self.io(
+            task,
+            Purpose::Saved,
+            Command::Write {
+                area: Area::Session,
+                key,
+                value,
+            },
+        );
+    }
+
+    /// `handleSignoutCallback`.
+    pub(super) fn handle_signout_callback(&mut self, op: OpId, url: String) {
+        let task = self.add_task(Task::Logout(Logout {
+            op,
+            stage: Stage::Reading { url },
+        }));
+        let key = self.logout_key();
+        self.io(
+            task,
+            Purpose::Logout,
+            Command::Read {
+                area: Area::Session,
+                key,
+            },
+        );
+    }
+
+    pub(super) fn on_logout_answer(
+        &mut self,
+        task: TaskId,
+        _purpose: Purpose,
+        answer: Answer,
+        now: i64,
+    ) {
+        let Some(Task::Logout(Logout { op, stage })) = self.take_task(task) else {
+            return;
+        };
+        match (stage, answer) {
+            (Stage::WritingTx { .. }, Answer::Written(Err(e))) => self.done(op, Err(e)),
+            (Stage::WritingTx { url, redirect: false }, Answer::Written(Ok(()))) => {
+                self.done(op, Ok(Outcome::Url(url)))
+            }
+            (Stage::WritingTx { url, redirect: true }, Answer::Written(Ok(()))) => {
+                if self.shared() {
+                    let key = self.session_key();
+                    let stage = Stage::RemovingShared { url };
+                    self.put_task(task, Task::Logout(Logout { op, stage }));
+                    self.io(
+                        task,
+                        Purpose::Saved,
+                        Command::Remove {
+                            area: Area::Shared,
+                            key,
+                        },
+                    );
+                } else {
+                    self.leave_for_logout(op, url, now);
+                }
+            }
+            // Whether or not the removal worked, the user asked to sign out.
+            (Stage::RemovingShared { url }, Answer::Written(_)) => self.leave_for_logout(op, url, now),
+            (Stage::Reading { url }, Answer::Read(read)) => {
+                let key = self.logout_key();
+                self.emit_io(Command::Remove {
+                    area: Area::Session,
+                    key,
+                });
+                let result = read.and_then(|text| {
+                    let tx = text.as_deref().and_then(stored::logout_from_text);
+                    LogoutFlow::finish(&url, tx.as_ref())
+                });
+                self.done(op, result.map(Outcome::SignedOut));
+            }
+            (stage, _) => self.put_task(task, Task::Logout(Logout { op, stage })),
+        }
+    }
+
+    /// Signs out here and in every tab, then sends the page to the OP.
+    fn leave_for_logout(&mut self, op: OpId, url: String, now: i64) {
+        self.sign_out("signout", now);
+        self.emit_io(Command::Navigate { url });
+        self.done(op, Ok(Outcome::Nothing));
+    }
+}
+

@@ -1,0 +1,563 @@
+//! The whole client as one sans-IO value, in the shape of quinn-proto's `Connection`: the
+//! [`Machine`] takes [`Input`]s with the time they happened, says what it needs done through
+//! [`Machine::poll_output`], and when it next wants to be woken through
+//! [`Machine::poll_timeout`]. A pump (the JS one in the npm package, the Rust one in `web`)
+//! performs each [`Command`] and feeds back its [`Answer`], forwards page events, and decides
+//! nothing.
+//!
+//! ```text
+//! m.handle_input(Input::Call { op, call, entropy }, now);
+//! while let Some(out) = m.poll_output() {
+//!     Output::Io { id, command }  -> perform; later m.handle_input(Input::Answer { id, answer }, now)
+//!     Output::Cancel { id }       -> abort that fetch
+//!     Output::Event(event)        -> the app's listeners
+//!     Output::Done { op, result } -> settle operation op
+//! }
+//! // one timer at m.poll_timeout(); when it fires: m.handle_input(Input::Timeout, now)
+//! ```
+//!
+//! Everything the client decides lives here or in the flows it runs: single flight of refreshes,
+//! the cross-tab lock protocol, what is stored when, which event is announced, the expiry and
+//! idle timers, the wake-up catch-up, the popup watch, callbacks handled twice. Time is `now` in
+//! milliseconds since the Unix epoch, given with every input.
+//!
+//! - [`io`]: the inputs, outputs, commands and answers.
+//! - `keys`: the names of what is stored, locked and broadcast.
+//! - `signin`: authorization requests, callbacks, popups and hidden iframes.
+//! - `refresh`: the single flight, the lock, the refresh flow, `getAccessToken`.
+//! - `keeper`: the current session, its timers, the other tabs, wake-up, idle.
+//! - `logout`: the end-session URL and its return.
+//! - `run`: the flows' needs turned into commands, and their answers back.
+
+pub mod io;
+mod keeper;
+mod keys;
+mod logout;
+mod refresh;
+mod run;
+mod signin;
+
+pub use io::{Answer, Area, Call, Command, Event, Input, IoId, OpId, Outcome, Output, PageEvent};
+
+use crate::core::config::ClientConfig;
+use crate::core::flow::idle::IdlePolicy;
+use crate::core::jwks::JwkSet;
+use crate::core::metadata::ProviderMetadata;
+use crate::core::session::Session;
+use crate::error::Error;
+use base64ct::{Base64UrlUnpadded, Encoding};
+use std::collections::VecDeque;
+
+/// The DOM events that count as the user being there, for `idleTimeoutSeconds`: the pump
+/// listens for these and forwards each as [`PageEvent::Activity`].
+pub const ACTIVITY_EVENTS: [&str; 4] = ["pointerdown", "keydown", "wheel", "touchstart"];
+
+/// How often a popup's handle is looked at, in milliseconds: a closed popup tells its opener
+/// nothing, so looking is the only way to notice the user closed it.
+pub const POPUP_LOOK_EVERY_MS: i64 = 250;
+
+/// The most entropy kept between calls, in bytes.
+const ENTROPY_POOL: usize = 512;
+
+/// The id of a task inside the machine: an operation, the refresh flight, a background read.
+type TaskId = u32;
+
+/// What an answer is for, within its task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// The discovery document.
+    Discovery,
+    /// The stored session, read at creation.
+    Restore,
+    /// The `index`-th need of the task's running flow; `jwks` when it fetches the JWK Set.
+    Need { index: usize, jwks: bool },
+    /// A write or removal the task waits for.
+    Saved,
+    /// A write or removal nobody waits for.
+    Ignored,
+    /// The stored transaction of a callback.
+    Transaction,
+    /// The service worker's form_post pick-up.
+    Pickup,
+    /// The popup or iframe was opened.
+    Opened,
+    /// One look at the popup.
+    Look,
+    /// The cross-tab lock.
+    Lock,
+    /// The shared session (IndexedDB), read first.
+    Shared,
+    /// The shared session from `localStorage`, when IndexedDB had none.
+    SharedFallback,
+    /// The pending logout.
+    Logout,
+    /// The last activity any tab recorded.
+    Activity,
+    /// The keys of the stored transactions, to purge the stale ones.
+    PurgeKeys,
+    /// One stored transaction, to purge it if stale.
+    PurgeRead,
+}
+
+/// One task.
+#[derive(Debug)]
+enum Task {
+    /// `Call::Create`: discovery and the stored session.
+    Create {
+        op: OpId,
+        discovered: bool,
+        restored: bool,
+        restored_session: Option<Session>,
+    },
+    /// A sign-in or a callback.
+    Signin(Box<signin::Signin>),
+    /// The refresh flight.
+    Refresh(Box<refresh::Flight>),
+    /// A logout call.
+    Logout(logout::Logout),
+    /// A read of what the other tabs stored, after a wake-up or another tab's news.
+    Catchup(keeper::Catchup),
+    /// The idle check's read of the last activity.
+    IdleCheck,
+    /// Purging stale transactions; `key` the one being read.
+    Purge { key: String },
+}
+
+/// The client's whole state.
+#[derive(Debug)]
+pub struct Machine {
+    config: ClientConfig,
+    own_origin: String,
+    metadata: Option<ProviderMetadata>,
+    jwks: Option<JwkSet>,
+    session: Option<Session>,
+    /// Changes whenever the session is replaced or dropped.
+    generation: u64,
+    created: bool,
+    disposed: bool,
+    entropy: Vec<u8>,
+    next_io: IoId,
+    next_task: TaskId,
+    /// Which task each outstanding command's answer goes to, and what for.
+    routes: Vec<(IoId, TaskId, Purpose)>,
+    tasks: Vec<(TaskId, Task)>,
+    /// The refresh flight under way.
+    flight: Option<TaskId>,
+    /// Callbacks handled in this page: the URL as received and as cleaned, and the task
+    /// handling it or how it ended.
+    callbacks: Vec<signin::Handled>,
+    keeper: keeper::Keeper,
+    out: VecDeque<Output>,
+}
+
+impl Machine {
+    /// A machine for `config` in a page of `own_origin` (`location.origin`). Fails with
+    /// [`Error::InvalidConfig`] for a configuration that cannot work. Send [`Call::Create`] next.
+    pub fn new(config: ClientConfig, own_origin: String) -> Result<Machine, Error> {
+        config.validate()?;
+        let idle = IdlePolicy::new(config.idle_timeout_seconds, config.idle_warning_seconds);
+        Ok(Machine {
+            keeper: keeper::Keeper::new(idle),
+            config,
+            own_origin,
+            metadata: None,
+            jwks: None,
+            session: None,
+            generation: 0,
+            created: false,
+            disposed: false,
+            entropy: Vec::new(),
+            next_io: 0,
+            next_task: 0,
+            routes: Vec::new(),
+            tasks: Vec::new(),
+            flight: None,
+            callbacks: Vec::new(),
+            out: VecDeque::new(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The OP's metadata, once discovered.
+    pub fn metadata(&self) -> Option<&ProviderMetadata> {
+        self.metadata.as_ref()
+    }
+
+    /// The current session.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// Whether [`Call::Dispose`] was handled.
+    pub fn is_disposed(&self) -> bool {
+        self.disposed
+    }
+
+    /// Takes one input that happened at `now` (milliseconds since the Unix epoch).
+    pub fn handle_input(&mut self, input: Input, now: i64) {
+        match input {
+            Input::Call { op, call, entropy } => {
+                self.add_entropy(&entropy);
+                self.call(op, call, now);
+            }
+            Input::Answer { id, answer } => self.answer(id, answer, now),
+            Input::Timeout => self.timeout(now),
+            Input::Page(event) => self.page_event(event, now),
+            Input::TabMessage(message) => self.tab_message(&message, now),
+            Input::WindowMessage {
+                origin,
+                source,
+                data,
+            } => self.window_message(&origin, source, &data, now),
+            Input::Handover { op, data } => self.handover(op, &data, now),
+        }
+    }
+
+    /// The next thing to do, if any.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When the machine next wants [`Input::Timeout`], in milliseconds since the Unix epoch.
+    pub fn poll_timeout(&self) -> Option<i64> {
+        let frames = self.tasks.iter().filter_map(|(_, task)| match task {
+            Task::Signin(s) => s.next_deadline(),
+            _ => None,
+        });
+        self.keeper.next_deadline().into_iter().chain(frames).min()
+    }
+
+    fn call(&mut self, op: OpId, call: Call, now: i64) {
+        if self.disposed {
+            self.done(op, Err(Error::Disposed));
+            return;
+        }
+        if matches!(call, Call::Dispose) {
+            self.dispose();
+            self.done(op, Ok(Outcome::Nothing));
+            return;
+        }
+        if matches!(call, Call::Create) {
+            self.create(op);
+            return;
+        }
+        let Some(metadata) = self.metadata.clone().filter(|_| self.created) else {
+            self.done(
+                op,
+                Err(Error::config("create", "the client is not created yet")),
+            );
+            return;
+        };
+        match call {
+            Call::AuthorizeUrl(options) => self.authorize_url(op, options, false, &metadata, now),
+            Call::SigninRedirect(options) => self.authorize_url(op, options, true, &metadata, now),
+            Call::HandleRedirectCallback { url, from_location } => {
+                self.handle_callback(op, url, from_location, now)
+            }
+            Call::HandleFormPost(body) => self.handle_form_post(op, &body, now),
+            Call::SigninPopup {
+                options,
+                app_window,
+            } => self.signin_popup(op, options, app_window, &metadata, now),
+            Call::SigninSilent(options) => self.signin_silent(op, options, &metadata, now),
+            Call::Refresh => self.join_refresh(refresh::Waiter::Refresh(op), now),
+            Call::GetAccessToken => self.get_access_token(op, now),
+            Call::SignoutUrl(options) => self.signout(op, options, false, &metadata, now),
+            Call::SignoutRedirect(options) => self.signout(op, options, true, &metadata, now),
+            Call::HandleSignoutCallback { url } => self.handle_signout_callback(op, url),
+            Call::SignOutLocally => {
+                self.sign_out("signout", now);
+                self.done(op, Ok(Outcome::Nothing));
+            }
+            Call::Create | Call::Dispose => {}
+        }
+    }
+
+    /// `Call::Create`: discovery and, for persisted sessions, the stored one, in parallel.
+    fn create(&mut self, op: OpId) {
+        if self.created || self.tasks.iter().any(|(_, t)| matches!(t, Task::Create { .. })) {
+            self.done(op, Err(Error::config("create", "the client was created already")));
+            return;
+        }
+        let task = self.add_task(Task::Create {
+            op,
+            discovered: false,
+            restored: false,
+            restored_session: None,
+        });
+        let request = crate::core::flow::HttpRequest::get(
+            ProviderMetadata::discovery_url(&self.config.issuer),
+            self.config.request_timeout_ms,
+        );
+        self.io(task, Purpose::Discovery, Command::Fetch(request));
+        match self.session_area() {
+            Some(area) => {
+                let key = self.session_key();
+                self.io(task, Purpose::Restore, Command::Read { area, key });
+            }
+            None => self.with_task(task, |_, t| {
+                if let Task::Create { restored, .. } = t {
+                    *restored = true;
+                }
+            }),
+        }
+    }
+
+    fn on_create_answer(&mut self, task: TaskId, purpose: Purpose, answer: Answer, now: i64) {
+        let Some(Task::Create {
+            op,
+            mut discovered,
+            mut restored,
+            mut restored_session,
+        }) = self.take_task(task)
+        else {
+            return;
+        };
+        match (purpose, answer) {
+            (Purpose::Discovery, Answer::Http(response)) => {
+                let metadata = response.and_then(|r| {
+                    ProviderMetadata::from_http(r.status, &r.body, &self.config.issuer)
+                });
+                match metadata {
+                    Ok(metadata) => {
+                        self.metadata = Some(metadata);
+                        discovered = true;
+                    }
+                    Err(e) => {
+                        self.cancel_task_io(task);
+                        self.done(op, Err(e));
+                        return;
+                    }
+                }
+            }
+            (Purpose::Restore, Answer::Read(read)) => {
+                restored = true;
+                // A value that no longer parses (an older version's, or tampered) is dropped,
+                // not fatal; so is a store that cannot be read.
+                if let Ok(Some(text)) = read {
+                    match crate::core::stored::session_from_text(&text) {
+                        Some(session) => restored_session = Some(session),
+                        None => self.remove_stored_session(),
+                    }
+                }
+            }
+            _ => {}
+        }
+        if !(discovered && restored) {
+            self.put_task(
+                task,
+                Task::Create {
+                    op,
+                    discovered,
+                    restored,
+                    restored_session,
+                },
+            );
+            return;
+        }
+        self.created = true;
+        if let Some(session) = restored_session {
+            self.adopt(session);
+        }
+        let name = self.session_key();
+        self.emit_io(Command::OpenChannel { name });
+        self.keeper.channel_open = true;
+        self.arm_timers(now);
+        self.done(op, Ok(Outcome::Nothing));
+    }
+
+    /// Routes an answer to its task.
+    fn answer(&mut self, id: IoId, answer: Answer, now: i64) {
+        let Some(index) = self.routes.iter().position(|(i, _, _)| *i == id) else {
+            return;
+        };
+        let (_, task, purpose) = self.routes.swap_remove(index);
+        if purpose == Purpose::Ignored {
+            return;
+        }
+        let Some(kind) = self.tasks.iter().find(|(t, _)| *t == task).map(|(_, t)| t) else {
+            return;
+        };
+        match kind {
+            Task::Create { .. } => self.on_create_answer(task, purpose, answer, now),
+            Task::Signin(_) => self.on_signin_answer(task, purpose, answer, now),
+            Task::Refresh(_) => self.on_refresh_answer(task, purpose, answer, now),
+            Task::Logout(_) => self.on_logout_answer(task, purpose, answer, now),
+            Task::Catchup(_) => self.on_catchup_answer(task, purpose, answer, now),
+            Task::IdleCheck => self.on_idle_answer(task, answer, now),
+            Task::Purge { .. } => self.on_purge_answer(task, purpose, answer, now),
+        }
+    }
+
+    fn timeout(&mut self, now: i64) {
+        if self.disposed {
+            return;
+        }
+        self.keeper_timeout(now);
+        let due: Vec<TaskId> = self
+            .tasks
+            .iter()
+            .filter(|(_, t)| matches!(t, Task::Signin(s) if s.next_deadline().is_some_and(|d| d <= now)))
+            .map(|(id, _)| *id)
+            .collect();
+        for task in due {
+            self.signin_timeout(task, now);
+        }
+    }
+
+    /// Ends every operation with `disposed`, cancels what is under way, closes windows and the
+    /// channel, releases the lock, stops the timers.
+    fn dispose(&mut self) {
+        self.disposed = true;
+        let routes = std::mem::take(&mut self.routes);
+        for (id, _, _) in routes {
+            self.out.push_back(Output::Cancel { id });
+        }
+        let tasks = std::mem::take(&mut self.tasks);
+        for (_, task) in tasks {
+            match task {
+                Task::Create { op, .. } | Task::Logout(logout::Logout { op, .. }) => {
+                    self.done(op, Err(Error::Disposed))
+                }
+                Task::Signin(signin) => {
+                    if signin.window_open {
+                        self.emit_io(Command::CloseWindow { op: signin.op });
+                    }
+                    for op in signin.ops() {
+                        self.done(op, Err(Error::Disposed));
+                    }
+                }
+                Task::Refresh(flight) => {
+                    if flight.lock_held {
+                        let name = self.lock_name();
+                        self.emit_io(Command::ReleaseLock { name });
+                    }
+                    for op in flight.ops() {
+                        self.done(op, Err(Error::Disposed));
+                    }
+                }
+                Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } => {}
+            }
+        }
+        self.flight = None;
+        self.callbacks.clear();
+        if self.keeper.channel_open {
+            self.emit_io(Command::CloseChannel);
+        }
+        self.keeper = keeper::Keeper::new(None);
+    }
+
+    // ----- plumbing shared by the parts -----
+
+    fn add_entropy(&mut self, bytes: &[u8]) {
+        self.entropy.extend_from_slice(bytes);
+        let excess = self.entropy.len().saturating_sub(ENTROPY_POOL);
+        self.entropy.drain(..excess);
+    }
+
+    /// 32 fresh random bytes as base64url (43 characters): a `state`, `nonce` or PKCE verifier.
+    /// [`Error::Crypto`] when the pump handed in too little entropy.
+    fn random_token(&mut self) -> Result<String, Error> {
+        let at = self
+            .entropy
+            .len()
+            .checked_sub(32)
+            .ok_or_else(|| Error::Crypto("no entropy was handed in with the call".into()))?;
+        let bytes: Vec<u8> = self.entropy.drain(at..).collect();
+        Ok(Base64UrlUnpadded::encode_string(&bytes))
+    }
+
+    fn add_task(&mut self, task: Task) -> TaskId {
+        self.next_task = self.next_task.wrapping_add(1);
+        let id = self.next_task;
+        self.tasks.push((id, task));
+        id
+    }
+
+    /// Takes a task out of the table (put it back with [`Machine::put_task`]).
+    fn take_task(&mut self, id: TaskId) -> Option<Task> {
+        let index = self.tasks.iter().position(|(t, _)| *t == id)?;
+        Some(self.tasks.swap_remove(index).1)
+    }
+
+    fn put_task(&mut self, id: TaskId, task: Task) {
+        self.tasks.push((id, task));
+    }
+
+    fn with_task(&mut self, id: TaskId, f: impl FnOnce(&mut Self, &mut Task)) {
+        if let Some(mut task) = self.take_task(id) {
+            f(self, &mut task);
+            self.put_task(id, task);
+        }
+    }
+
+    /// Emits `command` for `task`; its answer comes back for `purpose`.
+    fn io(&mut self, task: TaskId, purpose: Purpose, command: Command) -> IoId {
+        self.next_io = self.next_io.wrapping_add(1);
+        let id = self.next_io;
+        if !matches!(
+            command,
+            Command::ReleaseLock { .. }
+                | Command::OpenChannel { .. }
+                | Command::CloseChannel
+                | Command::Broadcast { .. }
+                | Command::ListenHandover { .. }
+                | Command::CloseWindow { .. }
+                | Command::Navigate { .. }
+                | Command::ReplaceUrl { .. }
+        ) {
+            self.routes.push((id, task, purpose));
+        }
+        self.out.push_back(Output::Io { id, command });
+        id
+    }
+
+    /// Emits a command whose answer nobody waits for.
+    fn emit_io(&mut self, command: Command) {
+        self.io(0, Purpose::Ignored, command);
+    }
+
+    /// Cancels every command of `task` still under way.
+    fn cancel_task_io(&mut self, task: TaskId) {
+        let mut i = 0;
+        while let Some((id, t, _)) = self.routes.get(i).copied() {
+            if t == task {
+                self.routes.swap_remove(i);
+                self.out.push_back(Output::Cancel { id });
+            } else {
+                i = i.saturating_add(1);
+            }
+        }
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.out.push_back(Output::Event(event));
+    }
+
+    fn done(&mut self, op: OpId, result: Result<Outcome, Error>) {
+        self.out.push_back(Output::Done { op, result });
+    }
+
+    /// Where the session is persisted: nowhere for `memory`.
+    fn session_area(&self) -> Option<Area> {
+        use crate::core::config::StorageKind;
+        match self.config.storage {
+            StorageKind::Memory => None,
+            StorageKind::Session => Some(Area::Session),
+            StorageKind::Local => Some(Area::Local),
+        }
+    }
+
+    fn shared(&self) -> bool {
+        self.config.storage.is_shared()
+    }
+}
+
+/// Seconds since the epoch, for the flows, from `now` in milliseconds.
+fn secs(now_ms: i64) -> i64 {
+    now_ms.div_euclid(1000)
+}

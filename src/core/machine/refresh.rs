@@ -1,0 +1,460 @@
+//! The refresh flight: one refresh at a time, shared by every caller that asks while it runs
+//! (`refresh()`, `getAccessToken()`, a silent sign-in, the `expiring` timer, a wake-up).
+//!
+//! For a session shared between tabs (`local`), the flight runs under the cross-tab lock: it
+//! reads the shared session first and asks [`under_lock`] whether another tab refreshed (take
+//! its session instead of replaying a rotated refresh token) or signed out. The lock is
+//! released only once what the flight stored is committed, so the next tab reads it.
+//!
+//! A failed refresh loses nothing: the session stays as it was, except that a refresh token the
+//! OP rotated in is kept ([`RefreshFailure::keep`]). A renewed session is not stored when the
+//! user signed out meanwhile, here or in another tab ([`store_renewed`]). When storing the
+//! renewed session fails (a full `localStorage`), this tab and the shared copy still keep the
+//! rotated refresh token, so the next refresh is no replay.
+
+use super::run::{Ended, FlowRun, Running, Stepped};
+use super::{Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Task, TaskId};
+use crate::core::config::AuthorizeOptions;
+use crate::core::flow::access::{self, AccessDecision};
+use crate::core::flow::code::SignedIn;
+use crate::core::flow::refresh::{store_renewed, under_lock, RefreshFlow, UnderLock};
+use crate::core::flow::silent::SilentPlan;
+use crate::core::secret::AccessToken;
+use crate::core::session::Session;
+use crate::core::stored;
+use crate::error::Error;
+
+/// Who waits for the flight.
+#[derive(Debug)]
+pub(super) enum Waiter {
+    /// `refresh()`.
+    Refresh(OpId),
+    /// `getAccessToken()`, with the token to hand out if the refresh fails in time.
+    Access {
+        op: OpId,
+        fallback: Option<AccessToken>,
+    },
+    /// A silent sign-in, which falls back to a hidden iframe on `invalid_grant`.
+    Silent {
+        op: OpId,
+        authorize: Box<AuthorizeOptions>,
+    },
+    /// The machine itself (the `expiring` timer, a wake-up).
+    Timer,
+}
+
+/// Where the flight stands.
+#[derive(Debug)]
+enum Stage {
+    /// Waiting for the cross-tab lock.
+    Locking,
+    /// Reading the shared session under the lock (IndexedDB, then `localStorage`).
+    Reading,
+    /// The refresh flow runs.
+    Running(FlowRun),
+    /// The flow renewed the session; reading whether another tab signed out meanwhile.
+    CheckingSignedOut(Box<Session>),
+    /// Storing the renewed session: its persisted copy, then (`shared`) the shared one.
+    Saving { renewed: Box<Session>, shared: bool },
+    /// Storing the session to keep after a failure; adopted when stored (or, `salvage`, in any
+    /// case), then the flight fails with `error`.
+    Keeping {
+        kept: Box<Session>,
+        error: Error,
+        shared: bool,
+        salvage: bool,
+    },
+}
+
+/// The refresh under way.
+#[derive(Debug)]
+pub(super) struct Flight {
+    waiters: Vec<Waiter>,
+    /// The cross-tab lock is held.
+    pub(super) lock_held: bool,
+    /// This tab's session when the flight started.
+    held: Option<Session>,
+    /// The session the flow refreshes.
+    previous: Option<Session>,
+    /// The machine's session generation when the flow started.
+    generation: u64,
+    stage: Stage,
+}
+
+impl Flight {
+    /// The operations that wait for it.
+    pub(super) fn ops(&self) -> Vec<OpId> {
+        self.waiters
+            .iter()
+            .filter_map(|w| match w {
+                Waiter::Refresh(op) | Waiter::Access { op, .. } | Waiter::Silent { op, .. } => {
+                    Some(*op)
+                }
+                Waiter::Timer => None,
+            })
+            .collect()
+    }
+}
+
+impl Machine {
+    /// `getAccessToken()`: the token, a refresh first, or an error, as [`access::decide`] says.
+    pub(super) fn get_access_token(&mut self, op: OpId, now: i64) {
+        match access::decide(self.session.as_ref(), super::secs(now)) {
+            AccessDecision::Use(token) => self.done(op, Ok(Outcome::AccessToken(token))),
+            AccessDecision::Fail(e) => self.done(op, Err(e)),
+            AccessDecision::Refresh { fallback } => {
+                self.join_refresh(Waiter::Access { op, fallback }, now)
+            }
+        }
+    }
+
+    /// Joins the flight under way, or starts one.
+    pub(super) fn join_refresh(&mut self, waiter: Waiter, now: i64) {
+        if let Some(task) = self.flight {
+            self.with_task(task, |_, t| {
+                if let Task::Refresh(flight) = t {
+                    flight.waiters.push(waiter);
+                }
+            });
+            return;
+        }
+        let flight = Flight {
+            waiters: vec![waiter],
+            lock_held: false,
+            held: self.session.clone(),
+            previous: None,
+            generation: self.generation,
+            stage: Stage::Locking,
+        };
+        let task = self.add_task(Task::Refresh(Box::new(flight)));
+        self.flight = Some(task);
+        if self.shared() {
+            let name = self.lock_name();
+            let wait_ms = self.config.lock_wait_ms();
+            self.io(
+                task,
+                Purpose::Lock,
+                Command::TakeLock {
+                    name,
+                    wait_ms,
+                    lease_ms: wait_ms,
+                },
+            );
+            return;
+        }
+        let Some(Task::Refresh(mut flight)) = self.take_task(task) else {
+            return;
+        };
+        match self.session.clone() {
+            Some(current) => self.start_refresh_flow(task, flight, current, now),
+            None => {
+                flight.stage = Stage::Reading;
+                self.finish_flight(task, flight, Err(Error::NoSession("no session to refresh")), now)
+            }
+        }
+    }
+
+    fn start_refresh_flow(&mut self, task: TaskId, mut flight: Box<Flight>, current: Session, now: i64) {
+        let Some(metadata) = self.metadata.clone() else {
+            self.finish_flight(task, flight, Err(Error::NoSession("not created")), now);
+            return;
+        };
+        flight.previous = Some(current.clone());
+        flight.generation = self.generation;
+        let (flow, step) = RefreshFlow::start(current, &self.config, &metadata);
+        let mut run = FlowRun::new(Running::Refresh(Box::new(flow)));
+        match self.drive(task, &mut run, Stepped::Refresh(step), now) {
+            Some(ended) => self.refresh_ended(task, flight, ended, now),
+            None => {
+                flight.stage = Stage::Running(run);
+                self.put_task(task, Task::Refresh(flight));
+            }
+        }
+    }
+
+    pub(super) fn on_refresh_answer(
+        &mut self,
+        task: TaskId,
+        purpose: Purpose,
+        answer: Answer,
+        now: i64,
+    ) {
+        let Some(Task::Refresh(mut flight)) = self.take_task(task) else {
+            return;
+        };
+        let stage = std::mem::replace(&mut flight.stage, Stage::Reading);
+        match (stage, purpose, answer) {
+            (Stage::Locking, _, Answer::Lock(Err(e))) => self.finish_flight(task, flight, Err(e), now),
+            (Stage::Locking, _, Answer::Lock(Ok(()))) => {
+                flight.lock_held = true;
+                self.read_shared_session(task, Purpose::Shared);
+                self.put_task(task, Task::Refresh(flight));
+            }
+            (Stage::Reading, purpose, Answer::Read(read)) => {
+                match self.shared_read(task, purpose, read) {
+                    None => self.put_task(task, Task::Refresh(flight)),
+                    Some(Err(e)) => self.finish_flight(task, flight, Err(e), now),
+                    Some(Ok(stored)) => match under_lock(flight.held.as_ref(), stored) {
+                        UnderLock::SignedOutElsewhere => {
+                            self.drop_session("other_tab");
+                            self.arm_timers(now);
+                            let e = Error::NoSession("signed out in another tab");
+                            self.finish_flight(task, flight, Err(e), now);
+                        }
+                        UnderLock::AlreadyRefreshed(session) => {
+                            self.adopt(session.clone());
+                            self.arm_timers(now);
+                            self.finish_flight(task, flight, Ok(session), now);
+                        }
+                        UnderLock::Refresh(session) => {
+                            self.adopt(session.clone());
+                            self.start_refresh_flow(task, flight, session, now);
+                        }
+                    },
+                }
+            }
+            (Stage::Running(mut run), Purpose::Need { index, jwks }, answer) => {
+                match self.flow_answer(task, &mut run, index, jwks, answer, now) {
+                    Some(ended) => self.refresh_ended(task, flight, ended, now),
+                    None => {
+                        flight.stage = Stage::Running(run);
+                        self.put_task(task, Task::Refresh(flight));
+                    }
+                }
+            }
+            (Stage::CheckingSignedOut(renewed), purpose, Answer::Read(read)) => {
+                match self.shared_read(task, purpose, read) {
+                    None => {
+                        flight.stage = Stage::CheckingSignedOut(renewed);
+                        self.put_task(task, Task::Refresh(flight));
+                    }
+                    Some(stored) => {
+                        let elsewhere = matches!(stored, Ok(None));
+                        self.store_or_refuse(task, flight, *renewed, elsewhere, now);
+                    }
+                }
+            }
+            (Stage::Saving { renewed, shared }, _, Answer::Written(result)) => match result {
+                Ok(()) if !shared && self.save_shared(task, &renewed) => {
+                    flight.stage = Stage::Saving {
+                        renewed,
+                        shared: true,
+                    };
+                    self.put_task(task, Task::Refresh(flight));
+                }
+                Ok(()) => {
+                    self.adopt((*renewed).clone());
+                    self.arm_timers(now);
+                    self.announce_to_tabs();
+                    self.finish_flight(task, flight, Ok(*renewed), now);
+                }
+                Err(e) => {
+                    // Storing failed: the app keeps its session, but this tab and (where it can
+                    // still be written) the shared copy hold the refresh token the OP rotated in.
+                    let kept = flight
+                        .previous
+                        .as_ref()
+                        .and_then(|p| p.after_refused_refresh(renewed.refresh_token.clone()));
+                    match kept {
+                        Some(kept) => self.keep(task, flight, kept, e, true, now),
+                        None => self.finish_flight(task, flight, Err(e), now),
+                    }
+                }
+            },
+            (
+                Stage::Keeping {
+                    kept,
+                    error,
+                    shared,
+                    salvage,
+                },
+                _,
+                Answer::Written(result),
+            ) => {
+                let ok = result.is_ok();
+                if ok && !shared && !salvage && self.save_shared(task, &kept) {
+                    flight.stage = Stage::Keeping {
+                        kept,
+                        error,
+                        shared: true,
+                        salvage,
+                    };
+                    self.put_task(task, Task::Refresh(flight));
+                    return;
+                }
+                if ok || salvage {
+                    self.adopt(*kept);
+                }
+                self.finish_flight(task, flight, Err(error), now);
+            }
+            (stage, _, _) => {
+                flight.stage = stage;
+                self.put_task(task, Task::Refresh(flight));
+            }
+        }
+    }
+
+    /// Reads the shared session for `task`: IndexedDB, then `localStorage`.
+    fn read_shared_session(&mut self, task: TaskId, purpose: Purpose) {
+        let area = if purpose == Purpose::Shared {
+            Area::Shared
+        } else {
+            Area::Local
+        };
+        let key = self.session_key();
+        self.io(task, purpose, Command::Read { area, key });
+    }
+
+    /// The outcome of one step of [`Machine::read_shared_session`]: `None` while the fallback
+    /// read is under way.
+    fn shared_read(
+        &mut self,
+        task: TaskId,
+        purpose: Purpose,
+        read: Result<Option<String>, Error>,
+    ) -> Option<Result<Option<Session>, Error>> {
+        let parsed = read.map(|text| text.as_deref().and_then(stored::session_from_text));
+        match (purpose, parsed) {
+            (Purpose::Shared, Ok(Some(session))) => Some(Ok(Some(session))),
+            (Purpose::Shared, _) => {
+                self.read_shared_session(task, Purpose::SharedFallback);
+                None
+            }
+            (_, parsed) => Some(parsed),
+        }
+    }
+
+    fn refresh_ended(&mut self, task: TaskId, mut flight: Box<Flight>, ended: Ended, now: i64) {
+        let Ended::Refresh(result) = ended else {
+            self.finish_flight(task, flight, Err(Error::NoSession("not a refresh")), now);
+            return;
+        };
+        match result {
+            Ok(renewed) => {
+                if self.shared() {
+                    flight.stage = Stage::CheckingSignedOut(Box::new(renewed));
+                    self.read_shared_session(task, Purpose::Shared);
+                    self.put_task(task, Task::Refresh(flight));
+                } else {
+                    self.store_or_refuse(task, flight, renewed, false, now);
+                }
+            }
+            Err(failure) => match failure.keep {
+                // Not announced: for the app and the other tabs nothing changed (they read the
+                // stored session under the lock before they refresh).
+                Some(kept) => self.keep(task, flight, kept, failure.error, false, now),
+                None => self.finish_flight(task, flight, Err(failure.error), now),
+            },
+        }
+    }
+
+    /// Stores the renewed session, unless the user signed out meanwhile.
+    fn store_or_refuse(
+        &mut self,
+        task: TaskId,
+        mut flight: Box<Flight>,
+        renewed: Session,
+        signed_out_elsewhere: bool,
+        now: i64,
+    ) {
+        let signed_out_here = self.generation != flight.generation && self.session.is_none();
+        if let Err(e) = store_renewed(signed_out_here || signed_out_elsewhere) {
+            self.finish_flight(task, flight, Err(e), now);
+            return;
+        }
+        let shared = !self.save_primary(task, &renewed);
+        if shared && !self.save_shared(task, &renewed) {
+            // Nothing to write (`memory`).
+            self.adopt(renewed.clone());
+            self.arm_timers(now);
+            self.announce_to_tabs();
+            self.finish_flight(task, flight, Ok(renewed), now);
+            return;
+        }
+        flight.stage = Stage::Saving {
+            renewed: Box::new(renewed),
+            shared,
+        };
+        self.put_task(task, Task::Refresh(flight));
+    }
+
+    /// Stores `kept` (the session with the rotated refresh token), then fails with `error`.
+    /// `salvage`: the shared copy only, and adopted whatever the write says.
+    fn keep(
+        &mut self,
+        task: TaskId,
+        mut flight: Box<Flight>,
+        kept: Session,
+        error: Error,
+        salvage: bool,
+        now: i64,
+    ) {
+        let (written, shared) = if salvage {
+            (self.save_shared(task, &kept), true)
+        } else if self.save_primary(task, &kept) {
+            (true, false)
+        } else {
+            (self.save_shared(task, &kept), true)
+        };
+        if !written {
+            self.adopt(kept);
+            self.finish_flight(task, flight, Err(error), now);
+            return;
+        }
+        flight.stage = Stage::Keeping {
+            kept: Box::new(kept),
+            error,
+            shared,
+            salvage,
+        };
+        self.put_task(task, Task::Refresh(flight));
+    }
+
+    /// Ends the flight: the lock released, the outcome announced and handed to every waiter.
+    fn finish_flight(
+        &mut self,
+        task: TaskId,
+        flight: Box<Flight>,
+        result: Result<Session, Error>,
+        now: i64,
+    ) {
+        self.cancel_task_io(task);
+        if self.flight == Some(task) {
+            self.flight = None;
+        }
+        if flight.lock_held {
+            let name = self.lock_name();
+            self.emit_io(Command::ReleaseLock { name });
+        }
+        self.emit(match &result {
+            Ok(session) => Event::Refreshed(session.clone()),
+            Err(e) => Event::RefreshFailed(e.clone()),
+        });
+        for waiter in flight.waiters {
+            match waiter {
+                Waiter::Refresh(op) => {
+                    self.done(op, result.clone().map(Outcome::Session));
+                }
+                Waiter::Access { op, fallback } => {
+                    let token = result.clone().map(|s| s.access_token);
+                    let token = access::after_refresh(token, fallback);
+                    self.done(op, token.map(Outcome::AccessToken));
+                }
+                Waiter::Silent { op, authorize } => match &result {
+                    Ok(session) => {
+                        let signed_in = SignedIn {
+                            session: session.clone(),
+                            app_state: authorize.app_state.clone(),
+                        };
+                        self.done(op, Ok(Outcome::SignedIn(signed_in)));
+                    }
+                    Err(e) if SilentPlan::falls_back_on(e) => {
+                        self.signin_in_frame(op, *authorize, super::signin::Show::HiddenFrame, now);
+                    }
+                    Err(e) => self.done(op, Err(e.clone())),
+                },
+                Waiter::Timer => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Running a flow inside the machine: each [`Need`] of a step becomes a command (or is answered
+//! at once from the machine's JWK Set), the answers are collected in the order of the needs, and
+//! the flow advances once all are in.
+//!
+//! A request that missed its deadline is not asked again within the same run: a JWK Set that
+//! timed out while the token request ran is answered `timeout` when the signature step asks for
+//! it, so a hung OP costs one deadline, not two.
+
+use super::{Answer, Command, Machine, Purpose, TaskId};
+use crate::core::flow::code::{CodeFlow, SignedIn};
+use crate::core::flow::refresh::{RefreshFailure, RefreshFlow};
+use crate::core::flow::{self, Need, Step};
+use crate::core::jwks::JwkSet;
+use crate::core::session::Session;
+use crate::error::Error;
+
+/// A flow under way.
+#[derive(Debug)]
+pub(super) enum Running {
+    /// The code flow of a sign-in.
+    Code(Box<CodeFlow>),
+    /// A refresh.
+    Refresh(Box<RefreshFlow>),
+}
+
+/// How a flow ended.
+#[derive(Debug)]
+pub(super) enum Ended {
+    /// The code flow's result.
+    Code(Result<SignedIn, Error>),
+    /// The refresh flow's result.
+    Refresh(Result<Session, RefreshFailure>),
+}
+
+/// A step of either flow.
+pub(super) enum Stepped {
+    /// Of the code flow.
+    Code(Step<SignedIn>),
+    /// Of the refresh flow.
+    Refresh(Step<Session, RefreshFailure>),
+}
+
+/// A flow and the answers collected for its current step.
+#[derive(Debug)]
+pub(super) struct FlowRun {
+    running: Running,
+    answers: Vec<Option<flow::Answer>>,
+    /// The URL of each need's request, where it has one.
+    urls: Vec<Option<String>>,
+    /// URLs whose request missed its deadline in this run.
+    timed_out: Vec<String>,
+}
+
+impl FlowRun {
+    pub(super) fn new(running: Running) -> Self {
+        FlowRun {
+            running,
+            answers: Vec::new(),
+            urls: Vec::new(),
+            timed_out: Vec::new(),
+        }
+    }
+}
+
+impl Machine {
+    /// Performs `step` of `run` for `task`: emits its needs, or returns how the flow ended.
+    /// Needs answered at once (a cached JWK Set) advance the flow here.
+    pub(super) fn drive(
+        &mut self,
+        task: TaskId,
+        run: &mut FlowRun,
+        mut step: Stepped,
+        now: i64,
+    ) -> Option<Ended> {
+        loop {
+            let needs = match step {
+                Stepped::Code(Step::Done(result)) => return Some(Ended::Code(result)),
+                Stepped::Refresh(Step::Done(result)) => return Some(Ended::Refresh(result)),
+                Stepped::Code(Step::Need(needs)) | Stepped::Refresh(Step::Need(needs)) => needs,
+            };
+            run.answers = needs.iter().map(|_| None).collect();
+            run.urls = needs.iter().map(|_| None).collect();
+            for (index, need) in needs.into_iter().enumerate() {
+                let at_once = match need {
+                    Need::JwkSet { request, refetch } => {
+                        if let (false, Some(keys)) = (refetch, &self.jwks) {
+                            Some(flow::Answer::JwkSet(Ok(keys.clone())))
+                        } else if run.timed_out.contains(&request.url) {
+                            Some(flow::Answer::JwkSet(Err(Error::Timeout)))
+                        } else {
+                            set(&mut run.urls, index, Some(request.url.clone()));
+                            let jwks = Purpose::Need { index, jwks: true };
+                            self.io(task, jwks, Command::Fetch(request));
+                            None
+                        }
+                    }
+                    Need::Http(request) => {
+                        set(&mut run.urls, index, Some(request.url.clone()));
+                        let need = Purpose::Need { index, jwks: false };
+                        self.io(task, need, Command::Fetch(request));
+                        None
+                    }
+                    Need::Verify(check) => {
+                        let need = Purpose::Need { index, jwks: false };
+                        self.io(task, need, Command::Verify(check));
+                        None
+                    }
+                    Need::Digest { hash, access_token } => {
+                        let need = Purpose::Need { index, jwks: false };
+                        self.io(task, need, Command::Digest { hash, access_token });
+                        None
+                    }
+                };
+                if at_once.is_some() {
+                    set(&mut run.answers, index, at_once);
+                }
+            }
+            match self.advance_if_complete(run, now) {
+                Some(next) => step = next,
+                None => return None,
+            }
+        }
+    }
+
+    /// Takes the answer to need `index` of `run`; returns how the flow ended, if it did.
+    pub(super) fn flow_answer(
+        &mut self,
+        task: TaskId,
+        run: &mut FlowRun,
+        index: usize,
+        jwks: bool,
+        answer: Answer,
+        now: i64,
+    ) -> Option<Ended> {
+        let answer = match (answer, jwks) {
+            (Answer::Http(response), true) => {
+                let keys = response.and_then(|r| JwkSet::from_http(r.status, &r.body));
+                if let Ok(keys) = &keys {
+                    self.jwks = Some(keys.clone());
+                }
+                flow::Answer::JwkSet(keys)
+            }
+            (Answer::Http(response), false) => flow::Answer::Http(response),
+            (Answer::Verified(result), _) => flow::Answer::Verified(result),
+            (Answer::Digest(result), _) => flow::Answer::Digest(result),
+            // Not an answer a flow asked for: the flow refuses it as out of order.
+            (_, _) => flow::Answer::Verified(Err(Error::Timeout)),
+        };
+        let timed_out = match &answer {
+            flow::Answer::Http(Err(Error::Timeout)) | flow::Answer::JwkSet(Err(Error::Timeout)) => {
+                run.urls.get(index).cloned().flatten()
+            }
+            _ => None,
+        };
+        if let Some(url) = timed_out {
+            run.timed_out.push(url);
+        }
+        set(&mut run.answers, index, Some(answer));
+        let step = self.advance_if_complete(run, now)?;
+        self.drive(task, run, step, now)
+    }
+
+    /// Advances `run` once every need of its step is answered.
+    fn advance_if_complete(&mut self, run: &mut FlowRun, now: i64) -> Option<Stepped> {
+        if run.answers.iter().any(Option::is_none) {
+            return None;
+        }
+        let answers: Vec<flow::Answer> = std::mem::take(&mut run.answers)
+            .into_iter()
+            .flatten()
+            .collect();
+        let now = super::secs(now);
+        Some(match &mut run.running {
+            Running::Code(flow) => Stepped::Code(flow.advance(answers, now)),
+            Running::Refresh(flow) => Stepped::Refresh(flow.advance(answers, now)),
+        })
+    }
+}
+
+fn set<T>(slots: &mut [Option<T>], index: usize, value: Option<T>) {
+    if let Some(slot) = slots.get_mut(index) {
+        *slot = value;
+    }
+}

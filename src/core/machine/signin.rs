@@ -1,0 +1,664 @@
+//! Sign-ins: the authorization request and its stored transaction, the redirect callback (read
+//! once, even when handled twice), form_post bodies, and popups and hidden iframes with the
+//! messages that complete them.
+//!
+//! A popup must open in the task of the click that asked for it (browsers block a `window.open`
+//! after an await), so a popup sign-in's authorization URL is built from the entropy handed in
+//! with the call, and its transaction write and `OpenPopup` are output by that very call.
+
+use super::run::{Ended, FlowRun, Running, Stepped};
+use super::{keys, Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Task, TaskId};
+use super::POPUP_LOOK_EVERY_MS;
+use crate::core::authorize::Transaction;
+use crate::core::config::AuthorizeOptions;
+use crate::core::flow::code::{Announce, CodeFlow, SignedIn};
+use crate::core::flow::silent::{self, FramePlan, PopupVerdict, PopupWatch, SilentPlan};
+use crate::core::flow::HttpRequest;
+use crate::core::json::Json;
+use crate::core::metadata::ProviderMetadata;
+use crate::core::params::ResponseMode;
+use crate::core::pkce::CodeVerifier;
+use crate::core::response::{self, ResponseParams};
+use crate::core::stored;
+use crate::core::web_message::{self, Delivery, Expect};
+use crate::error::Error;
+
+/// Where a frame sign-in shows its authorization request.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Show {
+    /// A popup: the app's own window, or one opened now.
+    Popup { app_window: bool },
+    /// A hidden iframe (silent sign-in).
+    HiddenFrame,
+}
+
+/// A callback handled in this page: its URL as received and as cleaned, and how it went.
+#[derive(Debug)]
+pub(super) struct Handled {
+    urls: [String; 2],
+    outcome: Handling,
+}
+
+#[derive(Debug)]
+enum Handling {
+    /// Still running, in this task.
+    Running(TaskId),
+    /// Over.
+    Done(Box<Result<SignedIn, Error>>),
+}
+
+/// What the operation resolves to once its part is done.
+#[derive(Debug)]
+enum Finish {
+    /// `authorizeUrl`: the URL, once the transaction is stored.
+    Url(String),
+    /// `signinRedirect`: navigate there, once the transaction is stored.
+    Navigate(String),
+    /// The signed-in session.
+    SignedIn,
+}
+
+/// A popup or hidden iframe showing an authorization request.
+#[derive(Debug)]
+struct Frame {
+    plan: FramePlan,
+    state: String,
+    /// When the wait ends with `timeout`.
+    deadline: i64,
+    /// When to look at the popup next (popups only; none while a look is under way).
+    look_at: Option<i64>,
+    watch: PopupWatch,
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// Waiting for the transaction to be stored.
+    WritingTx,
+    /// A popup or iframe shows the request; waiting for its response.
+    Showing(Box<Frame>),
+    /// Fetching a form_post body from the service worker.
+    PickingUp,
+    /// Reading the transaction the response's state names.
+    ReadingTx {
+        params: ResponseParams,
+        delivered: ResponseMode,
+    },
+    /// The code flow runs.
+    Running(FlowRun),
+    /// Storing the new session: its persisted copy, then (`shared`) the shared one.
+    Saving {
+        signed_in: Box<SignedIn>,
+        shared: bool,
+    },
+}
+
+/// A sign-in under way.
+#[derive(Debug)]
+pub(super) struct Signin {
+    /// The operation.
+    pub(super) op: OpId,
+    /// More operations waiting for the same outcome (a callback handled twice).
+    also: Vec<OpId>,
+    finish: Finish,
+    /// Announced as `signedIn` even when it renews the session (not a hidden iframe).
+    interactive: bool,
+    /// A popup or iframe is open.
+    pub(super) window_open: bool,
+    /// The state of a transaction to spend if the sign-in fails (frames).
+    spend_on_failure: Option<String>,
+    stage: Stage,
+}
+
+impl Signin {
+    fn new(op: OpId, finish: Finish, interactive: bool, stage: Stage) -> Box<Signin> {
+        Box::new(Signin {
+            op,
+            also: Vec::new(),
+            finish,
+            interactive,
+            window_open: false,
+            spend_on_failure: None,
+            stage,
+        })
+    }
+
+    /// Every operation that waits for it.
+    pub(super) fn ops(&self) -> Vec<OpId> {
+        std::iter::once(self.op).chain(self.also.iter().copied()).collect()
+    }
+
+    /// When it next wants the timer: a popup look, or the end of the wait.
+    pub(super) fn next_deadline(&self) -> Option<i64> {
+        match &self.stage {
+            Stage::Showing(frame) => Some(
+                frame
+                    .look_at
+                    .map_or(frame.deadline, |at| at.min(frame.deadline)),
+            ),
+            _ => None,
+        }
+    }
+}
+
+impl Machine {
+    /// The authorization request for `options`, made from the call's entropy.
+    fn authorization_request(
+        &mut self,
+        options: AuthorizeOptions,
+        mode: ResponseMode,
+        redirect_uri: &str,
+        metadata: &ProviderMetadata,
+        now: i64,
+    ) -> Result<(String, Transaction), Error> {
+        let state = self.random_token()?;
+        let nonce = self.random_token()?;
+        let verifier = CodeVerifier::new(self.random_token()?)?;
+        options
+            .to_request(&self.config, self.session.as_ref(), mode, redirect_uri)?
+            .build_with(metadata, super::secs(now), state, nonce, verifier)
+    }
+
+    /// Stores `tx` for the task; the answer comes for [`Purpose::Saved`]. Stale transactions
+    /// are purged in the background.
+    fn store_transaction(&mut self, task: TaskId, tx: &Transaction) {
+        self.io(
+            task,
+            Purpose::Saved,
+            Command::Write {
+                area: Area::Session,
+                key: keys::transaction_key(&tx.state),
+                value: stored::transaction_to_text(tx),
+            },
+        );
+        self.purge_transactions();
+    }
+
+    /// `authorizeUrl` (`navigate: false`) and `signinRedirect`.
+    pub(super) fn authorize_url(
+        &mut self,
+        op: OpId,
+        options: AuthorizeOptions,
+        navigate: bool,
+        metadata: &ProviderMetadata,
+        now: i64,
+    ) {
+        let redirect_uri = self.config.redirect_uri.clone();
+        let built = silent::redirect_mode(&self.config, &options).and_then(|mode| {
+            self.authorization_request(options, mode, &redirect_uri, metadata, now)
+        });
+        let (url, tx) = match built {
+            Ok(built) => built,
+            Err(e) => return self.done(op, Err(e)),
+        };
+        let finish = if navigate {
+            Finish::Navigate(url)
+        } else {
+            Finish::Url(url)
+        };
+        let task = self.add_task(Task::Signin(Signin::new(op, finish, true, Stage::WritingTx)));
+        self.store_transaction(task, &tx);
+    }
+
+    /// `handleRedirectCallback`. Called again with the same URL (or the address it left
+    /// behind), it gives the same outcome without a second code exchange.
+    pub(super) fn handle_callback(&mut self, op: OpId, url: String, from_location: bool, now: i64) {
+        let handled = self.callbacks.iter().position(|h| h.urls.contains(&url));
+        if let Some(index) = handled {
+            match self.callbacks.get(index).map(|h| &h.outcome) {
+                Some(Handling::Done(result)) => {
+                    let result = (**result).clone().map(Outcome::SignedIn);
+                    self.done(op, result);
+                }
+                Some(Handling::Running(task)) => {
+                    let task = *task;
+                    self.with_task(task, |_, t| {
+                        if let Task::Signin(s) = t {
+                            s.also.push(op);
+                        }
+                    });
+                }
+                None => {}
+            }
+            return;
+        }
+        let fragment = matches!(
+            ResponseParams::locate_in_url(&url),
+            Ok((_, ResponseMode::Fragment))
+        );
+        let clean = response::strip_response_params(&url, fragment);
+        let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
+        let task = self.add_task(Task::Signin(signin));
+        self.callbacks.push(Handled {
+            urls: [url.clone(), clean.clone()],
+            outcome: Handling::Running(task),
+        });
+        if from_location {
+            self.emit_io(Command::ReplaceUrl { url: clean });
+        }
+        self.response_in_url(task, &url, now);
+    }
+
+    /// Finds the response of a callback `url`: in its query or fragment, or (form_post) kept by
+    /// the service worker for one pick-up.
+    fn response_in_url(&mut self, task: TaskId, url: &str, now: i64) {
+        match response::form_post_id(url) {
+            Some(id) => {
+                let pickup = HttpRequest::get(
+                    response::form_post_pickup_url(url, &id),
+                    self.config.request_timeout_ms,
+                );
+                self.with_task(task, |_, t| {
+                    if let Task::Signin(s) = t {
+                        s.stage = Stage::PickingUp;
+                    }
+                });
+                self.io(task, Purpose::Pickup, Command::Fetch(pickup));
+            }
+            None => {
+                let found = ResponseParams::locate_in_url(url);
+                self.complete(task, found, now);
+            }
+        }
+    }
+
+    /// `handleFormPost`: the body the app's server received.
+    pub(super) fn handle_form_post(&mut self, op: OpId, body: &str, now: i64) {
+        let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
+        let task = self.add_task(Task::Signin(signin));
+        let found = ResponseParams::from_form_post(body).map(|p| (p, ResponseMode::FormPost));
+        self.complete(task, found, now);
+    }
+
+    /// The response was found (or not): read the transaction its state names.
+    fn complete(
+        &mut self,
+        task: TaskId,
+        found: Result<(ResponseParams, ResponseMode), Error>,
+        now: i64,
+    ) {
+        let Some(Task::Signin(mut signin)) = self.take_task(task) else {
+            return;
+        };
+        let (params, delivered) = match found {
+            Ok(found) => found,
+            Err(e) => return self.end_signin(task, &signin, Err(e), now),
+        };
+        let Some(state) = params.state().map(str::to_owned) else {
+            return self.end_signin(task, &signin, Err(Error::StateMismatch), now);
+        };
+        signin.stage = Stage::ReadingTx { params, delivered };
+        self.put_task(task, Task::Signin(signin));
+        self.io(
+            task,
+            Purpose::Transaction,
+            Command::Read {
+                area: Area::Session,
+                key: keys::transaction_key(&state),
+            },
+        );
+    }
+
+    /// `signinPopup`: the popup opens within this call.
+    pub(super) fn signin_popup(
+        &mut self,
+        op: OpId,
+        options: AuthorizeOptions,
+        app_window: bool,
+        _metadata: &ProviderMetadata,
+        now: i64,
+    ) {
+        self.signin_in_frame(op, options, Show::Popup { app_window }, now);
+    }
+
+    /// `signinSilent`, as [`SilentPlan`] says: the refresh flight first when it can serve, else
+    /// (or when the OP refuses the grant) a hidden iframe with `prompt=none`.
+    pub(super) fn signin_silent(
+        &mut self,
+        op: OpId,
+        options: AuthorizeOptions,
+        _metadata: &ProviderMetadata,
+        now: i64,
+    ) {
+        let plan = SilentPlan::new(self.session.as_ref(), options);
+        if plan.refresh_first {
+            let authorize = Box::new(plan.authorize);
+            self.join_refresh(super::refresh::Waiter::Silent { op, authorize }, now);
+        } else {
+            self.signin_in_frame(op, plan.authorize, Show::HiddenFrame, now);
+        }
+    }
+
+    /// A popup or hidden-iframe sign-in: the plan, the stored transaction, the window.
+    pub(super) fn signin_in_frame(
+        &mut self,
+        op: OpId,
+        options: AuthorizeOptions,
+        show: Show,
+        now: i64,
+    ) {
+        let Some(metadata) = self.metadata.clone() else {
+            return self.done(op, Err(Error::config("create", "the client is not created yet")));
+        };
+        let popup = matches!(show, Show::Popup { .. });
+        let op_origin = web_message::origin_of(&metadata.authorization_endpoint);
+        let planned = FramePlan::new(
+            &self.config,
+            &metadata,
+            &options,
+            popup,
+            op_origin,
+            self.own_origin.clone(),
+        );
+        let built = planned.and_then(|plan| {
+            let redirect_uri = plan.redirect_uri.clone();
+            self.authorization_request(options, plan.mode, &redirect_uri, &metadata, now)
+                .map(|built| (plan, built))
+        });
+        let (plan, (url, tx)) = match built {
+            Ok(built) => built,
+            Err(e) => return self.done(op, Err(e)),
+        };
+        let handover = matches!(plan.expect, Expect::CallbackPage { .. }) && popup;
+        let frame = Frame {
+            deadline: now.saturating_add(i64::from(plan.timeout_ms)),
+            look_at: popup.then(|| now.saturating_add(POPUP_LOOK_EVERY_MS)),
+            watch: PopupWatch::new(),
+            state: tx.state.clone(),
+            plan,
+        };
+        let mut signin = Signin::new(op, Finish::SignedIn, popup, Stage::Showing(Box::new(frame)));
+        signin.window_open = true;
+        signin.spend_on_failure = Some(tx.state.clone());
+        let task = self.add_task(Task::Signin(signin));
+        self.store_transaction(task, &tx);
+        let command = match show {
+            Show::Popup { app_window } => Command::OpenPopup {
+                op,
+                url,
+                app_window,
+            },
+            Show::HiddenFrame => Command::OpenFrame { op, url },
+        };
+        self.io(task, Purpose::Opened, command);
+        if handover {
+            let channel = web_message::callback_channel(&tx.state);
+            self.emit_io(Command::ListenHandover { op, channel });
+        }
+    }
+
+    /// A `message` event: counts only from the window of the operation that opened it, as
+    /// [`web_message::accept`] says.
+    pub(super) fn window_message(
+        &mut self,
+        origin: &str,
+        source: Option<OpId>,
+        data: &Json,
+        now: i64,
+    ) {
+        let Some(source) = source else { return };
+        let delivery = self.showing(source).and_then(|(task, frame)| {
+            web_message::accept(origin, true, data, &frame.plan.expect, &frame.state)
+                .map(|d| (task, d))
+        });
+        if let Some((task, delivery)) = delivery {
+            self.delivered(task, delivery, now);
+        }
+    }
+
+    /// A message on an operation's hand-over channel ([`web_message::accept_handover`]).
+    pub(super) fn handover(&mut self, op: OpId, data: &Json, now: i64) {
+        let delivery = self.showing(op).and_then(|(task, frame)| {
+            web_message::accept_handover(data, &frame.plan.expect, &frame.state).map(|d| (task, d))
+        });
+        if let Some((task, delivery)) = delivery {
+            self.delivered(task, delivery, now);
+        }
+    }
+
+    /// The task of operation `op` if it is showing a popup or iframe.
+    fn showing(&self, op: OpId) -> Option<(TaskId, &Frame)> {
+        self.tasks.iter().find_map(|(task, t)| match t {
+            Task::Signin(s) if s.op == op => match &s.stage {
+                Stage::Showing(frame) => Some((*task, &**frame)),
+                _ => None,
+            },
+            _ => None,
+        })
+    }
+
+    /// A popup or iframe delivered a response: close it, then complete the sign-in.
+    fn delivered(&mut self, task: TaskId, delivery: Delivery, now: i64) {
+        self.close_window(task);
+        match delivery {
+            Delivery::Params(params) => self.complete(task, Ok((params, ResponseMode::WebMessage)), now),
+            Delivery::CallbackUrl(url) => self.response_in_url(task, &url, now),
+            Delivery::FormPostBody(body) => {
+                let found = ResponseParams::from_form_post(&body).map(|p| (p, ResponseMode::FormPost));
+                self.complete(task, found, now)
+            }
+        }
+    }
+
+    /// Closes the task's window (if open) and leaves the showing stage.
+    fn close_window(&mut self, task: TaskId) {
+        let mut closed = None;
+        self.with_task(task, |_, t| {
+            if let Task::Signin(s) = t {
+                s.stage = Stage::PickingUp;
+                if std::mem::take(&mut s.window_open) {
+                    closed = Some(s.op);
+                }
+            }
+        });
+        if let Some(op) = closed {
+            self.emit_io(Command::CloseWindow { op });
+        }
+    }
+
+    /// A frame sign-in's timer: look at the popup, or give up waiting.
+    pub(super) fn signin_timeout(&mut self, task: TaskId, now: i64) {
+        let Some(Task::Signin(mut signin)) = self.take_task(task) else {
+            return;
+        };
+        let op = signin.op;
+        if let Stage::Showing(frame) = &mut signin.stage {
+            if frame.deadline <= now {
+                return self.end_signin(task, &signin, Err(Error::Timeout), now);
+            }
+            if frame.look_at.is_some_and(|at| at <= now) {
+                frame.look_at = None;
+                self.put_task(task, Task::Signin(signin));
+                self.io(task, Purpose::Look, Command::LookAtPopup { op });
+                return;
+            }
+        }
+        self.put_task(task, Task::Signin(signin));
+    }
+
+    pub(super) fn on_signin_answer(
+        &mut self,
+        task: TaskId,
+        purpose: Purpose,
+        answer: Answer,
+        now: i64,
+    ) {
+        let Some(Task::Signin(mut signin)) = self.take_task(task) else {
+            return;
+        };
+        let stage = std::mem::replace(&mut signin.stage, Stage::WritingTx);
+        match (stage, purpose, answer) {
+            (Stage::WritingTx, Purpose::Saved, Answer::Written(result)) => {
+                let result = result.map(|()| match &signin.finish {
+                    Finish::Url(url) => Outcome::Url(url.clone()),
+                    Finish::Navigate(url) => {
+                        let url = url.clone();
+                        self.emit_io(Command::Navigate { url });
+                        Outcome::Nothing
+                    }
+                    Finish::SignedIn => Outcome::Nothing,
+                });
+                for op in signin.ops() {
+                    self.done(op, result.clone());
+                }
+            }
+            // The transaction of a frame sign-in could not be stored: the response could not
+            // be completed, so stop now.
+            (stage @ Stage::Showing(_), Purpose::Saved, Answer::Written(Err(e))) => {
+                signin.stage = stage;
+                self.end_signin(task, &signin, Err(e), now)
+            }
+            (stage @ Stage::Showing(_), Purpose::Opened, Answer::Opened(Err(e))) => {
+                signin.window_open = false;
+                signin.stage = stage;
+                self.end_signin(task, &signin, Err(e), now)
+            }
+            (Stage::Showing(mut frame), Purpose::Look, Answer::Look(look)) => {
+                match frame.watch.look(look) {
+                    PopupVerdict::Closed => {
+                        signin.window_open = false;
+                        signin.stage = Stage::Showing(frame);
+                        return self.end_signin(task, &signin, Err(Error::PopupClosed), now);
+                    }
+                    // Cut off by COOP: keep waiting for the hand-over; no more looks needed.
+                    PopupVerdict::Severed => frame.look_at = None,
+                    PopupVerdict::Watch => {
+                        frame.look_at = Some(now.saturating_add(POPUP_LOOK_EVERY_MS))
+                    }
+                }
+                signin.stage = Stage::Showing(frame);
+                self.put_task(task, Task::Signin(signin));
+            }
+            (Stage::PickingUp, Purpose::Pickup, Answer::Http(response)) => {
+                self.put_task(task, Task::Signin(signin));
+                let found = response
+                    .and_then(|r| ResponseParams::from_form_post_pickup(r.status, &r.body))
+                    .map(|p| (p, ResponseMode::FormPost));
+                self.complete(task, found, now);
+            }
+            (Stage::ReadingTx { params, delivered }, Purpose::Transaction, Answer::Read(read)) => {
+                let key = params.state().map(keys::transaction_key);
+                if let Some(key) = key {
+                    // Taking it makes every response single-use.
+                    self.emit_io(Command::Remove {
+                        area: Area::Session,
+                        key,
+                    });
+                }
+                let tx = read.map(|text| {
+                    text.as_deref()
+                        .and_then(stored::transaction_from_text)
+                        .filter(|tx| !tx.is_stale(super::secs(now)))
+                });
+                let tx = match tx {
+                    Ok(Some(tx)) => tx,
+                    Ok(None) => return self.end_signin(task, &signin, Err(Error::StateMismatch), now),
+                    Err(e) => return self.end_signin(task, &signin, Err(e), now),
+                };
+                // The transaction is taken: nothing left to spend on failure.
+                signin.spend_on_failure = None;
+                let Some(metadata) = self.metadata.clone() else {
+                    return self.end_signin(task, &signin, Err(Error::StateMismatch), now);
+                };
+                let (flow, step) = CodeFlow::start(&params, delivered, tx, &self.config, &metadata);
+                let mut run = FlowRun::new(Running::Code(Box::new(flow)));
+                match self.drive(task, &mut run, Stepped::Code(step), now) {
+                    Some(ended) => self.code_ended(task, signin, ended, now),
+                    None => {
+                        signin.stage = Stage::Running(run);
+                        self.put_task(task, Task::Signin(signin));
+                    }
+                }
+            }
+            (Stage::Running(mut run), Purpose::Need { index, jwks }, answer) => {
+                match self.flow_answer(task, &mut run, index, jwks, answer, now) {
+                    Some(ended) => self.code_ended(task, signin, ended, now),
+                    None => {
+                        signin.stage = Stage::Running(run);
+                        self.put_task(task, Task::Signin(signin));
+                    }
+                }
+            }
+            (Stage::Saving { signed_in, shared }, Purpose::Saved, Answer::Written(result)) => {
+                match result {
+                    Ok(()) if !shared && self.save_shared(task, &signed_in.session) => {
+                        signin.stage = Stage::Saving {
+                            signed_in,
+                            shared: true,
+                        };
+                        self.put_task(task, Task::Signin(signin));
+                    }
+                    Ok(()) => self.signed_in(task, signin, *signed_in, now),
+                    Err(e) => self.end_signin(task, &signin, Err(e), now),
+                }
+            }
+            (stage, _, _) => {
+                signin.stage = stage;
+                self.put_task(task, Task::Signin(signin));
+            }
+        }
+    }
+
+    fn code_ended(&mut self, task: TaskId, mut signin: Box<Signin>, ended: Ended, now: i64) {
+        let result = match ended {
+            Ended::Code(result) => result,
+            Ended::Refresh(_) => Err(Error::StateMismatch),
+        };
+        let signed_in = match result {
+            Ok(signed_in) => signed_in,
+            Err(e) => return self.end_signin(task, &signin, Err(e), now),
+        };
+        let primary = self.save_primary(task, &signed_in.session);
+        if primary || self.save_shared(task, &signed_in.session) {
+            signin.stage = Stage::Saving {
+                signed_in: Box::new(signed_in),
+                shared: !primary,
+            };
+            self.put_task(task, Task::Signin(signin));
+        } else {
+            self.signed_in(task, signin, signed_in, now);
+        }
+    }
+
+    /// The new session is stored: make it current, tell the other tabs and the app.
+    fn signed_in(&mut self, task: TaskId, signin: Box<Signin>, signed_in: SignedIn, now: i64) {
+        let had_session = self.session.is_some();
+        self.adopt(signed_in.session.clone());
+        self.arm_timers(now);
+        self.announce_to_tabs();
+        self.emit(match Announce::of(signin.interactive, had_session) {
+            Announce::SignedIn => Event::SignedIn(signed_in.clone()),
+            Announce::Refreshed => Event::Refreshed(signed_in.session.clone()),
+        });
+        self.end_signin(task, &signin, Ok(signed_in), now);
+    }
+
+    /// Ends a sign-in: the window closed, an unspent transaction spent, the outcome recorded
+    /// for a callback handled again and handed to every operation that waits.
+    fn end_signin(
+        &mut self,
+        task: TaskId,
+        signin: &Signin,
+        result: Result<SignedIn, Error>,
+        _now: i64,
+    ) {
+        self.cancel_task_io(task);
+        if signin.window_open {
+            self.emit_io(Command::CloseWindow { op: signin.op });
+        }
+        if let (Err(_), Some(state)) = (&result, &signin.spend_on_failure) {
+            self.emit_io(Command::Remove {
+                area: Area::Session,
+                key: keys::transaction_key(state),
+            });
+        }
+        for handled in &mut self.callbacks {
+            if matches!(handled.outcome, Handling::Running(t) if t == task) {
+                handled.outcome = Handling::Done(Box::new(result.clone()));
+            }
+        }
+        let outcome = result.map(Outcome::SignedIn);
+        for op in signin.ops() {
+            self.done(op, outcome.clone());
+        }
+    }
+}
