@@ -14,6 +14,10 @@ use crate::core::pkce::{random_token, CodeVerifier, CHALLENGE_METHOD};
 use crate::core::secret::RawIdToken;
 use crate::error::Error;
 
+/// How long a pending authorization request (its [`Transaction`]) stays valid, in seconds. A
+/// popup in which a person signs in waits this long too.
+pub const TRANSACTION_LIFETIME: i64 = 600;
+
 /// The parameters this module sets itself; an extra parameter may not use one of these names.
 pub const STANDARD_PARAMS: &[&str] = &[
     "response_type",
@@ -334,9 +338,9 @@ impl Transaction {
     }
 
     /// Whether the transaction can no longer complete a sign-in at `now`: it is
-    /// [`TRANSACTION_LIFETIME`](crate::core::config::TRANSACTION_LIFETIME) old.
+    /// [`TRANSACTION_LIFETIME`] old.
     pub fn is_stale(&self, now: i64) -> bool {
-        self.is_expired(now, crate::core::config::TRANSACTION_LIFETIME)
+        self.is_expired(now, TRANSACTION_LIFETIME)
     }
 }
 

@@ -15,9 +15,10 @@ use crate::core::secret::RawIdToken;
 use crate::core::session::Session;
 use crate::error::Error;
 
-/// How long a pending authorization request stays valid, in seconds. A popup in which a person
-/// signs in waits this long too.
-pub const TRANSACTION_LIFETIME: i64 = 600;
+/// Kept here too, beside the other settings; defined with the [`Transaction`] it times.
+///
+/// [`Transaction`]: crate::core::authorize::Transaction
+pub use crate::core::authorize::TRANSACTION_LIFETIME;
 
 /// Where the session is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
