@@ -1,0 +1,91 @@
+//! `Call::Create`: discovery and the stored session.
+
+use crate::op::{ok, Endpoint};
+use crate::world::*;
+use oidc_rp_wasm::core::config::StorageKind;
+use oidc_rp_wasm::core::machine::{Call, Command};
+use oidc_rp_wasm::error::Error;
+use serde_json::json;
+
+#[test]
+fn create_fetches_discovery_and_opens_the_tab_channel() {
+    let mut w = World::new();
+    let t = w.open_tab(config(StorageKind::Memory));
+    let op = w.call(t, Call::Create);
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(w.op.count(Endpoint::Discovery), 1);
+    assert_eq!(w.tab(t).channel, Some(session_key()));
+    assert!(w.tab(t).session().is_none());
+    assert!(w.tab(t).machine.metadata().is_some());
+    // Nothing stored is read for a memory session.
+    assert!(w
+        .tab(t)
+        .commands_where(|c| matches!(c, Command::Read { .. }))
+        .is_empty());
+    // A second create is refused.
+    let again = w.call(t, Call::Create);
+    w.settle();
+    assert_eq!(w.tab(t).err(again), "invalid_config");
+}
+
+#[test]
+fn create_restores_the_session_from_session_storage_without_a_request() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let token = w.tab(t).access_token();
+    let requests = w.op.count(Endpoint::Token);
+    w.reload(t);
+    assert_eq!(w.tab(t).access_token(), token);
+    assert_eq!(w.op.count(Endpoint::Token), requests);
+    // A restore is no new sign-in.
+    assert_eq!(w.tab(t).count("signedIn"), 0);
+    // Another tab has its own sessionStorage: nothing to restore.
+    let other = w.create_tab(config(StorageKind::Session));
+    assert!(w.tab(other).session().is_none());
+}
+
+#[test]
+fn create_restores_a_local_session_in_a_new_tab() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    assert!(w.local_storage.contains_key(&session_key()));
+    assert!(w.indexed_db.contains_key(&session_key()));
+    let b = w.create_tab(config(StorageKind::Local));
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+    assert_eq!(w.tab(b).refresh_token(), w.tab(a).refresh_token());
+}
+
+#[test]
+fn create_drops_an_unparsable_stored_session() {
+    let mut w = World::new();
+    w.local_storage
+        .insert(session_key(), r#"{"access_token": 42, "from": "an older version"}"#.into());
+    let t = w.create_tab(config(StorageKind::Local));
+    assert!(w.tab(t).session().is_none());
+    assert!(!w.local_storage.contains_key(&session_key()));
+    assert_eq!(w.tab(t).count("signedOut:signout"), 0);
+}
+
+#[test]
+fn create_fails_with_the_discovery_error_and_later_calls_are_refused() {
+    let mut w = World::new();
+    w.op.override_next(Endpoint::Discovery, Err(Error::Network("offline".into())));
+    let t = w.open_tab(config(StorageKind::Session));
+    let op = w.call(t, Call::Create);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "network");
+
+    let refresh = w.call(t, Call::Refresh);
+    w.settle();
+    assert_eq!(w.tab(t).err(refresh), "invalid_config");
+
+    // A discovery document naming another issuer is issuer_mismatch.
+    let mut doc = w.op.discovery();
+    doc["issuer"] = json!("https://evil.example.com");
+    w.op.override_next(Endpoint::Discovery, ok(doc));
+    let t = w.open_tab(config(StorageKind::Session));
+    let op = w.call(t, Call::Create);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "issuer_mismatch");
+}

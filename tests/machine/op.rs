@@ -1,0 +1,495 @@
+//! The fake OpenID Provider: discovery, the JWK Set, the token endpoint (authorization_code with
+//! PKCE S256 and single-use codes; refresh_token with rotation and replay detection), UserInfo,
+//! and the authorization endpoint as a person signing in would meet it ([`FakeOp::authorize`]).
+//! ID tokens are real RS256 JWS minted with `common::mint` and RSA key 0 (`kid` `rsa-0`).
+
+use crate::common::*;
+use base64ct::{Base64UrlUnpadded, Encoding};
+use oidc_rp_wasm::core::flow::{HttpRequest, HttpResponse, Method};
+use oidc_rp_wasm::core::json::Json;
+use oidc_rp_wasm::core::metadata::ProviderMetadata;
+use oidc_rp_wasm::error::Error;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashSet};
+
+/// The subject every sign-in at the fake OP is for.
+pub const SUB: &str = "248289761001";
+/// The OP's origin (the origin of its authorization endpoint).
+pub const OP_ORIGIN: &str = ISSUER;
+
+/// An HTTP answer: a response, or the transport's error.
+pub type Reply = Result<HttpResponse, Error>;
+
+/// Which endpoint a request went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Discovery,
+    Jwks,
+    Token,
+    Userinfo,
+    /// The form_post service worker's pick-up (the app's origin, not the OP).
+    Pickup,
+    Unknown,
+}
+
+impl Endpoint {
+    /// The endpoint `url` names.
+    pub fn of(url: &str) -> Endpoint {
+        if url == ProviderMetadata::discovery_url(ISSUER) {
+            Endpoint::Discovery
+        } else if url == format!("{ISSUER}/jwks") {
+            Endpoint::Jwks
+        } else if url == format!("{ISSUER}/token") {
+            Endpoint::Token
+        } else if url == format!("{ISSUER}/userinfo") {
+            Endpoint::Userinfo
+        } else if url.contains("oidc_form_post_body=") {
+            Endpoint::Pickup
+        } else {
+            Endpoint::Unknown
+        }
+    }
+}
+
+/// A request as the OP (or the service worker) received it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub endpoint: Endpoint,
+    pub url: String,
+    pub method: Method,
+    /// The form body's fields (empty for a GET).
+    pub form: Vec<(String, String)>,
+    pub timeout_ms: u32,
+    /// The tab that sent it.
+    pub tab: usize,
+    /// When it reached the OP (ms).
+    pub at: i64,
+}
+
+impl Seen {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A code the authorization endpoint issued.
+#[derive(Debug, Clone)]
+struct IssuedCode {
+    client_id: String,
+    redirect_uri: String,
+    challenge: String,
+    nonce: Option<String>,
+    used: bool,
+}
+
+/// One grant: the chain of refresh tokens of one sign-in.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// The refresh token that is valid now.
+    pub current: String,
+    /// Refresh tokens rotated out.
+    pub spent: Vec<String>,
+    /// Revoked after a replay (or by the test).
+    pub revoked: bool,
+    auth_time: i64,
+}
+
+/// What the authorization endpoint answered: where and how it sends the browser back.
+#[derive(Debug, Clone)]
+pub struct AuthResponse {
+    pub redirect_uri: String,
+    /// `query`, `fragment`, `form_post` or `web_message`.
+    pub mode: String,
+    pub params: Vec<(String, String)>,
+}
+
+impl AuthResponse {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn state(&self) -> &str {
+        self.get("state").expect("a response with a state")
+    }
+
+    /// The parameters, form-encoded.
+    pub fn body(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.params.iter())
+            .finish()
+    }
+
+    /// The callback URL of a query or fragment response.
+    pub fn url(&self) -> String {
+        match self.mode.as_str() {
+            "fragment" => format!("{}#{}", self.redirect_uri, self.body()),
+            _ => format!("{}?{}", self.redirect_uri, self.body()),
+        }
+    }
+
+    /// The callback URL with the response in the query, whatever the mode (what the
+    /// silent-callback page is loaded with).
+    pub fn query_url(&self) -> String {
+        format!("{}?{}", self.redirect_uri, self.body())
+    }
+
+    /// The web_message payload: `{"type":"authorization_response","response":{...}}`.
+    pub fn web_message(&self) -> Json {
+        let response: serde_json::Map<String, Value> = self
+            .params
+            .iter()
+            .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+            .collect();
+        to_json(&json!({ "type": "authorization_response", "response": response }))
+    }
+
+    /// What the silent-callback page hands over on the BroadcastChannel of the state when COOP
+    /// took its opener away: the URL it was loaded with.
+    pub fn handover(&self, url: &str) -> Json {
+        to_json(&json!({ "type": "oidc-rp-wasm:callback", "state": self.state(), "url": url }))
+    }
+
+    /// What the silent-callback page posts to its opener (same origin): the URL it was loaded
+    /// with.
+    pub fn callback_message(&self, url: &str) -> Json {
+        to_json(&json!({ "type": "oidc-rp-wasm:callback", "url": url }))
+    }
+}
+
+/// The fake OP.
+pub struct FakeOp {
+    /// `expires_in` of every token response (`None`: not sent).
+    pub expires_in: Option<u64>,
+    /// Whether refresh responses carry an ID token.
+    pub id_token_on_refresh: bool,
+    /// Whether discovery lists `web_message` among the response modes.
+    pub web_message: bool,
+    /// Whether a person is signed in at the OP (else `prompt=none` is `login_required`).
+    pub user_signed_in: bool,
+    /// The key ID tokens are signed with (always named `rsa-0`).
+    pub sign_with: Key,
+    /// The next refresh is answered 200 with a rotated refresh token but an ID token for
+    /// another subject (which the client must refuse).
+    pub refuse_next_refresh: bool,
+    /// Requests to these endpoints never reach the OP: the world holds them until released or
+    /// until their deadline (`Err(Timeout)`).
+    pub hang: HashSet<Endpoint>,
+    /// Replies to use instead of the real ones, per endpoint, in order.
+    overrides: Vec<(Endpoint, Reply)>,
+    /// Every request that reached the OP.
+    pub requests: Vec<Seen>,
+    codes: BTreeMap<String, IssuedCode>,
+    pub grants: Vec<Grant>,
+    /// Refresh token replays seen (each revoked a grant).
+    pub replays: usize,
+    /// Every secret issued: codes, access tokens, refresh tokens, ID tokens.
+    pub secrets: Vec<String>,
+    counter: u64,
+}
+
+impl Default for FakeOp {
+    fn default() -> Self {
+        FakeOp::new()
+    }
+}
+
+impl FakeOp {
+    pub fn new() -> Self {
+        FakeOp {
+            expires_in: Some(3600),
+            id_token_on_refresh: true,
+            web_message: true,
+            user_signed_in: true,
+            sign_with: Key::Rsa(0),
+            refuse_next_refresh: false,
+            hang: HashSet::new(),
+            overrides: Vec::new(),
+            requests: Vec::new(),
+            codes: BTreeMap::new(),
+            grants: Vec::new(),
+            replays: 0,
+            secrets: Vec::new(),
+            counter: 0,
+        }
+    }
+
+    /// Answers the next request to `endpoint` with `reply` instead.
+    pub fn override_next(&mut self, endpoint: Endpoint, reply: Reply) {
+        self.overrides.push((endpoint, reply));
+    }
+
+    /// How many requests reached `endpoint`.
+    pub fn count(&self, endpoint: Endpoint) -> usize {
+        self.requests.iter().filter(|r| r.endpoint == endpoint).count()
+    }
+
+    /// The token requests of `grant_type`.
+    pub fn token_requests(&self, grant_type: &str) -> Vec<&Seen> {
+        self.requests
+            .iter()
+            .filter(|r| r.endpoint == Endpoint::Token && r.field("grant_type") == Some(grant_type))
+            .collect()
+    }
+
+    /// Revokes every grant (an admin, an expired session at the OP).
+    pub fn revoke_all(&mut self) {
+        for grant in &mut self.grants {
+            grant.revoked = true;
+        }
+    }
+
+    fn fresh(&mut self, kind: &str) -> String {
+        self.counter += 1;
+        // Long and distinctive, so that a leak in a Debug string cannot go unnoticed.
+        let secret = format!("{kind}-{:016x}-{}", self.counter.wrapping_mul(0x9E37_79B9_7F4A_7C15), self.counter);
+        self.secrets.push(secret.clone());
+        secret
+    }
+
+    /// The discovery document.
+    pub fn discovery(&self) -> Value {
+        let mut modes = vec!["query", "fragment", "form_post"];
+        if self.web_message {
+            modes.push("web_message");
+        }
+        json!({
+            "issuer": ISSUER,
+            "authorization_endpoint": format!("{ISSUER}/authorize"),
+            "token_endpoint": format!("{ISSUER}/token"),
+            "jwks_uri": format!("{ISSUER}/jwks"),
+            "userinfo_endpoint": format!("{ISSUER}/userinfo"),
+            "end_session_endpoint": format!("{ISSUER}/logout"),
+            "response_types_supported": ["code"],
+            "response_modes_supported": modes,
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "code_challenge_methods_supported": ["S256"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "authorization_response_iss_parameter_supported": true
+        })
+    }
+
+    /// Answers `request` from tab `tab` at `now_ms`.
+    pub fn handle(&mut self, request: &HttpRequest, tab: usize, now_ms: i64) -> Reply {
+        let endpoint = Endpoint::of(&request.url);
+        let form: Vec<(String, String)> = request
+            .body
+            .as_deref()
+            .map(|b| form_urlencoded::parse(b.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let seen = Seen {
+            endpoint,
+            url: request.url.clone(),
+            method: request.method,
+            form,
+            timeout_ms: request.timeout_ms,
+            tab,
+            at: now_ms,
+        };
+        self.requests.push(seen.clone());
+        if let Some(i) = self.overrides.iter().position(|(e, _)| *e == endpoint) {
+            return self.overrides.remove(i).1;
+        }
+        let now = now_ms.div_euclid(1000);
+        match endpoint {
+            Endpoint::Discovery => ok(self.discovery()),
+            Endpoint::Jwks => Ok(HttpResponse {
+                status: 200,
+                body: jwk_set(&[public_jwk(Key::Rsa(0), Some("rsa-0"))]),
+            }),
+            Endpoint::Token => self.token(&seen, now),
+            Endpoint::Userinfo => ok(json!({ "sub": SUB, "name": "Ana Example" })),
+            Endpoint::Pickup | Endpoint::Unknown => {
+                Err(Error::Network(format!("no such endpoint: {}", request.url)))
+            }
+        }
+    }
+
+    fn token(&mut self, seen: &Seen, now: i64) -> Reply {
+        match seen.field("grant_type") {
+            Some("authorization_code") => self.code_grant(seen, now),
+            Some("refresh_token") => self.refresh_grant(seen, now),
+            _ => oauth_error(400, "unsupported_grant_type"),
+        }
+    }
+
+    fn code_grant(&mut self, seen: &Seen, now: i64) -> Reply {
+        let Some(code) = seen.field("code") else {
+            return oauth_error(400, "invalid_request");
+        };
+        let Some(issued) = self.codes.get_mut(code) else {
+            return oauth_error(400, "invalid_grant");
+        };
+        if issued.used {
+            return oauth_error(400, "invalid_grant");
+        }
+        issued.used = true;
+        let issued = issued.clone();
+        let verifier = seen.field("code_verifier").unwrap_or("");
+        let challenge = Base64UrlUnpadded::encode_string(&Sha256::digest(verifier.as_bytes()));
+        if challenge != issued.challenge
+            || seen.field("redirect_uri") != Some(issued.redirect_uri.as_str())
+            || seen.field("client_id") != Some(issued.client_id.as_str())
+        {
+            return oauth_error(400, "invalid_grant");
+        }
+        let refresh = self.fresh("rt");
+        self.grants.push(Grant {
+            current: refresh.clone(),
+            spent: Vec::new(),
+            revoked: false,
+            auth_time: now - 5,
+        });
+        let id_token = self.id_token(now, issued.nonce.as_deref(), now - 5, SUB);
+        self.tokens(Some(refresh), Some(id_token))
+    }
+
+    fn refresh_grant(&mut self, seen: &Seen, now: i64) -> Reply {
+        let presented = seen.field("refresh_token").unwrap_or("").to_owned();
+        if let Some(grant) = self
+            .grants
+            .iter_mut()
+            .find(|g| g.spent.contains(&presented))
+        {
+            // A replay of a rotated refresh token: revoke the whole grant (RFC 9700 §4.14.2).
+            grant.revoked = true;
+            self.replays += 1;
+            return oauth_error(400, "invalid_grant");
+        }
+        let Some(index) = self
+            .grants
+            .iter()
+            .position(|g| g.current == presented && !g.revoked)
+        else {
+            return oauth_error(400, "invalid_grant");
+        };
+        let rotated = self.fresh("rt");
+        let auth_time = self.grants[index].auth_time;
+        {
+            let grant = &mut self.grants[index];
+            grant.spent.push(std::mem::replace(&mut grant.current, rotated.clone()));
+        }
+        let refuse = std::mem::take(&mut self.refuse_next_refresh);
+        let sub = if refuse { "someone-else" } else { SUB };
+        let id_token = (self.id_token_on_refresh || refuse).then(|| self.id_token(now, None, auth_time, sub));
+        self.tokens(Some(rotated), id_token)
+    }
+
+    fn id_token(&mut self, now: i64, nonce: Option<&str>, auth_time: i64, sub: &str) -> String {
+        let mut claims = json!({
+            "iss": ISSUER,
+            "sub": sub,
+            "aud": CLIENT_ID,
+            "exp": now + 600,
+            "iat": now,
+            "auth_time": auth_time,
+            "name": "Ana Example"
+        });
+        if let Some(nonce) = nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        let token = mint("RS256", Some("rsa-0"), &claims, self.sign_with);
+        self.secrets.push(token.clone());
+        token
+    }
+
+    fn tokens(&mut self, refresh: Option<String>, id_token: Option<String>) -> Reply {
+        let access = self.fresh("at");
+        let mut body = json!({ "access_token": access, "token_type": "Bearer", "scope": "openid profile offline_access" });
+        if let Some(expires_in) = self.expires_in {
+            body["expires_in"] = json!(expires_in);
+        }
+        if let Some(refresh) = refresh {
+            body["refresh_token"] = json!(refresh);
+        }
+        if let Some(id_token) = id_token {
+            body["id_token"] = json!(id_token);
+        }
+        ok(body)
+    }
+
+    /// A person meets the authorization endpoint at `url`: with `prompt=none` and nobody
+    /// signed in at the OP, `login_required`; otherwise they sign in and the OP issues a code.
+    /// Checks the request the way an OP would.
+    pub fn authorize(&mut self, url: &str) -> AuthResponse {
+        let (endpoint, query) = url.split_once('?').expect("an authorization URL with a query");
+        assert_eq!(endpoint, format!("{ISSUER}/authorize"));
+        let params: BTreeMap<String, String> =
+            form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let get = |name: &str| params.get(name).cloned();
+        assert_eq!(get("response_type").as_deref(), Some("code"));
+        assert_eq!(get("code_challenge_method").as_deref(), Some("S256"));
+        let client_id = get("client_id").expect("client_id");
+        let redirect_uri = get("redirect_uri").expect("redirect_uri");
+        let state = get("state").expect("state");
+        let mode = get("response_mode").unwrap_or_else(|| "query".into());
+        let silent = get("prompt").as_deref() == Some("none");
+        if silent && !self.user_signed_in {
+            return self.error_response(url, "login_required");
+        }
+        let code = self.fresh("code");
+        self.codes.insert(
+            code.clone(),
+            IssuedCode {
+                client_id,
+                redirect_uri: redirect_uri.clone(),
+                challenge: get("code_challenge").expect("code_challenge"),
+                nonce: get("nonce"),
+                used: false,
+            },
+        );
+        AuthResponse {
+            redirect_uri,
+            mode,
+            params: vec![
+                ("code".into(), code),
+                ("state".into(), state),
+                ("iss".into(), ISSUER.into()),
+            ],
+        }
+    }
+
+    /// The error response `error` to the authorization request at `url`.
+    pub fn error_response(&mut self, url: &str, error: &str) -> AuthResponse {
+        let query = url.split_once('?').expect("a query").1;
+        let params: BTreeMap<String, String> =
+            form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        AuthResponse {
+            redirect_uri: params["redirect_uri"].clone(),
+            mode: params
+                .get("response_mode")
+                .cloned()
+                .unwrap_or_else(|| "query".into()),
+            params: vec![
+                ("error".into(), error.into()),
+                ("error_description".into(), format!("the OP says {error}")),
+                ("state".into(), params["state"].clone()),
+                ("iss".into(), ISSUER.into()),
+            ],
+        }
+    }
+}
+
+/// 200 with a JSON body.
+pub fn ok(body: Value) -> Reply {
+    Ok(HttpResponse {
+        status: 200,
+        body: body.to_string(),
+    })
+}
+
+/// An OAuth error response (RFC 6749 §5.2).
+pub fn oauth_error(status: u16, error: &str) -> Reply {
+    Ok(HttpResponse {
+        status,
+        body: json!({ "error": error, "error_description": format!("the OP says {error}") }).to_string(),
+    })
+}

@@ -1,0 +1,361 @@
+//! Redirect sign-ins: authorizeUrl, signinRedirect, handleRedirectCallback (query, fragment,
+//! form_post by the service worker or the app's server).
+
+use crate::common::*;
+use crate::op::{Endpoint, SUB};
+use crate::world::*;
+use base64ct::{Base64UrlUnpadded, Encoding};
+use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
+use oidc_rp_wasm::core::json::Json;
+use oidc_rp_wasm::core::machine::{Area, Call, Command, Outcome};
+use oidc_rp_wasm::core::params::ResponseMode;
+use sha2::{Digest, Sha256};
+
+fn authorize_url(w: &mut World, t: usize) -> String {
+    let op = w.call(t, Call::AuthorizeUrl(AuthorizeOptions::default()));
+    w.settle();
+    match w.tab(t).ok(op) {
+        Outcome::Url(url) => url.clone(),
+        other => panic!("not a URL: {other:?}"),
+    }
+}
+
+#[test]
+fn authorize_url_stores_a_transaction_under_its_state() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let url = authorize_url(&mut w, t);
+    let state = query_param(&url, "state").unwrap();
+    let key = format!("oidc-rp-wasm:tx:{state}");
+    let stored = w.tab(t).session_storage.get(&key).expect("the transaction");
+    let tx = Json::parse(stored).unwrap();
+    // The stored verifier is the one whose S256 challenge went to the OP.
+    let verifier = tx.get("code_verifier").and_then(Json::as_str).unwrap();
+    let challenge = Base64UrlUnpadded::encode_string(&Sha256::digest(verifier.as_bytes()));
+    assert_eq!(query_param(&url, "code_challenge"), Some(challenge));
+    assert_eq!(
+        tx.get("nonce").and_then(Json::as_str).map(str::to_owned),
+        query_param(&url, "nonce")
+    );
+    assert_eq!(query_param(&url, "redirect_uri").as_deref(), Some(REDIRECT_URI));
+    // Nothing navigated: the app does that.
+    assert!(w.tab(t).navigations.is_empty());
+    // Two URLs, two states.
+    let second = authorize_url(&mut w, t);
+    assert_ne!(query_param(&second, "state").unwrap(), state);
+    assert_eq!(w.tab(t).transactions().len(), 2);
+}
+
+#[test]
+fn signin_redirect_navigates_only_after_the_transaction_is_written() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    // The call's own outputs: the write, but no navigation before its answer.
+    w.pump(t);
+    assert!(w
+        .tab(t)
+        .position(|c| matches!(c, Command::Write { area: Area::Session, key, .. } if key.starts_with("oidc-rp-wasm:tx:")))
+        .is_some());
+    assert!(w.tab(t).position(|c| matches!(c, Command::Navigate { .. })).is_none());
+    w.settle();
+    w.tab(t).ok(op);
+    let navigation = &w.tab(t).navigations[0];
+    let state = query_param(&navigation.url, "state").unwrap();
+    assert!(navigation
+        .session_storage_keys
+        .contains(&format!("oidc-rp-wasm:tx:{state}")));
+    assert!(navigation.url.starts_with(&format!("{ISSUER}/authorize?")));
+}
+
+#[test]
+fn redirect_callback_signs_in_with_a_verified_signature_and_pkce() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Session));
+    let (op, _) = w.sign_in_by_redirect(t);
+    let signed_in = match w.tab(t).ok(op) {
+        Outcome::SignedIn(s) => s.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(signed_in.session.subject(), Some(SUB));
+    assert!(signed_in.session.id_token_fresh);
+    // The signature was checked by a Verify command, the JWK Set fetched once.
+    assert_eq!(w.tab(t).commands_where(|c| matches!(c, Command::Verify(_))).len(), 1);
+    assert_eq!(w.op.count(Endpoint::Jwks), 1);
+    // One code exchange, which the OP accepted only with the right PKCE verifier.
+    let exchanges = w.op.token_requests("authorization_code");
+    assert_eq!(exchanges.len(), 1);
+    assert_eq!(exchanges[0].field("redirect_uri"), Some(REDIRECT_URI));
+    // Stored where configured; the transaction is spent.
+    assert!(w.tab(t).session_storage.contains_key(&session_key()));
+    assert!(w.tab(t).transactions().is_empty());
+    assert_eq!(w.tab(t).session().unwrap().access_token.expose(), signed_in.session.access_token.expose());
+}
+
+#[test]
+fn an_id_token_signed_with_another_key_is_invalid_signature() {
+    let mut w = World::new();
+    w.op.sign_with = Key::Rsa(1);
+    let t = w.create_tab(config(StorageKind::Session));
+    let (op, _) = w.sign_in_by_redirect(t);
+    assert_eq!(w.tab(t).err(op), "invalid_signature");
+    assert!(w.tab(t).session().is_none());
+    assert!(!w.tab(t).session_storage.contains_key(&session_key()));
+    assert_eq!(w.tab(t).count("signedIn"), 0);
+}
+
+#[test]
+fn a_callback_from_the_location_is_cleaned_with_replace_url() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    let response = w.op.authorize(&w.tab(t).last_navigation());
+    w.reload(t);
+    // The app keeps a parameter of its own in the callback URL.
+    let url = format!("{}&tab=inbox", response.url());
+    let op = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url,
+            from_location: true,
+        },
+    );
+    w.pump(t);
+    // Cleaned at once, before the code exchange is even answered.
+    assert_eq!(w.tab(t).replaced, vec![format!("{REDIRECT_URI}?tab=inbox")]);
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(w.tab(t).replaced.len(), 1);
+}
+
+#[test]
+fn a_callback_not_from_the_location_leaves_the_address_alone() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    let response = w.op.authorize(&w.tab(t).last_navigation());
+    w.reload(t);
+    let op = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url: response.url(),
+            from_location: false,
+        },
+    );
+    w.settle();
+    w.tab(t).ok(op);
+    assert!(w.tab(t).replaced.is_empty());
+    assert!(w.tab(t).commands_where(|c| matches!(c, Command::ReplaceUrl { .. })).is_empty());
+}
+
+#[test]
+fn a_sign_in_is_announced_as_signed_in_once() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let (op, _) = w.sign_in_by_redirect(t);
+    w.tab(t).ok(op);
+    assert_eq!(w.tab(t).event_names(), vec!["signedIn"]);
+}
+
+#[test]
+fn the_same_callback_twice_in_one_page_exchanges_the_code_once() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    let response = w.op.authorize(&w.tab(t).last_navigation());
+    w.reload(t);
+    let url = response.url();
+    // React's strict mode: the effect runs twice, before anything is answered.
+    let first = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url: url.clone(),
+            from_location: true,
+        },
+    );
+    let second = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url: url.clone(),
+            from_location: true,
+        },
+    );
+    w.settle();
+    assert_eq!(w.op.token_requests("authorization_code").len(), 1);
+    let token = w.tab(t).token_of(first);
+    assert_eq!(w.tab(t).token_of(second), token);
+    // Later, with the address the first call left behind: the same outcome, no request.
+    let cleaned = w.tab(t).replaced[0].clone();
+    assert_eq!(cleaned, REDIRECT_URI);
+    let third = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url: cleaned,
+            from_location: true,
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).token_of(third), token);
+    assert_eq!(w.op.token_requests("authorization_code").len(), 1);
+    assert_eq!(w.tab(t).count("signedIn"), 1);
+    assert_eq!(w.tab(t).replaced.len(), 1);
+}
+
+#[test]
+fn a_spent_callback_url_is_state_mismatch_and_asks_the_op_nothing() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Session));
+    let (op, url) = w.sign_in_by_redirect(t);
+    w.tab(t).ok(op);
+    let requests = w.op.requests.len();
+    // Reload on the callback URL (or Back to it): the transaction is gone.
+    w.reload(t);
+    let requests_after_create = w.op.requests.len();
+    assert_eq!(requests_after_create, requests + 1, "only discovery");
+    let op = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url,
+            from_location: true,
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "state_mismatch");
+    assert_eq!(w.op.requests.len(), requests_after_create);
+    // The session of the first sign-in is still there.
+    assert!(w.tab(t).session().is_some());
+}
+
+#[test]
+fn an_op_error_response_passes_its_code_through() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    let response = w.op.error_response(&w.tab(t).last_navigation(), "access_denied");
+    w.reload(t);
+    let op = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url: response.url(),
+            from_location: true,
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "access_denied");
+    assert_eq!(w.op.count(Endpoint::Token), 0);
+    assert!(w.tab(t).transactions().is_empty(), "the transaction is spent");
+    assert!(w.tab(t).session().is_none());
+}
+
+#[test]
+fn a_fragment_response_signs_in_and_the_fragment_is_dropped() {
+    let mut w = World::new();
+    let mut cfg = config(StorageKind::Memory);
+    cfg.response_mode = ResponseMode::Fragment;
+    let t = w.create_tab(cfg);
+    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    let url = w.tab(t).last_navigation();
+    assert_eq!(query_param(&url, "response_mode").as_deref(), Some("fragment"));
+    let response = w.op.authorize(&url);
+    let callback = response.url();
+    assert!(callback.contains('#'));
+    w.reload(t);
+    let op = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url: callback,
+            from_location: true,
+        },
+    );
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(w.tab(t).replaced, vec![REDIRECT_URI.to_owned()]);
+
+    // A fragment response in the query is not what was asked for.
+    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    let response = w.op.authorize(&w.tab(t).last_navigation());
+    w.reload(t);
+    let op = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url: response.query_url(),
+            from_location: true,
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "invalid_response");
+}
+
+#[test]
+fn a_form_post_response_is_picked_up_from_the_service_worker_once() {
+    let mut w = World::new();
+    let mut cfg = config(StorageKind::Memory);
+    cfg.response_mode = ResponseMode::FormPost;
+    let t = w.create_tab(cfg);
+    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    let response = w.op.authorize(&w.tab(t).last_navigation());
+    assert_eq!(response.mode, "form_post");
+    let url = w.form_post(REDIRECT_URI, &response.body());
+    w.reload(t);
+    let op = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url: url.clone(),
+            from_location: true,
+        },
+    );
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(w.op.count(Endpoint::Pickup), 1);
+    assert_eq!(w.tab(t).replaced, vec![REDIRECT_URI.to_owned()]);
+    assert!(w.service_worker.is_empty(), "taken by the pick-up");
+    // Another page with the same URL: the worker has nothing left.
+    w.reload(t);
+    let op = w.call(
+        t,
+        Call::HandleRedirectCallback {
+            url,
+            from_location: true,
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "invalid_response");
+    assert_eq!(w.op.token_requests("authorization_code").len(), 1);
+}
+
+#[test]
+fn handle_form_post_signs_in_from_the_posted_body() {
+    let mut w = World::new();
+    let mut cfg = config(StorageKind::Memory);
+    cfg.response_mode = ResponseMode::FormPost;
+    let t = w.create_tab(cfg);
+    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    let response = w.op.authorize(&w.tab(t).last_navigation());
+    w.reload(t);
+    let op = w.call(t, Call::HandleFormPost(response.body()));
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(w.tab(t).count("signedIn"), 1);
+    assert!(w.tab(t).replaced.is_empty());
+    // The same body again: the transaction is spent.
+    let again = w.call(t, Call::HandleFormPost(response.body()));
+    w.settle();
+    assert_eq!(w.tab(t).err(again), "state_mismatch");
+    assert_eq!(w.op.token_requests("authorization_code").len(), 1);
+}
