@@ -478,11 +478,13 @@ pub fn validate_refreshed(new: &IdTokenClaims, original: &IdTokenClaims) -> Resu
 }
 
 /// Parses, checks `alg`, selects the key, verifies the signature with jwt-compact (feature
-/// `rust-crypto`) and validates the claims: all of OIDC Core §3.1.3.7 in one call, by running the
-/// same [`SignatureFlow`](crate::core::flow::signature::SignatureFlow) the flows use.
+/// `rust-crypto`) and validates the claims: all of OIDC Core §3.1.3.7 in one call, for a Rust
+/// caller that holds the JWK Set. The flows run the same steps as a sans-IO machine
+/// (`flow::signature`), which also refetches the set for an unknown `kid`.
 ///
 /// A `kid` the set lacks is [`SignatureError::NoMatchingKey`](crate::error::SignatureError)
-/// here (there is no refetch); with several candidate keys each is tried in turn.
+/// here (there is no refetch); with several candidate keys each is tried in turn, and a key that
+/// did not verify is the failure reported over one that could not be used.
 #[cfg(feature = "rust-crypto")]
 pub fn verify_and_validate_rust_crypto(
     raw: &str,
@@ -490,45 +492,38 @@ pub fn verify_and_validate_rust_crypto(
     allowed: &[JwsAlg],
     checks: &IdTokenChecks<'_>,
 ) -> Result<IdToken, Error> {
-    use crate::core::flow::signature::{SignatureFlow, SignatureStep};
-    use crate::core::flow::{Answer, HttpRequest, Need};
+    use crate::core::jwks::more_telling;
     use crate::core::jws::verify_rust_crypto;
-    use crate::core::secret::AccessToken;
     use crate::error::SignatureError;
 
-    let access_token = checks.access_token.map(AccessToken::new);
-    let (flow, mut step) = SignatureFlow::start(
-        &RawIdToken::new(raw),
-        allowed,
-        HttpRequest::get("", 0),
-        Some(jwks.clone()),
-        access_token.as_ref(),
-    );
-    let Some(mut flow) = flow else {
-        return match step {
-            SignatureStep::Failed(e) => Err(e),
-            _ => Err(SignatureError::NoMatchingKey.into()),
-        };
-    };
-    let verified = loop {
-        let answer = match step {
-            SignatureStep::Verified(verified) => break *verified,
-            SignatureStep::Failed(e) => return Err(e),
-            SignatureStep::Need(Need::Verify(check)) => {
-                Answer::Verified(verify_rust_crypto(&check))
+    let token = IdToken::parse(raw)?;
+    let alg = token.alg(allowed)?;
+    let candidates = jwks
+        .select(alg, token.jws.kid.as_deref())?
+        .into_candidates_or_no_key()?;
+    let mut failure = None;
+    let mut verified = false;
+    for jwk in candidates {
+        match verify_rust_crypto(&token.signature_check(alg, jwk)) {
+            Ok(()) => {
+                verified = true;
+                break;
             }
-            SignatureStep::Need(Need::Digest { hash, access_token }) => {
-                Answer::Digest(Ok(digest(hash, access_token.expose().as_bytes())))
-            }
-            // The refetch of an unknown kid: there is only the one set here.
-            SignatureStep::Need(_) => return Err(SignatureError::NoMatchingKey.into()),
-        };
-        step = flow.advance(answer);
-    };
+            Err(e) => failure = Some(more_telling(failure, e)),
+        }
+    }
+    if !verified {
+        return Err(failure.unwrap_or(Error::Signature(SignatureError::NoMatchingKey)));
+    }
+    // SHA-256 `validate_claims` computes itself; SHA-384 and SHA-512 are hashed here.
+    let access_token_digest = checks
+        .access_token
+        .filter(|_| token.claims.at_hash.is_some() && alg.hash() != HashAlg::Sha256)
+        .map(|access_token| digest(alg.hash(), access_token.as_bytes()));
     let checks = IdTokenChecks {
-        access_token_digest: verified.access_token_digest.as_deref(),
+        access_token_digest: access_token_digest.as_deref(),
         ..*checks
     };
-    verified.token.validate_claims(&checks)?;
-    Ok(verified.token)
+    token.validate_claims(&checks)?;
+    Ok(token)
 }

@@ -166,6 +166,16 @@ impl<'a> KeySelection<'a> {
     }
 }
 
+/// Of the failures of candidate keys tried in turn, the one to report: a key that did not verify
+/// ([`SignatureError::Mismatch`]) says the most, so once seen it is kept over any later failure
+/// (a key that cannot be used, say); otherwise the latest failure is.
+pub(crate) fn more_telling(kept: Option<Error>, new: Error) -> Error {
+    match kept {
+        Some(kept @ Error::Signature(SignatureError::Mismatch)) => kept,
+        _ => new,
+    }
+}
+
 impl JwkSet {
     /// Parses a JWK Set document (RFC 7517 §5). Keys that cannot verify signatures, or are not
     /// JSON objects, are skipped (see [`Jwk::from_json`]); RFC 7517 §5 asks implementations to

@@ -10,7 +10,7 @@
 use crate::core::alg::{HashAlg, JwsAlg};
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need};
 use crate::core::id_token::IdToken;
-use crate::core::jwks::{Jwk, JwkSet, KeySelection};
+use crate::core::jwks::{more_telling, Jwk, JwkSet, KeySelection};
 use crate::core::secret::{AccessToken, RawIdToken};
 use crate::core::token::TokenResponse;
 use crate::error::{Error, SignatureError};
@@ -165,11 +165,7 @@ impl SignatureFlow {
             (Stage::Digesting, Answer::Digest(Ok(digest))) => self.verified(Some(digest)),
             (Stage::Digesting, Answer::Digest(Err(e))) => SignatureStep::Failed(e),
             (Stage::Verifying { candidates, next }, Answer::Verified(Err(e))) => {
-                // A key that did not verify says the most; keep that over "no usable key".
-                let mismatch = Error::Signature(SignatureError::Mismatch);
-                if self.failure.as_ref() != Some(&mismatch) {
-                    self.failure = Some(e);
-                }
+                self.failure = Some(more_telling(self.failure.take(), e));
                 self.verify_next(candidates, next.saturating_add(1))
             }
             _ => SignatureStep::Failed(out_of_order()),
