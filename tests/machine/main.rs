@@ -11,4 +11,7 @@ mod op;
 mod world;
 
 mod create;
+mod popup;
 mod redirect;
+mod refresh;
+mod silent;

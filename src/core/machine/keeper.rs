@@ -98,6 +98,7 @@ impl Machine {
     /// Forgets the session here; `signedOut` with `reason` if there was one.
     pub(super) fn drop_session(&mut self, reason: &'static str) {
         let had = self.session.take().is_some();
+        self.superseded = None;
         self.generation = self.generation.wrapping_add(1);
         self.keeper.expiring_at = None;
         self.keeper.expired_at = None;
@@ -346,7 +347,10 @@ impl Machine {
 
     /// Takes the session another tab stored, unless this tab's own changed while it read.
     fn take_other_tab(&mut self, before: Option<&Session>, stored: Session, now: i64) {
-        if !take_other_tab_session(before, self.session.as_ref(), &stored) {
+        // What this tab's session superseded without storing is older, not another tab's news.
+        if self.is_superseded(&stored)
+            || !take_other_tab_session(before, self.session.as_ref(), &stored)
+        {
             return;
         }
         let had = self.session.is_some();

@@ -36,6 +36,7 @@ mod logout;
 mod refresh;
 mod run;
 mod signin;
+pub mod wire;
 
 pub use io::{Answer, Area, Call, Command, Event, Input, IoId, OpId, Outcome, Output, PageEvent};
 
@@ -133,6 +134,11 @@ pub struct Machine {
     session: Option<Session>,
     /// Changes whenever the session is replaced or dropped.
     generation: u64,
+    /// The stored session this tab's own superseded without being able to store it (the OP
+    /// rotated the refresh token while storage failed): the stores may still hold it, and it is
+    /// never taken back from them as another tab's news, which would replay a spent refresh
+    /// token.
+    superseded: Option<Session>,
     created: bool,
     disposed: bool,
     entropy: Vec<u8>,
@@ -164,6 +170,7 @@ impl Machine {
             jwks: None,
             session: None,
             generation: 0,
+            superseded: None,
             created: false,
             disposed: false,
             entropy: Vec::new(),

@@ -194,7 +194,10 @@ impl Machine {
                 match self.shared_read(task, purpose, read) {
                     None => self.put_task(task, Task::Refresh(flight)),
                     Some(Err(e)) => self.finish_flight(task, flight, Err(e), now),
-                    Some(Ok(stored)) => match under_lock(flight.held.as_ref(), stored) {
+                    Some(Ok(stored)) => match under_lock(
+                        flight.held.as_ref(),
+                        self.not_superseded(stored, flight.held.as_ref()),
+                    ) {
                         UnderLock::SignedOutElsewhere => {
                             self.drop_session("other_tab");
                             self.arm_timers(now);
@@ -244,6 +247,7 @@ impl Machine {
                 }
                 Ok(()) => {
                     self.adopt((*renewed).clone());
+                    self.superseded = None;
                     self.arm_timers(now);
                     self.announce_to_tabs();
                     self.finish_flight(task, flight, Ok(*renewed), now);
@@ -282,9 +286,15 @@ impl Machine {
                     self.put_task(task, Task::Refresh(flight));
                     return;
                 }
-                if ok || salvage {
-                    self.adopt(*kept);
+                if !ok && !shared && !salvage {
+                    // The persisted copy could not be written: the shared copy, then adopted
+                    // whatever it says.
+                    return self.keep(task, flight, *kept, error, true, now);
                 }
+                // Adopted even when it could not be stored: the OP has spent the old refresh
+                // token, so holding on to it could only replay it.
+                let superseded = (!ok || salvage).then(|| flight.previous.clone()).flatten();
+                self.adopt_kept(*kept, superseded);
                 self.finish_flight(task, flight, Err(error), now);
             }
             (stage, _, _) => {
@@ -397,7 +407,8 @@ impl Machine {
             (self.save_shared(task, &kept), true)
         };
         if !written {
-            self.adopt(kept);
+            let superseded = salvage.then(|| flight.previous.clone()).flatten();
+            self.adopt_kept(kept, superseded);
             self.finish_flight(task, flight, Err(error), now);
             return;
         }
@@ -408,6 +419,33 @@ impl Machine {
             salvage,
         };
         self.put_task(task, Task::Refresh(flight));
+    }
+
+    /// Adopts `kept`, the session with the refresh token the OP rotated in. `superseded`: the
+    /// session it replaces, when storing `kept` failed, so that the stores may still hold it.
+    fn adopt_kept(&mut self, kept: Session, superseded: Option<Session>) {
+        self.adopt(kept);
+        if superseded.is_some() {
+            self.superseded = superseded;
+        }
+    }
+
+    /// `stored`, unless it is the copy this tab's session superseded without storing: then the
+    /// session this tab `held` is the newer one.
+    pub(super) fn not_superseded(
+        &self,
+        stored: Option<Session>,
+        held: Option<&Session>,
+    ) -> Option<Session> {
+        match (stored, held) {
+            (Some(stored), Some(held)) if self.is_superseded(&stored) => Some(held.clone()),
+            (stored, _) => stored,
+        }
+    }
+
+    /// Whether `stored` is the copy this tab's session superseded without storing.
+    pub(super) fn is_superseded(&self, stored: &Session) -> bool {
+        self.superseded.as_ref().is_some_and(|s| s.is_same(stored))
     }
 
     /// Ends the flight: the lock released, the outcome announced and handed to every waiter.

@@ -623,6 +623,7 @@ impl Machine {
     fn signed_in(&mut self, task: TaskId, signin: Box<Signin>, signed_in: SignedIn, now: i64) {
         let had_session = self.session.is_some();
         self.adopt(signed_in.session.clone());
+        self.superseded = None;
         self.arm_timers(now);
         self.announce_to_tabs();
         self.emit(match Announce::of(signin.interactive, had_session) {

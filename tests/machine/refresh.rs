@@ -1,0 +1,440 @@
+//! Refreshes: rotation, the single flight, the cross-tab lock, failures that lose nothing,
+//! sign-outs and wake-ups while a refresh runs, hung endpoints, getAccessToken.
+
+use crate::op::Endpoint;
+use crate::world::*;
+use oidc_rp_wasm::core::config::StorageKind;
+use oidc_rp_wasm::core::machine::{Call, Command, PageEvent};
+use oidc_rp_wasm::core::stored::session_from_text;
+use oidc_rp_wasm::error::Error;
+
+/// Into the access token's leeway (it lives 3600 s, the leeway is 60 s), timers asleep.
+const INTO_THE_LEEWAY_MS: i64 = 3_550_000;
+
+fn refresh(w: &mut World, t: usize) -> u32 {
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    op
+}
+
+/// The refresh tokens the OP was presented, in order.
+fn presented(w: &World) -> Vec<String> {
+    w.op.token_requests("refresh_token")
+        .iter()
+        .map(|r| r.field("refresh_token").unwrap().to_owned())
+        .collect()
+}
+
+fn stored_refresh_token(text: Option<&String>) -> Option<String> {
+    session_from_text(text?)?
+        .refresh_token
+        .map(|t| t.expose().to_owned())
+}
+
+#[test]
+fn each_refresh_presents_the_refresh_token_the_last_one_rotated_in() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let rt0 = w.tab(t).refresh_token().unwrap();
+    let at0 = w.tab(t).access_token();
+    let first = refresh(&mut w, t);
+    let rt1 = w.tab(t).refresh_token().unwrap();
+    assert_ne!(rt1, rt0);
+    assert_ne!(w.tab(t).token_of(first), at0);
+    let second = refresh(&mut w, t);
+    w.tab(t).ok(second);
+    let rt2 = w.tab(t).refresh_token().unwrap();
+    assert_eq!(presented(&w), vec![rt0, rt1]);
+    assert_eq!(w.op.grants[0].current, rt2);
+    assert_eq!(w.op.replays, 0);
+    assert_eq!(
+        stored_refresh_token(w.tab(t).session_storage.get(&session_key())),
+        Some(rt2)
+    );
+    assert_eq!(w.tab(t).count("refreshed"), 2);
+}
+
+#[test]
+fn concurrent_refresh_and_get_access_token_calls_share_one_token_request() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    w.skip(INTO_THE_LEEWAY_MS);
+    let ops = [
+        w.call(t, Call::Refresh),
+        w.call(t, Call::GetAccessToken),
+        w.call(t, Call::Refresh),
+        w.call(t, Call::GetAccessToken),
+    ];
+    w.settle();
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    let token = w.tab(t).token_of(ops[0]);
+    for op in ops {
+        assert_eq!(w.tab(t).token_of(op), token);
+    }
+    assert_eq!(w.tab(t).count("refreshed"), 1);
+}
+
+#[test]
+fn two_tabs_sharing_a_local_session_refreshing_together_make_one_token_request() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    assert_eq!(w.tab(b).refresh_token(), w.tab(a).refresh_token());
+    let op_a = w.call(a, Call::Refresh);
+    let op_b = w.call(b, Call::Refresh);
+    w.settle();
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_eq!(w.op.replays, 0);
+    assert!(!w.op.grants[0].revoked);
+    let token = w.tab(a).token_of(op_a);
+    assert_eq!(w.tab(b).token_of(op_b), token);
+    assert_eq!(w.tab(a).access_token(), token);
+    assert_eq!(w.tab(b).access_token(), token);
+    assert_eq!(w.tab(b).refresh_token(), w.tab(a).refresh_token());
+    assert_eq!(w.tab(a).count("refreshed"), 1);
+    assert_eq!(w.tab(b).count("refreshed"), 1);
+    assert!(w.locks.holder(&World::lock_name()).is_none());
+    // And the next round is no replay either.
+    let op_b = w.call(b, Call::Refresh);
+    let op_a = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op_a);
+    w.tab(b).ok(op_b);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 2);
+    assert_eq!(w.op.replays, 0);
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_session_and_emits_refresh_failed() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let at = w.tab(t).access_token();
+    let rt = w.tab(t).refresh_token();
+    let stored = w.tab(t).session_storage.get(&session_key()).cloned();
+    w.op.override_next(Endpoint::Token, crate::op::oauth_error(500, "server_error"));
+    let op = refresh(&mut w, t);
+    assert_eq!(w.tab(t).err(op), "server_error");
+    assert_eq!(w.tab(t).access_token(), at);
+    assert_eq!(w.tab(t).refresh_token(), rt);
+    assert_eq!(w.tab(t).session_storage.get(&session_key()).cloned(), stored);
+    assert_eq!(w.tab(t).event_names(), vec!["signedIn", "refreshFailed:server_error"]);
+    // The OP spent nothing: the same refresh token works next time.
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.replays, 0);
+}
+
+#[test]
+fn a_refused_200_keeps_the_refresh_token_it_rotated_in() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let at = w.tab(t).access_token();
+    w.op.refuse_next_refresh = true;
+    let op = refresh(&mut w, t);
+    // The refreshed ID token names another subject (OIDC Core §12.2).
+    assert_eq!(w.tab(t).err(op), "invalid_id_token");
+    assert_eq!(w.tab(t).access_token(), at, "the app's session is unchanged");
+    let rotated = w.op.grants[0].current.clone();
+    assert_eq!(w.tab(t).refresh_token(), Some(rotated.clone()));
+    assert_eq!(
+        stored_refresh_token(w.tab(t).session_storage.get(&session_key())),
+        Some(rotated.clone())
+    );
+    // A reload keeps it too, and the next refresh presents it: no replay.
+    w.reload(t);
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(presented(&w).last(), Some(&rotated));
+    assert_eq!(w.op.replays, 0);
+}
+
+#[test]
+fn local_storage_full_during_a_refresh_keeps_the_rotated_refresh_token() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let at = w.tab(a).access_token();
+    w.local_storage_full = true;
+    let op = refresh(&mut w, a);
+    assert_eq!(w.tab(a).err(op), "storage");
+    let rotated = w.op.grants[0].current.clone();
+    assert_eq!(w.tab(a).refresh_token(), Some(rotated.clone()));
+    assert_eq!(w.tab(a).access_token(), at);
+    assert_eq!(
+        stored_refresh_token(w.indexed_db.get(&session_key())),
+        Some(rotated.clone())
+    );
+    // A tab opened now restores the old copy from localStorage, but refreshes without replaying.
+    let b = w.create_tab(config(StorageKind::Local));
+    w.local_storage_full = false;
+    let op = refresh(&mut w, b);
+    w.tab(b).ok(op);
+    let op = refresh(&mut w, b);
+    w.tab(b).ok(op);
+    let op = refresh(&mut w, a);
+    w.tab(a).ok(op);
+    assert_eq!(w.op.replays, 0);
+    assert!(!w.op.grants[0].revoked);
+    assert_eq!(w.tab(a).refresh_token(), Some(w.op.grants[0].current.clone()));
+}
+
+#[test]
+fn local_storage_full_without_indexed_db_still_never_replays() {
+    let mut w = World::new();
+    w.no_indexed_db = true;
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    w.local_storage_full = true;
+    let op = refresh(&mut w, a);
+    assert_eq!(w.tab(a).err(op), "storage");
+    let rotated = w.op.grants[0].current.clone();
+    assert_eq!(w.tab(a).refresh_token(), Some(rotated));
+    // Storage works again; the page wakes up and refreshes twice.
+    w.local_storage_full = false;
+    w.page(a, PageEvent::Visible);
+    for _ in 0..2 {
+        let op = refresh(&mut w, a);
+        w.tab(a).ok(op);
+    }
+    assert_eq!(w.op.replays, 0);
+    assert!(!w.op.grants[0].revoked);
+    assert_eq!(w.tab(a).refresh_token(), Some(w.op.grants[0].current.clone()));
+}
+
+#[test]
+fn a_sign_out_during_a_refresh_stores_and_adopts_nothing() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    w.op.hang.insert(Endpoint::Token);
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    let out = w.call(t, Call::SignOutLocally);
+    w.settle();
+    w.tab(t).ok(out);
+    assert!(!w.tab(t).session_storage.contains_key(&session_key()));
+    // The OP answers after all.
+    w.release(Endpoint::Token);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_eq!(w.tab(t).err(op), "no_session");
+    assert!(w.tab(t).session().is_none());
+    assert!(!w.tab(t).session_storage.contains_key(&session_key()));
+    assert_eq!(w.tab(t).count("refreshed"), 0);
+    assert_eq!(w.tab(t).count("signedOut:signout"), 1);
+    assert_eq!(w.tab(t).machine.poll_timeout(), None, "no timers for a session that is gone");
+}
+
+#[test]
+fn a_sign_out_in_another_tab_during_a_refresh_stores_nothing_anywhere() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.hang.insert(Endpoint::Token);
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    let out = w.call(b, Call::SignOutLocally);
+    w.settle();
+    w.tab(b).ok(out);
+    w.release(Endpoint::Token);
+    assert_eq!(w.tab(a).err(op), "no_session");
+    for t in [a, b] {
+        assert!(w.tab(t).session().is_none());
+        assert_eq!(w.tab(t).count("refreshed"), 0);
+    }
+    assert!(!w.local_storage.contains_key(&session_key()));
+    assert!(!w.indexed_db.contains_key(&session_key()));
+    assert!(w.locks.holder(&World::lock_name()).is_none());
+    // A tab opened later finds nobody signed in.
+    let c = w.create_tab(config(StorageKind::Local));
+    assert!(w.tab(c).session().is_none());
+}
+
+#[test]
+fn a_wake_up_during_a_refresh_makes_no_second_token_request() {
+    for storage in [StorageKind::Memory, StorageKind::Local] {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(storage));
+        w.skip(INTO_THE_LEEWAY_MS);
+        w.op.hang.insert(Endpoint::Token);
+        let op = w.call(t, Call::GetAccessToken);
+        w.settle();
+        w.page(t, PageEvent::Visible);
+        w.page(t, PageEvent::Online);
+        w.page(t, PageEvent::PageShow);
+        assert_eq!(w.held(Endpoint::Token), 1, "{storage:?}");
+        w.release(Endpoint::Token);
+        assert_eq!(w.op.token_requests("refresh_token").len(), 1, "{storage:?}");
+        assert_eq!(w.tab(t).token_of(op), w.tab(t).access_token());
+        assert_eq!(w.tab(t).count("refreshed"), 1, "{storage:?}");
+        assert_eq!(w.op.replays, 0);
+    }
+}
+
+#[test]
+fn a_closed_lock_holder_lets_the_waiting_tab_refresh() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.hang.insert(Endpoint::Token);
+    w.call(a, Call::Refresh);
+    w.settle();
+    let op_b = w.call(b, Call::Refresh);
+    w.settle();
+    assert_eq!(w.locks.holder(&World::lock_name()), Some(a));
+    assert_eq!(w.locks.waiting(), 1);
+    // The user closes tab A before its request got out.
+    w.drop_tab(a);
+    assert_eq!(w.locks.holder(&World::lock_name()), Some(b));
+    w.release(Endpoint::Token);
+    w.tab(b).ok(op_b);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_eq!(w.op.token_requests("refresh_token")[0].tab, b);
+    assert_eq!(w.op.replays, 0);
+    assert!(w.locks.holder(&World::lock_name()).is_none());
+}
+
+#[test]
+fn an_expired_lease_lets_the_waiting_tab_refresh() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.hang.insert(Endpoint::Token);
+    let op_a = w.call(a, Call::Refresh);
+    w.settle();
+    // Tab A is frozen while it holds the lock.
+    w.freeze(a);
+    w.advance(1_000);
+    let op_b = w.call(b, Call::Refresh);
+    w.settle();
+    assert_eq!(w.locks.holder(&World::lock_name()), Some(a));
+    let lease = i64::from(w.tab(a).config.lock_wait_ms());
+    w.advance(lease - 1_000);
+    assert_eq!(w.locks.holder(&World::lock_name()), Some(b));
+    w.release(Endpoint::Token);
+    w.tab(b).ok(op_b);
+    assert!(w.locks.holder(&World::lock_name()).is_none());
+    // A thaws: its request had timed out; its release must not free anybody else's lock, and
+    // it takes B's session from B's message.
+    w.unfreeze(a);
+    assert_eq!(w.tab(a).err(op_a), "timeout");
+    assert_eq!(w.tab(a).access_token(), w.tab(b).access_token());
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_eq!(w.op.replays, 0);
+}
+
+#[test]
+fn a_hung_token_endpoint_is_timeout_within_the_request_timeout_and_frees_the_lock() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Local));
+    let at = w.tab(t).access_token();
+    let timeout = i64::from(w.tab(t).config.request_timeout_ms);
+    w.op.hang.insert(Endpoint::Token);
+    let op = refresh(&mut w, t);
+    assert_eq!(w.locks.holder(&World::lock_name()), Some(t));
+    w.advance(timeout - 1);
+    assert!(!w.tab(t).is_done(op));
+    w.advance(1);
+    assert_eq!(w.tab(t).err(op), "timeout");
+    assert!(w.locks.holder(&World::lock_name()).is_none());
+    assert_eq!(w.tab(t).access_token(), at);
+    assert_eq!(w.tab(t).count("refreshFailed:timeout"), 1);
+    // Another tab can take the lock and refresh at once.
+    w.op.hang.clear();
+    let b = w.create_tab(config(StorageKind::Local));
+    let op = refresh(&mut w, b);
+    w.tab(b).ok(op);
+}
+
+#[test]
+fn a_hung_jwk_set_costs_one_deadline_not_two() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let timeout = i64::from(w.tab(t).config.request_timeout_ms);
+    w.op.hang.insert(Endpoint::Jwks);
+    let (op, _) = w.sign_in_by_redirect(t);
+    assert!(!w.tab(t).is_done(op));
+    w.advance(timeout + 1_000);
+    assert!(w.tab(t).is_done(op), "over within requestTimeoutMs + 1 s");
+    assert_eq!(w.tab(t).err(op), "timeout");
+    let jwks_fetches = w.tab(t).commands_where(
+        |c| matches!(c, Command::Fetch(r) if Endpoint::of(&r.url) == Endpoint::Jwks),
+    );
+    assert_eq!(jwks_fetches.len(), 1);
+}
+
+#[test]
+fn get_access_token_outside_the_leeway_hands_out_the_token() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let at = w.tab(t).access_token();
+    w.skip(3_000_000);
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    assert_eq!(w.tab(t).token_of(op), at);
+    assert_eq!(w.op.count(Endpoint::Token), 1, "the code exchange only");
+}
+
+#[test]
+fn get_access_token_inside_the_leeway_refreshes() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let at = w.tab(t).access_token();
+    w.skip(INTO_THE_LEEWAY_MS);
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    assert_ne!(w.tab(t).token_of(op), at);
+    assert_eq!(w.tab(t).token_of(op), w.tab(t).access_token());
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+}
+
+#[test]
+fn get_access_token_inside_the_leeway_hands_out_the_valid_token_when_the_refresh_fails() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let at = w.tab(t).access_token();
+    w.skip(INTO_THE_LEEWAY_MS);
+    w.op.override_next(Endpoint::Token, Err(Error::Network("offline".into())));
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    assert_eq!(w.tab(t).token_of(op), at);
+    // Once expired, a failed refresh is the refresh's error.
+    w.skip(60_000);
+    w.op.override_next(Endpoint::Token, Err(Error::Network("offline".into())));
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "network");
+}
+
+#[test]
+fn get_access_token_without_a_session_is_no_session() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Local));
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "no_session");
+    assert_eq!(w.op.count(Endpoint::Token), 0);
+    let op = refresh(&mut w, t);
+    assert_eq!(w.tab(t).err(op), "no_session");
+    assert_eq!(w.op.count(Endpoint::Token), 0);
+}
+
+#[test]
+fn a_refused_200_while_local_storage_is_full_still_keeps_the_rotated_refresh_token() {
+    for no_indexed_db in [false, true] {
+        let mut w = World::new();
+        w.no_indexed_db = no_indexed_db;
+        let a = w.signed_in_tab(config(StorageKind::Local));
+        let at = w.tab(a).access_token();
+        w.local_storage_full = true;
+        w.op.refuse_next_refresh = true;
+        let op = refresh(&mut w, a);
+        assert_eq!(w.tab(a).err(op), "invalid_id_token");
+        assert_eq!(w.tab(a).access_token(), at);
+        let rotated = w.op.grants[0].current.clone();
+        assert_eq!(w.tab(a).refresh_token(), Some(rotated), "no_indexed_db: {no_indexed_db}");
+        w.local_storage_full = false;
+        w.page(a, PageEvent::Visible);
+        for _ in 0..2 {
+            let op = refresh(&mut w, a);
+            w.tab(a).ok(op);
+        }
+        assert_eq!(w.op.replays, 0, "no_indexed_db: {no_indexed_db}");
+    }
+}

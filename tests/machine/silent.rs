@@ -1,0 +1,104 @@
+//! Silent sign-ins: the refresh token first, the hidden iframe with `prompt=none` only when the
+//! OP refuses the grant.
+
+use crate::op::{Endpoint, OP_ORIGIN};
+use crate::world::*;
+use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
+use oidc_rp_wasm::core::machine::{Call, Command, Outcome};
+use oidc_rp_wasm::error::Error;
+
+fn silent(w: &mut World, t: usize) -> u32 {
+    let op = w.call(t, Call::SigninSilent(AuthorizeOptions::default()));
+    w.settle();
+    op
+}
+
+fn frames(w: &World, t: usize) -> usize {
+    w.tab(t)
+        .commands_where(|c| matches!(c, Command::OpenFrame { .. }))
+        .len()
+}
+
+#[test]
+fn silent_sign_in_uses_the_refresh_token_first() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let before = w.tab(t).access_token();
+    let op = silent(&mut w, t);
+    let token = w.tab(t).token_of(op);
+    assert_ne!(token, before);
+    assert_eq!(w.tab(t).access_token(), token);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_eq!(frames(&w, t), 0);
+    assert!(matches!(w.tab(t).ok(op), Outcome::SignedIn(_)));
+}
+
+#[test]
+fn silent_sign_in_falls_back_to_the_iframe_on_invalid_grant() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    w.op.revoke_all();
+    let op = w.call(t, Call::SigninSilent(AuthorizeOptions::default()));
+    w.settle();
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert!(!w.tab(t).is_done(op));
+    assert_eq!(frames(&w, t), 1);
+    let url = w.tab(t).windows[&op].url.clone();
+    assert_eq!(query_param(&url, "prompt").as_deref(), Some("none"));
+    assert_eq!(query_param(&url, "response_mode").as_deref(), Some("web_message"));
+    assert!(query_param(&url, "id_token_hint").is_some());
+    let response = w.op.authorize(&url);
+    w.window_message(t, OP_ORIGIN, Some(op), response.web_message());
+    let token = w.tab(t).token_of(op);
+    assert_eq!(w.tab(t).access_token(), token);
+    assert!(w.tab(t).windows[&op].closed_by_machine, "the iframe is removed");
+    // A hidden iframe renewing the session is a refresh for the app, not a new sign-in.
+    assert_eq!(w.tab(t).count("refreshed"), 1);
+    assert_eq!(w.tab(t).count("signedIn"), 1, "only the first sign-in");
+}
+
+#[test]
+fn silent_sign_in_does_not_fall_back_on_a_network_error() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let before = w.tab(t).access_token();
+    w.op
+        .override_next(Endpoint::Token, Err(Error::Network("offline".into())));
+    let op = silent(&mut w, t);
+    assert_eq!(w.tab(t).err(op), "network");
+    assert_eq!(frames(&w, t), 0);
+    assert_eq!(w.tab(t).access_token(), before);
+}
+
+#[test]
+fn a_prompt_none_refusal_from_the_iframe_passes_through() {
+    let mut w = World::new();
+    w.op.user_signed_in = false;
+    let t = w.create_tab(config(StorageKind::Memory));
+    // No session, no refresh token: straight to the iframe.
+    let op = silent(&mut w, t);
+    assert_eq!(w.op.count(Endpoint::Token), 0);
+    let url = w.tab(t).windows[&op].url.clone();
+    assert_eq!(query_param(&url, "id_token_hint"), None);
+    let response = w.op.authorize(&url);
+    assert_eq!(response.get("error"), Some("login_required"));
+    w.window_message(t, OP_ORIGIN, Some(op), response.web_message());
+    assert_eq!(w.tab(t).err(op), "login_required");
+    assert!(w.tab(t).windows[&op].closed_by_machine);
+    assert!(w.tab(t).transactions().is_empty());
+    assert!(w.tab(t).session().is_none());
+}
+
+#[test]
+fn a_silent_iframe_nobody_answers_times_out_after_the_silent_timeout() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let op = silent(&mut w, t);
+    let timeout = i64::from(w.tab(t).config.silent_timeout_ms);
+    w.advance(timeout - 1);
+    assert!(!w.tab(t).is_done(op));
+    w.advance(1);
+    assert_eq!(w.tab(t).err(op), "timeout");
+    assert!(w.tab(t).windows[&op].closed_by_machine);
+    assert!(w.tab(t).transactions().is_empty());
+}
