@@ -970,3 +970,21 @@ fn a_leak_is_caught_in_display() {
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// Not rendering but the other rule of the secret types: they compare only through `ct_eq`
+/// (constant time, by `subtle`), equal for the same bytes, unequal for any other value,
+/// including a prefix or an extension of it.
+#[test]
+fn ct_eq_compares_values_and_unequal_lengths_are_unequal() {
+    use oidc_rp_wasm::core::secret::constant_time_eq;
+    assert!(constant_time_eq(b"", b""));
+    assert!(constant_time_eq(RT.as_bytes(), RT.as_bytes()));
+    assert!(!constant_time_eq(b"abc", b"abd"));
+    assert!(!constant_time_eq(b"abc", b"ab"));
+    assert!(!constant_time_eq(b"ab", b"abc"));
+    assert!(!constant_time_eq(b"", b"a"));
+    assert!(Secret::new(RT).ct_eq(&Secret::new(RT)));
+    assert!(!Secret::new(RT).ct_eq(&Secret::new(format!("{RT}x"))));
+    assert!(RefreshToken::new(RT).ct_eq(&RefreshToken::new(RT)));
+    assert!(!AccessToken::new(AT).ct_eq(&AccessToken::new(RT)));
+}

@@ -38,12 +38,11 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Byte equality whose running time does not reveal the first differing position.
+/// Byte equality whose running time does not reveal the first differing position (the `subtle`
+/// crate's). Slices of different lengths are unequal, and the lengths are not hidden.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    bool::from(a.ct_eq(b))
 }
 
 macro_rules! secret_newtype {
