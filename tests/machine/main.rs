@@ -11,7 +11,12 @@ mod op;
 mod world;
 
 mod create;
+mod dispose;
+mod logout;
 mod popup;
 mod redirect;
 mod refresh;
+mod secrets;
 mod silent;
+mod tabs;
+mod timers;

@@ -377,7 +377,7 @@ pub enum Event {
 }
 
 /// What a finished operation yields.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Outcome {
     /// Nothing (create, a redirect, a local sign-out, dispose).
     Nothing,
@@ -391,6 +391,20 @@ pub enum Outcome {
     AccessToken(AccessToken),
     /// The state a logout return carried.
     SignedOut(Option<String>),
+}
+
+impl fmt::Debug for Outcome {
+    /// Shows no URL: an authorization or end-session URL may carry an `id_token_hint`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Nothing => f.write_str("Nothing"),
+            Outcome::Url(_) => f.write_str("Url(..)"),
+            Outcome::SignedIn(s) => f.debug_tuple("SignedIn").field(s).finish(),
+            Outcome::Session(s) => f.debug_tuple("Session").field(s).finish(),
+            Outcome::AccessToken(t) => f.debug_tuple("AccessToken").field(t).finish(),
+            Outcome::SignedOut(state) => f.debug_tuple("SignedOut").field(state).finish(),
+        }
+    }
 }
 
 /// An output of the machine.

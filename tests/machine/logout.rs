@@ -1,0 +1,101 @@
+//! RP-Initiated Logout: signoutUrl, signoutRedirect, handleSignoutCallback.
+
+use crate::common::*;
+use crate::world::*;
+use oidc_rp_wasm::core::config::{LogoutOptions, StorageKind};
+use oidc_rp_wasm::core::json::Json;
+use oidc_rp_wasm::core::machine::{Area, Call, Command, Outcome};
+
+fn logout_key() -> String {
+    format!("oidc-rp-wasm:logout:{}", session_key())
+}
+
+#[test]
+fn signout_url_stores_its_state_and_keeps_the_session() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let op = w.call(t, Call::SignoutUrl(LogoutOptions::default()));
+    w.settle();
+    let url = match w.tab(t).ok(op) {
+        Outcome::Url(url) => url.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(url.starts_with(&format!("{ISSUER}/logout?")));
+    let state = query_param(&url, "state").unwrap();
+    assert_eq!(query_param(&url, "post_logout_redirect_uri").as_deref(), Some(LOGOUT_RETURN));
+    let hint = query_param(&url, "id_token_hint").unwrap();
+    assert_eq!(Some(hint.as_str()), w.tab(t).session().unwrap().id_token.as_ref().map(|t| t.expose()));
+    let stored = Json::parse(&w.tab(t).session_storage[&logout_key()]).unwrap();
+    assert_eq!(stored.get("state").and_then(Json::as_str), Some(state.as_str()));
+    assert!(w.tab(t).session().is_some());
+    assert!(w.tab(t).navigations.is_empty());
+}
+
+#[test]
+fn signout_redirect_removes_the_shared_copy_before_navigating_and_tells_the_other_tabs() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    let op = w.call(a, Call::SignoutRedirect(LogoutOptions::default()));
+    // The page may not leave before the IndexedDB removal is committed: nothing navigates until
+    // the answers come.
+    w.pump(a);
+    assert!(w.tab(a).position(|c| matches!(c, Command::Navigate { .. })).is_none());
+    w.settle();
+    w.tab(a).ok(op);
+    let removed = w
+        .tab(a)
+        .position(|c| matches!(c, Command::Remove { area: Area::Shared, .. }))
+        .expect("the shared copy removed");
+    let navigated = w
+        .tab(a)
+        .position(|c| matches!(c, Command::Navigate { .. }))
+        .expect("a navigation");
+    assert!(removed < navigated);
+    assert!(w.tab(a).last_navigation().starts_with(&format!("{ISSUER}/logout?")));
+    assert!(w.tab(a).session().is_none());
+    assert_eq!(w.tab(a).count("signedOut:signout"), 1);
+    assert_eq!(w.tab(b).event_names(), vec!["signedOut:other_tab"]);
+    assert!(!w.local_storage.contains_key(&session_key()));
+    assert!(!w.indexed_db.contains_key(&session_key()));
+    // The logout's state survives the navigation, in this tab's sessionStorage.
+    assert!(w.tab(a).navigations[0].session_storage_keys.contains(&logout_key()));
+}
+
+#[test]
+fn handle_signout_callback_checks_the_state() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    // The OP sends the browser back.
+    w.reload(t);
+    assert!(w.tab(t).session().is_none());
+    let wrong = w.call(
+        t,
+        Call::HandleSignoutCallback {
+            url: format!("{LOGOUT_RETURN}?state=forged"),
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).err(wrong), "state_mismatch");
+    // In another tab, the right state is accepted, once.
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    let state = query_param(&w.tab(t).last_navigation(), "state").unwrap();
+    w.reload(t);
+    let url = format!("{LOGOUT_RETURN}?state={state}");
+    let right = w.call(t, Call::HandleSignoutCallback { url: url.clone() });
+    w.settle();
+    match w.tab(t).ok(right) {
+        Outcome::SignedOut(returned) => assert_eq!(returned.as_deref(), Some(state.as_str())),
+        other => panic!("{other:?}"),
+    }
+    assert!(!w.tab(t).session_storage.contains_key(&logout_key()));
+    let again = w.call(t, Call::HandleSignoutCallback { url });
+    w.settle();
+    assert_eq!(w.tab(t).err(again), "state_mismatch");
+}

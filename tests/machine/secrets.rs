@@ -1,0 +1,72 @@
+//! No output of the machine shows a secret in its `Debug`: a pump may log every output.
+
+use crate::op::OP_ORIGIN;
+use crate::world::*;
+use oidc_rp_wasm::core::config::{AuthorizeOptions, IdTokenHint, LogoutOptions, StorageKind};
+use oidc_rp_wasm::core::machine::Call;
+
+#[test]
+fn no_output_debug_shows_a_token_a_code_or_a_verifier() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    // A refresh, a getAccessToken, an automatic refresh, a popup sign-in, a silent one.
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+    let op = w.call(b, Call::GetAccessToken);
+    w.settle();
+    w.tab(b).ok(op);
+    w.advance(3_540_000);
+    let popup = w.call(
+        b,
+        Call::SigninPopup {
+            options: AuthorizeOptions::default(),
+            app_window: false,
+        },
+    );
+    w.settle();
+    let response = w.op.authorize(&w.tab(b).windows[&popup].url.clone());
+    w.window_message(b, OP_ORIGIN, Some(popup), response.web_message());
+    w.tab(b).ok(popup);
+    let op = w.call(a, Call::SigninSilent(AuthorizeOptions::default()));
+    w.settle();
+    w.tab(a).ok(op);
+    // URLs with an id_token_hint: an authorization URL and an end-session URL.
+    let hinted = AuthorizeOptions {
+        id_token_hint: Some(IdTokenHint::Current),
+        ..AuthorizeOptions::default()
+    };
+    let op = w.call(a, Call::AuthorizeUrl(hinted));
+    w.settle();
+    w.tab(a).ok(op);
+    let op = w.call(a, Call::SignoutUrl(LogoutOptions::default()));
+    w.settle();
+    w.tab(a).ok(op);
+    assert!(w.op.token_requests("refresh_token").len() >= 3);
+
+    let mut secrets = w.op.secrets.clone();
+    secrets.extend(
+        w.op.requests
+            .iter()
+            .filter_map(|r| r.field("code_verifier").map(str::to_owned)),
+    );
+    assert!(secrets.iter().any(|s| s.starts_with("rt-")));
+    assert!(secrets.iter().any(|s| s.starts_with("code-")));
+    let mut seen = 0;
+    for t in [a, b] {
+        let tab = w.tab(t);
+        let texts = tab
+            .outputs
+            .iter()
+            .cloned()
+            .chain(tab.events.iter().map(|e| format!("{e:?}")));
+        for text in texts {
+            seen += 1;
+            for secret in &secrets {
+                assert!(!text.contains(secret.as_str()), "a secret in {text}");
+            }
+        }
+    }
+    assert!(seen > 50);
+}

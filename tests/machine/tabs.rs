@@ -1,0 +1,190 @@
+//! Several tabs: the tab channel (sign-outs, new sessions), frozen pages in the back/forward
+//! cache, and the idle sign-out across tabs.
+
+use crate::op::Endpoint;
+use crate::world::*;
+use oidc_rp_wasm::core::config::{ClientConfig, StorageKind};
+use oidc_rp_wasm::core::machine::{Call, Command, PageEvent};
+
+#[test]
+fn another_tabs_sign_out_is_signed_out_other_tab_exactly_once_in_each_tab() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    let c = w.create_tab(config(StorageKind::Local));
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    assert_eq!(w.tab(a).count("signedOut:signout"), 1);
+    assert_eq!(w.tab(a).count("signedOut:other_tab"), 0);
+    for t in [b, c] {
+        assert_eq!(w.tab(t).event_names(), vec!["signedOut:other_tab"], "tab {t}");
+        assert!(w.tab(t).session().is_none());
+        // Waking up later says nothing more.
+        w.page(t, PageEvent::Visible);
+        assert_eq!(w.tab(t).count("signedOut:other_tab"), 1);
+    }
+    assert!(!w.local_storage.contains_key(&session_key()));
+    assert!(!w.indexed_db.contains_key(&session_key()));
+}
+
+#[test]
+fn another_tabs_refresh_is_taken_on_its_message() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.advance(60_000);
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+    assert_eq!(w.tab(b).refresh_token(), w.tab(a).refresh_token());
+    assert_eq!(w.tab(b).event_names(), vec!["refreshed"]);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    // B's timers follow the new token.
+    assert_eq!(w.tab(b).machine.poll_timeout(), w.tab(a).machine.poll_timeout());
+    // Only one of them refreshes when the token comes due again.
+    w.advance(3_540_000);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 2);
+    assert_eq!(w.op.replays, 0);
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+}
+
+#[test]
+fn a_sign_in_in_another_tab_is_taken_as_signed_in() {
+    let mut w = World::new();
+    let a = w.create_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    let (op, _) = w.sign_in_by_redirect(a);
+    w.tab(a).ok(op);
+    assert_eq!(w.tab(b).event_names(), vec!["signedIn"]);
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+}
+
+#[test]
+fn tabs_with_session_storage_keep_their_own_sessions() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Session));
+    let b = w.signed_in_tab(config(StorageKind::Session));
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+    assert_ne!(w.tab(b).access_token(), w.tab(a).access_token());
+    assert_eq!(w.tab(b).count("refreshed"), 0);
+    // No cross-tab lock for a session nobody shares.
+    assert!(w.locks.grants.is_empty());
+}
+
+#[test]
+fn pagehide_closes_the_channel_and_pageshow_reopens_it_and_catches_up() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.page(b, PageEvent::PageHide);
+    assert_eq!(w.tab(b).channel, None);
+    assert!(w
+        .tab(b)
+        .commands_where(|c| matches!(c, Command::CloseChannel))
+        .len()
+        == 1);
+    // Meanwhile A signs out: B, in the back/forward cache, hears nothing.
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    assert!(w.tab(b).session().is_some());
+    assert!(w.tab(b).inbox.is_empty());
+    w.page(b, PageEvent::PageShow);
+    assert_eq!(w.tab(b).channel, Some(session_key()));
+    assert!(w.tab(b).session().is_none());
+    assert_eq!(w.tab(b).event_names(), vec!["signedOut:other_tab"]);
+    // Reopened: B hears A again.
+    let (op, _) = w.sign_in_by_redirect(a);
+    w.tab(a).ok(op);
+    assert_eq!(w.tab(b).event_names(), vec!["signedOut:other_tab", "signedIn"]);
+}
+
+#[test]
+fn pageshow_catches_up_with_another_tabs_refresh() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.page(b, PageEvent::PageHide);
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+    assert_ne!(w.tab(b).access_token(), w.tab(a).access_token());
+    w.page(b, PageEvent::PageShow);
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+    assert_eq!(w.tab(b).event_names(), vec!["refreshed"]);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+}
+
+fn idle_config() -> ClientConfig {
+    let mut cfg = config(StorageKind::Local);
+    cfg.idle_timeout_seconds = Some(60);
+    cfg.idle_warning_seconds = 10;
+    cfg
+}
+
+#[test]
+fn activity_in_one_tab_keeps_every_tab_signed_in() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(idle_config());
+    let b = w.create_tab(idle_config());
+    for _ in 0..12 {
+        w.advance(15_000);
+        w.page(a, PageEvent::Activity);
+    }
+    for t in [a, b] {
+        assert!(w.tab(t).session().is_some(), "tab {t}");
+        assert_eq!(w.tab(t).count("idle"), 0, "tab {t}");
+        assert_eq!(w.tab(t).count("signedOut:idle"), 0, "tab {t}");
+    }
+}
+
+#[test]
+fn no_activity_anywhere_warns_once_then_signs_out_every_tab() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(idle_config());
+    let b = w.create_tab(idle_config());
+    w.advance(49_999);
+    assert_eq!(w.tab(a).count("idle"), 0);
+    w.advance(1);
+    for t in [a, b] {
+        assert_eq!(w.tab(t).event_names().last().map(String::as_str), Some("idle"));
+    }
+    w.advance(9_999);
+    assert!(w.tab(a).session().is_some());
+    w.advance(1);
+    for t in [a, b] {
+        assert_eq!(w.tab(t).count("idle"), 1, "tab {t}");
+        assert_eq!(w.tab(t).count("signedOut:idle"), 1, "tab {t}");
+        assert_eq!(w.tab(t).count("signedOut:other_tab"), 0, "tab {t}");
+        assert!(w.tab(t).session().is_none());
+    }
+    assert!(!w.local_storage.contains_key(&session_key()));
+    assert!(!w.indexed_db.contains_key(&session_key()));
+    w.advance(600_000);
+    assert_eq!(w.tab(a).count("idle"), 1);
+    assert_eq!(w.op.count(Endpoint::Token), 1);
+}
+
+#[test]
+fn activity_after_the_warning_keeps_the_session() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(idle_config());
+    let b = w.create_tab(idle_config());
+    w.advance(55_000);
+    assert_eq!(w.tab(b).count("idle"), 1);
+    // The user comes back in tab B.
+    w.page(b, PageEvent::Activity);
+    w.advance(30_000);
+    for t in [a, b] {
+        assert!(w.tab(t).session().is_some(), "tab {t}");
+    }
+    // Quiet again: a new warning, then the sign-out.
+    w.advance(30_000);
+    assert_eq!(w.tab(a).count("idle"), 2);
+    assert_eq!(w.tab(a).count("signedOut:idle"), 1);
+    assert_eq!(w.tab(b).count("signedOut:idle"), 1);
+}

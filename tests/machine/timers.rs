@@ -1,0 +1,148 @@
+//! The expiry timers (`expiring`, `expired`, the automatic refresh), `poll_timeout`, and the
+//! catch-up when the page wakes after its timers could not run.
+
+use crate::op::Endpoint;
+use crate::world::*;
+use oidc_rp_wasm::core::config::StorageKind;
+use oidc_rp_wasm::core::machine::{Call, Event, PageEvent};
+use oidc_rp_wasm::error::Error;
+
+/// The access token lives 3600 s; the leeway is 60 s.
+const EXPIRING_MS: i64 = 3_540_000;
+const EXPIRED_MS: i64 = 3_600_000;
+
+#[test]
+fn poll_timeout_is_none_without_a_session_and_the_expiring_time_with_one() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    assert_eq!(w.tab(t).machine.poll_timeout(), None);
+    let (op, _) = w.sign_in_by_redirect(t);
+    w.tab(t).ok(op);
+    assert_eq!(w.tab(t).machine.poll_timeout(), Some(START_MS + EXPIRING_MS));
+    let out = w.call(t, Call::SignOutLocally);
+    w.settle();
+    w.tab(t).ok(out);
+    assert_eq!(w.tab(t).machine.poll_timeout(), None);
+}
+
+#[test]
+fn expiring_fires_in_the_leeway_and_refreshes_automatically() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let at = w.tab(t).access_token();
+    w.advance(EXPIRING_MS - 1);
+    assert_eq!(w.tab(t).event_names(), vec!["signedIn"]);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 0);
+    w.advance(1);
+    assert_eq!(w.tab(t).event_names(), vec!["signedIn", "expiring", "refreshed"]);
+    let expiring = w.tab(t).events.iter().find_map(|e| match e {
+        Event::Expiring(at) => Some(*at),
+        _ => None,
+    });
+    assert_eq!(expiring, Some(START_MS / 1000 + 3600));
+    assert_ne!(w.tab(t).access_token(), at);
+    // Re-armed for the new token, from now.
+    assert_eq!(w.tab(t).machine.poll_timeout(), Some(w.now + EXPIRING_MS));
+    // And again an hour later, with the rotated refresh token.
+    w.advance(EXPIRING_MS);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 2);
+    assert_eq!(w.op.replays, 0);
+    assert_eq!(w.tab(t).count("expired"), 0);
+}
+
+#[test]
+fn without_auto_refresh_expiring_then_expired_and_no_request() {
+    let mut w = World::new();
+    let mut cfg = config(StorageKind::Memory);
+    cfg.auto_refresh = false;
+    let t = w.signed_in_tab(cfg);
+    w.advance(EXPIRING_MS);
+    assert_eq!(w.tab(t).event_names(), vec!["signedIn", "expiring"]);
+    assert_eq!(w.tab(t).machine.poll_timeout(), Some(START_MS + EXPIRED_MS));
+    w.advance(EXPIRED_MS - EXPIRING_MS);
+    assert_eq!(w.tab(t).event_names(), vec!["signedIn", "expiring", "expired"]);
+    let expired = w.tab(t).events.iter().find_map(|e| match e {
+        Event::Expired(at) => Some(*at),
+        _ => None,
+    });
+    assert_eq!(expired, Some(START_MS / 1000 + 3600));
+    assert_eq!(w.tab(t).machine.poll_timeout(), None);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 0);
+    // An explicit getAccessToken still refreshes.
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    assert_eq!(w.tab(t).token_of(op), w.tab(t).access_token());
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+}
+
+#[test]
+fn a_failed_automatic_refresh_still_announces_expired() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    w.op.override_next(Endpoint::Token, Err(Error::Network("offline".into())));
+    w.advance(EXPIRED_MS);
+    assert_eq!(
+        w.tab(t).event_names(),
+        vec!["signedIn", "expiring", "refreshFailed:network", "expired"]
+    );
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1, "no retry storm");
+}
+
+#[test]
+fn a_short_lived_token_is_renewed_at_half_its_lifetime() {
+    let mut w = World::new();
+    w.op.expires_in = Some(30);
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    assert_eq!(w.tab(t).machine.poll_timeout(), Some(START_MS + 15_000));
+    w.advance(15_000);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    w.advance(15_000);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 2);
+    assert_eq!(w.tab(t).count("expired"), 0);
+}
+
+#[test]
+fn a_token_without_expiry_arms_no_timer() {
+    let mut w = World::new();
+    w.op.expires_in = None;
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    assert_eq!(w.tab(t).machine.poll_timeout(), None);
+    w.skip(100 * EXPIRED_MS);
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 0);
+}
+
+#[test]
+fn a_wake_up_refreshes_a_due_token_at_once() {
+    for storage in [StorageKind::Memory, StorageKind::Session, StorageKind::Local] {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(storage));
+        let at = w.tab(t).access_token();
+        // The laptop slept through the timers.
+        w.skip(EXPIRED_MS + 600_000);
+        w.page(t, PageEvent::Visible);
+        assert_eq!(w.op.token_requests("refresh_token").len(), 1, "{storage:?}");
+        assert_ne!(w.tab(t).access_token(), at);
+        assert_eq!(w.tab(t).machine.poll_timeout(), Some(w.now + EXPIRING_MS));
+        // The events that were missed are not replayed late.
+        assert_eq!(w.tab(t).count("expired"), 0);
+        // A burst of wake events is one catch-up.
+        w.page(t, PageEvent::Resumed);
+        w.page(t, PageEvent::PageShow);
+        assert_eq!(w.op.token_requests("refresh_token").len(), 1, "{storage:?}");
+    }
+}
+
+#[test]
+fn a_wake_up_with_a_fresh_token_asks_nothing() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    w.skip(1_000_000);
+    w.page(t, PageEvent::Visible);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 0);
+    assert_eq!(w.tab(t).machine.poll_timeout(), Some(START_MS + EXPIRING_MS));
+    w.page(t, PageEvent::Hidden);
+    assert_eq!(w.op.count(Endpoint::Token), 1, "the code exchange only");
+}
