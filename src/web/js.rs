@@ -1,4 +1,4 @@
-//! `OidcClient`, the JavaScript API of DESIGN.md: a thin `#[wasm_bindgen]` facade over
+//! `OidcClient`, the class JavaScript apps call: a thin `#[wasm_bindgen]` facade over
 //! [`Client`]. It converts options in, results and errors out, and nothing else.
 //!
 //! Options are read one field at a time so that a bad one is an `invalid_config` error that names

@@ -169,7 +169,7 @@ mod shared {
     const STORE: &str = "sessions";
 
     // web-sys has these behind features this crate does not enable; the few calls used here are
-    // declared directly, as lock.rs does for Web Locks.
+    // declared directly, as tabs.rs does for Web Locks.
     #[wasm_bindgen]
     extern "C" {
         /// `IDBFactory` (`window.indexedDB`).
