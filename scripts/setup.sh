@@ -16,7 +16,7 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^clippy'; then
 fi
 
 # wasm-bindgen-cli must equal the wasm-bindgen crate, which Cargo.toml pins with `=`.
-want=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+want=$(sed -n 's/^wasm-bindgen = .*"=\([0-9.]*\)".*/\1/p' Cargo.toml)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$want" ]; then
   say "installing wasm-bindgen-cli $want (found '${have:-none}'); this takes about 5 minutes"

@@ -45,7 +45,9 @@
 
 pub mod core;
 pub mod error;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js-pump"))]
+pub mod js_pump;
+#[cfg(all(target_arch = "wasm32", feature = "shell"))]
 pub mod web;
 
 pub use crate::error::Error;

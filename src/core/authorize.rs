@@ -10,7 +10,9 @@
 use crate::core::json::Json;
 use crate::core::metadata::ProviderMetadata;
 pub use crate::core::params::{Prompt, ResponseMode};
-use crate::core::pkce::{random_token, CodeVerifier, CHALLENGE_METHOD};
+#[cfg(feature = "shell")]
+use crate::core::pkce::random_token;
+use crate::core::pkce::{CodeVerifier, CHALLENGE_METHOD};
 use crate::core::secret::RawIdToken;
 use crate::error::Error;
 
@@ -143,6 +145,7 @@ impl AuthorizationRequest {
         self
     }
 
+    #[cfg(feature = "shell")]
     /// The URL to send the browser to and the [`Transaction`] to keep, with a fresh random
     /// `state`, `nonce` (only when the scope contains `openid`) and PKCE verifier.
     pub fn build(

@@ -6,6 +6,7 @@
 
 use crate::core::authorize::{append_query, non_empty, words};
 use crate::core::metadata::ProviderMetadata;
+#[cfg(feature = "shell")]
 use crate::core::pkce::random_token;
 use crate::core::secret::RawIdToken;
 use crate::error::Error;
@@ -80,6 +81,7 @@ impl LogoutRequest {
         self
     }
 
+    #[cfg(feature = "shell")]
     /// The URL to send the browser to and the [`LogoutTransaction`] to keep, with a fresh random
     /// `state`.
     pub fn build(

@@ -25,6 +25,7 @@ const MAX_LEN: usize = 128;
 pub struct CodeVerifier(Secret);
 
 impl CodeVerifier {
+    #[cfg(feature = "shell")]
     /// A fresh verifier: 32 random bytes, base64url without padding (43 characters), as
     /// RFC 7636 §4.1 recommends. Fails with [`Error::Crypto`] when no randomness is available.
     pub fn generate() -> Result<Self, Error> {
@@ -69,6 +70,7 @@ impl TryFrom<String> for CodeVerifier {
     }
 }
 
+#[cfg(feature = "shell")]
 /// 32 random bytes, base64url without padding (43 characters): used for `state` (RFC 6749
 /// §10.12) and `nonce` (OIDC Core §15.5.2). Fails with [`Error::Crypto`] without randomness.
 pub fn random_token() -> Result<String, Error> {

@@ -1,9 +1,12 @@
 //! RP-Initiated Logout 1.0: the end-session URL with its `state` (§2), and the check of the
 //! return to the post-logout redirect URI (§3).
 
+#[cfg(feature = "shell")]
 use crate::core::config::{ClientConfig, LogoutOptions};
 use crate::core::logout::{self, LogoutTransaction};
+#[cfg(feature = "shell")]
 use crate::core::metadata::ProviderMetadata;
+#[cfg(feature = "shell")]
 use crate::core::session::Session;
 use crate::error::Error;
 
@@ -14,6 +17,7 @@ pub struct LogoutFlow;
 
 impl LogoutFlow {
     /// The end-session URL for `options` and the transaction to keep until the return.
+    #[cfg(feature = "shell")]
     pub fn start(
         config: &ClientConfig,
         metadata: &ProviderMetadata,

@@ -1,0 +1,905 @@
+//! The machine's inputs and outputs as JSON, for a pump in another language (the npm package's
+//! JavaScript): values cross as JSON text that [`crate::core::json`] reads and writes, so the
+//! boundary needs no per-field conversion code and stays message-shaped.
+//!
+//! [`Wired`] wraps a [`Machine`]: [`Wired::handle`] takes one input as JSON and returns every
+//! output it caused, with the next timeout: `{"out":[...],"timeout":ms|null}`.
+//!
+//! Inputs (`"t"` says which):
+//! - `{"t":"call","op":1,"call":"signinPopup","options":{..},"appWindow":false,"entropy":"<b64url>"}`
+//!   (`call` is the JS method name; `url`, `fromLocation`, `body` where the method takes them);
+//! - `{"t":"answer","id":7, ...}` with `"ok":true`, `"http":{"status":200,"body":".."}`,
+//!   `"read":"text"|null`, `"keys":[..]`, `"digest":"<b64url>"`,
+//!   `"look":{"closed":false,"crossOrigin":true}`, or `"error":{"kind":"timeout","message":".."}`;
+//! - `{"t":"timeout"}`, `{"t":"page","event":"visible"}`, `{"t":"tab","data":{..}}`,
+//!   `{"t":"message","origin":"..","source":1|null,"data":{..}}`, `{"t":"handover","op":1,"data":{..}}`.
+//!
+//! Outputs: `{"io":7,"do":"fetch",...}` (see [`command_json`]), `{"cancel":7}`,
+//! `{"event":"signedIn","detail":{..}}`, `{"done":1,"ok":..}` or `{"done":1,"error":{..}}`.
+
+use super::{Answer, Area, Call, Command, Event, Input, IoId, Machine, Outcome, Output, PageEvent};
+use crate::core::alg::{HashAlg, JwsAlg};
+use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions};
+use crate::core::flow::silent::PopupLook;
+use crate::core::flow::{HttpResponse, Method};
+use crate::core::json::{Json, Object};
+use crate::core::params::{Prompt, ResponseMode};
+use crate::core::secret::RawIdToken;
+use crate::core::session::Session;
+use crate::error::{BrowserError, Error, SignatureError};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use std::str::FromStr;
+
+/// A [`Machine`] with a JSON boundary. It remembers which command each outstanding id was, so
+/// that an answer in JSON is read as the answer that command takes.
+#[derive(Debug)]
+pub struct Wired {
+    machine: Machine,
+    kinds: Vec<(IoId, Kind)>,
+    /// A call whose options did not read, and why.
+    refused: Option<(u32, Error)>,
+}
+
+/// What an answer is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Http,
+    Verified,
+    Digest,
+    Read,
+    Written,
+    Keys,
+    Lock,
+    Opened,
+    Look,
+}
+
+impl Wired {
+    /// A machine for the configuration `config` (the JS `OidcClientConfig` as JSON) in a page
+    /// of `own_origin`. Errors come as the JSON error object of a `done`.
+    pub fn new(config: &str, own_origin: &str) -> Result<Wired, String> {
+        let machine = Json::parse(config)
+            .map_err(|e| Error::config("config", e.to_string()))
+            .and_then(|json| parse_config(&json))
+            .and_then(|config| Machine::new(config, own_origin.to_owned()))
+            .map_err(|e| error_json(&e).to_text())?;
+        Ok(Wired {
+            machine,
+            kinds: Vec::new(),
+            refused: None,
+        })
+    }
+
+    /// The machine.
+    pub fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    /// The current session as the JS `Session` (camelCase, no refresh token), or `null`.
+    pub fn session(&self) -> String {
+        self.machine
+            .session()
+            .map_or(Json::Null, |s| session_view(s, None))
+            .to_text()
+    }
+
+    /// Takes one input (JSON) at `now` (ms since the epoch); returns the outputs it caused and
+    /// the next timeout, as JSON.
+    pub fn handle(&mut self, input: &str, now: i64) -> String {
+        let mut out = Vec::new();
+        match Json::parse(input).ok().and_then(|j| self.read_input(&j)) {
+            Some(input) => self.machine.handle_input(input, now),
+            None => {
+                let (op, error) = self.refused.take().unwrap_or((
+                    0,
+                    Error::Browser(BrowserError::Conversion(
+                        "an input the machine does not read".into(),
+                    )),
+                ));
+                out.push(done_json(op, &Err(error)));
+            }
+        }
+        while let Some(output) = self.machine.poll_output() {
+            if let Output::Io { id, command } = &output {
+                if let Some(kind) = answer_kind(command) {
+                    self.kinds.push((*id, kind));
+                }
+            }
+            if let Output::Cancel { id } = &output {
+                self.kinds.retain(|(i, _)| i != id);
+            }
+            out.push(output_json(&output));
+        }
+        let mut result = Object::new();
+        result.insert("out", Json::Array(out));
+        result.insert(
+            "timeout",
+            self.machine.poll_timeout().map_or(Json::Null, Json::int),
+        );
+        Json::Object(result).to_text()
+    }
+
+    fn read_input(&mut self, json: &Json) -> Option<Input> {
+        let kind = json.get("t")?.as_str()?;
+        Some(match kind {
+            "call" => {
+                let op = u32::try_from(json.get("op")?.as_u64()?).ok()?;
+                let entropy = json
+                    .get("entropy")
+                    .and_then(Json::as_str)
+                    .and_then(|e| Base64UrlUnpadded::decode_vec(e).ok())
+                    .unwrap_or_default();
+                let call = match read_call(json) {
+                    Ok(call) => call,
+                    // A call whose options are unusable ends at once with that error.
+                    Err(e) => {
+                        self.refused = Some((op, e));
+                        return None;
+                    }
+                };
+                Input::Call { op, call, entropy }
+            }
+            "answer" => {
+                let id = u32::try_from(json.get("id")?.as_u64()?).ok()?;
+                let index = self.kinds.iter().position(|(i, _)| *i == id)?;
+                let (_, kind) = self.kinds.swap_remove(index);
+                Input::Answer {
+                    id,
+                    answer: read_answer(json, kind)?,
+                }
+            }
+            "timeout" => Input::Timeout,
+            "page" => Input::Page(match json.get("event")?.as_str()? {
+                "visible" => PageEvent::Visible,
+                "hidden" => PageEvent::Hidden,
+                "resume" => PageEvent::Resumed,
+                "online" => PageEvent::Online,
+                "pagehide" => PageEvent::PageHide,
+                "pageshow" => PageEvent::PageShow,
+                _ => PageEvent::Activity,
+            }),
+            "tab" => Input::TabMessage(json.get("data")?.clone()),
+            "message" => Input::WindowMessage {
+                origin: json.get("origin")?.as_str()?.to_owned(),
+                source: json
+                    .get("source")
+                    .and_then(Json::as_u64)
+                    .and_then(|s| u32::try_from(s).ok()),
+                data: json.get("data").cloned().unwrap_or_default(),
+            },
+            "handover" => Input::Handover {
+                op: u32::try_from(json.get("op")?.as_u64()?).ok()?,
+                data: json.get("data").cloned().unwrap_or_default(),
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// Which answer a command takes; `None` for commands nobody answers.
+fn answer_kind(command: &Command) -> Option<Kind> {
+    Some(match command {
+        Command::Fetch(_) => Kind::Http,
+        Command::Verify(_) => Kind::Verified,
+        Command::Digest { .. } => Kind::Digest,
+        Command::Read { .. } => Kind::Read,
+        Command::Write { .. } | Command::Remove { .. } => Kind::Written,
+        Command::ListKeys { .. } => Kind::Keys,
+        Command::TakeLock { .. } => Kind::Lock,
+        Command::OpenPopup { .. } | Command::OpenFrame { .. } => Kind::Opened,
+        Command::LookAtPopup { .. } => Kind::Look,
+        _ => return None,
+    })
+}
+
+fn read_answer(json: &Json, kind: Kind) -> Option<Answer> {
+    let failed = json.get("error").map(read_error);
+    // Success must be said (`"ok":true`): an answer that says neither is a failure, never a
+    // verified signature.
+    let said_ok = json.get("ok").and_then(Json::as_bool) == Some(true);
+    let ok = |unit: fn(Result<(), Error>) -> Answer| {
+        Some(unit(match (failed.clone(), said_ok) {
+            (Some(e), _) => Err(e),
+            (None, true) => Ok(()),
+            (None, false) => Err(Error::Browser(BrowserError::Conversion(
+                "an answer that says neither ok nor error".into(),
+            ))),
+        }))
+    };
+    match kind {
+        Kind::Verified => ok(Answer::Verified),
+        Kind::Written => ok(Answer::Written),
+        Kind::Lock => ok(Answer::Lock),
+        Kind::Opened => ok(Answer::Opened),
+        Kind::Http => Some(Answer::Http(match failed {
+            Some(e) => Err(e),
+            None => {
+                let http = json.get("http")?;
+                Ok(HttpResponse {
+                    status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
+                    body: http.get("body")?.as_str()?.to_owned(),
+                })
+            }
+        })),
+        Kind::Digest => Some(Answer::Digest(match failed {
+            Some(e) => Err(e),
+            None => Base64UrlUnpadded::decode_vec(json.get("digest")?.as_str()?)
+                .map_err(|_| Error::Crypto("digest".into())),
+        })),
+        Kind::Read => Some(Answer::Read(match failed {
+            Some(e) => Err(e),
+            None => Ok(json.get("read").and_then(Json::as_str).map(str::to_owned)),
+        })),
+        Kind::Keys => Some(Answer::Keys(
+            json.get("keys")
+                .and_then(Json::as_array)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect(),
+        )),
+        Kind::Look => {
+            let look = json.get("look")?;
+            Some(Answer::Look(PopupLook {
+                closed: look.get("closed")?.as_bool()?,
+                cross_origin: look.get("crossOrigin")?.as_bool()?,
+            }))
+        }
+    }
+}
+
+/// A failure the pump reports: `{"kind":"timeout"|"network"|"storage"|...,"message":".."}`.
+fn read_error(json: &Json) -> Error {
+    let message = json
+        .get("message")
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_owned();
+    match json.get("kind").and_then(Json::as_str).unwrap_or("") {
+        "timeout" => Error::Timeout,
+        "network" => Error::Network(message),
+        "storage" => Error::Storage(message),
+        "crypto" => Error::Crypto(message),
+        "popup_blocked" => Error::PopupBlocked,
+        "popup_closed" => Error::PopupClosed,
+        "unsupported_alg" => Error::Signature(SignatureError::UnsupportedAlg(message)),
+        "unusable_key" => Error::Signature(SignatureError::UnusableKey(message)),
+        "mismatch" => Error::Signature(SignatureError::Mismatch),
+        "lock" => Error::Browser(BrowserError::Lock(message)),
+        "frame" => Error::Browser(BrowserError::Frame(message)),
+        "location" => Error::Browser(BrowserError::Location(message)),
+        "no_document" => Error::Browser(BrowserError::NoDocument),
+        _ => Error::Browser(BrowserError::Conversion(message)),
+    }
+}
+
+fn read_call(json: &Json) -> Result<Call, Error> {
+    let name = json.get("call").and_then(Json::as_str).unwrap_or("");
+    let options = json.get("options").unwrap_or(&Json::Null);
+    let url = || {
+        json.get("url")
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::config("url", "must be a string"))
+    };
+    Ok(match name {
+        "create" => Call::Create,
+        "authorizeUrl" => Call::AuthorizeUrl(parse_authorize_options(options)?),
+        "signinRedirect" => Call::SigninRedirect(parse_authorize_options(options)?),
+        "handleRedirectCallback" => Call::HandleRedirectCallback {
+            url: url()?,
+            from_location: json.get("fromLocation").and_then(Json::as_bool) == Some(true),
+        },
+        "handleFormPost" => Call::HandleFormPost(
+            json.get("body")
+                .and_then(Json::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| Error::config("body", "must be a string or URLSearchParams"))?,
+        ),
+        "signinPopup" => Call::SigninPopup {
+            options: parse_authorize_options(options)?,
+            app_window: json.get("appWindow").and_then(Json::as_bool) == Some(true),
+        },
+        "signinSilent" => Call::SigninSilent(parse_authorize_options(options)?),
+        "refresh" => Call::Refresh,
+        "getAccessToken" => Call::GetAccessToken,
+        "signoutUrl" => Call::SignoutUrl(parse_logout_options(options)?),
+        "signoutRedirect" => Call::SignoutRedirect(parse_logout_options(options)?),
+        "handleSignoutCallback" => Call::HandleSignoutCallback { url: url()? },
+        "signOutLocally" => Call::SignOutLocally,
+        "dispose" => Call::Dispose,
+        _ => return Err(Error::config("call", "is not a method of OidcClient")),
+    })
+}
+
+// ----- options -----
+
+/// The fields of a JS options object, unknown ones refused.
+struct Fields<'a> {
+    object: Option<&'a Object>,
+    of: &'static str,
+}
+
+impl<'a> Fields<'a> {
+    fn new(value: &'a Json, of: &'static str, known: &[&str]) -> Result<Self, Error> {
+        let object = match value {
+            Json::Null => None,
+            Json::Object(o) => Some(o),
+            _ => return Err(Error::config(of, "must be an object")),
+        };
+        if let Some((name, _)) = object.and_then(|o| o.iter().find(|(k, _)| !known.contains(k))) {
+            return Err(Error::config(name, ["is not an option of ", of].concat()));
+        }
+        Ok(Fields { object, of })
+    }
+
+    fn get(&self, name: &str) -> Option<&'a Json> {
+        self.object?.get(name).filter(|v| !v.is_null())
+    }
+
+    fn wrong(&self, name: &str, what: &str) -> Error {
+        Error::config(name, ["must be ", what, " (in ", self.of, ")"].concat())
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>, Error> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.wrong(name, "a string")),
+        }
+    }
+
+    fn required(&self, name: &str) -> Result<String, Error> {
+        self.string(name)?
+            .ok_or_else(|| Error::config(name, "is required"))
+    }
+
+    fn bool(&self, name: &str) -> Result<Option<bool>, Error> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Json::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(self.wrong(name, "true or false")),
+        }
+    }
+
+    /// A whole number written without fraction or exponent, within `T`.
+    fn whole<T: TryFrom<i64>>(&self, name: &str) -> Result<Option<T>, Error> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Json::Number(text)) => text
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| T::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| self.wrong(name, "a whole number in range")),
+            Some(_) => Err(self.wrong(name, "a number")),
+        }
+    }
+
+    /// A string or an array of strings.
+    fn list(&self, name: &str) -> Result<Vec<String>, Error> {
+        let wrong = || self.wrong(name, "a string or an array of strings");
+        match self.get(name) {
+            None => Ok(Vec::new()),
+            Some(Json::String(one)) => Ok(vec![one.clone()]),
+            Some(Json::Array(many)) => many
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(wrong))
+                .collect(),
+            Some(_) => Err(wrong()),
+        }
+    }
+
+    fn parsed_list<T: FromStr<Err = Error>>(&self, name: &str) -> Result<Vec<T>, Error> {
+        self.list(name)?
+            .iter()
+            .map(|v| v.parse().map_err(|e: Error| rename(e, name)))
+            .collect()
+    }
+
+    fn parsed<T: FromStr<Err = Error>>(&self, name: &str) -> Result<Option<T>, Error> {
+        self.string(name)?
+            .map(|v| v.parse().map_err(|e: Error| rename(e, name)))
+            .transpose()
+    }
+
+    /// An object whose values are strings, as name/value pairs.
+    fn params(&self, name: &str) -> Result<Vec<(String, String)>, Error> {
+        match self.get(name) {
+            None => Ok(Vec::new()),
+            Some(Json::Object(object)) => object
+                .iter()
+                .map(|(k, v)| match v {
+                    Json::String(v) => Ok((k.to_owned(), v.clone())),
+                    _ => Err(self.wrong(name, "an object of strings")),
+                })
+                .collect(),
+            Some(_) => Err(self.wrong(name, "an object of strings")),
+        }
+    }
+}
+
+/// A parse error of a value, reported for the option `name`.
+fn rename(error: Error, name: &str) -> Error {
+    match error {
+        Error::InvalidConfig { reason, .. } => Error::config(name, reason),
+        other => other,
+    }
+}
+
+/// The JS `OidcClientConfig`.
+pub fn parse_config(json: &Json) -> Result<ClientConfig, Error> {
+    let f = Fields::new(
+        json,
+        "OidcClientConfig",
+        &[
+            "issuer",
+            "clientId",
+            "redirectUri",
+            "postLogoutRedirectUri",
+            "silentRedirectUri",
+            "scope",
+            "responseMode",
+            "requireIdTokenOnRefresh",
+            "checkUserinfoOnRefresh",
+            "storage",
+            "idTokenSigningAlgs",
+            "clockSkewSeconds",
+            "silentTimeoutMs",
+            "requestTimeoutMs",
+            "autoRefresh",
+            "extraAuthorizeParams",
+            "idleTimeoutSeconds",
+            "idleWarningSeconds",
+        ],
+    )?;
+    let mut config = ClientConfig::new(
+        f.required("issuer")?,
+        f.required("clientId")?,
+        f.required("redirectUri")?,
+    );
+    config.post_logout_redirect_uri = f.string("postLogoutRedirectUri")?;
+    config.silent_redirect_uri = f.string("silentRedirectUri")?;
+    if let Some(scope) = f.string("scope")? {
+        config.scope = scope;
+    }
+    if let Some(mode) = f.parsed::<ResponseMode>("responseMode")? {
+        config.response_mode = mode;
+    }
+    config.require_id_token_on_refresh = f.bool("requireIdTokenOnRefresh")?.unwrap_or(false);
+    config.check_userinfo_on_refresh = f.bool("checkUserinfoOnRefresh")?.unwrap_or(false);
+    if let Some(storage) = f.parsed("storage")? {
+        config.storage = storage;
+    }
+    let algs = f.parsed_list::<JwsAlg>("idTokenSigningAlgs")?;
+    if !algs.is_empty() {
+        config.id_token_signing_algs = algs;
+    }
+    if let Some(skew) = f.whole("clockSkewSeconds")? {
+        config.clock_skew_seconds = skew;
+    }
+    if let Some(timeout) = f.whole("silentTimeoutMs")? {
+        config.silent_timeout_ms = timeout;
+    }
+    if let Some(timeout) = f.whole("requestTimeoutMs")? {
+        config.request_timeout_ms = timeout;
+    }
+    config.auto_refresh = f.bool("autoRefresh")?.unwrap_or(true);
+    config.extra_authorize_params = f.params("extraAuthorizeParams")?;
+    config.idle_timeout_seconds = f.whole("idleTimeoutSeconds")?;
+    if let Some(warning) = f.whole("idleWarningSeconds")? {
+        config.idle_warning_seconds = warning;
+    }
+    Ok(config)
+}
+
+/// The JS `AuthorizeOptions`.
+pub fn parse_authorize_options(json: &Json) -> Result<AuthorizeOptions, Error> {
+    let f = Fields::new(
+        json,
+        "AuthorizeOptions",
+        &[
+            "loginHint",
+            "uiLocales",
+            "prompt",
+            "maxAge",
+            "idTokenHint",
+            "acrValues",
+            "scope",
+            "responseMode",
+            "appState",
+            "extraParams",
+        ],
+    )?;
+    let id_token_hint = match f.get("idTokenHint") {
+        Some(Json::String(token)) => Some(IdTokenHint::Token(RawIdToken::new(token.clone()))),
+        Some(Json::Bool(true)) => Some(IdTokenHint::Current),
+        Some(Json::Bool(false)) | None => None,
+        Some(_) => return Err(f.wrong("idTokenHint", "a string or true")),
+    };
+    let max_age = f
+        .whole::<u64>("maxAge")
+        .map_err(|_| Error::config("maxAge", "must be a whole number of seconds, 0 or more"))?;
+    Ok(AuthorizeOptions {
+        login_hint: f.string("loginHint")?,
+        ui_locales: f.list("uiLocales")?,
+        prompt: f.parsed_list::<Prompt>("prompt")?,
+        max_age,
+        id_token_hint,
+        acr_values: f.list("acrValues")?,
+        scope: f.string("scope")?,
+        response_mode: f.parsed("responseMode")?,
+        app_state: f.get("appState").cloned(),
+        extra_params: f.params("extraParams")?,
+    })
+}
+
+/// The JS `LogoutOptions`.
+pub fn parse_logout_options(json: &Json) -> Result<LogoutOptions, Error> {
+    let f = Fields::new(
+        json,
+        "LogoutOptions",
+        &[
+            "postLogoutRedirectUri",
+            "uiLocales",
+            "logoutHint",
+            "idTokenHint",
+            "extraParams",
+        ],
+    )?;
+    let (id_token_hint, omit) = match f.get("idTokenHint") {
+        Some(Json::String(token)) => (Some(RawIdToken::new(token.clone())), false),
+        Some(Json::Bool(false)) => (None, true),
+        Some(Json::Bool(true)) | None => (None, false),
+        Some(_) => return Err(f.wrong("idTokenHint", "a string or a boolean")),
+    };
+    Ok(LogoutOptions {
+        post_logout_redirect_uri: f.string("postLogoutRedirectUri")?,
+        ui_locales: f.list("uiLocales")?,
+        logout_hint: f.string("logoutHint")?,
+        id_token_hint,
+        omit_id_token_hint: omit,
+        extra_params: f.params("extraParams")?,
+    })
+}
+
+// ----- outputs -----
+
+fn put(o: &mut Object, name: &str, value: impl Into<String>) {
+    o.insert(name, Json::String(value.into()));
+}
+
+fn area_name(area: Area) -> &'static str {
+    match area {
+        Area::Session => "session",
+        Area::Local => "local",
+        Area::Shared => "shared",
+    }
+}
+
+/// The WebCrypto `importKey` and `verify` algorithm parameters of a JWS `alg` (RFC 7518 §3):
+/// RS* to RSASSA-PKCS1-v1_5, PS* to RSA-PSS with a salt as long as the hash (§3.5), ES* to ECDSA
+/// (raw `r || s`, as WebCrypto takes it), EdDSA to Ed25519 (RFC 8037).
+fn webcrypto_params(alg: JwsAlg) -> (Json, Json) {
+    let (name, hash, curve, salt) = match alg {
+        JwsAlg::RS256 => ("RSASSA-PKCS1-v1_5", "SHA-256", None, None),
+        JwsAlg::RS384 => ("RSASSA-PKCS1-v1_5", "SHA-384", None, None),
+        JwsAlg::RS512 => ("RSASSA-PKCS1-v1_5", "SHA-512", None, None),
+        JwsAlg::PS256 => ("RSA-PSS", "SHA-256", None, Some(32)),
+        JwsAlg::PS384 => ("RSA-PSS", "SHA-384", None, Some(48)),
+        JwsAlg::PS512 => ("RSA-PSS", "SHA-512", None, Some(64)),
+        JwsAlg::ES256 => ("ECDSA", "SHA-256", Some("P-256"), None),
+        JwsAlg::ES384 => ("ECDSA", "SHA-384", Some("P-384"), None),
+        JwsAlg::ES512 => ("ECDSA", "SHA-512", Some("P-521"), None),
+        JwsAlg::EdDSA => ("Ed25519", "", None, None),
+    };
+    let mut import = Object::new();
+    let mut verify = Object::new();
+    put(&mut import, "name", name);
+    put(&mut verify, "name", name);
+    if name.starts_with("RSA") {
+        put(&mut import, "hash", hash);
+    }
+    if let Some(curve) = curve {
+        put(&mut import, "namedCurve", curve);
+        put(&mut verify, "hash", hash);
+    }
+    if let Some(salt) = salt {
+        verify.insert("saltLength", Json::int(salt));
+    }
+    (Json::Object(import), Json::Object(verify))
+}
+
+/// A command as JSON: `{"io":id,"do":"fetch"|"verify"|...,...}`.
+pub fn command_json(id: IoId, command: &Command) -> Json {
+    let mut o = Object::new();
+    o.insert("io", Json::int(i64::from(id)));
+    let (what, fields): (&str, Vec<(&str, Json)>) = match command {
+        Command::Fetch(r) => (
+            "fetch",
+            vec![
+                (
+                    "method",
+                    Json::str(match r.method {
+                        Method::Get => "GET",
+                        Method::Post => "POST",
+                    }),
+                ),
+                ("url", Json::str(r.url.as_str())),
+                (
+                    "headers",
+                    Json::Array(
+                        r.headers
+                            .iter()
+                            .map(|(k, v)| Json::Array(vec![Json::str(*k), Json::str(v.as_str())]))
+                            .collect(),
+                    ),
+                ),
+                ("body", r.body.as_deref().map_or(Json::Null, Json::str)),
+                ("timeoutMs", Json::int(i64::from(r.timeout_ms))),
+            ],
+        ),
+        Command::Verify(check) => {
+            let (import, verify) = webcrypto_params(check.alg);
+            let mut jwk = Object::new();
+            // The public members WebCrypto needs, and nothing else: `alg`, `use` and `key_ops`
+            // as some OPs publish them would make `importKey` refuse keys fine for verifying.
+            for member in ["kty", "n", "e", "crv", "x", "y"] {
+                if let Some(value) = check.jwk.json.get(member).and_then(Json::as_str) {
+                    put(&mut jwk, member, value);
+                }
+            }
+            (
+                "verify",
+                vec![
+                    ("alg", Json::str(check.alg.as_str())),
+                    ("import", import),
+                    ("verify", verify),
+                    ("jwk", Json::Object(jwk)),
+                    ("input", Json::str(Base64UrlUnpadded::encode_string(&check.signing_input))),
+                    ("signature", Json::str(Base64UrlUnpadded::encode_string(&check.signature))),
+                ],
+            )
+        }
+        Command::Digest { hash, access_token } => (
+            "digest",
+            vec![
+                ("hash", Json::str(hash_name(*hash))),
+                ("data", Json::str(access_token.expose())),
+            ],
+        ),
+        Command::Read { area, key } => (
+            "read",
+            vec![("area", Json::str(area_name(*area))), ("key", Json::str(key.as_str()))],
+        ),
+        Command::Write { area, key, value } => (
+            "write",
+            vec![
+                ("area", Json::str(area_name(*area))),
+                ("key", Json::str(key.as_str())),
+                ("value", Json::str(value.as_str())),
+            ],
+        ),
+        Command::Remove { area, key } => (
+            "remove",
+            vec![("area", Json::str(area_name(*area))), ("key", Json::str(key.as_str()))],
+        ),
+        Command::ListKeys { area, prefix } => (
+            "keys",
+            vec![
+                ("area", Json::str(area_name(*area))),
+                ("prefix", Json::str(prefix.as_str())),
+            ],
+        ),
+        Command::TakeLock {
+            name,
+            wait_ms,
+            lease_ms,
+        } => (
+            "lock",
+            vec![
+                ("name", Json::str(name.as_str())),
+                ("waitMs", Json::int(i64::from(*wait_ms))),
+                ("leaseMs", Json::int(i64::from(*lease_ms))),
+            ],
+        ),
+        Command::ReleaseLock { name } => ("release", vec![("name", Json::str(name.as_str()))]),
+        Command::OpenChannel { name } => ("openChannel", vec![("name", Json::str(name.as_str()))]),
+        Command::CloseChannel => ("closeChannel", vec![]),
+        Command::Broadcast { message } => ("broadcast", vec![("message", message.clone())]),
+        Command::OpenPopup {
+            op,
+            url,
+            app_window,
+        } => (
+            "popup",
+            vec![
+                ("op", Json::int(i64::from(*op))),
+                ("url", Json::str(url.as_str())),
+                ("appWindow", Json::Bool(*app_window)),
+            ],
+        ),
+        Command::OpenFrame { op, url } => (
+            "frame",
+            vec![("op", Json::int(i64::from(*op))), ("url", Json::str(url.as_str()))],
+        ),
+        Command::ListenHandover { op, channel } => (
+            "handover",
+            vec![
+                ("op", Json::int(i64::from(*op))),
+                ("channel", Json::str(channel.as_str())),
+            ],
+        ),
+        Command::LookAtPopup { op } => ("look", vec![("op", Json::int(i64::from(*op)))]),
+        Command::CloseWindow { op } => ("close", vec![("op", Json::int(i64::from(*op)))]),
+        Command::Navigate { url } => ("navigate", vec![("url", Json::str(url.as_str()))]),
+        Command::ReplaceUrl { url } => ("replaceUrl", vec![("url", Json::str(url.as_str()))]),
+    };
+    put(&mut o, "do", what);
+    for (name, value) in fields {
+        o.insert(name, value);
+    }
+    Json::Object(o)
+}
+
+fn hash_name(hash: HashAlg) -> &'static str {
+    hash.name()
+}
+
+fn output_json(output: &Output) -> Json {
+    match output {
+        Output::Io { id, command } => command_json(*id, command),
+        Output::Cancel { id } => {
+            let mut o = Object::new();
+            o.insert("cancel", Json::int(i64::from(*id)));
+            Json::Object(o)
+        }
+        Output::Event(event) => event_json(event),
+        Output::Done { op, result } => done_json(*op, result),
+    }
+}
+
+fn event_json(event: &Event) -> Json {
+    let mut detail = Object::new();
+    let (name, detail) = match event {
+        Event::SignedIn(s) => ("signedIn", session_view(&s.session, s.app_state.as_ref())),
+        Event::Refreshed(s) => ("refreshed", session_view(s, None)),
+        Event::RefreshFailed(e) => ("refreshFailed", error_json(e)),
+        Event::Expiring(at) => {
+            detail.insert("expiresAt", Json::int(*at));
+            ("expiring", Json::Object(detail))
+        }
+        Event::Expired(at) => {
+            detail.insert("expiresAt", Json::int(*at));
+            ("expired", Json::Object(detail))
+        }
+        Event::SignedOut(reason) => {
+            put(&mut detail, "reason", *reason);
+            ("signedOut", Json::Object(detail))
+        }
+        Event::Idle(ms) => {
+            detail.insert("signOutInMs", Json::int(i64::from(*ms)));
+            ("idle", Json::Object(detail))
+        }
+    };
+    let mut o = Object::new();
+    put(&mut o, "event", name);
+    o.insert("detail", detail);
+    Json::Object(o)
+}
+
+fn done_json(op: u32, result: &Result<Outcome, Error>) -> Json {
+    let mut o = Object::new();
+    o.insert("done", Json::int(i64::from(op)));
+    match result {
+        Ok(outcome) => o.insert(
+            "ok",
+            match outcome {
+                Outcome::Nothing => Json::Null,
+                Outcome::Url(url) => Json::str(url.as_str()),
+                Outcome::SignedIn(s) => session_view(&s.session, s.app_state.as_ref()),
+                Outcome::Session(s) => session_view(s, None),
+                Outcome::AccessToken(t) => Json::str(t.expose()),
+                Outcome::SignedOut(state) => {
+                    let mut r = Object::new();
+                    if let Some(state) = state {
+                        put(&mut r, "state", state.as_str());
+                    }
+                    Json::Object(r)
+                }
+            },
+        ),
+        Err(e) => o.insert("error", error_json(e)),
+    }
+    Json::Object(o)
+}
+
+/// An error as the JS `Error` of the contract is built from: `code`, `message`, and `reason`,
+/// `description`, `uri`, `field` where they apply. Configuration errors name the option as
+/// JavaScript spells it.
+pub fn error_json(error: &Error) -> Json {
+    let mut o = Object::new();
+    put(&mut o, "code", error.code());
+    let message = match error {
+        Error::InvalidConfig { field, reason } => {
+            put(&mut o, "field", camel_case(field));
+            ["invalid option `", &camel_case(field), "`: ", reason].concat()
+        }
+        other => other.to_string(),
+    };
+    put(&mut o, "message", message);
+    if let Some(reason) = error.reason() {
+        put(&mut o, "reason", reason);
+    }
+    if let Some(description) = error.description() {
+        put(&mut o, "description", description);
+    }
+    if let Some(uri) = error.uri() {
+        put(&mut o, "uri", uri);
+    }
+    Json::Object(o)
+}
+
+/// `redirect_uri` -> `redirectUri`, `extra_params.state` -> `extraParams.state`: the core names
+/// fields the Rust way, the JS API the JavaScript way. An extra parameter's own name (after the
+/// dot) is kept as the OP spells it.
+pub fn camel_case(field: &str) -> String {
+    let (option, rest) = field.split_once('.').unwrap_or((field, ""));
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in option.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    if !rest.is_empty() {
+        out.push('.');
+        out.push_str(rest);
+    }
+    out
+}
+
+/// The session as JavaScript sees it (the `Session` interface): camelCase, absent values left
+/// out, and never the refresh token, only `hasRefreshToken`.
+pub fn session_view(session: &Session, app_state: Option<&Json>) -> Json {
+    let mut o = Object::new();
+    let claims = session.claims.as_ref();
+    if let Some(claims) = claims {
+        put(&mut o, "subject", claims.sub.as_str());
+        o.insert("claims", Json::Object(claims.to_json()));
+    }
+    if let Some(token) = &session.id_token {
+        put(&mut o, "idToken", token.expose());
+    }
+    o.insert("idTokenFresh", Json::Bool(session.id_token_fresh));
+    put(&mut o, "accessToken", session.access_token.expose());
+    put(&mut o, "tokenType", session.token_type.as_str());
+    if let Some(at) = session.expires_at {
+        o.insert("expiresAt", Json::int(at));
+    }
+    if let Some(scope) = &session.scope {
+        put(&mut o, "scope", scope.as_str());
+    }
+    o.insert("hasRefreshToken", Json::Bool(session.has_refresh_token()));
+    if let Some(at) = claims.and_then(|c| c.auth_time) {
+        o.insert("authTime", Json::int(at));
+    }
+    if let Some(acr) = claims.and_then(|c| c.acr.as_deref()) {
+        put(&mut o, "acr", acr);
+    }
+    if let Some(amr) = claims.and_then(|c| c.amr.as_ref()) {
+        o.insert(
+            "amr",
+            Json::Array(amr.iter().map(|m| Json::str(m.as_str())).collect()),
+        );
+    }
+    if let Some(app_state) = app_state {
+        o.insert("appState", app_state.clone());
+    }
+    Json::Object(o)
+}

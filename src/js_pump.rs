@@ -1,0 +1,122 @@
+//! The machine's export for the npm package's JavaScript pump (feature `js-pump`).
+//!
+//! Values cross as JSON text ([`crate::core::machine::wire`]) through two byte buffers that the
+//! wasm owns, so the boundary needs no generated glue and no `unsafe`: the pump asks for the
+//! input buffer ([`oidc_in`]), writes UTF-8 into it, calls an entry point, and reads the answer
+//! from the output buffer ([`oidc_out`], of the length the call returned). Each client is a
+//! handle into a table; [`oidc_free`] drops its machine, so a page that creates and disposes
+//! many clients holds no more memory than one that created one.
+//!
+//! Everything the browser does is in the pump; everything the client decides is in the machine.
+
+use crate::core::json::Json;
+use crate::core::machine::wire::Wired;
+use std::cell::RefCell;
+
+thread_local! {
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static CLIENTS: RefCell<Vec<Option<Wired>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The input buffer, `len` bytes long, for the pump to write the next input into.
+#[no_mangle]
+pub extern "C" fn oidc_in(len: usize) -> *mut u8 {
+    INPUT.with(|input| {
+        let mut input = input.borrow_mut();
+        input.clear();
+        input.resize(len, 0);
+        input.as_mut_ptr()
+    })
+}
+
+/// The output buffer, holding what the last call returned.
+#[no_mangle]
+pub extern "C" fn oidc_out() -> *const u8 {
+    OUTPUT.with(|output| output.borrow().as_ptr())
+}
+
+/// The length of the output buffer.
+#[no_mangle]
+pub extern "C" fn oidc_out_len() -> usize {
+    OUTPUT.with(|output| output.borrow().len())
+}
+
+fn input_text() -> String {
+    INPUT.with(|input| String::from_utf8_lossy(&input.borrow()).into_owned())
+}
+
+fn answer(text: String) -> usize {
+    OUTPUT.with(|output| {
+        let mut output = output.borrow_mut();
+        *output = text.into_bytes();
+        output.len()
+    })
+}
+
+/// A client for the input `{"config":{...},"origin":"https://app.example"}`: its handle (from
+/// 1), or 0 with the error object in the output buffer.
+#[no_mangle]
+pub extern "C" fn oidc_new() -> u32 {
+    let text = input_text();
+    let parsed = Json::parse(&text).ok();
+    let config = parsed
+        .as_ref()
+        .and_then(|j| j.get("config"))
+        .map(Json::to_text)
+        .unwrap_or_default();
+    let origin = parsed
+        .as_ref()
+        .and_then(|j| j.get("origin"))
+        .and_then(Json::as_str)
+        .unwrap_or("null");
+    match Wired::new(&config, origin) {
+        Ok(wired) => CLIENTS.with(|clients| {
+            let mut clients = clients.borrow_mut();
+            clients.push(Some(wired));
+            u32::try_from(clients.len()).unwrap_or(0)
+        }),
+        Err(error) => {
+            answer(error);
+            0
+        }
+    }
+}
+
+/// Client `handle` takes the input in the input buffer at `now` (ms since the epoch); the
+/// outputs it caused are in the output buffer, of the returned length.
+#[no_mangle]
+pub extern "C" fn oidc_handle(handle: u32, now: f64) -> usize {
+    let text = input_text();
+    // Date.now() is a whole number of milliseconds; `as` saturates.
+    #[allow(clippy::cast_possible_truncation)]
+    let now = now as i64;
+    let out = with_client(handle, |wired| wired.handle(&text, now));
+    answer(out.unwrap_or_else(|| r#"{"out":[],"timeout":null}"#.to_owned()))
+}
+
+/// Client `handle`'s session as JSON (`null` when signed out), in the output buffer.
+#[no_mangle]
+pub extern "C" fn oidc_session(handle: u32) -> usize {
+    let out = with_client(handle, |wired| wired.session());
+    answer(out.unwrap_or_else(|| "null".to_owned()))
+}
+
+/// Drops client `handle`'s machine.
+#[no_mangle]
+pub extern "C" fn oidc_free(handle: u32) {
+    CLIENTS.with(|clients| {
+        let index = usize::try_from(handle).ok().and_then(|h| h.checked_sub(1));
+        if let Some(slot) = index.and_then(|i| clients.borrow_mut().get_mut(i).map(Option::take)) {
+            drop(slot);
+        }
+    });
+}
+
+fn with_client<T>(handle: u32, f: impl FnOnce(&mut Wired) -> T) -> Option<T> {
+    let index = usize::try_from(handle).ok()?.checked_sub(1)?;
+    CLIENTS.with(|clients| {
+        let mut clients = clients.borrow_mut();
+        clients.get_mut(index)?.as_mut().map(f)
+    })
+}
