@@ -35,9 +35,10 @@ pkg: setup
 check-size: pkg
 	scripts/check-size.sh
 
-## The TypeScript declarations, type-checked by a consumer file, and without lib DOM by a server module.
+## The TypeScript declarations, type-checked by a consumer file, and without lib DOM by a server
+## module; and the JavaScript pump (pkg-template/index.js) with tsc --checkJs.
 test-types: setup
-	cd tests/types && npx tsc -p . && npx tsc -p tsconfig.no-dom.json
+	cd tests/types && npx tsc -p . && npx tsc -p tsconfig.no-dom.json && npx tsc -p tsconfig.pump.json
 
 ## wasm-bindgen-test in headless Chromium (tests/web.rs), and the browser API's doc examples
 ## compiled for wasm32 (they are `no_run`: they need an OP).

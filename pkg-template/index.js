@@ -1,26 +1,58 @@
-// oidc-rp-wasm: package entry. Loads the WebAssembly module on the first `OidcClient.create()`,
-// from the file next to this one, unless the app said where it is with `init()`. Importing has
-// no side effect, in a browser or on a server. Types and documentation: index.d.ts.
-
-import initWasm, { OidcClient as WasmOidcClient } from './oidc_rp_wasm.js';
+// @ts-check
+// oidc-rp-wasm: the package's entry and its JavaScript pump. The client's every decision is made
+// by the state machine in the WebAssembly module (the crate's `core::machine`); this file only
+// performs what it asks (fetch, WebCrypto, storage, IndexedDB, Web Locks, BroadcastChannel,
+// windows, timers), forwards what the page and the other tabs do, and settles the API's promises.
+// Values cross as JSON text. Importing has no side effect, in a browser or on a server; the
+// module is loaded on the first `OidcClient.create()`, concurrently with the discovery request,
+// from the file next to this one unless the app said where it is with `init()`. Types and
+// documentation: index.d.ts.
 
 const WASM_FILE = 'oidc_rp_wasm_bg.wasm';
+
+/**
+ * The module's exports (src/js_pump.rs): JSON text goes in through the input buffer and comes
+ * back in the output buffer.
+ * @typedef {{
+ *   memory: WebAssembly.Memory,
+ *   oidc_in: (len: number) => number,
+ *   oidc_out: () => number,
+ *   oidc_out_len: () => number,
+ *   oidc_new: () => number,
+ *   oidc_handle: (handle: number, now: number) => number,
+ *   oidc_session: (handle: number) => number,
+ *   oidc_free: (handle: number) => void,
+ * }} Exports
+ */
+
+/** @type {Exports | null} */
+let wasm = null;
 
 // Where the module comes from: what init() was given when `hasSource`, else the file next to this
 // module. Kept after a failed load, so that the next create() retries the same source.
 let hasSource = false;
+/** @type {any} */
 let source;
 // The one load of the page: concurrent callers share it; a failure (a network blip) is forgotten
 // so that the next call tries again.
+/** @type {Promise<void> | null} */
 let loading = null;
 
-/** An error shaped like the ones the WebAssembly side throws (`name`, `code`, `reason`). */
-function oidcError(code, message, { reason, cause, field } = {}) {
-  const error = cause === undefined ? new Error(message) : new Error(message, { cause });
+/**
+ * The SDK's error: an `Error` named `OidcError` with a stable `code`, and `reason`, `field`,
+ * `description` and `uri` where they apply.
+ * @param {string} code
+ * @param {string} message
+ * @param {{ reason?: string, cause?: unknown, field?: string, description?: string, uri?: string }} [more]
+ */
+function oidcError(code, message, { reason, cause, field, description, uri } = {}) {
+  const error = /** @type {any} */ (cause === undefined ? new Error(message) : new Error(message, { cause }));
   error.name = 'OidcError';
   error.code = code;
   if (reason !== undefined) error.reason = reason;
   if (field !== undefined) error.field = field;
+  if (description !== undefined) error.description = description;
+  if (uri !== undefined) error.uri = uri;
   if (cause !== undefined && error.cause === undefined) error.cause = cause;
   return error;
 }
@@ -178,7 +210,14 @@ async function instantiate(input, fromInit) {
   }
 
   try {
-    await initWasm({ module_or_path: value });
+    const imports = {};
+    if (isResponse(value)) {
+      wasm = /** @type {any} */ ((await WebAssembly.instantiateStreaming(value, imports)).instance.exports);
+    } else if (isModule(value)) {
+      wasm = /** @type {any} */ ((await WebAssembly.instantiate(/** @type {WebAssembly.Module} */ (value), imports)).exports);
+    } else {
+      wasm = /** @type {any} */ ((await WebAssembly.instantiate(value, imports)).instance.exports);
+    }
   } catch (e) {
     const name = e?.name;
     const message = String(e?.message ?? e);
@@ -274,23 +313,616 @@ export function init(options) {
   return load();
 }
 
-/** The relying-party client. Get one with `await OidcClient.create(config)`. */
-export class OidcClient {
-  constructor() {
-    throw new TypeError('use `await OidcClient.create(config)` to make an OidcClient');
+// ----- the boundary -----
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Writes `text` into the module's input buffer. */
+function put(text) {
+  const exports = /** @type {Exports} */ (wasm);
+  const bytes = encoder.encode(text);
+  const at = exports.oidc_in(bytes.length);
+  new Uint8Array(exports.memory.buffer, at, bytes.length).set(bytes);
+}
+
+/** The output buffer as text. */
+function take() {
+  const exports = /** @type {Exports} */ (wasm);
+  return decoder.decode(new Uint8Array(exports.memory.buffer, exports.oidc_out(), exports.oidc_out_len()));
+}
+
+/** An `OidcError` from the machine's error object. */
+function toError(e) {
+  return oidcError(e.code, e.message, { reason: e.reason, field: e.field, description: e.description, uri: e.uri });
+}
+
+const disposedError = () => oidcError('disposed', 'the client was disposed of; create a new one');
+
+/** Base64url of bytes. */
+function b64url(bytes) {
+  let text = '';
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Bytes of base64url. */
+function unb64url(text) {
+  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+/** A failure as the machine reads it. */
+const failure = (kind, e) => ({ error: { kind, message: String(e?.message ?? e ?? '') } });
+
+const EVENTS = ['signedIn', 'refreshed', 'refreshFailed', 'expiring', 'expired', 'signedOut', 'idle'];
+/** @type {[() => EventTarget, string, () => string][]} */
+const PAGE_EVENTS = [
+  [() => document, 'visibilitychange', () => (document.visibilityState === 'visible' ? 'visible' : 'hidden')],
+  [() => document, 'resume', () => 'resume'],
+  [() => window, 'online', () => 'online'],
+  [() => window, 'pagehide', () => 'pagehide'],
+  [() => window, 'pageshow', () => 'pageshow'],
+  ...['pointerdown', 'keydown', 'wheel', 'touchstart'].map(
+    (type) => /** @type {[() => EventTarget, string, () => string]} */ ([() => window, type, () => 'activity']),
+  ),
+];
+
+// IndexedDB, for the copy of a shared session that every tab reads under the refresh lock: one
+// object store of text values. Without IndexedDB, reads find nothing and writes do nothing.
+/** @type {Promise<IDBDatabase | null> | null} */
+let database = null;
+function openDatabase() {
+  if (!database) {
+    database = new Promise((resolve) => {
+      if (typeof indexedDB === 'undefined') return resolve(null);
+      const request = indexedDB.open('oidc-rp-wasm', 1);
+      request.onupgradeneeded = () => request.result.createObjectStore('sessions');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => resolve(null);
+    });
+  }
+  return database;
+}
+
+/** Runs `change` in a transaction of the store; resolves with the request's result once committed. */
+async function idb(mode, change) {
+  const db = await openDatabase();
+  if (!db) return null;
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction('sessions', mode);
+    const request = change(tx.objectStore('sessions'));
+    tx.oncomplete = () => resolve(request.result);
+    tx.onerror = tx.onabort = () => reject(tx.error);
+  });
+}
+
+/** The machine of one client, and the browser resources it holds. */
+class Pump {
+  constructor(handle, client) {
+    this.handle = handle;
+    this.client = client;
+    this.nextOp = 1;
+    /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void}>} */
+    this.ops = new Map();
+    /** @type {any[]} */
+    this.queue = [];
+    this.busy = false;
+    /** @type {any} */
+    this.timer = undefined;
+    /** @type {Map<string, Set<(detail: any) => void>>} */
+    this.listeners = new Map();
+    /** Per operation: its popup or iframe window, the iframe, the app's window, its hand-over channel. */
+    this.windows = new Map();
+    /** Fetches under way, by command id. */
+    this.aborts = new Map();
+    /** Held locks' release functions, by name. */
+    this.releases = new Map();
+    /** @type {BroadcastChannel | null} */
+    this.channel = null;
+    /** @type {{ url: string, response: Promise<Response> } | null} A fetch of the discovery document started before the module was ready. */
+    this.prefetch = null;
+    /** The window the app opened for the next popup sign-in. */
+    this.appWindow = /** @type {any} */ (null);
+    /** `dispose()` was called. */
+    this.disposing = false;
+    this.onMessage = (/** @type {MessageEvent} */ event) => {
+      for (const [op, w] of this.windows) {
+        if (w.win && event.source === w.win) {
+          this.input({ t: 'message', origin: event.origin, source: op, data: event.data });
+          return;
+        }
+      }
+    };
+    /** @type {[EventTarget, string, EventListener][]} */
+    this.pageListeners = PAGE_EVENTS.map(([target, type, name]) => [
+      target(),
+      type,
+      () => this.input({ t: 'page', event: name() }),
+    ]);
+    window.addEventListener('message', this.onMessage);
+    for (const [target, type, listener] of this.pageListeners) target.addEventListener(type, listener, { passive: true });
   }
 
-  static async create(config) {
-    if (!inBrowser()) throw notInBrowser();
-    await load();
-    return WasmOidcClient.create(config);
+  /** Starts operation `call`; resolves or rejects when the machine says it is done. */
+  call(call, fields = {}) {
+    if (!this.handle) return Promise.reject(disposedError());
+    const op = this.nextOp++;
+    const entropy = b64url(crypto.getRandomValues(new Uint8Array(128)));
+    return new Promise((resolve, reject) => {
+      this.ops.set(op, { resolve, reject });
+      this.input({ t: 'call', op, call, entropy, ...fields });
+    });
   }
 
-  // Instances come from the wasm class; `client instanceof OidcClient` still holds.
-  static [Symbol.hasInstance](value) {
-    return value instanceof WasmOidcClient;
+  /**
+   * Hands `input` to the machine and performs what it asks. Inputs that come while the machine
+   * works (an answer performed at once, an app listener calling the client) wait their turn, so
+   * the machine is never entered twice.
+   */
+  input(input) {
+    this.queue.push(input);
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.queue.length > 0 && this.handle) {
+        let text;
+        try {
+          text = JSON.stringify(this.queue.shift());
+        } catch {
+          continue; // a message whose data is no JSON: it cannot be for us
+        }
+        put(text);
+        /** @type {Exports} */ (wasm).oidc_handle(this.handle, Date.now());
+        const result = JSON.parse(take());
+        for (const output of result.out) this.perform(output);
+        this.arm(result.timeout);
+      }
+    } finally {
+      this.busy = false;
+    }
+    if (this.disposing) this.finish();
+  }
+
+  /** After `dispose`: nothing held any more, every operation settled, the machine dropped. */
+  finish() {
+    this.stop();
+    for (const pending of this.ops.values()) pending.reject(disposedError());
+    this.ops.clear();
+    this.free();
+  }
+
+  answer(id, answer) {
+    this.input({ t: 'answer', id, ...answer });
+  }
+
+  /**
+   * Answers command `id` once `promise` settles: with `ok(value)`, or the failure `fail(e)`.
+   * @param {number} id
+   * @param {Promise<any>} promise
+   * @param {(value: any) => object} [ok]
+   * @param {(e: any) => object} [fail]
+   */
+  later(id, promise, ok = () => ({ ok: true }), fail = (e) => failure('browser', e)) {
+    promise.then(
+      (value) => this.answer(id, ok(value)),
+      (e) => this.answer(id, fail(e)),
+    );
+  }
+
+  arm(at) {
+    clearTimeout(this.timer);
+    if (at !== null && this.handle) {
+      this.timer = setTimeout(() => this.input({ t: 'timeout' }), Math.max(0, at - Date.now()));
+    }
+  }
+
+  emit(name, detail) {
+    for (const handler of [...(this.listeners.get(name) ?? [])]) {
+      try {
+        handler(detail);
+      } catch (e) {
+        setTimeout(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  perform(o) {
+    if (o.done !== undefined) {
+      const pending = this.ops.get(o.done);
+      this.ops.delete(o.done);
+      if (o.error) pending?.reject(toError(o.error));
+      else pending?.resolve(o.ok);
+      return;
+    }
+    if (o.event) return this.emit(o.event, o.event === 'refreshFailed' ? toError(o.detail) : o.detail);
+    if (o.cancel !== undefined) {
+      this.aborts.get(o.cancel)?.abort();
+      this.aborts.delete(o.cancel);
+      return;
+    }
+    try {
+      this.command(o);
+    } catch (e) {
+      if (o.io !== undefined) this.answer(o.io, failure(o.do === 'read' || o.do === 'write' || o.do === 'remove' ? 'storage' : 'browser', e));
+    }
+  }
+
+  storage(area) {
+    const storage = area === 'local' ? window.localStorage : window.sessionStorage;
+    if (!storage) throw new Error('web storage is disabled');
+    return storage;
+  }
+
+  command(o) {
+    const id = o.io;
+    switch (o.do) {
+      case 'fetch':
+        return this.fetch(o);
+      case 'verify':
+        return this.later(id, this.verify(o), () => ({ ok: true }), (e) => (e?.error ? e : failure('crypto', e)));
+      case 'digest':
+        return this.later(
+          id,
+          crypto.subtle.digest(o.hash, encoder.encode(o.data)),
+          (d) => ({ digest: b64url(new Uint8Array(d)) }),
+          (e) => failure('crypto', e),
+        );
+      case 'read':
+        if (o.area === 'shared') {
+          return this.later(id, idb('readonly', (s) => s.get(o.key)), (v) => ({ read: typeof v === 'string' ? v : null }), (e) => failure('storage', e));
+        }
+        return this.answer(id, { read: this.storage(o.area).getItem(o.key) });
+      case 'write':
+        if (o.area === 'shared') return this.later(id, idb('readwrite', (s) => s.put(o.value, o.key)), undefined, (e) => failure('storage', e));
+        this.storage(o.area).setItem(o.key, o.value);
+        return this.answer(id, { ok: true });
+      case 'remove':
+        if (o.area === 'shared') return this.later(id, idb('readwrite', (s) => s.delete(o.key)), undefined, (e) => failure('storage', e));
+        this.storage(o.area).removeItem(o.key);
+        return this.answer(id, { ok: true });
+      case 'keys': {
+        const storage = this.storage(o.area);
+        const keys = [];
+        for (let i = 0; i < storage.length; i++) {
+          const key = storage.key(i);
+          if (key?.startsWith(o.prefix)) keys.push(key);
+        }
+        return this.answer(id, { keys });
+      }
+      case 'lock':
+        return this.lock(o);
+      case 'release':
+        this.releases.get(o.name)?.();
+        this.releases.delete(o.name);
+        return;
+      case 'openChannel':
+        if (typeof BroadcastChannel !== 'function') return;
+        this.channel?.close();
+        this.channel = new BroadcastChannel(o.name);
+        this.channel.onmessage = (event) => this.input({ t: 'tab', data: event.data });
+        return;
+      case 'closeChannel':
+        this.channel?.close();
+        this.channel = null;
+        return;
+      case 'broadcast':
+        this.channel?.postMessage(o.message);
+        return;
+      case 'popup':
+        return this.popup(o);
+      case 'frame': {
+        const frame = document.createElement('iframe');
+        frame.setAttribute('title', 'oidc-rp-wasm silent sign-in');
+        frame.setAttribute('aria-hidden', 'true');
+        // Through the CSSOM, which a `style-src` policy allows, unlike a `style` attribute.
+        frame.style.cssText = 'position:absolute;width:0;height:0;border:0;visibility:hidden';
+        frame.src = o.url;
+        document.body.appendChild(frame);
+        this.windows.set(o.op, { win: frame.contentWindow, frame });
+        return this.answer(id, { ok: true });
+      }
+      case 'handover': {
+        const w = this.windows.get(o.op);
+        if (!w || typeof BroadcastChannel !== 'function') return;
+        w.handover = new BroadcastChannel(o.channel);
+        w.handover.onmessage = (event) => this.input({ t: 'handover', op: o.op, data: event.data });
+        return;
+      }
+      case 'look': {
+        const win = this.windows.get(o.op)?.win;
+        const closed = !win || win.closed;
+        let crossOrigin = false;
+        if (!closed) {
+          try {
+            void win.location.href;
+          } catch {
+            crossOrigin = true;
+          }
+        }
+        return this.answer(id, { look: { closed, crossOrigin } });
+      }
+      case 'close': {
+        const w = this.windows.get(o.op);
+        this.windows.delete(o.op);
+        w?.handover?.close();
+        if (w?.frame) w.frame.remove();
+        else w?.win?.close();
+        return;
+      }
+      case 'navigate':
+        window.location.assign(o.url);
+        return;
+      case 'replaceUrl':
+        history.replaceState(history.state, '', o.url);
+        return;
+    }
+  }
+
+  fetch(o) {
+    const controller = new AbortController();
+    this.aborts.set(o.io, controller);
+    let late = false;
+    const deadline = setTimeout(() => {
+      late = true;
+      controller.abort();
+    }, o.timeoutMs);
+    const prefetched = this.prefetch;
+    const early = prefetched && prefetched.url === o.url && o.method === 'GET' ? prefetched.response : null;
+    this.prefetch = null;
+    const request = early ?? fetch(o.url, {
+      method: o.method,
+      headers: o.headers,
+      body: o.body ?? undefined,
+      credentials: 'omit',
+      signal: controller.signal,
+    });
+    const body = request.then(async (response) => ({ http: { status: response.status, body: await response.text() } }));
+    // A deadline also covers a prefetched request, which the controller cannot abort.
+    const timed = new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(null)));
+    Promise.race([body, timed])
+      .then(
+        (answer) => answer ?? failure(late ? 'timeout' : 'network', 'aborted'),
+        (e) => failure(late ? 'timeout' : 'network', `${o.url}: ${e?.message ?? e}`),
+      )
+      .then((answer) => {
+        clearTimeout(deadline);
+        if (this.aborts.get(o.io) !== controller) return; // cancelled
+        this.aborts.delete(o.io);
+        this.answer(o.io, answer);
+      });
+  }
+
+  async verify(o) {
+    let key;
+    try {
+      key = await crypto.subtle.importKey('jwk', o.jwk, o.import, false, ['verify']);
+    } catch (e) {
+      // An algorithm the browser cannot (or may not) use is a NotSupportedError, whatever its
+      // message says; the key is then not the problem.
+      throw failure(e?.name === 'NotSupportedError' ? 'unsupported_alg' : 'unusable_key', e?.name === 'NotSupportedError' ? o.alg : e);
+    }
+    let ok;
+    try {
+      ok = await crypto.subtle.verify(o.verify, key, unb64url(o.signature), unb64url(o.input));
+    } catch (e) {
+      throw failure('unusable_key', e);
+    }
+    if (!ok) throw failure('mismatch', 'signature');
+  }
+
+  lock(o) {
+    const locks = /** @type {any} */ (navigator).locks;
+    if (!locks) return this.answer(o.io, { ok: true });
+    const signal = AbortSignal.timeout(o.waitMs);
+    locks
+      .request(o.name, { signal }, () => {
+        this.answer(o.io, { ok: true });
+        // Held until released, or until the lease ends.
+        return new Promise((resolve) => {
+          const lease = setTimeout(resolve, o.leaseMs);
+          this.releases.set(o.name, () => {
+            clearTimeout(lease);
+            resolve(undefined);
+          });
+        });
+      })
+      .catch((e) => {
+        if (!this.releases.has(o.name)) this.answer(o.io, failure(signal.aborted ? 'timeout' : 'lock', e));
+      });
+  }
+
+  popup(o) {
+    const given = o.appWindow ? this.appWindow : null;
+    this.appWindow = null;
+    let win;
+    if (given) {
+      if (given.closed) return this.answer(o.io, failure('popup_closed', 'closed'));
+      given.location.href = o.url;
+      win = given;
+    } else {
+      win = window.open(o.url, 'oidc-rp-wasm', 'popup=yes,width=500,height=640');
+      if (!win) return this.answer(o.io, failure('popup_blocked', 'blocked'));
+    }
+    this.windows.set(o.op, { win });
+    this.answer(o.io, { ok: true });
+  }
+
+  /** Stops everything this client holds in the page. */
+  stop() {
+    clearTimeout(this.timer);
+    window.removeEventListener('message', this.onMessage);
+    for (const [target, type, listener] of this.pageListeners) target.removeEventListener(type, listener);
+    this.channel?.close();
+    this.channel = null;
+    for (const controller of this.aborts.values()) controller.abort();
+    this.aborts.clear();
+    for (const release of this.releases.values()) release();
+    this.releases.clear();
+    for (const w of this.windows.values()) {
+      w.handover?.close();
+      w.frame?.remove();
+    }
+    this.windows.clear();
+    this.listeners.clear();
+  }
+
+  /** Drops the machine: its memory goes back to the module. */
+  free() {
+    if (this.handle) wasm?.oidc_free(this.handle);
+    this.handle = 0;
   }
 }
+
+/** Where the OP's discovery document is (OpenID Connect Discovery 1.0 §4), to start fetching it
+ * while the module loads; the machine asks for it again and is answered from this fetch. */
+function discoveryUrl(issuer) {
+  return typeof issuer === 'string' && /^https?:\/\//i.test(issuer)
+    ? `${issuer.endsWith('/') ? issuer.slice(0, -1) : issuer}/.well-known/openid-configuration`
+    : null;
+}
+
+/** The relying-party client. Get one with `await OidcClient.create(config)`. */
+export class OidcClient {
+  /** @type {Pump} */
+  #pump = /** @type {any} */ (null);
+
+  /** @param {any} token */
+  constructor(token) {
+    if (token !== CREATE) throw new TypeError('use `await OidcClient.create(config)` to make an OidcClient');
+  }
+
+  /** @param {import('./index.js').OidcClientConfig} config */
+  static async create(config) {
+    if (!inBrowser()) throw notInBrowser();
+    const url = discoveryUrl(config?.issuer);
+    const early = url
+      ? fetch(url, { headers: { Accept: 'application/json' }, credentials: 'omit' })
+      : null;
+    early?.catch(() => {});
+    await load();
+    let text;
+    try {
+      text = JSON.stringify({ config, origin: location.origin });
+    } catch {
+      throw oidcError('invalid_config', 'invalid option `config`: not representable as JSON', { field: 'config' });
+    }
+    put(text);
+    const handle = /** @type {Exports} */ (wasm).oidc_new();
+    if (!handle) throw toError(JSON.parse(take()));
+    const client = new OidcClient(CREATE);
+    const pump = new Pump(handle, client);
+    client.#pump = pump;
+    if (url && early) pump.prefetch = { url, response: early };
+    try {
+      await pump.call('create');
+    } catch (e) {
+      pump.stop();
+      pump.free();
+      throw e;
+    }
+    return client;
+  }
+
+  /** The current session, or `null`. */
+  get session() {
+    const pump = this.#pump;
+    if (!pump.handle) return null;
+    /** @type {Exports} */ (wasm).oidc_session(pump.handle);
+    return JSON.parse(take());
+  }
+
+  authorizeUrl(options) {
+    return this.#pump.call('authorizeUrl', { options });
+  }
+
+  async signinRedirect(options) {
+    await this.#pump.call('signinRedirect', { options });
+  }
+
+  handleRedirectCallback(url) {
+    if (url !== undefined && typeof url !== 'string') return Promise.reject(oidcError('invalid_config', 'invalid option `url`: must be a string', { field: 'url' }));
+    return this.#pump.call('handleRedirectCallback', { url: url ?? location.href, fromLocation: url === undefined });
+  }
+
+  handleFormPost(body) {
+    if (typeof body !== 'string' && !(body instanceof URLSearchParams)) {
+      return Promise.reject(oidcError('invalid_config', 'invalid option `body`: must be a string or URLSearchParams', { field: 'body' }));
+    }
+    return this.#pump.call('handleFormPost', { body: String(body) });
+  }
+
+  signinPopup(options, popup) {
+    const keys = popup !== undefined && popup !== null && typeof popup === 'object' ? Object.keys(popup) : [];
+    const extra = keys.find((k) => k !== 'window');
+    if (extra !== undefined || (popup !== undefined && popup !== null && typeof popup !== 'object')) {
+      return Promise.reject(oidcError('invalid_config', `invalid option \`${extra ?? 'popup'}\`: is not an option of PopupOptions`, { field: extra ?? 'popup' }));
+    }
+    const given = popup?.window;
+    // A window of another realm is no `instanceof Window` here: every window is its own `window`.
+    if (given !== undefined && given !== null && !(typeof given === 'object' && given.window === given)) {
+      return Promise.reject(oidcError('invalid_config', 'invalid option `window`: must be a window opened with window.open (in PopupOptions)', { field: 'window' }));
+    }
+    this.#pump.appWindow = given ?? null;
+    return this.#pump.call('signinPopup', { options, appWindow: !!given });
+  }
+
+  signinSilent(options) {
+    return this.#pump.call('signinSilent', { options });
+  }
+
+  refresh() {
+    return this.#pump.call('refresh');
+  }
+
+  getAccessToken() {
+    return this.#pump.call('getAccessToken');
+  }
+
+  signoutUrl(options) {
+    return this.#pump.call('signoutUrl', { options });
+  }
+
+  async signoutRedirect(options) {
+    await this.#pump.call('signoutRedirect', { options });
+  }
+
+  handleSignoutCallback(url) {
+    return this.#pump.call('handleSignoutCallback', { url: url ?? location.href });
+  }
+
+  on(event, handler) {
+    const pump = this.#pump;
+    if (!pump.handle) throw disposedError();
+    if (!EVENTS.includes(event)) {
+      throw oidcError('invalid_config', `invalid option \`event\`: \`${event}\` is not one of ${EVENTS.join(', ')}`, { field: 'event' });
+    }
+    if (typeof handler !== 'function') throw oidcError('invalid_config', 'invalid option `handler`: must be a function', { field: 'handler' });
+    let set = pump.listeners.get(event);
+    if (!set) pump.listeners.set(event, (set = new Set()));
+    const own = (detail) => handler(detail);
+    set.add(own);
+    return () => {
+      set.delete(own);
+    };
+  }
+
+  dispose() {
+    const pump = this.#pump;
+    if (!pump.handle || pump.disposing) return;
+    pump.disposing = true;
+    pump.call('dispose').catch(() => {});
+  }
+
+  /** The same as {@link OidcClient.dispose}. */
+  free() {
+    this.dispose();
+  }
+}
+
+const CREATE = Symbol('create');
 
 /** The SDK's own error codes, and the OP error codes apps meet most. */
 export const ERROR_CODES = Object.freeze({
@@ -340,7 +972,8 @@ export const ERROR_CODES = Object.freeze({
 
 /** Whether `e` is an error thrown by the SDK, optionally with one of the given codes. */
 export function isOidcError(e, code) {
-  if (!(e instanceof Error) || typeof e.code !== 'string') return false;
+  if (!(e instanceof Error) || typeof (/** @type {any} */ (e).code) !== 'string') return false;
   if (code === undefined) return true;
-  return Array.isArray(code) ? code.includes(e.code) : e.code === code;
+  const own = /** @type {any} */ (e).code;
+  return Array.isArray(code) ? code.includes(own) : own === code;
 }
