@@ -438,3 +438,85 @@ fn a_refused_200_while_local_storage_is_full_still_keeps_the_rotated_refresh_tok
         assert_eq!(w.op.replays, 0, "no_indexed_db: {no_indexed_db}");
     }
 }
+
+/// Whether `request` is a token request of `grant_type`.
+fn grant(request: &oidc_rp_wasm::core::flow::HttpRequest, grant_type: &str) -> bool {
+    request
+        .body
+        .as_deref()
+        .is_some_and(|b| b.contains(&format!("grant_type={grant_type}")))
+}
+
+#[test]
+fn a_refresh_of_the_old_session_does_not_replace_a_sign_in_that_finished_meanwhile() {
+    for storage in [StorageKind::Memory, StorageKind::Session, StorageKind::Local] {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(storage));
+        w.op.hang.insert(Endpoint::Token);
+        let op = w.call(t, Call::Refresh);
+        w.settle();
+        // The user signs in again (another account, say) in a popup meanwhile.
+        let popup = w.call(
+            t,
+            Call::SigninPopup {
+                options: oidc_rp_wasm::core::config::AuthorizeOptions::default(),
+                app_window: false,
+            },
+        );
+        w.settle();
+        let response = w.op.authorize(&w.tab(t).windows[&popup].url.clone());
+        w.window_message(t, crate::op::OP_ORIGIN, Some(popup), response.web_message());
+        w.release_where(|r| grant(r, "authorization_code"));
+        let signed_in = w.tab(t).token_of(popup);
+        assert_eq!(w.tab(t).access_token(), signed_in);
+        // Now the old session's refresh lands.
+        w.release(Endpoint::Token);
+        assert!(w.tab(t).is_done(op));
+        assert_eq!(w.tab(t).access_token(), signed_in, "{storage:?}");
+        assert_eq!(
+            w.tab(t).refresh_token(),
+            Some(w.op.grants[1].current.clone()),
+            "{storage:?}: the new sign-in's grant"
+        );
+        if storage != StorageKind::Memory {
+            let stored = match storage {
+                StorageKind::Session => w.tab(t).session_storage.get(&session_key()),
+                _ => w.local_storage.get(&session_key()),
+            };
+            let stored = session_from_text(stored.unwrap()).unwrap();
+            assert_eq!(stored.access_token.expose(), signed_in, "{storage:?}");
+        }
+    }
+}
+
+#[test]
+fn a_refresh_does_not_overwrite_a_sign_in_another_tab_stored_meanwhile() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.hang.insert(Endpoint::Token);
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    // A does not hear B's news (its channel is closed while it may go into the cache).
+    w.page(a, PageEvent::PageHide);
+    let popup = w.call(
+        b,
+        Call::SigninPopup {
+            options: oidc_rp_wasm::core::config::AuthorizeOptions::default(),
+            app_window: false,
+        },
+    );
+    w.settle();
+    let response = w.op.authorize(&w.tab(b).windows[&popup].url.clone());
+    w.window_message(b, crate::op::OP_ORIGIN, Some(popup), response.web_message());
+    w.release_where(|r| grant(r, "authorization_code"));
+    let signed_in = w.tab(b).token_of(popup);
+    w.release(Endpoint::Token);
+    assert_eq!(w.tab(a).token_of(op), signed_in);
+    assert_eq!(w.tab(a).access_token(), signed_in);
+    assert_eq!(w.tab(b).access_token(), signed_in);
+    for text in [w.local_storage.get(&session_key()), w.indexed_db.get(&session_key())] {
+        assert_eq!(session_from_text(text.unwrap()).unwrap().access_token.expose(), signed_in);
+    }
+    assert!(w.locks.holder(&World::lock_name()).is_none());
+}

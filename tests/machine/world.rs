@@ -792,6 +792,19 @@ impl World {
         self.settle();
     }
 
+    /// Lets the held requests that `pick` selects through to the OP now; the others (and new
+    /// ones) stay held.
+    pub fn release_where(&mut self, pick: impl Fn(&HttpRequest) -> bool) {
+        let (go, keep): (Vec<Held>, Vec<Held>) =
+            std::mem::take(&mut self.held).into_iter().partition(|h| pick(&h.request));
+        self.held = keep;
+        for h in go {
+            let reply = self.serve(h.tab, &h.request);
+            self.answer(h.tab, h.id, Answer::Http(reply));
+        }
+        self.settle();
+    }
+
     /// How many requests the network holds.
     pub fn held(&self, endpoint: Endpoint) -> usize {
         self.held.iter().filter(|h| h.endpoint == endpoint).count()

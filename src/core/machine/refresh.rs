@@ -233,7 +233,14 @@ impl Machine {
                     }
                     Some(stored) => {
                         let elsewhere = matches!(stored, Ok(None));
-                        self.store_or_refuse(task, flight, *renewed, elsewhere, now);
+                        // Another tab stored a session other than the one refreshed: a sign-in.
+                        let newer = match stored {
+                            Ok(Some(stored)) => self
+                                .not_superseded(Some(stored), flight.previous.as_ref())
+                                .filter(|s| !is_same(flight.previous.as_ref(), s)),
+                            _ => None,
+                        };
+                        self.store_or_refuse(task, flight, *renewed, elsewhere, newer, now);
                     }
                 }
             }
@@ -346,7 +353,7 @@ impl Machine {
                     self.read_shared_session(task, Purpose::Shared);
                     self.put_task(task, Task::Refresh(flight));
                 } else {
-                    self.store_or_refuse(task, flight, renewed, false, now);
+                    self.store_or_refuse(task, flight, renewed, false, None, now);
                 }
             }
             Err(failure) => match failure.keep {
@@ -358,18 +365,34 @@ impl Machine {
         }
     }
 
-    /// Stores the renewed session, unless the user signed out meanwhile.
+    /// Stores the renewed session, unless the user signed out meanwhile, or signed in anew
+    /// (here, or `newer_elsewhere` in another tab): that session is newer than the one refreshed,
+    /// and is kept.
     fn store_or_refuse(
         &mut self,
         task: TaskId,
         mut flight: Box<Flight>,
         renewed: Session,
         signed_out_elsewhere: bool,
+        newer_elsewhere: Option<Session>,
         now: i64,
     ) {
-        let signed_out_here = self.generation != flight.generation && self.session.is_none();
+        let changed_here = self.generation != flight.generation;
+        let signed_out_here = changed_here && self.session.is_none();
         if let Err(e) = store_renewed(signed_out_here || signed_out_elsewhere) {
             self.finish_flight(task, flight, Err(e), now);
+            return;
+        }
+        let newer_here = self
+            .session
+            .clone()
+            .filter(|s| changed_here && !is_same(flight.previous.as_ref(), s));
+        if let Some(newer) = newer_here.or(newer_elsewhere) {
+            if !is_same(self.session.as_ref(), &newer) {
+                self.adopt(newer.clone());
+                self.arm_timers(now);
+            }
+            self.finish_flight(task, flight, Ok(newer), now);
             return;
         }
         let shared = !self.save_primary(task, &renewed);
@@ -495,4 +518,9 @@ impl Machine {
             }
         }
     }
+}
+
+/// Whether `a` is the session `b`.
+fn is_same(a: Option<&Session>, b: &Session) -> bool {
+    a.is_some_and(|a| a.is_same(b))
 }
