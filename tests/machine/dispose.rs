@@ -90,3 +90,33 @@ fn dispose_while_waiting_for_the_lock_gives_up_the_wait() {
     assert!(w.locks.holder(&World::lock_name()).is_none());
     assert!(!w.locks.grants.iter().any(|(_, t)| *t == b));
 }
+
+#[test]
+fn a_lock_granted_as_the_tab_was_disposed_is_released_at_once() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.hang.insert(Endpoint::Token);
+    let op_a = w.call(a, Call::Refresh);
+    w.settle();
+    let op_b = w.call(b, Call::Refresh);
+    w.settle();
+    // Freezing B only orders the tasks: the grant is queued for B before B's dispose runs, and
+    // reaches the machine after it.
+    w.freeze(b);
+    w.release(Endpoint::Token);
+    w.tab(a).ok(op_a);
+    assert_eq!(w.locks.holder(&World::lock_name()), Some(b));
+    let dispose = w.call(b, Call::Dispose);
+    w.unfreeze(b);
+    w.tab(b).ok(dispose);
+    assert_eq!(w.tab(b).err(op_b), "disposed");
+    assert!(
+        w.locks.holder(&World::lock_name()).is_none(),
+        "not held by a disposed tab until its lease runs out"
+    );
+    // The other tab refreshes at once.
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+}

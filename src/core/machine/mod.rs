@@ -380,6 +380,12 @@ impl Machine {
     /// Routes an answer to its task.
     fn answer(&mut self, id: IoId, answer: Answer, now: i64) {
         let Some(index) = self.routes.iter().position(|(i, _, _)| *i == id) else {
+            // A lock granted to a request nobody waits for any more (cancelled as it was
+            // granted, by dispose) is released now, not held until its lease runs out.
+            if matches!(answer, Answer::Lock(Ok(()))) && !self.holds_lock() {
+                let name = self.lock_name();
+                self.emit_io(Command::ReleaseLock { name });
+            }
             return;
         };
         let (_, task, purpose) = self.routes.swap_remove(index);
@@ -398,6 +404,13 @@ impl Machine {
             Task::IdleCheck => self.on_idle_answer(task, answer, now),
             Task::Purge { .. } => self.on_purge_answer(task, purpose, answer, now),
         }
+    }
+
+    /// Whether the refresh flight holds the cross-tab lock.
+    fn holds_lock(&self) -> bool {
+        self.tasks
+            .iter()
+            .any(|(_, t)| matches!(t, Task::Refresh(flight) if flight.lock_held))
     }
 
     fn timeout(&mut self, now: i64) {
