@@ -348,6 +348,7 @@ export type SdkErrorCode =
   | "crypto_unavailable"
   | "browser"
   | "disposed"
+  | "abandoned"
   | "wasm_load";
 
 /** Error codes an OP commonly returns (RFC 6749 §4.1.2.1 and §5.2, OIDC Core §3.1.2.6). */
@@ -396,6 +397,7 @@ export interface ErrorCodes {
   readonly CRYPTO_UNAVAILABLE: "crypto_unavailable";
   readonly BROWSER: "browser";
   readonly DISPOSED: "disposed";
+  readonly ABANDONED: "abandoned";
   readonly WASM_LOAD: "wasm_load";
   readonly INVALID_REQUEST: "invalid_request";
   readonly UNAUTHORIZED_CLIENT: "unauthorized_client";

@@ -946,6 +946,7 @@ export const ERROR_CODES = Object.freeze({
   CRYPTO_UNAVAILABLE: 'crypto_unavailable',
   BROWSER: 'browser',
   DISPOSED: 'disposed',
+  ABANDONED: 'abandoned',
   WASM_LOAD: 'wasm_load',
   // The OP's, passed through: authorization endpoint (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
   INVALID_REQUEST: 'invalid_request',

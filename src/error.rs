@@ -49,6 +49,9 @@ pub const CODE_CRYPTO: &str = "crypto_unavailable";
 pub const CODE_BROWSER: &str = "browser";
 /// The client was disposed of; it takes no more calls.
 pub const CODE_DISPOSED: &str = "disposed";
+/// An operation that the call waited on, shared with other calls (a refresh, the handling of a
+/// callback URL), ended without a result, so the call has none either.
+pub const CODE_ABANDONED: &str = "abandoned";
 
 /// Every error the SDK reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +108,8 @@ pub enum Error {
     Browser(BrowserError),
     /// The client was disposed of.
     Disposed,
+    /// An operation the call waited on ended without a result.
+    Abandoned,
 }
 
 /// Which browser facility failed.
@@ -246,6 +251,7 @@ impl Error {
             Error::Crypto(_) => CODE_CRYPTO,
             Error::Browser(_) => CODE_BROWSER,
             Error::Disposed => CODE_DISPOSED,
+            Error::Abandoned => CODE_ABANDONED,
         }
     }
 
@@ -380,6 +386,7 @@ impl fmt::Display for Error {
             Error::Crypto(what) => write!(f, "crypto unavailable: {what}"),
             Error::Browser(e) => write!(f, "browser: {e}"),
             Error::Disposed => f.write_str("the client was disposed of"),
+            Error::Abandoned => f.write_str("the operation ended without a result"),
         }
     }
 }

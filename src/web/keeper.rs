@@ -60,13 +60,14 @@ impl<T: Clone> Flight<T> {
         })
     }
 
-    /// Waits for the operation to end.
+    /// Waits for the operation to end: its result, or [`Error::Abandoned`] if it ended without
+    /// one.
     pub async fn wait(&self) -> Result<T, Error> {
         let _ = wasm_bindgen_futures::JsFuture::from(self.promise.clone()).await;
         self.result
             .borrow()
             .clone()
-            .unwrap_or(Err(Error::NoSession("the operation was abandoned")))
+            .unwrap_or(Err(Error::Abandoned))
     }
 
     /// Ends it: every caller that waits gets `result`.
