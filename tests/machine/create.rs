@@ -59,8 +59,10 @@ fn create_restores_a_local_session_in_a_new_tab() {
 #[test]
 fn create_drops_an_unparsable_stored_session() {
     let mut w = World::new();
-    w.local_storage
-        .insert(session_key(), r#"{"access_token": 42, "from": "an older version"}"#.into());
+    w.local_storage.insert(
+        session_key(),
+        r#"{"access_token": 42, "from": "an older version"}"#.into(),
+    );
     let t = w.create_tab(config(StorageKind::Local));
     assert!(w.tab(t).session().is_none());
     assert!(!w.local_storage.contains_key(&session_key()));
@@ -75,6 +77,11 @@ fn create_fails_with_the_discovery_error_and_later_calls_are_refused() {
     let op = w.call(t, Call::Create);
     w.settle();
     assert_eq!(w.tab(t).err(op), "network");
+    assert_eq!(
+        w.tab(t).channel,
+        None,
+        "a client that failed to create hears no tab"
+    );
 
     let refresh = w.call(t, Call::Refresh);
     w.settle();

@@ -59,7 +59,11 @@ fn dispose_in_the_middle_rejects_cancels_closes_and_releases() {
     w.page(a, PageEvent::Visible);
     w.op.hang.clear();
     w.advance(4_000_000);
-    assert_eq!(w.op.token_requests("authorization_code").len(), 1, "the first sign-in only");
+    assert_eq!(
+        w.op.token_requests("authorization_code").len(),
+        1,
+        "the first sign-in only"
+    );
     let outputs = w.tab(a).commands.len();
     // Another tab's news reaches a disposed tab no more.
     let op = w.call(b, Call::Refresh);

@@ -22,11 +22,25 @@ fn signout_url_stores_its_state_and_keeps_the_session() {
     };
     assert!(url.starts_with(&format!("{ISSUER}/logout?")));
     let state = query_param(&url, "state").unwrap();
-    assert_eq!(query_param(&url, "post_logout_redirect_uri").as_deref(), Some(LOGOUT_RETURN));
+    assert_eq!(
+        query_param(&url, "post_logout_redirect_uri").as_deref(),
+        Some(LOGOUT_RETURN)
+    );
     let hint = query_param(&url, "id_token_hint").unwrap();
-    assert_eq!(Some(hint.as_str()), w.tab(t).session().unwrap().id_token.as_ref().map(|t| t.expose()));
+    assert_eq!(
+        Some(hint.as_str()),
+        w.tab(t)
+            .session()
+            .unwrap()
+            .id_token
+            .as_ref()
+            .map(|t| t.expose())
+    );
     let stored = Json::parse(&w.tab(t).session_storage[&logout_key()]).unwrap();
-    assert_eq!(stored.get("state").and_then(Json::as_str), Some(state.as_str()));
+    assert_eq!(
+        stored.get("state").and_then(Json::as_str),
+        Some(state.as_str())
+    );
     assert!(w.tab(t).session().is_some());
     assert!(w.tab(t).navigations.is_empty());
 }
@@ -40,26 +54,42 @@ fn signout_redirect_removes_the_shared_copy_before_navigating_and_tells_the_othe
     // The page may not leave before the IndexedDB removal is committed: nothing navigates until
     // the answers come.
     w.pump(a);
-    assert!(w.tab(a).position(|c| matches!(c, Command::Navigate { .. })).is_none());
+    assert!(w
+        .tab(a)
+        .position(|c| matches!(c, Command::Navigate { .. }))
+        .is_none());
     w.settle();
     w.tab(a).ok(op);
     let removed = w
         .tab(a)
-        .position(|c| matches!(c, Command::Remove { area: Area::Shared, .. }))
+        .position(|c| {
+            matches!(
+                c,
+                Command::Remove {
+                    area: Area::Shared,
+                    ..
+                }
+            )
+        })
         .expect("the shared copy removed");
     let navigated = w
         .tab(a)
         .position(|c| matches!(c, Command::Navigate { .. }))
         .expect("a navigation");
     assert!(removed < navigated);
-    assert!(w.tab(a).last_navigation().starts_with(&format!("{ISSUER}/logout?")));
+    assert!(w
+        .tab(a)
+        .last_navigation()
+        .starts_with(&format!("{ISSUER}/logout?")));
     assert!(w.tab(a).session().is_none());
     assert_eq!(w.tab(a).count("signedOut:signout"), 1);
     assert_eq!(w.tab(b).event_names(), vec!["signedOut:other_tab"]);
     assert!(!w.local_storage.contains_key(&session_key()));
     assert!(!w.indexed_db.contains_key(&session_key()));
     // The logout's state survives the navigation, in this tab's sessionStorage.
-    assert!(w.tab(a).navigations[0].session_storage_keys.contains(&logout_key()));
+    assert!(w.tab(a).navigations[0]
+        .session_storage_keys
+        .contains(&logout_key()));
 }
 
 #[test]

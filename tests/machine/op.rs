@@ -56,15 +56,12 @@ impl Endpoint {
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub endpoint: Endpoint,
-    pub url: String,
     pub method: Method,
     /// The form body's fields (empty for a GET).
     pub form: Vec<(String, String)>,
     pub timeout_ms: u32,
     /// The tab that sent it.
     pub tab: usize,
-    /// When it reached the OP (ms).
-    pub at: i64,
 }
 
 impl Seen {
@@ -227,7 +224,10 @@ impl FakeOp {
 
     /// How many requests reached `endpoint`.
     pub fn count(&self, endpoint: Endpoint) -> usize {
-        self.requests.iter().filter(|r| r.endpoint == endpoint).count()
+        self.requests
+            .iter()
+            .filter(|r| r.endpoint == endpoint)
+            .count()
     }
 
     /// The token requests of `grant_type`.
@@ -248,7 +248,11 @@ impl FakeOp {
     fn fresh(&mut self, kind: &str) -> String {
         self.counter += 1;
         // Long and distinctive, so that a leak in a Debug string cannot go unnoticed.
-        let secret = format!("{kind}-{:016x}-{}", self.counter.wrapping_mul(0x9E37_79B9_7F4A_7C15), self.counter);
+        let secret = format!(
+            "{kind}-{:016x}-{}",
+            self.counter.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            self.counter
+        );
         self.secrets.push(secret.clone());
         secret
     }
@@ -287,12 +291,10 @@ impl FakeOp {
             .unwrap_or_default();
         let seen = Seen {
             endpoint,
-            url: request.url.clone(),
             method: request.method,
             form,
             timeout_ms: request.timeout_ms,
             tab,
-            at: now_ms,
         };
         self.requests.push(seen.clone());
         if let Some(i) = self.overrides.iter().position(|(e, _)| *e == endpoint) {
@@ -375,11 +377,14 @@ impl FakeOp {
         let auth_time = self.grants[index].auth_time;
         {
             let grant = &mut self.grants[index];
-            grant.spent.push(std::mem::replace(&mut grant.current, rotated.clone()));
+            grant
+                .spent
+                .push(std::mem::replace(&mut grant.current, rotated.clone()));
         }
         let refuse = std::mem::take(&mut self.refuse_next_refresh);
         let sub = if refuse { "someone-else" } else { SUB };
-        let id_token = (self.id_token_on_refresh || refuse).then(|| self.id_token(now, None, auth_time, sub));
+        let id_token =
+            (self.id_token_on_refresh || refuse).then(|| self.id_token(now, None, auth_time, sub));
         self.tokens(Some(rotated), id_token)
     }
 
@@ -420,10 +425,13 @@ impl FakeOp {
     /// signed in at the OP, `login_required`; otherwise they sign in and the OP issues a code.
     /// Checks the request the way an OP would.
     pub fn authorize(&mut self, url: &str) -> AuthResponse {
-        let (endpoint, query) = url.split_once('?').expect("an authorization URL with a query");
+        let (endpoint, query) = url
+            .split_once('?')
+            .expect("an authorization URL with a query");
         assert_eq!(endpoint, format!("{ISSUER}/authorize"));
-        let params: BTreeMap<String, String> =
-            form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let params: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
         let get = |name: &str| params.get(name).cloned();
         assert_eq!(get("response_type").as_deref(), Some("code"));
         assert_eq!(get("code_challenge_method").as_deref(), Some("S256"));
@@ -460,8 +468,9 @@ impl FakeOp {
     /// The error response `error` to the authorization request at `url`.
     pub fn error_response(&mut self, url: &str, error: &str) -> AuthResponse {
         let query = url.split_once('?').expect("a query").1;
-        let params: BTreeMap<String, String> =
-            form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let params: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
         AuthResponse {
             redirect_uri: params["redirect_uri"].clone(),
             mode: params
@@ -490,6 +499,7 @@ pub fn ok(body: Value) -> Reply {
 pub fn oauth_error(status: u16, error: &str) -> Reply {
     Ok(HttpResponse {
         status,
-        body: json!({ "error": error, "error_description": format!("the OP says {error}") }).to_string(),
+        body: json!({ "error": error, "error_description": format!("the OP says {error}") })
+            .to_string(),
     })
 }

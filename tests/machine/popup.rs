@@ -30,15 +30,24 @@ fn signin_popup_opens_the_popup_within_the_call() {
     // Only the call's own outputs: no answer has been fed yet.
     w.pump(t);
     assert!(!w.tab(t).inbox.is_empty(), "answers are still waiting");
-    let opened = w
-        .tab(t)
-        .commands_where(|c| matches!(c, Command::OpenPopup { op: o, app_window: false, .. } if *o == op));
+    let opened = w.tab(t).commands_where(
+        |c| matches!(c, Command::OpenPopup { op: o, app_window: false, .. } if *o == op),
+    );
     assert_eq!(opened.len(), 1);
     let url = popup_url(&w, t, op);
-    assert_eq!(query_param(&url, "response_mode").as_deref(), Some("web_message"));
-    assert_eq!(query_param(&url, "redirect_uri").as_deref(), Some(REDIRECT_URI));
+    assert_eq!(
+        query_param(&url, "response_mode").as_deref(),
+        Some("web_message")
+    );
+    assert_eq!(
+        query_param(&url, "redirect_uri").as_deref(),
+        Some(REDIRECT_URI)
+    );
     let state = query_param(&url, "state").unwrap();
-    assert!(w.tab(t).transactions().contains(&format!("oidc-rp-wasm:tx:{state}")));
+    assert!(w
+        .tab(t)
+        .transactions()
+        .contains(&format!("oidc-rp-wasm:tx:{state}")));
     assert!(!w.tab(t).is_done(op));
 }
 
@@ -70,7 +79,12 @@ fn stray_window_messages_are_ignored() {
     w.window_message(t, APP_ORIGIN, Some(op), good.clone());
     w.window_message(t, OP_ORIGIN, None, good.clone());
     w.window_message(t, OP_ORIGIN, Some(op + 100), good.clone());
-    w.window_message(t, "https://op.example.com.evil.example", Some(op), good.clone());
+    w.window_message(
+        t,
+        "https://op.example.com.evil.example",
+        Some(op),
+        good.clone(),
+    );
     // Another state, an error with another state, not a response at all.
     let mut other = response.clone();
     other.params[1].1 = "someone-elses-state".into();
@@ -79,7 +93,12 @@ fn stray_window_messages_are_ignored() {
     refusal.params[2].1 = "someone-elses-state".into();
     w.window_message(t, OP_ORIGIN, Some(op), refusal.web_message());
     w.window_message(t, OP_ORIGIN, Some(op), to_json(&json!({ "type": "ping" })));
-    w.window_message(t, OP_ORIGIN, Some(op), to_json(&json!("authorization_response")));
+    w.window_message(
+        t,
+        OP_ORIGIN,
+        Some(op),
+        to_json(&json!("authorization_response")),
+    );
     assert!(!w.tab(t).is_done(op), "nothing completed or aborted it");
     assert_eq!(w.op.count(Endpoint::Token), 0);
     assert!(!w.tab(t).windows[&op].closed);
@@ -95,7 +114,10 @@ fn a_coop_severed_popup_completes_by_the_callback_page_hand_over() {
     let op = popup(&mut w, t);
     w.settle();
     let url = popup_url(&w, t, op);
-    assert_eq!(query_param(&url, "redirect_uri").as_deref(), Some(SILENT_URI));
+    assert_eq!(
+        query_param(&url, "redirect_uri").as_deref(),
+        Some(SILENT_URI)
+    );
     assert_eq!(query_param(&url, "response_mode"), None, "query");
     let state = query_param(&url, "state").unwrap();
     let channel = w.tab(t).handovers[&op].clone();
@@ -112,7 +134,11 @@ fn a_coop_severed_popup_completes_by_the_callback_page_hand_over() {
     let callback = response.url();
     assert!(callback.starts_with(SILENT_URI));
     // A hand-over for another state is not heard on this channel.
-    w.handover(t, "oidc-rp-wasm:callback:other", response.handover(&callback));
+    w.handover(
+        t,
+        "oidc-rp-wasm:callback:other",
+        response.handover(&callback),
+    );
     assert!(!w.tab(t).is_done(op));
     w.handover(t, &channel, response.handover(&callback));
     w.tab(t).ok(op);
@@ -130,7 +156,12 @@ fn the_callback_page_can_post_to_its_opener_too() {
     // From the OP's origin it is not the callback page.
     w.window_message(t, OP_ORIGIN, Some(op), response.callback_message(&callback));
     assert!(!w.tab(t).is_done(op));
-    w.window_message(t, APP_ORIGIN, Some(op), response.callback_message(&callback));
+    w.window_message(
+        t,
+        APP_ORIGIN,
+        Some(op),
+        response.callback_message(&callback),
+    );
     w.tab(t).ok(op);
 }
 
@@ -192,4 +223,56 @@ fn a_popup_nobody_answers_times_out_after_the_transaction_lifetime() {
     assert_eq!(w.op.count(Endpoint::Token), 0);
     assert!(w.tab(t).session().is_none());
     let _ = ISSUER;
+}
+
+#[test]
+fn the_apps_own_window_is_used_even_where_popups_are_blocked() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    w.tab_mut(t).block_popups = true;
+    let op = w.call(
+        t,
+        Call::SigninPopup {
+            options: AuthorizeOptions::default(),
+            app_window: true,
+        },
+    );
+    w.settle();
+    let window = w.tab(t).windows[&op].clone();
+    assert!(window.popup && window.app_window);
+    let response = w.op.authorize(&window.url);
+    w.window_message(t, OP_ORIGIN, Some(op), response.web_message());
+    w.tab(t).ok(op);
+    assert!(w.tab(t).windows[&op].closed_by_machine);
+}
+
+#[test]
+fn a_form_post_popup_completes_by_the_body_the_callback_page_hands_over() {
+    let mut w = World::new();
+    let mut cfg = config(StorageKind::Memory).silent_redirect_uri(SILENT_URI);
+    cfg.response_mode = oidc_rp_wasm::core::params::ResponseMode::FormPost;
+    let t = w.create_tab(cfg);
+    let op = popup(&mut w, t);
+    w.settle();
+    let url = popup_url(&w, t, op);
+    assert_eq!(
+        query_param(&url, "response_mode").as_deref(),
+        Some("form_post")
+    );
+    let response = w.op.authorize(&url);
+    let channel = w.tab(t).handovers[&op].clone();
+    // The callback page picked the body up from the service worker and, with no opener, hands
+    // it over.
+    let data = to_json(&json!({
+        "type": "oidc-rp-wasm:callback",
+        "state": response.state(),
+        "formPost": response.body(),
+    }));
+    w.handover(t, &channel, data);
+    w.tab(t).ok(op);
+    assert!(w.tab(t).windows[&op].closed_by_machine);
+    assert!(
+        w.tab(t).handovers.is_empty(),
+        "the hand-over channel closed with the popup"
+    );
 }

@@ -6,6 +6,7 @@ use crate::op::{Endpoint, SUB};
 use crate::world::*;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
+use oidc_rp_wasm::core::flow::Method;
 use oidc_rp_wasm::core::json::Json;
 use oidc_rp_wasm::core::machine::{Area, Call, Command, Outcome};
 use oidc_rp_wasm::core::params::ResponseMode;
@@ -37,7 +38,10 @@ fn authorize_url_stores_a_transaction_under_its_state() {
         tx.get("nonce").and_then(Json::as_str).map(str::to_owned),
         query_param(&url, "nonce")
     );
-    assert_eq!(query_param(&url, "redirect_uri").as_deref(), Some(REDIRECT_URI));
+    assert_eq!(
+        query_param(&url, "redirect_uri").as_deref(),
+        Some(REDIRECT_URI)
+    );
     // Nothing navigated: the app does that.
     assert!(w.tab(t).navigations.is_empty());
     // Two URLs, two states.
@@ -57,7 +61,10 @@ fn signin_redirect_navigates_only_after_the_transaction_is_written() {
         .tab(t)
         .position(|c| matches!(c, Command::Write { area: Area::Session, key, .. } if key.starts_with("oidc-rp-wasm:tx:")))
         .is_some());
-    assert!(w.tab(t).position(|c| matches!(c, Command::Navigate { .. })).is_none());
+    assert!(w
+        .tab(t)
+        .position(|c| matches!(c, Command::Navigate { .. }))
+        .is_none());
     w.settle();
     w.tab(t).ok(op);
     let navigation = &w.tab(t).navigations[0];
@@ -80,16 +87,25 @@ fn redirect_callback_signs_in_with_a_verified_signature_and_pkce() {
     assert_eq!(signed_in.session.subject(), Some(SUB));
     assert!(signed_in.session.id_token_fresh);
     // The signature was checked by a Verify command, the JWK Set fetched once.
-    assert_eq!(w.tab(t).commands_where(|c| matches!(c, Command::Verify(_))).len(), 1);
+    assert_eq!(
+        w.tab(t)
+            .commands_where(|c| matches!(c, Command::Verify(_)))
+            .len(),
+        1
+    );
     assert_eq!(w.op.count(Endpoint::Jwks), 1);
     // One code exchange, which the OP accepted only with the right PKCE verifier.
     let exchanges = w.op.token_requests("authorization_code");
     assert_eq!(exchanges.len(), 1);
     assert_eq!(exchanges[0].field("redirect_uri"), Some(REDIRECT_URI));
+    assert_eq!(exchanges[0].method, Method::Post);
     // Stored where configured; the transaction is spent.
     assert!(w.tab(t).session_storage.contains_key(&session_key()));
     assert!(w.tab(t).transactions().is_empty());
-    assert_eq!(w.tab(t).session().unwrap().access_token.expose(), signed_in.session.access_token.expose());
+    assert_eq!(
+        w.tab(t).session().unwrap().access_token.expose(),
+        signed_in.session.access_token.expose()
+    );
 }
 
 #[test]
@@ -149,7 +165,10 @@ fn a_callback_not_from_the_location_leaves_the_address_alone() {
     w.settle();
     w.tab(t).ok(op);
     assert!(w.tab(t).replaced.is_empty());
-    assert!(w.tab(t).commands_where(|c| matches!(c, Command::ReplaceUrl { .. })).is_empty());
+    assert!(w
+        .tab(t)
+        .commands_where(|c| matches!(c, Command::ReplaceUrl { .. }))
+        .is_empty());
 }
 
 #[test]
@@ -239,7 +258,8 @@ fn an_op_error_response_passes_its_code_through() {
     let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
     w.settle();
     w.tab(t).ok(op);
-    let response = w.op.error_response(&w.tab(t).last_navigation(), "access_denied");
+    let response =
+        w.op.error_response(&w.tab(t).last_navigation(), "access_denied");
     w.reload(t);
     let op = w.call(
         t,
@@ -251,7 +271,10 @@ fn an_op_error_response_passes_its_code_through() {
     w.settle();
     assert_eq!(w.tab(t).err(op), "access_denied");
     assert_eq!(w.op.count(Endpoint::Token), 0);
-    assert!(w.tab(t).transactions().is_empty(), "the transaction is spent");
+    assert!(
+        w.tab(t).transactions().is_empty(),
+        "the transaction is spent"
+    );
     assert!(w.tab(t).session().is_none());
 }
 
@@ -265,7 +288,10 @@ fn a_fragment_response_signs_in_and_the_fragment_is_dropped() {
     w.settle();
     w.tab(t).ok(op);
     let url = w.tab(t).last_navigation();
-    assert_eq!(query_param(&url, "response_mode").as_deref(), Some("fragment"));
+    assert_eq!(
+        query_param(&url, "response_mode").as_deref(),
+        Some("fragment")
+    );
     let response = w.op.authorize(&url);
     let callback = response.url();
     assert!(callback.contains('#'));

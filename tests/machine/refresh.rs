@@ -116,8 +116,14 @@ fn a_failed_refresh_keeps_the_session_and_emits_refresh_failed() {
     assert_eq!(w.tab(t).err(op), "server_error");
     assert_eq!(w.tab(t).access_token(), at);
     assert_eq!(w.tab(t).refresh_token(), rt);
-    assert_eq!(w.tab(t).session_storage.get(&session_key()).cloned(), stored);
-    assert_eq!(w.tab(t).event_names(), vec!["signedIn", "refreshFailed:server_error"]);
+    assert_eq!(
+        w.tab(t).session_storage.get(&session_key()).cloned(),
+        stored
+    );
+    assert_eq!(
+        w.tab(t).event_names(),
+        vec!["signedIn", "refreshFailed:server_error"]
+    );
     // The OP spent nothing: the same refresh token works next time.
     let op = refresh(&mut w, t);
     w.tab(t).ok(op);
@@ -133,7 +139,11 @@ fn a_refused_200_keeps_the_refresh_token_it_rotated_in() {
     let op = refresh(&mut w, t);
     // The refreshed ID token names another subject (OIDC Core §12.2).
     assert_eq!(w.tab(t).err(op), "invalid_id_token");
-    assert_eq!(w.tab(t).access_token(), at, "the app's session is unchanged");
+    assert_eq!(
+        w.tab(t).access_token(),
+        at,
+        "the app's session is unchanged"
+    );
     let rotated = w.op.grants[0].current.clone();
     assert_eq!(w.tab(t).refresh_token(), Some(rotated.clone()));
     assert_eq!(
@@ -174,7 +184,10 @@ fn local_storage_full_during_a_refresh_keeps_the_rotated_refresh_token() {
     w.tab(a).ok(op);
     assert_eq!(w.op.replays, 0);
     assert!(!w.op.grants[0].revoked);
-    assert_eq!(w.tab(a).refresh_token(), Some(w.op.grants[0].current.clone()));
+    assert_eq!(
+        w.tab(a).refresh_token(),
+        Some(w.op.grants[0].current.clone())
+    );
 }
 
 #[test]
@@ -196,7 +209,10 @@ fn local_storage_full_without_indexed_db_still_never_replays() {
     }
     assert_eq!(w.op.replays, 0);
     assert!(!w.op.grants[0].revoked);
-    assert_eq!(w.tab(a).refresh_token(), Some(w.op.grants[0].current.clone()));
+    assert_eq!(
+        w.tab(a).refresh_token(),
+        Some(w.op.grants[0].current.clone())
+    );
 }
 
 #[test]
@@ -218,7 +234,11 @@ fn a_sign_out_during_a_refresh_stores_and_adopts_nothing() {
     assert!(!w.tab(t).session_storage.contains_key(&session_key()));
     assert_eq!(w.tab(t).count("refreshed"), 0);
     assert_eq!(w.tab(t).count("signedOut:signout"), 1);
-    assert_eq!(w.tab(t).machine.poll_timeout(), None, "no timers for a session that is gone");
+    assert_eq!(
+        w.tab(t).machine.poll_timeout(),
+        None,
+        "no timers for a session that is gone"
+    );
 }
 
 #[test]
@@ -328,6 +348,12 @@ fn a_hung_token_endpoint_is_timeout_within_the_request_timeout_and_frees_the_loc
     w.op.hang.insert(Endpoint::Token);
     let op = refresh(&mut w, t);
     assert_eq!(w.locks.holder(&World::lock_name()), Some(t));
+    // Every request carries the configured deadline.
+    assert!(w
+        .op
+        .requests
+        .iter()
+        .all(|r| i64::from(r.timeout_ms) == timeout));
     w.advance(timeout - 1);
     assert!(!w.tab(t).is_done(op));
     w.advance(1);
@@ -428,7 +454,11 @@ fn a_refused_200_while_local_storage_is_full_still_keeps_the_rotated_refresh_tok
         assert_eq!(w.tab(a).err(op), "invalid_id_token");
         assert_eq!(w.tab(a).access_token(), at);
         let rotated = w.op.grants[0].current.clone();
-        assert_eq!(w.tab(a).refresh_token(), Some(rotated), "no_indexed_db: {no_indexed_db}");
+        assert_eq!(
+            w.tab(a).refresh_token(),
+            Some(rotated),
+            "no_indexed_db: {no_indexed_db}"
+        );
         w.local_storage_full = false;
         w.page(a, PageEvent::Visible);
         for _ in 0..2 {
@@ -449,7 +479,11 @@ fn grant(request: &oidc_rp_wasm::core::flow::HttpRequest, grant_type: &str) -> b
 
 #[test]
 fn a_refresh_of_the_old_session_does_not_replace_a_sign_in_that_finished_meanwhile() {
-    for storage in [StorageKind::Memory, StorageKind::Session, StorageKind::Local] {
+    for storage in [
+        StorageKind::Memory,
+        StorageKind::Session,
+        StorageKind::Local,
+    ] {
         let mut w = World::new();
         let t = w.signed_in_tab(config(storage));
         w.op.hang.insert(Endpoint::Token);
@@ -515,8 +549,17 @@ fn a_refresh_does_not_overwrite_a_sign_in_another_tab_stored_meanwhile() {
     assert_eq!(w.tab(a).token_of(op), signed_in);
     assert_eq!(w.tab(a).access_token(), signed_in);
     assert_eq!(w.tab(b).access_token(), signed_in);
-    for text in [w.local_storage.get(&session_key()), w.indexed_db.get(&session_key())] {
-        assert_eq!(session_from_text(text.unwrap()).unwrap().access_token.expose(), signed_in);
+    for text in [
+        w.local_storage.get(&session_key()),
+        w.indexed_db.get(&session_key()),
+    ] {
+        assert_eq!(
+            session_from_text(text.unwrap())
+                .unwrap()
+                .access_token
+                .expose(),
+            signed_in
+        );
     }
     assert!(w.locks.holder(&World::lock_name()).is_none());
 }

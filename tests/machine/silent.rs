@@ -45,13 +45,19 @@ fn silent_sign_in_falls_back_to_the_iframe_on_invalid_grant() {
     assert_eq!(frames(&w, t), 1);
     let url = w.tab(t).windows[&op].url.clone();
     assert_eq!(query_param(&url, "prompt").as_deref(), Some("none"));
-    assert_eq!(query_param(&url, "response_mode").as_deref(), Some("web_message"));
+    assert_eq!(
+        query_param(&url, "response_mode").as_deref(),
+        Some("web_message")
+    );
     assert!(query_param(&url, "id_token_hint").is_some());
     let response = w.op.authorize(&url);
     w.window_message(t, OP_ORIGIN, Some(op), response.web_message());
     let token = w.tab(t).token_of(op);
     assert_eq!(w.tab(t).access_token(), token);
-    assert!(w.tab(t).windows[&op].closed_by_machine, "the iframe is removed");
+    assert!(
+        w.tab(t).windows[&op].closed_by_machine,
+        "the iframe is removed"
+    );
     // A hidden iframe renewing the session is a refresh for the app, not a new sign-in.
     assert_eq!(w.tab(t).count("refreshed"), 1);
     assert_eq!(w.tab(t).count("signedIn"), 1, "only the first sign-in");
@@ -62,8 +68,7 @@ fn silent_sign_in_does_not_fall_back_on_a_network_error() {
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Memory));
     let before = w.tab(t).access_token();
-    w.op
-        .override_next(Endpoint::Token, Err(Error::Network("offline".into())));
+    w.op.override_next(Endpoint::Token, Err(Error::Network("offline".into())));
     let op = silent(&mut w, t);
     assert_eq!(w.tab(t).err(op), "network");
     assert_eq!(frames(&w, t), 0);

@@ -18,7 +18,11 @@ fn another_tabs_sign_out_is_signed_out_other_tab_exactly_once_in_each_tab() {
     assert_eq!(w.tab(a).count("signedOut:signout"), 1);
     assert_eq!(w.tab(a).count("signedOut:other_tab"), 0);
     for t in [b, c] {
-        assert_eq!(w.tab(t).event_names(), vec!["signedOut:other_tab"], "tab {t}");
+        assert_eq!(
+            w.tab(t).event_names(),
+            vec!["signedOut:other_tab"],
+            "tab {t}"
+        );
         assert!(w.tab(t).session().is_none());
         // Waking up later says nothing more.
         w.page(t, PageEvent::Visible);
@@ -42,7 +46,10 @@ fn another_tabs_refresh_is_taken_on_its_message() {
     assert_eq!(w.tab(b).event_names(), vec!["refreshed"]);
     assert_eq!(w.op.token_requests("refresh_token").len(), 1);
     // B's timers follow the new token.
-    assert_eq!(w.tab(b).machine.poll_timeout(), w.tab(a).machine.poll_timeout());
+    assert_eq!(
+        w.tab(b).machine.poll_timeout(),
+        w.tab(a).machine.poll_timeout()
+    );
     // Only one of them refreshes when the token comes due again.
     w.advance(3_540_000);
     assert_eq!(w.op.token_requests("refresh_token").len(), 2);
@@ -82,11 +89,12 @@ fn pagehide_closes_the_channel_and_pageshow_reopens_it_and_catches_up() {
     let b = w.create_tab(config(StorageKind::Local));
     w.page(b, PageEvent::PageHide);
     assert_eq!(w.tab(b).channel, None);
-    assert!(w
-        .tab(b)
-        .commands_where(|c| matches!(c, Command::CloseChannel))
-        .len()
-        == 1);
+    assert!(
+        w.tab(b)
+            .commands_where(|c| matches!(c, Command::CloseChannel))
+            .len()
+            == 1
+    );
     // Meanwhile A signs out: B, in the back/forward cache, hears nothing.
     let out = w.call(a, Call::SignOutLocally);
     w.settle();
@@ -100,7 +108,10 @@ fn pagehide_closes_the_channel_and_pageshow_reopens_it_and_catches_up() {
     // Reopened: B hears A again.
     let (op, _) = w.sign_in_by_redirect(a);
     w.tab(a).ok(op);
-    assert_eq!(w.tab(b).event_names(), vec!["signedOut:other_tab", "signedIn"]);
+    assert_eq!(
+        w.tab(b).event_names(),
+        vec!["signedOut:other_tab", "signedIn"]
+    );
 }
 
 #[test]
@@ -151,7 +162,10 @@ fn no_activity_anywhere_warns_once_then_signs_out_every_tab() {
     assert_eq!(w.tab(a).count("idle"), 0);
     w.advance(1);
     for t in [a, b] {
-        assert_eq!(w.tab(t).event_names().last().map(String::as_str), Some("idle"));
+        assert_eq!(
+            w.tab(t).event_names().last().map(String::as_str),
+            Some("idle")
+        );
     }
     w.advance(9_999);
     assert!(w.tab(a).session().is_some());
@@ -187,4 +201,40 @@ fn activity_after_the_warning_keeps_the_session() {
     assert_eq!(w.tab(a).count("idle"), 2);
     assert_eq!(w.tab(a).count("signedOut:idle"), 1);
     assert_eq!(w.tab(b).count("signedOut:idle"), 1);
+}
+
+#[test]
+fn a_sign_out_in_another_tab_while_this_one_is_created_is_not_missed() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    // Tab B starts: it reads the stored session while its discovery request is on the way.
+    w.op.hang.insert(Endpoint::Discovery);
+    let b = w.open_tab(config(StorageKind::Local));
+    let create = w.call(b, Call::Create);
+    w.settle();
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    w.release(Endpoint::Discovery);
+    w.tab(b).ok(create);
+    assert!(w.tab(b).session().is_none(), "B must not come up signed in");
+    assert_eq!(w.tab(b).count("signedIn"), 0);
+    assert_eq!(w.tab(b).machine.poll_timeout(), None);
+}
+
+#[test]
+fn a_refresh_in_another_tab_while_this_one_is_created_is_taken() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    w.op.hang.insert(Endpoint::Discovery);
+    let b = w.open_tab(config(StorageKind::Local));
+    let create = w.call(b, Call::Create);
+    w.settle();
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+    w.release(Endpoint::Discovery);
+    w.tab(b).ok(create);
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+    assert_eq!(w.tab(b).refresh_token(), w.tab(a).refresh_token());
 }

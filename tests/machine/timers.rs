@@ -18,7 +18,10 @@ fn poll_timeout_is_none_without_a_session_and_the_expiring_time_with_one() {
     assert_eq!(w.tab(t).machine.poll_timeout(), None);
     let (op, _) = w.sign_in_by_redirect(t);
     w.tab(t).ok(op);
-    assert_eq!(w.tab(t).machine.poll_timeout(), Some(START_MS + EXPIRING_MS));
+    assert_eq!(
+        w.tab(t).machine.poll_timeout(),
+        Some(START_MS + EXPIRING_MS)
+    );
     let out = w.call(t, Call::SignOutLocally);
     w.settle();
     w.tab(t).ok(out);
@@ -34,7 +37,10 @@ fn expiring_fires_in_the_leeway_and_refreshes_automatically() {
     assert_eq!(w.tab(t).event_names(), vec!["signedIn"]);
     assert_eq!(w.op.token_requests("refresh_token").len(), 0);
     w.advance(1);
-    assert_eq!(w.tab(t).event_names(), vec!["signedIn", "expiring", "refreshed"]);
+    assert_eq!(
+        w.tab(t).event_names(),
+        vec!["signedIn", "expiring", "refreshed"]
+    );
     let expiring = w.tab(t).events.iter().find_map(|e| match e {
         Event::Expiring(at) => Some(*at),
         _ => None,
@@ -60,7 +66,10 @@ fn without_auto_refresh_expiring_then_expired_and_no_request() {
     assert_eq!(w.tab(t).event_names(), vec!["signedIn", "expiring"]);
     assert_eq!(w.tab(t).machine.poll_timeout(), Some(START_MS + EXPIRED_MS));
     w.advance(EXPIRED_MS - EXPIRING_MS);
-    assert_eq!(w.tab(t).event_names(), vec!["signedIn", "expiring", "expired"]);
+    assert_eq!(
+        w.tab(t).event_names(),
+        vec!["signedIn", "expiring", "expired"]
+    );
     let expired = w.tab(t).events.iter().find_map(|e| match e {
         Event::Expired(at) => Some(*at),
         _ => None,
@@ -85,7 +94,11 @@ fn a_failed_automatic_refresh_still_announces_expired() {
         w.tab(t).event_names(),
         vec!["signedIn", "expiring", "refreshFailed:network", "expired"]
     );
-    assert_eq!(w.op.token_requests("refresh_token").len(), 1, "no retry storm");
+    assert_eq!(
+        w.op.token_requests("refresh_token").len(),
+        1,
+        "no retry storm"
+    );
 }
 
 #[test]
@@ -116,7 +129,11 @@ fn a_token_without_expiry_arms_no_timer() {
 
 #[test]
 fn a_wake_up_refreshes_a_due_token_at_once() {
-    for storage in [StorageKind::Memory, StorageKind::Session, StorageKind::Local] {
+    for storage in [
+        StorageKind::Memory,
+        StorageKind::Session,
+        StorageKind::Local,
+    ] {
         let mut w = World::new();
         let t = w.signed_in_tab(config(storage));
         let at = w.tab(t).access_token();
@@ -142,7 +159,10 @@ fn a_wake_up_with_a_fresh_token_asks_nothing() {
     w.skip(1_000_000);
     w.page(t, PageEvent::Visible);
     assert_eq!(w.op.token_requests("refresh_token").len(), 0);
-    assert_eq!(w.tab(t).machine.poll_timeout(), Some(START_MS + EXPIRING_MS));
+    assert_eq!(
+        w.tab(t).machine.poll_timeout(),
+        Some(START_MS + EXPIRING_MS)
+    );
     w.page(t, PageEvent::Hidden);
     assert_eq!(w.op.count(Endpoint::Token), 1, "the code exchange only");
 }

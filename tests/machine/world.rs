@@ -321,11 +321,6 @@ impl World {
         }
     }
 
-    /// Now in seconds.
-    pub fn now_s(&self) -> i64 {
-        self.now.div_euclid(1000)
-    }
-
     // ----- tabs -----
 
     /// Opens a tab with a fresh `sessionStorage` and a machine for `config` (not created yet).
@@ -425,7 +420,8 @@ impl World {
         tab.next_op += 1;
         let op = tab.next_op;
         let entropy = tab.entropy();
-        tab.machine.handle_input(Input::Call { op, call, entropy }, now);
+        tab.machine
+            .handle_input(Input::Call { op, call, entropy }, now);
         op
     }
 
@@ -442,7 +438,13 @@ impl World {
     }
 
     /// A `message` event in tab `t` from `origin`, posted by operation `source`'s window.
-    pub fn window_message(&mut self, t: usize, origin: &str, source: Option<OpId>, data: oidc_rp_wasm::core::json::Json) {
+    pub fn window_message(
+        &mut self,
+        t: usize,
+        origin: &str,
+        source: Option<OpId>,
+        data: oidc_rp_wasm::core::json::Json,
+    ) {
         self.input(
             t,
             Input::WindowMessage {
@@ -532,7 +534,9 @@ impl World {
     fn perform(&mut self, t: usize, id: IoId, command: Command) {
         match command {
             Command::Fetch(request) => self.fetch(t, id, request),
-            Command::Verify(check) => self.answer(t, id, Answer::Verified(verify_rust_crypto(&check))),
+            Command::Verify(check) => {
+                self.answer(t, id, Answer::Verified(verify_rust_crypto(&check)))
+            }
             Command::Digest { hash, access_token } => {
                 let digest = id_token::digest(hash, access_token.expose().as_bytes());
                 self.answer(t, id, Answer::Digest(Ok(digest)))
@@ -588,7 +592,10 @@ impl World {
                     Area::Shared if self.no_indexed_db => Vec::new(),
                     Area::Shared => self.indexed_db.keys().cloned().collect::<Vec<_>>(),
                 };
-                let keys = keys.into_iter().filter(|k| k.starts_with(&prefix)).collect();
+                let keys = keys
+                    .into_iter()
+                    .filter(|k| k.starts_with(&prefix))
+                    .collect();
                 self.answer(t, id, Answer::Keys(keys))
             }
             Command::TakeLock {
@@ -761,12 +768,10 @@ impl World {
                 .to_owned();
             self.op.requests.push(crate::op::Seen {
                 endpoint: Endpoint::Pickup,
-                url: request.url.clone(),
                 method: request.method,
                 form: Vec::new(),
                 timeout_ms: request.timeout_ms,
                 tab: t,
-                at: self.now,
             });
             return Ok(match self.service_worker.remove(&id) {
                 Some(body) => HttpResponse { status: 200, body },
@@ -782,8 +787,9 @@ impl World {
     /// Lets the held requests to `endpoint` through to the OP now (and stops holding new ones).
     pub fn release(&mut self, endpoint: Endpoint) {
         self.op.hang.remove(&endpoint);
-        let (go, keep): (Vec<Held>, Vec<Held>) =
-            std::mem::take(&mut self.held).into_iter().partition(|h| h.endpoint == endpoint);
+        let (go, keep): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| h.endpoint == endpoint);
         self.held = keep;
         for h in go {
             let reply = self.serve(h.tab, &h.request);
@@ -795,8 +801,9 @@ impl World {
     /// Lets the held requests that `pick` selects through to the OP now; the others (and new
     /// ones) stay held.
     pub fn release_where(&mut self, pick: impl Fn(&HttpRequest) -> bool) {
-        let (go, keep): (Vec<Held>, Vec<Held>) =
-            std::mem::take(&mut self.held).into_iter().partition(|h| pick(&h.request));
+        let (go, keep): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| pick(&h.request));
         self.held = keep;
         for h in go {
             let reply = self.serve(h.tab, &h.request);
@@ -828,7 +835,13 @@ impl World {
     fn fire_due(&mut self) {
         let now = self.now;
         for t in 0..self.tabs.len() {
-            if self.live(t) && self.tab(t).machine.poll_timeout().is_some_and(|at| at <= now) {
+            if self.live(t)
+                && self
+                    .tab(t)
+                    .machine
+                    .poll_timeout()
+                    .is_some_and(|at| at <= now)
+            {
                 self.input(t, Input::Timeout);
             }
         }
@@ -851,8 +864,9 @@ impl World {
             self.locks.held.remove(&name);
             self.grant_next(&name);
         }
-        let (late, held): (Vec<Held>, Vec<Held>) =
-            std::mem::take(&mut self.held).into_iter().partition(|h| h.deadline <= now);
+        let (late, held): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| h.deadline <= now);
         self.held = held;
         for h in late {
             self.answer(h.tab, h.id, Answer::Http(Err(Error::Timeout)));

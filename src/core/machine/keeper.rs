@@ -71,6 +71,15 @@ impl Keeper {
     }
 }
 
+/// What the other tabs said while the machine was being created.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Heard {
+    /// Another tab signed out: the session read may be gone.
+    pub(super) signed_out: bool,
+    /// Another tab stored a new session: the session read may be stale.
+    pub(super) new_session: bool,
+}
+
 /// Why the other tabs' session is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum CatchupFor {
@@ -371,10 +380,21 @@ impl Machine {
 
     /// Another tab spoke: it signed out, or (shared sessions) stored a new session.
     pub(super) fn tab_message(&mut self, message: &Json, now: i64) {
-        if self.disposed || !self.created {
+        if self.disposed {
             return;
         }
-        match message.get("type").and_then(Json::as_str) {
+        let kind = message.get("type").and_then(Json::as_str);
+        if !self.created {
+            // Still being created: what the session read is worth is decided once it is in.
+            for (_, task) in &mut self.tasks {
+                if let Task::Create { heard, .. } = task {
+                    heard.signed_out |= kind == Some(SIGNED_OUT);
+                    heard.new_session |= kind == Some(NEW_SESSION);
+                }
+            }
+            return;
+        }
+        match kind {
             Some(SIGNED_OUT) => {
                 self.remove_stored_session();
                 // An idle sign-out is the same news in every tab; any other is another tab's.
@@ -382,8 +402,15 @@ impl Machine {
                 self.drop_session(if idle { "idle" } else { "other_tab" });
                 self.arm_timers(now);
             }
-            Some(NEW_SESSION) if self.shared() => self.read_other_tabs(CatchupFor::TabNews),
+            Some(NEW_SESSION) => self.tab_news(),
             _ => {}
+        }
+    }
+
+    /// Another tab announced a new session: a shared one is read.
+    pub(super) fn tab_news(&mut self) {
+        if self.shared() {
+            self.read_other_tabs(CatchupFor::TabNews);
         }
     }
 

@@ -109,6 +109,8 @@ enum Task {
         discovered: bool,
         restored: bool,
         restored_session: Option<Session>,
+        /// What the other tabs said meanwhile.
+        heard: keeper::Heard,
     },
     /// A sign-in or a callback.
     Signin(Box<signin::Signin>),
@@ -295,7 +297,13 @@ impl Machine {
             discovered: false,
             restored: false,
             restored_session: None,
+            heard: keeper::Heard::default(),
         });
+        // The tab channel opens first: what another tab does after the stored session is read
+        // is heard.
+        let name = self.session_key();
+        self.emit_io(Command::OpenChannel { name });
+        self.keeper.channel_open = true;
         let request = crate::core::flow::HttpRequest::get(
             ProviderMetadata::discovery_url(&self.config.issuer),
             self.config.request_timeout_ms,
@@ -320,6 +328,7 @@ impl Machine {
             mut discovered,
             mut restored,
             mut restored_session,
+            heard,
         }) = self.take_task(task)
         else {
             return;
@@ -336,6 +345,8 @@ impl Machine {
                     }
                     Err(e) => {
                         self.cancel_task_io(task);
+                        self.keeper.channel_open = false;
+                        self.emit_io(Command::CloseChannel);
                         self.done(op, Err(e));
                         return;
                     }
@@ -362,18 +373,22 @@ impl Machine {
                     discovered,
                     restored,
                     restored_session,
+                    heard,
                 },
             );
             return;
         }
         self.created = true;
+        if heard.signed_out && restored_session.take().is_some() {
+            self.remove_stored_session();
+        }
         if let Some(session) = restored_session {
             self.adopt(session);
         }
-        let name = self.session_key();
-        self.emit_io(Command::OpenChannel { name });
-        self.keeper.channel_open = true;
         self.arm_timers(now);
+        if heard.new_session {
+            self.tab_news();
+        }
         self.done(op, Ok(Outcome::Nothing));
     }
 
