@@ -107,3 +107,29 @@ fn a_silent_iframe_nobody_answers_times_out_after_the_silent_timeout() {
     assert!(w.tab(t).windows[&op].closed_by_machine);
     assert!(w.tab(t).transactions().is_empty());
 }
+
+#[test]
+fn a_silent_iframe_that_answers_after_a_sign_out_signs_nobody_back_in() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.revoke_all();
+    let op = w.call(a, Call::SigninSilent(AuthorizeOptions::default()));
+    w.settle();
+    let url = w.tab(a).windows[&op].url.clone();
+    // The user signs out in tab B while A's hidden iframe is at the OP.
+    let out = w.call(b, Call::SignOutLocally);
+    w.settle();
+    w.tab(b).ok(out);
+    assert!(w.tab(a).session().is_none());
+    // The OP still knows the user and answers the iframe.
+    let response = w.op.authorize(&url);
+    w.window_message(a, OP_ORIGIN, Some(op), response.web_message());
+    assert_eq!(w.tab(a).err(op), "no_session");
+    for t in [a, b] {
+        assert!(w.tab(t).session().is_none(), "tab {t}");
+        assert_eq!(w.tab(t).count("signedIn"), usize::from(t == a), "tab {t}");
+    }
+    assert!(!w.local_storage.contains_key(&session_key()));
+    assert!(!w.indexed_db.contains_key(&session_key()));
+}

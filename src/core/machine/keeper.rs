@@ -108,6 +108,7 @@ impl Machine {
     pub(super) fn drop_session(&mut self, reason: &'static str) {
         let had = self.session.take().is_some();
         self.superseded = None;
+        self.sign_outs = self.sign_outs.wrapping_add(1);
         self.generation = self.generation.wrapping_add(1);
         self.keeper.expiring_at = None;
         self.keeper.expired_at = None;

@@ -141,6 +141,9 @@ pub struct Machine {
     /// never taken back from them as another tab's news, which would replay a spent refresh
     /// token.
     superseded: Option<Session>,
+    /// Counts the sign-outs (here or announced by another tab), so that a hidden-iframe sign-in
+    /// that began before one does not sign anybody back in.
+    sign_outs: u64,
     created: bool,
     disposed: bool,
     entropy: Vec<u8>,
@@ -173,6 +176,7 @@ impl Machine {
             session: None,
             generation: 0,
             superseded: None,
+            sign_outs: 0,
             created: false,
             disposed: false,
             entropy: Vec::new(),

@@ -106,6 +106,9 @@ pub(super) struct Signin {
     pub(super) window_open: bool,
     /// The state of a transaction to spend if the sign-in fails (frames).
     spend_on_failure: Option<String>,
+    /// The machine's sign-out count when it began: a hidden iframe's sign-in is refused after
+    /// a sign-out.
+    sign_outs: u64,
     stage: Stage,
 }
 
@@ -118,6 +121,7 @@ impl Signin {
             interactive,
             window_open: false,
             spend_on_failure: None,
+            sign_outs: 0,
             stage,
         })
     }
@@ -367,6 +371,7 @@ impl Machine {
             plan,
         };
         let mut signin = Signin::new(op, Finish::SignedIn, popup, Stage::Showing(Box::new(frame)));
+        signin.sign_outs = self.sign_outs;
         signin.window_open = true;
         signin.spend_on_failure = Some(tx.state.clone());
         let task = self.add_task(Task::Signin(signin));
@@ -607,6 +612,12 @@ impl Machine {
             Ok(signed_in) => signed_in,
             Err(e) => return self.end_signin(task, &signin, Err(e), now),
         };
+        // Like a refresh, a hidden iframe's sign-in may not undo a sign-out that happened while
+        // it ran (here, or in another tab): storing it would sign the user back in everywhere.
+        if !signin.interactive && signin.sign_outs != self.sign_outs {
+            let e = Error::NoSession("signed out while the silent sign-in was under way");
+            return self.end_signin(task, &signin, Err(e), now);
+        }
         let primary = self.save_primary(task, &signed_in.session);
         if primary || self.save_shared(task, &signed_in.session) {
             signin.stage = Stage::Saving {
