@@ -96,3 +96,33 @@ fn create_fails_with_the_discovery_error_and_later_calls_are_refused() {
     w.settle();
     assert_eq!(w.tab(t).err(op), "issuer_mismatch");
 }
+
+#[test]
+fn a_session_that_expired_while_the_browser_was_closed_is_refreshed_at_once() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    w.drop_tab(a);
+    w.skip(7_200_000);
+    let b = w.create_tab(config(StorageKind::Local));
+    assert_eq!(w.tab(b).machine.poll_timeout(), Some(w.now));
+    w.advance(0);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    let session = w.tab(b).session().unwrap();
+    assert!(!session.is_expired(w.now / 1000));
+    assert!(w.tab(b).event_names().contains(&"refreshed".to_owned()));
+}
+
+#[test]
+fn dispose_during_create_ends_it_with_disposed() {
+    let mut w = World::new();
+    w.op.hang.insert(Endpoint::Discovery);
+    let t = w.open_tab(config(StorageKind::Local));
+    let create = w.call(t, Call::Create);
+    w.settle();
+    let dispose = w.call(t, Call::Dispose);
+    w.settle();
+    w.tab(t).ok(dispose);
+    assert_eq!(w.tab(t).err(create), "disposed");
+    assert_eq!(w.held(Endpoint::Discovery), 0, "the discovery request was aborted");
+    assert_eq!(w.tab(t).channel, None);
+}

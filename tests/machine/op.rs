@@ -172,6 +172,8 @@ pub struct FakeOp {
     pub user_signed_in: bool,
     /// The key ID tokens are signed with (always named `rsa-0`).
     pub sign_with: Key,
+    /// The `sub` UserInfo answers with.
+    pub userinfo_sub: String,
     /// The next refresh is answered 200 with a rotated refresh token but an ID token for
     /// another subject (which the client must refuse).
     pub refuse_next_refresh: bool,
@@ -205,6 +207,7 @@ impl FakeOp {
             web_message: true,
             user_signed_in: true,
             sign_with: Key::Rsa(0),
+            userinfo_sub: SUB.into(),
             refuse_next_refresh: false,
             hang: HashSet::new(),
             overrides: Vec::new(),
@@ -308,7 +311,16 @@ impl FakeOp {
                 body: jwk_set(&[public_jwk(Key::Rsa(0), Some("rsa-0"))]),
             }),
             Endpoint::Token => self.token(&seen, now),
-            Endpoint::Userinfo => ok(json!({ "sub": SUB, "name": "Ana Example" })),
+            Endpoint::Userinfo => {
+                let bearer = request
+                    .headers
+                    .iter()
+                    .any(|(n, v)| *n == "Authorization" && v.starts_with("Bearer at-"));
+                if !bearer {
+                    return oauth_error(401, "invalid_token");
+                }
+                ok(json!({ "sub": self.userinfo_sub, "name": "Ana Example" }))
+            }
             Endpoint::Pickup | Endpoint::Unknown => {
                 Err(Error::Network(format!("no such endpoint: {}", request.url)))
             }

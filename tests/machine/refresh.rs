@@ -563,3 +563,40 @@ fn a_refresh_does_not_overwrite_a_sign_in_another_tab_stored_meanwhile() {
     }
     assert!(w.locks.holder(&World::lock_name()).is_none());
 }
+
+#[test]
+fn a_refresh_without_an_id_token_keeps_the_identity() {
+    let mut w = World::new();
+    w.op.id_token_on_refresh = false;
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let id_token = w.tab(t).session().unwrap().id_token.clone().unwrap();
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    let session = w.tab(t).session().unwrap();
+    assert!(!session.id_token_fresh);
+    assert!(session.id_token.as_ref().unwrap().ct_eq(&id_token));
+    assert_eq!(session.subject(), Some(crate::op::SUB));
+    // No signature to check: no JWK Set fetched for the refresh.
+    assert_eq!(w.op.count(Endpoint::Jwks), 1);
+}
+
+#[test]
+fn the_userinfo_check_on_refresh_refuses_another_subject_but_keeps_the_rotated_token() {
+    let mut w = World::new();
+    let mut cfg = config(StorageKind::Session);
+    cfg.check_userinfo_on_refresh = true;
+    let t = w.signed_in_tab(cfg);
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.count(Endpoint::Userinfo), 1);
+    let at = w.tab(t).access_token();
+    w.op.userinfo_sub = "someone-else".into();
+    let op = refresh(&mut w, t);
+    assert_eq!(w.tab(t).err(op), "subject_mismatch");
+    assert_eq!(w.tab(t).access_token(), at);
+    assert_eq!(w.tab(t).refresh_token(), Some(w.op.grants[0].current.clone()));
+    w.op.userinfo_sub = crate::op::SUB.into();
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.replays, 0);
+}
