@@ -123,6 +123,10 @@ fn dispose_during_create_ends_it_with_disposed() {
     w.settle();
     w.tab(t).ok(dispose);
     assert_eq!(w.tab(t).err(create), "disposed");
-    assert_eq!(w.held(Endpoint::Discovery), 0, "the discovery request was aborted");
+    assert_eq!(
+        w.held(Endpoint::Discovery),
+        0,
+        "the discovery request was aborted"
+    );
     assert_eq!(w.tab(t).channel, None);
 }

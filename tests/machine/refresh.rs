@@ -594,7 +594,10 @@ fn the_userinfo_check_on_refresh_refuses_another_subject_but_keeps_the_rotated_t
     let op = refresh(&mut w, t);
     assert_eq!(w.tab(t).err(op), "subject_mismatch");
     assert_eq!(w.tab(t).access_token(), at);
-    assert_eq!(w.tab(t).refresh_token(), Some(w.op.grants[0].current.clone()));
+    assert_eq!(
+        w.tab(t).refresh_token(),
+        Some(w.op.grants[0].current.clone())
+    );
     w.op.userinfo_sub = crate::op::SUB.into();
     let op = refresh(&mut w, t);
     w.tab(t).ok(op);

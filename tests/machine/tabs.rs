@@ -238,3 +238,28 @@ fn a_refresh_in_another_tab_while_this_one_is_created_is_taken() {
     assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
     assert_eq!(w.tab(b).refresh_token(), w.tab(a).refresh_token());
 }
+
+#[test]
+fn a_page_hidden_while_it_is_created_keeps_its_channel_closed_until_pageshow() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    w.op.hang.insert(Endpoint::Discovery);
+    let b = w.open_tab(config(StorageKind::Local));
+    let create = w.call(b, Call::Create);
+    w.settle();
+    w.page(b, PageEvent::PageHide);
+    w.release(Endpoint::Discovery);
+    w.tab(b).ok(create);
+    assert_eq!(
+        w.tab(b).channel,
+        None,
+        "a page in the back/forward cache has no channel"
+    );
+    // Meanwhile A refreshes; B, restored from the cache, catches up.
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+    w.page(b, PageEvent::PageShow);
+    assert_eq!(w.tab(b).channel, Some(session_key()));
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+}

@@ -244,8 +244,11 @@ impl Machine {
     }
 
     pub(super) fn page_event(&mut self, event: PageEvent, now: i64) {
-        if self.disposed || !self.created {
+        if self.disposed {
             return;
+        }
+        if !self.created {
+            return self.page_event_while_creating(event);
         }
         match event {
             PageEvent::Visible | PageEvent::Resumed | PageEvent::Online => self.wake(now),
@@ -265,6 +268,31 @@ impl Machine {
                 self.wake(now);
             }
             PageEvent::Activity => self.idle_record(now),
+        }
+    }
+
+    /// The tab channel follows the back/forward cache while the machine is created too; what
+    /// was missed while it was closed is read once the machine is created.
+    fn page_event_while_creating(&mut self, event: PageEvent) {
+        if !self.tasks.iter().any(|(_, t)| matches!(t, Task::Create { .. })) {
+            return;
+        }
+        match event {
+            PageEvent::PageHide if self.keeper.channel_open => {
+                self.keeper.channel_open = false;
+                self.emit_io(Command::CloseChannel);
+            }
+            PageEvent::PageShow if !self.keeper.channel_open => {
+                self.keeper.channel_open = true;
+                let name = self.session_key();
+                self.emit_io(Command::OpenChannel { name });
+                for (_, task) in &mut self.tasks {
+                    if let Task::Create { heard, .. } = task {
+                        heard.new_session = true;
+                    }
+                }
+            }
+            _ => {}
         }
     }
 

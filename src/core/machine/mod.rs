@@ -349,8 +349,9 @@ impl Machine {
                     }
                     Err(e) => {
                         self.cancel_task_io(task);
-                        self.keeper.channel_open = false;
-                        self.emit_io(Command::CloseChannel);
+                        if std::mem::take(&mut self.keeper.channel_open) {
+                            self.emit_io(Command::CloseChannel);
+                        }
                         self.done(op, Err(e));
                         return;
                     }
