@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: the release wasm of the core and its machine behind a few
 # plain exports (feature `js-pump`, no wasm-bindgen: the JavaScript pump in index.js is all the
-# glue there is), optionally shrunk with a current wasm-opt (from npm `binaryen`; Debian's is too
-# old), and the files of pkg-template/ (the pump, types, service worker, silent-callback page,
-# package.json, README). wasm-pack is not used: it downloads its own binaries.
+# glue there is), and the files of pkg-template/ (the pump, types, service worker, silent-callback
+# page, package.json, README), with index.js minified by esbuild. wasm-pack is not used: it
+# downloads its own binaries.
 #
-# WASM_OPT=1 runs wasm-opt -Oz; it is off by default because on this module its inlining made the
-# gzip larger (benches/levers.md has the measurements).
+# The wasm is built on the pinned nightly of scripts/release-toolchain with -Zbuild-std and
+# -Cpanic=immediate-abort: the standard library compiled for size, with no panic machinery (the
+# core has no panics to begin with). Every test runs on stable. wasm-opt (npm `binaryen`; Debian's
+# is too old) only strips names; WASM_OPT=1 runs -Oz too, which made the gzip larger here.
+# benches/levers.md has the measurements.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +17,9 @@ out=pkg
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 target=target/pkg
 
-cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features js-pump \
-  --target-dir "$target"
+RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+  cargo "+$(cat scripts/release-toolchain)" build --release --lib --target wasm32-unknown-unknown \
+  --no-default-features --features js-pump -Zbuild-std=std,panic_abort --target-dir "$target"
 built="$target/wasm32-unknown-unknown/release/oidc_rp_wasm.wasm"
 rm -rf "$out" && mkdir -p "$out"
 # The features rustc enables by default for wasm32-unknown-unknown; browsers of the last years have them.
@@ -29,6 +33,9 @@ else
     "$built" -o "$out/oidc_rp_wasm_bg.wasm"
 fi
 cp -R pkg-template/. "$out"/
+# Minified: the readable source is pkg-template/index.js.
+tools/node_modules/.bin/esbuild pkg-template/index.js --minify --format=esm --target=es2022 \
+  --legal-comments=none --log-level=warning --outfile="$out/index.js" --allow-overwrite
 sed -i "s/\"0.0.0-template\"/\"$version\"/" "$out/package.json"
 [ -f LICENSE ] && cp LICENSE "$out"/
 

@@ -15,6 +15,15 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^clippy'; then
   rustup component add clippy
 fi
 
+# The npm package's wasm is built on a pinned nightly (scripts/release-toolchain) with
+# -Zbuild-std, which needs that toolchain's rust-src; every test stays on stable.
+release=$(cat scripts/release-toolchain)
+if ! rustup run "$release" rustc --version >/dev/null 2>&1 ||
+  ! rustup component list --toolchain "$release" --installed 2>/dev/null | grep -q '^rust-src'; then
+  say "installing $release with rust-src (for the release wasm)"
+  rustup toolchain install "$release" --profile minimal --component rust-src
+fi
+
 # wasm-bindgen-cli must equal the wasm-bindgen crate, which Cargo.toml pins with `=`.
 want=$(sed -n 's/^wasm-bindgen = .*"=\([0-9.]*\)".*/\1/p' Cargo.toml)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)

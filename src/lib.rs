@@ -47,6 +47,12 @@ pub mod core;
 pub mod error;
 #[cfg(all(target_arch = "wasm32", feature = "js-pump"))]
 pub mod js_pump;
+#[cfg(all(target_arch = "wasm32", feature = "js-pump"))]
+pub mod size_classes;
+
+#[cfg(all(target_arch = "wasm32", feature = "js-pump"))]
+#[global_allocator]
+static ALLOCATOR: size_classes::SizeClasses = size_classes::SizeClasses::new();
 #[cfg(all(target_arch = "wasm32", feature = "shell"))]
 pub mod web;
 
