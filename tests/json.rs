@@ -1,7 +1,7 @@
 //! RFC 8259: the core's own JSON reader and writer (`core::json`), which replaced serde_json in
 //! the library. serde_json (a dev-dependency) serves as the reference reader where one helps.
 
-use oidc_rp_wasm::core::json::{Json, JsonError, Object, MAX_DEPTH};
+use oidc_rp_wasm::core::json::{int_text, uint_text, Json, JsonError, Object, MAX_DEPTH};
 use serde_json::Value;
 
 /// The error `text` is refused with (the test fails if it parses).
@@ -501,6 +501,7 @@ fn json_error_display_carries_only_a_reason_and_an_offset() {
         let err = refused(&text);
         let shown = err.to_string();
         assert_eq!(shown, format!("{} at byte {}", err.reason, err.offset));
+        assert_eq!(err.message(), shown);
         assert!(!shown.contains("eyJ") && !shown.contains("c2Vj"), "{shown}");
         assert!(!format!("{err:?}").contains("eyJ"), "{err:?}");
         assert!(err.offset <= text.len(), "{err:?} in {} bytes", text.len());
@@ -589,4 +590,25 @@ fn round_trip_and_refusals_moved_from_src() {
     }
     let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
     assert!(Json::parse(&deep).is_err());
+}
+
+/// `int_text` and `uint_text` (the core's integer formatting, without `core::fmt`) write what
+/// `to_string()` writes.
+#[test]
+fn integers_are_written_as_to_string_writes_them() {
+    let mut signed = vec![0, 1, -1, 9, -9, 10, -10, i64::MAX, i64::MIN, i64::MIN + 1, 1_700_000_000];
+    let mut unsigned = vec![0, 1, 9, 10, u64::MAX, u64::MAX - 1, i64::MAX as u64 + 1];
+    let mut power: u64 = 1;
+    while let Some(next) = power.checked_mul(10) {
+        unsigned.extend([power - 1, power, power + 1]);
+        signed.extend([power as i64 - 1, power as i64, -(power as i64), 1 - power as i64]);
+        power = next;
+    }
+    for value in signed {
+        assert_eq!(int_text(value), value.to_string());
+        assert_eq!(Json::int(value), Json::Number(value.to_string()));
+    }
+    for value in unsigned {
+        assert_eq!(uint_text(value), value.to_string());
+    }
 }

@@ -47,10 +47,47 @@ pub struct JsonError {
     pub offset: usize,
 }
 
+impl JsonError {
+    /// `<reason> at byte <offset>`, built without `core::fmt` (what [`Display`](fmt::Display)
+    /// shows too).
+    pub fn message(&self) -> String {
+        let offset = u64::try_from(self.offset).unwrap_or(u64::MAX);
+        [self.reason, " at byte ", &uint_text(offset)].concat()
+    }
+}
+
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.reason, self.offset)
+        f.write_str(&self.message())
     }
+}
+
+/// The decimal text of an integer (`-42`, `0`, `1700000000`), as `to_string()` writes it but
+/// without `core::fmt`, whose machinery costs the wasm several KB. Every integer the core turns
+/// into text goes through here or [`uint_text`].
+pub fn int_text(value: i64) -> String {
+    let digits = uint_text(value.unsigned_abs());
+    if value < 0 {
+        ["-", &digits].concat()
+    } else {
+        digits
+    }
+}
+
+/// The decimal text of an unsigned integer; see [`int_text`].
+pub fn uint_text(value: u64) -> String {
+    let mut rest = value;
+    // The digits, least significant first; a u64 has at most 20.
+    let mut reversed: Vec<u8> = Vec::with_capacity(20);
+    loop {
+        let digit = u8::try_from(rest.checked_rem(10).unwrap_or(0)).unwrap_or(0);
+        reversed.push(b'0'.saturating_add(digit));
+        rest = rest.checked_div(10).unwrap_or(0);
+        if rest == 0 {
+            break;
+        }
+    }
+    reversed.iter().rev().map(|&b| char::from(b)).collect()
 }
 
 impl Object {
@@ -148,7 +185,7 @@ impl Json {
 
     /// An integer value.
     pub fn int(value: i64) -> Json {
-        Json::Number(value.to_string())
+        Json::Number(int_text(value))
     }
 
     /// The string, if this is one.
@@ -327,7 +364,7 @@ fn integer_part(text: &str) -> Option<i64> {
     }
 }
 
-fn write_string(s: &str, out: &mut String) {
+pub(crate) fn write_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {
