@@ -18,11 +18,11 @@
 //! `{"event":"signedIn","detail":{..}}`, `{"done":1,"ok":..}` or `{"done":1,"error":{..}}`.
 
 use super::{Answer, Area, Call, Command, Event, Input, IoId, Machine, Outcome, Output, PageEvent};
-use crate::core::alg::{HashAlg, JwsAlg};
+use crate::core::alg::JwsAlg;
 use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions};
 use crate::core::flow::silent::PopupLook;
 use crate::core::flow::{HttpResponse, Method};
-use crate::core::json::{Json, Object};
+use crate::core::json::{write_string, Json, Object};
 use crate::core::params::{Prompt, ResponseMode};
 use crate::core::secret::RawIdToken;
 use crate::core::session::Session;
@@ -62,7 +62,7 @@ impl Wired {
             .map_err(|e| Error::config("config", e.to_string()))
             .and_then(|json| parse_config(&json))
             .and_then(|config| Machine::new(config, own_origin.to_owned()))
-            .map_err(|e| error_json(&e).to_text())?;
+            .map_err(|e| error_json(&e))?;
         Ok(Wired {
             machine,
             kinds: Vec::new(),
@@ -79,14 +79,13 @@ impl Wired {
     pub fn session(&self) -> String {
         self.machine
             .session()
-            .map_or(Json::Null, |s| session_view(s, None))
-            .to_text()
+            .map_or_else(|| String::from("null"), |s| session_view(s, None))
     }
 
     /// Takes one input (JSON) at `now` (ms since the epoch); returns the outputs it caused and
     /// the next timeout, as JSON.
     pub fn handle(&mut self, input: &str, now: i64) -> String {
-        let mut out = Vec::new();
+        let mut out = String::from("{\"out\":[");
         match Json::parse(input).ok().and_then(|j| self.read_input(&j)) {
             Some(input) => self.machine.handle_input(input, now),
             None => {
@@ -96,7 +95,7 @@ impl Wired {
                         "an input the machine does not read".into(),
                     )),
                 ));
-                out.push(done_json(op, &Err(error)));
+                out.push_str(&done_json(op, &Err(error)));
             }
         }
         while let Some(output) = self.machine.poll_output() {
@@ -108,15 +107,18 @@ impl Wired {
             if let Output::Cancel { id } = &output {
                 self.kinds.retain(|(i, _)| i != id);
             }
-            out.push(output_json(&output));
+            if !out.ends_with('[') {
+                out.push(',');
+            }
+            out.push_str(&output_json(&output));
         }
-        let mut result = Object::new();
-        result.insert("out", Json::Array(out));
-        result.insert(
-            "timeout",
-            self.machine.poll_timeout().map_or(Json::Null, Json::int),
-        );
-        Json::Object(result).to_text()
+        out.push_str("],\"timeout\":");
+        match self.machine.poll_timeout() {
+            Some(at) => Json::int(at).write(&mut out),
+            None => out.push_str("null"),
+        }
+        out.push('}');
+        out
     }
 
     fn read_input(&mut self, json: &Json) -> Option<Input> {
@@ -565,8 +567,65 @@ pub fn parse_logout_options(json: &Json) -> Result<LogoutOptions, Error> {
 
 // ----- outputs -----
 
-fn put(o: &mut Object, name: &str, value: impl Into<String>) {
-    o.insert(name, Json::String(value.into()));
+/// One JSON object written as text, member by member: outputs are written straight to text,
+/// without building a [`Json`] tree first.
+struct Obj(String);
+
+impl Obj {
+    fn new() -> Obj {
+        Obj(String::from("{"))
+    }
+
+    fn key(&mut self, name: &str) {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        write_string(name, &mut self.0);
+        self.0.push(':');
+    }
+
+    fn str(mut self, name: &str, value: &str) -> Obj {
+        self.key(name);
+        write_string(value, &mut self.0);
+        self
+    }
+
+    fn int(mut self, name: &str, value: i64) -> Obj {
+        self.key(name);
+        Json::int(value).write(&mut self.0);
+        self
+    }
+
+    fn bool(mut self, name: &str, value: bool) -> Obj {
+        self.key(name);
+        self.0.push_str(if value { "true" } else { "false" });
+        self
+    }
+
+    fn json(mut self, name: &str, value: &Json) -> Obj {
+        self.key(name);
+        value.write(&mut self.0);
+        self
+    }
+
+    /// A member whose value is already JSON text.
+    fn raw(mut self, name: &str, text: &str) -> Obj {
+        self.key(name);
+        self.0.push_str(text);
+        self
+    }
+
+    fn opt_str(self, name: &str, value: Option<&str>) -> Obj {
+        match value {
+            Some(value) => self.str(name, value),
+            None => self,
+        }
+    }
+
+    fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
 }
 
 fn area_name(area: Area) -> &'static str {
@@ -580,7 +639,7 @@ fn area_name(area: Area) -> &'static str {
 /// The WebCrypto `importKey` and `verify` algorithm parameters of a JWS `alg` (RFC 7518 §3):
 /// RS* to RSASSA-PKCS1-v1_5, PS* to RSA-PSS with a salt as long as the hash (§3.5), ES* to ECDSA
 /// (raw `r || s`, as WebCrypto takes it), EdDSA to Ed25519 (RFC 8037).
-fn webcrypto_params(alg: JwsAlg) -> (Json, Json) {
+fn webcrypto_params(alg: JwsAlg) -> (String, String) {
     let (name, hash, curve, salt) = match alg {
         JwsAlg::RS256 => ("RSASSA-PKCS1-v1_5", "SHA-256", None, None),
         JwsAlg::RS384 => ("RSASSA-PKCS1-v1_5", "SHA-384", None, None),
@@ -593,251 +652,178 @@ fn webcrypto_params(alg: JwsAlg) -> (Json, Json) {
         JwsAlg::ES512 => ("ECDSA", "SHA-512", Some("P-521"), None),
         JwsAlg::EdDSA => ("Ed25519", "", None, None),
     };
-    let mut import = Object::new();
-    let mut verify = Object::new();
-    put(&mut import, "name", name);
-    put(&mut verify, "name", name);
+    let mut import = Obj::new().str("name", name);
+    let mut verify = Obj::new().str("name", name);
     if name.starts_with("RSA") {
-        put(&mut import, "hash", hash);
+        import = import.str("hash", hash);
     }
     if let Some(curve) = curve {
-        put(&mut import, "namedCurve", curve);
-        put(&mut verify, "hash", hash);
+        import = import.str("namedCurve", curve);
+        verify = verify.str("hash", hash);
     }
     if let Some(salt) = salt {
-        verify.insert("saltLength", Json::int(salt));
+        verify = verify.int("saltLength", salt);
     }
-    (Json::Object(import), Json::Object(verify))
+    (import.end(), verify.end())
 }
 
-/// A command as JSON: `{"io":id,"do":"fetch"|"verify"|...,...}`.
-pub fn command_json(id: IoId, command: &Command) -> Json {
-    let mut o = Object::new();
-    o.insert("io", Json::int(i64::from(id)));
-    let (what, fields): (&str, Vec<(&str, Json)>) = match command {
-        Command::Fetch(r) => (
-            "fetch",
-            vec![
-                (
-                    "method",
-                    Json::str(match r.method {
-                        Method::Get => "GET",
-                        Method::Post => "POST",
-                    }),
-                ),
-                ("url", Json::str(r.url.as_str())),
-                (
-                    "headers",
-                    Json::Array(
-                        r.headers
-                            .iter()
-                            .map(|(k, v)| Json::Array(vec![Json::str(*k), Json::str(v.as_str())]))
-                            .collect(),
-                    ),
-                ),
-                ("body", r.body.as_deref().map_or(Json::Null, Json::str)),
-                ("timeoutMs", Json::int(i64::from(r.timeout_ms))),
-            ],
-        ),
+/// A command as JSON text: `{"io":id,"do":"fetch"|"verify"|...,...}`.
+pub fn command_json(id: IoId, command: &Command) -> String {
+    let o = Obj::new().int("io", i64::from(id));
+    let at = |o: Obj, what: &str, area: Area, key: &str| {
+        o.str("do", what).str("area", area_name(area)).str("key", key)
+    };
+    match command {
+        Command::Fetch(r) => {
+            let mut headers = String::from("[");
+            for (i, (name, value)) in r.headers.iter().enumerate() {
+                if i > 0 {
+                    headers.push(',');
+                }
+                headers.push('[');
+                write_string(name, &mut headers);
+                headers.push(',');
+                write_string(value, &mut headers);
+                headers.push(']');
+            }
+            headers.push(']');
+            let method = match r.method {
+                Method::Get => "GET",
+                Method::Post => "POST",
+            };
+            o.str("do", "fetch")
+                .str("method", method)
+                .str("url", &r.url)
+                .raw("headers", &headers)
+                .opt_str("body", r.body.as_deref())
+                .int("timeoutMs", i64::from(r.timeout_ms))
+        }
         Command::Verify(check) => {
             let (import, verify) = webcrypto_params(check.alg);
-            let mut jwk = Object::new();
             // The public members WebCrypto needs, and nothing else: `alg`, `use` and `key_ops`
             // as some OPs publish them would make `importKey` refuse keys fine for verifying.
+            let mut jwk = Obj::new();
             for member in ["kty", "n", "e", "crv", "x", "y"] {
                 if let Some(value) = check.jwk.json.get(member).and_then(Json::as_str) {
-                    put(&mut jwk, member, value);
+                    jwk = jwk.str(member, value);
                 }
             }
-            (
-                "verify",
-                vec![
-                    ("alg", Json::str(check.alg.as_str())),
-                    ("import", import),
-                    ("verify", verify),
-                    ("jwk", Json::Object(jwk)),
-                    ("input", Json::str(Base64UrlUnpadded::encode_string(&check.signing_input))),
-                    ("signature", Json::str(Base64UrlUnpadded::encode_string(&check.signature))),
-                ],
-            )
+            o.str("do", "verify")
+                .str("alg", check.alg.as_str())
+                .raw("import", &import)
+                .raw("verify", &verify)
+                .raw("jwk", &jwk.end())
+                .str("input", &Base64UrlUnpadded::encode_string(&check.signing_input))
+                .str("signature", &Base64UrlUnpadded::encode_string(&check.signature))
         }
-        Command::Digest { hash, access_token } => (
-            "digest",
-            vec![
-                ("hash", Json::str(hash_name(*hash))),
-                ("data", Json::str(access_token.expose())),
-            ],
-        ),
-        Command::Read { area, key } => (
-            "read",
-            vec![("area", Json::str(area_name(*area))), ("key", Json::str(key.as_str()))],
-        ),
-        Command::Write { area, key, value } => (
-            "write",
-            vec![
-                ("area", Json::str(area_name(*area))),
-                ("key", Json::str(key.as_str())),
-                ("value", Json::str(value.as_str())),
-            ],
-        ),
-        Command::Remove { area, key } => (
-            "remove",
-            vec![("area", Json::str(area_name(*area))), ("key", Json::str(key.as_str()))],
-        ),
-        Command::ListKeys { area, prefix } => (
-            "keys",
-            vec![
-                ("area", Json::str(area_name(*area))),
-                ("prefix", Json::str(prefix.as_str())),
-            ],
-        ),
+        Command::Digest { hash, access_token } => o
+            .str("do", "digest")
+            .str("hash", hash.name())
+            .str("data", access_token.expose()),
+        Command::Read { area, key } => at(o, "read", *area, key),
+        Command::Write { area, key, value } => at(o, "write", *area, key).str("value", value),
+        Command::Remove { area, key } => at(o, "remove", *area, key),
+        Command::ListKeys { area, prefix } => o
+            .str("do", "keys")
+            .str("area", area_name(*area))
+            .str("prefix", prefix),
         Command::TakeLock {
             name,
             wait_ms,
             lease_ms,
-        } => (
-            "lock",
-            vec![
-                ("name", Json::str(name.as_str())),
-                ("waitMs", Json::int(i64::from(*wait_ms))),
-                ("leaseMs", Json::int(i64::from(*lease_ms))),
-            ],
-        ),
-        Command::ReleaseLock { name } => ("release", vec![("name", Json::str(name.as_str()))]),
-        Command::OpenChannel { name } => ("openChannel", vec![("name", Json::str(name.as_str()))]),
-        Command::CloseChannel => ("closeChannel", vec![]),
-        Command::Broadcast { message } => ("broadcast", vec![("message", message.clone())]),
+        } => o
+            .str("do", "lock")
+            .str("name", name)
+            .int("waitMs", i64::from(*wait_ms))
+            .int("leaseMs", i64::from(*lease_ms)),
+        Command::ReleaseLock { name } => o.str("do", "release").str("name", name),
+        Command::OpenChannel { name } => o.str("do", "openChannel").str("name", name),
+        Command::CloseChannel => o.str("do", "closeChannel"),
+        Command::Broadcast { message } => o.str("do", "broadcast").json("message", message),
         Command::OpenPopup {
             op,
             url,
             app_window,
-        } => (
-            "popup",
-            vec![
-                ("op", Json::int(i64::from(*op))),
-                ("url", Json::str(url.as_str())),
-                ("appWindow", Json::Bool(*app_window)),
-            ],
-        ),
-        Command::OpenFrame { op, url } => (
-            "frame",
-            vec![("op", Json::int(i64::from(*op))), ("url", Json::str(url.as_str()))],
-        ),
-        Command::ListenHandover { op, channel } => (
-            "handover",
-            vec![
-                ("op", Json::int(i64::from(*op))),
-                ("channel", Json::str(channel.as_str())),
-            ],
-        ),
-        Command::LookAtPopup { op } => ("look", vec![("op", Json::int(i64::from(*op)))]),
-        Command::CloseWindow { op } => ("close", vec![("op", Json::int(i64::from(*op)))]),
-        Command::Navigate { url } => ("navigate", vec![("url", Json::str(url.as_str()))]),
-        Command::ReplaceUrl { url } => ("replaceUrl", vec![("url", Json::str(url.as_str()))]),
-    };
-    put(&mut o, "do", what);
-    for (name, value) in fields {
-        o.insert(name, value);
+        } => o
+            .str("do", "popup")
+            .int("op", i64::from(*op))
+            .str("url", url)
+            .bool("appWindow", *app_window),
+        Command::OpenFrame { op, url } => o
+            .str("do", "frame")
+            .int("op", i64::from(*op))
+            .str("url", url),
+        Command::ListenHandover { op, channel } => o
+            .str("do", "handover")
+            .int("op", i64::from(*op))
+            .str("channel", channel),
+        Command::LookAtPopup { op } => o.str("do", "look").int("op", i64::from(*op)),
+        Command::CloseWindow { op } => o.str("do", "close").int("op", i64::from(*op)),
+        Command::Navigate { url } => o.str("do", "navigate").str("url", url),
+        Command::ReplaceUrl { url } => o.str("do", "replaceUrl").str("url", url),
     }
-    Json::Object(o)
+    .end()
 }
 
-fn hash_name(hash: HashAlg) -> &'static str {
-    hash.name()
-}
-
-fn output_json(output: &Output) -> Json {
+fn output_json(output: &Output) -> String {
     match output {
         Output::Io { id, command } => command_json(*id, command),
-        Output::Cancel { id } => {
-            let mut o = Object::new();
-            o.insert("cancel", Json::int(i64::from(*id)));
-            Json::Object(o)
-        }
+        Output::Cancel { id } => Obj::new().int("cancel", i64::from(*id)).end(),
         Output::Event(event) => event_json(event),
         Output::Done { op, result } => done_json(*op, result),
     }
 }
 
-fn event_json(event: &Event) -> Json {
-    let mut detail = Object::new();
+fn event_json(event: &Event) -> String {
     let (name, detail) = match event {
         Event::SignedIn(s) => ("signedIn", session_view(&s.session, s.app_state.as_ref())),
         Event::Refreshed(s) => ("refreshed", session_view(s, None)),
         Event::RefreshFailed(e) => ("refreshFailed", error_json(e)),
-        Event::Expiring(at) => {
-            detail.insert("expiresAt", Json::int(*at));
-            ("expiring", Json::Object(detail))
-        }
-        Event::Expired(at) => {
-            detail.insert("expiresAt", Json::int(*at));
-            ("expired", Json::Object(detail))
-        }
-        Event::SignedOut(reason) => {
-            put(&mut detail, "reason", *reason);
-            ("signedOut", Json::Object(detail))
-        }
-        Event::Idle(ms) => {
-            detail.insert("signOutInMs", Json::int(i64::from(*ms)));
-            ("idle", Json::Object(detail))
-        }
+        Event::Expiring(at) => ("expiring", Obj::new().int("expiresAt", *at).end()),
+        Event::Expired(at) => ("expired", Obj::new().int("expiresAt", *at).end()),
+        Event::SignedOut(reason) => ("signedOut", Obj::new().str("reason", reason).end()),
+        Event::Idle(ms) => ("idle", Obj::new().int("signOutInMs", i64::from(*ms)).end()),
     };
-    let mut o = Object::new();
-    put(&mut o, "event", name);
-    o.insert("detail", detail);
-    Json::Object(o)
+    Obj::new().str("event", name).raw("detail", &detail).end()
 }
 
-fn done_json(op: u32, result: &Result<Outcome, Error>) -> Json {
-    let mut o = Object::new();
-    o.insert("done", Json::int(i64::from(op)));
+fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
+    let o = Obj::new().int("done", i64::from(op));
     match result {
-        Ok(outcome) => o.insert(
-            "ok",
-            match outcome {
-                Outcome::Nothing => Json::Null,
-                Outcome::Url(url) => Json::str(url.as_str()),
+        Ok(outcome) => {
+            let value = match outcome {
+                Outcome::Nothing => String::from("null"),
+                Outcome::Url(url) => Json::str(url.as_str()).to_text(),
                 Outcome::SignedIn(s) => session_view(&s.session, s.app_state.as_ref()),
                 Outcome::Session(s) => session_view(s, None),
-                Outcome::AccessToken(t) => Json::str(t.expose()),
-                Outcome::SignedOut(state) => {
-                    let mut r = Object::new();
-                    if let Some(state) = state {
-                        put(&mut r, "state", state.as_str());
-                    }
-                    Json::Object(r)
-                }
-            },
-        ),
-        Err(e) => o.insert("error", error_json(e)),
+                Outcome::AccessToken(t) => Json::str(t.expose()).to_text(),
+                Outcome::SignedOut(state) => Obj::new().opt_str("state", state.as_deref()).end(),
+            };
+            o.raw("ok", &value)
+        }
+        Err(e) => o.raw("error", &error_json(e)),
     }
-    Json::Object(o)
+    .end()
 }
 
 /// An error as the JS `Error` of the contract is built from: `code`, `message`, and `reason`,
 /// `description`, `uri`, `field` where they apply. Configuration errors name the option as
 /// JavaScript spells it.
-pub fn error_json(error: &Error) -> Json {
-    let mut o = Object::new();
-    put(&mut o, "code", error.code());
+pub fn error_json(error: &Error) -> String {
+    let mut o = Obj::new().str("code", error.code());
     let message = match error {
         Error::InvalidConfig { field, reason } => {
-            put(&mut o, "field", camel_case(field));
-            ["invalid option `", &camel_case(field), "`: ", reason].concat()
+            let field = camel_case(field);
+            o = o.str("field", &field);
+            ["invalid option `", &field, "`: ", reason].concat()
         }
         other => other.to_string(),
     };
-    put(&mut o, "message", message);
-    if let Some(reason) = error.reason() {
-        put(&mut o, "reason", reason);
-    }
-    if let Some(description) = error.description() {
-        put(&mut o, "description", description);
-    }
-    if let Some(uri) = error.uri() {
-        put(&mut o, "uri", uri);
-    }
-    Json::Object(o)
+    o.str("message", &message)
+        .opt_str("reason", error.reason())
+        .opt_str("description", error.description())
+        .opt_str("uri", error.uri())
+        .end()
 }
 
 /// `redirect_uri` -> `redirectUri`, `extra_params.state` -> `extraParams.state`: the core names
@@ -864,42 +850,37 @@ pub fn camel_case(field: &str) -> String {
     out
 }
 
-/// The session as JavaScript sees it (the `Session` interface): camelCase, absent values left
-/// out, and never the refresh token, only `hasRefreshToken`.
-pub fn session_view(session: &Session, app_state: Option<&Json>) -> Json {
-    let mut o = Object::new();
+/// The session as JavaScript sees it (the `Session` interface), as JSON text: camelCase, absent
+/// values left out, and never the refresh token, only `hasRefreshToken`.
+pub fn session_view(session: &Session, app_state: Option<&Json>) -> String {
     let claims = session.claims.as_ref();
+    let mut o = Obj::new();
     if let Some(claims) = claims {
-        put(&mut o, "subject", claims.sub.as_str());
-        o.insert("claims", Json::Object(claims.to_json()));
+        o = o
+            .str("subject", &claims.sub)
+            .json("claims", &Json::Object(claims.to_json()));
     }
-    if let Some(token) = &session.id_token {
-        put(&mut o, "idToken", token.expose());
-    }
-    o.insert("idTokenFresh", Json::Bool(session.id_token_fresh));
-    put(&mut o, "accessToken", session.access_token.expose());
-    put(&mut o, "tokenType", session.token_type.as_str());
+    o = o
+        .opt_str("idToken", session.id_token.as_ref().map(|t| t.expose()))
+        .bool("idTokenFresh", session.id_token_fresh)
+        .str("accessToken", session.access_token.expose())
+        .str("tokenType", session.token_type.as_str());
     if let Some(at) = session.expires_at {
-        o.insert("expiresAt", Json::int(at));
+        o = o.int("expiresAt", at);
     }
-    if let Some(scope) = &session.scope {
-        put(&mut o, "scope", scope.as_str());
-    }
-    o.insert("hasRefreshToken", Json::Bool(session.has_refresh_token()));
+    o = o
+        .opt_str("scope", session.scope.as_deref())
+        .bool("hasRefreshToken", session.has_refresh_token());
     if let Some(at) = claims.and_then(|c| c.auth_time) {
-        o.insert("authTime", Json::int(at));
+        o = o.int("authTime", at);
     }
-    if let Some(acr) = claims.and_then(|c| c.acr.as_deref()) {
-        put(&mut o, "acr", acr);
-    }
+    o = o.opt_str("acr", claims.and_then(|c| c.acr.as_deref()));
     if let Some(amr) = claims.and_then(|c| c.amr.as_ref()) {
-        o.insert(
-            "amr",
-            Json::Array(amr.iter().map(|m| Json::str(m.as_str())).collect()),
-        );
+        let amr = Json::Array(amr.iter().map(|m| Json::str(m.as_str())).collect());
+        o = o.json("amr", &amr);
     }
     if let Some(app_state) = app_state {
-        o.insert("appState", app_state.clone());
+        o = o.json("appState", app_state);
     }
-    Json::Object(o)
+    o.end()
 }
