@@ -110,3 +110,28 @@ fn debug_is_redacted_and_the_stored_form_is_the_plain_string() {
     assert!(transaction_from_text(&stored_transaction(json!("short"))).is_none());
     assert!(transaction_from_text(&stored_transaction(json!(42))).is_none());
 }
+
+/// The core's compact SHA-256 agrees with the `sha2` crate on every length around the block and
+/// padding boundaries (55, 56, 63, 64, 119, 120 ...), and on the FIPS 180-2 examples.
+#[test]
+fn the_compact_sha256_agrees_with_sha2() {
+    use oidc_rp_wasm::core::sha256::sha256;
+    use sha2::{Digest, Sha256};
+    let data: Vec<u8> = (0..1000u32).map(|i| (i.wrapping_mul(31) % 251) as u8).collect();
+    for len in (0..300).chain([511, 512, 513, 999, 1000]) {
+        let input = &data[..len];
+        assert_eq!(sha256(input).to_vec(), Sha256::digest(input).to_vec(), "length {len}");
+    }
+    assert_eq!(
+        hex(&sha256(b"abc")),
+        hex(&[
+            0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+            0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+            0xf2, 0x00, 0x15, 0xad
+        ])
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

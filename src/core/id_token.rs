@@ -337,7 +337,9 @@ impl IdToken {
                 .map_err(|_| IdTokenError::AtHashMismatch)?;
             let computed = match (alg.hash(), checks.access_token_digest) {
                 (_, Some(digest)) => half_in_base64url(digest),
-                (HashAlg::Sha256, None) => half_in_base64url(&Sha256::digest(access_token)),
+                (HashAlg::Sha256, None) => {
+                    half_in_base64url(&crate::core::sha256::sha256(access_token.as_bytes()))
+                }
                 // SHA-384 and SHA-512 come from outside (WebCrypto): without the digest the
                 // value cannot be confirmed.
                 (HashAlg::Sha384 | HashAlg::Sha512, None) => {

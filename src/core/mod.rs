@@ -24,6 +24,7 @@ pub mod pkce;
 pub mod response;
 pub mod secret;
 pub mod session;
+pub mod sha256;
 pub mod stored;
 pub mod token;
 pub mod userinfo;

@@ -7,7 +7,6 @@
 use crate::core::secret::Secret;
 use crate::error::Error;
 use base64ct::{Base64UrlUnpadded, Encoding};
-use sha2::{Digest, Sha256};
 
 /// The `code_challenge_method` this client sends (RFC 7636 §4.3).
 pub const CHALLENGE_METHOD: &str = "S256";
@@ -53,7 +52,7 @@ impl CodeVerifier {
 
     /// The `S256` code challenge: `BASE64URL(SHA256(ASCII(verifier)))` (RFC 7636 §4.2).
     pub fn challenge(&self) -> String {
-        Base64UrlUnpadded::encode_string(&Sha256::digest(self.0.expose().as_bytes()))
+        Base64UrlUnpadded::encode_string(&crate::core::sha256::sha256(self.0.expose().as_bytes()))
     }
 
     /// The verifier itself, for the token request (RFC 7636 §4.5).
