@@ -7,9 +7,12 @@
 //! as a stable string (it becomes `error.reason` in JavaScript).
 //!
 //! No variant ever carries a secret (refresh token, code verifier, client secret), so `Debug` and
-//! `Display` are safe to log.
+//! `Display` are safe to log. [`Error::message`] builds the text `Display` shows without
+//! `core::fmt`, so the wasm carries none of its machinery.
 
 use std::fmt;
+
+use crate::core::json::uint_text;
 
 /// `state` of a response matched no pending request, or a logout return had the wrong state.
 pub const CODE_STATE_MISMATCH: &str = "state_mismatch";
@@ -339,144 +342,199 @@ impl IdTokenError {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// The human-readable message (what [`Display`](fmt::Display) shows; it becomes
+    /// `error.message` in JavaScript). Built by concatenation, without `core::fmt`, whose
+    /// machinery would cost the wasm several KB.
+    pub fn message(&self) -> String {
         match self {
             Error::Op(op) => {
-                write!(f, "the OpenID Provider answered `{}`", op.error)?;
+                let mut out = ["the OpenID Provider answered `", &op.error, "`"].concat();
                 if let Some(d) = &op.description {
-                    write!(f, ": {d}")?;
+                    out.push_str(": ");
+                    out.push_str(d);
                 }
-                Ok(())
+                out
             }
-            Error::StateMismatch => f.write_str("the response's state matches no pending request"),
+            Error::StateMismatch => "the response's state matches no pending request".to_owned(),
             Error::IssuerMismatch {
                 source,
                 expected,
                 found,
-            } => match found {
-                Some(found) => write!(
-                    f,
-                    "issuer mismatch ({source}): expected `{expected}`, found `{found}`"
-                ),
-                None => write!(
-                    f,
-                    "issuer mismatch ({source}): expected `{expected}`, found none"
-                ),
-            },
-            Error::IdToken(e) => write!(f, "invalid ID token: {e}"),
-            Error::Signature(e) => write!(f, "ID token signature: {e}"),
+            } => {
+                let mut out = [
+                    "issuer mismatch (",
+                    source,
+                    "): expected `",
+                    expected,
+                    "`, found ",
+                ]
+                .concat();
+                match found {
+                    Some(found) => {
+                        out.push('`');
+                        out.push_str(found);
+                        out.push('`');
+                    }
+                    None => out.push_str("none"),
+                }
+                out
+            }
+            Error::IdToken(e) => ["invalid ID token: ", &e.message()].concat(),
+            Error::Signature(e) => ["ID token signature: ", &e.message()].concat(),
             Error::IdTokenRequired => {
-                f.write_str("the token response has no id_token, and one is required")
+                "the token response has no id_token, and one is required".to_owned()
             }
-            Error::SubjectMismatch => f.write_str("the UserInfo `sub` differs from the ID token's"),
-            Error::InvalidResponse(e) => {
-                write!(f, "malformed response from the OpenID Provider: {e}")
-            }
+            Error::SubjectMismatch => "the UserInfo `sub` differs from the ID token's".to_owned(),
+            Error::InvalidResponse(e) => [
+                "malformed response from the OpenID Provider: ",
+                &e.message(),
+            ]
+            .concat(),
             Error::InvalidConfig { field, reason } => {
-                write!(f, "invalid option `{field}`: {reason}")
+                ["invalid option `", field, "`: ", reason].concat()
             }
-            Error::Unsupported(what) => write!(f, "the OpenID Provider does not support {what}"),
-            Error::NoSession(what) => write!(f, "no session: {what}"),
-            Error::Timeout => f.write_str("no answer from the OpenID Provider in time"),
-            Error::PopupClosed => f.write_str("the sign-in popup was closed"),
-            Error::PopupBlocked => f.write_str("the sign-in popup could not be opened"),
-            Error::Network(what) => write!(f, "network: {what}"),
-            Error::Storage(what) => write!(f, "storage: {what}"),
-            Error::Crypto(what) => write!(f, "crypto unavailable: {what}"),
-            Error::Browser(e) => write!(f, "browser: {e}"),
-            Error::Disposed => f.write_str("the client was disposed of"),
-            Error::Abandoned => f.write_str("the operation ended without a result"),
+            Error::Unsupported(what) => ["the OpenID Provider does not support ", what].concat(),
+            Error::NoSession(what) => ["no session: ", what].concat(),
+            Error::Timeout => "no answer from the OpenID Provider in time".to_owned(),
+            Error::PopupClosed => "the sign-in popup was closed".to_owned(),
+            Error::PopupBlocked => "the sign-in popup could not be opened".to_owned(),
+            Error::Network(what) => ["network: ", what].concat(),
+            Error::Storage(what) => ["storage: ", what].concat(),
+            Error::Crypto(what) => ["crypto unavailable: ", what].concat(),
+            Error::Browser(e) => ["browser: ", &e.message()].concat(),
+            Error::Disposed => "the client was disposed of".to_owned(),
+            Error::Abandoned => "the operation ended without a result".to_owned(),
         }
+    }
+}
+
+impl IdTokenError {
+    /// The human-readable message (what [`Display`](fmt::Display) shows), without `core::fmt`.
+    pub fn message(&self) -> String {
+        match self {
+            IdTokenError::Malformed(why) => ["not a well-formed JWT (", why, ")"].concat(),
+            IdTokenError::Encrypted => "encrypted ID tokens are not supported".to_owned(),
+            IdTokenError::AlgNotAllowed(alg) => ["alg `", alg, "` is not allowed"].concat(),
+            IdTokenError::IssuerMismatch => "`iss` differs from the issuer".to_owned(),
+            IdTokenError::AudienceMismatch => "`aud` does not contain the client id".to_owned(),
+            IdTokenError::AzpMissing => "several audiences and no `azp`".to_owned(),
+            IdTokenError::AzpMismatch => "`azp` differs from the client id".to_owned(),
+            IdTokenError::Expired => "expired (`exp`)".to_owned(),
+            IdTokenError::IssuedInFuture => "`iat` is in the future".to_owned(),
+            IdTokenError::NotYetValid => "`nbf` is in the future".to_owned(),
+            IdTokenError::MissingClaim(c) => {
+                ["claim `", c, "` is missing or has the wrong type"].concat()
+            }
+            IdTokenError::NonceMismatch => "`nonce` differs from the request's".to_owned(),
+            IdTokenError::AuthTimeMissing => {
+                "max_age was requested and `auth_time` is missing".to_owned()
+            }
+            IdTokenError::AuthTimeTooOld => "`auth_time` is older than max_age allows".to_owned(),
+            IdTokenError::AcrNotSatisfied => {
+                "`acr` is not one of the requested acr_values".to_owned()
+            }
+            IdTokenError::AtHashMismatch => "`at_hash` does not match the access token".to_owned(),
+            IdTokenError::RefreshedClaimChanged(c) => {
+                ["the refreshed ID token changed `", c, "` (OIDC Core 12.2)"].concat()
+            }
+            IdTokenError::ClockSkew { offset_seconds } => {
+                let side = if *offset_seconds >= 0 {
+                    "behind"
+                } else {
+                    "ahead of"
+                };
+                [
+                    "the device clock is ",
+                    &uint_text(offset_seconds.unsigned_abs()),
+                    " s ",
+                    side,
+                    " the OpenID Provider's (the ID token was just issued): set the clock right",
+                ]
+                .concat()
+            }
+        }
+    }
+}
+
+impl SignatureError {
+    /// The human-readable message (what [`Display`](fmt::Display) shows), without `core::fmt`.
+    pub fn message(&self) -> String {
+        match self {
+            SignatureError::Mismatch => "does not verify".to_owned(),
+            SignatureError::NoMatchingKey => "no key in the JWK Set fits the token".to_owned(),
+            SignatureError::UnusableKey(why) => ["the key cannot be used: ", why].concat(),
+            SignatureError::UnsupportedAlg(alg) => {
+                ["alg `", alg, "` cannot be verified here"].concat()
+            }
+        }
+    }
+}
+
+impl ResponseError {
+    /// The human-readable message (what [`Display`](fmt::Display) shows), without `core::fmt`.
+    pub fn message(&self) -> String {
+        match self {
+            ResponseError::NotJson(why) => ["not a JSON object (", why, ")"].concat(),
+            ResponseError::MissingField(name) => {
+                ["`", name, "` is missing or has the wrong type"].concat()
+            }
+            ResponseError::InvalidField(name, why) => ["`", name, "` is invalid: ", why].concat(),
+            ResponseError::RepeatedParameter(name) => {
+                ["parameter `", name, "` appears more than once"].concat()
+            }
+            ResponseError::NoCodeOrError => "neither `code` nor `error`".to_owned(),
+            ResponseError::NotAuthorizationResponse => {
+                "not a web_message authorization_response".to_owned()
+            }
+            ResponseError::UnexpectedStatus(status) => {
+                ["unexpected HTTP status ", &uint_text(u64::from(*status))].concat()
+            }
+        }
+    }
+}
+
+impl BrowserError {
+    /// The human-readable message (what [`Display`](fmt::Display) shows), without `core::fmt`.
+    pub fn message(&self) -> String {
+        match self {
+            BrowserError::NoWindow => "no window: oidc-rp-wasm runs in a page".to_owned(),
+            BrowserError::NoDocument => "no document body to attach a frame to".to_owned(),
+            BrowserError::Frame(why) => ["frame: ", why].concat(),
+            BrowserError::Conversion(why) => ["conversion: ", why].concat(),
+            BrowserError::Lock(why) => ["Web Lock: ", why].concat(),
+            BrowserError::Location(why) => ["location: ", why].concat(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
 impl fmt::Display for IdTokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IdTokenError::Malformed(why) => write!(f, "not a well-formed JWT ({why})"),
-            IdTokenError::Encrypted => f.write_str("encrypted ID tokens are not supported"),
-            IdTokenError::AlgNotAllowed(alg) => write!(f, "alg `{alg}` is not allowed"),
-            IdTokenError::IssuerMismatch => f.write_str("`iss` differs from the issuer"),
-            IdTokenError::AudienceMismatch => f.write_str("`aud` does not contain the client id"),
-            IdTokenError::AzpMissing => f.write_str("several audiences and no `azp`"),
-            IdTokenError::AzpMismatch => f.write_str("`azp` differs from the client id"),
-            IdTokenError::Expired => f.write_str("expired (`exp`)"),
-            IdTokenError::IssuedInFuture => f.write_str("`iat` is in the future"),
-            IdTokenError::NotYetValid => f.write_str("`nbf` is in the future"),
-            IdTokenError::MissingClaim(c) => {
-                write!(f, "claim `{c}` is missing or has the wrong type")
-            }
-            IdTokenError::NonceMismatch => f.write_str("`nonce` differs from the request's"),
-            IdTokenError::AuthTimeMissing => {
-                f.write_str("max_age was requested and `auth_time` is missing")
-            }
-            IdTokenError::AuthTimeTooOld => f.write_str("`auth_time` is older than max_age allows"),
-            IdTokenError::AcrNotSatisfied => {
-                f.write_str("`acr` is not one of the requested acr_values")
-            }
-            IdTokenError::AtHashMismatch => {
-                f.write_str("`at_hash` does not match the access token")
-            }
-            IdTokenError::RefreshedClaimChanged(c) => {
-                write!(f, "the refreshed ID token changed `{c}` (OIDC Core 12.2)")
-            }
-            IdTokenError::ClockSkew { offset_seconds } => {
-                let (amount, side) = if *offset_seconds >= 0 {
-                    (offset_seconds.unsigned_abs(), "behind")
-                } else {
-                    (offset_seconds.unsigned_abs(), "ahead of")
-                };
-                write!(
-                    f,
-                    "the device clock is {amount} s {side} the OpenID Provider's (the ID token was just issued): set the clock right"
-                )
-            }
-        }
+        f.write_str(&self.message())
     }
 }
 
 impl fmt::Display for SignatureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SignatureError::Mismatch => f.write_str("does not verify"),
-            SignatureError::NoMatchingKey => f.write_str("no key in the JWK Set fits the token"),
-            SignatureError::UnusableKey(why) => write!(f, "the key cannot be used: {why}"),
-            SignatureError::UnsupportedAlg(alg) => write!(f, "alg `{alg}` cannot be verified here"),
-        }
+        f.write_str(&self.message())
     }
 }
 
 impl fmt::Display for ResponseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ResponseError::NotJson(why) => write!(f, "not a JSON object ({why})"),
-            ResponseError::MissingField(name) => {
-                write!(f, "`{name}` is missing or has the wrong type")
-            }
-            ResponseError::InvalidField(name, why) => write!(f, "`{name}` is invalid: {why}"),
-            ResponseError::RepeatedParameter(name) => {
-                write!(f, "parameter `{name}` appears more than once")
-            }
-            ResponseError::NoCodeOrError => f.write_str("neither `code` nor `error`"),
-            ResponseError::NotAuthorizationResponse => {
-                f.write_str("not a web_message authorization_response")
-            }
-            ResponseError::UnexpectedStatus(status) => write!(f, "unexpected HTTP status {status}"),
-        }
+        f.write_str(&self.message())
     }
 }
 
 impl fmt::Display for BrowserError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BrowserError::NoWindow => f.write_str("no window: oidc-rp-wasm runs in a page"),
-            BrowserError::NoDocument => f.write_str("no document body to attach a frame to"),
-            BrowserError::Frame(why) => write!(f, "frame: {why}"),
-            BrowserError::Conversion(why) => write!(f, "conversion: {why}"),
-            BrowserError::Lock(why) => write!(f, "Web Lock: {why}"),
-            BrowserError::Location(why) => write!(f, "location: {why}"),
-        }
+        f.write_str(&self.message())
     }
 }
 
