@@ -1,0 +1,135 @@
+//! The machine's JSON boundary (`core::machine::wire`), as the npm package's JavaScript pump
+//! uses it: configuration errors named the JavaScript way, commands as JSON, answers read by the
+//! command they answer, and a success that must be said.
+
+use oidc_rp_wasm::core::json::Json;
+use oidc_rp_wasm::core::machine::wire::Wired;
+
+const CONFIG: &str = r#"{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/"}"#;
+
+fn error_of(config: &str) -> Json {
+    let error = Wired::new(config, "https://app.example.com").expect_err("refused");
+    Json::parse(&error).expect("an error object")
+}
+
+fn handle(wired: &mut Wired, input: &str) -> Json {
+    Json::parse(&wired.handle(input, 1_700_000_000_000)).expect("outputs as JSON")
+}
+
+fn outputs(result: &Json) -> Vec<Json> {
+    result
+        .get("out")
+        .and_then(Json::as_array)
+        .expect("out")
+        .to_vec()
+}
+
+#[test]
+fn an_unknown_option_is_invalid_config_naming_it() {
+    let error = error_of(
+        r#"{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/","scopes":"x"}"#,
+    );
+    assert_eq!(
+        error.get("code").and_then(Json::as_str),
+        Some("invalid_config")
+    );
+    assert_eq!(error.get("field").and_then(Json::as_str), Some("scopes"));
+}
+
+#[test]
+fn a_config_error_names_the_option_as_javascript_spells_it() {
+    let error = error_of(
+        r#"{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"relative/"}"#,
+    );
+    assert_eq!(
+        error.get("code").and_then(Json::as_str),
+        Some("invalid_config")
+    );
+    assert_eq!(
+        error.get("field").and_then(Json::as_str),
+        Some("redirectUri")
+    );
+    let message = error.get("message").and_then(Json::as_str).unwrap_or("");
+    assert!(message.contains("`redirectUri`"), "{message}");
+    let error = error_of(
+        r#"{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/","requestTimeoutMs":"10"}"#,
+    );
+    assert_eq!(
+        error.get("field").and_then(Json::as_str),
+        Some("requestTimeoutMs")
+    );
+}
+
+#[test]
+fn create_asks_for_discovery_with_its_deadline() {
+    let mut wired = Wired::new(CONFIG, "https://app.example.com").expect("created");
+    let result = handle(&mut wired, r#"{"t":"call","op":1,"call":"create"}"#);
+    let fetch = outputs(&result)
+        .into_iter()
+        .find(|o| o.get("do").and_then(Json::as_str) == Some("fetch"))
+        .expect("a fetch");
+    assert_eq!(
+        fetch.get("url").and_then(Json::as_str),
+        Some("https://op.example.com/.well-known/openid-configuration")
+    );
+    assert_eq!(fetch.get("method").and_then(Json::as_str), Some("GET"));
+    assert_eq!(fetch.get("timeoutMs").and_then(Json::as_i64), Some(10_000));
+}
+
+#[test]
+fn a_call_with_unusable_options_ends_at_once_with_invalid_config() {
+    let mut wired = Wired::new(CONFIG, "https://app.example.com").expect("created");
+    let result = handle(
+        &mut wired,
+        r#"{"t":"call","op":7,"call":"authorizeUrl","options":{"prompt":"sometimes"}}"#,
+    );
+    let done = outputs(&result).into_iter().next().expect("one output");
+    assert_eq!(done.get("done").and_then(Json::as_i64), Some(7));
+    let error = done.get("error").expect("an error");
+    assert_eq!(
+        error.get("code").and_then(Json::as_str),
+        Some("invalid_config")
+    );
+    assert_eq!(error.get("field").and_then(Json::as_str), Some("prompt"));
+}
+
+#[test]
+fn a_failure_the_pump_reports_ends_the_operation_with_its_code() {
+    let mut wired = Wired::new(CONFIG, "https://app.example.com").expect("created");
+    let result = handle(&mut wired, r#"{"t":"call","op":1,"call":"create"}"#);
+    let id = outputs(&result)
+        .iter()
+        .find(|o| o.get("do").and_then(Json::as_str) == Some("fetch"))
+        .and_then(|o| o.get("io"))
+        .and_then(Json::as_i64)
+        .expect("an io id");
+    let result = handle(
+        &mut wired,
+        &format!(r#"{{"t":"answer","id":{id},"error":{{"kind":"timeout"}}}}"#),
+    );
+    let done = outputs(&result)
+        .into_iter()
+        .find(|o| o.get("done").is_some())
+        .expect("create is done");
+    assert_eq!(
+        done.get("error")
+            .and_then(|e| e.get("code"))
+            .and_then(Json::as_str),
+        Some("timeout")
+    );
+}
+
+#[test]
+fn an_input_that_is_not_json_is_refused_without_touching_the_machine() {
+    let mut wired = Wired::new(CONFIG, "https://app.example.com").expect("created");
+    let result = handle(&mut wired, "not json");
+    let done = outputs(&result).into_iter().next().expect("one output");
+    assert_eq!(
+        done.get("error")
+            .and_then(|e| e.get("code"))
+            .and_then(Json::as_str),
+        Some("browser")
+    );
+    assert!(wired.machine().session().is_none());
+    assert_eq!(wired.session(), "null");
+}
