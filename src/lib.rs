@@ -9,9 +9,11 @@
 //! - [`core`]: the protocol engine. Plain data, pure functions and sans-IO state machines
 //!   ([`core::flow`]): no browser, no clock, no I/O. Every protocol decision lives here and is
 //!   tested natively with `cargo test`.
-//! - `web` (wasm32 only): the browser shell. It performs what the flows ask for (fetch with
-//!   deadlines, WebCrypto, frames, storage, Web Locks, timers) and exposes the Rust API
-//!   (`web::client::Client`, with an example in its docs) and the JavaScript API (`OidcClient`).
+//! - `web` (wasm32 only, feature `shell`): the Rust pump around the core's whole-client machine
+//!   ([`core::machine`]). It performs what the machine asks for (fetch with deadlines,
+//!   WebCrypto, frames, storage, Web Locks, timers) and exposes the Rust API
+//!   (`web::client::Client`, with an example in its docs). The npm package runs the same
+//!   machine behind a JavaScript pump (feature `js-pump`).
 //!
 //! Errors of both halves are one [`Error`] type whose [`Error::code`] is a stable string.
 //!

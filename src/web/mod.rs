@@ -1,25 +1,25 @@
-//! The browser shell: the only code that touches web-sys, js-sys and gloo-net. It performs what
-//! the [`core`](crate::core) decides and decides nothing itself.
+//! The Rust pump: the browser half of the client for Rust front ends (Leptos, Yew, Dioxus, plain
+//! web-sys). Every decision is the [`Machine`](crate::core::machine::Machine)'s; this module
+//! performs the I/O [`Command`](crate::core::machine::Command)s it outputs, forwards what the
+//! page and the other tabs do, and completes the public calls. It is the same pump as the npm
+//! package's JavaScript one (`pkg-template/index.js`), written against web-sys, and it drives the
+//! machine with its Rust types directly.
 //!
 //! One file per browser concern:
-//! - [`dom`]: small RAII wrappers: a timeout, an interval, an event listener, a deadline;
-//! - [`driver`]: runs a core flow, performing each [`Need`](crate::core::flow::Need);
-//! - [`http`]: fetch with a deadline, and the discovery cache;
-//! - [`webcrypto`]: signature verification with `crypto.subtle`;
-//! - [`frames`]: popups, hidden iframes and the `message` listener;
-//! - [`tabs`]: the cross-tab Web Lock and BroadcastChannel;
-//! - [`storage`]: sessions and transactions in web storage and IndexedDB;
-//! - [`keeper`]: the current session, the listeners, the expiry timers;
-//! - [`idle`]: user activity across tabs, for `idleTimeoutSeconds`;
-//! - [`client`]: the Rust API of the public operations ([`client::Client`], for Leptos, Yew,
-//!   Dioxus apps), sequencing only;
-//! - [`js`]: the `#[wasm_bindgen]` facade that becomes `OidcClient` in JavaScript.
+//! - [`client`]: the public API ([`client::Client`]), one machine call per method;
+//! - `pump`: the machine, its input queue (the machine is never re-entered), the operations
+//!   awaiting their outcome, the app's listeners, the timer, and what each command does;
+//! - `http`: fetch with a deadline (`AbortController`);
+//! - [`webcrypto`]: signature verification and digests with `crypto.subtle` (also usable alone);
+//! - `storage`: `sessionStorage`, `localStorage` and IndexedDB;
+//! - `tabs`: the cross-tab Web Lock (with its lease) and the BroadcastChannels;
+//! - `frames`: popups, hidden iframes, looking at a popup and closing it.
 //!
-//! A Rust front end (Leptos, Yew, Dioxus) uses [`client::Client`] directly:
+//! A Rust front end creates one [`client::Client`] per page:
 //!
 //! ```no_run
 //! use oidc_rp_wasm::core::config::{AuthorizeOptions, ClientConfig, StorageKind};
-//! use oidc_rp_wasm::web::client::Client;
+//! use oidc_rp_wasm::web::client::{Client, Event};
 //!
 //! async fn start() -> Result<(), oidc_rp_wasm::Error> {
 //!     let config = ClientConfig::new("https://id.example.com", "spa", "https://app.example.com/")
@@ -36,22 +36,22 @@
 //!     }
 //!     let token = client.get_access_token().await?; // refreshed when near expiry
 //!     log(token.expose());
-//!     client.on(|event| log(&format!("{event:?}")));
+//!     client.on(|event| {
+//!         if let Event::SignedOut(why) = event {
+//!             log(why);
+//!         }
+//!     });
 //!     Ok(())
 //! }
 //! # fn log(_: &str) {}
 //! ```
 
 pub mod client;
-pub mod dom;
-pub mod driver;
-pub mod frames;
-pub mod http;
-pub mod idle;
-pub mod js;
-pub mod keeper;
-pub mod storage;
-pub mod tabs;
+mod frames;
+mod http;
+mod pump;
+mod storage;
+mod tabs;
 pub mod webcrypto;
 
 use crate::core::json::Json;
@@ -59,21 +59,21 @@ use crate::error::BrowserError;
 use crate::Error;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Seconds since the Unix epoch, from `Date.now()`.
-pub fn now() -> i64 {
-    // `as` saturates; Date.now() is a finite number of milliseconds.
+/// Milliseconds since the Unix epoch, from `Date.now()`: the machine's `now`.
+fn now_ms() -> i64 {
+    // `as` saturates; Date.now() is a finite whole number of milliseconds.
     #[allow(clippy::cast_possible_truncation)]
-    let secs = (js_sys::Date::now() / 1000.0) as i64;
-    secs
+    let ms = js_sys::Date::now() as i64;
+    ms
 }
 
 /// The global `window`, or [`BrowserError::NoWindow`] where there is none (a worker, Node).
-pub(crate) fn window() -> Result<web_sys::Window, Error> {
+fn window() -> Result<web_sys::Window, Error> {
     web_sys::window().ok_or(Error::Browser(BrowserError::NoWindow))
 }
 
 /// A JS exception as text, for error messages.
-pub(crate) fn js_text(value: &JsValue) -> String {
+fn js_text(value: &JsValue) -> String {
     if let Some(err) = value.dyn_ref::<js_sys::Error>() {
         return String::from(err.message());
     }
@@ -82,40 +82,21 @@ pub(crate) fn js_text(value: &JsValue) -> String {
         .unwrap_or_else(|| String::from("a non-Error exception"))
 }
 
-/// Awaits a JS promise, turning a rejection into `map_err(text)`.
-pub(crate) async fn await_promise(
-    promise: js_sys::Promise,
-    map_err: impl FnOnce(String) -> Error,
-) -> Result<JsValue, Error> {
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .map_err(|e| map_err(js_text(&e)))
+/// A JS exception's `name` (`NotSupportedError`, `AbortError`), when it has one.
+fn js_name(value: &JsValue) -> Option<String> {
+    js_sys::Reflect::get(value, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|n| n.as_string())
 }
 
-/// Sets a property on a JS object; used to build WebCrypto parameters and event details.
-pub(crate) fn set(obj: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
+/// Sets a property on a JS object (WebCrypto parameters, option bags).
+fn set(obj: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
     // Reflect.set only fails on frozen objects or proxies, which these never are.
     let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
 
-/// The current address.
-pub(crate) fn current_url() -> Result<String, Error> {
-    window()?
-        .location()
-        .href()
-        .map_err(|e| Error::Browser(BrowserError::Location(js_text(&e))))
-}
-
-/// Sends the browser to `url`.
-pub(crate) fn navigate(url: &str) -> Result<(), Error> {
-    window()?
-        .location()
-        .assign(url)
-        .map_err(|e| Error::Browser(BrowserError::Location(js_text(&e))))
-}
-
-/// Runs `future` as its own task (`spawn_local`), boxed so that the task glue is compiled once.
-pub(crate) fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
+/// Runs `future` as its own task, boxed so that the task glue is compiled once.
+fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
     spawn_boxed(Box::pin(future));
 }
 
@@ -123,18 +104,15 @@ fn spawn_boxed(future: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>)
     wasm_bindgen_futures::spawn_local(future);
 }
 
-/// A JS value as JSON: values cross the boundary as JSON text (`JSON.stringify`), read by the
-/// core's own reader.
-pub(crate) fn js_to_json(value: &JsValue) -> Result<Json, String> {
-    let text = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|t| t.as_string())
-        .ok_or_else(|| "not representable as JSON".to_owned())?;
-    Json::parse(&text).map_err(|e| e.to_string())
+/// A JS value (a message's data) as JSON, read by the core's own reader: `None` when it is not
+/// representable as JSON (it cannot be for the client then).
+fn js_to_json(value: &JsValue) -> Option<Json> {
+    let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+    Json::parse(&text).ok()
 }
 
 /// A JSON value as a JS value (`JSON.parse` of its text).
-pub(crate) fn json_to_js(value: &Json) -> Result<JsValue, Error> {
+fn json_to_js(value: &Json) -> Result<JsValue, Error> {
     js_sys::JSON::parse(&value.to_text())
-        .map_err(|_| Error::Browser(BrowserError::Conversion("JSON.parse".into())))
+        .map_err(|e| Error::Browser(BrowserError::Conversion(js_text(&e))))
 }

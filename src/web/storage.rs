@@ -1,169 +1,67 @@
-//! Where sessions and pending transactions live.
-//!
-//! - Sessions: in the wasm heap (`memory`, the default: the refresh token never leaves the
-//!   module, and a reload forgets it), in `sessionStorage` (one tab, survives reloads) or in
-//!   `localStorage` (shared by the tabs of the origin, survives restarts, readable by any script
-//!   on the origin).
-//! - Authorization transactions (state, nonce, PKCE verifier) always go to `sessionStorage`, keyed
-//!   by state, because a redirect sign-in reloads the page. Several may be pending; each expires
-//!   after [`TRANSACTION_LIFETIME`](crate::core::config::TRANSACTION_LIFETIME) seconds and expired ones are purged whenever one is stored.
-//! - A `local` session is also written to IndexedDB, which is what the tabs read under the
-//!   refresh lock and on another tab's news ([`SessionStore::load_latest`]). `localStorage` cannot
-//!   serve there: Chromium keeps a copy of it in every renderer process and passes other tabs'
-//!   writes on asynchronously, so a tab that gets the Web Lock just after another tab refreshed
-//!   could still read the session from before, replay the rotated refresh token and make the OP
-//!   revoke the whole grant. An IndexedDB read that starts after a write's transaction completed
-//!   sees that write.
+//! Storage: what [`Command::Read`](crate::core::machine::Command::Read),
+//! [`Write`](crate::core::machine::Command::Write),
+//! [`Remove`](crate::core::machine::Command::Remove) and
+//! [`ListKeys`](crate::core::machine::Command::ListKeys) name, in `sessionStorage`,
+//! `localStorage` or IndexedDB. What is stored where, under which key and when, is the
+//! machine's; a storage that is disabled or full is a [`Error::Storage`] answer.
 
-use crate::core::authorize::Transaction;
-use crate::core::config::StorageKind;
-use crate::core::logout::LogoutTransaction;
-use crate::core::session::Session;
-use crate::core::stored;
+use crate::core::machine::Area;
 use crate::Error;
-use std::cell::RefCell;
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
 
-const PREFIX: &str = "oidc-rp-wasm";
-
-fn web_storage(local: bool) -> Result<web_sys::Storage, Error> {
+/// `sessionStorage` or `localStorage` (IndexedDB is [`shared`]).
+fn web_storage(area: Area) -> Result<web_sys::Storage, Error> {
     let window = super::window()?;
-    let storage = if local {
-        window.local_storage()
-    } else {
-        window.session_storage()
+    let storage = match area {
+        Area::Session => window.session_storage(),
+        Area::Local => window.local_storage(),
+        Area::Shared => return Err(Error::Storage("IndexedDB is not web storage".into())),
     };
     storage
-        .ok()
-        .flatten()
+        .map_err(|e| Error::Storage(super::js_text(&e)))?
         .ok_or_else(|| Error::Storage("web storage is disabled".into()))
 }
 
-/// Reads `key` with `parse` (a [`stored`] reader).
-fn read<T>(
-    storage: &web_sys::Storage,
-    key: &str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<Option<T>, Error> {
-    let Some(text) = storage
+/// The text under `key` in web storage, or `None`.
+pub(super) fn read(area: Area, key: &str) -> Result<Option<String>, Error> {
+    web_storage(area)?
         .get_item(key)
-        .map_err(|_| Error::Storage(format!("reading {key}")))?
-    else {
-        return Ok(None);
+        .map_err(|e| Error::Storage(format!("reading {key}: {}", super::js_text(&e))))
+}
+
+/// Stores `value` under `key` in web storage (a full storage throws: an error).
+pub(super) fn write(area: Area, key: &str, value: &str) -> Result<(), Error> {
+    web_storage(area)?
+        .set_item(key, value)
+        .map_err(|e| Error::Storage(format!("writing {key}: {}", super::js_text(&e))))
+}
+
+/// Removes `key` from web storage.
+pub(super) fn remove(area: Area, key: &str) -> Result<(), Error> {
+    web_storage(area)?
+        .remove_item(key)
+        .map_err(|e| Error::Storage(format!("removing {key}: {}", super::js_text(&e))))
+}
+
+/// The keys of web storage `area` that start with `prefix` (none where it cannot be read).
+pub(super) fn keys(area: Area, prefix: &str) -> Vec<String> {
+    let Ok(storage) = web_storage(area) else {
+        return Vec::new();
     };
-    // A value that no longer parses (an older version's, or tampered) is dropped, not fatal.
-    match parse(&text) {
-        Some(value) => Ok(Some(value)),
-        None => {
-            let _ = storage.remove_item(key);
-            Ok(None)
-        }
-    }
+    let length = storage.length().unwrap_or(0);
+    (0..length)
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|k| k.starts_with(prefix))
+        .collect()
 }
 
-fn write(storage: &web_sys::Storage, key: &str, text: &str) -> Result<(), Error> {
-    storage
-        .set_item(key, text)
-        .map_err(|_| Error::Storage(format!("writing {key} (quota?)")))
-}
-
-/// The session store of one client (issuer + client id).
-#[derive(Debug, Clone)]
-pub struct SessionStore {
-    kind: StorageKind,
-    key: String,
-}
-
-impl SessionStore {
-    /// The store for `issuer` and `client_id` in `kind`.
-    pub fn new(kind: StorageKind, issuer: &str, client_id: &str) -> Self {
-        SessionStore {
-            kind,
-            key: format!("{PREFIX}:session:{issuer}:{client_id}"),
-        }
-    }
-
-    /// Where it keeps the session.
-    pub fn kind(&self) -> StorageKind {
-        self.kind
-    }
-
-    /// The storage key, also the name of the cross-tab lock and channel.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    fn storage(&self) -> Result<Option<web_sys::Storage>, Error> {
-        match self.kind {
-            StorageKind::Memory => Ok(None),
-            StorageKind::Session => web_storage(false).map(Some),
-            StorageKind::Local => web_storage(true).map(Some),
-        }
-    }
-
-    /// The persisted session; always `None` for memory storage.
-    pub fn load(&self) -> Result<Option<Session>, Error> {
-        match self.storage()? {
-            Some(storage) => read(&storage, &self.key, stored::session_from_text),
-            None => Ok(None),
-        }
-    }
-
-    /// Persists `session` (a no-op for memory storage).
-    pub fn save(&self, session: &Session) -> Result<(), Error> {
-        match self.storage()? {
-            Some(storage) => write(&storage, &self.key, &stored::session_to_text(session)),
-            None => Ok(()),
-        }
-    }
-
-    /// Forgets the persisted session.
-    pub fn clear(&self) -> Result<(), Error> {
-        if let Some(storage) = self.storage()? {
-            let _ = storage.remove_item(&self.key);
-        }
-        Ok(())
-    }
-
-    /// The session as the tabs last wrote it: for `local`, the IndexedDB copy (consistent across
-    /// tabs; see the module docs), or `localStorage` when there is none; otherwise [`Self::load`].
-    pub async fn load_latest(&self) -> Result<Option<Session>, Error> {
-        if self.kind == StorageKind::Local {
-            if let Some(text) = shared::get(&self.key).await? {
-                if let Some(session) = stored::session_from_text(&text) {
-                    return Ok(Some(session));
-                }
-            }
-        }
-        self.load()
-    }
-
-    /// For `local`, writes `session` to IndexedDB and returns once the write is committed, so
-    /// that a tab reading after this one released the refresh lock sees it. A no-op otherwise.
-    pub async fn save_shared(&self, session: &Session) -> Result<(), Error> {
-        if self.kind != StorageKind::Local {
-            return Ok(());
-        }
-        let text = stored::session_to_text(session);
-        shared::put(&self.key, &text).await
-    }
-
-    /// For `local`, removes the IndexedDB copy. A no-op otherwise.
-    pub async fn clear_shared(&self) -> Result<(), Error> {
-        if self.kind != StorageKind::Local {
-            return Ok(());
-        }
-        shared::delete(&self.key).await
-    }
-}
-
-/// IndexedDB, for the copy of a `local` session: one object store, values are the session's JSON
-/// text keyed like the `localStorage` item. Where the browser has no IndexedDB (or refuses to
-/// open it), reads find nothing and writes do nothing: the tabs then fall back to `localStorage`.
-mod shared {
-    use super::*;
+/// IndexedDB ([`Area::Shared`]): one object store of text values. Where the browser has no
+/// IndexedDB (or refuses to open it), reads find nothing and writes do nothing.
+pub(super) mod shared {
+    use crate::Error;
+    use std::cell::RefCell;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::prelude::wasm_bindgen;
+    use wasm_bindgen::{JsCast, JsValue};
 
     const DATABASE: &str = "oidc-rp-wasm";
     const STORE: &str = "sessions";
@@ -227,7 +125,7 @@ mod shared {
     }
 
     fn failed(what: &str, e: &JsValue) -> Error {
-        Error::Storage(format!("IndexedDB {what}: {}", super::super::js_text(e)))
+        Error::Storage(format!("IndexedDB {what}: {}", crate::web::js_text(e)))
     }
 
     /// Waits for `request` to succeed and returns its result.
@@ -247,7 +145,7 @@ mod shared {
         if let Some(db) = OPEN.with(|open| open.borrow().clone()) {
             return Some(db);
         }
-        let window = super::super::window().ok()?;
+        let window = crate::web::window().ok()?;
         let factory = js_sys::Reflect::get(&window, &JsValue::from_str("indexedDB")).ok()?;
         if factory.is_undefined() || factory.is_null() {
             return None;
@@ -274,7 +172,7 @@ mod shared {
     }
 
     /// The text stored under `key`, if any.
-    pub async fn get(key: &str) -> Result<Option<String>, Error> {
+    pub(in crate::web) async fn get(key: &str) -> Result<Option<String>, Error> {
         let Some(db) = database().await else {
             return Ok(None);
         };
@@ -311,84 +209,12 @@ mod shared {
     }
 
     /// Stores `value` under `key`.
-    pub async fn put(key: &str, value: &str) -> Result<(), Error> {
+    pub(in crate::web) async fn put(key: &str, value: &str) -> Result<(), Error> {
         write(|store| store.put(value, key)).await
     }
 
     /// Removes `key`.
-    pub async fn delete(key: &str) -> Result<(), Error> {
+    pub(in crate::web) async fn delete(key: &str) -> Result<(), Error> {
         write(|store| store.delete(key)).await
     }
-}
-
-fn tx_key(state: &str) -> String {
-    format!("{PREFIX}:tx:{state}")
-}
-
-/// Stores a pending authorization transaction and purges expired ones.
-pub fn save_transaction(tx: &Transaction, now: i64) -> Result<(), Error> {
-    let storage = web_storage(false)?;
-    purge_expired(&storage, now);
-    write(
-        &storage,
-        &tx_key(&tx.state),
-        &stored::transaction_to_text(tx),
-    )
-}
-
-/// Takes (reads and removes) the transaction for `state`; `None` if unknown or expired. Taking it
-/// makes every response single-use.
-pub fn take_transaction(state: &str, now: i64) -> Result<Option<Transaction>, Error> {
-    let storage = web_storage(false)?;
-    let key = tx_key(state);
-    let tx = read(&storage, &key, stored::transaction_from_text)?;
-    let _ = storage.remove_item(&key);
-    Ok(tx.filter(|tx| !tx.is_stale(now)))
-}
-
-/// Reads the transaction for `state` without removing it.
-pub fn peek_transaction(state: &str, now: i64) -> Result<Option<Transaction>, Error> {
-    let storage = web_storage(false)?;
-    let tx = read(&storage, &tx_key(state), stored::transaction_from_text)?;
-    Ok(tx.filter(|tx| !tx.is_stale(now)))
-}
-
-fn purge_expired(storage: &web_sys::Storage, now: i64) {
-    let prefix = tx_key("");
-    let length = storage.length().unwrap_or(0);
-    let keys: Vec<String> = (0..length)
-        .filter_map(|i| storage.key(i).ok().flatten())
-        .filter(|k| k.starts_with(&prefix))
-        .collect();
-    for key in keys {
-        let expired = match read(storage, &key, stored::transaction_from_text) {
-            Ok(Some(tx)) => tx.is_stale(now),
-            _ => true,
-        };
-        if expired {
-            let _ = storage.remove_item(&key);
-        }
-    }
-}
-
-fn logout_key(client_key: &str) -> String {
-    format!("{PREFIX}:logout:{client_key}")
-}
-
-/// Stores the pending logout's state until the OP sends the user back.
-pub fn save_logout(client_key: &str, tx: &LogoutTransaction) -> Result<(), Error> {
-    write(
-        &web_storage(false)?,
-        &logout_key(client_key),
-        &stored::logout_to_text(tx),
-    )
-}
-
-/// Takes the pending logout transaction.
-pub fn take_logout(client_key: &str) -> Result<Option<LogoutTransaction>, Error> {
-    let storage = web_storage(false)?;
-    let key = logout_key(client_key);
-    let tx = read(&storage, &key, stored::logout_from_text)?;
-    let _ = storage.remove_item(&key);
-    Ok(tx)
 }

@@ -1,23 +1,18 @@
-//! Coordination across the tabs of one origin: a Web Lock around refreshes, and a
-//! BroadcastChannel that tells the other tabs about new sessions and sign-outs. What a tab does
-//! once it holds the lock is the core's call ([`under_lock`](crate::core::flow::refresh::under_lock)).
-//!
-//! Why the lock: an OP that rotates refresh tokens revokes the whole grant when a rotated token is
-//! used twice. Two tabs sharing a session in `localStorage` that refresh at the same moment would
-//! do exactly that. Under the lock, the second tab re-reads storage first and takes the session
-//! the first tab already got.
+//! The other tabs of the origin: the exclusive Web Lock the machine takes around a shared
+//! refresh ([`Command::TakeLock`](crate::core::machine::Command::TakeLock)), and the
+//! BroadcastChannels of the tab channel and of a popup's hand-over. When to lock, how long to
+//! wait and what to broadcast are the machine's.
 
-use super::dom::Deadline;
-use super::{js_text, window};
+use super::{js_name, js_text, set, window};
 use crate::error::BrowserError;
 use crate::Error;
-use std::cell::RefCell;
-use std::future::Future;
+use gloo_events::EventListener;
+use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{BroadcastChannel, MessageEvent};
+use web_sys::{AbortSignal, BroadcastChannel, MessageEvent};
 
 // web-sys has Web Locks only behind `--cfg web_sys_unstable_apis`, which every downstream build
 // would then need. The one call used here is declared directly.
@@ -25,9 +20,9 @@ use web_sys::{BroadcastChannel, MessageEvent};
 extern "C" {
     /// `navigator.locks` (Web Locks API).
     type LockManager;
-    /// `LockManager.request(name, { signal }, callback)`: resolves once the lock was granted and
-    /// the callback's promise settled; rejects with an AbortError when `signal` aborts before the
-    /// lock was granted.
+    /// `LockManager.request(name, { signal }, callback)`: the callback runs once the lock is
+    /// granted and holds it until the promise it returns settles; the request rejects when
+    /// `signal` aborts before the lock was granted.
     #[wasm_bindgen(method, js_name = request)]
     fn request_with_options(
         this: &LockManager,
@@ -37,78 +32,112 @@ extern "C" {
     ) -> js_sys::Promise;
 }
 
-/// Runs `task` while holding the exclusive Web Lock `name` (`navigator.locks.request`), waiting
-/// at most `wait_ms` for it ([`Error::Timeout`] then, and `task` does not run). Where the browser
-/// has no Web Locks, runs it directly: one tab cannot race itself (the client serialises its own
-/// refreshes).
-pub async fn with_lock<T, F, Fut>(name: &str, wait_ms: u32, task: F) -> Result<T, Error>
-where
-    T: 'static,
-    F: FnOnce() -> Fut + 'static,
-    Fut: Future<Output = Result<T, Error>> + 'static,
-{
-    let navigator = window()?.navigator();
-    let locks =
-        js_sys::Reflect::get(&navigator, &JsValue::from_str("locks")).unwrap_or(JsValue::UNDEFINED);
+/// Asks for the exclusive lock `name`, waiting at most `wait_ms`. Once it is granted,
+/// `granted` gets the function that releases it. When it is not granted, `refused` gets
+/// [`Error::Timeout`] (the wait ran out) or the browser's refusal. Returns `false`, calling
+/// neither, where the browser has no Web Locks.
+pub(super) fn request_lock(
+    name: &str,
+    wait_ms: u32,
+    granted: impl FnOnce(js_sys::Function) + 'static,
+    refused: impl FnOnce(Error) + 'static,
+) -> bool {
+    let Ok(window) = window() else {
+        return false;
+    };
+    let locks = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("locks"))
+        .unwrap_or(JsValue::UNDEFINED);
     if locks.is_undefined() || locks.is_null() {
-        return task().await;
+        return false;
     }
     let locks: LockManager = locks.unchecked_into();
-    let slot: Rc<RefCell<Option<Result<T, Error>>>> = Rc::new(RefCell::new(None));
+    let was_granted = Rc::new(Cell::new(false));
     let callback = {
-        let slot = slot.clone();
-        Closure::once(move |_lock: JsValue| -> js_sys::Promise {
-            wasm_bindgen_futures::future_to_promise(async move {
-                let result = task().await;
-                *slot.borrow_mut() = Some(result);
-                Ok(JsValue::UNDEFINED)
-            })
+        let was_granted = was_granted.clone();
+        Closure::once_into_js(move |_lock: JsValue| -> js_sys::Promise {
+            was_granted.set(true);
+            // Held until `release` is called.
+            let mut release = None;
+            let held = js_sys::Promise::new(&mut |resolve, _reject| release = Some(resolve));
+            if let Some(release) = release {
+                granted(release);
+            }
+            held
         })
     };
-    let deadline = Deadline::start(wait_ms)?;
+    let signal = AbortSignal::timeout_with_u32(wait_ms);
     let options = js_sys::Object::new();
-    super::set(&options, "signal", deadline.signal());
-    let request = locks.request_with_options(name, &options, callback.as_ref().unchecked_ref());
-    wasm_bindgen_futures::JsFuture::from(request)
-        .await
-        .map_err(|e| deadline.or(Error::Browser(BrowserError::Lock(js_text(&e)))))?;
-    let result = slot.borrow_mut().take();
-    result.unwrap_or_else(|| {
-        Err(Error::Browser(BrowserError::Lock(
-            "released without running".into(),
-        )))
-    })
+    set(&options, "signal", &signal);
+    let request = locks.request_with_options(name, &options, callback.unchecked_ref());
+    super::spawn(async move {
+        if let Err(e) = wasm_bindgen_futures::JsFuture::from(request).await {
+            if !was_granted.get() {
+                refused(
+                    if signal.aborted() || js_name(&e).as_deref() == Some("TimeoutError") {
+                        Error::Timeout
+                    } else {
+                        Error::Browser(BrowserError::Lock(js_text(&e)))
+                    },
+                );
+            }
+        }
+    });
+    true
 }
 
-/// A BroadcastChannel with a message handler; closed when dropped.
-pub struct TabChannel {
+/// A held lock: released when dropped (by `ReleaseLock`, at the end of its lease, or when the
+/// client is disposed of).
+pub(super) struct HeldLock {
+    release: js_sys::Function,
+    _lease: gloo_timers::callback::Timeout,
+}
+
+impl HeldLock {
+    /// A lock that `release` releases, and that `lease` ends.
+    pub(super) fn new(release: js_sys::Function, lease: gloo_timers::callback::Timeout) -> Self {
+        HeldLock {
+            release,
+            _lease: lease,
+        }
+    }
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        let _ = self.release.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// A BroadcastChannel and its message listener; closed when dropped.
+pub(super) struct Channel {
     channel: BroadcastChannel,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _listener: EventListener,
 }
 
-impl TabChannel {
+impl Channel {
     /// Opens channel `name`; `on_message` gets each message's data. `None` where the browser has
     /// no BroadcastChannel.
-    pub fn open(name: &str, mut on_message: impl FnMut(JsValue) + 'static) -> Option<Self> {
+    pub(super) fn open(name: &str, on_message: impl Fn(JsValue) + 'static) -> Option<Self> {
         let channel = BroadcastChannel::new(name).ok()?;
-        let on_message =
-            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| on_message(e.data()));
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Some(TabChannel {
+        let listener = EventListener::new(&channel, "message", move |event| {
+            if let Some(event) = event.dyn_ref::<MessageEvent>() {
+                on_message(event.data());
+            }
+        });
+        Some(Channel {
             channel,
-            _on_message: on_message,
+            _listener: listener,
         })
     }
 
-    /// Posts `message` to the other tabs (never to this one).
-    pub fn post(&self, message: &JsValue) {
-        let _ = self.channel.post_message(message);
+    /// The channel, to post on.
+    pub(super) fn channel(&self) -> BroadcastChannel {
+        self.channel.clone()
     }
 }
 
-impl Drop for TabChannel {
+impl Drop for Channel {
     fn drop(&mut self) {
-        self.channel.set_onmessage(None);
         self.channel.close();
     }
 }

@@ -6,7 +6,7 @@
 //! form), EdDSA to Ed25519 (RFC 8037). An algorithm the browser cannot verify is a typed error,
 //! never an accept.
 
-use super::{await_promise, set, window};
+use super::{js_name, js_text, set, window};
 use crate::core::alg::HashAlg;
 use crate::core::jws::{JwsAlg, SignatureCheck};
 use crate::error::SignatureError;
@@ -47,14 +47,24 @@ fn params(alg: JwsAlg) -> (Object, Object) {
 
 /// The public JWK members WebCrypto needs, and nothing else: `alg`, `use` and `key_ops` as some
 /// OPs publish them would make `importKey` refuse keys that are fine for verification.
-fn public_jwk(check: &SignatureCheck) -> Result<Object, Error> {
+fn public_jwk(check: &SignatureCheck) -> Object {
     let jwk = Object::new();
     for member in ["kty", "n", "e", "crv", "x", "y"] {
         if let Some(value) = check.jwk.json.get(member).and_then(|v| v.as_str()) {
             set(&jwk, member, value);
         }
     }
-    Ok(jwk)
+    jwk
+}
+
+/// Awaits a WebCrypto promise, turning a rejection into `map_err(text)`.
+async fn settled(
+    promise: js_sys::Promise,
+    map_err: impl FnOnce(String) -> Error,
+) -> Result<JsValue, Error> {
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| map_err(js_text(&e)))
 }
 
 /// `data` hashed with `hash` by WebCrypto (`crypto.subtle.digest`).
@@ -66,8 +76,8 @@ pub async fn digest(hash: HashAlg, data: &[u8]) -> Result<Vec<u8>, Error> {
     let failed = |why: String| Error::Crypto(why);
     let promise = subtle
         .digest_with_str_and_u8_array(hash.name(), data)
-        .map_err(|e| failed(super::js_text(&e)))?;
-    let digest = await_promise(promise, failed).await?;
+        .map_err(|e| failed(js_text(&e)))?;
+    let digest = settled(promise, failed).await?;
     Ok(js_sys::Uint8Array::new(&digest).to_vec())
 }
 
@@ -81,22 +91,19 @@ pub async fn verify(check: &SignatureCheck) -> Result<(), Error> {
     let usages = Array::of1(&JsValue::from_str("verify"));
     let unusable = |why: String| Error::Signature(SignatureError::UnusableKey(why));
     let key = subtle
-        .import_key_with_object("jwk", &public_jwk(check)?, &import_params, false, &usages)
-        .map_err(|e| unusable(super::js_text(&e)))?;
+        .import_key_with_object("jwk", &public_jwk(check), &import_params, false, &usages)
+        .map_err(|e| unusable(js_text(&e)))?;
     let key = wasm_bindgen_futures::JsFuture::from(key)
         .await
         .map_err(|e| {
             // An algorithm the browser cannot (or may not) use is a NotSupportedError, whatever
             // its message says; the key is then not the problem.
-            let name = js_sys::Reflect::get(&e, &JsValue::from_str("name"))
-                .ok()
-                .and_then(|n| n.as_string());
-            if name.as_deref() == Some("NotSupportedError") {
+            if js_name(&e).as_deref() == Some("NotSupportedError") {
                 Error::Signature(SignatureError::UnsupportedAlg(
                     check.alg.as_str().to_owned(),
                 ))
             } else {
-                unusable(super::js_text(&e))
+                unusable(js_text(&e))
             }
         })?;
     let key: web_sys::CryptoKey = key.unchecked_into();
@@ -107,8 +114,8 @@ pub async fn verify(check: &SignatureCheck) -> Result<(), Error> {
             &check.signature,
             &check.signing_input,
         )
-        .map_err(|e| unusable(super::js_text(&e)))?;
-    let verified = await_promise(verified, unusable).await?;
+        .map_err(|e| unusable(js_text(&e)))?;
+    let verified = settled(verified, unusable).await?;
     if verified.as_bool() == Some(true) {
         Ok(())
     } else {
