@@ -144,7 +144,7 @@ impl FromStr for JwsAlg {
             .ok_or_else(|| {
                 Error::config(
                     "id_token_signing_algs",
-                    format!("`{s}` is not a supported asymmetric JWS algorithm"),
+                    ["`", s, "` is not a supported asymmetric JWS algorithm"].concat(),
                 )
             })
     }

@@ -7,7 +7,7 @@
 //! `nonce` the ID token must carry (OIDC Core §3.1.2.1), the PKCE verifier for the token request,
 //! and what the ID token must then satisfy (`max_age`, `acr_values`).
 
-use crate::core::json::Json;
+use crate::core::json::{uint_text, Json};
 use crate::core::metadata::ProviderMetadata;
 pub use crate::core::params::{Prompt, ResponseMode};
 #[cfg(feature = "shell")]
@@ -218,7 +218,7 @@ impl AuthorizationRequest {
             query.append_pair("prompt", &prompt.join(" "));
         }
         if let Some(max_age) = self.max_age {
-            query.append_pair("max_age", &max_age.to_string());
+            query.append_pair("max_age", &uint_text(max_age));
         }
         if let Some(hint) = self
             .id_token_hint
@@ -277,7 +277,7 @@ impl AuthorizationRequest {
             }
             if STANDARD_PARAMS.contains(&name.as_str()) {
                 return Err(Error::config(
-                    format!("extra_params.{name}"),
+                    ["extra_params.", name].concat(),
                     "is a standard parameter: use its own option",
                 ));
             }
@@ -291,17 +291,16 @@ impl AuthorizationRequest {
         }
         if let Some(modes) = &metadata.response_modes_supported {
             if !modes.iter().any(|m| m == self.response_mode.as_str()) {
-                return Err(Error::Unsupported(format!(
-                    "response_mode={}",
-                    self.response_mode
-                )));
+                return Err(Error::Unsupported(
+                    ["response_mode=", self.response_mode.as_str()].concat(),
+                ));
             }
         }
         if let Some(methods) = &metadata.code_challenge_methods_supported {
             if !methods.iter().any(|m| m == CHALLENGE_METHOD) {
-                return Err(Error::Unsupported(format!(
-                    "code_challenge_method={CHALLENGE_METHOD}"
-                )));
+                return Err(Error::Unsupported(
+                    ["code_challenge_method=", CHALLENGE_METHOD].concat(),
+                ));
             }
         }
         Ok(())
@@ -360,7 +359,7 @@ pub(crate) fn append_query(url: &str, query: &str) -> String {
         Some((_, existing)) if existing.ends_with('&') => "",
         Some(_) => "&",
     };
-    let mut out = format!("{base}{separator}{query}");
+    let mut out = [base, separator, query].concat();
     if let Some(fragment) = fragment {
         out.push('#');
         out.push_str(fragment);

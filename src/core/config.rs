@@ -52,7 +52,7 @@ impl std::str::FromStr for StorageKind {
             "local" => Ok(StorageKind::Local),
             other => Err(Error::config(
                 "storage",
-                format!("`{other}` is not one of memory, session, local"),
+                ["`", other, "` is not one of memory, session, local"].concat(),
             )),
         }
     }

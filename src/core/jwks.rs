@@ -12,7 +12,7 @@
 //! and selects again; a second miss is [`SignatureError::NoMatchingKey`].
 
 use crate::core::alg::JwsAlg;
-use crate::core::json::{Json, Object};
+use crate::core::json::{uint_text, Json, Object};
 use crate::error::{Error, ResponseError, SignatureError};
 use base64ct::{Base64UrlUnpadded, Encoding};
 
@@ -88,27 +88,38 @@ impl Jwk {
     pub fn unfit_reason(&self, alg: JwsAlg) -> Option<String> {
         if let Some(key_alg) = self.alg.as_deref() {
             if key_alg != alg.as_str() {
-                return Some(format!("the key is for `{key_alg}`, not `{alg}`"));
+                return Some(["the key is for `", key_alg, "`, not `", alg.as_str(), "`"].concat());
             }
         }
         if self.kty != alg.key_type() {
-            return Some(format!("a `{}` key cannot verify `{alg}`", self.kty));
+            return Some(["a `", &self.kty, "` key cannot verify `", alg.as_str(), "`"].concat());
         }
         if let Some(curve) = alg.curve() {
             if self.crv.as_deref() != Some(curve) {
-                return Some(format!(
-                    "`{alg}` needs curve `{curve}`, the key has `{}`",
-                    self.crv.as_deref().unwrap_or("none")
-                ));
+                let has = self.crv.as_deref().unwrap_or("none");
+                return Some(
+                    [
+                        "`",
+                        alg.as_str(),
+                        "` needs curve `",
+                        curve,
+                        "`, the key has `",
+                        has,
+                        "`",
+                    ]
+                    .concat(),
+                );
             }
         }
         if self.kty == "RSA" {
             match self.rsa_modulus_bits() {
                 None => return Some("the RSA key has no valid `n`".to_owned()),
                 Some(bits) if bits < MIN_RSA_BITS => {
-                    return Some(format!(
-                        "the RSA modulus has {bits} bits, fewer than {MIN_RSA_BITS}"
-                    ))
+                    let bits = uint_text(u64::try_from(bits).unwrap_or(u64::MAX));
+                    let min = uint_text(u64::try_from(MIN_RSA_BITS).unwrap_or(u64::MAX));
+                    return Some(
+                        ["the RSA modulus has ", &bits, " bits, fewer than ", &min].concat(),
+                    );
                 }
                 Some(_) => {}
             }
@@ -185,7 +196,7 @@ impl JwkSet {
     /// [`ResponseError::MissingField`]`("keys")`.
     pub fn parse(json: &str) -> Result<Self, Error> {
         let value: Json = Json::parse(json)
-            .map_err(|e| Error::InvalidResponse(ResponseError::NotJson(e.to_string())))?;
+            .map_err(|e| Error::InvalidResponse(ResponseError::NotJson(e.message())))?;
         let Json::Object(mut document) = value else {
             return Err(Error::InvalidResponse(ResponseError::NotJson(
                 "the JWK Set is not a JSON object".to_owned(),
@@ -237,9 +248,9 @@ impl JwkSet {
                     let why = first
                         .unfit_reason(alg)
                         .unwrap_or_else(|| "the key does not fit".to_owned());
-                    return Err(Error::Signature(SignatureError::UnusableKey(format!(
-                        "key `{kid}`: {why}"
-                    ))));
+                    return Err(Error::Signature(SignatureError::UnusableKey(
+                        ["key `", kid, "`: ", &why].concat(),
+                    )));
                 }
                 Ok(KeySelection::Candidates(fitting))
             }

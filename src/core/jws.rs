@@ -12,7 +12,7 @@
 //! (RFC 8037 §3.1). ES384 and ES512 are recognised but cannot be verified there.
 
 pub use crate::core::alg::{HashAlg, JwsAlg};
-use crate::core::json::Json;
+use crate::core::json::{uint_text, Json};
 use crate::core::jwks::Jwk;
 use crate::error::{Error, IdTokenError};
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -48,9 +48,10 @@ impl CompactJws {
             return Err(IdTokenError::Encrypted.into());
         }
         if parts != 3 {
-            return Err(malformed(format!(
-                "a compact JWS has 3 parts separated by '.', found {parts}"
-            )));
+            let found = uint_text(u64::try_from(parts).unwrap_or(u64::MAX));
+            return Err(malformed(
+                ["a compact JWS has 3 parts separated by '.', found ", &found].concat(),
+            ));
         }
         let mut segments = token.split('.');
         let (Some(header_b64), Some(payload_b64), Some(signature_b64)) =

@@ -117,7 +117,7 @@ impl LogoutRequest {
             }
             if STANDARD_PARAMS.contains(&name.as_str()) {
                 return Err(Error::config(
-                    format!("extra_params.{name}"),
+                    ["extra_params.", name].concat(),
                     "is a standard parameter: use its own option",
                 ));
             }

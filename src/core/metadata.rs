@@ -48,7 +48,7 @@ impl ProviderMetadata {
     /// followed by `/.well-known/openid-configuration` (Discovery §4).
     pub fn discovery_url(issuer: &str) -> String {
         let base = issuer.strip_suffix('/').unwrap_or(issuer);
-        format!("{base}{WELL_KNOWN_PATH}")
+        [base, WELL_KNOWN_PATH].concat()
     }
 
     /// Parses and validates a configuration document (Discovery §3, §4.3).
@@ -60,7 +60,7 @@ impl ProviderMetadata {
     /// [`Error::IssuerMismatch`] with source `discovery`.
     pub fn parse(json: &str, configured_issuer: &str) -> Result<Self, Error> {
         let value: Json = Json::parse(json)
-            .map_err(|e| ResponseError::NotJson(format!("provider metadata: {e}")))?;
+            .map_err(|e| ResponseError::NotJson(["provider metadata: ", &e.message()].concat()))?;
         let obj = value
             .as_object()
             .ok_or_else(|| ResponseError::NotJson("provider metadata is not an object".into()))?;

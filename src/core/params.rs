@@ -52,7 +52,12 @@ impl FromStr for ResponseMode {
             "web_message" => Ok(ResponseMode::WebMessage),
             other => Err(Error::config(
                 "response_mode",
-                format!("`{other}` is not one of query, fragment, form_post, web_message"),
+                [
+                    "`",
+                    other,
+                    "` is not one of query, fragment, form_post, web_message",
+                ]
+                .concat(),
             )),
         }
     }
@@ -105,7 +110,12 @@ impl FromStr for Prompt {
             "create" => Ok(Prompt::Create),
             other => Err(Error::config(
                 "prompt",
-                format!("`{other}` is not one of none, login, consent, select_account, create"),
+                [
+                    "`",
+                    other,
+                    "` is not one of none, login, consent, select_account, create",
+                ]
+                .concat(),
             )),
         }
     }

@@ -266,11 +266,13 @@ pub fn check_delivery(transaction: &Transaction, delivered: ResponseMode) -> Res
     }
     Err(Error::InvalidResponse(ResponseError::InvalidField(
         "response_mode",
-        format!(
-            "the request asked for {}, the response came by {}",
+        [
+            "the request asked for ",
             transaction.response_mode.as_str(),
-            delivered.as_str()
-        ),
+            ", the response came by ",
+            delivered.as_str(),
+        ]
+        .concat(),
     )))
 }
 

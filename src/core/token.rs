@@ -155,7 +155,7 @@ impl FromStr for TokenType {
         } else {
             Err(Error::InvalidResponse(ResponseError::InvalidField(
                 "token_type",
-                format!("`{s}` is neither Bearer nor DPoP"),
+                ["`", s, "` is neither Bearer nor DPoP"].concat(),
             )))
         }
     }

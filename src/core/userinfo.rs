@@ -13,8 +13,8 @@ use crate::error::{Error, ResponseError};
 /// [`ResponseError::MissingField`] (`sub`); another `sub` -> [`Error::SubjectMismatch`].
 /// Every claim of the response is returned, `sub` included.
 pub fn parse_userinfo(body: &str, expected_sub: &str) -> Result<Object, Error> {
-    let value: Json =
-        Json::parse(body).map_err(|e| ResponseError::NotJson(format!("UserInfo response: {e}")))?;
+    let value: Json = Json::parse(body)
+        .map_err(|e| ResponseError::NotJson(["UserInfo response: ", &e.message()].concat()))?;
     let Json::Object(claims) = value else {
         return Err(ResponseError::NotJson("UserInfo response is not an object".into()).into());
     };
