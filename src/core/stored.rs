@@ -8,7 +8,7 @@
 
 use crate::core::authorize::Transaction;
 use crate::core::id_token::IdTokenClaims;
-use crate::core::json::{Json, Object};
+use crate::core::json::{uint_text, Json, Object};
 use crate::core::logout::LogoutTransaction;
 use crate::core::params::ResponseMode;
 use crate::core::pkce::CodeVerifier;
@@ -107,7 +107,7 @@ pub fn transaction_to_text(tx: &Transaction) -> String {
     o.insert("response_mode", Json::str(tx.response_mode.as_str()));
     o.insert("scope", Json::str(tx.scope.as_str()));
     if let Some(max_age) = tx.max_age {
-        o.insert("max_age", Json::Number(max_age.to_string()));
+        o.insert("max_age", Json::Number(uint_text(max_age)));
     }
     let acr = tx
         .acr_values

@@ -14,7 +14,7 @@ use crate::core::flow::access;
 use crate::core::flow::code::SignedIn;
 use crate::core::flow::idle::{idle_step, IdlePolicy, IdleStep};
 use crate::core::flow::refresh::take_other_tab_session;
-use crate::core::json::{Json, Object};
+use crate::core::json::{int_text, Json, Object};
 use crate::core::session::Session;
 use crate::core::stored;
 
@@ -484,7 +484,7 @@ impl Machine {
             self.emit_io(Command::Write {
                 area: Area::Local,
                 key,
-                value: now.to_string(),
+                value: int_text(now),
             });
         }
         if was_warned {

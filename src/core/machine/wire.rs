@@ -59,7 +59,7 @@ impl Wired {
     /// of `own_origin`. Errors come as the JSON error object of a `done`.
     pub fn new(config: &str, own_origin: &str) -> Result<Wired, String> {
         let machine = Json::parse(config)
-            .map_err(|e| Error::config("config", e.to_string()))
+            .map_err(|e| Error::config("config", e.message()))
             .and_then(|json| parse_config(&json))
             .and_then(|config| Machine::new(config, own_origin.to_owned()))
             .map_err(|e| error_json(&e))?;
@@ -817,7 +817,7 @@ pub fn error_json(error: &Error) -> String {
             o = o.str("field", &field);
             ["invalid option `", &field, "`: ", reason].concat()
         }
-        other => other.to_string(),
+        other => other.message(),
     };
     o.str("message", &message)
         .opt_str("reason", error.reason())
