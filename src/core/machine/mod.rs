@@ -28,6 +28,7 @@
 //! - `keeper`: the current session, its timers, the other tabs, wake-up, idle.
 //! - `logout`: the end-session URL and its return.
 //! - `run`: the flows' needs turned into commands, and their answers back.
+//! - [`wire`]: the inputs and outputs as JSON text, for the npm package's JavaScript pump.
 
 pub mod io;
 mod keeper;
