@@ -7,7 +7,8 @@
 #
 # The wasm is built on the pinned nightly of scripts/release-toolchain with -Zbuild-std and
 # -Cpanic=immediate-abort: the standard library compiled for size, with no panic machinery (the
-# core has no panics to begin with). Every test runs on stable. wasm-opt (npm `binaryen`; Debian's
+# core has no panics to begin with), and MIR inlining off (-Zinline-mir=no), which LLVM's own
+# inliner does better for size here. Every test runs on stable. wasm-opt (npm `binaryen`; Debian's
 # is too old) only strips names; WASM_OPT=1 runs -Oz too, which made the gzip larger here.
 # benches/levers.md has the measurements.
 set -euo pipefail
@@ -17,7 +18,7 @@ out=pkg
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 target=target/pkg
 
-RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zinline-mir=no" \
   cargo "+$(cat scripts/release-toolchain)" build --release --lib --target wasm32-unknown-unknown \
   --no-default-features --features js-pump -Zbuild-std=std,panic_abort --target-dir "$target"
 built="$target/wasm32-unknown-unknown/release/oidc_rp_wasm.wasm"
