@@ -18,7 +18,7 @@ out=pkg
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 target=target/pkg
 
-RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zinline-mir=no" \
+RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zinline-mir=no -Zlocation-detail=none" \
   cargo "+$(cat scripts/release-toolchain)" build --release --lib --target wasm32-unknown-unknown \
   --no-default-features --features js-pump -Zbuild-std=std,panic_abort --target-dir "$target"
 built="$target/wasm32-unknown-unknown/release/oidc_rp_wasm.wasm"

@@ -15,6 +15,8 @@ pub const CHALLENGE_METHOD: &str = "S256";
 const MIN_LEN: usize = 43;
 /// Longest verifier RFC 7636 §4.1 allows.
 const MAX_LEN: usize = 128;
+// The message of a verifier of the wrong length names both bounds as text.
+const _: () = assert!(MIN_LEN == 43 && MAX_LEN == 128);
 
 /// A PKCE code verifier (RFC 7636 §4.1): 43 to 128 characters of `[A-Za-z0-9-._~]`.
 ///
@@ -38,7 +40,8 @@ impl CodeVerifier {
         if !(MIN_LEN..=MAX_LEN).contains(&value.len()) {
             return Err(Error::config(
                 "code_verifier",
-                format!("must be {MIN_LEN} to {MAX_LEN} characters long"),
+                // MIN_LEN and MAX_LEN, written out: no formatting code in the wasm.
+                "must be 43 to 128 characters long",
             ));
         }
         if !value.bytes().all(is_unreserved) {
