@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: check-size setup test test-native test-crypto lint wasm pkg test-types test-browser test-e2e demo bench clean fuzz fuzz-setup fuzz-cmin
+.PHONY: check-size setup test test-native test-crypto lint wasm pkg rust-example test-types test-browser test-e2e demo bench clean fuzz fuzz-setup fuzz-cmin
 
 setup:
 	@scripts/setup.sh
@@ -46,8 +46,13 @@ test-browser: setup
 	cargo test --target wasm32-unknown-unknown --test web
 	cargo test --target wasm32-unknown-unknown --doc
 
-## A real OpenID Provider, a real Chromium, the built package.
-test-e2e: setup pkg
+## The example Rust front end (examples/rust-spa) in target/rust-spa/site/, linted by clippy as
+## it is built.
+rust-example: setup
+	scripts/build-rust-example.sh
+
+## A real OpenID Provider, a real Chromium, the built package and the example Rust front end.
+test-e2e: setup pkg rust-example
 	cd tests/e2e && npm test
 
 ## Build the package, start a local OP and the example app, show a sign-in.
