@@ -9,8 +9,8 @@
 //! asserts that nothing panics; where it is cheap it also checks an invariant (a round trip, a
 //! property the docs promise), and a broken invariant panics like a crash would.
 //!
-//! The JavaScript options object is parsed in the wasm-only shell (`src/web/js.rs`, through
-//! `js_sys`), so it has no native target here.
+//! The JavaScript pump's JSON (options objects, inputs) is read by `core::machine::wire`, which
+//! has no target here yet.
 //!
 //! [`seeds`] makes the hand-written seed inputs of `fuzz/corpus/<target>/seed-*`; the ignored test
 //! `write_seed_corpora` in `tests/fuzz_corpora.rs` writes them.
