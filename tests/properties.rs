@@ -1084,3 +1084,17 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
         assert!(IdToken::parse(&jws).is_err());
     }
 }
+
+proptest! {
+    /// The core's own heapsort (it keeps the standard library's sort out of the wasm) orders
+    /// like the standard library does, so the duplicate-name check that relies on it misses no
+    /// duplicate.
+    #[test]
+    fn the_cores_sort_orders_like_the_standard_library(items in vec("[a-c]{0,3}", 0..40)) {
+        let mut ours: Vec<&str> = items.iter().map(String::as_str).collect();
+        let mut std_sorted = ours.clone();
+        oidc_rp_wasm::core::json::sort_strs(&mut ours);
+        std_sorted.sort_unstable();
+        prop_assert_eq!(ours, std_sorted);
+    }
+}

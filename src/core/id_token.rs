@@ -460,9 +460,9 @@ pub fn validate_refreshed(new: &IdTokenClaims, original: &IdTokenClaims) -> Resu
     }
     let mut new_aud: Vec<&str> = new.aud.iter().map(String::as_str).collect();
     let mut original_aud: Vec<&str> = original.aud.iter().map(String::as_str).collect();
-    new_aud.sort_unstable();
+    crate::core::json::sort_strs(&mut new_aud);
     new_aud.dedup();
-    original_aud.sort_unstable();
+    crate::core::json::sort_strs(&mut original_aud);
     original_aud.dedup();
     if new_aud != original_aud {
         return changed("aud");

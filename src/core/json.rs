@@ -312,11 +312,47 @@ impl From<Object> for Json {
 /// O(n log n): a scan of every earlier name would make a hostile input with many names quadratic.
 pub(crate) fn repeated_name<'a>(names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let mut sorted: Vec<&str> = names.collect();
-    sorted.sort_unstable();
+    sort_strs(&mut sorted);
     sorted.windows(2).find_map(|pair| match pair {
         [a, b] if a == b => Some(*a),
         _ => None,
     })
+}
+
+/// Sorts `items` in place: a heapsort, O(n log n) whatever the input, in a few hundred bytes of
+/// wasm where the standard library's sort costs several kilobytes.
+pub fn sort_strs(items: &mut [&str]) {
+    let len = items.len();
+    for start in (0..len / 2).rev() {
+        sift_down(items, start, len);
+    }
+    for end in (1..len).rev() {
+        items.swap(0, end);
+        sift_down(items, 0, end);
+    }
+}
+
+/// Moves `items[root]` down the heap `items[..end]` to where it belongs.
+fn sift_down(items: &mut [&str], mut root: usize, end: usize) {
+    loop {
+        let Some(left) = root.checked_mul(2).and_then(|r| r.checked_add(1)) else {
+            return;
+        };
+        if left >= end {
+            return;
+        }
+        let right = left.saturating_add(1);
+        let child = if right < end && items.get(right) > items.get(left) {
+            right
+        } else {
+            left
+        };
+        if items.get(child) <= items.get(root) {
+            return;
+        }
+        items.swap(root, child);
+        root = child;
+    }
 }
 
 /// Reads the integer part of a number that passed the grammar, exactly, or `None` when it does

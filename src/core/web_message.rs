@@ -109,7 +109,10 @@ pub fn accept(
 /// RFC 6454 §6.1): the scheme and host in lower case, the port only when it is not the scheme's
 /// default. What is not such a URL has the opaque origin `"null"`, which no message carries.
 pub fn origin_of(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some((scheme, rest)) = url
+        .split_once(':')
+        .and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?)))
+    else {
         return "null".to_owned();
     };
     let scheme = scheme.to_ascii_lowercase();
