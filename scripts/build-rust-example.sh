@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the example Rust front end (examples/rust-spa) into target/rust-spa/site/: the crate for
 # wasm32 in release, its JavaScript glue from the pinned wasm-bindgen-cli (`--target web`, the
-# version the crates pin with `=`; scripts/setup.sh installs it), and its page. Nothing is
-# downloaded: the crate's lock file holds the SDK's dependency versions. Serve the directory with
-# a config.json (see the crate's docs); tests/e2e/rust-example.test.mjs does.
+# version the crates pin with `=`; scripts/setup.sh installs it), and its page. The crate's lock
+# file is the SDK's own (copied from the root): the example builds with exactly the versions the
+# SDK is tested with, and needs nothing the SDK's builds did not fetch. Serve the directory with
+# a config.json (see the crate's README); tests/e2e/rust-example.test.mjs does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,9 +19,10 @@ if [ "$have" != "$want" ]; then
   exit 1
 fi
 
+cp Cargo.lock "$crate/Cargo.lock"
 # Through clippy-driver, as `cargo clippy` would, but in the build itself: linted at no extra cost.
 RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || true)" \
-  cargo build --release --locked --lib --target wasm32-unknown-unknown \
+  cargo build --release --lib --target wasm32-unknown-unknown \
   --manifest-path "$crate/Cargo.toml" --target-dir "$target"
 rm -rf "$out" && mkdir -p "$out"
 wasm-bindgen --target web --no-typescript --out-dir "$out" \
