@@ -349,7 +349,8 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Error::Op(op) => {
-                let mut out = ["the OpenID Provider answered `", &op.error, "`"].concat();
+                let mut out =
+                    crate::core::text::cat(&["the OpenID Provider answered `", &op.error, "`"]);
                 if let Some(d) = &op.description {
                     out.push_str(": ");
                     out.push_str(d);
@@ -362,14 +363,13 @@ impl Error {
                 expected,
                 found,
             } => {
-                let mut out = [
+                let mut out = crate::core::text::cat(&[
                     "issuer mismatch (",
                     source,
                     "): expected `",
                     expected,
                     "`, found ",
-                ]
-                .concat();
+                ]);
                 match found {
                     Some(found) => {
                         out.push('`');
@@ -380,29 +380,30 @@ impl Error {
                 }
                 out
             }
-            Error::IdToken(e) => ["invalid ID token: ", &e.message()].concat(),
-            Error::Signature(e) => ["ID token signature: ", &e.message()].concat(),
+            Error::IdToken(e) => crate::core::text::cat(&["invalid ID token: ", &e.message()]),
+            Error::Signature(e) => crate::core::text::cat(&["ID token signature: ", &e.message()]),
             Error::IdTokenRequired => {
                 "the token response has no id_token, and one is required".to_owned()
             }
             Error::SubjectMismatch => "the UserInfo `sub` differs from the ID token's".to_owned(),
-            Error::InvalidResponse(e) => [
+            Error::InvalidResponse(e) => crate::core::text::cat(&[
                 "malformed response from the OpenID Provider: ",
                 &e.message(),
-            ]
-            .concat(),
+            ]),
             Error::InvalidConfig { field, reason } => {
-                ["invalid option `", field, "`: ", reason].concat()
+                crate::core::text::cat(&["invalid option `", field, "`: ", reason])
             }
-            Error::Unsupported(what) => ["the OpenID Provider does not support ", what].concat(),
-            Error::NoSession(what) => ["no session: ", what].concat(),
+            Error::Unsupported(what) => {
+                crate::core::text::cat(&["the OpenID Provider does not support ", what])
+            }
+            Error::NoSession(what) => crate::core::text::cat(&["no session: ", what]),
             Error::Timeout => "no answer from the OpenID Provider in time".to_owned(),
             Error::PopupClosed => "the sign-in popup was closed".to_owned(),
             Error::PopupBlocked => "the sign-in popup could not be opened".to_owned(),
-            Error::Network(what) => ["network: ", what].concat(),
-            Error::Storage(what) => ["storage: ", what].concat(),
-            Error::Crypto(what) => ["crypto unavailable: ", what].concat(),
-            Error::Browser(e) => ["browser: ", &e.message()].concat(),
+            Error::Network(what) => crate::core::text::cat(&["network: ", what]),
+            Error::Storage(what) => crate::core::text::cat(&["storage: ", what]),
+            Error::Crypto(what) => crate::core::text::cat(&["crypto unavailable: ", what]),
+            Error::Browser(e) => crate::core::text::cat(&["browser: ", &e.message()]),
             Error::Disposed => "the client was disposed of".to_owned(),
             Error::Abandoned => "the operation ended without a result".to_owned(),
         }
@@ -413,9 +414,13 @@ impl IdTokenError {
     /// The human-readable message (what [`Display`](fmt::Display) shows), without `core::fmt`.
     pub fn message(&self) -> String {
         match self {
-            IdTokenError::Malformed(why) => ["not a well-formed JWT (", why, ")"].concat(),
+            IdTokenError::Malformed(why) => {
+                crate::core::text::cat(&["not a well-formed JWT (", why, ")"])
+            }
             IdTokenError::Encrypted => "encrypted ID tokens are not supported".to_owned(),
-            IdTokenError::AlgNotAllowed(alg) => ["alg `", alg, "` is not allowed"].concat(),
+            IdTokenError::AlgNotAllowed(alg) => {
+                crate::core::text::cat(&["alg `", alg, "` is not allowed"])
+            }
             IdTokenError::IssuerMismatch => "`iss` differs from the issuer".to_owned(),
             IdTokenError::AudienceMismatch => "`aud` does not contain the client id".to_owned(),
             IdTokenError::AzpMissing => "several audiences and no `azp`".to_owned(),
@@ -424,7 +429,7 @@ impl IdTokenError {
             IdTokenError::IssuedInFuture => "`iat` is in the future".to_owned(),
             IdTokenError::NotYetValid => "`nbf` is in the future".to_owned(),
             IdTokenError::MissingClaim(c) => {
-                ["claim `", c, "` is missing or has the wrong type"].concat()
+                crate::core::text::cat(&["claim `", c, "` is missing or has the wrong type"])
             }
             IdTokenError::NonceMismatch => "`nonce` differs from the request's".to_owned(),
             IdTokenError::AuthTimeMissing => {
@@ -435,23 +440,24 @@ impl IdTokenError {
                 "`acr` is not one of the requested acr_values".to_owned()
             }
             IdTokenError::AtHashMismatch => "`at_hash` does not match the access token".to_owned(),
-            IdTokenError::RefreshedClaimChanged(c) => {
-                ["the refreshed ID token changed `", c, "` (OIDC Core 12.2)"].concat()
-            }
+            IdTokenError::RefreshedClaimChanged(c) => crate::core::text::cat(&[
+                "the refreshed ID token changed `",
+                c,
+                "` (OIDC Core 12.2)",
+            ]),
             IdTokenError::ClockSkew { offset_seconds } => {
                 let side = if *offset_seconds >= 0 {
                     "behind"
                 } else {
                     "ahead of"
                 };
-                [
+                crate::core::text::cat(&[
                     "the device clock is ",
                     &uint_text(offset_seconds.unsigned_abs()),
                     " s ",
                     side,
                     " the OpenID Provider's (the ID token was just issued): set the clock right",
-                ]
-                .concat()
+                ])
             }
         }
     }
@@ -463,9 +469,11 @@ impl SignatureError {
         match self {
             SignatureError::Mismatch => "does not verify".to_owned(),
             SignatureError::NoMatchingKey => "no key in the JWK Set fits the token".to_owned(),
-            SignatureError::UnusableKey(why) => ["the key cannot be used: ", why].concat(),
+            SignatureError::UnusableKey(why) => {
+                crate::core::text::cat(&["the key cannot be used: ", why])
+            }
             SignatureError::UnsupportedAlg(alg) => {
-                ["alg `", alg, "` cannot be verified here"].concat()
+                crate::core::text::cat(&["alg `", alg, "` cannot be verified here"])
             }
         }
     }
@@ -475,20 +483,24 @@ impl ResponseError {
     /// The human-readable message (what [`Display`](fmt::Display) shows), without `core::fmt`.
     pub fn message(&self) -> String {
         match self {
-            ResponseError::NotJson(why) => ["not a JSON object (", why, ")"].concat(),
-            ResponseError::MissingField(name) => {
-                ["`", name, "` is missing or has the wrong type"].concat()
+            ResponseError::NotJson(why) => {
+                crate::core::text::cat(&["not a JSON object (", why, ")"])
             }
-            ResponseError::InvalidField(name, why) => ["`", name, "` is invalid: ", why].concat(),
+            ResponseError::MissingField(name) => {
+                crate::core::text::cat(&["`", name, "` is missing or has the wrong type"])
+            }
+            ResponseError::InvalidField(name, why) => {
+                crate::core::text::cat(&["`", name, "` is invalid: ", why])
+            }
             ResponseError::RepeatedParameter(name) => {
-                ["parameter `", name, "` appears more than once"].concat()
+                crate::core::text::cat(&["parameter `", name, "` appears more than once"])
             }
             ResponseError::NoCodeOrError => "neither `code` nor `error`".to_owned(),
             ResponseError::NotAuthorizationResponse => {
                 "not a web_message authorization_response".to_owned()
             }
             ResponseError::UnexpectedStatus(status) => {
-                ["unexpected HTTP status ", &uint_text(u64::from(*status))].concat()
+                crate::core::text::cat(&["unexpected HTTP status ", &uint_text(u64::from(*status))])
             }
         }
     }
@@ -500,10 +512,10 @@ impl BrowserError {
         match self {
             BrowserError::NoWindow => "no window: oidc-rp-wasm runs in a page".to_owned(),
             BrowserError::NoDocument => "no document body to attach a frame to".to_owned(),
-            BrowserError::Frame(why) => ["frame: ", why].concat(),
-            BrowserError::Conversion(why) => ["conversion: ", why].concat(),
-            BrowserError::Lock(why) => ["Web Lock: ", why].concat(),
-            BrowserError::Location(why) => ["location: ", why].concat(),
+            BrowserError::Frame(why) => crate::core::text::cat(&["frame: ", why]),
+            BrowserError::Conversion(why) => crate::core::text::cat(&["conversion: ", why]),
+            BrowserError::Lock(why) => crate::core::text::cat(&["Web Lock: ", why]),
+            BrowserError::Location(why) => crate::core::text::cat(&["location: ", why]),
         }
     }
 }

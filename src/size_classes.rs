@@ -57,7 +57,10 @@ impl Default for SizeClasses {
 
 /// The class of `layout`: the power of two that holds both its size and its alignment.
 fn class(layout: Layout) -> Option<usize> {
-    let size = layout.size().max(layout.align()).checked_next_power_of_two()?;
+    let size = layout
+        .size()
+        .max(layout.align())
+        .checked_next_power_of_two()?;
     let class = size.trailing_zeros().max(SMALLEST);
     usize::try_from(class).ok().filter(|c| *c < CLASSES)
 }

@@ -596,12 +596,29 @@ fn round_trip_and_refusals_moved_from_src() {
 /// `to_string()` writes.
 #[test]
 fn integers_are_written_as_to_string_writes_them() {
-    let mut signed = vec![0, 1, -1, 9, -9, 10, -10, i64::MAX, i64::MIN, i64::MIN + 1, 1_700_000_000];
+    let mut signed = vec![
+        0,
+        1,
+        -1,
+        9,
+        -9,
+        10,
+        -10,
+        i64::MAX,
+        i64::MIN,
+        i64::MIN + 1,
+        1_700_000_000,
+    ];
     let mut unsigned = vec![0, 1, 9, 10, u64::MAX, u64::MAX - 1, i64::MAX as u64 + 1];
     let mut power: u64 = 1;
     while let Some(next) = power.checked_mul(10) {
         unsigned.extend([power - 1, power, power + 1]);
-        signed.extend([power as i64 - 1, power as i64, -(power as i64), 1 - power as i64]);
+        signed.extend([
+            power as i64 - 1,
+            power as i64,
+            -(power as i64),
+            1 - power as i64,
+        ]);
         power = next;
     }
     for value in signed {

@@ -117,10 +117,16 @@ fn debug_is_redacted_and_the_stored_form_is_the_plain_string() {
 fn the_compact_sha256_agrees_with_sha2() {
     use oidc_rp_wasm::core::sha256::sha256;
     use sha2::{Digest, Sha256};
-    let data: Vec<u8> = (0..1000u32).map(|i| (i.wrapping_mul(31) % 251) as u8).collect();
+    let data: Vec<u8> = (0..1000u32)
+        .map(|i| (i.wrapping_mul(31) % 251) as u8)
+        .collect();
     for len in (0..300).chain([511, 512, 513, 999, 1000]) {
         let input = &data[..len];
-        assert_eq!(sha256(input).to_vec(), Sha256::digest(input).to_vec(), "length {len}");
+        assert_eq!(
+            sha256(input).to_vec(),
+            Sha256::digest(input).to_vec(),
+            "length {len}"
+        );
     }
     assert_eq!(
         hex(&sha256(b"abc")),

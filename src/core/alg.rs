@@ -144,7 +144,11 @@ impl FromStr for JwsAlg {
             .ok_or_else(|| {
                 Error::config(
                     "id_token_signing_algs",
-                    ["`", s, "` is not a supported asymmetric JWS algorithm"].concat(),
+                    crate::core::text::cat(&[
+                        "`",
+                        s,
+                        "` is not a supported asymmetric JWS algorithm",
+                    ]),
                 )
             })
     }

@@ -211,11 +211,11 @@ impl AuthorizationRequest {
             query.append_pair("login_hint", hint);
         }
         if !ui_locales.is_empty() {
-            query.append_pair("ui_locales", &ui_locales.join(" "));
+            query.append_pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
         }
         if !self.prompt.is_empty() {
             let prompt: Vec<&str> = self.prompt.iter().map(|p| p.as_str()).collect();
-            query.append_pair("prompt", &prompt.join(" "));
+            query.append_pair("prompt", &crate::core::text::join(&prompt, " "));
         }
         if let Some(max_age) = self.max_age {
             query.append_pair("max_age", &uint_text(max_age));
@@ -229,7 +229,7 @@ impl AuthorizationRequest {
             query.append_pair("id_token_hint", hint);
         }
         if !acr_values.is_empty() {
-            query.append_pair("acr_values", &acr_values.join(" "));
+            query.append_pair("acr_values", &crate::core::text::join(&acr_values, " "));
         }
         for (name, value) in &self.extra_params {
             query.append_pair(name, value);
@@ -277,7 +277,7 @@ impl AuthorizationRequest {
             }
             if STANDARD_PARAMS.contains(&name.as_str()) {
                 return Err(Error::config(
-                    ["extra_params.", name].concat(),
+                    crate::core::text::cat(&["extra_params.", name]),
                     "is a standard parameter: use its own option",
                 ));
             }
@@ -291,16 +291,18 @@ impl AuthorizationRequest {
         }
         if let Some(modes) = &metadata.response_modes_supported {
             if !modes.iter().any(|m| m == self.response_mode.as_str()) {
-                return Err(Error::Unsupported(
-                    ["response_mode=", self.response_mode.as_str()].concat(),
-                ));
+                return Err(Error::Unsupported(crate::core::text::cat(&[
+                    "response_mode=",
+                    self.response_mode.as_str(),
+                ])));
             }
         }
         if let Some(methods) = &metadata.code_challenge_methods_supported {
             if !methods.iter().any(|m| m == CHALLENGE_METHOD) {
-                return Err(Error::Unsupported(
-                    ["code_challenge_method=", CHALLENGE_METHOD].concat(),
-                ));
+                return Err(Error::Unsupported(crate::core::text::cat(&[
+                    "code_challenge_method=",
+                    CHALLENGE_METHOD,
+                ])));
             }
         }
         Ok(())
@@ -359,7 +361,7 @@ pub(crate) fn append_query(url: &str, query: &str) -> String {
         Some((_, existing)) if existing.ends_with('&') => "",
         Some(_) => "&",
     };
-    let mut out = [base, separator, query].concat();
+    let mut out = crate::core::text::cat(&[base, separator, query]);
     if let Some(fragment) = fragment {
         out.push('#');
         out.push_str(fragment);

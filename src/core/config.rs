@@ -52,7 +52,7 @@ impl std::str::FromStr for StorageKind {
             "local" => Ok(StorageKind::Local),
             other => Err(Error::config(
                 "storage",
-                ["`", other, "` is not one of memory, session, local"].concat(),
+                crate::core::text::cat(&["`", other, "` is not one of memory, session, local"]),
             )),
         }
     }

@@ -52,7 +52,7 @@ impl JsonError {
     /// shows too).
     pub fn message(&self) -> String {
         let offset = u64::try_from(self.offset).unwrap_or(u64::MAX);
-        [self.reason, " at byte ", &uint_text(offset)].concat()
+        crate::core::text::cat(&[self.reason, " at byte ", &uint_text(offset)])
     }
 }
 
@@ -68,7 +68,7 @@ impl fmt::Display for JsonError {
 pub fn int_text(value: i64) -> String {
     let digits = uint_text(value.unsigned_abs());
     if value < 0 {
-        ["-", &digits].concat()
+        crate::core::text::cat(&["-", &digits])
     } else {
         digits
     }

@@ -88,27 +88,36 @@ impl Jwk {
     pub fn unfit_reason(&self, alg: JwsAlg) -> Option<String> {
         if let Some(key_alg) = self.alg.as_deref() {
             if key_alg != alg.as_str() {
-                return Some(["the key is for `", key_alg, "`, not `", alg.as_str(), "`"].concat());
+                return Some(crate::core::text::cat(&[
+                    "the key is for `",
+                    key_alg,
+                    "`, not `",
+                    alg.as_str(),
+                    "`",
+                ]));
             }
         }
         if self.kty != alg.key_type() {
-            return Some(["a `", &self.kty, "` key cannot verify `", alg.as_str(), "`"].concat());
+            return Some(crate::core::text::cat(&[
+                "a `",
+                &self.kty,
+                "` key cannot verify `",
+                alg.as_str(),
+                "`",
+            ]));
         }
         if let Some(curve) = alg.curve() {
             if self.crv.as_deref() != Some(curve) {
                 let has = self.crv.as_deref().unwrap_or("none");
-                return Some(
-                    [
-                        "`",
-                        alg.as_str(),
-                        "` needs curve `",
-                        curve,
-                        "`, the key has `",
-                        has,
-                        "`",
-                    ]
-                    .concat(),
-                );
+                return Some(crate::core::text::cat(&[
+                    "`",
+                    alg.as_str(),
+                    "` needs curve `",
+                    curve,
+                    "`, the key has `",
+                    has,
+                    "`",
+                ]));
             }
         }
         if self.kty == "RSA" {
@@ -117,9 +126,12 @@ impl Jwk {
                 Some(bits) if bits < MIN_RSA_BITS => {
                     let bits = uint_text(u64::try_from(bits).unwrap_or(u64::MAX));
                     let min = uint_text(u64::try_from(MIN_RSA_BITS).unwrap_or(u64::MAX));
-                    return Some(
-                        ["the RSA modulus has ", &bits, " bits, fewer than ", &min].concat(),
-                    );
+                    return Some(crate::core::text::cat(&[
+                        "the RSA modulus has ",
+                        &bits,
+                        " bits, fewer than ",
+                        &min,
+                    ]));
                 }
                 Some(_) => {}
             }
@@ -249,7 +261,7 @@ impl JwkSet {
                         .unfit_reason(alg)
                         .unwrap_or_else(|| "the key does not fit".to_owned());
                     return Err(Error::Signature(SignatureError::UnusableKey(
-                        ["key `", kid, "`: ", &why].concat(),
+                        crate::core::text::cat(&["key `", kid, "`: ", &why]),
                     )));
                 }
                 Ok(KeySelection::Candidates(fitting))

@@ -49,9 +49,10 @@ impl CompactJws {
         }
         if parts != 3 {
             let found = uint_text(u64::try_from(parts).unwrap_or(u64::MAX));
-            return Err(malformed(
-                ["a compact JWS has 3 parts separated by '.', found ", &found].concat(),
-            ));
+            return Err(malformed(crate::core::text::cat(&[
+                "a compact JWS has 3 parts separated by '.', found ",
+                &found,
+            ])));
         }
         let mut segments = token.split('.');
         let (Some(header_b64), Some(payload_b64), Some(signature_b64)) =

@@ -117,7 +117,7 @@ impl LogoutRequest {
             }
             if STANDARD_PARAMS.contains(&name.as_str()) {
                 return Err(Error::config(
-                    ["extra_params.", name].concat(),
+                    crate::core::text::cat(&["extra_params.", name]),
                     "is a standard parameter: use its own option",
                 ));
             }
@@ -144,7 +144,7 @@ impl LogoutRequest {
         query.append_pair("state", &state);
         let ui_locales = words(&self.ui_locales);
         if !ui_locales.is_empty() {
-            query.append_pair("ui_locales", &ui_locales.join(" "));
+            query.append_pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
         }
         for (name, value) in &self.extra_params {
             query.append_pair(name, value);

@@ -48,7 +48,7 @@ impl ProviderMetadata {
     /// followed by `/.well-known/openid-configuration` (Discovery §4).
     pub fn discovery_url(issuer: &str) -> String {
         let base = issuer.strip_suffix('/').unwrap_or(issuer);
-        [base, WELL_KNOWN_PATH].concat()
+        crate::core::text::cat(&[base, WELL_KNOWN_PATH])
     }
 
     /// Parses and validates a configuration document (Discovery §3, §4.3).
@@ -59,8 +59,12 @@ impl ProviderMetadata {
     /// [`ResponseError::InvalidField`]; `issuer` not identical to `configured_issuer` ->
     /// [`Error::IssuerMismatch`] with source `discovery`.
     pub fn parse(json: &str, configured_issuer: &str) -> Result<Self, Error> {
-        let value: Json = Json::parse(json)
-            .map_err(|e| ResponseError::NotJson(["provider metadata: ", &e.message()].concat()))?;
+        let value: Json = Json::parse(json).map_err(|e| {
+            ResponseError::NotJson(crate::core::text::cat(&[
+                "provider metadata: ",
+                &e.message(),
+            ]))
+        })?;
         let obj = value
             .as_object()
             .ok_or_else(|| ResponseError::NotJson("provider metadata is not an object".into()))?;

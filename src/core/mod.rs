@@ -26,6 +26,7 @@ pub mod secret;
 pub mod session;
 pub mod sha256;
 pub mod stored;
+pub mod text;
 pub mod token;
 pub mod userinfo;
 pub mod web_message;

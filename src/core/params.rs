@@ -52,12 +52,11 @@ impl FromStr for ResponseMode {
             "web_message" => Ok(ResponseMode::WebMessage),
             other => Err(Error::config(
                 "response_mode",
-                [
+                crate::core::text::cat(&[
                     "`",
                     other,
                     "` is not one of query, fragment, form_post, web_message",
-                ]
-                .concat(),
+                ]),
             )),
         }
     }
@@ -110,12 +109,11 @@ impl FromStr for Prompt {
             "create" => Ok(Prompt::Create),
             other => Err(Error::config(
                 "prompt",
-                [
+                crate::core::text::cat(&[
                     "`",
                     other,
                     "` is not one of none, login, consent, select_account, create",
-                ]
-                .concat(),
+                ]),
             )),
         }
     }

@@ -266,13 +266,12 @@ pub fn check_delivery(transaction: &Transaction, delivered: ResponseMode) -> Res
     }
     Err(Error::InvalidResponse(ResponseError::InvalidField(
         "response_mode",
-        [
+        crate::core::text::cat(&[
             "the request asked for ",
             transaction.response_mode.as_str(),
             ", the response came by ",
             delivered.as_str(),
-        ]
-        .concat(),
+        ]),
     )))
 }
 

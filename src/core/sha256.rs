@@ -29,7 +29,9 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
         compress(&mut state, block);
     }
     // Padding (§5.1.1): a 1 bit, zeros up to 56 bytes into a block, the length in bits.
-    let bits = u64::try_from(data.len()).unwrap_or(u64::MAX).wrapping_mul(8);
+    let bits = u64::try_from(data.len())
+        .unwrap_or(u64::MAX)
+        .wrapping_mul(8);
     let mut tail = Vec::with_capacity(128);
     tail.extend_from_slice(rest);
     tail.push(0x80);

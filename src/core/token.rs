@@ -155,7 +155,7 @@ impl FromStr for TokenType {
         } else {
             Err(Error::InvalidResponse(ResponseError::InvalidField(
                 "token_type",
-                ["`", s, "` is neither Bearer nor DPoP"].concat(),
+                crate::core::text::cat(&["`", s, "` is neither Bearer nor DPoP"]),
             )))
         }
     }

@@ -55,7 +55,7 @@ pub enum Delivery {
 
 /// The BroadcastChannel name on which the callback page hands over the response of `state`.
 pub fn callback_channel(state: &str) -> String {
-    [CALLBACK_MESSAGE_TYPE, ":", state].concat()
+    crate::core::text::cat(&[CALLBACK_MESSAGE_TYPE, ":", state])
 }
 
 /// The decision for one message on the [`callback_channel`] of `state`:
@@ -131,7 +131,7 @@ pub fn origin_of(url: &str) -> String {
     if host.is_empty() {
         return "null".to_owned();
     }
-    let mut origin = [scheme.as_str(), "://", &host.to_ascii_lowercase()].concat();
+    let mut origin = crate::core::text::cat(&[scheme.as_str(), "://", &host.to_ascii_lowercase()]);
     if let Some(port) = port.filter(|p| !p.is_empty() && *p != default_port) {
         origin.push(':');
         origin.push_str(port);

@@ -317,9 +317,10 @@ impl fmt::Debug for Command {
                 f.debug_struct("OpenChannel").field("name", name).finish()
             }
             Command::CloseChannel => f.write_str("CloseChannel"),
-            Command::Broadcast { message } => {
-                f.debug_struct("Broadcast").field("message", message).finish()
-            }
+            Command::Broadcast { message } => f
+                .debug_struct("Broadcast")
+                .field("message", message)
+                .finish(),
             Command::OpenPopup { op, .. } => f.debug_struct("OpenPopup").field("op", op).finish(),
             Command::OpenFrame { op, .. } => f.debug_struct("OpenFrame").field("op", op).finish(),
             Command::ListenHandover { op, .. } => {

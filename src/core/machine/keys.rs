@@ -8,39 +8,38 @@ const PREFIX: &str = "oidc-rp-wasm";
 /// The storage key prefix of pending authorization transactions (in `sessionStorage`, keyed by
 /// state, because a redirect sign-in reloads the page).
 pub(super) fn transaction_prefix() -> String {
-    [PREFIX, ":tx:"].concat()
+    crate::core::text::cat(&[PREFIX, ":tx:"])
 }
 
 /// The key of the transaction for `state`.
 pub(super) fn transaction_key(state: &str) -> String {
-    [PREFIX, ":tx:", state].concat()
+    crate::core::text::cat(&[PREFIX, ":tx:", state])
 }
 
 impl Machine {
     /// The key of the session (and the name of the tab channel).
     pub(super) fn session_key(&self) -> String {
-        [
+        crate::core::text::cat(&[
             PREFIX,
             ":session:",
             &self.config.issuer,
             ":",
             &self.config.client_id,
-        ]
-        .concat()
+        ])
     }
 
     /// The cross-tab refresh lock.
     pub(super) fn lock_name(&self) -> String {
-        [self.session_key().as_str(), ":refresh"].concat()
+        crate::core::text::cat(&[self.session_key().as_str(), ":refresh"])
     }
 
     /// The pending logout's key.
     pub(super) fn logout_key(&self) -> String {
-        [PREFIX, ":logout:", &self.session_key()].concat()
+        crate::core::text::cat(&[PREFIX, ":logout:", &self.session_key()])
     }
 
     /// The last user activity any tab saw (`localStorage`), for `idleTimeoutSeconds`.
     pub(super) fn activity_key(&self) -> String {
-        [self.session_key().as_str(), ":activity"].concat()
+        crate::core::text::cat(&[self.session_key().as_str(), ":activity"])
     }
 }

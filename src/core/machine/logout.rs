@@ -7,7 +7,6 @@ use crate::core::flow::logout::LogoutFlow;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::stored;
 
-
 /// A logout call under way.
 #[derive(Debug)]
 pub(super) struct Logout {
@@ -90,10 +89,20 @@ impl Machine {
         };
         match (stage, answer) {
             (Stage::WritingTx { .. }, Answer::Written(Err(e))) => self.done(op, Err(e)),
-            (Stage::WritingTx { url, redirect: false }, Answer::Written(Ok(()))) => {
-                self.done(op, Ok(Outcome::Url(url)))
-            }
-            (Stage::WritingTx { url, redirect: true }, Answer::Written(Ok(()))) => {
+            (
+                Stage::WritingTx {
+                    url,
+                    redirect: false,
+                },
+                Answer::Written(Ok(())),
+            ) => self.done(op, Ok(Outcome::Url(url))),
+            (
+                Stage::WritingTx {
+                    url,
+                    redirect: true,
+                },
+                Answer::Written(Ok(())),
+            ) => {
                 if self.shared() {
                     let key = self.session_key();
                     let stage = Stage::RemovingShared { url };
@@ -111,7 +120,9 @@ impl Machine {
                 }
             }
             // Whether or not the removal worked, the user asked to sign out.
-            (Stage::RemovingShared { url }, Answer::Written(_)) => self.leave_for_logout(op, url, now),
+            (Stage::RemovingShared { url }, Answer::Written(_)) => {
+                self.leave_for_logout(op, url, now)
+            }
             (Stage::Reading { url }, Answer::Read(read)) => {
                 let key = self.logout_key();
                 self.emit_io(Command::Remove {
@@ -135,4 +146,3 @@ impl Machine {
         self.done(op, Ok(Outcome::Nothing));
     }
 }
-

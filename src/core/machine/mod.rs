@@ -293,8 +293,16 @@ impl Machine {
 
     /// `Call::Create`: discovery and, for persisted sessions, the stored one, in parallel.
     fn create(&mut self, op: OpId) {
-        if self.created || self.tasks.iter().any(|(_, t)| matches!(t, Task::Create { .. })) {
-            self.done(op, Err(Error::config("create", "the client was created already")));
+        if self.created
+            || self
+                .tasks
+                .iter()
+                .any(|(_, t)| matches!(t, Task::Create { .. }))
+        {
+            self.done(
+                op,
+                Err(Error::config("create", "the client was created already")),
+            );
             return;
         }
         let task = self.add_task(Task::Create {

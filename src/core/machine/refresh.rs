@@ -149,12 +149,23 @@ impl Machine {
             Some(current) => self.start_refresh_flow(task, flight, current, now),
             None => {
                 flight.stage = Stage::Reading;
-                self.finish_flight(task, flight, Err(Error::NoSession("no session to refresh")), now)
+                self.finish_flight(
+                    task,
+                    flight,
+                    Err(Error::NoSession("no session to refresh")),
+                    now,
+                )
             }
         }
     }
 
-    fn start_refresh_flow(&mut self, task: TaskId, mut flight: Box<Flight>, current: Session, now: i64) {
+    fn start_refresh_flow(
+        &mut self,
+        task: TaskId,
+        mut flight: Box<Flight>,
+        current: Session,
+        now: i64,
+    ) {
         let Some(metadata) = self.metadata.clone() else {
             self.finish_flight(task, flight, Err(Error::NoSession("not created")), now);
             return;
@@ -184,7 +195,9 @@ impl Machine {
         };
         let stage = std::mem::replace(&mut flight.stage, Stage::Reading);
         match (stage, purpose, answer) {
-            (Stage::Locking, _, Answer::Lock(Err(e))) => self.finish_flight(task, flight, Err(e), now),
+            (Stage::Locking, _, Answer::Lock(Err(e))) => {
+                self.finish_flight(task, flight, Err(e), now)
+            }
             (Stage::Locking, _, Answer::Lock(Ok(()))) => {
                 flight.lock_held = true;
                 self.read_shared_session(task, Purpose::Shared);

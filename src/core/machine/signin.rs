@@ -7,8 +7,8 @@
 //! with the call, and its transaction write and `OpenPopup` are output by that very call.
 
 use super::run::{Ended, FlowRun, Running, Stepped};
-use super::{keys, Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Task, TaskId};
 use super::POPUP_LOOK_EVERY_MS;
+use super::{keys, Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Task, TaskId};
 use crate::core::authorize::Transaction;
 use crate::core::config::AuthorizeOptions;
 use crate::core::flow::code::{Announce, CodeFlow, SignedIn};
@@ -128,7 +128,9 @@ impl Signin {
 
     /// Every operation that waits for it.
     pub(super) fn ops(&self) -> Vec<OpId> {
-        std::iter::once(self.op).chain(self.also.iter().copied()).collect()
+        std::iter::once(self.op)
+            .chain(self.also.iter().copied())
+            .collect()
     }
 
     /// When it next wants the timer: a popup look, or the end of the wait.
@@ -199,7 +201,12 @@ impl Machine {
         } else {
             Finish::Url(url)
         };
-        let task = self.add_task(Task::Signin(Signin::new(op, finish, true, Stage::WritingTx)));
+        let task = self.add_task(Task::Signin(Signin::new(
+            op,
+            finish,
+            true,
+            Stage::WritingTx,
+        )));
         self.store_transaction(task, &tx);
     }
 
@@ -341,7 +348,10 @@ impl Machine {
         now: i64,
     ) {
         let Some(metadata) = self.metadata.clone() else {
-            return self.done(op, Err(Error::config("create", "the client is not created yet")));
+            return self.done(
+                op,
+                Err(Error::config("create", "the client is not created yet")),
+            );
         };
         let popup = matches!(show, Show::Popup { .. });
         let op_origin = web_message::origin_of(&metadata.authorization_endpoint);
@@ -435,10 +445,13 @@ impl Machine {
     fn delivered(&mut self, task: TaskId, delivery: Delivery, now: i64) {
         self.close_window(task);
         match delivery {
-            Delivery::Params(params) => self.complete(task, Ok((params, ResponseMode::WebMessage)), now),
+            Delivery::Params(params) => {
+                self.complete(task, Ok((params, ResponseMode::WebMessage)), now)
+            }
             Delivery::CallbackUrl(url) => self.response_in_url(task, &url, now),
             Delivery::FormPostBody(body) => {
-                let found = ResponseParams::from_form_post(&body).map(|p| (p, ResponseMode::FormPost));
+                let found =
+                    ResponseParams::from_form_post(&body).map(|p| (p, ResponseMode::FormPost));
                 self.complete(task, found, now)
             }
         }
@@ -556,7 +569,9 @@ impl Machine {
                 });
                 let tx = match tx {
                     Ok(Some(tx)) => tx,
-                    Ok(None) => return self.end_signin(task, &signin, Err(Error::StateMismatch), now),
+                    Ok(None) => {
+                        return self.end_signin(task, &signin, Err(Error::StateMismatch), now)
+                    }
                     Err(e) => return self.end_signin(task, &signin, Err(e), now),
                 };
                 // The transaction is taken: nothing left to spend on failure.

@@ -330,7 +330,10 @@ impl<'a> Fields<'a> {
             _ => return Err(Error::config(of, "must be an object")),
         };
         if let Some((name, _)) = object.and_then(|o| o.iter().find(|(k, _)| !known.contains(k))) {
-            return Err(Error::config(name, ["is not an option of ", of].concat()));
+            return Err(Error::config(
+                name,
+                crate::core::text::cat(&["is not an option of ", of]),
+            ));
         }
         Ok(Fields { object, of })
     }
@@ -340,7 +343,10 @@ impl<'a> Fields<'a> {
     }
 
     fn wrong(&self, name: &str, what: &str) -> Error {
-        Error::config(name, ["must be ", what, " (in ", self.of, ")"].concat())
+        Error::config(
+            name,
+            crate::core::text::cat(&["must be ", what, " (in ", self.of, ")"]),
+        )
     }
 
     fn string(&self, name: &str) -> Result<Option<String>, Error> {
@@ -671,7 +677,9 @@ fn webcrypto_params(alg: JwsAlg) -> (String, String) {
 pub fn command_json(id: IoId, command: &Command) -> String {
     let o = Obj::new().int("io", i64::from(id));
     let at = |o: Obj, what: &str, area: Area, key: &str| {
-        o.str("do", what).str("area", area_name(area)).str("key", key)
+        o.str("do", what)
+            .str("area", area_name(area))
+            .str("key", key)
     };
     match command {
         Command::Fetch(r) => {
@@ -713,8 +721,14 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 .raw("import", &import)
                 .raw("verify", &verify)
                 .raw("jwk", &jwk.end())
-                .str("input", &Base64UrlUnpadded::encode_string(&check.signing_input))
-                .str("signature", &Base64UrlUnpadded::encode_string(&check.signature))
+                .str(
+                    "input",
+                    &Base64UrlUnpadded::encode_string(&check.signing_input),
+                )
+                .str(
+                    "signature",
+                    &Base64UrlUnpadded::encode_string(&check.signature),
+                )
         }
         Command::Digest { hash, access_token } => o
             .str("do", "digest")
@@ -815,7 +829,7 @@ pub fn error_json(error: &Error) -> String {
         Error::InvalidConfig { field, reason } => {
             let field = camel_case(field);
             o = o.str("field", &field);
-            ["invalid option `", &field, "`: ", reason].concat()
+            crate::core::text::cat(&["invalid option `", &field, "`: ", reason])
         }
         other => other.message(),
     };
