@@ -23,7 +23,6 @@ use crate::core::jwks::JwkSet;
 use crate::core::jws::{CompactJws, HashAlg, JwsAlg, SignatureCheck};
 use crate::core::secret::RawIdToken;
 use crate::error::{Error, IdTokenError};
-use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use std::fmt;
 
@@ -395,7 +394,7 @@ pub fn digest(hash: HashAlg, data: &[u8]) -> Vec<u8> {
 
 /// The base64url encoding of the left-most half of `digest` (OIDC Core §3.1.3.8).
 fn half_in_base64url(digest: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(digest.get(..digest.len() / 2).unwrap_or_default())
+    crate::core::base64url::encode(digest.get(..digest.len() / 2).unwrap_or_default())
 }
 
 /// What [`IdToken::validate_claims`] checks the claims against.

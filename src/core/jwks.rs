@@ -14,7 +14,6 @@
 use crate::core::alg::JwsAlg;
 use crate::core::json::{uint_text, Json, Object};
 use crate::error::{Error, ResponseError, SignatureError};
-use base64ct::{Base64UrlUnpadded, Encoding};
 
 /// Key types kept by [`JwkSet::parse`] (RFC 7518 §6.1, RFC 8037 §2).
 const KEPT_KEY_TYPES: [&str; 3] = ["RSA", "EC", "OKP"];
@@ -142,7 +141,7 @@ impl Jwk {
     /// The bit length of an RSA key's modulus `n` (RFC 7518 §6.3.1.1), if it decodes.
     fn rsa_modulus_bits(&self) -> Option<usize> {
         let n = self.json.get("n")?.as_str()?;
-        let bytes = Base64UrlUnpadded::decode_vec(n).ok()?;
+        let bytes = crate::core::base64url::decode(n)?;
         let mut significant = bytes.iter().skip_while(|b| **b == 0);
         let first = significant.next()?;
         let rest = significant.count();

@@ -15,7 +15,6 @@ pub use crate::core::alg::{HashAlg, JwsAlg};
 use crate::core::json::{uint_text, Json};
 use crate::core::jwks::Jwk;
 use crate::error::{Error, IdTokenError};
-use base64ct::{Base64UrlUnpadded, Encoding};
 use std::fmt;
 
 /// A JWS in the compact serialisation (RFC 7515 §7.1), taken apart but not verified.
@@ -60,8 +59,8 @@ impl CompactJws {
         else {
             return Err(malformed("no payload part".to_owned()));
         };
-        let header_bytes = Base64UrlUnpadded::decode_vec(header_b64)
-            .map_err(|_| malformed("the header is not base64url".to_owned()))?;
+        let header_bytes = crate::core::base64url::decode(header_b64)
+            .ok_or_else(|| malformed("the header is not base64url".to_owned()))?;
         let header = std::str::from_utf8(&header_bytes)
             .ok()
             .and_then(|text| Json::parse_object(text).ok())
@@ -80,10 +79,10 @@ impl CompactJws {
                 "the header has `crit`; no JWS extension is understood here".to_owned(),
             ));
         }
-        let payload = Base64UrlUnpadded::decode_vec(payload_b64)
-            .map_err(|_| malformed("the payload is not base64url".to_owned()))?;
-        let signature = Base64UrlUnpadded::decode_vec(signature_b64)
-            .map_err(|_| malformed("the signature is not base64url".to_owned()))?;
+        let payload = crate::core::base64url::decode(payload_b64)
+            .ok_or_else(|| malformed("the payload is not base64url".to_owned()))?;
+        let signature = crate::core::base64url::decode(signature_b64)
+            .ok_or_else(|| malformed("the signature is not base64url".to_owned()))?;
         // RFC 7515 §5.2 step 8: everything before the second '.'.
         let signing_input_len = header_b64
             .len()

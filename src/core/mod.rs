@@ -10,6 +10,7 @@
 
 pub mod alg;
 pub mod authorize;
+pub mod base64url;
 pub mod config;
 pub mod flow;
 pub mod id_token;

@@ -6,7 +6,6 @@
 
 use crate::core::secret::Secret;
 use crate::error::Error;
-use base64ct::{Base64UrlUnpadded, Encoding};
 
 /// The `code_challenge_method` this client sends (RFC 7636 §4.3).
 pub const CHALLENGE_METHOD: &str = "S256";
@@ -55,7 +54,7 @@ impl CodeVerifier {
 
     /// The `S256` code challenge: `BASE64URL(SHA256(ASCII(verifier)))` (RFC 7636 §4.2).
     pub fn challenge(&self) -> String {
-        Base64UrlUnpadded::encode_string(&crate::core::sha256::sha256(self.0.expose().as_bytes()))
+        crate::core::base64url::encode(&crate::core::sha256::sha256(self.0.expose().as_bytes()))
     }
 
     /// The verifier itself, for the token request (RFC 7636 §4.5).
@@ -78,7 +77,7 @@ impl TryFrom<String> for CodeVerifier {
 pub fn random_token() -> Result<String, Error> {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes).map_err(|e| Error::Crypto(e.to_string()))?;
-    Ok(Base64UrlUnpadded::encode_string(&bytes))
+    Ok(crate::core::base64url::encode(&bytes))
 }
 
 /// `unreserved` of RFC 3986 §2.3, the alphabet of RFC 7636 §4.1.

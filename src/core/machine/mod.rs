@@ -47,7 +47,6 @@ use crate::core::jwks::JwkSet;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::session::Session;
 use crate::error::Error;
-use base64ct::{Base64UrlUnpadded, Encoding};
 use std::collections::VecDeque;
 
 /// The DOM events that count as the user being there, for `idleTimeoutSeconds`: the pump
@@ -517,7 +516,7 @@ impl Machine {
             .checked_sub(32)
             .ok_or_else(|| Error::Crypto("no entropy was handed in with the call".into()))?;
         let bytes: Vec<u8> = self.entropy.drain(at..).collect();
-        Ok(Base64UrlUnpadded::encode_string(&bytes))
+        Ok(crate::core::base64url::encode(&bytes))
     }
 
     fn add_task(&mut self, task: Task) -> TaskId {

@@ -27,7 +27,6 @@ use crate::core::params::{Prompt, ResponseMode};
 use crate::core::secret::RawIdToken;
 use crate::core::session::Session;
 use crate::error::{BrowserError, Error, SignatureError};
-use base64ct::{Base64UrlUnpadded, Encoding};
 use std::str::FromStr;
 
 /// A [`Machine`] with a JSON boundary. It remembers which command each outstanding id was, so
@@ -129,7 +128,7 @@ impl Wired {
                 let entropy = json
                     .get("entropy")
                     .and_then(Json::as_str)
-                    .and_then(|e| Base64UrlUnpadded::decode_vec(e).ok())
+                    .and_then(crate::core::base64url::decode)
                     .unwrap_or_default();
                 let call = match read_call(json) {
                     Ok(call) => call,
@@ -225,8 +224,8 @@ fn read_answer(json: &Json, kind: Kind) -> Option<Answer> {
         })),
         Kind::Digest => Some(Answer::Digest(match failed {
             Some(e) => Err(e),
-            None => Base64UrlUnpadded::decode_vec(json.get("digest")?.as_str()?)
-                .map_err(|_| Error::Crypto("digest".into())),
+            None => crate::core::base64url::decode(json.get("digest")?.as_str()?)
+                .ok_or_else(|| Error::Crypto("digest".into())),
         })),
         Kind::Read => Some(Answer::Read(match failed {
             Some(e) => Err(e),
@@ -723,11 +722,11 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 .raw("jwk", &jwk.end())
                 .str(
                     "input",
-                    &Base64UrlUnpadded::encode_string(&check.signing_input),
+                    &crate::core::base64url::encode(&check.signing_input),
                 )
                 .str(
                     "signature",
-                    &Base64UrlUnpadded::encode_string(&check.signature),
+                    &crate::core::base64url::encode(&check.signature),
                 )
         }
         Command::Digest { hash, access_token } => o
