@@ -7,7 +7,7 @@
 //!   memory), a renewed one written back (and to IndexedDB when shared), a corrupt one dropped,
 //!   an authorization transaction stored and read back by its callback;
 //! - fetch: a request past its deadline is `timeout` (its signal aborted), a rejected one
-//!   `network`, one under way aborted by `dispose`;
+//!   `network`, so is a header the browser refuses, and one under way is aborted by `dispose`;
 //! - refresh: one token request for concurrent callers in one tab, a dropped future that neither
 //!   wedges later refreshes nor loses its answer, the Web Lock that keeps two tabs sharing a
 //!   `localStorage` session from replaying a rotated refresh token (OAuth 2.0 Security BCP
@@ -73,7 +73,7 @@ export function dispatch_message(data, origin, source) {
 export function install_fake_op(issuer, clientId, refreshToken, rotate, holdMs) {
   const op = {
     tokenRequests: 0, open: 0, maxOpen: 0, invalidGrants: 0, issued: 0, current: refreshToken,
-    idToken: null, jwks: '{"keys":[]}', signals: [],
+    idToken: null, jwks: '{"keys":[]}', signals: [], accessToken: null, userinfoRequests: 0,
   };
   const json = (body, status) =>
     new Response(typeof body === "string" ? body : JSON.stringify(body),
@@ -87,6 +87,7 @@ export function install_fake_op(issuer, clientId, refreshToken, rotate, holdMs) 
         authorization_endpoint: issuer + "/authorize",
         token_endpoint: issuer + "/token",
         jwks_uri: issuer + "/jwks",
+        userinfo_endpoint: issuer + "/userinfo",
         response_types_supported: ["code"],
         response_modes_supported: ["query", "fragment", "form_post", "web_message"],
         subject_types_supported: ["public"],
@@ -96,6 +97,10 @@ export function install_fake_op(issuer, clientId, refreshToken, rotate, holdMs) 
     }
     if (url === issuer + "/jwks") {
       return json(op.jwks);
+    }
+    if (url === issuer + "/userinfo") {
+      op.userinfoRequests += 1;
+      return json({ sub: "alice" });
     }
     if (url === issuer + "/token" && request.method === "POST") {
       op.tokenRequests += 1;
@@ -116,7 +121,7 @@ export function install_fake_op(issuer, clientId, refreshToken, rotate, holdMs) 
           return json({ error: "invalid_grant", error_description: "unknown or reused refresh token" }, 400);
         }
         op.issued += 1;
-        const body = { access_token: "at-" + op.issued, token_type: "Bearer", expires_in: 3600 };
+        const body = { access_token: op.accessToken || "at-" + op.issued, token_type: "Bearer", expires_in: 3600 };
         if (rotate) {
           op.current = "rt-" + op.issued;
           body.refresh_token = op.current;
@@ -260,6 +265,10 @@ extern "C" {
     fn set_id_token(this: &FakeOp, token: &str);
     #[wasm_bindgen(method, setter)]
     fn set_jwks(this: &FakeOp, jwks: &str);
+    #[wasm_bindgen(method, setter, js_name = accessToken)]
+    fn set_access_token(this: &FakeOp, token: &str);
+    #[wasm_bindgen(method, getter, js_name = userinfoRequests)]
+    fn userinfo_requests(this: &FakeOp) -> u32;
     fn token_signals_aborted(op: &FakeOp) -> u32;
 
     type SeenFetches;
@@ -677,6 +686,39 @@ async fn a_rejected_fetch_is_a_network_error() {
         .err()
         .expect("discovery fails");
     assert_eq!(error.code(), "network", "{error:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_header_the_browser_refuses_is_a_network_error_not_an_exception() {
+    // An access token with a line break cannot go into an Authorization header: fetch refuses
+    // the request, and so does the pump, with an answer (never a JS exception through the wasm,
+    // which would leave the machine waiting until the deadline).
+    clear_sdk_storage();
+    let issuer = "https://op-bad-header.test";
+    let now = now();
+    store_session(
+        &session_storage(),
+        issuer,
+        &session(issuer, "at-0", Some("rt-0"), now + 3600, now),
+    );
+    let op = FakeOpStub::install(issuer, "rt-0", false, 0);
+    op.0.set_access_token("at-1\nInjected: yes");
+    let mut config = config(issuer, StorageKind::Session);
+    config.check_userinfo_on_refresh = true;
+    let client = Client::create(config).await.unwrap();
+    let started = js_sys::Date::now();
+    let error = client
+        .refresh()
+        .await
+        .expect_err("the UserInfo request cannot be sent");
+    assert_eq!(error.code(), "network", "{error:?}");
+    assert!(
+        js_sys::Date::now() - started < 5_000.0,
+        "answered, not timed out"
+    );
+    assert_eq!(op.0.userinfo_requests(), 0);
+    drop(client);
+    clear_sdk_storage();
 }
 
 // ----- 3. refresh -----

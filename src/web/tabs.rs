@@ -3,16 +3,17 @@
 //! BroadcastChannels of the tab channel and of a popup's hand-over. When to lock, how long to
 //! wait and what to broadcast are the machine's.
 
-use super::{js_name, js_text, set, window};
+use super::{js_text, set, window};
 use crate::error::BrowserError;
 use crate::Error;
 use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AbortSignal, BroadcastChannel, MessageEvent};
+use web_sys::{AbortController, BroadcastChannel, MessageEvent};
 
 // web-sys has Web Locks only behind `--cfg web_sys_unstable_apis`, which every downstream build
 // would then need. The one call used here is declared directly.
@@ -23,13 +24,13 @@ extern "C" {
     /// `LockManager.request(name, { signal }, callback)`: the callback runs once the lock is
     /// granted and holds it until the promise it returns settles; the request rejects when
     /// `signal` aborts before the lock was granted.
-    #[wasm_bindgen(method, js_name = request)]
+    #[wasm_bindgen(method, catch, js_name = request)]
     fn request_with_options(
         this: &LockManager,
         name: &str,
         options: &js_sys::Object,
         callback: &js_sys::Function,
-    ) -> js_sys::Promise;
+    ) -> Result<js_sys::Promise, JsValue>;
 }
 
 /// Asks for the exclusive lock `name`, waiting at most `wait_ms`. Once it is granted,
@@ -65,20 +66,39 @@ pub(super) fn request_lock(
             held
         })
     };
-    let signal = AbortSignal::timeout_with_u32(wait_ms);
+    let lock_error = |e: &JsValue| Error::Browser(BrowserError::Lock(js_text(e)));
+    // The wait's bound: a timer aborts the request (`AbortSignal.timeout` would do, but it
+    // throws where the browser lacks it).
+    let controller = match AbortController::new() {
+        Ok(controller) => controller,
+        Err(e) => {
+            refused(lock_error(&e));
+            return true;
+        }
+    };
+    let signal = controller.signal();
+    let bound = Timeout::new(wait_ms.min(i32::MAX.unsigned_abs()), move || {
+        controller.abort()
+    });
     let options = js_sys::Object::new();
     set(&options, "signal", &signal);
-    let request = locks.request_with_options(name, &options, callback.unchecked_ref());
+    let request = match locks.request_with_options(name, &options, callback.unchecked_ref()) {
+        Ok(request) => request,
+        Err(e) => {
+            refused(lock_error(&e));
+            return true;
+        }
+    };
     super::spawn(async move {
-        if let Err(e) = wasm_bindgen_futures::JsFuture::from(request).await {
+        let settled = wasm_bindgen_futures::JsFuture::from(request).await;
+        drop(bound);
+        if let Err(e) = settled {
             if !was_granted.get() {
-                refused(
-                    if signal.aborted() || js_name(&e).as_deref() == Some("TimeoutError") {
-                        Error::Timeout
-                    } else {
-                        Error::Browser(BrowserError::Lock(js_text(&e)))
-                    },
-                );
+                refused(if signal.aborted() {
+                    Error::Timeout
+                } else {
+                    lock_error(&e)
+                });
             }
         }
     });
@@ -89,12 +109,12 @@ pub(super) fn request_lock(
 /// client is disposed of).
 pub(super) struct HeldLock {
     release: js_sys::Function,
-    _lease: gloo_timers::callback::Timeout,
+    _lease: Timeout,
 }
 
 impl HeldLock {
     /// A lock that `release` releases, and that `lease` ends.
-    pub(super) fn new(release: js_sys::Function, lease: gloo_timers::callback::Timeout) -> Self {
+    pub(super) fn new(release: js_sys::Function, lease: Timeout) -> Self {
         HeldLock {
             release,
             _lease: lease,
