@@ -9,7 +9,7 @@
 # -Cpanic=immediate-abort: the standard library compiled for size, with no panic machinery (the
 # core has no panics to begin with), and MIR inlining off (-Zinline-mir=no), which LLVM's own
 # inliner does better for size here. Every test runs on stable. wasm-opt (npm `binaryen`; Debian's
-# is too old) only strips names; WASM_OPT=1 runs -Oz too, which made the gzip larger here.
+# is too old) strips the names and runs -O1.
 # benches/levers.md has the measurements.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,13 +26,9 @@ rm -rf "$out" && mkdir -p "$out"
 # The features rustc enables by default for wasm32-unknown-unknown; browsers of the last years have them.
 features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
-if [ "${WASM_OPT:-0}" = 1 ]; then
-  tools/node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers "${features[@]}" \
-    "$built" -o "$out/oidc_rp_wasm_bg.wasm"
-else
-  tools/node_modules/.bin/wasm-opt --strip-debug --strip-producers "${features[@]}" \
-    "$built" -o "$out/oidc_rp_wasm_bg.wasm"
-fi
+# -O1: -Oz and -O2 inline more and gzip larger on this module (benches/levers.md).
+tools/node_modules/.bin/wasm-opt -O1 --strip-debug --strip-producers "${features[@]}" \
+  "$built" -o "$out/oidc_rp_wasm_bg.wasm"
 cp -R pkg-template/. "$out"/
 # Minified: the readable source is pkg-template/index.js.
 tools/node_modules/.bin/esbuild pkg-template/index.js --minify --format=esm --target=es2022 \
