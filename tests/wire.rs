@@ -133,3 +133,100 @@ fn an_input_that_is_not_json_is_refused_without_touching_the_machine() {
     assert!(wired.machine().session().is_none());
     assert_eq!(wired.session(), "null");
 }
+
+/// The error of an `authorizeUrl` call with `options`, as (field, message).
+fn authorize_error(options: &str) -> (String, String) {
+    let mut wired = Wired::new(CONFIG, "https://app.example.com").expect("created");
+    let input = format!(r#"{{"t":"call","op":3,"call":"authorizeUrl","options":{options}}}"#);
+    let result = handle(&mut wired, &input);
+    let done = outputs(&result).into_iter().next().expect("one output");
+    let error = done.get("error").expect("an error").clone();
+    let text = |name: &str| {
+        error
+            .get(name)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(text("code"), "invalid_config");
+    (text("field"), text("message"))
+}
+
+#[test]
+fn each_kind_of_option_refuses_a_value_of_another_kind_naming_it() {
+    let cases = [
+        (
+            r#"{"loginHint":1}"#,
+            "loginHint",
+            "must be a string (in AuthorizeOptions)",
+        ),
+        (
+            r#"{"uiLocales":[1]}"#,
+            "uiLocales",
+            "must be a string or an array of strings (in AuthorizeOptions)",
+        ),
+        (
+            r#"{"extraParams":{"a":1}}"#,
+            "extraParams",
+            "must be an object of strings (in AuthorizeOptions)",
+        ),
+        (
+            r#"{"extraParams":"a=1"}"#,
+            "extraParams",
+            "must be an object of strings (in AuthorizeOptions)",
+        ),
+        (
+            r#"{"maxAge":-1}"#,
+            "maxAge",
+            "must be a whole number of seconds, 0 or more",
+        ),
+        (
+            r#"{"maxAge":1.5}"#,
+            "maxAge",
+            "must be a whole number of seconds, 0 or more",
+        ),
+        (
+            r#"{"maxAge":"60"}"#,
+            "maxAge",
+            "must be a whole number of seconds, 0 or more",
+        ),
+        (
+            r#"{"idTokenHint":3}"#,
+            "idTokenHint",
+            "must be a string or true (in AuthorizeOptions)",
+        ),
+        (r#"{"prompt":"sometimes"}"#, "prompt", ""),
+        (r#"{"responseMode":"carrier_pigeon"}"#, "responseMode", ""),
+        (
+            r#"{"max_age":60}"#,
+            "max_age",
+            "is not an option of AuthorizeOptions",
+        ),
+    ];
+    for (options, field, message) in cases {
+        let (got_field, got_message) = authorize_error(options);
+        assert_eq!(got_field, field, "{options}");
+        assert!(got_message.contains(message), "{options}: {got_message}");
+        assert!(
+            got_message.starts_with(&format!("invalid option `{field}`")),
+            "{got_message}"
+        );
+    }
+}
+
+#[test]
+fn null_options_are_absent_and_a_whole_number_must_fit() {
+    let config = r#"{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/","scope":null,"silentTimeoutMs":4294967296}"#;
+    let error = error_of(config);
+    assert_eq!(
+        error.get("field").and_then(Json::as_str),
+        Some("silentTimeoutMs")
+    );
+    let message = error.get("message").and_then(Json::as_str).unwrap_or("");
+    assert!(message.contains("a whole number in range"), "{message}");
+    let fits = r#"{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/","scope":null,"silentTimeoutMs":4294967295,"autoRefresh":false}"#;
+    let wired = Wired::new(fits, "https://app.example.com").expect("created");
+    assert_eq!(wired.machine().config().silent_timeout_ms, u32::MAX);
+    assert_eq!(wired.machine().config().scope, "openid");
+    assert!(!wired.machine().config().auto_refresh);
+}

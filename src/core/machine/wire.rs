@@ -23,8 +23,9 @@ use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOpt
 use crate::core::flow::silent::PopupLook;
 use crate::core::flow::{HttpResponse, Method};
 use crate::core::json::{write_string, Json, Object};
-use crate::core::params::{Prompt, ResponseMode};
+use crate::core::params::Prompt;
 use crate::core::secret::RawIdToken;
+use crate::core::text;
 use crate::core::session::Session;
 use crate::error::{BrowserError, Error, SignatureError};
 use std::str::FromStr;
@@ -315,258 +316,276 @@ fn read_call(json: &Json) -> Result<Call, Error> {
 
 // ----- options -----
 
-/// The fields of a JS options object, unknown ones refused.
-struct Fields<'a> {
-    object: Option<&'a Object>,
-    of: &'static str,
+/// What an option takes. The members of an options object are checked against a table of
+/// these in one pass, so that reading them afterwards cannot fail.
+#[derive(Clone, Copy)]
+enum Takes {
+    /// A string.
+    Str,
+    /// `true` or `false`.
+    Bool,
+    /// A whole number (no fraction or exponent) from 0 up to this.
+    Whole(i64),
+    /// A string or an array of strings.
+    List,
+    /// An object whose values are strings.
+    Params,
+    /// Anything (read and checked where it is used).
+    Any,
 }
 
-impl<'a> Fields<'a> {
-    fn new(value: &'a Json, of: &'static str, known: &[&str]) -> Result<Self, Error> {
-        let object = match value {
-            Json::Null => None,
-            Json::Object(o) => Some(o),
-            _ => return Err(Error::config(of, "must be an object")),
+const CONFIG: &[(&str, Takes)] = &[
+    ("issuer", Takes::Str),
+    ("clientId", Takes::Str),
+    ("redirectUri", Takes::Str),
+    ("postLogoutRedirectUri", Takes::Str),
+    ("silentRedirectUri", Takes::Str),
+    ("scope", Takes::Str),
+    ("responseMode", Takes::Str),
+    ("requireIdTokenOnRefresh", Takes::Bool),
+    ("checkUserinfoOnRefresh", Takes::Bool),
+    ("storage", Takes::Str),
+    ("idTokenSigningAlgs", Takes::List),
+    ("clockSkewSeconds", Takes::Whole(i64::MAX)),
+    ("silentTimeoutMs", Takes::Whole(u32::MAX as i64)),
+    ("requestTimeoutMs", Takes::Whole(u32::MAX as i64)),
+    ("autoRefresh", Takes::Bool),
+    ("extraAuthorizeParams", Takes::Params),
+    ("idleTimeoutSeconds", Takes::Whole(u32::MAX as i64)),
+    ("idleWarningSeconds", Takes::Whole(u32::MAX as i64)),
+];
+
+const AUTHORIZE: &[(&str, Takes)] = &[
+    ("loginHint", Takes::Str),
+    ("uiLocales", Takes::List),
+    ("prompt", Takes::List),
+    ("maxAge", Takes::Whole(i64::MAX)),
+    ("idTokenHint", Takes::Any),
+    ("acrValues", Takes::List),
+    ("scope", Takes::Str),
+    ("responseMode", Takes::Str),
+    ("appState", Takes::Any),
+    ("extraParams", Takes::Params),
+];
+
+const LOGOUT: &[(&str, Takes)] = &[
+    ("postLogoutRedirectUri", Takes::Str),
+    ("uiLocales", Takes::List),
+    ("logoutHint", Takes::Str),
+    ("idTokenHint", Takes::Any),
+    ("extraParams", Takes::Params),
+];
+
+/// The reason of an unknown option.
+const NOT_AN_OPTION: &str = "is not an option of ";
+
+/// An options object whose members were checked against their table: `null` and absent
+/// members read as absent.
+struct Checked<'a>(Option<&'a Object>);
+
+/// Checks `value` (`null` for no options) against `table`: unknown members are refused, and a
+/// member of the wrong kind is `invalid_config` naming it.
+fn check<'a>(value: &'a Json, of: &'static str, table: &[(&str, Takes)]) -> Result<Checked<'a>, Error> {
+    let object = match value {
+        Json::Null => return Ok(Checked(None)),
+        Json::Object(o) => o,
+        _ => return Err(Error::config(of, "must be an object")),
+    };
+    for (name, value) in object.iter() {
+        let Some((_, kind)) = table.iter().find(|(n, _)| *n == name) else {
+            return Err(Error::config(name, text::cat(&[NOT_AN_OPTION, of])));
         };
-        if let Some((name, _)) = object.and_then(|o| o.iter().find(|(k, _)| !known.contains(k))) {
-            return Err(Error::config(
-                name,
-                crate::core::text::cat(&["is not an option of ", of]),
-            ));
-        }
-        Ok(Fields { object, of })
+        let what = match (kind, value) {
+            (_, Json::Null) | (Takes::Any, _) => continue,
+            (Takes::Str, Json::String(_)) | (Takes::Bool, Json::Bool(_)) => continue,
+            (Takes::Whole(max), Json::Number(text)) => match text.parse::<i64>() {
+                Ok(n) if (0..=*max).contains(&n) => continue,
+                _ if name == "maxAge" => {
+                    return Err(Error::config(name, "must be a whole number of seconds, 0 or more"))
+                }
+                _ => "a whole number in range",
+            },
+            (Takes::List, Json::String(_)) => continue,
+            (Takes::List, Json::Array(items)) if items.iter().all(|i| i.as_str().is_some()) => {
+                continue
+            }
+            (Takes::Params, Json::Object(o)) if o.iter().all(|(_, v)| v.as_str().is_some()) => {
+                continue
+            }
+            (Takes::Str, _) => "a string",
+            (Takes::Bool, _) => "true or false",
+            (Takes::Whole(_), _) if name == "maxAge" => {
+                return Err(Error::config(name, "must be a whole number of seconds, 0 or more"))
+            }
+            (Takes::Whole(_), _) => "a number",
+            (Takes::List, _) => "a string or an array of strings",
+            (Takes::Params, _) => "an object of strings",
+        };
+        return Err(Error::config(name, text::cat(&["must be ", what, " (in ", of, ")"])));
+    }
+    Ok(Checked(Some(object)))
+}
+
+impl Checked<'_> {
+    fn get(&self, name: &str) -> Option<&Json> {
+        self.0?.get(name).filter(|v| !v.is_null())
     }
 
-    fn get(&self, name: &str) -> Option<&'a Json> {
-        self.object?.get(name).filter(|v| !v.is_null())
-    }
-
-    fn wrong(&self, name: &str, what: &str) -> Error {
-        Error::config(
-            name,
-            crate::core::text::cat(&["must be ", what, " (in ", self.of, ")"]),
-        )
-    }
-
-    fn string(&self, name: &str) -> Result<Option<String>, Error> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Json::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(self.wrong(name, "a string")),
-        }
+    fn string(&self, name: &str) -> Option<String> {
+        self.get(name).and_then(Json::as_str).map(str::to_owned)
     }
 
     fn required(&self, name: &str) -> Result<String, Error> {
-        self.string(name)?
+        self.string(name)
             .ok_or_else(|| Error::config(name, "is required"))
     }
 
-    fn bool(&self, name: &str) -> Result<Option<bool>, Error> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Json::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(self.wrong(name, "true or false")),
-        }
+    fn bool(&self, name: &str) -> Option<bool> {
+        self.get(name).and_then(Json::as_bool)
     }
 
-    /// A whole number written without fraction or exponent, within `T`.
-    fn whole<T: TryFrom<i64>>(&self, name: &str) -> Result<Option<T>, Error> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Json::Number(text)) => text
-                .parse::<i64>()
-                .ok()
-                .and_then(|n| T::try_from(n).ok())
-                .map(Some)
-                .ok_or_else(|| self.wrong(name, "a whole number in range")),
-            Some(_) => Err(self.wrong(name, "a number")),
-        }
+    fn whole(&self, name: &str) -> Option<i64> {
+        self.get(name).and_then(Json::as_i64)
     }
 
-    /// A string or an array of strings.
-    fn list(&self, name: &str) -> Result<Vec<String>, Error> {
-        let wrong = || self.wrong(name, "a string or an array of strings");
+    fn list(&self, name: &str) -> Vec<String> {
         match self.get(name) {
-            None => Ok(Vec::new()),
-            Some(Json::String(one)) => Ok(vec![one.clone()]),
+            Some(Json::String(one)) => vec![one.clone()],
             Some(Json::Array(many)) => many
                 .iter()
-                .map(|v| v.as_str().map(str::to_owned).ok_or_else(wrong))
+                .filter_map(|v| v.as_str().map(str::to_owned))
                 .collect(),
-            Some(_) => Err(wrong()),
+            _ => Vec::new(),
         }
     }
 
-    fn parsed_list<T: FromStr<Err = Error>>(&self, name: &str) -> Result<Vec<T>, Error> {
-        self.list(name)?
+    fn params(&self, name: &str) -> Vec<(String, String)> {
+        let Some(Json::Object(object)) = self.get(name) else {
+            return Vec::new();
+        };
+        object
             .iter()
-            .map(|v| v.parse().map_err(|e: Error| rename(e, name)))
+            .filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned())))
             .collect()
-    }
-
-    fn parsed<T: FromStr<Err = Error>>(&self, name: &str) -> Result<Option<T>, Error> {
-        self.string(name)?
-            .map(|v| v.parse().map_err(|e: Error| rename(e, name)))
-            .transpose()
-    }
-
-    /// An object whose values are strings, as name/value pairs.
-    fn params(&self, name: &str) -> Result<Vec<(String, String)>, Error> {
-        match self.get(name) {
-            None => Ok(Vec::new()),
-            Some(Json::Object(object)) => object
-                .iter()
-                .map(|(k, v)| match v {
-                    Json::String(v) => Ok((k.to_owned(), v.clone())),
-                    _ => Err(self.wrong(name, "an object of strings")),
-                })
-                .collect(),
-            Some(_) => Err(self.wrong(name, "an object of strings")),
-        }
     }
 }
 
-/// A parse error of a value, reported for the option `name`.
-fn rename(error: Error, name: &str) -> Error {
-    match error {
+/// A value parsed with `FromStr`, its error reported for the option `name`.
+fn parse_as<T: FromStr<Err = Error>>(value: &str, name: &str) -> Result<T, Error> {
+    value.parse().map_err(|e| match e {
         Error::InvalidConfig { reason, .. } => Error::config(name, reason),
         other => other,
-    }
+    })
+}
+
+/// A whole number that `check` already bounded to `T`'s range.
+fn narrow<T: TryFrom<i64> + Default>(n: i64) -> T {
+    T::try_from(n).unwrap_or_default()
 }
 
 /// The JS `OidcClientConfig`.
 pub fn parse_config(json: &Json) -> Result<ClientConfig, Error> {
-    let f = Fields::new(
-        json,
-        "OidcClientConfig",
-        &[
-            "issuer",
-            "clientId",
-            "redirectUri",
-            "postLogoutRedirectUri",
-            "silentRedirectUri",
-            "scope",
-            "responseMode",
-            "requireIdTokenOnRefresh",
-            "checkUserinfoOnRefresh",
-            "storage",
-            "idTokenSigningAlgs",
-            "clockSkewSeconds",
-            "silentTimeoutMs",
-            "requestTimeoutMs",
-            "autoRefresh",
-            "extraAuthorizeParams",
-            "idleTimeoutSeconds",
-            "idleWarningSeconds",
-        ],
-    )?;
+    let o = check(json, "OidcClientConfig", CONFIG)?;
     let mut config = ClientConfig::new(
-        f.required("issuer")?,
-        f.required("clientId")?,
-        f.required("redirectUri")?,
+        o.required("issuer")?,
+        o.required("clientId")?,
+        o.required("redirectUri")?,
     );
-    config.post_logout_redirect_uri = f.string("postLogoutRedirectUri")?;
-    config.silent_redirect_uri = f.string("silentRedirectUri")?;
-    if let Some(scope) = f.string("scope")? {
+    config.post_logout_redirect_uri = o.string("postLogoutRedirectUri");
+    config.silent_redirect_uri = o.string("silentRedirectUri");
+    if let Some(scope) = o.string("scope") {
         config.scope = scope;
     }
-    if let Some(mode) = f.parsed::<ResponseMode>("responseMode")? {
-        config.response_mode = mode;
+    if let Some(mode) = o.string("responseMode") {
+        config.response_mode = parse_as(&mode, "responseMode")?;
     }
-    config.require_id_token_on_refresh = f.bool("requireIdTokenOnRefresh")?.unwrap_or(false);
-    config.check_userinfo_on_refresh = f.bool("checkUserinfoOnRefresh")?.unwrap_or(false);
-    if let Some(storage) = f.parsed("storage")? {
-        config.storage = storage;
+    config.require_id_token_on_refresh = o.bool("requireIdTokenOnRefresh").unwrap_or(false);
+    config.check_userinfo_on_refresh = o.bool("checkUserinfoOnRefresh").unwrap_or(false);
+    if let Some(storage) = o.string("storage") {
+        config.storage = parse_as(&storage, "storage")?;
     }
-    let algs = f.parsed_list::<JwsAlg>("idTokenSigningAlgs")?;
+    let algs = o.list("idTokenSigningAlgs");
     if !algs.is_empty() {
-        config.id_token_signing_algs = algs;
+        config.id_token_signing_algs = algs
+            .iter()
+            .map(|a| parse_as(a, "idTokenSigningAlgs"))
+            .collect::<Result<_, _>>()?;
     }
-    if let Some(skew) = f.whole("clockSkewSeconds")? {
+    if let Some(skew) = o.whole("clockSkewSeconds") {
         config.clock_skew_seconds = skew;
     }
-    if let Some(timeout) = f.whole("silentTimeoutMs")? {
-        config.silent_timeout_ms = timeout;
+    if let Some(ms) = o.whole("silentTimeoutMs") {
+        config.silent_timeout_ms = narrow(ms);
     }
-    if let Some(timeout) = f.whole("requestTimeoutMs")? {
-        config.request_timeout_ms = timeout;
+    if let Some(ms) = o.whole("requestTimeoutMs") {
+        config.request_timeout_ms = narrow(ms);
     }
-    config.auto_refresh = f.bool("autoRefresh")?.unwrap_or(true);
-    config.extra_authorize_params = f.params("extraAuthorizeParams")?;
-    config.idle_timeout_seconds = f.whole("idleTimeoutSeconds")?;
-    if let Some(warning) = f.whole("idleWarningSeconds")? {
-        config.idle_warning_seconds = warning;
+    config.auto_refresh = o.bool("autoRefresh").unwrap_or(true);
+    config.extra_authorize_params = o.params("extraAuthorizeParams");
+    config.idle_timeout_seconds = o.whole("idleTimeoutSeconds").map(narrow);
+    if let Some(seconds) = o.whole("idleWarningSeconds") {
+        config.idle_warning_seconds = narrow(seconds);
     }
     Ok(config)
 }
 
 /// The JS `AuthorizeOptions`.
 pub fn parse_authorize_options(json: &Json) -> Result<AuthorizeOptions, Error> {
-    let f = Fields::new(
-        json,
-        "AuthorizeOptions",
-        &[
-            "loginHint",
-            "uiLocales",
-            "prompt",
-            "maxAge",
-            "idTokenHint",
-            "acrValues",
-            "scope",
-            "responseMode",
-            "appState",
-            "extraParams",
-        ],
-    )?;
-    let id_token_hint = match f.get("idTokenHint") {
+    let o = check(json, "AuthorizeOptions", AUTHORIZE)?;
+    let id_token_hint = match o.get("idTokenHint") {
         Some(Json::String(token)) => Some(IdTokenHint::Token(RawIdToken::new(token.clone()))),
         Some(Json::Bool(true)) => Some(IdTokenHint::Current),
         Some(Json::Bool(false)) | None => None,
-        Some(_) => return Err(f.wrong("idTokenHint", "a string or true")),
+        Some(_) => {
+            return Err(Error::config(
+                "idTokenHint",
+                "must be a string or true (in AuthorizeOptions)",
+            ))
+        }
     };
-    let max_age = f
-        .whole::<u64>("maxAge")
-        .map_err(|_| Error::config("maxAge", "must be a whole number of seconds, 0 or more"))?;
+    let response_mode = match o.string("responseMode") {
+        Some(mode) => Some(parse_as(&mode, "responseMode")?),
+        None => None,
+    };
     Ok(AuthorizeOptions {
-        login_hint: f.string("loginHint")?,
-        ui_locales: f.list("uiLocales")?,
-        prompt: f.parsed_list::<Prompt>("prompt")?,
-        max_age,
+        login_hint: o.string("loginHint"),
+        ui_locales: o.list("uiLocales"),
+        prompt: o
+            .list("prompt")
+            .iter()
+            .map(|p| parse_as::<Prompt>(p, "prompt"))
+            .collect::<Result<_, _>>()?,
+        max_age: o.whole("maxAge").map(narrow),
         id_token_hint,
-        acr_values: f.list("acrValues")?,
-        scope: f.string("scope")?,
-        response_mode: f.parsed("responseMode")?,
-        app_state: f.get("appState").cloned(),
-        extra_params: f.params("extraParams")?,
+        acr_values: o.list("acrValues"),
+        scope: o.string("scope"),
+        response_mode,
+        app_state: o.get("appState").cloned(),
+        extra_params: o.params("extraParams"),
     })
 }
 
 /// The JS `LogoutOptions`.
 pub fn parse_logout_options(json: &Json) -> Result<LogoutOptions, Error> {
-    let f = Fields::new(
-        json,
-        "LogoutOptions",
-        &[
-            "postLogoutRedirectUri",
-            "uiLocales",
-            "logoutHint",
-            "idTokenHint",
-            "extraParams",
-        ],
-    )?;
-    let (id_token_hint, omit) = match f.get("idTokenHint") {
+    let o = check(json, "LogoutOptions", LOGOUT)?;
+    let (id_token_hint, omit) = match o.get("idTokenHint") {
         Some(Json::String(token)) => (Some(RawIdToken::new(token.clone())), false),
         Some(Json::Bool(false)) => (None, true),
         Some(Json::Bool(true)) | None => (None, false),
-        Some(_) => return Err(f.wrong("idTokenHint", "a string or a boolean")),
+        Some(_) => {
+            return Err(Error::config(
+                "idTokenHint",
+                "must be a string or a boolean (in LogoutOptions)",
+            ))
+        }
     };
     Ok(LogoutOptions {
-        post_logout_redirect_uri: f.string("postLogoutRedirectUri")?,
-        ui_locales: f.list("uiLocales")?,
-        logout_hint: f.string("logoutHint")?,
+        post_logout_redirect_uri: o.string("postLogoutRedirectUri"),
+        ui_locales: o.list("uiLocales"),
+        logout_hint: o.string("logoutHint"),
         id_token_hint,
         omit_id_token_hint: omit,
-        extra_params: f.params("extraParams")?,
+        extra_params: o.params("extraParams"),
     })
 }
 
@@ -826,7 +845,12 @@ pub fn error_json(error: &Error) -> String {
     let mut o = Obj::new().str("code", error.code());
     let message = match error {
         Error::InvalidConfig { field, reason } => {
-            let field = camel_case(field);
+            // An unknown option is named as the app wrote it; the core's own names are Rust's.
+            let field = if reason.starts_with(NOT_AN_OPTION) {
+                field.clone()
+            } else {
+                camel_case(field)
+            };
             o = o.str("field", &field);
             crate::core::text::cat(&["invalid option `", &field, "`: ", reason])
         }
