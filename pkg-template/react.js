@@ -1,0 +1,365 @@
+// @ts-check
+// oidc-rp-wasm/react: the React binding (React 18 or later). A separate entry of the package, so
+// `import { OidcClient } from "oidc-rp-wasm"` carries none of it; index.js never imports this file.
+//
+// <OidcProvider> keeps one client per configuration and a small store of what the app renders
+// (session, isLoading, error, signedOutReason), updated from the client's events; useOidc() reads
+// it with useSyncExternalStore, so a concurrent render never sees two different sessions. The
+// client is made in an effect (never while rendering, never on a server), once even under
+// StrictMode's mount, unmount and mount again: its entry outlives an unmount for one task, and a
+// mount in between takes it back. The redirect callback in the URL is handled once per entry.
+// Types and documentation: react.d.ts.
+
+import { createContext, createElement, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { OidcClient } from './index.js';
+
+/**
+ * @typedef {import('./index.js').OidcClientConfig} OidcClientConfig
+ * @typedef {import('./index.js').Session} Session
+ * @typedef {import('./index.js').AuthorizeOptions} AuthorizeOptions
+ * @typedef {{ client: OidcClient | null, session: Session | null, isLoading: boolean, error: Error | null,
+ *   signedOutReason: string | null }} State
+ * @typedef {{ key: unknown, owned: boolean, users: number, timer: any, state: State, listeners: Set<() => void>,
+ *   client: OidcClient | null, created: Promise<OidcClient>, ready: Promise<OidcClient>, callback: Promise<Session> | null,
+ *   offs: (() => void)[], stopped: boolean, delivered: boolean, redirecting: boolean, set: (patch: Partial<State>) => void }} Entry
+ */
+
+/** What every render sees before the client exists: on the server, and on the first render in the browser. */
+const LOADING = Object.freeze({ client: null, session: null, isLoading: true, error: null, signedOutReason: null });
+
+/**
+ * The live entries: a configuration's JSON (or a client the app made) -> its entry. Two
+ * providers with the same configuration share one client.
+ * @type {Map<unknown, Entry>}
+ */
+const entries = new Map();
+
+const inBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
+
+/** Whether the page's URL holds an authorization response for `redirectUri` (any, without one). */
+function callbackInUrl(redirectUri) {
+  const here = new URL(window.location.href);
+  if (typeof redirectUri === 'string') {
+    try {
+      const target = new URL(redirectUri, here);
+      if (target.origin !== here.origin || target.pathname !== here.pathname) return false;
+    } catch {
+      return false;
+    }
+  }
+  // form_post, through the package's service worker: the body waits under this id.
+  if (here.searchParams.has('oidc_form_post')) return true;
+  /** @param {URLSearchParams} p */
+  const response = (p) => p.has('state') && (p.has('code') || p.has('error'));
+  return response(here.searchParams) || response(new URLSearchParams(here.hash.slice(1)));
+}
+
+/**
+ * Makes the entry of a client: creates it (or takes the app's), subscribes to its events and
+ * handles the redirect callback when the URL has one.
+ * @param {unknown} key
+ * @param {OidcClientConfig | undefined} config
+ * @param {OidcClient | PromiseLike<OidcClient> | undefined} given
+ * @param {boolean} skipCallback
+ * @returns {Entry}
+ */
+function makeEntry(key, config, given, skipCallback) {
+  const entry = /** @type {Entry} */ ({
+    key,
+    owned: given === undefined,
+    users: 0,
+    timer: null,
+    state: LOADING,
+    listeners: new Set(),
+    client: null,
+    offs: [],
+    stopped: false,
+    delivered: false,
+    redirecting: false,
+  });
+  /** @param {Partial<State>} patch */
+  const set = (entry.set = (patch) => {
+    if (entry.stopped) return;
+    entry.state = { ...entry.state, ...patch };
+    for (const listener of entry.listeners) listener();
+  });
+  // Read before anything can clean the address bar.
+  const callback = !skipCallback && callbackInUrl(config?.redirectUri);
+  entry.created = Promise.resolve(given === undefined ? OidcClient.create(/** @type {OidcClientConfig} */ (config)) : given).then(
+    (client) => {
+      entry.client = client;
+      if (entry.stopped) return client;
+      const now = () => client.session;
+      entry.offs = [
+        client.on('signedIn', () => set({ session: now(), error: null, signedOutReason: null })),
+        client.on('refreshed', () => set({ session: now(), error: null })),
+        client.on('refreshFailed', (error) => set({ session: now(), error })),
+        client.on('expired', () => set({ session: now() })),
+        client.on('signedOut', ({ reason }) => set({ session: null, error: null, signedOutReason: reason })),
+      ];
+      // On a callback the app stays loading until the callback is handled: no signed-out flash.
+      set({ client, session: now(), isLoading: callback });
+      return client;
+    },
+    (error) => {
+      set({ isLoading: false, error });
+      throw error;
+    },
+  );
+  entry.callback = callback
+    ? entry.created.then((client) =>
+        client.handleRedirectCallback().then(
+          (session) => {
+            set({ session, isLoading: false, error: null, signedOutReason: null });
+            return session;
+          },
+          (error) => {
+            set({ session: client.session, isLoading: false, error });
+            throw error;
+          },
+        ),
+      )
+    : null;
+  // The methods of useOidc() wait for this: the client, and the callback handled, whatever its outcome.
+  entry.ready = entry.callback ? entry.callback.then(() => entry.created, () => entry.created) : entry.created;
+  entry.ready.catch(() => {});
+  entry.callback?.catch(() => {});
+  return entry;
+}
+
+/**
+ * Takes the entry of `key`, making it when there is none: an entry released within the last
+ * task (StrictMode's unmount and mount again, a re-keyed provider) is the same client.
+ * @param {unknown} key
+ * @param {OidcClientConfig | undefined} config
+ * @param {OidcClient | PromiseLike<OidcClient> | undefined} given
+ * @param {boolean} skipCallback
+ */
+function acquire(key, config, given, skipCallback) {
+  let entry = entries.get(key);
+  if (!entry) {
+    entry = makeEntry(key, config, given, skipCallback);
+    entries.set(key, entry);
+  }
+  clearTimeout(entry.timer);
+  entry.timer = null;
+  entry.users += 1;
+  return entry;
+}
+
+/** Lets go of `entry`; the last user's release stops it after the current task, unless taken back. */
+function release(/** @type {Entry} */ entry) {
+  entry.users -= 1;
+  if (entry.users > 0) return;
+  entry.timer = setTimeout(() => {
+    if (entry.users > 0) return;
+    entries.delete(entry.key);
+    entry.stopped = true;
+    for (const off of entry.offs) off();
+    entry.offs = [];
+    entry.listeners.clear();
+    // A client the provider made is disposed of; one the app gave stays the app's.
+    if (entry.owned) entry.created.then((client) => client.dispose(), () => {});
+  }, 0);
+}
+
+/**
+ * What a provider hands down: the entry it holds (none on the server and before its effect ran),
+ * and the store useSyncExternalStore reads through it.
+ */
+class Link {
+  constructor() {
+    /** @type {Entry | null} */
+    this.entry = null;
+    /** @type {Set<() => void>} */
+    this.listeners = new Set();
+    /** @type {((entry: Entry) => void)[]} */
+    this.waiting = [];
+    /** @param {() => void} listener */
+    this.subscribe = (listener) => {
+      this.listeners.add(listener);
+      return () => this.listeners.delete(listener);
+    };
+    /** @returns {State} */
+    this.getSnapshot = () => this.entry?.state ?? LOADING;
+    this.notify = () => {
+      for (const listener of this.listeners) listener();
+    };
+    this.methods = makeMethods(this);
+  }
+
+  /** @param {Entry} entry */
+  attach(entry) {
+    this.entry = entry;
+    entry.listeners.add(this.notify);
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve(entry);
+    this.notify();
+  }
+
+  /** @param {Entry} entry */
+  detach(entry) {
+    entry.listeners.delete(this.notify);
+    // No notification: the next attach (StrictMode's second mount, a new key) brings the news.
+    if (this.entry === entry) this.entry = null;
+  }
+
+  /** The client once it is made and the callback handled; rejects as create() did. */
+  client() {
+    if (this.entry) return this.entry.ready;
+    if (!inBrowser()) return Promise.reject(unsupported());
+    return new Promise((resolve) => this.waiting.push(resolve)).then((entry) => /** @type {Entry} */ (entry).ready);
+  }
+}
+
+function unsupported() {
+  const error = /** @type {any} */ (new Error('oidc-rp-wasm/react: the client exists in the browser only, not while rendering on a server'));
+  error.name = 'OidcError';
+  error.code = 'unsupported';
+  return error;
+}
+
+/** The methods of useOidc(): stable, and waiting for the client (and the callback) when called early. */
+function makeMethods(/** @type {Link} */ link) {
+  /** @param {(client: OidcClient) => any} call */
+  const later = (call) => link.client().then(call);
+  /** The client when it is ready now, so that a popup opens in the click's own task. */
+  const now = () => {
+    const entry = link.entry;
+    return entry?.client && !entry.stopped && !entry.state.isLoading ? entry.client : null;
+  };
+  return {
+    /** @param {AuthorizeOptions} [options] */
+    signinRedirect: (options) => later((c) => c.signinRedirect(options)),
+    /** @param {AuthorizeOptions} [options] @param {import('./index.js').PopupOptions} [popup] */
+    signinPopup: (options, popup) => {
+      const client = now();
+      return client ? client.signinPopup(options, popup) : later((c) => c.signinPopup(options, popup));
+    },
+    /** @param {AuthorizeOptions} [options] */
+    signinSilent: (options) => later((c) => c.signinSilent(options)),
+    /** @param {import('./index.js').LogoutOptions} [options] */
+    signoutRedirect: (options) => later((c) => c.signoutRedirect(options)),
+    getAccessToken: () => later((c) => c.getAccessToken()),
+  };
+}
+
+/** @type {import('react').Context<Link | null>} */
+const Context = createContext(/** @type {Link | null} */ (null));
+
+const NOOP = () => {};
+
+/**
+ * Provides the client to the tree below. Give `config` (the provider makes the client) or
+ * `client` (one the app made, or the promise `OidcClient.create()` returned).
+ * @param {{ config?: OidcClientConfig, client?: OidcClient | PromiseLike<OidcClient>, onSigninCallback?: (session: Session) => void,
+ *   skipSigninCallback?: boolean, children?: import('react').ReactNode }} props
+ */
+export function OidcProvider(props) {
+  const { config, client, skipSigninCallback = false, children } = props;
+  if ((config === undefined) === (client === undefined)) {
+    throw new TypeError('<OidcProvider> takes either `config` or `client`');
+  }
+  const [link] = useState(() => new Link());
+  const latest = useRef(props);
+  useEffect(() => {
+    latest.current = props;
+  });
+  // The configuration by value: an object literal written in the JSX is the same configuration on
+  // every render.
+  const key = client ?? JSON.stringify(config);
+  useEffect(() => {
+    if (!inBrowser()) return NOOP;
+    const entry = acquire(key, config, client, skipSigninCallback);
+    link.attach(entry);
+    let live = true;
+    entry.callback?.then(
+      (session) => {
+        if (!live || entry.delivered) return;
+        entry.delivered = true;
+        latest.current.onSigninCallback?.(session);
+      },
+      () => {},
+    );
+    return () => {
+      live = false;
+      link.detach(entry);
+      release(entry);
+    };
+    // The key stands for config and client.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+  return createElement(Context.Provider, { value: link }, children);
+}
+
+/** @param {string} hook */
+function useLink(hook) {
+  const link = useContext(Context);
+  if (!link) throw new Error(`oidc-rp-wasm/react: ${hook} must be used inside an <OidcProvider>`);
+  return link;
+}
+
+const serverSnapshot = () => LOADING;
+
+/** The session and the client's methods; re-renders on the client's events. */
+export function useOidc() {
+  const link = useLink('useOidc()');
+  const state = useSyncExternalStore(link.subscribe, link.getSnapshot, serverSnapshot);
+  return useMemo(
+    () => ({
+      session: state.session,
+      isLoading: state.isLoading,
+      isAuthenticated: state.session !== null,
+      error: state.error,
+      signedOutReason: state.signedOutReason,
+      client: state.client,
+      ...link.methods,
+    }),
+    [state, link],
+  );
+}
+
+/** Where the app is: path, query and fragment, the `appState` of a sign-in started here. */
+const here = () => window.location.pathname + window.location.search + window.location.hash;
+
+/**
+ * Renders `children` with a session, else `fallback`; without a session (and without an error),
+ * starts one sign-in by redirect with the current location as `appState`.
+ * @param {{ fallback?: import('react').ReactNode, signinOptions?: AuthorizeOptions, children?: import('react').ReactNode }} props
+ */
+export function RequireAuth({ fallback = null, signinOptions, children }) {
+  const link = useLink('<RequireAuth>');
+  const state = useSyncExternalStore(link.subscribe, link.getSnapshot, serverSnapshot);
+  const needed = !state.isLoading && state.session === null && state.error === null;
+  const options = useRef(signinOptions);
+  options.current = signinOptions;
+  useEffect(() => {
+    const entry = link.entry;
+    // Once per client: StrictMode's second effect and every other <RequireAuth> find it started.
+    if (!needed || !entry || entry.redirecting) return;
+    entry.redirecting = true;
+    entry.ready
+      .then((client) => client.signinRedirect({ appState: here(), ...options.current }))
+      .catch((error) => {
+        entry.redirecting = false;
+        entry.set({ error });
+      });
+  }, [needed, link]);
+  return state.session !== null ? children : fallback;
+}
+
+/**
+ * `Component` behind {@link RequireAuth}.
+ * @template P
+ * @param {import('react').ComponentType<P>} Component
+ * @param {{ fallback?: import('react').ReactNode, signinOptions?: AuthorizeOptions }} [options]
+ */
+export function withAuthenticationRequired(Component, options = {}) {
+  /** @param {P} props */
+  function Authenticated(props) {
+    return createElement(RequireAuth, options, createElement(/** @type {any} */ (Component), props));
+  }
+  Authenticated.displayName = `withAuthenticationRequired(${Component.displayName || Component.name || 'Component'})`;
+  return Authenticated;
+}
