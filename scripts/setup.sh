@@ -42,7 +42,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # npm projects: install when node_modules is missing or older than the lock file.
-for dir in tools tests/types tests/e2e tests/e2e/bundlers; do
+for dir in tools tests/types tests/e2e tests/e2e/bundlers examples/react; do
   [ -f "$dir/package.json" ] || continue
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
     say "npm install in $dir"

@@ -1,0 +1,42 @@
+// The whole setup: the configuration, <OidcProvider> inside <StrictMode>, and where to go after
+// the sign-in (the route <RequireAuth> started it from, which the SDK kept as appState).
+
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { OidcProvider } from "oidc-rp-wasm/react";
+
+import { App } from "./App.jsx";
+import { navigate } from "./router.js";
+
+const issuer = import.meta.env.VITE_OIDC_ISSUER;
+
+/** @type {import("oidc-rp-wasm").OidcClientConfig} */
+const config = {
+  issuer,
+  clientId: import.meta.env.VITE_OIDC_CLIENT_ID || "spa",
+  redirectUri: `${location.origin}/`,
+  postLogoutRedirectUri: `${location.origin}/`,
+  scope: import.meta.env.VITE_OIDC_SCOPE || "openid profile email offline_access",
+  // Shared by the tabs of this origin (a sign-out in one ends the others), and kept across reloads.
+  storage: "local",
+};
+
+/** Back to where the sign-in started: a path of this app, or the home page. */
+function onSigninCallback(session) {
+  const back = session.appState;
+  navigate(typeof back === "string" && back.startsWith("/") ? back : "/", { replace: true });
+}
+
+createRoot(document.getElementById("root")).render(
+  <StrictMode>
+    {issuer ? (
+      <OidcProvider config={config} onSigninCallback={onSigninCallback}>
+        <App />
+      </OidcProvider>
+    ) : (
+      <p>
+        Set <code>VITE_OIDC_ISSUER</code> to your OpenID Provider's issuer (see README.md).
+      </p>
+    )}
+  </StrictMode>,
+);
