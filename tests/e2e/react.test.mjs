@@ -1,0 +1,273 @@
+// The React binding (issue #17): examples/react, a Vite + React 19 app in StrictMode using
+// `oidc-rp-wasm/react`, built with the bundler matrix's pinned Vite from the `npm pack` tarball of
+// pkg/ as a user would, served as static files and driven in Chromium against node-oidc-provider.
+//
+// It is built with NODE_ENV=development: StrictMode mounts, unmounts and mounts every component
+// again (and renders twice) only in React's development build, which is what the binding must
+// survive. A stand-in for the React DevTools hook, installed before the page's scripts, tells the
+// test that the build is React's development one and that the tree is in StrictMode.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+
+import { ROOT } from './lib/sdk.mjs';
+import { startOp } from './lib/op.mjs';
+import { startStatic } from './lib/static.mjs';
+import { launchBrowser, newContext, loginAtOp, confirmLogoutAtOp } from './lib/browser.mjs';
+import { packPkg, installTarball } from './lib/pack.mjs';
+
+const EXAMPLE = join(ROOT, 'examples', 'react');
+const BUNDLERS = join(ROOT, 'tests', 'e2e', 'bundlers');
+/** The route behind <RequireAuth>, with a query and a fragment the sign-in must bring back. */
+const PROTECTED = '/protected?tab=claims#top';
+
+let work, site, op, browser;
+
+/** examples/react/node_modules as scripts/setup.sh makes it: `npm ci` when missing or older than the lock. */
+function ensureInstalled() {
+  const modules = join(EXAMPLE, 'node_modules');
+  const lock = join(EXAMPLE, 'package-lock.json');
+  if (existsSync(join(modules, '.bin', 'vite')) && statSync(lock).mtimeMs <= statSync(modules).mtimeMs) return;
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: EXAMPLE, stdio: 'inherit' });
+  const now = new Date();
+  utimesSync(modules, now, now);
+}
+
+/** The version of `name` a package-lock.json installs. */
+const locked = (dir, name) => JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')).packages[`node_modules/${name}`].version;
+
+// Runs in the page before its scripts: a stand-in for the React DevTools hook (React reports its
+// build and every commit to it), and a record of each text the status line showed, in order.
+function instrument() {
+  const seen = { bundleType: null, strict: false, strictModeCalls: 0 };
+  window.__react = seen;
+  const renderers = new Map();
+  const STRICT = Symbol.for('react.strict_mode');
+  window.__REACT_DEVTOOLS_GLOBAL_HOOK__ = {
+    renderers,
+    supportsFiber: true,
+    isDisabled: false,
+    inject(internals) {
+      seen.bundleType = internals.bundleType; // 1: development, 0: production
+      renderers.set(renderers.size + 1, internals);
+      return renderers.size;
+    },
+    onCommitFiberRoot(_id, root) {
+      const stack = [root.current];
+      while (stack.length) {
+        const fiber = stack.pop();
+        if (fiber.elementType === STRICT) seen.strict = true;
+        if (fiber.child) stack.push(fiber.child);
+        if (fiber.sibling) stack.push(fiber.sibling);
+      }
+    },
+    // Called around StrictMode's second render of a component in development builds.
+    setStrictMode(_id, on) {
+      if (on) seen.strictModeCalls += 1;
+    },
+    onCommitFiberUnmount() {},
+    onPostCommitFiberRoot() {},
+    onScheduleFiberRoot() {},
+    checkDCE() {},
+  };
+  window.__statuses = [];
+  new MutationObserver(() => {
+    const text = document.querySelector('[data-testid="status"]')?.textContent;
+    if (text !== undefined && text !== window.__statuses.at(-1)) window.__statuses.push(text);
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+}
+
+before(async () => {
+  ensureInstalled();
+  // The same Vite as the bundler matrix (tests/e2e/bundlers), pinned in both locks.
+  assert.equal(locked(EXAMPLE, 'vite'), locked(BUNDLERS, 'vite'), 'examples/react pins the Vite of the bundler matrix');
+  work = mkdtempSync(join(tmpdir(), 'oidc-rp-wasm-react-'));
+  const { tarball } = packPkg(work);
+  installTarball(tarball, EXAMPLE);
+  rmSync(join(EXAMPLE, 'dist'), { recursive: true, force: true });
+
+  // The built app as a static host serves a single-page app: its files, and index.html for
+  // every other path (a route such as /protected).
+  const dist = join(EXAMPLE, 'dist');
+  site = await startStatic({
+    root: ROOT,
+    exampleDir: dist,
+    packageRoutes: false,
+    respond: (path) => (extname(path) === '' && path !== '/' ? { type: 'text/html; charset=utf-8', body: readFileSync(join(dist, 'index.html')) } : undefined),
+  });
+  op = await startOp({ clients: [{ client_id: 'spa', redirect_uris: [`${site.origin}/`], post_logout_redirect_uris: [`${site.origin}/`] }] });
+  const started = Date.now();
+  try {
+    execFileSync(join(EXAMPLE, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], {
+      cwd: EXAMPLE,
+      env: { ...process.env, NODE_ENV: 'development', VITE_OIDC_ISSUER: op.issuer, VITE_OIDC_CLIENT_ID: 'spa' },
+      stdio: 'pipe',
+    });
+  } catch (err) {
+    throw new Error(`vite build of examples/react failed:\n${err.stdout}\n${err.stderr}`);
+  }
+  console.log(`# examples/react built in ${Date.now() - started} ms`);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await op?.close();
+  await site?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** A browser profile of its own, recording what its pages ask of the OP's discovery and of the app. */
+async function profile() {
+  const context = await newContext(browser);
+  await context.addInitScript(instrument);
+  const traffic = { discovery: 0, appDocuments: 0, errors: [] };
+  context.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.href === `${op.issuer}/.well-known/openid-configuration`) traffic.discovery += 1;
+    if (url.origin === site.origin && request.resourceType() === 'document') traffic.appDocuments += 1;
+  });
+  context.on('page', (page) => page.on('pageerror', (e) => traffic.errors.push(String(e.stack ?? e))));
+  return { context, traffic };
+}
+
+const status = (page) => page.getByTestId('status').textContent();
+const waitStatus = (page, value, timeout = 15_000) =>
+  page.waitForFunction((v) => document.querySelector('[data-testid="status"]')?.textContent === v, value, { timeout });
+
+// One profile for the scenarios that follow one another: sign in, refresh, two tabs.
+let main;
+
+test('sign-in by redirect in StrictMode: one client, one code exchange, the claims, a clean URL, no flash of signed-out', async () => {
+  main = await profile();
+  const page = await main.context.newPage();
+  main.page = page;
+  await page.goto(`${site.origin}/`);
+  await waitStatus(page, 'signed-out');
+  assert.deepEqual(await page.evaluate(() => window.__statuses), ['loading', 'signed-out']);
+
+  const react = await page.evaluate(() => window.__react);
+  assert.equal(react.bundleType, 1, "React's development build: StrictMode's double mount is on");
+  assert.equal(react.strict, true, 'the tree is in <StrictMode>');
+  assert.ok(react.strictModeCalls > 0, 'StrictMode rendered components twice');
+
+  const before = { ...op.events.tokenCounts };
+  await Promise.all([page.waitForURL((u) => u.origin === op.issuer), page.getByTestId('signin').click()]);
+  await loginAtOp(page, { until: (u) => u.origin === site.origin });
+  await waitStatus(page, 'signed-in');
+
+  // The callback page: the provider handled the response once (one code exchange at the OP), and
+  // the client was made once for the page even though StrictMode mounted the provider twice.
+  assert.equal((op.events.tokenCounts.authorization_code ?? 0) - (before.authorization_code ?? 0), 1, 'one code exchange');
+  assert.equal(main.traffic.discovery, main.traffic.appDocuments, 'one client (one discovery request) per page load');
+  assert.equal(main.traffic.appDocuments, 2);
+  assert.deepEqual(await page.evaluate(() => window.__statuses), ['loading', 'signed-in'], 'loading, then signed in: never signed out between');
+  assert.equal((await page.evaluate(() => window.__react)).strict, true);
+
+  assert.equal(page.url(), `${site.origin}/`, 'code, state and iss removed from the address bar');
+  assert.equal(await page.getByTestId('subject').textContent(), 'ana@example.com');
+  const claims = JSON.parse(await page.getByTestId('claims').textContent());
+  assert.equal(claims.sub, 'ana@example.com');
+  assert.equal(claims.name, 'Ana Example');
+  assert.equal(claims.email, 'ana@example.com');
+  assert.equal(claims.iss, op.issuer);
+  assert.equal(claims.aud, 'spa');
+  assert.deepEqual(main.traffic.errors, []);
+});
+
+test('a refresh re-renders with the new expiry', async () => {
+  const { page } = main;
+  const expiresAt = async () => Number(await page.getByTestId('expires-at').getAttribute('data-value'));
+  const first = await expiresAt();
+  assert.ok(first > Date.now() / 1000 + 3000, `about an hour ahead: ${first}`);
+  // The next access token lives an hour longer, so the new expiry is another second anyway.
+  op.settings.accessTokenTtl = 7200;
+  const refreshes = op.events.tokenCounts.refresh_token ?? 0;
+  try {
+    await page.getByTestId('refresh').click();
+    await page.waitForFunction((old) => Number(document.querySelector('[data-testid="expires-at"]')?.dataset.value) !== old, first);
+  } finally {
+    op.settings.accessTokenTtl = 3600;
+  }
+  const second = await expiresAt();
+  assert.ok(second - first >= 3590 && second - first <= 3700, `the new expiry, an hour later: ${first} -> ${second}`);
+  assert.equal((op.events.tokenCounts.refresh_token ?? 0) - refreshes, 1, 'one refresh_token grant');
+  assert.equal(await status(page), 'signed-in');
+  assert.deepEqual(await page.evaluate(() => window.__statuses), ['loading', 'signed-in'], 'no loading flash on a refresh');
+
+  // getAccessToken() through the hook gives the refreshed token.
+  await page.getByTestId('token').click();
+  assert.match(await page.getByTestId('token-value').textContent(), /characters/);
+  assert.deepEqual(main.traffic.errors, []);
+});
+
+test('signing out in one tab shows signed-out in a second tab, reason other_tab', async () => {
+  const { context, page } = main;
+  const second = await context.newPage();
+  await second.goto(`${site.origin}/`);
+  await waitStatus(second, 'signed-in');
+  assert.equal(await second.getByTestId('subject').textContent(), 'ana@example.com');
+
+  await Promise.all([page.waitForURL((u) => u.origin === op.issuer), page.getByTestId('signout').click()]);
+  await waitStatus(second, 'signed-out');
+  assert.equal(await second.getByTestId('signed-out-reason').textContent(), 'other_tab');
+  assert.equal(await second.getByTestId('signin').isVisible(), true);
+  assert.deepEqual(await second.evaluate(() => window.__statuses), ['loading', 'signed-in', 'signed-out']);
+
+  // The first tab finishes the logout at the OP and comes back signed out, the URL cleaned.
+  const ended = op.events.endSessions.at(-1);
+  assert.equal(ended.client_id, 'spa');
+  await confirmLogoutAtOp(page);
+  await page.waitForURL((u) => u.origin === site.origin);
+  await waitStatus(page, 'signed-out');
+  await page.waitForURL(`${site.origin}/`);
+  assert.deepEqual(main.traffic.errors, []);
+  await main.context.close();
+});
+
+/**
+ * Signs in through <RequireAuth> in a new profile, from a page load of the protected route or from
+ * a click on a link to it (then <RequireAuth> mounts with the client already loaded, and StrictMode
+ * runs its effect twice), and checks that one sign-in brought the user back to the route.
+ */
+async function requireAuth(via) {
+  const { context, traffic } = await profile();
+  try {
+    const page = await context.newPage();
+    const authorizations = op.events.authorizations.length;
+    const exchanges = op.events.tokenCounts.authorization_code ?? 0;
+    if (via === 'load') {
+      await page.goto(`${site.origin}${PROTECTED}`);
+    } else {
+      await page.goto(`${site.origin}/`);
+      await waitStatus(page, 'signed-out');
+      await page.getByRole('link', { name: 'Protected page' }).click();
+    }
+    await page.waitForURL((u) => u.origin === op.issuer);
+    await loginAtOp(page, { until: (u) => u.origin === site.origin });
+    await page.getByTestId('protected').waitFor({ timeout: 15_000 });
+
+    assert.equal(page.url(), `${site.origin}${PROTECTED}`, 'back on the route the sign-in started from');
+    assert.equal(await page.getByTestId('location').textContent(), PROTECTED);
+    assert.equal(await page.getByTestId('protected-subject').textContent(), 'ana@example.com');
+    assert.equal(op.events.authorizations.length - authorizations, 1, 'one authorization request');
+    assert.equal((op.events.tokenCounts.authorization_code ?? 0) - exchanges, 1, 'one code exchange');
+    // One pending request was stored, and used: a second sign-in would have left its own.
+    const pending = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc-rp-wasm:tx:')));
+    assert.deepEqual(pending, [], 'no second sign-in was started');
+    assert.deepEqual(await page.evaluate(() => window.__statuses), ['loading', 'signed-in']);
+    assert.equal(traffic.discovery, traffic.appDocuments);
+    assert.deepEqual(traffic.errors, []);
+  } finally {
+    await context.close();
+  }
+}
+
+test('a page load behind <RequireAuth> redirects once and comes back to the same route', () => requireAuth('load'));
+
+test('a link to a page behind <RequireAuth> redirects once (StrictMode runs its effect twice) and comes back to it', () =>
+  requireAuth('link'));
