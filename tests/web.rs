@@ -15,7 +15,8 @@
 //! - hidden iframes: the `message`s of the iframe's window forwarded (others not), the OP's
 //!   error delivered, the wait's timeout, the iframe removed;
 //! - the loop: an app listener that calls the client from inside an event is queued, never
-//!   re-entering the machine; `dispose` ends what is under way with `disposed`;
+//!   re-entering the machine; a timeout further away than `setTimeout` can wait is armed at its
+//!   longest instead of spinning; `dispose` ends what is under way with `disposed`;
 //! - WebCrypto signature verification (RFC 7515 §5.2, RFC 7518 §3, RFC 8037) with keys the test
 //!   generates itself, alone and through a refresh.
 //!
@@ -160,6 +161,18 @@ export function install_failing_fetch() {
   globalThis.fetch = () => Promise.reject(new TypeError("Failed to fetch"));
 }
 
+// Counts the calls of setTimeout from now on; `stop()` puts the real one back.
+export function count_timeouts() {
+  const real = globalThis.setTimeout;
+  const counter = { calls: 0, longest: 0, stop() { globalThis.setTimeout = real; } };
+  globalThis.setTimeout = (f, ms, ...rest) => {
+    counter.calls += 1;
+    counter.longest = Math.max(counter.longest, ms || 0);
+    return real(f, ms, ...rest);
+  };
+  return counter;
+}
+
 export function restore_fetch() {
   globalThis.fetch = originalFetch;
 }
@@ -280,6 +293,15 @@ extern "C" {
     fn install_failing_fetch();
 
     fn restore_fetch();
+
+    type TimeoutCounter;
+    fn count_timeouts() -> TimeoutCounter;
+    #[wasm_bindgen(method, getter)]
+    fn calls(this: &TimeoutCounter) -> u32;
+    #[wasm_bindgen(method, getter)]
+    fn longest(this: &TimeoutCounter) -> f64;
+    #[wasm_bindgen(method)]
+    fn stop(this: &TimeoutCounter);
     fn has_web_locks() -> bool;
     fn count_iframes() -> u32;
     fn last_iframe() -> JsValue;
@@ -1076,6 +1098,37 @@ async fn a_hidden_iframe_that_never_answers_times_out() {
 }
 
 // ----- 5. the loop and dispose -----
+
+#[wasm_bindgen_test]
+async fn a_timer_further_away_than_set_timeout_reaches_waits_instead_of_spinning() {
+    // An access token valid for 40 days: the machine's next timeout is past the ~24.8 days
+    // setTimeout can wait (a longer delay fires at once). The pump arms the longest it can and
+    // is asked again then, instead of firing and re-arming in a loop.
+    clear_sdk_storage();
+    let issuer = "https://op-far-timer.test";
+    let now = now();
+    store_session(
+        &session_storage(),
+        issuer,
+        &session(issuer, "at-0", Some("rt-0"), now + 40 * 86_400, now),
+    );
+    let _op = FakeOpStub::install(issuer, "rt-0", false, 0);
+    let counter = count_timeouts();
+    let client = Client::create(config(issuer, StorageKind::Session))
+        .await
+        .unwrap();
+    sleep(300).await;
+    let (calls, longest) = (counter.calls(), counter.longest());
+    counter.stop();
+    assert!(calls < 10, "{calls} setTimeout calls in 300 ms");
+    assert_eq!(
+        longest,
+        f64::from(i32::MAX),
+        "the longest wait setTimeout takes"
+    );
+    drop(client);
+    clear_sdk_storage();
+}
 
 #[wasm_bindgen_test]
 async fn a_listener_that_calls_the_client_is_queued_not_reentrant() {
