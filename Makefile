@@ -38,7 +38,7 @@ check-size: pkg
 ## The TypeScript declarations, type-checked by a consumer file, and without lib DOM by a server
 ## module; and the JavaScript pump (pkg-template/index.js) with tsc --checkJs.
 test-types: setup
-	cd tests/types && npx tsc -p . && npx tsc -p tsconfig.no-dom.json && npx tsc -p tsconfig.pump.json
+	cd tests/types && npx tsc -p . && npx tsc -p tsconfig.no-dom.json && npx tsc -p tsconfig.pump.json && npx tsc -p tsconfig.react.json && npx tsc -p tsconfig.react-node16.json
 
 ## wasm-bindgen-test in headless Chromium (tests/web.rs), and the browser API's doc examples
 ## compiled for wasm32 (they are `no_run`: they need an OP).

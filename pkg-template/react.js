@@ -36,7 +36,10 @@ const entries = new Map();
 
 const inBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
 
-/** Whether the page's URL holds an authorization response for `redirectUri` (any, without one). */
+/**
+ * Whether the page's URL holds an authorization response for `redirectUri` (any, without one).
+ * @param {string | undefined} redirectUri
+ */
 function callbackInUrl(redirectUri) {
   const here = new URL(window.location.href);
   if (typeof redirectUri === 'string') {
@@ -64,7 +67,7 @@ function callbackInUrl(redirectUri) {
  * @returns {Entry}
  */
 function makeEntry(key, config, given, skipCallback) {
-  const entry = /** @type {Entry} */ ({
+  const entry = /** @type {Entry} */ (/** @type {unknown} */ ({
     key,
     owned: given === undefined,
     users: 0,
@@ -76,7 +79,7 @@ function makeEntry(key, config, given, skipCallback) {
     stopped: false,
     delivered: false,
     redirecting: false,
-  });
+  }));
   /** @param {Partial<State>} patch */
   const set = (entry.set = (patch) => {
     if (entry.stopped) return;
@@ -358,7 +361,7 @@ export function RequireAuth({ fallback = null, signinOptions, children }) {
 export function withAuthenticationRequired(Component, options = {}) {
   /** @param {P} props */
   function Authenticated(props) {
-    return createElement(RequireAuth, options, createElement(/** @type {any} */ (Component), props));
+    return createElement(RequireAuth, options, createElement(/** @type {any} */ (Component), /** @type {any} */ (props)));
   }
   Authenticated.displayName = `withAuthenticationRequired(${Component.displayName || Component.name || 'Component'})`;
   return Authenticated;
