@@ -139,3 +139,9 @@ const GuardedAccount = withAuthenticationRequired(Account, options);
 export const account = <GuardedAccount id="42" />;
 // @ts-expect-error: the wrapped component's props are kept
 export const missingProp = <GuardedAccount />;
+
+// Destructured, `session` is narrowed by `isAuthenticated` too.
+export function Destructured() {
+  const { isAuthenticated, session } = useOidc();
+  return isAuthenticated ? <p>{session.subject}</p> : null;
+}
