@@ -12,8 +12,9 @@
 //!   wedges later refreshes nor loses its answer, the Web Lock that keeps two tabs sharing a
 //!   `localStorage` session from replaying a rotated refresh token (OAuth 2.0 Security BCP
 //!   §4.14), and a bounded wait for it;
-//! - hidden iframes: the `message`s of the iframe's window forwarded (others not), the OP's
-//!   error delivered, the wait's timeout, the iframe removed;
+//! - hidden iframes and popups: the `message`s of the operation's window forwarded (others
+//!   not), the OP's error delivered, the wait's timeout, the iframe removed; the app's own
+//!   window for a popup: navigated within the call, or `popup_closed` when it is closed;
 //! - the loop: an app listener that calls the client from inside an event is queued, never
 //!   re-entering the machine; a timeout further away than `setTimeout` can wait is armed at its
 //!   longest instead of spinning; `dispose` ends what is under way with `disposed`;
@@ -181,6 +182,15 @@ export function count_iframes() {
   return document.getElementsByTagName("iframe").length;
 }
 
+// A window of an iframe of its own: open, or (`closed`) detached, as a closed popup's handle reads.
+export function frame_window(closed) {
+  const frame = document.createElement("iframe");
+  document.body.appendChild(frame);
+  const win = frame.contentWindow;
+  if (closed) frame.remove();
+  return { frame, window: win };
+}
+
 // The src and window of the last iframe in the document.
 export function last_iframe() {
   const frames = document.getElementsByTagName("iframe");
@@ -305,6 +315,7 @@ extern "C" {
     fn has_web_locks() -> bool;
     fn count_iframes() -> u32;
     fn last_iframe() -> JsValue;
+    fn frame_window(closed: bool) -> JsValue;
     fn hold_lock(name: &str) -> js_sys::Promise;
     fn idb_get(key: &str) -> js_sys::Promise;
 
@@ -1072,6 +1083,57 @@ async fn a_hidden_iframe_sign_in_takes_the_message_of_its_window_only() {
         "at-0",
         "the session stays"
     );
+    drop(client);
+    clear_sdk_storage();
+}
+
+#[wasm_bindgen_test]
+async fn a_popup_sign_in_in_the_apps_own_window() {
+    let issuer = "https://op-app-window.test";
+    let (client, _op) = silent_client(issuer, 60_000).await;
+    let made = |closed: bool| {
+        let made = frame_window(closed);
+        let get = |name: &str| js_sys::Reflect::get(&made, &JsValue::from_str(name)).unwrap();
+        (
+            get("frame").unchecked_into::<web_sys::Element>(),
+            get("window"),
+        )
+    };
+
+    // A window the user already closed: popup_closed, at once.
+    let (_, closed) = made(true);
+    let error = client
+        .signin_popup(AuthorizeOptions::default(), Some(closed.unchecked_into()))
+        .await
+        .expect_err("the window is closed");
+    assert_eq!(error, Error::PopupClosed);
+
+    // An open one is sent to the authorization request within the call, and its window's
+    // message completes the sign-in (here with the OP's error).
+    for key in sdk_keys(&session_storage()) {
+        if key.starts_with("oidc-rp-wasm:tx:") {
+            session_storage().remove_item(&key).unwrap();
+        }
+    }
+    let (frame, open) = made(false);
+    let mut popup = Box::pin(client.signin_popup(
+        AuthorizeOptions::default(),
+        Some(open.clone().unchecked_into()),
+    ));
+    assert!(poll_once(&mut popup).await.is_none(), "waiting for the OP");
+    // The state is the one of the transaction the call stored.
+    let state = sdk_keys(&session_storage())
+        .into_iter()
+        .find_map(|k| k.strip_prefix("oidc-rp-wasm:tx:").map(str::to_owned))
+        .expect("a stored transaction");
+    let message = to_js(&json!({
+        "type": "authorization_response",
+        "response": { "error": "access_denied", "state": state },
+    }));
+    dispatch_message(&message, issuer, &open);
+    let error = popup.await.expect_err("the OP said access_denied");
+    assert_eq!(error.code(), "access_denied", "{error:?}");
+    frame.remove();
     drop(client);
     clear_sdk_storage();
 }
