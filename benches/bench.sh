@@ -6,10 +6,11 @@
 #   benches/node_modules   esbuild, oidc-client-ts, oauth4webapi at the versions package-lock.json pins
 #   twiggy                 `cargo install twiggy` at the version below, when absent or another version
 #
-# The ledger's wasm: the release build of `make wasm`/`make pkg` (a no-op rebuild after `make pkg`),
-# through wasm-bindgen without --remove-name-section, and through wasm-opt with the flags of
-# scripts/build-pkg.sh but -g for --strip-debug (names kept),
-# in a temporary directory removed at exit. twiggy's JSON goes to BENCH_LEDGER_DIR.
+# The ledger's wasm: the cargo build of `make pkg` (scripts/build-pkg.sh: feature js-pump, no
+# wasm-bindgen; the same target directory, so a no-op rebuild after `make pkg`), as cargo leaves
+# it and through wasm-opt with the flags of scripts/build-pkg.sh but -g for --strip-debug (names
+# kept), in a temporary directory removed at exit. twiggy's JSON goes to BENCH_LEDGER_DIR; the
+# copy of pkg/ that the run measures and serves to BENCH_PKG_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ TWIGGY_VERSION=0.8.0
 NODE22=tests/e2e/node_modules/.bin/node
 
 [ -x "$NODE22" ] || { say "tests/e2e has no Node 22: run scripts/setup.sh (make setup) first"; exit 1; }
-[ -f pkg/oidc_rp_wasm_bg.wasm ] || { say "pkg/ is not built: run make pkg first"; exit 1; }
+[ -f pkg/oidc_rp_wasm_bg.wasm ] && [ -f pkg/index.js ] || { say "pkg/ is not built: run make pkg first"; exit 1; }
 
 if [ ! -d benches/node_modules ] || [ benches/package-lock.json -nt benches/node_modules ]; then
   say "npm ci in benches"
@@ -34,35 +35,84 @@ if [ "$have" != "$TWIGGY_VERSION" ]; then
   cargo install twiggy --version "$TWIGGY_VERSION" --locked
 fi
 
-ledger=$(mktemp -d "${TMPDIR:-/tmp}/oidc-rp-wasm-ledger.XXXXXX")
-trap 'rm -rf "$ledger"' EXIT
+work=$(mktemp -d "${TMPDIR:-/tmp}/oidc-rp-wasm-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+ledger="$work/ledger"
+mkdir "$ledger"
 
-say "size ledger: release wasm with its name section"
-cargo build --release --lib --target wasm32-unknown-unknown
-cp target/wasm32-unknown-unknown/release/oidc_rp_wasm.wasm "$ledger/cargo.wasm"
-wasm-bindgen --target web --out-dir "$ledger" --out-name oidc_rp_wasm "$ledger/cargo.wasm"
-# The wasm-opt flags of scripts/build-pkg.sh (read from it, so the two cannot drift apart), with
-# -g instead of --strip-debug: the names stay.
-opt_flags=$(sed -n '/^[^#]*node_modules\/\.bin\/wasm-opt /,/ -o /p' scripts/build-pkg.sh | tr '\\\n' '  ' | sed 's/.*wasm-opt //; s/"\$raw.*//')
-case "$opt_flags" in
-  -O*) ;;
-  *) say "could not read the wasm-opt flags from scripts/build-pkg.sh (got '$opt_flags')"; exit 1 ;;
-esac
-opt_flags=$(printf '%s' "$opt_flags" | sed 's/--strip-debug/-g/; s/  */ /g; s/ $//')
+# The package the run measures and serves: a copy of pkg/, so that a `make pkg` elsewhere during
+# the run (it starts with rm -rf pkg) cannot pull the files from under the browser, and every
+# phase sees the same build. Taken again if pkg/ changed while it was copied.
+for attempt in 1 2 3 4 5 6; do
+  rm -rf "$work/pkg"
+  if cp -R pkg "$work/pkg" 2>/dev/null && [ -f "$work/pkg/index.js" ] && [ -f "$work/pkg/oidc_rp_wasm_bg.wasm" ] &&
+    [ -f "$work/pkg/package.json" ] && sleep 2 && diff -rq pkg "$work/pkg" >/dev/null 2>&1; then
+    break
+  fi
+  if [ "$attempt" = 6 ]; then say "pkg/ keeps changing (a make pkg running elsewhere?): try again later"; exit 1; fi
+  say "pkg/ is being rebuilt; waiting 10 s"
+  sleep 10
+done
+
+# The statements of scripts/build-pkg.sh with their continuation lines joined, comments left out.
+statements() {
+  awk '/^[[:space:]]*#/ && l == "" {next} {l = l $0; if (l ~ /\\$/) { sub(/\\$/, " ", l); next } print l; l = ""}' scripts/build-pkg.sh
+}
+
+# The cargo build of scripts/build-pkg.sh, read from it and run as it stands there (environment
+# prefix, toolchain, flags, and the same target directory, so that after `make pkg` it is a
+# no-op): the ledger never describes another build than the one that ships.
+cargo_cmd=$(statements | grep -E '(^|[[:space:]])cargo[[:space:]].*[[:space:]]build[[:space:]]' |
+  sed 's/[[:space:]][[:space:]]*/ /g; s/^ //; s/ $//' || true)
+if [ "$(printf '%s\n' "$cargo_cmd" | grep -c .)" != 1 ] || [[ "$cargo_cmd" != *'--target-dir "$target"'* ]] ||
+  [[ "$cargo_cmd" != *wasm32-unknown-unknown* ]] || [[ "$cargo_cmd" == *[\;\&\|\`]* ]]; then
+  say "could not read the one cargo build of scripts/build-pkg.sh (got '$cargo_cmd'): update benches/bench.sh"
+  exit 1
+fi
+target=target/pkg
+# For the report: the command with its target directory and toolchain file read.
+cargo_shown=$(printf '%s' "$cargo_cmd" | sed "s|\"\\\$target\"|$target|g")
+if [ -f scripts/release-toolchain ]; then
+  cargo_shown=$(printf '%s' "$cargo_shown" | sed "s|\\\$(cat scripts/release-toolchain)|$(cat scripts/release-toolchain)|g")
+fi
+
+# wasm-opt as scripts/build-pkg.sh runs it (the branch WASM_OPT selects there), read from the
+# script so that the two cannot drift apart, with -g for --strip-debug: the names stay.
+features_def=$(awk '/^features=\(/{on=1} on{print} on && /\)/{exit}' scripts/build-pkg.sh)
+eval "$features_def"
+for f in "${features[@]}"; do
+  case "$f" in --enable-*) ;; *) say "unexpected wasm feature flag '$f' in scripts/build-pkg.sh"; exit 1 ;; esac
+done
+opt_lines=$(awk '/^[^#]*node_modules\/\.bin\/wasm-opt /{l=$0; while (l ~ /\\$/) { sub(/\\$/, "", l); getline nxt; l = l nxt } print l}' scripts/build-pkg.sh)
+if [ "${WASM_OPT:-0}" = 1 ]; then
+  opt_line=$(printf '%s\n' "$opt_lines" | grep -e ' -O' || true)
+else
+  opt_line=$(printf '%s\n' "$opt_lines" | grep -v -e ' -O' || true)
+fi
+opt_flags=$(printf '%s\n' "$opt_line" | sed 's/.*wasm-opt //; s/"\$built".*//; s/"\${features\[@\]}"/'"${features[*]}"'/; s/--strip-debug/-g/; s/  */ /g; s/ $//')
+if [ "$(printf '%s\n' "$opt_line" | grep -c .)" != 1 ] || [[ " $opt_flags " != *" -g "* ]] || [[ "$opt_flags" == *'$'* ]]; then
+  say "could not read the wasm-opt flags (WASM_OPT=${WASM_OPT:-0}) from scripts/build-pkg.sh (got '$opt_flags')"
+  exit 1
+fi
+
+say "size ledger: the package's wasm with its name section: $cargo_shown"
+eval "$cargo_cmd"
+cp target/pkg/wasm32-unknown-unknown/release/oidc_rp_wasm.wasm "$ledger/cargo.wasm"
 # shellcheck disable=SC2086 # the flags are words
-tools/node_modules/.bin/wasm-opt $opt_flags "$ledger/oidc_rp_wasm_bg.wasm" -o "$ledger/opt.wasm"
-twiggy top -n 1000000 --format json "$ledger/oidc_rp_wasm_bg.wasm" > "$ledger/top.json"
+tools/node_modules/.bin/wasm-opt $opt_flags "$ledger/cargo.wasm" -o "$ledger/opt.wasm"
+twiggy top -n 1000000 --format json "$ledger/cargo.wasm" > "$ledger/top.json"
 twiggy top -n 1000000 --format json "$ledger/opt.wasm" > "$ledger/top-opt.json"
-cat > "$ledger/info.json" <<EOF
+cat > "$ledger/info.json" <<JSON
 {
   "twiggy": "$(twiggy --version | awk '{print $2}')",
-  "wasmBindgen": "$(wasm-bindgen --version | awk '{print $2}')",
-  "unoptBytes": $(wc -c < "$ledger/oidc_rp_wasm_bg.wasm"),
+  "cargo": "$(printf '%s' "$cargo_shown" | sed 's/\\/\\\\/g; s/"/\\"/g')",
+  "unoptBytes": $(wc -c < "$ledger/cargo.wasm"),
   "optBytes": $(wc -c < "$ledger/opt.wasm"),
-  "shippedBytes": $(wc -c < pkg/oidc_rp_wasm_bg.wasm),
+  "shippedBytes": $(wc -c < "$work/pkg/oidc_rp_wasm_bg.wasm"),
+  "wasmOpt": "${WASM_OPT:-0}",
   "wasmOptFlags": "$opt_flags"
 }
-EOF
+JSON
 
 say "running the benchmark in headless Chromium"
-BENCH_LEDGER_DIR="$ledger" "$NODE22" benches/run.mjs
+BENCH_LEDGER_DIR="$ledger" BENCH_PKG_DIR="$work/pkg" "$NODE22" benches/run.mjs

@@ -1,9 +1,12 @@
 // 1. Shipped bytes: the peers bundled and minified by esbuild from their public entry point into
 // browser ESM bundles (which the bench pages then load), ours as the files of pkg/ an app loads
-// for `import { OidcClient }`. Every file is measured raw, gzip -9 and brotli (quality 11, the
-// maximum), each file compressed on its own as a server sends it; a row's total is the sum.
+// for `import { OidcClient }` (index.js, the JavaScript pump, and the wasm it fetches from next to
+// itself). Ours is bundled too (`ours-bundled.js`), with the wasm copied next to the bundle, where
+// the bundle's `new URL('./oidc_rp_wasm_bg.wasm', import.meta.url)` finds it. Every file is
+// measured raw, gzip -9 and brotli (quality 11, the maximum), each file compressed on its own as a
+// server sends it; a row's total is the sum.
 
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, copyFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { build } from 'esbuild';
@@ -38,26 +41,23 @@ function row(id, label, files, note) {
   return { id, label, files, total, note };
 }
 
-async function bundle(benchesDir, outDir, entry, outName) {
+async function bundle(benchesDir, outDir, entry, outName, extra = {}) {
   const outfile = join(outDir, outName);
-  await build({ ...ESBUILD_OPTIONS, entryPoints: [join(benchesDir, 'entries', entry)], outfile, absWorkingDir: benchesDir });
+  await build({ ...ESBUILD_OPTIONS, ...extra, entryPoints: [join(benchesDir, 'entries', entry)], outfile, absWorkingDir: benchesDir });
   return outfile;
 }
 
 /**
- * Builds the peer bundles into `outDir` (site/dist, served to the pages) and measures every row.
- * Returns { rows, bundles } where rows are in display order.
+ * Builds the bundles into `outDir` (site/dist, served to the pages) and measures every row; ours
+ * from `pkgDir` (pkg/, or the copy of it the run serves). Returns { rows, bundles } where rows are
+ * in display order.
  */
-export async function buildAndMeasure({ root, benchesDir, outDir, versions }) {
+export async function buildAndMeasure({ pkgDir, benchesDir, outDir, versions }) {
   await mkdir(outDir, { recursive: true });
-  const pkg = join(root, 'pkg');
+  const pkg = pkgDir;
   const file = async (path, name = basename(path)) => measure(name, await readFile(path));
 
-  const ourFiles = [
-    await file(join(pkg, 'index.js')),
-    await file(join(pkg, 'oidc_rp_wasm.js')),
-    await file(join(pkg, 'oidc_rp_wasm_bg.wasm')),
-  ];
+  const ourFiles = [await file(join(pkg, 'index.js')), await file(join(pkg, 'oidc_rp_wasm_bg.wasm'))];
   const sw = await file(join(pkg, 'form-post-sw.js'));
 
   const out = {
@@ -65,14 +65,17 @@ export async function buildAndMeasure({ root, benchesDir, outDir, versions }) {
     octsClient: await bundle(benchesDir, outDir, 'oidc-client-ts-client.js', 'oidc-client-ts-client.js'),
     o4w: await bundle(benchesDir, outDir, 'oauth4webapi.js', 'oauth4webapi.js'),
     o4wAll: await bundle(benchesDir, outDir, 'oauth4webapi-all.js', 'oauth4webapi-all.js'),
-    ours: await bundle(benchesDir, outDir, 'ours-bundled.js', 'ours-bundled.js'),
+    // The entry imports the package by its name, resolved to `pkgDir` as node_modules would.
+    ours: await bundle(benchesDir, outDir, 'ours-bundled.js', 'ours-bundled.js', { alias: { 'oidc-rp-wasm': join(pkg, 'index.js') } }),
   };
-  const wasm = ourFiles[2];
+  // The bundle loads the wasm from next to itself, as an app that copies the file does.
+  await copyFile(join(pkg, 'oidc_rp_wasm_bg.wasm'), join(outDir, 'oidc_rp_wasm_bg.wasm'));
+  const wasm = ourFiles[1];
 
   const rows = [
-    row('ours', `oidc-rp-wasm ${versions.ours}: index.js + oidc_rp_wasm.js + oidc_rp_wasm_bg.wasm`, ourFiles, 'as shipped in pkg/'),
+    row('ours', `oidc-rp-wasm ${versions.ours}: index.js + oidc_rp_wasm_bg.wasm`, ourFiles, 'as shipped in pkg/'),
     row('ours-sw', 'oidc-rp-wasm: form-post-sw.js (only for response_mode=form_post)', [sw], 'service worker, loaded on its own'),
-    row('ours-minified', 'oidc-rp-wasm, its JS through the same esbuild --minify + the wasm', [await file(out.ours, 'ours-bundled.js (esbuild)'), wasm], 'reference: what an app bundler would ship'),
+    row('ours-minified', 'oidc-rp-wasm, its JS through the same esbuild --minify + the wasm', [await file(out.ours, 'ours-bundled.js (esbuild)'), wasm], 'what an app bundler would ship; the `ours-bundled` lane of section 2b loads it'),
     row('oidc-client-ts', `oidc-client-ts ${versions['oidc-client-ts']}: { UserManager } (with jwt-decode)`, [await file(out.octs)], 'bundle used by the bench pages'),
     row('oidc-client-ts-client', `oidc-client-ts ${versions['oidc-client-ts']}: { OidcClient } only`, [await file(out.octsClient)], 'reference'),
     row('oauth4webapi', `oauth4webapi ${versions.oauth4webapi}: the 15 named exports the code flow uses`, [await file(out.o4w)], 'bundle used by the bench pages'),

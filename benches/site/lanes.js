@@ -211,6 +211,11 @@ export const lanes = {
   },
 };
 
+// Ours as an app's bundler ships it: pkg/index.js through esbuild --minify (lib/sizes.mjs), the
+// wasm copied next to the bundle, where the bundle finds it by import.meta.url. Only in the
+// throttled cold start, for reference.
+lanes['ours-bundled'] = { ...lanes.ours, label: 'oidc-rp-wasm (esbuild bundle)', load: () => import('/dist/ours-bundled.js') };
+
 /** An error as plain data for the runner. */
 export function describeError(e) {
   return { message: String(e?.message ?? e), code: e?.code, reason: e?.reason, name: e?.name };
