@@ -513,7 +513,10 @@ class Pump {
   arm(at) {
     clearTimeout(this.timer);
     if (at !== null && this.handle) {
-      this.timer = setTimeout(() => this.input({ t: 'timeout' }), Math.max(0, at - Date.now()));
+      // setTimeout fires at once for a delay past 2^31 - 1 ms (24.8 days): wait that long at most,
+      // and the machine, woken early, asks again.
+      const delay = Math.min(Math.max(0, at - Date.now()), 0x7fffffff);
+      this.timer = setTimeout(() => this.input({ t: 'timeout' }), delay);
     }
   }
 
@@ -719,15 +722,17 @@ class Pump {
     const signal = AbortSignal.timeout(o.waitMs);
     locks
       .request(o.name, { signal }, () => {
-        this.answer(o.io, { ok: true });
-        // Held until released, or until the lease ends.
-        return new Promise((resolve) => {
+        // Held until released, or until the lease ends. The release is in place before the
+        // machine hears of the grant: it may answer with a release at once.
+        const held = new Promise((resolve) => {
           const lease = setTimeout(resolve, o.leaseMs);
           this.releases.set(o.name, () => {
             clearTimeout(lease);
             resolve(undefined);
           });
         });
+        this.answer(o.io, { ok: true });
+        return held;
       })
       .catch((e) => {
         if (!this.releases.has(o.name)) this.answer(o.io, failure(signal.aborted ? 'timeout' : 'lock', e));

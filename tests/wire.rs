@@ -230,3 +230,25 @@ fn null_options_are_absent_and_a_whole_number_must_fit() {
     assert_eq!(wired.machine().config().scope, "openid");
     assert!(!wired.machine().config().auto_refresh);
 }
+
+/// The WebCrypto parameters both pumps build from (RFC 7518 §3, RFC 8037).
+#[test]
+fn each_jws_algorithm_maps_to_its_webcrypto_parameters() {
+    use oidc_rp_wasm::core::alg::JwsAlg;
+    let rs = JwsAlg::RS512.webcrypto();
+    assert_eq!(
+        (rs.name, rs.hash, rs.import_takes_hash()),
+        ("RSASSA-PKCS1-v1_5", "SHA-512", true)
+    );
+    let ps = JwsAlg::PS256.webcrypto();
+    assert_eq!((ps.name, ps.salt_length), ("RSA-PSS", Some(32)));
+    assert_eq!(JwsAlg::PS384.webcrypto().salt_length, Some(48));
+    let es = JwsAlg::ES384.webcrypto();
+    assert_eq!(
+        (es.name, es.hash, es.curve, es.import_takes_hash()),
+        ("ECDSA", "SHA-384", Some("P-384"), false)
+    );
+    assert_eq!(JwsAlg::ES512.webcrypto().curve, Some("P-521"));
+    let ed = JwsAlg::EdDSA.webcrypto();
+    assert_eq!((ed.name, ed.curve, ed.salt_length), ("Ed25519", None, None));
+}

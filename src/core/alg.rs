@@ -59,6 +59,32 @@ impl HashAlg {
     }
 }
 
+/// The WebCrypto parameters of a JWS algorithm ([`JwsAlg::webcrypto`]): `importKey` takes
+/// `{name, hash}` for RSA keys and `{name, namedCurve}` for EC keys; `verify` takes `{name}`,
+/// with `hash` for ECDSA and `saltLength` for RSA-PSS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebCryptoParams {
+    /// The algorithm's WebCrypto name.
+    pub name: &'static str,
+    /// The hash's WebCrypto name.
+    pub hash: &'static str,
+    /// The named curve, for ECDSA.
+    pub curve: Option<&'static str>,
+    /// The salt length in bytes, for RSA-PSS.
+    pub salt_length: Option<u32>,
+}
+
+impl WebCryptoParams {
+    /// Whether `importKey` takes the hash (RSA keys do).
+    pub fn import_takes_hash(self) -> bool {
+        self.name.starts_with("RSA")
+    }
+}
+
+/// The members of a public JWK that WebCrypto's `importKey` needs, and nothing else: `alg`,
+/// `use` and `key_ops` as some OPs publish them would make it refuse keys that are fine.
+pub const WEBCRYPTO_JWK_MEMBERS: [&str; 6] = ["kty", "n", "e", "crv", "x", "y"];
+
 impl JwsAlg {
     /// Every algorithm this crate knows, in the order of RFC 7518 §3.1.
     pub const ALL: [JwsAlg; 10] = [
@@ -96,6 +122,30 @@ impl JwsAlg {
             JwsAlg::RS256 | JwsAlg::PS256 | JwsAlg::ES256 => HashAlg::Sha256,
             JwsAlg::RS384 | JwsAlg::PS384 | JwsAlg::ES384 => HashAlg::Sha384,
             JwsAlg::RS512 | JwsAlg::PS512 | JwsAlg::ES512 | JwsAlg::EdDSA => HashAlg::Sha512,
+        }
+    }
+
+    /// How WebCrypto verifies this algorithm (RFC 7518 §3): RS* with RSASSA-PKCS1-v1_5, PS*
+    /// with RSA-PSS and a salt as long as the hash (§3.5), ES* with ECDSA (JWS and WebCrypto
+    /// both use the raw `r || s` form), EdDSA with Ed25519 (RFC 8037). Both pumps build their
+    /// `importKey` and `verify` parameters from this.
+    pub fn webcrypto(self) -> WebCryptoParams {
+        let hash = self.hash().name();
+        let (name, curve, salt_length) = match self {
+            JwsAlg::RS256 | JwsAlg::RS384 | JwsAlg::RS512 => ("RSASSA-PKCS1-v1_5", None, None),
+            JwsAlg::PS256 => ("RSA-PSS", None, Some(32)),
+            JwsAlg::PS384 => ("RSA-PSS", None, Some(48)),
+            JwsAlg::PS512 => ("RSA-PSS", None, Some(64)),
+            JwsAlg::ES256 => ("ECDSA", Some("P-256"), None),
+            JwsAlg::ES384 => ("ECDSA", Some("P-384"), None),
+            JwsAlg::ES512 => ("ECDSA", Some("P-521"), None),
+            JwsAlg::EdDSA => ("Ed25519", None, None),
+        };
+        WebCryptoParams {
+            name,
+            hash,
+            curve,
+            salt_length,
         }
     }
 

@@ -7,49 +7,37 @@
 //! never an accept.
 
 use super::{js_name, js_text, set, window};
-use crate::core::alg::HashAlg;
+use crate::core::alg::{HashAlg, WEBCRYPTO_JWK_MEMBERS};
 use crate::core::jws::{JwsAlg, SignatureCheck};
 use crate::error::SignatureError;
 use crate::Error;
 use js_sys::{Array, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// The WebCrypto import and verify parameters for `alg`.
+/// The WebCrypto import and verify parameters for `alg` ([`JwsAlg::webcrypto`]).
 fn params(alg: JwsAlg) -> (Object, Object) {
+    let p = alg.webcrypto();
     let import = Object::new();
     let verify = Object::new();
-    let (name, hash, curve, salt) = match alg {
-        JwsAlg::RS256 => ("RSASSA-PKCS1-v1_5", "SHA-256", None, None),
-        JwsAlg::RS384 => ("RSASSA-PKCS1-v1_5", "SHA-384", None, None),
-        JwsAlg::RS512 => ("RSASSA-PKCS1-v1_5", "SHA-512", None, None),
-        JwsAlg::PS256 => ("RSA-PSS", "SHA-256", None, Some(32)),
-        JwsAlg::PS384 => ("RSA-PSS", "SHA-384", None, Some(48)),
-        JwsAlg::PS512 => ("RSA-PSS", "SHA-512", None, Some(64)),
-        JwsAlg::ES256 => ("ECDSA", "SHA-256", Some("P-256"), None),
-        JwsAlg::ES384 => ("ECDSA", "SHA-384", Some("P-384"), None),
-        JwsAlg::ES512 => ("ECDSA", "SHA-512", Some("P-521"), None),
-        JwsAlg::EdDSA => ("Ed25519", "", None, None),
-    };
-    set(&import, "name", name);
-    set(&verify, "name", name);
-    if name.starts_with("RSA") {
-        set(&import, "hash", hash);
+    set(&import, "name", p.name);
+    set(&verify, "name", p.name);
+    if p.import_takes_hash() {
+        set(&import, "hash", p.hash);
     }
-    if let Some(curve) = curve {
+    if let Some(curve) = p.curve {
         set(&import, "namedCurve", curve);
-        set(&verify, "hash", hash);
+        set(&verify, "hash", p.hash);
     }
-    if let Some(salt) = salt {
+    if let Some(salt) = p.salt_length {
         set(&verify, "saltLength", salt);
     }
     (import, verify)
 }
 
-/// The public JWK members WebCrypto needs, and nothing else: `alg`, `use` and `key_ops` as some
-/// OPs publish them would make `importKey` refuse keys that are fine for verification.
+/// The public JWK members WebCrypto needs ([`WEBCRYPTO_JWK_MEMBERS`]).
 fn public_jwk(check: &SignatureCheck) -> Object {
     let jwk = Object::new();
-    for member in ["kty", "n", "e", "crv", "x", "y"] {
+    for member in WEBCRYPTO_JWK_MEMBERS {
         if let Some(value) = check.jwk.json.get(member).and_then(|v| v.as_str()) {
             set(&jwk, member, value);
         }

@@ -18,7 +18,7 @@
 //! `{"event":"signedIn","detail":{..}}`, `{"done":1,"ok":..}` or `{"done":1,"error":{..}}`.
 
 use super::{Answer, Area, Call, Command, Event, Input, IoId, Machine, Outcome, Output, PageEvent};
-use crate::core::alg::JwsAlg;
+use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
 use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions};
 use crate::core::flow::silent::PopupLook;
 use crate::core::flow::{HttpResponse, Method};
@@ -660,33 +660,20 @@ fn area_name(area: Area) -> &'static str {
     }
 }
 
-/// The WebCrypto `importKey` and `verify` algorithm parameters of a JWS `alg` (RFC 7518 §3):
-/// RS* to RSASSA-PKCS1-v1_5, PS* to RSA-PSS with a salt as long as the hash (§3.5), ES* to ECDSA
-/// (raw `r || s`, as WebCrypto takes it), EdDSA to Ed25519 (RFC 8037).
+/// The WebCrypto `importKey` and `verify` algorithm parameters of `alg`, as JSON objects.
 fn webcrypto_params(alg: JwsAlg) -> (String, String) {
-    let (name, hash, curve, salt) = match alg {
-        JwsAlg::RS256 => ("RSASSA-PKCS1-v1_5", "SHA-256", None, None),
-        JwsAlg::RS384 => ("RSASSA-PKCS1-v1_5", "SHA-384", None, None),
-        JwsAlg::RS512 => ("RSASSA-PKCS1-v1_5", "SHA-512", None, None),
-        JwsAlg::PS256 => ("RSA-PSS", "SHA-256", None, Some(32)),
-        JwsAlg::PS384 => ("RSA-PSS", "SHA-384", None, Some(48)),
-        JwsAlg::PS512 => ("RSA-PSS", "SHA-512", None, Some(64)),
-        JwsAlg::ES256 => ("ECDSA", "SHA-256", Some("P-256"), None),
-        JwsAlg::ES384 => ("ECDSA", "SHA-384", Some("P-384"), None),
-        JwsAlg::ES512 => ("ECDSA", "SHA-512", Some("P-521"), None),
-        JwsAlg::EdDSA => ("Ed25519", "", None, None),
-    };
-    let mut import = Obj::new().str("name", name);
-    let mut verify = Obj::new().str("name", name);
-    if name.starts_with("RSA") {
-        import = import.str("hash", hash);
+    let p = alg.webcrypto();
+    let mut import = Obj::new().str("name", p.name);
+    let mut verify = Obj::new().str("name", p.name);
+    if p.import_takes_hash() {
+        import = import.str("hash", p.hash);
     }
-    if let Some(curve) = curve {
+    if let Some(curve) = p.curve {
         import = import.str("namedCurve", curve);
-        verify = verify.str("hash", hash);
+        verify = verify.str("hash", p.hash);
     }
-    if let Some(salt) = salt {
-        verify = verify.int("saltLength", salt);
+    if let Some(salt) = p.salt_length {
+        verify = verify.int("saltLength", i64::from(salt));
     }
     (import.end(), verify.end())
 }
@@ -726,10 +713,8 @@ pub fn command_json(id: IoId, command: &Command) -> String {
         }
         Command::Verify(check) => {
             let (import, verify) = webcrypto_params(check.alg);
-            // The public members WebCrypto needs, and nothing else: `alg`, `use` and `key_ops`
-            // as some OPs publish them would make `importKey` refuse keys fine for verifying.
             let mut jwk = Obj::new();
-            for member in ["kty", "n", "e", "crv", "x", "y"] {
+            for member in WEBCRYPTO_JWK_MEMBERS {
                 if let Some(value) = check.jwk.json.get(member).and_then(Json::as_str) {
                     jwk = jwk.str(member, value);
                 }
