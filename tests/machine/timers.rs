@@ -4,7 +4,7 @@
 use crate::op::Endpoint;
 use crate::world::*;
 use oidc_rp_wasm::core::config::StorageKind;
-use oidc_rp_wasm::core::machine::{Call, Event, PageEvent};
+use oidc_rp_wasm::core::machine::{Call, Event, Input, PageEvent};
 use oidc_rp_wasm::error::Error;
 
 /// The access token lives 3600 s; the leeway is 60 s.
@@ -165,4 +165,20 @@ fn a_wake_up_with_a_fresh_token_asks_nothing() {
     );
     w.page(t, PageEvent::Hidden);
     assert_eq!(w.op.count(Endpoint::Token), 1, "the code exchange only");
+}
+
+#[test]
+fn a_token_valid_for_sixty_days_is_expiring_a_minute_before_its_expiry_not_at_fifty_days() {
+    let mut w = World::new();
+    w.op.expires_in = Some(60 * 24 * 3600);
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    // 60 days less the minute of leeway: beyond u32::MAX milliseconds (49.7 days) from now.
+    let expiring = START_MS + (60 * 24 * 3600 - 60) * 1000;
+    assert_eq!(w.tab(t).machine.poll_timeout(), Some(expiring));
+    // A timer that fires at 50 days (a pump caps its timer and asks again) announces nothing.
+    w.skip(50 * 24 * 3600 * 1000);
+    w.input(t, Input::Timeout);
+    w.settle();
+    assert_eq!(w.tab(t).event_names(), vec!["signedIn"]);
+    assert_eq!(w.tab(t).machine.poll_timeout(), Some(expiring));
 }

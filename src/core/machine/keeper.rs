@@ -196,15 +196,18 @@ impl Machine {
     /// and the idle watch.
     pub(super) fn arm_timers(&mut self, now: i64) {
         self.watch_idle(now);
-        let timers = self
-            .session
-            .as_ref()
-            .and_then(|s| access::expiry_timers(s, super::secs(now)));
-        match timers {
-            Some(t) => {
-                self.keeper.expiring_at = Some(now.saturating_add(i64::from(t.expiring_in_ms)));
-                self.keeper.expired_at = Some(now.saturating_add(i64::from(t.expired_in_ms)));
-                self.keeper.expires_at = t.expires_at;
+        // Absolute times, not the delays of `expiry_timers`, which stop at u32::MAX ms (49.7
+        // days): a longer-lived token would be announced as expiring early.
+        let expiry = self.session.as_ref().and_then(|s| {
+            let at = s.expires_at?;
+            let expiring = at.saturating_sub(s.refresh_leeway());
+            Some((at, expiring.saturating_mul(1000), at.saturating_mul(1000)))
+        });
+        match expiry {
+            Some((expires_at, expiring_at, expired_at)) => {
+                self.keeper.expiring_at = Some(expiring_at.max(now));
+                self.keeper.expired_at = Some(expired_at.max(now));
+                self.keeper.expires_at = expires_at;
             }
             None => {
                 self.keeper.expiring_at = None;
