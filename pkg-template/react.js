@@ -201,11 +201,13 @@ class Link {
     this.notify();
   }
 
-  /** @param {Entry} entry */
+  /**
+   * Kept as `this.entry` until another is attached: StrictMode's second mount takes it back, and
+   * after a real unmount the methods answer as its disposed client does instead of waiting.
+   * @param {Entry} entry
+   */
   detach(entry) {
     entry.listeners.delete(this.notify);
-    // No notification: the next attach (StrictMode's second mount, a new key) brings the news.
-    if (this.entry === entry) this.entry = null;
   }
 
   /** The client once it is made and the callback handled; rejects as create() did. */

@@ -6,11 +6,15 @@
 // again (and renders twice) only in React's development build, which is what the binding must
 // survive. A stand-in for the React DevTools hook, installed before the page's scripts, tells the
 // test that the build is React's development one and that the tree is in StrictMode.
+//
+// react/ is a harness built the same way, for what the example cannot show from outside: the
+// calls the binding makes on a client the app gave it, a token asked for before the provider's
+// effect ran, disposal on unmount and on a new configuration.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 
@@ -22,10 +26,11 @@ import { packPkg, installTarball } from './lib/pack.mjs';
 
 const EXAMPLE = join(ROOT, 'examples', 'react');
 const BUNDLERS = join(ROOT, 'tests', 'e2e', 'bundlers');
+const HARNESS = join(ROOT, 'tests', 'e2e', 'react');
 /** The route behind <RequireAuth>, with a query and a fragment the sign-in must bring back. */
 const PROTECTED = '/protected?tab=claims#top';
 
-let work, site, op, browser;
+let work, site, harness, op, browser;
 
 /** examples/react/node_modules as scripts/setup.sh makes it: `npm ci` when missing or older than the lock. */
 function ensureInstalled() {
@@ -35,6 +40,31 @@ function ensureInstalled() {
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: EXAMPLE, stdio: 'inherit' });
   const now = new Date();
   utimesSync(modules, now, now);
+}
+
+/** `vite build` in `dir` with React's development build (StrictMode on) and `env`. */
+function viteBuild(dir, env = {}) {
+  const started = Date.now();
+  try {
+    execFileSync(join(EXAMPLE, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], {
+      cwd: dir,
+      env: { ...process.env, NODE_ENV: 'development', ...env },
+      stdio: 'pipe',
+    });
+  } catch (err) {
+    throw new Error(`vite build in ${dir} failed:\n${err.stdout}\n${err.stderr}`);
+  }
+  console.log(`# ${dir.slice(ROOT.length + 1)} built in ${Date.now() - started} ms`);
+}
+
+/** A static host of a built single-page app: its files, and index.html for every other path (a route such as /protected). */
+function serveApp(dist) {
+  return startStatic({
+    root: ROOT,
+    exampleDir: dist,
+    packageRoutes: false,
+    respond: (path) => (extname(path) === '' && path !== '/' ? { type: 'text/html; charset=utf-8', body: readFileSync(join(dist, 'index.html')) } : undefined),
+  });
 }
 
 /** The version of `name` a package-lock.json installs. */
@@ -89,28 +119,17 @@ before(async () => {
   const { tarball } = packPkg(work);
   installTarball(tarball, EXAMPLE);
   rmSync(join(EXAMPLE, 'dist'), { recursive: true, force: true });
+  rmSync(join(HARNESS, 'dist'), { recursive: true, force: true });
+  // The harness uses the example's React and the package installed there.
+  if (!existsSync(join(HARNESS, 'node_modules'))) symlinkSync(join(EXAMPLE, 'node_modules'), join(HARNESS, 'node_modules'), 'dir');
+  assert.ok(lstatSync(join(HARNESS, 'node_modules')).isSymbolicLink());
 
-  // The built app as a static host serves a single-page app: its files, and index.html for
-  // every other path (a route such as /protected).
-  const dist = join(EXAMPLE, 'dist');
-  site = await startStatic({
-    root: ROOT,
-    exampleDir: dist,
-    packageRoutes: false,
-    respond: (path) => (extname(path) === '' && path !== '/' ? { type: 'text/html; charset=utf-8', body: readFileSync(join(dist, 'index.html')) } : undefined),
-  });
-  op = await startOp({ clients: [{ client_id: 'spa', redirect_uris: [`${site.origin}/`], post_logout_redirect_uris: [`${site.origin}/`] }] });
-  const started = Date.now();
-  try {
-    execFileSync(join(EXAMPLE, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], {
-      cwd: EXAMPLE,
-      env: { ...process.env, NODE_ENV: 'development', VITE_OIDC_ISSUER: op.issuer, VITE_OIDC_CLIENT_ID: 'spa' },
-      stdio: 'pipe',
-    });
-  } catch (err) {
-    throw new Error(`vite build of examples/react failed:\n${err.stdout}\n${err.stderr}`);
-  }
-  console.log(`# examples/react built in ${Date.now() - started} ms`);
+  site = await serveApp(join(EXAMPLE, 'dist'));
+  harness = await serveApp(join(HARNESS, 'dist'));
+  const uris = [`${site.origin}/`, `${harness.origin}/`];
+  op = await startOp({ clients: [{ client_id: 'spa', redirect_uris: uris, post_logout_redirect_uris: uris }] });
+  viteBuild(EXAMPLE, { VITE_OIDC_ISSUER: op.issuer, VITE_OIDC_CLIENT_ID: 'spa' });
+  viteBuild(HARNESS);
   browser = await launchBrowser();
 });
 
@@ -118,6 +137,7 @@ after(async () => {
   await browser?.close();
   await op?.close();
   await site?.close();
+  await harness?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -142,7 +162,7 @@ const waitStatus = (page, value, timeout = 15_000) =>
 // One profile for the scenarios that follow one another: sign in, refresh, two tabs.
 let main;
 
-test('sign-in by redirect in StrictMode: one client, one code exchange, the claims, a clean URL, no flash of signed-out', async () => {
+test('sign-in by redirect in StrictMode: one client, one code exchange, the claims, a clean URL, no flash of signed-out', { timeout: 60_000 }, async () => {
   main = await profile();
   const page = await main.context.newPage();
   main.page = page;
@@ -179,7 +199,7 @@ test('sign-in by redirect in StrictMode: one client, one code exchange, the clai
   assert.deepEqual(main.traffic.errors, []);
 });
 
-test('a refresh re-renders with the new expiry', async () => {
+test('a refresh re-renders with the new expiry', { timeout: 60_000 }, async () => {
   const { page } = main;
   const expiresAt = async () => Number(await page.getByTestId('expires-at').getAttribute('data-value'));
   const first = await expiresAt();
@@ -205,7 +225,7 @@ test('a refresh re-renders with the new expiry', async () => {
   assert.deepEqual(main.traffic.errors, []);
 });
 
-test('signing out in one tab shows signed-out in a second tab, reason other_tab', async () => {
+test('signing out in one tab shows signed-out in a second tab, reason other_tab', { timeout: 60_000 }, async () => {
   const { context, page } = main;
   const second = await context.newPage();
   await second.goto(`${site.origin}/`);
@@ -267,7 +287,82 @@ async function requireAuth(via) {
   }
 }
 
-test('a page load behind <RequireAuth> redirects once and comes back to the same route', () => requireAuth('load'));
+test('a page load behind <RequireAuth> redirects once and comes back to the same route', { timeout: 60_000 }, () => requireAuth('load'));
 
-test('a link to a page behind <RequireAuth> redirects once (StrictMode runs its effect twice) and comes back to it', () =>
+test('a link to a page behind <RequireAuth> redirects once (StrictMode runs its effect twice) and comes back to it', { timeout: 60_000 }, () =>
   requireAuth('link'));
+
+// ---- the harness ----
+
+/** A profile on the harness in `mode` ("config" or "client"), signed in there. */
+async function harnessSignedIn(mode) {
+  const context = await newContext(browser);
+  await context.addInitScript(
+    ({ issuer, mode, origin }) => {
+      window.E2E_ISSUER = issuer;
+      if (location.origin === origin) sessionStorage.setItem('harness-mode', mode);
+    },
+    { issuer: op.issuer, mode, origin: harness.origin },
+  );
+  const errors = [];
+  context.on('page', (page) => page.on('pageerror', (e) => errors.push(String(e.stack ?? e))));
+  const page = await context.newPage();
+  const state = (value) => page.waitForFunction((v) => document.getElementById('state')?.textContent === v, value, { timeout: 15_000 });
+  await page.goto(`${harness.origin}/`);
+  await state('signed-out');
+  // Without a session, the early getAccessToken() (twice: StrictMode runs the effect again) waited
+  // for the client and got no_session.
+  assert.deepEqual(await page.evaluate(() => window.record.early), [{ code: 'no_session' }, { code: 'no_session' }]);
+  const exchanges = op.events.tokenCounts.authorization_code ?? 0;
+  await Promise.all([page.waitForURL((u) => u.origin === op.issuer), page.evaluate(() => void window.oidc.signinRedirect())]);
+  await loginAtOp(page, { until: (u) => u.origin === harness.origin });
+  await state('signed-in');
+  assert.equal((op.events.tokenCounts.authorization_code ?? 0) - exchanges, 1, 'one code exchange');
+  const record = await page.evaluate(() => ({ ...window.record, clients: window.record.clients.length }));
+  // The callback page: loading, then signed in; never signed out in between.
+  assert.deepEqual(record.renders[0], { isLoading: true, isAuthenticated: false, error: null });
+  assert.ok(!record.renders.some((r) => !r.isLoading && !r.isAuthenticated), JSON.stringify(record.renders));
+  assert.deepEqual(record.renders.at(-1), { isLoading: false, isAuthenticated: true, error: null });
+  // A token asked for in a child's mount effect, before the provider made the client, came after
+  // the callback: the new session's, not no_session.
+  assert.equal(record.early.length, 2, JSON.stringify(record.early));
+  for (const early of record.early) assert.match(early.ok ?? JSON.stringify(early), /characters/);
+  return { context, page, record, errors };
+}
+
+test('harness, a client the app made: the callback handled once, events subscribed once, the client left to the app on unmount', { timeout: 60_000 }, async () => {
+  const { context, page, record, errors } = await harnessSignedIn('client');
+  try {
+    assert.equal(record.calls.handleRedirectCallback, 1, 'handleRedirectCallback called once under StrictMode');
+    assert.equal(record.calls.on, 5, 'signedIn, refreshed, refreshFailed, expired, signedOut: subscribed once');
+    assert.equal(record.calls.dispose, undefined);
+    assert.equal(record.clients, 1);
+    await page.evaluate(() => window.harness.unmount());
+    assert.deepEqual(await page.evaluate(() => window.harness.alive()), [true], 'not disposed: the app owns it');
+    assert.equal(await page.evaluate(() => window.record.calls.dispose), undefined);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('harness, a configuration: onSigninCallback once, a new configuration disposes the old client, unmounting disposes the last', { timeout: 60_000 }, async () => {
+  const { context, page, record, errors } = await harnessSignedIn('config');
+  try {
+    assert.equal(record.onSigninCallback, 1, 'onSigninCallback called once under StrictMode');
+    assert.equal(record.clients, 1);
+    assert.deepEqual(await page.evaluate(() => window.harness.alive()), [true]);
+
+    // Another scope is another configuration: a new client (which restores the stored session).
+    await page.evaluate(() => window.harness.rescope('openid profile'));
+    await page.waitForFunction(() => window.record.clients.length === 2 && document.getElementById('state')?.textContent === 'signed-in');
+    assert.deepEqual(await page.evaluate(() => window.harness.alive()), ['disposed', true]);
+
+    await page.evaluate(() => window.harness.unmount());
+    assert.deepEqual(await page.evaluate(() => window.harness.alive()), ['disposed', 'disposed']);
+    assert.deepEqual(await page.evaluate(() => window.oidc.getAccessToken().catch((e) => e.code)), 'disposed');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

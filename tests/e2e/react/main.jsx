@@ -1,0 +1,104 @@
+// The binding's harness for ../react.test.mjs: what the example cannot show from outside. The
+// provider, in <StrictMode>, gets a configuration or a client the page made (wrapped to count the
+// calls the binding makes on it); a probe records every state it renders and asks for an access
+// token in its mount effect, which runs before the provider's own. window.harness lets the test
+// unmount the tree, change the configuration and read what happened. The mode comes from
+// sessionStorage (it survives the trip to the OP): "config" (default) or "client".
+//
+// Built by the test with the example's Vite and React (node_modules links to
+// examples/react/node_modules); JSX by Vite's default transform, without @vitejs/plugin-react.
+
+import { StrictMode, useEffect } from "react";
+import { createRoot } from "react-dom/client";
+import { OidcClient } from "oidc-rp-wasm";
+import { OidcProvider, useOidc } from "oidc-rp-wasm/react";
+
+const mode = sessionStorage.getItem("harness-mode") ?? "config";
+const config = (scope = "openid profile offline_access") => ({
+  issuer: window.E2E_ISSUER,
+  clientId: "spa",
+  redirectUri: `${location.origin}/`,
+  scope,
+  storage: "session",
+});
+
+const calls = {};
+/** The client, with every method call counted (bound to the real client: its fields are private). */
+function counted(client) {
+  return new Proxy(client, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      return (...args) => {
+        calls[key] = (calls[key] ?? 0) + 1;
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+const outcome = (promise) =>
+  promise.then(
+    (value) => ({ ok: typeof value === "string" ? `${value.length} characters` : value }),
+    (e) => ({ code: e.code ?? e.name }),
+  );
+
+const record = { renders: [], early: [], clients: [], calls };
+window.record = record;
+
+function Probe() {
+  const oidc = useOidc();
+  const { isLoading, isAuthenticated, error, client, getAccessToken } = oidc;
+  record.renders.push({ isLoading, isAuthenticated, error: error?.code ?? null });
+  window.oidc = oidc;
+  if (client && !record.clients.includes(client)) record.clients.push(client);
+  useEffect(() => {
+    // Runs before the provider's effect made the client: must wait for it and for the callback.
+    outcome(getAccessToken()).then((r) => record.early.push(r));
+  }, [getAccessToken]);
+  return <p id="state">{isLoading ? "loading" : isAuthenticated ? "signed-in" : "signed-out"}</p>;
+}
+
+const given = mode === "client" ? OidcClient.create(config()).then(counted) : null;
+const root = createRoot(document.getElementById("root"));
+const render = (scope) =>
+  root.render(
+    <StrictMode>
+      {given ? (
+        <OidcProvider client={given}>
+          <Probe />
+        </OidcProvider>
+      ) : (
+        <OidcProvider config={config(scope)} onSigninCallback={() => (record.onSigninCallback = (record.onSigninCallback ?? 0) + 1)}>
+          <Probe />
+        </OidcProvider>
+      )}
+    </StrictMode>,
+  );
+render();
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+window.harness = {
+  given,
+  /** Renders the provider with another scope: another configuration, so another client. */
+  async rescope(scope) {
+    render(scope);
+    await tick();
+  },
+  async unmount() {
+    root.unmount();
+    await tick();
+  },
+  /** What each client seen so far answers now: `on()` throws `disposed` once it was disposed of. */
+  alive() {
+    return record.clients.map((client) => {
+      try {
+        client.on("signedIn", () => {})();
+        return true;
+      } catch (e) {
+        return e.code;
+      }
+    });
+  },
+};
