@@ -2,7 +2,8 @@
 # Builds the npm package into pkg/: the release wasm of the core and its machine behind a few
 # plain exports (feature `js-pump`, no wasm-bindgen: the JavaScript pump in index.js is all the
 # glue there is), and the files of pkg-template/ (the pump, types, service worker, silent-callback
-# page, package.json, README), with index.js minified by esbuild. wasm-pack is not used: it
+# page, package.json, README), with index.js and react.js minified by esbuild (react.js keeps its
+# imports of react and ./index.js). wasm-pack is not used: it
 # downloads its own binaries.
 #
 # The wasm is built on the pinned nightly of scripts/release-toolchain with -Zbuild-std and
@@ -31,8 +32,10 @@ tools/node_modules/.bin/wasm-opt -O1 --strip-debug --strip-producers "${features
   "$built" -o "$out/oidc_rp_wasm_bg.wasm"
 cp -R pkg-template/. "$out"/
 # Minified: the readable source is pkg-template/index.js.
-tools/node_modules/.bin/esbuild pkg-template/index.js --minify --format=esm --target=es2022 \
-  --legal-comments=none --log-level=warning --outfile="$out/index.js" --allow-overwrite
+for entry in index react; do
+  tools/node_modules/.bin/esbuild "pkg-template/$entry.js" --minify --format=esm --target=es2022 \
+    --legal-comments=none --log-level=warning --outfile="$out/$entry.js" --allow-overwrite
+done
 sed -i "s/\"0.0.0-template\"/\"$version\"/" "$out/package.json"
 [ -f LICENSE ] && cp LICENSE "$out"/
 
