@@ -275,8 +275,8 @@ impl Machine {
             Call::SigninPopup {
                 options,
                 app_window,
-            } => self.signin_popup(op, options, app_window, &metadata, now),
-            Call::SigninSilent(options) => self.signin_silent(op, options, &metadata, now),
+            } => self.signin_popup(op, options, app_window, now),
+            Call::SigninSilent(options) => self.signin_silent(op, options, now),
             Call::Refresh => self.join_refresh(refresh::Waiter::Refresh(op), now),
             Call::GetAccessToken => self.get_access_token(op, now),
             Call::SignoutUrl(options) => self.signout(op, options, false, &metadata, now),

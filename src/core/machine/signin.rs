@@ -315,7 +315,6 @@ impl Machine {
         op: OpId,
         options: AuthorizeOptions,
         app_window: bool,
-        _metadata: &ProviderMetadata,
         now: i64,
     ) {
         self.signin_in_frame(op, options, Show::Popup { app_window }, now);
@@ -327,7 +326,6 @@ impl Machine {
         &mut self,
         op: OpId,
         options: AuthorizeOptions,
-        _metadata: &ProviderMetadata,
         now: i64,
     ) {
         let plan = SilentPlan::new(self.session.as_ref(), options);
