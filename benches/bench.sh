@@ -76,7 +76,7 @@ if [ -f scripts/release-toolchain ]; then
   cargo_shown=$(printf '%s' "$cargo_shown" | sed "s|\\\$(cat scripts/release-toolchain)|$(cat scripts/release-toolchain)|g")
 fi
 
-# wasm-opt as scripts/build-pkg.sh runs it (the branch WASM_OPT selects there), read from the
+# wasm-opt as scripts/build-pkg.sh runs it (its one wasm-opt command), read from the
 # script so that the two cannot drift apart, with -g for --strip-debug: the names stay.
 features_def=$(awk '/^features=\(/{on=1} on{print} on && /\)/{exit}' scripts/build-pkg.sh)
 eval "$features_def"
@@ -84,14 +84,10 @@ for f in "${features[@]}"; do
   case "$f" in --enable-*) ;; *) say "unexpected wasm feature flag '$f' in scripts/build-pkg.sh"; exit 1 ;; esac
 done
 opt_lines=$(awk '/^[^#]*node_modules\/\.bin\/wasm-opt /{l=$0; while (l ~ /\\$/) { sub(/\\$/, "", l); getline nxt; l = l nxt } print l}' scripts/build-pkg.sh)
-if [ "${WASM_OPT:-0}" = 1 ]; then
-  opt_line=$(printf '%s\n' "$opt_lines" | grep -e ' -O' || true)
-else
-  opt_line=$(printf '%s\n' "$opt_lines" | grep -v -e ' -O' || true)
-fi
+opt_line=$opt_lines
 opt_flags=$(printf '%s\n' "$opt_line" | sed 's/.*wasm-opt //; s/"\$built".*//; s/"\${features\[@\]}"/'"${features[*]}"'/; s/--strip-debug/-g/; s/  */ /g; s/ $//')
 if [ "$(printf '%s\n' "$opt_line" | grep -c .)" != 1 ] || [[ " $opt_flags " != *" -g "* ]] || [[ "$opt_flags" == *'$'* ]]; then
-  say "could not read the wasm-opt flags (WASM_OPT=${WASM_OPT:-0}) from scripts/build-pkg.sh (got '$opt_flags')"
+  say "could not read the one wasm-opt command of scripts/build-pkg.sh (got '$opt_flags')"
   exit 1
 fi
 
@@ -109,7 +105,6 @@ cat > "$ledger/info.json" <<JSON
   "unoptBytes": $(wc -c < "$ledger/cargo.wasm"),
   "optBytes": $(wc -c < "$ledger/opt.wasm"),
   "shippedBytes": $(wc -c < "$work/pkg/oidc_rp_wasm_bg.wasm"),
-  "wasmOpt": "${WASM_OPT:-0}",
   "wasmOptFlags": "$opt_flags"
 }
 JSON

@@ -563,7 +563,7 @@ function ledgerSection(l) {
     '## 6. Size ledger',
     '',
     `twiggy ${info.twiggy} \`top\` (every item, shallow sizes) of the package's wasm as \`${info.cargo}\` leaves it (scripts/build-pkg.sh's build: the core, its state machine and the plain exports of \`src/js_pump.rs\`, no wasm-bindgen; ${info.unoptBytes} bytes with its name section); ` +
-      `second column: the same file through \`wasm-opt ${info.wasmOptFlags}\` (scripts/build-pkg.sh's flags${info.wasmOpt === '1' ? ' with WASM_OPT=1' : ' (its default, WASM_OPT unset: no -Oz)'}, \`-g\` for \`--strip-debug\`: names kept; ${info.optBytes} bytes), what ships but the names ` +
+      `second column: the same file through \`wasm-opt ${info.wasmOptFlags}\` (scripts/build-pkg.sh's flags, \`-g\` for \`--strip-debug\`: names kept; ${info.optBytes} bytes), what ships but the names ` +
       `(the shipped \`pkg/oidc_rp_wasm_bg.wasm\` is ${info.shippedBytes} bytes, about that file without its name section). KB = 1024 bytes. ` +
       'Where wasm-opt inlines, a module whose functions were all inlined shows 0 in the second column, its code counted in its callers. Attribution rules: `benches/lib/ledger.mjs`.',
     '',
