@@ -124,9 +124,7 @@ fn an_id_token_signed_with_another_key_is_invalid_signature() {
 fn a_callback_from_the_location_is_cleaned_with_replace_url() {
     let mut w = World::new();
     let t = w.create_tab(config(StorageKind::Memory));
-    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
-    w.settle();
-    w.tab(t).ok(op);
+    w.go_to_op(t);
     let response = w.op.authorize(&w.tab(t).last_navigation());
     w.reload(t);
     // The app keeps a parameter of its own in the callback URL.
@@ -150,18 +148,10 @@ fn a_callback_from_the_location_is_cleaned_with_replace_url() {
 fn a_callback_not_from_the_location_leaves_the_address_alone() {
     let mut w = World::new();
     let t = w.create_tab(config(StorageKind::Memory));
-    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
-    w.settle();
-    w.tab(t).ok(op);
+    w.go_to_op(t);
     let response = w.op.authorize(&w.tab(t).last_navigation());
     w.reload(t);
-    let op = w.call(
-        t,
-        Call::HandleRedirectCallback {
-            url: response.url(),
-            from_location: false,
-        },
-    );
+    let op = w.come_back(t, &response.url(), false);
     w.settle();
     w.tab(t).ok(op);
     assert!(w.tab(t).replaced.is_empty());
@@ -184,27 +174,13 @@ fn a_sign_in_is_announced_as_signed_in_once() {
 fn the_same_callback_twice_in_one_page_exchanges_the_code_once() {
     let mut w = World::new();
     let t = w.create_tab(config(StorageKind::Memory));
-    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
-    w.settle();
-    w.tab(t).ok(op);
+    w.go_to_op(t);
     let response = w.op.authorize(&w.tab(t).last_navigation());
     w.reload(t);
     let url = response.url();
     // React's strict mode: the effect runs twice, before anything is answered.
-    let first = w.call(
-        t,
-        Call::HandleRedirectCallback {
-            url: url.clone(),
-            from_location: true,
-        },
-    );
-    let second = w.call(
-        t,
-        Call::HandleRedirectCallback {
-            url: url.clone(),
-            from_location: true,
-        },
-    );
+    let first = w.come_back(t, &url.clone(), true);
+    let second = w.come_back(t, &url.clone(), true);
     w.settle();
     assert_eq!(w.op.token_requests("authorization_code").len(), 1);
     let token = w.tab(t).token_of(first);
@@ -212,13 +188,7 @@ fn the_same_callback_twice_in_one_page_exchanges_the_code_once() {
     // Later, with the address the first call left behind: the same outcome, no request.
     let cleaned = w.tab(t).replaced[0].clone();
     assert_eq!(cleaned, REDIRECT_URI);
-    let third = w.call(
-        t,
-        Call::HandleRedirectCallback {
-            url: cleaned,
-            from_location: true,
-        },
-    );
+    let third = w.come_back(t, &cleaned, true);
     w.settle();
     assert_eq!(w.tab(t).token_of(third), token);
     assert_eq!(w.op.token_requests("authorization_code").len(), 1);
@@ -255,19 +225,11 @@ fn a_spent_callback_url_is_state_mismatch_and_asks_the_op_nothing() {
 fn an_op_error_response_passes_its_code_through() {
     let mut w = World::new();
     let t = w.create_tab(config(StorageKind::Memory));
-    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
-    w.settle();
-    w.tab(t).ok(op);
+    w.go_to_op(t);
     let response =
         w.op.error_response(&w.tab(t).last_navigation(), "access_denied");
     w.reload(t);
-    let op = w.call(
-        t,
-        Call::HandleRedirectCallback {
-            url: response.url(),
-            from_location: true,
-        },
-    );
+    let op = w.come_back(t, &response.url(), true);
     w.settle();
     assert_eq!(w.tab(t).err(op), "access_denied");
     assert_eq!(w.op.count(Endpoint::Token), 0);
@@ -284,9 +246,7 @@ fn a_fragment_response_signs_in_and_the_fragment_is_dropped() {
     let mut cfg = config(StorageKind::Memory);
     cfg.response_mode = ResponseMode::Fragment;
     let t = w.create_tab(cfg);
-    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
-    w.settle();
-    w.tab(t).ok(op);
+    w.go_to_op(t);
     let url = w.tab(t).last_navigation();
     assert_eq!(
         query_param(&url, "response_mode").as_deref(),
@@ -296,30 +256,16 @@ fn a_fragment_response_signs_in_and_the_fragment_is_dropped() {
     let callback = response.url();
     assert!(callback.contains('#'));
     w.reload(t);
-    let op = w.call(
-        t,
-        Call::HandleRedirectCallback {
-            url: callback,
-            from_location: true,
-        },
-    );
+    let op = w.come_back(t, &callback, true);
     w.settle();
     w.tab(t).ok(op);
     assert_eq!(w.tab(t).replaced, vec![REDIRECT_URI.to_owned()]);
 
     // A fragment response in the query is not what was asked for.
-    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
-    w.settle();
-    w.tab(t).ok(op);
+    w.go_to_op(t);
     let response = w.op.authorize(&w.tab(t).last_navigation());
     w.reload(t);
-    let op = w.call(
-        t,
-        Call::HandleRedirectCallback {
-            url: response.query_url(),
-            from_location: true,
-        },
-    );
+    let op = w.come_back(t, &response.query_url(), true);
     w.settle();
     assert_eq!(w.tab(t).err(op), "invalid_response");
 }
@@ -330,20 +276,12 @@ fn a_form_post_response_is_picked_up_from_the_service_worker_once() {
     let mut cfg = config(StorageKind::Memory);
     cfg.response_mode = ResponseMode::FormPost;
     let t = w.create_tab(cfg);
-    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
-    w.settle();
-    w.tab(t).ok(op);
+    w.go_to_op(t);
     let response = w.op.authorize(&w.tab(t).last_navigation());
     assert_eq!(response.mode, "form_post");
     let url = w.form_post(REDIRECT_URI, &response.body());
     w.reload(t);
-    let op = w.call(
-        t,
-        Call::HandleRedirectCallback {
-            url: url.clone(),
-            from_location: true,
-        },
-    );
+    let op = w.come_back(t, &url.clone(), true);
     w.settle();
     w.tab(t).ok(op);
     assert_eq!(w.op.count(Endpoint::Pickup), 1);
@@ -369,9 +307,7 @@ fn handle_form_post_signs_in_from_the_posted_body() {
     let mut cfg = config(StorageKind::Memory);
     cfg.response_mode = ResponseMode::FormPost;
     let t = w.create_tab(cfg);
-    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
-    w.settle();
-    w.tab(t).ok(op);
+    w.go_to_op(t);
     let response = w.op.authorize(&w.tab(t).last_navigation());
     w.reload(t);
     let op = w.call(t, Call::HandleFormPost(response.body()));

@@ -922,22 +922,32 @@ impl World {
     /// is reloaded at the callback and handles it from its location. Returns the callback's
     /// operation (in the new page) and the callback URL.
     pub fn sign_in_by_redirect(&mut self, t: usize) -> (OpId, String) {
+        self.go_to_op(t);
+        let response = self.op.authorize(&self.tab(t).last_navigation());
+        let callback = response.url();
+        self.reload(t);
+        let op = self.come_back(t, &callback, true);
+        self.settle();
+        (op, callback)
+    }
+
+    /// `signinRedirect` with default options, settled: the page is now at the OP
+    /// (`last_navigation`).
+    pub fn go_to_op(&mut self, t: usize) {
         let op = self.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
         self.settle();
         self.tab(t).ok(op);
-        let url = self.tab(t).last_navigation();
-        let response = self.op.authorize(&url);
-        let callback = response.url();
-        self.reload(t);
-        let op = self.call(
+    }
+
+    /// `handleRedirectCallback` of `url` (the page's own address when `from_location`).
+    pub fn come_back(&mut self, t: usize, url: &str, from_location: bool) -> OpId {
+        self.call(
             t,
             Call::HandleRedirectCallback {
-                url: callback.clone(),
-                from_location: true,
+                url: url.to_owned(),
+                from_location,
             },
-        );
-        self.settle();
-        (op, callback)
+        )
     }
 
     /// A tab created with `config` and signed in by a redirect.
