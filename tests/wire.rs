@@ -252,3 +252,18 @@ fn each_jws_algorithm_maps_to_its_webcrypto_parameters() {
     let ed = JwsAlg::EdDSA.webcrypto();
     assert_eq!((ed.name, ed.curve, ed.salt_length), ("Ed25519", None, None));
 }
+
+#[test]
+fn an_unknown_page_event_is_refused_not_taken_for_activity() {
+    let mut wired = Wired::new(CONFIG, "https://app.example.com").expect("created");
+    let result = handle(&mut wired, r#"{"t":"page","event":"scroll"}"#);
+    let done = outputs(&result).into_iter().next().expect("one output");
+    assert_eq!(
+        done.get("error")
+            .and_then(|e| e.get("code"))
+            .and_then(Json::as_str),
+        Some("browser")
+    );
+    let result = handle(&mut wired, r#"{"t":"page","event":"activity"}"#);
+    assert!(outputs(&result).is_empty());
+}

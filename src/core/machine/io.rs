@@ -277,6 +277,55 @@ pub enum Command {
     },
 }
 
+/// Which [`Answer`] a command takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerKind {
+    /// [`Answer::Http`].
+    Http,
+    /// [`Answer::Verified`].
+    Verified,
+    /// [`Answer::Digest`].
+    Digest,
+    /// [`Answer::Read`].
+    Read,
+    /// [`Answer::Written`].
+    Written,
+    /// [`Answer::Keys`].
+    Keys,
+    /// [`Answer::Lock`].
+    Lock,
+    /// [`Answer::Opened`].
+    Opened,
+    /// [`Answer::Look`].
+    Look,
+}
+
+impl Command {
+    /// The answer this command takes; `None` for the commands nobody answers (a release, the
+    /// channel, a broadcast, a hand-over listener, closing a window, navigating).
+    pub fn answer_kind(&self) -> Option<AnswerKind> {
+        Some(match self {
+            Command::Fetch(_) => AnswerKind::Http,
+            Command::Verify(_) => AnswerKind::Verified,
+            Command::Digest { .. } => AnswerKind::Digest,
+            Command::Read { .. } => AnswerKind::Read,
+            Command::Write { .. } | Command::Remove { .. } => AnswerKind::Written,
+            Command::ListKeys { .. } => AnswerKind::Keys,
+            Command::TakeLock { .. } => AnswerKind::Lock,
+            Command::OpenPopup { .. } | Command::OpenFrame { .. } => AnswerKind::Opened,
+            Command::LookAtPopup { .. } => AnswerKind::Look,
+            Command::ReleaseLock { .. }
+            | Command::OpenChannel { .. }
+            | Command::CloseChannel
+            | Command::Broadcast { .. }
+            | Command::ListenHandover { .. }
+            | Command::CloseWindow { .. }
+            | Command::Navigate { .. }
+            | Command::ReplaceUrl { .. } => return None,
+        })
+    }
+}
+
 impl fmt::Debug for Command {
     /// Names the command and its non-secret parts only: URLs may carry an `id_token_hint`, and
     /// written values tokens.

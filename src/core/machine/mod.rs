@@ -39,7 +39,9 @@ mod run;
 mod signin;
 pub mod wire;
 
-pub use io::{Answer, Area, Call, Command, Event, Input, IoId, OpId, Outcome, Output, PageEvent};
+pub use io::{
+    Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, OpId, Outcome, Output, PageEvent,
+};
 
 use crate::core::config::ClientConfig;
 use crate::core::flow::idle::IdlePolicy;
@@ -547,17 +549,7 @@ impl Machine {
     fn io(&mut self, task: TaskId, purpose: Purpose, command: Command) -> IoId {
         self.next_io = self.next_io.wrapping_add(1);
         let id = self.next_io;
-        if !matches!(
-            command,
-            Command::ReleaseLock { .. }
-                | Command::OpenChannel { .. }
-                | Command::CloseChannel
-                | Command::Broadcast { .. }
-                | Command::ListenHandover { .. }
-                | Command::CloseWindow { .. }
-                | Command::Navigate { .. }
-                | Command::ReplaceUrl { .. }
-        ) {
+        if command.answer_kind().is_some() {
             self.routes.push((id, task, purpose));
         }
         self.out.push_back(Output::Io { id, command });

@@ -17,7 +17,10 @@
 //! Outputs: `{"io":7,"do":"fetch",...}` (see [`command_json`]), `{"cancel":7}`,
 //! `{"event":"signedIn","detail":{..}}`, `{"done":1,"ok":..}` or `{"done":1,"error":{..}}`.
 
-use super::{Answer, Area, Call, Command, Event, Input, IoId, Machine, Outcome, Output, PageEvent};
+use super::{
+    Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, Machine, Outcome, Output,
+    PageEvent,
+};
 use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
 use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions};
 use crate::core::flow::silent::PopupLook;
@@ -25,8 +28,8 @@ use crate::core::flow::{HttpResponse, Method};
 use crate::core::json::{write_string, Json, Object};
 use crate::core::params::Prompt;
 use crate::core::secret::RawIdToken;
-use crate::core::text;
 use crate::core::session::Session;
+use crate::core::text;
 use crate::error::{BrowserError, Error, SignatureError};
 use std::str::FromStr;
 
@@ -35,23 +38,9 @@ use std::str::FromStr;
 #[derive(Debug)]
 pub struct Wired {
     machine: Machine,
-    kinds: Vec<(IoId, Kind)>,
+    kinds: Vec<(IoId, AnswerKind)>,
     /// A call whose options did not read, and why.
     refused: Option<(u32, Error)>,
-}
-
-/// What an answer is read as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Http,
-    Verified,
-    Digest,
-    Read,
-    Written,
-    Keys,
-    Lock,
-    Opened,
-    Look,
 }
 
 impl Wired {
@@ -100,7 +89,7 @@ impl Wired {
         }
         while let Some(output) = self.machine.poll_output() {
             if let Output::Io { id, command } = &output {
-                if let Some(kind) = answer_kind(command) {
+                if let Some(kind) = command.answer_kind() {
                     self.kinds.push((*id, kind));
                 }
             }
@@ -158,7 +147,10 @@ impl Wired {
                 "online" => PageEvent::Online,
                 "pagehide" => PageEvent::PageHide,
                 "pageshow" => PageEvent::PageShow,
-                _ => PageEvent::Activity,
+                "activity" => PageEvent::Activity,
+                // Not a page event: it must not pass for the user's activity (which keeps
+                // every tab signed in).
+                _ => return None,
             }),
             "tab" => Input::TabMessage(json.get("data")?.clone()),
             "message" => Input::WindowMessage {
@@ -178,23 +170,7 @@ impl Wired {
     }
 }
 
-/// Which answer a command takes; `None` for commands nobody answers.
-fn answer_kind(command: &Command) -> Option<Kind> {
-    Some(match command {
-        Command::Fetch(_) => Kind::Http,
-        Command::Verify(_) => Kind::Verified,
-        Command::Digest { .. } => Kind::Digest,
-        Command::Read { .. } => Kind::Read,
-        Command::Write { .. } | Command::Remove { .. } => Kind::Written,
-        Command::ListKeys { .. } => Kind::Keys,
-        Command::TakeLock { .. } => Kind::Lock,
-        Command::OpenPopup { .. } | Command::OpenFrame { .. } => Kind::Opened,
-        Command::LookAtPopup { .. } => Kind::Look,
-        _ => return None,
-    })
-}
-
-fn read_answer(json: &Json, kind: Kind) -> Option<Answer> {
+fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
     let failed = json.get("error").map(read_error);
     // Success must be said (`"ok":true`): an answer that says neither is a failure, never a
     // verified signature.
@@ -209,11 +185,11 @@ fn read_answer(json: &Json, kind: Kind) -> Option<Answer> {
         }))
     };
     match kind {
-        Kind::Verified => ok(Answer::Verified),
-        Kind::Written => ok(Answer::Written),
-        Kind::Lock => ok(Answer::Lock),
-        Kind::Opened => ok(Answer::Opened),
-        Kind::Http => Some(Answer::Http(match failed {
+        AnswerKind::Verified => ok(Answer::Verified),
+        AnswerKind::Written => ok(Answer::Written),
+        AnswerKind::Lock => ok(Answer::Lock),
+        AnswerKind::Opened => ok(Answer::Opened),
+        AnswerKind::Http => Some(Answer::Http(match failed {
             Some(e) => Err(e),
             None => {
                 let http = json.get("http")?;
@@ -223,16 +199,16 @@ fn read_answer(json: &Json, kind: Kind) -> Option<Answer> {
                 })
             }
         })),
-        Kind::Digest => Some(Answer::Digest(match failed {
+        AnswerKind::Digest => Some(Answer::Digest(match failed {
             Some(e) => Err(e),
             None => crate::core::base64url::decode(json.get("digest")?.as_str()?)
                 .ok_or_else(|| Error::Crypto("digest".into())),
         })),
-        Kind::Read => Some(Answer::Read(match failed {
+        AnswerKind::Read => Some(Answer::Read(match failed {
             Some(e) => Err(e),
             None => Ok(json.get("read").and_then(Json::as_str).map(str::to_owned)),
         })),
-        Kind::Keys => Some(Answer::Keys(
+        AnswerKind::Keys => Some(Answer::Keys(
             json.get("keys")
                 .and_then(Json::as_array)
                 .unwrap_or(&[])
@@ -240,7 +216,7 @@ fn read_answer(json: &Json, kind: Kind) -> Option<Answer> {
                 .filter_map(|k| k.as_str().map(str::to_owned))
                 .collect(),
         )),
-        Kind::Look => {
+        AnswerKind::Look => {
             let look = json.get("look")?;
             Some(Answer::Look(PopupLook {
                 closed: look.get("closed")?.as_bool()?,
@@ -385,7 +361,11 @@ struct Checked<'a>(Option<&'a Object>);
 
 /// Checks `value` (`null` for no options) against `table`: unknown members are refused, and a
 /// member of the wrong kind is `invalid_config` naming it.
-fn check<'a>(value: &'a Json, of: &'static str, table: &[(&str, Takes)]) -> Result<Checked<'a>, Error> {
+fn check<'a>(
+    value: &'a Json,
+    of: &'static str,
+    table: &[(&str, Takes)],
+) -> Result<Checked<'a>, Error> {
     let object = match value {
         Json::Null => return Ok(Checked(None)),
         Json::Object(o) => o,
@@ -401,7 +381,10 @@ fn check<'a>(value: &'a Json, of: &'static str, table: &[(&str, Takes)]) -> Resu
             (Takes::Whole(max), Json::Number(text)) => match text.parse::<i64>() {
                 Ok(n) if (0..=*max).contains(&n) => continue,
                 _ if name == "maxAge" => {
-                    return Err(Error::config(name, "must be a whole number of seconds, 0 or more"))
+                    return Err(Error::config(
+                        name,
+                        "must be a whole number of seconds, 0 or more",
+                    ))
                 }
                 _ => "a whole number in range",
             },
@@ -415,13 +398,19 @@ fn check<'a>(value: &'a Json, of: &'static str, table: &[(&str, Takes)]) -> Resu
             (Takes::Str, _) => "a string",
             (Takes::Bool, _) => "true or false",
             (Takes::Whole(_), _) if name == "maxAge" => {
-                return Err(Error::config(name, "must be a whole number of seconds, 0 or more"))
+                return Err(Error::config(
+                    name,
+                    "must be a whole number of seconds, 0 or more",
+                ))
             }
             (Takes::Whole(_), _) => "a number",
             (Takes::List, _) => "a string or an array of strings",
             (Takes::Params, _) => "an object of strings",
         };
-        return Err(Error::config(name, text::cat(&["must be ", what, " (in ", of, ")"])));
+        return Err(Error::config(
+            name,
+            text::cat(&["must be ", what, " (in ", of, ")"]),
+        ));
     }
     Ok(Checked(Some(object)))
 }
