@@ -14,7 +14,12 @@ pub fn encode(bytes: &[u8]) -> String {
             *slot = *byte;
         }
         let [a, b, c] = group;
-        let sextets = [a >> 2, (a & 3) << 4 | b >> 4, (b & 15) << 2 | c >> 6, c & 63];
+        let sextets = [
+            a >> 2,
+            (a & 3) << 4 | b >> 4,
+            (b & 15) << 2 | c >> 6,
+            c & 63,
+        ];
         // One byte makes two characters, two make three, three make four.
         for sextet in sextets.iter().take(chunk.len().saturating_add(1)) {
             if let Some(symbol) = ALPHABET.get(usize::from(*sextet)) {
