@@ -352,6 +352,14 @@ function unb64url(text) {
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
+/**
+ * A response's status and body text: what the machine is answered with for a fetch.
+ * @param {Response} response
+ */
+async function read(response) {
+  return { status: response.status, body: await response.text() };
+}
+
 /** A failure as the machine reads it. */
 const failure = (kind, e) => ({ error: { kind, message: String(e?.message ?? e ?? '') } });
 
@@ -420,7 +428,7 @@ class Pump {
     this.releases = new Map();
     /** @type {BroadcastChannel | null} */
     this.channel = null;
-    /** @type {{ url: string, response: Promise<Response> } | null} A fetch of the discovery document started before the module was ready. */
+    /** @type {{ url: string, response: Promise<{ status: number, body: string }> } | null} A fetch of the discovery document (status and body text) started before the module was ready. */
     this.prefetch = null;
     /** The window the app opened for the next popup sign-in. */
     this.appWindow = /** @type {any} */ (null);
@@ -675,14 +683,16 @@ class Pump {
     const prefetched = this.prefetch;
     const early = prefetched && prefetched.url === o.url && o.method === 'GET' ? prefetched.response : null;
     this.prefetch = null;
-    const request = early ?? fetch(o.url, {
-      method: o.method,
-      headers: o.headers,
-      body: o.body ?? undefined,
-      credentials: 'omit',
-      signal: controller.signal,
-    });
-    const body = request.then(async (response) => ({ http: { status: response.status, body: await response.text() } }));
+    const http =
+      early ??
+      fetch(o.url, {
+        method: o.method,
+        headers: o.headers,
+        body: o.body ?? undefined,
+        credentials: 'omit',
+        signal: controller.signal,
+      }).then(read);
+    const body = http.then((h) => ({ http: h }));
     // A deadline also covers a prefetched request, which the controller cannot abort.
     const timed = new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(null)));
     Promise.race([body, timed])
@@ -803,8 +813,9 @@ export class OidcClient {
   static async create(config) {
     if (!inBrowser()) throw notInBrowser();
     const url = discoveryUrl(config?.issuer);
+    // The body is read as it arrives, while the wasm still loads.
     const early = url
-      ? fetch(url, { headers: { Accept: 'application/json' }, credentials: 'omit' })
+      ? fetch(url, { headers: { Accept: 'application/json' }, credentials: 'omit' }).then(read)
       : null;
     early?.catch(() => {});
     await load();
