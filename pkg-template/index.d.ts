@@ -340,6 +340,7 @@ export type SdkErrorCode =
   | "invalid_config"
   | "unsupported"
   | "no_session"
+  | "session_expired"
   | "timeout"
   | "popup_closed"
   | "popup_blocked"
@@ -389,6 +390,7 @@ export interface ErrorCodes {
   readonly INVALID_CONFIG: "invalid_config";
   readonly UNSUPPORTED: "unsupported";
   readonly NO_SESSION: "no_session";
+  readonly SESSION_EXPIRED: "session_expired";
   readonly TIMEOUT: "timeout";
   readonly POPUP_CLOSED: "popup_closed";
   readonly POPUP_BLOCKED: "popup_blocked";
@@ -424,8 +426,9 @@ export interface ErrorCodes {
 export declare const ERROR_CODES: ErrorCodes;
 
 /**
- * Whether `e` is an error thrown by the SDK; with `code`, also whether it has that code (or one of
- * those codes).
+ * Whether `e` is an error the SDK made (checked by identity: another `Error` with a string `code`,
+ * such as a fetch library's `ERR_NETWORK`, is not one); with `code`, also whether it has that
+ * code (or one of those codes).
  *
  * ```ts
  * if (isOidcError(e, ["login_required", "interaction_required"])) await client.signinRedirect();
@@ -510,7 +513,12 @@ export declare class OidcClient {
    */
   static create(config: OidcClientConfig): Promise<OidcClient>;
 
-  /** The current session, or `null` when signed out. A fresh snapshot on each read. */
+  /**
+   * The current session, or `null` when signed out. A fresh snapshot on each read. A session
+   * whose access token expired stays here (`expiresAt` in the past) until a sign-in, a refresh or
+   * a sign-out replaces it: its identity is still the user's, but {@link OidcClient.getAccessToken}
+   * has no token to give (`session_expired` when there is no refresh token to renew it).
+   */
   readonly session: Session | null;
 
   /**
@@ -551,9 +559,14 @@ export declare class OidcClient {
   signinPopup(options?: AuthorizeOptions, popup?: PopupOptions): Promise<Session>;
 
   /**
-   * Renews the session without showing anything: with the refresh token when one is held,
-   * otherwise in a hidden iframe with `prompt=none` (and the session's ID token as
-   * `id_token_hint`). Like {@link OidcClient.signinPopup}, the iframe prefers `web_message`
+   * Renews the session without showing anything: with the refresh token when one is held and
+   * `options` has nothing but `appState` and `prompt` (always `"none"` here); otherwise in a hidden
+   * iframe with `prompt=none` (and the session's ID token as `id_token_hint`). `responseMode`,
+   * `maxAge`, `acrValues`, `scope`, `loginHint`, `idTokenHint`, `uiLocales` and `extraParams` each
+   * skip the refresh token: a refresh_token grant carries none of them, so it could not honour
+   * them (it does not re-authenticate for `maxAge`, cannot raise `acr`, widen `scope` or pick an
+   * account). A refresh the OP refuses with `invalid_grant` falls back to the iframe; any other
+   * failure (the network, a timeout) is reported as it is. Like {@link OidcClient.signinPopup}, the iframe prefers `web_message`
    * when the OP supports it, else answers through `silentRedirectUri`.
    *
    * @throws {OidcError} `login_required`, `consent_required`, `interaction_required`, ... from the
@@ -572,9 +585,14 @@ export declare class OidcClient {
 
   /**
    * A valid access token, refreshed first when it is expired or about to be. Tabs sharing a
-   * session refresh once, under a Web Lock.
+   * session refresh once, under a Web Lock. Inside the refresh leeway a token that is still valid
+   * is handed out even when the refresh fails.
    *
-   * @throws {OidcError} `no_session`, or any error of {@link OidcClient.refresh}.
+   * @throws {OidcError} `no_session` (nobody is signed in), `session_expired` (the access token
+   *   has expired and the session has no refresh token: sign in again; {@link OidcClient.session}
+   *   still holds the expired session, its `expiresAt` in the past, until a sign-in or sign-out
+   *   replaces it), or any error of {@link OidcClient.refresh} (when the token had expired and
+   *   the refresh failed, e.g. `invalid_grant`).
    */
   getAccessToken(): Promise<string>;
 
@@ -623,6 +641,10 @@ export declare class OidcClient {
    */
   dispose(): void;
 
-  /** Releases the client's WebAssembly memory (wasm-bindgen). The client is unusable afterwards. */
+  /**
+   * Another name for {@link OidcClient.dispose} (the name Rust-made WebAssembly objects use):
+   * exactly the same effect. The client has no `[Symbol.dispose]` method; with `using`-style
+   * code, call `dispose()` in a `finally`.
+   */
   free(): void;
 }
