@@ -159,7 +159,11 @@ export interface OidcClientConfig {
   idTokenSigningAlgs?: readonly string[] | undefined;
   /** Tolerance, in seconds, for `exp`, `iat`, `nbf` and `auth_time` checks. Default `60`. */
   clockSkewSeconds?: number | undefined;
-  /** How long a silent (iframe) or web_message sign-in waits for an answer, in milliseconds. Default `10000`. */
+  /**
+   * How long a silent (hidden iframe) sign-in waits for an answer, in milliseconds, in every
+   * response mode. Default `10000`. Popups do not use it: they wait ten minutes (the pending
+   * request's lifetime) in every mode.
+   */
   silentTimeoutMs?: number | undefined;
   /**
    * Sign out every tab of the origin (locally; `signedOut` with reason `"idle"`) once no tab saw
@@ -308,15 +312,12 @@ export interface OidcError extends Error {
    */
   code: OidcErrorCode;
   /**
-   * The exact check that failed, where the code covers several, e.g. `aud_mismatch` or
-   * `auth_time_too_old` under `invalid_id_token`, `no_matching_key` under `invalid_signature`,
-   * `iss_parameter` under `issuer_mismatch`. Under `wasm_load`, the step that failed:
-   * `unavailable` (no WebAssembly in this browser), `locate` (no `import.meta.url` to find the
-   * file by), `fetch`, `http_status` (the file is not at that URL), `not_wasm` (something else,
-   * typically an HTML fallback page, came instead), `csp` (the Content Security Policy lacks
-   * `'wasm-unsafe-eval'`), `compile`, `instantiate`.
+   * The exact check that failed, where the code covers several (see {@link OidcErrorReason}):
+   * `aud_mismatch` or `auth_time_too_old` under `invalid_id_token`, `no_matching_key` under
+   * `invalid_signature`, `iss_parameter` under `issuer_mismatch`, the step that failed under
+   * `wasm_load`. Absent where the code says it all.
    */
-  reason?: string;
+  reason?: OidcErrorReason;
   /** The OP's `error_description`, when it sent one. */
   description?: string;
   /** The OP's `error_uri`, when it sent one. */
@@ -326,6 +327,64 @@ export interface OidcError extends Error {
   /** For `wasm_load`: the error the browser raised (a `TypeError` from `fetch`, a `WebAssembly.CompileError`, ...). */
   cause?: unknown;
 }
+
+/**
+ * {@link OidcError.reason}: which check failed, where one code covers several. The package's
+ * README has a line for each; a native test (tests/errors.rs) keeps this list equal to what
+ * src/error.rs and the pump's `wasm_load` can report.
+ */
+export type OidcErrorReason =
+  // issuer_mismatch: where the other issuer was seen.
+  | "discovery"
+  | "iss_parameter"
+  | "iss_mismatch"
+  // invalid_id_token: the check of OIDC Core §3.1.3.7 or §12.2 (nonce_mismatch: its own code).
+  | "malformed"
+  | "encrypted"
+  | "alg_not_allowed"
+  | "aud_mismatch"
+  | "azp_missing"
+  | "azp_mismatch"
+  | "expired"
+  | "iat_in_future"
+  | "nbf_in_future"
+  | "missing_claim"
+  | "nonce_mismatch"
+  | "auth_time_missing"
+  | "auth_time_too_old"
+  | "acr_not_satisfied"
+  | "at_hash_mismatch"
+  | "refreshed_claim_changed"
+  | "clock_skew"
+  // invalid_signature
+  | "signature_mismatch"
+  | "no_matching_key"
+  | "unusable_key"
+  | "unsupported_alg"
+  // invalid_response
+  | "not_json"
+  | "missing_field"
+  | "invalid_field"
+  | "repeated_parameter"
+  | "no_code_or_error"
+  | "not_authorization_response"
+  | "unexpected_status"
+  // browser
+  | "no_window"
+  | "no_document"
+  | "frame"
+  | "conversion"
+  | "lock"
+  | "location"
+  // wasm_load: the step of loading the module that failed.
+  | "unavailable"
+  | "locate"
+  | "fetch"
+  | "http_status"
+  | "not_wasm"
+  | "csp"
+  | "compile"
+  | "instantiate";
 
 /** The SDK's own error codes. */
 export type SdkErrorCode =
