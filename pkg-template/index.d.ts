@@ -148,7 +148,8 @@ export interface OidcClientConfig {
   /**
    * Where the session lives. Default `"memory"`.
    *
-   * - `"memory"`: only in this page; the refresh token never leaves the wasm heap. Lost on reload.
+   * - `"memory"`: only in this page; the refresh token is kept in the wasm heap only (JavaScript
+   *   sees it only in the body of the token request it sends). Lost on reload.
    * - `"session"`: `sessionStorage`; survives reloads of this tab, not shared with other tabs.
    * - `"local"`: `localStorage`, with a copy in IndexedDB (which the tabs read under the refresh
    *   lock); shared by every tab of the origin (refreshes coordinated with Web Locks), survives
@@ -230,9 +231,10 @@ export interface PopupOptions {
   /**
    * A window the app opened itself, in the task of the user's click (for instance
    * `window.open("", "signin", "popup")`, to show a spinner while it prepares). The SDK navigates it
-   * to the OP and closes it when done. Default: the SDK opens one.
+   * to the OP and closes it when done. Default (and `null`, what `window.open()` returns when the
+   * browser blocked it): the SDK opens one.
    */
-  window?: GlobalInstance<"Window"> | undefined;
+  window?: GlobalInstance<"Window"> | null | undefined;
 }
 
 /** Options of RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). */
@@ -266,7 +268,9 @@ export interface SignoutCallbackResult {
 
 /**
  * The signed-in session. A snapshot: read {@link OidcClient.session} again, or listen to
- * events, to see later changes. The refresh token is never exposed.
+ * events, to see later changes. It never carries the refresh token ({@link Session.hasRefreshToken}
+ * says whether there is one); with `storage: "session"` or `"local"` that token is in web storage,
+ * where any script of the origin can read it.
  */
 export interface Session {
   /** `sub` of the ID token: who the user is at this OP. */
@@ -289,7 +293,7 @@ export interface Session {
   readonly expiresAt?: number;
   /** Scopes granted, when the OP said. */
   readonly scope?: string;
-  /** Whether a refresh token is held. The token itself stays inside the SDK. */
+  /** Whether a refresh token is held. The token itself is never on the `Session`. */
   readonly hasRefreshToken: boolean;
   /** `auth_time`: when the user authenticated, in seconds since the Unix epoch. */
   readonly authTime?: number;
@@ -524,11 +528,18 @@ export interface SignedOutDetail {
 
 /** The events of an {@link OidcClient} and the detail each handler receives. */
 export interface ClientEventMap {
-  /** A sign-in completed (redirect callback, form_post, popup, silent iframe): the new session. */
+  /**
+   * A sign-in completed (redirect callback, form_post, popup, or a silent sign-in in a page that
+   * had no session): the new session. A silent sign-in that renews the page's session is
+   * `refreshed` instead.
+   */
   signedIn: Session;
-  /** The tokens were refreshed (by `refresh()`, `getAccessToken()`, auto-refresh, or another tab): the updated session. */
+  /** The tokens were refreshed (by `refresh()`, `getAccessToken()`, auto-refresh, `signinSilent()` with a session, or another tab): the updated session. */
   refreshed: Session;
-  /** A refresh failed; the session is kept until it expires. The error, as thrown by `refresh()`. */
+  /**
+   * A refresh failed; the session is kept (past its expiry too, until a sign-in or sign-out
+   * replaces it). The error, as thrown by `refresh()`.
+   */
   refreshFailed: OidcError;
   /**
    * The access token expires soon (a minute before, or half its lifetime when that is shorter);
@@ -671,6 +682,9 @@ export declare class OidcClient {
   /**
    * On the post-logout redirect URI: checks the returned `state` against the pending logout
    * (a pending logout is used once).
+   *
+   * It leaves the address bar as it is: remove the `?state=` yourself
+   * (`history.replaceState(null, "", location.pathname)`).
    *
    * @throws {OidcError} `state_mismatch` when the state is absent, unknown or already used.
    */
