@@ -31,18 +31,27 @@ const PRELUDE = ['OidcClient', 'OidcClientConfig', 'Session', 'OidcError', 'Auth
   .map((name) => `type ${name} = import("oidc-rp-wasm").${name};\n`)
   .join('');
 
-/** Every fenced block of `file`: its language, first line (1-based, of the code), code and context. */
+/**
+ * Every fenced block of `file`: its language, first line (1-based, of the code), code, context,
+ * and the `##` heading it is under.
+ */
 export function blocks(file) {
   const lines = readFileSync(join(root, file), 'utf8').split('\n');
   const found = [];
+  let heading = null;
   for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\S*)\s*$/.exec(lines[i]);
+    const title = /^## (.*)$/.exec(lines[i]);
+    if (title) heading = title[1];
+    // A fence may be indented (a block inside a list item); its code loses that indentation.
+    const open = /^( *)```(\S*)\s*$/.exec(lines[i]);
     if (!open) continue;
+    const indent = open[1];
     let end = i + 1;
-    while (end < lines.length && lines[end] !== '```') end++;
+    while (end < lines.length && lines[end] !== `${indent}\`\`\``) end++;
     if (end === lines.length) throw new Error(`${file}:${i + 1}: a code block that is never closed`);
-    const context = /^<!-- snippet: ([\s\S]*?) -->$/.exec(lines[i - 1] ?? '')?.[1] ?? null;
-    found.push({ file, lang: open[1], line: i + 2, code: lines.slice(i + 1, end).join('\n'), context });
+    const context = /^ *<!-- snippet: ([\s\S]*?) -->$/.exec(lines[i - 1] ?? '')?.[1] ?? null;
+    const code = lines.slice(i + 1, end).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l)).join('\n');
+    found.push({ file, lang: open[2], line: i + 2, code, context, heading });
     i = end;
   }
   return found;

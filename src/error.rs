@@ -404,9 +404,7 @@ impl Error {
                 crate::core::text::cat(&["the OpenID Provider does not support ", what])
             }
             Error::NoSession(what) => crate::core::text::cat(&["no session: ", what]),
-            Error::SessionExpired => {
-                "the access token expired and there is no refresh token: sign in again".to_owned()
-            }
+            Error::SessionExpired => "session expired: sign in again".to_owned(),
             Error::Timeout => "no answer from the OpenID Provider in time".to_owned(),
             Error::PopupClosed => "the sign-in popup was closed".to_owned(),
             Error::PopupBlocked => "the sign-in popup could not be opened".to_owned(),
