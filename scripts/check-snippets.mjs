@@ -130,8 +130,10 @@ function main() {
     cwd: join(root, 'tests/types'),
     encoding: 'utf8',
   });
-  for (const line of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) {
-    const m = /snippets\/([^(]+)\((\d+),(\d+)\): (.*)$/.exec(line);
+  // One diagnostic per entry: tsc indents the lines that continue one.
+  const diagnostics = `${r.stdout}${r.stderr}`.split(/\n(?! )/).filter(Boolean);
+  for (const line of diagnostics) {
+    const m = /snippets\/([^(]+)\((\d+),(\d+)\): ([\s\S]*)$/.exec(line);
     const origin = m && written.get(m[1]);
     const context = m && contexts.get(m[1]);
     if (context) failures.push(`${context.file}:${context.line} (snippet context): ${m[4]}`);
