@@ -70,7 +70,8 @@ pub enum Error {
     StateMismatch,
     /// An issuer identifier differs from the configured issuer.
     IssuerMismatch {
-        /// Where the mismatch was seen: `discovery`, `iss_parameter` or `id_token`.
+        /// Where the mismatch was seen: `discovery` or `iss_parameter` (it becomes the reason; an
+        /// ID token's `iss` is [`IdTokenError::IssuerMismatch`], reason `iss_mismatch`).
         source: &'static str,
         /// The issuer that was configured.
         expected: String,
