@@ -38,6 +38,10 @@ let source;
 /** @type {Promise<void> | null} */
 let loading = null;
 
+/** Every error this module made: the brand `isOidcError` checks, which no other `Error` with a
+ * string `code` (a fetch library's `ERR_NETWORK`, say) can carry. */
+const OWN_ERRORS = new WeakSet();
+
 /**
  * The SDK's error: an `Error` named `OidcError` with a stable `code`, and `reason`, `field`,
  * `description` and `uri` where they apply.
@@ -47,6 +51,7 @@ let loading = null;
  */
 function oidcError(code, message, { reason, cause, field, description, uri } = {}) {
   const error = /** @type {any} */ (cause === undefined ? new Error(message) : new Error(message, { cause }));
+  OWN_ERRORS.add(error);
   error.name = 'OidcError';
   error.code = code;
   if (reason !== undefined) error.reason = reason;
@@ -954,6 +959,7 @@ export const ERROR_CODES = Object.freeze({
   INVALID_CONFIG: 'invalid_config',
   UNSUPPORTED: 'unsupported',
   NO_SESSION: 'no_session',
+  SESSION_EXPIRED: 'session_expired',
   TIMEOUT: 'timeout',
   POPUP_CLOSED: 'popup_closed',
   POPUP_BLOCKED: 'popup_blocked',
@@ -987,9 +993,10 @@ export const ERROR_CODES = Object.freeze({
   UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
 });
 
-/** Whether `e` is an error thrown by the SDK, optionally with one of the given codes. */
+/** Whether `e` is an error the SDK made (not merely an `Error` with a `code`), optionally with one
+ * of the given codes. */
 export function isOidcError(e, code) {
-  if (!(e instanceof Error) || typeof (/** @type {any} */ (e).code) !== 'string') return false;
+  if (!OWN_ERRORS.has(/** @type {any} */ (e))) return false;
   if (code === undefined) return true;
   const own = /** @type {any} */ (e).code;
   return Array.isArray(code) ? code.includes(own) : own === code;
