@@ -193,7 +193,7 @@ fn each_kind_of_option_refuses_a_value_of_another_kind_naming_it() {
         (
             r#"{"idTokenHint":3}"#,
             "idTokenHint",
-            "must be a string or true (in AuthorizeOptions)",
+            "must be a string or a boolean (in AuthorizeOptions)",
         ),
         (r#"{"prompt":"sometimes"}"#, "prompt", ""),
         (r#"{"responseMode":"carrier_pigeon"}"#, "responseMode", ""),
