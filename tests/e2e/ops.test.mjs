@@ -19,6 +19,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { ROOT, appContext, App } from './lib/sdk.mjs';
 import { startStatic } from './lib/static.mjs';
 import { launchBrowser } from './lib/browser.mjs';
+import { storedSession, sessionKey } from './lib/calls.mjs';
 import { nodeOidcProvider, djangoOauthToolkit, glewlwyd } from './ops/adapters.mjs';
 
 const OPS = [nodeOidcProvider, djangoOauthToolkit, glewlwyd].filter(
@@ -196,6 +197,69 @@ for (const adapter of OPS) {
       const framed = await app.session();
       assert.notEqual(framed.accessToken, renewed.accessToken);
       assert.equal(framed.claims.sub, renewed.claims.sub);
+    });
+
+    // OIDC Core 3.1.2.1: id_token_hint SHOULD come with prompt=none, and an OP MAY refuse without
+    // it. Glewlwyd does (invalid_request): the SDK sends the session's ID token by default
+    // (asserted above), and `idTokenHint: false` leaves it out.
+    test(`${adapter.name}: silent renew in an iframe with idTokenHint: false`, SCENARIO, async () => {
+      const since = seen.length;
+      const outcome = await app.page.evaluate(() =>
+        window.__example.client.signinSilent({ responseMode: 'query', idTokenHint: false }).then(
+          (s) => ({ ok: true, sub: s.claims.sub }),
+          (e) => ({ ok: false, code: e.code, description: e.description }),
+        ),
+      );
+      const [request] = authorizations(seen, since);
+      assert.equal(request.params.prompt, 'none');
+      assert.equal(request.params.id_token_hint, undefined);
+      if (adapter.lacks.promptNoneNeedsHint) {
+        assert.deepEqual({ ok: outcome.ok, code: outcome.code }, { ok: false, code: 'invalid_request' }, JSON.stringify(outcome));
+        assert.equal(await app.status(), 'signed-in', 'the session stays');
+      } else {
+        assert.equal(outcome.ok, true, JSON.stringify(outcome));
+      }
+    });
+
+    // A refresh token spent by someone else (replayed here from Node) is refused: the SDK drops
+    // it, and silent renew goes on to prompt=none in an iframe. Glewlwyd refuses with a bare HTTP
+    // 400 and no error body, which the SDK reads as invalid_grant with reason no_error_body.
+    test(`${adapter.name}: a refresh token spent elsewhere: invalid_grant, then silent renew by iframe`, SCENARIO, async () => {
+      const stored = JSON.parse((await storedSession(app.page, sessionKey(op.issuer))).session);
+      assert.ok(stored.refresh_token, 'a stored refresh token');
+      const spent = await fetch(metadata.token_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: stored.refresh_token, client_id: 'spa' }),
+      });
+      assert.equal(spent.status, 200, await spent.clone().text());
+      const before = await app.session();
+      const failedBefore = (await app.events()).filter((e) => e.name === 'refreshFailed').length;
+      const since = seen.length;
+      const call = await clickWith(app, 'signin-silent');
+      const failed = (await app.events()).filter((e) => e.name === 'refreshFailed');
+      assert.equal(failed.length, failedBefore + 1);
+      const { detail } = failed.at(-1);
+      assert.equal(detail.code, 'invalid_grant', JSON.stringify(detail));
+      assert.equal(detail.reason, adapter.lacks.refusesWithoutBody ? 'no_error_body' : undefined, JSON.stringify(detail));
+      assert.equal(authorizations(seen, since).length, 1, 'then prompt=none in an iframe');
+      if (adapter.lacks.replayRevokesConsent) {
+        // The OP revoked the whole grant, consent included: prompt=none cannot get it back.
+        const { lastError } = await app.state();
+        assert.equal(call.ok, false);
+        assert.equal(lastError.code, 'consent_required', JSON.stringify(lastError));
+        assert.deepEqual(grants(seen, since), ['refresh_token']);
+        assert.equal((await app.session()).hasRefreshToken, false, 'the refused refresh token is dropped');
+        await signinRedirect(app, adapter);
+        await app.waitSignedIn();
+        return;
+      }
+      assert.equal(call.ok, true, JSON.stringify((await app.state()).lastError));
+      assert.deepEqual(grants(seen, since), ['refresh_token', 'authorization_code'], 'refresh, then the iframe');
+      const after = await app.session();
+      assert.notEqual(after.accessToken, before.accessToken);
+      assert.equal(after.claims.sub, before.claims.sub);
+      assert.ok(after.hasRefreshToken, 'the iframe sign-in brought a new refresh token');
     });
 
     test(`${adapter.name}: getAccessToken inside the expiry leeway refreshes`, SCENARIO, async () => {

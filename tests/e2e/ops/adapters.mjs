@@ -69,7 +69,11 @@ export const nodeOidcProvider = {
   async confirmLogout(page) {
     await confirmLogoutAtOp(page);
   },
-  lacks: {},
+  lacks: {
+    // A replayed refresh token revokes the whole grant, consent included: prompt=none is then
+    // consent_required until the user signs in again.
+    replayRevokesConsent: true,
+  },
 };
 
 /** A child process that prints one JSON line when it is ready; stopped by closing its stdin. */
@@ -205,6 +209,10 @@ export const glewlwyd = {
     refreshIdToken: true,
     // prompt=none without a session at the OP is interaction_required, not login_required.
     promptNoneError: 'interaction_required',
+    // prompt=none without id_token_hint is invalid_request ("id_token mandatory").
+    promptNoneNeedsHint: true,
+    // A replayed refresh token (refresh-token-one-use) is refused with HTTP 400 and no body.
+    refusesWithoutBody: true,
   },
 };
 
