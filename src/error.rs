@@ -368,13 +368,6 @@ impl Error {
                     out.push_str(": ");
                     out.push_str(d);
                 }
-                out.push_str(match op.reason {
-                    Some(REASON_RESPONSE_MODE_MISMATCH) => {
-                        " (by another response mode than the request asked for)"
-                    }
-                    Some(REASON_NO_ERROR_BODY) => " (an HTTP error status with no error body)",
-                    _ => "",
-                });
                 out
             }
             Error::StateMismatch => "the response's state matches no pending request".to_owned(),

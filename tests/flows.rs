@@ -556,7 +556,6 @@ fn an_error_response_delivered_another_way_is_the_ops_error() {
     let err = op.complete(&params, ResponseMode::Query, tx).unwrap_err();
     assert_eq!(err.code(), "login_required");
     assert_eq!(err.reason(), Some("response_mode_mismatch"));
-    assert!(err.to_string().contains("another response mode"), "{err}");
     assert!(op.requests.is_empty());
 
     // Its state and iss are still checked first.
