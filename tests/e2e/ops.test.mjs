@@ -279,6 +279,37 @@ for (const adapter of OPS) {
       assert.deepEqual(grants(seen, since), ['refresh_token']);
     });
 
+    // What the OP gets wrong is refused with a typed error, and the session stays: oauthlib
+    // answers form_post by query (a code by another channel is refused); Glewlwyd URL-encodes the
+    // values of its form_post form (its `iss` then differs from the issuer, RFC 9207) and sets
+    // auth_time 0 (so max_age can never be met).
+    test(`${adapter.name}: form_post and max_age`, SCENARIO, async () => {
+      const before = await app.session();
+      for (const [options, expected] of [
+        [{ responseMode: 'form_post' }, adapter.lacks.formPost],
+        [{ responseMode: '', maxAge: 300 }, adapter.lacks.maxAge],
+      ]) {
+        const since = seen.length;
+        await signinRedirect(app, adapter, options);
+        const [request] = authorizations(seen, since);
+        if (options.maxAge) assert.equal(request.params.max_age, '300');
+        else assert.equal(request.params.response_mode, options.responseMode);
+        const shown = await app.shownError();
+        const { lastError } = await app.state();
+        const what = JSON.stringify(options);
+        if (expected) {
+          assert.equal(shown, expected.code, what);
+          assert.equal(lastError.reason, expected.reason, `${what}: ${JSON.stringify(lastError)}`);
+          assert.equal((await app.session())?.accessToken, before.accessToken, `${what}: the session stays`);
+        } else {
+          assert.equal(shown, null, `${what}: ${JSON.stringify(lastError)}`);
+          await app.waitSignedIn();
+          assert.equal((await app.session()).claims.sub, before.claims.sub, what);
+        }
+      }
+      await app.setOptions({ maxAge: '' });
+    });
+
     test(`${adapter.name}: logout with state, then prompt=none is the OP's error in query and fragment`, SCENARIO, async () => {
       const session = await app.session();
       const since = seen.length;

@@ -146,9 +146,10 @@ export const djangoOauthToolkit = {
     // oauthlib puts prompt=none errors in the query whatever response_mode asked for; the SDK
     // reports the OP's code with reason response_mode_mismatch.
     errorsInQueryOnly: true,
-    // Its discovery has no response_modes_supported and oauthlib turns an unsupported form_post
-    // into query.
+    // Its discovery has no response_modes_supported.
     responseModesSupported: true,
+    // oauthlib turns an unsupported form_post into query: a code by another channel than asked.
+    formPost: { code: 'invalid_response', reason: 'invalid_field' },
   },
 };
 
@@ -213,6 +214,10 @@ export const glewlwyd = {
     promptNoneNeedsHint: true,
     // A replayed refresh token (refresh-token-one-use) is refused with HTTP 400 and no body.
     refusesWithoutBody: true,
+    // Its form_post form carries the values URL-encoded: `iss` then differs from the issuer.
+    formPost: { code: 'issuer_mismatch', reason: 'iss_parameter' },
+    // Its ID tokens say auth_time 0: max_age can never be met.
+    maxAge: { code: 'invalid_id_token', reason: 'auth_time_too_old' },
   },
 };
 

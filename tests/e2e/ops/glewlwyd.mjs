@@ -74,6 +74,8 @@ function apiClient(base) {
 function pluginParameters(issuer, { privateKey, publicKey }) {
   return {
     iss: issuer,
+    // The `iss` authorization response parameter (RFC 9207).
+    'oauth-as-iss-id': true,
     'jwt-type': 'rsa',
     'jwt-key-size': '256',
     key: privateKey,
