@@ -141,6 +141,7 @@ for (const adapter of OPS) {
       assert.ok(session.claims.sub, 'a subject');
       assert.equal(session.claims.iss, op.issuer);
       assert.ok(session.hasRefreshToken, 'a refresh token');
+      if (adapter.lacks.maxAge) assert.equal(session.claims.auth_time, 0, `${adapter.name} says auth_time 0`);
       await verifySignature(session.idToken, metadata.jwks_uri);
     });
 
