@@ -1292,17 +1292,23 @@ pub fn flow_outcome(data: &[u8]) -> FlowOutcome {
             Some(Err(failure)) => {
                 look_at(&failure.error);
                 if let Some(keep) = &failure.keep {
-                    let rotated = keep
-                        .refresh_token
-                        .as_ref()
-                        .expect("kept a session without the rotated token");
-                    assert!(
-                        !current
-                            .refresh_token
-                            .as_ref()
-                            .is_some_and(|old| old.ct_eq(rotated)),
-                        "kept a session with the spent refresh token"
+                    // The OP refused the refresh token itself: kept without it. Otherwise the
+                    // kept session holds the token the OP rotated in.
+                    let refused = failure.error.code() == "invalid_grant";
+                    assert_eq!(
+                        keep.refresh_token.is_none(),
+                        refused,
+                        "kept a session without the rotated token, or kept a refused one"
                     );
+                    if let Some(rotated) = &keep.refresh_token {
+                        assert!(
+                            !current
+                                .refresh_token
+                                .as_ref()
+                                .is_some_and(|old| old.ct_eq(rotated)),
+                            "kept a session with the spent refresh token"
+                        );
+                    }
                     assert!(
                         keep.access_token.ct_eq(&current.access_token),
                         "a refused refresh changed the access token"

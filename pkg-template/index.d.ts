@@ -186,6 +186,12 @@ export interface OidcClientConfig {
   /** Refresh the access token shortly before it expires, when a refresh token is held. Default `true`. */
   autoRefresh?: boolean | undefined;
   /**
+   * A silent sign-in by `prompt=none` sends the session's ID token as `id_token_hint` (OIDC Core
+   * 3.1.2.1: it SHOULD be sent; some OPs refuse `prompt=none` without it). Default `true`;
+   * `false` sends none unless a call's options name one.
+   */
+  idTokenHint?: boolean | undefined;
+  /**
    * Extra parameters added to every authorization request (`audience`, `resource`, ...). The
    * protocol parameters the SDK sets itself (`state`, `nonce`, `code_challenge`, ...) cannot be
    * overridden: naming one is an `invalid_config` error.
@@ -209,8 +215,11 @@ export interface AuthorizeOptions {
    * re-authentication. When sent, the ID token's `auth_time` is required and checked.
    */
   maxAge?: number | undefined;
-  /** `id_token_hint`: an ID token, or `true` for the current session's ID token. */
-  idTokenHint?: string | true | undefined;
+  /**
+   * `id_token_hint`: an ID token, or `true` for the current session's ID token. `false` sends
+   * none, not even the session's that {@link OidcClient.signinSilent} sends by default.
+   */
+  idTokenHint?: string | boolean | undefined;
   /** `acr_values`: requested authentication context classes. When sent, the ID token's `acr` must be one of them. */
   acrValues?: string | readonly string[] | undefined;
   /** Scopes of this request only, space-separated; replaces {@link OidcClientConfig.scope}. */
@@ -388,7 +397,10 @@ export type OidcErrorReason =
   | "not_wasm"
   | "csp"
   | "compile"
-  | "instantiate";
+  | "instantiate"
+  // an OP's own code: how the SDK read the error response.
+  | "response_mode_mismatch"
+  | "no_error_body";
 
 /** The SDK's own error codes. */
 export type SdkErrorCode =

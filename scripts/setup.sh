@@ -34,6 +34,9 @@ fi
 
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+# Glewlwyd, the OP matrix's C OP (tests/e2e/ops/glewlwyd.mjs starts it on a throwaway database).
+[ -x /usr/bin/glewlwyd ] || need_apt+=(glewlwyd)
+[ -x /usr/bin/sqlite3 ] || need_apt+=(sqlite3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive
@@ -50,4 +53,15 @@ for dir in tools tests/types tests/e2e tests/e2e/bundlers examples/react; do
     touch "$dir/node_modules"
   fi
 done
+# django-oauth-toolkit, the OP matrix's Python OP (tests/e2e/ops/dot): a venv with the pinned
+# versions of its requirements.txt, (re)made when missing or older than that file.
+dot=tests/e2e/ops/dot
+if [ ! -x "$dot/.venv/bin/python" ] || [ "$dot/requirements.txt" -nt "$dot/.venv/.installed" ]; then
+  say "making the django-oauth-toolkit venv in $dot/.venv"
+  rm -rf "$dot/.venv"
+  python3 -m venv "$dot/.venv"
+  "$dot/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$dot/requirements.txt"
+  touch "$dot/.venv/.installed"
+fi
+
 say "ready"

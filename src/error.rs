@@ -151,7 +151,19 @@ pub struct OpError {
     pub uri: Option<String>,
     /// `state`, for authorization error responses.
     pub state: Option<String>,
+    /// How the SDK read this error, where that is worth knowing (becomes `error.reason`):
+    /// [`REASON_RESPONSE_MODE_MISMATCH`] or [`REASON_NO_ERROR_BODY`]. `None` for an error the OP
+    /// sent as the protocol prescribes.
+    pub reason: Option<&'static str>,
 }
+
+/// [`OpError::reason`] of an authorization error response that came by another response mode
+/// than the request asked for (an OP that puts `prompt=none` errors in the query whatever the
+/// `response_mode`): the error is the OP's all the same, as it grants nothing.
+pub const REASON_RESPONSE_MODE_MISMATCH: &str = "response_mode_mismatch";
+/// [`OpError::reason`] of a refresh the token endpoint refused with HTTP 400 or 401 and no
+/// error body, read as `invalid_grant`: the refresh token is no longer usable.
+pub const REASON_NO_ERROR_BODY: &str = "no_error_body";
 
 /// Which check of OIDC Core 3.1.3.7 (or 12.2 for refreshed tokens) an ID token failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,6 +299,7 @@ impl Error {
                 ResponseError::UnexpectedStatus(_) => "unexpected_status",
             },
             Error::IssuerMismatch { source, .. } => source,
+            Error::Op(op) => return op.reason,
             Error::Browser(e) => match e {
                 BrowserError::NoWindow => "no_window",
                 BrowserError::NoDocument => "no_document",

@@ -176,6 +176,7 @@ fn op_errors_from_every_delivery() {
                     description: Some("The user must sign in é".into()),
                     uri: Some("https://op.example.com/err".into()),
                     state: Some(STATE.into()),
+                    reason: None,
                 }),
                 "{how}"
             );

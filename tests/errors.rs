@@ -119,14 +119,36 @@ fn every_reason_the_core_reports() -> BTreeSet<(String, String)> {
         BrowserError::Lock(s("x")).into(),
         BrowserError::Location(s("x")).into(),
     ];
+    let op = |error: &str, reason| {
+        Error::Op(OpError {
+            error: s(error),
+            description: None,
+            uri: None,
+            state: None,
+            reason: Some(reason),
+        })
+    };
+    let op_errors = [
+        op("login_required", REASON_RESPONSE_MODE_MISMATCH),
+        op("invalid_grant", REASON_NO_ERROR_BODY),
+    ];
     errors
         .iter()
         .map(|e| {
             let reason = e.reason().unwrap_or_else(|| panic!("{e:?} has no reason"));
             (e.code().to_owned(), reason.to_owned())
         })
+        // The OP's own codes pass through: their reasons sit under one row for all of them.
+        .chain(op_errors.iter().map(|e| {
+            let reason = e.reason().unwrap_or_else(|| panic!("{e:?} has no reason"));
+            (OP_CODES_ROW.to_owned(), reason.to_owned())
+        }))
         .collect()
 }
+
+/// The error table's row for the OP's own codes (`login_required`, `invalid_grant`, ...), under
+/// which the reasons an OP error can carry are listed.
+const OP_CODES_ROW: &str = "(the OP's)";
 
 /// The `(code, reason)` pairs of `wasm_load`, which the JavaScript pump makes before the module
 /// exists: each `wasmError('<reason>', ...)` of index.js.
@@ -179,6 +201,12 @@ fn reasons_in_the_source() -> BTreeSet<String> {
             if let Some(word) = quoted(&format!("\"{piece}"), '"') {
                 found.insert(word);
             }
+        }
+    }
+    // The reasons of an OP error: `pub const REASON_...: &str = "...";`.
+    for piece in error_rs.split("pub const REASON_").skip(1) {
+        if let Some(word) = piece.split("= ").nth(1).and_then(|v| quoted(v, '"')) {
+            found.insert(word);
         }
     }
     let mut sources = Vec::new();
@@ -286,6 +314,7 @@ fn the_npm_readme_has_one_row_per_code_and_per_reason() {
         .iter()
         .map(|(_, code)| ((*code).to_owned(), String::new()))
         .chain(std::iter::once(("wasm_load".to_owned(), String::new())))
+        .chain(std::iter::once((OP_CODES_ROW.to_owned(), String::new())))
         .chain(every_reason())
         .collect();
     expected.sort();
@@ -315,6 +344,7 @@ fn every_message_keeps_its_text() {
                 description: None,
                 uri: Some(s("https://op/e")),
                 state: None,
+                reason: None,
             }),
             "the OpenID Provider answered `login_required`",
         ),
@@ -324,6 +354,7 @@ fn every_message_keeps_its_text() {
                 description: Some(s("expired code")),
                 uri: None,
                 state: Some(s("st")),
+                reason: None,
             }),
             "the OpenID Provider answered `invalid_grant`: expired code",
         ),

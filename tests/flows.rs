@@ -542,6 +542,49 @@ fn a_response_delivered_another_way_than_requested_is_refused() {
     assert!(op.requests.is_empty());
 }
 
+/// An OP that puts a prompt=none error in the query whatever response_mode asked for (as oauthlib
+/// does under django-oauth-toolkit): the app gets the OP's code, the mismatch as the reason.
+#[test]
+fn an_error_response_delivered_another_way_is_the_ops_error() {
+    let mut op = FakeOp::new();
+    let tx = transaction(request().response_mode(ResponseMode::Fragment));
+    let params = response(&[
+        ("error", "login_required"),
+        ("state", STATE),
+        ("iss", ISSUER),
+    ]);
+    let err = op.complete(&params, ResponseMode::Query, tx).unwrap_err();
+    assert_eq!(err.code(), "login_required");
+    assert_eq!(err.reason(), Some("response_mode_mismatch"));
+    assert!(op.requests.is_empty());
+
+    // Its state and iss are still checked first.
+    let tx = transaction(request().response_mode(ResponseMode::Fragment));
+    let params = response(&[("error", "login_required"), ("state", "another")]);
+    let err = op.complete(&params, ResponseMode::Query, tx).unwrap_err();
+    assert_eq!(err.code(), "invalid_response");
+    let tx = transaction(request().response_mode(ResponseMode::Fragment));
+    let params = response(&[
+        ("error", "login_required"),
+        ("state", STATE),
+        ("iss", "https://elsewhere.example"),
+    ]);
+    let err = op.complete(&params, ResponseMode::Query, tx).unwrap_err();
+    assert_eq!(err.code(), "invalid_response");
+
+    // A code beside the error is no error response: the strict check holds.
+    let tx = transaction(request().response_mode(ResponseMode::Fragment));
+    let params = response(&[
+        ("error", "login_required"),
+        ("code", CODE),
+        ("state", STATE),
+    ]);
+    let err = op.complete(&params, ResponseMode::Query, tx).unwrap_err();
+    assert_eq!(err.code(), "invalid_response");
+    assert_eq!(err.reason(), Some("invalid_field"));
+    assert!(op.requests.is_empty());
+}
+
 #[test]
 fn rp_nonce_invalid() {
     let token = mint_rs256(&claims_with(json!({"nonce": "another-nonce"})));
@@ -689,6 +732,7 @@ fn token_endpoint_invalid_grant_is_the_ops_error() {
             description: Some("code already used".into()),
             uri: None,
             state: None,
+            reason: None,
         })
     );
     assert_eq!(err.code(), "invalid_grant");
@@ -858,6 +902,49 @@ fn refresh_timeout_keeps_the_session_as_it_is() {
     assert!(failure.keep.is_none());
 }
 
+/// An OP that refuses a refresh with a bare HTTP 400 (Glewlwyd, after it revoked a chain on reuse):
+/// `invalid_grant` with reason `no_error_body`; the session is kept without its refresh token,
+/// with its access token.
+#[test]
+fn a_refresh_refused_by_status_alone_is_invalid_grant_and_drops_the_refresh_token() {
+    for (code, body) in [(400, ""), (401, ""), (400, "Bad Request"), (400, "{}")] {
+        let current = signed_in_session();
+        let mut op = FakeOp::new().token(Ok(HttpResponse {
+            status: code,
+            body: body.into(),
+        }));
+        let failure = op.refresh(current.clone()).unwrap_err();
+        assert_eq!(failure.error.code(), "invalid_grant", "{code} {body:?}");
+        assert_eq!(failure.error.reason(), Some("no_error_body"));
+        assert!(SilentPlan::falls_back_on(&failure.error));
+        let kept = failure
+            .keep
+            .expect("the session is kept without its refresh token");
+        assert!(kept.refresh_token.is_none());
+        assert_eq!(kept.access_token.expose(), "at-1");
+        assert_eq!(kept.claims, current.claims);
+    }
+
+    // The OP's own invalid_grant drops it too, with no reason of the SDK's.
+    let mut op = FakeOp::new().token(status(400, json!({"error": "invalid_grant"})));
+    let failure = op.refresh(signed_in_session()).unwrap_err();
+    assert_eq!(failure.error.code(), "invalid_grant");
+    assert_eq!(failure.error.reason(), None);
+    assert!(failure.keep.unwrap().refresh_token.is_none());
+
+    // Other statuses without a body are not read as a refused grant: the session stays.
+    for code in [500, 503] {
+        let mut op = FakeOp::new().token(Ok(HttpResponse {
+            status: code,
+            body: String::new(),
+        }));
+        let failure = op.refresh(signed_in_session()).unwrap_err();
+        assert_eq!(failure.error.code(), "invalid_response");
+        assert_eq!(failure.error.reason(), Some("unexpected_status"));
+        assert!(failure.keep.is_none());
+    }
+}
+
 #[test]
 fn refresh_without_a_refresh_token_is_no_session() {
     let mut current = signed_in_session();
@@ -899,7 +986,7 @@ fn under_the_lock_a_tab_refreshes_only_the_session_it_held() {
 #[test]
 fn silent_plan_refreshes_first_only_with_a_refresh_token_and_plain_options() {
     let session = signed_in_session();
-    let plan = SilentPlan::new(Some(&session), AuthorizeOptions::default());
+    let plan = SilentPlan::new(Some(&session), AuthorizeOptions::default(), true);
     assert!(plan.refresh_first);
     assert_eq!(plan.authorize.prompt, [Prompt::None]);
     assert!(matches!(
@@ -913,7 +1000,7 @@ fn silent_plan_refreshes_first_only_with_a_refresh_token_and_plain_options() {
         prompt: vec![Prompt::Login],
         ..AuthorizeOptions::default()
     };
-    let plan = SilentPlan::new(Some(&session), options);
+    let plan = SilentPlan::new(Some(&session), options, true);
     assert!(!plan.refresh_first);
     assert_eq!(plan.authorize.prompt, [Prompt::None]);
     assert_eq!(plan.authorize.max_age, Some(0));
@@ -921,10 +1008,10 @@ fn silent_plan_refreshes_first_only_with_a_refresh_token_and_plain_options() {
     // No refresh token.
     let mut no_refresh = session.clone();
     no_refresh.refresh_token = None;
-    assert!(!SilentPlan::new(Some(&no_refresh), AuthorizeOptions::default()).refresh_first);
+    assert!(!SilentPlan::new(Some(&no_refresh), AuthorizeOptions::default(), true).refresh_first);
 
     // No session: no refresh, no hint.
-    let plan = SilentPlan::new(None, AuthorizeOptions::default());
+    let plan = SilentPlan::new(None, AuthorizeOptions::default(), true);
     assert!(!plan.refresh_first);
     assert!(plan.authorize.id_token_hint.is_none());
 
@@ -933,12 +1020,59 @@ fn silent_plan_refreshes_first_only_with_a_refresh_token_and_plain_options() {
         id_token_hint: Some(IdTokenHint::Token(RawIdToken::new("given.hint.token"))),
         ..AuthorizeOptions::default()
     };
-    let plan = SilentPlan::new(Some(&session), options);
+    let plan = SilentPlan::new(Some(&session), options, true);
     assert!(!plan.refresh_first);
     match &plan.authorize.id_token_hint {
         Some(IdTokenHint::Token(token)) => assert_eq!(token.expose(), "given.hint.token"),
         other => panic!("expected the given hint, got {other:?}"),
     }
+}
+
+/// OIDC Core §3.1.2.1: the session's ID token goes as id_token_hint with prompt=none by default;
+/// `idTokenHint: false` in the config or in the options leaves it out, and still refreshes first.
+#[test]
+fn silent_plan_id_token_hint_can_be_turned_off() {
+    let session = signed_in_session();
+    let plan = SilentPlan::new(Some(&session), AuthorizeOptions::default(), false);
+    assert!(plan.refresh_first);
+    assert!(plan.authorize.id_token_hint.is_none());
+    let omit = AuthorizeOptions {
+        omit_id_token_hint: true,
+        ..AuthorizeOptions::default()
+    };
+    let plan = SilentPlan::new(Some(&session), omit, true);
+    assert!(plan.refresh_first);
+    assert!(plan.authorize.id_token_hint.is_none());
+    // The request it makes carries none.
+    let url = plan
+        .authorize
+        .to_request(
+            &FakeOp::new().config,
+            Some(&session),
+            ResponseMode::Query,
+            REDIRECT_URI,
+        )
+        .unwrap()
+        .build(&FakeOp::new().metadata, NOW)
+        .unwrap()
+        .0;
+    assert!(url.contains("prompt=none"), "{url}");
+    assert!(!url.contains("id_token_hint"), "{url}");
+    // And by default it does.
+    let plan = SilentPlan::new(Some(&session), AuthorizeOptions::default(), true);
+    let url = plan
+        .authorize
+        .to_request(
+            &FakeOp::new().config,
+            Some(&session),
+            ResponseMode::Query,
+            REDIRECT_URI,
+        )
+        .unwrap()
+        .build(&FakeOp::new().metadata, NOW)
+        .unwrap()
+        .0;
+    assert!(url.contains("id_token_hint="), "{url}");
 }
 
 #[test]
@@ -949,6 +1083,7 @@ fn silent_sign_in_falls_back_to_the_iframe_only_on_invalid_grant() {
             description: None,
             uri: None,
             state: None,
+            reason: None,
         })
     };
     assert!(SilentPlan::falls_back_on(&op_error("invalid_grant")));

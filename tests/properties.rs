@@ -868,7 +868,8 @@ proptest! {
 
     /// The same through `RefreshFlow`, the machine the browser runs: each refresh request sends
     /// the refresh token the model expects, and the session to store afterwards (the renewed one,
-    /// `RefreshFailure::keep`, or the current one) holds the last one the OP sent.
+    /// `RefreshFailure::keep`, or the current one) holds the last one the OP sent, until the OP
+    /// refuses the refresh token itself (`invalid_grant`): then it holds none.
     #[test]
     fn the_refresh_flow_never_loses_a_rotated_refresh_token(
         with_claims in any::<bool>(),
@@ -888,6 +889,14 @@ proptest! {
             };
             match flow.advance(vec![answer], now) {
                 Step::Done(Ok(renewed)) => session = renewed,
+                // The OP refused the refresh token itself: it is dropped, and nothing is left
+                // to refresh with.
+                Step::Done(Err(RefreshFailure { error, keep })) if error.code() == "invalid_grant" => {
+                    let kept = keep.expect("the session is kept without its refresh token");
+                    prop_assert!(kept.refresh_token.is_none());
+                    prop_assert_eq!(kept.access_token.expose(), session.access_token.expose());
+                    break;
+                }
                 Step::Done(Err(RefreshFailure { keep: Some(kept), .. })) => session = kept,
                 Step::Done(Err(RefreshFailure { keep: None, .. })) => {}
                 Step::Need(needs) => prop_assert!(false, "unexpected needs {:?}", needs),

@@ -874,11 +874,11 @@ fn sign_in_and_logout_options_with_an_id_token_hint() {
     let session = session();
     assert_redacted!(
         "SilentPlan",
-        SilentPlan::new(Some(&session), authorize.clone())
+        SilentPlan::new(Some(&session), authorize.clone(), true)
     );
     assert_redacted!(
         "SilentPlan (session's hint)",
-        SilentPlan::new(Some(&session), AuthorizeOptions::default())
+        SilentPlan::new(Some(&session), AuthorizeOptions::default(), true)
     );
 
     // Errors of the requests built from options, secrets in the values.

@@ -218,6 +218,7 @@ fn op_error_on_400() {
             description: Some("code expired".into()),
             uri: Some("https://op/e".into()),
             state: None,
+            reason: None,
         })
     );
     assert_eq!(err.code(), "invalid_grant");

@@ -193,7 +193,7 @@ fn each_kind_of_option_refuses_a_value_of_another_kind_naming_it() {
         (
             r#"{"idTokenHint":3}"#,
             "idTokenHint",
-            "must be a string or true (in AuthorizeOptions)",
+            "must be a string or a boolean (in AuthorizeOptions)",
         ),
         (r#"{"prompt":"sometimes"}"#, "prompt", ""),
         (r#"{"responseMode":"carrier_pigeon"}"#, "responseMode", ""),
@@ -266,4 +266,27 @@ fn an_unknown_page_event_is_refused_not_taken_for_activity() {
     );
     let result = handle(&mut wired, r#"{"t":"page","event":"activity"}"#);
     assert!(outputs(&result).is_empty());
+}
+
+/// `idTokenHint: false` in the configuration turns the session's hint off on `prompt=none`; in
+/// AuthorizeOptions it asks for no hint at all; `true` and a token still read as before.
+#[test]
+fn id_token_hint_false_reads_as_no_hint() {
+    use oidc_rp_wasm::core::config::IdTokenHint;
+    use oidc_rp_wasm::core::machine::wire::{parse_authorize_options, parse_config};
+    let config = |extra: &str| {
+        let text = CONFIG.replacen('}', extra, 1);
+        parse_config(&Json::parse(&text).unwrap()).unwrap()
+    };
+    assert!(config("}").silent_id_token_hint, "on by default");
+    assert!(!config(r#","idTokenHint":false}"#).silent_id_token_hint);
+    assert!(config(r#","idTokenHint":true}"#).silent_id_token_hint);
+    let options = |text: &str| parse_authorize_options(&Json::parse(text).unwrap()).unwrap();
+    let off = options(r#"{"idTokenHint":false}"#);
+    assert!(off.omit_id_token_hint && off.id_token_hint.is_none());
+    let current = options(r#"{"idTokenHint":true}"#);
+    assert!(!current.omit_id_token_hint);
+    assert!(matches!(current.id_token_hint, Some(IdTokenHint::Current)));
+    let none = options("{}");
+    assert!(!none.omit_id_token_hint && none.id_token_hint.is_none());
 }

@@ -99,6 +99,10 @@ pub struct ClientConfig {
     pub idle_timeout_seconds: Option<u32>,
     /// The `idle` warning comes this long before the idle sign-out.
     pub idle_warning_seconds: u32,
+    /// A silent sign-in by `prompt=none` sends the session's ID token as `id_token_hint` (JS
+    /// `idTokenHint`, default on). OIDC Core §3.1.2.1: the hint SHOULD be present with
+    /// `prompt=none`, and an OP may answer `invalid_request` without one.
+    pub silent_id_token_hint: bool,
 }
 
 impl ClientConfig {
@@ -127,6 +131,7 @@ impl ClientConfig {
             extra_authorize_params: Vec::new(),
             idle_timeout_seconds: None,
             idle_warning_seconds: 60,
+            silent_id_token_hint: true,
         }
     }
 
@@ -228,6 +233,9 @@ pub struct AuthorizeOptions {
     pub max_age: Option<u64>,
     /// `id_token_hint`.
     pub id_token_hint: Option<IdTokenHint>,
+    /// No `id_token_hint` at all, not even the session's on a silent sign-in (JS
+    /// `idTokenHint: false`).
+    pub omit_id_token_hint: bool,
     /// `acr_values`.
     pub acr_values: Vec<String>,
     /// A scope other than the configured one.

@@ -13,7 +13,7 @@ use crate::core::json::Json;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
 use crate::core::secret::AuthorizationCodeValue;
-use crate::error::{Error, OpError, ResponseError};
+use crate::error::{Error, OpError, ResponseError, REASON_RESPONSE_MODE_MISMATCH};
 use std::fmt;
 
 /// The parameters of an authorization response, in the order received, each name at most once.
@@ -206,6 +206,7 @@ pub fn process_authorization_response(
             description: params.get("error_description").map(str::to_owned),
             uri: params.get("error_uri").map(str::to_owned),
             state: params.state().map(str::to_owned),
+            reason: None,
         }));
     }
 
@@ -281,6 +282,34 @@ pub fn check_delivery(transaction: &Transaction, delivered: ResponseMode) -> Res
             delivered.as_str(),
         ]),
     )))
+}
+
+/// Checks how the response came ([`check_delivery`]), then the response itself
+/// ([`process_authorization_response`]). One exception to the delivery check: an error response
+/// (an `error` and no `code`) whose `state` and `iss` check out is the OP's error whatever
+/// channel brought it, with [`REASON_RESPONSE_MODE_MISMATCH`] as its reason. It grants nothing,
+/// and some OPs put `prompt=none` errors in the query whatever `response_mode` asked for, where
+/// the app must still see `login_required`. A code keeps the strict check.
+pub fn check_delivered_response(
+    params: &ResponseParams,
+    transaction: &Transaction,
+    metadata: &ProviderMetadata,
+    delivered: ResponseMode,
+) -> Result<AuthorizationCode, Error> {
+    let mismatch = match check_delivery(transaction, delivered) {
+        Ok(()) => return process_authorization_response(params, transaction, metadata),
+        Err(mismatch) => mismatch,
+    };
+    if params.get("code").is_some() || params.get("error").is_none() {
+        return Err(mismatch);
+    }
+    match process_authorization_response(params, transaction, metadata) {
+        Err(Error::Op(mut op)) => {
+            op.reason = Some(REASON_RESPONSE_MODE_MISMATCH);
+            Err(Error::Op(op))
+        }
+        _ => Err(mismatch),
+    }
 }
 
 /// The query parameter under which the page fetches the stored form_post body from the service

@@ -207,6 +207,17 @@ impl Session {
         Some(kept)
     }
 
+    /// The session to keep when the OP refused the refresh token itself (`invalid_grant`,
+    /// RFC 6749 §5.2: expired, revoked, or spent): the same session without its refresh token,
+    /// so that no later refresh replays it and a silent sign-in goes to `prompt=none` at once.
+    /// The access token stays until it expires. `None` when there is no refresh token to drop.
+    pub fn after_refresh_token_refused(&self) -> Option<Session> {
+        self.refresh_token.as_ref()?;
+        let mut kept = self.clone();
+        kept.refresh_token = None;
+        Some(kept)
+    }
+
     /// How many seconds before expiry the access token counts as expiring: a minute, or half the
     /// token's lifetime when that is shorter (a 30-second token is renewed after 15 seconds rather
     /// than at once). Zero when the expiry is unknown.

@@ -12,7 +12,7 @@
 use crate::core::json::{Json, Object};
 use crate::core::pkce::CodeVerifier;
 use crate::core::secret::{AccessToken, ClientSecret, RawIdToken, RefreshToken};
-use crate::error::{Error, OpError, ResponseError};
+use crate::error::{Error, OpError, ResponseError, REASON_NO_ERROR_BODY};
 use std::fmt;
 use std::str::FromStr;
 
@@ -311,6 +311,30 @@ fn optional_string(json: &mut Object, field: &'static str) -> Result<Option<Stri
     }
 }
 
+/// Parses the token endpoint's answer to a refresh_token grant ([`parse_token_response`]), with
+/// one reading of its own: HTTP 400 or 401 without an OAuth error body is `invalid_grant` with
+/// reason [`REASON_NO_ERROR_BODY`]. RFC 6749 §5.2 has the token endpoint answer 400 (or 401 for
+/// client authentication) to a refused grant; an OP that leaves out the body (as some do once they
+/// revoke a chain on refresh token reuse) still says the refresh token is no longer usable.
+pub fn parse_refresh_response(status: u16, body: &str) -> Result<TokenResponse, Error> {
+    parse_token_response(status, body).map_err(|e| match e {
+        Error::InvalidResponse(ResponseError::UnexpectedStatus(400 | 401)) => Error::Op(OpError {
+            error: "invalid_grant".to_owned(),
+            description: None,
+            uri: None,
+            state: None,
+            reason: Some(REASON_NO_ERROR_BODY),
+        }),
+        e => e,
+    })
+}
+
+/// Whether a refresh failed because the OP refused the refresh token itself (`invalid_grant`,
+/// RFC 6749 §5.2), rather than for the network or a response the client refused.
+pub fn refresh_token_refused(error: &Error) -> bool {
+    matches!(error, Error::Op(op) if op.error == "invalid_grant")
+}
+
 /// The OAuth error response in a JSON object (RFC 6749 §5.2), if it is one.
 fn op_error(json: &Object) -> Option<OpError> {
     let error = json
@@ -324,5 +348,6 @@ fn op_error(json: &Object) -> Option<OpError> {
         description: text("error_description"),
         uri: text("error_uri"),
         state: None,
+        reason: None,
     })
 }

@@ -4,7 +4,9 @@
 use crate::op::{Endpoint, OP_ORIGIN};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
+use oidc_rp_wasm::core::flow::HttpResponse;
 use oidc_rp_wasm::core::machine::{Call, Command, Outcome};
+use oidc_rp_wasm::core::params::ResponseMode;
 use oidc_rp_wasm::error::Error;
 
 fn silent(w: &mut World, t: usize) -> u32 {
@@ -132,4 +134,144 @@ fn a_silent_iframe_that_answers_after_a_sign_out_signs_nobody_back_in() {
     }
     assert!(!w.local_storage.contains_key(&session_key()));
     assert!(!w.indexed_db.contains_key(&session_key()));
+}
+
+/// An OP that puts a `prompt=none` error in the query although the request asked for the
+/// fragment (oauthlib under django-oauth-toolkit): the app gets the OP's `login_required`.
+#[test]
+fn a_prompt_none_error_in_the_query_of_a_fragment_request_is_the_ops_error() {
+    let mut w = World::new();
+    w.op.user_signed_in = false;
+    w.op.web_message = false;
+    let mut cfg = config(StorageKind::Memory).silent_redirect_uri(SILENT_URI);
+    cfg.response_mode = ResponseMode::Fragment;
+    let t = w.create_tab(cfg);
+    let op = silent(&mut w, t);
+    let url = w.tab(t).windows[&op].url.clone();
+    assert_eq!(
+        query_param(&url, "response_mode").as_deref(),
+        Some("fragment")
+    );
+    let response = w.op.error_response(&url, "login_required");
+    // The callback page, loaded with the error in its query, posts its URL to the app.
+    let callback = response.query_url();
+    w.window_message(
+        t,
+        APP_ORIGIN,
+        Some(op),
+        response.callback_message(&callback),
+    );
+    assert_eq!(w.tab(t).err(op), "login_required");
+    match w.tab(t).result(op) {
+        Err(e) => assert_eq!(e.reason(), Some("response_mode_mismatch")),
+        Ok(_) => unreachable!(),
+    }
+    assert!(w.tab(t).windows[&op].closed_by_machine);
+    assert!(w.tab(t).transactions().is_empty());
+}
+
+/// A code in the wrong channel is still refused.
+#[test]
+fn a_code_in_the_query_of_a_fragment_request_is_refused() {
+    let mut w = World::new();
+    w.op.web_message = false;
+    let mut cfg = config(StorageKind::Memory).silent_redirect_uri(SILENT_URI);
+    cfg.response_mode = ResponseMode::Fragment;
+    let t = w.create_tab(cfg);
+    let op = silent(&mut w, t);
+    let url = w.tab(t).windows[&op].url.clone();
+    let response = w.op.authorize(&url);
+    let callback = response.query_url();
+    w.window_message(
+        t,
+        APP_ORIGIN,
+        Some(op),
+        response.callback_message(&callback),
+    );
+    assert_eq!(w.tab(t).err(op), "invalid_response");
+    assert_eq!(w.op.count(Endpoint::Token), 0);
+    assert!(w.tab(t).session().is_none());
+}
+
+/// An OP that refuses a refresh with a bare HTTP 400 (Glewlwyd once it revoked a chain): the
+/// refresh token is dropped, the silent sign-in falls back to the iframe, and the access token
+/// stays meanwhile.
+#[test]
+fn a_refresh_refused_by_a_bare_400_drops_the_refresh_token_and_falls_back_to_the_iframe() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let before = w.tab(t).access_token();
+    w.op.override_next(
+        Endpoint::Token,
+        Ok(HttpResponse {
+            status: 400,
+            body: String::new(),
+        }),
+    );
+    let op = silent(&mut w, t);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_eq!(frames(&w, t), 1);
+    assert_eq!(w.tab(t).refresh_token(), None, "dropped");
+    assert_eq!(w.tab(t).access_token(), before, "kept until it expires");
+    let url = w.tab(t).windows[&op].url.clone();
+    assert_eq!(query_param(&url, "prompt").as_deref(), Some("none"));
+    assert!(query_param(&url, "id_token_hint").is_some());
+    let response = w.op.authorize(&url);
+    w.window_message(t, OP_ORIGIN, Some(op), response.web_message());
+    let token = w.tab(t).token_of(op);
+    assert_ne!(token, before);
+    assert_eq!(w.tab(t).access_token(), token);
+
+    // A refresh() alone reports it as invalid_grant with the reason, and keeps the access token.
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let before = w.tab(t).access_token();
+    w.op.override_next(
+        Endpoint::Token,
+        Ok(HttpResponse {
+            status: 401,
+            body: String::new(),
+        }),
+    );
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "invalid_grant");
+    match w.tab(t).result(op) {
+        Err(e) => assert_eq!(e.reason(), Some("no_error_body")),
+        Ok(_) => unreachable!(),
+    }
+    assert_eq!(w.tab(t).refresh_token(), None);
+    assert_eq!(w.tab(t).access_token(), before);
+    // The next silent sign-in goes to the iframe at once: no refresh token to replay.
+    let op = silent(&mut w, t);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_eq!(frames(&w, t), 1);
+    assert!(!w.tab(t).is_done(op));
+}
+
+/// OIDC Core §3.1.2.1: the session's ID token is the `id_token_hint` of `prompt=none` by default;
+/// `idTokenHint: false` in the config or the options leaves it out.
+#[test]
+fn the_silent_id_token_hint_can_be_turned_off() {
+    for (in_config, in_options) in [(true, false), (false, true)] {
+        let mut w = World::new();
+        let mut cfg = config(StorageKind::Memory);
+        cfg.silent_id_token_hint = !in_config;
+        let t = w.signed_in_tab(cfg);
+        w.op.revoke_all();
+        let options = AuthorizeOptions {
+            omit_id_token_hint: in_options,
+            ..AuthorizeOptions::default()
+        };
+        let op = w.call(t, Call::SigninSilent(options));
+        w.settle();
+        assert_eq!(
+            w.op.token_requests("refresh_token").len(),
+            1,
+            "refresh first"
+        );
+        let url = w.tab(t).windows[&op].url.clone();
+        assert_eq!(query_param(&url, "prompt").as_deref(), Some("none"));
+        assert_eq!(query_param(&url, "id_token_hint"), None);
+    }
 }

@@ -43,6 +43,7 @@ const config: OidcClientConfig = {
   silentTimeoutMs: 8000,
   requestTimeoutMs: 5000,
   autoRefresh: true,
+  idTokenHint: false,
   extraAuthorizeParams: { audience: "https://api.example.com" },
 };
 
@@ -99,8 +100,10 @@ const otherOptions: AuthorizeOptions = { uiLocales: "de", acrValues: "urn:acr:mf
 const optsBadPrompt: AuthorizeOptions = { prompt: "nope" };
 // @ts-expect-error not a response mode
 const optsBadMode: AuthorizeOptions = { responseMode: "bogus" };
-// @ts-expect-error idTokenHint is a token or true ("use the session's"), never false
+// idTokenHint: a token, true ("the session's"), or false (none, not even on a silent sign-in).
 const optsHintFalse: AuthorizeOptions = { idTokenHint: false };
+// @ts-expect-error idTokenHint is a token or a boolean
+const optsHintNumber: AuthorizeOptions = { idTokenHint: 1 };
 // @ts-expect-error max_age is a number of seconds
 const optsMaxAgeString: AuthorizeOptions = { maxAge: "300" };
 // @ts-expect-error the option is loginHint

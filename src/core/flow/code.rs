@@ -80,9 +80,8 @@ impl CodeFlow {
         metadata: &ProviderMetadata,
     ) -> (CodeFlow, Step<SignedIn>) {
         let jwks_request = HttpRequest::get(metadata.jwks_uri.clone(), config.request_timeout_ms);
-        let exchange = response::check_delivery(&tx, delivered)
-            .and_then(|()| response::process_authorization_response(params, &tx, metadata))
-            .map(|code| {
+        let exchange =
+            response::check_delivered_response(params, &tx, metadata, delivered).map(|code| {
                 token::code_exchange_body(
                     &config.client_id,
                     code.code.expose(),

@@ -123,10 +123,16 @@ impl RefreshFlow {
             (Stage::Token, Some(Answer::Http(http))) => {
                 let parsed = http.map(|r| {
                     let salvaged = token::rotated_refresh_token(r.status, &r.body);
-                    (token::parse_token_response(r.status, &r.body), salvaged)
+                    (token::parse_refresh_response(r.status, &r.body), salvaged)
                 });
                 let response = match parsed {
                     Ok((Ok(response), _)) => response,
+                    // The OP refused the refresh token: drop it.
+                    Ok((Err(error), _)) if token::refresh_token_refused(&error) => {
+                        self.stage = Stage::Over;
+                        let keep = self.current.after_refresh_token_refused();
+                        return Step::Done(Err(RefreshFailure { error, keep }));
+                    }
                     // A 200 the client refuses may still have rotated the refresh token.
                     Ok((Err(error), salvaged)) => {
                         self.rotated = salvaged;

@@ -23,13 +23,23 @@ impl SilentPlan {
     /// The plan for `options` given the current `session`: the refresh token first when the
     /// session has one and the options ask nothing only an authorization request can do;
     /// otherwise (or after [`SilentPlan::falls_back_on`]) `prompt=none`, with the session's ID
-    /// token as `id_token_hint` unless the options name one.
-    pub fn new(session: Option<&Session>, options: AuthorizeOptions) -> Self {
+    /// token as `id_token_hint` (OIDC Core §3.1.2.1) unless the options name one, or the hint is
+    /// off: `hint_by_default` false ([`ClientConfig::silent_id_token_hint`]) or the options'
+    /// [`AuthorizeOptions::omit_id_token_hint`].
+    pub fn new(
+        session: Option<&Session>,
+        options: AuthorizeOptions,
+        hint_by_default: bool,
+    ) -> Self {
         let refresh_first = session.is_some_and(Session::has_refresh_token)
             && !options.needs_authorization_request();
         let mut authorize = options;
         authorize.prompt = vec![Prompt::None];
-        if authorize.id_token_hint.is_none() && session.is_some_and(|s| s.id_token.is_some()) {
+        if authorize.id_token_hint.is_none()
+            && hint_by_default
+            && !authorize.omit_id_token_hint
+            && session.is_some_and(|s| s.id_token.is_some())
+        {
             authorize.id_token_hint = Some(IdTokenHint::Current);
         }
         SilentPlan {
@@ -42,7 +52,7 @@ impl SilentPlan {
     /// (`invalid_grant`, RFC 6749 §5.2: expired or revoked); any other failure (the network, a
     /// refused response) is reported as it is.
     pub fn falls_back_on(error: &Error) -> bool {
-        matches!(error, Error::Op(op) if op.error == "invalid_grant")
+        crate::core::token::refresh_token_refused(error)
     }
 }
 

@@ -323,7 +323,11 @@ impl Machine {
     /// `signinSilent`, as [`SilentPlan`] says: the refresh flight first when it can serve, else
     /// (or when the OP refuses the grant) a hidden iframe with `prompt=none`.
     pub(super) fn signin_silent(&mut self, op: OpId, options: AuthorizeOptions, now: i64) {
-        let plan = SilentPlan::new(self.session.as_ref(), options);
+        let plan = SilentPlan::new(
+            self.session.as_ref(),
+            options,
+            self.config.silent_id_token_hint,
+        );
         if plan.refresh_first {
             let authorize = Box::new(plan.authorize);
             self.join_refresh(super::refresh::Waiter::Silent { op, authorize }, now);

@@ -329,6 +329,7 @@ const CONFIG: &[(&str, Takes)] = &[
     ("extraAuthorizeParams", Takes::Params),
     ("idleTimeoutSeconds", Takes::Whole(u32::MAX as i64)),
     ("idleWarningSeconds", Takes::Whole(u32::MAX as i64)),
+    ("idTokenHint", Takes::Bool),
 ];
 
 const AUTHORIZE: &[(&str, Takes)] = &[
@@ -512,6 +513,7 @@ pub fn parse_config(json: &Json) -> Result<ClientConfig, Error> {
     config.auto_refresh = o.bool("autoRefresh").unwrap_or(true);
     config.extra_authorize_params = o.params("extraAuthorizeParams");
     config.idle_timeout_seconds = o.whole("idleTimeoutSeconds").map(narrow);
+    config.silent_id_token_hint = o.bool("idTokenHint").unwrap_or(true);
     if let Some(seconds) = o.whole("idleWarningSeconds") {
         config.idle_warning_seconds = narrow(seconds);
     }
@@ -528,7 +530,7 @@ pub fn parse_authorize_options(json: &Json) -> Result<AuthorizeOptions, Error> {
         Some(_) => {
             return Err(Error::config(
                 "idTokenHint",
-                "must be a string or true (in AuthorizeOptions)",
+                "must be a string or a boolean (in AuthorizeOptions)",
             ))
         }
     };
@@ -545,6 +547,7 @@ pub fn parse_authorize_options(json: &Json) -> Result<AuthorizeOptions, Error> {
             .map(|p| parse_as::<Prompt>(p, "prompt"))
             .collect::<Result<_, _>>()?,
         max_age: o.whole("maxAge").map(narrow),
+        omit_id_token_hint: matches!(o.get("idTokenHint"), Some(Json::Bool(false))),
         id_token_hint,
         acr_values: o.list("acrValues"),
         scope: o.string("scope"),
