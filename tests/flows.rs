@@ -249,6 +249,7 @@ impl FakeOp {
 
 fn ok(body: Value) -> Reply {
     Ok(HttpResponse {
+        dpop_nonce: None,
         status: 200,
         body: body.to_string(),
     })
@@ -256,6 +257,7 @@ fn ok(body: Value) -> Reply {
 
 fn status(status: u16, body: Value) -> Reply {
     Ok(HttpResponse {
+        dpop_nonce: None,
         status,
         body: body.to_string(),
     })
@@ -645,6 +647,7 @@ fn a_digest_that_fails_fails_the_sign_in() {
     let mut step = flow.advance(
         vec![
             Answer::Http(Ok(HttpResponse {
+                dpop_nonce: None,
                 status: 200,
                 body: body.to_string(),
             })),

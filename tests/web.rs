@@ -502,6 +502,7 @@ fn session(
     refresh_token: Option<&str>,
     expires_at: i64,
     updated_at: i64,
+    dpop_jkt: None,
 ) -> Session {
     Session {
         id_token: Some(RawIdToken::new("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")),
@@ -514,6 +515,7 @@ fn session(
         refresh_token: refresh_token.map(RefreshToken::new),
         created_at: updated_at,
         updated_at,
+        dpop_jkt: None,
     }
 }
 

@@ -40,5 +40,9 @@ pub(super) async fn send(
     let response = built.send().await.map_err(network)?;
     let status = response.status();
     let body = response.text().await.map_err(network)?;
-    Ok(HttpResponse { status, body })
+    Ok(HttpResponse {
+        dpop_nonce: None,
+        status,
+        body,
+    })
 }

@@ -93,6 +93,9 @@ pub enum PageEvent {
 }
 
 /// An input to the machine.
+// A pump holds one input at a time and moves it in at once: boxing the call's options would
+// cost an allocation per call for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Input {
     /// A public call. `entropy` is fresh randomness from the platform (at least 96 bytes for a
@@ -275,6 +278,47 @@ pub enum Command {
         /// The new address.
         url: String,
     },
+    /// Show `url` in operation `op`'s popup, opened earlier (blank) within the call: a pushed
+    /// authorization request's URL is known only once the push answered (RFC 9126). No answer;
+    /// a closed popup is noticed by the watch.
+    NavigateWindow {
+        /// The operation.
+        op: OpId,
+        /// The authorization URL.
+        url: String,
+    },
+    /// Read the DPoP key pair `name` (RFC 9449) from IndexedDB, where it is kept as a
+    /// non-extractable `CryptoKey`, and hold it for [`Command::Sign`]; answer [`Answer::Key`]
+    /// with its public JWK, or `None` when there is none.
+    LoadKey {
+        /// The key's name.
+        name: String,
+    },
+    /// Generate an ECDSA P-256 key pair whose private key is not extractable, and hold it under
+    /// `name` (replacing one held); answer [`Answer::Key`] with its public JWK.
+    GenerateKey {
+        /// The key's name.
+        name: String,
+    },
+    /// Store the key pair held under `name` in IndexedDB as `CryptoKey` objects (never as key
+    /// material); answer [`Answer::Written`].
+    StoreKey {
+        /// The key's name.
+        name: String,
+    },
+    /// Forget the key pair `name`, held and stored; answer [`Answer::Written`].
+    RemoveKey {
+        /// The key's name.
+        name: String,
+    },
+    /// Sign `input`'s UTF-8 octets with the private key held under `name`, ECDSA P-256 with
+    /// SHA-256; answer [`Answer::Signature`] with the 64 bytes `r || s`.
+    Sign {
+        /// The key's name.
+        name: String,
+        /// The JWS signing input.
+        input: String,
+    },
 }
 
 /// Which [`Answer`] a command takes.
@@ -298,6 +342,10 @@ pub enum AnswerKind {
     Opened,
     /// [`Answer::Look`].
     Look,
+    /// [`Answer::Key`].
+    Key,
+    /// [`Answer::Signature`].
+    Signature,
 }
 
 impl Command {
@@ -314,7 +362,11 @@ impl Command {
             Command::TakeLock { .. } => AnswerKind::Lock,
             Command::OpenPopup { .. } | Command::OpenFrame { .. } => AnswerKind::Opened,
             Command::LookAtPopup { .. } => AnswerKind::Look,
-            Command::ReleaseLock { .. }
+            Command::LoadKey { .. } | Command::GenerateKey { .. } => AnswerKind::Key,
+            Command::StoreKey { .. } | Command::RemoveKey { .. } => AnswerKind::Written,
+            Command::Sign { .. } => AnswerKind::Signature,
+            Command::NavigateWindow { .. }
+            | Command::ReleaseLock { .. }
             | Command::OpenChannel { .. }
             | Command::CloseChannel
             | Command::Broadcast { .. }
@@ -379,6 +431,16 @@ impl fmt::Debug for Command {
             Command::CloseWindow { op } => f.debug_struct("CloseWindow").field("op", op).finish(),
             Command::Navigate { .. } => f.write_str("Navigate"),
             Command::ReplaceUrl { .. } => f.write_str("ReplaceUrl"),
+            Command::NavigateWindow { op, .. } => {
+                f.debug_struct("NavigateWindow").field("op", op).finish()
+            }
+            Command::LoadKey { name } => f.debug_struct("LoadKey").field("name", name).finish(),
+            Command::GenerateKey { name } => {
+                f.debug_struct("GenerateKey").field("name", name).finish()
+            }
+            Command::StoreKey { name } => f.debug_struct("StoreKey").field("name", name).finish(),
+            Command::RemoveKey { name } => f.debug_struct("RemoveKey").field("name", name).finish(),
+            Command::Sign { name, .. } => f.debug_struct("Sign").field("name", name).finish(),
         }
     }
 }
@@ -404,6 +466,11 @@ pub enum Answer {
     Opened(Result<(), Error>),
     /// For [`Command::LookAtPopup`].
     Look(PopupLook),
+    /// For [`Command::LoadKey`] and [`Command::GenerateKey`]: the public JWK, or `None` when
+    /// no key is stored.
+    Key(Result<Option<Json>, Error>),
+    /// For [`Command::Sign`]: the signature.
+    Signature(Result<Vec<u8>, Error>),
 }
 
 /// What the app's listeners hear.

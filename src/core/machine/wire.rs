@@ -22,7 +22,7 @@ use super::{
     PageEvent,
 };
 use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
-use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions};
+use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, PushMode};
 use crate::core::flow::silent::PopupLook;
 use crate::core::flow::{HttpResponse, Method};
 use crate::core::json::{write_string, Json, Object};
@@ -196,8 +196,18 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
                 Ok(HttpResponse {
                     status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
                     body: http.get("body")?.as_str()?.to_owned(),
+                    dpop_nonce: http.get("nonce").and_then(Json::as_str).map(str::to_owned),
                 })
             }
+        })),
+        AnswerKind::Key => Some(Answer::Key(match failed {
+            Some(e) => Err(e),
+            None => Ok(json.get("key").filter(|k| !k.is_null()).cloned()),
+        })),
+        AnswerKind::Signature => Some(Answer::Signature(match failed {
+            Some(e) => Err(e),
+            None => crate::core::base64url::decode(json.get("signature")?.as_str()?)
+                .ok_or_else(|| Error::Crypto("signature".into())),
         })),
         AnswerKind::Digest => Some(Answer::Digest(match failed {
             Some(e) => Err(e),
@@ -329,6 +339,11 @@ const CONFIG: &[(&str, Takes)] = &[
     ("extraAuthorizeParams", Takes::Params),
     ("idleTimeoutSeconds", Takes::Whole(u32::MAX as i64)),
     ("idleWarningSeconds", Takes::Whole(u32::MAX as i64)),
+    ("dpop", Takes::Bool),
+    ("pushedAuthorizationRequests", Takes::Any),
+    ("resource", Takes::List),
+    ("revokeTokensOnSignout", Takes::Bool),
+    ("claims", Takes::Any),
 ];
 
 const AUTHORIZE: &[(&str, Takes)] = &[
@@ -342,6 +357,8 @@ const AUTHORIZE: &[(&str, Takes)] = &[
     ("responseMode", Takes::Str),
     ("appState", Takes::Any),
     ("extraParams", Takes::Params),
+    ("resource", Takes::List),
+    ("claims", Takes::Any),
 ];
 
 const LOGOUT: &[(&str, Takes)] = &[
@@ -515,6 +532,22 @@ pub fn parse_config(json: &Json) -> Result<ClientConfig, Error> {
     if let Some(seconds) = o.whole("idleWarningSeconds") {
         config.idle_warning_seconds = narrow(seconds);
     }
+    config.dpop = o.bool("dpop").unwrap_or(false);
+    config.pushed_authorization_requests = match o.get("pushedAuthorizationRequests") {
+        None => PushMode::Auto,
+        Some(Json::String(auto)) if auto == "auto" => PushMode::Auto,
+        Some(Json::Bool(true)) => PushMode::Always,
+        Some(Json::Bool(false)) => PushMode::Never,
+        Some(_) => {
+            return Err(Error::config(
+                "pushedAuthorizationRequests",
+                "must be \"auto\", true or false",
+            ))
+        }
+    };
+    config.resource = o.list("resource");
+    config.revoke_tokens_on_signout = o.bool("revokeTokensOnSignout");
+    config.claims = o.get("claims").cloned();
     Ok(config)
 }
 
@@ -551,6 +584,8 @@ pub fn parse_authorize_options(json: &Json) -> Result<AuthorizeOptions, Error> {
         response_mode,
         app_state: o.get("appState").cloned(),
         extra_params: o.params("extraParams"),
+        resource: o.list("resource"),
+        claims: o.get("claims").cloned(),
     })
 }
 
@@ -767,6 +802,15 @@ pub fn command_json(id: IoId, command: &Command) -> String {
         Command::CloseWindow { op } => o.str("do", "close").int("op", i64::from(*op)),
         Command::Navigate { url } => o.str("do", "navigate").str("url", url),
         Command::ReplaceUrl { url } => o.str("do", "replaceUrl").str("url", url),
+        Command::NavigateWindow { op, url } => o
+            .str("do", "show")
+            .int("op", i64::from(*op))
+            .str("url", url),
+        Command::LoadKey { name } => o.str("do", "loadKey").str("name", name),
+        Command::GenerateKey { name } => o.str("do", "generateKey").str("name", name),
+        Command::StoreKey { name } => o.str("do", "storeKey").str("name", name),
+        Command::RemoveKey { name } => o.str("do", "removeKey").str("name", name),
+        Command::Sign { name, input } => o.str("do", "sign").str("name", name).str("input", input),
     }
     .end()
 }
