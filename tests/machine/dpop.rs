@@ -7,7 +7,7 @@ use crate::op::{oauth_error, Endpoint};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{ClientConfig, StorageKind};
 use oidc_rp_wasm::core::dpop::thumbprint;
-use oidc_rp_wasm::core::machine::{Call, Command};
+use oidc_rp_wasm::core::machine::{Call, Command, Outcome};
 use oidc_rp_wasm::core::token::TokenType;
 
 fn dpop(storage: StorageKind) -> ClientConfig {
@@ -265,4 +265,124 @@ fn no_webcrypto_or_no_es256_at_the_op_fails_create() {
     let op = w.call(t, Call::Create);
     w.settle();
     assert_eq!(w.tab(t).err(op), "unsupported");
+}
+
+// ----- client.fetch and client.dpopProof -----
+
+const RS: &str = "https://rs.example.com/api/things?page=2";
+
+fn claims_of(proof: &str) -> serde_json::Value {
+    let body = proof.split('.').nth(1).unwrap();
+    serde_json::from_slice(&oidc_rp_wasm::core::base64url::decode(body).unwrap()).unwrap()
+}
+
+fn headers(w: &mut World, t: usize) -> (String, Option<String>) {
+    let op = w.call(
+        t,
+        Call::ResourceHeaders {
+            method: "GET".into(),
+            url: RS.into(),
+        },
+    );
+    w.settle();
+    match w.tab(t).ok(op) {
+        Outcome::Headers(Some(h)) => (h.authorization.clone(), h.dpop.clone()),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn rs_answer(w: &mut World, t: usize, status: u16, nonce: Option<&str>, retried: bool) -> u32 {
+    let op = w.call(
+        t,
+        Call::ResourceAnswer {
+            method: "GET".into(),
+            url: RS.into(),
+            status,
+            www_authenticate: Some(r#"DPoP error="use_dpop_nonce""#.into()),
+            dpop_nonce: nonce.map(str::to_owned),
+            retried,
+        },
+    );
+    w.settle();
+    op
+}
+
+#[test]
+fn resource_headers_present_a_bound_token_as_dpop_with_ath() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Session));
+    let token = w.tab(t).access_token();
+    let (authorization, proof) = headers(&mut w, t);
+    assert_eq!(authorization, format!("DPoP {token}"));
+    let claims = claims_of(&proof.unwrap());
+    assert_eq!(claims["htm"], "GET");
+    assert_eq!(claims["htu"], "https://rs.example.com/api/things");
+    use sha2::Digest;
+    let ath = oidc_rp_wasm::core::base64url::encode(&sha2::Sha256::digest(token.as_bytes()));
+    assert_eq!(claims["ath"], ath);
+    assert!(claims.get("nonce").is_none());
+}
+
+#[test]
+fn a_resource_nonce_gets_one_retry_and_is_remembered() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Memory));
+    headers(&mut w, t);
+    let op = rs_answer(&mut w, t, 401, Some("rs-1"), false);
+    let Outcome::Headers(Some(retry)) = w.tab(t).ok(op) else {
+        panic!("a retry")
+    };
+    assert_eq!(claims_of(retry.dpop.as_deref().unwrap())["nonce"], "rs-1");
+    // The answer to the retry is not retried again.
+    let op = rs_answer(&mut w, t, 401, Some("rs-2"), true);
+    assert!(matches!(w.tab(t).ok(op), Outcome::Headers(None)));
+    // The newest nonce is used next time, and the OP's nonce is the OP's own.
+    let (_, proof) = headers(&mut w, t);
+    assert_eq!(claims_of(&proof.unwrap())["nonce"], "rs-2");
+    let op = rs_answer(&mut w, t, 200, None, false);
+    assert!(matches!(w.tab(t).ok(op), Outcome::Headers(None)));
+}
+
+#[test]
+fn resource_headers_refresh_a_token_near_expiry_and_are_bearer_when_not_bound() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let before = w.tab(t).access_token();
+    // Asleep until the token is about to expire: no timer fired.
+    w.skip(3_600_000 - 5_000);
+    let (authorization, proof) = headers(&mut w, t);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_ne!(authorization, format!("Bearer {before}"));
+    assert_eq!(authorization, format!("Bearer {}", w.tab(t).access_token()));
+    assert!(proof.is_none());
+    // No DPoP: no proof for the app either.
+    let op = w.call(
+        t,
+        Call::DpopProof {
+            method: "POST".into(),
+            url: RS.into(),
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "invalid_config");
+}
+
+#[test]
+fn dpop_proof_serves_the_apps_own_http_client() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Memory));
+    let op = w.call(
+        t,
+        Call::DpopProof {
+            method: "post".into(),
+            url: RS.into(),
+        },
+    );
+    w.settle();
+    let Outcome::Proof(proof) = w.tab(t).ok(op) else {
+        panic!("a proof")
+    };
+    let claims = claims_of(proof);
+    assert_eq!(claims["htm"], "post");
+    assert!(claims.get("ath").is_some());
 }

@@ -71,6 +71,39 @@ pub enum Call {
     SignOutLocally,
     /// Ends every operation (`disposed`), closes frames and the channel, releases the lock.
     Dispose,
+    /// The `Authorization` (and `DPoP`) headers of a request to a resource server
+    /// (`client.fetch`): the access token, refreshed when near expiry, as `DPoP` with a proof
+    /// carrying `ath` when it is DPoP-bound (RFC 9449 §7), else as `Bearer`.
+    ResourceHeaders {
+        /// The request's method.
+        method: String,
+        /// The request's URL.
+        url: String,
+    },
+    /// What the resource server answered (`client.fetch`): its nonce is remembered, and a
+    /// `use_dpop_nonce` challenge (§9) gets new headers for one retry.
+    ResourceAnswer {
+        /// The request's method.
+        method: String,
+        /// The request's URL.
+        url: String,
+        /// The status.
+        status: u16,
+        /// The `WWW-Authenticate` header.
+        www_authenticate: Option<String>,
+        /// The `DPoP-Nonce` header.
+        dpop_nonce: Option<String>,
+        /// This answer is to the retry already.
+        retried: bool,
+    },
+    /// A DPoP proof for `method` `url` (`client.dpopProof`), with `ath` of the access token
+    /// when the session is DPoP-bound, and the server's newest nonce.
+    DpopProof {
+        /// The request's method.
+        method: String,
+        /// The request's URL.
+        url: String,
+    },
 }
 
 /// Something that happened to the page, forwarded as it happened.
@@ -508,6 +541,27 @@ pub enum Outcome {
     AccessToken(AccessToken),
     /// The state a logout return carried.
     SignedOut(Option<String>),
+    /// The headers of a resource request; `None` after a resource's answer that needs no
+    /// retry.
+    Headers(Option<ResourceHeaders>),
+    /// A DPoP proof.
+    Proof(String),
+}
+
+/// The headers of a request to a resource server. Its `Debug` shows neither: they carry the
+/// access token and a proof.
+#[derive(Clone)]
+pub struct ResourceHeaders {
+    /// `Authorization`: `DPoP <token>` or `Bearer <token>`.
+    pub authorization: String,
+    /// `DPoP`: the proof, for a DPoP-bound token.
+    pub dpop: Option<String>,
+}
+
+impl fmt::Debug for ResourceHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResourceHeaders(..)")
+    }
 }
 
 impl fmt::Debug for Outcome {
@@ -520,6 +574,8 @@ impl fmt::Debug for Outcome {
             Outcome::Session(s) => f.debug_tuple("Session").field(s).finish(),
             Outcome::AccessToken(t) => f.debug_tuple("AccessToken").field(t).finish(),
             Outcome::SignedOut(state) => f.debug_tuple("SignedOut").field(state).finish(),
+            Outcome::Headers(h) => f.debug_tuple("Headers").field(h).finish(),
+            Outcome::Proof(_) => f.write_str("Proof(..)"),
         }
     }
 }

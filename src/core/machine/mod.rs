@@ -36,6 +36,7 @@ mod keeper;
 mod keys;
 mod logout;
 mod refresh;
+mod resource;
 mod run;
 mod signin;
 pub mod wire;
@@ -110,6 +111,8 @@ enum Purpose {
     Push,
     /// A token revocation (RFC 7009).
     Revoke,
+    /// A DPoP proof for a resource request or the app.
+    Proof,
 }
 
 /// One task.
@@ -140,6 +143,8 @@ enum Task {
     Purge { key: String },
     /// A new DPoP key after a sign-out.
     DpopKey,
+    /// A DPoP proof for `client.fetch` or `client.dpopProof`.
+    Proof(resource::ProofJob),
 }
 
 /// The client's whole state.
@@ -308,6 +313,25 @@ impl Machine {
                 self.sign_out("signout", now);
                 self.done(op, Ok(Outcome::Nothing));
             }
+            Call::ResourceHeaders { method, url } => self.resource_headers(op, method, url, now),
+            Call::ResourceAnswer {
+                method,
+                url,
+                status,
+                www_authenticate,
+                dpop_nonce,
+                retried,
+            } => self.resource_answer(
+                op,
+                &method,
+                &url,
+                status,
+                www_authenticate.as_deref(),
+                dpop_nonce.as_deref(),
+                retried,
+                now,
+            ),
+            Call::DpopProof { method, url } => self.dpop_proof(op, &method, &url, now),
             Call::Create | Call::Dispose => {}
         }
     }
@@ -493,6 +517,7 @@ impl Machine {
             Task::IdleCheck => self.on_idle_answer(task, answer, now),
             Task::Purge { .. } => self.on_purge_answer(task, purpose, answer, now),
             Task::DpopKey => self.on_rekey_answer(task, purpose, answer),
+            Task::Proof(_) => self.on_proof_answer(task, answer),
         }
     }
 
@@ -530,9 +555,9 @@ impl Machine {
         let tasks = std::mem::take(&mut self.tasks);
         for (_, task) in tasks {
             match task {
-                Task::Create { op, .. } | Task::Logout(logout::Logout { op, .. }) => {
-                    self.done(op, Err(Error::Disposed))
-                }
+                Task::Create { op, .. }
+                | Task::Logout(logout::Logout { op, .. })
+                | Task::Proof(resource::ProofJob { op, .. }) => self.done(op, Err(Error::Disposed)),
                 Task::Signin(signin) => {
                     if signin.window_open {
                         self.emit_io(Command::CloseWindow { op: signin.op });

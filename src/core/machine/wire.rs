@@ -270,6 +270,13 @@ fn read_call(json: &Json) -> Result<Call, Error> {
             .map(str::to_owned)
             .ok_or_else(|| Error::config("url", "must be a string"))
     };
+    let text = |name: &'static str| {
+        json.get(name)
+            .and_then(Json::as_str)
+            .filter(|m| !m.is_empty())
+            .map(str::to_ascii_uppercase)
+            .ok_or_else(|| Error::config(name, "must be a string"))
+    };
     Ok(match name {
         "create" => Call::Create,
         "authorizeUrl" => Call::AuthorizeUrl(parse_authorize_options(options)?),
@@ -296,6 +303,32 @@ fn read_call(json: &Json) -> Result<Call, Error> {
         "handleSignoutCallback" => Call::HandleSignoutCallback { url: url()? },
         "signOutLocally" => Call::SignOutLocally,
         "dispose" => Call::Dispose,
+        "resourceHeaders" => Call::ResourceHeaders {
+            method: text("method")?,
+            url: url()?,
+        },
+        "resourceAnswer" => Call::ResourceAnswer {
+            method: text("method")?,
+            url: url()?,
+            status: json
+                .get("status")
+                .and_then(Json::as_u64)
+                .and_then(|s| u16::try_from(s).ok())
+                .ok_or_else(|| Error::config("status", "must be an HTTP status"))?,
+            www_authenticate: json
+                .get("wwwAuthenticate")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
+            dpop_nonce: json
+                .get("dpopNonce")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
+            retried: json.get("retried").and_then(Json::as_bool) == Some(true),
+        },
+        "dpopProof" => Call::DpopProof {
+            method: text("method")?,
+            url: url()?,
+        },
         _ => return Err(Error::config("call", "is not a method of OidcClient")),
     })
 }
@@ -848,6 +881,12 @@ fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
                 Outcome::Session(s) => session_view(s, None),
                 Outcome::AccessToken(t) => Json::str(t.expose()).to_text(),
                 Outcome::SignedOut(state) => Obj::new().opt_str("state", state.as_deref()).end(),
+                Outcome::Headers(None) => String::from("null"),
+                Outcome::Headers(Some(h)) => Obj::new()
+                    .str("authorization", &h.authorization)
+                    .opt_str("dpop", h.dpop.as_deref())
+                    .end(),
+                Outcome::Proof(proof) => Json::str(proof.as_str()).to_text(),
             };
             o.raw("ok", &value)
         }
