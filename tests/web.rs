@@ -502,7 +502,6 @@ fn session(
     refresh_token: Option<&str>,
     expires_at: i64,
     updated_at: i64,
-    dpop_jkt: None,
 ) -> Session {
     Session {
         id_token: Some(RawIdToken::new("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")),
