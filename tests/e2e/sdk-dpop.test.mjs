@@ -126,7 +126,7 @@ test('redirect sign-in with PAR and DPoP nonces; client.fetch through the resour
   }));
 
 test('popup and silent iframe sign-ins push their requests too', SCENARIO, () =>
-  inContext(env, { overrides: { ...overrides, storage: 'memory' } }, async ({ context }) => {
+  inContext(env, { overrides: { ...overrides, storage: 'memory', apiUrl: `${rs.origin}/api/hello` } }, async ({ context }) => {
     env.op.events.clear();
     const app = await App.open(context, env);
     const [popup, opened] = await Promise.all([
@@ -160,6 +160,12 @@ test('popup and silent iframe sign-ins push their requests too', SCENARIO, () =>
     const last = env.op.events.authorizations.at(-1);
     assert.equal(last.prompt, 'none');
     assert.deepEqual(Object.keys(last.front).sort(), ['client_id', 'request_uri']);
+
+    // The example app's DPoP switch is on, and its API button goes through client.fetch.
+    assert.equal(await app.testid('dpop').isChecked(), true);
+    const call = await app.clickAndWait('call-api');
+    assert.equal(call.ok, true, JSON.stringify(call));
+    assert.match(await app.text('api-result'), /^200 \{"ok":true,"sub":"ana@example.com"/);
   }));
 
 test('signoutRedirect revokes the refresh token, then the access token, before the OP logout', SCENARIO, () =>
