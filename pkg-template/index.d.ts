@@ -28,6 +28,9 @@
  */
 type GlobalInstance<K extends string> = typeof globalThis extends Record<K, { readonly prototype: infer T }> ? T : never;
 
+/** The `init` of the global `fetch` where the environment declares it (`RequestInit`), `never` where it does not. */
+type FetchInit = typeof globalThis extends { readonly fetch: (input: never, init?: infer I) => unknown } ? I : never;
+
 /** `WebAssembly.Module` where the environment declares it, `never` where it does not. */
 type WasmModule = typeof globalThis extends { readonly WebAssembly: { readonly Module: { readonly prototype: infer T } } } ? T : never;
 
@@ -181,7 +184,7 @@ export interface OidcClientConfig {
   /** Refresh the access token shortly before it expires, when a refresh token is held. Default `true`. */
   autoRefresh?: boolean | undefined;
   /**
-   * Extra parameters added to every authorization request (`audience`, `resource`, ...). The
+   * Extra parameters added to every authorization request (`audience`, ...). The
    * protocol parameters the SDK sets itself (`state`, `nonce`, `code_challenge`, ...) cannot be
    * overridden: naming one is an `invalid_config` error.
    */
@@ -631,7 +634,10 @@ export declare class OidcClient {
    *
    * @throws {OidcError} `no_session`, `dpop_key_changed`, or any error of {@link OidcClient.refresh}.
    */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  fetch(
+    input: string | GlobalInstance<"Request"> | GlobalInstance<"URL">,
+    init?: FetchInit,
+  ): Promise<GlobalInstance<"Response">>;
 
   /**
    * A DPoP proof (RFC 9449 §4) for `method` and `url` signed with the client's key, for apps with
@@ -640,7 +646,7 @@ export declare class OidcClient {
    *
    * @throws {OidcError} `invalid_config` when `dpop` is off.
    */
-  dpopProof(method: string, url: string | URL): Promise<string>;
+  dpopProof(method: string, url: string | GlobalInstance<"URL">): Promise<string>;
 
   /**
    * Builds the RP-initiated logout URL (with `id_token_hint`, `client_id`,
