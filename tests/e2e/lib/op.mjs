@@ -286,7 +286,8 @@ export async function startOp({
     authorization: provider.pathFor('authorization'),
     token: provider.pathFor('token'),
     endSession: provider.pathFor('end_session'),
-    pushed: provider.pathFor('pushed_authorization_request'),
+    // pathFor throws for a route whose feature is off.
+    pushed: par || requirePar ? provider.pathFor('pushed_authorization_request') : null,
     revocation: provider.pathFor('revocation'),
   };
 
