@@ -55,6 +55,9 @@ const RUN_TIMEOUT_MS = 15 * 60_000;
 const SDK_LANES = ['ours', 'oidc-client-ts', 'oauth4webapi'];
 const PEERS = SDK_LANES.filter((l) => l !== 'ours');
 const NETWORK_LANES = [...SDK_LANES, 'raw'];
+/** The same SDKs with sender-constrained tokens (DPoP, RFC 9449): signed in and refreshed too. */
+const DPOP_LANES = ['ours-dpop', 'oidc-client-ts-dpop'];
+const SIGNIN_LANES = [...NETWORK_LANES, ...DPOP_LANES];
 /** The throttled cold start adds ours as an app's bundler ships it (a reference row). */
 const THROTTLED_LANES = [...SDK_LANES, 'ours-bundled'];
 const LABEL = {
@@ -63,6 +66,8 @@ const LABEL = {
   'oidc-client-ts': 'oidc-client-ts',
   oauth4webapi: 'oauth4webapi',
   raw: 'raw fetch',
+  'ours-dpop': 'oidc-rp-wasm (ours), dpop: true',
+  'oidc-client-ts-dpop': 'oidc-client-ts, dpop (IndexedDbDPoPStore)',
 };
 /**
  * The throttled cold start's network: CDP Network.emulateNetworkConditions, 10 Mbit/s each way
@@ -248,24 +253,24 @@ async function callbacks(env) {
   const context = await newContext(env.browser);
   watch(context, env.logs);
   const pages = {};
-  for (const lane of NETWORK_LANES) {
+  for (const lane of SIGNIN_LANES) {
     const page = await context.newPage();
     await page.goto(`${env.rp.origin}/cb.html?lane=${lane}`, { timeout: STEP_TIMEOUT_MS });
     const r = await result(page);
     check(r.ok && r.ready, `${lane}: the redirect URI page did not get ready`, r.error);
     pages[lane] = page;
   }
-  const out = Object.fromEntries(NETWORK_LANES.map((l) => [l, []]));
+  const out = Object.fromEntries(SIGNIN_LANES.map((l) => [l, []]));
   /** Which OP pages (login, consent) each sign-in showed, for the report. */
   const interactions = [];
   for (let i = 0; i < ITERATIONS.callback + WARMUP; i += 1) {
-    for (const lane of rotate(NETWORK_LANES, i)) {
+    for (const lane of rotate(SIGNIN_LANES, i)) {
       const r = await signinRoundTrip(env, pages[lane]);
       interactions.push({ round: i, lane, pages: r.opPages });
       check(r.ok, `callback of ${lane} failed`, r.error);
       check(r.sub === USER && r.hasRefreshToken, `callback of ${lane}: no session for ${USER} with a refresh token`, r);
       // oidc-client-ts fetches no JWK Set (it verifies no signature); every other lane must.
-      const expected = lane === 'oidc-client-ts' ? ['token'] : ['token', 'jwks'];
+      const expected = lane.startsWith('oidc-client-ts') ? ['token'] : ['token', 'jwks'];
       check(expected.every((x) => r.opRequests.includes(x)), `callback of ${lane}: expected requests ${expected.join(' + ')}`, r.opRequests);
       if (i >= WARMUP) out[lane].push(r);
     }
@@ -274,9 +279,9 @@ async function callbacks(env) {
 }
 
 async function refreshes(env, pages) {
-  const out = Object.fromEntries(NETWORK_LANES.map((l) => [l, []]));
+  const out = Object.fromEntries(SIGNIN_LANES.map((l) => [l, []]));
   for (let i = 0; i < ITERATIONS.refresh + WARMUP; i += 1) {
-    for (const lane of rotate(NETWORK_LANES, i)) {
+    for (const lane of rotate(SIGNIN_LANES, i)) {
       const r = await withRequests(pages[lane], await pages[lane].evaluate(() => window.bench.refresh()));
       check(r.ok, `refresh of ${lane} failed`, r.error);
       check(r.sub === USER && r.hasRefreshToken && r.idToken, `refresh of ${lane}: no renewed session with a new ID token`, r);
@@ -491,6 +496,25 @@ function networkSection(title, intro, data, { sigNote }) {
   return [title, '', intro, '', table(['lane', 'total', 'overhead over raw', 'ours/peer (total / overhead)', 'requests to the OP', 'ID token signature'], rows)].join('\n');
 }
 
+/** Section 4b: the refresh with DPoP on, beside the same SDK with it off (paired by round). */
+function dpopSection(refresh) {
+  const total = (lane) => refresh[lane].map((r) => r.ms);
+  const over = (lane) => minus(total(lane), total('raw'));
+  const rows = [
+    ['ours', 'ours-dpop'],
+    ['oidc-client-ts', 'oidc-client-ts-dpop'],
+  ].flatMap((pair) =>
+    pair.map((lane) => [LABEL[lane], ms(summary(total(lane))), ms(summary(over(lane))), opList(refresh[lane])]),
+  );
+  return [
+    '## 4b. Silent refresh with DPoP',
+    '',
+    `The rounds of section 4, with two more lanes in the same rotation: ours with \`dpop: true\` (a proof signed by a non-extractable WebCrypto P-256 key on the token request, the token type checked) and oidc-client-ts with \`dpop: { store: new IndexedDbDPoPStore() }\`. The OP accepts DPoP proofs without demanding a nonce. Milliseconds, median (min–max) of ${ITERATIONS.refresh}; overhead over raw paired by round. The package is the same with DPoP on or off (its code is in the wasm either way): see section 1 for its size; oidc-client-ts with DPoP is its UserManager bundle with IndexedDbDPoPStore.`,
+    '',
+    table(['lane', 'total', 'overhead over raw', 'requests to the OP'], rows),
+  ].join('\n');
+}
+
 function offlineSection(offline) {
   const rate = (alg, v) => fmt(summary(offline[alg][v]), 0);
   const rows = [];
@@ -641,6 +665,8 @@ function report({ startedAt, v, mach, chromium, sizes, cold, throttled, cb, cbIn
       refresh,
       { sigNote: sigRefresh },
     ),
+    '',
+    dpopSection(refresh),
     '',
     offlineSection(offline),
     '',

@@ -230,6 +230,7 @@ pub fn fixtures() -> &'static Fixtures {
             refresh_token: Some(RefreshToken::new("rt-1")),
             created_at: NOW - 3600,
             updated_at: NOW - 570,
+            dpop_jkt: None,
         };
         let session_plain = Session {
             id_token: None,
@@ -1395,10 +1396,12 @@ fn answer(need: &Need, segment: &[u8], answers: &mut Vec<Answer>) {
     let answer = match kind {
         1 => Answer::Http(match variant {
             0..=2 => Ok(HttpResponse {
+                dpop_nonce: None,
                 status,
                 body: text(content).into_owned(),
             }),
             3..=5 => Ok(HttpResponse {
+                dpop_nonce: None,
                 status,
                 body: token_body(content),
             }),

@@ -28,6 +28,9 @@
  */
 type GlobalInstance<K extends string> = typeof globalThis extends Record<K, { readonly prototype: infer T }> ? T : never;
 
+/** The `init` of the global `fetch` where the environment declares it (`RequestInit`), `never` where it does not. */
+type FetchInit = typeof globalThis extends { readonly fetch: (input: never, init?: infer I) => unknown } ? I : never;
+
 /** `WebAssembly.Module` where the environment declares it, `never` where it does not. */
 type WasmModule = typeof globalThis extends { readonly WebAssembly: { readonly Module: { readonly prototype: infer T } } } ? T : never;
 
@@ -192,11 +195,43 @@ export interface OidcClientConfig {
    */
   idTokenHint?: boolean | undefined;
   /**
-   * Extra parameters added to every authorization request (`audience`, `resource`, ...). The
+   * Extra parameters added to every authorization request (`audience`, ...). The
    * protocol parameters the SDK sets itself (`state`, `nonce`, `code_challenge`, ...) cannot be
    * overridden: naming one is an `invalid_config` error.
    */
   extraAuthorizeParams?: Record<string, string> | undefined;
+  /**
+   * Sender-constrained tokens (DPoP, RFC 9449). A non-extractable ES256 key pair is made with
+   * WebCrypto and kept in IndexedDB (as `CryptoKey` objects, never as key material) per issuer
+   * and client id, so a reload keeps it; with `storage: "memory"` it lives for the page. It is
+   * removed (and replaced) on sign-out. Every token request carries a proof, authorization
+   * requests carry `dpop_jkt` (unless the key dies with the page before the redirect returns),
+   * a server's `use_dpop_nonce` gets one retry with its nonce, and a token response that is not
+   * `DPoP` is the error `dpop_not_bound`. Use {@link OidcClient.fetch} to call resource servers.
+   * Default `false`.
+   */
+  dpop?: boolean | undefined;
+  /**
+   * Pushed authorization requests (RFC 9126): the request is POSTed to the OP's
+   * `pushed_authorization_request_endpoint` and the browser sees only `client_id` and
+   * `request_uri`. `"auto"` (default) pushes whenever the OP has the endpoint (and so whenever it
+   * requires pushing); `true` always (an OP without the endpoint is `invalid_config` at
+   * `create`); `false` never. The OP's error for a push rejects the sign-in with its own code.
+   */
+  pushedAuthorizationRequests?: "auto" | boolean | undefined;
+  /**
+   * Resource indicators (RFC 8707): absolute URIs of the resource servers the tokens are for,
+   * sent on the authorization, token and refresh requests.
+   */
+  resource?: string | readonly string[] | undefined;
+  /**
+   * Revoke the refresh token, then the access token (RFC 7009), before
+   * {@link OidcClient.signoutRedirect} leaves. Each request is bounded by `requestTimeoutMs`,
+   * and a failure never stops the sign-out. Default: on when the OP has a `revocation_endpoint`.
+   */
+  revokeTokensOnSignout?: boolean | undefined;
+  /** The `claims` request parameter (OIDC Core §5.5), sent as JSON on every authorization request. */
+  claims?: Record<string, unknown> | undefined;
 }
 
 /** Options of one sign-in ({@link OidcClient.signinRedirect}, {@link OidcClient.signinPopup}, ...). */
@@ -233,6 +268,10 @@ export interface AuthorizeOptions {
   appState?: unknown;
   /** Extra authorization request parameters of this request; added to {@link OidcClientConfig.extraAuthorizeParams}. */
   extraParams?: Record<string, string> | undefined;
+  /** Resource indicators (RFC 8707) of this sign-in; replace {@link OidcClientConfig.resource} up to its token request. */
+  resource?: string | readonly string[] | undefined;
+  /** The `claims` parameter (OIDC Core §5.5) of this request; replaces {@link OidcClientConfig.claims}. */
+  claims?: Record<string, unknown> | undefined;
 }
 
 /** How {@link OidcClient.signinPopup} shows the OP. */
@@ -425,6 +464,8 @@ export type SdkErrorCode =
   | "browser"
   | "disposed"
   | "abandoned"
+  | "dpop_not_bound"
+  | "dpop_key_changed"
   | "wasm_load";
 
 /** Error codes an OP commonly returns (RFC 6749 §4.1.2.1 and §5.2, OIDC Core §3.1.2.6). */
@@ -447,7 +488,9 @@ export type OpErrorCode =
   | "registration_not_supported"
   | "invalid_client"
   | "invalid_grant"
-  | "unsupported_grant_type";
+  | "unsupported_grant_type"
+  | "use_dpop_nonce"
+  | "invalid_dpop_proof";
 
 /** An error code: a known one, or any other code an OP sends. */
 export type OidcErrorCode = SdkErrorCode | OpErrorCode | (string & {});
@@ -475,6 +518,8 @@ export interface ErrorCodes {
   readonly BROWSER: "browser";
   readonly DISPOSED: "disposed";
   readonly ABANDONED: "abandoned";
+  readonly DPOP_NOT_BOUND: "dpop_not_bound";
+  readonly DPOP_KEY_CHANGED: "dpop_key_changed";
   readonly WASM_LOAD: "wasm_load";
   readonly INVALID_REQUEST: "invalid_request";
   readonly UNAUTHORIZED_CLIENT: "unauthorized_client";
@@ -495,6 +540,8 @@ export interface ErrorCodes {
   readonly INVALID_CLIENT: "invalid_client";
   readonly INVALID_GRANT: "invalid_grant";
   readonly UNSUPPORTED_GRANT_TYPE: "unsupported_grant_type";
+  readonly USE_DPOP_NONCE: "use_dpop_nonce";
+  readonly INVALID_DPOP_PROOF: "invalid_dpop_proof";
 }
 
 /** The SDK's own error codes and the common OP codes, as constants (a frozen object). */
@@ -677,6 +724,29 @@ export declare class OidcClient {
    *   the refresh failed, e.g. `invalid_grant`).
    */
   getAccessToken(): Promise<string>;
+
+  /**
+   * `fetch` to a resource server with the access token, refreshed first when it is expired or
+   * about to be: as `Authorization: DPoP <token>` with a `DPoP` proof (carrying `ath` and the
+   * server's newest nonce) when the token is DPoP-bound, else as `Bearer`. A `401` with a
+   * `use_dpop_nonce` challenge and a `DPoP-Nonce` is retried once with that nonce. The response
+   * is returned as `fetch` returns it, whatever its status.
+   *
+   * @throws {OidcError} `no_session`, `dpop_key_changed`, or any error of {@link OidcClient.refresh}.
+   */
+  fetch(
+    input: string | GlobalInstance<"Request"> | GlobalInstance<"URL">,
+    init?: FetchInit,
+  ): Promise<GlobalInstance<"Response">>;
+
+  /**
+   * A DPoP proof (RFC 9449 §4) for `method` and `url` signed with the client's key, for apps with
+   * their own HTTP client: `ath` of the access token when the session is DPoP-bound, and the
+   * server's newest nonce. Send it as the `DPoP` header with `Authorization: DPoP <token>`.
+   *
+   * @throws {OidcError} `invalid_config` when `dpop` is off.
+   */
+  dpopProof(method: string, url: string | GlobalInstance<"URL">): Promise<string>;
 
   /**
    * Builds the RP-initiated logout URL (with `id_token_hint`, `client_id`,

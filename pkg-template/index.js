@@ -358,11 +358,11 @@ function unb64url(text) {
 }
 
 /**
- * A response's status and body text: what the machine is answered with for a fetch.
+ * A response's status, body text and `DPoP-Nonce` header (RFC 9449 §8): what the machine is answered with for a fetch.
  * @param {Response} response
  */
 async function read(response) {
-  return { status: response.status, body: await response.text() };
+  return { status: response.status, body: await response.text(), nonce: response.headers.get('DPoP-Nonce') };
 }
 
 /** A failure as the machine reads it. */
@@ -433,10 +433,12 @@ class Pump {
     this.releases = new Map();
     /** @type {BroadcastChannel | null} */
     this.channel = null;
-    /** @type {{ url: string, response: Promise<{ status: number, body: string }> } | null} A fetch of the discovery document (status and body text) started before the module was ready. */
+    /** @type {{ url: string, response: Promise<{ status: number, body: string, nonce: string | null }> } | null} A fetch of the discovery document (status, body text, DPoP nonce) started before the module was ready. */
     this.prefetch = null;
     /** The window the app opened for the next popup sign-in. */
     this.appWindow = /** @type {any} */ (null);
+    /** DPoP key pairs (non-extractable private keys), by name. @type {Map<string, CryptoKeyPair>} */
+    this.keys = new Map();
     /** `dispose()` was called. */
     this.disposing = false;
     this.onMessage = (/** @type {MessageEvent} */ event) => {
@@ -674,7 +676,53 @@ class Pump {
       case 'replaceUrl':
         history.replaceState(history.state, '', o.url);
         return;
+      case 'show': {
+        const win = this.windows.get(o.op)?.win;
+        if (win && !win.closed) win.location.href = o.url;
+        return;
+      }
+      case 'loadKey':
+        return this.later(
+          id,
+          idb('readonly', (s) => s.get(o.name)).then((pair) => (pair?.privateKey ? this.holdKey(o.name, pair) : null)),
+          (jwk) => ({ key: jwk }),
+          (e) => failure('storage', e),
+        );
+      case 'generateKey':
+        return this.later(
+          id,
+          crypto.subtle
+            .generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
+            .then((pair) => this.holdKey(o.name, pair)),
+          (jwk) => ({ key: jwk }),
+          (e) => failure('crypto', e),
+        );
+      case 'storeKey': {
+        const pair = this.keys.get(o.name);
+        // The CryptoKey objects themselves: IndexedDB keeps them as keys, never as key material.
+        const stored = pair ? idb('readwrite', (s) => s.put({ privateKey: pair.privateKey, publicKey: pair.publicKey }, o.name)) : Promise.resolve();
+        return this.later(id, stored, undefined, (e) => failure('storage', e));
+      }
+      case 'removeKey':
+        this.keys.delete(o.name);
+        return this.later(id, idb('readwrite', (s) => s.delete(o.name)), undefined, (e) => failure('storage', e));
+      case 'sign': {
+        const pair = this.keys.get(o.name);
+        if (!pair) return this.answer(id, failure('crypto', 'no DPoP key'));
+        return this.later(
+          id,
+          crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, encoder.encode(o.input)),
+          (sig) => ({ signature: b64url(new Uint8Array(sig)) }),
+          (e) => failure('crypto', e),
+        );
+      }
     }
+  }
+
+  /** Holds a key pair under `name`; resolves to its public JWK. */
+  async holdKey(name, pair) {
+    this.keys.set(name, pair);
+    return crypto.subtle.exportKey('jwk', pair.publicKey);
   }
 
   fetch(o) {
@@ -914,6 +962,45 @@ export class OidcClient {
     return this.#pump.call('handleSignoutCallback', { url: url ?? location.href });
   }
 
+  /**
+   * `fetch` with the access token (refreshed when near expiry): `DPoP` with a proof when the
+   * token is DPoP-bound, else `Bearer`; a resource server's DPoP nonce challenge is retried once.
+   */
+  async fetch(input, init) {
+    const request = new Request(input, init);
+    const url = request.url.split('#')[0];
+    const send = async (/** @type {any} */ headers, /** @type {Request} */ base) => {
+      const req = new Request(base);
+      req.headers.set('Authorization', headers.authorization);
+      if (headers.dpop) req.headers.set('DPoP', headers.dpop);
+      else req.headers.delete('DPoP');
+      return fetch(req);
+    };
+    const fields = { method: request.method, url };
+    // The body can be read once: a copy is kept for the retry.
+    const spare = request.clone();
+    let response = await send(await this.#pump.call('resourceHeaders', fields), request);
+    const answer = (/** @type {Response} */ r, /** @type {boolean} */ retried) =>
+      this.#pump.call('resourceAnswer', {
+        ...fields,
+        status: r.status,
+        wwwAuthenticate: r.headers.get('WWW-Authenticate'),
+        dpopNonce: r.headers.get('DPoP-Nonce'),
+        retried,
+      });
+    const retry = await answer(response, false);
+    if (retry) {
+      response = await send(retry, spare);
+      await answer(response, true);
+    }
+    return response;
+  }
+
+  /** A DPoP proof for `method` `url` (with `ath` of a DPoP-bound access token), for the app's own HTTP client. */
+  dpopProof(method, url) {
+    return this.#pump.call('dpopProof', { method, url: String(url).split('#')[0] });
+  }
+
   on(event, handler) {
     const pump = this.#pump;
     if (!pump.handle) throw disposedError();
@@ -969,6 +1056,8 @@ export const ERROR_CODES = Object.freeze({
   BROWSER: 'browser',
   DISPOSED: 'disposed',
   ABANDONED: 'abandoned',
+  DPOP_NOT_BOUND: 'dpop_not_bound',
+  DPOP_KEY_CHANGED: 'dpop_key_changed',
   WASM_LOAD: 'wasm_load',
   // The OP's, passed through: authorization endpoint (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
   INVALID_REQUEST: 'invalid_request',
@@ -991,6 +1080,9 @@ export const ERROR_CODES = Object.freeze({
   INVALID_CLIENT: 'invalid_client',
   INVALID_GRANT: 'invalid_grant',
   UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
+  // DPoP (RFC 9449 §8, §9): answered by the token endpoint or a resource server.
+  USE_DPOP_NONCE: 'use_dpop_nonce',
+  INVALID_DPOP_PROOF: 'invalid_dpop_proof',
 });
 
 /** Whether `e` is an error the SDK made (not merely an `Error` with a `code`), optionally with one

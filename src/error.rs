@@ -58,6 +58,11 @@ pub const CODE_DISPOSED: &str = "disposed";
 /// An operation that the call waited on, shared with other calls (a refresh, the handling of a
 /// callback URL), ended without a result, so the call has none either.
 pub const CODE_ABANDONED: &str = "abandoned";
+/// `dpop` is on and the token endpoint issued a token that is not DPoP-bound (RFC 9449 §5).
+pub const CODE_DPOP_NOT_BOUND: &str = "dpop_not_bound";
+/// The session's tokens are bound to a DPoP key this client no longer holds (RFC 9449 §5): the
+/// refresh token is not sent with another key's proofs, nor without one.
+pub const CODE_DPOP_KEY_CHANGED: &str = "dpop_key_changed";
 
 /// Every error the SDK reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +125,9 @@ pub enum Error {
     Disposed,
     /// An operation the call waited on ended without a result.
     Abandoned,
+    /// A DPoP rule (RFC 9449) refused a token: the code is [`CODE_DPOP_NOT_BOUND`] or
+    /// [`CODE_DPOP_KEY_CHANGED`].
+    Dpop(&'static str),
 }
 
 /// Which browser facility failed.
@@ -275,6 +283,7 @@ impl Error {
             Error::Browser(_) => CODE_BROWSER,
             Error::Disposed => CODE_DISPOSED,
             Error::Abandoned => CODE_ABANDONED,
+            Error::Dpop(code) => code,
         }
     }
 
@@ -428,6 +437,7 @@ impl Error {
             Error::Browser(e) => crate::core::text::cat(&["browser: ", &e.message()]),
             Error::Disposed => "the client was disposed of".to_owned(),
             Error::Abandoned => "the operation ended without a result".to_owned(),
+            Error::Dpop(code) => crate::core::text::cat(&["DPoP: ", code]),
         }
     }
 }

@@ -30,6 +30,8 @@ const SDK_CODES: &[(&str, &str)] = &[
     ("BROWSER", CODE_BROWSER),
     ("DISPOSED", CODE_DISPOSED),
     ("ABANDONED", CODE_ABANDONED),
+    ("DPOP_NOT_BOUND", CODE_DPOP_NOT_BOUND),
+    ("DPOP_KEY_CHANGED", CODE_DPOP_KEY_CHANGED),
 ];
 
 #[test]

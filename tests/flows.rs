@@ -249,6 +249,7 @@ impl FakeOp {
 
 fn ok(body: Value) -> Reply {
     Ok(HttpResponse {
+        dpop_nonce: None,
         status: 200,
         body: body.to_string(),
     })
@@ -256,6 +257,7 @@ fn ok(body: Value) -> Reply {
 
 fn status(status: u16, body: Value) -> Reply {
     Ok(HttpResponse {
+        dpop_nonce: None,
         status,
         body: body.to_string(),
     })
@@ -688,6 +690,7 @@ fn a_digest_that_fails_fails_the_sign_in() {
     let mut step = flow.advance(
         vec![
             Answer::Http(Ok(HttpResponse {
+                dpop_nonce: None,
                 status: 200,
                 body: body.to_string(),
             })),
@@ -912,6 +915,7 @@ fn a_refresh_refused_by_status_alone_is_invalid_grant_and_drops_the_refresh_toke
         let mut op = FakeOp::new().token(Ok(HttpResponse {
             status: code,
             body: body.into(),
+            dpop_nonce: None,
         }));
         let failure = op.refresh(current.clone()).unwrap_err();
         assert_eq!(failure.error.code(), "invalid_grant", "{code} {body:?}");
@@ -937,6 +941,7 @@ fn a_refresh_refused_by_status_alone_is_invalid_grant_and_drops_the_refresh_toke
         let mut op = FakeOp::new().token(Ok(HttpResponse {
             status: code,
             body: String::new(),
+            dpop_nonce: None,
         }));
         let failure = op.refresh(signed_in_session()).unwrap_err();
         assert_eq!(failure.error.code(), "invalid_response");

@@ -597,6 +597,7 @@ prop_compose! {
             refresh_token: refresh_token.map(RefreshToken::new),
             created_at,
             updated_at,
+            dpop_jkt: None,
         }
     }
 }
@@ -790,6 +791,7 @@ fn signed_in_session(with_claims: bool) -> Session {
         refresh_token: Some(RefreshToken::new("rt0")),
         created_at: NOW,
         updated_at: NOW,
+        dpop_jkt: None,
     }
 }
 
@@ -884,7 +886,7 @@ proptest! {
             let (mut flow, step) = RefreshFlow::start(session.clone(), &config, &metadata);
             prop_assert_eq!(sent_refresh_token(&step), Some(expected.clone()));
             let answer = match reply.body() {
-                Some((status, body)) => Answer::Http(Ok(HttpResponse { status, body })),
+                Some((status, body)) => Answer::Http(Ok(HttpResponse { dpop_nonce: None, status, body })),
                 None => Answer::Http(Err(Error::Network("connection reset".into()))),
             };
             match flow.advance(vec![answer], now) {
@@ -949,7 +951,7 @@ proptest! {
         let metadata = provider_metadata(ISSUER);
         let session = signed_in_session(true);
         let (mut flow, _) = RefreshFlow::start(session.clone(), &refresh_config(false), &metadata);
-        let step = flow.advance(vec![Answer::Http(Ok(HttpResponse { status: 200, body }))], NOW + 1);
+        let step = flow.advance(vec![Answer::Http(Ok(HttpResponse { dpop_nonce: None, status: 200, body }))], NOW + 1);
         let Step::Done(Err(RefreshFailure { keep, .. })) = step else {
             return Err(TestCaseError::fail("a malformed response was accepted"));
         };

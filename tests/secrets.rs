@@ -227,7 +227,11 @@ fn token_body(access: &str, refresh: &str, id_token: &str) -> String {
 }
 
 fn http(status: u16, body: String) -> Answer {
-    Answer::Http(Ok(HttpResponse { status, body }))
+    Answer::Http(Ok(HttpResponse {
+        dpop_nonce: None,
+        status,
+        body,
+    }))
 }
 
 /// The session of a completed code flow: RT, AT and the first ID token.
@@ -360,7 +364,11 @@ fn token_responses_and_the_http_responses_carrying_them() {
         parse_token_response(200, &body)
     );
 
-    let http_response = HttpResponse { status: 200, body };
+    let http_response = HttpResponse {
+        dpop_nonce: None,
+        status: 200,
+        body,
+    };
     assert_redacted!("HttpResponse (token body)", http_response);
     assert_redacted!("Answer::Http", Answer::Http(Ok(http_response)));
 }

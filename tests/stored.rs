@@ -77,6 +77,7 @@ fn full_session() -> Session {
         refresh_token: Some(RefreshToken::new("rt-secret-value")),
         created_at: NOW - 100,
         updated_at: NOW,
+        dpop_jkt: None,
     }
 }
 
@@ -93,6 +94,7 @@ fn minimal_session() -> Session {
         refresh_token: None,
         created_at: 0,
         updated_at: 0,
+        dpop_jkt: None,
     }
 }
 
@@ -130,6 +132,10 @@ fn full_transaction(response_mode: ResponseMode) -> Transaction {
             "returnTo": "/inbox?tab=1", "n": [1, 2.5, -3e2], "deep": {"ok": true, "none": null},
             "s": "ü\t\"\\"
         }))),
+        resource: vec![
+            "https://api.example.com/".to_owned(),
+            "urn:example:b".to_owned(),
+        ],
     }
 }
 
@@ -139,6 +145,7 @@ fn minimal_transaction() -> Transaction {
         max_age: None,
         acr_values: Vec::new(),
         app_state: None,
+        resource: Vec::new(),
         ..full_transaction(ResponseMode::Query)
     }
 }
@@ -155,6 +162,7 @@ fn assert_same_transaction(a: &Transaction, b: &Transaction) {
     assert_eq!(a.acr_values, b.acr_values);
     assert_eq!(a.created_at, b.created_at);
     assert_eq!(a.app_state, b.app_state);
+    assert_eq!(a.resource, b.resource);
 }
 
 fn logout(post_logout_redirect_uri: Option<&str>) -> LogoutTransaction {

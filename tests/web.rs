@@ -514,6 +514,7 @@ fn session(
         refresh_token: refresh_token.map(RefreshToken::new),
         created_at: updated_at,
         updated_at,
+        dpop_jkt: None,
     }
 }
 
@@ -1535,4 +1536,35 @@ async fn make_token_text(alg: &str, claims: &serde_json::Value) -> (String, Stri
             .unwrap()
     };
     (field("token"), field("jwks"))
+}
+
+// ----- 7. DPoP keys (RFC 9449) -----
+
+#[wasm_bindgen_test]
+async fn a_dpop_key_is_not_extractable_and_its_es256_signatures_verify() {
+    let pair = webcrypto::dpop::generate().await.unwrap();
+    let jwk = webcrypto::dpop::public_jwk(&pair).await.unwrap();
+    let key = oidc_rp_wasm::core::dpop::PublicKey::from_jwk(&jwk).unwrap();
+    assert_eq!(key.jkt.len(), 43);
+    let input = b"eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJodG0iOiJQT1NUIn0";
+    let signature = webcrypto::dpop::sign(&pair, input).await.unwrap();
+    assert_eq!(signature.len(), 64, "r || s, as JWS wants it");
+    // The signature verifies with the public JWK, through the SDK's own verifier.
+    let set = format!(
+        r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}]}}"#,
+        key.x, key.y
+    );
+    let set = JwkSet::parse(&set).unwrap();
+    let check = SignatureCheck {
+        alg: JwsAlg::ES256,
+        jwk: set.keys[0].clone(),
+        signing_input: input.to_vec(),
+        signature,
+    };
+    webcrypto::verify(&check).await.unwrap();
+    // The private key refuses to be exported.
+    let private = js_sys::Reflect::get(&pair, &JsValue::from_str("privateKey")).unwrap();
+    let subtle = web_sys::window().unwrap().crypto().unwrap().subtle();
+    let exported = subtle.export_key("jwk", private.unchecked_ref()).unwrap();
+    assert!(JsFuture::from(exported).await.is_err());
 }

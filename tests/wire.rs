@@ -290,3 +290,71 @@ fn id_token_hint_false_reads_as_no_hint() {
     let none = options("{}");
     assert!(!none.omit_id_token_hint && none.id_token_hint.is_none());
 }
+
+#[test]
+fn the_dpop_par_resource_and_claims_options_are_checked_by_their_javascript_names() {
+    let base = r#""issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/""#;
+    for (extra, field) in [
+        (r#""dpop":"yes""#, "dpop"),
+        (
+            r#""pushedAuthorizationRequests":"sometimes""#,
+            "pushedAuthorizationRequests",
+        ),
+        (r#""resource":"/relative""#, "resource"),
+        (
+            r#""resource":["https://api.example.com/#frag"]"#,
+            "resource",
+        ),
+        (r#""claims":[1]"#, "claims"),
+        (r#""revokeTokensOnSignout":1"#, "revokeTokensOnSignout"),
+    ] {
+        let error = error_of(&format!("{{{base},{extra}}}"));
+        assert_eq!(
+            error.get("code").and_then(Json::as_str),
+            Some("invalid_config"),
+            "{extra}"
+        );
+        assert_eq!(
+            error.get("field").and_then(Json::as_str),
+            Some(field),
+            "{extra}"
+        );
+    }
+    let config = format!(
+        r#"{{{base},"dpop":true,"pushedAuthorizationRequests":"auto","resource":"https://api.example.com/","revokeTokensOnSignout":false,"claims":{{"id_token":{{"email":null}}}}}}"#
+    );
+    assert!(Wired::new(&config, "https://app.example.com").is_ok());
+}
+
+#[test]
+fn with_dpop_create_loads_the_stored_key_and_else_makes_and_stores_one() {
+    let config = r#"{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/","dpop":true,"storage":"session"}"#;
+    let mut wired = Wired::new(config, "https://app.example.com").expect("created");
+    let result = handle(&mut wired, r#"{"t":"call","op":1,"call":"create"}"#);
+    let load = outputs(&result)
+        .into_iter()
+        .find(|o| o.get("do").and_then(Json::as_str) == Some("loadKey"))
+        .expect("the stored key is asked for");
+    assert_eq!(
+        load.get("name").and_then(Json::as_str),
+        Some("oidc-rp-wasm:session:https://op.example.com:spa:dpop")
+    );
+    let id = load.get("io").and_then(Json::as_i64).unwrap();
+    let result = handle(
+        &mut wired,
+        &format!(r#"{{"t":"answer","id":{id},"ok":true,"key":null}}"#),
+    );
+    let generate = outputs(&result)
+        .into_iter()
+        .find(|o| o.get("do").and_then(Json::as_str) == Some("generateKey"))
+        .expect("none stored: a new one");
+    let id = generate.get("io").and_then(Json::as_i64).unwrap();
+    let jwk = r#"{"kty":"EC","crv":"P-256","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs","y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA"}"#;
+    let result = handle(
+        &mut wired,
+        &format!(r#"{{"t":"answer","id":{id},"ok":true,"key":{jwk}}}"#),
+    );
+    assert!(outputs(&result)
+        .iter()
+        .any(|o| o.get("do").and_then(Json::as_str) == Some("storeKey")));
+}

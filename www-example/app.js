@@ -25,6 +25,7 @@ const LOGOUT_PENDING_KEY = 'oidc-example-logout-pending';
  *   events: Array<{ name: ClientEvent, detail: unknown, at: number }>,
  *   calls: Array<{ name: string, ok: boolean, code?: string, ms: number }>,
  *   config: import('oidc-rp-wasm').OidcClientConfig | null,
+ *   apiUrl: string | undefined,
  *   serviceWorker: Promise<ServiceWorkerRegistration>,
  *   ready: Promise<void>,
  * }}
@@ -38,6 +39,7 @@ const example = {
   events: [],
   calls: [],
   config: null,
+  apiUrl: undefined,
   serviceWorker: registerServiceWorker(),
   ready: Promise.resolve(),
 };
@@ -111,6 +113,7 @@ function render() {
   show('auth-time', time(session?.authTime), session?.authTime?.toString());
   show('acr-amr', session ? [session.acr ?? '–', (session.amr ?? []).join(' ') || '–'].join(' / ') : undefined);
   show('scope', session?.scope);
+  show('token-type', session?.tokenType);
   show('app-state', session?.appState === undefined ? undefined : JSON.stringify(session.appState));
   const token = example.lastAccessToken;
   show('access-token', token ? `${token.slice(0, 16)}… (${token.length} characters)` : undefined);
@@ -329,6 +332,20 @@ function wireButtons() {
   });
   on('refresh', 'refresh', () => client().refresh());
   on('get-access-token', 'getAccessToken', () => client().getAccessToken());
+  // The resource server of config.json's `apiUrl` (the demo starts one that accepts only
+  // DPoP-bound tokens): client.fetch sends the token as DPoP with a proof, or as Bearer.
+  on('call-api', 'fetch', async () => {
+    if (!example.apiUrl) throw exampleError('no_api', 'config.json names no apiUrl');
+    const response = await client().fetch(example.apiUrl);
+    show('api-result', `${response.status} ${await response.text()}`);
+  });
+  // DPoP is chosen at create: the switch keeps it in the overrides and reloads the page.
+  el('dpop').addEventListener('change', (event) => {
+    const overrides = JSON.parse(sessionStorage.getItem(OVERRIDES_KEY) || '{}');
+    overrides.dpop = /** @type {HTMLInputElement} */ (event.target).checked;
+    sessionStorage.setItem(OVERRIDES_KEY, JSON.stringify(overrides));
+    location.reload();
+  });
   on('signout', 'signoutRedirect', async () => {
     sessionStorage.setItem(LOGOUT_PENDING_KEY, '1');
     try {
@@ -342,8 +359,10 @@ function wireButtons() {
 
 async function start() {
   try {
-    const config = await loadConfig();
+    const { apiUrl, ...config } = await loadConfig();
     example.config = config;
+    example.apiUrl = apiUrl;
+    /** @type {HTMLInputElement} */ (el('dpop')).checked = config.dpop === true;
     show('config', `${config.issuer} · ${config.clientId} · storage ${config.storage ?? 'memory'}`);
     field('response-mode').value = '';
 

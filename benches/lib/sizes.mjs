@@ -63,6 +63,7 @@ export async function buildAndMeasure({ pkgDir, benchesDir, outDir, versions }) 
   const out = {
     octs: await bundle(benchesDir, outDir, 'oidc-client-ts.js', 'oidc-client-ts.js'),
     octsClient: await bundle(benchesDir, outDir, 'oidc-client-ts-client.js', 'oidc-client-ts-client.js'),
+    octsDpop: await bundle(benchesDir, outDir, 'oidc-client-ts-dpop.js', 'oidc-client-ts-dpop.js'),
     o4w: await bundle(benchesDir, outDir, 'oauth4webapi.js', 'oauth4webapi.js'),
     o4wAll: await bundle(benchesDir, outDir, 'oauth4webapi-all.js', 'oauth4webapi-all.js'),
     // The entry imports the package by its name, resolved to `pkgDir` as node_modules would.
@@ -74,9 +75,11 @@ export async function buildAndMeasure({ pkgDir, benchesDir, outDir, versions }) 
 
   const rows = [
     row('ours', `oidc-rp-wasm ${versions.ours}: index.js + oidc_rp_wasm_bg.wasm`, ourFiles, 'as shipped in pkg/'),
+    row('ours-dpop', `oidc-rp-wasm ${versions.ours} with dpop: true: the same index.js + oidc_rp_wasm_bg.wasm`, ourFiles, 'DPoP is in the package whether on or off'),
     row('ours-sw', 'oidc-rp-wasm: form-post-sw.js (only for response_mode=form_post)', [sw], 'service worker, loaded on its own'),
     row('ours-minified', 'oidc-rp-wasm, its JS through the same esbuild --minify + the wasm', [await file(out.ours, 'ours-bundled.js (esbuild)'), wasm], 'what an app bundler would ship; the `ours-bundled` lane of section 2b loads it'),
     row('oidc-client-ts', `oidc-client-ts ${versions['oidc-client-ts']}: { UserManager } (with jwt-decode)`, [await file(out.octs)], 'bundle used by the bench pages'),
+    row('oidc-client-ts-dpop', `oidc-client-ts ${versions['oidc-client-ts']}: { UserManager, IndexedDbDPoPStore } (dpop on)`, [await file(out.octsDpop)], 'bundle of the DPoP lane'),
     row('oidc-client-ts-client', `oidc-client-ts ${versions['oidc-client-ts']}: { OidcClient } only`, [await file(out.octsClient)], 'reference'),
     row('oauth4webapi', `oauth4webapi ${versions.oauth4webapi}: the 15 named exports the code flow uses`, [await file(out.o4w)], 'bundle used by the bench pages'),
     row('oauth4webapi-all', `oauth4webapi ${versions.oauth4webapi}: * as oauth (every export)`, [await file(out.o4wAll)], 'reference'),

@@ -214,6 +214,43 @@ export const lanes = {
 // Ours as an app's bundler ships it: pkg/index.js through esbuild --minify (lib/sizes.mjs), the
 // wasm copied next to the bundle, where the bundle finds it by import.meta.url. Only in the
 // throttled cold start, for reference.
+// The same SDKs with sender-constrained tokens (DPoP, RFC 9449), for the refresh with DPoP.
+lanes['ours-dpop'] = {
+  ...lanes.ours,
+  label: 'oidc-rp-wasm, dpop: true',
+  async ready(sdk, cfg) {
+    return sdk.OidcClient.create({
+      issuer: cfg.issuer,
+      clientId: cfg.clientId,
+      redirectUri: cfg.redirectUri,
+      scope: cfg.scope,
+      storage: 'session',
+      autoRefresh: false,
+      dpop: true,
+    });
+  },
+};
+lanes['oidc-client-ts-dpop'] = {
+  ...lanes['oidc-client-ts'],
+  label: 'oidc-client-ts, dpop',
+  load: () => import('/dist/oidc-client-ts-dpop.js'),
+  async ready(sdk, cfg) {
+    const um = new sdk.UserManager({
+      authority: cfg.issuer,
+      client_id: cfg.clientId,
+      redirect_uri: cfg.redirectUri,
+      scope: cfg.scope,
+      response_type: 'code',
+      automaticSilentRenew: false,
+      monitorSession: false,
+      loadUserInfo: false,
+      dpop: { store: new sdk.IndexedDbDPoPStore() },
+    });
+    await um.metadataService.getMetadata();
+    await um.getUser();
+    return um;
+  },
+};
 lanes['ours-bundled'] = { ...lanes.ours, label: 'oidc-rp-wasm (esbuild bundle)', load: () => import('/dist/ours-bundled.js') };
 
 /** An error as plain data for the runner. */

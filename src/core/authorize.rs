@@ -37,6 +37,10 @@ pub const STANDARD_PARAMS: &[&str] = &[
     "max_age",
     "id_token_hint",
     "acr_values",
+    "resource",
+    "claims",
+    "dpop_jkt",
+    "request_uri",
 ];
 
 /// An authorization request (OIDC Core §3.1.2.1) under construction.
@@ -55,6 +59,9 @@ pub struct AuthorizationRequest {
     acr_values: Vec<String>,
     extra_params: Vec<(String, String)>,
     app_state: Option<Json>,
+    resource: Vec<String>,
+    claims: Option<String>,
+    dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -74,7 +81,29 @@ impl AuthorizationRequest {
             acr_values: Vec::new(),
             extra_params: Vec::new(),
             app_state: None,
+            resource: Vec::new(),
+            claims: None,
+            dpop_jkt: None,
         }
+    }
+
+    /// `resource` (RFC 8707 §2), once per resource; kept in the [`Transaction`] for the token
+    /// request.
+    pub fn resource(mut self, resource: Vec<String>) -> Self {
+        self.resource = resource;
+        self
+    }
+
+    /// `claims` (OIDC Core §5.5): the JSON text of the request object.
+    pub fn claims(mut self, claims: String) -> Self {
+        self.claims = Some(claims);
+        self
+    }
+
+    /// `dpop_jkt` (RFC 9449 §10): the JWK thumbprint of the key the code is bound to.
+    pub fn dpop_jkt(mut self, jkt: String) -> Self {
+        self.dpop_jkt = Some(jkt);
+        self
     }
 
     /// The space-separated `scope` (default `openid`). Without `openid` no `nonce` is sent.
@@ -179,6 +208,21 @@ impl AuthorizationRequest {
         nonce: String,
         verifier: CodeVerifier,
     ) -> Result<(String, Transaction), Error> {
+        let (query, transaction) = self.build_params_with(metadata, now, state, nonce, verifier)?;
+        let url = append_query(&metadata.authorization_endpoint, &query);
+        Ok((url, transaction))
+    }
+
+    /// [`build_with`](Self::build_with), but the parameters as a form-encoded string: the
+    /// body of a pushed authorization request (RFC 9126 §2.1) or the URL's query.
+    pub fn build_params_with(
+        self,
+        metadata: &ProviderMetadata,
+        now: i64,
+        state: String,
+        nonce: String,
+        verifier: CodeVerifier,
+    ) -> Result<(String, Transaction), Error> {
         self.validate(metadata)?;
         if state.is_empty() {
             return Err(Error::config("state", "must not be empty"));
@@ -231,10 +275,18 @@ impl AuthorizationRequest {
         if !acr_values.is_empty() {
             query.pair("acr_values", &crate::core::text::join(&acr_values, " "));
         }
+        for uri in &self.resource {
+            query.pair("resource", uri);
+        }
+        if let Some(claims) = &self.claims {
+            query.pair("claims", claims);
+        }
+        if let Some(jkt) = &self.dpop_jkt {
+            query.pair("dpop_jkt", jkt);
+        }
         for (name, value) in &self.extra_params {
             query.pair(name, value);
         }
-        let url = append_query(&metadata.authorization_endpoint, &query.finish());
 
         let transaction = Transaction {
             state,
@@ -247,8 +299,9 @@ impl AuthorizationRequest {
             acr_values,
             created_at: now,
             app_state: self.app_state,
+            resource: self.resource,
         };
-        Ok((url, transaction))
+        Ok((query.finish(), transaction))
     }
 
     /// The checks of [`build_with`](Self::build_with) that do not depend on the random values.
@@ -333,6 +386,8 @@ pub struct Transaction {
     pub created_at: i64,
     /// The application's data, returned after the callback.
     pub app_state: Option<Json>,
+    /// The resource indicators sent (RFC 8707), repeated on the token request.
+    pub resource: Vec<String>,
 }
 
 impl Transaction {

@@ -58,6 +58,18 @@ impl std::str::FromStr for StorageKind {
     }
 }
 
+/// Whether authorization requests are pushed (RFC 9126, `pushedAuthorizationRequests`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PushMode {
+    /// Pushed when the OP has a `pushed_authorization_request_endpoint` (`"auto"`, the default).
+    #[default]
+    Auto,
+    /// Always pushed; an OP without the endpoint is [`Error::InvalidConfig`] at `create`.
+    Always,
+    /// Never pushed (an OP that requires it then refuses the sign-in).
+    Never,
+}
+
 /// The client's configuration (`OidcClientConfig` in JS). Build it with [`ClientConfig::new`] and
 /// the `mut self` setters; [`ClientConfig::validate`] checks it.
 #[derive(Debug, Clone)]
@@ -103,6 +115,18 @@ pub struct ClientConfig {
     /// `idTokenHint`, default on). OIDC Core §3.1.2.1: the hint SHOULD be present with
     /// `prompt=none`, and an OP may answer `invalid_request` without one.
     pub silent_id_token_hint: bool,
+    /// Sender-constrained tokens (RFC 9449): a non-extractable key, a proof on every token
+    /// request, `dpop_jkt` on every authorization request.
+    pub dpop: bool,
+    /// Pushed authorization requests (RFC 9126).
+    pub pushed_authorization_requests: PushMode,
+    /// Resource indicators (RFC 8707) for every authorization, token and refresh request.
+    pub resource: Vec<String>,
+    /// Revoke the refresh and access tokens before the end-session redirect (RFC 7009); `None`:
+    /// when the OP has a `revocation_endpoint`.
+    pub revoke_tokens_on_signout: Option<bool>,
+    /// The `claims` request parameter (OIDC Core §5.5): a JSON object.
+    pub claims: Option<Json>,
 }
 
 impl ClientConfig {
@@ -132,6 +156,11 @@ impl ClientConfig {
             idle_timeout_seconds: None,
             idle_warning_seconds: 60,
             silent_id_token_hint: true,
+            dpop: false,
+            pushed_authorization_requests: PushMode::Auto,
+            resource: Vec::new(),
+            revoke_tokens_on_signout: None,
+            claims: None,
         }
     }
 
@@ -200,7 +229,8 @@ impl ClientConfig {
         if self.clock_skew_seconds < 0 {
             return Err(Error::config("clock_skew_seconds", "must not be negative"));
         }
-        Ok(())
+        check_resource(&self.resource)?;
+        check_claims(self.claims.as_ref())
     }
 
     /// How long a tab waits for the cross-tab refresh lock, in milliseconds: long enough for the
@@ -208,6 +238,32 @@ impl ClientConfig {
     /// request, JWK Set, its refetch, UserInfo: four in a row), with one more deadline to spare.
     pub fn lock_wait_ms(&self) -> u32 {
         self.request_timeout_ms.saturating_mul(5)
+    }
+}
+
+/// RFC 8707 §2: each resource is an absolute URI without a fragment.
+pub(crate) fn check_resource(resource: &[String]) -> Result<(), Error> {
+    for uri in resource {
+        let absolute = uri
+            .split_once(':')
+            .is_some_and(|(scheme, rest)| !scheme.is_empty() && !rest.is_empty());
+        if !absolute || uri.contains('#') {
+            return Err(Error::config(
+                "resource",
+                "must be absolute URIs without a fragment (RFC 8707)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// OIDC Core §5.5: `claims` is a JSON object.
+pub(crate) fn check_claims(claims: Option<&Json>) -> Result<(), Error> {
+    match claims {
+        Some(claims) if claims.as_object().is_none() => {
+            Err(Error::config("claims", "must be an object (OIDC Core 5.5)"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -246,6 +302,10 @@ pub struct AuthorizeOptions {
     pub app_state: Option<Json>,
     /// More parameters for this request.
     pub extra_params: Vec<(String, String)>,
+    /// Resource indicators (RFC 8707) for this sign-in instead of the configured ones.
+    pub resource: Vec<String>,
+    /// The `claims` parameter (OIDC Core §5.5) for this sign-in instead of the configured one.
+    pub claims: Option<Json>,
 }
 
 impl AuthorizeOptions {
@@ -261,6 +321,8 @@ impl AuthorizeOptions {
             || self.id_token_hint.is_some()
             || !self.ui_locales.is_empty()
             || !self.extra_params.is_empty()
+            || !self.resource.is_empty()
+            || self.claims.is_some()
     }
 
     /// The authorization request these options make under `config`, for `mode` and
@@ -308,6 +370,17 @@ impl AuthorizeOptions {
         }
         if let Some(app_state) = self.app_state {
             request = request.app_state(app_state);
+        }
+        check_resource(&self.resource)?;
+        check_claims(self.claims.as_ref())?;
+        let resource = match self.resource.is_empty() {
+            true => config.resource.clone(),
+            false => self.resource,
+        };
+        let claims = self.claims.as_ref().or(config.claims.as_ref());
+        request = request.resource(resource);
+        if let Some(claims) = claims {
+            request = request.claims(claims.to_text());
         }
         Ok(request)
     }

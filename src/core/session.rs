@@ -47,6 +47,9 @@ pub struct Session {
     pub created_at: i64,
     /// When a token response last changed it.
     pub updated_at: i64,
+    /// The JWK thumbprint (RFC 7638) of the DPoP key its tokens are bound to (RFC 9449 §5),
+    /// when they are: its refresh token is only ever sent with that key's proofs.
+    pub dpop_jkt: Option<String>,
 }
 
 /// Whether a space-separated scope string contains `openid` (OIDC Core §3.1.2.1).
@@ -124,6 +127,7 @@ impl Session {
             refresh_token: response.refresh_token,
             created_at: now,
             updated_at: now,
+            dpop_jkt: None,
         })
     }
 
@@ -169,6 +173,7 @@ impl Session {
                 .or_else(|| self.refresh_token.clone()),
             created_at: self.created_at,
             updated_at: now,
+            dpop_jkt: self.dpop_jkt.clone(),
         })
     }
 

@@ -72,6 +72,7 @@ pub fn session_to_text(session: &Session) -> String {
     );
     o.insert("created_at", Json::int(session.created_at));
     o.insert("updated_at", Json::int(session.updated_at));
+    opt_str(&mut o, "dpop_jkt", session.dpop_jkt.as_deref());
     Json::Object(o).to_text()
 }
 
@@ -94,6 +95,7 @@ pub fn session_from_text(text: &str) -> Option<Session> {
         refresh_token: read_opt_str(&o, "refresh_token")?.map(RefreshToken::new),
         created_at: o.get("created_at")?.as_i64()?,
         updated_at: o.get("updated_at")?.as_i64()?,
+        dpop_jkt: read_opt_str(&o, "dpop_jkt")?,
     })
 }
 
@@ -118,6 +120,10 @@ pub fn transaction_to_text(tx: &Transaction) -> String {
     o.insert("created_at", Json::int(tx.created_at));
     if let Some(app_state) = &tx.app_state {
         o.insert("app_state", app_state.clone());
+    }
+    if !tx.resource.is_empty() {
+        let resource = tx.resource.iter().map(|v| Json::str(v.as_str())).collect();
+        o.insert("resource", Json::Array(resource));
     }
     Json::Object(o).to_text()
 }
@@ -147,6 +153,14 @@ pub fn transaction_from_text(text: &str) -> Option<Transaction> {
         acr_values,
         created_at: o.get("created_at")?.as_i64()?,
         app_state: o.get("app_state").filter(|v| !v.is_null()).cloned(),
+        resource: match o.get("resource") {
+            None => Vec::new(),
+            Some(list) => list
+                .as_array()?
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()?,
+        },
     })
 }
 

@@ -39,6 +39,11 @@ pub(super) async fn send(
     .map_err(network)?;
     let response = built.send().await.map_err(network)?;
     let status = response.status();
+    let dpop_nonce = response.headers().get("DPoP-Nonce");
     let body = response.text().await.map_err(network)?;
-    Ok(HttpResponse { status, body })
+    Ok(HttpResponse {
+        status,
+        body,
+        dpop_nonce,
+    })
 }

@@ -66,6 +66,8 @@ struct State {
     app_window: Option<Window>,
     /// Page events and the window's `message` listener.
     page: Vec<EventListener>,
+    /// DPoP key pairs (`CryptoKeyPair`s, private keys not extractable), by name.
+    keys: Vec<(String, JsValue)>,
 }
 
 /// A shared handle on the pump.
@@ -92,6 +94,13 @@ impl WeakPump {
     fn answer(&self, id: IoId, answer: Answer) {
         self.input(Input::Answer { id, answer });
     }
+
+    /// Holds a DPoP key pair, if the pump is still there.
+    fn hold_key(&self, name: &str, pair: JsValue) {
+        if let Some(pump) = self.upgrade() {
+            pump.hold_key(name, pair);
+        }
+    }
 }
 
 impl Pump {
@@ -113,6 +122,7 @@ impl Pump {
             windows: Vec::new(),
             app_window: None,
             page: Vec::new(),
+            keys: Vec::new(),
         })));
         let page = pump.page_listeners();
         pump.with(|s| s.page = page);
@@ -440,6 +450,60 @@ impl Pump {
                     let _ = window.location().assign(&url);
                 }
             }
+            Command::NavigateWindow { op, url } => {
+                if let Some(popup) = self.window_of(op).flatten() {
+                    let _ = popup.location().set_href(&url);
+                }
+            }
+            Command::LoadKey { name } => spawn(async move {
+                let pair = storage::shared::get_object(&name).await;
+                let answer = match pair {
+                    Ok(Some(pair)) => {
+                        weak.hold_key(&name, pair.clone());
+                        webcrypto::dpop::public_jwk(&pair).await.map(Some)
+                    }
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                weak.answer(id, Answer::Key(answer));
+            }),
+            Command::GenerateKey { name } => spawn(async move {
+                let answer = match webcrypto::dpop::generate().await {
+                    Ok(pair) => {
+                        weak.hold_key(&name, pair.clone());
+                        webcrypto::dpop::public_jwk(&pair).await.map(Some)
+                    }
+                    Err(e) => Err(e),
+                };
+                weak.answer(id, Answer::Key(answer));
+            }),
+            Command::StoreKey { name } => {
+                let pair = self.key(&name);
+                spawn(async move {
+                    let stored = match pair {
+                        Some(pair) => storage::shared::put_object(&name, &pair).await,
+                        None => Ok(()),
+                    };
+                    weak.answer(id, Answer::Written(stored));
+                })
+            }
+            Command::RemoveKey { name } => {
+                self.with(|s| s.keys.retain(|(n, _)| *n != name));
+                spawn(async move {
+                    let removed = storage::shared::delete(&name).await;
+                    weak.answer(id, Answer::Written(removed));
+                })
+            }
+            Command::Sign { name, input } => {
+                let pair = self.key(&name);
+                spawn(async move {
+                    let signed = match pair {
+                        Some(pair) => webcrypto::dpop::sign(&pair, input.as_bytes()).await,
+                        None => Err(Error::Crypto("no DPoP key".into())),
+                    };
+                    weak.answer(id, Answer::Signature(signed));
+                })
+            }
             Command::ReplaceUrl { url } => {
                 if let Ok(history) = window().and_then(|w| {
                     w.history()
@@ -540,6 +604,25 @@ impl Pump {
 
     /// The window of operation `op`: `None` when it has none, `Some(None)` for an iframe
     /// without a window.
+    /// Holds the key pair `pair` under `name`.
+    fn hold_key(&self, name: &str, pair: JsValue) {
+        self.with(|s| {
+            s.keys.retain(|(n, _)| n != name);
+            s.keys.push((name.to_owned(), pair));
+        });
+    }
+
+    /// The key pair held under `name`.
+    fn key(&self, name: &str) -> Option<JsValue> {
+        self.with(|s| {
+            s.keys
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, k)| k.clone())
+        })
+        .flatten()
+    }
+
     fn window_of(&self, op: OpId) -> Option<Option<Window>> {
         self.with(|s| {
             s.windows

@@ -118,6 +118,12 @@ pub(super) mod shared {
         fn put(this: &IdbObjectStore, value: &str, key: &str) -> Result<IdbRequest, JsValue>;
         #[wasm_bindgen(method, catch)]
         fn delete(this: &IdbObjectStore, key: &str) -> Result<IdbRequest, JsValue>;
+        #[wasm_bindgen(method, catch, js_name = put)]
+        fn put_value(
+            this: &IdbObjectStore,
+            value: &JsValue,
+            key: &str,
+        ) -> Result<IdbRequest, JsValue>;
     }
 
     thread_local! {
@@ -206,6 +212,25 @@ pub(super) mod shared {
             .await
             .map(|_| ())
             .map_err(|e| failed("commit", &e))
+    }
+
+    /// The object stored under `key` (a DPoP key pair: `CryptoKey` objects), if any.
+    pub(in crate::web) async fn get_object(key: &str) -> Result<Option<JsValue>, Error> {
+        let Some(db) = database().await else {
+            return Ok(None);
+        };
+        let store = db
+            .transaction(STORE, "readonly")
+            .and_then(|tx| tx.object_store(STORE))
+            .map_err(|e| failed("transaction", &e))?;
+        let request = store.get(key).map_err(|e| failed("get", &e))?;
+        let value = finished(&request, "get").await?;
+        Ok(value.is_object().then_some(value))
+    }
+
+    /// Stores the object `value` (structured-cloned: `CryptoKey`s stay keys) under `key`.
+    pub(in crate::web) async fn put_object(key: &str, value: &JsValue) -> Result<(), Error> {
+        write(|store| store.put_value(value, key)).await
     }
 
     /// Stores `value` under `key`.

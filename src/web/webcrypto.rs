@@ -110,3 +110,66 @@ pub async fn verify(check: &SignatureCheck) -> Result<(), Error> {
         Err(Error::Signature(SignatureError::Mismatch))
     }
 }
+
+/// DPoP keys (RFC 9449): an ECDSA P-256 key pair whose private key is not extractable, its
+/// public JWK, and ES256 signatures (the raw `r || s` JWS uses).
+pub mod dpop {
+    use super::{set, settled, window};
+    use crate::core::json::Json;
+    use crate::Error;
+    use js_sys::{Array, Object, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+
+    fn subtle() -> Result<web_sys::SubtleCrypto, Error> {
+        Ok(window()?
+            .crypto()
+            .map_err(|_| Error::Crypto("window.crypto".into()))?
+            .subtle())
+    }
+
+    fn ecdsa() -> Object {
+        let params = Object::new();
+        set(&params, "name", "ECDSA");
+        set(&params, "namedCurve", "P-256");
+        set(&params, "hash", "SHA-256");
+        params
+    }
+
+    /// A new key pair (a `CryptoKeyPair`; the private key cannot be exported).
+    pub async fn generate() -> Result<JsValue, Error> {
+        let usages = Array::of2(&JsValue::from_str("sign"), &JsValue::from_str("verify"));
+        let promise = subtle()?
+            .generate_key_with_object(&ecdsa(), false, &usages)
+            .map_err(|e| Error::Crypto(super::js_text(&e)))?;
+        settled(promise, Error::Crypto).await
+    }
+
+    fn member(pair: &JsValue, name: &str) -> Result<web_sys::CryptoKey, Error> {
+        Reflect::get(pair, &JsValue::from_str(name))
+            .ok()
+            .filter(|k| k.is_object())
+            .map(JsCast::unchecked_into)
+            .ok_or_else(|| Error::Crypto("not a key pair".into()))
+    }
+
+    /// The public JWK of `pair`.
+    pub async fn public_jwk(pair: &JsValue) -> Result<Json, Error> {
+        let promise = subtle()?
+            .export_key("jwk", &member(pair, "publicKey")?)
+            .map_err(|e| Error::Crypto(super::js_text(&e)))?;
+        let jwk = settled(promise, Error::Crypto).await?;
+        crate::web::js_to_json(&jwk).ok_or_else(|| Error::Crypto("the public JWK".into()))
+    }
+
+    /// The ES256 signature of `input` by `pair`'s private key.
+    pub async fn sign(pair: &JsValue, input: &[u8]) -> Result<Vec<u8>, Error> {
+        let params = Object::new();
+        set(&params, "name", "ECDSA");
+        set(&params, "hash", "SHA-256");
+        let promise = subtle()?
+            .sign_with_object_and_u8_array(&params, &member(pair, "privateKey")?, input)
+            .map_err(|e| Error::Crypto(super::js_text(&e)))?;
+        let signature = settled(promise, Error::Crypto).await?;
+        Ok(js_sys::Uint8Array::new(&signature).to_vec())
+    }
+}

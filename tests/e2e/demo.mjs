@@ -110,8 +110,10 @@ async function startPreferring(what, envVar, preferred, start) {
   }
 }
 
-async function startServers({ startOp, startStatic }) {
+async function startServers({ startOp, startStatic, startResourceServer }) {
   let op; // started second, but named in the app's config.json, which is read per request
+  // The API the example's "Call the API" button calls: DPoP-bound tokens only.
+  const api = await startResourceServer({ allowOrigin: '*' });
   const app = await startPreferring('app', 'DEMO_APP_PORT', DEFAULT_APP_PORT, (port) =>
     startStatic({
       port,
@@ -126,6 +128,7 @@ async function startServers({ startOp, startStatic }) {
         responseMode: 'query',
         // The example's default: the session survives a reload of the tab.
         storage: 'session',
+        apiUrl: `${api.origin}/api/hello`,
       }),
     }),
   );
@@ -150,11 +153,13 @@ async function startServers({ startOp, startStatic }) {
     );
   } catch (e) {
     await app.close();
+    await api.close();
     throw e;
   } finally {
     console.warn = warn;
   }
-  return { app, op };
+  api.op = op;
+  return { app, op, api };
 }
 
 function printWelcome(app, op, interactive) {
@@ -508,15 +513,16 @@ async function main() {
   // Imported only now, so that a wrong Node gets the message above instead of a stack trace.
   const { startOp } = await import('./lib/op.mjs');
   const { startStatic } = await import('./lib/static.mjs');
+  const { startResourceServer } = await import('./lib/resource-server.mjs');
   const browserLib = await import('./lib/browser.mjs');
 
   const interactive = Boolean(process.env.DISPLAY) && process.env.DEMO_HEADLESS !== '1';
-  const servers = await startServers({ startOp, startStatic });
+  const servers = await startServers({ startOp, startStatic, startResourceServer });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await Promise.allSettled([servers.op.close(), servers.app.close()]);
+    await Promise.allSettled([servers.op.close(), servers.app.close(), servers.api.close()]);
   };
   try {
     printWelcome(servers.app, servers.op, interactive);

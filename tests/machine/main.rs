@@ -12,10 +12,14 @@ mod world;
 
 mod create;
 mod dispose;
+mod dpop;
 mod logout;
+mod par;
 mod popup;
 mod redirect;
 mod refresh;
+mod resource;
+mod revocation;
 mod secrets;
 mod silent;
 mod tabs;

@@ -30,6 +30,10 @@ pub enum Endpoint {
     Userinfo,
     /// The form_post service worker's pick-up (the app's origin, not the OP).
     Pickup,
+    /// The pushed authorization request endpoint (RFC 9126).
+    Par,
+    /// The revocation endpoint (RFC 7009).
+    Revocation,
     Unknown,
 }
 
@@ -44,6 +48,10 @@ impl Endpoint {
             Endpoint::Token
         } else if url == format!("{ISSUER}/userinfo") {
             Endpoint::Userinfo
+        } else if url == format!("{ISSUER}/par") {
+            Endpoint::Par
+        } else if url == format!("{ISSUER}/revoke") {
+            Endpoint::Revocation
         } else if url.contains("oidc_form_post_body=") {
             Endpoint::Pickup
         } else {
@@ -62,6 +70,8 @@ pub struct Seen {
     pub timeout_ms: u32,
     /// The tab that sent it.
     pub tab: usize,
+    /// The `DPoP` header's proof, when one came.
+    pub dpop: Option<String>,
 }
 
 impl Seen {
@@ -81,6 +91,8 @@ struct IssuedCode {
     challenge: String,
     nonce: Option<String>,
     used: bool,
+    /// `dpop_jkt` of the authorization request (RFC 9449 §10).
+    dpop_jkt: Option<String>,
 }
 
 /// One grant: the chain of refresh tokens of one sign-in.
@@ -93,6 +105,8 @@ pub struct Grant {
     /// Revoked after a replay (or by the test).
     pub revoked: bool,
     auth_time: i64,
+    /// The thumbprint of the DPoP key the grant's tokens are bound to.
+    pub jkt: Option<String>,
 }
 
 /// What the authorization endpoint answered: where and how it sends the browser back.
@@ -193,6 +207,24 @@ pub struct FakeOp {
     /// Every secret issued: codes, access tokens, refresh tokens, ID tokens.
     pub secrets: Vec<String>,
     counter: u64,
+    /// Discovery lists a pushed authorization request endpoint.
+    pub par: bool,
+    /// Discovery says `require_pushed_authorization_requests`; unpushed requests are refused.
+    pub require_par: bool,
+    /// The pushed requests, by `request_uri` (single use).
+    pub pushed: BTreeMap<String, Vec<(String, String)>>,
+    /// Discovery lists a revocation endpoint.
+    pub revocation: bool,
+    /// The tokens revoked, with their hint, in order.
+    pub revoked: Vec<(String, String)>,
+    /// The nonce DPoP proofs must carry at the token endpoint, when the OP requires one.
+    pub dpop_nonce: Option<String>,
+    /// Issue bearer tokens even to a DPoP proof (a misconfigured OP).
+    pub bearer_only: bool,
+    /// The claims of every DPoP proof the token endpoint accepted.
+    pub proofs: Vec<Value>,
+    /// Whether discovery lists `dpop_signing_alg_values_supported`.
+    pub dpop_algs: Option<Vec<&'static str>>,
 }
 
 impl Default for FakeOp {
@@ -220,6 +252,15 @@ impl FakeOp {
             replays: 0,
             secrets: Vec::new(),
             counter: 0,
+            par: false,
+            require_par: false,
+            pushed: BTreeMap::new(),
+            revocation: false,
+            revoked: Vec::new(),
+            dpop_nonce: None,
+            bearer_only: false,
+            proofs: Vec::new(),
+            dpop_algs: Some(vec!["ES256"]),
         }
     }
 
@@ -269,7 +310,7 @@ impl FakeOp {
         if self.web_message {
             modes.push("web_message");
         }
-        json!({
+        let mut doc = json!({
             "issuer": ISSUER,
             "authorization_endpoint": format!("{ISSUER}/authorize"),
             "token_endpoint": format!("{ISSUER}/token"),
@@ -284,7 +325,20 @@ impl FakeOp {
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "authorization_response_iss_parameter_supported": true
-        })
+        });
+        if self.par {
+            doc["pushed_authorization_request_endpoint"] = json!(format!("{ISSUER}/par"));
+        }
+        if self.require_par {
+            doc["require_pushed_authorization_requests"] = json!(true);
+        }
+        if self.revocation {
+            doc["revocation_endpoint"] = json!(format!("{ISSUER}/revoke"));
+        }
+        if let Some(algs) = &self.dpop_algs {
+            doc["dpop_signing_alg_values_supported"] = json!(algs);
+        }
+        doc
     }
 
     /// Answers `request` from tab `tab` at `now_ms`.
@@ -301,6 +355,11 @@ impl FakeOp {
             form,
             timeout_ms: request.timeout_ms,
             tab,
+            dpop: request
+                .headers
+                .iter()
+                .find(|(n, _)| *n == "DPoP")
+                .map(|(_, v)| v.clone()),
         };
         self.requests.push(seen.clone());
         if let Some(i) = self.overrides.iter().position(|(e, _)| *e == endpoint) {
@@ -310,10 +369,27 @@ impl FakeOp {
         match endpoint {
             Endpoint::Discovery => ok(self.discovery()),
             Endpoint::Jwks => Ok(HttpResponse {
+                dpop_nonce: None,
                 status: 200,
                 body: jwk_set(&[public_jwk(Key::Rsa(0), Some("rsa-0"))]),
             }),
             Endpoint::Token => self.token(&seen, now),
+            Endpoint::Par => self.push(&seen),
+            Endpoint::Revocation => {
+                let token = seen.field("token").unwrap_or("").to_owned();
+                let hint = seen.field("token_type_hint").unwrap_or("").to_owned();
+                for grant in &mut self.grants {
+                    if grant.current == token {
+                        grant.revoked = true;
+                    }
+                }
+                self.revoked.push((token, hint));
+                Ok(HttpResponse {
+                    status: 200,
+                    body: String::new(),
+                    dpop_nonce: None,
+                })
+            }
             Endpoint::Userinfo => {
                 let bearer = request
                     .headers
@@ -331,14 +407,48 @@ impl FakeOp {
     }
 
     fn token(&mut self, seen: &Seen, now: i64) -> Reply {
+        let jkt = match &seen.dpop {
+            None => None,
+            Some(proof) => match check_proof(proof, &format!("{ISSUER}/token"), now) {
+                Ok((claims, jkt)) => {
+                    if let Some(required) = &self.dpop_nonce {
+                        if claims["nonce"].as_str() != Some(required.as_str()) {
+                            let mut reply = oauth_error(400, "use_dpop_nonce");
+                            if let Ok(r) = &mut reply {
+                                r.dpop_nonce = Some(required.clone());
+                            }
+                            return reply;
+                        }
+                    }
+                    self.proofs.push(claims);
+                    Some(jkt)
+                }
+                Err(why) => return oauth_error(400, &format!("invalid_dpop_proof: {why}")),
+            },
+        };
         match seen.field("grant_type") {
-            Some("authorization_code") => self.code_grant(seen, now),
-            Some("refresh_token") => self.refresh_grant(seen, now),
+            Some("authorization_code") => self.code_grant(seen, now, jkt),
+            Some("refresh_token") => self.refresh_grant(seen, now, jkt),
             _ => oauth_error(400, "unsupported_grant_type"),
         }
     }
 
-    fn code_grant(&mut self, seen: &Seen, now: i64) -> Reply {
+    /// A pushed authorization request (RFC 9126 §2): kept under a fresh `request_uri`.
+    fn push(&mut self, seen: &Seen) -> Reply {
+        if seen.field("request_uri").is_some() || seen.field("client_id").is_none() {
+            return oauth_error(400, "invalid_request");
+        }
+        self.counter += 1;
+        let uri = format!("urn:ietf:params:oauth:request_uri:par-{}", self.counter);
+        self.pushed.insert(uri.clone(), seen.form.clone());
+        Ok(HttpResponse {
+            status: 201,
+            body: json!({ "request_uri": uri, "expires_in": 60 }).to_string(),
+            dpop_nonce: None,
+        })
+    }
+
+    fn code_grant(&mut self, seen: &Seen, now: i64, jkt: Option<String>) -> Reply {
         let Some(code) = seen.field("code") else {
             return oauth_error(400, "invalid_request");
         };
@@ -358,19 +468,25 @@ impl FakeOp {
         {
             return oauth_error(400, "invalid_grant");
         }
+        // RFC 9449 §10: a code bound by dpop_jkt is only exchanged with that key's proof.
+        if issued.dpop_jkt.is_some() && issued.dpop_jkt != jkt {
+            return oauth_error(400, "invalid_grant");
+        }
         let refresh = self.fresh("rt");
+        let bound = jkt.filter(|_| !self.bearer_only);
         self.grants.push(Grant {
             current: refresh.clone(),
             spent: Vec::new(),
             revoked: false,
             auth_time: now - 5,
+            jkt: bound.clone(),
         });
         let id_token = self.id_token(now, issued.nonce.as_deref(), now - 5, SUB);
         let refresh = self.issues_refresh_tokens.then_some(refresh);
-        self.tokens(refresh, Some(id_token))
+        self.tokens(refresh, Some(id_token), bound.is_some())
     }
 
-    fn refresh_grant(&mut self, seen: &Seen, now: i64) -> Reply {
+    fn refresh_grant(&mut self, seen: &Seen, now: i64, jkt: Option<String>) -> Reply {
         let presented = seen.field("refresh_token").unwrap_or("").to_owned();
         if let Some(grant) = self
             .grants
@@ -389,6 +505,11 @@ impl FakeOp {
         else {
             return oauth_error(400, "invalid_grant");
         };
+        // RFC 9449 §5: a bound refresh token needs a proof of the same key.
+        if self.grants[index].jkt.is_some() && self.grants[index].jkt != jkt {
+            return oauth_error(400, "invalid_grant");
+        }
+        let bound = self.grants[index].jkt.is_some();
         let rotated = self.fresh("rt");
         let auth_time = self.grants[index].auth_time;
         {
@@ -401,7 +522,7 @@ impl FakeOp {
         let sub = if refuse { "someone-else" } else { SUB };
         let id_token =
             (self.id_token_on_refresh || refuse).then(|| self.id_token(now, None, auth_time, sub));
-        self.tokens(Some(rotated), id_token)
+        self.tokens(Some(rotated), id_token, bound)
     }
 
     fn id_token(&mut self, now: i64, nonce: Option<&str>, auth_time: i64, sub: &str) -> String {
@@ -422,9 +543,10 @@ impl FakeOp {
         token
     }
 
-    fn tokens(&mut self, refresh: Option<String>, id_token: Option<String>) -> Reply {
+    fn tokens(&mut self, refresh: Option<String>, id_token: Option<String>, dpop: bool) -> Reply {
         let access = self.fresh("at");
-        let mut body = json!({ "access_token": access, "token_type": "Bearer", "scope": "openid profile offline_access" });
+        let token_type = if dpop { "DPoP" } else { "Bearer" };
+        let mut body = json!({ "access_token": access, "token_type": token_type, "scope": "openid profile offline_access" });
         if let Some(expires_in) = self.expires_in {
             body["expires_in"] = json!(expires_in);
         }
@@ -445,9 +567,18 @@ impl FakeOp {
             .split_once('?')
             .expect("an authorization URL with a query");
         assert_eq!(endpoint, format!("{ISSUER}/authorize"));
-        let params: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes())
+        let mut params: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes())
             .into_owned()
             .collect();
+        if let Some(uri) = params.get("request_uri").cloned() {
+            // RFC 9126 §4: the front channel carries client_id and request_uri only.
+            let names: Vec<&str> = params.keys().map(String::as_str).collect();
+            assert_eq!(names, ["client_id", "request_uri"]);
+            let pushed = self.pushed.remove(&uri).expect("a pushed request");
+            params = pushed.into_iter().collect();
+        } else if self.require_par {
+            return self.error_response(url, "invalid_request");
+        }
         let get = |name: &str| params.get(name).cloned();
         assert_eq!(get("response_type").as_deref(), Some("code"));
         assert_eq!(get("code_challenge_method").as_deref(), Some("S256"));
@@ -468,6 +599,7 @@ impl FakeOp {
                 challenge: get("code_challenge").expect("code_challenge"),
                 nonce: get("nonce"),
                 used: false,
+                dpop_jkt: get("dpop_jkt"),
             },
         );
         AuthResponse {
@@ -503,9 +635,58 @@ impl FakeOp {
     }
 }
 
+/// Checks a DPoP proof for a POST to `htu` at `now` the way an OP does (RFC 9449 §4.3): its
+/// claims and the thumbprint of its key, or why it is refused.
+pub fn check_proof(proof: &str, htu: &str, now: i64) -> Result<(Value, String), String> {
+    use p256::ecdsa::signature::Verifier;
+    let parts: Vec<&str> = proof.split('.').collect();
+    let [header, claims, signature] = parts[..] else {
+        return Err("not three parts".into());
+    };
+    let decode = |part: &str| -> Result<Value, String> {
+        let bytes = Base64UrlUnpadded::decode_vec(part).map_err(|e| e.to_string())?;
+        serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+    };
+    let header = decode(header)?;
+    let body = decode(claims)?;
+    if header["typ"] != "dpop+jwt" || header["alg"] != "ES256" {
+        return Err(format!("header {header}"));
+    }
+    let jwk = &header["jwk"];
+    if jwk.get("d").is_some() {
+        return Err("a private key in the header".into());
+    }
+    let coordinate = |name: &str| {
+        Base64UrlUnpadded::decode_vec(jwk[name].as_str().unwrap_or("")).map_err(|e| e.to_string())
+    };
+    let (x, y) = (coordinate("x")?, coordinate("y")?);
+    let sec1 = [&[4u8][..], &x, &y].concat();
+    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|e| e.to_string())?;
+    let signature = Base64UrlUnpadded::decode_vec(signature).map_err(|e| e.to_string())?;
+    let signature = p256::ecdsa::Signature::from_slice(&signature).map_err(|e| e.to_string())?;
+    let input = proof.rsplit_once('.').expect("three parts").0;
+    key.verify(input.as_bytes(), &signature)
+        .map_err(|_| "signature".to_owned())?;
+    if body["htm"] != "POST" || body["htu"] != htu {
+        return Err(format!("htm/htu {body}"));
+    }
+    let iat = body["iat"].as_i64().ok_or("no iat")?;
+    if (iat - now).abs() > 60 || body["jti"].as_str().unwrap_or("").is_empty() {
+        return Err(format!("iat/jti {body}"));
+    }
+    let canonical = format!(
+        r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+        jwk["x"].as_str().unwrap_or(""),
+        jwk["y"].as_str().unwrap_or("")
+    );
+    let jkt = Base64UrlUnpadded::encode_string(&Sha256::digest(canonical.as_bytes()));
+    Ok((body, jkt))
+}
+
 /// 200 with a JSON body.
 pub fn ok(body: Value) -> Reply {
     Ok(HttpResponse {
+        dpop_nonce: None,
         status: 200,
         body: body.to_string(),
     })
@@ -514,6 +695,7 @@ pub fn ok(body: Value) -> Reply {
 /// An OAuth error response (RFC 6749 §5.2).
 pub fn oauth_error(status: u16, error: &str) -> Reply {
     Ok(HttpResponse {
+        dpop_nonce: None,
         status,
         body: json!({ "error": error, "error_description": format!("the OP says {error}") })
             .to_string(),

@@ -206,6 +206,7 @@ fn a_refresh_refused_by_a_bare_400_drops_the_refresh_token_and_falls_back_to_the
         Ok(HttpResponse {
             status: 400,
             body: String::new(),
+            dpop_nonce: None,
         }),
     );
     let op = silent(&mut w, t);
@@ -231,6 +232,7 @@ fn a_refresh_refused_by_a_bare_400_drops_the_refresh_token_and_falls_back_to_the
         Ok(HttpResponse {
             status: 401,
             body: String::new(),
+            dpop_nonce: None,
         }),
     );
     let op = w.call(t, Call::Refresh);

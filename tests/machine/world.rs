@@ -87,6 +87,8 @@ pub struct Tab {
     pub channel: Option<String>,
     /// A frozen page runs nothing: no outputs are performed, no inputs fed, no timers fired.
     pub frozen: bool,
+    /// The DPoP key pairs this page holds, by name.
+    pub keys: BTreeMap<String, p256::ecdsa::SigningKey>,
     next_op: OpId,
     rng: u64,
 }
@@ -110,6 +112,7 @@ impl Tab {
             handovers: BTreeMap::new(),
             channel: None,
             frozen: false,
+            keys: BTreeMap::new(),
             next_op: 0,
             rng: seed,
         }
@@ -290,6 +293,10 @@ pub struct World {
     pub no_indexed_db: bool,
     /// `localStorage` is full: writes to [`Area::Local`] fail with [`Error::Storage`].
     pub local_storage_full: bool,
+    /// WebCrypto cannot generate keys.
+    pub no_webcrypto: bool,
+    /// DPoP key pairs stored in IndexedDB (as `CryptoKey` objects: never as text), by name.
+    pub key_store: BTreeMap<String, p256::ecdsa::SigningKey>,
     pub locks: Locks,
     /// The form_post service worker's kept bodies, by id.
     pub service_worker: BTreeMap<String, String>,
@@ -313,6 +320,8 @@ impl World {
             indexed_db: BTreeMap::new(),
             no_indexed_db: false,
             local_storage_full: false,
+            no_webcrypto: false,
+            key_store: BTreeMap::new(),
             locks: Locks::default(),
             service_worker: BTreeMap::new(),
             tabs: Vec::new(),
@@ -398,6 +407,7 @@ impl World {
         tab.handovers.clear();
         tab.channel = None;
         tab.frozen = false;
+        tab.keys.clear();
         self.create(t);
     }
 
@@ -717,6 +727,52 @@ impl World {
                 });
             }
             Command::ReplaceUrl { url } => self.tab_mut(t).replaced.push(url),
+            Command::NavigateWindow { op, url } => {
+                if let Some(w) = self.tab_mut(t).windows.get_mut(&op) {
+                    w.url = url;
+                }
+            }
+            Command::LoadKey { name } => {
+                let key = self.key_store.get(&name).cloned();
+                let jwk = key.as_ref().map(public_jwk_of);
+                if let Some(key) = key {
+                    self.tab_mut(t).keys.insert(name, key);
+                }
+                self.answer(t, id, Answer::Key(Ok(jwk)))
+            }
+            Command::GenerateKey { name } => {
+                let answer = if self.no_webcrypto {
+                    Err(Error::Crypto("no WebCrypto".into()))
+                } else {
+                    let key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+                    let jwk = public_jwk_of(&key);
+                    self.tab_mut(t).keys.insert(name, key);
+                    Ok(Some(jwk))
+                };
+                self.answer(t, id, Answer::Key(answer))
+            }
+            Command::StoreKey { name } => {
+                if let Some(key) = self.tab(t).keys.get(&name).cloned() {
+                    self.key_store.insert(name, key);
+                }
+                self.answer(t, id, Answer::Written(Ok(())))
+            }
+            Command::RemoveKey { name } => {
+                self.tab_mut(t).keys.remove(&name);
+                self.key_store.remove(&name);
+                self.answer(t, id, Answer::Written(Ok(())))
+            }
+            Command::Sign { name, input } => {
+                use p256::ecdsa::signature::Signer;
+                let answer = match self.tab(t).keys.get(&name) {
+                    Some(key) => {
+                        let signature: p256::ecdsa::Signature = key.sign(input.as_bytes());
+                        Ok(signature.to_bytes().to_vec())
+                    }
+                    None => Err(Error::Crypto("no such key".into())),
+                };
+                self.answer(t, id, Answer::Signature(answer))
+            }
             other => panic!("a command the world does not know: {other:?}"),
         }
     }
@@ -772,10 +828,16 @@ impl World {
                 form: Vec::new(),
                 timeout_ms: request.timeout_ms,
                 tab: t,
+                dpop: None,
             });
             return Ok(match self.service_worker.remove(&id) {
-                Some(body) => HttpResponse { status: 200, body },
+                Some(body) => HttpResponse {
+                    dpop_nonce: None,
+                    status: 200,
+                    body,
+                },
                 None => HttpResponse {
+                    dpop_nonce: None,
                     status: 404,
                     body: String::new(),
                 },
@@ -962,6 +1024,18 @@ impl World {
     pub fn lock_name() -> String {
         format!("{}:refresh", session_key())
     }
+}
+
+/// The public JWK of a P-256 key, as WebCrypto exports it.
+pub fn public_jwk_of(key: &p256::ecdsa::SigningKey) -> oidc_rp_wasm::core::json::Json {
+    let point = key.verifying_key().to_encoded_point(false);
+    let b64 = |b: &[u8]| oidc_rp_wasm::core::base64url::encode(b);
+    let text = format!(
+        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}","ext":true,"key_ops":["verify"]}}"#,
+        b64(point.x().expect("x")),
+        b64(point.y().expect("y"))
+    );
+    oidc_rp_wasm::core::json::Json::parse(&text).expect("a JWK")
 }
 
 /// The value of query parameter `name` of `url`.

@@ -92,7 +92,7 @@ const signinOptions: AuthorizeOptions = {
   scope: "openid profile",
   responseMode: "form_post",
   appState: { returnTo: "/orders/42", tab: 3 },
-  extraParams: { resource: "https://api.example.com" },
+  extraParams: { audience: "https://api.example.com" },
 };
 const otherOptions: AuthorizeOptions = { uiLocales: "de", acrValues: "urn:acr:mfa", idTokenHint: "eyJ...", prompt: "none" };
 
@@ -249,6 +249,11 @@ async function main(): Promise<void> {
   try {
     const token: string = await client.getAccessToken();
     await fetch("https://api.example.com/orders", { headers: { authorization: `Bearer ${token}` } });
+    // Or through the client: DPoP with a proof, or Bearer; the response as fetch gives it.
+    const response: Response = await client.fetch("https://api.example.com/orders", { method: "POST", body: "{}" });
+    const viaUrl: Response = await client.fetch(new URL("https://api.example.com/orders"));
+    const proof: string = await client.dpopProof("GET", "https://api.example.com/orders");
+    void [response, viaUrl, proof];
   } catch (e) {
     if (isOidcError(e, ["login_required", "interaction_required", "consent_required", "account_selection_required"])) {
       await client.signinRedirect({ prompt: "login", appState: { returnTo: location.pathname } });

@@ -117,6 +117,8 @@ pub struct HttpResponse {
     pub status: u16,
     /// The body as text.
     pub body: String,
+    /// The `DPoP-Nonce` header (RFC 9449 §8.1, §9), when the server sent one.
+    pub dpop_nonce: Option<String>,
 }
 
 impl fmt::Debug for HttpResponse {

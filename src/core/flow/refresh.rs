@@ -111,6 +111,11 @@ impl RefreshFlow {
         (flow, step)
     }
 
+    /// The session this flow refreshes.
+    pub fn current(&self) -> &Session {
+        &self.current
+    }
+
     /// Takes the answer to the last need, received at `now`.
     pub fn advance(&mut self, answers: Vec<Answer>, now: i64) -> Step<Session, RefreshFailure> {
         let stage = std::mem::replace(&mut self.stage, Stage::Over);

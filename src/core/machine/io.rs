@@ -71,6 +71,39 @@ pub enum Call {
     SignOutLocally,
     /// Ends every operation (`disposed`), closes frames and the channel, releases the lock.
     Dispose,
+    /// The `Authorization` (and `DPoP`) headers of a request to a resource server
+    /// (`client.fetch`): the access token, refreshed when near expiry, as `DPoP` with a proof
+    /// carrying `ath` when it is DPoP-bound (RFC 9449 §7), else as `Bearer`.
+    ResourceHeaders {
+        /// The request's method.
+        method: String,
+        /// The request's URL.
+        url: String,
+    },
+    /// What the resource server answered (`client.fetch`): its nonce is remembered, and a
+    /// `use_dpop_nonce` challenge (§9) gets new headers for one retry.
+    ResourceAnswer {
+        /// The request's method.
+        method: String,
+        /// The request's URL.
+        url: String,
+        /// The status.
+        status: u16,
+        /// The `WWW-Authenticate` header.
+        www_authenticate: Option<String>,
+        /// The `DPoP-Nonce` header.
+        dpop_nonce: Option<String>,
+        /// This answer is to the retry already.
+        retried: bool,
+    },
+    /// A DPoP proof for `method` `url` (`client.dpopProof`), with `ath` of the access token
+    /// when the session is DPoP-bound, and the server's newest nonce.
+    DpopProof {
+        /// The request's method.
+        method: String,
+        /// The request's URL.
+        url: String,
+    },
 }
 
 /// Something that happened to the page, forwarded as it happened.
@@ -93,6 +126,9 @@ pub enum PageEvent {
 }
 
 /// An input to the machine.
+// A pump holds one input at a time and moves it in at once: boxing the call's options would
+// cost an allocation per call for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Input {
     /// A public call. `entropy` is fresh randomness from the platform (at least 96 bytes for a
@@ -275,6 +311,47 @@ pub enum Command {
         /// The new address.
         url: String,
     },
+    /// Show `url` in operation `op`'s popup, opened earlier (blank) within the call: a pushed
+    /// authorization request's URL is known only once the push answered (RFC 9126). No answer;
+    /// a closed popup is noticed by the watch.
+    NavigateWindow {
+        /// The operation.
+        op: OpId,
+        /// The authorization URL.
+        url: String,
+    },
+    /// Read the DPoP key pair `name` (RFC 9449) from IndexedDB, where it is kept as a
+    /// non-extractable `CryptoKey`, and hold it for [`Command::Sign`]; answer [`Answer::Key`]
+    /// with its public JWK, or `None` when there is none.
+    LoadKey {
+        /// The key's name.
+        name: String,
+    },
+    /// Generate an ECDSA P-256 key pair whose private key is not extractable, and hold it under
+    /// `name` (replacing one held); answer [`Answer::Key`] with its public JWK.
+    GenerateKey {
+        /// The key's name.
+        name: String,
+    },
+    /// Store the key pair held under `name` in IndexedDB as `CryptoKey` objects (never as key
+    /// material); answer [`Answer::Written`].
+    StoreKey {
+        /// The key's name.
+        name: String,
+    },
+    /// Forget the key pair `name`, held and stored; answer [`Answer::Written`].
+    RemoveKey {
+        /// The key's name.
+        name: String,
+    },
+    /// Sign `input`'s UTF-8 octets with the private key held under `name`, ECDSA P-256 with
+    /// SHA-256; answer [`Answer::Signature`] with the 64 bytes `r || s`.
+    Sign {
+        /// The key's name.
+        name: String,
+        /// The JWS signing input.
+        input: String,
+    },
 }
 
 /// Which [`Answer`] a command takes.
@@ -298,6 +375,10 @@ pub enum AnswerKind {
     Opened,
     /// [`Answer::Look`].
     Look,
+    /// [`Answer::Key`].
+    Key,
+    /// [`Answer::Signature`].
+    Signature,
 }
 
 impl Command {
@@ -314,7 +395,11 @@ impl Command {
             Command::TakeLock { .. } => AnswerKind::Lock,
             Command::OpenPopup { .. } | Command::OpenFrame { .. } => AnswerKind::Opened,
             Command::LookAtPopup { .. } => AnswerKind::Look,
-            Command::ReleaseLock { .. }
+            Command::LoadKey { .. } | Command::GenerateKey { .. } => AnswerKind::Key,
+            Command::StoreKey { .. } | Command::RemoveKey { .. } => AnswerKind::Written,
+            Command::Sign { .. } => AnswerKind::Signature,
+            Command::NavigateWindow { .. }
+            | Command::ReleaseLock { .. }
             | Command::OpenChannel { .. }
             | Command::CloseChannel
             | Command::Broadcast { .. }
@@ -379,6 +464,16 @@ impl fmt::Debug for Command {
             Command::CloseWindow { op } => f.debug_struct("CloseWindow").field("op", op).finish(),
             Command::Navigate { .. } => f.write_str("Navigate"),
             Command::ReplaceUrl { .. } => f.write_str("ReplaceUrl"),
+            Command::NavigateWindow { op, .. } => {
+                f.debug_struct("NavigateWindow").field("op", op).finish()
+            }
+            Command::LoadKey { name } => f.debug_struct("LoadKey").field("name", name).finish(),
+            Command::GenerateKey { name } => {
+                f.debug_struct("GenerateKey").field("name", name).finish()
+            }
+            Command::StoreKey { name } => f.debug_struct("StoreKey").field("name", name).finish(),
+            Command::RemoveKey { name } => f.debug_struct("RemoveKey").field("name", name).finish(),
+            Command::Sign { name, .. } => f.debug_struct("Sign").field("name", name).finish(),
         }
     }
 }
@@ -404,6 +499,11 @@ pub enum Answer {
     Opened(Result<(), Error>),
     /// For [`Command::LookAtPopup`].
     Look(PopupLook),
+    /// For [`Command::LoadKey`] and [`Command::GenerateKey`]: the public JWK, or `None` when
+    /// no key is stored.
+    Key(Result<Option<Json>, Error>),
+    /// For [`Command::Sign`]: the signature.
+    Signature(Result<Vec<u8>, Error>),
 }
 
 /// What the app's listeners hear.
@@ -441,6 +541,27 @@ pub enum Outcome {
     AccessToken(AccessToken),
     /// The state a logout return carried.
     SignedOut(Option<String>),
+    /// The headers of a resource request; `None` after a resource's answer that needs no
+    /// retry.
+    Headers(Option<ResourceHeaders>),
+    /// A DPoP proof.
+    Proof(String),
+}
+
+/// The headers of a request to a resource server. Its `Debug` shows neither: they carry the
+/// access token and a proof.
+#[derive(Clone)]
+pub struct ResourceHeaders {
+    /// `Authorization`: `DPoP <token>` or `Bearer <token>`.
+    pub authorization: String,
+    /// `DPoP`: the proof, for a DPoP-bound token.
+    pub dpop: Option<String>,
+}
+
+impl fmt::Debug for ResourceHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResourceHeaders(..)")
+    }
 }
 
 impl fmt::Debug for Outcome {
@@ -453,6 +574,8 @@ impl fmt::Debug for Outcome {
             Outcome::Session(s) => f.debug_tuple("Session").field(s).finish(),
             Outcome::AccessToken(t) => f.debug_tuple("AccessToken").field(t).finish(),
             Outcome::SignedOut(state) => f.debug_tuple("SignedOut").field(state).finish(),
+            Outcome::Headers(h) => f.debug_tuple("Headers").field(h).finish(),
+            Outcome::Proof(_) => f.write_str("Proof(..)"),
         }
     }
 }

@@ -121,6 +121,7 @@ impl Machine {
     /// Forgets the session here and in the store, and tells the other tabs.
     pub(super) fn sign_out(&mut self, reason: &'static str, now: i64) {
         self.remove_stored_session();
+        self.replace_key();
         if self.shared() {
             let key = self.session_key();
             self.emit_io(Command::Remove {

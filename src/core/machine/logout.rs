@@ -5,6 +5,7 @@ use super::{Answer, Area, Command, Machine, OpId, Outcome, Purpose, Task, TaskId
 use crate::core::config::LogoutOptions;
 use crate::core::flow::logout::LogoutFlow;
 use crate::core::metadata::ProviderMetadata;
+use crate::core::revocation;
 use crate::core::stored;
 
 /// A logout call under way.
@@ -22,6 +23,11 @@ enum Stage {
     /// Removing the shared session, committed before the page unloads (which would abort a
     /// pending IndexedDB write).
     RemovingShared { url: String },
+    /// Revoking the tokens, one request at a time (RFC 7009); `left` the requests to come.
+    Revoking {
+        url: String,
+        left: Vec<crate::core::flow::HttpRequest>,
+    },
     /// Reading the stored state for the return.
     Reading { url: String },
 }
@@ -103,21 +109,27 @@ impl Machine {
                 },
                 Answer::Written(Ok(())),
             ) => {
-                if self.shared() {
-                    let key = self.session_key();
-                    let stage = Stage::RemovingShared { url };
-                    self.put_task(task, Task::Logout(Logout { op, stage }));
-                    self.io(
-                        task,
-                        Purpose::Saved,
-                        Command::Remove {
-                            area: Area::Shared,
-                            key,
-                        },
-                    );
-                } else {
-                    self.leave_for_logout(op, url, now);
-                }
+                let left = match (&self.ext.revocation_endpoint, &self.session) {
+                    (Some(endpoint), Some(session))
+                        if revocation::enabled(
+                            self.config.revoke_tokens_on_signout,
+                            Some(endpoint),
+                        ) =>
+                    {
+                        revocation::requests(
+                            endpoint,
+                            &self.config.client_id,
+                            session,
+                            self.config.request_timeout_ms,
+                        )
+                    }
+                    _ => Vec::new(),
+                };
+                self.revoke_next(task, op, url, left, now);
+            }
+            // Whatever the OP answered, or at the request's deadline: on to the next.
+            (Stage::Revoking { url, left }, Answer::Http(_)) => {
+                self.revoke_next(task, op, url, left, now)
             }
             // Whether or not the removal worked, the user asked to sign out.
             (Stage::RemovingShared { url }, Answer::Written(_)) => {
@@ -136,6 +148,43 @@ impl Machine {
                 self.done(op, result.map(Outcome::SignedOut));
             }
             (stage, _) => self.put_task(task, Task::Logout(Logout { op, stage })),
+        }
+    }
+
+    /// The next revocation request, or once none is left, the sign-out.
+    fn revoke_next(
+        &mut self,
+        task: TaskId,
+        op: OpId,
+        url: String,
+        mut left: Vec<crate::core::flow::HttpRequest>,
+        now: i64,
+    ) {
+        if left.is_empty() {
+            return self.after_revocation(task, op, url, now);
+        }
+        let request = left.remove(0);
+        let stage = Stage::Revoking { url, left };
+        self.put_task(task, Task::Logout(Logout { op, stage }));
+        self.io(task, Purpose::Revoke, Command::Fetch(request));
+    }
+
+    /// The shared session removed (committed), then the page leaves.
+    fn after_revocation(&mut self, task: TaskId, op: OpId, url: String, now: i64) {
+        if self.shared() {
+            let key = self.session_key();
+            let stage = Stage::RemovingShared { url };
+            self.put_task(task, Task::Logout(Logout { op, stage }));
+            self.io(
+                task,
+                Purpose::Saved,
+                Command::Remove {
+                    area: Area::Shared,
+                    key,
+                },
+            );
+        } else {
+            self.leave_for_logout(op, url, now);
         }
     }
 

@@ -30,11 +30,13 @@
 //! - `run`: the flows' needs turned into commands, and their answers back.
 //! - [`wire`]: the inputs and outputs as JSON text, for the npm package's JavaScript pump.
 
+mod dpop;
 pub mod io;
 mod keeper;
 mod keys;
 mod logout;
 mod refresh;
+mod resource;
 mod run;
 mod signin;
 pub mod wire;
@@ -44,6 +46,7 @@ pub use io::{
 };
 
 use crate::core::config::ClientConfig;
+use crate::core::discovery_ext::Extensions;
 use crate::core::flow::idle::IdlePolicy;
 use crate::core::jwks::JwkSet;
 use crate::core::metadata::ProviderMetadata;
@@ -100,6 +103,16 @@ enum Purpose {
     PurgeKeys,
     /// One stored transaction, to purge it if stale.
     PurgeRead,
+    /// The stored DPoP key.
+    DpopLoad,
+    /// A new DPoP key.
+    DpopNew,
+    /// The pushed authorization request (RFC 9126).
+    Push,
+    /// A token revocation (RFC 7009).
+    Revoke,
+    /// A DPoP proof for a resource request or the app.
+    Proof,
 }
 
 /// One task.
@@ -113,6 +126,8 @@ enum Task {
         restored_session: Option<Session>,
         /// What the other tabs said meanwhile.
         heard: keeper::Heard,
+        /// The DPoP key is held (or DPoP is off).
+        keyed: bool,
     },
     /// A sign-in or a callback.
     Signin(Box<signin::Signin>),
@@ -126,6 +141,10 @@ enum Task {
     IdleCheck,
     /// Purging stale transactions; `key` the one being read.
     Purge { key: String },
+    /// A new DPoP key after a sign-out.
+    DpopKey,
+    /// A DPoP proof for `client.fetch` or `client.dpopProof`.
+    Proof(resource::ProofJob),
 }
 
 /// The client's whole state.
@@ -161,6 +180,10 @@ pub struct Machine {
     callbacks: Vec<signin::Handled>,
     keeper: keeper::Keeper,
     out: VecDeque<Output>,
+    /// What discovery says of the extensions (PAR, revocation, DPoP).
+    ext: Extensions,
+    /// DPoP's key and nonces, when `dpop` is on.
+    dpop: Option<dpop::DpopState>,
 }
 
 impl Machine {
@@ -189,6 +212,8 @@ impl Machine {
             flight: None,
             callbacks: Vec::new(),
             out: VecDeque::new(),
+            ext: Extensions::default(),
+            dpop: None,
         })
     }
 
@@ -288,6 +313,25 @@ impl Machine {
                 self.sign_out("signout", now);
                 self.done(op, Ok(Outcome::Nothing));
             }
+            Call::ResourceHeaders { method, url } => self.resource_headers(op, method, url, now),
+            Call::ResourceAnswer {
+                method,
+                url,
+                status,
+                www_authenticate,
+                dpop_nonce,
+                retried,
+            } => self.resource_answer(
+                op,
+                &method,
+                &url,
+                status,
+                www_authenticate.as_deref(),
+                dpop_nonce.as_deref(),
+                retried,
+                now,
+            ),
+            Call::DpopProof { method, url } => self.dpop_proof(op, &method, &url, now),
             Call::Create | Call::Dispose => {}
         }
     }
@@ -312,7 +356,11 @@ impl Machine {
             restored: false,
             restored_session: None,
             heard: keeper::Heard::default(),
+            keyed: !self.config.dpop,
         });
+        if self.config.dpop {
+            self.start_key(task);
+        }
         // The tab channel opens first: what another tab does after the stored session is read
         // is heard.
         let name = self.session_key();
@@ -343,6 +391,7 @@ impl Machine {
             mut restored,
             mut restored_session,
             heard,
+            mut keyed,
         }) = self.take_task(task)
         else {
             return;
@@ -350,11 +399,16 @@ impl Machine {
         match (purpose, answer) {
             (Purpose::Discovery, Answer::Http(response)) => {
                 let metadata = response.and_then(|r| {
-                    ProviderMetadata::from_http(r.status, &r.body, &self.config.issuer)
+                    let metadata =
+                        ProviderMetadata::from_http(r.status, &r.body, &self.config.issuer)?;
+                    let ext = Extensions::read(&r.body);
+                    self.check_extensions(&ext)?;
+                    Ok((metadata, ext))
                 });
                 match metadata {
-                    Ok(metadata) => {
+                    Ok((metadata, ext)) => {
                         self.metadata = Some(metadata);
+                        self.ext = ext;
                         discovered = true;
                     }
                     Err(e) => {
@@ -378,9 +432,23 @@ impl Machine {
                     }
                 }
             }
+            (purpose @ (Purpose::DpopLoad | Purpose::DpopNew), answer) => {
+                match self.on_key_answer(task, purpose, answer) {
+                    dpop::KeyStep::Pending => {}
+                    dpop::KeyStep::Ready => keyed = true,
+                    dpop::KeyStep::Failed(e) => {
+                        self.cancel_task_io(task);
+                        if std::mem::take(&mut self.keeper.channel_open) {
+                            self.emit_io(Command::CloseChannel);
+                        }
+                        self.done(op, Err(e));
+                        return;
+                    }
+                }
+            }
             _ => {}
         }
-        if !(discovered && restored) {
+        if !(discovered && restored && keyed) {
             self.put_task(
                 task,
                 Task::Create {
@@ -389,6 +457,7 @@ impl Machine {
                     restored,
                     restored_session,
                     heard,
+                    keyed,
                 },
             );
             return;
@@ -405,6 +474,20 @@ impl Machine {
             self.tab_news();
         }
         self.done(op, Ok(Outcome::Nothing));
+    }
+
+    /// What the configuration asks of the OP's extensions: `pushedAuthorizationRequests: true`
+    /// needs its endpoint (RFC 9126 §5); `dpop` needs ES256 among its DPoP algorithms when it
+    /// lists them (RFC 9449 §5.1).
+    fn check_extensions(&self, ext: &Extensions) -> Result<(), Error> {
+        crate::core::par::endpoint(self.config.pushed_authorization_requests, ext)?;
+        let es256 = ext.dpop_algs.as_ref().map_or(true, |algs| {
+            algs.iter().any(|a| a == crate::core::dpop::PROOF_ALG)
+        });
+        if self.config.dpop && !es256 {
+            return Err(Error::Unsupported("DPoP with ES256".into()));
+        }
+        Ok(())
     }
 
     /// Routes an answer to its task.
@@ -433,6 +516,8 @@ impl Machine {
             Task::Catchup(_) => self.on_catchup_answer(task, purpose, answer, now),
             Task::IdleCheck => self.on_idle_answer(task, answer, now),
             Task::Purge { .. } => self.on_purge_answer(task, purpose, answer, now),
+            Task::DpopKey => self.on_rekey_answer(task, purpose, answer),
+            Task::Proof(_) => self.on_proof_answer(task, answer),
         }
     }
 
@@ -470,9 +555,9 @@ impl Machine {
         let tasks = std::mem::take(&mut self.tasks);
         for (_, task) in tasks {
             match task {
-                Task::Create { op, .. } | Task::Logout(logout::Logout { op, .. }) => {
-                    self.done(op, Err(Error::Disposed))
-                }
+                Task::Create { op, .. }
+                | Task::Logout(logout::Logout { op, .. })
+                | Task::Proof(resource::ProofJob { op, .. }) => self.done(op, Err(Error::Disposed)),
                 Task::Signin(signin) => {
                     if signin.window_open {
                         self.emit_io(Command::CloseWindow { op: signin.op });
@@ -490,7 +575,7 @@ impl Machine {
                         self.done(op, Err(Error::Disposed));
                     }
                 }
-                Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } => {}
+                Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } | Task::DpopKey => {}
             }
         }
         self.flight = None;

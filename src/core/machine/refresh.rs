@@ -39,6 +39,13 @@ pub(super) enum Waiter {
         op: OpId,
         authorize: Box<AuthorizeOptions>,
     },
+    /// `client.fetch`'s headers, with the token to use if the refresh fails in time.
+    Resource {
+        op: OpId,
+        method: String,
+        url: String,
+        fallback: Option<AccessToken>,
+    },
     /// The machine itself (the `expiring` timer, a wake-up).
     Timer,
 }
@@ -87,9 +94,10 @@ impl Flight {
         self.waiters
             .iter()
             .filter_map(|w| match w {
-                Waiter::Refresh(op) | Waiter::Access { op, .. } | Waiter::Silent { op, .. } => {
-                    Some(*op)
-                }
+                Waiter::Refresh(op)
+                | Waiter::Access { op, .. }
+                | Waiter::Silent { op, .. }
+                | Waiter::Resource { op, .. } => Some(*op),
                 Waiter::Timer => None,
             })
             .collect()
@@ -527,6 +535,18 @@ impl Machine {
                     }
                     Err(e) => self.done(op, Err(e.clone())),
                 },
+                Waiter::Resource {
+                    op,
+                    method,
+                    url,
+                    fallback,
+                } => {
+                    let token = result.clone().map(|s| s.access_token);
+                    match access::after_refresh(token, fallback) {
+                        Ok(token) => self.headers_for(op, &method, &url, token, now),
+                        Err(e) => self.done(op, Err(e)),
+                    }
+                }
                 Waiter::Timer => {}
             }
         }

@@ -49,6 +49,8 @@ pub(super) struct FlowRun {
     urls: Vec<Option<String>>,
     /// URLs whose request missed its deadline in this run.
     timed_out: Vec<String>,
+    /// Per need: the token request waiting for its DPoP proof, or sent with one.
+    pub(super) proofs: Vec<Option<super::dpop::Proofed>>,
 }
 
 impl FlowRun {
@@ -58,7 +60,13 @@ impl FlowRun {
             answers: Vec::new(),
             urls: Vec::new(),
             timed_out: Vec::new(),
+            proofs: Vec::new(),
         }
+    }
+
+    /// The flow under way.
+    pub(super) fn running(&self) -> &Running {
+        &self.running
     }
 }
 
@@ -80,6 +88,7 @@ impl Machine {
             };
             run.answers = needs.iter().map(|_| None).collect();
             run.urls = needs.iter().map(|_| None).collect();
+            run.proofs = needs.iter().map(|_| None).collect();
             for (index, need) in needs.into_iter().enumerate() {
                 let at_once = match need {
                     Need::JwkSet { request, refetch } => {
@@ -93,6 +102,10 @@ impl Machine {
                             self.io(task, jwks, Command::Fetch(request));
                             None
                         }
+                    }
+                    Need::Http(request) if self.is_token_request(&request) => {
+                        set(&mut run.urls, index, Some(request.url.clone()));
+                        self.send_token_request(task, run, index, request, now)
                     }
                     Need::Http(request) => {
                         set(&mut run.urls, index, Some(request.url.clone()));
@@ -132,6 +145,8 @@ impl Machine {
         answer: Answer,
         now: i64,
     ) -> Option<Ended> {
+        // None: a proof was signed and its request sent, or a request sent again with a nonce.
+        let answer = self.token_answer(task, run, index, answer, now)?;
         let answer = match (answer, jwks) {
             (Answer::Http(response), true) => {
                 let keys = response.and_then(|r| JwkSet::from_http(r.status, &r.body));

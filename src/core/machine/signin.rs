@@ -16,6 +16,7 @@ use crate::core::flow::silent::{self, FramePlan, PopupVerdict, PopupWatch, Silen
 use crate::core::flow::HttpRequest;
 use crate::core::json::Json;
 use crate::core::metadata::ProviderMetadata;
+use crate::core::par;
 use crate::core::params::ResponseMode;
 use crate::core::pkce::CodeVerifier;
 use crate::core::response::{self, ResponseParams};
@@ -74,6 +75,8 @@ struct Frame {
 enum Stage {
     /// Waiting for the transaction to be stored.
     WritingTx,
+    /// Waiting for the pushed authorization request's `request_uri` (RFC 9126 §2.2).
+    Pushing,
     /// A popup or iframe shows the request; waiting for its response.
     Showing(Box<Frame>),
     /// Fetching a form_post body from the service worker.
@@ -109,7 +112,17 @@ pub(super) struct Signin {
     /// The machine's sign-out count when it began: a hidden iframe's sign-in is refused after
     /// a sign-out.
     sign_outs: u64,
+    /// The pushed authorization request to send once the transaction is stored (RFC 9126).
+    push: Option<HttpRequest>,
     stage: Stage,
+}
+
+/// Where the browser is sent for an authorization request.
+pub(super) enum Front {
+    /// This URL, with the whole request in its query.
+    Url(String),
+    /// The URL comes from the OP once this push answers (RFC 9126).
+    Push(HttpRequest),
 }
 
 impl Signin {
@@ -122,6 +135,7 @@ impl Signin {
             window_open: false,
             spend_on_failure: None,
             sign_outs: 0,
+            push: None,
             stage,
         })
     }
@@ -154,14 +168,54 @@ impl Machine {
         mode: ResponseMode,
         redirect_uri: &str,
         metadata: &ProviderMetadata,
+        leaves_page: bool,
         now: i64,
-    ) -> Result<(String, Transaction), Error> {
+    ) -> Result<(Front, Transaction), Error> {
         let state = self.random_token()?;
         let nonce = self.random_token()?;
         let verifier = CodeVerifier::new(self.random_token()?)?;
-        options
-            .to_request(&self.config, self.session.as_ref(), mode, redirect_uri)?
-            .build_with(metadata, super::secs(now), state, nonce, verifier)
+        let mut request =
+            options.to_request(&self.config, self.session.as_ref(), mode, redirect_uri)?;
+        // §10: the code is bound to the key, unless the key dies with this page (`memory`
+        // storage) before the redirect comes back; the token request's proof binds it then.
+        let key_outlives_page = self.session_area().is_some();
+        if let Some(jkt) = self
+            .dpop_jkt()
+            .filter(|_| key_outlives_page || !leaves_page)
+        {
+            request = request.dpop_jkt(jkt);
+        }
+        let now = super::secs(now);
+        match par::endpoint(self.config.pushed_authorization_requests, &self.ext)? {
+            None => request
+                .build_with(metadata, now, state, nonce, verifier)
+                .map(|(url, tx)| (Front::Url(url), tx)),
+            Some(endpoint) => {
+                let endpoint = endpoint.to_owned();
+                let (params, tx) =
+                    request.build_params_with(metadata, now, state, nonce, verifier)?;
+                let push = par::push_request(&endpoint, params, self.config.request_timeout_ms);
+                Ok((Front::Push(push), tx))
+            }
+        }
+    }
+
+    /// The front-channel URL from the push's answer (RFC 9126 §4).
+    fn pushed_url(
+        &self,
+        response: Result<crate::core::flow::HttpResponse, Error>,
+    ) -> Result<String, Error> {
+        let request_uri = response.and_then(|r| par::request_uri(r.status, &r.body))?;
+        let endpoint = self
+            .metadata
+            .as_ref()
+            .map(|m| m.authorization_endpoint.as_str())
+            .unwrap_or_default();
+        Ok(par::front_url(
+            endpoint,
+            &self.config.client_id,
+            &request_uri,
+        ))
     }
 
     /// Stores `tx` for the task; the answer comes for [`Purpose::Saved`]. Stale transactions
@@ -190,23 +244,27 @@ impl Machine {
     ) {
         let redirect_uri = self.config.redirect_uri.clone();
         let built = silent::redirect_mode(&self.config, &options).and_then(|mode| {
-            self.authorization_request(options, mode, &redirect_uri, metadata, now)
+            self.authorization_request(options, mode, &redirect_uri, metadata, true, now)
         });
-        let (url, tx) = match built {
+        let (front, tx) = match built {
             Ok(built) => built,
             Err(e) => return self.done(op, Err(e)),
+        };
+        let (url, push) = match front {
+            Front::Url(url) => (url, None),
+            Front::Push(push) => (String::new(), Some(push)),
         };
         let finish = if navigate {
             Finish::Navigate(url)
         } else {
             Finish::Url(url)
         };
-        let task = self.add_task(Task::Signin(Signin::new(
-            op,
-            finish,
-            true,
-            Stage::WritingTx,
-        )));
+        let mut signin = Signin::new(op, finish, true, Stage::WritingTx);
+        if push.is_some() {
+            signin.spend_on_failure = Some(tx.state.clone());
+        }
+        signin.push = push;
+        let task = self.add_task(Task::Signin(signin));
         self.store_transaction(task, &tx);
     }
 
@@ -362,10 +420,10 @@ impl Machine {
         );
         let built = planned.and_then(|plan| {
             let redirect_uri = plan.redirect_uri.clone();
-            self.authorization_request(options, plan.mode, &redirect_uri, &metadata, now)
+            self.authorization_request(options, plan.mode, &redirect_uri, &metadata, false, now)
                 .map(|built| (plan, built))
         });
-        let (plan, (url, tx)) = match built {
+        let (plan, (front, tx)) = match built {
             Ok(built) => built,
             Err(e) => return self.done(op, Err(e)),
         };
@@ -383,15 +441,27 @@ impl Machine {
         signin.spend_on_failure = Some(tx.state.clone());
         let task = self.add_task(Task::Signin(signin));
         self.store_transaction(task, &tx);
-        let command = match show {
-            Show::Popup { app_window } => Command::OpenPopup {
-                op,
-                url,
-                app_window,
-            },
-            Show::HiddenFrame => Command::OpenFrame { op, url },
+        // With a pushed request, a popup opens blank now, in the click's task, and is sent to
+        // the OP once the push answers; an iframe is made then.
+        let (url, push) = match front {
+            Front::Url(url) => (Some(url), None),
+            Front::Push(push) => (None, Some(push)),
         };
-        self.io(task, Purpose::Opened, command);
+        let command = match (show, url) {
+            (Show::Popup { app_window }, url) => Some(Command::OpenPopup {
+                op,
+                url: url.unwrap_or_else(|| "about:blank".to_owned()),
+                app_window,
+            }),
+            (Show::HiddenFrame, Some(url)) => Some(Command::OpenFrame { op, url }),
+            (Show::HiddenFrame, None) => None,
+        };
+        if let Some(command) = command {
+            self.io(task, Purpose::Opened, command);
+        }
+        if let Some(push) = push {
+            self.io(task, Purpose::Push, Command::Fetch(push));
+        }
         if handover {
             let channel = web_message::callback_channel(&tx.state);
             self.emit_io(Command::ListenHandover { op, channel });
@@ -502,6 +572,46 @@ impl Machine {
         };
         let stage = std::mem::replace(&mut signin.stage, Stage::WritingTx);
         match (stage, purpose, answer) {
+            (Stage::WritingTx, Purpose::Saved, Answer::Written(Ok(())))
+                if signin.push.is_some() =>
+            {
+                if let Some(push) = signin.push.take() {
+                    signin.stage = Stage::Pushing;
+                    self.put_task(task, Task::Signin(signin));
+                    self.io(task, Purpose::Push, Command::Fetch(push));
+                }
+            }
+            (Stage::Pushing, Purpose::Push, Answer::Http(response)) => {
+                let url = match self.pushed_url(response) {
+                    Ok(url) => url,
+                    Err(e) => return self.end_signin(task, &signin, Err(e), now),
+                };
+                let result = match &signin.finish {
+                    Finish::Navigate(_) => {
+                        self.emit_io(Command::Navigate { url });
+                        Outcome::Nothing
+                    }
+                    _ => Outcome::Url(url),
+                };
+                for op in signin.ops() {
+                    self.done(op, Ok(result.clone()));
+                }
+            }
+            (stage @ Stage::Showing(_), Purpose::Push, Answer::Http(response)) => {
+                signin.stage = stage;
+                let url = match self.pushed_url(response) {
+                    Ok(url) => url,
+                    Err(e) => return self.end_signin(task, &signin, Err(e), now),
+                };
+                let op = signin.op;
+                let popup = signin.interactive;
+                self.put_task(task, Task::Signin(signin));
+                if popup {
+                    self.emit_io(Command::NavigateWindow { op, url });
+                } else {
+                    self.io(task, Purpose::Opened, Command::OpenFrame { op, url });
+                }
+            }
             (Stage::WritingTx, Purpose::Saved, Answer::Written(result)) => {
                 let result = result.map(|()| match &signin.finish {
                     Finish::Url(url) => Outcome::Url(url.clone()),
@@ -620,10 +730,14 @@ impl Machine {
             Ended::Code(result) => result,
             Ended::Refresh(_) => Err(Error::StateMismatch),
         };
-        let signed_in = match result {
+        let mut signed_in = match result {
             Ok(signed_in) => signed_in,
             Err(e) => return self.end_signin(task, &signin, Err(e), now),
         };
+        // A DPoP-bound session remembers its key (RFC 9449 §5).
+        if signed_in.session.token_type == crate::core::token::TokenType::DPoP {
+            signed_in.session.dpop_jkt = self.dpop_jkt();
+        }
         // Like a refresh, a hidden iframe's sign-in may not undo a sign-out that happened while
         // it ran (here, or in another tab): storing it would sign the user back in everywhere.
         if !signin.interactive && signin.sign_outs != self.sign_outs {

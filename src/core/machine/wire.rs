@@ -22,7 +22,7 @@ use super::{
     PageEvent,
 };
 use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
-use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions};
+use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, PushMode};
 use crate::core::flow::silent::PopupLook;
 use crate::core::flow::{HttpResponse, Method};
 use crate::core::json::{write_string, Json, Object};
@@ -196,8 +196,18 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
                 Ok(HttpResponse {
                     status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
                     body: http.get("body")?.as_str()?.to_owned(),
+                    dpop_nonce: http.get("nonce").and_then(Json::as_str).map(str::to_owned),
                 })
             }
+        })),
+        AnswerKind::Key => Some(Answer::Key(match failed {
+            Some(e) => Err(e),
+            None => Ok(json.get("key").filter(|k| !k.is_null()).cloned()),
+        })),
+        AnswerKind::Signature => Some(Answer::Signature(match failed {
+            Some(e) => Err(e),
+            None => crate::core::base64url::decode(json.get("signature")?.as_str()?)
+                .ok_or_else(|| Error::Crypto("signature".into())),
         })),
         AnswerKind::Digest => Some(Answer::Digest(match failed {
             Some(e) => Err(e),
@@ -260,6 +270,13 @@ fn read_call(json: &Json) -> Result<Call, Error> {
             .map(str::to_owned)
             .ok_or_else(|| Error::config("url", "must be a string"))
     };
+    let text = |name: &'static str| {
+        json.get(name)
+            .and_then(Json::as_str)
+            .filter(|m| !m.is_empty())
+            .map(str::to_ascii_uppercase)
+            .ok_or_else(|| Error::config(name, "must be a string"))
+    };
     Ok(match name {
         "create" => Call::Create,
         "authorizeUrl" => Call::AuthorizeUrl(parse_authorize_options(options)?),
@@ -286,6 +303,32 @@ fn read_call(json: &Json) -> Result<Call, Error> {
         "handleSignoutCallback" => Call::HandleSignoutCallback { url: url()? },
         "signOutLocally" => Call::SignOutLocally,
         "dispose" => Call::Dispose,
+        "resourceHeaders" => Call::ResourceHeaders {
+            method: text("method")?,
+            url: url()?,
+        },
+        "resourceAnswer" => Call::ResourceAnswer {
+            method: text("method")?,
+            url: url()?,
+            status: json
+                .get("status")
+                .and_then(Json::as_u64)
+                .and_then(|s| u16::try_from(s).ok())
+                .ok_or_else(|| Error::config("status", "must be an HTTP status"))?,
+            www_authenticate: json
+                .get("wwwAuthenticate")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
+            dpop_nonce: json
+                .get("dpopNonce")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
+            retried: json.get("retried").and_then(Json::as_bool) == Some(true),
+        },
+        "dpopProof" => Call::DpopProof {
+            method: text("method")?,
+            url: url()?,
+        },
         _ => return Err(Error::config("call", "is not a method of OidcClient")),
     })
 }
@@ -330,6 +373,11 @@ const CONFIG: &[(&str, Takes)] = &[
     ("idleTimeoutSeconds", Takes::Whole(u32::MAX as i64)),
     ("idleWarningSeconds", Takes::Whole(u32::MAX as i64)),
     ("idTokenHint", Takes::Bool),
+    ("dpop", Takes::Bool),
+    ("pushedAuthorizationRequests", Takes::Any),
+    ("resource", Takes::List),
+    ("revokeTokensOnSignout", Takes::Bool),
+    ("claims", Takes::Any),
 ];
 
 const AUTHORIZE: &[(&str, Takes)] = &[
@@ -343,6 +391,8 @@ const AUTHORIZE: &[(&str, Takes)] = &[
     ("responseMode", Takes::Str),
     ("appState", Takes::Any),
     ("extraParams", Takes::Params),
+    ("resource", Takes::List),
+    ("claims", Takes::Any),
 ];
 
 const LOGOUT: &[(&str, Takes)] = &[
@@ -517,6 +567,22 @@ pub fn parse_config(json: &Json) -> Result<ClientConfig, Error> {
     if let Some(seconds) = o.whole("idleWarningSeconds") {
         config.idle_warning_seconds = narrow(seconds);
     }
+    config.dpop = o.bool("dpop").unwrap_or(false);
+    config.pushed_authorization_requests = match o.get("pushedAuthorizationRequests") {
+        None => PushMode::Auto,
+        Some(Json::String(auto)) if auto == "auto" => PushMode::Auto,
+        Some(Json::Bool(true)) => PushMode::Always,
+        Some(Json::Bool(false)) => PushMode::Never,
+        Some(_) => {
+            return Err(Error::config(
+                "pushedAuthorizationRequests",
+                "must be \"auto\", true or false",
+            ))
+        }
+    };
+    config.resource = o.list("resource");
+    config.revoke_tokens_on_signout = o.bool("revokeTokensOnSignout");
+    config.claims = o.get("claims").cloned();
     Ok(config)
 }
 
@@ -554,6 +620,8 @@ pub fn parse_authorize_options(json: &Json) -> Result<AuthorizeOptions, Error> {
         response_mode,
         app_state: o.get("appState").cloned(),
         extra_params: o.params("extraParams"),
+        resource: o.list("resource"),
+        claims: o.get("claims").cloned(),
     })
 }
 
@@ -770,6 +838,15 @@ pub fn command_json(id: IoId, command: &Command) -> String {
         Command::CloseWindow { op } => o.str("do", "close").int("op", i64::from(*op)),
         Command::Navigate { url } => o.str("do", "navigate").str("url", url),
         Command::ReplaceUrl { url } => o.str("do", "replaceUrl").str("url", url),
+        Command::NavigateWindow { op, url } => o
+            .str("do", "show")
+            .int("op", i64::from(*op))
+            .str("url", url),
+        Command::LoadKey { name } => o.str("do", "loadKey").str("name", name),
+        Command::GenerateKey { name } => o.str("do", "generateKey").str("name", name),
+        Command::StoreKey { name } => o.str("do", "storeKey").str("name", name),
+        Command::RemoveKey { name } => o.str("do", "removeKey").str("name", name),
+        Command::Sign { name, input } => o.str("do", "sign").str("name", name).str("input", input),
     }
     .end()
 }
@@ -807,6 +884,12 @@ fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
                 Outcome::Session(s) => session_view(s, None),
                 Outcome::AccessToken(t) => Json::str(t.expose()).to_text(),
                 Outcome::SignedOut(state) => Obj::new().opt_str("state", state.as_deref()).end(),
+                Outcome::Headers(None) => String::from("null"),
+                Outcome::Headers(Some(h)) => Obj::new()
+                    .str("authorization", &h.authorization)
+                    .opt_str("dpop", h.dpop.as_deref())
+                    .end(),
+                Outcome::Proof(proof) => Json::str(proof.as_str()).to_text(),
             };
             o.raw("ok", &value)
         }

@@ -5,7 +5,7 @@
 
 import { createServer } from 'node:http';
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 /** Metadata every test client starts from; entries of `clients` are merged over it. */
 const PUBLIC_SPA_CLIENT = {
@@ -92,6 +92,15 @@ function newEvents() {
     authorizations: [],
     /** Parameters of each end_session request (query, or form body for POST). */
     endSessions: [],
+    /**
+     * Each pushed authorization request (RFC 9126) the OP accepted: its parameters, and
+     * `usedAt` once the browser brought its request_uri to the authorization endpoint.
+     */
+    pushed: [],
+    /** Each revocation request (RFC 7009): { hint, status, at } (ms since the epoch). */
+    revocations: [],
+    /** When each end_session request arrived (ms since the epoch), in order. */
+    endSessionTimes: [],
     /** Token requests by grant type, e.g. { authorization_code: 1, refresh_token: 3 }. */
     tokenCounts: {},
     /** Each token request: { grantType, status, error, errorDetail, hasIdToken }. */
@@ -167,6 +176,10 @@ export async function startOp({
   signingAlg = 'RS256',
   atHash = false,
   jwks = freshSigningKeys(signingAlg),
+  dpopNonces = false,
+  par = false,
+  requirePar = false,
+  resourceServer = null,
 } = {}) {
   if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startOp: clients is required');
   const settings = { refreshWithoutIdToken, accessTokenTtl, hangRefreshGrant, coop: false, noStoreAsNoCache: false, atHash };
@@ -192,7 +205,7 @@ export async function startOp({
     async findAccount(ctx, id) {
       return { accountId: id, async claims() { return accountClaims(id); } };
     },
-    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    scopes: ['openid', 'profile', 'email', 'offline_access', ...(resourceServer ? ['api:read'] : [])],
     claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
     // Put the scope's claims in the ID token too (not only at userinfo): the SDK's claims
     // come from the ID token, and the refresh-without-id_token case must keep them.
@@ -221,6 +234,27 @@ export async function startOp({
       },
       // Experimental in v9: enabling it requires acknowledging the draft version.
       webMessageResponseMode: { enabled: true, ack: 'individual-draft-01' },
+      // DPoP is on by default in v9, PAR only with `par` here (the SDK pushes whenever the OP
+      // offers it); `dpopNonces` makes the token endpoint demand a nonce, `requirePar` refuses
+      // requests that were not pushed.
+      dPoP: { enabled: true, ...(dpopNonces ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}) },
+      pushedAuthorizationRequests: { enabled: par || requirePar, requirePushedAuthorizationRequests: requirePar },
+      claimsParameter: { enabled: true },
+      // `resourceServer`: the one resource server (RFC 8707) access tokens may be issued for,
+      // opaque and DPoP-bound when the proof asks.
+      ...(resourceServer
+        ? {
+            resourceIndicators: {
+              enabled: true,
+              defaultResource: async (ctx, client, oneOf) => oneOf,
+              useGrantedResource: async () => true,
+              getResourceServerInfo: async (ctx, indicator) => {
+                if (indicator !== resourceServer) throw new errors.InvalidTarget();
+                return { scope: 'api:read', accessTokenFormat: 'opaque', accessTokenTTL: settings.accessTokenTtl };
+              },
+            },
+          }
+        : {}),
     },
     // Plain http: oidc-provider only marks cookies Secure when the request is https, and
     // SameSite=Lax cookies on 127.0.0.1 reach an iframe of an RP on 127.0.0.1 (same site).
@@ -252,6 +286,9 @@ export async function startOp({
     authorization: provider.pathFor('authorization'),
     token: provider.pathFor('token'),
     endSession: provider.pathFor('end_session'),
+    // pathFor throws for a route whose feature is off.
+    pushed: par || requirePar ? provider.pathFor('pushed_authorization_request') : null,
+    revocation: provider.pathFor('revocation'),
   };
 
   // Record the traffic, hold refresh_token grants in the hanging variant, and strip id_token
@@ -259,7 +296,15 @@ export async function startOp({
   provider.use(async (ctx, next) => {
     const route = ctx.path;
     if (route === paths.authorization) {
-      events.authorizations.push({ method: ctx.method, ...ctx.query });
+      // A pushed request is recorded with its pushed parameters; `front` is what the browser
+      // brought (client_id and request_uri).
+      const pushed = events.pushed.find((p) => p.requestUri === ctx.query.request_uri);
+      if (pushed) {
+        pushed.usedAt ??= Date.now();
+        events.authorizations.push({ method: ctx.method, ...pushed.params, front: { ...ctx.query } });
+      } else {
+        events.authorizations.push({ method: ctx.method, ...ctx.query });
+      }
     }
     if (route === paths.token && ctx.method === 'POST' && settings.hangRefreshGrant) {
       // The grant type is in the body, which the provider has not read yet: read it here. A
@@ -281,6 +326,13 @@ export async function startOp({
     // response, which token responses are (RFC 6749 §5.1): `op.settings.noStoreAsNoCache` sends
     // no-cache instead, so that a test can have a page restored at all.
     if (settings.noStoreAsNoCache && /no-store/.test(ctx.response.get('cache-control'))) ctx.set('Cache-Control', 'no-cache');
+    if (route === paths.pushed && ctx.method === 'POST' && ctx.status === 201) {
+      events.pushed.push({ requestUri: ctx.body?.request_uri, params: { ...ctx.oidc?.body }, usedAt: null });
+    }
+    if (route === paths.revocation && ctx.method === 'POST') {
+      events.revocations.push({ hint: ctx.oidc?.body?.token_type_hint, status: ctx.status, at: Date.now() });
+    }
+    if (route === paths.endSession && ctx.method === 'GET') events.endSessionTimes.push(Date.now());
     if (route === paths.endSession && ctx.method !== 'OPTIONS') {
       const params = ctx.method === 'POST' ? ctx.oidc?.body : ctx.query;
       events.endSessions.push({ method: ctx.method, ...params });
@@ -300,6 +352,8 @@ export async function startOp({
       events.tokenRequests.push({
         grantType,
         status: ctx.status,
+        dpop: Boolean(ctx.get('DPoP')),
+        resource: ctx.oidc?.body?.resource,
         error: body.error,
         hasIdToken: typeof body.id_token === 'string',
       });

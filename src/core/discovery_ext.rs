@@ -1,0 +1,51 @@
+//! The discovery members of the extensions this client uses beyond OpenID Connect Discovery:
+//! pushed authorization requests (RFC 9126 §5), token revocation (RFC 8414 §2, RFC 7009) and
+//! DPoP (RFC 9449 §5.1). Read from the same discovery document as
+//! [`ProviderMetadata`](crate::core::metadata::ProviderMetadata), after it validated it.
+
+use crate::core::json::{Json, Object};
+use crate::core::metadata::url_problem;
+
+/// The extension members of an OP's configuration. A member of the wrong type, or an endpoint
+/// that is not an absolute `http(s)` URL, reads as absent: these are optional features.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extensions {
+    /// `pushed_authorization_request_endpoint` (RFC 9126 §5).
+    pub par_endpoint: Option<String>,
+    /// `require_pushed_authorization_requests` (RFC 9126 §5): the OP accepts only pushed
+    /// requests.
+    pub require_par: bool,
+    /// `revocation_endpoint` (RFC 8414 §2).
+    pub revocation_endpoint: Option<String>,
+    /// `dpop_signing_alg_values_supported` (RFC 9449 §5.1), if the OP lists them.
+    pub dpop_algs: Option<Vec<String>>,
+}
+
+impl Extensions {
+    /// The members of the discovery document `body` (already validated as a whole).
+    pub fn read(body: &str) -> Extensions {
+        let Ok(o) = Json::parse_object(body) else {
+            return Extensions::default();
+        };
+        Extensions {
+            par_endpoint: endpoint(&o, "pushed_authorization_request_endpoint"),
+            require_par: o
+                .get("require_pushed_authorization_requests")
+                .and_then(Json::as_bool)
+                .unwrap_or(false),
+            revocation_endpoint: endpoint(&o, "revocation_endpoint"),
+            dpop_algs: o.get("dpop_signing_alg_values_supported").and_then(|v| {
+                v.as_array()?
+                    .iter()
+                    .map(|a| a.as_str().map(str::to_owned))
+                    .collect()
+            }),
+        }
+    }
+}
+
+fn endpoint(o: &Object, name: &str) -> Option<String> {
+    o.str(name)
+        .filter(|url| url_problem(url).is_none())
+        .map(str::to_owned)
+}

@@ -1,0 +1,216 @@
+//! DPoP, sender-constrained tokens (RFC 9449): the client's key as the pump describes it, its
+//! JWK thumbprint (RFC 7638) for `dpop_jkt` (§10), the proof JWT (§4.2), the nonce a server
+//! may demand (§8, §9), and the binding checks (§5).
+//!
+//! The private key never leaves WebCrypto: it is generated non-extractable by the pump, which
+//! hands the machine the public key as a JWK and signs what the machine asks. The machine
+//! builds the proof's header and claims here and asks for one signature per proof.
+
+use crate::core::base64url;
+use crate::core::json::{Json, Object};
+use crate::core::secret::AccessToken;
+use crate::core::sha256::sha256;
+use crate::core::token::TokenType;
+use crate::error::{Error, ResponseError, CODE_DPOP_NOT_BOUND};
+
+/// The proof's JOSE type (§4.2).
+pub const PROOF_TYP: &str = "dpop+jwt";
+/// The only algorithm this client signs proofs with: ECDSA P-256 SHA-256 (RFC 7518 §3.4).
+pub const PROOF_ALG: &str = "ES256";
+/// The request header that carries the proof, and the response header with a nonce (§8.1).
+pub const NONCE_ERROR: &str = "use_dpop_nonce";
+
+/// The public half of the client's P-256 key: its JWK coordinates and thumbprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    /// `x`, base64url of 32 bytes.
+    pub x: String,
+    /// `y`, base64url of 32 bytes.
+    pub y: String,
+    /// The JWK SHA-256 thumbprint (RFC 7638 §3), base64url.
+    pub jkt: String,
+}
+
+impl PublicKey {
+    /// The key from the public JWK the pump exported (`kty` `EC`, `crv` `P-256`, `x` and `y`
+    /// of 32 bytes each); anything else is [`Error::Crypto`].
+    pub fn from_jwk(jwk: &Json) -> Result<PublicKey, Error> {
+        let coordinate = |name: &str| {
+            jwk.get(name)
+                .and_then(Json::as_str)
+                .filter(|c| base64url::decode(c).is_some_and(|b| b.len() == 32))
+                .map(str::to_owned)
+        };
+        let ec = jwk.get("kty").and_then(Json::as_str) == Some("EC")
+            && jwk.get("crv").and_then(Json::as_str) == Some("P-256");
+        match (ec, coordinate("x"), coordinate("y")) {
+            (true, Some(x), Some(y)) => {
+                let jkt = thumbprint(&x, &y);
+                Ok(PublicKey { x, y, jkt })
+            }
+            _ => Err(Error::Crypto(
+                "the DPoP key is not a P-256 public JWK".into(),
+            )),
+        }
+    }
+
+    /// The public JWK with the required members only, in the lexicographic order of RFC 7638
+    /// §3.2 (the order the thumbprint hashes, and the `jwk` of the proof's header).
+    pub fn jwk(&self) -> Json {
+        let mut o = Object::new();
+        o.insert("crv", Json::str("P-256"));
+        o.insert("kty", Json::str("EC"));
+        o.insert("x", Json::str(self.x.as_str()));
+        o.insert("y", Json::str(self.y.as_str()));
+        Json::Object(o)
+    }
+}
+
+/// The JWK thumbprint of a P-256 key (RFC 7638 §3.1): SHA-256 over its required members without
+/// white space, in lexicographic order, base64url.
+pub fn thumbprint(x: &str, y: &str) -> String {
+    let canonical = crate::core::text::cat(&[
+        r#"{"crv":"P-256","kty":"EC","x":""#,
+        x,
+        r#"","y":""#,
+        y,
+        r#""}"#,
+    ]);
+    base64url::encode(&sha256(canonical.as_bytes()))
+}
+
+/// `htu` (§4.2): the request's URL without query and fragment.
+pub fn htu(url: &str) -> &str {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    url.get(..end).unwrap_or(url)
+}
+
+/// `ath` (§4.2): base64url of the SHA-256 of the access token's ASCII octets.
+pub fn ath(access_token: &AccessToken) -> String {
+    base64url::encode(&sha256(access_token.expose().as_bytes()))
+}
+
+/// A `jti` (§4.2): unique per proof and unguessable, from a secret `seed` taken from the
+/// platform's randomness and a counter that never repeats within the page.
+pub fn jti(seed: &[u8], counter: u64) -> String {
+    let mut input = seed.to_vec();
+    input.extend_from_slice(&counter.to_be_bytes());
+    let digest = sha256(&input);
+    base64url::encode(digest.get(..18).unwrap_or(&digest))
+}
+
+/// What one proof says (§4.2).
+#[derive(Debug, Clone)]
+pub struct ProofClaims<'a> {
+    /// `htm`: the request's method.
+    pub htm: &'a str,
+    /// The request's URL (`htu` is taken from it).
+    pub url: &'a str,
+    /// `iat`, seconds since the epoch.
+    pub iat: i64,
+    /// `jti`.
+    pub jti: String,
+    /// `nonce`, when the server gave one.
+    pub nonce: Option<&'a str>,
+    /// The access token the request presents (a resource request): its `ath`.
+    pub access_token: Option<&'a AccessToken>,
+}
+
+/// The JWS signing input of a proof by `key` (§4.2, RFC 7515 §5.1): base64url of the header
+/// (`typ` `dpop+jwt`, `alg` `ES256`, `jwk`), `.`, base64url of the claims.
+pub fn signing_input(key: &PublicKey, claims: &ProofClaims<'_>) -> String {
+    let mut header = Object::new();
+    header.insert("typ", Json::str(PROOF_TYP));
+    header.insert("alg", Json::str(PROOF_ALG));
+    header.insert("jwk", key.jwk());
+    let mut body = Object::new();
+    body.insert("jti", Json::str(claims.jti.as_str()));
+    body.insert("htm", Json::str(claims.htm));
+    body.insert("htu", Json::str(htu(claims.url)));
+    body.insert("iat", Json::int(claims.iat));
+    if let Some(nonce) = claims.nonce {
+        body.insert("nonce", Json::str(nonce));
+    }
+    if let Some(token) = claims.access_token {
+        body.insert("ath", Json::str(ath(token)));
+    }
+    crate::core::text::cat(&[
+        &base64url::encode(Json::Object(header).to_text().as_bytes()),
+        ".",
+        &base64url::encode(Json::Object(body).to_text().as_bytes()),
+    ])
+}
+
+/// The proof: the signing input and the ES256 signature (64 bytes, `r || s`, RFC 7518 §3.4, as
+/// WebCrypto's ECDSA gives it). Another length is [`Error::Crypto`].
+pub fn proof(signing_input: &str, signature: &[u8]) -> Result<String, Error> {
+    if signature.len() != 64 {
+        return Err(Error::Crypto("the DPoP signature is not 64 bytes".into()));
+    }
+    Ok(crate::core::text::cat(&[
+        signing_input,
+        ".",
+        &base64url::encode(signature),
+    ]))
+}
+
+/// Whether a token endpoint's answer asks for a nonce (§8): 400 with `use_dpop_nonce`.
+pub fn token_nonce_error(status: u16, body: &str) -> bool {
+    status == 400
+        && Json::parse_object(body)
+            .ok()
+            .is_some_and(|o| o.str("error") == Some(NONCE_ERROR))
+}
+
+/// Whether a resource server's answer asks for a nonce (§9): 401 with a `WWW-Authenticate`
+/// challenge whose `error` is `use_dpop_nonce`.
+pub fn resource_nonce_error(status: u16, www_authenticate: Option<&str>) -> bool {
+    // A window compare, not `str::contains`: the standard substring search costs the wasm
+    // more than this whole module.
+    let needle = NONCE_ERROR.as_bytes();
+    status == 401
+        && www_authenticate.is_some_and(|w| w.as_bytes().windows(needle.len()).any(|b| b == needle))
+}
+
+/// §5: with DPoP on, the token endpoint must issue a DPoP-bound token (`token_type` `DPoP`);
+/// a bearer token is refused with [`CODE_DPOP_NOT_BOUND`].
+pub fn check_bound(status: u16, body: &str) -> Result<(), Error> {
+    if status != 200 {
+        return Ok(());
+    }
+    let token_type = Json::parse_object(body)
+        .ok()
+        .and_then(|o| o.str("token_type").map(|t| t.parse::<TokenType>()));
+    match token_type {
+        Some(Ok(TokenType::DPoP)) => Ok(()),
+        Some(Ok(TokenType::Bearer)) => Err(Error::Dpop(CODE_DPOP_NOT_BOUND)),
+        Some(Err(e)) => Err(e),
+        None => Err(Error::InvalidResponse(ResponseError::MissingField(
+            "token_type",
+        ))),
+    }
+}
+
+/// The newest nonce each server gave (§8.2, §9), by origin.
+#[derive(Debug, Clone, Default)]
+pub struct Nonces(Vec<(String, String)>);
+
+impl Nonces {
+    /// The nonce of the server at `url`'s origin.
+    pub fn get(&self, url: &str) -> Option<&str> {
+        let origin = crate::core::web_message::origin_of(url);
+        self.0
+            .iter()
+            .find(|(o, _)| *o == origin)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// Remembers `nonce` for `url`'s origin, replacing an older one.
+    pub fn remember(&mut self, url: &str, nonce: &str) {
+        let origin = crate::core::web_message::origin_of(url);
+        match self.0.iter_mut().find(|(o, _)| *o == origin) {
+            Some(slot) => slot.1 = nonce.to_owned(),
+            None => self.0.push((origin, nonce.to_owned())),
+        }
+    }
+}

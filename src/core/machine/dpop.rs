@@ -1,0 +1,284 @@
+//! DPoP in the machine (RFC 9449): the key's life (loaded or generated at `create`, replaced on
+//! sign-out), a proof on every token request, the one retry with a server's nonce, the binding
+//! checks, and the resource indicators (RFC 8707) every token request repeats.
+//!
+//! The pump holds the key pair as non-extractable `CryptoKey`s and signs what it is asked to;
+//! which request gets which proof, when a nonce is used, and what a response means are decided
+//! here.
+
+use super::run::{FlowRun, Running};
+use super::{Answer, Command, Machine, Purpose, Task, TaskId};
+use crate::core::dpop::{self, Nonces, ProofClaims, PublicKey};
+use crate::core::flow::{self, HttpRequest, Method};
+use crate::core::secret::AccessToken;
+use crate::error::{Error, CODE_DPOP_KEY_CHANGED};
+
+/// The DPoP state of a machine whose configuration says `dpop: true`.
+#[derive(Debug, Default)]
+pub(super) struct DpopState {
+    /// The public half of the key the pump holds, once loaded or generated.
+    pub(super) key: Option<PublicKey>,
+    /// Secret randomness for the proofs' `jti`, taken at `create`.
+    seed: Vec<u8>,
+    /// Proofs made so far (the other half of each `jti`).
+    counter: u64,
+    /// The newest nonce of each server.
+    pub(super) nonces: Nonces,
+}
+
+/// A token request and its proof under way.
+#[derive(Debug)]
+pub(super) struct Proofed {
+    /// The request without its `DPoP` header.
+    request: HttpRequest,
+    /// The signing input the pump is signing.
+    input: String,
+    /// Sent again once already, with the server's nonce.
+    retried: bool,
+}
+
+/// How the key's set-up at `create` went.
+pub(super) enum KeyStep {
+    /// More answers to come.
+    Pending,
+    /// The key is held.
+    Ready,
+    /// No key could be had.
+    Failed(Error),
+}
+
+impl Machine {
+    /// The name the pump holds and stores the key under: one per issuer and client id.
+    pub(super) fn dpop_key_name(&self) -> String {
+        crate::core::text::cat(&[self.session_key().as_str(), ":dpop"])
+    }
+
+    /// At `create` (when `dpop` is on): the stored key, or for `memory` storage a new one for
+    /// this page. The answers come back to `task` as `DpopLoad` and `DpopNew`.
+    pub(super) fn start_key(&mut self, task: TaskId) {
+        let seed: Vec<u8> = (0..2)
+            .filter_map(|_| self.random_token().ok())
+            .collect::<String>()
+            .into_bytes();
+        let state = self.dpop.get_or_insert_with(DpopState::default);
+        state.seed = seed;
+        let name = self.dpop_key_name();
+        if self.session_area().is_some() {
+            self.io(task, Purpose::DpopLoad, Command::LoadKey { name });
+        } else {
+            self.io(task, Purpose::DpopNew, Command::GenerateKey { name });
+        }
+    }
+
+    /// An answer about the key, for the task that set it up.
+    pub(super) fn on_key_answer(
+        &mut self,
+        task: TaskId,
+        purpose: Purpose,
+        answer: Answer,
+    ) -> KeyStep {
+        let Answer::Key(result) = answer else {
+            return KeyStep::Pending;
+        };
+        let name = self.dpop_key_name();
+        match (purpose, result) {
+            // A stored key: the one the stored session's tokens are bound to.
+            (Purpose::DpopLoad, Ok(Some(jwk))) => self.hold_key(&jwk, false),
+            // None stored, or the store cannot be read: a new key.
+            (Purpose::DpopLoad, _) => {
+                self.io(task, Purpose::DpopNew, Command::GenerateKey { name });
+                KeyStep::Pending
+            }
+            (Purpose::DpopNew, Ok(Some(jwk))) => self.hold_key(&jwk, true),
+            (Purpose::DpopNew, Ok(None)) => {
+                KeyStep::Failed(Error::Crypto("no DPoP key was generated".into()))
+            }
+            (_, Err(e)) => KeyStep::Failed(e),
+            _ => KeyStep::Pending,
+        }
+    }
+
+    fn hold_key(&mut self, jwk: &crate::core::json::Json, new: bool) -> KeyStep {
+        match PublicKey::from_jwk(jwk) {
+            Ok(key) => {
+                if let Some(state) = &mut self.dpop {
+                    state.key = Some(key);
+                }
+                if new && self.session_area().is_some() {
+                    let name = self.dpop_key_name();
+                    self.emit_io(Command::StoreKey { name });
+                }
+                KeyStep::Ready
+            }
+            Err(e) => KeyStep::Failed(e),
+        }
+    }
+
+    /// On sign-out: the key is removed (held and stored) and a new one made for the next
+    /// sign-in, so that no token of the ended session can be used with it.
+    pub(super) fn replace_key(&mut self) {
+        let Some(state) = &mut self.dpop else { return };
+        state.key = None;
+        state.nonces = Nonces::default();
+        let name = self.dpop_key_name();
+        self.emit_io(Command::RemoveKey { name: name.clone() });
+        let task = self.add_task(Task::DpopKey);
+        self.io(task, Purpose::DpopNew, Command::GenerateKey { name });
+    }
+
+    /// The answer for [`Task::DpopKey`]; a failure leaves the client without a key (the next
+    /// token request fails with it).
+    pub(super) fn on_rekey_answer(&mut self, task: TaskId, purpose: Purpose, answer: Answer) {
+        let _ = self.take_task(task);
+        let _ = self.on_key_answer(task, purpose, answer);
+    }
+
+    /// The `dpop_jkt` for an authorization request (§10), when a key is held.
+    pub(super) fn dpop_jkt(&self) -> Option<String> {
+        self.dpop.as_ref()?.key.as_ref().map(|k| k.jkt.clone())
+    }
+
+    /// The signing input of a new proof for `method` `url` (with the server's newest nonce and,
+    /// for a resource request, `ath`); `None` without a key.
+    pub(super) fn proof_input(
+        &mut self,
+        method: &str,
+        url: &str,
+        access_token: Option<&AccessToken>,
+        now: i64,
+    ) -> Option<String> {
+        let state = self.dpop.as_mut()?;
+        let key = state.key.as_ref()?;
+        state.counter = state.counter.wrapping_add(1);
+        let claims = ProofClaims {
+            htm: method,
+            url,
+            iat: super::secs(now),
+            jti: dpop::jti(&state.seed, state.counter),
+            nonce: state.nonces.get(url),
+            access_token,
+        };
+        Some(dpop::signing_input(key, &claims))
+    }
+
+    /// Whether `request` goes to the token endpoint.
+    pub(super) fn is_token_request(&self, request: &HttpRequest) -> bool {
+        request.method == Method::Post
+            && self
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.token_endpoint == request.url)
+    }
+
+    /// Sends a flow's token request: with the resource indicators (RFC 8707 §2.2), and with
+    /// `dpop` on, once its proof is signed. A refresh token bound to another key (or sent
+    /// without DPoP) is never sent: answered at once with [`CODE_DPOP_KEY_CHANGED`].
+    pub(super) fn send_token_request(
+        &mut self,
+        task: TaskId,
+        run: &mut FlowRun,
+        index: usize,
+        mut request: HttpRequest,
+        now: i64,
+    ) -> Option<flow::Answer> {
+        let (resource, bound) = match run.running() {
+            Running::Code(flow) => (flow.transaction().resource.clone(), None),
+            Running::Refresh(flow) => (
+                self.config.resource.clone(),
+                flow.current().dpop_jkt.clone(),
+            ),
+        };
+        if let Some(body) = &mut request.body {
+            for uri in &resource {
+                let pair = crate::core::form::Form::new()
+                    .pair("resource", uri)
+                    .finish();
+                body.push('&');
+                body.push_str(&pair);
+            }
+        }
+        if bound.is_some() && bound != self.dpop_jkt() {
+            return Some(flow::Answer::Http(Err(Error::Dpop(CODE_DPOP_KEY_CHANGED))));
+        }
+        let need = Purpose::Need { index, jwks: false };
+        if self.dpop.is_none() {
+            self.io(task, need, Command::Fetch(request));
+            return None;
+        }
+        let Some(input) = self.proof_input("POST", &request.url, None, now) else {
+            return Some(flow::Answer::Http(Err(Error::Crypto("no DPoP key".into()))));
+        };
+        let name = self.dpop_key_name();
+        self.io(
+            task,
+            need,
+            Command::Sign {
+                name,
+                input: input.clone(),
+            },
+        );
+        if let Some(slot) = run.proofs.get_mut(index) {
+            *slot = Some(Proofed {
+                request,
+                input,
+                retried: false,
+            });
+        }
+        None
+    }
+
+    /// An answer for need `index` of `run`, seen first here when it is a token request with a
+    /// proof: the signature sends the request; a nonce is remembered; `use_dpop_nonce` sends it
+    /// once more with the nonce (§8); a token that is not DPoP-bound is refused (§5). `None`
+    /// when the flow has nothing to take yet.
+    pub(super) fn token_answer(
+        &mut self,
+        task: TaskId,
+        run: &mut FlowRun,
+        index: usize,
+        answer: Answer,
+        now: i64,
+    ) -> Option<Answer> {
+        let Some(Some(proofed)) = run.proofs.get_mut(index) else {
+            return Some(answer);
+        };
+        let need = Purpose::Need { index, jwks: false };
+        match answer {
+            Answer::Signature(signature) => {
+                match signature.and_then(|s| dpop::proof(&proofed.input, &s)) {
+                    Ok(proof) => {
+                        let mut request = proofed.request.clone();
+                        request.headers.push(("DPoP", proof));
+                        self.io(task, need, Command::Fetch(request));
+                        None
+                    }
+                    Err(e) => Some(Answer::Http(Err(e))),
+                }
+            }
+            Answer::Http(Ok(response)) => {
+                let url = proofed.request.url.clone();
+                if let (Some(state), Some(nonce)) = (&mut self.dpop, &response.dpop_nonce) {
+                    state.nonces.remember(&url, nonce);
+                }
+                let retry = !proofed.retried
+                    && response.dpop_nonce.is_some()
+                    && dpop::token_nonce_error(response.status, &response.body);
+                if retry {
+                    proofed.retried = true;
+                    let input = self.proof_input("POST", &url, None, now)?;
+                    if let Some(Some(proofed)) = run.proofs.get_mut(index) {
+                        proofed.input = input.clone();
+                    }
+                    let name = self.dpop_key_name();
+                    self.io(task, need, Command::Sign { name, input });
+                    return None;
+                }
+                match dpop::check_bound(response.status, &response.body) {
+                    Ok(()) => Some(Answer::Http(Ok(response))),
+                    Err(e) => Some(Answer::Http(Err(e))),
+                }
+            }
+            other => Some(other),
+        }
+    }
+}

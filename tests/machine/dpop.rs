@@ -1,0 +1,388 @@
+//! DPoP (RFC 9449): the key (stored as a key object per issuer and client id, for the page with
+//! `memory`, replaced on sign-out), `dpop_jkt`, a proof on every token request, the nonce retry
+//! (once), the binding checks.
+
+use crate::common::*;
+use crate::op::{oauth_error, Endpoint};
+use crate::world::*;
+use oidc_rp_wasm::core::config::{ClientConfig, StorageKind};
+use oidc_rp_wasm::core::dpop::thumbprint;
+use oidc_rp_wasm::core::machine::{Call, Command, Outcome};
+use oidc_rp_wasm::core::token::TokenType;
+
+fn dpop(storage: StorageKind) -> ClientConfig {
+    let mut c = config(storage);
+    c.dpop = true;
+    c
+}
+
+fn key_name() -> String {
+    format!("{}:dpop", session_key())
+}
+
+/// The thumbprint of the key tab `t` holds.
+fn held_jkt(w: &World, t: usize) -> String {
+    let jwk = public_jwk_of(&w.tab(t).keys[&key_name()]);
+    thumbprint(
+        jwk.get("x").unwrap().as_str().unwrap(),
+        jwk.get("y").unwrap().as_str().unwrap(),
+    )
+}
+
+fn refresh(w: &mut World, t: usize) -> u32 {
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    op
+}
+
+#[test]
+fn every_token_request_carries_a_proof_and_the_session_is_bound() {
+    let mut w = World::new();
+    let t = w.create_tab(dpop(StorageKind::Session));
+    w.go_to_op(t);
+    let jkt = held_jkt(&w, t);
+    let url = w.tab(t).last_navigation();
+    assert_eq!(query_param(&url, "dpop_jkt").as_deref(), Some(jkt.as_str()));
+    let response = w.op.authorize(&url);
+    w.reload(t);
+    let op = w.come_back(t, &response.url(), true);
+    w.settle();
+    w.tab(t).ok(op);
+    let session = w.tab(t).session().unwrap();
+    assert_eq!(session.token_type, TokenType::DPoP);
+    assert_eq!(session.dpop_jkt.as_deref(), Some(jkt.as_str()));
+    assert_eq!(w.op.grants[0].jkt.as_deref(), Some(jkt.as_str()));
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    // The fake OP checked typ, alg, jwk, the signature, htm, htu and iat of each.
+    assert_eq!(w.op.proofs.len(), 2);
+    for proof in &w.op.proofs {
+        assert_eq!(proof["htm"], "POST");
+        assert_eq!(proof["htu"], format!("{ISSUER}/token"));
+        assert_eq!(proof["iat"], NOW);
+        assert!(proof.get("ath").is_none());
+    }
+    assert_ne!(w.op.proofs[0]["jti"], w.op.proofs[1]["jti"]);
+    assert!(w
+        .op
+        .token_requests("refresh_token")
+        .iter()
+        .all(|r| r.dpop.is_some()));
+}
+
+#[test]
+fn a_nonce_demand_gets_exactly_one_retry_and_the_newest_nonce_is_kept() {
+    let mut w = World::new();
+    w.op.dpop_nonce = Some("n-1".into());
+    let t = w.signed_in_tab(dpop(StorageKind::Memory));
+    let codes = w.op.token_requests("authorization_code");
+    assert_eq!(
+        codes.len(),
+        2,
+        "refused without the nonce, then accepted with it"
+    );
+    assert_eq!(w.op.proofs.len(), 1);
+    assert_eq!(w.op.proofs[0]["nonce"], "n-1");
+    // The nonce is remembered: the next request carries it at once.
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_eq!(w.op.proofs[1]["nonce"], "n-1");
+    // The server moves on: one retry with the new nonce.
+    w.op.dpop_nonce = Some("n-2".into());
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 3);
+    assert_eq!(w.op.proofs[2]["nonce"], "n-2");
+    // A server that keeps refusing gets one retry only.
+    for nonce in ["n-3", "n-4"] {
+        let mut reply = oauth_error(400, "use_dpop_nonce");
+        reply.as_mut().unwrap().dpop_nonce = Some(nonce.into());
+        w.op.override_next(Endpoint::Token, reply);
+    }
+    let op = refresh(&mut w, t);
+    assert_eq!(w.tab(t).err(op), "use_dpop_nonce");
+    assert_eq!(w.op.token_requests("refresh_token").len(), 5);
+}
+
+#[test]
+fn a_nonce_error_without_a_nonce_is_not_retried() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Memory));
+    w.op.override_next(Endpoint::Token, oauth_error(400, "use_dpop_nonce"));
+    let op = refresh(&mut w, t);
+    assert_eq!(w.tab(t).err(op), "use_dpop_nonce");
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+}
+
+#[test]
+fn a_bearer_token_when_dpop_is_on_is_dpop_not_bound() {
+    let mut w = World::new();
+    w.op.bearer_only = true;
+    let t = w.create_tab(dpop(StorageKind::Memory));
+    let (op, _) = w.sign_in_by_redirect(t);
+    assert_eq!(w.tab(t).err(op), "dpop_not_bound");
+    assert!(w.tab(t).session().is_none());
+}
+
+#[test]
+fn the_key_survives_a_reload_and_the_bound_refresh_token_is_used_with_it() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Session));
+    let jkt = held_jkt(&w, t);
+    w.reload(t);
+    assert_eq!(
+        held_jkt(&w, t),
+        jkt,
+        "the stored key object is loaded, not a new one"
+    );
+    assert_eq!(
+        w.tab(t)
+            .commands_where(|c| matches!(c, Command::GenerateKey { .. }))
+            .len(),
+        0
+    );
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(
+        w.tab(t).session().unwrap().dpop_jkt.as_deref(),
+        Some(jkt.as_str())
+    );
+    // Nothing readable as text holds key material: the key is only ever a key object.
+    let d = {
+        let key = &w.tab(t).keys[&key_name()];
+        oidc_rp_wasm::core::base64url::encode(&key.to_bytes())
+    };
+    let texts = w
+        .tab(t)
+        .session_storage
+        .values()
+        .chain(w.local_storage.values())
+        .chain(w.indexed_db.values());
+    for text in texts {
+        assert!(!text.contains(&d) && !text.contains("\"d\""));
+    }
+}
+
+#[test]
+fn a_refresh_token_bound_to_a_lost_key_is_never_sent() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Session));
+    // The stored key is gone (storage cleared): the reload makes a new one.
+    w.key_store.clear();
+    w.reload(t);
+    let op = refresh(&mut w, t);
+    assert_eq!(w.tab(t).err(op), "dpop_key_changed");
+    assert_eq!(w.op.token_requests("refresh_token").len(), 0);
+    // Nor without DPoP at all.
+    let mut w2 = World::new();
+    let t2 = w2.signed_in_tab(dpop(StorageKind::Session));
+    w2.tab_mut(t2).config.dpop = false;
+    w2.reload(t2);
+    let op = refresh(&mut w2, t2);
+    assert_eq!(w2.tab(t2).err(op), "dpop_key_changed");
+    assert_eq!(w2.op.token_requests("refresh_token").len(), 0);
+}
+
+#[test]
+fn sign_out_removes_the_key_and_makes_another() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Local));
+    let before = held_jkt(&w, t);
+    let op = w.call(t, Call::SignOutLocally);
+    w.settle();
+    w.tab(t).ok(op);
+    assert!(
+        w.tab(t)
+            .commands_where(|c| matches!(c, Command::RemoveKey { .. }))
+            .len()
+            == 1
+    );
+    let after = held_jkt(&w, t);
+    assert_ne!(before, after);
+    let stored = public_jwk_of(&w.key_store[&key_name()]);
+    assert_eq!(
+        thumbprint(
+            stored.get("x").unwrap().as_str().unwrap(),
+            stored.get("y").unwrap().as_str().unwrap()
+        ),
+        after
+    );
+}
+
+#[test]
+fn with_memory_storage_the_key_lives_for_the_page() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Memory));
+    assert!(w.key_store.is_empty());
+    assert_eq!(
+        w.tab(t)
+            .commands_where(|c| matches!(c, Command::LoadKey { .. } | Command::StoreKey { .. }))
+            .len(),
+        0
+    );
+    assert_eq!(w.tab(t).session().unwrap().token_type, TokenType::DPoP);
+    // The redirect left the page and its key: that request named no key (the token request's
+    // proof bound the code); a popup stays in the page, so its request names the key.
+    let first = &w
+        .op
+        .requests
+        .iter()
+        .find(|r| r.endpoint == Endpoint::Token)
+        .unwrap();
+    assert!(first.dpop.is_some());
+    let op = w.call(
+        t,
+        Call::SigninPopup {
+            options: Default::default(),
+            app_window: false,
+        },
+    );
+    w.settle();
+    let url = w.tab(t).windows[&op].url.clone();
+    assert_eq!(query_param(&url, "dpop_jkt"), Some(held_jkt(&w, t)));
+}
+
+#[test]
+fn a_redirect_with_memory_storage_names_no_key() {
+    let mut w = World::new();
+    let t = w.create_tab(dpop(StorageKind::Memory));
+    w.go_to_op(t);
+    assert_eq!(query_param(&w.tab(t).last_navigation(), "dpop_jkt"), None);
+}
+
+#[test]
+fn no_webcrypto_or_no_es256_at_the_op_fails_create() {
+    let mut w = World::new();
+    w.no_webcrypto = true;
+    let t = w.open_tab(dpop(StorageKind::Memory));
+    let op = w.call(t, Call::Create);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "crypto_unavailable");
+    let mut w = World::new();
+    w.op.dpop_algs = Some(vec!["RS256"]);
+    let t = w.open_tab(dpop(StorageKind::Memory));
+    let op = w.call(t, Call::Create);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "unsupported");
+}
+
+// ----- client.fetch and client.dpopProof -----
+
+const RS: &str = "https://rs.example.com/api/things?page=2";
+
+fn claims_of(proof: &str) -> serde_json::Value {
+    let body = proof.split('.').nth(1).unwrap();
+    serde_json::from_slice(&oidc_rp_wasm::core::base64url::decode(body).unwrap()).unwrap()
+}
+
+fn headers(w: &mut World, t: usize) -> (String, Option<String>) {
+    let op = w.call(
+        t,
+        Call::ResourceHeaders {
+            method: "GET".into(),
+            url: RS.into(),
+        },
+    );
+    w.settle();
+    match w.tab(t).ok(op) {
+        Outcome::Headers(Some(h)) => (h.authorization.clone(), h.dpop.clone()),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn rs_answer(w: &mut World, t: usize, status: u16, nonce: Option<&str>, retried: bool) -> u32 {
+    let op = w.call(
+        t,
+        Call::ResourceAnswer {
+            method: "GET".into(),
+            url: RS.into(),
+            status,
+            www_authenticate: Some(r#"DPoP error="use_dpop_nonce""#.into()),
+            dpop_nonce: nonce.map(str::to_owned),
+            retried,
+        },
+    );
+    w.settle();
+    op
+}
+
+#[test]
+fn resource_headers_present_a_bound_token_as_dpop_with_ath() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Session));
+    let token = w.tab(t).access_token();
+    let (authorization, proof) = headers(&mut w, t);
+    assert_eq!(authorization, format!("DPoP {token}"));
+    let claims = claims_of(&proof.unwrap());
+    assert_eq!(claims["htm"], "GET");
+    assert_eq!(claims["htu"], "https://rs.example.com/api/things");
+    use sha2::Digest;
+    let ath = oidc_rp_wasm::core::base64url::encode(&sha2::Sha256::digest(token.as_bytes()));
+    assert_eq!(claims["ath"], ath);
+    assert!(claims.get("nonce").is_none());
+}
+
+#[test]
+fn a_resource_nonce_gets_one_retry_and_is_remembered() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Memory));
+    headers(&mut w, t);
+    let op = rs_answer(&mut w, t, 401, Some("rs-1"), false);
+    let Outcome::Headers(Some(retry)) = w.tab(t).ok(op) else {
+        panic!("a retry")
+    };
+    assert_eq!(claims_of(retry.dpop.as_deref().unwrap())["nonce"], "rs-1");
+    // The answer to the retry is not retried again.
+    let op = rs_answer(&mut w, t, 401, Some("rs-2"), true);
+    assert!(matches!(w.tab(t).ok(op), Outcome::Headers(None)));
+    // The newest nonce is used next time, and the OP's nonce is the OP's own.
+    let (_, proof) = headers(&mut w, t);
+    assert_eq!(claims_of(&proof.unwrap())["nonce"], "rs-2");
+    let op = rs_answer(&mut w, t, 200, None, false);
+    assert!(matches!(w.tab(t).ok(op), Outcome::Headers(None)));
+}
+
+#[test]
+fn resource_headers_refresh_a_token_near_expiry_and_are_bearer_when_not_bound() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let before = w.tab(t).access_token();
+    // Asleep until the token is about to expire: no timer fired.
+    w.skip(3_600_000 - 5_000);
+    let (authorization, proof) = headers(&mut w, t);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_ne!(authorization, format!("Bearer {before}"));
+    assert_eq!(authorization, format!("Bearer {}", w.tab(t).access_token()));
+    assert!(proof.is_none());
+    // No DPoP: no proof for the app either.
+    let op = w.call(
+        t,
+        Call::DpopProof {
+            method: "POST".into(),
+            url: RS.into(),
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "invalid_config");
+}
+
+#[test]
+fn dpop_proof_serves_the_apps_own_http_client() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Memory));
+    let op = w.call(
+        t,
+        Call::DpopProof {
+            method: "post".into(),
+            url: RS.into(),
+        },
+    );
+    w.settle();
+    let Outcome::Proof(proof) = w.tab(t).ok(op) else {
+        panic!("a proof")
+    };
+    let claims = claims_of(proof);
+    assert_eq!(claims["htm"], "post");
+    assert!(claims.get("ath").is_some());
+}

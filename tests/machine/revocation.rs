@@ -1,0 +1,109 @@
+//! Token revocation on sign-out (RFC 7009): the refresh token, then the access token, before
+//! the end-session redirect; a failed or hung revocation never holds the sign-out up.
+
+use crate::common::*;
+use crate::op::Endpoint;
+use crate::world::*;
+use oidc_rp_wasm::core::config::{LogoutOptions, StorageKind};
+use oidc_rp_wasm::core::machine::{Call, Command};
+use oidc_rp_wasm::error::Error;
+
+fn revoking_world() -> World {
+    let mut w = World::new();
+    w.op.revocation = true;
+    w
+}
+
+#[test]
+fn sign_out_revokes_the_refresh_token_then_the_access_token_before_the_redirect() {
+    let mut w = revoking_world();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let (access, refresh) = (w.tab(t).access_token(), w.tab(t).refresh_token().unwrap());
+    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(
+        w.op.revoked,
+        vec![
+            (refresh, "refresh_token".to_owned()),
+            (access, "access_token".to_owned())
+        ]
+    );
+    let revocations =
+        w.op.requests
+            .iter()
+            .filter(|r| r.endpoint == Endpoint::Revocation);
+    assert!(revocations
+        .clone()
+        .all(|r| r.field("client_id") == Some(CLIENT_ID)));
+    let last_revocation = w
+        .tab(t)
+        .commands
+        .iter()
+        .rposition(|(_, c)| matches!(c, Command::Fetch(r) if r.url.ends_with("/revoke")))
+        .unwrap();
+    let navigation = w
+        .tab(t)
+        .position(|c| matches!(c, Command::Navigate { .. }))
+        .unwrap();
+    assert!(last_revocation < navigation);
+    assert!(w.op.grants[0].revoked);
+    assert!(w.tab(t).session().is_none());
+}
+
+#[test]
+fn a_hung_revocation_holds_the_sign_out_up_for_one_deadline_per_request_at_most() {
+    let mut w = revoking_world();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    w.op.hang.insert(Endpoint::Revocation);
+    let start = w.now;
+    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    w.settle();
+    assert!(!w.tab(t).is_done(op));
+    let timeout = i64::from(w.tab(t).config.request_timeout_ms);
+    w.advance(2 * timeout);
+    w.tab(t).ok(op);
+    assert_eq!(w.tab(t).navigations.len(), 1);
+    assert!(w.now - start <= 2 * timeout);
+}
+
+#[test]
+fn a_failed_revocation_does_not_block_the_sign_out() {
+    let mut w = revoking_world();
+    let t = w.signed_in_tab(config(StorageKind::Local));
+    w.op.override_next(Endpoint::Revocation, Err(Error::Network("down".into())));
+    w.op.override_next(
+        Endpoint::Revocation,
+        crate::op::oauth_error(503, "temporarily_unavailable"),
+    );
+    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(w.op.count(Endpoint::Revocation), 2);
+    assert_eq!(w.tab(t).navigations.len(), 1);
+    assert!(w.tab(t).session().is_none());
+}
+
+#[test]
+fn revoke_tokens_on_signout_false_and_an_op_without_the_endpoint_revoke_nothing() {
+    let mut w = revoking_world();
+    let mut off = config(StorageKind::Session);
+    off.revoke_tokens_on_signout = Some(false);
+    let t = w.signed_in_tab(off);
+    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(w.op.count(Endpoint::Revocation), 0);
+
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(
+        w.tab(t)
+            .commands_where(|c| matches!(c, Command::Fetch(r) if r.url.contains("revoke")))
+            .len(),
+        0
+    );
+}
