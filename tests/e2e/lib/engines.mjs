@@ -10,7 +10,8 @@
 // user activation is refused, so a popup needs a real click (`tab.click`), which each driver
 // performs as input events the page cannot tell from a user's.
 //
-// An engine is { name, limits, newTab(url), popupFrom(tab, action), logs(), close() }; a tab is
+// An engine is { name, limits, newTab(url), logs(), close() } (logs: its
+// pages' console messages and uncaught errors, as '[pageerror …' lines); a tab is
 // { goto, url, eval, waitFor, waitForUrl, click, type, text, close }. `eval(fn, ...args)` runs
 // `fn` in the page (a returned promise is awaited) and gives back its JSON value. What a driver
 // cannot do is in `limits`, so that a scenario asserts what can be asserted there:
@@ -152,15 +153,7 @@ async function launchPuppeteer(name) {
       if (url) await tab.goto(url);
       return tab;
     },
-    /** Runs `action` (a click in `tab`) and returns the tab it opened. */
-    async popupFrom(tab, action) {
-      const opened = new Promise((ok) => tab.page.once('popup', ok));
-      await action();
-      const page = await opened;
-      return page ? new PuppeteerTab(page) : null;
-    },
     logs: () => logs,
-    pageErrors: () => logs.filter((l) => l.startsWith('[pageerror')),
     close: () => browser.close(),
   };
 }
@@ -225,14 +218,7 @@ async function launchWebKit(name) {
       if (url) await tab.goto(url);
       return tab;
     },
-    async popupFrom(tab, action) {
-      const before = new Set(await session.windowHandles());
-      await action();
-      const handle = await poll(async () => (await session.windowHandles()).find((h) => !before.has(h)), { what: 'a new window' });
-      return new WebDriverTab(session, handle);
-    },
     logs: () => ['(WebDriver classic: no console messages in WebKit)'],
-    pageErrors: () => [],
     close: () => session.close(),
   };
 }

@@ -149,10 +149,15 @@ export class Session {
     return handle;
   }
 
-  /** Closes the current window. */
+  /**
+   * Closes the current window and makes another current (commands such as New Window need one);
+   * returns the handles left.
+   */
   async closeWindow() {
-    await this.cmd('DELETE', '/window');
+    const left = await this.cmd('DELETE', '/window');
     this.current = null;
+    if (left.length > 0) await this.switchTo(left[0]);
+    return left;
   }
 
   navigate(url) {
