@@ -149,7 +149,10 @@ async function launchPuppeteer(name) {
     name,
     limits: { console: true, evalHasActivation: true },
     async newTab(url) {
-      const tab = new PuppeteerTab(await context.newPage());
+      const page = await context.newPage();
+      // A click on a button that stays disabled (an app that failed to start) fails in 10 s, not 30.
+      page.setDefaultTimeout(10_000);
+      const tab = new PuppeteerTab(page);
       if (url) await tab.goto(url);
       return tab;
     },
