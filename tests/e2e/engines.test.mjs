@@ -8,6 +8,7 @@
 // Per engine:
 //  1. a page whose CSP lacks 'wasm-unsafe-eval' gets create() rejected as wasm_load/csp; with it,
 //     the package imports and create() works;
+//     a truncated .wasm fails it as wasm_load/compile;
 //  2. the popup blocker is on: a page's own window.open without a click is refused;
 //  3. a redirect sign-in through the OP's login and consent pages; the ID token's signature
 //     checked (a refresh whose ID token signature is broken is refused, the session kept);
@@ -24,7 +25,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, createPublicKey, verify as verifySignature } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { ROOT } from './lib/sdk.mjs';
@@ -50,10 +51,14 @@ const PROBES = {
   '/engines/csp-blocked.html': page('create.js'),
   '/engines/csp-allowed.html': page('create.js'),
   '/engines/popup-blocker.html': page('popup-blocker.js'),
+  '/engines/truncated.html': page('create.js'),
+  // ?wasm=<url>: the module comes from there (init), not from the file next to index.js.
   '/engines/create.js': script(`
     import * as m from '/oidc-rp-wasm/index.js';
     const out = document.getElementById('result');
     try {
+      const wasm = new URLSearchParams(location.search).get('wasm');
+      if (wasm) await m.init({ module_or_path: wasm });
       const config = await (await fetch('/config.json')).json();
       const client = await m.OidcClient.create(config);
       out.textContent = JSON.stringify({ ok: true, authorizeUrl: await client.authorizeUrl() });
@@ -86,11 +91,14 @@ async function startEnv() {
     throw new Error('pkg/ is not built: run scripts/build-pkg.sh first');
   });
   const env = {};
+  // The package's module cut in half, as a failed upload or an interrupted copy leaves it.
+  const wasm = await readFile(join(ROOT, 'pkg', 'oidc_rp_wasm_bg.wasm'));
+  const truncated = { type: 'application/wasm', body: wasm.subarray(0, wasm.length >> 1) };
   env.rp = await startStatic({
     root: ROOT,
     config: () => env.baseConfig,
     headers: (path) => (CSP[path] ? { 'content-security-policy': CSP[path] } : undefined),
-    respond: (path) => PROBES[path],
+    respond: (path) => (path === '/engines/truncated.wasm' ? truncated : PROBES[path]),
   });
   const origin = env.rp.origin;
   env.urls = { app: `${origin}/`, silent: `${origin}/silent-callback.html` };
@@ -240,12 +248,13 @@ for (const name of ENGINES) {
   describe(name, () => {
     let engine;
     let env;
-    /** What the scenarios hand on: the first tab (the app, later), its session. */
+    /** What the scenarios hand on: the first tab (the app's, from the sign-in on), the app. */
     const run = {};
 
     before(async () => {
       env = await startEnv();
       engine = await launchEngine(name);
+      run.tab = await engine.newTab();
       run.started = Date.now();
     });
 
@@ -280,8 +289,7 @@ for (const name of ENGINES) {
     };
 
     scenario("CSP without 'wasm-unsafe-eval': create() fails as wasm_load/csp; with it, the package imports and create() works", async () => {
-      const tab = await engine.newTab();
-      run.tab = tab;
+      const tab = needs('tab');
       const blocked = await probeResult(tab, '/engines/csp-blocked.html', env);
       assert.deepEqual(
         { ok: blocked.ok, name: blocked.name, code: blocked.code, reason: blocked.reason, isOidcError: blocked.isOidcError },
@@ -294,6 +302,21 @@ for (const name of ENGINES) {
       assert.ok(allowed.authorizeUrl.startsWith(`${env.op.issuer}/auth?`), allowed.authorizeUrl);
       // Firefox reports the blocked compilation as a page error too.
     }, { expected: /csp-blocked\.html\] Error: Content-Security-Policy: .*WebAssembly/ });
+
+    scenario('a truncated .wasm: init() fails as wasm_load/compile, saying so', async () => {
+      const result = await probeResult(needs('tab'), '/engines/truncated.html?wasm=/engines/truncated.wasm', env);
+      assert.deepEqual({ ok: result.ok, code: result.code, isOidcError: result.isOidcError }, { ok: false, code: 'wasm_load', isOidcError: true }, result.message);
+      if (name === 'firefox' && result.cause === 'InternalError') {
+        // Firefox ESR 153's streaming compilation rejects some truncated modules (depending on
+        // where the bytes end and how they arrive) with InternalError "out of memory" instead of
+        // a CompileError: the SDK can only report that as a failed instantiation.
+        assert.equal(result.reason, 'instantiate', result.message);
+        assert.match(result.message, /out of memory/);
+      } else {
+        assert.deepEqual({ reason: result.reason, cause: result.cause }, { reason: 'compile', cause: 'CompileError' }, result.message);
+        assert.match(result.message, /truncated or altered/);
+      }
+    });
 
     scenario('the popup blocker is on: window.open without a click is refused', async () => {
       const result = await probeResult(needs('tab'), '/engines/popup-blocker.html', env);
