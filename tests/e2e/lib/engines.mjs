@@ -6,7 +6,9 @@
 //   webkit-itp    the same with Intelligent Tracking Prevention on (--enable-itp)
 //
 // None of them downloads a browser: puppeteer-core never does, and each engine is a Debian
-// package (scripts/setup.sh). Every engine runs with its popup blocker on: a window.open without
+// package (scripts/setup.sh). Each engine sends every request that is not to loopback to a proxy
+// port where nothing listens, so it fails at once (lib/browser.mjs aborts them in Playwright's
+// contexts for the same reason: the OP's dev login page imports a web font from the internet). Every engine runs with its popup blocker on: a window.open without
 // user activation is refused, so a popup needs a real click (`tab.click`), which each driver
 // performs as input events the page cannot tell from a user's.
 //
@@ -22,7 +24,7 @@
 import puppeteer from 'puppeteer-core';
 
 import { CHROMIUM_PATH } from './browser.mjs';
-import { startWebKit } from './webdriver.mjs';
+import { freePort, startWebKit } from './webdriver.mjs';
 
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 
@@ -106,6 +108,7 @@ class PuppeteerTab extends Tab {
 
 async function launchPuppeteer(name) {
   const logs = [];
+  const deadProxy = `127.0.0.1:${await freePort()}`;
   let browser;
   if (name === 'chromium') {
     browser = await puppeteer.launch({
@@ -114,7 +117,8 @@ async function launchPuppeteer(name) {
       headless: true,
       // puppeteer turns the popup blocker off by default: keep it on, as users have it.
       ignoreDefaultArgs: ['--disable-popup-blocking'],
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+      // Chromium never sends loopback through a proxy (unless told <-loopback>).
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', `--proxy-server=http://${deadProxy}`],
     });
   } else {
     browser = await puppeteer.launch({
@@ -122,7 +126,15 @@ async function launchPuppeteer(name) {
       executablePath: FIREFOX_PATH,
       headless: true,
       // puppeteer's Firefox profile allows popups without a click: block them, as Firefox does.
-      extraPrefsFirefox: { 'dom.disable_open_during_load': true },
+      extraPrefsFirefox: {
+        'dom.disable_open_during_load': true,
+        'network.proxy.type': 1,
+        'network.proxy.http': deadProxy.split(':')[0],
+        'network.proxy.http_port': Number(deadProxy.split(':')[1]),
+        'network.proxy.ssl': deadProxy.split(':')[0],
+        'network.proxy.ssl_port': Number(deadProxy.split(':')[1]),
+        'network.proxy.no_proxies_on': '127.0.0.1, localhost',
+      },
     });
   }
   // One profile for the whole run (a new one where the driver has none would cost a browser).
@@ -208,7 +220,9 @@ class WebDriverTab extends Tab {
 }
 
 async function launchWebKit(name) {
-  const session = await startWebKit({ args: name === 'webkit-itp' ? ['--enable-itp'] : [] });
+  const args = [`--proxy=http://127.0.0.1:${await freePort()}`, '--ignore-host=127.0.0.1', '--ignore-host=localhost'];
+  if (name === 'webkit-itp') args.push('--enable-itp');
+  const session = await startWebKit({ args });
   // The window the session starts with is the first tab.
   let first = new WebDriverTab(session, await session.currentHandle());
   return {

@@ -16,8 +16,8 @@ export const MINIBROWSER = process.env.MINIBROWSER ?? '/usr/lib/x86_64-linux-gnu
 /** The W3C "web element identifier" key of an element reference. */
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
-/** A free loopback port (WebKitWebDriver takes no port 0). */
-function freePort() {
+/** A free loopback port (WebKitWebDriver takes no port 0; nothing listens there once it is returned). */
+export function freePort() {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.once('error', fail);
