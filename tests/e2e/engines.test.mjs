@@ -7,9 +7,9 @@
 //
 // Per engine:
 //  1. a page whose CSP lacks 'wasm-unsafe-eval' gets create() rejected as wasm_load/csp; with it,
-//     the package imports and create() works;
-//     a truncated .wasm fails it as wasm_load/compile;
-//  2. the popup blocker is on: a page's own window.open without a click is refused;
+//     the package imports and create() works; a truncated .wasm is rejected as wasm_load;
+//  2. the popup blocker is on: a page's own window.open without a click is refused (and, where
+//     the driver's scripts have no user activation, one of theirs too);
 //  3. a redirect sign-in through the OP's login and consent pages; the ID token's signature
 //     checked (a refresh whose ID token signature is broken is refused, the session kept);
 //  4. refresh;
@@ -319,8 +319,17 @@ for (const name of ENGINES) {
     });
 
     scenario('the popup blocker is on: window.open without a click is refused', async () => {
-      const result = await probeResult(needs('tab'), '/engines/popup-blocker.html', env);
+      const tab = needs('tab');
+      const result = await probeResult(tab, '/engines/popup-blocker.html', env);
       assert.deepEqual(result, { blocked: true });
+      if (!engine.limits.evalHasActivation) {
+        const blocked = await tab.eval(() => {
+          const opened = window.open('/engines/popup-blocker.html?opened', 'probe', 'popup=yes');
+          if (opened) opened.close();
+          return opened === null;
+        });
+        assert.equal(blocked, true, "the driver's own scripts have no user activation");
+      }
     });
 
     scenario("redirect sign-in through the OP's login and consent pages; the ID token's signature is checked", async () => {

@@ -8,12 +8,13 @@
 // None of them downloads a browser: puppeteer-core never does, and each engine is a Debian
 // package (scripts/setup.sh). Each engine sends every request that is not to loopback to a proxy
 // port where nothing listens, so it fails at once (lib/browser.mjs aborts them in Playwright's
-// contexts for the same reason: the OP's dev login page imports a web font from the internet). Every engine runs with its popup blocker on: a window.open without
-// user activation is refused, so a popup needs a real click (`tab.click`), which each driver
-// performs as input events the page cannot tell from a user's.
+// contexts for the same reason: the OP's dev login page imports a web font from the internet).
+// Every engine runs with its popup blocker on: a window.open without user activation is refused,
+// so a popup needs a real click (`tab.click`), which each driver performs as input events the
+// page cannot tell from a user's.
 //
-// An engine is { name, limits, newTab(url), logs(), close() } (logs: its
-// pages' console messages and uncaught errors, as '[pageerror …' lines); a tab is
+// An engine is { name, limits, newTab(url), logs(), close() } (logs: its pages' console messages
+// and uncaught errors, as '[pageerror …' lines); a tab is
 // { goto, url, eval, waitFor, waitForUrl, click, type, text, close }. `eval(fn, ...args)` runs
 // `fn` in the page (a returned promise is awaited) and gives back its JSON value. What a driver
 // cannot do is in `limits`, so that a scenario asserts what can be asserted there:
