@@ -36,9 +36,11 @@ check-size: pkg
 	scripts/check-size.sh
 
 ## The TypeScript declarations, type-checked by a consumer file, and without lib DOM by a server
-## module; and the JavaScript pump (pkg-template/index.js) with tsc --checkJs.
+## module; the JavaScript pump (pkg-template/index.js) with tsc --checkJs; and every code block
+## of both READMEs (scripts/check-snippets.mjs: JS/TS type-checked with strict, sh parsed).
 test-types: setup
 	cd tests/types && npx tsc -p . && npx tsc -p tsconfig.no-dom.json && npx tsc -p tsconfig.pump.json && npx tsc -p tsconfig.react.json && npx tsc -p tsconfig.react-node16.json
+	node scripts/check-snippets.mjs
 
 ## wasm-bindgen-test in headless Chromium (tests/web.rs), and the browser API's doc examples
 ## compiled for wasm32 (they are `no_run`: they need an OP).

@@ -148,7 +148,8 @@ export interface OidcClientConfig {
   /**
    * Where the session lives. Default `"memory"`.
    *
-   * - `"memory"`: only in this page; the refresh token never leaves the wasm heap. Lost on reload.
+   * - `"memory"`: only in this page; the refresh token is kept in the wasm heap only (JavaScript
+   *   sees it only in the body of the token request it sends). Lost on reload.
    * - `"session"`: `sessionStorage`; survives reloads of this tab, not shared with other tabs.
    * - `"local"`: `localStorage`, with a copy in IndexedDB (which the tabs read under the refresh
    *   lock); shared by every tab of the origin (refreshes coordinated with Web Locks), survives
@@ -159,7 +160,11 @@ export interface OidcClientConfig {
   idTokenSigningAlgs?: readonly string[] | undefined;
   /** Tolerance, in seconds, for `exp`, `iat`, `nbf` and `auth_time` checks. Default `60`. */
   clockSkewSeconds?: number | undefined;
-  /** How long a silent (iframe) or web_message sign-in waits for an answer, in milliseconds. Default `10000`. */
+  /**
+   * How long a silent (hidden iframe) sign-in waits for an answer, in milliseconds, in every
+   * response mode. Default `10000`. Popups do not use it: they wait ten minutes (the pending
+   * request's lifetime) in every mode.
+   */
   silentTimeoutMs?: number | undefined;
   /**
    * Sign out every tab of the origin (locally; `signedOut` with reason `"idle"`) once no tab saw
@@ -226,9 +231,10 @@ export interface PopupOptions {
   /**
    * A window the app opened itself, in the task of the user's click (for instance
    * `window.open("", "signin", "popup")`, to show a spinner while it prepares). The SDK navigates it
-   * to the OP and closes it when done. Default: the SDK opens one.
+   * to the OP and closes it when done. Default (and `null`, what `window.open()` returns when the
+   * browser blocked it): the SDK opens one.
    */
-  window?: GlobalInstance<"Window"> | undefined;
+  window?: GlobalInstance<"Window"> | null | undefined;
 }
 
 /** Options of RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). */
@@ -262,7 +268,9 @@ export interface SignoutCallbackResult {
 
 /**
  * The signed-in session. A snapshot: read {@link OidcClient.session} again, or listen to
- * events, to see later changes. The refresh token is never exposed.
+ * events, to see later changes. It never carries the refresh token ({@link Session.hasRefreshToken}
+ * says whether there is one); with `storage: "session"` or `"local"` that token is in web storage,
+ * where any script of the origin can read it.
  */
 export interface Session {
   /** `sub` of the ID token: who the user is at this OP. */
@@ -285,7 +293,7 @@ export interface Session {
   readonly expiresAt?: number;
   /** Scopes granted, when the OP said. */
   readonly scope?: string;
-  /** Whether a refresh token is held. The token itself stays inside the SDK. */
+  /** Whether a refresh token is held. The token itself is never on the `Session`. */
   readonly hasRefreshToken: boolean;
   /** `auth_time`: when the user authenticated, in seconds since the Unix epoch. */
   readonly authTime?: number;
@@ -308,15 +316,12 @@ export interface OidcError extends Error {
    */
   code: OidcErrorCode;
   /**
-   * The exact check that failed, where the code covers several, e.g. `aud_mismatch` or
-   * `auth_time_too_old` under `invalid_id_token`, `no_matching_key` under `invalid_signature`,
-   * `iss_parameter` under `issuer_mismatch`. Under `wasm_load`, the step that failed:
-   * `unavailable` (no WebAssembly in this browser), `locate` (no `import.meta.url` to find the
-   * file by), `fetch`, `http_status` (the file is not at that URL), `not_wasm` (something else,
-   * typically an HTML fallback page, came instead), `csp` (the Content Security Policy lacks
-   * `'wasm-unsafe-eval'`), `compile`, `instantiate`.
+   * The exact check that failed, where the code covers several (see {@link OidcErrorReason}):
+   * `aud_mismatch` or `auth_time_too_old` under `invalid_id_token`, `no_matching_key` under
+   * `invalid_signature`, `iss_parameter` under `issuer_mismatch`, the step that failed under
+   * `wasm_load`. Absent where the code says it all.
    */
-  reason?: string;
+  reason?: OidcErrorReason;
   /** The OP's `error_description`, when it sent one. */
   description?: string;
   /** The OP's `error_uri`, when it sent one. */
@@ -326,6 +331,64 @@ export interface OidcError extends Error {
   /** For `wasm_load`: the error the browser raised (a `TypeError` from `fetch`, a `WebAssembly.CompileError`, ...). */
   cause?: unknown;
 }
+
+/**
+ * {@link OidcError.reason}: which check failed, where one code covers several. The package's
+ * README has a line for each; a native test (tests/errors.rs) keeps this list equal to what
+ * src/error.rs and the pump's `wasm_load` can report.
+ */
+export type OidcErrorReason =
+  // issuer_mismatch: where the other issuer was seen.
+  | "discovery"
+  | "iss_parameter"
+  | "iss_mismatch"
+  // invalid_id_token: the check of OIDC Core §3.1.3.7 or §12.2 (nonce_mismatch: its own code).
+  | "malformed"
+  | "encrypted"
+  | "alg_not_allowed"
+  | "aud_mismatch"
+  | "azp_missing"
+  | "azp_mismatch"
+  | "expired"
+  | "iat_in_future"
+  | "nbf_in_future"
+  | "missing_claim"
+  | "nonce_mismatch"
+  | "auth_time_missing"
+  | "auth_time_too_old"
+  | "acr_not_satisfied"
+  | "at_hash_mismatch"
+  | "refreshed_claim_changed"
+  | "clock_skew"
+  // invalid_signature
+  | "signature_mismatch"
+  | "no_matching_key"
+  | "unusable_key"
+  | "unsupported_alg"
+  // invalid_response
+  | "not_json"
+  | "missing_field"
+  | "invalid_field"
+  | "repeated_parameter"
+  | "no_code_or_error"
+  | "not_authorization_response"
+  | "unexpected_status"
+  // browser
+  | "no_window"
+  | "no_document"
+  | "frame"
+  | "conversion"
+  | "lock"
+  | "location"
+  // wasm_load: the step of loading the module that failed.
+  | "unavailable"
+  | "locate"
+  | "fetch"
+  | "http_status"
+  | "not_wasm"
+  | "csp"
+  | "compile"
+  | "instantiate";
 
 /** The SDK's own error codes. */
 export type SdkErrorCode =
@@ -340,6 +403,7 @@ export type SdkErrorCode =
   | "invalid_config"
   | "unsupported"
   | "no_session"
+  | "session_expired"
   | "timeout"
   | "popup_closed"
   | "popup_blocked"
@@ -389,6 +453,7 @@ export interface ErrorCodes {
   readonly INVALID_CONFIG: "invalid_config";
   readonly UNSUPPORTED: "unsupported";
   readonly NO_SESSION: "no_session";
+  readonly SESSION_EXPIRED: "session_expired";
   readonly TIMEOUT: "timeout";
   readonly POPUP_CLOSED: "popup_closed";
   readonly POPUP_BLOCKED: "popup_blocked";
@@ -424,8 +489,9 @@ export interface ErrorCodes {
 export declare const ERROR_CODES: ErrorCodes;
 
 /**
- * Whether `e` is an error thrown by the SDK; with `code`, also whether it has that code (or one of
- * those codes).
+ * Whether `e` is an error the SDK made (checked by identity: another `Error` with a string `code`,
+ * such as a fetch library's `ERR_NETWORK`, is not one); with `code`, also whether it has that
+ * code (or one of those codes).
  *
  * ```ts
  * if (isOidcError(e, ["login_required", "interaction_required"])) await client.signinRedirect();
@@ -462,11 +528,18 @@ export interface SignedOutDetail {
 
 /** The events of an {@link OidcClient} and the detail each handler receives. */
 export interface ClientEventMap {
-  /** A sign-in completed (redirect callback, form_post, popup, silent iframe): the new session. */
+  /**
+   * A sign-in completed (redirect callback, form_post, popup, or a silent sign-in in a page that
+   * had no session): the new session. A silent sign-in that renews the page's session is
+   * `refreshed` instead.
+   */
   signedIn: Session;
-  /** The tokens were refreshed (by `refresh()`, `getAccessToken()`, auto-refresh, or another tab): the updated session. */
+  /** The tokens were refreshed (by `refresh()`, `getAccessToken()`, auto-refresh, `signinSilent()` with a session, or another tab): the updated session. */
   refreshed: Session;
-  /** A refresh failed; the session is kept until it expires. The error, as thrown by `refresh()`. */
+  /**
+   * A refresh failed; the session is kept (past its expiry too, until a sign-in or sign-out
+   * replaces it). The error, as thrown by `refresh()`.
+   */
   refreshFailed: OidcError;
   /**
    * The access token expires soon (a minute before, or half its lifetime when that is shorter);
@@ -510,7 +583,12 @@ export declare class OidcClient {
    */
   static create(config: OidcClientConfig): Promise<OidcClient>;
 
-  /** The current session, or `null` when signed out. A fresh snapshot on each read. */
+  /**
+   * The current session, or `null` when signed out. A fresh snapshot on each read. A session
+   * whose access token expired stays here (`expiresAt` in the past) until a sign-in, a refresh or
+   * a sign-out replaces it: its identity is still the user's, but {@link OidcClient.getAccessToken}
+   * has no token to give (`session_expired` when there is no refresh token to renew it).
+   */
   readonly session: Session | null;
 
   /**
@@ -551,9 +629,14 @@ export declare class OidcClient {
   signinPopup(options?: AuthorizeOptions, popup?: PopupOptions): Promise<Session>;
 
   /**
-   * Renews the session without showing anything: with the refresh token when one is held,
-   * otherwise in a hidden iframe with `prompt=none` (and the session's ID token as
-   * `id_token_hint`). Like {@link OidcClient.signinPopup}, the iframe prefers `web_message`
+   * Renews the session without showing anything: with the refresh token when one is held and
+   * `options` has nothing but `appState` and `prompt` (always `"none"` here); otherwise in a hidden
+   * iframe with `prompt=none` (and the session's ID token as `id_token_hint`). `responseMode`,
+   * `maxAge`, `acrValues`, `scope`, `loginHint`, `idTokenHint`, `uiLocales` and `extraParams` each
+   * skip the refresh token: a refresh_token grant carries none of them, so it could not honour
+   * them (it does not re-authenticate for `maxAge`, cannot raise `acr`, widen `scope` or pick an
+   * account). A refresh the OP refuses with `invalid_grant` falls back to the iframe; any other
+   * failure (the network, a timeout) is reported as it is. Like {@link OidcClient.signinPopup}, the iframe prefers `web_message`
    * when the OP supports it, else answers through `silentRedirectUri`.
    *
    * @throws {OidcError} `login_required`, `consent_required`, `interaction_required`, ... from the
@@ -572,9 +655,14 @@ export declare class OidcClient {
 
   /**
    * A valid access token, refreshed first when it is expired or about to be. Tabs sharing a
-   * session refresh once, under a Web Lock.
+   * session refresh once, under a Web Lock. Inside the refresh leeway a token that is still valid
+   * is handed out even when the refresh fails.
    *
-   * @throws {OidcError} `no_session`, or any error of {@link OidcClient.refresh}.
+   * @throws {OidcError} `no_session` (nobody is signed in), `session_expired` (the access token
+   *   has expired and the session has no refresh token: sign in again; {@link OidcClient.session}
+   *   still holds the expired session, its `expiresAt` in the past, until a sign-in or sign-out
+   *   replaces it), or any error of {@link OidcClient.refresh} (when the token had expired and
+   *   the refresh failed, e.g. `invalid_grant`).
    */
   getAccessToken(): Promise<string>;
 
@@ -594,6 +682,9 @@ export declare class OidcClient {
   /**
    * On the post-logout redirect URI: checks the returned `state` against the pending logout
    * (a pending logout is used once).
+   *
+   * It leaves the address bar as it is: remove the `?state=` yourself
+   * (`history.replaceState(null, "", location.pathname)`).
    *
    * @throws {OidcError} `state_mismatch` when the state is absent, unknown or already used.
    */
@@ -623,6 +714,10 @@ export declare class OidcClient {
    */
   dispose(): void;
 
-  /** Releases the client's WebAssembly memory (wasm-bindgen). The client is unusable afterwards. */
+  /**
+   * Another name for {@link OidcClient.dispose} (the name Rust-made WebAssembly objects use):
+   * exactly the same effect. The client has no `[Symbol.dispose]` method; with `using`-style
+   * code, call `dispose()` in a `finally`.
+   */
   free(): void;
 }

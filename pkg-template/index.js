@@ -38,6 +38,10 @@ let source;
 /** @type {Promise<void> | null} */
 let loading = null;
 
+/** Every error this module made: the brand `isOidcError` checks, which no other `Error` with a
+ * string `code` (a fetch library's `ERR_NETWORK`, say) can carry. */
+const OWN_ERRORS = new WeakSet();
+
 /**
  * The SDK's error: an `Error` named `OidcError` with a stable `code`, and `reason`, `field`,
  * `description` and `uri` where they apply.
@@ -47,6 +51,7 @@ let loading = null;
  */
 function oidcError(code, message, { reason, cause, field, description, uri } = {}) {
   const error = /** @type {any} */ (cause === undefined ? new Error(message) : new Error(message, { cause }));
+  OWN_ERRORS.add(error);
   error.name = 'OidcError';
   error.code = code;
   if (reason !== undefined) error.reason = reason;
@@ -352,6 +357,14 @@ function unb64url(text) {
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
+/**
+ * A response's status and body text: what the machine is answered with for a fetch.
+ * @param {Response} response
+ */
+async function read(response) {
+  return { status: response.status, body: await response.text() };
+}
+
 /** A failure as the machine reads it. */
 const failure = (kind, e) => ({ error: { kind, message: String(e?.message ?? e ?? '') } });
 
@@ -420,7 +433,7 @@ class Pump {
     this.releases = new Map();
     /** @type {BroadcastChannel | null} */
     this.channel = null;
-    /** @type {{ url: string, response: Promise<Response> } | null} A fetch of the discovery document started before the module was ready. */
+    /** @type {{ url: string, response: Promise<{ status: number, body: string }> } | null} A fetch of the discovery document (status and body text) started before the module was ready. */
     this.prefetch = null;
     /** The window the app opened for the next popup sign-in. */
     this.appWindow = /** @type {any} */ (null);
@@ -675,14 +688,16 @@ class Pump {
     const prefetched = this.prefetch;
     const early = prefetched && prefetched.url === o.url && o.method === 'GET' ? prefetched.response : null;
     this.prefetch = null;
-    const request = early ?? fetch(o.url, {
-      method: o.method,
-      headers: o.headers,
-      body: o.body ?? undefined,
-      credentials: 'omit',
-      signal: controller.signal,
-    });
-    const body = request.then(async (response) => ({ http: { status: response.status, body: await response.text() } }));
+    const http =
+      early ??
+      fetch(o.url, {
+        method: o.method,
+        headers: o.headers,
+        body: o.body ?? undefined,
+        credentials: 'omit',
+        signal: controller.signal,
+      }).then(read);
+    const body = http.then((h) => ({ http: h }));
     // A deadline also covers a prefetched request, which the controller cannot abort.
     const timed = new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(null)));
     Promise.race([body, timed])
@@ -803,8 +818,9 @@ export class OidcClient {
   static async create(config) {
     if (!inBrowser()) throw notInBrowser();
     const url = discoveryUrl(config?.issuer);
+    // The body is read as it arrives, while the wasm still loads.
     const early = url
-      ? fetch(url, { headers: { Accept: 'application/json' }, credentials: 'omit' })
+      ? fetch(url, { headers: { Accept: 'application/json' }, credentials: 'omit' }).then(read)
       : null;
     early?.catch(() => {});
     await load();
@@ -943,6 +959,7 @@ export const ERROR_CODES = Object.freeze({
   INVALID_CONFIG: 'invalid_config',
   UNSUPPORTED: 'unsupported',
   NO_SESSION: 'no_session',
+  SESSION_EXPIRED: 'session_expired',
   TIMEOUT: 'timeout',
   POPUP_CLOSED: 'popup_closed',
   POPUP_BLOCKED: 'popup_blocked',
@@ -976,9 +993,10 @@ export const ERROR_CODES = Object.freeze({
   UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
 });
 
-/** Whether `e` is an error thrown by the SDK, optionally with one of the given codes. */
+/** Whether `e` is an error the SDK made (not merely an `Error` with a `code`), optionally with one
+ * of the given codes. */
 export function isOidcError(e, code) {
-  if (!(e instanceof Error) || typeof (/** @type {any} */ (e).code) !== 'string') return false;
+  if (!OWN_ERRORS.has(/** @type {any} */ (e))) return false;
   if (code === undefined) return true;
   const own = /** @type {any} */ (e).code;
   return Array.isArray(code) ? code.includes(own) : own === code;

@@ -213,16 +213,11 @@ class Link {
   /** The client once it is made and the callback handled; rejects as create() did. */
   client() {
     if (this.entry) return this.entry.ready;
-    if (!inBrowser()) return Promise.reject(unsupported());
+    // On a server, create() rejects at once with the SDK's own `unsupported` error (one that
+    // isOidcError recognises), before it reads the configuration.
+    if (!inBrowser()) return OidcClient.create(/** @type {any} */ (null));
     return new Promise((resolve) => this.waiting.push(resolve)).then((entry) => /** @type {Entry} */ (entry).ready);
   }
-}
-
-function unsupported() {
-  const error = /** @type {any} */ (new Error('oidc-rp-wasm/react: the client exists in the browser only, not while rendering on a server'));
-  error.name = 'OidcError';
-  error.code = 'unsupported';
-  return error;
 }
 
 /** The methods of useOidc(): stable, and waiting for the client (and the callback) when called early. */

@@ -36,6 +36,9 @@ pub const CODE_INVALID_CONFIG: &str = "invalid_config";
 pub const CODE_UNSUPPORTED: &str = "unsupported";
 /// No session is held, or the session has no refresh token, where one is needed.
 pub const CODE_NO_SESSION: &str = "no_session";
+/// The session's access token has expired and there is no refresh token to renew it: the app
+/// must sign the user in again (the session still holds the identity until then).
+pub const CODE_SESSION_EXPIRED: &str = "session_expired";
 /// A silent or popup sign-in got no answer in time.
 pub const CODE_TIMEOUT: &str = "timeout";
 /// The user closed the sign-in popup.
@@ -67,7 +70,8 @@ pub enum Error {
     StateMismatch,
     /// An issuer identifier differs from the configured issuer.
     IssuerMismatch {
-        /// Where the mismatch was seen: `discovery`, `iss_parameter` or `id_token`.
+        /// Where the mismatch was seen: `discovery` or `iss_parameter` (it becomes the reason; an
+        /// ID token's `iss` is [`IdTokenError::IssuerMismatch`], reason `iss_mismatch`).
         source: &'static str,
         /// The issuer that was configured.
         expected: String,
@@ -95,6 +99,9 @@ pub enum Error {
     Unsupported(String),
     /// No session (or no refresh token) is held.
     NoSession(&'static str),
+    /// The access token has expired and the session holds no refresh token: only a new sign-in
+    /// renews it. Distinct from [`Error::NoSession`], which means nobody is signed in.
+    SessionExpired,
     /// A silent or popup sign-in got no answer in time.
     Timeout,
     /// The user closed the popup.
@@ -246,6 +253,7 @@ impl Error {
             Error::InvalidConfig { .. } => CODE_INVALID_CONFIG,
             Error::Unsupported(_) => CODE_UNSUPPORTED,
             Error::NoSession(_) => CODE_NO_SESSION,
+            Error::SessionExpired => CODE_SESSION_EXPIRED,
             Error::Timeout => CODE_TIMEOUT,
             Error::PopupClosed => CODE_POPUP_CLOSED,
             Error::PopupBlocked => CODE_POPUP_BLOCKED,
@@ -397,6 +405,7 @@ impl Error {
                 crate::core::text::cat(&["the OpenID Provider does not support ", what])
             }
             Error::NoSession(what) => crate::core::text::cat(&["no session: ", what]),
+            Error::SessionExpired => "session expired: sign in again".to_owned(),
             Error::Timeout => "no answer from the OpenID Provider in time".to_owned(),
             Error::PopupClosed => "the sign-in popup was closed".to_owned(),
             Error::PopupBlocked => "the sign-in popup could not be opened".to_owned(),

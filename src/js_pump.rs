@@ -43,7 +43,7 @@ pub extern "C" fn oidc_out_len() -> usize {
 }
 
 fn input_text() -> String {
-    INPUT.with(|input| String::from_utf8_lossy(&input.borrow()).into_owned())
+    INPUT.with(|input| crate::core::text::utf8_lossy(std::mem::take(&mut *input.borrow_mut())))
 }
 
 fn answer(text: String) -> usize {

@@ -59,3 +59,11 @@ static ALLOCATOR: size_classes::SizeClasses = size_classes::SizeClasses::new();
 pub mod web;
 
 pub use crate::error::Error;
+
+/// The code blocks of both READMEs as doc-tests: a `rust` block is compiled (and run), and a block
+/// without a language would be taken for Rust, so every block must name its language.
+/// `scripts/check-snippets.mjs` checks the other languages.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[doc = include_str!("../pkg-template/README.md")]
+pub struct ReadmeCodeBlocks;

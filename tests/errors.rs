@@ -1,6 +1,9 @@
-//! The SDK's own error codes: what [`Error::code`] says, and that the npm package lists every one
-//! of them (`ERROR_CODES` in index.js, `SdkErrorCode` and `ErrorCodes` in index.d.ts, the table
-//! of its README).
+//! The SDK's own error codes and reasons: what [`Error::code`] and [`Error::reason`] say, and that
+//! the npm package lists every one of them (`ERROR_CODES` in index.js, `SdkErrorCode`,
+//! `ErrorCodes` and `OidcErrorReason` in index.d.ts, the error table of its README, the code
+//! table of the repository's README), so that none of them can drift from `src/error.rs`.
+
+use std::collections::BTreeSet;
 
 use oidc_rp_wasm::error::*;
 
@@ -17,6 +20,7 @@ const SDK_CODES: &[(&str, &str)] = &[
     ("INVALID_CONFIG", CODE_INVALID_CONFIG),
     ("UNSUPPORTED", CODE_UNSUPPORTED),
     ("NO_SESSION", CODE_NO_SESSION),
+    ("SESSION_EXPIRED", CODE_SESSION_EXPIRED),
     ("TIMEOUT", CODE_TIMEOUT),
     ("POPUP_CLOSED", CODE_POPUP_CLOSED),
     ("POPUP_BLOCKED", CODE_POPUP_BLOCKED),
@@ -60,6 +64,242 @@ fn the_package_lists_every_sdk_code() {
             readme.contains(&format!("| `{code}` |")),
             "the error table of pkg-template/README.md lacks `{code}`"
         );
+        assert!(
+            include_str!("../README.md").contains(&format!("`{code}`")),
+            "the error table of README.md lacks `{code}`"
+        );
+    }
+}
+
+/// One error of each kind that has a reason, as the core makes them: every `(code, reason)` pair
+/// the Rust side can report. `reasons_in_the_source` checks that none is missing.
+fn every_reason_the_core_reports() -> BTreeSet<(String, String)> {
+    let s = |v: &str| v.to_owned();
+    let issuer = |source: &'static str| Error::IssuerMismatch {
+        source,
+        expected: s("https://a"),
+        found: None,
+    };
+    let errors: Vec<Error> = vec![
+        issuer("discovery"),
+        issuer("iss_parameter"),
+        IdTokenError::Malformed(s("x")).into(),
+        IdTokenError::Encrypted.into(),
+        IdTokenError::AlgNotAllowed(s("HS256")).into(),
+        IdTokenError::IssuerMismatch.into(),
+        IdTokenError::AudienceMismatch.into(),
+        IdTokenError::AzpMissing.into(),
+        IdTokenError::AzpMismatch.into(),
+        IdTokenError::Expired.into(),
+        IdTokenError::IssuedInFuture.into(),
+        IdTokenError::NotYetValid.into(),
+        IdTokenError::MissingClaim("sub").into(),
+        IdTokenError::NonceMismatch.into(),
+        IdTokenError::AuthTimeMissing.into(),
+        IdTokenError::AuthTimeTooOld.into(),
+        IdTokenError::AcrNotSatisfied.into(),
+        IdTokenError::AtHashMismatch.into(),
+        IdTokenError::RefreshedClaimChanged("sub").into(),
+        IdTokenError::ClockSkew { offset_seconds: 1 }.into(),
+        SignatureError::Mismatch.into(),
+        SignatureError::NoMatchingKey.into(),
+        SignatureError::UnusableKey(s("x")).into(),
+        SignatureError::UnsupportedAlg(s("x")).into(),
+        ResponseError::NotJson(s("x")).into(),
+        ResponseError::MissingField("x").into(),
+        ResponseError::InvalidField("x", s("x")).into(),
+        ResponseError::RepeatedParameter(s("x")).into(),
+        ResponseError::NoCodeOrError.into(),
+        ResponseError::NotAuthorizationResponse.into(),
+        ResponseError::UnexpectedStatus(500).into(),
+        BrowserError::NoWindow.into(),
+        BrowserError::NoDocument.into(),
+        BrowserError::Frame(s("x")).into(),
+        BrowserError::Conversion(s("x")).into(),
+        BrowserError::Lock(s("x")).into(),
+        BrowserError::Location(s("x")).into(),
+    ];
+    errors
+        .iter()
+        .map(|e| {
+            let reason = e.reason().unwrap_or_else(|| panic!("{e:?} has no reason"));
+            (e.code().to_owned(), reason.to_owned())
+        })
+        .collect()
+}
+
+/// The `(code, reason)` pairs of `wasm_load`, which the JavaScript pump makes before the module
+/// exists: each `wasmError('<reason>', ...)` of index.js.
+fn wasm_load_reasons() -> BTreeSet<(String, String)> {
+    let index_js = include_str!("../pkg-template/index.js");
+    let found: BTreeSet<(String, String)> = index_js
+        .split("wasmError(")
+        .skip(1)
+        .filter_map(|rest| quoted(rest.trim_start(), '\''))
+        .map(|reason| ("wasm_load".to_owned(), reason))
+        .collect();
+    assert!(
+        found.len() >= 8,
+        "wasm_load reasons not found in index.js: {found:?}"
+    );
+    found
+}
+
+/// The `'...'`-quoted (or `"..."`) word `text` starts with, if any.
+fn quoted(text: &str, quote: char) -> Option<String> {
+    let rest = text.strip_prefix(quote)?;
+    let end = rest.find(quote)?;
+    let word = &rest[..end];
+    word.chars()
+        .all(|c| c.is_ascii_lowercase() || c == '_')
+        .then(|| word.to_owned())
+        .filter(|w| !w.is_empty())
+}
+
+/// Every reason string `src/error.rs` can produce, read from its source: the string literals of
+/// the `reason` functions, and the `source: "..."` of every `Error::IssuerMismatch` the core
+/// builds. A reason added there and not to `every_reason_the_core_reports` fails the test below.
+fn reasons_in_the_source() -> BTreeSet<String> {
+    let error_rs = include_str!("../src/error.rs");
+    let mut found = BTreeSet::new();
+    let bodies = [
+        between(
+            error_rs,
+            "pub fn reason(&self) -> Option<&'static str> {",
+            "pub fn description",
+        ),
+        between(
+            error_rs,
+            "/// The stable reason string of this check.",
+            "impl Error {",
+        ),
+    ];
+    for body in bodies {
+        for piece in body.split("=> \"").skip(1) {
+            if let Some(word) = quoted(&format!("\"{piece}"), '"') {
+                found.insert(word);
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    rust_files(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut sources,
+    );
+    for text in sources {
+        for piece in text.split("source: \"").skip(1) {
+            if let Some(word) = quoted(&format!("\"{piece}"), '"') {
+                found.insert(word);
+            }
+        }
+    }
+    found
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("`{start}` not in src/error.rs"));
+    let rest = &text[from..];
+    let to = rest
+        .find(end)
+        .unwrap_or_else(|| panic!("`{end}` not after `{start}`"));
+    &rest[..to]
+}
+
+fn rust_files(dir: &std::path::Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(std::fs::read_to_string(&path).unwrap());
+        }
+    }
+}
+
+/// Every `(code, reason)` the SDK reports: the core's and the pump's `wasm_load`.
+fn every_reason() -> BTreeSet<(String, String)> {
+    let mut all = every_reason_the_core_reports();
+    all.extend(wasm_load_reasons());
+    all
+}
+
+#[test]
+fn the_list_of_reasons_is_every_reason_of_src_error_rs() {
+    let listed: BTreeSet<String> = every_reason_the_core_reports()
+        .into_iter()
+        .map(|(_, reason)| reason)
+        .collect();
+    assert_eq!(listed, reasons_in_the_source());
+    // Three reasons under issuer_mismatch: discovery, the RFC 9207 parameter, the ID token's iss.
+    let issuer: Vec<String> = every_reason()
+        .into_iter()
+        .filter(|(code, _)| code == CODE_ISSUER_MISMATCH)
+        .map(|(_, reason)| reason)
+        .collect();
+    assert_eq!(issuer, ["discovery", "iss_mismatch", "iss_parameter"]);
+}
+
+#[test]
+fn index_d_ts_types_reason_as_the_union_of_every_reason() {
+    let index_d_ts = include_str!("../pkg-template/index.d.ts");
+    let union = between(index_d_ts, "export type OidcErrorReason =", ";");
+    let typed: BTreeSet<String> = union
+        .split('|')
+        .skip(1)
+        .map(|member| {
+            let member = member.trim();
+            quoted(member, '"').unwrap_or_else(|| panic!("not a reason literal: {member}"))
+        })
+        .collect();
+    let reasons: BTreeSet<String> = every_reason().into_iter().map(|(_, r)| r).collect();
+    assert_eq!(typed, reasons, "OidcErrorReason in index.d.ts");
+    assert!(index_d_ts.contains("  reason?: OidcErrorReason;\n"));
+}
+
+/// The rows of the npm README's error table (between its `errors:begin` and `errors:end`
+/// comments): `(code, reason)`, the reason empty on the row of the code itself.
+fn readme_error_rows() -> Vec<(String, String)> {
+    let readme = include_str!("../pkg-template/README.md");
+    let table = between(readme, "<!-- errors:begin -->", "<!-- errors:end -->");
+    table
+        .lines()
+        .filter(|line| line.starts_with("| `") && !line.starts_with("| `code` |"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            assert!(
+                cells.len() >= 5 && !cells[3].is_empty(),
+                "a row without its meaning: {line}"
+            );
+            let code = cells[1].trim_matches('`').to_owned();
+            let reason = cells[2].trim_matches('`').to_owned();
+            (code, reason)
+        })
+        .collect()
+}
+
+#[test]
+fn the_npm_readme_has_one_row_per_code_and_per_reason() {
+    let rows = readme_error_rows();
+    let mut expected: Vec<(String, String)> = SDK_CODES
+        .iter()
+        .map(|(_, code)| ((*code).to_owned(), String::new()))
+        .chain(std::iter::once(("wasm_load".to_owned(), String::new())))
+        .chain(every_reason())
+        .collect();
+    expected.sort();
+    let mut got = rows.clone();
+    got.sort();
+    assert_eq!(got, expected, "the error table of pkg-template/README.md");
+    // Each code's own row comes before its reasons' rows.
+    for (i, (code, reason)) in rows.iter().enumerate() {
+        if !reason.is_empty() {
+            assert!(
+                rows[..i].iter().any(|(c, r)| c == code && r.is_empty()),
+                "the row of `{code}` / `{reason}` comes before the row of `{code}`"
+            );
+        }
     }
 }
 

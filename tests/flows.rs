@@ -1269,9 +1269,9 @@ fn access_token_decisions() {
         decide(Some(&session), expires_at),
         AccessDecision::Refresh { fallback: None }
     ));
-    // Expired without one: no session.
+    // Expired without one: the session expired (not "no session": it is still held).
     match decide(Some(&without_refresh), expires_at) {
-        AccessDecision::Fail(e) => assert_eq!(e.code(), "no_session"),
+        AccessDecision::Fail(e) => assert_eq!(e.code(), "session_expired"),
         other => panic!("{other:?}"),
     }
     // Inside the leeway without one: the still valid token.

@@ -1097,4 +1097,44 @@ proptest! {
         std_sorted.sort_unstable();
         prop_assert_eq!(ours, std_sorted);
     }
+
+    /// `core::form` parses and writes `application/x-www-form-urlencoded` exactly as the
+    /// `form_urlencoded` crate does, for any text, percent signs and `+` included.
+    #[test]
+    fn form_encoding_agrees_with_form_urlencoded(
+        raw in vec(prop_oneof![3 => any_char(), 2 => prop::sample::select(vec!['%', '+', '&', '=', 'F', '0', 'c'])], 0..24)
+            .prop_map(String::from_iter),
+        pairs in vec((text(), text()), 0..4),
+    ) {
+        let ours = oidc_rp_wasm::core::form::parse(&raw);
+        let theirs: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        prop_assert_eq!(ours, theirs);
+        let mut ours = oidc_rp_wasm::core::form::Form::new();
+        let mut theirs = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &pairs {
+            ours.pair(name, value);
+            theirs.append_pair(name, value);
+        }
+        let written = ours.finish();
+        prop_assert_eq!(&written, &theirs.finish());
+        prop_assert_eq!(oidc_rp_wasm::core::form::parse(&written), pairs);
+    }
+
+    /// `json::parse_i64` and `parse_u64` read exactly what `str::parse` reads.
+    #[test]
+    fn parse_i64_agrees_with_std(
+        text in prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            vec(prop::sample::select(vec!['-', '+', '0', '1', '9', ' ', 'e', '.']), 0..22).prop_map(String::from_iter),
+            Just("9223372036854775808".to_owned()),
+            Just("-9223372036854775809".to_owned()),
+            Just("18446744073709551616".to_owned()),
+            any::<u64>().prop_map(|n| format!("+{n}")),
+        ],
+    ) {
+        prop_assert_eq!(oidc_rp_wasm::core::json::parse_i64(&text), text.parse::<i64>().ok());
+        prop_assert_eq!(oidc_rp_wasm::core::json::parse_u64(&text), text.parse::<u64>().ok());
+    }
 }

@@ -191,34 +191,34 @@ impl AuthorizationRequest {
         let ui_locales = words(&self.ui_locales);
         let acr_values = words(&self.acr_values);
 
-        let mut query = form_urlencoded::Serializer::new(String::new());
+        let mut query = crate::core::form::Form::new();
         query
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &self.client_id)
-            .append_pair("redirect_uri", &self.redirect_uri)
-            .append_pair("scope", &self.scope)
-            .append_pair("state", &state);
+            .pair("response_type", "code")
+            .pair("client_id", &self.client_id)
+            .pair("redirect_uri", &self.redirect_uri)
+            .pair("scope", &self.scope)
+            .pair("state", &state);
         if let Some(nonce) = &nonce {
-            query.append_pair("nonce", nonce);
+            query.pair("nonce", nonce);
         }
         query
-            .append_pair("code_challenge", &verifier.challenge())
-            .append_pair("code_challenge_method", CHALLENGE_METHOD);
+            .pair("code_challenge", &verifier.challenge())
+            .pair("code_challenge_method", CHALLENGE_METHOD);
         if self.response_mode != ResponseMode::Query {
-            query.append_pair("response_mode", self.response_mode.as_str());
+            query.pair("response_mode", self.response_mode.as_str());
         }
         if let Some(hint) = non_empty(&self.login_hint) {
-            query.append_pair("login_hint", hint);
+            query.pair("login_hint", hint);
         }
         if !ui_locales.is_empty() {
-            query.append_pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
+            query.pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
         }
         if !self.prompt.is_empty() {
             let prompt: Vec<&str> = self.prompt.iter().map(|p| p.as_str()).collect();
-            query.append_pair("prompt", &crate::core::text::join(&prompt, " "));
+            query.pair("prompt", &crate::core::text::join(&prompt, " "));
         }
         if let Some(max_age) = self.max_age {
-            query.append_pair("max_age", &uint_text(max_age));
+            query.pair("max_age", &uint_text(max_age));
         }
         if let Some(hint) = self
             .id_token_hint
@@ -226,13 +226,13 @@ impl AuthorizationRequest {
             .map(RawIdToken::expose)
             .filter(|h| !h.is_empty())
         {
-            query.append_pair("id_token_hint", hint);
+            query.pair("id_token_hint", hint);
         }
         if !acr_values.is_empty() {
-            query.append_pair("acr_values", &crate::core::text::join(&acr_values, " "));
+            query.pair("acr_values", &crate::core::text::join(&acr_values, " "));
         }
         for (name, value) in &self.extra_params {
-            query.append_pair(name, value);
+            query.pair(name, value);
         }
         let url = append_query(&metadata.authorization_endpoint, &query.finish());
 

@@ -355,6 +355,38 @@ fn sift_down(items: &mut [&str], mut root: usize, end: usize) {
     }
 }
 
+/// `text` as a decimal `i64` exactly as `str::parse::<i64>` reads it (an optional sign, then at
+/// least one ASCII digit, nothing else; `None` when it does not fit), without std's generic
+/// integer parser in the wasm.
+pub fn parse_i64(text: &str) -> Option<i64> {
+    match text.strip_prefix('-') {
+        Some(digits) => 0_i64.checked_sub_unsigned(decimal(digits)?),
+        None => i64::try_from(parse_u64(text)?).ok(),
+    }
+}
+
+/// `text` as a decimal `u64` exactly as `str::parse::<u64>` reads it (an optional `+`, then at
+/// least one ASCII digit, nothing else; `None` when it does not fit).
+pub fn parse_u64(text: &str) -> Option<u64> {
+    decimal(text.strip_prefix('+').unwrap_or(text))
+}
+
+/// One or more ASCII digits as a `u64`.
+fn decimal(digits: &str) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for byte in digits.bytes() {
+        let digit = match byte {
+            b'0'..=b'9' => u64::from(byte.wrapping_sub(b'0')),
+            _ => return None,
+        };
+        value = value.checked_mul(10)?.checked_add(digit)?;
+    }
+    Some(value)
+}
+
 /// Reads the integer part of a number that passed the grammar, exactly, or `None` when it does
 /// not fit an `i64`. Work is bounded by the number of digits: an exponent only ever multiplies a
 /// non-zero magnitude by ten, which overflows within twenty steps.
@@ -364,10 +396,7 @@ fn integer_part(text: &str) -> Option<i64> {
         None => (false, text),
     };
     let (mantissa, exponent) = match rest.find(['e', 'E']) {
-        Some(at) => (
-            rest.get(..at)?,
-            rest.get(at.checked_add(1)?..)?.parse::<i64>().ok()?,
-        ),
+        Some(at) => (rest.get(..at)?, parse_i64(rest.get(at.checked_add(1)?..)?)?),
         None => (rest, 0),
     };
     let (int_digits, frac_digits) = mantissa.split_once('.').unwrap_or((mantissa, ""));

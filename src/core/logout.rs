@@ -123,31 +123,31 @@ impl LogoutRequest {
             }
         }
 
-        let mut query = form_urlencoded::Serializer::new(String::new());
+        let mut query = crate::core::form::Form::new();
         if let Some(hint) = self
             .id_token_hint
             .as_ref()
             .map(RawIdToken::expose)
             .filter(|h| !h.is_empty())
         {
-            query.append_pair("id_token_hint", hint);
+            query.pair("id_token_hint", hint);
         }
         if let Some(hint) = non_empty(&self.logout_hint) {
-            query.append_pair("logout_hint", hint);
+            query.pair("logout_hint", hint);
         }
         if !self.client_id.is_empty() {
-            query.append_pair("client_id", &self.client_id);
+            query.pair("client_id", &self.client_id);
         }
         if let Some(uri) = non_empty(&self.post_logout_redirect_uri) {
-            query.append_pair("post_logout_redirect_uri", uri);
+            query.pair("post_logout_redirect_uri", uri);
         }
-        query.append_pair("state", &state);
+        query.pair("state", &state);
         let ui_locales = words(&self.ui_locales);
         if !ui_locales.is_empty() {
-            query.append_pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
+            query.pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
         }
         for (name, value) in &self.extra_params {
-            query.append_pair(name, value);
+            query.pair(name, value);
         }
         let url = append_query(endpoint, &query.finish());
 
@@ -197,14 +197,15 @@ pub fn process_logout_callback(
         None if without_fragment.as_bytes().windows(3).any(|w| w == b"://") => "",
         None => without_fragment,
     };
-    let mut states = form_urlencoded::parse(query.as_bytes())
+    let mut states = crate::core::form::parse(query)
+        .into_iter()
         .filter(|(name, _)| name == "state")
         .map(|(_, value)| value);
     match (states.next(), states.next(), transaction) {
         (Some(state), None, Some(transaction))
             if !state.is_empty() && state == transaction.state =>
         {
-            Ok(Some(state.into_owned()))
+            Ok(Some(state))
         }
         _ => Err(Error::StateMismatch),
     }

@@ -13,6 +13,7 @@ pub mod authorize;
 pub mod base64url;
 pub mod config;
 pub mod flow;
+pub mod form;
 pub mod id_token;
 pub mod json;
 pub mod jwks;

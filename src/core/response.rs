@@ -31,10 +31,17 @@ impl ResponseParams {
         N: Into<String>,
         V: Into<String>,
     {
-        let mut all: Vec<(String, String)> = pairs
-            .into_iter()
-            .map(|(name, value)| (name.into(), value.into()))
-            .collect();
+        Self::from_pair_list(
+            pairs
+                .into_iter()
+                .map(|(name, value)| (name.into(), value.into()))
+                .collect(),
+        )
+    }
+
+    /// [`ResponseParams::from_pairs`] of pairs already collected (not generic: one copy in the
+    /// wasm).
+    fn from_pair_list(mut all: Vec<(String, String)>) -> Result<Self, Error> {
         if let Some(name) = repeated_name(all.iter().map(|(n, _)| n.as_str())) {
             return Err(ResponseError::RepeatedParameter(name.to_owned()).into());
         }
@@ -80,7 +87,7 @@ impl ResponseParams {
 
     /// From an `application/x-www-form-urlencoded` body (Form Post Response Mode §2).
     pub fn from_form_post(body: &str) -> Result<Self, Error> {
-        Self::from_pairs(form_urlencoded::parse(body.as_bytes()))
+        Self::from_pair_list(crate::core::form::parse(body))
     }
 
     /// From a `web_message` payload: `{"type": "authorization_response", "response": {...}}`
@@ -238,12 +245,13 @@ pub fn strip_response_params(url: &str, from_fragment: bool) -> String {
         None => (url, None),
     };
     let (base, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let kept = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(
-            form_urlencoded::parse(query.as_bytes())
-                .filter(|(k, _)| !RESPONSE_PARAMS.contains(&k.as_ref())),
-        )
-        .finish();
+    let mut kept = crate::core::form::Form::new();
+    for (name, value) in crate::core::form::parse(query) {
+        if !RESPONSE_PARAMS.contains(&name.as_str()) {
+            kept.pair(&name, &value);
+        }
+    }
+    let kept = kept.finish();
     let mut clean = base.to_owned();
     if !kept.is_empty() {
         clean.push('?');
@@ -284,9 +292,7 @@ pub const FORM_POST_BODY_PARAM: &str = "oidc_form_post_body";
 pub fn form_post_id(url: &str) -> Option<String> {
     let without_fragment = url.split_once('#').map_or(url, |(u, _)| u);
     let (_, query) = without_fragment.split_once('?')?;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == FORM_POST_ID_PARAM)
-        .map(|(_, v)| v.into_owned())
+    crate::core::form::first(query, FORM_POST_ID_PARAM)
 }
 
 /// The URL at which the page picks up the form_post body `id` from the service worker, once.
@@ -294,8 +300,8 @@ pub fn form_post_pickup_url(url: &str, id: &str) -> String {
     let base = url.split(['?', '#']).next().unwrap_or(url);
     let mut pickup = String::from(base);
     pickup.push('?');
-    form_urlencoded::Serializer::new(pickup)
-        .append_pair(FORM_POST_BODY_PARAM, id)
+    crate::core::form::Form::after(pickup)
+        .pair(FORM_POST_BODY_PARAM, id)
         .finish()
 }
 

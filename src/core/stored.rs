@@ -133,7 +133,7 @@ pub fn transaction_from_text(text: &str) -> Option<Transaction> {
         .collect::<Option<Vec<_>>>()?;
     let max_age = match o.get("max_age") {
         None | Some(Json::Null) => None,
-        Some(Json::Number(text)) => Some(text.parse::<u64>().ok()?),
+        Some(Json::Number(text)) => Some(crate::core::json::parse_u64(text)?),
         Some(_) => return None,
     };
     Some(Transaction {

@@ -23,3 +23,51 @@ pub fn join<S: AsRef<str>>(parts: &[S], separator: &str) -> String {
     }
     out
 }
+
+/// `bytes` as text, each invalid UTF-8 sequence replaced by U+FFFD (as `String::from_utf8_lossy`
+/// does, without its chunk iterator).
+pub fn utf8_lossy(bytes: Vec<u8>) -> String {
+    let mut rest = match String::from_utf8(bytes) {
+        Ok(text) => return text,
+        Err(e) => e.into_bytes(),
+    };
+    let mut out = String::with_capacity(rest.len());
+    loop {
+        match std::str::from_utf8(&rest) {
+            Ok(text) => {
+                out.push_str(text);
+                return out;
+            }
+            Err(e) => {
+                let valid = e.valid_up_to();
+                if let Some(Ok(text)) = rest.get(..valid).map(std::str::from_utf8) {
+                    out.push_str(text);
+                }
+                out.push(char::REPLACEMENT_CHARACTER);
+                // `None`: the input ends inside a sequence, which is one replacement.
+                let skip = valid.saturating_add(e.error_len().unwrap_or(rest.len()));
+                rest.drain(..skip.min(rest.len()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lossy_utf8_matches_std() {
+        let cases: &[&[u8]] = &[
+            b"ok",
+            b"\xff",
+            b"a\xffb\xfe",
+            b"\xe2\x82",
+            b"\xe2\x82\xac",
+            b"x\xc3",
+        ];
+        for bytes in cases {
+            assert_eq!(utf8_lossy(bytes.to_vec()), String::from_utf8_lossy(bytes));
+        }
+    }
+}

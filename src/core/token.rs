@@ -81,14 +81,14 @@ pub fn code_exchange_body(
     verifier: &CodeVerifier,
     client_secret: Option<&ClientSecret>,
 ) -> String {
-    let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "authorization_code")
-        .append_pair("code", code)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("client_id", client_id)
-        .append_pair("code_verifier", verifier.expose());
+    let mut form = crate::core::form::Form::new();
+    form.pair("grant_type", "authorization_code")
+        .pair("code", code)
+        .pair("redirect_uri", redirect_uri)
+        .pair("client_id", client_id)
+        .pair("code_verifier", verifier.expose());
     if let Some(secret) = client_secret {
-        form.append_pair("client_secret", secret.expose());
+        form.pair("client_secret", secret.expose());
     }
     form.finish()
 }
@@ -102,15 +102,15 @@ pub fn refresh_body(
     scope: Option<&str>,
     client_secret: Option<&ClientSecret>,
 ) -> String {
-    let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "refresh_token")
-        .append_pair("refresh_token", refresh_token.expose());
+    let mut form = crate::core::form::Form::new();
+    form.pair("grant_type", "refresh_token")
+        .pair("refresh_token", refresh_token.expose());
     if let Some(scope) = scope {
-        form.append_pair("scope", scope);
+        form.pair("scope", scope);
     }
-    form.append_pair("client_id", client_id);
+    form.pair("client_id", client_id);
     if let Some(secret) = client_secret {
-        form.append_pair("client_secret", secret.expose());
+        form.pair("client_secret", secret.expose());
     }
     form.finish()
 }

@@ -223,8 +223,10 @@ impl Client {
         )
     }
 
-    /// Renews the session without user interaction: the refresh token first when it can serve,
-    /// else (or when the OP refuses the grant) a hidden iframe with `prompt=none`. OP errors
+    /// Renews the session without user interaction: the refresh token first when it can serve
+    /// (the session has one and `options` asks nothing only an authorization request can do:
+    /// see [`AuthorizeOptions::needs_authorization_request`]), else (or when the OP refuses the
+    /// grant with `invalid_grant`) a hidden iframe with `prompt=none`. OP errors
     /// (`login_required`, ...) keep their codes; the session stays as it was.
     pub fn signin_silent(
         &self,
@@ -246,6 +248,9 @@ impl Client {
     }
 
     /// A valid access token: the current one, or a refreshed one when it is near expiry.
+    /// [`Error::NoSession`] when nobody is signed in; [`Error::SessionExpired`] when the token has
+    /// expired and there is no refresh token (the expired session stays in [`Client::session`]
+    /// until a sign-in or sign-out replaces it).
     pub fn get_access_token(&self) -> impl Future<Output = Result<AccessToken, Error>> + 'static {
         expect(
             self.pump().call(Call::GetAccessToken),

@@ -14,7 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 
@@ -23,6 +23,7 @@ import { startOp } from './lib/op.mjs';
 import { startStatic } from './lib/static.mjs';
 import { launchBrowser, newContext, loginAtOp, confirmLogoutAtOp } from './lib/browser.mjs';
 import { packPkg, installTarball } from './lib/pack.mjs';
+import { blocks } from '../../scripts/check-snippets.mjs';
 
 const EXAMPLE = join(ROOT, 'examples', 'react');
 const BUNDLERS = join(ROOT, 'tests', 'e2e', 'bundlers');
@@ -30,7 +31,7 @@ const HARNESS = join(ROOT, 'tests', 'e2e', 'react');
 /** The route behind <RequireAuth>, with a query and a fragment the sign-in must bring back. */
 const PROTECTED = '/protected?tab=claims#top';
 
-let work, site, harness, op, browser;
+let work, site, harness, formPostSite, op, browser;
 
 /** examples/react/node_modules as scripts/setup.sh makes it: `npm ci` when missing or older than the lock. */
 function ensureInstalled() {
@@ -43,10 +44,10 @@ function ensureInstalled() {
 }
 
 /** `vite build` in `dir` with React's development build (StrictMode on) and `env`. */
-function viteBuild(dir, env = {}) {
+function viteBuild(dir, env = {}, outDir = 'dist') {
   const started = Date.now();
   try {
-    execFileSync(join(EXAMPLE, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], {
+    execFileSync(join(EXAMPLE, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn', '--outDir', outDir], {
       cwd: dir,
       env: { ...process.env, NODE_ENV: 'development', ...env },
       stdio: 'pipe',
@@ -124,11 +125,21 @@ before(async () => {
   if (!existsSync(join(HARNESS, 'node_modules'))) symlinkSync(join(EXAMPLE, 'node_modules'), join(HARNESS, 'node_modules'), 'dir');
   assert.ok(lstatSync(join(HARNESS, 'node_modules')).isSymbolicLink());
 
+  rmSync(join(EXAMPLE, 'dist-form-post'), { recursive: true, force: true });
+  // The npm README's form_post recipe, as written: the package's worker copied into public/.
+  const copy = blocks('pkg-template/README.md').find((b) => b.lang === 'sh' && b.code.includes('form-post-sw.js public/'));
+  assert.ok(copy, "the npm README's form_post recipe copies the worker into public/");
+  rmSync(join(EXAMPLE, 'public', 'form-post-sw.js'), { force: true });
+  mkdirSync(join(EXAMPLE, 'public'), { recursive: true });
+  execFileSync('bash', ['-c', copy.code], { cwd: EXAMPLE, stdio: 'pipe' });
+
   site = await serveApp(join(EXAMPLE, 'dist'));
   harness = await serveApp(join(HARNESS, 'dist'));
-  const uris = [`${site.origin}/`, `${harness.origin}/`];
+  formPostSite = await serveApp(join(EXAMPLE, 'dist-form-post'));
+  const uris = [`${site.origin}/`, `${harness.origin}/`, `${formPostSite.origin}/`];
   op = await startOp({ clients: [{ client_id: 'spa', redirect_uris: uris, post_logout_redirect_uris: uris }] });
   viteBuild(EXAMPLE, { VITE_OIDC_ISSUER: op.issuer, VITE_OIDC_CLIENT_ID: 'spa' });
+  viteBuild(EXAMPLE, { VITE_OIDC_ISSUER: op.issuer, VITE_OIDC_CLIENT_ID: 'spa', VITE_OIDC_RESPONSE_MODE: 'form_post' }, 'dist-form-post');
   viteBuild(HARNESS);
   browser = await launchBrowser();
 });
@@ -138,6 +149,7 @@ after(async () => {
   await op?.close();
   await site?.close();
   await harness?.close();
+  await formPostSite?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -291,6 +303,31 @@ test('a page load behind <RequireAuth> redirects once and comes back to the same
 
 test('a link to a page behind <RequireAuth> redirects once (StrictMode runs its effect twice) and comes back to it', { timeout: 60_000 }, () =>
   requireAuth('link'));
+
+test("form_post end to end: the worker in Vite's public/, ready before the OP posts, the callback handled by the provider", { timeout: 60_000 }, async () => {
+  const { context, traffic } = await profile();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${formPostSite.origin}/`);
+    await waitStatus(page, 'signed-out');
+    // main.jsx rendered only once the worker was ready: it is active here.
+    assert.equal(await page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.active?.scriptURL)), `${formPostSite.origin}/form-post-sw.js`);
+    const asked = op.events.authorizations.length;
+    const exchanges = op.events.tokenCounts.authorization_code ?? 0;
+    await Promise.all([page.waitForURL((u) => u.origin === op.issuer), page.getByTestId('signin').click()]);
+    await loginAtOp(page, { until: (u) => u.origin === formPostSite.origin });
+    await waitStatus(page, 'signed-in');
+    assert.equal(op.events.authorizations[asked]?.response_mode, 'form_post');
+    assert.equal((op.events.tokenCounts.authorization_code ?? 0) - exchanges, 1, 'one code exchange');
+    // The worker took the OP's POST: the static host never saw one.
+    assert.deepEqual(formPostSite.requests.filter((r) => r.method === 'POST'), []);
+    assert.equal(page.url(), `${formPostSite.origin}/`, '?oidc_form_post= removed from the address bar');
+    assert.equal(await page.getByTestId('subject').textContent(), 'ana@example.com');
+    assert.deepEqual(traffic.errors, []);
+  } finally {
+    await context.close();
+  }
+});
 
 // ---- the harness ----
 

@@ -166,6 +166,8 @@ pub struct FakeOp {
     pub expires_in: Option<u64>,
     /// Whether refresh responses carry an ID token.
     pub id_token_on_refresh: bool,
+    /// Whether the code grant issues a refresh token (an OP that grants no `offline_access`).
+    pub issues_refresh_tokens: bool,
     /// Whether discovery lists `web_message` among the response modes.
     pub web_message: bool,
     /// Whether a person is signed in at the OP (else `prompt=none` is `login_required`).
@@ -204,6 +206,7 @@ impl FakeOp {
         FakeOp {
             expires_in: Some(3600),
             id_token_on_refresh: true,
+            issues_refresh_tokens: true,
             web_message: true,
             user_signed_in: true,
             sign_with: Key::Rsa(0),
@@ -363,7 +366,8 @@ impl FakeOp {
             auth_time: now - 5,
         });
         let id_token = self.id_token(now, issued.nonce.as_deref(), now - 5, SUB);
-        self.tokens(Some(refresh), Some(id_token))
+        let refresh = self.issues_refresh_tokens.then_some(refresh);
+        self.tokens(refresh, Some(id_token))
     }
 
     fn refresh_grant(&mut self, seen: &Seen, now: i64) -> Reply {

@@ -182,3 +182,40 @@ fn a_token_valid_for_sixty_days_is_expiring_a_minute_before_its_expiry_not_at_fi
     assert_eq!(w.tab(t).event_names(), vec!["signedIn"]);
     assert_eq!(w.tab(t).machine.poll_timeout(), Some(expiring));
 }
+
+#[test]
+fn an_expired_session_without_a_refresh_token_is_session_expired_and_is_kept() {
+    let mut w = World::new();
+    w.op.issues_refresh_tokens = false;
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    assert_eq!(w.tab(t).refresh_token(), None);
+    // Inside the leeway the still valid token is handed out.
+    w.advance(EXPIRING_MS);
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    assert_eq!(w.tab(t).token_of(op), w.tab(t).access_token());
+    w.advance(EXPIRED_MS - EXPIRING_MS);
+    assert_eq!(
+        w.tab(t).event_names(),
+        vec!["signedIn", "expiring", "expired"]
+    );
+    // Past expiry: `session_expired`, not `no_session` (which says nobody signed in), and the
+    // session is still there: its identity, with `expiresAt` in the past.
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "session_expired");
+    let session = w.tab(t).session().expect("the expired session is kept");
+    assert_eq!(session.expires_at, Some(START_MS / 1000 + 3600));
+    assert_eq!(w.op.token_requests("refresh_token").len(), 0);
+    // A refresh has nothing to present: that is `no_session` (no refresh token), as before.
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "no_session");
+    // Signed out, the same call says nobody is signed in.
+    let out = w.call(t, Call::SignOutLocally);
+    w.settle();
+    w.tab(t).ok(out);
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "no_session");
+}

@@ -19,7 +19,16 @@ const config = {
   scope: import.meta.env.VITE_OIDC_SCOPE || "openid profile email offline_access",
   // Shared by the tabs of this origin (a sign-out in one ends the others), and kept across reloads.
   storage: "local",
+  // "form_post" (or unset: query). form_post needs the package's service worker in public/.
+  responseMode: import.meta.env.VITE_OIDC_RESPONSE_MODE || undefined,
 };
+
+if (config.responseMode === "form_post") {
+  // public/form-post-sw.js, copied from node_modules/oidc-rp-wasm (see README.md): Vite serves
+  // public/ at the site's root. It must be active before the OP posts the response.
+  await navigator.serviceWorker.register("/form-post-sw.js");
+  await navigator.serviceWorker.ready;
+}
 
 /** Back to where the sign-in started: a path of this app, or the home page. */
 function onSigninCallback(session) {

@@ -2,7 +2,9 @@
 //!
 //! The token counts as expiring inside the leeway of [`Session::refresh_leeway`] (a minute, or
 //! half its lifetime when shorter). A failed refresh loses nothing: while the current token is
-//! still valid it is handed out.
+//! still valid it is handed out. An expired token with no refresh token to renew it is
+//! [`Error::SessionExpired`], not [`Error::NoSession`]: the session (its identity) is still held,
+//! and only a new sign-in renews it.
 
 use crate::core::secret::AccessToken;
 use crate::core::session::Session;
@@ -37,9 +39,7 @@ pub fn decide(session: Option<&Session>, now: i64) -> AccessDecision {
         };
     }
     if expired {
-        AccessDecision::Fail(Error::NoSession(
-            "the access token expired and there is no refresh token",
-        ))
+        AccessDecision::Fail(Error::SessionExpired)
     } else {
         AccessDecision::Use(session.access_token.clone())
     }

@@ -522,7 +522,7 @@ impl Machine {
     pub(super) fn on_idle_answer(&mut self, task: TaskId, answer: Answer, now: i64) {
         self.take_task(task);
         let shared = match answer {
-            Answer::Read(Ok(Some(text))) => text.parse::<i64>().unwrap_or(i64::MIN),
+            Answer::Read(Ok(Some(text))) => crate::core::json::parse_i64(&text).unwrap_or(i64::MIN),
             _ => i64::MIN,
         };
         let Some(policy) = self.keeper.idle_policy else {

@@ -378,8 +378,8 @@ fn check<'a>(
         let what = match (kind, value) {
             (_, Json::Null) | (Takes::Any, _) => continue,
             (Takes::Str, Json::String(_)) | (Takes::Bool, Json::Bool(_)) => continue,
-            (Takes::Whole(max), Json::Number(text)) => match text.parse::<i64>() {
-                Ok(n) if (0..=*max).contains(&n) => continue,
+            (Takes::Whole(max), Json::Number(text)) => match crate::core::json::parse_i64(text) {
+                Some(n) if (0..=*max).contains(&n) => continue,
                 _ if name == "maxAge" => {
                     return Err(Error::config(
                         name,
