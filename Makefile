@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: check-size setup test test-native test-crypto lint wasm pkg rust-example test-types test-browser test-e2e demo bench clean fuzz fuzz-setup fuzz-cmin
+.PHONY: check-size setup test test-native test-crypto lint wasm pkg rust-example test-types test-browser test-e2e test-engines demo bench clean fuzz fuzz-setup fuzz-cmin
 
 setup:
 	@scripts/setup.sh
@@ -53,9 +53,14 @@ test-browser: setup
 rust-example: setup
 	scripts/build-rust-example.sh
 
-## A real OpenID Provider, a real Chromium, the built package and the example Rust front end.
+## A real OpenID Provider, a real Chromium, the built package and the example Rust front end;
+## the core set in Firefox ESR and WebKitGTK too (tests/e2e/engines.test.mjs).
 test-e2e: setup pkg rust-example
 	cd tests/e2e && npm test
+
+## Only the core set in the three engines (part of test-e2e); E2E_ENGINES=firefox,webkit picks some.
+test-engines: setup pkg
+	cd tests/e2e && npx node --test engines.test.mjs
 
 ## Build the package, start a local OP and the example app, show a sign-in.
 demo: setup pkg

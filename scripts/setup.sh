@@ -37,11 +37,20 @@ fi
 # Glewlwyd, the OP matrix's C OP (tests/e2e/ops/glewlwyd.mjs starts it on a throwaway database).
 [ -x /usr/bin/glewlwyd ] || need_apt+=(glewlwyd)
 [ -x /usr/bin/sqlite3 ] || need_apt+=(sqlite3)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  say "installing ${need_apt[*]} from Debian"
+# The other two engines of tests/e2e/engines.test.mjs, from Debian too (no test downloads a
+# browser): Firefox ESR, driven over WebDriver BiDi; WebKitGTK's WebKitWebDriver, which starts its
+# MiniBrowser (in libwebkit2gtk-4.1-0) on an X display that xvfb-run (with xauth) provides.
+need_engines=()
+[ -x /usr/bin/firefox-esr ] || need_engines+=(firefox-esr)
+[ -x /usr/bin/WebKitWebDriver ] || need_engines+=(webkit2gtk-driver)
+[ -x /usr/bin/xvfb-run ] || need_engines+=(xvfb)
+[ -x /usr/bin/xauth ] || need_engines+=(xauth)
+if [ ${#need_apt[@]} -gt 0 ] || [ ${#need_engines[@]} -gt 0 ]; then
+  say "installing ${need_apt[*]} ${need_engines[*]} from Debian"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
-  apt-get install -y -q "${need_apt[@]}"
+  [ ${#need_apt[@]} -eq 0 ] || apt-get install -y -q "${need_apt[@]}"
+  [ ${#need_engines[@]} -eq 0 ] || apt-get install -y -q --no-install-recommends "${need_engines[@]}"
 fi
 
 # npm projects: install when node_modules is missing or older than the lock file.

@@ -162,6 +162,8 @@ function listen(server, port, host) {
  *   OPs send; node-oidc-provider itself does not.
  * - `op.settings.coop` (run time only): every response carries
  *   `Cross-Origin-Opener-Policy: same-origin`, as OPs that isolate their login pages do.
+ * - `op.settings.breakIdTokenSignature` (run time only): token endpoint ID tokens reach the client
+ *   with one bit of their signature flipped, everything else intact.
  * - `op.settings.noStoreAsNoCache` (run time only): `Cache-Control: no-store` answers say
  *   `no-cache` instead (for back/forward cache tests in Chromium).
  */
@@ -182,7 +184,7 @@ export async function startOp({
   resourceServer = null,
 } = {}) {
   if (!Array.isArray(clients) || clients.length === 0) throw new TypeError('startOp: clients is required');
-  const settings = { refreshWithoutIdToken, accessTokenTtl, hangRefreshGrant, coop: false, noStoreAsNoCache: false, atHash };
+  const settings = { refreshWithoutIdToken, accessTokenTtl, hangRefreshGrant, coop: false, noStoreAsNoCache: false, atHash, breakIdTokenSignature: false };
   const clientMetadata = clients.map((c) => ({ ...PUBLIC_SPA_CLIENT, id_token_signed_response_alg: signingAlg, ...c }));
   const clientOrigins = new Map(
     clientMetadata.map((c) => [
@@ -342,6 +344,12 @@ export async function startOp({
       const body = ctx.body && typeof ctx.body === 'object' ? ctx.body : {};
       if (settings.atHash && ctx.status === 200 && typeof body.id_token === 'string') {
         body.id_token = withAtHash(body.id_token, body.access_token, jwks.keys[0]);
+      }
+      if (settings.breakIdTokenSignature && typeof body.id_token === 'string') {
+        const [header, payload, signature] = body.id_token.split('.');
+        const bytes = Buffer.from(signature, 'base64url');
+        bytes[0] ^= 1;
+        body.id_token = `${header}.${payload}.${bytes.toString('base64url')}`;
       }
       if (settings.refreshWithoutIdToken && grantType === 'refresh_token' && ctx.status === 200) {
         // Some OPs (and RFC 6749 itself) return no id_token on refresh; emulate them. The
