@@ -266,6 +266,61 @@ fn a_sign_out_in_another_tab_during_a_refresh_stores_nothing_anywhere() {
     assert!(w.tab(c).session().is_none());
 }
 
+/// The refresh answer that comes after a sign-out keeps nothing: neither a refused refresh
+/// token's session without it (`invalid_grant`, as when the sign-out revoked the token), nor the
+/// refresh token an OP rotated in a 200 the client refuses. Storing either would sign the user
+/// back in, here and in every tab that reads the store.
+#[test]
+fn a_late_refused_refresh_after_a_sign_out_keeps_nothing() {
+    use oidc_rp_wasm::core::flow::HttpResponse;
+    let replies = [
+        (400, r#"{"error":"invalid_grant"}"#),
+        (
+            200,
+            r#"{"access_token":"at2","token_type":"Bearer","expires_in":300,"refresh_token":"rotated","id_token":"not.a.jwt"}"#,
+        ),
+    ];
+    for (status, body) in replies {
+        for elsewhere in [false, true] {
+            let mut w = World::new();
+            let a = w.signed_in_tab(config(StorageKind::Local));
+            let b = w.create_tab(config(StorageKind::Local));
+            w.op.hang.insert(Endpoint::Token);
+            let op = w.call(a, Call::Refresh);
+            w.settle();
+            let out = w.call(if elsewhere { b } else { a }, Call::SignOutLocally);
+            w.settle();
+            w.op.override_next(
+                Endpoint::Token,
+                Ok(HttpResponse {
+                    status,
+                    body: body.into(),
+                    dpop_nonce: None,
+                }),
+            );
+            w.release(Endpoint::Token);
+            assert!(w.tab(a).result(op).is_err(), "{status} {elsewhere}");
+            let _ = out;
+            for t in [a, b] {
+                assert!(
+                    w.tab(t).session().is_none(),
+                    "{status} {elsewhere}: tab {t}"
+                );
+            }
+            assert!(
+                !w.local_storage.contains_key(&session_key()),
+                "{status} {elsewhere}"
+            );
+            assert!(
+                !w.indexed_db.contains_key(&session_key()),
+                "{status} {elsewhere}"
+            );
+            let c = w.create_tab(config(StorageKind::Local));
+            assert!(w.tab(c).session().is_none(), "{status} {elsewhere}");
+        }
+    }
+}
+
 #[test]
 fn a_wake_up_during_a_refresh_makes_no_second_token_request() {
     for storage in [StorageKind::Memory, StorageKind::Local] {

@@ -443,6 +443,14 @@ impl Machine {
         salvage: bool,
         now: i64,
     ) {
+        // Signed out (or signed in anew) while the request was out: the session the flight
+        // started from is gone, and keeping a copy of it would sign the user back in here and in
+        // every tab that reads the store (a refresh token the sign-out revoked comes back as
+        // `invalid_grant`, late).
+        if self.generation != flight.generation {
+            self.finish_flight(task, flight, Err(error), now);
+            return;
+        }
         let (written, shared) = if salvage {
             (self.save_shared(task, &kept), true)
         } else if self.save_primary(task, &kept) {
