@@ -159,7 +159,7 @@ impl Pump {
         match op.flatten() {
             Some(op) => self.input(Input::Call {
                 op,
-                call,
+                call: Box::new(call),
                 entropy: entropy(),
             }),
             None => slot.finish(Err(Error::Disposed)),

@@ -430,8 +430,14 @@ impl World {
         tab.next_op += 1;
         let op = tab.next_op;
         let entropy = tab.entropy();
-        tab.machine
-            .handle_input(Input::Call { op, call, entropy }, now);
+        tab.machine.handle_input(
+            Input::Call {
+                op,
+                call: Box::new(call),
+                entropy,
+            },
+            now,
+        );
         op
     }
 

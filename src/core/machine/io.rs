@@ -126,9 +126,6 @@ pub enum PageEvent {
 }
 
 /// An input to the machine.
-// A pump holds one input at a time and moves it in at once: boxing the call's options would
-// cost an allocation per call for nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Input {
     /// A public call. `entropy` is fresh randomness from the platform (at least 96 bytes for a
@@ -137,8 +134,9 @@ pub enum Input {
     Call {
         /// The operation's id.
         op: OpId,
-        /// What is asked.
-        call: Call,
+        /// What is asked (boxed: the options make `Call` the largest input by far, and every
+        /// input is moved a few times on its way in).
+        call: Box<Call>,
         /// Fresh random bytes.
         entropy: Vec<u8>,
     },

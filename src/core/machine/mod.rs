@@ -242,7 +242,7 @@ impl Machine {
         match input {
             Input::Call { op, call, entropy } => {
                 self.add_entropy(&entropy);
-                self.call(op, call, now);
+                self.call(op, *call, now);
             }
             Input::Answer { id, answer } => self.answer(id, answer, now),
             Input::Timeout => self.timeout(now),

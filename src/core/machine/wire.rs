@@ -128,7 +128,11 @@ impl Wired {
                         return None;
                     }
                 };
-                Input::Call { op, call, entropy }
+                Input::Call {
+                    op,
+                    call: Box::new(call),
+                    entropy,
+                }
             }
             "answer" => {
                 let id = u32::try_from(json.get("id")?.as_u64()?).ok()?;
