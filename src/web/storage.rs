@@ -179,6 +179,11 @@ pub(super) mod shared {
 
     /// The text stored under `key`, if any.
     pub(in crate::web) async fn get(key: &str) -> Result<Option<String>, Error> {
+        Ok(read(key).await?.and_then(|value| value.as_string()))
+    }
+
+    /// The value stored under `key` (`None` without IndexedDB).
+    async fn read(key: &str) -> Result<Option<JsValue>, Error> {
         let Some(db) = database().await else {
             return Ok(None);
         };
@@ -187,7 +192,7 @@ pub(super) mod shared {
             .and_then(|tx| tx.object_store(STORE))
             .map_err(|e| failed("transaction", &e))?;
         let request = store.get(key).map_err(|e| failed("get", &e))?;
-        Ok(finished(&request, "get").await?.as_string())
+        Ok(Some(finished(&request, "get").await?))
     }
 
     /// Runs `change` on the store in a read-write transaction; returns once it is committed.
@@ -216,16 +221,7 @@ pub(super) mod shared {
 
     /// The object stored under `key` (a DPoP key pair: `CryptoKey` objects), if any.
     pub(in crate::web) async fn get_object(key: &str) -> Result<Option<JsValue>, Error> {
-        let Some(db) = database().await else {
-            return Ok(None);
-        };
-        let store = db
-            .transaction(STORE, "readonly")
-            .and_then(|tx| tx.object_store(STORE))
-            .map_err(|e| failed("transaction", &e))?;
-        let request = store.get(key).map_err(|e| failed("get", &e))?;
-        let value = finished(&request, "get").await?;
-        Ok(value.is_object().then_some(value))
+        Ok(read(key).await?.filter(JsValue::is_object))
     }
 
     /// Stores the object `value` (structured-cloned: `CryptoKey`s stay keys) under `key`.

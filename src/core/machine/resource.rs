@@ -66,26 +66,29 @@ impl Machine {
         if jkt.is_some() && jkt != self.dpop_jkt() {
             return self.done(op, Err(Error::Dpop(CODE_DPOP_KEY_CHANGED)));
         }
-        self.sign_for(op, method, url, Some(token), now);
+        self.sign_for(op, method, url, Some(&token), Some(token.clone()), now);
     }
 
-    /// Signs a proof for `method` `url` for operation `op`.
+    /// Signs a proof for `method` `url` for operation `op`, with `ath` of `ath` (RFC 9449
+    /// §4.2). `header_token`: the token the outcome's `Authorization` header carries
+    /// (`client.fetch`); `None` for a bare proof.
     fn sign_for(
         &mut self,
         op: OpId,
         method: &str,
         url: &str,
-        token: Option<AccessToken>,
+        ath: Option<&AccessToken>,
+        header_token: Option<AccessToken>,
         now: i64,
     ) {
-        let Some(input) = self.proof_input(method, url, token.as_ref(), now) else {
+        let Some(input) = self.proof_input(method, url, ath, now) else {
             let e = Error::config("dpop", "DPoP is off, or its key is not ready");
             return self.done(op, Err(e));
         };
         let task = self.add_task(Task::Proof(ProofJob {
             op,
             input: input.clone(),
-            token,
+            token: header_token,
         }));
         let name = self.dpop_key_name();
         self.io(task, Purpose::Proof, Command::Sign { name, input });
@@ -99,18 +102,7 @@ impl Machine {
             .as_ref()
             .filter(|s| s.token_type == TokenType::DPoP)
             .map(|s| s.access_token.clone());
-        let task_token = None;
-        let Some(input) = self.proof_input(method, url, token.as_ref(), now) else {
-            let e = Error::config("dpop", "DPoP is off, or its key is not ready");
-            return self.done(op, Err(e));
-        };
-        let task = self.add_task(Task::Proof(ProofJob {
-            op,
-            input: input.clone(),
-            token: task_token,
-        }));
-        let name = self.dpop_key_name();
-        self.io(task, Purpose::Proof, Command::Sign { name, input });
+        self.sign_for(op, method, url, token.as_ref(), None, now);
     }
 
     /// `Call::ResourceAnswer`: the nonce remembered; one retry on `use_dpop_nonce` with a
