@@ -37,6 +37,9 @@ fi
 # Glewlwyd, the OP matrix's C OP (tests/e2e/ops/glewlwyd.mjs starts it on a throwaway database).
 [ -x /usr/bin/glewlwyd ] || need_apt+=(glewlwyd)
 [ -x /usr/bin/sqlite3 ] || need_apt+=(sqlite3)
+# django-oauth-toolkit, the OP matrix's Python OP, runs in a venv (below): Debian's python3 makes
+# one only with python3-venv (ensurepip), and a bare Debian 12 has no python3 at all.
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 # The other two engines of tests/e2e/engines.test.mjs, from Debian too (no test downloads a
 # browser): Firefox ESR, driven over WebDriver BiDi; WebKitGTK's WebKitWebDriver, which starts its
 # MiniBrowser (in libwebkit2gtk-4.1-0) on an X display that xvfb-run (with xauth) provides.
