@@ -1045,38 +1045,33 @@ fn silent_plan_id_token_hint_can_be_turned_off() {
         omit_id_token_hint: true,
         ..AuthorizeOptions::default()
     };
+    // The authorization URL a plan's iframe would load.
+    let url_of = |plan: SilentPlan| {
+        plan.authorize
+            .to_request(
+                &FakeOp::new().config,
+                Some(&session),
+                ResponseMode::Query,
+                REDIRECT_URI,
+            )
+            .unwrap()
+            .build(&FakeOp::new().metadata, NOW)
+            .unwrap()
+            .0
+    };
     let plan = SilentPlan::new(Some(&session), omit, true);
     assert!(plan.refresh_first);
     assert!(plan.authorize.id_token_hint.is_none());
     // The request it makes carries none.
-    let url = plan
-        .authorize
-        .to_request(
-            &FakeOp::new().config,
-            Some(&session),
-            ResponseMode::Query,
-            REDIRECT_URI,
-        )
-        .unwrap()
-        .build(&FakeOp::new().metadata, NOW)
-        .unwrap()
-        .0;
+    let url = url_of(plan);
     assert!(url.contains("prompt=none"), "{url}");
     assert!(!url.contains("id_token_hint"), "{url}");
     // And by default it does.
-    let plan = SilentPlan::new(Some(&session), AuthorizeOptions::default(), true);
-    let url = plan
-        .authorize
-        .to_request(
-            &FakeOp::new().config,
-            Some(&session),
-            ResponseMode::Query,
-            REDIRECT_URI,
-        )
-        .unwrap()
-        .build(&FakeOp::new().metadata, NOW)
-        .unwrap()
-        .0;
+    let url = url_of(SilentPlan::new(
+        Some(&session),
+        AuthorizeOptions::default(),
+        true,
+    ));
     assert!(url.contains("id_token_hint="), "{url}");
 }
 
