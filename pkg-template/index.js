@@ -968,7 +968,8 @@ export class OidcClient {
    */
   async fetch(input, init) {
     const request = new Request(input, init);
-    const url = request.url.split('#')[0];
+    // As the request goes: `htu` leaves out the query and fragment in the core (core::dpop::htu).
+    const url = request.url;
     const send = async (/** @type {any} */ headers, /** @type {Request} */ base) => {
       const req = new Request(base);
       req.headers.set('Authorization', headers.authorization);
@@ -998,7 +999,7 @@ export class OidcClient {
 
   /** A DPoP proof for `method` `url` (with `ath` of a DPoP-bound access token), for the app's own HTTP client. */
   dpopProof(method, url) {
-    return this.#pump.call('dpopProof', { method, url: String(url).split('#')[0] });
+    return this.#pump.call('dpopProof', { method, url: String(url) });
   }
 
   on(event, handler) {
