@@ -56,10 +56,13 @@ impl Machine {
     /// At `create` (when `dpop` is on): the stored key, or for `memory` storage a new one for
     /// this page. The answers come back to `task` as `DpopLoad` and `DpopNew`.
     pub(super) fn start_key(&mut self, task: TaskId) {
-        let seed: Vec<u8> = (0..2)
-            .filter_map(|_| self.random_token().ok())
-            .collect::<String>()
-            .into_bytes();
+        let mut seed = String::new();
+        for _ in 0..2 {
+            if let Ok(token) = self.random_token() {
+                seed.push_str(&token);
+            }
+        }
+        let seed = seed.into_bytes();
         let state = self.dpop.get_or_insert_with(DpopState::default);
         state.seed = seed;
         let name = self.dpop_key_name();

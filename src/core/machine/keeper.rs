@@ -64,10 +64,7 @@ impl Keeper {
 
     pub(super) fn next_deadline(&self) -> Option<i64> {
         let idle = self.idle.as_ref().and_then(|w| w.check_at);
-        [self.expiring_at, self.expired_at, idle]
-            .into_iter()
-            .flatten()
-            .min()
+        super::earliest(super::earliest(self.expiring_at, self.expired_at), idle)
     }
 }
 

@@ -264,11 +264,13 @@ impl Machine {
 
     /// When the machine next wants [`Input::Timeout`], in milliseconds since the Unix epoch.
     pub fn poll_timeout(&self) -> Option<i64> {
-        let frames = self.tasks.iter().filter_map(|(_, task)| match task {
-            Task::Signin(s) => s.next_deadline(),
-            _ => None,
-        });
-        self.keeper.next_deadline().into_iter().chain(frames).min()
+        let mut next = self.keeper.next_deadline();
+        for (_, task) in &self.tasks {
+            if let Task::Signin(s) = task {
+                next = earliest(next, s.next_deadline());
+            }
+        }
+        next
     }
 
     fn call(&mut self, op: OpId, call: Call, now: i64) {
@@ -533,12 +535,12 @@ impl Machine {
             return;
         }
         self.keeper_timeout(now);
-        let due: Vec<TaskId> = self
-            .tasks
-            .iter()
-            .filter(|(_, t)| matches!(t, Task::Signin(s) if s.next_deadline().is_some_and(|d| d <= now)))
-            .map(|(id, _)| *id)
-            .collect();
+        let mut due = Vec::new();
+        for (id, t) in &self.tasks {
+            if matches!(t, Task::Signin(s) if s.next_deadline().is_some_and(|d| d <= now)) {
+                due.push(*id);
+            }
+        }
         for task in due {
             self.signin_timeout(task, now);
         }
@@ -602,7 +604,7 @@ impl Machine {
             .len()
             .checked_sub(32)
             .ok_or_else(|| Error::Crypto("no entropy was handed in with the call".into()))?;
-        let bytes: Vec<u8> = self.entropy.drain(at..).collect();
+        let bytes = self.entropy.split_off(at);
         Ok(crate::core::base64url::encode(&bytes))
     }
 
@@ -679,6 +681,15 @@ impl Machine {
 
     fn shared(&self) -> bool {
         self.config.storage.is_shared()
+    }
+}
+
+/// The earlier of two optional times.
+fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }
 

@@ -91,16 +91,17 @@ pub(super) struct Flight {
 impl Flight {
     /// The operations that wait for it.
     pub(super) fn ops(&self) -> Vec<OpId> {
-        self.waiters
-            .iter()
-            .filter_map(|w| match w {
+        let mut ops = Vec::new();
+        for waiter in &self.waiters {
+            match waiter {
                 Waiter::Refresh(op)
                 | Waiter::Access { op, .. }
                 | Waiter::Silent { op, .. }
-                | Waiter::Resource { op, .. } => Some(*op),
-                Waiter::Timer => None,
-            })
-            .collect()
+                | Waiter::Resource { op, .. } => ops.push(*op),
+                Waiter::Timer => {}
+            }
+        }
+        ops
     }
 }
 

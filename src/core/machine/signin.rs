@@ -142,9 +142,9 @@ impl Signin {
 
     /// Every operation that waits for it.
     pub(super) fn ops(&self) -> Vec<OpId> {
-        std::iter::once(self.op)
-            .chain(self.also.iter().copied())
-            .collect()
+        let mut ops = vec![self.op];
+        ops.extend_from_slice(&self.also);
+        ops
     }
 
     /// When it next wants the timer: a popup look, or the end of the wait.
