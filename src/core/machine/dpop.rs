@@ -220,8 +220,8 @@ impl Machine {
                 input: input.clone(),
             },
         );
-        if let Some(slot) = run.proofs.get_mut(index) {
-            *slot = Some(Proofed {
+        if let Some(slot) = run.slot(index) {
+            slot.proof = Some(Proofed {
                 request,
                 input,
                 retried: false,
@@ -242,7 +242,7 @@ impl Machine {
         answer: Answer,
         now: i64,
     ) -> Option<Answer> {
-        let Some(Some(proofed)) = run.proofs.get_mut(index) else {
+        let Some(proofed) = run.slot(index).and_then(|slot| slot.proof.as_mut()) else {
             return Some(answer);
         };
         let need = Purpose::Need { index, jwks: false };
@@ -269,7 +269,7 @@ impl Machine {
                 if retry {
                     proofed.retried = true;
                     let input = self.proof_input("POST", &url, None, now)?;
-                    if let Some(Some(proofed)) = run.proofs.get_mut(index) {
+                    if let Some(proofed) = run.slot(index).and_then(|slot| slot.proof.as_mut()) {
                         proofed.input = input.clone();
                     }
                     let name = self.dpop_key_name();
