@@ -278,7 +278,7 @@ impl Machine {
         if !self
             .tasks
             .iter()
-            .any(|(_, t)| matches!(t, Task::Create { .. }))
+            .any(|(_, t)| matches!(t, Task::Create(_)))
         {
             return;
         }
@@ -292,8 +292,8 @@ impl Machine {
                 let name = self.session_key();
                 self.emit_io(Command::OpenChannel { name });
                 for (_, task) in &mut self.tasks {
-                    if let Task::Create { heard, .. } = task {
-                        heard.new_session = true;
+                    if let Task::Create(c) = task {
+                        c.heard.new_session = true;
                     }
                 }
             }
@@ -421,9 +421,9 @@ impl Machine {
         if !self.created {
             // Still being created: what the session read is worth is decided once it is in.
             for (_, task) in &mut self.tasks {
-                if let Task::Create { heard, .. } = task {
-                    heard.signed_out |= kind == Some(SIGNED_OUT);
-                    heard.new_session |= kind == Some(NEW_SESSION);
+                if let Task::Create(c) = task {
+                    c.heard.signed_out |= kind == Some(SIGNED_OUT);
+                    c.heard.new_session |= kind == Some(NEW_SESSION);
                 }
             }
             return;

@@ -119,16 +119,7 @@ enum Purpose {
 #[derive(Debug)]
 enum Task {
     /// `Call::Create`: discovery and the stored session.
-    Create {
-        op: OpId,
-        discovered: bool,
-        restored: bool,
-        restored_session: Option<Session>,
-        /// What the other tabs said meanwhile.
-        heard: keeper::Heard,
-        /// The DPoP key is held (or DPoP is off).
-        keyed: bool,
-    },
+    Create(Box<Creating>),
     /// A sign-in or a callback.
     Signin(Box<signin::Signin>),
     /// The refresh flight.
@@ -145,6 +136,19 @@ enum Task {
     DpopKey,
     /// A DPoP proof for `client.fetch` or `client.dpopProof`.
     Proof(resource::ProofJob),
+}
+
+/// Where `Call::Create` stands.
+#[derive(Debug)]
+struct Creating {
+    op: OpId,
+    discovered: bool,
+    restored: bool,
+    restored_session: Option<Session>,
+    /// What the other tabs said meanwhile.
+    heard: keeper::Heard,
+    /// The DPoP key is held (or DPoP is off).
+    keyed: bool,
 }
 
 /// The client's whole state.
@@ -344,7 +348,7 @@ impl Machine {
             || self
                 .tasks
                 .iter()
-                .any(|(_, t)| matches!(t, Task::Create { .. }))
+                .any(|(_, t)| matches!(t, Task::Create(_)))
         {
             self.done(
                 op,
@@ -352,14 +356,14 @@ impl Machine {
             );
             return;
         }
-        let task = self.add_task(Task::Create {
+        let task = self.add_task(Task::Create(Box::new(Creating {
             op,
             discovered: false,
             restored: false,
             restored_session: None,
             heard: keeper::Heard::default(),
             keyed: !self.config.dpop,
-        });
+        })));
         if self.config.dpop {
             self.start_key(task);
         }
@@ -379,25 +383,18 @@ impl Machine {
                 self.io(task, Purpose::Restore, Command::Read { area, key });
             }
             None => self.with_task(task, |_, t| {
-                if let Task::Create { restored, .. } = t {
-                    *restored = true;
+                if let Task::Create(c) = t {
+                    c.restored = true;
                 }
             }),
         }
     }
 
     fn on_create_answer(&mut self, task: TaskId, purpose: Purpose, answer: Answer, now: i64) {
-        let Some(Task::Create {
-            op,
-            mut discovered,
-            mut restored,
-            mut restored_session,
-            heard,
-            mut keyed,
-        }) = self.take_task(task)
-        else {
+        let Some(Task::Create(mut c)) = self.take_task(task) else {
             return;
         };
+        let op = c.op;
         match (purpose, answer) {
             (Purpose::Discovery, Answer::Http(response)) => {
                 let metadata = response.and_then(|r| {
@@ -411,7 +408,7 @@ impl Machine {
                     Ok((metadata, ext)) => {
                         self.metadata = Some(metadata);
                         self.ext = ext;
-                        discovered = true;
+                        c.discovered = true;
                     }
                     Err(e) => {
                         self.cancel_task_io(task);
@@ -424,12 +421,12 @@ impl Machine {
                 }
             }
             (Purpose::Restore, Answer::Read(read)) => {
-                restored = true;
+                c.restored = true;
                 // A value that no longer parses (an older version's, or tampered) is dropped,
                 // not fatal; so is a store that cannot be read.
                 if let Ok(Some(text)) = read {
                     match crate::core::stored::session_from_text(&text) {
-                        Some(session) => restored_session = Some(session),
+                        Some(session) => c.restored_session = Some(session),
                         None => self.remove_stored_session(),
                     }
                 }
@@ -437,7 +434,7 @@ impl Machine {
             (purpose @ (Purpose::DpopLoad | Purpose::DpopNew), answer) => {
                 match self.on_key_answer(task, purpose, answer) {
                     dpop::KeyStep::Pending => {}
-                    dpop::KeyStep::Ready => keyed = true,
+                    dpop::KeyStep::Ready => c.keyed = true,
                     dpop::KeyStep::Failed(e) => {
                         self.cancel_task_io(task);
                         if std::mem::take(&mut self.keeper.channel_open) {
@@ -450,29 +447,19 @@ impl Machine {
             }
             _ => {}
         }
-        if !(discovered && restored && keyed) {
-            self.put_task(
-                task,
-                Task::Create {
-                    op,
-                    discovered,
-                    restored,
-                    restored_session,
-                    heard,
-                    keyed,
-                },
-            );
+        if !(c.discovered && c.restored && c.keyed) {
+            self.put_task(task, Task::Create(c));
             return;
         }
         self.created = true;
-        if heard.signed_out && restored_session.take().is_some() {
+        if c.heard.signed_out && c.restored_session.take().is_some() {
             self.remove_stored_session();
         }
-        if let Some(session) = restored_session {
+        if let Some(session) = c.restored_session.take() {
             self.adopt(session);
         }
         self.arm_timers(now);
-        if heard.new_session {
+        if c.heard.new_session {
             self.tab_news();
         }
         self.done(op, Ok(Outcome::Nothing));
@@ -511,7 +498,7 @@ impl Machine {
             return;
         };
         match kind {
-            Task::Create { .. } => self.on_create_answer(task, purpose, answer, now),
+            Task::Create(_) => self.on_create_answer(task, purpose, answer, now),
             Task::Signin(_) => self.on_signin_answer(task, purpose, answer, now),
             Task::Refresh(_) => self.on_refresh_answer(task, purpose, answer, now),
             Task::Logout(_) => self.on_logout_answer(task, purpose, answer, now),
@@ -557,8 +544,8 @@ impl Machine {
         let tasks = std::mem::take(&mut self.tasks);
         for (_, task) in tasks {
             match task {
-                Task::Create { op, .. }
-                | Task::Logout(logout::Logout { op, .. })
+                Task::Create(c) => self.done(c.op, Err(Error::Disposed)),
+                Task::Logout(logout::Logout { op, .. })
                 | Task::Proof(resource::ProofJob { op, .. }) => self.done(op, Err(Error::Disposed)),
                 Task::Signin(signin) => {
                     if signin.window_open {
