@@ -325,10 +325,10 @@ impl Machine {
 
     /// Reads the session the tabs last stored: IndexedDB first, `localStorage` when it has none.
     fn read_other_tabs(&mut self, why: CatchupFor) {
-        let task = self.add_task(Task::Catchup(Catchup {
+        let task = self.add_task(Task::Catchup(Box::new(Catchup {
             why,
             before: self.session.clone(),
-        }));
+        })));
         let key = self.session_key();
         self.io(
             task,

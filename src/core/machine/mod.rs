@@ -127,7 +127,7 @@ enum Task {
     /// A logout call.
     Logout(logout::Logout),
     /// A read of what the other tabs stored, after a wake-up or another tab's news.
-    Catchup(keeper::Catchup),
+    Catchup(Box<keeper::Catchup>),
     /// The idle check's read of the last activity.
     IdleCheck,
     /// Purging stale transactions; `key` the one being read.
