@@ -351,25 +351,10 @@ impl Machine {
             return;
         };
         let Answer::Read(read) = answer else { return };
-        let stored = match (purpose, read) {
-            (Purpose::Shared, Ok(Some(text))) if stored::session_from_text(&text).is_some() => {
-                Ok(stored::session_from_text(&text))
-            }
-            (Purpose::Shared, _) => {
-                let key = self.session_key();
-                self.put_task(task, Task::Catchup(catchup));
-                self.io(
-                    task,
-                    Purpose::SharedFallback,
-                    Command::Read {
-                        area: Area::Local,
-                        key,
-                    },
-                );
-                return;
-            }
-            (_, Ok(text)) => Ok(text.as_deref().and_then(stored::session_from_text)),
-            (_, Err(e)) => Err(e),
+        // IndexedDB first, `localStorage` when it has none.
+        let Some(stored) = self.shared_read(task, purpose, read) else {
+            self.put_task(task, Task::Catchup(catchup));
+            return;
         };
         match (catchup.why, stored) {
             (CatchupFor::Wake, Ok(None)) if self.session.is_some() => {

@@ -395,7 +395,7 @@ impl Machine {
             return;
         };
         let op = c.op;
-        match (purpose, answer) {
+        let failed = match (purpose, answer) {
             (Purpose::Discovery, Answer::Http(response)) => {
                 let metadata = response.and_then(|r| {
                     let metadata =
@@ -409,15 +409,9 @@ impl Machine {
                         self.metadata = Some(metadata);
                         self.ext = ext;
                         c.discovered = true;
+                        None
                     }
-                    Err(e) => {
-                        self.cancel_task_io(task);
-                        if std::mem::take(&mut self.keeper.channel_open) {
-                            self.emit_io(Command::CloseChannel);
-                        }
-                        self.done(op, Err(e));
-                        return;
-                    }
+                    Err(e) => Some(e),
                 }
             }
             (Purpose::Restore, Answer::Read(read)) => {
@@ -430,22 +424,27 @@ impl Machine {
                         None => self.remove_stored_session(),
                     }
                 }
+                None
             }
             (purpose @ (Purpose::DpopLoad | Purpose::DpopNew), answer) => {
                 match self.on_key_answer(task, purpose, answer) {
-                    dpop::KeyStep::Pending => {}
-                    dpop::KeyStep::Ready => c.keyed = true,
-                    dpop::KeyStep::Failed(e) => {
-                        self.cancel_task_io(task);
-                        if std::mem::take(&mut self.keeper.channel_open) {
-                            self.emit_io(Command::CloseChannel);
-                        }
-                        self.done(op, Err(e));
-                        return;
+                    dpop::KeyStep::Pending => None,
+                    dpop::KeyStep::Ready => {
+                        c.keyed = true;
+                        None
                     }
+                    dpop::KeyStep::Failed(e) => Some(e),
                 }
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some(e) = failed {
+            self.cancel_task_io(task);
+            if std::mem::take(&mut self.keeper.channel_open) {
+                self.emit_io(Command::CloseChannel);
+            }
+            self.done(op, Err(e));
+            return;
         }
         if !(c.discovered && c.restored && c.keyed) {
             self.put_task(task, Task::Create(c));

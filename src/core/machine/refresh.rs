@@ -346,7 +346,7 @@ impl Machine {
 
     /// The outcome of one step of [`Machine::read_shared_session`]: `None` while the fallback
     /// read is under way.
-    fn shared_read(
+    pub(super) fn shared_read(
         &mut self,
         task: TaskId,
         purpose: Purpose,
