@@ -275,11 +275,7 @@ impl Machine {
     /// The tab channel follows the back/forward cache while the machine is created too; what
     /// was missed while it was closed is read once the machine is created.
     fn page_event_while_creating(&mut self, event: PageEvent) {
-        if !self
-            .tasks
-            .iter()
-            .any(|(_, t)| matches!(t, Task::Create(_)))
-        {
+        if !self.tasks.iter().any(|(_, t)| matches!(t, Task::Create(_))) {
             return;
         }
         match event {

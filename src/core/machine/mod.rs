@@ -291,16 +291,14 @@ impl Machine {
             self.create(op);
             return;
         }
-        let Some(metadata) = self.metadata.clone().filter(|_| self.created) else {
-            self.done(
-                op,
-                Err(Error::config("create", "the client is not created yet")),
-            );
+        // Created means discovered: the metadata is there.
+        if !self.created {
+            self.done(op, Err(not_created()));
             return;
-        };
+        }
         match call {
-            Call::AuthorizeUrl(options) => self.authorize_url(op, options, false, &metadata, now),
-            Call::SigninRedirect(options) => self.authorize_url(op, options, true, &metadata, now),
+            Call::AuthorizeUrl(options) => self.authorize_url(op, options, false, now),
+            Call::SigninRedirect(options) => self.authorize_url(op, options, true, now),
             Call::HandleRedirectCallback { url, from_location } => {
                 self.handle_callback(op, url, from_location, now)
             }
@@ -312,8 +310,8 @@ impl Machine {
             Call::SigninSilent(options) => self.signin_silent(op, options, now),
             Call::Refresh => self.join_refresh(refresh::Waiter::Refresh(op), now),
             Call::GetAccessToken => self.get_access_token(op, now),
-            Call::SignoutUrl(options) => self.signout(op, options, false, &metadata, now),
-            Call::SignoutRedirect(options) => self.signout(op, options, true, &metadata, now),
+            Call::SignoutUrl(options) => self.signout(op, options, false, now),
+            Call::SignoutRedirect(options) => self.signout(op, options, true, now),
             Call::HandleSignoutCallback { url } => self.handle_signout_callback(op, url),
             Call::SignOutLocally => {
                 self.sign_out("signout", now);
@@ -344,12 +342,7 @@ impl Machine {
 
     /// `Call::Create`: discovery and, for persisted sessions, the stored one, in parallel.
     fn create(&mut self, op: OpId) {
-        if self.created
-            || self
-                .tasks
-                .iter()
-                .any(|(_, t)| matches!(t, Task::Create(_)))
-        {
+        if self.created || self.tasks.iter().any(|(_, t)| matches!(t, Task::Create(_))) {
             self.done(
                 op,
                 Err(Error::config("create", "the client was created already")),
@@ -665,9 +658,19 @@ impl Machine {
         }
     }
 
+    /// The OP's metadata; [`Error::InvalidConfig`] before discovery.
+    fn discovered(&self) -> Result<&ProviderMetadata, Error> {
+        self.metadata.as_ref().ok_or_else(not_created)
+    }
+
     fn shared(&self) -> bool {
         self.config.storage.is_shared()
     }
+}
+
+/// What a call before `create` completed fails with.
+fn not_created() -> Error {
+    Error::config("create", "the client is not created yet")
 }
 
 /// The earlier of two optional times.

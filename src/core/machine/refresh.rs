@@ -175,13 +175,13 @@ impl Machine {
         current: Session,
         now: i64,
     ) {
-        let Some(metadata) = self.metadata.clone() else {
+        let Some(metadata) = &self.metadata else {
             self.finish_flight(task, flight, Err(Error::NoSession("not created")), now);
             return;
         };
         flight.previous = Some(current.clone());
         flight.generation = self.generation;
-        let (flow, step) = RefreshFlow::start(current, &self.config, &metadata);
+        let (flow, step) = RefreshFlow::start(current, &self.config, metadata);
         let mut run = FlowRun::new(Running::Refresh(Box::new(flow)));
         match self.drive(task, &mut run, Stepped::Refresh(step), now) {
             Some(ended) => self.refresh_ended(task, flight, ended, now),

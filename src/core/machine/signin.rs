@@ -15,7 +15,6 @@ use crate::core::flow::code::{Announce, CodeFlow, SignedIn};
 use crate::core::flow::silent::{self, FramePlan, PopupVerdict, PopupWatch, SilentPlan};
 use crate::core::flow::HttpRequest;
 use crate::core::json::Json;
-use crate::core::metadata::ProviderMetadata;
 use crate::core::par;
 use crate::core::params::ResponseMode;
 use crate::core::pkce::CodeVerifier;
@@ -167,13 +166,13 @@ impl Machine {
         options: AuthorizeOptions,
         mode: ResponseMode,
         redirect_uri: &str,
-        metadata: &ProviderMetadata,
         leaves_page: bool,
         now: i64,
     ) -> Result<(Front, Transaction), Error> {
         let state = self.random_token()?;
         let nonce = self.random_token()?;
         let verifier = CodeVerifier::new(self.random_token()?)?;
+        let metadata = self.discovered()?;
         let mut request =
             options.to_request(&self.config, self.session.as_ref(), mode, redirect_uri)?;
         // §10: the code is bound to the key, unless the key dies with this page (`memory`
@@ -239,13 +238,11 @@ impl Machine {
         op: OpId,
         options: AuthorizeOptions,
         navigate: bool,
-        metadata: &ProviderMetadata,
         now: i64,
     ) {
         let redirect_uri = self.config.redirect_uri.clone();
-        let built = silent::redirect_mode(&self.config, &options).and_then(|mode| {
-            self.authorization_request(options, mode, &redirect_uri, metadata, true, now)
-        });
+        let built = silent::redirect_mode(&self.config, &options)
+            .and_then(|mode| self.authorization_request(options, mode, &redirect_uri, true, now));
         let (front, tx) = match built {
             Ok(built) => built,
             Err(e) => return self.done(op, Err(e)),
@@ -402,25 +399,21 @@ impl Machine {
         show: Show,
         now: i64,
     ) {
-        let Some(metadata) = self.metadata.clone() else {
-            return self.done(
-                op,
-                Err(Error::config("create", "the client is not created yet")),
-            );
-        };
         let popup = matches!(show, Show::Popup { .. });
-        let op_origin = web_message::origin_of(&metadata.authorization_endpoint);
-        let planned = FramePlan::new(
-            &self.config,
-            &metadata,
-            &options,
-            popup,
-            op_origin,
-            self.own_origin.clone(),
-        );
+        let planned = self.discovered().and_then(|metadata| {
+            let op_origin = web_message::origin_of(&metadata.authorization_endpoint);
+            FramePlan::new(
+                &self.config,
+                metadata,
+                &options,
+                popup,
+                op_origin,
+                self.own_origin.clone(),
+            )
+        });
         let built = planned.and_then(|plan| {
             let redirect_uri = plan.redirect_uri.clone();
-            self.authorization_request(options, plan.mode, &redirect_uri, &metadata, false, now)
+            self.authorization_request(options, plan.mode, &redirect_uri, false, now)
                 .map(|built| (plan, built))
         });
         let (plan, (front, tx)) = match built {
@@ -683,10 +676,10 @@ impl Machine {
                 };
                 // The transaction is taken: nothing left to spend on failure.
                 signin.spend_on_failure = None;
-                let Some(metadata) = self.metadata.clone() else {
+                let Some(metadata) = &self.metadata else {
                     return self.end_signin(task, &signin, Err(Error::StateMismatch), now);
                 };
-                let (flow, step) = CodeFlow::start(&params, delivered, tx, &self.config, &metadata);
+                let (flow, step) = CodeFlow::start(&params, delivered, tx, &self.config, metadata);
                 let mut run = FlowRun::new(Running::Code(Box::new(flow)));
                 match self.drive(task, &mut run, Stepped::Code(step), now) {
                     Some(ended) => self.code_ended(task, signin, ended, now),
