@@ -202,7 +202,9 @@ impl Machine {
         }
         let mut answers = Vec::new();
         for slot in &mut run.slots {
-            answers.extend(slot.answer.take());
+            if let Some(answer) = slot.answer.take() {
+                answers.push(answer);
+            }
         }
         let now = super::secs(now);
         Some(match &mut run.running {

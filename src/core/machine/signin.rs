@@ -142,7 +142,9 @@ impl Signin {
     /// Every operation that waits for it.
     pub(super) fn ops(&self) -> Vec<OpId> {
         let mut ops = vec![self.op];
-        ops.extend_from_slice(&self.also);
+        for op in &self.also {
+            ops.push(*op);
+        }
         ops
     }
 
