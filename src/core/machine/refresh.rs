@@ -527,8 +527,7 @@ impl Machine {
                     self.done(op, result.clone().map(Outcome::Session));
                 }
                 Waiter::Access { op, fallback } => {
-                    let token = result.clone().map(|s| s.access_token);
-                    let token = access::after_refresh(token, fallback);
+                    let token = access::after_refresh(token_of(&result), fallback);
                     self.done(op, token.map(Outcome::AccessToken));
                 }
                 Waiter::Silent { op, authorize } => match &result {
@@ -550,8 +549,7 @@ impl Machine {
                     url,
                     fallback,
                 } => {
-                    let token = result.clone().map(|s| s.access_token);
-                    match access::after_refresh(token, fallback) {
+                    match access::after_refresh(token_of(&result), fallback) {
                         Ok(token) => self.headers_for(op, &method, &url, token, now),
                         Err(e) => self.done(op, Err(e)),
                     }
@@ -559,6 +557,14 @@ impl Machine {
                 Waiter::Timer => {}
             }
         }
+    }
+}
+
+/// The access token of a flight's outcome.
+fn token_of(result: &Result<Session, Error>) -> Result<AccessToken, Error> {
+    match result {
+        Ok(session) => Ok(session.access_token.clone()),
+        Err(e) => Err(e.clone()),
     }
 }
 
