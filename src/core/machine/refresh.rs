@@ -548,12 +548,10 @@ impl Machine {
                     method,
                     url,
                     fallback,
-                } => {
-                    match access::after_refresh(token_of(&result), fallback) {
-                        Ok(token) => self.headers_for(op, &method, &url, token, now),
-                        Err(e) => self.done(op, Err(e)),
-                    }
-                }
+                } => match access::after_refresh(token_of(&result), fallback) {
+                    Ok(token) => self.headers_for(op, &method, &url, token, now),
+                    Err(e) => self.done(op, Err(e)),
+                },
                 Waiter::Timer => {}
             }
         }

@@ -565,8 +565,7 @@ impl Machine {
         let Some(Task::Signin(mut signin)) = self.take_task(task) else {
             return;
         };
-        let stage = std::mem::replace(&mut signin.stage, Stage::WritingTx);
-        match (stage, purpose, answer) {
+        match (&mut signin.stage, purpose, answer) {
             (Stage::WritingTx, Purpose::Saved, Answer::Written(Ok(())))
                 if signin.push.is_some() =>
             {
@@ -592,8 +591,7 @@ impl Machine {
                     self.done(op, Ok(result.clone()));
                 }
             }
-            (stage @ Stage::Showing(_), Purpose::Push, Answer::Http(response)) => {
-                signin.stage = stage;
+            (Stage::Showing(_), Purpose::Push, Answer::Http(response)) => {
                 let url = match self.pushed_url(response) {
                     Ok(url) => url,
                     Err(e) => return self.end_signin(task, &signin, Err(e), now),
@@ -623,20 +621,17 @@ impl Machine {
             }
             // The transaction of a frame sign-in could not be stored: the response could not
             // be completed, so stop now.
-            (stage @ Stage::Showing(_), Purpose::Saved, Answer::Written(Err(e))) => {
-                signin.stage = stage;
+            (Stage::Showing(_), Purpose::Saved, Answer::Written(Err(e))) => {
                 self.end_signin(task, &signin, Err(e), now)
             }
-            (stage @ Stage::Showing(_), Purpose::Opened, Answer::Opened(Err(e))) => {
+            (Stage::Showing(_), Purpose::Opened, Answer::Opened(Err(e))) => {
                 signin.window_open = false;
-                signin.stage = stage;
                 self.end_signin(task, &signin, Err(e), now)
             }
-            (Stage::Showing(mut frame), Purpose::Look, Answer::Look(look)) => {
+            (Stage::Showing(frame), Purpose::Look, Answer::Look(look)) => {
                 match frame.watch.look(look) {
                     PopupVerdict::Closed => {
                         signin.window_open = false;
-                        signin.stage = Stage::Showing(frame);
                         return self.end_signin(task, &signin, Err(Error::PopupClosed), now);
                     }
                     // Cut off by COOP: keep waiting for the hand-over; no more looks needed.
@@ -645,7 +640,6 @@ impl Machine {
                         frame.look_at = Some(now.saturating_add(POPUP_LOOK_EVERY_MS))
                     }
                 }
-                signin.stage = Stage::Showing(frame);
                 self.put_task(task, Task::Signin(signin));
             }
             (Stage::PickingUp, Purpose::Pickup, Answer::Http(response)) => {
@@ -656,6 +650,7 @@ impl Machine {
                 self.complete(task, found, now);
             }
             (Stage::ReadingTx { params, delivered }, Purpose::Transaction, Answer::Read(read)) => {
+                let delivered = *delivered;
                 let key = params.state().map(keys::transaction_key);
                 if let Some(key) = key {
                     // Taking it makes every response single-use.
@@ -681,7 +676,7 @@ impl Machine {
                 let Some(metadata) = &self.metadata else {
                     return self.end_signin(task, &signin, Err(Error::StateMismatch), now);
                 };
-                let (flow, step) = CodeFlow::start(&params, delivered, tx, &self.config, metadata);
+                let (flow, step) = CodeFlow::start(params, delivered, tx, &self.config, metadata);
                 let mut run = FlowRun::new(Running::Code(Box::new(flow)));
                 match self.drive(task, &mut run, Stepped::Code(step), now) {
                     Some(ended) => self.code_ended(task, signin, ended, now),
@@ -691,32 +686,28 @@ impl Machine {
                     }
                 }
             }
-            (Stage::Running(mut run), Purpose::Need { index, jwks }, answer) => {
-                match self.flow_answer(task, &mut run, index, jwks, answer, now) {
+            (Stage::Running(run), Purpose::Need { index, jwks }, answer) => {
+                match self.flow_answer(task, run, index, jwks, answer, now) {
                     Some(ended) => self.code_ended(task, signin, ended, now),
-                    None => {
-                        signin.stage = Stage::Running(run);
-                        self.put_task(task, Task::Signin(signin));
-                    }
+                    None => self.put_task(task, Task::Signin(signin)),
                 }
             }
             (Stage::Saving { signed_in, shared }, Purpose::Saved, Answer::Written(result)) => {
                 match result {
-                    Ok(()) if !shared && self.save_shared(task, &signed_in.session) => {
-                        signin.stage = Stage::Saving {
-                            signed_in,
-                            shared: true,
-                        };
+                    Ok(()) if !*shared && self.save_shared(task, &signed_in.session) => {
+                        *shared = true;
                         self.put_task(task, Task::Signin(signin));
                     }
-                    Ok(()) => self.signed_in(task, signin, *signed_in, now),
+                    Ok(()) => {
+                        let stage = std::mem::replace(&mut signin.stage, Stage::PickingUp);
+                        if let Stage::Saving { signed_in, .. } = stage {
+                            self.signed_in(task, signin, *signed_in, now);
+                        }
+                    }
                     Err(e) => self.end_signin(task, &signin, Err(e), now),
                 }
             }
-            (stage, _, _) => {
-                signin.stage = stage;
-                self.put_task(task, Task::Signin(signin));
-            }
+            _ => self.put_task(task, Task::Signin(signin)),
         }
     }
 
