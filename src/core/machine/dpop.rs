@@ -50,7 +50,7 @@ pub(super) enum KeyStep {
 impl Machine {
     /// The name the pump holds and stores the key under: one per issuer and client id.
     pub(super) fn dpop_key_name(&self) -> String {
-        crate::core::text::cat(&[self.session_key().as_str(), ":dpop"])
+        self.session_key_and(":dpop")
     }
 
     /// At `create` (when `dpop` is on): the stored key, or for `memory` storage a new one for

@@ -142,32 +142,23 @@ impl Machine {
     /// Writes `session` where it is persisted (first step of a save); `false` when there is
     /// nothing to write (`memory`). The answer comes for [`Purpose::Saved`].
     pub(super) fn save_primary(&mut self, task: TaskId, session: &Session) -> bool {
-        let Some(area) = self.session_area() else {
-            return false;
-        };
-        let key = self.session_key();
-        let value = stored::session_to_text(session);
-        self.io(task, Purpose::Saved, Command::Write { area, key, value });
-        true
+        self.save_in(self.session_area(), task, session)
     }
 
     /// Writes `session` to the shared copy (second step of a save, `local` only); `false` when
     /// there is none. Committed before the other tabs are told.
     pub(super) fn save_shared(&mut self, task: TaskId, session: &Session) -> bool {
-        if !self.shared() {
+        self.save_in(self.shared().then_some(Area::Shared), task, session)
+    }
+
+    /// Writes `session` to `area`, if there is one.
+    fn save_in(&mut self, area: Option<Area>, task: TaskId, session: &Session) -> bool {
+        let Some(area) = area else {
             return false;
-        }
+        };
         let key = self.session_key();
         let value = stored::session_to_text(session);
-        self.io(
-            task,
-            Purpose::Saved,
-            Command::Write {
-                area: Area::Shared,
-                key,
-                value,
-            },
-        );
+        self.io(task, Purpose::Saved, Command::Write { area, key, value });
         true
     }
 
