@@ -588,10 +588,15 @@ impl Machine {
     }
 
     fn add_task(&mut self, task: Task) -> TaskId {
-        self.next_task = self.next_task.wrapping_add(1);
-        let id = self.next_task;
-        self.tasks.push((id, task));
+        let id = self.new_task_id();
+        self.put_task(id, task);
         id
+    }
+
+    /// A fresh task id, for a task not in the table yet.
+    fn new_task_id(&mut self) -> TaskId {
+        self.next_task = self.next_task.wrapping_add(1);
+        self.next_task
     }
 
     /// Takes a task out of the table (put it back with [`Machine::put_task`]).

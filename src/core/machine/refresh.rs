@@ -127,17 +127,18 @@ impl Machine {
             });
             return;
         }
-        let flight = Flight {
+        let flight = Box::new(Flight {
             waiters: vec![waiter],
             lock_held: false,
             held: self.session.clone(),
             previous: None,
             generation: self.generation,
             stage: Stage::Locking,
-        };
-        let task = self.add_task(Task::Refresh(Box::new(flight)));
+        });
+        let task = self.new_task_id();
         self.flight = Some(task);
         if self.shared() {
+            self.put_task(task, Task::Refresh(flight));
             let name = self.lock_name();
             let wait_ms = self.config.lock_wait_ms();
             self.io(
@@ -151,19 +152,11 @@ impl Machine {
             );
             return;
         }
-        let Some(Task::Refresh(mut flight)) = self.take_task(task) else {
-            return;
-        };
         match self.session.clone() {
             Some(current) => self.start_refresh_flow(task, flight, current, now),
             None => {
-                flight.stage = Stage::Reading;
-                self.finish_flight(
-                    task,
-                    flight,
-                    Err(Error::NoSession("no session to refresh")),
-                    now,
-                )
+                let e = Error::NoSession("no session to refresh");
+                self.finish_flight(task, flight, Err(e), now)
             }
         }
     }
