@@ -295,7 +295,7 @@ impl Machine {
         );
         let clean = response::strip_response_params(&url, fragment);
         let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
-        let task = self.add_task(Task::Signin(signin));
+        let task = self.new_task_id();
         self.callbacks.push(Handled {
             urls: [url.clone(), clean.clone()],
             outcome: Handling::Running(task),
@@ -303,28 +303,25 @@ impl Machine {
         if from_location {
             self.emit_io(Command::ReplaceUrl { url: clean });
         }
-        self.response_in_url(task, &url, now);
+        self.response_in_url(task, signin, &url, now);
     }
 
     /// Finds the response of a callback `url`: in its query or fragment, or (form_post) kept by
     /// the service worker for one pick-up.
-    fn response_in_url(&mut self, task: TaskId, url: &str, now: i64) {
+    fn response_in_url(&mut self, task: TaskId, mut signin: Box<Signin>, url: &str, now: i64) {
         match response::form_post_id(url) {
             Some(id) => {
                 let pickup = HttpRequest::get(
                     response::form_post_pickup_url(url, &id),
                     self.config.request_timeout_ms,
                 );
-                self.with_task(task, |_, t| {
-                    if let Task::Signin(s) = t {
-                        s.stage = Stage::PickingUp;
-                    }
-                });
+                signin.stage = Stage::PickingUp;
+                self.put_task(task, Task::Signin(signin));
                 self.io(task, Purpose::Pickup, Command::Fetch(pickup));
             }
             None => {
                 let found = ResponseParams::locate_in_url(url);
-                self.complete(task, found, now);
+                self.complete(task, signin, found, now);
             }
         }
     }
@@ -332,21 +329,19 @@ impl Machine {
     /// `handleFormPost`: the body the app's server received.
     pub(super) fn handle_form_post(&mut self, op: OpId, body: &str, now: i64) {
         let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
-        let task = self.add_task(Task::Signin(signin));
+        let task = self.new_task_id();
         let found = ResponseParams::from_form_post(body).map(|p| (p, ResponseMode::FormPost));
-        self.complete(task, found, now);
+        self.complete(task, signin, found, now);
     }
 
     /// The response was found (or not): read the transaction its state names.
     fn complete(
         &mut self,
         task: TaskId,
+        mut signin: Box<Signin>,
         found: Result<(ResponseParams, ResponseMode), Error>,
         now: i64,
     ) {
-        let Some(Task::Signin(mut signin)) = self.take_task(task) else {
-            return;
-        };
         let (params, delivered) = match found {
             Ok(found) => found,
             Err(e) => return self.end_signin(task, &signin, Err(e), now),
@@ -505,33 +500,23 @@ impl Machine {
 
     /// A popup or iframe delivered a response: close it, then complete the sign-in.
     fn delivered(&mut self, task: TaskId, delivery: Delivery, now: i64) {
-        self.close_window(task);
+        let Some(Task::Signin(mut signin)) = self.take_task(task) else {
+            return;
+        };
+        signin.stage = Stage::PickingUp;
+        if std::mem::take(&mut signin.window_open) {
+            self.emit_io(Command::CloseWindow { op: signin.op });
+        }
         match delivery {
             Delivery::Params(params) => {
-                self.complete(task, Ok((params, ResponseMode::WebMessage)), now)
+                self.complete(task, signin, Ok((params, ResponseMode::WebMessage)), now)
             }
-            Delivery::CallbackUrl(url) => self.response_in_url(task, &url, now),
+            Delivery::CallbackUrl(url) => self.response_in_url(task, signin, &url, now),
             Delivery::FormPostBody(body) => {
                 let found =
                     ResponseParams::from_form_post(&body).map(|p| (p, ResponseMode::FormPost));
-                self.complete(task, found, now)
+                self.complete(task, signin, found, now)
             }
-        }
-    }
-
-    /// Closes the task's window (if open) and leaves the showing stage.
-    fn close_window(&mut self, task: TaskId) {
-        let mut closed = None;
-        self.with_task(task, |_, t| {
-            if let Task::Signin(s) = t {
-                s.stage = Stage::PickingUp;
-                if std::mem::take(&mut s.window_open) {
-                    closed = Some(s.op);
-                }
-            }
-        });
-        if let Some(op) = closed {
-            self.emit_io(Command::CloseWindow { op });
         }
     }
 
@@ -643,11 +628,10 @@ impl Machine {
                 self.put_task(task, Task::Signin(signin));
             }
             (Stage::PickingUp, Purpose::Pickup, Answer::Http(response)) => {
-                self.put_task(task, Task::Signin(signin));
                 let found = response
                     .and_then(|r| ResponseParams::from_form_post_pickup(r.status, &r.body))
                     .map(|p| (p, ResponseMode::FormPost));
-                self.complete(task, found, now);
+                self.complete(task, signin, found, now);
             }
             (Stage::ReadingTx { params, delivered }, Purpose::Transaction, Answer::Read(read)) => {
                 let delivered = *delivered;
