@@ -352,7 +352,8 @@ impl Machine {
         let task = self.add_task(Task::Create(Box::new(Creating {
             op,
             discovered: false,
-            restored: false,
+            // Nothing to restore for `memory`.
+            restored: self.session_area().is_none(),
             restored_session: None,
             heard: keeper::Heard::default(),
             keyed: !self.config.dpop,
@@ -370,16 +371,9 @@ impl Machine {
             self.config.request_timeout_ms,
         );
         self.io(task, Purpose::Discovery, Command::Fetch(request));
-        match self.session_area() {
-            Some(area) => {
-                let key = self.session_key();
-                self.io(task, Purpose::Restore, Command::Read { area, key });
-            }
-            None => self.with_task(task, |_, t| {
-                if let Task::Create(c) = t {
-                    c.restored = true;
-                }
-            }),
+        if let Some(area) = self.session_area() {
+            let key = self.session_key();
+            self.io(task, Purpose::Restore, Command::Read { area, key });
         }
     }
 
@@ -609,11 +603,11 @@ impl Machine {
         self.tasks.push((id, task));
     }
 
-    fn with_task(&mut self, id: TaskId, f: impl FnOnce(&mut Self, &mut Task)) {
-        if let Some(mut task) = self.take_task(id) {
-            f(self, &mut task);
-            self.put_task(id, task);
-        }
+    /// A task to change in place; like a take and a put, it moves to the end of the table.
+    fn task_mut(&mut self, id: TaskId) -> Option<&mut Task> {
+        let task = self.take_task(id)?;
+        self.put_task(id, task);
+        self.tasks.last_mut().map(|(_, t)| t)
     }
 
     /// Emits `command` for `task`; its answer comes back for `purpose`.

@@ -120,11 +120,9 @@ impl Machine {
     /// Joins the flight under way, or starts one.
     pub(super) fn join_refresh(&mut self, waiter: Waiter, now: i64) {
         if let Some(task) = self.flight {
-            self.with_task(task, |_, t| {
-                if let Task::Refresh(flight) = t {
-                    flight.waiters.push(waiter);
-                }
-            });
+            if let Some(Task::Refresh(flight)) = self.task_mut(task) {
+                flight.waiters.push(waiter);
+            }
             return;
         }
         let flight = Box::new(Flight {

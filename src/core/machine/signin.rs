@@ -279,11 +279,9 @@ impl Machine {
                 }
                 Some(Handling::Running(task)) => {
                     let task = *task;
-                    self.with_task(task, |_, t| {
-                        if let Task::Signin(s) = t {
-                            s.also.push(op);
-                        }
-                    });
+                    if let Some(Task::Signin(s)) = self.task_mut(task) {
+                        s.also.push(op);
+                    }
                 }
                 None => {}
             }
