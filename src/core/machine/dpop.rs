@@ -132,7 +132,6 @@ impl Machine {
     /// The answer for [`Task::DpopKey`]; a failure leaves the client without a key (the next
     /// token request fails with it).
     pub(super) fn on_rekey_answer(&mut self, task: TaskId, purpose: Purpose, answer: Answer) {
-        let _ = self.take_task(task);
         let _ = self.on_key_answer(task, purpose, answer);
     }
 

@@ -330,13 +330,11 @@ impl Machine {
     pub(super) fn on_catchup_answer(
         &mut self,
         task: TaskId,
+        catchup: Box<Catchup>,
         purpose: Purpose,
         answer: Answer,
         now: i64,
     ) {
-        let Some(Task::Catchup(catchup)) = self.take_task(task) else {
-            return;
-        };
         let Answer::Read(read) = answer else { return };
         // IndexedDB first, `localStorage` when it has none.
         let Some(stored) = self.shared_read(task, purpose, read) else {
@@ -489,8 +487,7 @@ impl Machine {
         );
     }
 
-    pub(super) fn on_idle_answer(&mut self, task: TaskId, answer: Answer, now: i64) {
-        self.take_task(task);
+    pub(super) fn on_idle_answer(&mut self, answer: Answer, now: i64) {
         let shared = match answer {
             Answer::Read(Ok(Some(text))) => crate::core::json::parse_i64(&text).unwrap_or(i64::MIN),
             _ => i64::MIN,
@@ -532,14 +529,11 @@ impl Machine {
 
     pub(super) fn on_purge_answer(
         &mut self,
-        task: TaskId,
+        key: String,
         purpose: Purpose,
         answer: Answer,
         now: i64,
     ) {
-        let Some(Task::Purge { key }) = self.take_task(task) else {
-            return;
-        };
         match (purpose, answer) {
             (Purpose::PurgeKeys, Answer::Keys(keys)) => {
                 for key in keys {

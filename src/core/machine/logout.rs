@@ -78,13 +78,11 @@ impl Machine {
     pub(super) fn on_logout_answer(
         &mut self,
         task: TaskId,
-        _purpose: Purpose,
+        logout: Logout,
         answer: Answer,
         now: i64,
     ) {
-        let Some(Task::Logout(Logout { op, stage })) = self.take_task(task) else {
-            return;
-        };
+        let Logout { op, stage } = logout;
         match (stage, answer) {
             (Stage::WritingTx { .. }, Answer::Written(Err(e))) => self.done(op, Err(e)),
             (

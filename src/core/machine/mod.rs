@@ -377,10 +377,14 @@ impl Machine {
         }
     }
 
-    fn on_create_answer(&mut self, task: TaskId, purpose: Purpose, answer: Answer, now: i64) {
-        let Some(Task::Create(mut c)) = self.take_task(task) else {
-            return;
-        };
+    fn on_create_answer(
+        &mut self,
+        task: TaskId,
+        mut c: Box<Creating>,
+        purpose: Purpose,
+        answer: Answer,
+        now: i64,
+    ) {
         let op = c.op;
         let failed = match (purpose, answer) {
             (Purpose::Discovery, Answer::Http(response)) => {
@@ -480,19 +484,20 @@ impl Machine {
         if purpose == Purpose::Ignored {
             return;
         }
-        let Some(kind) = self.tasks.iter().find(|(t, _)| *t == task).map(|(_, t)| t) else {
+        // Each handler puts its task back if it is not over.
+        let Some(kind) = self.take_task(task) else {
             return;
         };
         match kind {
-            Task::Create(_) => self.on_create_answer(task, purpose, answer, now),
-            Task::Signin(_) => self.on_signin_answer(task, purpose, answer, now),
-            Task::Refresh(_) => self.on_refresh_answer(task, purpose, answer, now),
-            Task::Logout(_) => self.on_logout_answer(task, purpose, answer, now),
-            Task::Catchup(_) => self.on_catchup_answer(task, purpose, answer, now),
-            Task::IdleCheck => self.on_idle_answer(task, answer, now),
-            Task::Purge { .. } => self.on_purge_answer(task, purpose, answer, now),
+            Task::Create(c) => self.on_create_answer(task, c, purpose, answer, now),
+            Task::Signin(s) => self.on_signin_answer(task, s, purpose, answer, now),
+            Task::Refresh(f) => self.on_refresh_answer(task, f, purpose, answer, now),
+            Task::Logout(l) => self.on_logout_answer(task, l, answer, now),
+            Task::Catchup(c) => self.on_catchup_answer(task, c, purpose, answer, now),
+            Task::IdleCheck => self.on_idle_answer(answer, now),
+            Task::Purge { key } => self.on_purge_answer(key, purpose, answer, now),
             Task::DpopKey => self.on_rekey_answer(task, purpose, answer),
-            Task::Proof(_) => self.on_proof_answer(task, answer),
+            Task::Proof(job) => self.on_proof_answer(job, answer),
         }
     }
 

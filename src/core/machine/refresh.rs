@@ -186,13 +186,11 @@ impl Machine {
     pub(super) fn on_refresh_answer(
         &mut self,
         task: TaskId,
+        mut flight: Box<Flight>,
         purpose: Purpose,
         answer: Answer,
         now: i64,
     ) {
-        let Some(Task::Refresh(mut flight)) = self.take_task(task) else {
-            return;
-        };
         let stage = std::mem::replace(&mut flight.stage, Stage::Reading);
         match (stage, purpose, answer) {
             (Stage::Locking, _, Answer::Lock(Err(e))) => {

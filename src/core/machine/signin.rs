@@ -541,13 +541,11 @@ impl Machine {
     pub(super) fn on_signin_answer(
         &mut self,
         task: TaskId,
+        mut signin: Box<Signin>,
         purpose: Purpose,
         answer: Answer,
         now: i64,
     ) {
-        let Some(Task::Signin(mut signin)) = self.take_task(task) else {
-            return;
-        };
         match (&mut signin.stage, purpose, answer) {
             (Stage::WritingTx, Purpose::Saved, Answer::Written(Ok(())))
                 if signin.push.is_some() =>
