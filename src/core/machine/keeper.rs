@@ -245,18 +245,9 @@ impl Machine {
         match event {
             PageEvent::Visible | PageEvent::Resumed | PageEvent::Online => self.wake(now),
             PageEvent::Hidden => {}
-            PageEvent::PageHide => {
-                if self.keeper.channel_open {
-                    self.keeper.channel_open = false;
-                    self.emit_io(Command::CloseChannel);
-                }
-            }
+            PageEvent::PageHide => self.close_channel(),
             PageEvent::PageShow => {
-                if !self.keeper.channel_open {
-                    self.keeper.channel_open = true;
-                    let name = self.session_key();
-                    self.emit_io(Command::OpenChannel { name });
-                }
+                self.open_channel();
                 self.wake(now);
             }
             PageEvent::Activity => self.idle_record(now),
@@ -270,14 +261,8 @@ impl Machine {
             return;
         }
         match event {
-            PageEvent::PageHide if self.keeper.channel_open => {
-                self.keeper.channel_open = false;
-                self.emit_io(Command::CloseChannel);
-            }
-            PageEvent::PageShow if !self.keeper.channel_open => {
-                self.keeper.channel_open = true;
-                let name = self.session_key();
-                self.emit_io(Command::OpenChannel { name });
+            PageEvent::PageHide => self.close_channel(),
+            PageEvent::PageShow if self.open_channel() => {
                 for (_, task) in &mut self.tasks {
                     if let Task::Create(c) = task {
                         c.heard.new_session = true;
@@ -285,6 +270,24 @@ impl Machine {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Opens the tab channel unless it is open; whether it was opened now.
+    pub(super) fn open_channel(&mut self) -> bool {
+        if self.keeper.channel_open {
+            return false;
+        }
+        self.keeper.channel_open = true;
+        let name = self.session_key();
+        self.emit_io(Command::OpenChannel { name });
+        true
+    }
+
+    /// Closes the tab channel if it is open.
+    pub(super) fn close_channel(&mut self) {
+        if std::mem::take(&mut self.keeper.channel_open) {
+            self.emit_io(Command::CloseChannel);
         }
     }
 

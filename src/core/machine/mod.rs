@@ -363,9 +363,7 @@ impl Machine {
         }
         // The tab channel opens first: what another tab does after the stored session is read
         // is heard.
-        let name = self.session_key();
-        self.emit_io(Command::OpenChannel { name });
-        self.keeper.channel_open = true;
+        self.open_channel();
         let request = crate::core::flow::HttpRequest::get(
             ProviderMetadata::discovery_url(&self.config.issuer),
             self.config.request_timeout_ms,
@@ -431,9 +429,7 @@ impl Machine {
         };
         if let Some(e) = failed {
             self.cancel_task_io(task);
-            if std::mem::take(&mut self.keeper.channel_open) {
-                self.emit_io(Command::CloseChannel);
-            }
+            self.close_channel();
             self.done(op, Err(e));
             return;
         }
@@ -560,9 +556,7 @@ impl Machine {
         }
         self.flight = None;
         self.callbacks.clear();
-        if self.keeper.channel_open {
-            self.emit_io(Command::CloseChannel);
-        }
+        self.close_channel();
         self.keeper = keeper::Keeper::new(None);
     }
 
