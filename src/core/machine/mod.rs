@@ -538,18 +538,14 @@ impl Machine {
                     if signin.window_open {
                         self.emit_io(Command::CloseWindow { op: signin.op });
                     }
-                    for op in signin.ops() {
-                        self.done(op, Err(Error::Disposed));
-                    }
+                    self.done_all(signin.ops(), Err(Error::Disposed));
                 }
                 Task::Refresh(flight) => {
                     if flight.lock_held {
                         let name = self.lock_name();
                         self.emit_io(Command::ReleaseLock { name });
                     }
-                    for op in flight.ops() {
-                        self.done(op, Err(Error::Disposed));
-                    }
+                    self.done_all(flight.ops(), Err(Error::Disposed));
                 }
                 Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } | Task::DpopKey => {}
             }
@@ -644,6 +640,13 @@ impl Machine {
 
     fn done(&mut self, op: OpId, result: Result<Outcome, Error>) {
         self.out.push_back(Output::Done { op, result });
+    }
+
+    /// Ends every operation of `ops` with `result`.
+    fn done_all(&mut self, ops: Vec<OpId>, result: Result<Outcome, Error>) {
+        for op in ops {
+            self.done(op, result.clone());
+        }
     }
 
     /// Where the session is persisted: nowhere for `memory`.

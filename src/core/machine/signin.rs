@@ -568,9 +568,7 @@ impl Machine {
                     }
                     _ => Outcome::Url(url),
                 };
-                for op in signin.ops() {
-                    self.done(op, Ok(result.clone()));
-                }
+                self.done_all(signin.ops(), Ok(result));
             }
             (Stage::Showing(_), Purpose::Push, Answer::Http(response)) => {
                 let url = match self.pushed_url(response) {
@@ -596,9 +594,7 @@ impl Machine {
                     }
                     Finish::SignedIn => Outcome::Nothing,
                 });
-                for op in signin.ops() {
-                    self.done(op, result.clone());
-                }
+                self.done_all(signin.ops(), result);
             }
             // The transaction of a frame sign-in could not be stored: the response could not
             // be completed, so stop now.
@@ -761,8 +757,6 @@ impl Machine {
             }
         }
         let outcome = result.map(Outcome::SignedIn);
-        for op in signin.ops() {
-            self.done(op, outcome.clone());
-        }
+        self.done_all(signin.ops(), outcome);
     }
 }
