@@ -477,7 +477,7 @@ impl Machine {
             return;
         };
         let (_, task, purpose) = self.routes.swap_remove(index);
-        if purpose == Purpose::Ignored {
+        if matches!(purpose, Purpose::Ignored) {
             return;
         }
         // Each handler puts its task back if it is not over.

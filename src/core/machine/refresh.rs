@@ -324,7 +324,7 @@ impl Machine {
 
     /// Reads the shared session for `task`: IndexedDB, then `localStorage`.
     fn read_shared_session(&mut self, task: TaskId, purpose: Purpose) {
-        let area = if purpose == Purpose::Shared {
+        let area = if matches!(purpose, Purpose::Shared) {
             Area::Shared
         } else {
             Area::Local
