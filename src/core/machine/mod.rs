@@ -52,7 +52,6 @@ use crate::core::jwks::JwkSet;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::session::Session;
 use crate::error::Error;
-use std::collections::VecDeque;
 
 /// The DOM events that count as the user being there, for `idleTimeoutSeconds`: the pump
 /// listens for these and forwards each as [`PageEvent::Activity`].
@@ -183,7 +182,10 @@ pub struct Machine {
     /// handling it or how it ended.
     callbacks: Vec<signin::Handled>,
     keeper: keeper::Keeper,
-    out: VecDeque<Output>,
+    /// The outputs not polled yet are `out[polled..]`, in order (a plain vector: it is emptied
+    /// whenever the pump has polled everything).
+    out: Vec<Option<Output>>,
+    polled: usize,
     /// What discovery says of the extensions (PAR, revocation, DPoP).
     ext: Extensions,
     /// DPoP's key and nonces, when `dpop` is on.
@@ -215,7 +217,8 @@ impl Machine {
             tasks: Vec::new(),
             flight: None,
             callbacks: Vec::new(),
-            out: VecDeque::new(),
+            out: Vec::new(),
+            polled: 0,
             ext: Extensions::default(),
             dpop: None,
         })
@@ -263,7 +266,19 @@ impl Machine {
 
     /// The next thing to do, if any.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let next = self.out.get_mut(self.polled).and_then(Option::take);
+        match next {
+            Some(_) => self.polled = self.polled.saturating_add(1),
+            None => {
+                self.out.clear();
+                self.polled = 0;
+            }
+        }
+        next
+    }
+
+    fn push_out(&mut self, output: Output) {
+        self.out.push(Some(output));
     }
 
     /// When the machine next wants [`Input::Timeout`], in milliseconds since the Unix epoch.
@@ -526,7 +541,7 @@ impl Machine {
         self.disposed = true;
         let routes = std::mem::take(&mut self.routes);
         for (id, _, _) in routes {
-            self.out.push_back(Output::Cancel { id });
+            self.push_out(Output::Cancel { id });
         }
         let tasks = std::mem::take(&mut self.tasks);
         for (_, task) in tasks {
@@ -612,7 +627,7 @@ impl Machine {
         if command.answer_kind().is_some() {
             self.routes.push((id, task, purpose));
         }
-        self.out.push_back(Output::Io { id, command });
+        self.push_out(Output::Io { id, command });
         id
     }
 
@@ -627,7 +642,7 @@ impl Machine {
         while let Some((id, t, _)) = self.routes.get(i).copied() {
             if t == task {
                 self.routes.swap_remove(i);
-                self.out.push_back(Output::Cancel { id });
+                self.push_out(Output::Cancel { id });
             } else {
                 i = i.saturating_add(1);
             }
@@ -635,11 +650,11 @@ impl Machine {
     }
 
     fn emit(&mut self, event: Event) {
-        self.out.push_back(Output::Event(event));
+        self.push_out(Output::Event(event));
     }
 
     fn done(&mut self, op: OpId, result: Result<Outcome, Error>) {
-        self.out.push_back(Output::Done { op, result });
+        self.push_out(Output::Done { op, result });
     }
 
     /// Ends every operation of `ops` with `result`.
