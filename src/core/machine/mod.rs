@@ -540,12 +540,13 @@ impl Machine {
     fn dispose(&mut self) {
         self.disposed = true;
         let routes = std::mem::take(&mut self.routes);
-        for (id, _, _) in routes {
-            self.push_out(Output::Cancel { id });
+        for (id, _, _) in &routes {
+            self.push_out(Output::Cancel { id: *id });
         }
-        let tasks = std::mem::take(&mut self.tasks);
-        for (_, task) in tasks {
-            match task {
+        let mut tasks = std::mem::take(&mut self.tasks);
+        for (_, task) in &mut tasks {
+            // Taken out of the table, in order; what is left behind is dropped with it.
+            match std::mem::replace(task, Task::IdleCheck) {
                 Task::Create(c) => self.done(c.op, Err(Error::Disposed)),
                 Task::Logout(logout::Logout { op, .. })
                 | Task::Proof(resource::ProofJob { op, .. }) => self.done(op, Err(Error::Disposed)),

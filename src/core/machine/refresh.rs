@@ -494,7 +494,7 @@ impl Machine {
     fn finish_flight(
         &mut self,
         task: TaskId,
-        flight: Box<Flight>,
+        mut flight: Box<Flight>,
         result: Result<Session, Error>,
         now: i64,
     ) {
@@ -510,14 +510,14 @@ impl Machine {
             Ok(session) => Event::Refreshed(session.clone()),
             Err(e) => Event::RefreshFailed(e.clone()),
         });
-        for waiter in flight.waiters {
+        for waiter in &mut flight.waiters {
             match waiter {
                 Waiter::Refresh(op) => {
-                    self.done(op, result.clone().map(Outcome::Session));
+                    self.done(*op, result.clone().map(Outcome::Session));
                 }
                 Waiter::Access { op, fallback } => {
-                    let token = access::after_refresh(token_of(&result), fallback);
-                    self.done(op, token.map(Outcome::AccessToken));
+                    let token = access::after_refresh(token_of(&result), fallback.take());
+                    self.done(*op, token.map(Outcome::AccessToken));
                 }
                 Waiter::Silent { op, authorize } => match &result {
                     Ok(session) => {
@@ -525,21 +525,22 @@ impl Machine {
                             session: session.clone(),
                             app_state: authorize.app_state.clone(),
                         };
-                        self.done(op, Ok(Outcome::SignedIn(signed_in)));
+                        self.done(*op, Ok(Outcome::SignedIn(signed_in)));
                     }
                     Err(e) if SilentPlan::falls_back_on(e) => {
-                        self.signin_in_frame(op, *authorize, super::signin::Show::HiddenFrame, now);
+                        let authorize = std::mem::take(&mut **authorize);
+                        self.signin_in_frame(*op, authorize, super::signin::Show::HiddenFrame, now);
                     }
-                    Err(e) => self.done(op, Err(e.clone())),
+                    Err(e) => self.done(*op, Err(e.clone())),
                 },
                 Waiter::Resource {
                     op,
                     method,
                     url,
                     fallback,
-                } => match access::after_refresh(token_of(&result), fallback) {
-                    Ok(token) => self.headers_for(op, &method, &url, token, now),
-                    Err(e) => self.done(op, Err(e)),
+                } => match access::after_refresh(token_of(&result), fallback.take()) {
+                    Ok(token) => self.headers_for(*op, method, url, token, now),
+                    Err(e) => self.done(*op, Err(e)),
                 },
                 Waiter::Timer => {}
             }
