@@ -83,18 +83,18 @@ impl Machine {
         let Answer::Key(result) = answer else {
             return KeyStep::Pending;
         };
-        let name = self.dpop_key_name();
         match (purpose, result) {
             // A stored key: the one the stored session's tokens are bound to.
             (Purpose::DpopLoad, Ok(Some(jwk))) => self.hold_key(&jwk, false),
             // None stored, or the store cannot be read: a new key.
             (Purpose::DpopLoad, _) => {
+                let name = self.dpop_key_name();
                 self.io(task, Purpose::DpopNew, Command::GenerateKey { name });
                 KeyStep::Pending
             }
             (Purpose::DpopNew, Ok(Some(jwk))) => self.hold_key(&jwk, true),
             (Purpose::DpopNew, Ok(None)) => {
-                KeyStep::Failed(Error::Crypto("no DPoP key was generated".into()))
+                KeyStep::Failed(super::crypto_error("no DPoP key was generated"))
             }
             (_, Err(e)) => KeyStep::Failed(e),
             _ => KeyStep::Pending,
@@ -208,7 +208,7 @@ impl Machine {
             return None;
         }
         let Some(input) = self.proof_input("POST", &request.url, None, now) else {
-            return Some(flow::Answer::Http(Err(Error::Crypto("no DPoP key".into()))));
+            return Some(flow::Answer::Http(Err(super::crypto_error("no DPoP key"))));
         };
         let name = self.dpop_key_name();
         self.io(

@@ -587,7 +587,7 @@ impl Machine {
             .entropy
             .len()
             .checked_sub(32)
-            .ok_or_else(|| Error::Crypto("no entropy was handed in with the call".into()))?;
+            .ok_or_else(|| crypto_error("no entropy was handed in with the call"))?;
         let bytes = self.entropy.split_off(at);
         Ok(crate::core::base64url::encode(&bytes))
     }
@@ -683,6 +683,11 @@ impl Machine {
     fn shared(&self) -> bool {
         self.config.storage.is_shared()
     }
+}
+
+/// [`Error::Crypto`] with `reason`.
+fn crypto_error(reason: &str) -> Error {
+    Error::Crypto(reason.to_owned())
 }
 
 /// What a call before `create` completed fails with.

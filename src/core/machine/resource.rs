@@ -136,7 +136,7 @@ impl Machine {
     pub(super) fn on_proof_answer(&mut self, job: ProofJob, answer: Answer) {
         let signature = match answer {
             Answer::Signature(signature) => signature,
-            _ => Err(Error::Crypto("no signature".into())),
+            _ => Err(super::crypto_error("no signature")),
         };
         let result = signature
             .and_then(|s| dpop::proof(&job.input, &s))
