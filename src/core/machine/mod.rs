@@ -577,7 +577,10 @@ impl Machine {
     fn add_entropy(&mut self, bytes: &[u8]) {
         self.entropy.extend_from_slice(bytes);
         let excess = self.entropy.len().saturating_sub(ENTROPY_POOL);
-        self.entropy.drain(..excess);
+        if excess > 0 {
+            // The newest bytes are kept.
+            self.entropy = self.entropy.split_off(excess);
+        }
     }
 
     /// 32 fresh random bytes as base64url (43 characters): a `state`, `nonce` or PKCE verifier.
