@@ -554,14 +554,14 @@ impl Machine {
                     if signin.window_open {
                         self.emit_io(Command::CloseWindow { op: signin.op });
                     }
-                    self.done_all(signin.ops(), Err(Error::Disposed));
+                    self.done_all(&signin.ops, Err(Error::Disposed));
                 }
                 Task::Refresh(flight) => {
                     if flight.lock_held {
                         let name = self.lock_name();
                         self.emit_io(Command::ReleaseLock { name });
                     }
-                    self.done_all(flight.ops(), Err(Error::Disposed));
+                    self.done_all(&flight.ops(), Err(Error::Disposed));
                 }
                 Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } | Task::DpopKey => {}
             }
@@ -662,9 +662,9 @@ impl Machine {
     }
 
     /// Ends every operation of `ops` with `result`.
-    fn done_all(&mut self, ops: Vec<OpId>, result: Result<Outcome, Error>) {
+    fn done_all(&mut self, ops: &[OpId], result: Result<Outcome, Error>) {
         for op in ops {
-            self.done(op, result.clone());
+            self.done(*op, result.clone());
         }
     }
 

@@ -99,8 +99,9 @@ enum Stage {
 pub(super) struct Signin {
     /// The operation.
     pub(super) op: OpId,
-    /// More operations waiting for the same outcome (a callback handled twice).
-    also: Vec<OpId>,
+    /// Every operation that waits for it: `op`, then the ones waiting for the same outcome (a
+    /// callback handled twice).
+    pub(super) ops: Vec<OpId>,
     finish: Finish,
     /// Announced as `signedIn` even when it renews the session (not a hidden iframe).
     interactive: bool,
@@ -128,7 +129,7 @@ impl Signin {
     fn new(op: OpId, finish: Finish, interactive: bool, stage: Stage) -> Box<Signin> {
         Box::new(Signin {
             op,
-            also: Vec::new(),
+            ops: vec![op],
             finish,
             interactive,
             window_open: false,
@@ -137,15 +138,6 @@ impl Signin {
             push: None,
             stage,
         })
-    }
-
-    /// Every operation that waits for it.
-    pub(super) fn ops(&self) -> Vec<OpId> {
-        let mut ops = vec![self.op];
-        for op in &self.also {
-            ops.push(*op);
-        }
-        ops
     }
 
     /// When it next wants the timer: a popup look, or the end of the wait.
@@ -280,7 +272,7 @@ impl Machine {
                 Some(Handling::Running(task)) => {
                     let task = *task;
                     if let Some(Task::Signin(s)) = self.task_mut(task) {
-                        s.also.push(op);
+                        s.ops.push(op);
                     }
                 }
                 None => {}
@@ -568,7 +560,7 @@ impl Machine {
                     }
                     _ => Outcome::Url(url),
                 };
-                self.done_all(signin.ops(), Ok(result));
+                self.done_all(&signin.ops, Ok(result));
             }
             (Stage::Showing(_), Purpose::Push, Answer::Http(response)) => {
                 let url = match self.pushed_url(response) {
@@ -594,7 +586,7 @@ impl Machine {
                     }
                     Finish::SignedIn => Outcome::Nothing,
                 });
-                self.done_all(signin.ops(), result);
+                self.done_all(&signin.ops, result);
             }
             // The transaction of a frame sign-in could not be stored: the response could not
             // be completed, so stop now.
@@ -757,6 +749,6 @@ impl Machine {
             }
         }
         let outcome = result.map(Outcome::SignedIn);
-        self.done_all(signin.ops(), outcome);
+        self.done_all(&signin.ops, outcome);
     }
 }
