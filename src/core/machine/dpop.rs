@@ -184,14 +184,11 @@ impl Machine {
         now: i64,
     ) -> Option<flow::Answer> {
         let (resource, bound) = match run.running() {
-            Running::Code(flow) => (flow.transaction().resource.clone(), None),
-            Running::Refresh(flow) => (
-                self.config.resource.clone(),
-                flow.current().dpop_jkt.clone(),
-            ),
+            Running::Code(flow) => (&flow.transaction().resource, None),
+            Running::Refresh(flow) => (&self.config.resource, flow.current().dpop_jkt.as_ref()),
         };
         if let Some(body) = &mut request.body {
-            for uri in &resource {
+            for uri in resource {
                 let pair = crate::core::form::Form::new()
                     .pair("resource", uri)
                     .finish();
@@ -199,7 +196,7 @@ impl Machine {
                 body.push_str(&pair);
             }
         }
-        if bound.is_some() && bound != self.dpop_jkt() {
+        if bound.is_some() && bound != self.dpop_jkt().as_ref() {
             return Some(flow::Answer::Http(Err(Error::Dpop(CODE_DPOP_KEY_CHANGED))));
         }
         let need = Purpose::Need { index, jwks: false };
