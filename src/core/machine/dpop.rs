@@ -50,16 +50,19 @@ pub(super) enum KeyStep {
 impl Machine {
     /// The name the pump holds and stores the key under: one per issuer and client id.
     pub(super) fn dpop_key_name(&self) -> String {
-        crate::core::text::cat(&[self.session_key().as_str(), ":dpop"])
+        self.session_key_and(":dpop")
     }
 
     /// At `create` (when `dpop` is on): the stored key, or for `memory` storage a new one for
     /// this page. The answers come back to `task` as `DpopLoad` and `DpopNew`.
     pub(super) fn start_key(&mut self, task: TaskId) {
-        let seed: Vec<u8> = (0..2)
-            .filter_map(|_| self.random_token().ok())
-            .collect::<String>()
-            .into_bytes();
+        let mut seed = String::new();
+        for _ in 0..2 {
+            if let Ok(token) = self.random_token() {
+                seed.push_str(&token);
+            }
+        }
+        let seed = seed.into_bytes();
         let state = self.dpop.get_or_insert_with(DpopState::default);
         state.seed = seed;
         let name = self.dpop_key_name();
@@ -80,18 +83,18 @@ impl Machine {
         let Answer::Key(result) = answer else {
             return KeyStep::Pending;
         };
-        let name = self.dpop_key_name();
         match (purpose, result) {
             // A stored key: the one the stored session's tokens are bound to.
             (Purpose::DpopLoad, Ok(Some(jwk))) => self.hold_key(&jwk, false),
             // None stored, or the store cannot be read: a new key.
             (Purpose::DpopLoad, _) => {
+                let name = self.dpop_key_name();
                 self.io(task, Purpose::DpopNew, Command::GenerateKey { name });
                 KeyStep::Pending
             }
             (Purpose::DpopNew, Ok(Some(jwk))) => self.hold_key(&jwk, true),
             (Purpose::DpopNew, Ok(None)) => {
-                KeyStep::Failed(Error::Crypto("no DPoP key was generated".into()))
+                KeyStep::Failed(super::crypto_error("no DPoP key was generated"))
             }
             (_, Err(e)) => KeyStep::Failed(e),
             _ => KeyStep::Pending,
@@ -129,7 +132,6 @@ impl Machine {
     /// The answer for [`Task::DpopKey`]; a failure leaves the client without a key (the next
     /// token request fails with it).
     pub(super) fn on_rekey_answer(&mut self, task: TaskId, purpose: Purpose, answer: Answer) {
-        let _ = self.take_task(task);
         let _ = self.on_key_answer(task, purpose, answer);
     }
 
@@ -182,14 +184,11 @@ impl Machine {
         now: i64,
     ) -> Option<flow::Answer> {
         let (resource, bound) = match run.running() {
-            Running::Code(flow) => (flow.transaction().resource.clone(), None),
-            Running::Refresh(flow) => (
-                self.config.resource.clone(),
-                flow.current().dpop_jkt.clone(),
-            ),
+            Running::Code(flow) => (&flow.transaction().resource, None),
+            Running::Refresh(flow) => (&self.config.resource, flow.current().dpop_jkt.as_ref()),
         };
         if let Some(body) = &mut request.body {
-            for uri in &resource {
+            for uri in resource {
                 let pair = crate::core::form::Form::new()
                     .pair("resource", uri)
                     .finish();
@@ -197,7 +196,7 @@ impl Machine {
                 body.push_str(&pair);
             }
         }
-        if bound.is_some() && bound != self.dpop_jkt() {
+        if bound.is_some() && bound != self.dpop_jkt().as_ref() {
             return Some(flow::Answer::Http(Err(Error::Dpop(CODE_DPOP_KEY_CHANGED))));
         }
         let need = Purpose::Need { index, jwks: false };
@@ -206,7 +205,7 @@ impl Machine {
             return None;
         }
         let Some(input) = self.proof_input("POST", &request.url, None, now) else {
-            return Some(flow::Answer::Http(Err(Error::Crypto("no DPoP key".into()))));
+            return Some(flow::Answer::Http(Err(super::crypto_error("no DPoP key"))));
         };
         let name = self.dpop_key_name();
         self.io(
@@ -217,8 +216,8 @@ impl Machine {
                 input: input.clone(),
             },
         );
-        if let Some(slot) = run.proofs.get_mut(index) {
-            *slot = Some(Proofed {
+        if let Some(slot) = run.slot(index) {
+            slot.proof = Some(Proofed {
                 request,
                 input,
                 retried: false,
@@ -239,7 +238,7 @@ impl Machine {
         answer: Answer,
         now: i64,
     ) -> Option<Answer> {
-        let Some(Some(proofed)) = run.proofs.get_mut(index) else {
+        let Some(proofed) = run.slot(index).and_then(|slot| slot.proof.as_mut()) else {
             return Some(answer);
         };
         let need = Purpose::Need { index, jwks: false };
@@ -266,7 +265,7 @@ impl Machine {
                 if retry {
                     proofed.retried = true;
                     let input = self.proof_input("POST", &url, None, now)?;
-                    if let Some(Some(proofed)) = run.proofs.get_mut(index) {
+                    if let Some(proofed) = run.slot(index).and_then(|slot| slot.proof.as_mut()) {
                         proofed.input = input.clone();
                     }
                     let name = self.dpop_key_name();

@@ -64,10 +64,7 @@ impl Keeper {
 
     pub(super) fn next_deadline(&self) -> Option<i64> {
         let idle = self.idle.as_ref().and_then(|w| w.check_at);
-        [self.expiring_at, self.expired_at, idle]
-            .into_iter()
-            .flatten()
-            .min()
+        super::earliest(super::earliest(self.expiring_at, self.expired_at), idle)
     }
 }
 
@@ -145,32 +142,23 @@ impl Machine {
     /// Writes `session` where it is persisted (first step of a save); `false` when there is
     /// nothing to write (`memory`). The answer comes for [`Purpose::Saved`].
     pub(super) fn save_primary(&mut self, task: TaskId, session: &Session) -> bool {
-        let Some(area) = self.session_area() else {
-            return false;
-        };
-        let key = self.session_key();
-        let value = stored::session_to_text(session);
-        self.io(task, Purpose::Saved, Command::Write { area, key, value });
-        true
+        self.save_in(self.session_area(), task, session)
     }
 
     /// Writes `session` to the shared copy (second step of a save, `local` only); `false` when
     /// there is none. Committed before the other tabs are told.
     pub(super) fn save_shared(&mut self, task: TaskId, session: &Session) -> bool {
-        if !self.shared() {
+        self.save_in(self.shared().then_some(Area::Shared), task, session)
+    }
+
+    /// Writes `session` to `area`, if there is one.
+    fn save_in(&mut self, area: Option<Area>, task: TaskId, session: &Session) -> bool {
+        let Some(area) = area else {
             return false;
-        }
+        };
         let key = self.session_key();
         let value = stored::session_to_text(session);
-        self.io(
-            task,
-            Purpose::Saved,
-            Command::Write {
-                area: Area::Shared,
-                key,
-                value,
-            },
-        );
+        self.io(task, Purpose::Saved, Command::Write { area, key, value });
         true
     }
 
@@ -257,18 +245,9 @@ impl Machine {
         match event {
             PageEvent::Visible | PageEvent::Resumed | PageEvent::Online => self.wake(now),
             PageEvent::Hidden => {}
-            PageEvent::PageHide => {
-                if self.keeper.channel_open {
-                    self.keeper.channel_open = false;
-                    self.emit_io(Command::CloseChannel);
-                }
-            }
+            PageEvent::PageHide => self.close_channel(),
             PageEvent::PageShow => {
-                if !self.keeper.channel_open {
-                    self.keeper.channel_open = true;
-                    let name = self.session_key();
-                    self.emit_io(Command::OpenChannel { name });
-                }
+                self.open_channel();
                 self.wake(now);
             }
             PageEvent::Activity => self.idle_record(now),
@@ -278,29 +257,37 @@ impl Machine {
     /// The tab channel follows the back/forward cache while the machine is created too; what
     /// was missed while it was closed is read once the machine is created.
     fn page_event_while_creating(&mut self, event: PageEvent) {
-        if !self
-            .tasks
-            .iter()
-            .any(|(_, t)| matches!(t, Task::Create { .. }))
-        {
+        if !self.tasks.iter().any(|(_, t)| matches!(t, Task::Create(_))) {
             return;
         }
         match event {
-            PageEvent::PageHide if self.keeper.channel_open => {
-                self.keeper.channel_open = false;
-                self.emit_io(Command::CloseChannel);
-            }
-            PageEvent::PageShow if !self.keeper.channel_open => {
-                self.keeper.channel_open = true;
-                let name = self.session_key();
-                self.emit_io(Command::OpenChannel { name });
+            PageEvent::PageHide => self.close_channel(),
+            PageEvent::PageShow if self.open_channel() => {
                 for (_, task) in &mut self.tasks {
-                    if let Task::Create { heard, .. } = task {
-                        heard.new_session = true;
+                    if let Task::Create(c) = task {
+                        c.heard.new_session = true;
                     }
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Opens the tab channel unless it is open; whether it was opened now.
+    pub(super) fn open_channel(&mut self) -> bool {
+        if self.keeper.channel_open {
+            return false;
+        }
+        self.keeper.channel_open = true;
+        let name = self.session_key();
+        self.emit_io(Command::OpenChannel { name });
+        true
+    }
+
+    /// Closes the tab channel if it is open.
+    pub(super) fn close_channel(&mut self) {
+        if std::mem::take(&mut self.keeper.channel_open) {
+            self.emit_io(Command::CloseChannel);
         }
     }
 
@@ -328,10 +315,10 @@ impl Machine {
 
     /// Reads the session the tabs last stored: IndexedDB first, `localStorage` when it has none.
     fn read_other_tabs(&mut self, why: CatchupFor) {
-        let task = self.add_task(Task::Catchup(Catchup {
+        let task = self.add_task(Task::Catchup(Box::new(Catchup {
             why,
             before: self.session.clone(),
-        }));
+        })));
         let key = self.session_key();
         self.io(
             task,
@@ -346,33 +333,16 @@ impl Machine {
     pub(super) fn on_catchup_answer(
         &mut self,
         task: TaskId,
+        catchup: Box<Catchup>,
         purpose: Purpose,
         answer: Answer,
         now: i64,
     ) {
-        let Some(Task::Catchup(catchup)) = self.take_task(task) else {
-            return;
-        };
         let Answer::Read(read) = answer else { return };
-        let stored = match (purpose, read) {
-            (Purpose::Shared, Ok(Some(text))) if stored::session_from_text(&text).is_some() => {
-                Ok(stored::session_from_text(&text))
-            }
-            (Purpose::Shared, _) => {
-                let key = self.session_key();
-                self.put_task(task, Task::Catchup(catchup));
-                self.io(
-                    task,
-                    Purpose::SharedFallback,
-                    Command::Read {
-                        area: Area::Local,
-                        key,
-                    },
-                );
-                return;
-            }
-            (_, Ok(text)) => Ok(text.as_deref().and_then(stored::session_from_text)),
-            (_, Err(e)) => Err(e),
+        // IndexedDB first, `localStorage` when it has none.
+        let Some(stored) = self.shared_read(task, purpose, read) else {
+            self.put_task(task, Task::Catchup(catchup));
+            return;
         };
         match (catchup.why, stored) {
             (CatchupFor::Wake, Ok(None)) if self.session.is_some() => {
@@ -424,9 +394,9 @@ impl Machine {
         if !self.created {
             // Still being created: what the session read is worth is decided once it is in.
             for (_, task) in &mut self.tasks {
-                if let Task::Create { heard, .. } = task {
-                    heard.signed_out |= kind == Some(SIGNED_OUT);
-                    heard.new_session |= kind == Some(NEW_SESSION);
+                if let Task::Create(c) = task {
+                    c.heard.signed_out |= kind == Some(SIGNED_OUT);
+                    c.heard.new_session |= kind == Some(NEW_SESSION);
                 }
             }
             return;
@@ -520,8 +490,7 @@ impl Machine {
         );
     }
 
-    pub(super) fn on_idle_answer(&mut self, task: TaskId, answer: Answer, now: i64) {
-        self.take_task(task);
+    pub(super) fn on_idle_answer(&mut self, answer: Answer, now: i64) {
         let shared = match answer {
             Answer::Read(Ok(Some(text))) => crate::core::json::parse_i64(&text).unwrap_or(i64::MIN),
             _ => i64::MIN,
@@ -563,14 +532,11 @@ impl Machine {
 
     pub(super) fn on_purge_answer(
         &mut self,
-        task: TaskId,
+        key: String,
         purpose: Purpose,
         answer: Answer,
         now: i64,
     ) {
-        let Some(Task::Purge { key }) = self.take_task(task) else {
-            return;
-        };
         match (purpose, answer) {
             (Purpose::PurgeKeys, Answer::Keys(keys)) => {
                 for key in keys {

@@ -28,9 +28,17 @@ impl Machine {
         ])
     }
 
+    /// The session key followed by `suffix`: the names of what belongs to this client's
+    /// session (its lock, its activity record, its DPoP key).
+    pub(super) fn session_key_and(&self, suffix: &str) -> String {
+        let mut key = self.session_key();
+        key.push_str(suffix);
+        key
+    }
+
     /// The cross-tab refresh lock.
     pub(super) fn lock_name(&self) -> String {
-        crate::core::text::cat(&[self.session_key().as_str(), ":refresh"])
+        self.session_key_and(":refresh")
     }
 
     /// The pending logout's key.
@@ -40,6 +48,6 @@ impl Machine {
 
     /// The last user activity any tab saw (`localStorage`), for `idleTimeoutSeconds`.
     pub(super) fn activity_key(&self) -> String {
-        crate::core::text::cat(&[self.session_key().as_str(), ":activity"])
+        self.session_key_and(":activity")
     }
 }

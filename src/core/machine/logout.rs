@@ -4,7 +4,6 @@
 use super::{Answer, Area, Command, Machine, OpId, Outcome, Purpose, Task, TaskId};
 use crate::core::config::LogoutOptions;
 use crate::core::flow::logout::LogoutFlow;
-use crate::core::metadata::ProviderMetadata;
 use crate::core::revocation;
 use crate::core::stored;
 
@@ -34,18 +33,11 @@ enum Stage {
 
 impl Machine {
     /// `signoutUrl` (`redirect: false`) and `signoutRedirect`.
-    pub(super) fn signout(
-        &mut self,
-        op: OpId,
-        options: LogoutOptions,
-        redirect: bool,
-        metadata: &ProviderMetadata,
-        now: i64,
-    ) {
+    pub(super) fn signout(&mut self, op: OpId, options: LogoutOptions, redirect: bool, now: i64) {
         let built = self.random_token().and_then(|state| {
             options
                 .to_request(&self.config, self.session.as_ref())
-                .build_with_state(metadata, super::secs(now), state)
+                .build_with_state(self.discovered()?, super::secs(now), state)
         });
         let (url, tx) = match built {
             Ok(built) => built,
@@ -86,13 +78,11 @@ impl Machine {
     pub(super) fn on_logout_answer(
         &mut self,
         task: TaskId,
-        _purpose: Purpose,
+        logout: Logout,
         answer: Answer,
         now: i64,
     ) {
-        let Some(Task::Logout(Logout { op, stage })) = self.take_task(task) else {
-            return;
-        };
+        let Logout { op, stage } = logout;
         match (stage, answer) {
             (Stage::WritingTx { .. }, Answer::Written(Err(e))) => self.done(op, Err(e)),
             (

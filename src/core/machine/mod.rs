@@ -52,7 +52,6 @@ use crate::core::jwks::JwkSet;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::session::Session;
 use crate::error::Error;
-use std::collections::VecDeque;
 
 /// The DOM events that count as the user being there, for `idleTimeoutSeconds`: the pump
 /// listens for these and forwards each as [`PageEvent::Activity`].
@@ -119,16 +118,7 @@ enum Purpose {
 #[derive(Debug)]
 enum Task {
     /// `Call::Create`: discovery and the stored session.
-    Create {
-        op: OpId,
-        discovered: bool,
-        restored: bool,
-        restored_session: Option<Session>,
-        /// What the other tabs said meanwhile.
-        heard: keeper::Heard,
-        /// The DPoP key is held (or DPoP is off).
-        keyed: bool,
-    },
+    Create(Box<Creating>),
     /// A sign-in or a callback.
     Signin(Box<signin::Signin>),
     /// The refresh flight.
@@ -136,7 +126,7 @@ enum Task {
     /// A logout call.
     Logout(logout::Logout),
     /// A read of what the other tabs stored, after a wake-up or another tab's news.
-    Catchup(keeper::Catchup),
+    Catchup(Box<keeper::Catchup>),
     /// The idle check's read of the last activity.
     IdleCheck,
     /// Purging stale transactions; `key` the one being read.
@@ -145,6 +135,19 @@ enum Task {
     DpopKey,
     /// A DPoP proof for `client.fetch` or `client.dpopProof`.
     Proof(resource::ProofJob),
+}
+
+/// Where `Call::Create` stands.
+#[derive(Debug)]
+struct Creating {
+    op: OpId,
+    discovered: bool,
+    restored: bool,
+    restored_session: Option<Session>,
+    /// What the other tabs said meanwhile.
+    heard: keeper::Heard,
+    /// The DPoP key is held (or DPoP is off).
+    keyed: bool,
 }
 
 /// The client's whole state.
@@ -179,7 +182,10 @@ pub struct Machine {
     /// handling it or how it ended.
     callbacks: Vec<signin::Handled>,
     keeper: keeper::Keeper,
-    out: VecDeque<Output>,
+    /// The outputs not polled yet are `out[polled..]`, in order (a plain vector: it is emptied
+    /// whenever the pump has polled everything).
+    out: Vec<Option<Output>>,
+    polled: usize,
     /// What discovery says of the extensions (PAR, revocation, DPoP).
     ext: Extensions,
     /// DPoP's key and nonces, when `dpop` is on.
@@ -211,7 +217,8 @@ impl Machine {
             tasks: Vec::new(),
             flight: None,
             callbacks: Vec::new(),
-            out: VecDeque::new(),
+            out: Vec::new(),
+            polled: 0,
             ext: Extensions::default(),
             dpop: None,
         })
@@ -259,16 +266,30 @@ impl Machine {
 
     /// The next thing to do, if any.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let next = self.out.get_mut(self.polled).and_then(Option::take);
+        match next {
+            Some(_) => self.polled = self.polled.saturating_add(1),
+            None => {
+                self.out.clear();
+                self.polled = 0;
+            }
+        }
+        next
+    }
+
+    fn push_out(&mut self, output: Output) {
+        self.out.push(Some(output));
     }
 
     /// When the machine next wants [`Input::Timeout`], in milliseconds since the Unix epoch.
     pub fn poll_timeout(&self) -> Option<i64> {
-        let frames = self.tasks.iter().filter_map(|(_, task)| match task {
-            Task::Signin(s) => s.next_deadline(),
-            _ => None,
-        });
-        self.keeper.next_deadline().into_iter().chain(frames).min()
+        let mut next = self.keeper.next_deadline();
+        for (_, task) in &self.tasks {
+            if let Task::Signin(s) = task {
+                next = earliest(next, s.next_deadline());
+            }
+        }
+        next
     }
 
     fn call(&mut self, op: OpId, call: Call, now: i64) {
@@ -285,16 +306,14 @@ impl Machine {
             self.create(op);
             return;
         }
-        let Some(metadata) = self.metadata.clone().filter(|_| self.created) else {
-            self.done(
-                op,
-                Err(Error::config("create", "the client is not created yet")),
-            );
+        // Created means discovered: the metadata is there.
+        if !self.created {
+            self.done(op, Err(not_created()));
             return;
-        };
+        }
         match call {
-            Call::AuthorizeUrl(options) => self.authorize_url(op, options, false, &metadata, now),
-            Call::SigninRedirect(options) => self.authorize_url(op, options, true, &metadata, now),
+            Call::AuthorizeUrl(options) => self.authorize_url(op, options, false, now),
+            Call::SigninRedirect(options) => self.authorize_url(op, options, true, now),
             Call::HandleRedirectCallback { url, from_location } => {
                 self.handle_callback(op, url, from_location, now)
             }
@@ -306,8 +325,8 @@ impl Machine {
             Call::SigninSilent(options) => self.signin_silent(op, options, now),
             Call::Refresh => self.join_refresh(refresh::Waiter::Refresh(op), now),
             Call::GetAccessToken => self.get_access_token(op, now),
-            Call::SignoutUrl(options) => self.signout(op, options, false, &metadata, now),
-            Call::SignoutRedirect(options) => self.signout(op, options, true, &metadata, now),
+            Call::SignoutUrl(options) => self.signout(op, options, false, now),
+            Call::SignoutRedirect(options) => self.signout(op, options, true, now),
             Call::HandleSignoutCallback { url } => self.handle_signout_callback(op, url),
             Call::SignOutLocally => {
                 self.sign_out("signout", now);
@@ -338,65 +357,49 @@ impl Machine {
 
     /// `Call::Create`: discovery and, for persisted sessions, the stored one, in parallel.
     fn create(&mut self, op: OpId) {
-        if self.created
-            || self
-                .tasks
-                .iter()
-                .any(|(_, t)| matches!(t, Task::Create { .. }))
-        {
+        if self.created || self.tasks.iter().any(|(_, t)| matches!(t, Task::Create(_))) {
             self.done(
                 op,
                 Err(Error::config("create", "the client was created already")),
             );
             return;
         }
-        let task = self.add_task(Task::Create {
+        let task = self.add_task(Task::Create(Box::new(Creating {
             op,
             discovered: false,
-            restored: false,
+            // Nothing to restore for `memory`.
+            restored: self.session_area().is_none(),
             restored_session: None,
             heard: keeper::Heard::default(),
             keyed: !self.config.dpop,
-        });
+        })));
         if self.config.dpop {
             self.start_key(task);
         }
         // The tab channel opens first: what another tab does after the stored session is read
         // is heard.
-        let name = self.session_key();
-        self.emit_io(Command::OpenChannel { name });
-        self.keeper.channel_open = true;
+        self.open_channel();
         let request = crate::core::flow::HttpRequest::get(
             ProviderMetadata::discovery_url(&self.config.issuer),
             self.config.request_timeout_ms,
         );
         self.io(task, Purpose::Discovery, Command::Fetch(request));
-        match self.session_area() {
-            Some(area) => {
-                let key = self.session_key();
-                self.io(task, Purpose::Restore, Command::Read { area, key });
-            }
-            None => self.with_task(task, |_, t| {
-                if let Task::Create { restored, .. } = t {
-                    *restored = true;
-                }
-            }),
+        if let Some(area) = self.session_area() {
+            let key = self.session_key();
+            self.io(task, Purpose::Restore, Command::Read { area, key });
         }
     }
 
-    fn on_create_answer(&mut self, task: TaskId, purpose: Purpose, answer: Answer, now: i64) {
-        let Some(Task::Create {
-            op,
-            mut discovered,
-            mut restored,
-            mut restored_session,
-            heard,
-            mut keyed,
-        }) = self.take_task(task)
-        else {
-            return;
-        };
-        match (purpose, answer) {
+    fn on_create_answer(
+        &mut self,
+        task: TaskId,
+        mut c: Box<Creating>,
+        purpose: Purpose,
+        answer: Answer,
+        now: i64,
+    ) {
+        let op = c.op;
+        let failed = match (purpose, answer) {
             (Purpose::Discovery, Answer::Http(response)) => {
                 let metadata = response.and_then(|r| {
                     let metadata =
@@ -409,68 +412,55 @@ impl Machine {
                     Ok((metadata, ext)) => {
                         self.metadata = Some(metadata);
                         self.ext = ext;
-                        discovered = true;
+                        c.discovered = true;
+                        None
                     }
-                    Err(e) => {
-                        self.cancel_task_io(task);
-                        if std::mem::take(&mut self.keeper.channel_open) {
-                            self.emit_io(Command::CloseChannel);
-                        }
-                        self.done(op, Err(e));
-                        return;
-                    }
+                    Err(e) => Some(e),
                 }
             }
             (Purpose::Restore, Answer::Read(read)) => {
-                restored = true;
+                c.restored = true;
                 // A value that no longer parses (an older version's, or tampered) is dropped,
                 // not fatal; so is a store that cannot be read.
                 if let Ok(Some(text)) = read {
                     match crate::core::stored::session_from_text(&text) {
-                        Some(session) => restored_session = Some(session),
+                        Some(session) => c.restored_session = Some(session),
                         None => self.remove_stored_session(),
                     }
                 }
+                None
             }
             (purpose @ (Purpose::DpopLoad | Purpose::DpopNew), answer) => {
                 match self.on_key_answer(task, purpose, answer) {
-                    dpop::KeyStep::Pending => {}
-                    dpop::KeyStep::Ready => keyed = true,
-                    dpop::KeyStep::Failed(e) => {
-                        self.cancel_task_io(task);
-                        if std::mem::take(&mut self.keeper.channel_open) {
-                            self.emit_io(Command::CloseChannel);
-                        }
-                        self.done(op, Err(e));
-                        return;
+                    dpop::KeyStep::Pending => None,
+                    dpop::KeyStep::Ready => {
+                        c.keyed = true;
+                        None
                     }
+                    dpop::KeyStep::Failed(e) => Some(e),
                 }
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some(e) = failed {
+            self.cancel_task_io(task);
+            self.close_channel();
+            self.done(op, Err(e));
+            return;
         }
-        if !(discovered && restored && keyed) {
-            self.put_task(
-                task,
-                Task::Create {
-                    op,
-                    discovered,
-                    restored,
-                    restored_session,
-                    heard,
-                    keyed,
-                },
-            );
+        if !(c.discovered && c.restored && c.keyed) {
+            self.put_task(task, Task::Create(c));
             return;
         }
         self.created = true;
-        if heard.signed_out && restored_session.take().is_some() {
+        if c.heard.signed_out && c.restored_session.take().is_some() {
             self.remove_stored_session();
         }
-        if let Some(session) = restored_session {
+        if let Some(session) = c.restored_session.take() {
             self.adopt(session);
         }
         self.arm_timers(now);
-        if heard.new_session {
+        if c.heard.new_session {
             self.tab_news();
         }
         self.done(op, Ok(Outcome::Nothing));
@@ -502,22 +492,23 @@ impl Machine {
             return;
         };
         let (_, task, purpose) = self.routes.swap_remove(index);
-        if purpose == Purpose::Ignored {
+        if matches!(purpose, Purpose::Ignored) {
             return;
         }
-        let Some(kind) = self.tasks.iter().find(|(t, _)| *t == task).map(|(_, t)| t) else {
+        // Each handler puts its task back if it is not over.
+        let Some(kind) = self.take_task(task) else {
             return;
         };
         match kind {
-            Task::Create { .. } => self.on_create_answer(task, purpose, answer, now),
-            Task::Signin(_) => self.on_signin_answer(task, purpose, answer, now),
-            Task::Refresh(_) => self.on_refresh_answer(task, purpose, answer, now),
-            Task::Logout(_) => self.on_logout_answer(task, purpose, answer, now),
-            Task::Catchup(_) => self.on_catchup_answer(task, purpose, answer, now),
-            Task::IdleCheck => self.on_idle_answer(task, answer, now),
-            Task::Purge { .. } => self.on_purge_answer(task, purpose, answer, now),
+            Task::Create(c) => self.on_create_answer(task, c, purpose, answer, now),
+            Task::Signin(s) => self.on_signin_answer(task, s, purpose, answer, now),
+            Task::Refresh(f) => self.on_refresh_answer(task, f, purpose, answer, now),
+            Task::Logout(l) => self.on_logout_answer(task, l, answer, now),
+            Task::Catchup(c) => self.on_catchup_answer(task, c, purpose, answer, now),
+            Task::IdleCheck => self.on_idle_answer(answer, now),
+            Task::Purge { key } => self.on_purge_answer(key, purpose, answer, now),
             Task::DpopKey => self.on_rekey_answer(task, purpose, answer),
-            Task::Proof(_) => self.on_proof_answer(task, answer),
+            Task::Proof(job) => self.on_proof_answer(job, answer),
         }
     }
 
@@ -533,12 +524,12 @@ impl Machine {
             return;
         }
         self.keeper_timeout(now);
-        let due: Vec<TaskId> = self
-            .tasks
-            .iter()
-            .filter(|(_, t)| matches!(t, Task::Signin(s) if s.next_deadline().is_some_and(|d| d <= now)))
-            .map(|(id, _)| *id)
-            .collect();
+        let mut due = Vec::new();
+        for (id, t) in &self.tasks {
+            if matches!(t, Task::Signin(s) if s.next_deadline().is_some_and(|d| d <= now)) {
+                due.push(*id);
+            }
+        }
         for task in due {
             self.signin_timeout(task, now);
         }
@@ -549,40 +540,35 @@ impl Machine {
     fn dispose(&mut self) {
         self.disposed = true;
         let routes = std::mem::take(&mut self.routes);
-        for (id, _, _) in routes {
-            self.out.push_back(Output::Cancel { id });
+        for (id, _, _) in &routes {
+            self.push_out(Output::Cancel { id: *id });
         }
-        let tasks = std::mem::take(&mut self.tasks);
-        for (_, task) in tasks {
-            match task {
-                Task::Create { op, .. }
-                | Task::Logout(logout::Logout { op, .. })
+        let mut tasks = std::mem::take(&mut self.tasks);
+        for (_, task) in &mut tasks {
+            // Taken out of the table, in order; what is left behind is dropped with it.
+            match std::mem::replace(task, Task::IdleCheck) {
+                Task::Create(c) => self.done(c.op, Err(Error::Disposed)),
+                Task::Logout(logout::Logout { op, .. })
                 | Task::Proof(resource::ProofJob { op, .. }) => self.done(op, Err(Error::Disposed)),
                 Task::Signin(signin) => {
                     if signin.window_open {
                         self.emit_io(Command::CloseWindow { op: signin.op });
                     }
-                    for op in signin.ops() {
-                        self.done(op, Err(Error::Disposed));
-                    }
+                    self.done_all(&signin.ops, Err(Error::Disposed));
                 }
                 Task::Refresh(flight) => {
                     if flight.lock_held {
                         let name = self.lock_name();
                         self.emit_io(Command::ReleaseLock { name });
                     }
-                    for op in flight.ops() {
-                        self.done(op, Err(Error::Disposed));
-                    }
+                    self.done_all(&flight.ops(), Err(Error::Disposed));
                 }
                 Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } | Task::DpopKey => {}
             }
         }
         self.flight = None;
         self.callbacks.clear();
-        if self.keeper.channel_open {
-            self.emit_io(Command::CloseChannel);
-        }
+        self.close_channel();
         self.keeper = keeper::Keeper::new(None);
     }
 
@@ -591,7 +577,10 @@ impl Machine {
     fn add_entropy(&mut self, bytes: &[u8]) {
         self.entropy.extend_from_slice(bytes);
         let excess = self.entropy.len().saturating_sub(ENTROPY_POOL);
-        self.entropy.drain(..excess);
+        if excess > 0 {
+            // The newest bytes are kept.
+            self.entropy = self.entropy.split_off(excess);
+        }
     }
 
     /// 32 fresh random bytes as base64url (43 characters): a `state`, `nonce` or PKCE verifier.
@@ -601,16 +590,21 @@ impl Machine {
             .entropy
             .len()
             .checked_sub(32)
-            .ok_or_else(|| Error::Crypto("no entropy was handed in with the call".into()))?;
-        let bytes: Vec<u8> = self.entropy.drain(at..).collect();
+            .ok_or_else(|| crypto_error("no entropy was handed in with the call"))?;
+        let bytes = self.entropy.split_off(at);
         Ok(crate::core::base64url::encode(&bytes))
     }
 
     fn add_task(&mut self, task: Task) -> TaskId {
-        self.next_task = self.next_task.wrapping_add(1);
-        let id = self.next_task;
-        self.tasks.push((id, task));
+        let id = self.new_task_id();
+        self.put_task(id, task);
         id
+    }
+
+    /// A fresh task id, for a task not in the table yet.
+    fn new_task_id(&mut self) -> TaskId {
+        self.next_task = self.next_task.wrapping_add(1);
+        self.next_task
     }
 
     /// Takes a task out of the table (put it back with [`Machine::put_task`]).
@@ -623,11 +617,11 @@ impl Machine {
         self.tasks.push((id, task));
     }
 
-    fn with_task(&mut self, id: TaskId, f: impl FnOnce(&mut Self, &mut Task)) {
-        if let Some(mut task) = self.take_task(id) {
-            f(self, &mut task);
-            self.put_task(id, task);
-        }
+    /// A task to change in place; like a take and a put, it moves to the end of the table.
+    fn task_mut(&mut self, id: TaskId) -> Option<&mut Task> {
+        let task = self.take_task(id)?;
+        self.put_task(id, task);
+        self.tasks.last_mut().map(|(_, t)| t)
     }
 
     /// Emits `command` for `task`; its answer comes back for `purpose`.
@@ -637,7 +631,7 @@ impl Machine {
         if command.answer_kind().is_some() {
             self.routes.push((id, task, purpose));
         }
-        self.out.push_back(Output::Io { id, command });
+        self.push_out(Output::Io { id, command });
         id
     }
 
@@ -652,7 +646,7 @@ impl Machine {
         while let Some((id, t, _)) = self.routes.get(i).copied() {
             if t == task {
                 self.routes.swap_remove(i);
-                self.out.push_back(Output::Cancel { id });
+                self.push_out(Output::Cancel { id });
             } else {
                 i = i.saturating_add(1);
             }
@@ -660,11 +654,18 @@ impl Machine {
     }
 
     fn emit(&mut self, event: Event) {
-        self.out.push_back(Output::Event(event));
+        self.push_out(Output::Event(event));
     }
 
     fn done(&mut self, op: OpId, result: Result<Outcome, Error>) {
-        self.out.push_back(Output::Done { op, result });
+        self.push_out(Output::Done { op, result });
+    }
+
+    /// Ends every operation of `ops` with `result`.
+    fn done_all(&mut self, ops: &[OpId], result: Result<Outcome, Error>) {
+        for op in ops {
+            self.done(*op, result.clone());
+        }
     }
 
     /// Where the session is persisted: nowhere for `memory`.
@@ -677,8 +678,32 @@ impl Machine {
         }
     }
 
+    /// The OP's metadata; [`Error::InvalidConfig`] before discovery.
+    fn discovered(&self) -> Result<&ProviderMetadata, Error> {
+        self.metadata.as_ref().ok_or_else(not_created)
+    }
+
     fn shared(&self) -> bool {
         self.config.storage.is_shared()
+    }
+}
+
+/// [`Error::Crypto`] with `reason`.
+fn crypto_error(reason: &str) -> Error {
+    Error::Crypto(reason.to_owned())
+}
+
+/// What a call before `create` completed fails with.
+fn not_created() -> Error {
+    Error::config("create", "the client is not created yet")
+}
+
+/// The earlier of two optional times.
+fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }
 

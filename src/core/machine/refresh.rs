@@ -91,16 +91,17 @@ pub(super) struct Flight {
 impl Flight {
     /// The operations that wait for it.
     pub(super) fn ops(&self) -> Vec<OpId> {
-        self.waiters
-            .iter()
-            .filter_map(|w| match w {
+        let mut ops = Vec::new();
+        for waiter in &self.waiters {
+            match waiter {
                 Waiter::Refresh(op)
                 | Waiter::Access { op, .. }
                 | Waiter::Silent { op, .. }
-                | Waiter::Resource { op, .. } => Some(*op),
-                Waiter::Timer => None,
-            })
-            .collect()
+                | Waiter::Resource { op, .. } => ops.push(*op),
+                Waiter::Timer => {}
+            }
+        }
+        ops
     }
 }
 
@@ -119,24 +120,23 @@ impl Machine {
     /// Joins the flight under way, or starts one.
     pub(super) fn join_refresh(&mut self, waiter: Waiter, now: i64) {
         if let Some(task) = self.flight {
-            self.with_task(task, |_, t| {
-                if let Task::Refresh(flight) = t {
-                    flight.waiters.push(waiter);
-                }
-            });
+            if let Some(Task::Refresh(flight)) = self.task_mut(task) {
+                flight.waiters.push(waiter);
+            }
             return;
         }
-        let flight = Flight {
+        let flight = Box::new(Flight {
             waiters: vec![waiter],
             lock_held: false,
             held: self.session.clone(),
             previous: None,
             generation: self.generation,
             stage: Stage::Locking,
-        };
-        let task = self.add_task(Task::Refresh(Box::new(flight)));
+        });
+        let task = self.new_task_id();
         self.flight = Some(task);
         if self.shared() {
+            self.put_task(task, Task::Refresh(flight));
             let name = self.lock_name();
             let wait_ms = self.config.lock_wait_ms();
             self.io(
@@ -150,19 +150,11 @@ impl Machine {
             );
             return;
         }
-        let Some(Task::Refresh(mut flight)) = self.take_task(task) else {
-            return;
-        };
         match self.session.clone() {
             Some(current) => self.start_refresh_flow(task, flight, current, now),
             None => {
-                flight.stage = Stage::Reading;
-                self.finish_flight(
-                    task,
-                    flight,
-                    Err(Error::NoSession("no session to refresh")),
-                    now,
-                )
+                let e = Error::NoSession("no session to refresh");
+                self.finish_flight(task, flight, Err(e), now)
             }
         }
     }
@@ -174,13 +166,13 @@ impl Machine {
         current: Session,
         now: i64,
     ) {
-        let Some(metadata) = self.metadata.clone() else {
+        let Some(metadata) = &self.metadata else {
             self.finish_flight(task, flight, Err(Error::NoSession("not created")), now);
             return;
         };
         flight.previous = Some(current.clone());
         flight.generation = self.generation;
-        let (flow, step) = RefreshFlow::start(current, &self.config, &metadata);
+        let (flow, step) = RefreshFlow::start(current, &self.config, metadata);
         let mut run = FlowRun::new(Running::Refresh(Box::new(flow)));
         match self.drive(task, &mut run, Stepped::Refresh(step), now) {
             Some(ended) => self.refresh_ended(task, flight, ended, now),
@@ -194,13 +186,11 @@ impl Machine {
     pub(super) fn on_refresh_answer(
         &mut self,
         task: TaskId,
+        mut flight: Box<Flight>,
         purpose: Purpose,
         answer: Answer,
         now: i64,
     ) {
-        let Some(Task::Refresh(mut flight)) = self.take_task(task) else {
-            return;
-        };
         let stage = std::mem::replace(&mut flight.stage, Stage::Reading);
         match (stage, purpose, answer) {
             (Stage::Locking, _, Answer::Lock(Err(e))) => {
@@ -334,7 +324,7 @@ impl Machine {
 
     /// Reads the shared session for `task`: IndexedDB, then `localStorage`.
     fn read_shared_session(&mut self, task: TaskId, purpose: Purpose) {
-        let area = if purpose == Purpose::Shared {
+        let area = if matches!(purpose, Purpose::Shared) {
             Area::Shared
         } else {
             Area::Local
@@ -345,7 +335,7 @@ impl Machine {
 
     /// The outcome of one step of [`Machine::read_shared_session`]: `None` while the fallback
     /// read is under way.
-    fn shared_read(
+    pub(super) fn shared_read(
         &mut self,
         task: TaskId,
         purpose: Purpose,
@@ -504,7 +494,7 @@ impl Machine {
     fn finish_flight(
         &mut self,
         task: TaskId,
-        flight: Box<Flight>,
+        mut flight: Box<Flight>,
         result: Result<Session, Error>,
         now: i64,
     ) {
@@ -520,15 +510,14 @@ impl Machine {
             Ok(session) => Event::Refreshed(session.clone()),
             Err(e) => Event::RefreshFailed(e.clone()),
         });
-        for waiter in flight.waiters {
+        for waiter in &mut flight.waiters {
             match waiter {
                 Waiter::Refresh(op) => {
-                    self.done(op, result.clone().map(Outcome::Session));
+                    self.done(*op, result.clone().map(Outcome::Session));
                 }
                 Waiter::Access { op, fallback } => {
-                    let token = result.clone().map(|s| s.access_token);
-                    let token = access::after_refresh(token, fallback);
-                    self.done(op, token.map(Outcome::AccessToken));
+                    let token = access::after_refresh(token_of(&result), fallback.take());
+                    self.done(*op, token.map(Outcome::AccessToken));
                 }
                 Waiter::Silent { op, authorize } => match &result {
                     Ok(session) => {
@@ -536,28 +525,34 @@ impl Machine {
                             session: session.clone(),
                             app_state: authorize.app_state.clone(),
                         };
-                        self.done(op, Ok(Outcome::SignedIn(signed_in)));
+                        self.done(*op, Ok(Outcome::SignedIn(signed_in)));
                     }
                     Err(e) if SilentPlan::falls_back_on(e) => {
-                        self.signin_in_frame(op, *authorize, super::signin::Show::HiddenFrame, now);
+                        let authorize = std::mem::take(&mut **authorize);
+                        self.signin_in_frame(*op, authorize, super::signin::Show::HiddenFrame, now);
                     }
-                    Err(e) => self.done(op, Err(e.clone())),
+                    Err(e) => self.done(*op, Err(e.clone())),
                 },
                 Waiter::Resource {
                     op,
                     method,
                     url,
                     fallback,
-                } => {
-                    let token = result.clone().map(|s| s.access_token);
-                    match access::after_refresh(token, fallback) {
-                        Ok(token) => self.headers_for(op, &method, &url, token, now),
-                        Err(e) => self.done(op, Err(e)),
-                    }
-                }
+                } => match access::after_refresh(token_of(&result), fallback.take()) {
+                    Ok(token) => self.headers_for(*op, method, url, token, now),
+                    Err(e) => self.done(*op, Err(e)),
+                },
                 Waiter::Timer => {}
             }
         }
+    }
+}
+
+/// The access token of a flight's outcome.
+fn token_of(result: &Result<Session, Error>) -> Result<AccessToken, Error> {
+    match result {
+        Ok(session) => Ok(session.access_token.clone()),
+        Err(e) => Err(e.clone()),
     }
 }
 

@@ -4,7 +4,7 @@
 //! and reports the answer's status and headers; it decides nothing.
 
 use super::refresh::Waiter;
-use super::{Answer, Command, Machine, OpId, Outcome, Purpose, Task, TaskId};
+use super::{Answer, Command, Machine, OpId, Outcome, Purpose, Task};
 use crate::core::dpop;
 use crate::core::flow::access::{self, AccessDecision};
 use crate::core::machine::io::ResourceHeaders;
@@ -133,13 +133,10 @@ impl Machine {
     }
 
     /// The signature of a [`ProofJob`].
-    pub(super) fn on_proof_answer(&mut self, task: TaskId, answer: Answer) {
-        let Some(Task::Proof(job)) = self.take_task(task) else {
-            return;
-        };
+    pub(super) fn on_proof_answer(&mut self, job: ProofJob, answer: Answer) {
         let signature = match answer {
             Answer::Signature(signature) => signature,
-            _ => Err(Error::Crypto("no signature".into())),
+            _ => Err(super::crypto_error("no signature")),
         };
         let result = signature
             .and_then(|s| dpop::proof(&job.input, &s))

@@ -44,23 +44,40 @@ pub(super) enum Stepped {
 #[derive(Debug)]
 pub(super) struct FlowRun {
     running: Running,
-    answers: Vec<Option<flow::Answer>>,
-    /// The URL of each need's request, where it has one.
-    urls: Vec<Option<String>>,
+    /// One per need of the current step.
+    slots: Vec<Slot>,
     /// URLs whose request missed its deadline in this run.
     timed_out: Vec<String>,
-    /// Per need: the token request waiting for its DPoP proof, or sent with one.
-    pub(super) proofs: Vec<Option<super::dpop::Proofed>>,
+}
+
+/// What the run holds for one need of its current step.
+#[derive(Debug, Default)]
+pub(super) struct Slot {
+    /// Its answer, once in.
+    answer: Option<flow::Answer>,
+    /// The URL of its request, where it has one.
+    url: Option<String>,
+    /// The token request waiting for its DPoP proof, or sent with one.
+    pub(super) proof: Option<super::dpop::Proofed>,
 }
 
 impl FlowRun {
     pub(super) fn new(running: Running) -> Self {
         FlowRun {
             running,
-            answers: Vec::new(),
-            urls: Vec::new(),
+            slots: Vec::new(),
             timed_out: Vec::new(),
-            proofs: Vec::new(),
+        }
+    }
+
+    /// The slot of need `index` of the current step.
+    pub(super) fn slot(&mut self, index: usize) -> Option<&mut Slot> {
+        self.slots.get_mut(index)
+    }
+
+    fn set_url(&mut self, index: usize, url: &str) {
+        if let Some(slot) = self.slot(index) {
+            slot.url = Some(url.to_owned());
         }
     }
 
@@ -86,9 +103,10 @@ impl Machine {
                 Stepped::Refresh(Step::Done(result)) => return Some(Ended::Refresh(result)),
                 Stepped::Code(Step::Need(needs)) | Stepped::Refresh(Step::Need(needs)) => needs,
             };
-            run.answers = needs.iter().map(|_| None).collect();
-            run.urls = needs.iter().map(|_| None).collect();
-            run.proofs = needs.iter().map(|_| None).collect();
+            run.slots.clear();
+            for _ in &needs {
+                run.slots.push(Slot::default());
+            }
             for (index, need) in needs.into_iter().enumerate() {
                 let at_once = match need {
                     Need::JwkSet { request, refetch } => {
@@ -97,18 +115,18 @@ impl Machine {
                         } else if run.timed_out.contains(&request.url) {
                             Some(flow::Answer::JwkSet(Err(Error::Timeout)))
                         } else {
-                            set(&mut run.urls, index, Some(request.url.clone()));
+                            run.set_url(index, &request.url);
                             let jwks = Purpose::Need { index, jwks: true };
                             self.io(task, jwks, Command::Fetch(request));
                             None
                         }
                     }
                     Need::Http(request) if self.is_token_request(&request) => {
-                        set(&mut run.urls, index, Some(request.url.clone()));
+                        run.set_url(index, &request.url);
                         self.send_token_request(task, run, index, request, now)
                     }
                     Need::Http(request) => {
-                        set(&mut run.urls, index, Some(request.url.clone()));
+                        run.set_url(index, &request.url);
                         let need = Purpose::Need { index, jwks: false };
                         self.io(task, need, Command::Fetch(request));
                         None
@@ -124,8 +142,8 @@ impl Machine {
                         None
                     }
                 };
-                if at_once.is_some() {
-                    set(&mut run.answers, index, at_once);
+                if let (Some(answer), Some(slot)) = (at_once, run.slot(index)) {
+                    slot.answer = Some(answer);
                 }
             }
             match self.advance_if_complete(run, now) {
@@ -163,37 +181,35 @@ impl Machine {
         };
         let timed_out = match &answer {
             flow::Answer::Http(Err(Error::Timeout)) | flow::Answer::JwkSet(Err(Error::Timeout)) => {
-                run.urls.get(index).cloned().flatten()
+                run.slot(index).and_then(|slot| slot.url.clone())
             }
             _ => None,
         };
         if let Some(url) = timed_out {
             run.timed_out.push(url);
         }
-        set(&mut run.answers, index, Some(answer));
+        if let Some(slot) = run.slot(index) {
+            slot.answer = Some(answer);
+        }
         let step = self.advance_if_complete(run, now)?;
         self.drive(task, run, step, now)
     }
 
     /// Advances `run` once every need of its step is answered.
     fn advance_if_complete(&mut self, run: &mut FlowRun, now: i64) -> Option<Stepped> {
-        if run.answers.iter().any(Option::is_none) {
+        if run.slots.iter().any(|slot| slot.answer.is_none()) {
             return None;
         }
-        let answers: Vec<flow::Answer> = std::mem::take(&mut run.answers)
-            .into_iter()
-            .flatten()
-            .collect();
+        let mut answers = Vec::new();
+        for slot in &mut run.slots {
+            if let Some(answer) = slot.answer.take() {
+                answers.push(answer);
+            }
+        }
         let now = super::secs(now);
         Some(match &mut run.running {
             Running::Code(flow) => Stepped::Code(flow.advance(answers, now)),
             Running::Refresh(flow) => Stepped::Refresh(flow.advance(answers, now)),
         })
-    }
-}
-
-fn set<T>(slots: &mut [Option<T>], index: usize, value: Option<T>) {
-    if let Some(slot) = slots.get_mut(index) {
-        *slot = value;
     }
 }

@@ -15,7 +15,6 @@ use crate::core::flow::code::{Announce, CodeFlow, SignedIn};
 use crate::core::flow::silent::{self, FramePlan, PopupVerdict, PopupWatch, SilentPlan};
 use crate::core::flow::HttpRequest;
 use crate::core::json::Json;
-use crate::core::metadata::ProviderMetadata;
 use crate::core::par;
 use crate::core::params::ResponseMode;
 use crate::core::pkce::CodeVerifier;
@@ -100,8 +99,9 @@ enum Stage {
 pub(super) struct Signin {
     /// The operation.
     pub(super) op: OpId,
-    /// More operations waiting for the same outcome (a callback handled twice).
-    also: Vec<OpId>,
+    /// Every operation that waits for it: `op`, then the ones waiting for the same outcome (a
+    /// callback handled twice).
+    pub(super) ops: Vec<OpId>,
     finish: Finish,
     /// Announced as `signedIn` even when it renews the session (not a hidden iframe).
     interactive: bool,
@@ -129,7 +129,7 @@ impl Signin {
     fn new(op: OpId, finish: Finish, interactive: bool, stage: Stage) -> Box<Signin> {
         Box::new(Signin {
             op,
-            also: Vec::new(),
+            ops: vec![op],
             finish,
             interactive,
             window_open: false,
@@ -138,13 +138,6 @@ impl Signin {
             push: None,
             stage,
         })
-    }
-
-    /// Every operation that waits for it.
-    pub(super) fn ops(&self) -> Vec<OpId> {
-        std::iter::once(self.op)
-            .chain(self.also.iter().copied())
-            .collect()
     }
 
     /// When it next wants the timer: a popup look, or the end of the wait.
@@ -167,13 +160,13 @@ impl Machine {
         options: AuthorizeOptions,
         mode: ResponseMode,
         redirect_uri: &str,
-        metadata: &ProviderMetadata,
         leaves_page: bool,
         now: i64,
     ) -> Result<(Front, Transaction), Error> {
         let state = self.random_token()?;
         let nonce = self.random_token()?;
         let verifier = CodeVerifier::new(self.random_token()?)?;
+        let metadata = self.discovered()?;
         let mut request =
             options.to_request(&self.config, self.session.as_ref(), mode, redirect_uri)?;
         // §10: the code is bound to the key, unless the key dies with this page (`memory`
@@ -239,13 +232,11 @@ impl Machine {
         op: OpId,
         options: AuthorizeOptions,
         navigate: bool,
-        metadata: &ProviderMetadata,
         now: i64,
     ) {
         let redirect_uri = self.config.redirect_uri.clone();
-        let built = silent::redirect_mode(&self.config, &options).and_then(|mode| {
-            self.authorization_request(options, mode, &redirect_uri, metadata, true, now)
-        });
+        let built = silent::redirect_mode(&self.config, &options)
+            .and_then(|mode| self.authorization_request(options, mode, &redirect_uri, true, now));
         let (front, tx) = match built {
             Ok(built) => built,
             Err(e) => return self.done(op, Err(e)),
@@ -280,11 +271,9 @@ impl Machine {
                 }
                 Some(Handling::Running(task)) => {
                     let task = *task;
-                    self.with_task(task, |_, t| {
-                        if let Task::Signin(s) = t {
-                            s.also.push(op);
-                        }
-                    });
+                    if let Some(Task::Signin(s)) = self.task_mut(task) {
+                        s.ops.push(op);
+                    }
                 }
                 None => {}
             }
@@ -296,7 +285,7 @@ impl Machine {
         );
         let clean = response::strip_response_params(&url, fragment);
         let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
-        let task = self.add_task(Task::Signin(signin));
+        let task = self.new_task_id();
         self.callbacks.push(Handled {
             urls: [url.clone(), clean.clone()],
             outcome: Handling::Running(task),
@@ -304,28 +293,25 @@ impl Machine {
         if from_location {
             self.emit_io(Command::ReplaceUrl { url: clean });
         }
-        self.response_in_url(task, &url, now);
+        self.response_in_url(task, signin, &url, now);
     }
 
     /// Finds the response of a callback `url`: in its query or fragment, or (form_post) kept by
     /// the service worker for one pick-up.
-    fn response_in_url(&mut self, task: TaskId, url: &str, now: i64) {
+    fn response_in_url(&mut self, task: TaskId, mut signin: Box<Signin>, url: &str, now: i64) {
         match response::form_post_id(url) {
             Some(id) => {
                 let pickup = HttpRequest::get(
                     response::form_post_pickup_url(url, &id),
                     self.config.request_timeout_ms,
                 );
-                self.with_task(task, |_, t| {
-                    if let Task::Signin(s) = t {
-                        s.stage = Stage::PickingUp;
-                    }
-                });
+                signin.stage = Stage::PickingUp;
+                self.put_task(task, Task::Signin(signin));
                 self.io(task, Purpose::Pickup, Command::Fetch(pickup));
             }
             None => {
                 let found = ResponseParams::locate_in_url(url);
-                self.complete(task, found, now);
+                self.complete(task, signin, found, now);
             }
         }
     }
@@ -333,21 +319,19 @@ impl Machine {
     /// `handleFormPost`: the body the app's server received.
     pub(super) fn handle_form_post(&mut self, op: OpId, body: &str, now: i64) {
         let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
-        let task = self.add_task(Task::Signin(signin));
+        let task = self.new_task_id();
         let found = ResponseParams::from_form_post(body).map(|p| (p, ResponseMode::FormPost));
-        self.complete(task, found, now);
+        self.complete(task, signin, found, now);
     }
 
     /// The response was found (or not): read the transaction its state names.
     fn complete(
         &mut self,
         task: TaskId,
+        mut signin: Box<Signin>,
         found: Result<(ResponseParams, ResponseMode), Error>,
         now: i64,
     ) {
-        let Some(Task::Signin(mut signin)) = self.take_task(task) else {
-            return;
-        };
         let (params, delivered) = match found {
             Ok(found) => found,
             Err(e) => return self.end_signin(task, &signin, Err(e), now),
@@ -402,25 +386,21 @@ impl Machine {
         show: Show,
         now: i64,
     ) {
-        let Some(metadata) = self.metadata.clone() else {
-            return self.done(
-                op,
-                Err(Error::config("create", "the client is not created yet")),
-            );
-        };
         let popup = matches!(show, Show::Popup { .. });
-        let op_origin = web_message::origin_of(&metadata.authorization_endpoint);
-        let planned = FramePlan::new(
-            &self.config,
-            &metadata,
-            &options,
-            popup,
-            op_origin,
-            self.own_origin.clone(),
-        );
+        let planned = self.discovered().and_then(|metadata| {
+            let op_origin = web_message::origin_of(&metadata.authorization_endpoint);
+            FramePlan::new(
+                &self.config,
+                metadata,
+                &options,
+                popup,
+                op_origin,
+                self.own_origin.clone(),
+            )
+        });
         let built = planned.and_then(|plan| {
             let redirect_uri = plan.redirect_uri.clone();
-            self.authorization_request(options, plan.mode, &redirect_uri, &metadata, false, now)
+            self.authorization_request(options, plan.mode, &redirect_uri, false, now)
                 .map(|built| (plan, built))
         });
         let (plan, (front, tx)) = match built {
@@ -510,33 +490,23 @@ impl Machine {
 
     /// A popup or iframe delivered a response: close it, then complete the sign-in.
     fn delivered(&mut self, task: TaskId, delivery: Delivery, now: i64) {
-        self.close_window(task);
+        let Some(Task::Signin(mut signin)) = self.take_task(task) else {
+            return;
+        };
+        signin.stage = Stage::PickingUp;
+        if std::mem::take(&mut signin.window_open) {
+            self.emit_io(Command::CloseWindow { op: signin.op });
+        }
         match delivery {
             Delivery::Params(params) => {
-                self.complete(task, Ok((params, ResponseMode::WebMessage)), now)
+                self.complete(task, signin, Ok((params, ResponseMode::WebMessage)), now)
             }
-            Delivery::CallbackUrl(url) => self.response_in_url(task, &url, now),
+            Delivery::CallbackUrl(url) => self.response_in_url(task, signin, &url, now),
             Delivery::FormPostBody(body) => {
                 let found =
                     ResponseParams::from_form_post(&body).map(|p| (p, ResponseMode::FormPost));
-                self.complete(task, found, now)
+                self.complete(task, signin, found, now)
             }
-        }
-    }
-
-    /// Closes the task's window (if open) and leaves the showing stage.
-    fn close_window(&mut self, task: TaskId) {
-        let mut closed = None;
-        self.with_task(task, |_, t| {
-            if let Task::Signin(s) = t {
-                s.stage = Stage::PickingUp;
-                if std::mem::take(&mut s.window_open) {
-                    closed = Some(s.op);
-                }
-            }
-        });
-        if let Some(op) = closed {
-            self.emit_io(Command::CloseWindow { op });
         }
     }
 
@@ -563,15 +533,12 @@ impl Machine {
     pub(super) fn on_signin_answer(
         &mut self,
         task: TaskId,
+        mut signin: Box<Signin>,
         purpose: Purpose,
         answer: Answer,
         now: i64,
     ) {
-        let Some(Task::Signin(mut signin)) = self.take_task(task) else {
-            return;
-        };
-        let stage = std::mem::replace(&mut signin.stage, Stage::WritingTx);
-        match (stage, purpose, answer) {
+        match (&mut signin.stage, purpose, answer) {
             (Stage::WritingTx, Purpose::Saved, Answer::Written(Ok(())))
                 if signin.push.is_some() =>
             {
@@ -593,12 +560,9 @@ impl Machine {
                     }
                     _ => Outcome::Url(url),
                 };
-                for op in signin.ops() {
-                    self.done(op, Ok(result.clone()));
-                }
+                self.done_all(&signin.ops, Ok(result));
             }
-            (stage @ Stage::Showing(_), Purpose::Push, Answer::Http(response)) => {
-                signin.stage = stage;
+            (Stage::Showing(_), Purpose::Push, Answer::Http(response)) => {
                 let url = match self.pushed_url(response) {
                     Ok(url) => url,
                     Err(e) => return self.end_signin(task, &signin, Err(e), now),
@@ -622,26 +586,21 @@ impl Machine {
                     }
                     Finish::SignedIn => Outcome::Nothing,
                 });
-                for op in signin.ops() {
-                    self.done(op, result.clone());
-                }
+                self.done_all(&signin.ops, result);
             }
             // The transaction of a frame sign-in could not be stored: the response could not
             // be completed, so stop now.
-            (stage @ Stage::Showing(_), Purpose::Saved, Answer::Written(Err(e))) => {
-                signin.stage = stage;
+            (Stage::Showing(_), Purpose::Saved, Answer::Written(Err(e))) => {
                 self.end_signin(task, &signin, Err(e), now)
             }
-            (stage @ Stage::Showing(_), Purpose::Opened, Answer::Opened(Err(e))) => {
+            (Stage::Showing(_), Purpose::Opened, Answer::Opened(Err(e))) => {
                 signin.window_open = false;
-                signin.stage = stage;
                 self.end_signin(task, &signin, Err(e), now)
             }
-            (Stage::Showing(mut frame), Purpose::Look, Answer::Look(look)) => {
+            (Stage::Showing(frame), Purpose::Look, Answer::Look(look)) => {
                 match frame.watch.look(look) {
                     PopupVerdict::Closed => {
                         signin.window_open = false;
-                        signin.stage = Stage::Showing(frame);
                         return self.end_signin(task, &signin, Err(Error::PopupClosed), now);
                     }
                     // Cut off by COOP: keep waiting for the hand-over; no more looks needed.
@@ -650,17 +609,16 @@ impl Machine {
                         frame.look_at = Some(now.saturating_add(POPUP_LOOK_EVERY_MS))
                     }
                 }
-                signin.stage = Stage::Showing(frame);
                 self.put_task(task, Task::Signin(signin));
             }
             (Stage::PickingUp, Purpose::Pickup, Answer::Http(response)) => {
-                self.put_task(task, Task::Signin(signin));
                 let found = response
                     .and_then(|r| ResponseParams::from_form_post_pickup(r.status, &r.body))
                     .map(|p| (p, ResponseMode::FormPost));
-                self.complete(task, found, now);
+                self.complete(task, signin, found, now);
             }
             (Stage::ReadingTx { params, delivered }, Purpose::Transaction, Answer::Read(read)) => {
+                let delivered = *delivered;
                 let key = params.state().map(keys::transaction_key);
                 if let Some(key) = key {
                     // Taking it makes every response single-use.
@@ -683,10 +641,10 @@ impl Machine {
                 };
                 // The transaction is taken: nothing left to spend on failure.
                 signin.spend_on_failure = None;
-                let Some(metadata) = self.metadata.clone() else {
+                let Some(metadata) = &self.metadata else {
                     return self.end_signin(task, &signin, Err(Error::StateMismatch), now);
                 };
-                let (flow, step) = CodeFlow::start(&params, delivered, tx, &self.config, &metadata);
+                let (flow, step) = CodeFlow::start(params, delivered, tx, &self.config, metadata);
                 let mut run = FlowRun::new(Running::Code(Box::new(flow)));
                 match self.drive(task, &mut run, Stepped::Code(step), now) {
                     Some(ended) => self.code_ended(task, signin, ended, now),
@@ -696,32 +654,28 @@ impl Machine {
                     }
                 }
             }
-            (Stage::Running(mut run), Purpose::Need { index, jwks }, answer) => {
-                match self.flow_answer(task, &mut run, index, jwks, answer, now) {
+            (Stage::Running(run), Purpose::Need { index, jwks }, answer) => {
+                match self.flow_answer(task, run, index, jwks, answer, now) {
                     Some(ended) => self.code_ended(task, signin, ended, now),
-                    None => {
-                        signin.stage = Stage::Running(run);
-                        self.put_task(task, Task::Signin(signin));
-                    }
+                    None => self.put_task(task, Task::Signin(signin)),
                 }
             }
             (Stage::Saving { signed_in, shared }, Purpose::Saved, Answer::Written(result)) => {
                 match result {
-                    Ok(()) if !shared && self.save_shared(task, &signed_in.session) => {
-                        signin.stage = Stage::Saving {
-                            signed_in,
-                            shared: true,
-                        };
+                    Ok(()) if !*shared && self.save_shared(task, &signed_in.session) => {
+                        *shared = true;
                         self.put_task(task, Task::Signin(signin));
                     }
-                    Ok(()) => self.signed_in(task, signin, *signed_in, now),
+                    Ok(()) => {
+                        let stage = std::mem::replace(&mut signin.stage, Stage::PickingUp);
+                        if let Stage::Saving { signed_in, .. } = stage {
+                            self.signed_in(task, signin, *signed_in, now);
+                        }
+                    }
                     Err(e) => self.end_signin(task, &signin, Err(e), now),
                 }
             }
-            (stage, _, _) => {
-                signin.stage = stage;
-                self.put_task(task, Task::Signin(signin));
-            }
+            _ => self.put_task(task, Task::Signin(signin)),
         }
     }
 
@@ -795,8 +749,6 @@ impl Machine {
             }
         }
         let outcome = result.map(Outcome::SignedIn);
-        for op in signin.ops() {
-            self.done(op, outcome.clone());
-        }
+        self.done_all(&signin.ops, outcome);
     }
 }
