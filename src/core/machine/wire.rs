@@ -25,7 +25,7 @@ use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
 use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, PushMode};
 use crate::core::flow::silent::PopupLook;
 use crate::core::flow::{HttpResponse, Method};
-use crate::core::json::{write_string, Json, Object};
+use crate::core::json::{int_text, write_string, Json, Object};
 use crate::core::params::Prompt;
 use crate::core::secret::RawIdToken;
 use crate::core::session::Session;
@@ -103,13 +103,16 @@ impl Wired {
         }
         out.push_str("],\"timeout\":");
         match self.machine.poll_timeout() {
-            Some(at) => Json::int(at).write(&mut out),
+            Some(at) => out.push_str(&int_text(at)),
             None => out.push_str("null"),
         }
         out.push('}');
         out
     }
 
+    // The readers and writers stay functions of their own (`inline(never)`): inlined into
+    // `handle`, they made the wasm larger.
+    #[inline(never)]
     fn read_input(&mut self, json: &Json) -> Option<Input> {
         let kind = json.get("t")?.as_str()?;
         Some(match kind {
@@ -174,6 +177,7 @@ impl Wired {
     }
 }
 
+#[inline(never)]
 fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
     let failed = json.get("error").map(read_error);
     // Success must be said (`"ok":true`): an answer that says neither is a failure, never a
@@ -241,6 +245,7 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
 }
 
 /// A failure the pump reports: `{"kind":"timeout"|"network"|"storage"|...,"message":".."}`.
+#[inline(never)]
 fn read_error(json: &Json) -> Error {
     let message = json
         .get("message")
@@ -265,6 +270,7 @@ fn read_error(json: &Json) -> Error {
     }
 }
 
+#[inline(never)]
 fn read_call(json: &Json) -> Result<Call, Error> {
     let name = json.get("call").and_then(Json::as_str).unwrap_or("");
     let options = json.get("options").unwrap_or(&Json::Null);
@@ -656,7 +662,8 @@ pub fn parse_logout_options(json: &Json) -> Result<LogoutOptions, Error> {
 // ----- outputs -----
 
 /// One JSON object written as text, member by member: outputs are written straight to text,
-/// without building a [`Json`] tree first.
+/// without building a [`Json`] tree first. The writers take `&mut self`, so that a chain of
+/// members is one buffer passed along, not a value moved through every call.
 struct Obj(String);
 
 impl Obj {
@@ -664,55 +671,51 @@ impl Obj {
         Obj(String::from("{"))
     }
 
-    fn key(&mut self, name: &str) {
+    /// Starts the member `name`; its value is written next.
+    fn key(&mut self, name: &str) -> &mut String {
         if self.0.len() > 1 {
             self.0.push(',');
         }
         write_string(name, &mut self.0);
         self.0.push(':');
+        &mut self.0
     }
 
-    fn str(mut self, name: &str, value: &str) -> Obj {
-        self.key(name);
-        write_string(value, &mut self.0);
+    fn str(&mut self, name: &str, value: &str) -> &mut Obj {
+        write_string(value, self.key(name));
         self
     }
 
-    fn int(mut self, name: &str, value: i64) -> Obj {
-        self.key(name);
-        Json::int(value).write(&mut self.0);
-        self
+    fn int(&mut self, name: &str, value: i64) -> &mut Obj {
+        self.raw(name, &int_text(value))
     }
 
-    fn bool(mut self, name: &str, value: bool) -> Obj {
-        self.key(name);
-        self.0.push_str(if value { "true" } else { "false" });
-        self
+    fn bool(&mut self, name: &str, value: bool) -> &mut Obj {
+        self.raw(name, if value { "true" } else { "false" })
     }
 
-    fn json(mut self, name: &str, value: &Json) -> Obj {
-        self.key(name);
-        value.write(&mut self.0);
+    fn json(&mut self, name: &str, value: &Json) -> &mut Obj {
+        value.write(self.key(name));
         self
     }
 
     /// A member whose value is already JSON text.
-    fn raw(mut self, name: &str, text: &str) -> Obj {
-        self.key(name);
-        self.0.push_str(text);
+    fn raw(&mut self, name: &str, text: &str) -> &mut Obj {
+        self.key(name).push_str(text);
         self
     }
 
-    fn opt_str(self, name: &str, value: Option<&str>) -> Obj {
-        match value {
-            Some(value) => self.str(name, value),
-            None => self,
+    fn opt_str(&mut self, name: &str, value: Option<&str>) -> &mut Obj {
+        if let Some(value) = value {
+            self.str(name, value);
         }
+        self
     }
 
-    fn end(mut self) -> String {
+    /// The object's text, closed.
+    fn end(&mut self) -> String {
         self.0.push('}');
-        self.0
+        std::mem::take(&mut self.0)
     }
 }
 
@@ -727,29 +730,28 @@ fn area_name(area: Area) -> &'static str {
 /// The WebCrypto `importKey` and `verify` algorithm parameters of `alg`, as JSON objects.
 fn webcrypto_params(alg: JwsAlg) -> (String, String) {
     let p = alg.webcrypto();
-    let mut import = Obj::new().str("name", p.name);
-    let mut verify = Obj::new().str("name", p.name);
+    let mut import = Obj::new();
+    let mut verify = Obj::new();
+    import.str("name", p.name);
+    verify.str("name", p.name);
     if p.import_takes_hash() {
-        import = import.str("hash", p.hash);
+        import.str("hash", p.hash);
     }
     if let Some(curve) = p.curve {
-        import = import.str("namedCurve", curve);
-        verify = verify.str("hash", p.hash);
+        import.str("namedCurve", curve);
+        verify.str("hash", p.hash);
     }
     if let Some(salt) = p.salt_length {
-        verify = verify.int("saltLength", i64::from(salt));
+        verify.int("saltLength", i64::from(salt));
     }
     (import.end(), verify.end())
 }
 
 /// A command as JSON text: `{"io":id,"do":"fetch"|"verify"|...,...}`.
 pub fn command_json(id: IoId, command: &Command) -> String {
-    let o = Obj::new().int("io", i64::from(id));
-    let at = |o: Obj, what: &str, area: Area, key: &str| {
-        o.str("do", what)
-            .str("area", area_name(area))
-            .str("key", key)
-    };
+    let mut o = Obj::new();
+    o.int("io", i64::from(id));
+    let o = &mut o;
     match command {
         Command::Fetch(r) => {
             let mut headers = String::from("[");
@@ -773,14 +775,14 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 .str("url", &r.url)
                 .raw("headers", &headers)
                 .opt_str("body", r.body.as_deref())
-                .int("timeoutMs", i64::from(r.timeout_ms))
+                .int("timeoutMs", i64::from(r.timeout_ms));
         }
         Command::Verify(check) => {
             let (import, verify) = webcrypto_params(check.alg);
             let mut jwk = Obj::new();
             for member in WEBCRYPTO_JWK_MEMBERS {
                 if let Some(value) = check.jwk.json.get(member).and_then(Json::as_str) {
-                    jwk = jwk.str(member, value);
+                    jwk.str(member, value);
                 }
             }
             o.str("do", "verify")
@@ -795,66 +797,113 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 .str(
                     "signature",
                     &crate::core::base64url::encode(&check.signature),
-                )
+                );
         }
-        Command::Digest { hash, access_token } => o
-            .str("do", "digest")
-            .str("hash", hash.name())
-            .str("data", access_token.expose()),
-        Command::Read { area, key } => at(o, "read", *area, key),
-        Command::Write { area, key, value } => at(o, "write", *area, key).str("value", value),
-        Command::Remove { area, key } => at(o, "remove", *area, key),
-        Command::ListKeys { area, prefix } => o
-            .str("do", "keys")
-            .str("area", area_name(*area))
-            .str("prefix", prefix),
+        Command::Digest { hash, access_token } => {
+            o.str("do", "digest")
+                .str("hash", hash.name())
+                .str("data", access_token.expose());
+        }
+        Command::Read { area, key } => {
+            o.str("do", "read")
+                .str("area", area_name(*area))
+                .str("key", key);
+        }
+        Command::Write { area, key, value } => {
+            o.str("do", "write")
+                .str("area", area_name(*area))
+                .str("key", key)
+                .str("value", value);
+        }
+        Command::Remove { area, key } => {
+            o.str("do", "remove")
+                .str("area", area_name(*area))
+                .str("key", key);
+        }
+        Command::ListKeys { area, prefix } => {
+            o.str("do", "keys")
+                .str("area", area_name(*area))
+                .str("prefix", prefix);
+        }
         Command::TakeLock {
             name,
             wait_ms,
             lease_ms,
-        } => o
-            .str("do", "lock")
-            .str("name", name)
-            .int("waitMs", i64::from(*wait_ms))
-            .int("leaseMs", i64::from(*lease_ms)),
-        Command::ReleaseLock { name } => o.str("do", "release").str("name", name),
-        Command::OpenChannel { name } => o.str("do", "openChannel").str("name", name),
-        Command::CloseChannel => o.str("do", "closeChannel"),
-        Command::Broadcast { message } => o.str("do", "broadcast").json("message", message),
+        } => {
+            o.str("do", "lock")
+                .str("name", name)
+                .int("waitMs", i64::from(*wait_ms))
+                .int("leaseMs", i64::from(*lease_ms));
+        }
+        Command::ReleaseLock { name } => {
+            o.str("do", "release").str("name", name);
+        }
+        Command::OpenChannel { name } => {
+            o.str("do", "openChannel").str("name", name);
+        }
+        Command::CloseChannel => {
+            o.str("do", "closeChannel");
+        }
+        Command::Broadcast { message } => {
+            o.str("do", "broadcast").json("message", message);
+        }
         Command::OpenPopup {
             op,
             url,
             app_window,
-        } => o
-            .str("do", "popup")
-            .int("op", i64::from(*op))
-            .str("url", url)
-            .bool("appWindow", *app_window),
-        Command::OpenFrame { op, url } => o
-            .str("do", "frame")
-            .int("op", i64::from(*op))
-            .str("url", url),
-        Command::ListenHandover { op, channel } => o
-            .str("do", "handover")
-            .int("op", i64::from(*op))
-            .str("channel", channel),
-        Command::LookAtPopup { op } => o.str("do", "look").int("op", i64::from(*op)),
-        Command::CloseWindow { op } => o.str("do", "close").int("op", i64::from(*op)),
-        Command::Navigate { url } => o.str("do", "navigate").str("url", url),
-        Command::ReplaceUrl { url } => o.str("do", "replaceUrl").str("url", url),
-        Command::NavigateWindow { op, url } => o
-            .str("do", "show")
-            .int("op", i64::from(*op))
-            .str("url", url),
-        Command::LoadKey { name } => o.str("do", "loadKey").str("name", name),
-        Command::GenerateKey { name } => o.str("do", "generateKey").str("name", name),
-        Command::StoreKey { name } => o.str("do", "storeKey").str("name", name),
-        Command::RemoveKey { name } => o.str("do", "removeKey").str("name", name),
-        Command::Sign { name, input } => o.str("do", "sign").str("name", name).str("input", input),
+        } => {
+            o.str("do", "popup")
+                .int("op", i64::from(*op))
+                .str("url", url)
+                .bool("appWindow", *app_window);
+        }
+        Command::OpenFrame { op, url } => {
+            o.str("do", "frame")
+                .int("op", i64::from(*op))
+                .str("url", url);
+        }
+        Command::ListenHandover { op, channel } => {
+            o.str("do", "handover")
+                .int("op", i64::from(*op))
+                .str("channel", channel);
+        }
+        Command::LookAtPopup { op } => {
+            o.str("do", "look").int("op", i64::from(*op));
+        }
+        Command::CloseWindow { op } => {
+            o.str("do", "close").int("op", i64::from(*op));
+        }
+        Command::Navigate { url } => {
+            o.str("do", "navigate").str("url", url);
+        }
+        Command::ReplaceUrl { url } => {
+            o.str("do", "replaceUrl").str("url", url);
+        }
+        Command::NavigateWindow { op, url } => {
+            o.str("do", "show")
+                .int("op", i64::from(*op))
+                .str("url", url);
+        }
+        Command::LoadKey { name } => {
+            o.str("do", "loadKey").str("name", name);
+        }
+        Command::GenerateKey { name } => {
+            o.str("do", "generateKey").str("name", name);
+        }
+        Command::StoreKey { name } => {
+            o.str("do", "storeKey").str("name", name);
+        }
+        Command::RemoveKey { name } => {
+            o.str("do", "removeKey").str("name", name);
+        }
+        Command::Sign { name, input } => {
+            o.str("do", "sign").str("name", name).str("input", input);
+        }
     }
-    .end()
+    o.end()
 }
 
+#[inline(never)]
 fn output_json(output: &Output) -> String {
     match output {
         Output::Io { id, command } => command_json(*id, command),
@@ -864,6 +913,7 @@ fn output_json(output: &Output) -> String {
     }
 }
 
+#[inline(never)]
 fn event_json(event: &Event) -> String {
     let (name, detail) = match event {
         Event::SignedIn(s) => ("signedIn", session_view(&s.session, s.app_state.as_ref())),
@@ -878,7 +928,8 @@ fn event_json(event: &Event) -> String {
 }
 
 fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
-    let o = Obj::new().int("done", i64::from(op));
+    let mut o = Obj::new();
+    o.int("done", i64::from(op));
     match result {
         Ok(outcome) => {
             let value = match outcome {
@@ -906,7 +957,8 @@ fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
 /// `description`, `uri`, `field` where they apply. Configuration errors name the option as
 /// JavaScript spells it.
 pub fn error_json(error: &Error) -> String {
-    let mut o = Obj::new().str("code", error.code());
+    let mut o = Obj::new();
+    o.str("code", error.code());
     let message = match error {
         Error::InvalidConfig { field, reason } => {
             // An unknown option is named as the app wrote it; the core's own names are Rust's.
@@ -915,7 +967,7 @@ pub fn error_json(error: &Error) -> String {
             } else {
                 camel_case(field)
             };
-            o = o.str("field", &field);
+            o.str("field", &field);
             crate::core::text::cat(&["invalid option `", &field, "`: ", reason])
         }
         other => other.message(),
@@ -957,31 +1009,35 @@ pub fn session_view(session: &Session, app_state: Option<&Json>) -> String {
     let claims = session.claims.as_ref();
     let mut o = Obj::new();
     if let Some(claims) = claims {
-        o = o
-            .str("subject", &claims.sub)
+        o.str("subject", &claims.sub)
             .json("claims", &Json::Object(claims.to_json()));
     }
-    o = o
-        .opt_str("idToken", session.id_token.as_ref().map(|t| t.expose()))
+    o.opt_str("idToken", session.id_token.as_ref().map(|t| t.expose()))
         .bool("idTokenFresh", session.id_token_fresh)
         .str("accessToken", session.access_token.expose())
         .str("tokenType", session.token_type.as_str());
     if let Some(at) = session.expires_at {
-        o = o.int("expiresAt", at);
+        o.int("expiresAt", at);
     }
-    o = o
-        .opt_str("scope", session.scope.as_deref())
+    o.opt_str("scope", session.scope.as_deref())
         .bool("hasRefreshToken", session.has_refresh_token());
     if let Some(at) = claims.and_then(|c| c.auth_time) {
-        o = o.int("authTime", at);
+        o.int("authTime", at);
     }
-    o = o.opt_str("acr", claims.and_then(|c| c.acr.as_deref()));
+    o.opt_str("acr", claims.and_then(|c| c.acr.as_deref()));
     if let Some(amr) = claims.and_then(|c| c.amr.as_ref()) {
-        let amr = Json::Array(amr.iter().map(|m| Json::str(m.as_str())).collect());
-        o = o.json("amr", &amr);
+        let out = o.key("amr");
+        out.push('[');
+        for (i, method) in amr.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_string(method, out);
+        }
+        out.push(']');
     }
     if let Some(app_state) = app_state {
-        o = o.json("appState", app_state);
+        o.json("appState", app_state);
     }
     o.end()
 }
