@@ -180,68 +180,71 @@ impl Wired {
 #[inline(never)]
 fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
     let failed = json.get("error").map(read_error);
-    // Success must be said (`"ok":true`): an answer that says neither is a failure, never a
-    // verified signature.
-    let said_ok = json.get("ok").and_then(Json::as_bool) == Some(true);
-    let ok = |unit: fn(Result<(), Error>) -> Answer| {
-        Some(unit(match (failed.clone(), said_ok) {
-            (Some(e), _) => Err(e),
-            (None, true) => Ok(()),
-            (None, false) => Err(Error::Browser(BrowserError::Conversion(
-                "an answer that says neither ok nor error".into(),
-            ))),
-        }))
+    let bytes = |name: &'static str| -> Option<Result<Vec<u8>, Error>> {
+        Some(
+            crate::core::base64url::decode(json.get(name)?.as_str()?)
+                .ok_or_else(|| Error::Crypto(name.into())),
+        )
     };
-    match kind {
-        AnswerKind::Verified => ok(Answer::Verified),
-        AnswerKind::Written => ok(Answer::Written),
-        AnswerKind::Lock => ok(Answer::Lock),
-        AnswerKind::Opened => ok(Answer::Opened),
-        AnswerKind::Http => Some(Answer::Http(match failed {
-            Some(e) => Err(e),
-            None => {
-                let http = json.get("http")?;
-                Ok(HttpResponse {
-                    status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
-                    body: http.get("body")?.as_str()?.to_owned(),
-                    dpop_nonce: http.get("nonce").and_then(Json::as_str).map(str::to_owned),
-                })
+    Some(match (kind, failed) {
+        (
+            AnswerKind::Verified | AnswerKind::Written | AnswerKind::Lock | AnswerKind::Opened,
+            failed,
+        ) => {
+            let result = match failed {
+                Some(e) => Err(e),
+                // Success must be said (`"ok":true`): an answer that says neither is a failure,
+                // never a verified signature.
+                None if json.get("ok").and_then(Json::as_bool) == Some(true) => Ok(()),
+                None => Err(Error::Browser(BrowserError::Conversion(
+                    "an answer that says neither ok nor error".into(),
+                ))),
+            };
+            match kind {
+                AnswerKind::Verified => Answer::Verified(result),
+                AnswerKind::Written => Answer::Written(result),
+                AnswerKind::Lock => Answer::Lock(result),
+                _ => Answer::Opened(result),
             }
-        })),
-        AnswerKind::Key => Some(Answer::Key(match failed {
-            Some(e) => Err(e),
-            None => Ok(json.get("key").filter(|k| !k.is_null()).cloned()),
-        })),
-        AnswerKind::Signature => Some(Answer::Signature(match failed {
-            Some(e) => Err(e),
-            None => crate::core::base64url::decode(json.get("signature")?.as_str()?)
-                .ok_or_else(|| Error::Crypto("signature".into())),
-        })),
-        AnswerKind::Digest => Some(Answer::Digest(match failed {
-            Some(e) => Err(e),
-            None => crate::core::base64url::decode(json.get("digest")?.as_str()?)
-                .ok_or_else(|| Error::Crypto("digest".into())),
-        })),
-        AnswerKind::Read => Some(Answer::Read(match failed {
-            Some(e) => Err(e),
-            None => Ok(json.get("read").and_then(Json::as_str).map(str::to_owned)),
-        })),
-        AnswerKind::Keys => Some(Answer::Keys(
+        }
+        (AnswerKind::Http, Some(e)) => Answer::Http(Err(e)),
+        (AnswerKind::Http, None) => {
+            let http = json.get("http")?;
+            Answer::Http(Ok(HttpResponse {
+                status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
+                body: http.get("body")?.as_str()?.to_owned(),
+                dpop_nonce: http.get("nonce").and_then(Json::as_str).map(str::to_owned),
+            }))
+        }
+        (AnswerKind::Key, Some(e)) => Answer::Key(Err(e)),
+        (AnswerKind::Key, None) => {
+            Answer::Key(Ok(json.get("key").filter(|k| !k.is_null()).cloned()))
+        }
+        (AnswerKind::Signature, Some(e)) => Answer::Signature(Err(e)),
+        (AnswerKind::Signature, None) => Answer::Signature(bytes("signature")?),
+        (AnswerKind::Digest, Some(e)) => Answer::Digest(Err(e)),
+        (AnswerKind::Digest, None) => Answer::Digest(bytes("digest")?),
+        (AnswerKind::Read, Some(e)) => Answer::Read(Err(e)),
+        (AnswerKind::Read, None) => Answer::Read(Ok(json
+            .get("read")
+            .and_then(Json::as_str)
+            .map(str::to_owned))),
+        (AnswerKind::Keys, _) => Answer::Keys(
             json.get("keys")
                 .and_then(Json::as_array)
                 .unwrap_or(&[])
                 .iter()
                 .filter_map(|k| k.as_str().map(str::to_owned))
                 .collect(),
-        )),
-        AnswerKind::Look => {
+        ),
+        (AnswerKind::Look, _) => {
             let look = json.get("look")?;
-            Some(Answer::Look(PopupLook {
+            Answer::Look(PopupLook {
                 closed: look.get("closed")?.as_bool()?,
                 cross_origin: look.get("crossOrigin")?.as_bool()?,
-            }))
+            })
         }
-    }
+    })
 }
 
 /// A failure the pump reports: `{"kind":"timeout"|"network"|"storage"|...,"message":".."}`.
