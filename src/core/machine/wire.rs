@@ -501,26 +501,43 @@ impl Checked<'_> {
         self.get(name).and_then(Json::as_i64)
     }
 
+    // `list` and `params` are loops, not iterator chains: smaller in the wasm.
     fn list(&self, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
         match self.get(name) {
-            Some(Json::String(one)) => vec![one.clone()],
-            Some(Json::Array(many)) => many
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
+            Some(Json::String(one)) => out.push(one.clone()),
+            Some(Json::Array(many)) => {
+                for item in many {
+                    if let Some(item) = item.as_str() {
+                        out.push(item.to_owned());
+                    }
+                }
+            }
+            _ => {}
         }
+        out
     }
 
     fn params(&self, name: &str) -> Vec<(String, String)> {
-        let Some(Json::Object(object)) = self.get(name) else {
-            return Vec::new();
-        };
-        object
-            .iter()
-            .filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned())))
-            .collect()
+        let mut out = Vec::new();
+        if let Some(Json::Object(object)) = self.get(name) {
+            for (key, value) in object.iter() {
+                if let Some(value) = value.as_str() {
+                    out.push((key.to_owned(), value.to_owned()));
+                }
+            }
+        }
+        out
     }
+}
+
+/// Every item of the option `name` parsed with `FromStr`, or the first item's error.
+fn parse_all<T: FromStr<Err = Error>>(items: &[String], name: &str) -> Result<Vec<T>, Error> {
+    let mut out = Vec::new();
+    for item in items {
+        out.push(parse_as(item, name)?);
+    }
+    Ok(out)
 }
 
 /// A value parsed with `FromStr`, its error reported for the option `name`.
@@ -559,10 +576,7 @@ pub fn parse_config(json: &Json) -> Result<ClientConfig, Error> {
     }
     let algs = o.list("idTokenSigningAlgs");
     if !algs.is_empty() {
-        config.id_token_signing_algs = algs
-            .iter()
-            .map(|a| parse_as(a, "idTokenSigningAlgs"))
-            .collect::<Result<_, _>>()?;
+        config.id_token_signing_algs = parse_all(&algs, "idTokenSigningAlgs")?;
     }
     if let Some(skew) = o.whole("clockSkewSeconds") {
         config.clock_skew_seconds = skew;
@@ -620,11 +634,7 @@ pub fn parse_authorize_options(json: &Json) -> Result<AuthorizeOptions, Error> {
     Ok(AuthorizeOptions {
         login_hint: o.string("loginHint"),
         ui_locales: o.list("uiLocales"),
-        prompt: o
-            .list("prompt")
-            .iter()
-            .map(|p| parse_as::<Prompt>(p, "prompt"))
-            .collect::<Result<_, _>>()?,
+        prompt: parse_all::<Prompt>(&o.list("prompt"), "prompt")?,
         max_age: o.whole("maxAge").map(narrow),
         omit_id_token_hint: matches!(o.get("idTokenHint"), Some(Json::Bool(false))),
         id_token_hint,
