@@ -94,7 +94,7 @@ impl Wired {
                 }
             }
             if let Output::Cancel { id } = &output {
-                self.kinds.retain(|(i, _)| i != id);
+                self.take_kind(*id);
             }
             if !out.ends_with('[') {
                 out.push(',');
@@ -108,6 +108,13 @@ impl Wired {
         }
         out.push('}');
         out
+    }
+
+    /// The answer command `id` takes, forgotten: it is answered or cancelled (an id is
+    /// outstanding once).
+    fn take_kind(&mut self, id: IoId) -> Option<AnswerKind> {
+        let index = self.kinds.iter().position(|(i, _)| *i == id)?;
+        Some(self.kinds.swap_remove(index).1)
     }
 
     // The readers and writers stay functions of their own (`inline(never)`): inlined into
@@ -139,8 +146,7 @@ impl Wired {
             }
             "answer" => {
                 let id = u32::try_from(json.get("id")?.as_u64()?).ok()?;
-                let index = self.kinds.iter().position(|(i, _)| *i == id)?;
-                let (_, kind) = self.kinds.swap_remove(index);
+                let kind = self.take_kind(id)?;
                 Input::Answer {
                     id,
                     answer: read_answer(json, kind)?,
