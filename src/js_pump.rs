@@ -58,19 +58,14 @@ fn answer(text: String) -> usize {
 /// 1), or 0 with the error object in the output buffer.
 #[no_mangle]
 pub extern "C" fn oidc_new() -> u32 {
-    let text = input_text();
-    let parsed = Json::parse(&text).ok();
-    let config = parsed
-        .as_ref()
-        .and_then(|j| j.get("config"))
-        .map(Json::to_text)
-        .unwrap_or_default();
-    let origin = parsed
-        .as_ref()
-        .and_then(|j| j.get("origin"))
-        .and_then(Json::as_str)
-        .unwrap_or("null");
-    match Wired::new(&config, origin) {
+    let parsed = Json::parse(&input_text()).unwrap_or_default();
+    let origin = parsed.get("origin").and_then(Json::as_str).unwrap_or("null");
+    // No configuration reads as empty text: the error says it is no JSON.
+    let wired = match parsed.get("config") {
+        Some(config) => Wired::from_json(config, origin),
+        None => Wired::new("", origin),
+    };
+    match wired {
         Ok(wired) => CLIENTS.with(|clients| {
             let mut clients = clients.borrow_mut();
             clients.push(Some(wired));
@@ -91,32 +86,37 @@ pub extern "C" fn oidc_handle(handle: u32, now: f64) -> usize {
     // Date.now() is a whole number of milliseconds; `as` saturates.
     #[allow(clippy::cast_possible_truncation)]
     let now = now as i64;
-    let out = with_client(handle, |wired| wired.handle(&text, now));
+    let out = with_client(handle, &mut |wired| wired.handle(&text, now));
     answer(out.unwrap_or_else(|| r#"{"out":[],"timeout":null}"#.to_owned()))
 }
 
 /// Client `handle`'s session as JSON (`null` when signed out), in the output buffer.
 #[no_mangle]
 pub extern "C" fn oidc_session(handle: u32) -> usize {
-    let out = with_client(handle, |wired| wired.session());
+    let out = with_client(handle, &mut |wired| wired.session());
     answer(out.unwrap_or_else(|| "null".to_owned()))
 }
 
 /// Drops client `handle`'s machine.
 #[no_mangle]
 pub extern "C" fn oidc_free(handle: u32) {
-    CLIENTS.with(|clients| {
-        let index = usize::try_from(handle).ok().and_then(|h| h.checked_sub(1));
-        if let Some(slot) = index.and_then(|i| clients.borrow_mut().get_mut(i).map(Option::take)) {
-            drop(slot);
-        }
+    with_slot(handle, &mut |slot| {
+        drop(slot.take());
+        None
     });
 }
 
-fn with_client<T>(handle: u32, f: impl FnOnce(&mut Wired) -> T) -> Option<T> {
+/// What `f` makes of client `handle`, if it is there.
+fn with_client(handle: u32, f: &mut dyn FnMut(&mut Wired) -> String) -> Option<String> {
+    with_slot(handle, &mut |slot| slot.as_mut().map(&mut *f))
+}
+
+/// Client `handle`'s slot in the table (`None` once freed), given to `f`. One function for
+/// every entry point, not one per closure: smaller in the wasm.
+fn with_slot(
+    handle: u32,
+    f: &mut dyn FnMut(&mut Option<Wired>) -> Option<String>,
+) -> Option<String> {
     let index = usize::try_from(handle).ok()?.checked_sub(1)?;
-    CLIENTS.with(|clients| {
-        let mut clients = clients.borrow_mut();
-        clients.get_mut(index)?.as_mut().map(f)
-    })
+    CLIENTS.with(|clients| f(clients.borrow_mut().get_mut(index)?))
 }

@@ -47,9 +47,15 @@ impl Wired {
     /// A machine for the configuration `config` (the JS `OidcClientConfig` as JSON) in a page
     /// of `own_origin`. Errors come as the JSON error object of a `done`.
     pub fn new(config: &str, own_origin: &str) -> Result<Wired, String> {
-        let machine = Json::parse(config)
-            .map_err(|e| Error::config("config", e.message()))
-            .and_then(|json| parse_config(&json))
+        match Json::parse(config) {
+            Ok(json) => Wired::from_json(&json, own_origin),
+            Err(e) => Err(error_json(&Error::config("config", e.message()))),
+        }
+    }
+
+    /// [`Wired::new`] for a configuration already parsed.
+    pub fn from_json(config: &Json, own_origin: &str) -> Result<Wired, String> {
+        let machine = parse_config(config)
             .and_then(|config| Machine::new(config, own_origin.to_owned()))
             .map_err(|e| error_json(&e))?;
         Ok(Wired {
