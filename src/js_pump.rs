@@ -59,7 +59,10 @@ fn answer(text: String) -> usize {
 #[no_mangle]
 pub extern "C" fn oidc_new() -> u32 {
     let parsed = Json::parse(&input_text()).unwrap_or_default();
-    let origin = parsed.get("origin").and_then(Json::as_str).unwrap_or("null");
+    let origin = parsed
+        .get("origin")
+        .and_then(Json::as_str)
+        .unwrap_or("null");
     // No configuration reads as empty text: the error says it is no JSON.
     let wired = match parsed.get("config") {
         Some(config) => Wired::from_json(config, origin),

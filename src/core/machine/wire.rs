@@ -289,57 +289,66 @@ fn read_error(json: &Json) -> Error {
 fn read_call(json: &Json) -> Result<Call, Error> {
     let name = json.get("call").and_then(Json::as_str).unwrap_or("");
     let options = json.get("options").unwrap_or(&Json::Null);
-    let url = || {
-        json.get("url")
-            .and_then(Json::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| Error::config("url", "must be a string"))
-    };
-    let text = |name: &'static str| {
-        json.get(name)
-            .and_then(Json::as_str)
-            .filter(|m| !m.is_empty())
-            .map(str::to_ascii_uppercase)
-            .ok_or_else(|| Error::config(name, "must be a string"))
-    };
     Ok(match name {
-        "create" => Call::Create,
         "authorizeUrl" => Call::AuthorizeUrl(parse_authorize_options(options)?),
         "signinRedirect" => Call::SigninRedirect(parse_authorize_options(options)?),
-        "handleRedirectCallback" => Call::HandleRedirectCallback {
-            url: url()?,
-            from_location: json.get("fromLocation").and_then(Json::as_bool) == Some(true),
-        },
-        "handleFormPost" => Call::HandleFormPost(
-            json.get("body")
-                .and_then(Json::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| Error::config("body", "must be a string or URLSearchParams"))?,
-        ),
         "signinPopup" => Call::SigninPopup {
             options: parse_authorize_options(options)?,
             app_window: json.get("appWindow").and_then(Json::as_bool) == Some(true),
         },
         "signinSilent" => Call::SigninSilent(parse_authorize_options(options)?),
-        "refresh" => Call::Refresh,
-        "getAccessToken" => Call::GetAccessToken,
         "signoutUrl" => Call::SignoutUrl(parse_logout_options(options)?),
         "signoutRedirect" => Call::SignoutRedirect(parse_logout_options(options)?),
+        _ => {
+            return read_plain_call(name, json)
+                .map_err(|(field, reason)| Error::config(field, reason))
+        }
+    })
+}
+
+/// A call without options; a field it lacks is refused as `(field, reason)`.
+#[inline(never)]
+fn read_plain_call(name: &str, json: &Json) -> Result<Call, (&'static str, &'static str)> {
+    let string = |name: &'static str, why: &'static str| {
+        json.get(name)
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+            .ok_or((name, why))
+    };
+    let url = || string("url", "must be a string");
+    let method = || {
+        json.get("method")
+            .and_then(Json::as_str)
+            .filter(|m| !m.is_empty())
+            .map(str::to_ascii_uppercase)
+            .ok_or(("method", "must be a string"))
+    };
+    Ok(match name {
+        "create" => Call::Create,
+        "handleRedirectCallback" => Call::HandleRedirectCallback {
+            url: url()?,
+            from_location: json.get("fromLocation").and_then(Json::as_bool) == Some(true),
+        },
+        "handleFormPost" => {
+            Call::HandleFormPost(string("body", "must be a string or URLSearchParams")?)
+        }
+        "refresh" => Call::Refresh,
+        "getAccessToken" => Call::GetAccessToken,
         "handleSignoutCallback" => Call::HandleSignoutCallback { url: url()? },
         "signOutLocally" => Call::SignOutLocally,
         "dispose" => Call::Dispose,
         "resourceHeaders" => Call::ResourceHeaders {
-            method: text("method")?,
+            method: method()?,
             url: url()?,
         },
         "resourceAnswer" => Call::ResourceAnswer {
-            method: text("method")?,
+            method: method()?,
             url: url()?,
             status: json
                 .get("status")
                 .and_then(Json::as_u64)
                 .and_then(|s| u16::try_from(s).ok())
-                .ok_or_else(|| Error::config("status", "must be an HTTP status"))?,
+                .ok_or(("status", "must be an HTTP status"))?,
             www_authenticate: json
                 .get("wwwAuthenticate")
                 .and_then(Json::as_str)
@@ -351,10 +360,10 @@ fn read_call(json: &Json) -> Result<Call, Error> {
             retried: json.get("retried").and_then(Json::as_bool) == Some(true),
         },
         "dpopProof" => Call::DpopProof {
-            method: text("method")?,
+            method: method()?,
             url: url()?,
         },
-        _ => return Err(Error::config("call", "is not a method of OidcClient")),
+        _ => return Err(("call", "is not a method of OidcClient")),
     })
 }
 
