@@ -241,14 +241,15 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
             .get("read")
             .and_then(Json::as_str)
             .map(str::to_owned))),
-        (AnswerKind::Keys, _) => Answer::Keys(
-            json.get("keys")
-                .and_then(Json::as_array)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|k| k.as_str().map(str::to_owned))
-                .collect(),
-        ),
+        (AnswerKind::Keys, _) => {
+            let mut keys = Vec::new();
+            for key in json.get("keys").and_then(Json::as_array).unwrap_or(&[]) {
+                if let Some(key) = key.as_str() {
+                    keys.push(key.to_owned());
+                }
+            }
+            Answer::Keys(keys)
+        }
         (AnswerKind::Look, _) => {
             let look = json.get("look")?;
             Answer::Look(PopupLook {
