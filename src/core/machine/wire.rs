@@ -554,6 +554,7 @@ impl Checked<'_> {
 }
 
 /// Every item of the option `name` parsed with `FromStr`, or the first item's error.
+#[inline(never)]
 fn parse_all<T: FromStr<Err = Error>>(items: &[String], name: &str) -> Result<Vec<T>, Error> {
     let mut out = Vec::new();
     for item in items {
