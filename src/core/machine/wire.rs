@@ -564,6 +564,7 @@ fn parse_all<T: FromStr<Err = Error>>(items: &[String], name: &str) -> Result<Ve
 }
 
 /// A value parsed with `FromStr`, its error reported for the option `name`.
+#[inline(never)]
 fn parse_as<T: FromStr<Err = Error>>(value: &str, name: &str) -> Result<T, Error> {
     value.parse().map_err(|e| match e {
         Error::InvalidConfig { reason, .. } => Error::config(name, reason),
