@@ -263,26 +263,27 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
 /// A failure the pump reports: `{"kind":"timeout"|"network"|"storage"|...,"message":".."}`.
 #[inline(never)]
 fn read_error(json: &Json) -> Error {
-    let message = json
-        .get("message")
-        .and_then(Json::as_str)
-        .unwrap_or("")
-        .to_owned();
+    let message = || {
+        json.get("message")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
     match json.get("kind").and_then(Json::as_str).unwrap_or("") {
         "timeout" => Error::Timeout,
-        "network" => Error::Network(message),
-        "storage" => Error::Storage(message),
-        "crypto" => Error::Crypto(message),
+        "network" => Error::Network(message()),
+        "storage" => Error::Storage(message()),
+        "crypto" => Error::Crypto(message()),
         "popup_blocked" => Error::PopupBlocked,
         "popup_closed" => Error::PopupClosed,
-        "unsupported_alg" => Error::Signature(SignatureError::UnsupportedAlg(message)),
-        "unusable_key" => Error::Signature(SignatureError::UnusableKey(message)),
+        "unsupported_alg" => Error::Signature(SignatureError::UnsupportedAlg(message())),
+        "unusable_key" => Error::Signature(SignatureError::UnusableKey(message())),
         "mismatch" => Error::Signature(SignatureError::Mismatch),
-        "lock" => Error::Browser(BrowserError::Lock(message)),
-        "frame" => Error::Browser(BrowserError::Frame(message)),
-        "location" => Error::Browser(BrowserError::Location(message)),
+        "lock" => Error::Browser(BrowserError::Lock(message())),
+        "frame" => Error::Browser(BrowserError::Frame(message())),
+        "location" => Error::Browser(BrowserError::Location(message())),
         "no_document" => Error::Browser(BrowserError::NoDocument),
-        _ => Error::Browser(BrowserError::Conversion(message)),
+        _ => Error::Browser(BrowserError::Conversion(message())),
     }
 }
 
