@@ -1,9 +1,10 @@
 //! The machine's export for the npm package's JavaScript pump (feature `js-pump`).
 //!
-//! Values cross as JSON text ([`crate::core::machine::wire`]) through two byte buffers that the
+//! Values cross as JSON text ([`crate::core::machine::wire`]) through a byte buffer that the
 //! wasm owns, so the boundary needs no generated glue and no `unsafe`: the pump asks for the
-//! input buffer ([`oidc_in`]), writes UTF-8 into it, calls an entry point, and reads the answer
-//! from the output buffer ([`oidc_out`], of the length the call returned). Each client is a
+//! buffer ([`oidc_in`]), writes the input's UTF-8 into it, calls an entry point, which takes the
+//! input and leaves its answer in the same buffer, and reads that ([`oidc_out`], of the length
+//! the call returned). Each client is a
 //! handle into a table; [`oidc_free`] drops its machine, so a page that creates and disposes
 //! many clients holds no more memory than one that created one.
 //!
@@ -14,15 +15,15 @@ use crate::core::machine::wire::Wired;
 use std::cell::RefCell;
 
 thread_local! {
-    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The input the pump wrote, until a call takes it; then the output that call made.
+    static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static CLIENTS: RefCell<Vec<Option<Wired>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The input buffer, `len` bytes long, for the pump to write the next input into.
 #[no_mangle]
 pub extern "C" fn oidc_in(len: usize) -> *mut u8 {
-    INPUT.with(|input| {
+    BUFFER.with(|input| {
         let mut input = input.borrow_mut();
         input.clear();
         input.resize(len, 0);
@@ -33,21 +34,21 @@ pub extern "C" fn oidc_in(len: usize) -> *mut u8 {
 /// The output buffer, holding what the last call returned.
 #[no_mangle]
 pub extern "C" fn oidc_out() -> *const u8 {
-    OUTPUT.with(|output| output.borrow().as_ptr())
+    BUFFER.with(|output| output.borrow().as_ptr())
 }
 
 /// The length of the output buffer.
 #[no_mangle]
 pub extern "C" fn oidc_out_len() -> usize {
-    OUTPUT.with(|output| output.borrow().len())
+    BUFFER.with(|output| output.borrow().len())
 }
 
 fn input_text() -> String {
-    INPUT.with(|input| crate::core::text::utf8_lossy(std::mem::take(&mut *input.borrow_mut())))
+    BUFFER.with(|input| crate::core::text::utf8_lossy(std::mem::take(&mut *input.borrow_mut())))
 }
 
 fn answer(text: String) -> usize {
-    OUTPUT.with(|output| {
+    BUFFER.with(|output| {
         let mut output = output.borrow_mut();
         *output = text.into_bytes();
         output.len()
