@@ -173,7 +173,7 @@ impl Wired {
             }),
             "tab" => Input::TabMessage(json.get("data")?.clone()),
             "message" => Input::WindowMessage {
-                origin: json.get("origin")?.as_str()?.to_owned(),
+                origin: owned_str(json, "origin")?,
                 source: json
                     .get("source")
                     .and_then(Json::as_u64)
@@ -207,7 +207,7 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
                 Some(e) => Err(e),
                 // Success must be said (`"ok":true`): an answer that says neither is a failure,
                 // never a verified signature.
-                None if json.get("ok").and_then(Json::as_bool) == Some(true) => Ok(()),
+                None if is_true(json, "ok") => Ok(()),
                 None => Err(Error::Browser(BrowserError::Conversion(
                     "an answer that says neither ok nor error".into(),
                 ))),
@@ -224,8 +224,8 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
             let http = json.get("http")?;
             Answer::Http(Ok(HttpResponse {
                 status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
-                body: http.get("body")?.as_str()?.to_owned(),
-                dpop_nonce: http.get("nonce").and_then(Json::as_str).map(str::to_owned),
+                body: owned_str(http, "body")?,
+                dpop_nonce: owned_str(http, "nonce"),
             }))
         }
         (AnswerKind::Key, Some(e)) => Answer::Key(Err(e)),
@@ -237,10 +237,7 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
         (AnswerKind::Digest, Some(e)) => Answer::Digest(Err(e)),
         (AnswerKind::Digest, None) => Answer::Digest(bytes("digest")?),
         (AnswerKind::Read, Some(e)) => Answer::Read(Err(e)),
-        (AnswerKind::Read, None) => Answer::Read(Ok(json
-            .get("read")
-            .and_then(Json::as_str)
-            .map(str::to_owned))),
+        (AnswerKind::Read, None) => Answer::Read(Ok(owned_str(json, "read"))),
         (AnswerKind::Keys, _) => {
             let mut keys = Vec::new();
             for key in json.get("keys").and_then(Json::as_array).unwrap_or(&[]) {
@@ -260,15 +257,22 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
     })
 }
 
+/// Member `name` of `json`, when it is a string, as an owned one.
+#[inline(never)]
+fn owned_str(json: &Json, name: &str) -> Option<String> {
+    json.get(name).and_then(Json::as_str).map(str::to_owned)
+}
+
+/// Whether member `name` of `json` is `true` (absent or anything else is not).
+#[inline(never)]
+fn is_true(json: &Json, name: &str) -> bool {
+    json.get(name).and_then(Json::as_bool) == Some(true)
+}
+
 /// A failure the pump reports: `{"kind":"timeout"|"network"|"storage"|...,"message":".."}`.
 #[inline(never)]
 fn read_error(json: &Json) -> Error {
-    let message = || {
-        json.get("message")
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
+    let message = || owned_str(json, "message").unwrap_or_default();
     match json.get("kind").and_then(Json::as_str).unwrap_or("") {
         "timeout" => Error::Timeout,
         "network" => Error::Network(message()),
@@ -296,7 +300,7 @@ fn read_call(json: &Json) -> Result<Call, Error> {
         "signinRedirect" => Call::SigninRedirect(parse_authorize_options(options)?),
         "signinPopup" => Call::SigninPopup {
             options: parse_authorize_options(options)?,
-            app_window: json.get("appWindow").and_then(Json::as_bool) == Some(true),
+            app_window: is_true(json, "appWindow"),
         },
         "signinSilent" => Call::SigninSilent(parse_authorize_options(options)?),
         "signoutUrl" => Call::SignoutUrl(parse_logout_options(options)?),
@@ -311,12 +315,7 @@ fn read_call(json: &Json) -> Result<Call, Error> {
 /// A call without options; a field it lacks is refused as `(field, reason)`.
 #[inline(never)]
 fn read_plain_call(name: &str, json: &Json) -> Result<Call, (&'static str, &'static str)> {
-    let string = |name: &'static str, why: &'static str| {
-        json.get(name)
-            .and_then(Json::as_str)
-            .map(str::to_owned)
-            .ok_or((name, why))
-    };
+    let string = |name: &'static str, why: &'static str| owned_str(json, name).ok_or((name, why));
     let url = || string("url", "must be a string");
     let method = || {
         json.get("method")
@@ -329,7 +328,7 @@ fn read_plain_call(name: &str, json: &Json) -> Result<Call, (&'static str, &'sta
         "create" => Call::Create,
         "handleRedirectCallback" => Call::HandleRedirectCallback {
             url: url()?,
-            from_location: json.get("fromLocation").and_then(Json::as_bool) == Some(true),
+            from_location: is_true(json, "fromLocation"),
         },
         "handleFormPost" => {
             Call::HandleFormPost(string("body", "must be a string or URLSearchParams")?)
@@ -351,15 +350,9 @@ fn read_plain_call(name: &str, json: &Json) -> Result<Call, (&'static str, &'sta
                 .and_then(Json::as_u64)
                 .and_then(|s| u16::try_from(s).ok())
                 .ok_or(("status", "must be an HTTP status"))?,
-            www_authenticate: json
-                .get("wwwAuthenticate")
-                .and_then(Json::as_str)
-                .map(str::to_owned),
-            dpop_nonce: json
-                .get("dpopNonce")
-                .and_then(Json::as_str)
-                .map(str::to_owned),
-            retried: json.get("retried").and_then(Json::as_bool) == Some(true),
+            www_authenticate: owned_str(json, "wwwAuthenticate"),
+            dpop_nonce: owned_str(json, "dpopNonce"),
+            retried: is_true(json, "retried"),
         },
         "dpopProof" => Call::DpopProof {
             method: method()?,
