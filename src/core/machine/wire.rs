@@ -649,10 +649,12 @@ pub fn parse_authorize_options(json: &Json) -> Result<AuthorizeOptions, Error> {
         Some(mode) => Some(parse_as(&mode, "responseMode")?),
         None => None,
     };
+    // Everything that can fail before anything is built: no partial options to drop.
+    let prompt = parse_all::<Prompt>(&o.list("prompt"), "prompt")?;
     Ok(AuthorizeOptions {
         login_hint: o.string("loginHint"),
         ui_locales: o.list("uiLocales"),
-        prompt: parse_all::<Prompt>(&o.list("prompt"), "prompt")?,
+        prompt,
         max_age: o.whole("maxAge").map(narrow),
         omit_id_token_hint: matches!(o.get("idTokenHint"), Some(Json::Bool(false))),
         id_token_hint,
