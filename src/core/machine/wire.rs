@@ -460,12 +460,6 @@ fn check<'a>(
             (Takes::Str, Json::String(_)) | (Takes::Bool, Json::Bool(_)) => continue,
             (Takes::Whole(max), Json::Number(text)) => match crate::core::json::parse_i64(text) {
                 Some(n) if (0..=*max).contains(&n) => continue,
-                _ if name == "maxAge" => {
-                    return Err(Error::config(
-                        name,
-                        "must be a whole number of seconds, 0 or more",
-                    ))
-                }
                 _ => "a whole number in range",
             },
             (Takes::List, Json::String(_)) => continue,
@@ -477,16 +471,17 @@ fn check<'a>(
             }
             (Takes::Str, _) => "a string",
             (Takes::Bool, _) => "true or false",
-            (Takes::Whole(_), _) if name == "maxAge" => {
-                return Err(Error::config(
-                    name,
-                    "must be a whole number of seconds, 0 or more",
-                ))
-            }
             (Takes::Whole(_), _) => "a number",
             (Takes::List, _) => "a string or an array of strings",
             (Takes::Params, _) => "an object of strings",
         };
+        if name == "maxAge" {
+            // Its own words: a number of seconds, whatever was wrong with it.
+            return Err(Error::config(
+                name,
+                "must be a whole number of seconds, 0 or more",
+            ));
+        }
         return Err(Error::config(
             name,
             text::cat(&["must be ", what, " (in ", of, ")"]),
