@@ -191,53 +191,8 @@ impl Wired {
 
 #[inline(never)]
 fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
-    let failed = json.get("error").map(read_error);
-    let bytes = |name: &'static str| -> Option<Result<Vec<u8>, Error>> {
-        Some(
-            crate::core::base64url::decode(json.get(name)?.as_str()?)
-                .ok_or_else(|| Error::Crypto(name.into())),
-        )
-    };
-    Some(match (kind, failed) {
-        (
-            AnswerKind::Verified | AnswerKind::Written | AnswerKind::Lock | AnswerKind::Opened,
-            failed,
-        ) => {
-            let result = match failed {
-                Some(e) => Err(e),
-                // Success must be said (`"ok":true`): an answer that says neither is a failure,
-                // never a verified signature.
-                None if is_true(json, "ok") => Ok(()),
-                None => Err(Error::Browser(BrowserError::Conversion(
-                    "an answer that says neither ok nor error".into(),
-                ))),
-            };
-            match kind {
-                AnswerKind::Verified => Answer::Verified(result),
-                AnswerKind::Written => Answer::Written(result),
-                AnswerKind::Lock => Answer::Lock(result),
-                _ => Answer::Opened(result),
-            }
-        }
-        (AnswerKind::Http, Some(e)) => Answer::Http(Err(e)),
-        (AnswerKind::Http, None) => {
-            let http = json.get("http")?;
-            Answer::Http(Ok(HttpResponse {
-                status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
-                body: owned_str(http, "body")?,
-                dpop_nonce: owned_str(http, "nonce"),
-            }))
-        }
-        (AnswerKind::Key, Some(e)) => Answer::Key(Err(e)),
-        (AnswerKind::Key, None) => {
-            Answer::Key(Ok(json.get("key").filter(|k| !k.is_null()).cloned()))
-        }
-        (AnswerKind::Signature, Some(e)) => Answer::Signature(Err(e)),
-        (AnswerKind::Signature, None) => Answer::Signature(bytes("signature")?),
-        (AnswerKind::Digest, Some(e)) => Answer::Digest(Err(e)),
-        (AnswerKind::Digest, None) => Answer::Digest(bytes("digest")?),
-        (AnswerKind::Read, Some(e)) => Answer::Read(Err(e)),
-        (AnswerKind::Read, None) => Answer::Read(Ok(owned_str(json, "read"))),
+    match (kind, json.get("error")) {
+        // These two never fail.
         (AnswerKind::Keys, _) => {
             let mut keys = Vec::new();
             for key in json.get("keys").and_then(Json::as_array).unwrap_or(&[]) {
@@ -245,15 +200,75 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
                     keys.push(key.to_owned());
                 }
             }
-            Answer::Keys(keys)
+            Some(Answer::Keys(keys))
         }
         (AnswerKind::Look, _) => {
             let look = json.get("look")?;
-            Answer::Look(PopupLook {
+            Some(Answer::Look(PopupLook {
                 closed: look.get("closed")?.as_bool()?,
                 cross_origin: look.get("crossOrigin")?.as_bool()?,
-            })
+            }))
         }
+        (_, Some(error)) => failed_answer(kind, read_error(error)),
+        (_, None) => done_answer(json, kind),
+    }
+}
+
+/// The answer of `kind` that says the command failed with `e` (`None` for the kinds that
+/// cannot fail, read before).
+#[inline(never)]
+fn failed_answer(kind: AnswerKind, e: Error) -> Option<Answer> {
+    Some(match kind {
+        AnswerKind::Http => Answer::Http(Err(e)),
+        AnswerKind::Verified => Answer::Verified(Err(e)),
+        AnswerKind::Digest => Answer::Digest(Err(e)),
+        AnswerKind::Read => Answer::Read(Err(e)),
+        AnswerKind::Written => Answer::Written(Err(e)),
+        AnswerKind::Lock => Answer::Lock(Err(e)),
+        AnswerKind::Key => Answer::Key(Err(e)),
+        AnswerKind::Signature => Answer::Signature(Err(e)),
+        AnswerKind::Opened => Answer::Opened(Err(e)),
+        AnswerKind::Keys | AnswerKind::Look => return None,
+    })
+}
+
+/// The answer of `kind` that reports no failure (`None` for the kinds read before).
+fn done_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
+    let bytes = |name: &'static str| -> Option<Result<Vec<u8>, Error>> {
+        Some(
+            crate::core::base64url::decode(json.get(name)?.as_str()?)
+                .ok_or_else(|| Error::Crypto(name.into())),
+        )
+    };
+    // Success must be said (`"ok":true`): an answer that says neither is a failure, never a
+    // verified signature.
+    let said = || {
+        if is_true(json, "ok") {
+            Ok(())
+        } else {
+            Err(Error::Browser(BrowserError::Conversion(
+                "an answer that says neither ok nor error".into(),
+            )))
+        }
+    };
+    Some(match kind {
+        AnswerKind::Verified => Answer::Verified(said()),
+        AnswerKind::Written => Answer::Written(said()),
+        AnswerKind::Lock => Answer::Lock(said()),
+        AnswerKind::Opened => Answer::Opened(said()),
+        AnswerKind::Keys | AnswerKind::Look => return None,
+        AnswerKind::Http => {
+            let http = json.get("http")?;
+            Answer::Http(Ok(HttpResponse {
+                status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
+                body: owned_str(http, "body")?,
+                dpop_nonce: owned_str(http, "nonce"),
+            }))
+        }
+        AnswerKind::Key => Answer::Key(Ok(json.get("key").filter(|k| !k.is_null()).cloned())),
+        AnswerKind::Signature => Answer::Signature(bytes("signature")?),
+        AnswerKind::Digest => Answer::Digest(bytes("digest")?),
+        AnswerKind::Read => Answer::Read(Ok(owned_str(json, "read"))),
     })
 }
 
