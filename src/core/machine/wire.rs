@@ -976,18 +976,16 @@ fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
     match result {
         Ok(outcome) => {
             let value = match outcome {
-                Outcome::Nothing => String::from("null"),
-                Outcome::Url(url) => Json::str(url.as_str()).to_text(),
+                Outcome::Nothing | Outcome::Headers(None) => String::from("null"),
+                Outcome::Url(text) | Outcome::Proof(text) => Json::str(text.as_str()).to_text(),
                 Outcome::SignedIn(s) => session_view(&s.session, s.app_state.as_ref()),
                 Outcome::Session(s) => session_view(s, None),
                 Outcome::AccessToken(t) => Json::str(t.expose()).to_text(),
                 Outcome::SignedOut(state) => Obj::new().opt_str("state", state.as_deref()).end(),
-                Outcome::Headers(None) => String::from("null"),
                 Outcome::Headers(Some(h)) => Obj::new()
                     .str("authorization", &h.authorization)
                     .opt_str("dpop", h.dpop.as_deref())
                     .end(),
-                Outcome::Proof(proof) => Json::str(proof.as_str()).to_text(),
             };
             o.raw("ok", &value)
         }
