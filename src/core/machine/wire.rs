@@ -962,8 +962,14 @@ fn event_json(event: &Event) -> String {
         Event::SignedIn(s) => ("signedIn", session_view(&s.session, s.app_state.as_ref())),
         Event::Refreshed(s) => ("refreshed", session_view(s, None)),
         Event::RefreshFailed(e) => ("refreshFailed", error_json(e)),
-        Event::Expiring(at) => ("expiring", Obj::new().int("expiresAt", *at).end()),
-        Event::Expired(at) => ("expired", Obj::new().int("expiresAt", *at).end()),
+        Event::Expiring(at) | Event::Expired(at) => (
+            if matches!(event, Event::Expiring(_)) {
+                "expiring"
+            } else {
+                "expired"
+            },
+            Obj::new().int("expiresAt", *at).end(),
+        ),
         Event::SignedOut(reason) => ("signedOut", Obj::new().str("reason", reason).end()),
         Event::Idle(ms) => ("idle", Obj::new().int("signOutInMs", i64::from(*ms)).end()),
     };
