@@ -570,10 +570,16 @@ fn parse_all<T: FromStr<Err = Error>>(items: &[String], name: &str) -> Result<Ve
 /// A value parsed with `FromStr`, its error reported for the option `name`.
 #[inline(never)]
 fn parse_as<T: FromStr<Err = Error>>(value: &str, name: &str) -> Result<T, Error> {
-    value.parse().map_err(|e| match e {
+    value.parse().map_err(|e| for_option(e, name))
+}
+
+/// `error` of a value, said of the option `name`. Not generic: one copy for every type.
+#[inline(never)]
+fn for_option(error: Error, name: &str) -> Error {
+    match error {
         Error::InvalidConfig { reason, .. } => Error::config(name, reason),
         other => other,
-    })
+    }
 }
 
 /// A whole number that `check` already bounded to `T`'s range.
