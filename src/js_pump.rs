@@ -12,47 +12,56 @@
 
 use crate::core::json::Json;
 use crate::core::machine::wire::Wired;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 thread_local! {
     /// The input the pump wrote, until a call takes it; then the output that call made.
-    static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
     static CLIENTS: RefCell<Vec<Option<Wired>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Puts `bytes` in the buffer and returns what was there. Every entry point reaches the buffer
+/// through here, so it holds no borrow and the wasm one accessor.
+fn swap_buffer(bytes: Vec<u8>) -> Vec<u8> {
+    BUFFER.replace(bytes)
+}
+
+/// The buffer's address and length, the buffer left as it is (moving a `Vec` keeps its bytes
+/// where they are).
+fn buffer_at() -> (*mut u8, usize) {
+    let mut bytes = swap_buffer(Vec::new());
+    let at = (bytes.as_mut_ptr(), bytes.len());
+    swap_buffer(bytes);
+    at
 }
 
 /// The input buffer, `len` bytes long, for the pump to write the next input into.
 #[no_mangle]
 pub extern "C" fn oidc_in(len: usize) -> *mut u8 {
-    BUFFER.with(|input| {
-        let mut input = input.borrow_mut();
-        input.clear();
-        input.resize(len, 0);
-        input.as_mut_ptr()
-    })
+    swap_buffer(vec![0; len]);
+    buffer_at().0
 }
 
 /// The output buffer, holding what the last call returned.
 #[no_mangle]
 pub extern "C" fn oidc_out() -> *const u8 {
-    BUFFER.with(|output| output.borrow().as_ptr())
+    buffer_at().0
 }
 
 /// The length of the output buffer.
 #[no_mangle]
 pub extern "C" fn oidc_out_len() -> usize {
-    BUFFER.with(|output| output.borrow().len())
+    buffer_at().1
 }
 
 fn input_text() -> String {
-    BUFFER.with(|input| crate::core::text::utf8_lossy(std::mem::take(&mut *input.borrow_mut())))
+    crate::core::text::utf8_lossy(swap_buffer(Vec::new()))
 }
 
 fn answer(text: String) -> usize {
-    BUFFER.with(|output| {
-        let mut output = output.borrow_mut();
-        *output = text.into_bytes();
-        output.len()
-    })
+    let len = text.len();
+    swap_buffer(text.into_bytes());
+    len
 }
 
 /// A client for the input `{"config":{...},"origin":"https://app.example"}`: its handle (from
