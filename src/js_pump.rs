@@ -12,12 +12,12 @@
 
 use crate::core::json::Json;
 use crate::core::machine::wire::Wired;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
 thread_local! {
     /// The input the pump wrote, until a call takes it; then the output that call made.
     static BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-    static CLIENTS: RefCell<Vec<Option<Wired>>> = const { RefCell::new(Vec::new()) };
+    static CLIENTS: Cell<Vec<Option<Wired>>> = const { Cell::new(Vec::new()) };
 }
 
 /// Puts `bytes` in the buffer and returns what was there. Every entry point reaches the buffer
@@ -79,11 +79,13 @@ pub extern "C" fn oidc_new() -> u32 {
         None => Wired::new("", origin),
     };
     match wired {
-        Ok(wired) => CLIENTS.with(|clients| {
-            let mut clients = clients.borrow_mut();
+        Ok(wired) => {
+            let mut clients = CLIENTS.take();
             clients.push(Some(wired));
-            u32::try_from(clients.len()).unwrap_or(0)
-        }),
+            let handle = u32::try_from(clients.len()).unwrap_or(0);
+            CLIENTS.set(clients);
+            handle
+        }
         Err(error) => {
             answer(error);
             0
@@ -131,5 +133,9 @@ fn with_slot(
     f: &mut dyn FnMut(&mut Option<Wired>) -> Option<String>,
 ) -> Option<String> {
     let index = usize::try_from(handle).ok()?.checked_sub(1)?;
-    CLIENTS.with(|clients| f(clients.borrow_mut().get_mut(index)?))
+    // Taken out while `f` runs (nothing in it enters the table), then put back.
+    let mut clients = CLIENTS.take();
+    let out = clients.get_mut(index).and_then(|slot| f(slot));
+    CLIENTS.set(clients);
+    out
 }
