@@ -33,6 +33,17 @@ use crate::core::text;
 use crate::error::{BrowserError, Error, SignatureError};
 use std::str::FromStr;
 
+/// The page events as the pump names them.
+const PAGE_EVENTS: [(&str, PageEvent); 7] = [
+    ("visible", PageEvent::Visible),
+    ("hidden", PageEvent::Hidden),
+    ("resume", PageEvent::Resumed),
+    ("online", PageEvent::Online),
+    ("pagehide", PageEvent::PageHide),
+    ("pageshow", PageEvent::PageShow),
+    ("activity", PageEvent::Activity),
+];
+
 /// A [`Machine`] with a JSON boundary. It remembers which command each outstanding id was, so
 /// that an answer in JSON is read as the answer that command takes.
 #[derive(Debug)]
@@ -159,18 +170,13 @@ impl Wired {
                 }
             }
             "timeout" => Input::Timeout,
-            "page" => Input::Page(match json.get("event")?.as_str()? {
-                "visible" => PageEvent::Visible,
-                "hidden" => PageEvent::Hidden,
-                "resume" => PageEvent::Resumed,
-                "online" => PageEvent::Online,
-                "pagehide" => PageEvent::PageHide,
-                "pageshow" => PageEvent::PageShow,
-                "activity" => PageEvent::Activity,
-                // Not a page event: it must not pass for the user's activity (which keeps
-                // every tab signed in).
-                _ => return None,
-            }),
+            "page" => {
+                let event = json.get("event")?.as_str()?;
+                // Anything else is not a page event: it must not pass for the user's activity
+                // (which keeps every tab signed in).
+                let (_, event) = PAGE_EVENTS.iter().find(|(name, _)| *name == event)?;
+                Input::Page(*event)
+            }
             "tab" => Input::TabMessage(json.get("data")?.clone()),
             "message" => Input::WindowMessage {
                 origin: owned_str(json, "origin")?,
