@@ -135,7 +135,7 @@ fn with_slot(
     let index = usize::try_from(handle).ok()?.checked_sub(1)?;
     // Taken out while `f` runs (nothing in it enters the table), then put back.
     let mut clients = CLIENTS.take();
-    let out = clients.get_mut(index).and_then(|slot| f(slot));
+    let out = clients.get_mut(index).and_then(f);
     CLIENTS.set(clients);
     out
 }
