@@ -95,12 +95,14 @@ impl Wired {
         match Json::parse(input).ok().and_then(|j| self.read_input(&j)) {
             Some(input) => self.machine.handle_input(input, now),
             None => {
-                let (op, error) = self.refused.take().unwrap_or((
-                    0,
-                    Error::Browser(BrowserError::Conversion(
-                        "an input the machine does not read".into(),
-                    )),
-                ));
+                let (op, error) = self.refused.take().unwrap_or_else(|| {
+                    (
+                        0,
+                        Error::Browser(BrowserError::Conversion(
+                            "an input the machine does not read".into(),
+                        )),
+                    )
+                });
                 out.push_str(&done_json(op, &Err(error)));
             }
         }
