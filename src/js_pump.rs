@@ -1,9 +1,10 @@
 //! The machine's export for the npm package's JavaScript pump (feature `js-pump`).
 //!
-//! Values cross as JSON text ([`crate::core::machine::wire`]) through two byte buffers that the
+//! Values cross as JSON text ([`crate::core::machine::wire`]) through a byte buffer that the
 //! wasm owns, so the boundary needs no generated glue and no `unsafe`: the pump asks for the
-//! input buffer ([`oidc_in`]), writes UTF-8 into it, calls an entry point, and reads the answer
-//! from the output buffer ([`oidc_out`], of the length the call returned). Each client is a
+//! buffer ([`oidc_in`]), writes the input's UTF-8 into it, calls an entry point, which takes the
+//! input and leaves its answer in the same buffer, and reads that ([`oidc_out`], of the length
+//! the call returned). Each client is a
 //! handle into a table; [`oidc_free`] drops its machine, so a page that creates and disposes
 //! many clients holds no more memory than one that created one.
 //!
@@ -11,71 +12,80 @@
 
 use crate::core::json::Json;
 use crate::core::machine::wire::Wired;
-use std::cell::RefCell;
+use std::cell::Cell;
 
 thread_local! {
-    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    static CLIENTS: RefCell<Vec<Option<Wired>>> = const { RefCell::new(Vec::new()) };
+    /// The input the pump wrote, until a call takes it; then the output that call made.
+    static BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    static CLIENTS: Cell<Vec<Option<Wired>>> = const { Cell::new(Vec::new()) };
+}
+
+/// Puts `bytes` in the buffer and returns what was there. Every entry point reaches the buffer
+/// through here, so it holds no borrow and the wasm one accessor.
+fn swap_buffer(bytes: Vec<u8>) -> Vec<u8> {
+    BUFFER.replace(bytes)
+}
+
+/// The buffer's address and length, the buffer left as it is (moving a `Vec` keeps its bytes
+/// where they are).
+fn buffer_at() -> (*mut u8, usize) {
+    let mut bytes = swap_buffer(Vec::new());
+    let at = (bytes.as_mut_ptr(), bytes.len());
+    swap_buffer(bytes);
+    at
 }
 
 /// The input buffer, `len` bytes long, for the pump to write the next input into.
 #[no_mangle]
 pub extern "C" fn oidc_in(len: usize) -> *mut u8 {
-    INPUT.with(|input| {
-        let mut input = input.borrow_mut();
-        input.clear();
-        input.resize(len, 0);
-        input.as_mut_ptr()
-    })
+    swap_buffer(vec![0; len]);
+    buffer_at().0
 }
 
 /// The output buffer, holding what the last call returned.
 #[no_mangle]
 pub extern "C" fn oidc_out() -> *const u8 {
-    OUTPUT.with(|output| output.borrow().as_ptr())
+    buffer_at().0
 }
 
 /// The length of the output buffer.
 #[no_mangle]
 pub extern "C" fn oidc_out_len() -> usize {
-    OUTPUT.with(|output| output.borrow().len())
+    buffer_at().1
 }
 
 fn input_text() -> String {
-    INPUT.with(|input| crate::core::text::utf8_lossy(std::mem::take(&mut *input.borrow_mut())))
+    crate::core::text::utf8_lossy(swap_buffer(Vec::new()))
 }
 
 fn answer(text: String) -> usize {
-    OUTPUT.with(|output| {
-        let mut output = output.borrow_mut();
-        *output = text.into_bytes();
-        output.len()
-    })
+    let len = text.len();
+    swap_buffer(text.into_bytes());
+    len
 }
 
 /// A client for the input `{"config":{...},"origin":"https://app.example"}`: its handle (from
 /// 1), or 0 with the error object in the output buffer.
 #[no_mangle]
 pub extern "C" fn oidc_new() -> u32 {
-    let text = input_text();
-    let parsed = Json::parse(&text).ok();
-    let config = parsed
-        .as_ref()
-        .and_then(|j| j.get("config"))
-        .map(Json::to_text)
-        .unwrap_or_default();
+    let parsed = Json::parse(&input_text()).unwrap_or_default();
     let origin = parsed
-        .as_ref()
-        .and_then(|j| j.get("origin"))
+        .get("origin")
         .and_then(Json::as_str)
         .unwrap_or("null");
-    match Wired::new(&config, origin) {
-        Ok(wired) => CLIENTS.with(|clients| {
-            let mut clients = clients.borrow_mut();
+    // No configuration reads as empty text: the error says it is no JSON.
+    let wired = match parsed.get("config") {
+        Some(config) => Wired::from_json(config, origin),
+        None => Wired::new("", origin),
+    };
+    match wired {
+        Ok(wired) => {
+            let mut clients = CLIENTS.take();
             clients.push(Some(wired));
-            u32::try_from(clients.len()).unwrap_or(0)
-        }),
+            let handle = u32::try_from(clients.len()).unwrap_or(0);
+            CLIENTS.set(clients);
+            handle
+        }
         Err(error) => {
             answer(error);
             0
@@ -91,32 +101,41 @@ pub extern "C" fn oidc_handle(handle: u32, now: f64) -> usize {
     // Date.now() is a whole number of milliseconds; `as` saturates.
     #[allow(clippy::cast_possible_truncation)]
     let now = now as i64;
-    let out = with_client(handle, |wired| wired.handle(&text, now));
+    let out = with_client(handle, &mut |wired| wired.handle(&text, now));
     answer(out.unwrap_or_else(|| r#"{"out":[],"timeout":null}"#.to_owned()))
 }
 
 /// Client `handle`'s session as JSON (`null` when signed out), in the output buffer.
 #[no_mangle]
 pub extern "C" fn oidc_session(handle: u32) -> usize {
-    let out = with_client(handle, |wired| wired.session());
+    let out = with_client(handle, &mut |wired| wired.session());
     answer(out.unwrap_or_else(|| "null".to_owned()))
 }
 
 /// Drops client `handle`'s machine.
 #[no_mangle]
 pub extern "C" fn oidc_free(handle: u32) {
-    CLIENTS.with(|clients| {
-        let index = usize::try_from(handle).ok().and_then(|h| h.checked_sub(1));
-        if let Some(slot) = index.and_then(|i| clients.borrow_mut().get_mut(i).map(Option::take)) {
-            drop(slot);
-        }
+    with_slot(handle, &mut |slot| {
+        drop(slot.take());
+        None
     });
 }
 
-fn with_client<T>(handle: u32, f: impl FnOnce(&mut Wired) -> T) -> Option<T> {
+/// What `f` makes of client `handle`, if it is there.
+fn with_client(handle: u32, f: &mut dyn FnMut(&mut Wired) -> String) -> Option<String> {
+    with_slot(handle, &mut |slot| slot.as_mut().map(&mut *f))
+}
+
+/// Client `handle`'s slot in the table (`None` once freed), given to `f`. One function for
+/// every entry point, not one per closure: smaller in the wasm.
+fn with_slot(
+    handle: u32,
+    f: &mut dyn FnMut(&mut Option<Wired>) -> Option<String>,
+) -> Option<String> {
     let index = usize::try_from(handle).ok()?.checked_sub(1)?;
-    CLIENTS.with(|clients| {
-        let mut clients = clients.borrow_mut();
-        clients.get_mut(index)?.as_mut().map(f)
-    })
+    // Taken out while `f` runs (nothing in it enters the table), then put back.
+    let mut clients = CLIENTS.take();
+    let out = clients.get_mut(index).and_then(f);
+    CLIENTS.set(clients);
+    out
 }

@@ -25,13 +25,24 @@ use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
 use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, PushMode};
 use crate::core::flow::silent::PopupLook;
 use crate::core::flow::{HttpResponse, Method};
-use crate::core::json::{write_string, Json, Object};
+use crate::core::json::{int_text, write_string, Json, Object};
 use crate::core::params::Prompt;
 use crate::core::secret::RawIdToken;
 use crate::core::session::Session;
 use crate::core::text;
 use crate::error::{BrowserError, Error, SignatureError};
 use std::str::FromStr;
+
+/// The page events as the pump names them.
+const PAGE_EVENTS: [(&str, PageEvent); 7] = [
+    ("visible", PageEvent::Visible),
+    ("hidden", PageEvent::Hidden),
+    ("resume", PageEvent::Resumed),
+    ("online", PageEvent::Online),
+    ("pagehide", PageEvent::PageHide),
+    ("pageshow", PageEvent::PageShow),
+    ("activity", PageEvent::Activity),
+];
 
 /// A [`Machine`] with a JSON boundary. It remembers which command each outstanding id was, so
 /// that an answer in JSON is read as the answer that command takes.
@@ -47,9 +58,15 @@ impl Wired {
     /// A machine for the configuration `config` (the JS `OidcClientConfig` as JSON) in a page
     /// of `own_origin`. Errors come as the JSON error object of a `done`.
     pub fn new(config: &str, own_origin: &str) -> Result<Wired, String> {
-        let machine = Json::parse(config)
-            .map_err(|e| Error::config("config", e.message()))
-            .and_then(|json| parse_config(&json))
+        match Json::parse(config) {
+            Ok(json) => Wired::from_json(&json, own_origin),
+            Err(e) => Err(error_json(&Error::config("config", e.message()))),
+        }
+    }
+
+    /// [`Wired::new`] for a configuration already parsed.
+    pub fn from_json(config: &Json, own_origin: &str) -> Result<Wired, String> {
+        let machine = parse_config(config)
             .and_then(|config| Machine::new(config, own_origin.to_owned()))
             .map_err(|e| error_json(&e))?;
         Ok(Wired {
@@ -78,12 +95,14 @@ impl Wired {
         match Json::parse(input).ok().and_then(|j| self.read_input(&j)) {
             Some(input) => self.machine.handle_input(input, now),
             None => {
-                let (op, error) = self.refused.take().unwrap_or((
-                    0,
-                    Error::Browser(BrowserError::Conversion(
-                        "an input the machine does not read".into(),
-                    )),
-                ));
+                let (op, error) = self.refused.take().unwrap_or_else(|| {
+                    (
+                        0,
+                        Error::Browser(BrowserError::Conversion(
+                            "an input the machine does not read".into(),
+                        )),
+                    )
+                });
                 out.push_str(&done_json(op, &Err(error)));
             }
         }
@@ -94,7 +113,7 @@ impl Wired {
                 }
             }
             if let Output::Cancel { id } = &output {
-                self.kinds.retain(|(i, _)| i != id);
+                self.take_kind(*id);
             }
             if !out.ends_with('[') {
                 out.push(',');
@@ -103,13 +122,23 @@ impl Wired {
         }
         out.push_str("],\"timeout\":");
         match self.machine.poll_timeout() {
-            Some(at) => Json::int(at).write(&mut out),
+            Some(at) => out.push_str(&int_text(at)),
             None => out.push_str("null"),
         }
         out.push('}');
         out
     }
 
+    /// The answer command `id` takes, forgotten: it is answered or cancelled (an id is
+    /// outstanding once).
+    fn take_kind(&mut self, id: IoId) -> Option<AnswerKind> {
+        let index = self.kinds.iter().position(|(i, _)| *i == id)?;
+        Some(self.kinds.swap_remove(index).1)
+    }
+
+    // The readers and writers stay functions of their own (`inline(never)`): inlined into
+    // `handle`, they made the wasm larger.
+    #[inline(never)]
     fn read_input(&mut self, json: &Json) -> Option<Input> {
         let kind = json.get("t")?.as_str()?;
         Some(match kind {
@@ -136,29 +165,23 @@ impl Wired {
             }
             "answer" => {
                 let id = u32::try_from(json.get("id")?.as_u64()?).ok()?;
-                let index = self.kinds.iter().position(|(i, _)| *i == id)?;
-                let (_, kind) = self.kinds.swap_remove(index);
+                let kind = self.take_kind(id)?;
                 Input::Answer {
                     id,
                     answer: read_answer(json, kind)?,
                 }
             }
             "timeout" => Input::Timeout,
-            "page" => Input::Page(match json.get("event")?.as_str()? {
-                "visible" => PageEvent::Visible,
-                "hidden" => PageEvent::Hidden,
-                "resume" => PageEvent::Resumed,
-                "online" => PageEvent::Online,
-                "pagehide" => PageEvent::PageHide,
-                "pageshow" => PageEvent::PageShow,
-                "activity" => PageEvent::Activity,
-                // Not a page event: it must not pass for the user's activity (which keeps
-                // every tab signed in).
-                _ => return None,
-            }),
+            "page" => {
+                let event = json.get("event")?.as_str()?;
+                // Anything else is not a page event: it must not pass for the user's activity
+                // (which keeps every tab signed in).
+                let (_, event) = PAGE_EVENTS.iter().find(|(name, _)| *name == event)?;
+                Input::Page(*event)
+            }
             "tab" => Input::TabMessage(json.get("data")?.clone()),
             "message" => Input::WindowMessage {
-                origin: json.get("origin")?.as_str()?.to_owned(),
+                origin: owned_str(json, "origin")?,
                 source: json
                     .get("source")
                     .and_then(Json::as_u64)
@@ -174,166 +197,191 @@ impl Wired {
     }
 }
 
+#[inline(never)]
 fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
-    let failed = json.get("error").map(read_error);
-    // Success must be said (`"ok":true`): an answer that says neither is a failure, never a
-    // verified signature.
-    let said_ok = json.get("ok").and_then(Json::as_bool) == Some(true);
-    let ok = |unit: fn(Result<(), Error>) -> Answer| {
-        Some(unit(match (failed.clone(), said_ok) {
-            (Some(e), _) => Err(e),
-            (None, true) => Ok(()),
-            (None, false) => Err(Error::Browser(BrowserError::Conversion(
-                "an answer that says neither ok nor error".into(),
-            ))),
-        }))
-    };
-    match kind {
-        AnswerKind::Verified => ok(Answer::Verified),
-        AnswerKind::Written => ok(Answer::Written),
-        AnswerKind::Lock => ok(Answer::Lock),
-        AnswerKind::Opened => ok(Answer::Opened),
-        AnswerKind::Http => Some(Answer::Http(match failed {
-            Some(e) => Err(e),
-            None => {
-                let http = json.get("http")?;
-                Ok(HttpResponse {
-                    status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
-                    body: http.get("body")?.as_str()?.to_owned(),
-                    dpop_nonce: http.get("nonce").and_then(Json::as_str).map(str::to_owned),
-                })
+    match (kind, json.get("error")) {
+        // These two never fail.
+        (AnswerKind::Keys, _) => {
+            let mut keys = Vec::new();
+            for key in json.get("keys").and_then(Json::as_array).unwrap_or(&[]) {
+                if let Some(key) = key.as_str() {
+                    keys.push(key.to_owned());
+                }
             }
-        })),
-        AnswerKind::Key => Some(Answer::Key(match failed {
-            Some(e) => Err(e),
-            None => Ok(json.get("key").filter(|k| !k.is_null()).cloned()),
-        })),
-        AnswerKind::Signature => Some(Answer::Signature(match failed {
-            Some(e) => Err(e),
-            None => crate::core::base64url::decode(json.get("signature")?.as_str()?)
-                .ok_or_else(|| Error::Crypto("signature".into())),
-        })),
-        AnswerKind::Digest => Some(Answer::Digest(match failed {
-            Some(e) => Err(e),
-            None => crate::core::base64url::decode(json.get("digest")?.as_str()?)
-                .ok_or_else(|| Error::Crypto("digest".into())),
-        })),
-        AnswerKind::Read => Some(Answer::Read(match failed {
-            Some(e) => Err(e),
-            None => Ok(json.get("read").and_then(Json::as_str).map(str::to_owned)),
-        })),
-        AnswerKind::Keys => Some(Answer::Keys(
-            json.get("keys")
-                .and_then(Json::as_array)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|k| k.as_str().map(str::to_owned))
-                .collect(),
-        )),
-        AnswerKind::Look => {
+            Some(Answer::Keys(keys))
+        }
+        (AnswerKind::Look, _) => {
             let look = json.get("look")?;
             Some(Answer::Look(PopupLook {
                 closed: look.get("closed")?.as_bool()?,
                 cross_origin: look.get("crossOrigin")?.as_bool()?,
             }))
         }
+        (_, Some(error)) => failed_answer(kind, read_error(error)),
+        (_, None) => done_answer(json, kind),
     }
+}
+
+/// The answer of `kind` that says the command failed with `e` (`None` for the kinds that
+/// cannot fail, read before).
+#[inline(never)]
+fn failed_answer(kind: AnswerKind, e: Error) -> Option<Answer> {
+    Some(match kind {
+        AnswerKind::Http => Answer::Http(Err(e)),
+        AnswerKind::Verified => Answer::Verified(Err(e)),
+        AnswerKind::Digest => Answer::Digest(Err(e)),
+        AnswerKind::Read => Answer::Read(Err(e)),
+        AnswerKind::Written => Answer::Written(Err(e)),
+        AnswerKind::Lock => Answer::Lock(Err(e)),
+        AnswerKind::Key => Answer::Key(Err(e)),
+        AnswerKind::Signature => Answer::Signature(Err(e)),
+        AnswerKind::Opened => Answer::Opened(Err(e)),
+        AnswerKind::Keys | AnswerKind::Look => return None,
+    })
+}
+
+/// The answer of `kind` that reports no failure (`None` for the kinds read before).
+fn done_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
+    let bytes = |name: &'static str| -> Option<Result<Vec<u8>, Error>> {
+        Some(
+            crate::core::base64url::decode(json.get(name)?.as_str()?)
+                .ok_or_else(|| Error::Crypto(name.into())),
+        )
+    };
+    // Success must be said (`"ok":true`): an answer that says neither is a failure, never a
+    // verified signature.
+    let said = || {
+        if is_true(json, "ok") {
+            Ok(())
+        } else {
+            Err(Error::Browser(BrowserError::Conversion(
+                "an answer that says neither ok nor error".into(),
+            )))
+        }
+    };
+    Some(match kind {
+        AnswerKind::Verified => Answer::Verified(said()),
+        AnswerKind::Written => Answer::Written(said()),
+        AnswerKind::Lock => Answer::Lock(said()),
+        AnswerKind::Opened => Answer::Opened(said()),
+        AnswerKind::Keys | AnswerKind::Look => return None,
+        AnswerKind::Http => {
+            let http = json.get("http")?;
+            Answer::Http(Ok(HttpResponse {
+                status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
+                body: owned_str(http, "body")?,
+                dpop_nonce: owned_str(http, "nonce"),
+            }))
+        }
+        AnswerKind::Key => Answer::Key(Ok(json.get("key").filter(|k| !k.is_null()).cloned())),
+        AnswerKind::Signature => Answer::Signature(bytes("signature")?),
+        AnswerKind::Digest => Answer::Digest(bytes("digest")?),
+        AnswerKind::Read => Answer::Read(Ok(owned_str(json, "read"))),
+    })
+}
+
+/// Member `name` of `json`, when it is a string, as an owned one.
+#[inline(never)]
+fn owned_str(json: &Json, name: &str) -> Option<String> {
+    json.get(name).and_then(Json::as_str).map(str::to_owned)
+}
+
+/// Whether member `name` of `json` is `true` (absent or anything else is not).
+#[inline(never)]
+fn is_true(json: &Json, name: &str) -> bool {
+    json.get(name).and_then(Json::as_bool) == Some(true)
 }
 
 /// A failure the pump reports: `{"kind":"timeout"|"network"|"storage"|...,"message":".."}`.
+#[inline(never)]
 fn read_error(json: &Json) -> Error {
-    let message = json
-        .get("message")
-        .and_then(Json::as_str)
-        .unwrap_or("")
-        .to_owned();
+    let message = || owned_str(json, "message").unwrap_or_default();
     match json.get("kind").and_then(Json::as_str).unwrap_or("") {
         "timeout" => Error::Timeout,
-        "network" => Error::Network(message),
-        "storage" => Error::Storage(message),
-        "crypto" => Error::Crypto(message),
+        "network" => Error::Network(message()),
+        "storage" => Error::Storage(message()),
+        "crypto" => Error::Crypto(message()),
         "popup_blocked" => Error::PopupBlocked,
         "popup_closed" => Error::PopupClosed,
-        "unsupported_alg" => Error::Signature(SignatureError::UnsupportedAlg(message)),
-        "unusable_key" => Error::Signature(SignatureError::UnusableKey(message)),
+        "unsupported_alg" => Error::Signature(SignatureError::UnsupportedAlg(message())),
+        "unusable_key" => Error::Signature(SignatureError::UnusableKey(message())),
         "mismatch" => Error::Signature(SignatureError::Mismatch),
-        "lock" => Error::Browser(BrowserError::Lock(message)),
-        "frame" => Error::Browser(BrowserError::Frame(message)),
-        "location" => Error::Browser(BrowserError::Location(message)),
+        "lock" => Error::Browser(BrowserError::Lock(message())),
+        "frame" => Error::Browser(BrowserError::Frame(message())),
+        "location" => Error::Browser(BrowserError::Location(message())),
         "no_document" => Error::Browser(BrowserError::NoDocument),
-        _ => Error::Browser(BrowserError::Conversion(message)),
+        _ => Error::Browser(BrowserError::Conversion(message())),
     }
 }
 
+#[inline(never)]
 fn read_call(json: &Json) -> Result<Call, Error> {
     let name = json.get("call").and_then(Json::as_str).unwrap_or("");
     let options = json.get("options").unwrap_or(&Json::Null);
-    let url = || {
-        json.get("url")
-            .and_then(Json::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| Error::config("url", "must be a string"))
-    };
-    let text = |name: &'static str| {
-        json.get(name)
+    Ok(match name {
+        "authorizeUrl" => Call::AuthorizeUrl(parse_authorize_options(options)?),
+        "signinRedirect" => Call::SigninRedirect(parse_authorize_options(options)?),
+        "signinPopup" => Call::SigninPopup {
+            options: parse_authorize_options(options)?,
+            app_window: is_true(json, "appWindow"),
+        },
+        "signinSilent" => Call::SigninSilent(parse_authorize_options(options)?),
+        "signoutUrl" => Call::SignoutUrl(parse_logout_options(options)?),
+        "signoutRedirect" => Call::SignoutRedirect(parse_logout_options(options)?),
+        _ => {
+            return read_plain_call(name, json)
+                .map_err(|(field, reason)| Error::config(field, reason))
+        }
+    })
+}
+
+/// A call without options; a field it lacks is refused as `(field, reason)`.
+#[inline(never)]
+fn read_plain_call(name: &str, json: &Json) -> Result<Call, (&'static str, &'static str)> {
+    let string = |name: &'static str, why: &'static str| owned_str(json, name).ok_or((name, why));
+    let url = || string("url", "must be a string");
+    let method = || {
+        json.get("method")
             .and_then(Json::as_str)
             .filter(|m| !m.is_empty())
             .map(str::to_ascii_uppercase)
-            .ok_or_else(|| Error::config(name, "must be a string"))
+            .ok_or(("method", "must be a string"))
     };
     Ok(match name {
         "create" => Call::Create,
-        "authorizeUrl" => Call::AuthorizeUrl(parse_authorize_options(options)?),
-        "signinRedirect" => Call::SigninRedirect(parse_authorize_options(options)?),
         "handleRedirectCallback" => Call::HandleRedirectCallback {
             url: url()?,
-            from_location: json.get("fromLocation").and_then(Json::as_bool) == Some(true),
+            from_location: is_true(json, "fromLocation"),
         },
-        "handleFormPost" => Call::HandleFormPost(
-            json.get("body")
-                .and_then(Json::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| Error::config("body", "must be a string or URLSearchParams"))?,
-        ),
-        "signinPopup" => Call::SigninPopup {
-            options: parse_authorize_options(options)?,
-            app_window: json.get("appWindow").and_then(Json::as_bool) == Some(true),
-        },
-        "signinSilent" => Call::SigninSilent(parse_authorize_options(options)?),
+        "handleFormPost" => {
+            Call::HandleFormPost(string("body", "must be a string or URLSearchParams")?)
+        }
         "refresh" => Call::Refresh,
         "getAccessToken" => Call::GetAccessToken,
-        "signoutUrl" => Call::SignoutUrl(parse_logout_options(options)?),
-        "signoutRedirect" => Call::SignoutRedirect(parse_logout_options(options)?),
         "handleSignoutCallback" => Call::HandleSignoutCallback { url: url()? },
         "signOutLocally" => Call::SignOutLocally,
         "dispose" => Call::Dispose,
         "resourceHeaders" => Call::ResourceHeaders {
-            method: text("method")?,
+            method: method()?,
             url: url()?,
         },
         "resourceAnswer" => Call::ResourceAnswer {
-            method: text("method")?,
+            method: method()?,
             url: url()?,
             status: json
                 .get("status")
                 .and_then(Json::as_u64)
                 .and_then(|s| u16::try_from(s).ok())
-                .ok_or_else(|| Error::config("status", "must be an HTTP status"))?,
-            www_authenticate: json
-                .get("wwwAuthenticate")
-                .and_then(Json::as_str)
-                .map(str::to_owned),
-            dpop_nonce: json
-                .get("dpopNonce")
-                .and_then(Json::as_str)
-                .map(str::to_owned),
-            retried: json.get("retried").and_then(Json::as_bool) == Some(true),
+                .ok_or(("status", "must be an HTTP status"))?,
+            www_authenticate: owned_str(json, "wwwAuthenticate"),
+            dpop_nonce: owned_str(json, "dpopNonce"),
+            retried: is_true(json, "retried"),
         },
         "dpopProof" => Call::DpopProof {
-            method: text("method")?,
+            method: method()?,
             url: url()?,
         },
-        _ => return Err(Error::config("call", "is not a method of OidcClient")),
+        _ => return Err(("call", "is not a method of OidcClient")),
     })
 }
 
@@ -435,12 +483,6 @@ fn check<'a>(
             (Takes::Str, Json::String(_)) | (Takes::Bool, Json::Bool(_)) => continue,
             (Takes::Whole(max), Json::Number(text)) => match crate::core::json::parse_i64(text) {
                 Some(n) if (0..=*max).contains(&n) => continue,
-                _ if name == "maxAge" => {
-                    return Err(Error::config(
-                        name,
-                        "must be a whole number of seconds, 0 or more",
-                    ))
-                }
                 _ => "a whole number in range",
             },
             (Takes::List, Json::String(_)) => continue,
@@ -452,16 +494,17 @@ fn check<'a>(
             }
             (Takes::Str, _) => "a string",
             (Takes::Bool, _) => "true or false",
-            (Takes::Whole(_), _) if name == "maxAge" => {
-                return Err(Error::config(
-                    name,
-                    "must be a whole number of seconds, 0 or more",
-                ))
-            }
             (Takes::Whole(_), _) => "a number",
             (Takes::List, _) => "a string or an array of strings",
             (Takes::Params, _) => "an object of strings",
         };
+        if name == "maxAge" {
+            // Its own words: a number of seconds, whatever was wrong with it.
+            return Err(Error::config(
+                name,
+                "must be a whole number of seconds, 0 or more",
+            ));
+        }
         return Err(Error::config(
             name,
             text::cat(&["must be ", what, " (in ", of, ")"]),
@@ -492,34 +535,59 @@ impl Checked<'_> {
         self.get(name).and_then(Json::as_i64)
     }
 
+    // `list` and `params` are loops, not iterator chains: smaller in the wasm.
     fn list(&self, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
         match self.get(name) {
-            Some(Json::String(one)) => vec![one.clone()],
-            Some(Json::Array(many)) => many
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
+            Some(Json::String(one)) => out.push(one.clone()),
+            Some(Json::Array(many)) => {
+                for item in many {
+                    if let Some(item) = item.as_str() {
+                        out.push(item.to_owned());
+                    }
+                }
+            }
+            _ => {}
         }
+        out
     }
 
     fn params(&self, name: &str) -> Vec<(String, String)> {
-        let Some(Json::Object(object)) = self.get(name) else {
-            return Vec::new();
-        };
-        object
-            .iter()
-            .filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned())))
-            .collect()
+        let mut out = Vec::new();
+        if let Some(Json::Object(object)) = self.get(name) {
+            for (key, value) in object.iter() {
+                if let Some(value) = value.as_str() {
+                    out.push((key.to_owned(), value.to_owned()));
+                }
+            }
+        }
+        out
     }
 }
 
+/// Every item of the option `name` parsed with `FromStr`, or the first item's error.
+#[inline(never)]
+fn parse_all<T: FromStr<Err = Error>>(items: &[String], name: &str) -> Result<Vec<T>, Error> {
+    let mut out = Vec::new();
+    for item in items {
+        out.push(parse_as(item, name)?);
+    }
+    Ok(out)
+}
+
 /// A value parsed with `FromStr`, its error reported for the option `name`.
+#[inline(never)]
 fn parse_as<T: FromStr<Err = Error>>(value: &str, name: &str) -> Result<T, Error> {
-    value.parse().map_err(|e| match e {
+    value.parse().map_err(|e| for_option(e, name))
+}
+
+/// `error` of a value, said of the option `name`. Not generic: one copy for every type.
+#[inline(never)]
+fn for_option(error: Error, name: &str) -> Error {
+    match error {
         Error::InvalidConfig { reason, .. } => Error::config(name, reason),
         other => other,
-    })
+    }
 }
 
 /// A whole number that `check` already bounded to `T`'s range.
@@ -550,10 +618,7 @@ pub fn parse_config(json: &Json) -> Result<ClientConfig, Error> {
     }
     let algs = o.list("idTokenSigningAlgs");
     if !algs.is_empty() {
-        config.id_token_signing_algs = algs
-            .iter()
-            .map(|a| parse_as(a, "idTokenSigningAlgs"))
-            .collect::<Result<_, _>>()?;
+        config.id_token_signing_algs = parse_all(&algs, "idTokenSigningAlgs")?;
     }
     if let Some(skew) = o.whole("clockSkewSeconds") {
         config.clock_skew_seconds = skew;
@@ -608,14 +673,12 @@ pub fn parse_authorize_options(json: &Json) -> Result<AuthorizeOptions, Error> {
         Some(mode) => Some(parse_as(&mode, "responseMode")?),
         None => None,
     };
+    // Everything that can fail before anything is built: no partial options to drop.
+    let prompt = parse_all::<Prompt>(&o.list("prompt"), "prompt")?;
     Ok(AuthorizeOptions {
         login_hint: o.string("loginHint"),
         ui_locales: o.list("uiLocales"),
-        prompt: o
-            .list("prompt")
-            .iter()
-            .map(|p| parse_as::<Prompt>(p, "prompt"))
-            .collect::<Result<_, _>>()?,
+        prompt,
         max_age: o.whole("maxAge").map(narrow),
         omit_id_token_hint: matches!(o.get("idTokenHint"), Some(Json::Bool(false))),
         id_token_hint,
@@ -656,7 +719,8 @@ pub fn parse_logout_options(json: &Json) -> Result<LogoutOptions, Error> {
 // ----- outputs -----
 
 /// One JSON object written as text, member by member: outputs are written straight to text,
-/// without building a [`Json`] tree first.
+/// without building a [`Json`] tree first. The writers take `&mut self`, so that a chain of
+/// members is one buffer passed along, not a value moved through every call.
 struct Obj(String);
 
 impl Obj {
@@ -664,55 +728,51 @@ impl Obj {
         Obj(String::from("{"))
     }
 
-    fn key(&mut self, name: &str) {
+    /// Starts the member `name`; its value is written next.
+    fn key(&mut self, name: &str) -> &mut String {
         if self.0.len() > 1 {
             self.0.push(',');
         }
         write_string(name, &mut self.0);
         self.0.push(':');
+        &mut self.0
     }
 
-    fn str(mut self, name: &str, value: &str) -> Obj {
-        self.key(name);
-        write_string(value, &mut self.0);
+    fn str(&mut self, name: &str, value: &str) -> &mut Obj {
+        write_string(value, self.key(name));
         self
     }
 
-    fn int(mut self, name: &str, value: i64) -> Obj {
-        self.key(name);
-        Json::int(value).write(&mut self.0);
-        self
+    fn int(&mut self, name: &str, value: i64) -> &mut Obj {
+        self.raw(name, &int_text(value))
     }
 
-    fn bool(mut self, name: &str, value: bool) -> Obj {
-        self.key(name);
-        self.0.push_str(if value { "true" } else { "false" });
-        self
+    fn bool(&mut self, name: &str, value: bool) -> &mut Obj {
+        self.raw(name, if value { "true" } else { "false" })
     }
 
-    fn json(mut self, name: &str, value: &Json) -> Obj {
-        self.key(name);
-        value.write(&mut self.0);
+    fn json(&mut self, name: &str, value: &Json) -> &mut Obj {
+        value.write(self.key(name));
         self
     }
 
     /// A member whose value is already JSON text.
-    fn raw(mut self, name: &str, text: &str) -> Obj {
-        self.key(name);
-        self.0.push_str(text);
+    fn raw(&mut self, name: &str, text: &str) -> &mut Obj {
+        self.key(name).push_str(text);
         self
     }
 
-    fn opt_str(self, name: &str, value: Option<&str>) -> Obj {
-        match value {
-            Some(value) => self.str(name, value),
-            None => self,
+    fn opt_str(&mut self, name: &str, value: Option<&str>) -> &mut Obj {
+        if let Some(value) = value {
+            self.str(name, value);
         }
+        self
     }
 
-    fn end(mut self) -> String {
+    /// The object's text, closed.
+    fn end(&mut self) -> String {
         self.0.push('}');
-        self.0
+        std::mem::take(&mut self.0)
     }
 }
 
@@ -727,29 +787,28 @@ fn area_name(area: Area) -> &'static str {
 /// The WebCrypto `importKey` and `verify` algorithm parameters of `alg`, as JSON objects.
 fn webcrypto_params(alg: JwsAlg) -> (String, String) {
     let p = alg.webcrypto();
-    let mut import = Obj::new().str("name", p.name);
-    let mut verify = Obj::new().str("name", p.name);
+    let mut import = Obj::new();
+    let mut verify = Obj::new();
+    import.str("name", p.name);
+    verify.str("name", p.name);
     if p.import_takes_hash() {
-        import = import.str("hash", p.hash);
+        import.str("hash", p.hash);
     }
     if let Some(curve) = p.curve {
-        import = import.str("namedCurve", curve);
-        verify = verify.str("hash", p.hash);
+        import.str("namedCurve", curve);
+        verify.str("hash", p.hash);
     }
     if let Some(salt) = p.salt_length {
-        verify = verify.int("saltLength", i64::from(salt));
+        verify.int("saltLength", i64::from(salt));
     }
     (import.end(), verify.end())
 }
 
 /// A command as JSON text: `{"io":id,"do":"fetch"|"verify"|...,...}`.
 pub fn command_json(id: IoId, command: &Command) -> String {
-    let o = Obj::new().int("io", i64::from(id));
-    let at = |o: Obj, what: &str, area: Area, key: &str| {
-        o.str("do", what)
-            .str("area", area_name(area))
-            .str("key", key)
-    };
+    let mut o = Obj::new();
+    o.int("io", i64::from(id));
+    let o = &mut o;
     match command {
         Command::Fetch(r) => {
             let mut headers = String::from("[");
@@ -773,14 +832,14 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 .str("url", &r.url)
                 .raw("headers", &headers)
                 .opt_str("body", r.body.as_deref())
-                .int("timeoutMs", i64::from(r.timeout_ms))
+                .int("timeoutMs", i64::from(r.timeout_ms));
         }
         Command::Verify(check) => {
             let (import, verify) = webcrypto_params(check.alg);
             let mut jwk = Obj::new();
             for member in WEBCRYPTO_JWK_MEMBERS {
                 if let Some(value) = check.jwk.json.get(member).and_then(Json::as_str) {
-                    jwk = jwk.str(member, value);
+                    jwk.str(member, value);
                 }
             }
             o.str("do", "verify")
@@ -795,66 +854,113 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 .str(
                     "signature",
                     &crate::core::base64url::encode(&check.signature),
-                )
+                );
         }
-        Command::Digest { hash, access_token } => o
-            .str("do", "digest")
-            .str("hash", hash.name())
-            .str("data", access_token.expose()),
-        Command::Read { area, key } => at(o, "read", *area, key),
-        Command::Write { area, key, value } => at(o, "write", *area, key).str("value", value),
-        Command::Remove { area, key } => at(o, "remove", *area, key),
-        Command::ListKeys { area, prefix } => o
-            .str("do", "keys")
-            .str("area", area_name(*area))
-            .str("prefix", prefix),
+        Command::Digest { hash, access_token } => {
+            o.str("do", "digest")
+                .str("hash", hash.name())
+                .str("data", access_token.expose());
+        }
+        Command::Read { area, key } => {
+            o.str("do", "read")
+                .str("area", area_name(*area))
+                .str("key", key);
+        }
+        Command::Write { area, key, value } => {
+            o.str("do", "write")
+                .str("area", area_name(*area))
+                .str("key", key)
+                .str("value", value);
+        }
+        Command::Remove { area, key } => {
+            o.str("do", "remove")
+                .str("area", area_name(*area))
+                .str("key", key);
+        }
+        Command::ListKeys { area, prefix } => {
+            o.str("do", "keys")
+                .str("area", area_name(*area))
+                .str("prefix", prefix);
+        }
         Command::TakeLock {
             name,
             wait_ms,
             lease_ms,
-        } => o
-            .str("do", "lock")
-            .str("name", name)
-            .int("waitMs", i64::from(*wait_ms))
-            .int("leaseMs", i64::from(*lease_ms)),
-        Command::ReleaseLock { name } => o.str("do", "release").str("name", name),
-        Command::OpenChannel { name } => o.str("do", "openChannel").str("name", name),
-        Command::CloseChannel => o.str("do", "closeChannel"),
-        Command::Broadcast { message } => o.str("do", "broadcast").json("message", message),
+        } => {
+            o.str("do", "lock")
+                .str("name", name)
+                .int("waitMs", i64::from(*wait_ms))
+                .int("leaseMs", i64::from(*lease_ms));
+        }
+        Command::ReleaseLock { name } => {
+            o.str("do", "release").str("name", name);
+        }
+        Command::OpenChannel { name } => {
+            o.str("do", "openChannel").str("name", name);
+        }
+        Command::CloseChannel => {
+            o.str("do", "closeChannel");
+        }
+        Command::Broadcast { message } => {
+            o.str("do", "broadcast").json("message", message);
+        }
         Command::OpenPopup {
             op,
             url,
             app_window,
-        } => o
-            .str("do", "popup")
-            .int("op", i64::from(*op))
-            .str("url", url)
-            .bool("appWindow", *app_window),
-        Command::OpenFrame { op, url } => o
-            .str("do", "frame")
-            .int("op", i64::from(*op))
-            .str("url", url),
-        Command::ListenHandover { op, channel } => o
-            .str("do", "handover")
-            .int("op", i64::from(*op))
-            .str("channel", channel),
-        Command::LookAtPopup { op } => o.str("do", "look").int("op", i64::from(*op)),
-        Command::CloseWindow { op } => o.str("do", "close").int("op", i64::from(*op)),
-        Command::Navigate { url } => o.str("do", "navigate").str("url", url),
-        Command::ReplaceUrl { url } => o.str("do", "replaceUrl").str("url", url),
-        Command::NavigateWindow { op, url } => o
-            .str("do", "show")
-            .int("op", i64::from(*op))
-            .str("url", url),
-        Command::LoadKey { name } => o.str("do", "loadKey").str("name", name),
-        Command::GenerateKey { name } => o.str("do", "generateKey").str("name", name),
-        Command::StoreKey { name } => o.str("do", "storeKey").str("name", name),
-        Command::RemoveKey { name } => o.str("do", "removeKey").str("name", name),
-        Command::Sign { name, input } => o.str("do", "sign").str("name", name).str("input", input),
+        } => {
+            o.str("do", "popup")
+                .int("op", i64::from(*op))
+                .str("url", url)
+                .bool("appWindow", *app_window);
+        }
+        Command::OpenFrame { op, url } => {
+            o.str("do", "frame")
+                .int("op", i64::from(*op))
+                .str("url", url);
+        }
+        Command::ListenHandover { op, channel } => {
+            o.str("do", "handover")
+                .int("op", i64::from(*op))
+                .str("channel", channel);
+        }
+        Command::LookAtPopup { op } => {
+            o.str("do", "look").int("op", i64::from(*op));
+        }
+        Command::CloseWindow { op } => {
+            o.str("do", "close").int("op", i64::from(*op));
+        }
+        Command::Navigate { url } => {
+            o.str("do", "navigate").str("url", url);
+        }
+        Command::ReplaceUrl { url } => {
+            o.str("do", "replaceUrl").str("url", url);
+        }
+        Command::NavigateWindow { op, url } => {
+            o.str("do", "show")
+                .int("op", i64::from(*op))
+                .str("url", url);
+        }
+        Command::LoadKey { name } => {
+            o.str("do", "loadKey").str("name", name);
+        }
+        Command::GenerateKey { name } => {
+            o.str("do", "generateKey").str("name", name);
+        }
+        Command::StoreKey { name } => {
+            o.str("do", "storeKey").str("name", name);
+        }
+        Command::RemoveKey { name } => {
+            o.str("do", "removeKey").str("name", name);
+        }
+        Command::Sign { name, input } => {
+            o.str("do", "sign").str("name", name).str("input", input);
+        }
     }
-    .end()
+    o.end()
 }
 
+#[inline(never)]
 fn output_json(output: &Output) -> String {
     match output {
         Output::Io { id, command } => command_json(*id, command),
@@ -864,13 +970,20 @@ fn output_json(output: &Output) -> String {
     }
 }
 
+#[inline(never)]
 fn event_json(event: &Event) -> String {
     let (name, detail) = match event {
         Event::SignedIn(s) => ("signedIn", session_view(&s.session, s.app_state.as_ref())),
         Event::Refreshed(s) => ("refreshed", session_view(s, None)),
         Event::RefreshFailed(e) => ("refreshFailed", error_json(e)),
-        Event::Expiring(at) => ("expiring", Obj::new().int("expiresAt", *at).end()),
-        Event::Expired(at) => ("expired", Obj::new().int("expiresAt", *at).end()),
+        Event::Expiring(at) | Event::Expired(at) => (
+            if matches!(event, Event::Expiring(_)) {
+                "expiring"
+            } else {
+                "expired"
+            },
+            Obj::new().int("expiresAt", *at).end(),
+        ),
         Event::SignedOut(reason) => ("signedOut", Obj::new().str("reason", reason).end()),
         Event::Idle(ms) => ("idle", Obj::new().int("signOutInMs", i64::from(*ms)).end()),
     };
@@ -878,22 +991,21 @@ fn event_json(event: &Event) -> String {
 }
 
 fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
-    let o = Obj::new().int("done", i64::from(op));
+    let mut o = Obj::new();
+    o.int("done", i64::from(op));
     match result {
         Ok(outcome) => {
             let value = match outcome {
-                Outcome::Nothing => String::from("null"),
-                Outcome::Url(url) => Json::str(url.as_str()).to_text(),
+                Outcome::Nothing | Outcome::Headers(None) => String::from("null"),
+                Outcome::Url(text) | Outcome::Proof(text) => Json::str(text.as_str()).to_text(),
                 Outcome::SignedIn(s) => session_view(&s.session, s.app_state.as_ref()),
                 Outcome::Session(s) => session_view(s, None),
                 Outcome::AccessToken(t) => Json::str(t.expose()).to_text(),
                 Outcome::SignedOut(state) => Obj::new().opt_str("state", state.as_deref()).end(),
-                Outcome::Headers(None) => String::from("null"),
                 Outcome::Headers(Some(h)) => Obj::new()
                     .str("authorization", &h.authorization)
                     .opt_str("dpop", h.dpop.as_deref())
                     .end(),
-                Outcome::Proof(proof) => Json::str(proof.as_str()).to_text(),
             };
             o.raw("ok", &value)
         }
@@ -906,7 +1018,8 @@ fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
 /// `description`, `uri`, `field` where they apply. Configuration errors name the option as
 /// JavaScript spells it.
 pub fn error_json(error: &Error) -> String {
-    let mut o = Obj::new().str("code", error.code());
+    let mut o = Obj::new();
+    o.str("code", error.code());
     let message = match error {
         Error::InvalidConfig { field, reason } => {
             // An unknown option is named as the app wrote it; the core's own names are Rust's.
@@ -915,7 +1028,7 @@ pub fn error_json(error: &Error) -> String {
             } else {
                 camel_case(field)
             };
-            o = o.str("field", &field);
+            o.str("field", &field);
             crate::core::text::cat(&["invalid option `", &field, "`: ", reason])
         }
         other => other.message(),
@@ -957,31 +1070,35 @@ pub fn session_view(session: &Session, app_state: Option<&Json>) -> String {
     let claims = session.claims.as_ref();
     let mut o = Obj::new();
     if let Some(claims) = claims {
-        o = o
-            .str("subject", &claims.sub)
+        o.str("subject", &claims.sub)
             .json("claims", &Json::Object(claims.to_json()));
     }
-    o = o
-        .opt_str("idToken", session.id_token.as_ref().map(|t| t.expose()))
+    o.opt_str("idToken", session.id_token.as_ref().map(|t| t.expose()))
         .bool("idTokenFresh", session.id_token_fresh)
         .str("accessToken", session.access_token.expose())
         .str("tokenType", session.token_type.as_str());
     if let Some(at) = session.expires_at {
-        o = o.int("expiresAt", at);
+        o.int("expiresAt", at);
     }
-    o = o
-        .opt_str("scope", session.scope.as_deref())
+    o.opt_str("scope", session.scope.as_deref())
         .bool("hasRefreshToken", session.has_refresh_token());
     if let Some(at) = claims.and_then(|c| c.auth_time) {
-        o = o.int("authTime", at);
+        o.int("authTime", at);
     }
-    o = o.opt_str("acr", claims.and_then(|c| c.acr.as_deref()));
+    o.opt_str("acr", claims.and_then(|c| c.acr.as_deref()));
     if let Some(amr) = claims.and_then(|c| c.amr.as_ref()) {
-        let amr = Json::Array(amr.iter().map(|m| Json::str(m.as_str())).collect());
-        o = o.json("amr", &amr);
+        let out = o.key("amr");
+        out.push('[');
+        for (i, method) in amr.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_string(method, out);
+        }
+        out.push(']');
     }
     if let Some(app_state) = app_state {
-        o = o.json("appState", app_state);
+        o.json("appState", app_state);
     }
     o.end()
 }
