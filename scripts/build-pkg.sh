@@ -10,7 +10,8 @@
 # -Cpanic=immediate-abort: the standard library compiled for size, with no panic machinery (the
 # core has no panics to begin with), and MIR inlining off (-Zinline-mir=no), which LLVM's own
 # inliner does better for size here. Every test runs on stable. wasm-opt (npm `binaryen`; Debian's
-# is too old) strips the names and runs -O1.
+# is too old) strips the names, the producers and the target-features sections (nothing reads them
+# at run time) and runs -O1.
 # benches/levers.md has the measurements.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,7 @@ rm -rf "$out" && mkdir -p "$out"
 features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
 # -O1: -Oz and -O2 inline more and gzip larger on this module (benches/levers.md).
-tools/node_modules/.bin/wasm-opt -O1 --strip-debug --strip-producers "${features[@]}" \
+tools/node_modules/.bin/wasm-opt -O1 --strip-debug --strip-producers --strip-target-features "${features[@]}" \
   "$built" -o "$out/oidc_rp_wasm_bg.wasm"
 cp -R pkg-template/. "$out"/
 # Minified: the readable source is pkg-template/index.js.
