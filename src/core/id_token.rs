@@ -21,6 +21,9 @@ use crate::core::jwks::Jwk;
 #[cfg(feature = "rust-crypto")]
 use crate::core::jwks::JwkSet;
 use crate::core::jws::{CompactJws, HashAlg, JwsAlg, SignatureCheck};
+use crate::core::members::{
+    misfit, take_int, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+};
 use crate::core::secret::RawIdToken;
 use crate::error::{Error, IdTokenError};
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -66,56 +69,23 @@ pub struct IdTokenClaims {
 impl IdTokenClaims {
     /// Types the claims of a JSON object (see the type's docs for the rules).
     pub fn from_json(mut json: Object) -> Result<Self, IdTokenError> {
-        let iss = required_string(&mut json, "iss")?;
-        let sub = required_string(&mut json, "sub")?;
-        if sub.is_empty() {
-            return Err(IdTokenError::MissingClaim("sub"));
+        if let Some((name, _)) = misfit(&json, CLAIMS) {
+            return Err(IdTokenError::MissingClaim(name));
         }
-        let aud = match json.remove("aud") {
-            Some(Json::String(aud)) => vec![aud],
-            Some(Json::Array(values)) if !values.is_empty() => values
-                .into_iter()
-                .map(|v| match v {
-                    Json::String(s) => Ok(s),
-                    _ => Err(IdTokenError::MissingClaim("aud")),
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            _ => return Err(IdTokenError::MissingClaim("aud")),
-        };
-        let exp = optional_date(&mut json, "exp")?.ok_or(IdTokenError::MissingClaim("exp"))?;
-        let iat = optional_date(&mut json, "iat")?.ok_or(IdTokenError::MissingClaim("iat"))?;
-        let nbf = optional_date(&mut json, "nbf")?;
-        let auth_time = optional_date(&mut json, "auth_time")?;
-        let nonce = optional_string(&mut json, "nonce")?;
-        let acr = optional_string(&mut json, "acr")?;
-        let amr = match json.remove("amr") {
-            None | Some(Json::Null) => None,
-            Some(Json::Array(values)) => Some(
-                values
-                    .into_iter()
-                    .map(|v| match v {
-                        Json::String(s) => Ok(s),
-                        _ => Err(IdTokenError::MissingClaim("amr")),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => return Err(IdTokenError::MissingClaim("amr")),
-        };
-        let azp = optional_string(&mut json, "azp")?;
-        let at_hash = optional_string(&mut json, "at_hash")?;
+        let o = &mut json;
         Ok(IdTokenClaims {
-            iss,
-            sub,
-            aud,
-            exp,
-            iat,
-            nbf,
-            auth_time,
-            nonce,
-            acr,
-            amr,
-            azp,
-            at_hash,
+            iss: take_str(o, "iss").unwrap_or_default(),
+            sub: take_str(o, "sub").unwrap_or_default(),
+            aud: take_strings(o, "aud").unwrap_or_default(),
+            exp: take_int(o, "exp").unwrap_or_default(),
+            iat: take_int(o, "iat").unwrap_or_default(),
+            nbf: take_int(o, "nbf"),
+            auth_time: take_int(o, "auth_time"),
+            nonce: take_str(o, "nonce"),
+            acr: take_str(o, "acr"),
+            amr: take_strings(o, "amr"),
+            azp: take_str(o, "azp"),
+            at_hash: take_str(o, "at_hash"),
             other: json,
         })
     }
@@ -159,30 +129,24 @@ impl IdTokenClaims {
     }
 }
 
-fn required_string(json: &mut Object, name: &'static str) -> Result<String, IdTokenError> {
-    optional_string(json, name)?.ok_or(IdTokenError::MissingClaim(name))
-}
-
-fn optional_string(json: &mut Object, name: &'static str) -> Result<Option<String>, IdTokenError> {
-    match json.remove(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s)),
-        Some(_) => Err(IdTokenError::MissingClaim(name)),
-    }
-}
-
-/// A NumericDate (RFC 7519 §2): an integer or a number with a fraction or exponent, whose
-/// fraction is dropped (read exactly, without floating point: [`Json::as_i64`]).
-fn optional_date(json: &mut Object, name: &'static str) -> Result<Option<i64>, IdTokenError> {
-    match json.remove(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(number @ Json::Number(_)) => number
-            .as_i64()
-            .map(Some)
-            .ok_or(IdTokenError::MissingClaim(name)),
-        Some(_) => Err(IdTokenError::MissingClaim(name)),
-    }
-}
+/// The claims [`IdTokenClaims::from_json`] types, in the order it checks them; any misfit is
+/// [`IdTokenError::MissingClaim`]. `exp`, `iat`, `nbf` and `auth_time` are NumericDates
+/// (RFC 7519 §2): an integer or a number with a fraction or exponent, whose fraction is dropped
+/// (read exactly, without floating point: [`Json::as_i64`]).
+const CLAIMS: &[Member] = &[
+    ("iss", Kind::Str, REQUIRED),
+    ("sub", Kind::NonEmptyStr, REQUIRED),
+    ("aud", Kind::Audience, REQUIRED),
+    ("exp", Kind::Int, REQUIRED),
+    ("iat", Kind::Int, REQUIRED),
+    ("nbf", Kind::Int, OPTIONAL),
+    ("auth_time", Kind::Int, OPTIONAL),
+    ("nonce", Kind::Str, OPTIONAL),
+    ("acr", Kind::Str, OPTIONAL),
+    ("amr", Kind::Strings, OPTIONAL),
+    ("azp", Kind::Str, OPTIONAL),
+    ("at_hash", Kind::Str, OPTIONAL),
+];
 
 /// A parsed ID token: the raw string, its JWS parts and its typed claims. Parsing checks
 /// structure and claim types only; validation is [`IdToken::alg`], the signature and
