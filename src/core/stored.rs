@@ -10,6 +10,9 @@ use crate::core::authorize::Transaction;
 use crate::core::id_token::IdTokenClaims;
 use crate::core::json::{uint_text, Json, Object};
 use crate::core::logout::LogoutTransaction;
+use crate::core::members::{
+    self, misfit, take_int, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+};
 use crate::core::params::ResponseMode;
 use crate::core::pkce::CodeVerifier;
 use crate::core::secret::{AccessToken, RawIdToken, RefreshToken};
@@ -26,27 +29,6 @@ fn opt_int(object: &mut Object, name: &str, value: Option<i64>) {
     if let Some(value) = value {
         object.insert(name, Json::int(value));
     }
-}
-
-/// An optional string member: absent or null is `Some(None)`, another type is `None`.
-fn read_opt_str(object: &Object, name: &str) -> Option<Option<String>> {
-    match object.get(name) {
-        None | Some(Json::Null) => Some(None),
-        Some(Json::String(s)) => Some(Some(s.clone())),
-        Some(_) => None,
-    }
-}
-
-/// An optional integer member, likewise.
-fn read_opt_int(object: &Object, name: &str) -> Option<Option<i64>> {
-    match object.get(name) {
-        None | Some(Json::Null) => Some(None),
-        Some(value) => value.as_i64().map(Some),
-    }
-}
-
-fn read_str(object: &Object, name: &str) -> Option<String> {
-    object.str(name).map(str::to_owned)
 }
 
 /// The session as stored: every field, refresh token included.
@@ -76,26 +58,45 @@ pub fn session_to_text(session: &Session) -> String {
     Json::Object(o).to_text()
 }
 
+/// The members of a stored session.
+const SESSION: &[Member] = &[
+    ("id_token", Kind::Str, OPTIONAL),
+    ("claims", Kind::Object, OPTIONAL),
+    ("id_token_fresh", Kind::Bool, REQUIRED),
+    ("access_token", Kind::Str, REQUIRED),
+    ("token_type", Kind::Str, REQUIRED),
+    ("expires_at", Kind::Int, OPTIONAL),
+    ("scope", Kind::Str, OPTIONAL),
+    ("refresh_token", Kind::Str, OPTIONAL),
+    ("created_at", Kind::Int, REQUIRED),
+    ("updated_at", Kind::Int, REQUIRED),
+    ("dpop_jkt", Kind::Str, OPTIONAL),
+];
+
 /// The session from its stored text, or `None` when it is not one this module wrote.
 pub fn session_from_text(text: &str) -> Option<Session> {
-    let o = Json::parse_object(text).ok()?;
-    let claims = match o.get("claims") {
-        None | Some(Json::Null) => None,
-        Some(Json::Object(claims)) => Some(IdTokenClaims::from_json(claims.clone()).ok()?),
-        Some(_) => return None,
+    let mut o = Json::parse_object(text).ok()?;
+    if misfit(&o, SESSION).is_some() {
+        return None;
+    }
+    let token_type = o.str("token_type")?.parse::<TokenType>().ok()?;
+    let claims = match o.remove("claims") {
+        Some(Json::Object(claims)) => Some(IdTokenClaims::from_json(claims).ok()?),
+        _ => None,
     };
+    let o = &mut o;
     Some(Session {
-        id_token: read_opt_str(&o, "id_token")?.map(RawIdToken::new),
+        id_token: take_str(o, "id_token").map(RawIdToken::new),
         claims,
-        id_token_fresh: o.get("id_token_fresh")?.as_bool()?,
-        access_token: AccessToken::new(read_str(&o, "access_token")?),
-        token_type: o.str("token_type")?.parse::<TokenType>().ok()?,
-        expires_at: read_opt_int(&o, "expires_at")?,
-        scope: read_opt_str(&o, "scope")?,
-        refresh_token: read_opt_str(&o, "refresh_token")?.map(RefreshToken::new),
-        created_at: o.get("created_at")?.as_i64()?,
-        updated_at: o.get("updated_at")?.as_i64()?,
-        dpop_jkt: read_opt_str(&o, "dpop_jkt")?,
+        id_token_fresh: members::bool(o, "id_token_fresh").unwrap_or_default(),
+        access_token: AccessToken::new(take_str(o, "access_token").unwrap_or_default()),
+        token_type,
+        expires_at: take_int(o, "expires_at"),
+        scope: take_str(o, "scope"),
+        refresh_token: take_str(o, "refresh_token").map(RefreshToken::new),
+        created_at: take_int(o, "created_at").unwrap_or_default(),
+        updated_at: take_int(o, "updated_at").unwrap_or_default(),
+        dpop_jkt: take_str(o, "dpop_jkt"),
     })
 }
 
@@ -128,39 +129,46 @@ pub fn transaction_to_text(tx: &Transaction) -> String {
     Json::Object(o).to_text()
 }
 
+/// The members of a stored transaction.
+const TRANSACTION: &[Member] = &[
+    ("state", Kind::Str, REQUIRED),
+    ("nonce", Kind::Str, OPTIONAL),
+    ("code_verifier", Kind::Str, REQUIRED),
+    ("redirect_uri", Kind::Str, REQUIRED),
+    ("response_mode", Kind::Str, REQUIRED),
+    ("scope", Kind::Str, REQUIRED),
+    ("max_age", Kind::Count, OPTIONAL),
+    ("acr_values", Kind::Strings, REQUIRED),
+    ("created_at", Kind::Int, REQUIRED),
+    ("resource", Kind::Strings, OPTIONAL),
+];
+
 /// A pending transaction from its stored text, or `None`.
 pub fn transaction_from_text(text: &str) -> Option<Transaction> {
-    let o = Json::parse_object(text).ok()?;
-    let acr_values = o
-        .get("acr_values")?
-        .as_array()?
-        .iter()
-        .map(|v| v.as_str().map(str::to_owned))
-        .collect::<Option<Vec<_>>>()?;
+    let mut o = Json::parse_object(text).ok()?;
+    // `resource` is written only when there is one, never as `null`.
+    if misfit(&o, TRANSACTION).is_some() || o.get("resource").is_some_and(Json::is_null) {
+        return None;
+    }
+    let response_mode = o.str("response_mode")?.parse::<ResponseMode>().ok()?;
     let max_age = match o.get("max_age") {
-        None | Some(Json::Null) => None,
-        Some(Json::Number(text)) => Some(crate::core::json::parse_u64(text)?),
-        Some(_) => return None,
+        Some(Json::Number(text)) => crate::core::json::parse_u64(text),
+        _ => None,
     };
+    let o = &mut o;
+    let code_verifier = CodeVerifier::new(take_str(o, "code_verifier").unwrap_or_default()).ok()?;
     Some(Transaction {
-        state: read_str(&o, "state")?,
-        nonce: read_opt_str(&o, "nonce")?,
-        code_verifier: CodeVerifier::new(read_str(&o, "code_verifier")?).ok()?,
-        redirect_uri: read_str(&o, "redirect_uri")?,
-        response_mode: o.str("response_mode")?.parse::<ResponseMode>().ok()?,
-        scope: read_str(&o, "scope")?,
+        state: take_str(o, "state").unwrap_or_default(),
+        nonce: take_str(o, "nonce"),
+        code_verifier,
+        redirect_uri: take_str(o, "redirect_uri").unwrap_or_default(),
+        response_mode,
+        scope: take_str(o, "scope").unwrap_or_default(),
         max_age,
-        acr_values,
-        created_at: o.get("created_at")?.as_i64()?,
-        app_state: o.get("app_state").filter(|v| !v.is_null()).cloned(),
-        resource: match o.get("resource") {
-            None => Vec::new(),
-            Some(list) => list
-                .as_array()?
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()?,
-        },
+        acr_values: take_strings(o, "acr_values").unwrap_or_default(),
+        created_at: take_int(o, "created_at").unwrap_or_default(),
+        app_state: o.remove("app_state").filter(|v| !v.is_null()),
+        resource: take_strings(o, "resource").unwrap_or_default(),
     })
 }
 
@@ -177,12 +185,23 @@ pub fn logout_to_text(tx: &LogoutTransaction) -> String {
     Json::Object(o).to_text()
 }
 
+/// The members of a stored logout.
+const LOGOUT: &[Member] = &[
+    ("state", Kind::Str, REQUIRED),
+    ("post_logout_redirect_uri", Kind::Str, OPTIONAL),
+    ("created_at", Kind::Int, REQUIRED),
+];
+
 /// A pending logout from its stored text, or `None`.
 pub fn logout_from_text(text: &str) -> Option<LogoutTransaction> {
-    let o = Json::parse_object(text).ok()?;
+    let mut o = Json::parse_object(text).ok()?;
+    if misfit(&o, LOGOUT).is_some() {
+        return None;
+    }
+    let o = &mut o;
     Some(LogoutTransaction {
-        state: read_str(&o, "state")?,
-        post_logout_redirect_uri: read_opt_str(&o, "post_logout_redirect_uri")?,
-        created_at: o.get("created_at")?.as_i64()?,
+        state: take_str(o, "state").unwrap_or_default(),
+        post_logout_redirect_uri: take_str(o, "post_logout_redirect_uri"),
+        created_at: take_int(o, "created_at").unwrap_or_default(),
     })
 }
