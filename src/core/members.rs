@@ -7,6 +7,7 @@
 
 use crate::core::json::{parse_u64, Json, Object};
 use crate::core::metadata::url_problem;
+use crate::error::{Error, ResponseError};
 
 /// What a member must hold.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -76,6 +77,17 @@ pub fn misfit(object: &Object, table: &[Member]) -> Option<(&'static str, &'stat
         return Some((name, why));
     }
     None
+}
+
+/// [`misfit`] for a response from the OP: a required member absent or of another type is
+/// [`ResponseError::MissingField`], any other misfit [`ResponseError::InvalidField`] with the
+/// reason.
+pub fn check_response(object: &Object, table: &[Member]) -> Result<(), Error> {
+    match misfit(object, table) {
+        None => Ok(()),
+        Some((name, "")) => Err(ResponseError::MissingField(name).into()),
+        Some((name, why)) => Err(ResponseError::InvalidField(name, why.to_owned()).into()),
+    }
 }
 
 fn all_strings(items: &[Json]) -> bool {

@@ -7,7 +7,7 @@
 
 use crate::core::json::Json;
 use crate::core::members::{
-    self, misfit, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+    self, check_response, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
 };
 use crate::core::params::ResponseMode;
 use crate::error::{Error, ResponseError};
@@ -79,14 +79,7 @@ impl ProviderMetadata {
                 found: Some(issuer.to_owned()),
             });
         }
-        if let Some((name, why)) = misfit(&obj, MEMBERS) {
-            return Err(if why.is_empty() {
-                ResponseError::MissingField(name)
-            } else {
-                ResponseError::InvalidField(name, why.to_owned())
-            }
-            .into());
-        }
+        check_response(&obj, MEMBERS)?;
         let o = &mut obj;
         Ok(ProviderMetadata {
             issuer: take_str(o, "issuer").unwrap_or_default(),
