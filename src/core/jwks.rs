@@ -216,14 +216,16 @@ impl JwkSet {
         let Some(Json::Array(keys)) = document.remove("keys") else {
             return Err(Error::InvalidResponse(ResponseError::MissingField("keys")));
         };
-        let keys = keys
-            .into_iter()
-            .filter_map(|key| match key {
+        let mut set = JwkSet::default();
+        for key in keys {
+            if let Some(key) = match key {
                 Json::Object(key) => Jwk::from_json(key),
                 _ => None,
-            })
-            .collect();
-        Ok(JwkSet { keys })
+            } {
+                set.keys.push(key);
+            }
+        }
+        Ok(set)
     }
 
     /// The set from the `jwks_uri` response: HTTP 200 and [`JwkSet::parse`]; another status is
@@ -244,34 +246,30 @@ impl JwkSet {
     /// - no `kid`: every key that fits `alg`, in document order; none ->
     ///   [`SignatureError::NoMatchingKey`].
     pub fn select(&self, alg: JwsAlg, kid: Option<&str>) -> Result<KeySelection<'_>, Error> {
-        match kid {
-            Some(kid) => {
-                let mut named = self
-                    .keys
-                    .iter()
-                    .filter(|key| key.kid.as_deref() == Some(kid))
-                    .peekable();
-                let Some(first) = named.peek().copied() else {
-                    return Ok(KeySelection::UnknownKid);
-                };
-                let fitting: Vec<&Jwk> = named.filter(|key| key.fits(alg)).collect();
-                if fitting.is_empty() {
-                    let why = first
-                        .unfit_reason(alg)
-                        .unwrap_or_else(|| "the key does not fit".to_owned());
-                    return Err(Error::Signature(SignatureError::UnusableKey(
-                        crate::core::text::cat(&["key `", kid, "`: ", &why]),
-                    )));
-                }
-                Ok(KeySelection::Candidates(fitting))
+        // The keys with the token's `kid` (all keys without one), and of those the ones that fit.
+        let mut named = None;
+        let mut fitting: Vec<&Jwk> = Vec::new();
+        for key in &self.keys {
+            if kid.is_some() && key.kid.as_deref() != kid {
+                continue;
             }
-            None => {
-                let fitting: Vec<&Jwk> = self.keys.iter().filter(|key| key.fits(alg)).collect();
-                if fitting.is_empty() {
-                    return Err(Error::Signature(SignatureError::NoMatchingKey));
-                }
-                Ok(KeySelection::Candidates(fitting))
+            named.get_or_insert(key);
+            if key.fits(alg) {
+                fitting.push(key);
             }
+        }
+        match (kid, named) {
+            (_, _) if !fitting.is_empty() => Ok(KeySelection::Candidates(fitting)),
+            (Some(_), None) => Ok(KeySelection::UnknownKid),
+            (Some(kid), Some(first)) => {
+                let why = first
+                    .unfit_reason(alg)
+                    .unwrap_or_else(|| "the key does not fit".to_owned());
+                Err(Error::Signature(SignatureError::UnusableKey(
+                    crate::core::text::cat(&["key `", kid, "`: ", &why]),
+                )))
+            }
+            (None, _) => Err(Error::Signature(SignatureError::NoMatchingKey)),
         }
     }
 }
