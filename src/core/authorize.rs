@@ -46,22 +46,22 @@ pub const STANDARD_PARAMS: &[&str] = &[
 /// An authorization request (OIDC Core §3.1.2.1) under construction.
 #[derive(Debug, Clone)]
 pub struct AuthorizationRequest {
-    client_id: String,
-    redirect_uri: String,
-    scope: String,
-    response_mode: ResponseMode,
-    login_hint: Option<String>,
-    ui_locales: Vec<String>,
-    prompt: Vec<Prompt>,
-    max_age: Option<u64>,
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) scope: String,
+    pub(crate) response_mode: ResponseMode,
+    pub(crate) login_hint: Option<String>,
+    pub(crate) ui_locales: Vec<String>,
+    pub(crate) prompt: Vec<Prompt>,
+    pub(crate) max_age: Option<u64>,
     /// Redacted in `Debug`: it is a whole ID token.
-    id_token_hint: Option<RawIdToken>,
-    acr_values: Vec<String>,
-    extra_params: Vec<(String, String)>,
-    app_state: Option<Json>,
-    resource: Vec<String>,
-    claims: Option<String>,
-    dpop_jkt: Option<String>,
+    pub(crate) id_token_hint: Option<RawIdToken>,
+    pub(crate) acr_values: Vec<String>,
+    pub(crate) extra_params: Vec<(String, String)>,
+    pub(crate) app_state: Option<Json>,
+    pub(crate) resource: Vec<String>,
+    pub(crate) claims: Option<String>,
+    pub(crate) dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -159,11 +159,7 @@ impl AuthorizationRequest {
     /// An extra parameter. Setting the same name again replaces the value; a name of
     /// [`STANDARD_PARAMS`] makes [`build`](Self::build) fail.
     pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        let (name, value) = (name.into(), value.into());
-        match self.extra_params.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = value,
-            None => self.extra_params.push((name, value)),
-        }
+        set_param(&mut self.extra_params, name.into(), value.into());
         self
     }
 
@@ -427,6 +423,14 @@ pub(crate) fn append_query(url: &str, query: &str) -> String {
 /// Whether a space-separated scope contains the word `openid`.
 fn has_openid(scope: &str) -> bool {
     scope.split_whitespace().any(|s| s == "openid")
+}
+
+/// Sets parameter `name` in `params`, replacing the value of a present one in place.
+pub(crate) fn set_param(params: &mut Vec<(String, String)>, name: String, value: String) {
+    match params.iter_mut().find(|(n, _)| *n == name) {
+        Some(slot) => slot.1 = value,
+        None => params.push((name, value)),
+    }
 }
 
 /// The whitespace-separated words of all entries (so `["pt-BR en"]` and `["pt-BR", "en"]` agree).
