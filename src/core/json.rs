@@ -308,6 +308,88 @@ impl From<Object> for Json {
     }
 }
 
+/// A JSON object written straight to compact text, member by member, without building a
+/// [`Json`] tree first: the same text [`Json::to_text`] gives for an [`Object`] with these
+/// members in this order. The caller writes each name once.
+pub struct ObjectWriter(String);
+
+impl Default for ObjectWriter {
+    fn default() -> Self {
+        ObjectWriter(String::from("{"))
+    }
+}
+
+impl ObjectWriter {
+    /// An empty object.
+    pub fn new() -> Self {
+        ObjectWriter::default()
+    }
+
+    fn name(&mut self, name: &str) {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        write_string(name, &mut self.0);
+        self.0.push(':');
+    }
+
+    /// A string member.
+    pub fn str(&mut self, name: &str, value: &str) {
+        self.name(name);
+        write_string(value, &mut self.0);
+    }
+
+    /// A string member when `value` is present.
+    pub fn opt_str(&mut self, name: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.str(name, value);
+        }
+    }
+
+    /// A member whose value is already JSON text (a number, `true`, `false`).
+    pub fn raw(&mut self, name: &str, text: &str) {
+        self.name(name);
+        self.0.push_str(text);
+    }
+
+    /// An integer member.
+    pub fn int(&mut self, name: &str, value: i64) {
+        self.raw(name, &int_text(value));
+    }
+
+    /// An integer member when `value` is present.
+    pub fn opt_int(&mut self, name: &str, value: Option<i64>) {
+        if let Some(value) = value {
+            self.int(name, value);
+        }
+    }
+
+    /// A member of any JSON value.
+    pub fn json(&mut self, name: &str, value: &Json) {
+        self.name(name);
+        value.write(&mut self.0);
+    }
+
+    /// An array-of-strings member.
+    pub fn strings(&mut self, name: &str, values: &[String]) {
+        self.name(name);
+        self.0.push('[');
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.0.push(',');
+            }
+            write_string(value, &mut self.0);
+        }
+        self.0.push(']');
+    }
+
+    /// The object's text.
+    pub fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
 /// The first name (in sort order) that appears more than once, if any. Sorting keeps it
 /// O(n log n): a scan of every earlier name would make a hostile input with many names quadratic.
 pub(crate) fn repeated_name<'a>(names: impl Iterator<Item = &'a str>) -> Option<&'a str> {

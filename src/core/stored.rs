@@ -8,7 +8,7 @@
 
 use crate::core::authorize::Transaction;
 use crate::core::id_token::IdTokenClaims;
-use crate::core::json::{uint_text, Json, Object};
+use crate::core::json::{uint_text, Json, ObjectWriter};
 use crate::core::logout::LogoutTransaction;
 use crate::core::members::{
     self, misfit, take_int, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
@@ -19,43 +19,37 @@ use crate::core::secret::{AccessToken, RawIdToken, RefreshToken};
 use crate::core::session::Session;
 use crate::core::token::TokenType;
 
-fn opt_str(object: &mut Object, name: &str, value: Option<&str>) {
-    if let Some(value) = value {
-        object.insert(name, Json::str(value));
-    }
-}
-
-fn opt_int(object: &mut Object, name: &str, value: Option<i64>) {
-    if let Some(value) = value {
-        object.insert(name, Json::int(value));
-    }
-}
-
 /// The session as stored: every field, refresh token included.
 pub fn session_to_text(session: &Session) -> String {
-    let mut o = Object::new();
-    opt_str(
-        &mut o,
+    let mut o = ObjectWriter::new();
+    o.opt_str(
         "id_token",
         session.id_token.as_ref().map(RawIdToken::expose),
     );
     if let Some(claims) = &session.claims {
-        o.insert("claims", Json::Object(claims.to_json()));
+        o.json("claims", &Json::Object(claims.to_json()));
     }
-    o.insert("id_token_fresh", Json::Bool(session.id_token_fresh));
-    o.insert("access_token", Json::str(session.access_token.expose()));
-    o.insert("token_type", Json::str(session.token_type.as_str()));
-    opt_int(&mut o, "expires_at", session.expires_at);
-    opt_str(&mut o, "scope", session.scope.as_deref());
-    opt_str(
-        &mut o,
+    o.raw("id_token_fresh", bool_text(session.id_token_fresh));
+    o.str("access_token", session.access_token.expose());
+    o.str("token_type", session.token_type.as_str());
+    o.opt_int("expires_at", session.expires_at);
+    o.opt_str("scope", session.scope.as_deref());
+    o.opt_str(
         "refresh_token",
         session.refresh_token.as_ref().map(RefreshToken::expose),
     );
-    o.insert("created_at", Json::int(session.created_at));
-    o.insert("updated_at", Json::int(session.updated_at));
-    opt_str(&mut o, "dpop_jkt", session.dpop_jkt.as_deref());
-    Json::Object(o).to_text()
+    o.int("created_at", session.created_at);
+    o.int("updated_at", session.updated_at);
+    o.opt_str("dpop_jkt", session.dpop_jkt.as_deref());
+    o.finish()
+}
+
+fn bool_text(value: bool) -> &'static str {
+    if value {
+        "true"
+    } else {
+        "false"
+    }
 }
 
 /// The members of a stored session.
@@ -102,31 +96,25 @@ pub fn session_from_text(text: &str) -> Option<Session> {
 
 /// A pending authorization transaction as stored.
 pub fn transaction_to_text(tx: &Transaction) -> String {
-    let mut o = Object::new();
-    o.insert("state", Json::str(tx.state.as_str()));
-    opt_str(&mut o, "nonce", tx.nonce.as_deref());
-    o.insert("code_verifier", Json::str(tx.code_verifier.expose()));
-    o.insert("redirect_uri", Json::str(tx.redirect_uri.as_str()));
-    o.insert("response_mode", Json::str(tx.response_mode.as_str()));
-    o.insert("scope", Json::str(tx.scope.as_str()));
+    let mut o = ObjectWriter::new();
+    o.str("state", &tx.state);
+    o.opt_str("nonce", tx.nonce.as_deref());
+    o.str("code_verifier", tx.code_verifier.expose());
+    o.str("redirect_uri", &tx.redirect_uri);
+    o.str("response_mode", tx.response_mode.as_str());
+    o.str("scope", &tx.scope);
     if let Some(max_age) = tx.max_age {
-        o.insert("max_age", Json::Number(uint_text(max_age)));
+        o.raw("max_age", &uint_text(max_age));
     }
-    let acr = tx
-        .acr_values
-        .iter()
-        .map(|v| Json::str(v.as_str()))
-        .collect();
-    o.insert("acr_values", Json::Array(acr));
-    o.insert("created_at", Json::int(tx.created_at));
+    o.strings("acr_values", &tx.acr_values);
+    o.int("created_at", tx.created_at);
     if let Some(app_state) = &tx.app_state {
-        o.insert("app_state", app_state.clone());
+        o.json("app_state", app_state);
     }
     if !tx.resource.is_empty() {
-        let resource = tx.resource.iter().map(|v| Json::str(v.as_str())).collect();
-        o.insert("resource", Json::Array(resource));
+        o.strings("resource", &tx.resource);
     }
-    Json::Object(o).to_text()
+    o.finish()
 }
 
 /// The members of a stored transaction.
@@ -174,15 +162,14 @@ pub fn transaction_from_text(text: &str) -> Option<Transaction> {
 
 /// A pending logout as stored.
 pub fn logout_to_text(tx: &LogoutTransaction) -> String {
-    let mut o = Object::new();
-    o.insert("state", Json::str(tx.state.as_str()));
-    opt_str(
-        &mut o,
+    let mut o = ObjectWriter::new();
+    o.str("state", &tx.state);
+    o.opt_str(
         "post_logout_redirect_uri",
         tx.post_logout_redirect_uri.as_deref(),
     );
-    o.insert("created_at", Json::int(tx.created_at));
-    Json::Object(o).to_text()
+    o.int("created_at", tx.created_at);
+    o.finish()
 }
 
 /// The members of a stored logout.
