@@ -97,7 +97,7 @@ impl IdTokenClaims {
         json.insert("sub", Json::String(self.sub.clone()));
         let aud = match self.aud.as_slice() {
             [single] => Json::String(single.clone()),
-            many => Json::Array(many.iter().cloned().map(Json::String).collect()),
+            many => strings_json(many),
         };
         json.insert("aud", aud);
         json.insert("exp", Json::int(self.exp));
@@ -120,13 +120,19 @@ impl IdTokenClaims {
             }
         }
         if let Some(amr) = &self.amr {
-            json.insert(
-                "amr",
-                Json::Array(amr.iter().cloned().map(Json::String).collect()),
-            );
+            json.insert("amr", strings_json(amr));
         }
         json
     }
+}
+
+/// An array of strings.
+fn strings_json(values: &[String]) -> Json {
+    let mut items = Vec::with_capacity(values.len());
+    for value in values {
+        items.push(Json::String(value.clone()));
+    }
+    Json::Array(items)
 }
 
 /// The claims [`IdTokenClaims::from_json`] types, in the order it checks them; any misfit is
