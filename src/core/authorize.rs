@@ -435,11 +435,13 @@ pub(crate) fn set_param(params: &mut Vec<(String, String)>, name: String, value:
 
 /// The whitespace-separated words of all entries (so `["pt-BR en"]` and `["pt-BR", "en"]` agree).
 pub(crate) fn words(values: &[String]) -> Vec<String> {
-    values
-        .iter()
-        .flat_map(|v| v.split_whitespace())
-        .map(str::to_owned)
-        .collect()
+    let mut words = Vec::new();
+    for value in values {
+        for word in value.split_whitespace() {
+            words.push(word.to_owned());
+        }
+    }
+    words
 }
 
 /// The value when present and not empty (RFC 6749 §3.1: an empty parameter counts as absent).
