@@ -107,11 +107,11 @@ impl ResponseParams {
         for (name, value) in response {
             match value {
                 Json::Null => {}
-                Json::String(s) => pairs.push((name, s.as_str())),
+                Json::String(s) => pairs.push((name.to_owned(), s.clone())),
                 _ => return Err(not_response()),
             }
         }
-        Self::from_pairs(pairs)
+        Self::from_pair_list(pairs)
     }
 
     /// The value of parameter `name`, if present.
