@@ -193,13 +193,18 @@ pub fn process_logout_callback(
         None if without_fragment.as_bytes().windows(3).any(|w| w == b"://") => "",
         None => without_fragment,
     };
-    let mut states = crate::core::form::parse(query)
-        .into_iter()
-        .filter(|(name, _)| name == "state")
-        .map(|(_, value)| value);
-    match (states.next(), states.next(), transaction) {
-        (Some(state), None, Some(transaction))
-            if !state.is_empty() && state == transaction.state =>
+    // Exactly one `state`, not empty, equal to the transaction's.
+    let mut state = None;
+    let mut count = 0_u8;
+    for (name, value) in crate::core::form::parse(query) {
+        if name == "state" {
+            count = count.saturating_add(1);
+            state = Some(value);
+        }
+    }
+    match (state, transaction) {
+        (Some(state), Some(transaction))
+            if count == 1 && !state.is_empty() && state == transaction.state =>
         {
             Ok(Some(state))
         }
