@@ -390,10 +390,14 @@ impl ObjectWriter {
     }
 }
 
-/// The first name (in sort order) that appears more than once, if any. Sorting keeps it
-/// O(n log n): a scan of every earlier name would make a hostile input with many names quadratic.
-pub(crate) fn repeated_name<'a>(names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let mut sorted: Vec<&str> = names.collect();
+/// The first name (in sort order) that appears more than once among the first members of
+/// `pairs`, if any. Sorting keeps it O(n log n): a scan of every earlier name would make a
+/// hostile input with many names quadratic.
+pub(crate) fn repeated_name<T>(pairs: &[(String, T)]) -> Option<&str> {
+    let mut sorted: Vec<&str> = Vec::with_capacity(pairs.len());
+    for (name, _) in pairs {
+        sorted.push(name);
+    }
     sort_strs(&mut sorted);
     sorted.windows(2).find_map(|pair| match pair {
         [a, b] if a == b => Some(*a),
@@ -624,7 +628,7 @@ impl Parser<'_> {
             match self.bump() {
                 Some(b',') => continue,
                 Some(b'}') => {
-                    if repeated_name(object.0.iter().map(|(k, _)| k.as_str())).is_some() {
+                    if repeated_name(&object.0).is_some() {
                         return Err(JsonError {
                             reason: "duplicate member name",
                             offset: start,

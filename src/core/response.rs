@@ -42,7 +42,7 @@ impl ResponseParams {
     /// [`ResponseParams::from_pairs`] of pairs already collected (not generic: one copy in the
     /// wasm).
     fn from_pair_list(mut all: Vec<(String, String)>) -> Result<Self, Error> {
-        if let Some(name) = repeated_name(all.iter().map(|(n, _)| n.as_str())) {
+        if let Some(name) = repeated_name(&all) {
             return Err(ResponseError::RepeatedParameter(name.to_owned()).into());
         }
         all.retain(|(_, value)| !value.is_empty());
