@@ -254,8 +254,14 @@ impl AuthorizationRequest {
             query.pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
         }
         if !self.prompt.is_empty() {
-            let prompt: Vec<&str> = self.prompt.iter().map(|p| p.as_str()).collect();
-            query.pair("prompt", &crate::core::text::join(&prompt, " "));
+            let mut prompt = String::new();
+            for value in &self.prompt {
+                if !prompt.is_empty() {
+                    prompt.push(' ');
+                }
+                prompt.push_str(value.as_str());
+            }
+            query.pair("prompt", &prompt);
         }
         if let Some(max_age) = self.max_age {
             query.pair("max_age", &uint_text(max_age));
