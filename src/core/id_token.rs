@@ -427,13 +427,7 @@ pub fn validate_refreshed(new: &IdTokenClaims, original: &IdTokenClaims) -> Resu
     if new.sub != original.sub {
         return changed("sub");
     }
-    let mut new_aud: Vec<&str> = new.aud.iter().map(String::as_str).collect();
-    let mut original_aud: Vec<&str> = original.aud.iter().map(String::as_str).collect();
-    crate::core::json::sort_strs(&mut new_aud);
-    new_aud.dedup();
-    crate::core::json::sort_strs(&mut original_aud);
-    original_aud.dedup();
-    if new_aud != original_aud {
+    if audience_set(&new.aud) != audience_set(&original.aud) {
         return changed("aud");
     }
     if new.azp != original.azp {
@@ -446,6 +440,17 @@ pub fn validate_refreshed(new: &IdTokenClaims, original: &IdTokenClaims) -> Resu
         return changed("nonce");
     }
     Ok(())
+}
+
+/// The distinct audiences, sorted: `aud` as a set.
+fn audience_set(aud: &[String]) -> Vec<&str> {
+    let mut set = Vec::with_capacity(aud.len());
+    for value in aud {
+        set.push(value.as_str());
+    }
+    crate::core::json::sort_strs(&mut set);
+    set.dedup();
+    set
 }
 
 /// Parses, checks `alg`, selects the key, verifies the signature with jwt-compact (feature
