@@ -13,6 +13,7 @@
 
 use crate::core::alg::JwsAlg;
 use crate::core::json::{uint_text, Json, Object};
+use crate::core::members::{misfit, Kind, Member, OPTIONAL, REQUIRED};
 use crate::error::{Error, ResponseError, SignatureError};
 
 /// Key types kept by [`JwkSet::parse`] (RFC 7518 §6.1, RFC 8037 §2).
@@ -46,13 +47,11 @@ impl Jwk {
     /// is skipped: `kty` absent or not RSA/EC/OKP, `use` other than `sig`, `key_ops` without
     /// `verify`, or `kid`/`use`/`alg`/`crv` not strings. Private members are removed.
     pub fn from_json(mut json: Object) -> Option<Self> {
-        let kty = json.get("kty")?.as_str()?.to_owned();
-        if !KEPT_KEY_TYPES.contains(&kty.as_str()) {
+        if misfit(&json, MEMBERS).is_some() {
             return None;
         }
-        let kid = optional_str(&json, "kid")?;
-        let use_ = optional_str(&json, "use")?;
-        if use_.as_deref().is_some_and(|u| u != "sig") {
+        let kty = json.str("kty").unwrap_or_default();
+        if !KEPT_KEY_TYPES.contains(&kty) || json.str("use").is_some_and(|u| u != "sig") {
             return None;
         }
         if let Some(ops) = json.get("key_ops") {
@@ -61,17 +60,16 @@ impl Jwk {
                 return None;
             }
         }
-        let alg = optional_str(&json, "alg")?;
-        let crv = optional_str(&json, "crv")?;
         for member in PRIVATE_MEMBERS {
             json.remove(member);
         }
+        let text = |name| json.str(name).map(str::to_owned);
         Some(Jwk {
-            kty,
-            kid,
-            use_,
-            alg,
-            crv,
+            kty: text("kty").unwrap_or_default(),
+            kid: text("kid"),
+            use_: text("use"),
+            alg: text("alg"),
+            crv: text("crv"),
             json,
         })
     }
@@ -150,14 +148,14 @@ impl Jwk {
     }
 }
 
-/// `Some(None)` when absent or null, `Some(Some(s))` for a string, `None` for another type.
-fn optional_str(json: &Object, name: &str) -> Option<Option<String>> {
-    match json.get(name) {
-        None | Some(Json::Null) => Some(None),
-        Some(Json::String(s)) => Some(Some(s.clone())),
-        Some(_) => None,
-    }
-}
+/// The members [`Jwk::from_json`] reads; a key whose members misfit is skipped.
+const MEMBERS: &[Member] = &[
+    ("kty", Kind::Str, REQUIRED),
+    ("kid", Kind::Str, OPTIONAL),
+    ("use", Kind::Str, OPTIONAL),
+    ("alg", Kind::Str, OPTIONAL),
+    ("crv", Kind::Str, OPTIONAL),
+];
 
 /// A JWK Set (RFC 7517 §5), holding only keys that can verify signatures.
 #[derive(Debug, Clone, PartialEq, Default)]
