@@ -345,12 +345,10 @@ impl AuthorizeOptions {
             None => None,
         };
         let mut extra_params = Vec::new();
-        for (name, value) in config
-            .extra_authorize_params
-            .iter()
-            .cloned()
-            .chain(self.extra_params)
-        {
+        for (name, value) in &config.extra_authorize_params {
+            set_param(&mut extra_params, name.clone(), value.clone());
+        }
+        for (name, value) in self.extra_params {
             set_param(&mut extra_params, name, value);
         }
         check_resource(&self.resource)?;
