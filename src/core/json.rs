@@ -87,7 +87,11 @@ pub fn uint_text(value: u64) -> String {
             break;
         }
     }
-    reversed.iter().rev().map(|&b| char::from(b)).collect()
+    let mut text = String::with_capacity(reversed.len());
+    for &digit in reversed.iter().rev() {
+        text.push(char::from(digit));
+    }
+    text
 }
 
 impl Object {
