@@ -497,14 +497,19 @@ fn integer_part(text: &str) -> Option<i64> {
     let take = u64::try_from(point.max(0)).ok()?;
     let mut magnitude: u64 = 0;
     let mut taken: u64 = 0;
-    for c in int_digits.chars().chain(frac_digits.chars()) {
-        if taken >= take {
-            break;
+    'digits: for digits in [int_digits, frac_digits] {
+        for byte in digits.bytes() {
+            if taken >= take {
+                break 'digits;
+            }
+            if !byte.is_ascii_digit() {
+                return None;
+            }
+            magnitude = magnitude
+                .checked_mul(10)?
+                .checked_add(u64::from(byte.wrapping_sub(b'0')))?;
+            taken = taken.checked_add(1)?;
         }
-        magnitude = magnitude
-            .checked_mul(10)?
-            .checked_add(u64::from(c.to_digit(10)?))?;
-        taken = taken.checked_add(1)?;
     }
     // An exponent beyond the digits multiplies by ten for each missing one.
     if magnitude != 0 {
