@@ -192,13 +192,10 @@ impl FromStr for JwsAlg {
             .into_iter()
             .find(|alg| alg.as_str() == s)
             .ok_or_else(|| {
-                Error::config(
+                Error::config_value(
                     "id_token_signing_algs",
-                    crate::core::text::cat(&[
-                        "`",
-                        s,
-                        "` is not a supported asymmetric JWS algorithm",
-                    ]),
+                    s,
+                    "` is not a supported asymmetric JWS algorithm",
                 )
             })
     }

@@ -50,9 +50,10 @@ impl std::str::FromStr for StorageKind {
             "memory" => Ok(StorageKind::Memory),
             "session" => Ok(StorageKind::Session),
             "local" => Ok(StorageKind::Local),
-            other => Err(Error::config(
+            other => Err(Error::config_value(
                 "storage",
-                crate::core::text::cat(&["`", other, "` is not one of memory, session, local"]),
+                other,
+                "` is not one of memory, session, local",
             )),
         }
     }
