@@ -204,13 +204,8 @@ impl JwkSet {
     /// Not JSON, or not an object -> [`ResponseError::NotJson`]; no `keys` array ->
     /// [`ResponseError::MissingField`]`("keys")`.
     pub fn parse(json: &str) -> Result<Self, Error> {
-        let value: Json = Json::parse(json)
-            .map_err(|e| Error::InvalidResponse(ResponseError::NotJson(e.message())))?;
-        let Json::Object(mut document) = value else {
-            return Err(Error::InvalidResponse(ResponseError::NotJson(
-                "the JWK Set is not a JSON object".to_owned(),
-            )));
-        };
+        let mut document =
+            crate::core::members::response_object(json, "", "the JWK Set is not a JSON object")?;
         let Some(Json::Array(keys)) = document.remove("keys") else {
             return Err(Error::InvalidResponse(ResponseError::MissingField("keys")));
         };

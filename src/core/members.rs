@@ -79,6 +79,19 @@ pub fn misfit(object: &Object, table: &[Member]) -> Option<(&'static str, &'stat
     None
 }
 
+/// The JSON object of a response body from the OP: a body that is not JSON is
+/// [`ResponseError::NotJson`] with `prefix` and the parser's reason, one that is JSON but not an
+/// object [`ResponseError::NotJson`] with `not_object`.
+pub fn response_object(body: &str, prefix: &str, not_object: &str) -> Result<Object, Error> {
+    match Json::parse(body) {
+        Ok(Json::Object(object)) => Ok(object),
+        Ok(_) => Err(ResponseError::NotJson(not_object.to_owned()).into()),
+        Err(e) => {
+            Err(ResponseError::NotJson(crate::core::text::cat(&[prefix, &e.message()])).into())
+        }
+    }
+}
+
 /// [`misfit`] for a response from the OP: a required member absent or of another type is
 /// [`ResponseError::MissingField`], any other misfit [`ResponseError::InvalidField`] with the
 /// reason.

@@ -5,9 +5,8 @@
 //! this client needs, that the endpoints are absolute `http(s)` URLs, and that `issuer` is
 //! exactly the configured issuer (§4.3: "MUST be identical"; no trailing-slash leniency).
 
-use crate::core::json::Json;
 use crate::core::members::{
-    self, check_response, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+    self, check_response, response_object, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
 };
 use crate::core::params::ResponseMode;
 use crate::error::{Error, ResponseError};
@@ -62,15 +61,11 @@ impl ProviderMetadata {
     /// [`ResponseError::InvalidField`]; `issuer` not identical to `configured_issuer` ->
     /// [`Error::IssuerMismatch`] with source `discovery`.
     pub fn parse(json: &str, configured_issuer: &str) -> Result<Self, Error> {
-        let value: Json = Json::parse(json).map_err(|e| {
-            ResponseError::NotJson(crate::core::text::cat(&[
-                "provider metadata: ",
-                &e.message(),
-            ]))
-        })?;
-        let Json::Object(mut obj) = value else {
-            return Err(ResponseError::NotJson("provider metadata is not an object".into()).into());
-        };
+        let mut obj = response_object(
+            json,
+            "provider metadata: ",
+            "provider metadata is not an object",
+        )?;
         let issuer = obj.str("issuer");
         if let Some(issuer) = issuer.filter(|issuer| *issuer != configured_issuer) {
             return Err(Error::IssuerMismatch {
