@@ -212,17 +212,10 @@ impl fmt::Debug for TokenResponse {
 ///
 /// Errors never contain the body, so a refresh token is never echoed.
 pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Error> {
-    let json = match Json::parse(body) {
-        Ok(Json::Object(json)) => Some(json),
-        _ => None,
-    };
     if status != 200 {
-        return Err(match json.as_ref().and_then(op_error) {
-            Some(op) => Error::Op(op),
-            None => Error::InvalidResponse(ResponseError::UnexpectedStatus(status)),
-        });
+        return Err(error_answer(status, body));
     }
-    let Some(mut json) = json else {
+    let Ok(mut json) = Json::parse_object(body) else {
         return Err(Error::InvalidResponse(ResponseError::NotJson(
             "the token response is not a JSON object".to_owned(),
         )));
@@ -266,6 +259,15 @@ const TOKEN_MEMBERS: &[Member] = &[
     ("id_token", Kind::Str, OPTIONAL),
     ("scope", Kind::Str, OPTIONAL),
 ];
+
+/// The error an endpoint answered with another status than success: the OAuth error object
+/// of the body (RFC 6749 §5.2) as [`Error::Op`], else [`ResponseError::UnexpectedStatus`].
+pub(crate) fn error_answer(status: u16, body: &str) -> Error {
+    match Json::parse_object(body).ok().as_ref().and_then(op_error) {
+        Some(op) => Error::Op(op),
+        None => Error::InvalidResponse(ResponseError::UnexpectedStatus(status)),
+    }
+}
 
 /// The refresh token a token response carries, read even from a response that is otherwise
 /// unusable: when the OP answered 200 with a new `refresh_token`, it has spent the old one, and
