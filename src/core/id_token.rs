@@ -214,7 +214,7 @@ impl IdToken {
     /// (they are not [`JwsAlg`] values). Otherwise [`IdTokenError::AlgNotAllowed`].
     pub fn alg(&self, allowed: &[JwsAlg]) -> Result<JwsAlg, Error> {
         let not_allowed = || Error::IdToken(IdTokenError::AlgNotAllowed(self.jws.alg.clone()));
-        let alg: JwsAlg = self.jws.alg.parse().map_err(|_| not_allowed())?;
+        let alg = JwsAlg::named(&self.jws.alg).ok_or_else(not_allowed)?;
         if allowed.contains(&alg) {
             Ok(alg)
         } else {
@@ -299,11 +299,7 @@ impl IdToken {
             }
         }
         if let (Some(expected), Some(access_token)) = (&claims.at_hash, checks.access_token) {
-            let alg: JwsAlg = self
-                .jws
-                .alg
-                .parse()
-                .map_err(|_| IdTokenError::AtHashMismatch)?;
+            let alg = JwsAlg::named(&self.jws.alg).ok_or(IdTokenError::AtHashMismatch)?;
             let computed = match (alg.hash(), checks.access_token_digest) {
                 (_, Some(digest)) => half_in_base64url(digest),
                 (HashAlg::Sha256, None) => {
