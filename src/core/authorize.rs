@@ -337,15 +337,11 @@ impl AuthorizationRequest {
                 ));
             }
         }
-        if !metadata
-            .response_types_supported
-            .iter()
-            .any(|t| t == "code")
-        {
+        if !crate::core::text::has(&metadata.response_types_supported, "code") {
             return Err(Error::Unsupported("response_type=code".into()));
         }
         if let Some(modes) = &metadata.response_modes_supported {
-            if !modes.iter().any(|m| m == self.response_mode.as_str()) {
+            if !crate::core::text::has(modes, self.response_mode.as_str()) {
                 return Err(Error::Unsupported(crate::core::text::cat(&[
                     "response_mode=",
                     self.response_mode.as_str(),
@@ -353,7 +349,7 @@ impl AuthorizationRequest {
             }
         }
         if let Some(methods) = &metadata.code_challenge_methods_supported {
-            if !methods.iter().any(|m| m == CHALLENGE_METHOD) {
+            if !crate::core::text::has(methods, CHALLENGE_METHOD) {
                 return Err(Error::Unsupported(crate::core::text::cat(&[
                     "code_challenge_method=",
                     CHALLENGE_METHOD,

@@ -255,7 +255,7 @@ impl IdToken {
         if claims.iss != checks.issuer {
             return Err(IdTokenError::IssuerMismatch.into());
         }
-        if !claims.aud.iter().any(|aud| aud == checks.client_id) {
+        if !crate::core::text::has(&claims.aud, checks.client_id) {
             return Err(IdTokenError::AudienceMismatch.into());
         }
         if claims.aud.len() > 1 && claims.azp.is_none() {
@@ -293,7 +293,7 @@ impl IdToken {
             let satisfied = claims
                 .acr
                 .as_deref()
-                .is_some_and(|acr| checks.acr_values.iter().any(|v| v == acr));
+                .is_some_and(|acr| crate::core::text::has(checks.acr_values, acr));
             if !satisfied {
                 return Err(IdTokenError::AcrNotSatisfied.into());
             }

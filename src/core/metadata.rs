@@ -119,7 +119,7 @@ impl ProviderMetadata {
     /// OPs support `form_post` without saying so.
     pub fn supports_response_mode(&self, mode: ResponseMode) -> bool {
         match &self.response_modes_supported {
-            Some(modes) => modes.iter().any(|m| m == mode.as_str()),
+            Some(modes) => crate::core::text::has(modes, mode.as_str()),
             None => matches!(mode, ResponseMode::Query | ResponseMode::Fragment),
         }
     }

@@ -12,6 +12,17 @@ pub fn cat(parts: &[&str]) -> String {
     out
 }
 
+/// Whether `list` holds `value` (one loop for every list of strings the core looks a value up
+/// in, where each `iter().any(..)` closure would be its own copy in the wasm).
+pub fn has(list: &[String], value: &str) -> bool {
+    for item in list {
+        if item == value {
+            return true;
+        }
+    }
+    false
+}
+
 /// `parts` separated by `separator`.
 pub fn join<S: AsRef<str>>(parts: &[S], separator: &str) -> String {
     let mut out = String::new();
