@@ -202,19 +202,12 @@ pub struct Nonces(Vec<(String, String)>);
 impl Nonces {
     /// The nonce of the server at `url`'s origin.
     pub fn get(&self, url: &str) -> Option<&str> {
-        let origin = crate::core::web_message::origin_of(url);
-        self.0
-            .iter()
-            .find(|(o, _)| *o == origin)
-            .map(|(_, n)| n.as_str())
+        crate::core::text::value_of(&self.0, &crate::core::web_message::origin_of(url))
     }
 
     /// Remembers `nonce` for `url`'s origin, replacing an older one.
     pub fn remember(&mut self, url: &str, nonce: &str) {
         let origin = crate::core::web_message::origin_of(url);
-        match self.0.iter_mut().find(|(o, _)| *o == origin) {
-            Some(slot) => slot.1 = nonce.to_owned(),
-            None => self.0.push((origin, nonce.to_owned())),
-        }
+        crate::core::text::set_value(&mut self.0, &origin, nonce.to_owned());
     }
 }

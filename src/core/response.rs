@@ -116,10 +116,7 @@ impl ResponseParams {
 
     /// The value of parameter `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        crate::core::text::value_of(&self.pairs, name)
     }
 
     /// The `state` parameter, if present.

@@ -23,6 +23,28 @@ pub fn has(list: &[String], value: &str) -> bool {
     false
 }
 
+/// The value of the first pair named `name`, if any (one loop for the name-value lists of the
+/// core: parameters, nonces by origin).
+pub fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    for (n, value) in pairs {
+        if n == name {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Sets the value of the first pair named `name`, or appends the pair when there is none.
+pub fn set_value(pairs: &mut Vec<(String, String)>, name: &str, value: String) {
+    for (n, slot) in pairs.iter_mut() {
+        if n == name {
+            *slot = value;
+            return;
+        }
+    }
+    pairs.push((name.to_owned(), value));
+}
+
 /// `parts` separated by `separator`.
 pub fn join<S: AsRef<str>>(parts: &[S], separator: &str) -> String {
     let mut out = String::new();
