@@ -429,10 +429,7 @@ fn has_openid(scope: &str) -> bool {
 
 /// Sets parameter `name` in `params`, replacing the value of a present one in place.
 pub(crate) fn set_param(params: &mut Vec<(String, String)>, name: String, value: String) {
-    match params.iter_mut().find(|(n, _)| *n == name) {
-        Some(slot) => slot.1 = value,
-        None => params.push((name, value)),
-    }
+    crate::core::text::set_value(params, &name, value);
 }
 
 /// The whitespace-separated words of all entries (so `["pt-BR en"]` and `["pt-BR", "en"]` agree).
