@@ -100,20 +100,30 @@ impl Object {
         Object(Vec::new())
     }
 
+    /// Where member `name` is, if present (the one lookup loop of the methods below).
+    fn index(&self, name: &str) -> Option<usize> {
+        for (index, (k, _)) in self.0.iter().enumerate() {
+            if k == name {
+                return Some(index);
+            }
+        }
+        None
+    }
+
     /// The member `name`, if present.
     pub fn get(&self, name: &str) -> Option<&Json> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.0.get(self.index(name)?).map(|(_, v)| v)
     }
 
     /// Takes member `name` out, if present.
     pub fn remove(&mut self, name: &str) -> Option<Json> {
-        let index = self.0.iter().position(|(k, _)| k == name)?;
+        let index = self.index(name)?;
         Some(self.0.remove(index).1)
     }
 
     /// Sets member `name`, replacing a present one in place.
     pub fn insert(&mut self, name: &str, value: Json) {
-        match self.0.iter_mut().find(|(k, _)| k == name) {
+        match self.index(name).and_then(|index| self.0.get_mut(index)) {
             Some((_, slot)) => *slot = value,
             None => self.0.push((name.to_owned(), value)),
         }
