@@ -186,12 +186,7 @@ impl JwsAlg {
     /// The algorithm named `name` (case-sensitively), if it is one of [`JwsAlg::ALL`]: what
     /// [`FromStr`] reads, without building an error for a name that is not.
     pub(crate) fn named(name: &str) -> Option<JwsAlg> {
-        for alg in JwsAlg::ALL {
-            if alg.as_str() == name {
-                return Some(alg);
-            }
-        }
-        None
+        JwsAlg::ALL.into_iter().find(|alg| alg.as_str() == name)
     }
 }
 

@@ -225,7 +225,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
             return Err(Error::Op(op));
         }
     }
-    check_response(&json, &TOKEN_MEMBERS[..2])?;
+    check_response(&json, TOKEN_REQUIRED)?;
     let token_type = json.str("token_type").unwrap_or_default().parse()?;
     let expires_in = match json.get("expires_in") {
         None | Some(Json::Null) => None,
@@ -237,7 +237,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
         },
         Some(_) => return Err(invalid("expires_in", "not a number")),
     };
-    check_response(&json, &TOKEN_MEMBERS[2..])?;
+    check_response(&json, TOKEN_OPTIONAL)?;
     let mut string = |name| take_str(&mut json, name).filter(|s| !s.is_empty());
     Ok(TokenResponse {
         access_token: AccessToken::new(string("access_token").unwrap_or_default()),
@@ -250,11 +250,14 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
 }
 
 /// The members of a successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3) that
-/// [`parse_token_response`] checks against a table: `access_token` and `token_type` first,
-/// then (after `expires_in`) the optional strings, which read as absent when empty.
-const TOKEN_MEMBERS: &[Member] = &[
+/// [`parse_token_response`] checks first: `access_token` and `token_type`.
+const TOKEN_REQUIRED: &[Member] = &[
     ("access_token", Kind::NonEmptyStr, REQUIRED),
     ("token_type", Kind::Str, REQUIRED),
+];
+
+/// The optional string members, checked after `expires_in`; they read as absent when empty.
+const TOKEN_OPTIONAL: &[Member] = &[
     ("refresh_token", Kind::Str, OPTIONAL),
     ("id_token", Kind::Str, OPTIONAL),
     ("scope", Kind::Str, OPTIONAL),
