@@ -337,6 +337,12 @@ impl Error {
         }
     }
 
+    /// [`Error::InvalidConfig`] for `field` whose value `value` is not one it takes: the reason
+    /// is `` `value` `` followed by `why` (`` ` is not one of ...``).
+    pub(crate) fn config_value(field: &str, value: &str, why: &str) -> Self {
+        Error::config(field, crate::core::text::cat(&["`", value, why]))
+    }
+
     /// Shorthand for [`Error::InvalidConfig`].
     pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidConfig {

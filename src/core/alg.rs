@@ -182,24 +182,26 @@ impl fmt::Display for JwsAlg {
     }
 }
 
+impl JwsAlg {
+    /// The algorithm named `name` (case-sensitively), if it is one of [`JwsAlg::ALL`]: what
+    /// [`FromStr`] reads, without building an error for a name that is not.
+    pub(crate) fn named(name: &str) -> Option<JwsAlg> {
+        JwsAlg::ALL.into_iter().find(|alg| alg.as_str() == name)
+    }
+}
+
 impl FromStr for JwsAlg {
     type Err = Error;
 
     /// Parses a JOSE algorithm name, case-sensitively. Anything else (including `none` and
     /// `HS256`) is an [`Error::InvalidConfig`] for `id_token_signing_algs`, the option that lists them.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        JwsAlg::ALL
-            .into_iter()
-            .find(|alg| alg.as_str() == s)
-            .ok_or_else(|| {
-                Error::config(
-                    "id_token_signing_algs",
-                    crate::core::text::cat(&[
-                        "`",
-                        s,
-                        "` is not a supported asymmetric JWS algorithm",
-                    ]),
-                )
-            })
+        JwsAlg::named(s).ok_or_else(|| {
+            Error::config_value(
+                "id_token_signing_algs",
+                s,
+                "` is not a supported asymmetric JWS algorithm",
+            )
+        })
     }
 }

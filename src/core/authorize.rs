@@ -46,22 +46,22 @@ pub const STANDARD_PARAMS: &[&str] = &[
 /// An authorization request (OIDC Core §3.1.2.1) under construction.
 #[derive(Debug, Clone)]
 pub struct AuthorizationRequest {
-    client_id: String,
-    redirect_uri: String,
-    scope: String,
-    response_mode: ResponseMode,
-    login_hint: Option<String>,
-    ui_locales: Vec<String>,
-    prompt: Vec<Prompt>,
-    max_age: Option<u64>,
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) scope: String,
+    pub(crate) response_mode: ResponseMode,
+    pub(crate) login_hint: Option<String>,
+    pub(crate) ui_locales: Vec<String>,
+    pub(crate) prompt: Vec<Prompt>,
+    pub(crate) max_age: Option<u64>,
     /// Redacted in `Debug`: it is a whole ID token.
-    id_token_hint: Option<RawIdToken>,
-    acr_values: Vec<String>,
-    extra_params: Vec<(String, String)>,
-    app_state: Option<Json>,
-    resource: Vec<String>,
-    claims: Option<String>,
-    dpop_jkt: Option<String>,
+    pub(crate) id_token_hint: Option<RawIdToken>,
+    pub(crate) acr_values: Vec<String>,
+    pub(crate) extra_params: Vec<(String, String)>,
+    pub(crate) app_state: Option<Json>,
+    pub(crate) resource: Vec<String>,
+    pub(crate) claims: Option<String>,
+    pub(crate) dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -159,11 +159,7 @@ impl AuthorizationRequest {
     /// An extra parameter. Setting the same name again replaces the value; a name of
     /// [`STANDARD_PARAMS`] makes [`build`](Self::build) fail.
     pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        let (name, value) = (name.into(), value.into());
-        match self.extra_params.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = value,
-            None => self.extra_params.push((name, value)),
-        }
+        set_param(&mut self.extra_params, name.into(), value.into());
         self
     }
 
@@ -258,8 +254,14 @@ impl AuthorizationRequest {
             query.pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
         }
         if !self.prompt.is_empty() {
-            let prompt: Vec<&str> = self.prompt.iter().map(|p| p.as_str()).collect();
-            query.pair("prompt", &crate::core::text::join(&prompt, " "));
+            let mut prompt = String::new();
+            for value in &self.prompt {
+                if !prompt.is_empty() {
+                    prompt.push(' ');
+                }
+                prompt.push_str(value.as_str());
+            }
+            query.pair("prompt", &prompt);
         }
         if let Some(max_age) = self.max_age {
             query.pair("max_age", &uint_text(max_age));
@@ -335,15 +337,11 @@ impl AuthorizationRequest {
                 ));
             }
         }
-        if !metadata
-            .response_types_supported
-            .iter()
-            .any(|t| t == "code")
-        {
+        if !crate::core::text::has(&metadata.response_types_supported, "code") {
             return Err(Error::Unsupported("response_type=code".into()));
         }
         if let Some(modes) = &metadata.response_modes_supported {
-            if !modes.iter().any(|m| m == self.response_mode.as_str()) {
+            if !crate::core::text::has(modes, self.response_mode.as_str()) {
                 return Err(Error::Unsupported(crate::core::text::cat(&[
                     "response_mode=",
                     self.response_mode.as_str(),
@@ -351,7 +349,7 @@ impl AuthorizationRequest {
             }
         }
         if let Some(methods) = &metadata.code_challenge_methods_supported {
-            if !methods.iter().any(|m| m == CHALLENGE_METHOD) {
+            if !crate::core::text::has(methods, CHALLENGE_METHOD) {
                 return Err(Error::Unsupported(crate::core::text::cat(&[
                     "code_challenge_method=",
                     CHALLENGE_METHOD,
@@ -429,13 +427,20 @@ fn has_openid(scope: &str) -> bool {
     scope.split_whitespace().any(|s| s == "openid")
 }
 
+/// Sets parameter `name` in `params`, replacing the value of a present one in place.
+pub(crate) fn set_param(params: &mut Vec<(String, String)>, name: String, value: String) {
+    crate::core::text::set_value(params, &name, value);
+}
+
 /// The whitespace-separated words of all entries (so `["pt-BR en"]` and `["pt-BR", "en"]` agree).
 pub(crate) fn words(values: &[String]) -> Vec<String> {
-    values
-        .iter()
-        .flat_map(|v| v.split_whitespace())
-        .map(str::to_owned)
-        .collect()
+    let mut words = Vec::new();
+    for value in values {
+        for word in value.split_whitespace() {
+            words.push(word.to_owned());
+        }
+    }
+    words
 }
 
 /// The value when present and not empty (RFC 6749 §3.1: an empty parameter counts as absent).

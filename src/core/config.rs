@@ -6,7 +6,7 @@
 //! JavaScript facade spells them the JavaScript way.
 
 use crate::core::alg::JwsAlg;
-use crate::core::authorize::AuthorizationRequest;
+use crate::core::authorize::{set_param, AuthorizationRequest};
 use crate::core::json::Json;
 use crate::core::logout::LogoutRequest;
 use crate::core::metadata::url_problem;
@@ -50,9 +50,10 @@ impl std::str::FromStr for StorageKind {
             "memory" => Ok(StorageKind::Memory),
             "session" => Ok(StorageKind::Session),
             "local" => Ok(StorageKind::Local),
-            other => Err(Error::config(
+            other => Err(Error::config_value(
                 "storage",
-                crate::core::text::cat(&["`", other, "` is not one of memory, session, local"]),
+                other,
+                "` is not one of memory, session, local",
             )),
         }
     }
@@ -335,20 +336,7 @@ impl AuthorizeOptions {
         mode: ResponseMode,
         redirect_uri: &str,
     ) -> Result<AuthorizationRequest, Error> {
-        let mut request =
-            AuthorizationRequest::new(config.client_id.clone(), redirect_uri.to_owned())
-                .scope(self.scope.unwrap_or_else(|| config.scope.clone()))
-                .response_mode(mode)
-                .ui_locales(self.ui_locales)
-                .prompt(self.prompt)
-                .acr_values(self.acr_values);
-        if let Some(hint) = self.login_hint {
-            request = request.login_hint(hint);
-        }
-        if let Some(max_age) = self.max_age {
-            request = request.max_age(max_age);
-        }
-        let hint = match self.id_token_hint {
+        let id_token_hint = match self.id_token_hint {
             Some(IdTokenHint::Token(token)) => Some(token),
             Some(IdTokenHint::Current) => {
                 Some(session.and_then(|s| s.id_token.clone()).ok_or_else(|| {
@@ -357,19 +345,12 @@ impl AuthorizeOptions {
             }
             None => None,
         };
-        if let Some(token) = hint {
-            request = request.id_token_hint(token.expose());
+        let mut extra_params = Vec::new();
+        for (name, value) in &config.extra_authorize_params {
+            set_param(&mut extra_params, name.clone(), value.clone());
         }
-        for (name, value) in config
-            .extra_authorize_params
-            .iter()
-            .cloned()
-            .chain(self.extra_params)
-        {
-            request = request.extra_param(name, value);
-        }
-        if let Some(app_state) = self.app_state {
-            request = request.app_state(app_state);
+        for (name, value) in self.extra_params {
+            set_param(&mut extra_params, name, value);
         }
         check_resource(&self.resource)?;
         check_claims(self.claims.as_ref())?;
@@ -378,11 +359,23 @@ impl AuthorizeOptions {
             false => self.resource,
         };
         let claims = self.claims.as_ref().or(config.claims.as_ref());
-        request = request.resource(resource);
-        if let Some(claims) = claims {
-            request = request.claims(claims.to_text());
-        }
-        Ok(request)
+        Ok(AuthorizationRequest {
+            client_id: config.client_id.clone(),
+            redirect_uri: redirect_uri.to_owned(),
+            scope: self.scope.unwrap_or_else(|| config.scope.clone()),
+            response_mode: mode,
+            login_hint: self.login_hint,
+            ui_locales: self.ui_locales,
+            prompt: self.prompt,
+            max_age: self.max_age,
+            id_token_hint,
+            acr_values: self.acr_values,
+            extra_params,
+            app_state: self.app_state,
+            resource,
+            claims: claims.map(Json::to_text),
+            dpop_jkt: None,
+        })
     }
 }
 
@@ -409,27 +402,24 @@ impl LogoutOptions {
     /// is the given token, else the session's ID token, sent even when it has expired (the OP
     /// only needs to know who and which session), unless `omit_id_token_hint`.
     pub fn to_request(self, config: &ClientConfig, session: Option<&Session>) -> LogoutRequest {
-        let mut request = LogoutRequest::new(config.client_id.clone()).ui_locales(self.ui_locales);
-        let hint = match (self.omit_id_token_hint, self.id_token_hint) {
+        let id_token_hint = match (self.omit_id_token_hint, self.id_token_hint) {
             (true, _) => None,
             (false, Some(token)) => Some(token),
             (false, None) => session.and_then(|s| s.id_token.clone()),
         };
-        if let Some(hint) = hint {
-            request = request.id_token_hint(hint.expose());
-        }
-        if let Some(uri) = self
-            .post_logout_redirect_uri
-            .or_else(|| config.post_logout_redirect_uri.clone())
-        {
-            request = request.post_logout_redirect_uri(uri);
-        }
-        if let Some(hint) = self.logout_hint {
-            request = request.logout_hint(hint);
-        }
+        let mut extra_params = Vec::new();
         for (name, value) in self.extra_params {
-            request = request.extra_param(name, value);
+            set_param(&mut extra_params, name, value);
         }
-        request
+        LogoutRequest {
+            client_id: config.client_id.clone(),
+            id_token_hint,
+            post_logout_redirect_uri: self
+                .post_logout_redirect_uri
+                .or_else(|| config.post_logout_redirect_uri.clone()),
+            ui_locales: self.ui_locales,
+            logout_hint: self.logout_hint,
+            extra_params,
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! [`ProviderMetadata`](crate::core::metadata::ProviderMetadata), after it validated it.
 
 use crate::core::json::{Json, Object};
+use crate::core::members::{misfit, take_strings, Kind, Member, REQUIRED};
 use crate::core::metadata::url_problem;
 
 /// The extension members of an OP's configuration. A member of the wrong type, or an endpoint
@@ -24,7 +25,7 @@ pub struct Extensions {
 impl Extensions {
     /// The members of the discovery document `body` (already validated as a whole).
     pub fn read(body: &str) -> Extensions {
-        let Ok(o) = Json::parse_object(body) else {
+        let Ok(mut o) = Json::parse_object(body) else {
             return Extensions::default();
         };
         Extensions {
@@ -34,15 +35,16 @@ impl Extensions {
                 .and_then(Json::as_bool)
                 .unwrap_or(false),
             revocation_endpoint: endpoint(&o, "revocation_endpoint"),
-            dpop_algs: o.get("dpop_signing_alg_values_supported").and_then(|v| {
-                v.as_array()?
-                    .iter()
-                    .map(|a| a.as_str().map(str::to_owned))
-                    .collect()
-            }),
+            dpop_algs: match misfit(&o, DPOP_ALGS) {
+                None => take_strings(&mut o, "dpop_signing_alg_values_supported"),
+                Some(_) => None,
+            },
         }
     }
 }
+
+/// `dpop_signing_alg_values_supported`: an array of strings, or read as absent.
+const DPOP_ALGS: &[Member] = &[("dpop_signing_alg_values_supported", Kind::Strings, REQUIRED)];
 
 fn endpoint(o: &Object, name: &str) -> Option<String> {
     o.str(name)

@@ -7,7 +7,7 @@
 //! builds the proof's header and claims here and asks for one signature per proof.
 
 use crate::core::base64url;
-use crate::core::json::{Json, Object};
+use crate::core::json::{Json, Object, ObjectWriter};
 use crate::core::secret::AccessToken;
 use crate::core::sha256::sha256;
 use crate::core::token::TokenType;
@@ -69,14 +69,20 @@ impl PublicKey {
 /// The JWK thumbprint of a P-256 key (RFC 7638 §3.1): SHA-256 over its required members without
 /// white space, in lexicographic order, base64url.
 pub fn thumbprint(x: &str, y: &str) -> String {
-    let canonical = crate::core::text::cat(&[
+    base64url::encode(&sha256(canonical_jwk(x, y).as_bytes()))
+}
+
+/// The public JWK of a P-256 key as compact JSON text, its required members only, in the
+/// lexicographic order of RFC 7638 §3.2: what the thumbprint hashes and what the proof's header
+/// carries as `jwk` ([`PublicKey::jwk`] as text; base64url coordinates need no escaping).
+fn canonical_jwk(x: &str, y: &str) -> String {
+    crate::core::text::cat(&[
         r#"{"crv":"P-256","kty":"EC","x":""#,
         x,
         r#"","y":""#,
         y,
         r#""}"#,
-    ]);
-    base64url::encode(&sha256(canonical.as_bytes()))
+    ])
 }
 
 /// `htu` (§4.2): the request's URL without query and fragment.
@@ -119,25 +125,23 @@ pub struct ProofClaims<'a> {
 /// The JWS signing input of a proof by `key` (§4.2, RFC 7515 §5.1): base64url of the header
 /// (`typ` `dpop+jwt`, `alg` `ES256`, `jwk`), `.`, base64url of the claims.
 pub fn signing_input(key: &PublicKey, claims: &ProofClaims<'_>) -> String {
-    let mut header = Object::new();
-    header.insert("typ", Json::str(PROOF_TYP));
-    header.insert("alg", Json::str(PROOF_ALG));
-    header.insert("jwk", key.jwk());
-    let mut body = Object::new();
-    body.insert("jti", Json::str(claims.jti.as_str()));
-    body.insert("htm", Json::str(claims.htm));
-    body.insert("htu", Json::str(htu(claims.url)));
-    body.insert("iat", Json::int(claims.iat));
-    if let Some(nonce) = claims.nonce {
-        body.insert("nonce", Json::str(nonce));
-    }
+    let mut header = ObjectWriter::new();
+    header.str("typ", PROOF_TYP);
+    header.str("alg", PROOF_ALG);
+    header.raw("jwk", &canonical_jwk(&key.x, &key.y));
+    let mut body = ObjectWriter::new();
+    body.str("jti", &claims.jti);
+    body.str("htm", claims.htm);
+    body.str("htu", htu(claims.url));
+    body.int("iat", claims.iat);
+    body.opt_str("nonce", claims.nonce);
     if let Some(token) = claims.access_token {
-        body.insert("ath", Json::str(ath(token)));
+        body.str("ath", &ath(token));
     }
     crate::core::text::cat(&[
-        &base64url::encode(Json::Object(header).to_text().as_bytes()),
+        &base64url::encode(header.finish().as_bytes()),
         ".",
-        &base64url::encode(Json::Object(body).to_text().as_bytes()),
+        &base64url::encode(body.finish().as_bytes()),
     ])
 }
 
@@ -198,19 +202,12 @@ pub struct Nonces(Vec<(String, String)>);
 impl Nonces {
     /// The nonce of the server at `url`'s origin.
     pub fn get(&self, url: &str) -> Option<&str> {
-        let origin = crate::core::web_message::origin_of(url);
-        self.0
-            .iter()
-            .find(|(o, _)| *o == origin)
-            .map(|(_, n)| n.as_str())
+        crate::core::text::value_of(&self.0, &crate::core::web_message::origin_of(url))
     }
 
     /// Remembers `nonce` for `url`'s origin, replacing an older one.
     pub fn remember(&mut self, url: &str, nonce: &str) {
         let origin = crate::core::web_message::origin_of(url);
-        match self.0.iter_mut().find(|(o, _)| *o == origin) {
-            Some(slot) => slot.1 = nonce.to_owned(),
-            None => self.0.push((origin, nonce.to_owned())),
-        }
+        crate::core::text::set_value(&mut self.0, &origin, nonce.to_owned());
     }
 }

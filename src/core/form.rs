@@ -25,10 +25,12 @@ pub fn parse(input: &str) -> Vec<(String, String)> {
 
 /// The value of the first pair named `name` in `input`.
 pub fn first(input: &str, name: &str) -> Option<String> {
-    parse(input)
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v)
+    for (n, v) in parse(input) {
+        if n == name {
+            return Some(v);
+        }
+    }
+    None
 }
 
 /// One name or value: `+` is a space, `%XX` a byte, then UTF-8 with U+FFFD for what is not.

@@ -21,6 +21,9 @@ use crate::core::jwks::Jwk;
 #[cfg(feature = "rust-crypto")]
 use crate::core::jwks::JwkSet;
 use crate::core::jws::{CompactJws, HashAlg, JwsAlg, SignatureCheck};
+use crate::core::members::{
+    misfit, take_int, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+};
 use crate::core::secret::RawIdToken;
 use crate::error::{Error, IdTokenError};
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -66,56 +69,23 @@ pub struct IdTokenClaims {
 impl IdTokenClaims {
     /// Types the claims of a JSON object (see the type's docs for the rules).
     pub fn from_json(mut json: Object) -> Result<Self, IdTokenError> {
-        let iss = required_string(&mut json, "iss")?;
-        let sub = required_string(&mut json, "sub")?;
-        if sub.is_empty() {
-            return Err(IdTokenError::MissingClaim("sub"));
+        if let Some((name, _)) = misfit(&json, CLAIMS) {
+            return Err(IdTokenError::MissingClaim(name));
         }
-        let aud = match json.remove("aud") {
-            Some(Json::String(aud)) => vec![aud],
-            Some(Json::Array(values)) if !values.is_empty() => values
-                .into_iter()
-                .map(|v| match v {
-                    Json::String(s) => Ok(s),
-                    _ => Err(IdTokenError::MissingClaim("aud")),
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            _ => return Err(IdTokenError::MissingClaim("aud")),
-        };
-        let exp = optional_date(&mut json, "exp")?.ok_or(IdTokenError::MissingClaim("exp"))?;
-        let iat = optional_date(&mut json, "iat")?.ok_or(IdTokenError::MissingClaim("iat"))?;
-        let nbf = optional_date(&mut json, "nbf")?;
-        let auth_time = optional_date(&mut json, "auth_time")?;
-        let nonce = optional_string(&mut json, "nonce")?;
-        let acr = optional_string(&mut json, "acr")?;
-        let amr = match json.remove("amr") {
-            None | Some(Json::Null) => None,
-            Some(Json::Array(values)) => Some(
-                values
-                    .into_iter()
-                    .map(|v| match v {
-                        Json::String(s) => Ok(s),
-                        _ => Err(IdTokenError::MissingClaim("amr")),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => return Err(IdTokenError::MissingClaim("amr")),
-        };
-        let azp = optional_string(&mut json, "azp")?;
-        let at_hash = optional_string(&mut json, "at_hash")?;
+        let o = &mut json;
         Ok(IdTokenClaims {
-            iss,
-            sub,
-            aud,
-            exp,
-            iat,
-            nbf,
-            auth_time,
-            nonce,
-            acr,
-            amr,
-            azp,
-            at_hash,
+            iss: take_str(o, "iss").unwrap_or_default(),
+            sub: take_str(o, "sub").unwrap_or_default(),
+            aud: take_strings(o, "aud").unwrap_or_default(),
+            exp: take_int(o, "exp").unwrap_or_default(),
+            iat: take_int(o, "iat").unwrap_or_default(),
+            nbf: take_int(o, "nbf"),
+            auth_time: take_int(o, "auth_time"),
+            nonce: take_str(o, "nonce"),
+            acr: take_str(o, "acr"),
+            amr: take_strings(o, "amr"),
+            azp: take_str(o, "azp"),
+            at_hash: take_str(o, "at_hash"),
             other: json,
         })
     }
@@ -127,7 +97,7 @@ impl IdTokenClaims {
         json.insert("sub", Json::String(self.sub.clone()));
         let aud = match self.aud.as_slice() {
             [single] => Json::String(single.clone()),
-            many => Json::Array(many.iter().cloned().map(Json::String).collect()),
+            many => strings_json(many),
         };
         json.insert("aud", aud);
         json.insert("exp", Json::int(self.exp));
@@ -150,39 +120,39 @@ impl IdTokenClaims {
             }
         }
         if let Some(amr) = &self.amr {
-            json.insert(
-                "amr",
-                Json::Array(amr.iter().cloned().map(Json::String).collect()),
-            );
+            json.insert("amr", strings_json(amr));
         }
         json
     }
 }
 
-fn required_string(json: &mut Object, name: &'static str) -> Result<String, IdTokenError> {
-    optional_string(json, name)?.ok_or(IdTokenError::MissingClaim(name))
+/// An array of strings.
+fn strings_json(values: &[String]) -> Json {
+    let mut items = Vec::with_capacity(values.len());
+    for value in values {
+        items.push(Json::String(value.clone()));
+    }
+    Json::Array(items)
 }
 
-fn optional_string(json: &mut Object, name: &'static str) -> Result<Option<String>, IdTokenError> {
-    match json.remove(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s)),
-        Some(_) => Err(IdTokenError::MissingClaim(name)),
-    }
-}
-
-/// A NumericDate (RFC 7519 §2): an integer or a number with a fraction or exponent, whose
-/// fraction is dropped (read exactly, without floating point: [`Json::as_i64`]).
-fn optional_date(json: &mut Object, name: &'static str) -> Result<Option<i64>, IdTokenError> {
-    match json.remove(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(number @ Json::Number(_)) => number
-            .as_i64()
-            .map(Some)
-            .ok_or(IdTokenError::MissingClaim(name)),
-        Some(_) => Err(IdTokenError::MissingClaim(name)),
-    }
-}
+/// The claims [`IdTokenClaims::from_json`] types, in the order it checks them; any misfit is
+/// [`IdTokenError::MissingClaim`]. `exp`, `iat`, `nbf` and `auth_time` are NumericDates
+/// (RFC 7519 §2): an integer or a number with a fraction or exponent, whose fraction is dropped
+/// (read exactly, without floating point: [`Json::as_i64`]).
+const CLAIMS: &[Member] = &[
+    ("iss", Kind::Str, REQUIRED),
+    ("sub", Kind::NonEmptyStr, REQUIRED),
+    ("aud", Kind::Audience, REQUIRED),
+    ("exp", Kind::Int, REQUIRED),
+    ("iat", Kind::Int, REQUIRED),
+    ("nbf", Kind::Int, OPTIONAL),
+    ("auth_time", Kind::Int, OPTIONAL),
+    ("nonce", Kind::Str, OPTIONAL),
+    ("acr", Kind::Str, OPTIONAL),
+    ("amr", Kind::Strings, OPTIONAL),
+    ("azp", Kind::Str, OPTIONAL),
+    ("at_hash", Kind::Str, OPTIONAL),
+];
 
 /// A parsed ID token: the raw string, its JWS parts and its typed claims. Parsing checks
 /// structure and claim types only; validation is [`IdToken::alg`], the signature and
@@ -244,7 +214,7 @@ impl IdToken {
     /// (they are not [`JwsAlg`] values). Otherwise [`IdTokenError::AlgNotAllowed`].
     pub fn alg(&self, allowed: &[JwsAlg]) -> Result<JwsAlg, Error> {
         let not_allowed = || Error::IdToken(IdTokenError::AlgNotAllowed(self.jws.alg.clone()));
-        let alg: JwsAlg = self.jws.alg.parse().map_err(|_| not_allowed())?;
+        let alg = JwsAlg::named(&self.jws.alg).ok_or_else(not_allowed)?;
         if allowed.contains(&alg) {
             Ok(alg)
         } else {
@@ -285,7 +255,7 @@ impl IdToken {
         if claims.iss != checks.issuer {
             return Err(IdTokenError::IssuerMismatch.into());
         }
-        if !claims.aud.iter().any(|aud| aud == checks.client_id) {
+        if !crate::core::text::has(&claims.aud, checks.client_id) {
             return Err(IdTokenError::AudienceMismatch.into());
         }
         if claims.aud.len() > 1 && claims.azp.is_none() {
@@ -323,17 +293,13 @@ impl IdToken {
             let satisfied = claims
                 .acr
                 .as_deref()
-                .is_some_and(|acr| checks.acr_values.iter().any(|v| v == acr));
+                .is_some_and(|acr| crate::core::text::has(checks.acr_values, acr));
             if !satisfied {
                 return Err(IdTokenError::AcrNotSatisfied.into());
             }
         }
         if let (Some(expected), Some(access_token)) = (&claims.at_hash, checks.access_token) {
-            let alg: JwsAlg = self
-                .jws
-                .alg
-                .parse()
-                .map_err(|_| IdTokenError::AtHashMismatch)?;
+            let alg = JwsAlg::named(&self.jws.alg).ok_or(IdTokenError::AtHashMismatch)?;
             let computed = match (alg.hash(), checks.access_token_digest) {
                 (_, Some(digest)) => half_in_base64url(digest),
                 (HashAlg::Sha256, None) => {
@@ -457,13 +423,7 @@ pub fn validate_refreshed(new: &IdTokenClaims, original: &IdTokenClaims) -> Resu
     if new.sub != original.sub {
         return changed("sub");
     }
-    let mut new_aud: Vec<&str> = new.aud.iter().map(String::as_str).collect();
-    let mut original_aud: Vec<&str> = original.aud.iter().map(String::as_str).collect();
-    crate::core::json::sort_strs(&mut new_aud);
-    new_aud.dedup();
-    crate::core::json::sort_strs(&mut original_aud);
-    original_aud.dedup();
-    if new_aud != original_aud {
+    if audience_set(&new.aud) != audience_set(&original.aud) {
         return changed("aud");
     }
     if new.azp != original.azp {
@@ -476,6 +436,17 @@ pub fn validate_refreshed(new: &IdTokenClaims, original: &IdTokenClaims) -> Resu
         return changed("nonce");
     }
     Ok(())
+}
+
+/// The distinct audiences, sorted: `aud` as a set.
+fn audience_set(aud: &[String]) -> Vec<&str> {
+    let mut set = Vec::with_capacity(aud.len());
+    for value in aud {
+        set.push(value.as_str());
+    }
+    crate::core::json::sort_strs(&mut set);
+    set.dedup();
+    set
 }
 
 /// Parses, checks `alg`, selects the key, verifies the signature with jwt-compact (feature

@@ -87,7 +87,11 @@ pub fn uint_text(value: u64) -> String {
             break;
         }
     }
-    reversed.iter().rev().map(|&b| char::from(b)).collect()
+    let mut text = String::with_capacity(reversed.len());
+    for &digit in reversed.iter().rev() {
+        text.push(char::from(digit));
+    }
+    text
 }
 
 impl Object {
@@ -96,20 +100,30 @@ impl Object {
         Object(Vec::new())
     }
 
+    /// Where member `name` is, if present (the one lookup loop of the methods below).
+    fn index(&self, name: &str) -> Option<usize> {
+        for (index, (k, _)) in self.0.iter().enumerate() {
+            if k == name {
+                return Some(index);
+            }
+        }
+        None
+    }
+
     /// The member `name`, if present.
     pub fn get(&self, name: &str) -> Option<&Json> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.0.get(self.index(name)?).map(|(_, v)| v)
     }
 
     /// Takes member `name` out, if present.
     pub fn remove(&mut self, name: &str) -> Option<Json> {
-        let index = self.0.iter().position(|(k, _)| k == name)?;
+        let index = self.index(name)?;
         Some(self.0.remove(index).1)
     }
 
     /// Sets member `name`, replacing a present one in place.
     pub fn insert(&mut self, name: &str, value: Json) {
-        match self.0.iter_mut().find(|(k, _)| k == name) {
+        match self.index(name).and_then(|index| self.0.get_mut(index)) {
             Some((_, slot)) => *slot = value,
             None => self.0.push((name.to_owned(), value)),
         }
@@ -308,10 +322,96 @@ impl From<Object> for Json {
     }
 }
 
-/// The first name (in sort order) that appears more than once, if any. Sorting keeps it
-/// O(n log n): a scan of every earlier name would make a hostile input with many names quadratic.
-pub(crate) fn repeated_name<'a>(names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let mut sorted: Vec<&str> = names.collect();
+/// A JSON object written straight to compact text, member by member, without building a
+/// [`Json`] tree first: the same text [`Json::to_text`] gives for an [`Object`] with these
+/// members in this order. The caller writes each name once.
+pub struct ObjectWriter(String);
+
+impl Default for ObjectWriter {
+    fn default() -> Self {
+        ObjectWriter(String::from("{"))
+    }
+}
+
+impl ObjectWriter {
+    /// An empty object.
+    pub fn new() -> Self {
+        ObjectWriter::default()
+    }
+
+    fn name(&mut self, name: &str) {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        write_string(name, &mut self.0);
+        self.0.push(':');
+    }
+
+    /// A string member.
+    pub fn str(&mut self, name: &str, value: &str) {
+        self.name(name);
+        write_string(value, &mut self.0);
+    }
+
+    /// A string member when `value` is present.
+    pub fn opt_str(&mut self, name: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.str(name, value);
+        }
+    }
+
+    /// A member whose value is already JSON text (a number, `true`, `false`).
+    pub fn raw(&mut self, name: &str, text: &str) {
+        self.name(name);
+        self.0.push_str(text);
+    }
+
+    /// An integer member.
+    pub fn int(&mut self, name: &str, value: i64) {
+        self.raw(name, &int_text(value));
+    }
+
+    /// An integer member when `value` is present.
+    pub fn opt_int(&mut self, name: &str, value: Option<i64>) {
+        if let Some(value) = value {
+            self.int(name, value);
+        }
+    }
+
+    /// A member of any JSON value.
+    pub fn json(&mut self, name: &str, value: &Json) {
+        self.name(name);
+        value.write(&mut self.0);
+    }
+
+    /// An array-of-strings member.
+    pub fn strings(&mut self, name: &str, values: &[String]) {
+        self.name(name);
+        self.0.push('[');
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.0.push(',');
+            }
+            write_string(value, &mut self.0);
+        }
+        self.0.push(']');
+    }
+
+    /// The object's text.
+    pub fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+/// The first name (in sort order) that appears more than once among the first members of
+/// `pairs`, if any. Sorting keeps it O(n log n): a scan of every earlier name would make a
+/// hostile input with many names quadratic.
+pub(crate) fn repeated_name<T>(pairs: &[(String, T)]) -> Option<&str> {
+    let mut sorted: Vec<&str> = Vec::with_capacity(pairs.len());
+    for (name, _) in pairs {
+        sorted.push(name);
+    }
     sort_strs(&mut sorted);
     sorted.windows(2).find_map(|pair| match pair {
         [a, b] if a == b => Some(*a),
@@ -407,14 +507,19 @@ fn integer_part(text: &str) -> Option<i64> {
     let take = u64::try_from(point.max(0)).ok()?;
     let mut magnitude: u64 = 0;
     let mut taken: u64 = 0;
-    for c in int_digits.chars().chain(frac_digits.chars()) {
-        if taken >= take {
-            break;
+    'digits: for digits in [int_digits, frac_digits] {
+        for byte in digits.bytes() {
+            if taken >= take {
+                break 'digits;
+            }
+            if !byte.is_ascii_digit() {
+                return None;
+            }
+            magnitude = magnitude
+                .checked_mul(10)?
+                .checked_add(u64::from(byte.wrapping_sub(b'0')))?;
+            taken = taken.checked_add(1)?;
         }
-        magnitude = magnitude
-            .checked_mul(10)?
-            .checked_add(u64::from(c.to_digit(10)?))?;
-        taken = taken.checked_add(1)?;
     }
     // An exponent beyond the digits multiplies by ten for each missing one.
     if magnitude != 0 {
@@ -542,7 +647,7 @@ impl Parser<'_> {
             match self.bump() {
                 Some(b',') => continue,
                 Some(b'}') => {
-                    if repeated_name(object.0.iter().map(|(k, _)| k.as_str())).is_some() {
+                    if repeated_name(&object.0).is_some() {
                         return Err(JsonError {
                             reason: "duplicate member name",
                             offset: start,

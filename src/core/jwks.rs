@@ -13,6 +13,7 @@
 
 use crate::core::alg::JwsAlg;
 use crate::core::json::{uint_text, Json, Object};
+use crate::core::members::{misfit, Kind, Member, OPTIONAL, REQUIRED};
 use crate::error::{Error, ResponseError, SignatureError};
 
 /// Key types kept by [`JwkSet::parse`] (RFC 7518 §6.1, RFC 8037 §2).
@@ -46,13 +47,11 @@ impl Jwk {
     /// is skipped: `kty` absent or not RSA/EC/OKP, `use` other than `sig`, `key_ops` without
     /// `verify`, or `kid`/`use`/`alg`/`crv` not strings. Private members are removed.
     pub fn from_json(mut json: Object) -> Option<Self> {
-        let kty = json.get("kty")?.as_str()?.to_owned();
-        if !KEPT_KEY_TYPES.contains(&kty.as_str()) {
+        if misfit(&json, MEMBERS).is_some() {
             return None;
         }
-        let kid = optional_str(&json, "kid")?;
-        let use_ = optional_str(&json, "use")?;
-        if use_.as_deref().is_some_and(|u| u != "sig") {
+        let kty = json.str("kty").unwrap_or_default();
+        if !KEPT_KEY_TYPES.contains(&kty) || json.str("use").is_some_and(|u| u != "sig") {
             return None;
         }
         if let Some(ops) = json.get("key_ops") {
@@ -61,17 +60,16 @@ impl Jwk {
                 return None;
             }
         }
-        let alg = optional_str(&json, "alg")?;
-        let crv = optional_str(&json, "crv")?;
         for member in PRIVATE_MEMBERS {
             json.remove(member);
         }
+        let text = |name| json.str(name).map(str::to_owned);
         Some(Jwk {
-            kty,
-            kid,
-            use_,
-            alg,
-            crv,
+            kty: text("kty").unwrap_or_default(),
+            kid: text("kid"),
+            use_: text("use"),
+            alg: text("alg"),
+            crv: text("crv"),
             json,
         })
     }
@@ -150,14 +148,14 @@ impl Jwk {
     }
 }
 
-/// `Some(None)` when absent or null, `Some(Some(s))` for a string, `None` for another type.
-fn optional_str(json: &Object, name: &str) -> Option<Option<String>> {
-    match json.get(name) {
-        None | Some(Json::Null) => Some(None),
-        Some(Json::String(s)) => Some(Some(s.clone())),
-        Some(_) => None,
-    }
-}
+/// The members [`Jwk::from_json`] reads; a key whose members misfit is skipped.
+const MEMBERS: &[Member] = &[
+    ("kty", Kind::Str, REQUIRED),
+    ("kid", Kind::Str, OPTIONAL),
+    ("use", Kind::Str, OPTIONAL),
+    ("alg", Kind::Str, OPTIONAL),
+    ("crv", Kind::Str, OPTIONAL),
+];
 
 /// A JWK Set (RFC 7517 §5), holding only keys that can verify signatures.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -206,24 +204,21 @@ impl JwkSet {
     /// Not JSON, or not an object -> [`ResponseError::NotJson`]; no `keys` array ->
     /// [`ResponseError::MissingField`]`("keys")`.
     pub fn parse(json: &str) -> Result<Self, Error> {
-        let value: Json = Json::parse(json)
-            .map_err(|e| Error::InvalidResponse(ResponseError::NotJson(e.message())))?;
-        let Json::Object(mut document) = value else {
-            return Err(Error::InvalidResponse(ResponseError::NotJson(
-                "the JWK Set is not a JSON object".to_owned(),
-            )));
-        };
+        let mut document =
+            crate::core::members::response_object(json, "", "the JWK Set is not a JSON object")?;
         let Some(Json::Array(keys)) = document.remove("keys") else {
             return Err(Error::InvalidResponse(ResponseError::MissingField("keys")));
         };
-        let keys = keys
-            .into_iter()
-            .filter_map(|key| match key {
+        let mut set = JwkSet::default();
+        for key in keys {
+            if let Some(key) = match key {
                 Json::Object(key) => Jwk::from_json(key),
                 _ => None,
-            })
-            .collect();
-        Ok(JwkSet { keys })
+            } {
+                set.keys.push(key);
+            }
+        }
+        Ok(set)
     }
 
     /// The set from the `jwks_uri` response: HTTP 200 and [`JwkSet::parse`]; another status is
@@ -244,34 +239,30 @@ impl JwkSet {
     /// - no `kid`: every key that fits `alg`, in document order; none ->
     ///   [`SignatureError::NoMatchingKey`].
     pub fn select(&self, alg: JwsAlg, kid: Option<&str>) -> Result<KeySelection<'_>, Error> {
-        match kid {
-            Some(kid) => {
-                let mut named = self
-                    .keys
-                    .iter()
-                    .filter(|key| key.kid.as_deref() == Some(kid))
-                    .peekable();
-                let Some(first) = named.peek().copied() else {
-                    return Ok(KeySelection::UnknownKid);
-                };
-                let fitting: Vec<&Jwk> = named.filter(|key| key.fits(alg)).collect();
-                if fitting.is_empty() {
-                    let why = first
-                        .unfit_reason(alg)
-                        .unwrap_or_else(|| "the key does not fit".to_owned());
-                    return Err(Error::Signature(SignatureError::UnusableKey(
-                        crate::core::text::cat(&["key `", kid, "`: ", &why]),
-                    )));
-                }
-                Ok(KeySelection::Candidates(fitting))
+        // The keys with the token's `kid` (all keys without one), and of those the ones that fit.
+        let mut named = None;
+        let mut fitting: Vec<&Jwk> = Vec::new();
+        for key in &self.keys {
+            if kid.is_some() && key.kid.as_deref() != kid {
+                continue;
             }
-            None => {
-                let fitting: Vec<&Jwk> = self.keys.iter().filter(|key| key.fits(alg)).collect();
-                if fitting.is_empty() {
-                    return Err(Error::Signature(SignatureError::NoMatchingKey));
-                }
-                Ok(KeySelection::Candidates(fitting))
+            named.get_or_insert(key);
+            if key.fits(alg) {
+                fitting.push(key);
             }
+        }
+        match (kid, named) {
+            (_, _) if !fitting.is_empty() => Ok(KeySelection::Candidates(fitting)),
+            (Some(_), None) => Ok(KeySelection::UnknownKid),
+            (Some(kid), Some(first)) => {
+                let why = first
+                    .unfit_reason(alg)
+                    .unwrap_or_else(|| "the key does not fit".to_owned());
+                Err(Error::Signature(SignatureError::UnusableKey(
+                    crate::core::text::cat(&["key `", kid, "`: ", &why]),
+                )))
+            }
+            (None, _) => Err(Error::Signature(SignatureError::NoMatchingKey)),
         }
     }
 }

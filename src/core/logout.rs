@@ -24,13 +24,13 @@ pub const STANDARD_PARAMS: &[&str] = &[
 /// A logout request (RP-Initiated Logout 1.0 §2) under construction.
 #[derive(Debug, Clone)]
 pub struct LogoutRequest {
-    client_id: String,
+    pub(crate) client_id: String,
     /// Redacted in `Debug`: it is a whole ID token.
-    id_token_hint: Option<RawIdToken>,
-    post_logout_redirect_uri: Option<String>,
-    ui_locales: Vec<String>,
-    logout_hint: Option<String>,
-    extra_params: Vec<(String, String)>,
+    pub(crate) id_token_hint: Option<RawIdToken>,
+    pub(crate) post_logout_redirect_uri: Option<String>,
+    pub(crate) ui_locales: Vec<String>,
+    pub(crate) logout_hint: Option<String>,
+    pub(crate) extra_params: Vec<(String, String)>,
 }
 
 impl LogoutRequest {
@@ -73,11 +73,7 @@ impl LogoutRequest {
     /// An extra parameter. Setting the same name again replaces the value; a name of
     /// [`STANDARD_PARAMS`] makes [`build`](Self::build) fail.
     pub fn extra_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        let (name, value) = (name.into(), value.into());
-        match self.extra_params.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = value,
-            None => self.extra_params.push((name, value)),
-        }
+        crate::core::authorize::set_param(&mut self.extra_params, name.into(), value.into());
         self
     }
 
@@ -197,13 +193,18 @@ pub fn process_logout_callback(
         None if without_fragment.as_bytes().windows(3).any(|w| w == b"://") => "",
         None => without_fragment,
     };
-    let mut states = crate::core::form::parse(query)
-        .into_iter()
-        .filter(|(name, _)| name == "state")
-        .map(|(_, value)| value);
-    match (states.next(), states.next(), transaction) {
-        (Some(state), None, Some(transaction))
-            if !state.is_empty() && state == transaction.state =>
+    // Exactly one `state`, not empty, equal to the transaction's.
+    let mut state = None;
+    let mut count = 0_u8;
+    for (name, value) in crate::core::form::parse(query) {
+        if name == "state" {
+            count = count.saturating_add(1);
+            state = Some(value);
+        }
+    }
+    match (state, transaction) {
+        (Some(state), Some(transaction))
+            if count == 1 && !state.is_empty() && state == transaction.state =>
         {
             Ok(Some(state))
         }

@@ -5,7 +5,9 @@
 //! this client needs, that the endpoints are absolute `http(s)` URLs, and that `issuer` is
 //! exactly the configured issuer (§4.3: "MUST be identical"; no trailing-slash leniency).
 
-use crate::core::json::{Json, Object};
+use crate::core::members::{
+    self, check_response, response_object, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+};
 use crate::core::params::ResponseMode;
 use crate::error::{Error, ResponseError};
 
@@ -59,49 +61,44 @@ impl ProviderMetadata {
     /// [`ResponseError::InvalidField`]; `issuer` not identical to `configured_issuer` ->
     /// [`Error::IssuerMismatch`] with source `discovery`.
     pub fn parse(json: &str, configured_issuer: &str) -> Result<Self, Error> {
-        let value: Json = Json::parse(json).map_err(|e| {
-            ResponseError::NotJson(crate::core::text::cat(&[
-                "provider metadata: ",
-                &e.message(),
-            ]))
-        })?;
-        let obj = value
-            .as_object()
-            .ok_or_else(|| ResponseError::NotJson("provider metadata is not an object".into()))?;
-
-        let issuer = required_str(obj, "issuer")?;
-        if issuer != configured_issuer {
+        let mut obj = response_object(
+            json,
+            "provider metadata: ",
+            "provider metadata is not an object",
+        )?;
+        let issuer = obj.str("issuer");
+        if let Some(issuer) = issuer.filter(|issuer| *issuer != configured_issuer) {
             return Err(Error::IssuerMismatch {
                 source: "discovery",
                 expected: configured_issuer.to_owned(),
-                found: Some(issuer),
+                found: Some(issuer.to_owned()),
             });
         }
-
+        check_response(&obj, MEMBERS)?;
+        let o = &mut obj;
         Ok(ProviderMetadata {
-            issuer,
-            authorization_endpoint: required_url(obj, "authorization_endpoint")?,
-            token_endpoint: required_url(obj, "token_endpoint")?,
-            jwks_uri: required_url(obj, "jwks_uri")?,
-            userinfo_endpoint: optional_url(obj, "userinfo_endpoint")?,
-            end_session_endpoint: optional_url(obj, "end_session_endpoint")?,
-            response_types_supported: required_list(obj, "response_types_supported")?,
-            response_modes_supported: optional_list(obj, "response_modes_supported")?,
-            id_token_signing_alg_values_supported: required_list(
-                obj,
+            issuer: take_str(o, "issuer").unwrap_or_default(),
+            authorization_endpoint: take_str(o, "authorization_endpoint").unwrap_or_default(),
+            token_endpoint: take_str(o, "token_endpoint").unwrap_or_default(),
+            jwks_uri: take_str(o, "jwks_uri").unwrap_or_default(),
+            userinfo_endpoint: take_str(o, "userinfo_endpoint"),
+            end_session_endpoint: take_str(o, "end_session_endpoint"),
+            response_types_supported: take_strings(o, "response_types_supported")
+                .unwrap_or_default(),
+            response_modes_supported: take_strings(o, "response_modes_supported"),
+            id_token_signing_alg_values_supported: take_strings(
+                o,
                 "id_token_signing_alg_values_supported",
-            )?,
-            code_challenge_methods_supported: optional_list(
-                obj,
-                "code_challenge_methods_supported",
-            )?,
-            authorization_response_iss_parameter_supported: optional_bool(
-                obj,
+            )
+            .unwrap_or_default(),
+            code_challenge_methods_supported: take_strings(o, "code_challenge_methods_supported"),
+            authorization_response_iss_parameter_supported: members::bool(
+                o,
                 "authorization_response_iss_parameter_supported",
-            )?
+            )
             .unwrap_or(false),
-            scopes_supported: optional_list(obj, "scopes_supported")?,
-            grant_types_supported: optional_list(obj, "grant_types_supported")?,
+            scopes_supported: take_strings(o, "scopes_supported"),
+            grant_types_supported: take_strings(o, "grant_types_supported"),
         })
     }
 
@@ -122,83 +119,37 @@ impl ProviderMetadata {
     /// OPs support `form_post` without saying so.
     pub fn supports_response_mode(&self, mode: ResponseMode) -> bool {
         match &self.response_modes_supported {
-            Some(modes) => modes.iter().any(|m| m == mode.as_str()),
+            Some(modes) => crate::core::text::has(modes, mode.as_str()),
             None => matches!(mode, ResponseMode::Query | ResponseMode::Fragment),
         }
     }
 }
 
-/// A required string member.
-fn required_str(obj: &Object, name: &'static str) -> Result<String, Error> {
-    match obj.get(name) {
-        Some(Json::String(s)) => Ok(s.clone()),
-        _ => Err(ResponseError::MissingField(name).into()),
-    }
-}
-
-/// An optional string member; `null` counts as absent.
-fn optional_str(obj: &Object, name: &'static str) -> Result<Option<String>, Error> {
-    match obj.get(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ResponseError::InvalidField(name, "not a string".into()).into()),
-    }
-}
-
-/// An optional boolean member; `null` counts as absent.
-fn optional_bool(obj: &Object, name: &'static str) -> Result<Option<bool>, Error> {
-    match obj.get(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(ResponseError::InvalidField(name, "not a boolean".into()).into()),
-    }
-}
-
-/// An array of strings, or `None` if the member is absent or not such an array.
-fn string_list(value: &Json) -> Option<Vec<String>> {
-    value
-        .as_array()?
-        .iter()
-        .map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
-
-/// A required array-of-strings member.
-fn required_list(obj: &Object, name: &'static str) -> Result<Vec<String>, Error> {
-    obj.get(name)
-        .and_then(string_list)
-        .ok_or_else(|| ResponseError::MissingField(name).into())
-}
-
-/// An optional array-of-strings member; `null` counts as absent.
-fn optional_list(obj: &Object, name: &'static str) -> Result<Option<Vec<String>>, Error> {
-    match obj.get(name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(v) => string_list(v).map(Some).ok_or_else(|| {
-            ResponseError::InvalidField(name, "not an array of strings".into()).into()
-        }),
-    }
-}
-
-/// A required endpoint member.
-fn required_url(obj: &Object, name: &'static str) -> Result<String, Error> {
-    endpoint(required_str(obj, name)?, name)
-}
-
-/// An optional endpoint member; `null` counts as absent.
-fn optional_url(obj: &Object, name: &'static str) -> Result<Option<String>, Error> {
-    optional_str(obj, name)?
-        .map(|url| endpoint(url, name))
-        .transpose()
-}
-
-/// Checks that an endpoint is an absolute `http` or `https` URL with a host and no fragment.
-fn endpoint(url: String, name: &'static str) -> Result<String, Error> {
-    match url_problem(&url) {
-        Some(why) => Err(ResponseError::InvalidField(name, why.into()).into()),
-        None => Ok(url),
-    }
-}
+/// The members [`ProviderMetadata::parse`] reads, in the order it checks them (`issuer` first:
+/// it is compared with the configured issuer before anything else is checked).
+const MEMBERS: &[Member] = &[
+    ("issuer", Kind::Str, REQUIRED),
+    ("authorization_endpoint", Kind::Url, REQUIRED),
+    ("token_endpoint", Kind::Url, REQUIRED),
+    ("jwks_uri", Kind::Url, REQUIRED),
+    ("userinfo_endpoint", Kind::Url, OPTIONAL),
+    ("end_session_endpoint", Kind::Url, OPTIONAL),
+    ("response_types_supported", Kind::Strings, REQUIRED),
+    ("response_modes_supported", Kind::Strings, OPTIONAL),
+    (
+        "id_token_signing_alg_values_supported",
+        Kind::Strings,
+        REQUIRED,
+    ),
+    ("code_challenge_methods_supported", Kind::Strings, OPTIONAL),
+    (
+        "authorization_response_iss_parameter_supported",
+        Kind::Bool,
+        OPTIONAL,
+    ),
+    ("scopes_supported", Kind::Strings, OPTIONAL),
+    ("grant_types_supported", Kind::Strings, OPTIONAL),
+];
 
 /// Why `url` is not an absolute `http(s)` URL with a host and no fragment, or `None` when it is.
 /// Also used for the URLs in the client's configuration.

@@ -22,6 +22,7 @@ pub mod jwks;
 pub mod jws;
 pub mod logout;
 pub mod machine;
+pub mod members;
 pub mod metadata;
 pub mod par;
 pub mod params;

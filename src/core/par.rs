@@ -39,13 +39,7 @@ pub fn push_request(endpoint: &str, params: String, timeout_ms: u32) -> HttpRequ
 pub fn request_uri(status: u16, body: &str) -> Result<String, Error> {
     if status != 201 && status != 200 {
         // Any other status: the OP's error object, as the token endpoint's (RFC 6749 §5.2).
-        let status = if status == 200 { 500 } else { status };
-        return Err(
-            match crate::core::token::parse_token_response(status, body) {
-                Err(e) => e,
-                Ok(_) => Error::InvalidResponse(ResponseError::UnexpectedStatus(status)),
-            },
-        );
+        return Err(crate::core::token::error_answer(status, body));
     }
     Json::parse_object(body)
         .ok()

@@ -50,13 +50,10 @@ impl FromStr for ResponseMode {
             "fragment" => Ok(ResponseMode::Fragment),
             "form_post" => Ok(ResponseMode::FormPost),
             "web_message" => Ok(ResponseMode::WebMessage),
-            other => Err(Error::config(
+            other => Err(Error::config_value(
                 "response_mode",
-                crate::core::text::cat(&[
-                    "`",
-                    other,
-                    "` is not one of query, fragment, form_post, web_message",
-                ]),
+                other,
+                "` is not one of query, fragment, form_post, web_message",
             )),
         }
     }
@@ -107,13 +104,10 @@ impl FromStr for Prompt {
             "consent" => Ok(Prompt::Consent),
             "select_account" => Ok(Prompt::SelectAccount),
             "create" => Ok(Prompt::Create),
-            other => Err(Error::config(
+            other => Err(Error::config_value(
                 "prompt",
-                crate::core::text::cat(&[
-                    "`",
-                    other,
-                    "` is not one of none, login, consent, select_account, create",
-                ]),
+                other,
+                "` is not one of none, login, consent, select_account, create",
             )),
         }
     }

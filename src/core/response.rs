@@ -42,7 +42,7 @@ impl ResponseParams {
     /// [`ResponseParams::from_pairs`] of pairs already collected (not generic: one copy in the
     /// wasm).
     fn from_pair_list(mut all: Vec<(String, String)>) -> Result<Self, Error> {
-        if let Some(name) = repeated_name(all.iter().map(|(n, _)| n.as_str())) {
+        if let Some(name) = repeated_name(&all) {
             return Err(ResponseError::RepeatedParameter(name.to_owned()).into());
         }
         all.retain(|(_, value)| !value.is_empty());
@@ -107,19 +107,16 @@ impl ResponseParams {
         for (name, value) in response {
             match value {
                 Json::Null => {}
-                Json::String(s) => pairs.push((name, s.as_str())),
+                Json::String(s) => pairs.push((name.to_owned(), s.clone())),
                 _ => return Err(not_response()),
             }
         }
-        Self::from_pairs(pairs)
+        Self::from_pair_list(pairs)
     }
 
     /// The value of parameter `name`, if present.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        crate::core::text::value_of(&self.pairs, name)
     }
 
     /// The `state` parameter, if present.

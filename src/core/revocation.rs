@@ -6,6 +6,7 @@
 //! request's deadline), the next request, then the end-session redirect, follows.
 
 use crate::core::flow::HttpRequest;
+use crate::core::secret::RefreshToken;
 use crate::core::session::Session;
 
 /// Whether tokens are revoked on sign-out: as configured, else when the OP has an endpoint.
@@ -20,22 +21,21 @@ pub fn requests(
     session: &Session,
     timeout_ms: u32,
 ) -> Vec<HttpRequest> {
-    let refresh = session
-        .refresh_token
-        .as_ref()
-        .map(|t| (t.expose(), "refresh_token"));
-    let access = Some((session.access_token.expose(), "access_token"));
-    refresh
-        .into_iter()
-        .chain(access)
-        .filter(|(token, _)| !token.is_empty())
-        .map(|(token, hint)| {
-            let body = crate::core::form::Form::new()
-                .pair("token", token)
-                .pair("token_type_hint", hint)
-                .pair("client_id", client_id)
-                .finish();
-            HttpRequest::post_form(endpoint, body, timeout_ms)
-        })
-        .collect()
+    let refresh = session.refresh_token.as_ref().map(RefreshToken::expose);
+    let mut requests = Vec::new();
+    for (token, hint) in [
+        (refresh.unwrap_or_default(), "refresh_token"),
+        (session.access_token.expose(), "access_token"),
+    ] {
+        if token.is_empty() {
+            continue;
+        }
+        let body = crate::core::form::Form::new()
+            .pair("token", token)
+            .pair("token_type_hint", hint)
+            .pair("client_id", client_id)
+            .finish();
+        requests.push(HttpRequest::post_form(endpoint, body, timeout_ms));
+    }
+    requests
 }

@@ -8,181 +8,187 @@
 
 use crate::core::authorize::Transaction;
 use crate::core::id_token::IdTokenClaims;
-use crate::core::json::{uint_text, Json, Object};
+use crate::core::json::{uint_text, Json, ObjectWriter};
 use crate::core::logout::LogoutTransaction;
+use crate::core::members::{
+    self, misfit, take_int, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+};
 use crate::core::params::ResponseMode;
 use crate::core::pkce::CodeVerifier;
 use crate::core::secret::{AccessToken, RawIdToken, RefreshToken};
 use crate::core::session::Session;
 use crate::core::token::TokenType;
 
-fn opt_str(object: &mut Object, name: &str, value: Option<&str>) {
-    if let Some(value) = value {
-        object.insert(name, Json::str(value));
-    }
-}
-
-fn opt_int(object: &mut Object, name: &str, value: Option<i64>) {
-    if let Some(value) = value {
-        object.insert(name, Json::int(value));
-    }
-}
-
-/// An optional string member: absent or null is `Some(None)`, another type is `None`.
-fn read_opt_str(object: &Object, name: &str) -> Option<Option<String>> {
-    match object.get(name) {
-        None | Some(Json::Null) => Some(None),
-        Some(Json::String(s)) => Some(Some(s.clone())),
-        Some(_) => None,
-    }
-}
-
-/// An optional integer member, likewise.
-fn read_opt_int(object: &Object, name: &str) -> Option<Option<i64>> {
-    match object.get(name) {
-        None | Some(Json::Null) => Some(None),
-        Some(value) => value.as_i64().map(Some),
-    }
-}
-
-fn read_str(object: &Object, name: &str) -> Option<String> {
-    object.str(name).map(str::to_owned)
-}
-
 /// The session as stored: every field, refresh token included.
 pub fn session_to_text(session: &Session) -> String {
-    let mut o = Object::new();
-    opt_str(
-        &mut o,
+    let mut o = ObjectWriter::new();
+    o.opt_str(
         "id_token",
         session.id_token.as_ref().map(RawIdToken::expose),
     );
     if let Some(claims) = &session.claims {
-        o.insert("claims", Json::Object(claims.to_json()));
+        o.json("claims", &Json::Object(claims.to_json()));
     }
-    o.insert("id_token_fresh", Json::Bool(session.id_token_fresh));
-    o.insert("access_token", Json::str(session.access_token.expose()));
-    o.insert("token_type", Json::str(session.token_type.as_str()));
-    opt_int(&mut o, "expires_at", session.expires_at);
-    opt_str(&mut o, "scope", session.scope.as_deref());
-    opt_str(
-        &mut o,
+    o.raw("id_token_fresh", bool_text(session.id_token_fresh));
+    o.str("access_token", session.access_token.expose());
+    o.str("token_type", session.token_type.as_str());
+    o.opt_int("expires_at", session.expires_at);
+    o.opt_str("scope", session.scope.as_deref());
+    o.opt_str(
         "refresh_token",
         session.refresh_token.as_ref().map(RefreshToken::expose),
     );
-    o.insert("created_at", Json::int(session.created_at));
-    o.insert("updated_at", Json::int(session.updated_at));
-    opt_str(&mut o, "dpop_jkt", session.dpop_jkt.as_deref());
-    Json::Object(o).to_text()
+    o.int("created_at", session.created_at);
+    o.int("updated_at", session.updated_at);
+    o.opt_str("dpop_jkt", session.dpop_jkt.as_deref());
+    o.finish()
 }
+
+fn bool_text(value: bool) -> &'static str {
+    if value {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// The members of a stored session.
+const SESSION: &[Member] = &[
+    ("id_token", Kind::Str, OPTIONAL),
+    ("claims", Kind::Object, OPTIONAL),
+    ("id_token_fresh", Kind::Bool, REQUIRED),
+    ("access_token", Kind::Str, REQUIRED),
+    ("token_type", Kind::Str, REQUIRED),
+    ("expires_at", Kind::Int, OPTIONAL),
+    ("scope", Kind::Str, OPTIONAL),
+    ("refresh_token", Kind::Str, OPTIONAL),
+    ("created_at", Kind::Int, REQUIRED),
+    ("updated_at", Kind::Int, REQUIRED),
+    ("dpop_jkt", Kind::Str, OPTIONAL),
+];
 
 /// The session from its stored text, or `None` when it is not one this module wrote.
 pub fn session_from_text(text: &str) -> Option<Session> {
-    let o = Json::parse_object(text).ok()?;
-    let claims = match o.get("claims") {
-        None | Some(Json::Null) => None,
-        Some(Json::Object(claims)) => Some(IdTokenClaims::from_json(claims.clone()).ok()?),
-        Some(_) => return None,
+    let mut o = Json::parse_object(text).ok()?;
+    if misfit(&o, SESSION).is_some() {
+        return None;
+    }
+    let token_type = o.str("token_type")?.parse::<TokenType>().ok()?;
+    let claims = match o.remove("claims") {
+        Some(Json::Object(claims)) => Some(IdTokenClaims::from_json(claims).ok()?),
+        _ => None,
     };
+    let o = &mut o;
     Some(Session {
-        id_token: read_opt_str(&o, "id_token")?.map(RawIdToken::new),
+        id_token: take_str(o, "id_token").map(RawIdToken::new),
         claims,
-        id_token_fresh: o.get("id_token_fresh")?.as_bool()?,
-        access_token: AccessToken::new(read_str(&o, "access_token")?),
-        token_type: o.str("token_type")?.parse::<TokenType>().ok()?,
-        expires_at: read_opt_int(&o, "expires_at")?,
-        scope: read_opt_str(&o, "scope")?,
-        refresh_token: read_opt_str(&o, "refresh_token")?.map(RefreshToken::new),
-        created_at: o.get("created_at")?.as_i64()?,
-        updated_at: o.get("updated_at")?.as_i64()?,
-        dpop_jkt: read_opt_str(&o, "dpop_jkt")?,
+        id_token_fresh: members::bool(o, "id_token_fresh").unwrap_or_default(),
+        access_token: AccessToken::new(take_str(o, "access_token").unwrap_or_default()),
+        token_type,
+        expires_at: take_int(o, "expires_at"),
+        scope: take_str(o, "scope"),
+        refresh_token: take_str(o, "refresh_token").map(RefreshToken::new),
+        created_at: take_int(o, "created_at").unwrap_or_default(),
+        updated_at: take_int(o, "updated_at").unwrap_or_default(),
+        dpop_jkt: take_str(o, "dpop_jkt"),
     })
 }
 
 /// A pending authorization transaction as stored.
 pub fn transaction_to_text(tx: &Transaction) -> String {
-    let mut o = Object::new();
-    o.insert("state", Json::str(tx.state.as_str()));
-    opt_str(&mut o, "nonce", tx.nonce.as_deref());
-    o.insert("code_verifier", Json::str(tx.code_verifier.expose()));
-    o.insert("redirect_uri", Json::str(tx.redirect_uri.as_str()));
-    o.insert("response_mode", Json::str(tx.response_mode.as_str()));
-    o.insert("scope", Json::str(tx.scope.as_str()));
+    let mut o = ObjectWriter::new();
+    o.str("state", &tx.state);
+    o.opt_str("nonce", tx.nonce.as_deref());
+    o.str("code_verifier", tx.code_verifier.expose());
+    o.str("redirect_uri", &tx.redirect_uri);
+    o.str("response_mode", tx.response_mode.as_str());
+    o.str("scope", &tx.scope);
     if let Some(max_age) = tx.max_age {
-        o.insert("max_age", Json::Number(uint_text(max_age)));
+        o.raw("max_age", &uint_text(max_age));
     }
-    let acr = tx
-        .acr_values
-        .iter()
-        .map(|v| Json::str(v.as_str()))
-        .collect();
-    o.insert("acr_values", Json::Array(acr));
-    o.insert("created_at", Json::int(tx.created_at));
+    o.strings("acr_values", &tx.acr_values);
+    o.int("created_at", tx.created_at);
     if let Some(app_state) = &tx.app_state {
-        o.insert("app_state", app_state.clone());
+        o.json("app_state", app_state);
     }
     if !tx.resource.is_empty() {
-        let resource = tx.resource.iter().map(|v| Json::str(v.as_str())).collect();
-        o.insert("resource", Json::Array(resource));
+        o.strings("resource", &tx.resource);
     }
-    Json::Object(o).to_text()
+    o.finish()
 }
+
+/// The members of a stored transaction.
+const TRANSACTION: &[Member] = &[
+    ("state", Kind::Str, REQUIRED),
+    ("nonce", Kind::Str, OPTIONAL),
+    ("code_verifier", Kind::Str, REQUIRED),
+    ("redirect_uri", Kind::Str, REQUIRED),
+    ("response_mode", Kind::Str, REQUIRED),
+    ("scope", Kind::Str, REQUIRED),
+    ("max_age", Kind::Count, OPTIONAL),
+    ("acr_values", Kind::Strings, REQUIRED),
+    ("created_at", Kind::Int, REQUIRED),
+    ("resource", Kind::Strings, OPTIONAL),
+];
 
 /// A pending transaction from its stored text, or `None`.
 pub fn transaction_from_text(text: &str) -> Option<Transaction> {
-    let o = Json::parse_object(text).ok()?;
-    let acr_values = o
-        .get("acr_values")?
-        .as_array()?
-        .iter()
-        .map(|v| v.as_str().map(str::to_owned))
-        .collect::<Option<Vec<_>>>()?;
+    let mut o = Json::parse_object(text).ok()?;
+    // `resource` is written only when there is one, never as `null`.
+    if misfit(&o, TRANSACTION).is_some() || o.get("resource").is_some_and(Json::is_null) {
+        return None;
+    }
+    let response_mode = o.str("response_mode")?.parse::<ResponseMode>().ok()?;
     let max_age = match o.get("max_age") {
-        None | Some(Json::Null) => None,
-        Some(Json::Number(text)) => Some(crate::core::json::parse_u64(text)?),
-        Some(_) => return None,
+        Some(Json::Number(text)) => crate::core::json::parse_u64(text),
+        _ => None,
     };
+    let o = &mut o;
+    let code_verifier = CodeVerifier::new(take_str(o, "code_verifier").unwrap_or_default()).ok()?;
     Some(Transaction {
-        state: read_str(&o, "state")?,
-        nonce: read_opt_str(&o, "nonce")?,
-        code_verifier: CodeVerifier::new(read_str(&o, "code_verifier")?).ok()?,
-        redirect_uri: read_str(&o, "redirect_uri")?,
-        response_mode: o.str("response_mode")?.parse::<ResponseMode>().ok()?,
-        scope: read_str(&o, "scope")?,
+        state: take_str(o, "state").unwrap_or_default(),
+        nonce: take_str(o, "nonce"),
+        code_verifier,
+        redirect_uri: take_str(o, "redirect_uri").unwrap_or_default(),
+        response_mode,
+        scope: take_str(o, "scope").unwrap_or_default(),
         max_age,
-        acr_values,
-        created_at: o.get("created_at")?.as_i64()?,
-        app_state: o.get("app_state").filter(|v| !v.is_null()).cloned(),
-        resource: match o.get("resource") {
-            None => Vec::new(),
-            Some(list) => list
-                .as_array()?
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()?,
-        },
+        acr_values: take_strings(o, "acr_values").unwrap_or_default(),
+        created_at: take_int(o, "created_at").unwrap_or_default(),
+        app_state: o.remove("app_state").filter(|v| !v.is_null()),
+        resource: take_strings(o, "resource").unwrap_or_default(),
     })
 }
 
 /// A pending logout as stored.
 pub fn logout_to_text(tx: &LogoutTransaction) -> String {
-    let mut o = Object::new();
-    o.insert("state", Json::str(tx.state.as_str()));
-    opt_str(
-        &mut o,
+    let mut o = ObjectWriter::new();
+    o.str("state", &tx.state);
+    o.opt_str(
         "post_logout_redirect_uri",
         tx.post_logout_redirect_uri.as_deref(),
     );
-    o.insert("created_at", Json::int(tx.created_at));
-    Json::Object(o).to_text()
+    o.int("created_at", tx.created_at);
+    o.finish()
 }
+
+/// The members of a stored logout.
+const LOGOUT: &[Member] = &[
+    ("state", Kind::Str, REQUIRED),
+    ("post_logout_redirect_uri", Kind::Str, OPTIONAL),
+    ("created_at", Kind::Int, REQUIRED),
+];
 
 /// A pending logout from its stored text, or `None`.
 pub fn logout_from_text(text: &str) -> Option<LogoutTransaction> {
-    let o = Json::parse_object(text).ok()?;
+    let mut o = Json::parse_object(text).ok()?;
+    if misfit(&o, LOGOUT).is_some() {
+        return None;
+    }
+    let o = &mut o;
     Some(LogoutTransaction {
-        state: read_str(&o, "state")?,
-        post_logout_redirect_uri: read_opt_str(&o, "post_logout_redirect_uri")?,
-        created_at: o.get("created_at")?.as_i64()?,
+        state: take_str(o, "state").unwrap_or_default(),
+        post_logout_redirect_uri: take_str(o, "post_logout_redirect_uri"),
+        created_at: take_int(o, "created_at").unwrap_or_default(),
     })
 }

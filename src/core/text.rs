@@ -12,6 +12,39 @@ pub fn cat(parts: &[&str]) -> String {
     out
 }
 
+/// Whether `list` holds `value` (one loop for every list of strings the core looks a value up
+/// in, where each `iter().any(..)` closure would be its own copy in the wasm).
+pub fn has(list: &[String], value: &str) -> bool {
+    for item in list {
+        if item == value {
+            return true;
+        }
+    }
+    false
+}
+
+/// The value of the first pair named `name`, if any (one loop for the name-value lists of the
+/// core: parameters, nonces by origin).
+pub fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    for (n, value) in pairs {
+        if n == name {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Sets the value of the first pair named `name`, or appends the pair when there is none.
+pub fn set_value(pairs: &mut Vec<(String, String)>, name: &str, value: String) {
+    for (n, slot) in pairs.iter_mut() {
+        if n == name {
+            *slot = value;
+            return;
+        }
+    }
+    pairs.push((name.to_owned(), value));
+}
+
 /// `parts` separated by `separator`.
 pub fn join<S: AsRef<str>>(parts: &[S], separator: &str) -> String {
     let mut out = String::new();

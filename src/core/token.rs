@@ -10,6 +10,7 @@
 //! [`TokenRequest`] have redacting `Debug`s, and errors never carry the body.
 
 use crate::core::json::{Json, Object};
+use crate::core::members::{check_response, take_str, Kind, Member, OPTIONAL, REQUIRED};
 use crate::core::pkce::CodeVerifier;
 use crate::core::secret::{AccessToken, ClientSecret, RawIdToken, RefreshToken};
 use crate::error::{Error, OpError, ResponseError, REASON_NO_ERROR_BODY};
@@ -211,17 +212,10 @@ impl fmt::Debug for TokenResponse {
 ///
 /// Errors never contain the body, so a refresh token is never echoed.
 pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Error> {
-    let json = match Json::parse(body) {
-        Ok(Json::Object(json)) => Some(json),
-        _ => None,
-    };
     if status != 200 {
-        return Err(match json.as_ref().and_then(op_error) {
-            Some(op) => Error::Op(op),
-            None => Error::InvalidResponse(ResponseError::UnexpectedStatus(status)),
-        });
+        return Err(error_answer(status, body));
     }
-    let Some(mut json) = json else {
+    let Ok(mut json) = Json::parse_object(body) else {
         return Err(Error::InvalidResponse(ResponseError::NotJson(
             "the token response is not a JSON object".to_owned(),
         )));
@@ -231,22 +225,8 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
             return Err(Error::Op(op));
         }
     }
-    let access_token = match json.remove("access_token") {
-        Some(Json::String(token)) if !token.is_empty() => AccessToken::new(token),
-        _ => {
-            return Err(Error::InvalidResponse(ResponseError::MissingField(
-                "access_token",
-            )))
-        }
-    };
-    let token_type = match json.get("token_type") {
-        Some(Json::String(token_type)) => token_type.parse()?,
-        _ => {
-            return Err(Error::InvalidResponse(ResponseError::MissingField(
-                "token_type",
-            )))
-        }
-    };
+    check_response(&json, TOKEN_REQUIRED)?;
+    let token_type = json.str("token_type").unwrap_or_default().parse()?;
     let expires_in = match json.get("expires_in") {
         None | Some(Json::Null) => None,
         Some(number @ Json::Number(_)) => Some(seconds(number)?),
@@ -257,17 +237,39 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
         },
         Some(_) => return Err(invalid("expires_in", "not a number")),
     };
-    let refresh_token = optional_string(&mut json, "refresh_token")?.map(RefreshToken::new);
-    let id_token = optional_string(&mut json, "id_token")?.map(RawIdToken::new);
-    let scope = optional_string(&mut json, "scope")?;
+    check_response(&json, TOKEN_OPTIONAL)?;
+    let mut string = |name| take_str(&mut json, name).filter(|s| !s.is_empty());
     Ok(TokenResponse {
-        access_token,
+        access_token: AccessToken::new(string("access_token").unwrap_or_default()),
         token_type,
         expires_in,
-        refresh_token,
-        id_token,
-        scope,
+        refresh_token: string("refresh_token").map(RefreshToken::new),
+        id_token: string("id_token").map(RawIdToken::new),
+        scope: string("scope"),
     })
+}
+
+/// The members of a successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3) that
+/// [`parse_token_response`] checks first: `access_token` and `token_type`.
+const TOKEN_REQUIRED: &[Member] = &[
+    ("access_token", Kind::NonEmptyStr, REQUIRED),
+    ("token_type", Kind::Str, REQUIRED),
+];
+
+/// The optional string members, checked after `expires_in`; they read as absent when empty.
+const TOKEN_OPTIONAL: &[Member] = &[
+    ("refresh_token", Kind::Str, OPTIONAL),
+    ("id_token", Kind::Str, OPTIONAL),
+    ("scope", Kind::Str, OPTIONAL),
+];
+
+/// The error an endpoint answered with another status than success: the OAuth error object
+/// of the body (RFC 6749 §5.2) as [`Error::Op`], else [`ResponseError::UnexpectedStatus`].
+pub(crate) fn error_answer(status: u16, body: &str) -> Error {
+    match Json::parse_object(body).ok().as_ref().and_then(op_error) {
+        Some(op) => Error::Op(op),
+        None => Error::InvalidResponse(ResponseError::UnexpectedStatus(status)),
+    }
 }
 
 /// The refresh token a token response carries, read even from a response that is otherwise
@@ -298,17 +300,6 @@ fn seconds(number: &Json) -> Result<u64, Error> {
 
 fn invalid(field: &'static str, why: &str) -> Error {
     Error::InvalidResponse(ResponseError::InvalidField(field, why.to_owned()))
-}
-
-/// A string member, absent when missing, null or empty; another type is invalid (the value
-/// itself is never echoed: it may be a token).
-fn optional_string(json: &mut Object, field: &'static str) -> Result<Option<String>, Error> {
-    match json.remove(field) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) if s.is_empty() => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s)),
-        Some(_) => Err(invalid(field, "not a string")),
-    }
 }
 
 /// Parses the token endpoint's answer to a refresh_token grant ([`parse_token_response`]), with

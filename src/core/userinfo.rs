@@ -13,15 +13,11 @@ use crate::error::{Error, ResponseError};
 /// [`ResponseError::MissingField`] (`sub`); another `sub` -> [`Error::SubjectMismatch`].
 /// Every claim of the response is returned, `sub` included.
 pub fn parse_userinfo(body: &str, expected_sub: &str) -> Result<Object, Error> {
-    let value: Json = Json::parse(body).map_err(|e| {
-        ResponseError::NotJson(crate::core::text::cat(&[
-            "UserInfo response: ",
-            &e.message(),
-        ]))
-    })?;
-    let Json::Object(claims) = value else {
-        return Err(ResponseError::NotJson("UserInfo response is not an object".into()).into());
-    };
+    let claims = crate::core::members::response_object(
+        body,
+        "UserInfo response: ",
+        "UserInfo response is not an object",
+    )?;
     match claims.get("sub").and_then(Json::as_str) {
         None => Err(ResponseError::MissingField("sub").into()),
         Some(sub) if sub != expected_sub => Err(Error::SubjectMismatch),
