@@ -844,6 +844,23 @@ class Pump {
   }
 }
 
+/**
+ * Opens the page's web storage while the module loads, reading nothing: a page's first use of
+ * `sessionStorage` or `localStorage` loads the area from the browser synchronously (a millisecond
+ * or more, several while the browser is busy with the page's requests), which would otherwise
+ * hold up the machine's first read once the module is there. Where storage is blocked, nothing
+ * happens here; the machine's read then fails as it would have.
+ */
+function openStorage() {
+  for (const area of ['sessionStorage', 'localStorage']) {
+    try {
+      void (/** @type {any} */ (window)[area]?.length);
+    } catch {
+      // blocked (a sandboxed frame, a policy): reported by the read that needs it
+    }
+  }
+}
+
 /** Where the OP's discovery document is (OpenID Connect Discovery 1.0 §4), to start fetching it
  * while the module loads; the machine asks for it again and is answered from this fetch. */
 function discoveryUrl(issuer) {
@@ -865,13 +882,17 @@ export class OidcClient {
   /** @param {import('./index.js').OidcClientConfig} config */
   static async create(config) {
     if (!inBrowser()) throw notInBrowser();
+    // The module's request goes out first: it is the longer way (its bytes, then compiling and
+    // instantiating), and the machine can do nothing before it is ready.
+    const loaded = load();
     const url = discoveryUrl(config?.issuer);
     // The body is read as it arrives, while the wasm still loads.
     const early = url
       ? fetch(url, { headers: { Accept: 'application/json' }, credentials: 'omit' }).then(read)
       : null;
     early?.catch(() => {});
-    await load();
+    openStorage();
+    await loaded;
     let text;
     try {
       text = JSON.stringify({ config, origin: location.origin });
