@@ -844,23 +844,6 @@ class Pump {
   }
 }
 
-/**
- * Opens the page's web storage while the module loads, reading nothing: a page's first use of
- * `sessionStorage` or `localStorage` loads the area from the browser synchronously (a millisecond
- * or more, several while the browser is busy with the page's requests), which would otherwise
- * hold up the machine's first read once the module is there. Where storage is blocked, nothing
- * happens here; the machine's read then fails as it would have.
- */
-function openStorage() {
-  for (const area of ['sessionStorage', 'localStorage']) {
-    try {
-      void (/** @type {any} */ (window)[area]?.length);
-    } catch {
-      // blocked (a sandboxed frame, a policy): reported by the read that needs it
-    }
-  }
-}
-
 /** Where the OP's discovery document is (OpenID Connect Discovery 1.0 §4), to start fetching it
  * while the module loads; the machine asks for it again and is answered from this fetch. */
 function discoveryUrl(issuer) {
@@ -891,7 +874,13 @@ export class OidcClient {
       ? fetch(url, { headers: { Accept: 'application/json' }, credentials: 'omit' }).then(read)
       : null;
     early?.catch(() => {});
-    openStorage();
+    // A page's first use of sessionStorage or localStorage loads the area from the browser
+    // synchronously (a millisecond or more, several while the browser is busy with the page's
+    // requests). Done here, reading nothing, it overlaps the module's loading instead of holding
+    // up the machine's first read; where storage is blocked, that read fails as it would have.
+    try {
+      void sessionStorage.length, localStorage.length;
+    } catch {}
     await loaded;
     let text;
     try {
