@@ -351,10 +351,11 @@ function b64url(bytes) {
   return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** Bytes of base64url. */
+/** Bytes of base64url. (By index: `Uint8Array.from` over the string's iterator takes two to three
+ * times as long, about 0.2 ms for a signing input of an ID token, on every verification.) */
 function unb64url(text) {
   const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  return new Uint8Array(bin.length).map((_, i) => bin.charCodeAt(i));
 }
 
 /**
@@ -865,13 +866,23 @@ export class OidcClient {
   /** @param {import('./index.js').OidcClientConfig} config */
   static async create(config) {
     if (!inBrowser()) throw notInBrowser();
+    // The module's request goes out first: it is the longer way (its bytes, then compiling and
+    // instantiating), and the machine can do nothing before it is ready.
+    const loaded = load();
     const url = discoveryUrl(config?.issuer);
     // The body is read as it arrives, while the wasm still loads.
     const early = url
       ? fetch(url, { headers: { Accept: 'application/json' }, credentials: 'omit' }).then(read)
       : null;
     early?.catch(() => {});
-    await load();
+    // A page's first use of sessionStorage or localStorage loads the area from the browser
+    // synchronously (a millisecond or more, several while the browser is busy with the page's
+    // requests). Done here, reading nothing, it overlaps the module's loading instead of holding
+    // up the machine's first read; where storage is blocked, that read fails as it would have.
+    try {
+      void sessionStorage.length, localStorage.length;
+    } catch {}
+    await loaded;
     let text;
     try {
       text = JSON.stringify({ config, origin: location.origin });
