@@ -1060,57 +1060,24 @@ export class OidcClient {
 const CREATE = Symbol('create');
 
 /** The SDK's own error codes, and the OP error codes apps meet most. */
-export const ERROR_CODES = Object.freeze({
-  // The SDK's own (src/error.rs, and wasm_load from this file).
-  STATE_MISMATCH: 'state_mismatch',
-  ISSUER_MISMATCH: 'issuer_mismatch',
-  NONCE_MISMATCH: 'nonce_mismatch',
-  INVALID_ID_TOKEN: 'invalid_id_token',
-  INVALID_SIGNATURE: 'invalid_signature',
-  ID_TOKEN_REQUIRED: 'id_token_required',
-  SUBJECT_MISMATCH: 'subject_mismatch',
-  INVALID_RESPONSE: 'invalid_response',
-  INVALID_CONFIG: 'invalid_config',
-  UNSUPPORTED: 'unsupported',
-  NO_SESSION: 'no_session',
-  SESSION_EXPIRED: 'session_expired',
-  TIMEOUT: 'timeout',
-  POPUP_CLOSED: 'popup_closed',
-  POPUP_BLOCKED: 'popup_blocked',
-  NETWORK: 'network',
-  STORAGE: 'storage',
-  CRYPTO_UNAVAILABLE: 'crypto_unavailable',
-  BROWSER: 'browser',
-  DISPOSED: 'disposed',
-  ABANDONED: 'abandoned',
-  DPOP_NOT_BOUND: 'dpop_not_bound',
-  DPOP_KEY_CHANGED: 'dpop_key_changed',
-  WASM_LOAD: 'wasm_load',
-  // The OP's, passed through: authorization endpoint (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
-  INVALID_REQUEST: 'invalid_request',
-  UNAUTHORIZED_CLIENT: 'unauthorized_client',
-  ACCESS_DENIED: 'access_denied',
-  UNSUPPORTED_RESPONSE_TYPE: 'unsupported_response_type',
-  INVALID_SCOPE: 'invalid_scope',
-  SERVER_ERROR: 'server_error',
-  TEMPORARILY_UNAVAILABLE: 'temporarily_unavailable',
-  INTERACTION_REQUIRED: 'interaction_required',
-  LOGIN_REQUIRED: 'login_required',
-  ACCOUNT_SELECTION_REQUIRED: 'account_selection_required',
-  CONSENT_REQUIRED: 'consent_required',
-  INVALID_REQUEST_URI: 'invalid_request_uri',
-  INVALID_REQUEST_OBJECT: 'invalid_request_object',
-  REQUEST_NOT_SUPPORTED: 'request_not_supported',
-  REQUEST_URI_NOT_SUPPORTED: 'request_uri_not_supported',
-  REGISTRATION_NOT_SUPPORTED: 'registration_not_supported',
-  // Token endpoint (RFC 6749 §5.2).
-  INVALID_CLIENT: 'invalid_client',
-  INVALID_GRANT: 'invalid_grant',
-  UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
-  // DPoP (RFC 9449 §8, §9): answered by the token endpoint or a resource server.
-  USE_DPOP_NONCE: 'use_dpop_nonce',
-  INVALID_DPOP_PROOF: 'invalid_dpop_proof',
-});
+// Each name is its code in upper case.
+export const ERROR_CODES = Object.freeze(
+  Object.fromEntries(
+    [
+      // The SDK's own (src/error.rs, and wasm_load from this file).
+      'state_mismatch issuer_mismatch nonce_mismatch invalid_id_token invalid_signature id_token_required subject_mismatch invalid_response invalid_config unsupported no_session session_expired timeout popup_closed popup_blocked network storage crypto_unavailable browser disposed abandoned dpop_not_bound dpop_key_changed wasm_load',
+      // The OP's, passed through: authorization endpoint (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
+      'invalid_request unauthorized_client access_denied unsupported_response_type invalid_scope server_error temporarily_unavailable interaction_required login_required account_selection_required consent_required invalid_request_uri invalid_request_object request_not_supported request_uri_not_supported registration_not_supported',
+      // Token endpoint (RFC 6749 §5.2).
+      'invalid_client invalid_grant unsupported_grant_type',
+      // DPoP (RFC 9449 §8, §9): answered by the token endpoint or a resource server.
+      'use_dpop_nonce invalid_dpop_proof',
+    ]
+      .join(' ')
+      .split(' ')
+      .map((code) => [code.toUpperCase(), code]),
+  ),
+);
 
 /** Whether `e` is an error the SDK made (not merely an `Error` with a `code`), optionally with one
  * of the given codes. */
