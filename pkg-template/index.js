@@ -49,16 +49,16 @@ const OWN_ERRORS = new WeakSet();
  * @param {string} message
  * @param {{ reason?: string, cause?: unknown, field?: string, description?: string, uri?: string }} [more]
  */
-function oidcError(code, message, { reason, cause, field, description, uri } = {}) {
+function oidcError(code, message, more = {}) {
+  const cause = more.cause;
   const error = /** @type {any} */ (cause === undefined ? new Error(message) : new Error(message, { cause }));
   OWN_ERRORS.add(error);
   error.name = 'OidcError';
   error.code = code;
-  if (reason !== undefined) error.reason = reason;
-  if (field !== undefined) error.field = field;
-  if (description !== undefined) error.description = description;
-  if (uri !== undefined) error.uri = uri;
-  if (cause !== undefined && error.cause === undefined) error.cause = cause;
+  // In this order; `cause` only where the engine's `Error` did not take it.
+  for (const key of ['reason', 'field', 'description', 'uri', 'cause']) {
+    if (more[key] !== undefined && error[key] === undefined) error[key] = more[key];
+  }
   return error;
 }
 
@@ -337,9 +337,10 @@ function take() {
   return decoder.decode(new Uint8Array(exports.memory.buffer, exports.oidc_out(), exports.oidc_out_len()));
 }
 
-/** An `OidcError` from the machine's error object. */
+/** An `OidcError` from the machine's error object (`code`, `message`, and `reason`, `field`,
+ * `description`, `uri` where they apply). */
 function toError(e) {
-  return oidcError(e.code, e.message, { reason: e.reason, field: e.field, description: e.description, uri: e.uri });
+  return oidcError(e.code, e.message, e);
 }
 
 const disposedError = () => oidcError('disposed', 'the client was disposed of; create a new one');
