@@ -215,14 +215,11 @@ async function instantiate(input, fromInit) {
   }
 
   try {
-    const imports = {};
-    if (isResponse(value)) {
-      wasm = /** @type {any} */ ((await WebAssembly.instantiateStreaming(value, imports)).instance.exports);
-    } else if (isModule(value)) {
-      wasm = /** @type {any} */ ((await WebAssembly.instantiate(/** @type {WebAssembly.Module} */ (value), imports)).exports);
-    } else {
-      wasm = /** @type {any} */ ((await WebAssembly.instantiate(value, imports)).instance.exports);
-    }
+    // From a Module, an Instance; from bytes or a response, the module and its instance.
+    const made = /** @type {any} */ (
+      await (isResponse(value) ? WebAssembly.instantiateStreaming(value, {}) : WebAssembly.instantiate(value, {}))
+    );
+    wasm = (made.instance ?? made).exports;
   } catch (e) {
     const name = e?.name;
     const message = String(e?.message ?? e);
