@@ -368,17 +368,10 @@ async function read(response) {
 const failure = (kind, e) => ({ error: { kind, message: String(e?.message ?? e ?? '') } });
 
 const EVENTS = ['signedIn', 'refreshed', 'refreshFailed', 'expiring', 'expired', 'signedOut', 'idle'];
-/** @type {[() => EventTarget, string, () => string][]} */
-const PAGE_EVENTS = [
-  [() => document, 'visibilitychange', () => (document.visibilityState === 'visible' ? 'visible' : 'hidden')],
-  [() => document, 'resume', () => 'resume'],
-  [() => window, 'online', () => 'online'],
-  [() => window, 'pagehide', () => 'pagehide'],
-  [() => window, 'pageshow', () => 'pageshow'],
-  ...['pointerdown', 'keydown', 'wheel', 'touchstart'].map(
-    (type) => /** @type {[() => EventTarget, string, () => string]} */ ([() => window, type, () => 'activity']),
-  ),
-];
+/** The page's events the machine hears of: the first two on the document, the others on the
+ * window; the last four (the user's activity) as `activity`, `visibilitychange` as `visible` or
+ * `hidden`, the others by their own name. */
+const PAGE_EVENTS = 'visibilitychange resume online pagehide pageshow pointerdown keydown wheel touchstart'.split(' ');
 
 // IndexedDB, for the copy of a shared session that every tab reads under the refresh lock: one
 // object store of text values. Without IndexedDB, reads find nothing and writes do nothing.
@@ -455,7 +448,15 @@ function newPump(handle, prefetch) {
     }
   };
   /** @type {[EventTarget, string, EventListener][]} */
-  const pageListeners = PAGE_EVENTS.map(([target, type, name]) => [target(), type, () => input({ t: 'page', event: name() })]);
+  const pageListeners = PAGE_EVENTS.map((type, i) => [
+    i < 2 ? document : window,
+    type,
+    () =>
+      input({
+        t: 'page',
+        event: i > 4 ? 'activity' : i ? type : document.visibilityState === 'visible' ? 'visible' : 'hidden',
+      }),
+  ]);
   window.addEventListener('message', onMessage);
   for (const [target, type, listener] of pageListeners) target.addEventListener(type, listener, { passive: true });
 
