@@ -268,8 +268,8 @@ export function init(options) {
   if (!inBrowser()) return Promise.resolve();
   if (options !== undefined) {
     const keys = options !== null && typeof options === 'object' ? Object.keys(options) : null;
-    if (keys === null || keys.some((k) => k !== 'module_or_path')) {
-      const extra = keys?.find((k) => k !== 'module_or_path');
+    const extra = keys?.find((k) => k !== 'module_or_path');
+    if (keys === null || extra !== undefined) {
       return Promise.reject(
         oidcError(
           'invalid_config',
