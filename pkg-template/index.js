@@ -9,6 +9,8 @@
 // documentation: index.d.ts.
 
 const WASM_FILE = 'oidc_rp_wasm_bg.wasm';
+/** The first bytes of every WebAssembly module: `\0asm`. */
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 /**
  * The module's exports (src/js_pump.rs): JSON text goes in through the input buffer and comes
@@ -122,7 +124,7 @@ function wasmError(reason, message, cause) {
 /** Whether this page may compile WebAssembly at all: a tiny empty module, compiled synchronously. */
 function wasmCompiles() {
   try {
-    new WebAssembly.Module(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+    new WebAssembly.Module(new Uint8Array([...WASM_MAGIC, 0x01, 0x00, 0x00, 0x00]));
     return true;
   } catch {
     return false;
@@ -201,7 +203,7 @@ async function instantiate(input, fromInit) {
       } catch (e) {
         throw wasmError('fetch', `reading ${url} failed (${e?.message ?? e})`, e);
       }
-      if (!(bytes[0] === 0x00 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d)) {
+      if (!WASM_MAGIC.every((b, i) => bytes[i] === b)) {
         const html = type === 'text/html' || /^\s*</.test(new TextDecoder().decode(bytes.subarray(0, 64)));
         throw wasmError(
           'not_wasm',
