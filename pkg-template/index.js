@@ -64,6 +64,17 @@ function oidcError(code, message, more = {}) {
   return error;
 }
 
+/**
+ * An `invalid_config` error about option `field` (of `of`, where that is not the client's config):
+ * "invalid option `field` of init(): why".
+ * @param {string} field
+ * @param {string} why
+ * @param {string} [of]
+ */
+function badOption(field, why, of = '') {
+  return oidcError('invalid_config', `invalid option \`${field}\`${of}: ${why}`, { field });
+}
+
 function inBrowser() {
   return typeof window !== 'undefined' && typeof document !== 'undefined';
 }
@@ -152,11 +163,10 @@ async function instantiate(input, fromInit) {
       throw wasmError('fetch', `the promise given to init({ module_or_path }) rejected: ${e?.message ?? e}`, e);
     }
     if (!validSource(value) || isThenable(value)) {
-      throw oidcError(
-        'invalid_config',
-        'invalid option `module_or_path` of init(): the promise resolved to something that is not a ' +
-          'URL, a Response, bytes or a WebAssembly.Module',
-        { field: 'module_or_path' },
+      throw badOption(
+        'module_or_path',
+        'the promise resolved to something that is not a URL, a Response, bytes or a WebAssembly.Module',
+        ' of init()',
       );
     }
   } else {
@@ -273,22 +283,18 @@ export function init(options) {
     const extra = keys?.find((k) => k !== 'module_or_path');
     if (keys === null || extra !== undefined) {
       return Promise.reject(
-        oidcError(
-          'invalid_config',
-          extra === undefined
-            ? 'init() takes an object: init({ module_or_path })'
-            : `invalid option \`${extra}\` of init(): it takes { module_or_path }`,
-          { field: extra },
-        ),
+        extra === undefined
+          ? oidcError('invalid_config', 'init() takes an object: init({ module_or_path })')
+          : badOption(extra, 'it takes { module_or_path }', ' of init()'),
       );
     }
     if (options.module_or_path !== undefined && !validSource(options.module_or_path)) {
       return Promise.reject(
-        oidcError(
-          'invalid_config',
-          'invalid option `module_or_path` of init(): a URL (string or URL), a Request, a Response, ' +
-            'the bytes (ArrayBuffer or typed array), a WebAssembly.Module, or a promise of one',
-          { field: 'module_or_path' },
+        badOption(
+          'module_or_path',
+          'a URL (string or URL), a Request, a Response, the bytes (ArrayBuffer or typed array), a ' +
+            'WebAssembly.Module, or a promise of one',
+          ' of init()',
         ),
       );
     }
@@ -863,9 +869,9 @@ function newPump(handle, prefetch) {
     on(event, handler) {
       if (!handle) throw disposedError();
       if (!EVENTS.includes(event)) {
-        throw oidcError('invalid_config', `invalid option \`event\`: \`${event}\` is not one of ${EVENTS.join(', ')}`, { field: 'event' });
+        throw badOption('event', `\`${event}\` is not one of ${EVENTS.join(', ')}`);
       }
-      if (typeof handler !== 'function') throw oidcError('invalid_config', 'invalid option `handler`: must be a function', { field: 'handler' });
+      if (typeof handler !== 'function') throw badOption('handler', 'must be a function');
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
       const own = (detail) => handler(detail);
@@ -924,7 +930,7 @@ export class OidcClient {
     try {
       text = JSON.stringify({ config, origin: location.origin });
     } catch {
-      throw oidcError('invalid_config', 'invalid option `config`: not representable as JSON', { field: 'config' });
+      throw badOption('config', 'not representable as JSON');
     }
     put(text);
     const handle = /** @type {Exports} */ (wasm).oidc_new();
@@ -955,13 +961,13 @@ export class OidcClient {
   }
 
   handleRedirectCallback(url) {
-    if (url !== undefined && typeof url !== 'string') return Promise.reject(oidcError('invalid_config', 'invalid option `url`: must be a string', { field: 'url' }));
+    if (url !== undefined && typeof url !== 'string') return Promise.reject(badOption('url', 'must be a string'));
     return this.#pump.call('handleRedirectCallback', { url: url ?? location.href, fromLocation: url === undefined });
   }
 
   handleFormPost(body) {
     if (typeof body !== 'string' && !(body instanceof URLSearchParams)) {
-      return Promise.reject(oidcError('invalid_config', 'invalid option `body`: must be a string or URLSearchParams', { field: 'body' }));
+      return Promise.reject(badOption('body', 'must be a string or URLSearchParams'));
     }
     return this.#pump.call('handleFormPost', { body: String(body) });
   }
@@ -970,12 +976,12 @@ export class OidcClient {
     const keys = popup !== undefined && popup !== null && typeof popup === 'object' ? Object.keys(popup) : [];
     const extra = keys.find((k) => k !== 'window');
     if (extra !== undefined || (popup !== undefined && popup !== null && typeof popup !== 'object')) {
-      return Promise.reject(oidcError('invalid_config', `invalid option \`${extra ?? 'popup'}\`: is not an option of PopupOptions`, { field: extra ?? 'popup' }));
+      return Promise.reject(badOption(extra ?? 'popup', 'is not an option of PopupOptions'));
     }
     const given = popup?.window;
     // A window of another realm is no `instanceof Window` here: every window is its own `window`.
     if (given !== undefined && given !== null && !(typeof given === 'object' && given.window === given)) {
-      return Promise.reject(oidcError('invalid_config', 'invalid option `window`: must be a window opened with window.open (in PopupOptions)', { field: 'window' }));
+      return Promise.reject(badOption('window', 'must be a window opened with window.open (in PopupOptions)'));
     }
     return this.#pump.call('signinPopup', { options, appWindow: !!given }, given ?? null);
   }
