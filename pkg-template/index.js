@@ -526,13 +526,13 @@ function newPump(handle, prefetch) {
   }
 
   /**
-   * Answers command `id` once `promise` settles: with `ok(value)`, or the failure `fail(e)`.
+   * Answers command `id` once `promise` settles: with the failure `fail(e)`, or `ok(value)`.
    * @param {number} id
    * @param {Promise<any>} promise
+   * @param {(e: any) => object} fail
    * @param {(value: any) => object} [ok]
-   * @param {(e: any) => object} [fail]
    */
-  function later(id, promise, ok = () => OK, fail = (e) => failure('browser', e)) {
+  function later(id, promise, fail, ok = () => OK) {
     promise.then(
       (value) => answer(id, ok(value)),
       (e) => answer(id, fail(e)),
@@ -594,20 +594,20 @@ function newPump(handle, prefetch) {
       case 'fetch':
         return fetchFor(o);
       case 'verify':
-        return later(id, verify(o), undefined, (e) => (e?.error ? e : failure('crypto', e)));
+        return later(id, verify(o), (e) => (e?.error ? e : failure('crypto', e)));
       case 'digest':
-        return later(id, crypto.subtle.digest(o.hash, encoder.encode(o.data)), (d) => ({ digest: b64url(new Uint8Array(d)) }), cryptoFailure);
+        return later(id, crypto.subtle.digest(o.hash, encoder.encode(o.data)), cryptoFailure, (d) => ({ digest: b64url(new Uint8Array(d)) }));
       case 'read':
         if (o.area === 'shared') {
-          return later(id, idb('readonly', (s) => s.get(o.key)), (v) => ({ read: typeof v === 'string' ? v : null }), storageFailure);
+          return later(id, idb('readonly', (s) => s.get(o.key)), storageFailure, (v) => ({ read: typeof v === 'string' ? v : null }));
         }
         return answer(id, { read: area(o.area).getItem(o.key) });
       case 'write':
-        if (o.area === 'shared') return later(id, idb('readwrite', (s) => s.put(o.value, o.key)), undefined, storageFailure);
+        if (o.area === 'shared') return later(id, idb('readwrite', (s) => s.put(o.value, o.key)), storageFailure);
         area(o.area).setItem(o.key, o.value);
         return answer(id, OK);
       case 'remove':
-        if (o.area === 'shared') return later(id, idb('readwrite', (s) => s.delete(o.key)), undefined, storageFailure);
+        if (o.area === 'shared') return later(id, idb('readwrite', (s) => s.delete(o.key)), storageFailure);
         area(o.area).removeItem(o.key);
         return answer(id, OK);
       case 'keys': {
@@ -694,33 +694,33 @@ function newPump(handle, prefetch) {
         return later(
           id,
           idb('readonly', (s) => s.get(o.name)).then((pair) => (pair?.privateKey ? holdKey(o.name, pair) : null)),
-          (jwk) => ({ key: jwk }),
           storageFailure,
+          (jwk) => ({ key: jwk }),
         );
       case 'generateKey':
         return later(
           id,
           crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']).then((pair) => holdKey(o.name, pair)),
-          (jwk) => ({ key: jwk }),
           cryptoFailure,
+          (jwk) => ({ key: jwk }),
         );
       case 'storeKey': {
         const pair = keys.get(o.name);
         // The CryptoKey objects themselves: IndexedDB keeps them as keys, never as key material.
         const stored = pair ? idb('readwrite', (s) => s.put({ privateKey: pair.privateKey, publicKey: pair.publicKey }, o.name)) : Promise.resolve();
-        return later(id, stored, undefined, storageFailure);
+        return later(id, stored, storageFailure);
       }
       case 'removeKey':
         keys.delete(o.name);
-        return later(id, idb('readwrite', (s) => s.delete(o.name)), undefined, storageFailure);
+        return later(id, idb('readwrite', (s) => s.delete(o.name)), storageFailure);
       case 'sign': {
         const pair = keys.get(o.name);
         if (!pair) return answer(id, failure('crypto', 'no DPoP key'));
         return later(
           id,
           crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, encoder.encode(o.input)),
-          (sig) => ({ signature: b64url(new Uint8Array(sig)) }),
           cryptoFailure,
+          (sig) => ({ signature: b64url(new Uint8Array(sig)) }),
         );
       }
     }
