@@ -583,7 +583,7 @@ function newPump(handle, prefetch) {
   }
 
   function area(name) {
-    const storage = name === 'local' ? window.localStorage : window.sessionStorage;
+    const storage = name === 'local' ? localStorage : sessionStorage;
     if (!storage) throw new Error('web storage is disabled');
     return storage;
   }
@@ -680,7 +680,7 @@ function newPump(handle, prefetch) {
         return;
       }
       case 'navigate':
-        window.location.assign(o.url);
+        location.assign(o.url);
         return;
       case 'replaceUrl':
         history.replaceState(history.state, '', o.url);
