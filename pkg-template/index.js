@@ -9,6 +9,8 @@
 // documentation: index.d.ts.
 
 const WASM_FILE = 'oidc_rp_wasm_bg.wasm';
+/** The first bytes of every WebAssembly module: `\0asm`. */
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 /**
  * The module's exports (src/js_pump.rs): JSON text goes in through the input buffer and comes
@@ -49,17 +51,28 @@ const OWN_ERRORS = new WeakSet();
  * @param {string} message
  * @param {{ reason?: string, cause?: unknown, field?: string, description?: string, uri?: string }} [more]
  */
-function oidcError(code, message, { reason, cause, field, description, uri } = {}) {
+function oidcError(code, message, more = {}) {
+  const cause = more.cause;
   const error = /** @type {any} */ (cause === undefined ? new Error(message) : new Error(message, { cause }));
   OWN_ERRORS.add(error);
   error.name = 'OidcError';
   error.code = code;
-  if (reason !== undefined) error.reason = reason;
-  if (field !== undefined) error.field = field;
-  if (description !== undefined) error.description = description;
-  if (uri !== undefined) error.uri = uri;
-  if (cause !== undefined && error.cause === undefined) error.cause = cause;
+  // In this order; `cause` only where the engine's `Error` did not take it.
+  for (const key of ['reason', 'field', 'description', 'uri', 'cause']) {
+    if (more[key] !== undefined && error[key] === undefined) error[key] = more[key];
+  }
   return error;
+}
+
+/**
+ * An `invalid_config` error about option `field` (of `of`, where that is not the client's config):
+ * "invalid option `field` of init(): why".
+ * @param {string} field
+ * @param {string} why
+ * @param {string} [of]
+ */
+function badOption(field, why, of = '') {
+  return oidcError('invalid_config', `invalid option \`${field}\`${of}: ${why}`, { field });
 }
 
 function inBrowser() {
@@ -122,7 +135,7 @@ function wasmError(reason, message, cause) {
 /** Whether this page may compile WebAssembly at all: a tiny empty module, compiled synchronously. */
 function wasmCompiles() {
   try {
-    new WebAssembly.Module(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+    new WebAssembly.Module(new Uint8Array([...WASM_MAGIC, 0x01, 0x00, 0x00, 0x00]));
     return true;
   } catch {
     return false;
@@ -150,11 +163,10 @@ async function instantiate(input, fromInit) {
       throw wasmError('fetch', `the promise given to init({ module_or_path }) rejected: ${e?.message ?? e}`, e);
     }
     if (!validSource(value) || isThenable(value)) {
-      throw oidcError(
-        'invalid_config',
-        'invalid option `module_or_path` of init(): the promise resolved to something that is not a ' +
-          'URL, a Response, bytes or a WebAssembly.Module',
-        { field: 'module_or_path' },
+      throw badOption(
+        'module_or_path',
+        'the promise resolved to something that is not a URL, a Response, bytes or a WebAssembly.Module',
+        ' of init()',
       );
     }
   } else {
@@ -201,7 +213,7 @@ async function instantiate(input, fromInit) {
       } catch (e) {
         throw wasmError('fetch', `reading ${url} failed (${e?.message ?? e})`, e);
       }
-      if (!(bytes[0] === 0x00 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d)) {
+      if (!WASM_MAGIC.every((b, i) => bytes[i] === b)) {
         const html = type === 'text/html' || /^\s*</.test(new TextDecoder().decode(bytes.subarray(0, 64)));
         throw wasmError(
           'not_wasm',
@@ -215,14 +227,11 @@ async function instantiate(input, fromInit) {
   }
 
   try {
-    const imports = {};
-    if (isResponse(value)) {
-      wasm = /** @type {any} */ ((await WebAssembly.instantiateStreaming(value, imports)).instance.exports);
-    } else if (isModule(value)) {
-      wasm = /** @type {any} */ ((await WebAssembly.instantiate(/** @type {WebAssembly.Module} */ (value), imports)).exports);
-    } else {
-      wasm = /** @type {any} */ ((await WebAssembly.instantiate(value, imports)).instance.exports);
-    }
+    // From a Module, an Instance; from bytes or a response, the module and its instance.
+    const made = /** @type {any} */ (
+      await (isResponse(value) ? WebAssembly.instantiateStreaming(value, {}) : WebAssembly.instantiate(value, {}))
+    );
+    wasm = (made.instance ?? made).exports;
   } catch (e) {
     const name = e?.name;
     const message = String(e?.message ?? e);
@@ -271,25 +280,21 @@ export function init(options) {
   if (!inBrowser()) return Promise.resolve();
   if (options !== undefined) {
     const keys = options !== null && typeof options === 'object' ? Object.keys(options) : null;
-    if (keys === null || keys.some((k) => k !== 'module_or_path')) {
-      const extra = keys?.find((k) => k !== 'module_or_path');
+    const extra = keys?.find((k) => k !== 'module_or_path');
+    if (keys === null || extra !== undefined) {
       return Promise.reject(
-        oidcError(
-          'invalid_config',
-          extra === undefined
-            ? 'init() takes an object: init({ module_or_path })'
-            : `invalid option \`${extra}\` of init(): it takes { module_or_path }`,
-          { field: extra },
-        ),
+        extra === undefined
+          ? oidcError('invalid_config', 'init() takes an object: init({ module_or_path })')
+          : badOption(extra, 'it takes { module_or_path }', ' of init()'),
       );
     }
     if (options.module_or_path !== undefined && !validSource(options.module_or_path)) {
       return Promise.reject(
-        oidcError(
-          'invalid_config',
-          'invalid option `module_or_path` of init(): a URL (string or URL), a Request, a Response, ' +
-            'the bytes (ArrayBuffer or typed array), a WebAssembly.Module, or a promise of one',
-          { field: 'module_or_path' },
+        badOption(
+          'module_or_path',
+          'a URL (string or URL), a Request, a Response, the bytes (ArrayBuffer or typed array), a ' +
+            'WebAssembly.Module, or a promise of one',
+          ' of init()',
         ),
       );
     }
@@ -337,9 +342,10 @@ function take() {
   return decoder.decode(new Uint8Array(exports.memory.buffer, exports.oidc_out(), exports.oidc_out_len()));
 }
 
-/** An `OidcError` from the machine's error object. */
+/** An `OidcError` from the machine's error object (`code`, `message`, and `reason`, `field`,
+ * `description`, `uri` where they apply). */
 function toError(e) {
-  return oidcError(e.code, e.message, { reason: e.reason, field: e.field, description: e.description, uri: e.uri });
+  return oidcError(e.code, e.message, e);
 }
 
 const disposedError = () => oidcError('disposed', 'the client was disposed of; create a new one');
@@ -370,17 +376,10 @@ async function read(response) {
 const failure = (kind, e) => ({ error: { kind, message: String(e?.message ?? e ?? '') } });
 
 const EVENTS = ['signedIn', 'refreshed', 'refreshFailed', 'expiring', 'expired', 'signedOut', 'idle'];
-/** @type {[() => EventTarget, string, () => string][]} */
-const PAGE_EVENTS = [
-  [() => document, 'visibilitychange', () => (document.visibilityState === 'visible' ? 'visible' : 'hidden')],
-  [() => document, 'resume', () => 'resume'],
-  [() => window, 'online', () => 'online'],
-  [() => window, 'pagehide', () => 'pagehide'],
-  [() => window, 'pageshow', () => 'pageshow'],
-  ...['pointerdown', 'keydown', 'wheel', 'touchstart'].map(
-    (type) => /** @type {[() => EventTarget, string, () => string]} */ ([() => window, type, () => 'activity']),
-  ),
-];
+/** The page's events the machine hears of: the first two on the document, the others on the
+ * window; the last four (the user's activity) as `activity`, `visibilitychange` as `visible` or
+ * `hidden`, the others by their own name. */
+const PAGE_EVENTS = 'visibilitychange resume online pagehide pageshow pointerdown keydown wheel touchstart'.split(' ');
 
 // IndexedDB, for the copy of a shared session that every tab reads under the refresh lock: one
 // object store of text values. Without IndexedDB, reads find nothing and writes do nothing.
@@ -411,133 +410,147 @@ async function idb(mode, change) {
   });
 }
 
-/** The machine of one client, and the browser resources it holds. */
-class Pump {
-  constructor(handle, client) {
-    this.handle = handle;
-    this.client = client;
-    this.nextOp = 1;
-    /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void}>} */
-    this.ops = new Map();
-    /** @type {any[]} */
-    this.queue = [];
-    this.busy = false;
-    /** @type {any} */
-    this.timer = undefined;
-    /** @type {Map<string, Set<(detail: any) => void>>} */
-    this.listeners = new Map();
-    /** Per operation: its popup or iframe window, the iframe, the app's window, its hand-over channel. */
-    this.windows = new Map();
-    /** Fetches under way, by command id. */
-    this.aborts = new Map();
-    /** Held locks' release functions, by name. */
-    this.releases = new Map();
-    /** @type {BroadcastChannel | null} */
-    this.channel = null;
-    /** @type {{ url: string, response: Promise<{ status: number, body: string, nonce: string | null }> } | null} A fetch of the discovery document (status, body text, DPoP nonce) started before the module was ready. */
-    this.prefetch = null;
-    /** The window the app opened for the next popup sign-in. */
-    this.appWindow = /** @type {any} */ (null);
-    /** DPoP key pairs (non-extractable private keys), by name. @type {Map<string, CryptoKeyPair>} */
-    this.keys = new Map();
-    /** `dispose()` was called. */
-    this.disposing = false;
-    this.onMessage = (/** @type {MessageEvent} */ event) => {
-      for (const [op, w] of this.windows) {
-        if (w.win && event.source === w.win) {
-          this.input({ t: 'message', origin: event.origin, source: op, data: event.data });
-          return;
-        }
-      }
-    };
-    /** @type {[EventTarget, string, EventListener][]} */
-    this.pageListeners = PAGE_EVENTS.map(([target, type, name]) => [
-      target(),
-      type,
-      () => this.input({ t: 'page', event: name() }),
-    ]);
-    window.addEventListener('message', this.onMessage);
-    for (const [target, type, listener] of this.pageListeners) target.addEventListener(type, listener, { passive: true });
-  }
+/** Answers that carry nothing but success. (Spread into the input, never changed.) */
+const OK = { ok: true };
+const storageFailure = (e) => failure('storage', e);
+const cryptoFailure = (e) => failure('crypto', e);
 
-  /** Starts operation `call`; resolves or rejects when the machine says it is done. */
-  call(call, fields = {}) {
-    if (!this.handle) return Promise.reject(disposedError());
-    const op = this.nextOp++;
+/**
+ * The machine of one client, and the browser resources it holds: its state in this closure, so
+ * that only what the client calls is a property. `prefetch`: a fetch of the discovery document
+ * (status, body text, DPoP nonce) started before the module was ready.
+ * @param {number} handle
+ * @param {{ url: string, response: Promise<{ status: number, body: string, nonce: string | null }> } | null} prefetch
+ */
+function newPump(handle, prefetch) {
+  let nextOp = 1;
+  /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void}>} */
+  const ops = new Map();
+  /** @type {any[]} */
+  const queue = [];
+  let busy = false;
+  /** @type {any} */
+  let timer;
+  /** @type {Map<string, Set<(detail: any) => void>>} */
+  const listeners = new Map();
+  /** Per operation: its popup or iframe window, the iframe, the app's window, its hand-over channel. */
+  const windows = new Map();
+  /** Fetches under way, by command id. */
+  const aborts = new Map();
+  /** Held locks' release functions, by name. */
+  const releases = new Map();
+  /** @type {BroadcastChannel | null} */
+  let channel = null;
+  /** The window the app opened for the next popup sign-in. */
+  let appWindow = /** @type {any} */ (null);
+  /** DPoP key pairs (non-extractable private keys), by name. @type {Map<string, CryptoKeyPair>} */
+  const keys = new Map();
+  /** `dispose()` was called. */
+  let disposing = false;
+  const onMessage = (/** @type {MessageEvent} */ event) => {
+    for (const [op, w] of windows) {
+      if (w.win && event.source === w.win) {
+        input({ t: 'message', origin: event.origin, source: op, data: event.data });
+        return;
+      }
+    }
+  };
+  /** @type {[EventTarget, string, EventListener][]} */
+  const pageListeners = PAGE_EVENTS.map((type, i) => [
+    i < 2 ? document : window,
+    type,
+    () =>
+      input({
+        t: 'page',
+        event: i > 4 ? 'activity' : i ? type : document.visibilityState === 'visible' ? 'visible' : 'hidden',
+      }),
+  ]);
+  window.addEventListener('message', onMessage);
+  for (const [target, type, listener] of pageListeners) target.addEventListener(type, listener, { passive: true });
+
+  /**
+   * Starts operation `call`; resolves or rejects when the machine says it is done. `win`: the
+   * window the app opened for a popup sign-in, when given.
+   * @param {string} call
+   * @param {object} [fields]
+   * @param {any} [win]
+   */
+  function call(call, fields = {}, win) {
+    if (!handle) return Promise.reject(disposedError());
+    if (win !== undefined) appWindow = win;
+    const op = nextOp++;
     const entropy = b64url(crypto.getRandomValues(new Uint8Array(128)));
     return new Promise((resolve, reject) => {
-      this.ops.set(op, { resolve, reject });
-      this.input({ t: 'call', op, call, entropy, ...fields });
+      ops.set(op, { resolve, reject });
+      input({ t: 'call', op, call, entropy, ...fields });
     });
   }
 
   /**
-   * Hands `input` to the machine and performs what it asks. Inputs that come while the machine
+   * Hands `next` to the machine and performs what it asks. Inputs that come while the machine
    * works (an answer performed at once, an app listener calling the client) wait their turn, so
    * the machine is never entered twice.
    */
-  input(input) {
-    this.queue.push(input);
-    if (this.busy) return;
-    this.busy = true;
+  function input(next) {
+    queue.push(next);
+    if (busy) return;
+    busy = true;
     try {
-      while (this.queue.length > 0 && this.handle) {
+      while (queue.length > 0 && handle) {
         let text;
         try {
-          text = JSON.stringify(this.queue.shift());
+          text = JSON.stringify(queue.shift());
         } catch {
           continue; // a message whose data is no JSON: it cannot be for us
         }
         put(text);
-        /** @type {Exports} */ (wasm).oidc_handle(this.handle, Date.now());
+        /** @type {Exports} */ (wasm).oidc_handle(handle, Date.now());
         const result = JSON.parse(take());
-        for (const output of result.out) this.perform(output);
-        this.arm(result.timeout);
+        for (const output of result.out) perform(output);
+        arm(result.timeout);
       }
     } finally {
-      this.busy = false;
+      busy = false;
     }
-    if (this.disposing) this.finish();
+    if (disposing) {
+      // After `dispose`: nothing held any more, every operation settled, the machine dropped.
+      stop();
+      for (const pending of ops.values()) pending.reject(disposedError());
+      ops.clear();
+      free();
+    }
   }
 
-  /** After `dispose`: nothing held any more, every operation settled, the machine dropped. */
-  finish() {
-    this.stop();
-    for (const pending of this.ops.values()) pending.reject(disposedError());
-    this.ops.clear();
-    this.free();
-  }
-
-  answer(id, answer) {
-    this.input({ t: 'answer', id, ...answer });
+  function answer(id, answer) {
+    input({ t: 'answer', id, ...answer });
   }
 
   /**
-   * Answers command `id` once `promise` settles: with `ok(value)`, or the failure `fail(e)`.
+   * Answers command `id` once `promise` settles: with the failure `fail(e)`, or `ok(value)`.
    * @param {number} id
    * @param {Promise<any>} promise
+   * @param {(e: any) => object} fail
    * @param {(value: any) => object} [ok]
-   * @param {(e: any) => object} [fail]
    */
-  later(id, promise, ok = () => ({ ok: true }), fail = (e) => failure('browser', e)) {
+  function later(id, promise, fail, ok = () => OK) {
     promise.then(
-      (value) => this.answer(id, ok(value)),
-      (e) => this.answer(id, fail(e)),
+      (value) => answer(id, ok(value)),
+      (e) => answer(id, fail(e)),
     );
   }
 
-  arm(at) {
-    clearTimeout(this.timer);
-    if (at !== null && this.handle) {
+  function arm(at) {
+    clearTimeout(timer);
+    if (at !== null && handle) {
       // setTimeout fires at once for a delay past 2^31 - 1 ms (24.8 days): wait that long at most,
       // and the machine, woken early, asks again.
       const delay = Math.min(Math.max(0, at - Date.now()), 0x7fffffff);
-      this.timer = setTimeout(() => this.input({ t: 'timeout' }), delay);
+      timer = setTimeout(() => input({ t: 'timeout' }), delay);
     }
   }
 
-  emit(name, detail) {
-    for (const handler of [...(this.listeners.get(name) ?? [])]) {
+  function emit(name, detail) {
+    for (const handler of [...(listeners.get(name) ?? [])]) {
       try {
         handler(detail);
       } catch (e) {
@@ -548,90 +561,85 @@ class Pump {
     }
   }
 
-  perform(o) {
+  function perform(o) {
     if (o.done !== undefined) {
-      const pending = this.ops.get(o.done);
-      this.ops.delete(o.done);
+      const pending = ops.get(o.done);
+      ops.delete(o.done);
       if (o.error) pending?.reject(toError(o.error));
       else pending?.resolve(o.ok);
       return;
     }
-    if (o.event) return this.emit(o.event, o.event === 'refreshFailed' ? toError(o.detail) : o.detail);
+    if (o.event) return emit(o.event, o.event === 'refreshFailed' ? toError(o.detail) : o.detail);
     if (o.cancel !== undefined) {
-      this.aborts.get(o.cancel)?.abort();
-      this.aborts.delete(o.cancel);
+      aborts.get(o.cancel)?.abort();
+      aborts.delete(o.cancel);
       return;
     }
     try {
-      this.command(o);
+      command(o);
     } catch (e) {
-      if (o.io !== undefined) this.answer(o.io, failure(o.do === 'read' || o.do === 'write' || o.do === 'remove' ? 'storage' : 'browser', e));
+      if (o.io !== undefined) answer(o.io, failure(o.do === 'read' || o.do === 'write' || o.do === 'remove' ? 'storage' : 'browser', e));
     }
   }
 
-  storage(area) {
-    const storage = area === 'local' ? window.localStorage : window.sessionStorage;
+  function area(name) {
+    const storage = name === 'local' ? localStorage : sessionStorage;
     if (!storage) throw new Error('web storage is disabled');
     return storage;
   }
 
-  command(o) {
+  function command(o) {
     const id = o.io;
     switch (o.do) {
       case 'fetch':
-        return this.fetch(o);
+        return fetchFor(o);
       case 'verify':
-        return this.later(id, this.verify(o), () => ({ ok: true }), (e) => (e?.error ? e : failure('crypto', e)));
+        return later(id, verify(o), (e) => (e?.error ? e : failure('crypto', e)));
       case 'digest':
-        return this.later(
-          id,
-          crypto.subtle.digest(o.hash, encoder.encode(o.data)),
-          (d) => ({ digest: b64url(new Uint8Array(d)) }),
-          (e) => failure('crypto', e),
-        );
+        return later(id, crypto.subtle.digest(o.hash, encoder.encode(o.data)), cryptoFailure, (d) => ({ digest: b64url(new Uint8Array(d)) }));
       case 'read':
         if (o.area === 'shared') {
-          return this.later(id, idb('readonly', (s) => s.get(o.key)), (v) => ({ read: typeof v === 'string' ? v : null }), (e) => failure('storage', e));
+          return later(id, idb('readonly', (s) => s.get(o.key)), storageFailure, (v) => ({ read: typeof v === 'string' ? v : null }));
         }
-        return this.answer(id, { read: this.storage(o.area).getItem(o.key) });
+        return answer(id, { read: area(o.area).getItem(o.key) });
       case 'write':
-        if (o.area === 'shared') return this.later(id, idb('readwrite', (s) => s.put(o.value, o.key)), undefined, (e) => failure('storage', e));
-        this.storage(o.area).setItem(o.key, o.value);
-        return this.answer(id, { ok: true });
+        if (o.area === 'shared') return later(id, idb('readwrite', (s) => s.put(o.value, o.key)), storageFailure);
+        area(o.area).setItem(o.key, o.value);
+        return answer(id, OK);
       case 'remove':
-        if (o.area === 'shared') return this.later(id, idb('readwrite', (s) => s.delete(o.key)), undefined, (e) => failure('storage', e));
-        this.storage(o.area).removeItem(o.key);
-        return this.answer(id, { ok: true });
+        if (o.area === 'shared') return later(id, idb('readwrite', (s) => s.delete(o.key)), storageFailure);
+        area(o.area).removeItem(o.key);
+        return answer(id, OK);
       case 'keys': {
-        const storage = this.storage(o.area);
-        const keys = [];
+        const storage = area(o.area);
+        const found = [];
         for (let i = 0; i < storage.length; i++) {
           const key = storage.key(i);
-          if (key?.startsWith(o.prefix)) keys.push(key);
+          if (key?.startsWith(o.prefix)) found.push(key);
         }
-        return this.answer(id, { keys });
+        return answer(id, { keys: found });
       }
       case 'lock':
-        return this.lock(o);
+        return lock(o);
       case 'release':
-        this.releases.get(o.name)?.();
-        this.releases.delete(o.name);
+        releases.get(o.name)?.();
+        releases.delete(o.name);
         return;
       case 'openChannel':
         if (typeof BroadcastChannel !== 'function') return;
-        this.channel?.close();
-        this.channel = new BroadcastChannel(o.name);
-        this.channel.onmessage = (event) => this.input({ t: 'tab', data: event.data });
+        channel?.close();
+        channel = new BroadcastChannel(o.name);
+        channel.onmessage = (event) => input({ t: 'tab', data: event.data });
         return;
       case 'closeChannel':
-        this.channel?.close();
-        this.channel = null;
+        channel?.close();
+        channel = null;
         return;
       case 'broadcast':
-        this.channel?.postMessage(o.message);
+        channel?.postMessage(o.message);
         return;
       case 'popup':
-        return this.popup(o);
+        return popup(o);
       case 'frame': {
         const frame = document.createElement('iframe');
         frame.setAttribute('title', 'oidc-rp-wasm silent sign-in');
@@ -640,18 +648,18 @@ class Pump {
         frame.style.cssText = 'position:absolute;width:0;height:0;border:0;visibility:hidden';
         frame.src = o.url;
         document.body.appendChild(frame);
-        this.windows.set(o.op, { win: frame.contentWindow, frame });
-        return this.answer(id, { ok: true });
+        windows.set(o.op, { win: frame.contentWindow, frame });
+        return answer(id, OK);
       }
       case 'handover': {
-        const w = this.windows.get(o.op);
+        const w = windows.get(o.op);
         if (!w || typeof BroadcastChannel !== 'function') return;
         w.handover = new BroadcastChannel(o.channel);
-        w.handover.onmessage = (event) => this.input({ t: 'handover', op: o.op, data: event.data });
+        w.handover.onmessage = (event) => input({ t: 'handover', op: o.op, data: event.data });
         return;
       }
       case 'look': {
-        const win = this.windows.get(o.op)?.win;
+        const win = windows.get(o.op)?.win;
         const closed = !win || win.closed;
         let crossOrigin = false;
         if (!closed) {
@@ -661,82 +669,79 @@ class Pump {
             crossOrigin = true;
           }
         }
-        return this.answer(id, { look: { closed, crossOrigin } });
+        return answer(id, { look: { closed, crossOrigin } });
       }
       case 'close': {
-        const w = this.windows.get(o.op);
-        this.windows.delete(o.op);
+        const w = windows.get(o.op);
+        windows.delete(o.op);
         w?.handover?.close();
         if (w?.frame) w.frame.remove();
         else w?.win?.close();
         return;
       }
       case 'navigate':
-        window.location.assign(o.url);
+        location.assign(o.url);
         return;
       case 'replaceUrl':
         history.replaceState(history.state, '', o.url);
         return;
       case 'show': {
-        const win = this.windows.get(o.op)?.win;
+        const win = windows.get(o.op)?.win;
         if (win && !win.closed) win.location.href = o.url;
         return;
       }
       case 'loadKey':
-        return this.later(
+        return later(
           id,
-          idb('readonly', (s) => s.get(o.name)).then((pair) => (pair?.privateKey ? this.holdKey(o.name, pair) : null)),
+          idb('readonly', (s) => s.get(o.name)).then((pair) => (pair?.privateKey ? holdKey(o.name, pair) : null)),
+          storageFailure,
           (jwk) => ({ key: jwk }),
-          (e) => failure('storage', e),
         );
       case 'generateKey':
-        return this.later(
+        return later(
           id,
-          crypto.subtle
-            .generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])
-            .then((pair) => this.holdKey(o.name, pair)),
+          crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']).then((pair) => holdKey(o.name, pair)),
+          cryptoFailure,
           (jwk) => ({ key: jwk }),
-          (e) => failure('crypto', e),
         );
       case 'storeKey': {
-        const pair = this.keys.get(o.name);
+        const pair = keys.get(o.name);
         // The CryptoKey objects themselves: IndexedDB keeps them as keys, never as key material.
         const stored = pair ? idb('readwrite', (s) => s.put({ privateKey: pair.privateKey, publicKey: pair.publicKey }, o.name)) : Promise.resolve();
-        return this.later(id, stored, undefined, (e) => failure('storage', e));
+        return later(id, stored, storageFailure);
       }
       case 'removeKey':
-        this.keys.delete(o.name);
-        return this.later(id, idb('readwrite', (s) => s.delete(o.name)), undefined, (e) => failure('storage', e));
+        keys.delete(o.name);
+        return later(id, idb('readwrite', (s) => s.delete(o.name)), storageFailure);
       case 'sign': {
-        const pair = this.keys.get(o.name);
-        if (!pair) return this.answer(id, failure('crypto', 'no DPoP key'));
-        return this.later(
+        const pair = keys.get(o.name);
+        if (!pair) return answer(id, failure('crypto', 'no DPoP key'));
+        return later(
           id,
           crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, encoder.encode(o.input)),
+          cryptoFailure,
           (sig) => ({ signature: b64url(new Uint8Array(sig)) }),
-          (e) => failure('crypto', e),
         );
       }
     }
   }
 
   /** Holds a key pair under `name`; resolves to its public JWK. */
-  async holdKey(name, pair) {
-    this.keys.set(name, pair);
+  async function holdKey(name, pair) {
+    keys.set(name, pair);
     return crypto.subtle.exportKey('jwk', pair.publicKey);
   }
 
-  fetch(o) {
+  function fetchFor(o) {
     const controller = new AbortController();
-    this.aborts.set(o.io, controller);
+    aborts.set(o.io, controller);
     let late = false;
     const deadline = setTimeout(() => {
       late = true;
       controller.abort();
     }, o.timeoutMs);
-    const prefetched = this.prefetch;
-    const early = prefetched && prefetched.url === o.url && o.method === 'GET' ? prefetched.response : null;
-    this.prefetch = null;
+    const early = prefetch && prefetch.url === o.url && o.method === 'GET' ? prefetch.response : null;
+    prefetch = null;
     const http =
       early ??
       fetch(o.url, {
@@ -754,15 +759,15 @@ class Pump {
         (answer) => answer ?? failure(late ? 'timeout' : 'network', 'aborted'),
         (e) => failure(late ? 'timeout' : 'network', `${o.url}: ${e?.message ?? e}`),
       )
-      .then((answer) => {
+      .then((result) => {
         clearTimeout(deadline);
-        if (this.aborts.get(o.io) !== controller) return; // cancelled
-        this.aborts.delete(o.io);
-        this.answer(o.io, answer);
+        if (aborts.get(o.io) !== controller) return; // cancelled
+        aborts.delete(o.io);
+        answer(o.io, result);
       });
   }
 
-  async verify(o) {
+  async function verify(o) {
     let key;
     try {
       key = await crypto.subtle.importKey('jwk', o.jwk, o.import, false, ['verify']);
@@ -780,9 +785,9 @@ class Pump {
     if (!ok) throw failure('mismatch', 'signature');
   }
 
-  lock(o) {
+  function lock(o) {
     const locks = /** @type {any} */ (navigator).locks;
-    if (!locks) return this.answer(o.io, { ok: true });
+    if (!locks) return answer(o.io, OK);
     const signal = AbortSignal.timeout(o.waitMs);
     locks
       .request(o.name, { signal }, () => {
@@ -790,59 +795,97 @@ class Pump {
         // machine hears of the grant: it may answer with a release at once.
         const held = new Promise((resolve) => {
           const lease = setTimeout(resolve, o.leaseMs);
-          this.releases.set(o.name, () => {
+          releases.set(o.name, () => {
             clearTimeout(lease);
             resolve(undefined);
           });
         });
-        this.answer(o.io, { ok: true });
+        answer(o.io, OK);
         return held;
       })
       .catch((e) => {
-        if (!this.releases.has(o.name)) this.answer(o.io, failure(signal.aborted ? 'timeout' : 'lock', e));
+        if (!releases.has(o.name)) answer(o.io, failure(signal.aborted ? 'timeout' : 'lock', e));
       });
   }
 
-  popup(o) {
-    const given = o.appWindow ? this.appWindow : null;
-    this.appWindow = null;
+  function popup(o) {
+    const given = o.appWindow ? appWindow : null;
+    appWindow = null;
     let win;
     if (given) {
-      if (given.closed) return this.answer(o.io, failure('popup_closed', 'closed'));
+      if (given.closed) return answer(o.io, failure('popup_closed', 'closed'));
       given.location.href = o.url;
       win = given;
     } else {
       win = window.open(o.url, 'oidc-rp-wasm', 'popup=yes,width=500,height=640');
-      if (!win) return this.answer(o.io, failure('popup_blocked', 'blocked'));
+      if (!win) return answer(o.io, failure('popup_blocked', 'blocked'));
     }
-    this.windows.set(o.op, { win });
-    this.answer(o.io, { ok: true });
+    windows.set(o.op, { win });
+    answer(o.io, OK);
   }
 
   /** Stops everything this client holds in the page. */
-  stop() {
-    clearTimeout(this.timer);
-    window.removeEventListener('message', this.onMessage);
-    for (const [target, type, listener] of this.pageListeners) target.removeEventListener(type, listener);
-    this.channel?.close();
-    this.channel = null;
-    for (const controller of this.aborts.values()) controller.abort();
-    this.aborts.clear();
-    for (const release of this.releases.values()) release();
-    this.releases.clear();
-    for (const w of this.windows.values()) {
+  function stop() {
+    clearTimeout(timer);
+    window.removeEventListener('message', onMessage);
+    for (const [target, type, listener] of pageListeners) target.removeEventListener(type, listener);
+    channel?.close();
+    channel = null;
+    for (const controller of aborts.values()) controller.abort();
+    aborts.clear();
+    for (const release of releases.values()) release();
+    releases.clear();
+    for (const w of windows.values()) {
       w.handover?.close();
       w.frame?.remove();
     }
-    this.windows.clear();
-    this.listeners.clear();
+    windows.clear();
+    listeners.clear();
   }
 
   /** Drops the machine: its memory goes back to the module. */
-  free() {
-    if (this.handle) wasm?.oidc_free(this.handle);
-    this.handle = 0;
+  function free() {
+    if (handle) wasm?.oidc_free(handle);
+    handle = 0;
   }
+
+  return {
+    call,
+    /** The current session, or `null`. */
+    session() {
+      if (!handle) return null;
+      /** @type {Exports} */ (wasm).oidc_session(handle);
+      return JSON.parse(take());
+    },
+    /** Stops and drops the machine of a client whose creation failed. */
+    drop() {
+      stop();
+      free();
+    },
+    /**
+     * @param {string} event
+     * @param {any} handler
+     */
+    on(event, handler) {
+      if (!handle) throw disposedError();
+      if (!EVENTS.includes(event)) {
+        throw badOption('event', `\`${event}\` is not one of ${EVENTS.join(', ')}`);
+      }
+      if (typeof handler !== 'function') throw badOption('handler', 'must be a function');
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      const own = (detail) => handler(detail);
+      set.add(own);
+      return () => {
+        set.delete(own);
+      };
+    },
+    dispose() {
+      if (!handle || disposing) return;
+      disposing = true;
+      call('dispose').catch(() => {});
+    },
+  };
 }
 
 /** Where the OP's discovery document is (OpenID Connect Discovery 1.0 §4), to start fetching it
@@ -855,7 +898,7 @@ function discoveryUrl(issuer) {
 
 /** The relying-party client. Get one with `await OidcClient.create(config)`. */
 export class OidcClient {
-  /** @type {Pump} */
+  /** @type {ReturnType<typeof newPump>} */
   #pump = /** @type {any} */ (null);
 
   /** @param {any} token */
@@ -887,20 +930,18 @@ export class OidcClient {
     try {
       text = JSON.stringify({ config, origin: location.origin });
     } catch {
-      throw oidcError('invalid_config', 'invalid option `config`: not representable as JSON', { field: 'config' });
+      throw badOption('config', 'not representable as JSON');
     }
     put(text);
     const handle = /** @type {Exports} */ (wasm).oidc_new();
     if (!handle) throw toError(JSON.parse(take()));
     const client = new OidcClient(CREATE);
-    const pump = new Pump(handle, client);
+    const pump = newPump(handle, url && early ? { url, response: early } : null);
     client.#pump = pump;
-    if (url && early) pump.prefetch = { url, response: early };
     try {
       await pump.call('create');
     } catch (e) {
-      pump.stop();
-      pump.free();
+      pump.drop();
       throw e;
     }
     return client;
@@ -908,10 +949,7 @@ export class OidcClient {
 
   /** The current session, or `null`. */
   get session() {
-    const pump = this.#pump;
-    if (!pump.handle) return null;
-    /** @type {Exports} */ (wasm).oidc_session(pump.handle);
-    return JSON.parse(take());
+    return this.#pump.session();
   }
 
   authorizeUrl(options) {
@@ -923,13 +961,13 @@ export class OidcClient {
   }
 
   handleRedirectCallback(url) {
-    if (url !== undefined && typeof url !== 'string') return Promise.reject(oidcError('invalid_config', 'invalid option `url`: must be a string', { field: 'url' }));
+    if (url !== undefined && typeof url !== 'string') return Promise.reject(badOption('url', 'must be a string'));
     return this.#pump.call('handleRedirectCallback', { url: url ?? location.href, fromLocation: url === undefined });
   }
 
   handleFormPost(body) {
     if (typeof body !== 'string' && !(body instanceof URLSearchParams)) {
-      return Promise.reject(oidcError('invalid_config', 'invalid option `body`: must be a string or URLSearchParams', { field: 'body' }));
+      return Promise.reject(badOption('body', 'must be a string or URLSearchParams'));
     }
     return this.#pump.call('handleFormPost', { body: String(body) });
   }
@@ -938,15 +976,14 @@ export class OidcClient {
     const keys = popup !== undefined && popup !== null && typeof popup === 'object' ? Object.keys(popup) : [];
     const extra = keys.find((k) => k !== 'window');
     if (extra !== undefined || (popup !== undefined && popup !== null && typeof popup !== 'object')) {
-      return Promise.reject(oidcError('invalid_config', `invalid option \`${extra ?? 'popup'}\`: is not an option of PopupOptions`, { field: extra ?? 'popup' }));
+      return Promise.reject(badOption(extra ?? 'popup', 'is not an option of PopupOptions'));
     }
     const given = popup?.window;
     // A window of another realm is no `instanceof Window` here: every window is its own `window`.
     if (given !== undefined && given !== null && !(typeof given === 'object' && given.window === given)) {
-      return Promise.reject(oidcError('invalid_config', 'invalid option `window`: must be a window opened with window.open (in PopupOptions)', { field: 'window' }));
+      return Promise.reject(badOption('window', 'must be a window opened with window.open (in PopupOptions)'));
     }
-    this.#pump.appWindow = given ?? null;
-    return this.#pump.call('signinPopup', { options, appWindow: !!given });
+    return this.#pump.call('signinPopup', { options, appWindow: !!given }, given ?? null);
   }
 
   signinSilent(options) {
@@ -1014,26 +1051,11 @@ export class OidcClient {
   }
 
   on(event, handler) {
-    const pump = this.#pump;
-    if (!pump.handle) throw disposedError();
-    if (!EVENTS.includes(event)) {
-      throw oidcError('invalid_config', `invalid option \`event\`: \`${event}\` is not one of ${EVENTS.join(', ')}`, { field: 'event' });
-    }
-    if (typeof handler !== 'function') throw oidcError('invalid_config', 'invalid option `handler`: must be a function', { field: 'handler' });
-    let set = pump.listeners.get(event);
-    if (!set) pump.listeners.set(event, (set = new Set()));
-    const own = (detail) => handler(detail);
-    set.add(own);
-    return () => {
-      set.delete(own);
-    };
+    return this.#pump.on(event, handler);
   }
 
   dispose() {
-    const pump = this.#pump;
-    if (!pump.handle || pump.disposing) return;
-    pump.disposing = true;
-    pump.call('dispose').catch(() => {});
+    this.#pump.dispose();
   }
 
   /** The same as {@link OidcClient.dispose}. */
@@ -1045,57 +1067,24 @@ export class OidcClient {
 const CREATE = Symbol('create');
 
 /** The SDK's own error codes, and the OP error codes apps meet most. */
-export const ERROR_CODES = Object.freeze({
-  // The SDK's own (src/error.rs, and wasm_load from this file).
-  STATE_MISMATCH: 'state_mismatch',
-  ISSUER_MISMATCH: 'issuer_mismatch',
-  NONCE_MISMATCH: 'nonce_mismatch',
-  INVALID_ID_TOKEN: 'invalid_id_token',
-  INVALID_SIGNATURE: 'invalid_signature',
-  ID_TOKEN_REQUIRED: 'id_token_required',
-  SUBJECT_MISMATCH: 'subject_mismatch',
-  INVALID_RESPONSE: 'invalid_response',
-  INVALID_CONFIG: 'invalid_config',
-  UNSUPPORTED: 'unsupported',
-  NO_SESSION: 'no_session',
-  SESSION_EXPIRED: 'session_expired',
-  TIMEOUT: 'timeout',
-  POPUP_CLOSED: 'popup_closed',
-  POPUP_BLOCKED: 'popup_blocked',
-  NETWORK: 'network',
-  STORAGE: 'storage',
-  CRYPTO_UNAVAILABLE: 'crypto_unavailable',
-  BROWSER: 'browser',
-  DISPOSED: 'disposed',
-  ABANDONED: 'abandoned',
-  DPOP_NOT_BOUND: 'dpop_not_bound',
-  DPOP_KEY_CHANGED: 'dpop_key_changed',
-  WASM_LOAD: 'wasm_load',
-  // The OP's, passed through: authorization endpoint (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
-  INVALID_REQUEST: 'invalid_request',
-  UNAUTHORIZED_CLIENT: 'unauthorized_client',
-  ACCESS_DENIED: 'access_denied',
-  UNSUPPORTED_RESPONSE_TYPE: 'unsupported_response_type',
-  INVALID_SCOPE: 'invalid_scope',
-  SERVER_ERROR: 'server_error',
-  TEMPORARILY_UNAVAILABLE: 'temporarily_unavailable',
-  INTERACTION_REQUIRED: 'interaction_required',
-  LOGIN_REQUIRED: 'login_required',
-  ACCOUNT_SELECTION_REQUIRED: 'account_selection_required',
-  CONSENT_REQUIRED: 'consent_required',
-  INVALID_REQUEST_URI: 'invalid_request_uri',
-  INVALID_REQUEST_OBJECT: 'invalid_request_object',
-  REQUEST_NOT_SUPPORTED: 'request_not_supported',
-  REQUEST_URI_NOT_SUPPORTED: 'request_uri_not_supported',
-  REGISTRATION_NOT_SUPPORTED: 'registration_not_supported',
-  // Token endpoint (RFC 6749 §5.2).
-  INVALID_CLIENT: 'invalid_client',
-  INVALID_GRANT: 'invalid_grant',
-  UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
-  // DPoP (RFC 9449 §8, §9): answered by the token endpoint or a resource server.
-  USE_DPOP_NONCE: 'use_dpop_nonce',
-  INVALID_DPOP_PROOF: 'invalid_dpop_proof',
-});
+// Each name is its code in upper case.
+export const ERROR_CODES = Object.freeze(
+  Object.fromEntries(
+    [
+      // The SDK's own (src/error.rs, and wasm_load from this file).
+      'state_mismatch issuer_mismatch nonce_mismatch invalid_id_token invalid_signature id_token_required subject_mismatch invalid_response invalid_config unsupported no_session session_expired timeout popup_closed popup_blocked network storage crypto_unavailable browser disposed abandoned dpop_not_bound dpop_key_changed wasm_load',
+      // The OP's, passed through: authorization endpoint (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
+      'invalid_request unauthorized_client access_denied unsupported_response_type invalid_scope server_error temporarily_unavailable interaction_required login_required account_selection_required consent_required invalid_request_uri invalid_request_object request_not_supported request_uri_not_supported registration_not_supported',
+      // Token endpoint (RFC 6749 §5.2).
+      'invalid_client invalid_grant unsupported_grant_type',
+      // DPoP (RFC 9449 §8, §9): answered by the token endpoint or a resource server.
+      'use_dpop_nonce invalid_dpop_proof',
+    ]
+      .join(' ')
+      .split(' ')
+      .map((code) => [code.toUpperCase(), code]),
+  ),
+);
 
 /** Whether `e` is an error the SDK made (not merely an `Error` with a `code`), optionally with one
  * of the given codes. */
