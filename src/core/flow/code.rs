@@ -106,7 +106,7 @@ impl CodeFlow {
             }
             Ok(body) => Step::Need(vec![
                 Need::Http(HttpRequest::post_form(
-                    metadata.token_endpoint.clone(),
+                    &metadata.token_endpoint,
                     body,
                     config.request_timeout_ms,
                 )),

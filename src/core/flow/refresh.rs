@@ -75,11 +75,7 @@ impl RefreshFlow {
     ) -> (RefreshFlow, Step<Session, RefreshFailure>) {
         let request = current.refresh_token.as_ref().map(|refresh_token| {
             let body = token::refresh_body(&config.client_id, refresh_token, None, None);
-            HttpRequest::post_form(
-                metadata.token_endpoint.clone(),
-                body,
-                config.request_timeout_ms,
-            )
+            HttpRequest::post_form(&metadata.token_endpoint, body, config.request_timeout_ms)
         });
         let userinfo_endpoint = config
             .check_userinfo_on_refresh
