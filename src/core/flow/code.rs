@@ -106,7 +106,7 @@ impl CodeFlow {
             }
             Ok(body) => Step::Need(vec![
                 Need::Http(HttpRequest::post_form(
-                    &metadata.token_endpoint,
+                    metadata.token_endpoint.as_str(),
                     body,
                     config.request_timeout_ms,
                 )),

@@ -75,7 +75,11 @@ impl RefreshFlow {
     ) -> (RefreshFlow, Step<Session, RefreshFailure>) {
         let request = current.refresh_token.as_ref().map(|refresh_token| {
             let body = token::refresh_body(&config.client_id, refresh_token, None, None);
-            HttpRequest::post_form(&metadata.token_endpoint, body, config.request_timeout_ms)
+            HttpRequest::post_form(
+                metadata.token_endpoint.as_str(),
+                body,
+                config.request_timeout_ms,
+            )
         });
         let userinfo_endpoint = config
             .check_userinfo_on_refresh
