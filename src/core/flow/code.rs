@@ -4,9 +4,8 @@
 
 use crate::core::authorize::Transaction;
 use crate::core::config::ClientConfig;
-use crate::core::flow::signature::{Checked, Checking, Verified};
+use crate::core::flow::signature::{Checked, Checking, TokenRules, Verified};
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
-use crate::core::id_token::{self, IdTokenChecks};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
 use crate::core::response::{self, ResponseParams};
@@ -60,11 +59,7 @@ enum Stage {
 #[derive(Debug)]
 pub struct CodeFlow {
     tx: Transaction,
-    issuer: String,
-    client_id: String,
-    allowed_algs: Vec<crate::core::alg::JwsAlg>,
-    clock_skew: i64,
-    jwks_request: HttpRequest,
+    rules: TokenRules,
     stage: Stage,
 }
 
@@ -79,7 +74,6 @@ impl CodeFlow {
         config: &ClientConfig,
         metadata: &ProviderMetadata,
     ) -> (CodeFlow, Step<SignedIn>) {
-        let jwks_request = HttpRequest::get(metadata.jwks_uri.clone(), config.request_timeout_ms);
         let exchange =
             response::check_delivered_response(params, &tx, metadata, delivered).map(|code| {
                 token::code_exchange_body(
@@ -92,11 +86,7 @@ impl CodeFlow {
             });
         let mut flow = CodeFlow {
             tx,
-            issuer: metadata.issuer.clone(),
-            client_id: config.client_id.clone(),
-            allowed_algs: config.id_token_signing_algs.clone(),
-            clock_skew: config.clock_skew_seconds,
-            jwks_request,
+            rules: TokenRules::new(config, metadata),
             stage: Stage::Exchanging,
         };
         let step = match exchange {
@@ -113,7 +103,7 @@ impl CodeFlow {
                 // Fetched alongside so that the signature check need not wait for it; a failure
                 // here only means it is asked for again when the key is needed.
                 Need::JwkSet {
-                    request: flow.jwks_request.clone(),
+                    request: flow.rules.jwks_request.clone(),
                     refetch: false,
                 },
             ]),
@@ -137,16 +127,7 @@ impl CodeFlow {
                         Ok(response) => response,
                         Err(e) => return Step::Done(Err(e)),
                     };
-                let Some(raw) = response.id_token.clone() else {
-                    return self.finish(response, None, now);
-                };
-                let checked = Checking::start(
-                    &raw,
-                    &self.allowed_algs,
-                    self.jwks_request.clone(),
-                    keys.ok(),
-                    response,
-                );
+                let checked = self.rules.check(response, keys.ok());
                 self.on_signature(checked, now)
             }
             (Stage::Signature(checking), Some(answer), None) => {
@@ -162,7 +143,7 @@ impl CodeFlow {
                 self.stage = Stage::Signature(checking);
                 Step::need(need)
             }
-            Checked::Verified(response, verified) => self.finish(response, Some(*verified), now),
+            Checked::Verified(response, verified) => self.finish(response, verified, now),
             Checked::Failed(e) => Step::Done(Err(e)),
         }
     }
@@ -171,36 +152,16 @@ impl CodeFlow {
     fn finish(
         &mut self,
         response: TokenResponse,
-        verified: Option<Verified>,
+        verified: Option<Box<Verified>>,
         now: i64,
     ) -> Step<SignedIn> {
-        let (token, digest) = match verified {
-            Some(v) => (Some(v.token), v.access_token_digest),
-            None => (None, None),
-        };
-        if let Some(token) = &token {
-            let checks = IdTokenChecks {
-                issuer: &self.issuer,
-                client_id: &self.client_id,
-                nonce: self.tx.nonce.as_deref(),
-                max_age: self.tx.max_age,
-                acr_values: &self.tx.acr_values,
-                access_token: Some(response.access_token.expose()),
-                access_token_digest: digest.as_deref(),
-                now,
-                clock_skew: self.clock_skew,
-            };
-            if let Err(e) = token.validate_claims(&checks) {
-                let e = id_token::diagnose_clock(e, &token.claims, now, self.clock_skew);
-                return Step::Done(Err(e));
-            }
-        }
-        let result =
-            Session::from_code_exchange(response, token, &self.tx.scope, now).map(|session| {
-                SignedIn {
-                    session,
-                    app_state: self.tx.app_state.take(),
-                }
+        let result = self
+            .rules
+            .claims(verified, &response, Some(&self.tx), now)
+            .and_then(|token| Session::from_code_exchange(response, token, &self.tx.scope, now))
+            .map(|session| SignedIn {
+                session,
+                app_state: self.tx.app_state.take(),
             });
         Step::Done(result)
     }

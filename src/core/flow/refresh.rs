@@ -12,9 +12,9 @@
 //! whether another tab refreshed (or signed out) while this one waited.
 
 use crate::core::config::ClientConfig;
-use crate::core::flow::signature::{Checked, Checking, Verified};
+use crate::core::flow::signature::{Checked, Checking, TokenRules, Verified};
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
-use crate::core::id_token::{self, IdTokenChecks};
+use crate::core::id_token;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::secret::RefreshToken;
 use crate::core::session::Session;
@@ -52,14 +52,10 @@ enum Stage {
 #[derive(Debug)]
 pub struct RefreshFlow {
     current: Session,
-    issuer: String,
-    client_id: String,
-    allowed_algs: Vec<crate::core::alg::JwsAlg>,
-    clock_skew: i64,
+    rules: TokenRules,
     require_id_token: bool,
     userinfo_endpoint: Option<String>,
     timeout_ms: u32,
-    jwks_request: HttpRequest,
     /// The refresh token the OP sent back, once it answered.
     rotated: Option<RefreshToken>,
     stage: Stage,
@@ -87,14 +83,10 @@ impl RefreshFlow {
             .flatten();
         let mut flow = RefreshFlow {
             current,
-            issuer: metadata.issuer.clone(),
-            client_id: config.client_id.clone(),
-            allowed_algs: config.id_token_signing_algs.clone(),
-            clock_skew: config.clock_skew_seconds,
+            rules: TokenRules::new(config, metadata),
             require_id_token: config.require_id_token_on_refresh,
             userinfo_endpoint,
             timeout_ms: config.request_timeout_ms,
-            jwks_request: HttpRequest::get(metadata.jwks_uri.clone(), config.request_timeout_ms),
             rotated: None,
             stage: Stage::Token,
         };
@@ -147,16 +139,7 @@ impl RefreshFlow {
                     Err(error) => return Step::Done(Err(RefreshFailure { error, keep: None })),
                 };
                 self.rotated = response.refresh_token.clone();
-                let Some(raw) = response.id_token.clone() else {
-                    return self.renew(response, None, now);
-                };
-                let checked = Checking::start(
-                    &raw,
-                    &self.allowed_algs,
-                    self.jwks_request.clone(),
-                    None,
-                    response,
-                );
+                let checked = self.rules.check(response, None);
                 self.on_signature(checked, now)
             }
             (Stage::Signature(checking), Some(answer)) => {
@@ -184,7 +167,7 @@ impl RefreshFlow {
                 self.stage = Stage::Signature(checking);
                 Step::need(need)
             }
-            Checked::Verified(response, verified) => self.renew(response, Some(*verified), now),
+            Checked::Verified(response, verified) => self.renew(response, verified, now),
             Checked::Failed(e) => self.fail(e),
         }
     }
@@ -194,36 +177,22 @@ impl RefreshFlow {
     fn renew(
         &mut self,
         response: TokenResponse,
-        verified: Option<Verified>,
+        verified: Option<Box<Verified>>,
         now: i64,
     ) -> Step<Session, RefreshFailure> {
-        let (token, digest) = match verified {
-            Some(v) => (Some(v.token), v.access_token_digest),
-            None => (None, None),
+        let valid = self
+            .rules
+            .claims(verified, &response, None, now)
+            .and_then(|token| match (&token, &self.current.claims) {
+                (Some(new), Some(original)) => {
+                    id_token::validate_refreshed(&new.claims, original).map(|()| token)
+                }
+                _ => Ok(token),
+            });
+        let token = match valid {
+            Ok(token) => token,
+            Err(e) => return self.fail(e),
         };
-        if let Some(token) = &token {
-            let checks = IdTokenChecks {
-                issuer: &self.issuer,
-                client_id: &self.client_id,
-                nonce: None,
-                max_age: None,
-                acr_values: &[],
-                access_token: Some(response.access_token.expose()),
-                access_token_digest: digest.as_deref(),
-                now,
-                clock_skew: self.clock_skew,
-            };
-            let valid = token
-                .validate_claims(&checks)
-                .map_err(|e| id_token::diagnose_clock(e, &token.claims, now, self.clock_skew))
-                .and_then(|()| match &self.current.claims {
-                    Some(original) => id_token::validate_refreshed(&token.claims, original),
-                    None => Ok(()),
-                });
-            if let Err(e) = valid {
-                return self.fail(e);
-            }
-        }
         let renewed = match self
             .current
             .apply_refresh(response, token, self.require_id_token, now)

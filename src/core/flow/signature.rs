@@ -8,9 +8,12 @@
 //! SHA-512 it also has the access token hashed, by [`Need::Digest`], so that the check can follow.
 
 use crate::core::alg::{HashAlg, JwsAlg};
+use crate::core::authorize::Transaction;
+use crate::core::config::ClientConfig;
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need};
-use crate::core::id_token::IdToken;
+use crate::core::id_token::{self, IdToken, IdTokenChecks};
 use crate::core::jwks::{more_telling, Jwk, JwkSet, KeySelection};
+use crate::core::metadata::ProviderMetadata;
 use crate::core::secret::{AccessToken, RawIdToken};
 use crate::core::token::TokenResponse;
 use crate::error::{Error, SignatureError};
@@ -186,22 +189,26 @@ pub struct Checking {
 pub enum Checked {
     /// Perform this; keep the [`Checking`] for its answer.
     Need(Need, Checking),
-    /// The signature verified: the response and its token, claims not yet checked.
-    Verified(TokenResponse, Box<Verified>),
+    /// The signature verified: the response and its token, claims not yet checked; no token
+    /// when the response has none.
+    Verified(TokenResponse, Option<Box<Verified>>),
     /// It did not, or the answer did not fit.
     Failed(Error),
 }
 
 impl Checking {
-    /// Starts checking `raw`, the ID token of `response` (its access token is `at_hash`'s
-    /// subject); `keys` is a JWK Set already in hand.
+    /// Starts checking the ID token of `response` (its access token is `at_hash`'s subject);
+    /// `keys` is a JWK Set already in hand. A response without an ID token is
+    /// [`Checked::Verified`] with no token at once: what the flow requires of it is its own.
     pub fn start(
-        raw: &RawIdToken,
         allowed: &[JwsAlg],
         jwks_request: HttpRequest,
         keys: Option<JwkSet>,
         response: TokenResponse,
     ) -> Checked {
+        let Some(raw) = &response.id_token else {
+            return Checked::Verified(response, None);
+        };
         let (flow, step) = SignatureFlow::start(
             raw,
             allowed,
@@ -227,9 +234,84 @@ impl Checking {
                     response,
                 },
             ),
-            (_, SignatureStep::Verified(verified)) => Checked::Verified(response, verified),
+            (_, SignatureStep::Verified(verified)) => Checked::Verified(response, Some(verified)),
             (_, SignatureStep::Failed(e)) => Checked::Failed(e),
             (None, SignatureStep::Need(_)) => Checked::Failed(out_of_order()),
+        }
+    }
+}
+
+/// What the ID token of a token response is checked against, the same in the code and the
+/// refresh flow: the allowed `alg`s and the JWK Set for its signature (steps 6-8), the issuer,
+/// the audience and the clock for its claims (steps 2-5, 9-13).
+#[derive(Debug)]
+pub struct TokenRules {
+    issuer: String,
+    client_id: String,
+    allowed_algs: Vec<JwsAlg>,
+    clock_skew: i64,
+    /// The request that fetches the OP's JWK Set (`jwks_uri`, with the deadline).
+    pub jwks_request: HttpRequest,
+}
+
+impl TokenRules {
+    /// The rules of `config` for the OP of `metadata`.
+    pub fn new(config: &ClientConfig, metadata: &ProviderMetadata) -> Self {
+        TokenRules {
+            issuer: metadata.issuer.clone(),
+            client_id: config.client_id.clone(),
+            allowed_algs: config.id_token_signing_algs.clone(),
+            clock_skew: config.clock_skew_seconds,
+            jwks_request: HttpRequest::get(metadata.jwks_uri.clone(), config.request_timeout_ms),
+        }
+    }
+
+    /// Starts the signature check of `response`'s ID token; `keys` is a JWK Set already in hand.
+    pub fn check(&self, response: TokenResponse, keys: Option<JwkSet>) -> Checked {
+        Checking::start(
+            &self.allowed_algs,
+            self.jwks_request.clone(),
+            keys,
+            response,
+        )
+    }
+
+    /// Checks the claims of the `verified` token of `response` (§3.1.3.7 steps 2-5, 9-13,
+    /// `at_hash`) against the authentication request `tx` (`nonce`, `max_age`, `acr_values`;
+    /// `None` for a refreshed token) at `now`, and hands the token back.
+    pub fn claims(
+        &self,
+        verified: Option<Box<Verified>>,
+        response: &TokenResponse,
+        tx: Option<&Transaction>,
+        now: i64,
+    ) -> Result<Option<IdToken>, Error> {
+        let Some(verified) = verified else {
+            return Ok(None);
+        };
+        let Verified {
+            token,
+            access_token_digest,
+        } = *verified;
+        let checks = IdTokenChecks {
+            issuer: &self.issuer,
+            client_id: &self.client_id,
+            nonce: tx.and_then(|tx| tx.nonce.as_deref()),
+            max_age: tx.and_then(|tx| tx.max_age),
+            acr_values: tx.map_or(&[], |tx| &tx.acr_values),
+            access_token: Some(response.access_token.expose()),
+            access_token_digest: access_token_digest.as_deref(),
+            now,
+            clock_skew: self.clock_skew,
+        };
+        match token.validate_claims(&checks) {
+            Ok(()) => Ok(Some(token)),
+            Err(e) => Err(id_token::diagnose_clock(
+                e,
+                &token.claims,
+                now,
+                self.clock_skew,
+            )),
         }
     }
 }
