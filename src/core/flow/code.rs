@@ -5,7 +5,7 @@
 use crate::core::authorize::Transaction;
 use crate::core::config::ClientConfig;
 use crate::core::flow::signature::{Checked, Checking, TokenRules, Verified};
-use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
+use crate::core::flow::{first_two, out_of_order, Answer, HttpRequest, Need, Step};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
 use crate::core::response::{self, ResponseParams};
@@ -119,8 +119,8 @@ impl CodeFlow {
     /// Takes the answers to the last needs, received at `now`.
     pub fn advance(&mut self, answers: Vec<Answer>, now: i64) -> Step<SignedIn> {
         let stage = std::mem::replace(&mut self.stage, Stage::Over);
-        let mut answers = answers.into_iter();
-        match (stage, answers.next(), answers.next()) {
+        let (first, second) = first_two(answers);
+        match (stage, first, second) {
             (Stage::Exchanging, Some(Answer::Http(http)), Some(Answer::JwkSet(keys))) => {
                 let response =
                     match http.and_then(|r| token::parse_token_response(r.status, &r.body)) {

@@ -188,6 +188,17 @@ impl<T, E> Step<T, E> {
     }
 }
 
+/// The first two of `answers`, the rest dropped: a flow asks for one or two things at a time.
+pub(crate) fn first_two(mut answers: Vec<Answer>) -> (Option<Answer>, Option<Answer>) {
+    answers.truncate(2);
+    let second = if answers.len() == 2 {
+        answers.pop()
+    } else {
+        None
+    };
+    (answers.pop(), second)
+}
+
 /// The answer a flow expected was not among those it was given: the caller broke the protocol
 /// of [`Step`] (wrong count or order of answers).
 pub(crate) fn out_of_order() -> Error {

@@ -13,7 +13,7 @@
 
 use crate::core::config::ClientConfig;
 use crate::core::flow::signature::{Checked, Checking, TokenRules, Verified};
-use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
+use crate::core::flow::{first_two, out_of_order, Answer, HttpRequest, Need, Step};
 use crate::core::id_token;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::secret::RefreshToken;
@@ -111,32 +111,30 @@ impl RefreshFlow {
     /// Takes the answer to the last need, received at `now`.
     pub fn advance(&mut self, answers: Vec<Answer>, now: i64) -> Step<Session, RefreshFailure> {
         let stage = std::mem::replace(&mut self.stage, Stage::Over);
-        let mut answers = answers.into_iter();
-        let (answer, extra) = (answers.next(), answers.next());
+        let (answer, extra) = first_two(answers);
         if extra.is_some() {
             return self.fail(out_of_order());
         }
         match (stage, answer) {
             (Stage::Token, Some(Answer::Http(http))) => {
-                let parsed = http.map(|r| {
-                    let salvaged = token::rotated_refresh_token(r.status, &r.body);
-                    (token::parse_refresh_response(r.status, &r.body), salvaged)
-                });
-                let response = match parsed {
-                    Ok((Ok(response), _)) => response,
+                // No answer: nothing was spent, the current session stays.
+                let r = match http {
+                    Ok(r) => r,
+                    Err(error) => return Step::Done(Err(RefreshFailure { error, keep: None })),
+                };
+                let response = match token::parse_refresh_response(r.status, &r.body) {
+                    Ok(response) => response,
                     // The OP refused the refresh token: drop it.
-                    Ok((Err(error), _)) if token::refresh_token_refused(&error) => {
+                    Err(error) if token::refresh_token_refused(&error) => {
                         self.stage = Stage::Over;
                         let keep = self.current.after_refresh_token_refused();
                         return Step::Done(Err(RefreshFailure { error, keep }));
                     }
                     // A 200 the client refuses may still have rotated the refresh token.
-                    Ok((Err(error), salvaged)) => {
-                        self.rotated = salvaged;
+                    Err(error) => {
+                        self.rotated = token::rotated_refresh_token(r.status, &r.body);
                         return self.fail(error);
                     }
-                    // No answer: nothing was spent, the current session stays.
-                    Err(error) => return Step::Done(Err(RefreshFailure { error, keep: None })),
                 };
                 self.rotated = response.refresh_token.clone();
                 let checked = self.rules.check(response, None);
