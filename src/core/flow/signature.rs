@@ -34,8 +34,10 @@ enum Stage {
 pub enum SignatureStep {
     /// Perform this and call [`SignatureFlow::advance`] with the answer.
     Need(Need),
-    /// The signature verified with a key of the OP's: the token, its claims not yet checked.
-    Verified(Box<Verified>),
+    /// The signature verified with a key of the OP's: [`SignatureFlow::into_verified`] hands
+    /// over the token, its claims not yet checked, with this digest of the access token when
+    /// one was asked for.
+    Verified(Option<Vec<u8>>),
     /// It did not.
     Failed(Error),
 }
@@ -122,7 +124,13 @@ impl SignatureFlow {
             KeySelection::UnknownKid => {
                 return SignatureStep::Failed(SignatureError::NoMatchingKey.into())
             }
-            KeySelection::Candidates(keys) => keys.into_iter().cloned().collect(),
+            KeySelection::Candidates(keys) => {
+                let mut candidates = Vec::with_capacity(keys.len());
+                for key in keys {
+                    candidates.push(key.clone());
+                }
+                candidates
+            }
         };
         self.verify_next(candidates, 0)
     }
@@ -140,11 +148,13 @@ impl SignatureFlow {
         SignatureStep::Need(Need::Verify(check))
     }
 
-    fn verified(&self, access_token_digest: Option<Vec<u8>>) -> SignatureStep {
-        SignatureStep::Verified(Box::new(Verified {
-            token: self.token.clone(),
+    /// The verified token, once [`SignatureStep::Verified`] said so, with the access token's
+    /// digest it came with.
+    pub fn into_verified(self, access_token_digest: Option<Vec<u8>>) -> Verified {
+        Verified {
+            token: self.token,
             access_token_digest,
-        }))
+        }
     }
 
     /// Takes the answer to the last need.
@@ -163,9 +173,9 @@ impl SignatureFlow {
                         access_token,
                     })
                 }
-                None => self.verified(None),
+                None => SignatureStep::Verified(None),
             },
-            (Stage::Digesting, Answer::Digest(Ok(digest))) => self.verified(Some(digest)),
+            (Stage::Digesting, Answer::Digest(Ok(digest))) => SignatureStep::Verified(Some(digest)),
             (Stage::Digesting, Answer::Digest(Err(e))) => SignatureStep::Failed(e),
             (Stage::Verifying { candidates, next }, Answer::Verified(Err(e))) => {
                 self.failure = Some(more_telling(self.failure.take(), e));
@@ -216,27 +226,29 @@ impl Checking {
             keys,
             Some(&response.access_token),
         );
-        Checking::after(flow, step, response)
+        Checking::after(flow.map(Box::new), step, response)
     }
 
     /// Takes the answer to the last need.
     pub fn advance(mut self, answer: Answer) -> Checked {
         let step = self.flow.advance(answer);
-        Checking::after(Some(*self.flow), step, self.response)
+        Checking::after(Some(self.flow), step, self.response)
     }
 
-    fn after(flow: Option<SignatureFlow>, step: SignatureStep, response: TokenResponse) -> Checked {
+    fn after(
+        flow: Option<Box<SignatureFlow>>,
+        step: SignatureStep,
+        response: TokenResponse,
+    ) -> Checked {
         match (flow, step) {
-            (Some(flow), SignatureStep::Need(need)) => Checked::Need(
-                need,
-                Checking {
-                    flow: Box::new(flow),
-                    response,
-                },
-            ),
-            (_, SignatureStep::Verified(verified)) => Checked::Verified(response, Some(verified)),
             (_, SignatureStep::Failed(e)) => Checked::Failed(e),
-            (None, SignatureStep::Need(_)) => Checked::Failed(out_of_order()),
+            (Some(flow), SignatureStep::Need(need)) => {
+                Checked::Need(need, Checking { flow, response })
+            }
+            (Some(flow), SignatureStep::Verified(digest)) => {
+                Checked::Verified(response, Some(Box::new(flow.into_verified(digest))))
+            }
+            (None, _) => Checked::Failed(out_of_order()),
         }
     }
 }
