@@ -199,6 +199,15 @@ pub(crate) fn first_two(mut answers: Vec<Answer>) -> (Option<Answer>, Option<Ans
     (answers.pop(), second)
 }
 
+/// The one answer of `answers`; `None` when there are none or several.
+pub(crate) fn only(mut answers: Vec<Answer>) -> Option<Answer> {
+    if answers.len() == 1 {
+        answers.pop()
+    } else {
+        None
+    }
+}
+
 /// The answer a flow expected was not among those it was given: the caller broke the protocol
 /// of [`Step`] (wrong count or order of answers).
 pub(crate) fn out_of_order() -> Error {

@@ -13,7 +13,7 @@
 
 use crate::core::config::ClientConfig;
 use crate::core::flow::signature::{Checked, Checking, TokenRules, Verified};
-use crate::core::flow::{first_two, out_of_order, Answer, HttpRequest, Need, Step};
+use crate::core::flow::{only, out_of_order, Answer, HttpRequest, Need, Step};
 use crate::core::id_token;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::secret::RefreshToken;
@@ -111,12 +111,11 @@ impl RefreshFlow {
     /// Takes the answer to the last need, received at `now`.
     pub fn advance(&mut self, answers: Vec<Answer>, now: i64) -> Step<Session, RefreshFailure> {
         let stage = std::mem::replace(&mut self.stage, Stage::Over);
-        let (answer, extra) = first_two(answers);
-        if extra.is_some() {
+        let Some(answer) = only(answers) else {
             return self.fail(out_of_order());
-        }
-        match (stage, answer) {
-            (Stage::Token, Some(Answer::Http(http))) => {
+        };
+        let checked = match (stage, answer) {
+            (Stage::Token, Answer::Http(http)) => {
                 // No answer: nothing was spent, the current session stays.
                 let r = match http {
                     Ok(r) => r,
@@ -126,7 +125,6 @@ impl RefreshFlow {
                     Ok(response) => response,
                     // The OP refused the refresh token: drop it.
                     Err(error) if token::refresh_token_refused(&error) => {
-                        self.stage = Stage::Over;
                         let keep = self.current.after_refresh_token_refused();
                         return Step::Done(Err(RefreshFailure { error, keep }));
                     }
@@ -137,26 +135,24 @@ impl RefreshFlow {
                     }
                 };
                 self.rotated = response.refresh_token.clone();
-                let checked = self.rules.check(response, None);
-                self.on_signature(checked, now)
+                self.rules.check(response, None)
             }
-            (Stage::Signature(checking), Some(answer)) => {
-                self.on_signature(checking.advance(answer), now)
-            }
-            (Stage::UserInfo { renewed, subject }, Some(Answer::Http(http))) => {
+            (Stage::Signature(checking), answer) => checking.advance(answer),
+            (Stage::UserInfo { renewed, subject }, Answer::Http(http)) => {
                 let checked = http.and_then(|r| {
                     if r.status != 200 {
                         return Err(ResponseError::UnexpectedStatus(r.status).into());
                     }
                     userinfo::parse_userinfo(&r.body, &subject).map(|_| ())
                 });
-                match checked {
+                return match checked {
                     Ok(()) => Step::Done(Ok(*renewed)),
                     Err(e) => self.fail(e),
-                }
+                };
             }
-            _ => self.fail(out_of_order()),
-        }
+            _ => return self.fail(out_of_order()),
+        };
+        self.on_signature(checked, now)
     }
 
     fn on_signature(&mut self, checked: Checked, now: i64) -> Step<Session, RefreshFailure> {
