@@ -120,21 +120,17 @@ impl CodeFlow {
     pub fn advance(&mut self, answers: Vec<Answer>, now: i64) -> Step<SignedIn> {
         let stage = std::mem::replace(&mut self.stage, Stage::Over);
         let (first, second) = first_two(answers);
-        match (stage, first, second) {
+        let checked = match (stage, first, second) {
             (Stage::Exchanging, Some(Answer::Http(http)), Some(Answer::JwkSet(keys))) => {
-                let response =
-                    match http.and_then(|r| token::parse_token_response(r.status, &r.body)) {
-                        Ok(response) => response,
-                        Err(e) => return Step::Done(Err(e)),
-                    };
-                let checked = self.rules.check(response, keys.ok());
-                self.on_signature(checked, now)
+                match http.and_then(|r| token::parse_token_response(r.status, &r.body)) {
+                    Ok(response) => self.rules.check(response, keys.ok()),
+                    Err(e) => return Step::Done(Err(e)),
+                }
             }
-            (Stage::Signature(checking), Some(answer), None) => {
-                self.on_signature(checking.advance(answer), now)
-            }
-            _ => Step::Done(Err(out_of_order())),
-        }
+            (Stage::Signature(checking), Some(answer), None) => checking.advance(answer),
+            _ => return Step::Done(Err(out_of_order())),
+        };
+        self.on_signature(checked, now)
     }
 
     fn on_signature(&mut self, checked: Checked, now: i64) -> Step<SignedIn> {
