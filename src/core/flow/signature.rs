@@ -77,6 +77,19 @@ impl SignatureFlow {
         keys: Option<JwkSet>,
         access_token: Option<&AccessToken>,
     ) -> (Option<SignatureFlow>, SignatureStep) {
+        let (flow, step) =
+            SignatureFlow::start_boxed(raw, allowed, jwks_request, keys, access_token);
+        (flow.map(|flow| *flow), step)
+    }
+
+    /// [`SignatureFlow::start`] with the flow made in its box, as [`Checking`] keeps it.
+    fn start_boxed(
+        raw: &RawIdToken,
+        allowed: &[JwsAlg],
+        jwks_request: HttpRequest,
+        keys: Option<JwkSet>,
+        access_token: Option<&AccessToken>,
+    ) -> (Option<Box<SignatureFlow>>, SignatureStep) {
         let token = match IdToken::parse(raw.expose()) {
             Ok(token) => token,
             Err(e) => return (None, SignatureStep::Failed(e)),
@@ -88,14 +101,14 @@ impl SignatureFlow {
         let to_digest = access_token
             .filter(|_| token.claims.at_hash.is_some() && alg.hash() != HashAlg::Sha256)
             .cloned();
-        let mut flow = SignatureFlow {
+        let mut flow = Box::new(SignatureFlow {
             token,
             alg,
             jwks_request,
             stage: Stage::AwaitingKeys { refetched: false },
             failure: None,
             to_digest,
-        };
+        });
         let step = match keys {
             Some(set) => flow.choose(&set, false),
             None => SignatureStep::Need(flow.keys_need(false)),
@@ -219,14 +232,14 @@ impl Checking {
         let Some(raw) = &response.id_token else {
             return Checked::Verified(response, None);
         };
-        let (flow, step) = SignatureFlow::start(
+        let (flow, step) = SignatureFlow::start_boxed(
             raw,
             allowed,
             jwks_request,
             keys,
             Some(&response.access_token),
         );
-        Checking::after(flow.map(Box::new), step, response)
+        Checking::after(flow, step, response)
     }
 
     /// Takes the answer to the last need.
