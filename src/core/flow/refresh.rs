@@ -174,7 +174,7 @@ impl RefreshFlow {
         verified: Option<Box<Verified>>,
         now: i64,
     ) -> Step<Session, RefreshFailure> {
-        let valid = self
+        let renewed = self
             .rules
             .claims(verified, &response, None, now)
             .and_then(|token| match (&token, &self.current.claims) {
@@ -182,31 +182,26 @@ impl RefreshFlow {
                     id_token::validate_refreshed(&new.claims, original).map(|()| token)
                 }
                 _ => Ok(token),
+            })
+            .and_then(|token| {
+                self.current
+                    .apply_refresh(response, token, self.require_id_token, now)
             });
-        let token = match valid {
-            Ok(token) => token,
-            Err(e) => return self.fail(e),
-        };
-        let renewed = match self
-            .current
-            .apply_refresh(response, token, self.require_id_token, now)
-        {
+        let renewed = match renewed {
             Ok(renewed) => renewed,
             Err(e) => return self.fail(e),
         };
-        let subject = renewed.subject().map(str::to_owned);
-        match (self.userinfo_endpoint.clone(), subject) {
-            (Some(endpoint), Some(subject)) => {
-                let request = HttpRequest::get(endpoint, self.timeout_ms)
-                    .bearer(renewed.access_token.expose());
-                self.stage = Stage::UserInfo {
-                    renewed: Box::new(renewed),
-                    subject,
-                };
-                Step::need(Need::Http(request))
-            }
-            _ => Step::Done(Ok(renewed)),
+        if let (Some(endpoint), Some(subject)) = (&self.userinfo_endpoint, renewed.subject()) {
+            let request = HttpRequest::get(endpoint.clone(), self.timeout_ms)
+                .bearer(renewed.access_token.expose());
+            let subject = subject.to_owned();
+            self.stage = Stage::UserInfo {
+                renewed: Box::new(renewed),
+                subject,
+            };
+            return Step::need(Need::Http(request));
         }
+        Step::Done(Ok(renewed))
     }
 
     /// A refused response: the error, and the session holding the rotated refresh token.
