@@ -74,39 +74,36 @@ impl CodeFlow {
         config: &ClientConfig,
         metadata: &ProviderMetadata,
     ) -> (CodeFlow, Step<SignedIn>) {
-        let exchange =
-            response::check_delivered_response(params, &tx, metadata, delivered).map(|code| {
-                token::code_exchange_body(
-                    &config.client_id,
-                    code.code.expose(),
-                    &tx.redirect_uri,
-                    &tx.code_verifier,
-                    None,
-                )
-            });
         let mut flow = CodeFlow {
             tx,
             rules: TokenRules::new(config, metadata),
-            stage: Stage::Exchanging,
+            stage: Stage::Over,
         };
-        let step = match exchange {
-            Err(e) => {
-                flow.stage = Stage::Over;
-                Step::Done(Err(e))
+        let step = match response::check_delivered_response(params, &flow.tx, metadata, delivered) {
+            Err(e) => Step::Done(Err(e)),
+            Ok(code) => {
+                let body = token::code_exchange_body(
+                    &config.client_id,
+                    code.code.expose(),
+                    &flow.tx.redirect_uri,
+                    &flow.tx.code_verifier,
+                    None,
+                );
+                flow.stage = Stage::Exchanging;
+                Step::Need(vec![
+                    Need::Http(HttpRequest::post_form(
+                        metadata.token_endpoint.as_str(),
+                        body,
+                        config.request_timeout_ms,
+                    )),
+                    // Fetched alongside so that the signature check need not wait for it; a
+                    // failure here only means it is asked for again when the key is needed.
+                    Need::JwkSet {
+                        request: flow.rules.jwks_request.clone(),
+                        refetch: false,
+                    },
+                ])
             }
-            Ok(body) => Step::Need(vec![
-                Need::Http(HttpRequest::post_form(
-                    metadata.token_endpoint.as_str(),
-                    body,
-                    config.request_timeout_ms,
-                )),
-                // Fetched alongside so that the signature check need not wait for it; a failure
-                // here only means it is asked for again when the key is needed.
-                Need::JwkSet {
-                    request: flow.rules.jwks_request.clone(),
-                    refetch: false,
-                },
-            ]),
         };
         (flow, step)
     }

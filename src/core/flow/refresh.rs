@@ -69,14 +69,6 @@ impl RefreshFlow {
         config: &ClientConfig,
         metadata: &ProviderMetadata,
     ) -> (RefreshFlow, Step<Session, RefreshFailure>) {
-        let request = current.refresh_token.as_ref().map(|refresh_token| {
-            let body = token::refresh_body(&config.client_id, refresh_token, None, None);
-            HttpRequest::post_form(
-                metadata.token_endpoint.as_str(),
-                body,
-                config.request_timeout_ms,
-            )
-        });
         let userinfo_endpoint = config
             .check_userinfo_on_refresh
             .then(|| metadata.userinfo_endpoint.clone())
@@ -88,17 +80,22 @@ impl RefreshFlow {
             userinfo_endpoint,
             timeout_ms: config.request_timeout_ms,
             rotated: None,
-            stage: Stage::Token,
+            stage: Stage::Over,
         };
-        let step = match request {
-            Some(request) => Step::need(Need::Http(request)),
-            None => {
-                flow.stage = Stage::Over;
-                Step::Done(Err(RefreshFailure {
-                    error: Error::NoSession("the session has no refresh token"),
-                    keep: None,
-                }))
+        let step = match &flow.current.refresh_token {
+            Some(refresh_token) => {
+                let body = token::refresh_body(&config.client_id, refresh_token, None, None);
+                flow.stage = Stage::Token;
+                Step::need(Need::Http(HttpRequest::post_form(
+                    metadata.token_endpoint.as_str(),
+                    body,
+                    config.request_timeout_ms,
+                )))
             }
+            None => Step::Done(Err(RefreshFailure {
+                error: Error::NoSession("the session has no refresh token"),
+                keep: None,
+            })),
         };
         (flow, step)
     }
