@@ -173,28 +173,34 @@ impl SignatureFlow {
     /// Takes the answer to the last need.
     pub fn advance(&mut self, answer: Answer) -> SignatureStep {
         let stage = std::mem::replace(&mut self.stage, Stage::AwaitingKeys { refetched: true });
-        match (stage, answer) {
-            (Stage::AwaitingKeys { refetched }, Answer::JwkSet(Ok(set))) => {
-                self.choose(&set, refetched)
-            }
-            (Stage::AwaitingKeys { .. }, Answer::JwkSet(Err(e))) => SignatureStep::Failed(e),
-            (Stage::Verifying { .. }, Answer::Verified(Ok(()))) => match self.to_digest.take() {
-                Some(access_token) => {
-                    self.stage = Stage::Digesting;
-                    SignatureStep::Need(Need::Digest {
-                        hash: self.alg.hash(),
-                        access_token,
-                    })
-                }
-                None => SignatureStep::Verified(None),
+        match stage {
+            Stage::AwaitingKeys { refetched } => match answer {
+                Answer::JwkSet(Ok(set)) => self.choose(&set, refetched),
+                Answer::JwkSet(Err(e)) => SignatureStep::Failed(e),
+                _ => SignatureStep::Failed(out_of_order()),
             },
-            (Stage::Digesting, Answer::Digest(Ok(digest))) => SignatureStep::Verified(Some(digest)),
-            (Stage::Digesting, Answer::Digest(Err(e))) => SignatureStep::Failed(e),
-            (Stage::Verifying { candidates, next }, Answer::Verified(Err(e))) => {
-                self.failure = Some(more_telling(self.failure.take(), e));
-                self.verify_next(candidates, next.saturating_add(1))
-            }
-            _ => SignatureStep::Failed(out_of_order()),
+            Stage::Verifying { candidates, next } => match answer {
+                Answer::Verified(Ok(())) => match self.to_digest.take() {
+                    Some(access_token) => {
+                        self.stage = Stage::Digesting;
+                        SignatureStep::Need(Need::Digest {
+                            hash: self.alg.hash(),
+                            access_token,
+                        })
+                    }
+                    None => SignatureStep::Verified(None),
+                },
+                Answer::Verified(Err(e)) => {
+                    self.failure = Some(more_telling(self.failure.take(), e));
+                    self.verify_next(candidates, next.saturating_add(1))
+                }
+                _ => SignatureStep::Failed(out_of_order()),
+            },
+            Stage::Digesting => match answer {
+                Answer::Digest(Ok(digest)) => SignatureStep::Verified(Some(digest)),
+                Answer::Digest(Err(e)) => SignatureStep::Failed(e),
+                _ => SignatureStep::Failed(out_of_order()),
+            },
         }
     }
 }
