@@ -30,19 +30,16 @@ pub fn decide(session: Option<&Session>, now: i64) -> AccessDecision {
         return AccessDecision::Fail(Error::NoSession("not signed in"));
     };
     let expired = session.is_expired(now);
-    if !session.needs_refresh(now, session.refresh_leeway()) {
-        return AccessDecision::Use(session.access_token.clone());
-    }
-    if session.has_refresh_token() {
+    let needs_refresh = session.needs_refresh(now, session.refresh_leeway());
+    if needs_refresh && session.has_refresh_token() {
         return AccessDecision::Refresh {
             fallback: (!expired).then(|| session.access_token.clone()),
         };
     }
-    if expired {
-        AccessDecision::Fail(Error::SessionExpired)
-    } else {
-        AccessDecision::Use(session.access_token.clone())
+    if needs_refresh && expired {
+        return AccessDecision::Fail(Error::SessionExpired);
     }
+    AccessDecision::Use(session.access_token.clone())
 }
 
 /// The outcome of [`AccessDecision::Refresh`] once the refresh is over.
@@ -50,11 +47,7 @@ pub fn after_refresh(
     refreshed: Result<AccessToken, Error>,
     fallback: Option<AccessToken>,
 ) -> Result<AccessToken, Error> {
-    match (refreshed, fallback) {
-        (Ok(token), _) => Ok(token),
-        (Err(_), Some(token)) => Ok(token),
-        (Err(e), None) => Err(e),
-    }
+    refreshed.or_else(|error| fallback.ok_or(error))
 }
 
 /// When the expiry events of a session fire, in milliseconds from now.

@@ -4,9 +4,8 @@
 
 use crate::core::authorize::Transaction;
 use crate::core::config::ClientConfig;
-use crate::core::flow::signature::{Checked, Checking, Verified};
-use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
-use crate::core::id_token::{self, IdTokenChecks};
+use crate::core::flow::signature::{Checked, Checking, TokenRules, Verified};
+use crate::core::flow::{first_two, out_of_order, Answer, HttpRequest, Need, Step};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
 use crate::core::response::{self, ResponseParams};
@@ -60,11 +59,7 @@ enum Stage {
 #[derive(Debug)]
 pub struct CodeFlow {
     tx: Transaction,
-    issuer: String,
-    client_id: String,
-    allowed_algs: Vec<crate::core::alg::JwsAlg>,
-    clock_skew: i64,
-    jwks_request: HttpRequest,
+    rules: TokenRules,
     stage: Stage,
 }
 
@@ -79,44 +74,36 @@ impl CodeFlow {
         config: &ClientConfig,
         metadata: &ProviderMetadata,
     ) -> (CodeFlow, Step<SignedIn>) {
-        let jwks_request = HttpRequest::get(metadata.jwks_uri.clone(), config.request_timeout_ms);
-        let exchange =
-            response::check_delivered_response(params, &tx, metadata, delivered).map(|code| {
-                token::code_exchange_body(
-                    &config.client_id,
-                    code.code.expose(),
-                    &tx.redirect_uri,
-                    &tx.code_verifier,
-                    None,
-                )
-            });
         let mut flow = CodeFlow {
             tx,
-            issuer: metadata.issuer.clone(),
-            client_id: config.client_id.clone(),
-            allowed_algs: config.id_token_signing_algs.clone(),
-            clock_skew: config.clock_skew_seconds,
-            jwks_request,
-            stage: Stage::Exchanging,
+            rules: TokenRules::new(config, metadata),
+            stage: Stage::Over,
         };
-        let step = match exchange {
-            Err(e) => {
-                flow.stage = Stage::Over;
-                Step::Done(Err(e))
+        let step = match response::check_delivered_response(params, &flow.tx, metadata, delivered) {
+            Err(e) => Step::Done(Err(e)),
+            Ok(code) => {
+                let body = token::code_exchange_body(
+                    &config.client_id,
+                    code.code.expose(),
+                    &flow.tx.redirect_uri,
+                    &flow.tx.code_verifier,
+                    None,
+                );
+                flow.stage = Stage::Exchanging;
+                Step::Need(vec![
+                    Need::Http(HttpRequest::post_form(
+                        metadata.token_endpoint.as_str(),
+                        body,
+                        config.request_timeout_ms,
+                    )),
+                    // Fetched alongside so that the signature check need not wait for it; a
+                    // failure here only means it is asked for again when the key is needed.
+                    Need::JwkSet {
+                        request: flow.rules.jwks_request.clone(),
+                        refetch: false,
+                    },
+                ])
             }
-            Ok(body) => Step::Need(vec![
-                Need::Http(HttpRequest::post_form(
-                    metadata.token_endpoint.clone(),
-                    body,
-                    config.request_timeout_ms,
-                )),
-                // Fetched alongside so that the signature check need not wait for it; a failure
-                // here only means it is asked for again when the key is needed.
-                Need::JwkSet {
-                    request: flow.jwks_request.clone(),
-                    refetch: false,
-                },
-            ]),
         };
         (flow, step)
     }
@@ -129,31 +116,18 @@ impl CodeFlow {
     /// Takes the answers to the last needs, received at `now`.
     pub fn advance(&mut self, answers: Vec<Answer>, now: i64) -> Step<SignedIn> {
         let stage = std::mem::replace(&mut self.stage, Stage::Over);
-        let mut answers = answers.into_iter();
-        match (stage, answers.next(), answers.next()) {
+        let (first, second) = first_two(answers);
+        let checked = match (stage, first, second) {
             (Stage::Exchanging, Some(Answer::Http(http)), Some(Answer::JwkSet(keys))) => {
-                let response =
-                    match http.and_then(|r| token::parse_token_response(r.status, &r.body)) {
-                        Ok(response) => response,
-                        Err(e) => return Step::Done(Err(e)),
-                    };
-                let Some(raw) = response.id_token.clone() else {
-                    return self.finish(response, None, now);
-                };
-                let checked = Checking::start(
-                    &raw,
-                    &self.allowed_algs,
-                    self.jwks_request.clone(),
-                    keys.ok(),
-                    response,
-                );
-                self.on_signature(checked, now)
+                match http.and_then(|r| token::parse_token_response(r.status, &r.body)) {
+                    Ok(response) => self.rules.check(response, keys.ok()),
+                    Err(e) => return Step::Done(Err(e)),
+                }
             }
-            (Stage::Signature(checking), Some(answer), None) => {
-                self.on_signature(checking.advance(answer), now)
-            }
-            _ => Step::Done(Err(out_of_order())),
-        }
+            (Stage::Signature(checking), Some(answer), None) => checking.advance(answer),
+            _ => return Step::Done(Err(out_of_order())),
+        };
+        self.on_signature(checked, now)
     }
 
     fn on_signature(&mut self, checked: Checked, now: i64) -> Step<SignedIn> {
@@ -162,7 +136,7 @@ impl CodeFlow {
                 self.stage = Stage::Signature(checking);
                 Step::need(need)
             }
-            Checked::Verified(response, verified) => self.finish(response, Some(*verified), now),
+            Checked::Verified(response, verified) => self.finish(response, verified, now),
             Checked::Failed(e) => Step::Done(Err(e)),
         }
     }
@@ -171,36 +145,16 @@ impl CodeFlow {
     fn finish(
         &mut self,
         response: TokenResponse,
-        verified: Option<Verified>,
+        verified: Option<Box<Verified>>,
         now: i64,
     ) -> Step<SignedIn> {
-        let (token, digest) = match verified {
-            Some(v) => (Some(v.token), v.access_token_digest),
-            None => (None, None),
-        };
-        if let Some(token) = &token {
-            let checks = IdTokenChecks {
-                issuer: &self.issuer,
-                client_id: &self.client_id,
-                nonce: self.tx.nonce.as_deref(),
-                max_age: self.tx.max_age,
-                acr_values: &self.tx.acr_values,
-                access_token: Some(response.access_token.expose()),
-                access_token_digest: digest.as_deref(),
-                now,
-                clock_skew: self.clock_skew,
-            };
-            if let Err(e) = token.validate_claims(&checks) {
-                let e = id_token::diagnose_clock(e, &token.claims, now, self.clock_skew);
-                return Step::Done(Err(e));
-            }
-        }
-        let result =
-            Session::from_code_exchange(response, token, &self.tx.scope, now).map(|session| {
-                SignedIn {
-                    session,
-                    app_state: self.tx.app_state.take(),
-                }
+        let result = self
+            .rules
+            .claims(verified, &response, Some(&self.tx), now)
+            .and_then(|token| Session::from_code_exchange(response, token, &self.tx.scope, now))
+            .map(|session| SignedIn {
+                session,
+                app_state: self.tx.app_state.take(),
             });
         Step::Done(result)
     }

@@ -67,25 +67,26 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// A GET of `url` that accepts JSON.
     pub fn get(url: impl Into<String>, timeout_ms: u32) -> Self {
-        HttpRequest {
-            method: Method::Get,
-            url: url.into(),
-            headers: vec![("Accept", "application/json".to_owned())],
-            body: None,
-            timeout_ms,
-        }
+        HttpRequest::for_json(Method::Get, url.into(), None, timeout_ms)
     }
 
     /// A POST of a form-encoded `body` to `url` (the token endpoint, RFC 6749 §4.1.3, §6).
     pub fn post_form(url: impl Into<String>, body: String, timeout_ms: u32) -> Self {
+        let mut request = HttpRequest::for_json(Method::Post, url.into(), Some(body), timeout_ms);
+        request
+            .headers
+            .push(("Content-Type", crate::core::token::CONTENT_TYPE.to_owned()));
+        request
+    }
+
+    /// A request that accepts JSON: what [`HttpRequest::get`] and [`HttpRequest::post_form`]
+    /// share.
+    fn for_json(method: Method, url: String, body: Option<String>, timeout_ms: u32) -> Self {
         HttpRequest {
-            method: Method::Post,
-            url: url.into(),
-            headers: vec![
-                ("Accept", "application/json".to_owned()),
-                ("Content-Type", crate::core::token::CONTENT_TYPE.to_owned()),
-            ],
-            body: Some(body),
+            method,
+            url,
+            headers: vec![("Accept", "application/json".to_owned())],
+            body,
             timeout_ms,
         }
     }
@@ -185,6 +186,26 @@ impl<T, E> Step<T, E> {
     /// One need.
     pub fn need(need: Need) -> Self {
         Step::Need(vec![need])
+    }
+}
+
+/// The first two of `answers`, the rest dropped: a flow asks for one or two things at a time.
+pub(crate) fn first_two(mut answers: Vec<Answer>) -> (Option<Answer>, Option<Answer>) {
+    answers.truncate(2);
+    let second = if answers.len() == 2 {
+        answers.pop()
+    } else {
+        None
+    };
+    (answers.pop(), second)
+}
+
+/// The one answer of `answers`; `None` when there are none or several.
+pub(crate) fn only(mut answers: Vec<Answer>) -> Option<Answer> {
+    if answers.len() == 1 {
+        answers.pop()
+    } else {
+        None
     }
 }
 

@@ -12,9 +12,9 @@
 //! whether another tab refreshed (or signed out) while this one waited.
 
 use crate::core::config::ClientConfig;
-use crate::core::flow::signature::{Checked, Checking, Verified};
-use crate::core::flow::{out_of_order, Answer, HttpRequest, Need, Step};
-use crate::core::id_token::{self, IdTokenChecks};
+use crate::core::flow::signature::{Checked, Checking, TokenRules, Verified};
+use crate::core::flow::{only, out_of_order, Answer, HttpRequest, Need, Step};
+use crate::core::id_token;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::secret::RefreshToken;
 use crate::core::session::Session;
@@ -52,14 +52,10 @@ enum Stage {
 #[derive(Debug)]
 pub struct RefreshFlow {
     current: Session,
-    issuer: String,
-    client_id: String,
-    allowed_algs: Vec<crate::core::alg::JwsAlg>,
-    clock_skew: i64,
+    rules: TokenRules,
     require_id_token: bool,
     userinfo_endpoint: Option<String>,
     timeout_ms: u32,
-    jwks_request: HttpRequest,
     /// The refresh token the OP sent back, once it answered.
     rotated: Option<RefreshToken>,
     stage: Stage,
@@ -73,40 +69,33 @@ impl RefreshFlow {
         config: &ClientConfig,
         metadata: &ProviderMetadata,
     ) -> (RefreshFlow, Step<Session, RefreshFailure>) {
-        let request = current.refresh_token.as_ref().map(|refresh_token| {
-            let body = token::refresh_body(&config.client_id, refresh_token, None, None);
-            HttpRequest::post_form(
-                metadata.token_endpoint.clone(),
-                body,
-                config.request_timeout_ms,
-            )
-        });
         let userinfo_endpoint = config
             .check_userinfo_on_refresh
             .then(|| metadata.userinfo_endpoint.clone())
             .flatten();
         let mut flow = RefreshFlow {
             current,
-            issuer: metadata.issuer.clone(),
-            client_id: config.client_id.clone(),
-            allowed_algs: config.id_token_signing_algs.clone(),
-            clock_skew: config.clock_skew_seconds,
+            rules: TokenRules::new(config, metadata),
             require_id_token: config.require_id_token_on_refresh,
             userinfo_endpoint,
             timeout_ms: config.request_timeout_ms,
-            jwks_request: HttpRequest::get(metadata.jwks_uri.clone(), config.request_timeout_ms),
             rotated: None,
-            stage: Stage::Token,
+            stage: Stage::Over,
         };
-        let step = match request {
-            Some(request) => Step::need(Need::Http(request)),
-            None => {
-                flow.stage = Stage::Over;
-                Step::Done(Err(RefreshFailure {
-                    error: Error::NoSession("the session has no refresh token"),
-                    keep: None,
-                }))
+        let step = match &flow.current.refresh_token {
+            Some(refresh_token) => {
+                let body = token::refresh_body(&config.client_id, refresh_token, None, None);
+                flow.stage = Stage::Token;
+                Step::need(Need::Http(HttpRequest::post_form(
+                    metadata.token_endpoint.as_str(),
+                    body,
+                    config.request_timeout_ms,
+                )))
             }
+            None => Step::Done(Err(RefreshFailure {
+                error: Error::NoSession("the session has no refresh token"),
+                keep: None,
+            })),
         };
         (flow, step)
     }
@@ -119,63 +108,48 @@ impl RefreshFlow {
     /// Takes the answer to the last need, received at `now`.
     pub fn advance(&mut self, answers: Vec<Answer>, now: i64) -> Step<Session, RefreshFailure> {
         let stage = std::mem::replace(&mut self.stage, Stage::Over);
-        let mut answers = answers.into_iter();
-        let (answer, extra) = (answers.next(), answers.next());
-        if extra.is_some() {
+        let Some(answer) = only(answers) else {
             return self.fail(out_of_order());
-        }
-        match (stage, answer) {
-            (Stage::Token, Some(Answer::Http(http))) => {
-                let parsed = http.map(|r| {
-                    let salvaged = token::rotated_refresh_token(r.status, &r.body);
-                    (token::parse_refresh_response(r.status, &r.body), salvaged)
-                });
-                let response = match parsed {
-                    Ok((Ok(response), _)) => response,
+        };
+        let checked = match (stage, answer) {
+            (Stage::Token, Answer::Http(http)) => {
+                // No answer: nothing was spent, the current session stays.
+                let r = match http {
+                    Ok(r) => r,
+                    Err(error) => return Step::Done(Err(RefreshFailure { error, keep: None })),
+                };
+                let response = match token::parse_refresh_response(r.status, &r.body) {
+                    Ok(response) => response,
                     // The OP refused the refresh token: drop it.
-                    Ok((Err(error), _)) if token::refresh_token_refused(&error) => {
-                        self.stage = Stage::Over;
+                    Err(error) if token::refresh_token_refused(&error) => {
                         let keep = self.current.after_refresh_token_refused();
                         return Step::Done(Err(RefreshFailure { error, keep }));
                     }
                     // A 200 the client refuses may still have rotated the refresh token.
-                    Ok((Err(error), salvaged)) => {
-                        self.rotated = salvaged;
+                    Err(error) => {
+                        self.rotated = token::rotated_refresh_token(r.status, &r.body);
                         return self.fail(error);
                     }
-                    // No answer: nothing was spent, the current session stays.
-                    Err(error) => return Step::Done(Err(RefreshFailure { error, keep: None })),
                 };
                 self.rotated = response.refresh_token.clone();
-                let Some(raw) = response.id_token.clone() else {
-                    return self.renew(response, None, now);
-                };
-                let checked = Checking::start(
-                    &raw,
-                    &self.allowed_algs,
-                    self.jwks_request.clone(),
-                    None,
-                    response,
-                );
-                self.on_signature(checked, now)
+                self.rules.check(response, None)
             }
-            (Stage::Signature(checking), Some(answer)) => {
-                self.on_signature(checking.advance(answer), now)
-            }
-            (Stage::UserInfo { renewed, subject }, Some(Answer::Http(http))) => {
+            (Stage::Signature(checking), answer) => checking.advance(answer),
+            (Stage::UserInfo { renewed, subject }, Answer::Http(http)) => {
                 let checked = http.and_then(|r| {
                     if r.status != 200 {
                         return Err(ResponseError::UnexpectedStatus(r.status).into());
                     }
                     userinfo::parse_userinfo(&r.body, &subject).map(|_| ())
                 });
-                match checked {
+                return match checked {
                     Ok(()) => Step::Done(Ok(*renewed)),
                     Err(e) => self.fail(e),
-                }
+                };
             }
-            _ => self.fail(out_of_order()),
-        }
+            _ => return self.fail(out_of_order()),
+        };
+        self.on_signature(checked, now)
     }
 
     fn on_signature(&mut self, checked: Checked, now: i64) -> Step<Session, RefreshFailure> {
@@ -184,7 +158,7 @@ impl RefreshFlow {
                 self.stage = Stage::Signature(checking);
                 Step::need(need)
             }
-            Checked::Verified(response, verified) => self.renew(response, Some(*verified), now),
+            Checked::Verified(response, verified) => self.renew(response, verified, now),
             Checked::Failed(e) => self.fail(e),
         }
     }
@@ -194,56 +168,37 @@ impl RefreshFlow {
     fn renew(
         &mut self,
         response: TokenResponse,
-        verified: Option<Verified>,
+        verified: Option<Box<Verified>>,
         now: i64,
     ) -> Step<Session, RefreshFailure> {
-        let (token, digest) = match verified {
-            Some(v) => (Some(v.token), v.access_token_digest),
-            None => (None, None),
-        };
-        if let Some(token) = &token {
-            let checks = IdTokenChecks {
-                issuer: &self.issuer,
-                client_id: &self.client_id,
-                nonce: None,
-                max_age: None,
-                acr_values: &[],
-                access_token: Some(response.access_token.expose()),
-                access_token_digest: digest.as_deref(),
-                now,
-                clock_skew: self.clock_skew,
-            };
-            let valid = token
-                .validate_claims(&checks)
-                .map_err(|e| id_token::diagnose_clock(e, &token.claims, now, self.clock_skew))
-                .and_then(|()| match &self.current.claims {
-                    Some(original) => id_token::validate_refreshed(&token.claims, original),
-                    None => Ok(()),
-                });
-            if let Err(e) = valid {
-                return self.fail(e);
-            }
-        }
-        let renewed = match self
-            .current
-            .apply_refresh(response, token, self.require_id_token, now)
-        {
+        let renewed = self
+            .rules
+            .claims(verified, &response, None, now)
+            .and_then(|token| match (&token, &self.current.claims) {
+                (Some(new), Some(original)) => {
+                    id_token::validate_refreshed(&new.claims, original).map(|()| token)
+                }
+                _ => Ok(token),
+            })
+            .and_then(|token| {
+                self.current
+                    .apply_refresh(response, token, self.require_id_token, now)
+            });
+        let renewed = match renewed {
             Ok(renewed) => renewed,
             Err(e) => return self.fail(e),
         };
-        let subject = renewed.subject().map(str::to_owned);
-        match (self.userinfo_endpoint.clone(), subject) {
-            (Some(endpoint), Some(subject)) => {
-                let request = HttpRequest::get(endpoint, self.timeout_ms)
-                    .bearer(renewed.access_token.expose());
-                self.stage = Stage::UserInfo {
-                    renewed: Box::new(renewed),
-                    subject,
-                };
-                Step::need(Need::Http(request))
-            }
-            _ => Step::Done(Ok(renewed)),
+        if let (Some(endpoint), Some(subject)) = (&self.userinfo_endpoint, renewed.subject()) {
+            let request = HttpRequest::get(endpoint.clone(), self.timeout_ms)
+                .bearer(renewed.access_token.expose());
+            let subject = subject.to_owned();
+            self.stage = Stage::UserInfo {
+                renewed: Box::new(renewed),
+                subject,
+            };
+            return Step::need(Need::Http(request));
         }
+        Step::Done(Ok(renewed))
     }
 
     /// A refused response: the error, and the session holding the rotated refresh token.

@@ -8,9 +8,12 @@
 //! SHA-512 it also has the access token hashed, by [`Need::Digest`], so that the check can follow.
 
 use crate::core::alg::{HashAlg, JwsAlg};
+use crate::core::authorize::Transaction;
+use crate::core::config::ClientConfig;
 use crate::core::flow::{out_of_order, Answer, HttpRequest, Need};
-use crate::core::id_token::IdToken;
+use crate::core::id_token::{self, IdToken, IdTokenChecks};
 use crate::core::jwks::{more_telling, Jwk, JwkSet, KeySelection};
+use crate::core::metadata::ProviderMetadata;
 use crate::core::secret::{AccessToken, RawIdToken};
 use crate::core::token::TokenResponse;
 use crate::error::{Error, SignatureError};
@@ -31,8 +34,10 @@ enum Stage {
 pub enum SignatureStep {
     /// Perform this and call [`SignatureFlow::advance`] with the answer.
     Need(Need),
-    /// The signature verified with a key of the OP's: the token, its claims not yet checked.
-    Verified(Box<Verified>),
+    /// The signature verified with a key of the OP's: [`SignatureFlow::into_verified`] hands
+    /// over the token, its claims not yet checked, with this digest of the access token when
+    /// one was asked for.
+    Verified(Option<Vec<u8>>),
     /// It did not.
     Failed(Error),
 }
@@ -72,6 +77,19 @@ impl SignatureFlow {
         keys: Option<JwkSet>,
         access_token: Option<&AccessToken>,
     ) -> (Option<SignatureFlow>, SignatureStep) {
+        let (flow, step) =
+            SignatureFlow::start_boxed(raw, allowed, jwks_request, keys, access_token);
+        (flow.map(|flow| *flow), step)
+    }
+
+    /// [`SignatureFlow::start`] with the flow made in its box, as [`Checking`] keeps it.
+    fn start_boxed(
+        raw: &RawIdToken,
+        allowed: &[JwsAlg],
+        jwks_request: HttpRequest,
+        keys: Option<JwkSet>,
+        access_token: Option<&AccessToken>,
+    ) -> (Option<Box<SignatureFlow>>, SignatureStep) {
         let token = match IdToken::parse(raw.expose()) {
             Ok(token) => token,
             Err(e) => return (None, SignatureStep::Failed(e)),
@@ -83,14 +101,14 @@ impl SignatureFlow {
         let to_digest = access_token
             .filter(|_| token.claims.at_hash.is_some() && alg.hash() != HashAlg::Sha256)
             .cloned();
-        let mut flow = SignatureFlow {
+        let mut flow = Box::new(SignatureFlow {
             token,
             alg,
             jwks_request,
             stage: Stage::AwaitingKeys { refetched: false },
             failure: None,
             to_digest,
-        };
+        });
         let step = match keys {
             Some(set) => flow.choose(&set, false),
             None => SignatureStep::Need(flow.keys_need(false)),
@@ -119,7 +137,13 @@ impl SignatureFlow {
             KeySelection::UnknownKid => {
                 return SignatureStep::Failed(SignatureError::NoMatchingKey.into())
             }
-            KeySelection::Candidates(keys) => keys.into_iter().cloned().collect(),
+            KeySelection::Candidates(keys) => {
+                let mut candidates = Vec::with_capacity(keys.len());
+                for key in keys {
+                    candidates.push(key.clone());
+                }
+                candidates
+            }
         };
         self.verify_next(candidates, 0)
     }
@@ -137,38 +161,46 @@ impl SignatureFlow {
         SignatureStep::Need(Need::Verify(check))
     }
 
-    fn verified(&self, access_token_digest: Option<Vec<u8>>) -> SignatureStep {
-        SignatureStep::Verified(Box::new(Verified {
-            token: self.token.clone(),
+    /// The verified token, once [`SignatureStep::Verified`] said so, with the access token's
+    /// digest it came with.
+    pub fn into_verified(self, access_token_digest: Option<Vec<u8>>) -> Verified {
+        Verified {
+            token: self.token,
             access_token_digest,
-        }))
+        }
     }
 
     /// Takes the answer to the last need.
     pub fn advance(&mut self, answer: Answer) -> SignatureStep {
         let stage = std::mem::replace(&mut self.stage, Stage::AwaitingKeys { refetched: true });
-        match (stage, answer) {
-            (Stage::AwaitingKeys { refetched }, Answer::JwkSet(Ok(set))) => {
-                self.choose(&set, refetched)
-            }
-            (Stage::AwaitingKeys { .. }, Answer::JwkSet(Err(e))) => SignatureStep::Failed(e),
-            (Stage::Verifying { .. }, Answer::Verified(Ok(()))) => match self.to_digest.take() {
-                Some(access_token) => {
-                    self.stage = Stage::Digesting;
-                    SignatureStep::Need(Need::Digest {
-                        hash: self.alg.hash(),
-                        access_token,
-                    })
-                }
-                None => self.verified(None),
+        match stage {
+            Stage::AwaitingKeys { refetched } => match answer {
+                Answer::JwkSet(Ok(set)) => self.choose(&set, refetched),
+                Answer::JwkSet(Err(e)) => SignatureStep::Failed(e),
+                _ => SignatureStep::Failed(out_of_order()),
             },
-            (Stage::Digesting, Answer::Digest(Ok(digest))) => self.verified(Some(digest)),
-            (Stage::Digesting, Answer::Digest(Err(e))) => SignatureStep::Failed(e),
-            (Stage::Verifying { candidates, next }, Answer::Verified(Err(e))) => {
-                self.failure = Some(more_telling(self.failure.take(), e));
-                self.verify_next(candidates, next.saturating_add(1))
-            }
-            _ => SignatureStep::Failed(out_of_order()),
+            Stage::Verifying { candidates, next } => match answer {
+                Answer::Verified(Ok(())) => match self.to_digest.take() {
+                    Some(access_token) => {
+                        self.stage = Stage::Digesting;
+                        SignatureStep::Need(Need::Digest {
+                            hash: self.alg.hash(),
+                            access_token,
+                        })
+                    }
+                    None => SignatureStep::Verified(None),
+                },
+                Answer::Verified(Err(e)) => {
+                    self.failure = Some(more_telling(self.failure.take(), e));
+                    self.verify_next(candidates, next.saturating_add(1))
+                }
+                _ => SignatureStep::Failed(out_of_order()),
+            },
+            Stage::Digesting => match answer {
+                Answer::Digest(Ok(digest)) => SignatureStep::Verified(Some(digest)),
+                Answer::Digest(Err(e)) => SignatureStep::Failed(e),
+                _ => SignatureStep::Failed(out_of_order()),
+            },
         }
     }
 }
@@ -186,23 +218,27 @@ pub struct Checking {
 pub enum Checked {
     /// Perform this; keep the [`Checking`] for its answer.
     Need(Need, Checking),
-    /// The signature verified: the response and its token, claims not yet checked.
-    Verified(TokenResponse, Box<Verified>),
+    /// The signature verified: the response and its token, claims not yet checked; no token
+    /// when the response has none.
+    Verified(TokenResponse, Option<Box<Verified>>),
     /// It did not, or the answer did not fit.
     Failed(Error),
 }
 
 impl Checking {
-    /// Starts checking `raw`, the ID token of `response` (its access token is `at_hash`'s
-    /// subject); `keys` is a JWK Set already in hand.
+    /// Starts checking the ID token of `response` (its access token is `at_hash`'s subject);
+    /// `keys` is a JWK Set already in hand. A response without an ID token is
+    /// [`Checked::Verified`] with no token at once: what the flow requires of it is its own.
     pub fn start(
-        raw: &RawIdToken,
         allowed: &[JwsAlg],
         jwks_request: HttpRequest,
         keys: Option<JwkSet>,
         response: TokenResponse,
     ) -> Checked {
-        let (flow, step) = SignatureFlow::start(
+        let Some(raw) = &response.id_token else {
+            return Checked::Verified(response, None);
+        };
+        let (flow, step) = SignatureFlow::start_boxed(
             raw,
             allowed,
             jwks_request,
@@ -215,21 +251,98 @@ impl Checking {
     /// Takes the answer to the last need.
     pub fn advance(mut self, answer: Answer) -> Checked {
         let step = self.flow.advance(answer);
-        Checking::after(Some(*self.flow), step, self.response)
+        Checking::after(Some(self.flow), step, self.response)
     }
 
-    fn after(flow: Option<SignatureFlow>, step: SignatureStep, response: TokenResponse) -> Checked {
+    fn after(
+        flow: Option<Box<SignatureFlow>>,
+        step: SignatureStep,
+        response: TokenResponse,
+    ) -> Checked {
         match (flow, step) {
-            (Some(flow), SignatureStep::Need(need)) => Checked::Need(
-                need,
-                Checking {
-                    flow: Box::new(flow),
-                    response,
-                },
-            ),
-            (_, SignatureStep::Verified(verified)) => Checked::Verified(response, verified),
             (_, SignatureStep::Failed(e)) => Checked::Failed(e),
-            (None, SignatureStep::Need(_)) => Checked::Failed(out_of_order()),
+            (Some(flow), SignatureStep::Need(need)) => {
+                Checked::Need(need, Checking { flow, response })
+            }
+            (Some(flow), SignatureStep::Verified(digest)) => {
+                Checked::Verified(response, Some(Box::new(flow.into_verified(digest))))
+            }
+            (None, _) => Checked::Failed(out_of_order()),
+        }
+    }
+}
+
+/// What the ID token of a token response is checked against, the same in the code and the
+/// refresh flow: the allowed `alg`s and the JWK Set for its signature (steps 6-8), the issuer,
+/// the audience and the clock for its claims (steps 2-5, 9-13).
+#[derive(Debug)]
+pub struct TokenRules {
+    issuer: String,
+    client_id: String,
+    allowed_algs: Vec<JwsAlg>,
+    clock_skew: i64,
+    /// The request that fetches the OP's JWK Set (`jwks_uri`, with the deadline).
+    pub jwks_request: HttpRequest,
+}
+
+impl TokenRules {
+    /// The rules of `config` for the OP of `metadata`.
+    pub fn new(config: &ClientConfig, metadata: &ProviderMetadata) -> Self {
+        TokenRules {
+            issuer: metadata.issuer.clone(),
+            client_id: config.client_id.clone(),
+            allowed_algs: config.id_token_signing_algs.clone(),
+            clock_skew: config.clock_skew_seconds,
+            jwks_request: HttpRequest::get(metadata.jwks_uri.clone(), config.request_timeout_ms),
+        }
+    }
+
+    /// Starts the signature check of `response`'s ID token; `keys` is a JWK Set already in hand.
+    pub fn check(&self, response: TokenResponse, keys: Option<JwkSet>) -> Checked {
+        Checking::start(
+            &self.allowed_algs,
+            self.jwks_request.clone(),
+            keys,
+            response,
+        )
+    }
+
+    /// Checks the claims of the `verified` token of `response` (§3.1.3.7 steps 2-5, 9-13,
+    /// `at_hash`) against the authentication request `tx` (`nonce`, `max_age`, `acr_values`;
+    /// `None` for a refreshed token) at `now`, and hands the token back.
+    pub fn claims(
+        &self,
+        verified: Option<Box<Verified>>,
+        response: &TokenResponse,
+        tx: Option<&Transaction>,
+        now: i64,
+    ) -> Result<Option<IdToken>, Error> {
+        let Some(verified) = verified else {
+            return Ok(None);
+        };
+        let Verified {
+            token,
+            access_token_digest,
+        } = *verified;
+        let checks = IdTokenChecks {
+            issuer: &self.issuer,
+            client_id: &self.client_id,
+            nonce: tx.and_then(|tx| tx.nonce.as_deref()),
+            max_age: tx.and_then(|tx| tx.max_age),
+            acr_values: tx.map_or(&[], |tx| &tx.acr_values),
+            access_token: Some(response.access_token.expose()),
+            access_token_digest: access_token_digest.as_deref(),
+            now,
+            clock_skew: self.clock_skew,
+        };
+        match token.validate_claims(&checks) {
+            Ok(()) => Ok(Some(token)),
+            Err(e) => Err(id_token::diagnose_clock(
+                e,
+                &token.claims,
+                now,
+                self.clock_skew,
+            )),
         }
     }
 }
