@@ -44,12 +44,11 @@ const PAGE_EVENTS: [(&str, PageEvent); 7] = [
     ("activity", PageEvent::Activity),
 ];
 
-/// A [`Machine`] with a JSON boundary. It remembers which command each outstanding id was, so
-/// that an answer in JSON is read as the answer that command takes.
+/// A [`Machine`] with a JSON boundary. An answer in JSON is read as the answer its command
+/// takes, which the machine knows of every outstanding id.
 #[derive(Debug)]
 pub struct Wired {
     machine: Machine,
-    kinds: Vec<(IoId, AnswerKind)>,
     /// A call whose options did not read, and why.
     refused: Option<(u32, Error)>,
 }
@@ -71,7 +70,6 @@ impl Wired {
             .map_err(|e| error_json(&e))?;
         Ok(Wired {
             machine,
-            kinds: Vec::new(),
             refused: None,
         })
     }
@@ -107,14 +105,6 @@ impl Wired {
             }
         }
         while let Some(output) = self.machine.poll_output() {
-            if let Output::Io { id, command } = &output {
-                if let Some(kind) = command.answer_kind() {
-                    self.kinds.push((*id, kind));
-                }
-            }
-            if let Output::Cancel { id } = &output {
-                self.take_kind(*id);
-            }
             if !out.ends_with('[') {
                 out.push(',');
             }
@@ -127,13 +117,6 @@ impl Wired {
         }
         out.push('}');
         out
-    }
-
-    /// The answer command `id` takes, forgotten: it is answered or cancelled (an id is
-    /// outstanding once).
-    fn take_kind(&mut self, id: IoId) -> Option<AnswerKind> {
-        let index = self.kinds.iter().position(|(i, _)| *i == id)?;
-        Some(self.kinds.swap_remove(index).1)
     }
 
     // The readers and writers stay functions of their own (`inline(never)`): inlined into
@@ -165,7 +148,7 @@ impl Wired {
             }
             "answer" => {
                 let id = u32::try_from(json.get("id")?.as_u64()?).ok()?;
-                let kind = self.take_kind(id)?;
+                let kind = self.machine.pending_answer(id)?;
                 Input::Answer {
                     id,
                     answer: read_answer(json, kind)?,
