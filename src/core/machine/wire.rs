@@ -301,21 +301,27 @@ fn read_error(json: &Json) -> Error {
 fn read_call(json: &Json) -> Result<Call, Error> {
     let name = json.get("call").and_then(Json::as_str).unwrap_or("");
     let options = json.get("options").unwrap_or(&Json::Null);
-    Ok(match name {
-        "authorizeUrl" => Call::AuthorizeUrl(parse_authorize_options(options)?),
-        "signinRedirect" => Call::SigninRedirect(parse_authorize_options(options)?),
-        "signinPopup" => Call::SigninPopup {
-            options: parse_authorize_options(options)?,
-            app_window: is_true(json, "appWindow"),
+    // The sign-in calls' options are read once, for whichever of them it is.
+    let signin: fn(AuthorizeOptions) -> Call = match name {
+        "authorizeUrl" => Call::AuthorizeUrl,
+        "signinRedirect" => Call::SigninRedirect,
+        "signinSilent" => Call::SigninSilent,
+        "signinPopup" if is_true(json, "appWindow") => |options| Call::SigninPopup {
+            options,
+            app_window: true,
         },
-        "signinSilent" => Call::SigninSilent(parse_authorize_options(options)?),
-        "signoutUrl" => Call::SignoutUrl(parse_logout_options(options)?),
-        "signoutRedirect" => Call::SignoutRedirect(parse_logout_options(options)?),
+        "signinPopup" => |options| Call::SigninPopup {
+            options,
+            app_window: false,
+        },
+        "signoutUrl" => return Ok(Call::SignoutUrl(parse_logout_options(options)?)),
+        "signoutRedirect" => return Ok(Call::SignoutRedirect(parse_logout_options(options)?)),
         _ => {
             return read_plain_call(name, json)
                 .map_err(|(field, reason)| Error::config(field, reason))
         }
-    })
+    };
+    Ok(signin(parse_authorize_options(options)?))
 }
 
 /// A call without options; a field it lacks is refused as `(field, reason)`.
