@@ -174,7 +174,7 @@ pub struct Machine {
     next_io: IoId,
     next_task: TaskId,
     /// Which task each outstanding command's answer goes to, and what for.
-    routes: Vec<(IoId, TaskId, Purpose)>,
+    routes: Vec<(IoId, TaskId, Purpose, AnswerKind)>,
     tasks: Vec<(TaskId, Task)>,
     /// The refresh flight under way.
     flight: Option<TaskId>,
@@ -482,7 +482,7 @@ impl Machine {
 
     /// Routes an answer to its task.
     fn answer(&mut self, id: IoId, answer: Answer, now: i64) {
-        let Some(index) = self.routes.iter().position(|(i, _, _)| *i == id) else {
+        let Some(index) = self.routes.iter().position(|(i, ..)| *i == id) else {
             // A lock granted to a request nobody waits for any more (cancelled as it was
             // granted, by dispose) is released now, not held until its lease runs out.
             if matches!(answer, Answer::Lock(Ok(()))) && !self.holds_lock() {
@@ -491,7 +491,7 @@ impl Machine {
             }
             return;
         };
-        let (_, task, purpose) = self.routes.swap_remove(index);
+        let (_, task, purpose, _) = self.routes.swap_remove(index);
         if matches!(purpose, Purpose::Ignored) {
             return;
         }
@@ -540,7 +540,7 @@ impl Machine {
     fn dispose(&mut self) {
         self.disposed = true;
         let routes = std::mem::take(&mut self.routes);
-        for (id, _, _) in &routes {
+        for (id, ..) in &routes {
             self.push_out(Output::Cancel { id: *id });
         }
         let mut tasks = std::mem::take(&mut self.tasks);
@@ -628,11 +628,17 @@ impl Machine {
     fn io(&mut self, task: TaskId, purpose: Purpose, command: Command) -> IoId {
         self.next_io = self.next_io.wrapping_add(1);
         let id = self.next_io;
-        if command.answer_kind().is_some() {
-            self.routes.push((id, task, purpose));
+        if let Some(kind) = command.answer_kind() {
+            self.routes.push((id, task, purpose, kind));
         }
         self.push_out(Output::Io { id, command });
         id
+    }
+
+    /// The answer the outstanding command `id` takes; `None` once it is answered or cancelled.
+    fn pending_answer(&self, id: IoId) -> Option<AnswerKind> {
+        let (.., kind) = self.routes.iter().find(|(i, ..)| *i == id)?;
+        Some(*kind)
     }
 
     /// Emits a command whose answer nobody waits for.
@@ -643,7 +649,7 @@ impl Machine {
     /// Cancels every command of `task` still under way.
     fn cancel_task_io(&mut self, task: TaskId) {
         let mut i = 0;
-        while let Some((id, t, _)) = self.routes.get(i).copied() {
+        while let Some(&(id, t, ..)) = self.routes.get(i) {
             if t == task {
                 self.routes.swap_remove(i);
                 self.push_out(Output::Cancel { id });

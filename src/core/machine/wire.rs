@@ -44,12 +44,11 @@ const PAGE_EVENTS: [(&str, PageEvent); 7] = [
     ("activity", PageEvent::Activity),
 ];
 
-/// A [`Machine`] with a JSON boundary. It remembers which command each outstanding id was, so
-/// that an answer in JSON is read as the answer that command takes.
+/// A [`Machine`] with a JSON boundary. An answer in JSON is read as the answer its command
+/// takes, which the machine knows of every outstanding id.
 #[derive(Debug)]
 pub struct Wired {
     machine: Machine,
-    kinds: Vec<(IoId, AnswerKind)>,
     /// A call whose options did not read, and why.
     refused: Option<(u32, Error)>,
 }
@@ -71,7 +70,6 @@ impl Wired {
             .map_err(|e| error_json(&e))?;
         Ok(Wired {
             machine,
-            kinds: Vec::new(),
             refused: None,
         })
     }
@@ -107,14 +105,6 @@ impl Wired {
             }
         }
         while let Some(output) = self.machine.poll_output() {
-            if let Output::Io { id, command } = &output {
-                if let Some(kind) = command.answer_kind() {
-                    self.kinds.push((*id, kind));
-                }
-            }
-            if let Output::Cancel { id } = &output {
-                self.take_kind(*id);
-            }
             if !out.ends_with('[') {
                 out.push(',');
             }
@@ -127,13 +117,6 @@ impl Wired {
         }
         out.push('}');
         out
-    }
-
-    /// The answer command `id` takes, forgotten: it is answered or cancelled (an id is
-    /// outstanding once).
-    fn take_kind(&mut self, id: IoId) -> Option<AnswerKind> {
-        let index = self.kinds.iter().position(|(i, _)| *i == id)?;
-        Some(self.kinds.swap_remove(index).1)
     }
 
     // The readers and writers stay functions of their own (`inline(never)`): inlined into
@@ -165,7 +148,7 @@ impl Wired {
             }
             "answer" => {
                 let id = u32::try_from(json.get("id")?.as_u64()?).ok()?;
-                let kind = self.take_kind(id)?;
+                let kind = self.machine.pending_answer(id)?;
                 Input::Answer {
                     id,
                     answer: read_answer(json, kind)?,
@@ -318,21 +301,27 @@ fn read_error(json: &Json) -> Error {
 fn read_call(json: &Json) -> Result<Call, Error> {
     let name = json.get("call").and_then(Json::as_str).unwrap_or("");
     let options = json.get("options").unwrap_or(&Json::Null);
-    Ok(match name {
-        "authorizeUrl" => Call::AuthorizeUrl(parse_authorize_options(options)?),
-        "signinRedirect" => Call::SigninRedirect(parse_authorize_options(options)?),
-        "signinPopup" => Call::SigninPopup {
-            options: parse_authorize_options(options)?,
-            app_window: is_true(json, "appWindow"),
+    // The sign-in calls' options are read once, for whichever of them it is.
+    let signin: fn(AuthorizeOptions) -> Call = match name {
+        "authorizeUrl" => Call::AuthorizeUrl,
+        "signinRedirect" => Call::SigninRedirect,
+        "signinSilent" => Call::SigninSilent,
+        "signinPopup" if is_true(json, "appWindow") => |options| Call::SigninPopup {
+            options,
+            app_window: true,
         },
-        "signinSilent" => Call::SigninSilent(parse_authorize_options(options)?),
-        "signoutUrl" => Call::SignoutUrl(parse_logout_options(options)?),
-        "signoutRedirect" => Call::SignoutRedirect(parse_logout_options(options)?),
+        "signinPopup" => |options| Call::SigninPopup {
+            options,
+            app_window: false,
+        },
+        "signoutUrl" => return Ok(Call::SignoutUrl(parse_logout_options(options)?)),
+        "signoutRedirect" => return Ok(Call::SignoutRedirect(parse_logout_options(options)?)),
         _ => {
             return read_plain_call(name, json)
                 .map_err(|(field, reason)| Error::config(field, reason))
         }
-    })
+    };
+    Ok(signin(parse_authorize_options(options)?))
 }
 
 /// A call without options; a field it lacks is refused as `(field, reason)`.
@@ -804,10 +793,43 @@ fn webcrypto_params(alg: JwsAlg) -> (String, String) {
     (import.end(), verify.end())
 }
 
-/// A command as JSON text: `{"io":id,"do":"fetch"|"verify"|...,...}`.
+/// What the pump calls each command (`"do"`).
+#[inline(never)]
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Fetch(_) => "fetch",
+        Command::Verify(_) => "verify",
+        Command::Digest { .. } => "digest",
+        Command::Read { .. } => "read",
+        Command::Write { .. } => "write",
+        Command::Remove { .. } => "remove",
+        Command::ListKeys { .. } => "keys",
+        Command::TakeLock { .. } => "lock",
+        Command::ReleaseLock { .. } => "release",
+        Command::OpenChannel { .. } => "openChannel",
+        Command::CloseChannel => "closeChannel",
+        Command::Broadcast { .. } => "broadcast",
+        Command::OpenPopup { .. } => "popup",
+        Command::OpenFrame { .. } => "frame",
+        Command::ListenHandover { .. } => "handover",
+        Command::LookAtPopup { .. } => "look",
+        Command::CloseWindow { .. } => "close",
+        Command::Navigate { .. } => "navigate",
+        Command::ReplaceUrl { .. } => "replaceUrl",
+        Command::NavigateWindow { .. } => "show",
+        Command::LoadKey { .. } => "loadKey",
+        Command::GenerateKey { .. } => "generateKey",
+        Command::StoreKey { .. } => "storeKey",
+        Command::RemoveKey { .. } => "removeKey",
+        Command::Sign { .. } => "sign",
+    }
+}
+
+/// A command as JSON text: `{"io":id,"do":"fetch"|"verify"|...,...}`. Commands that carry the
+/// same members share one arm.
 pub fn command_json(id: IoId, command: &Command) -> String {
     let mut o = Obj::new();
-    o.int("io", i64::from(id));
+    o.int("io", i64::from(id)).str("do", command_name(command));
     let o = &mut o;
     match command {
         Command::Fetch(r) => {
@@ -827,8 +849,7 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 Method::Get => "GET",
                 Method::Post => "POST",
             };
-            o.str("do", "fetch")
-                .str("method", method)
+            o.str("method", method)
                 .str("url", &r.url)
                 .raw("headers", &headers)
                 .opt_str("body", r.body.as_deref())
@@ -842,8 +863,7 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                     jwk.str(member, value);
                 }
             }
-            o.str("do", "verify")
-                .str("alg", check.alg.as_str())
+            o.str("alg", check.alg.as_str())
                 .raw("import", &import)
                 .raw("verify", &verify)
                 .raw("jwk", &jwk.end())
@@ -857,104 +877,64 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 );
         }
         Command::Digest { hash, access_token } => {
-            o.str("do", "digest")
-                .str("hash", hash.name())
+            o.str("hash", hash.name())
                 .str("data", access_token.expose());
         }
-        Command::Read { area, key } => {
-            o.str("do", "read")
-                .str("area", area_name(*area))
-                .str("key", key);
+        Command::Read { area, key } | Command::Remove { area, key } => {
+            o.str("area", area_name(*area)).str("key", key);
         }
         Command::Write { area, key, value } => {
-            o.str("do", "write")
-                .str("area", area_name(*area))
+            o.str("area", area_name(*area))
                 .str("key", key)
                 .str("value", value);
         }
-        Command::Remove { area, key } => {
-            o.str("do", "remove")
-                .str("area", area_name(*area))
-                .str("key", key);
-        }
         Command::ListKeys { area, prefix } => {
-            o.str("do", "keys")
-                .str("area", area_name(*area))
-                .str("prefix", prefix);
+            o.str("area", area_name(*area)).str("prefix", prefix);
         }
         Command::TakeLock {
             name,
             wait_ms,
             lease_ms,
         } => {
-            o.str("do", "lock")
-                .str("name", name)
+            o.str("name", name)
                 .int("waitMs", i64::from(*wait_ms))
                 .int("leaseMs", i64::from(*lease_ms));
         }
-        Command::ReleaseLock { name } => {
-            o.str("do", "release").str("name", name);
+        Command::ReleaseLock { name }
+        | Command::OpenChannel { name }
+        | Command::LoadKey { name }
+        | Command::GenerateKey { name }
+        | Command::StoreKey { name }
+        | Command::RemoveKey { name } => {
+            o.str("name", name);
         }
-        Command::OpenChannel { name } => {
-            o.str("do", "openChannel").str("name", name);
-        }
-        Command::CloseChannel => {
-            o.str("do", "closeChannel");
-        }
+        Command::CloseChannel => {}
         Command::Broadcast { message } => {
-            o.str("do", "broadcast").json("message", message);
+            o.json("message", message);
         }
         Command::OpenPopup {
             op,
             url,
             app_window,
         } => {
-            o.str("do", "popup")
-                .int("op", i64::from(*op))
+            o.int("op", i64::from(*op))
                 .str("url", url)
                 .bool("appWindow", *app_window);
         }
-        Command::OpenFrame { op, url } => {
-            o.str("do", "frame")
-                .int("op", i64::from(*op))
-                .str("url", url);
+        Command::OpenFrame { op, url } | Command::NavigateWindow { op, url } => {
+            o.int("op", i64::from(*op)).str("url", url);
         }
         Command::ListenHandover { op, channel } => {
-            o.str("do", "handover")
-                .int("op", i64::from(*op))
-                .str("channel", channel);
+            o.int("op", i64::from(*op)).str("channel", channel);
         }
-        Command::LookAtPopup { op } => {
-            o.str("do", "look").int("op", i64::from(*op));
+        Command::LookAtPopup { op } | Command::CloseWindow { op } => {
+            o.int("op", i64::from(*op));
         }
-        Command::CloseWindow { op } => {
-            o.str("do", "close").int("op", i64::from(*op));
-        }
-        Command::Navigate { url } => {
-            o.str("do", "navigate").str("url", url);
-        }
-        Command::ReplaceUrl { url } => {
-            o.str("do", "replaceUrl").str("url", url);
-        }
-        Command::NavigateWindow { op, url } => {
-            o.str("do", "show")
-                .int("op", i64::from(*op))
-                .str("url", url);
-        }
-        Command::LoadKey { name } => {
-            o.str("do", "loadKey").str("name", name);
-        }
-        Command::GenerateKey { name } => {
-            o.str("do", "generateKey").str("name", name);
-        }
-        Command::StoreKey { name } => {
-            o.str("do", "storeKey").str("name", name);
-        }
-        Command::RemoveKey { name } => {
-            o.str("do", "removeKey").str("name", name);
+        Command::Navigate { url } | Command::ReplaceUrl { url } => {
+            o.str("url", url);
         }
         Command::Sign { name, input } => {
-            o.str("do", "sign").str("name", name).str("input", input);
+            o.str("name", name).str("input", input);
         }
     }
     o.end()
