@@ -422,27 +422,33 @@ impl fmt::Debug for IdTokenChecks<'_> {
 /// [`IdTokenError::RefreshedClaimChanged`] naming the claim. Validate the new token with
 /// [`IdToken::validate_claims`] (with `nonce: None`) as well.
 pub fn validate_refreshed(new: &IdTokenClaims, original: &IdTokenClaims) -> Result<(), Error> {
-    let changed =
-        |claim: &'static str| Err(Error::IdToken(IdTokenError::RefreshedClaimChanged(claim)));
+    match changed_claim(new, original) {
+        Some(claim) => Err(Error::IdToken(IdTokenError::RefreshedClaimChanged(claim))),
+        None => Ok(()),
+    }
+}
+
+/// The first claim of [`validate_refreshed`] that changed, if any.
+fn changed_claim(new: &IdTokenClaims, original: &IdTokenClaims) -> Option<&'static str> {
     if new.iss != original.iss {
-        return changed("iss");
+        return Some("iss");
     }
     if new.sub != original.sub {
-        return changed("sub");
+        return Some("sub");
     }
     if audience_set(&new.aud) != audience_set(&original.aud) {
-        return changed("aud");
+        return Some("aud");
     }
     if new.azp != original.azp {
-        return changed("azp");
+        return Some("azp");
     }
     if new.auth_time.is_some() && new.auth_time != original.auth_time {
-        return changed("auth_time");
+        return Some("auth_time");
     }
     if new.nonce.is_some() && new.nonce != original.nonce {
-        return changed("nonce");
+        return Some("nonce");
     }
-    Ok(())
+    None
 }
 
 /// The distinct audiences, sorted: `aud` as a set.
