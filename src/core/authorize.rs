@@ -326,17 +326,7 @@ impl AuthorizationRequest {
                 "`none` cannot be combined with other values",
             ));
         }
-        for (name, _) in &self.extra_params {
-            if name.is_empty() {
-                return Err(Error::config("extra_params", "a parameter name is empty"));
-            }
-            if STANDARD_PARAMS.contains(&name.as_str()) {
-                return Err(Error::config(
-                    crate::core::text::cat(&["extra_params.", name]),
-                    "is a standard parameter: use its own option",
-                ));
-            }
-        }
+        check_extra_params(&self.extra_params, STANDARD_PARAMS)?;
         if !crate::core::text::has(&metadata.response_types_supported, "code") {
             return Err(Error::Unsupported("response_type=code".into()));
         }
@@ -425,6 +415,26 @@ pub(crate) fn append_query(url: &str, query: &str) -> String {
 /// Whether a space-separated scope contains the word `openid`.
 fn has_openid(scope: &str) -> bool {
     scope.split_whitespace().any(|s| s == "openid")
+}
+
+/// The extra parameters of an authorization or logout request: no empty name, none of
+/// `standard` (field `extra_params.<name>`: those have their own option).
+pub(crate) fn check_extra_params(
+    params: &[(String, String)],
+    standard: &[&str],
+) -> Result<(), Error> {
+    for (name, _) in params {
+        if name.is_empty() {
+            return Err(Error::config("extra_params", "a parameter name is empty"));
+        }
+        if standard.contains(&name.as_str()) {
+            return Err(Error::config(
+                crate::core::text::cat(&["extra_params.", name]),
+                "is a standard parameter: use its own option",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Sets parameter `name` in `params`, replacing the value of a present one in place.
