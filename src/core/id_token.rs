@@ -22,7 +22,7 @@ use crate::core::jwks::Jwk;
 use crate::core::jwks::JwkSet;
 use crate::core::jws::{CompactJws, HashAlg, JwsAlg, SignatureCheck};
 use crate::core::members::{
-    misfit, take_int, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+    misfit, take_int, take_str, take_strings, take_text, Kind, Member, OPTIONAL, REQUIRED,
 };
 use crate::core::secret::RawIdToken;
 use crate::error::{Error, IdTokenError};
@@ -74,8 +74,8 @@ impl IdTokenClaims {
         }
         let o = &mut json;
         Ok(IdTokenClaims {
-            iss: take_str(o, "iss").unwrap_or_default(),
-            sub: take_str(o, "sub").unwrap_or_default(),
+            iss: take_text(o, "iss"),
+            sub: take_text(o, "sub"),
             aud: take_strings(o, "aud").unwrap_or_default(),
             exp: take_int(o, "exp").unwrap_or_default(),
             iat: take_int(o, "iat").unwrap_or_default(),

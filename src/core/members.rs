@@ -115,6 +115,12 @@ pub fn take_str(object: &mut Object, name: &str) -> Option<String> {
     }
 }
 
+/// [`take_str`], the empty string when the member is absent or not a string (for members the
+/// table already required).
+pub fn take_text(object: &mut Object, name: &str) -> String {
+    take_str(object, name).unwrap_or_default()
+}
+
 /// Takes member `name` out if it is a string or an array (its strings, in order; a string alone
 /// is a list of one).
 pub fn take_strings(object: &mut Object, name: &str) -> Option<Vec<String>> {
