@@ -41,12 +41,17 @@ impl ResponseParams {
 
     /// [`ResponseParams::from_pairs`] of pairs already collected (not generic: one copy in the
     /// wasm).
-    fn from_pair_list(mut all: Vec<(String, String)>) -> Result<Self, Error> {
+    fn from_pair_list(all: Vec<(String, String)>) -> Result<Self, Error> {
         if let Some(name) = repeated_name(&all) {
             return Err(ResponseError::RepeatedParameter(name.to_owned()).into());
         }
-        all.retain(|(_, value)| !value.is_empty());
-        Ok(ResponseParams { pairs: all })
+        let mut pairs = Vec::with_capacity(all.len());
+        for pair in all {
+            if !pair.1.is_empty() {
+                pairs.push(pair);
+            }
+        }
+        Ok(ResponseParams { pairs })
     }
 
     /// From a URL query, with or without the leading `?` (RFC 6749 §4.1.2).
