@@ -73,6 +73,11 @@ pub fn accept_handover(data: &Json, expect: &Expect, state: &str) -> Option<Deli
     if let Some(body) = data.get("formPost") {
         return Some(Delivery::FormPostBody(body.as_str()?.to_owned()));
     }
+    callback_url(data)
+}
+
+/// The `url` a callback-page message carries.
+fn callback_url(data: &Json) -> Option<Delivery> {
     Some(Delivery::CallbackUrl(data.get("url")?.as_str()?.to_owned()))
 }
 
@@ -100,7 +105,7 @@ pub fn accept(
             if origin != own_origin || data.get("type")?.as_str()? != CALLBACK_MESSAGE_TYPE {
                 return None;
             }
-            Some(Delivery::CallbackUrl(data.get("url")?.as_str()?.to_owned()))
+            callback_url(data)
         }
     }
 }
