@@ -228,7 +228,6 @@ impl AuthorizationRequest {
             true => Some(nonce),
             false => None,
         };
-        let ui_locales = words(&self.ui_locales);
         let acr_values = words(&self.acr_values);
 
         let mut query = crate::core::form::Form::new();
@@ -250,9 +249,7 @@ impl AuthorizationRequest {
         if let Some(hint) = non_empty(&self.login_hint) {
             query.pair("login_hint", hint);
         }
-        if !ui_locales.is_empty() {
-            query.pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
-        }
+        query.words("ui_locales", &self.ui_locales);
         if !self.prompt.is_empty() {
             let mut prompt = String::new();
             for value in &self.prompt {
@@ -274,9 +271,7 @@ impl AuthorizationRequest {
         {
             query.pair("id_token_hint", hint);
         }
-        if !acr_values.is_empty() {
-            query.pair("acr_values", &crate::core::text::join(&acr_values, " "));
-        }
+        query.words("acr_values", &acr_values);
         for uri in &self.resource {
             query.pair("resource", uri);
         }

@@ -4,7 +4,7 @@
 //! The `id_token_hint` is sent as given, expired or not: the core does not inspect it (§2
 //! allows an OP to accept an expired hint, and the user wants out either way).
 
-use crate::core::authorize::{append_query, check_extra_params, non_empty, words};
+use crate::core::authorize::{append_query, check_extra_params, non_empty};
 use crate::core::metadata::ProviderMetadata;
 #[cfg(feature = "shell")]
 use crate::core::pkce::random_token;
@@ -121,10 +121,7 @@ impl LogoutRequest {
             query.pair("post_logout_redirect_uri", uri);
         }
         query.pair("state", &state);
-        let ui_locales = words(&self.ui_locales);
-        if !ui_locales.is_empty() {
-            query.pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
-        }
+        query.words("ui_locales", &self.ui_locales);
         for (name, value) in &self.extra_params {
             query.pair(name, value);
         }
