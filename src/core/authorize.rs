@@ -228,7 +228,6 @@ impl AuthorizationRequest {
             true => Some(nonce),
             false => None,
         };
-        let ui_locales = words(&self.ui_locales);
         let acr_values = words(&self.acr_values);
 
         let mut query = crate::core::form::Form::new();
@@ -250,9 +249,7 @@ impl AuthorizationRequest {
         if let Some(hint) = non_empty(&self.login_hint) {
             query.pair("login_hint", hint);
         }
-        if !ui_locales.is_empty() {
-            query.pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
-        }
+        query.words("ui_locales", &self.ui_locales);
         if !self.prompt.is_empty() {
             let mut prompt = String::new();
             for value in &self.prompt {
@@ -274,9 +271,7 @@ impl AuthorizationRequest {
         {
             query.pair("id_token_hint", hint);
         }
-        if !acr_values.is_empty() {
-            query.pair("acr_values", &crate::core::text::join(&acr_values, " "));
-        }
+        query.words("acr_values", &acr_values);
         for uri in &self.resource {
             query.pair("resource", uri);
         }
@@ -326,17 +321,7 @@ impl AuthorizationRequest {
                 "`none` cannot be combined with other values",
             ));
         }
-        for (name, _) in &self.extra_params {
-            if name.is_empty() {
-                return Err(Error::config("extra_params", "a parameter name is empty"));
-            }
-            if STANDARD_PARAMS.contains(&name.as_str()) {
-                return Err(Error::config(
-                    crate::core::text::cat(&["extra_params.", name]),
-                    "is a standard parameter: use its own option",
-                ));
-            }
-        }
+        check_extra_params(&self.extra_params, STANDARD_PARAMS)?;
         if !crate::core::text::has(&metadata.response_types_supported, "code") {
             return Err(Error::Unsupported("response_type=code".into()));
         }
@@ -425,6 +410,26 @@ pub(crate) fn append_query(url: &str, query: &str) -> String {
 /// Whether a space-separated scope contains the word `openid`.
 fn has_openid(scope: &str) -> bool {
     scope.split_whitespace().any(|s| s == "openid")
+}
+
+/// The extra parameters of an authorization or logout request: no empty name, none of
+/// `standard` (field `extra_params.<name>`: those have their own option).
+pub(crate) fn check_extra_params(
+    params: &[(String, String)],
+    standard: &[&str],
+) -> Result<(), Error> {
+    for (name, _) in params {
+        if name.is_empty() {
+            return Err(Error::config("extra_params", "a parameter name is empty"));
+        }
+        if standard.contains(&name.as_str()) {
+            return Err(Error::config(
+                crate::core::text::cat(&["extra_params.", name]),
+                "is a standard parameter: use its own option",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Sets parameter `name` in `params`, replacing the value of a present one in place.

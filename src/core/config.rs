@@ -336,13 +336,10 @@ impl AuthorizeOptions {
         mode: ResponseMode,
         redirect_uri: &str,
     ) -> Result<AuthorizationRequest, Error> {
+        self.check(session)?;
         let id_token_hint = match self.id_token_hint {
             Some(IdTokenHint::Token(token)) => Some(token),
-            Some(IdTokenHint::Current) => {
-                Some(session.and_then(|s| s.id_token.clone()).ok_or_else(|| {
-                    Error::config("id_token_hint", "true needs a session with an ID token")
-                })?)
-            }
+            Some(IdTokenHint::Current) => session.and_then(|s| s.id_token.clone()),
             None => None,
         };
         let mut extra_params = Vec::new();
@@ -352,8 +349,6 @@ impl AuthorizeOptions {
         for (name, value) in self.extra_params {
             set_param(&mut extra_params, name, value);
         }
-        check_resource(&self.resource)?;
-        check_claims(self.claims.as_ref())?;
         let resource = match self.resource.is_empty() {
             true => config.resource.clone(),
             false => self.resource,
@@ -376,6 +371,21 @@ impl AuthorizeOptions {
             claims: claims.map(Json::to_text),
             dpop_jkt: None,
         })
+    }
+
+    /// The checks of [`to_request`](Self::to_request), in one place so that the options are
+    /// dropped on one error path.
+    fn check(&self, session: Option<&Session>) -> Result<(), Error> {
+        if matches!(self.id_token_hint, Some(IdTokenHint::Current))
+            && session.and_then(|s| s.id_token.as_ref()).is_none()
+        {
+            return Err(Error::config(
+                "id_token_hint",
+                "true needs a session with an ID token",
+            ));
+        }
+        check_resource(&self.resource)?;
+        check_claims(self.claims.as_ref())
     }
 }
 

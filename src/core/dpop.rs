@@ -160,10 +160,7 @@ pub fn proof(signing_input: &str, signature: &[u8]) -> Result<String, Error> {
 
 /// Whether a token endpoint's answer asks for a nonce (§8): 400 with `use_dpop_nonce`.
 pub fn token_nonce_error(status: u16, body: &str) -> bool {
-    status == 400
-        && Json::parse_object(body)
-            .ok()
-            .is_some_and(|o| o.str("error") == Some(NONCE_ERROR))
+    status == 400 && crate::core::members::body_str(body, "error").as_deref() == Some(NONCE_ERROR)
 }
 
 /// Whether a resource server's answer asks for a nonce (§9): 401 with a `WWW-Authenticate`
@@ -182,9 +179,8 @@ pub fn check_bound(status: u16, body: &str) -> Result<(), Error> {
     if status != 200 {
         return Ok(());
     }
-    let token_type = Json::parse_object(body)
-        .ok()
-        .and_then(|o| o.str("token_type").map(|t| t.parse::<TokenType>()));
+    let token_type =
+        crate::core::members::body_str(body, "token_type").map(|t| t.parse::<TokenType>());
     match token_type {
         Some(Ok(TokenType::DPoP)) => Ok(()),
         Some(Ok(TokenType::Bearer)) => Err(Error::Dpop(CODE_DPOP_NOT_BOUND)),

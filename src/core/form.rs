@@ -102,6 +102,24 @@ impl Form {
         self
     }
 
+    /// Adds `name` with the whitespace-separated words of all `values` joined by one space
+    /// (a space-delimited list such as `ui_locales`), unless there are none.
+    pub fn words(&mut self, name: &str, values: &[String]) -> &mut Self {
+        let mut joined = String::new();
+        for value in values {
+            for word in value.split_whitespace() {
+                if !joined.is_empty() {
+                    joined.push(' ');
+                }
+                joined.push_str(word);
+            }
+        }
+        if !joined.is_empty() {
+            self.pair(name, &joined);
+        }
+        self
+    }
+
     /// The text written so far; the form is left empty.
     pub fn finish(&mut self) -> String {
         self.start = 0;

@@ -22,7 +22,7 @@ use crate::core::jwks::Jwk;
 use crate::core::jwks::JwkSet;
 use crate::core::jws::{CompactJws, HashAlg, JwsAlg, SignatureCheck};
 use crate::core::members::{
-    misfit, take_int, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+    misfit, take_int, take_str, take_strings, take_text, Kind, Member, OPTIONAL, REQUIRED,
 };
 use crate::core::secret::RawIdToken;
 use crate::error::{Error, IdTokenError};
@@ -74,8 +74,8 @@ impl IdTokenClaims {
         }
         let o = &mut json;
         Ok(IdTokenClaims {
-            iss: take_str(o, "iss").unwrap_or_default(),
-            sub: take_str(o, "sub").unwrap_or_default(),
+            iss: take_text(o, "iss"),
+            sub: take_text(o, "sub"),
             aud: take_strings(o, "aud").unwrap_or_default(),
             exp: take_int(o, "exp").unwrap_or_default(),
             iat: take_int(o, "iat").unwrap_or_default(),
@@ -123,6 +123,22 @@ impl IdTokenClaims {
             json.insert("amr", strings_json(amr));
         }
         json
+    }
+}
+
+/// The claims of an ID token's payload (see [`IdToken::parse`]).
+fn payload_claims(payload: &[u8]) -> Result<IdTokenClaims, IdTokenError> {
+    let json = payload_object(payload).map_err(|why| IdTokenError::Malformed(why.to_owned()))?;
+    IdTokenClaims::from_json(json)
+}
+
+/// The payload as a JSON object, or why it is not one.
+fn payload_object(payload: &[u8]) -> Result<Object, &'static str> {
+    let text = std::str::from_utf8(payload).map_err(|_| "the payload is not UTF-8")?;
+    match Json::parse(text) {
+        Ok(Json::Object(json)) => Ok(json),
+        Ok(_) => Err("the payload is not a JSON object"),
+        Err(_) => Err("the payload is not JSON"),
     }
 }
 
@@ -186,22 +202,7 @@ impl IdToken {
     /// [`IdTokenError::Malformed`]; a missing or mistyped claim -> [`IdTokenError::MissingClaim`].
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let jws = CompactJws::parse(raw)?;
-        let text = std::str::from_utf8(&jws.payload).map_err(|_| {
-            Error::IdToken(IdTokenError::Malformed(
-                "the payload is not UTF-8".to_owned(),
-            ))
-        })?;
-        let payload: Json = Json::parse(text).map_err(|_| {
-            Error::IdToken(IdTokenError::Malformed(
-                "the payload is not JSON".to_owned(),
-            ))
-        })?;
-        let Json::Object(json) = payload else {
-            return Err(Error::IdToken(IdTokenError::Malformed(
-                "the payload is not a JSON object".to_owned(),
-            )));
-        };
-        let claims = IdTokenClaims::from_json(json)?;
+        let claims = payload_claims(&jws.payload)?;
         Ok(IdToken {
             raw: RawIdToken::new(raw),
             jws,
@@ -249,44 +250,50 @@ impl IdToken {
     /// - with `at_hash` and an access token, `at_hash` is [`at_hash`] of the token with this
     ///   token's `alg` ([`IdTokenError::AtHashMismatch`]).
     pub fn validate_claims(&self, checks: &IdTokenChecks<'_>) -> Result<(), Error> {
+        self.claims_failure(checks).map_err(Error::IdToken)
+    }
+
+    /// The checks of [`validate_claims`](Self::validate_claims), failing with the bare
+    /// [`IdTokenError`] so that the [`Error`] is made at one place.
+    fn claims_failure(&self, checks: &IdTokenChecks<'_>) -> Result<(), IdTokenError> {
         let claims = &self.claims;
         let now = checks.now;
         let skew = checks.clock_skew.max(0);
         if claims.iss != checks.issuer {
-            return Err(IdTokenError::IssuerMismatch.into());
+            return Err(IdTokenError::IssuerMismatch);
         }
         if !crate::core::text::has(&claims.aud, checks.client_id) {
-            return Err(IdTokenError::AudienceMismatch.into());
+            return Err(IdTokenError::AudienceMismatch);
         }
         if claims.aud.len() > 1 && claims.azp.is_none() {
-            return Err(IdTokenError::AzpMissing.into());
+            return Err(IdTokenError::AzpMissing);
         }
         if claims
             .azp
             .as_deref()
             .is_some_and(|azp| azp != checks.client_id)
         {
-            return Err(IdTokenError::AzpMismatch.into());
+            return Err(IdTokenError::AzpMismatch);
         }
         if claims.exp <= now.saturating_sub(skew) {
-            return Err(IdTokenError::Expired.into());
+            return Err(IdTokenError::Expired);
         }
         if claims.iat > now.saturating_add(skew) {
-            return Err(IdTokenError::IssuedInFuture.into());
+            return Err(IdTokenError::IssuedInFuture);
         }
         if claims.nbf.is_some_and(|nbf| nbf > now.saturating_add(skew)) {
-            return Err(IdTokenError::NotYetValid.into());
+            return Err(IdTokenError::NotYetValid);
         }
         if let Some(expected) = checks.nonce {
             if claims.nonce.as_deref() != Some(expected) {
-                return Err(IdTokenError::NonceMismatch.into());
+                return Err(IdTokenError::NonceMismatch);
             }
         }
         if let Some(max_age) = checks.max_age {
             let auth_time = claims.auth_time.ok_or(IdTokenError::AuthTimeMissing)?;
             let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
             if auth_time.saturating_add(max_age).saturating_add(skew) < now {
-                return Err(IdTokenError::AuthTimeTooOld.into());
+                return Err(IdTokenError::AuthTimeTooOld);
             }
         }
         if !checks.acr_values.is_empty() {
@@ -295,7 +302,7 @@ impl IdToken {
                 .as_deref()
                 .is_some_and(|acr| crate::core::text::has(checks.acr_values, acr));
             if !satisfied {
-                return Err(IdTokenError::AcrNotSatisfied.into());
+                return Err(IdTokenError::AcrNotSatisfied);
             }
         }
         if let (Some(expected), Some(access_token)) = (&claims.at_hash, checks.access_token) {
@@ -308,11 +315,11 @@ impl IdToken {
                 // SHA-384 and SHA-512 come from outside (WebCrypto): without the digest the
                 // value cannot be confirmed.
                 (HashAlg::Sha384 | HashAlg::Sha512, None) => {
-                    return Err(IdTokenError::AtHashMismatch.into())
+                    return Err(IdTokenError::AtHashMismatch)
                 }
             };
             if computed != *expected {
-                return Err(IdTokenError::AtHashMismatch.into());
+                return Err(IdTokenError::AtHashMismatch);
             }
         }
         Ok(())
@@ -415,27 +422,33 @@ impl fmt::Debug for IdTokenChecks<'_> {
 /// [`IdTokenError::RefreshedClaimChanged`] naming the claim. Validate the new token with
 /// [`IdToken::validate_claims`] (with `nonce: None`) as well.
 pub fn validate_refreshed(new: &IdTokenClaims, original: &IdTokenClaims) -> Result<(), Error> {
-    let changed =
-        |claim: &'static str| Err(Error::IdToken(IdTokenError::RefreshedClaimChanged(claim)));
+    match changed_claim(new, original) {
+        Some(claim) => Err(Error::IdToken(IdTokenError::RefreshedClaimChanged(claim))),
+        None => Ok(()),
+    }
+}
+
+/// The first claim of [`validate_refreshed`] that changed, if any.
+fn changed_claim(new: &IdTokenClaims, original: &IdTokenClaims) -> Option<&'static str> {
     if new.iss != original.iss {
-        return changed("iss");
+        return Some("iss");
     }
     if new.sub != original.sub {
-        return changed("sub");
+        return Some("sub");
     }
     if audience_set(&new.aud) != audience_set(&original.aud) {
-        return changed("aud");
+        return Some("aud");
     }
     if new.azp != original.azp {
-        return changed("azp");
+        return Some("azp");
     }
     if new.auth_time.is_some() && new.auth_time != original.auth_time {
-        return changed("auth_time");
+        return Some("auth_time");
     }
     if new.nonce.is_some() && new.nonce != original.nonce {
-        return changed("nonce");
+        return Some("nonce");
     }
-    Ok(())
+    None
 }
 
 /// The distinct audiences, sorted: `aud` as a set.

@@ -53,36 +53,40 @@ impl CompactJws {
                 &found,
             ])));
         }
+        Self::parse_parts(token).map_err(|why| malformed(why.to_owned()))
+    }
+
+    /// The three parts of [`parse`](Self::parse), or why they are malformed: one error built at
+    /// one place for every static reason.
+    fn parse_parts(token: &str) -> Result<Self, &'static str> {
         let mut segments = token.split('.');
         let (Some(header_b64), Some(payload_b64), Some(signature_b64)) =
             (segments.next(), segments.next(), segments.next())
         else {
-            return Err(malformed("no payload part".to_owned()));
+            return Err("no payload part");
         };
-        let header_bytes = crate::core::base64url::decode(header_b64)
-            .ok_or_else(|| malformed("the header is not base64url".to_owned()))?;
-        let header = std::str::from_utf8(&header_bytes)
+        let header =
+            crate::core::base64url::decode(header_b64).ok_or("the header is not base64url")?;
+        let header = std::str::from_utf8(&header)
             .ok()
             .and_then(|text| Json::parse_object(text).ok())
-            .ok_or_else(|| malformed("the header is not a JSON object".to_owned()))?;
+            .ok_or("the header is not a JSON object")?;
         let alg = header
             .str("alg")
-            .ok_or_else(|| malformed("the header has no string `alg`".to_owned()))?
+            .ok_or("the header has no string `alg`")?
             .to_owned();
         let kid = match header.get("kid") {
             None => None,
             Some(Json::String(kid)) => Some(kid.clone()),
-            Some(_) => return Err(malformed("the header's `kid` is not a string".to_owned())),
+            Some(_) => return Err("the header's `kid` is not a string"),
         };
         if header.contains_key("crit") {
-            return Err(malformed(
-                "the header has `crit`; no JWS extension is understood here".to_owned(),
-            ));
+            return Err("the header has `crit`; no JWS extension is understood here");
         }
-        let payload = crate::core::base64url::decode(payload_b64)
-            .ok_or_else(|| malformed("the payload is not base64url".to_owned()))?;
+        let payload =
+            crate::core::base64url::decode(payload_b64).ok_or("the payload is not base64url")?;
         let signature = crate::core::base64url::decode(signature_b64)
-            .ok_or_else(|| malformed("the signature is not base64url".to_owned()))?;
+            .ok_or("the signature is not base64url")?;
         // RFC 7515 §5.2 step 8: everything before the second '.'.
         let signing_input_len = header_b64
             .len()
@@ -90,7 +94,7 @@ impl CompactJws {
             .saturating_add(payload_b64.len());
         let signing_input = token
             .get(..signing_input_len)
-            .ok_or_else(|| malformed("no payload part".to_owned()))?
+            .ok_or("no payload part")?
             .to_owned();
         Ok(CompactJws {
             alg,

@@ -4,7 +4,7 @@
 //! The `id_token_hint` is sent as given, expired or not: the core does not inspect it (§2
 //! allows an OP to accept an expired hint, and the user wants out either way).
 
-use crate::core::authorize::{append_query, non_empty, words};
+use crate::core::authorize::{append_query, check_extra_params, non_empty};
 use crate::core::metadata::ProviderMetadata;
 #[cfg(feature = "shell")]
 use crate::core::pkce::random_token;
@@ -100,24 +100,7 @@ impl LogoutRequest {
         now: i64,
         state: String,
     ) -> Result<(String, LogoutTransaction), Error> {
-        let endpoint = metadata
-            .end_session_endpoint
-            .as_deref()
-            .ok_or_else(|| Error::Unsupported("end_session_endpoint".into()))?;
-        if state.is_empty() {
-            return Err(Error::config("state", "must not be empty"));
-        }
-        for (name, _) in &self.extra_params {
-            if name.is_empty() {
-                return Err(Error::config("extra_params", "a parameter name is empty"));
-            }
-            if STANDARD_PARAMS.contains(&name.as_str()) {
-                return Err(Error::config(
-                    crate::core::text::cat(&["extra_params.", name]),
-                    "is a standard parameter: use its own option",
-                ));
-            }
-        }
+        let endpoint = self.check(metadata, &state)?;
 
         let mut query = crate::core::form::Form::new();
         if let Some(hint) = self
@@ -138,10 +121,7 @@ impl LogoutRequest {
             query.pair("post_logout_redirect_uri", uri);
         }
         query.pair("state", &state);
-        let ui_locales = words(&self.ui_locales);
-        if !ui_locales.is_empty() {
-            query.pair("ui_locales", &crate::core::text::join(&ui_locales, " "));
-        }
+        query.words("ui_locales", &self.ui_locales);
         for (name, value) in &self.extra_params {
             query.pair(name, value);
         }
@@ -153,6 +133,20 @@ impl LogoutRequest {
             created_at: now,
         };
         Ok((url, transaction))
+    }
+
+    /// The checks of [`build_with_state`](Self::build_with_state), in one place so that the
+    /// request and the state are dropped on one error path; the OP's logout endpoint.
+    fn check<'m>(&self, metadata: &'m ProviderMetadata, state: &str) -> Result<&'m str, Error> {
+        let endpoint = metadata
+            .end_session_endpoint
+            .as_deref()
+            .ok_or_else(|| Error::Unsupported("end_session_endpoint".into()))?;
+        if state.is_empty() {
+            return Err(Error::config("state", "must not be empty"));
+        }
+        check_extra_params(&self.extra_params, STANDARD_PARAMS)?;
+        Ok(endpoint)
     }
 }
 

@@ -115,6 +115,18 @@ pub fn take_str(object: &mut Object, name: &str) -> Option<String> {
     }
 }
 
+/// String member `name` of the JSON object `body`, if `body` is one and the member a string: the
+/// one member several answers are read for (a nonce error, a token type, a rotated token).
+pub fn body_str(body: &str, name: &str) -> Option<String> {
+    take_str(&mut Json::parse_object(body).ok()?, name)
+}
+
+/// [`take_str`], the empty string when the member is absent or not a string (for members the
+/// table already required).
+pub fn take_text(object: &mut Object, name: &str) -> String {
+    take_str(object, name).unwrap_or_default()
+}
+
 /// Takes member `name` out if it is a string or an array (its strings, in order; a string alone
 /// is a list of one).
 pub fn take_strings(object: &mut Object, name: &str) -> Option<Vec<String>> {

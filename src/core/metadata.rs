@@ -6,7 +6,8 @@
 //! exactly the configured issuer (§4.3: "MUST be identical"; no trailing-slash leniency).
 
 use crate::core::members::{
-    self, check_response, response_object, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+    self, check_response, response_object, take_str, take_strings, take_text, Kind, Member,
+    OPTIONAL, REQUIRED,
 };
 use crate::core::params::ResponseMode;
 use crate::error::{Error, ResponseError};
@@ -77,10 +78,10 @@ impl ProviderMetadata {
         check_response(&obj, MEMBERS)?;
         let o = &mut obj;
         Ok(ProviderMetadata {
-            issuer: take_str(o, "issuer").unwrap_or_default(),
-            authorization_endpoint: take_str(o, "authorization_endpoint").unwrap_or_default(),
-            token_endpoint: take_str(o, "token_endpoint").unwrap_or_default(),
-            jwks_uri: take_str(o, "jwks_uri").unwrap_or_default(),
+            issuer: take_text(o, "issuer"),
+            authorization_endpoint: take_text(o, "authorization_endpoint"),
+            token_endpoint: take_text(o, "token_endpoint"),
+            jwks_uri: take_text(o, "jwks_uri"),
             userinfo_endpoint: take_str(o, "userinfo_endpoint"),
             end_session_endpoint: take_str(o, "end_session_endpoint"),
             response_types_supported: take_strings(o, "response_types_supported")

@@ -8,7 +8,6 @@ use crate::core::authorize::append_query;
 use crate::core::config::PushMode;
 use crate::core::discovery_ext::Extensions;
 use crate::core::flow::HttpRequest;
-use crate::core::json::Json;
 use crate::error::{Error, ResponseError};
 
 /// Where authorization requests are pushed under `mode` for an OP with `ext`: its endpoint, or
@@ -41,13 +40,8 @@ pub fn request_uri(status: u16, body: &str) -> Result<String, Error> {
         // Any other status: the OP's error object, as the token endpoint's (RFC 6749 §5.2).
         return Err(crate::core::token::error_answer(status, body));
     }
-    Json::parse_object(body)
-        .ok()
-        .and_then(|o| {
-            o.str("request_uri")
-                .filter(|u| !u.is_empty())
-                .map(str::to_owned)
-        })
+    crate::core::members::body_str(body, "request_uri")
+        .filter(|u| !u.is_empty())
         .ok_or(Error::InvalidResponse(ResponseError::MissingField(
             "request_uri",
         )))

@@ -41,12 +41,17 @@ impl ResponseParams {
 
     /// [`ResponseParams::from_pairs`] of pairs already collected (not generic: one copy in the
     /// wasm).
-    fn from_pair_list(mut all: Vec<(String, String)>) -> Result<Self, Error> {
+    fn from_pair_list(all: Vec<(String, String)>) -> Result<Self, Error> {
         if let Some(name) = repeated_name(&all) {
             return Err(ResponseError::RepeatedParameter(name.to_owned()).into());
         }
-        all.retain(|(_, value)| !value.is_empty());
-        Ok(ResponseParams { pairs: all })
+        let mut pairs = Vec::with_capacity(all.len());
+        for pair in all {
+            if !pair.1.is_empty() {
+                pairs.push(pair);
+            }
+        }
+        Ok(ResponseParams { pairs })
     }
 
     /// From a URL query, with or without the leading `?` (RFC 6749 §4.1.2).
@@ -94,24 +99,12 @@ impl ResponseParams {
     /// whose response members are strings (`null` counts as absent). Anything else is
     /// [`ResponseError::NotAuthorizationResponse`].
     pub fn from_web_message(payload: &Json) -> Result<Self, Error> {
-        let not_response = || Error::InvalidResponse(ResponseError::NotAuthorizationResponse);
-        let object = payload.as_object().ok_or_else(not_response)?;
-        if object.get("type").and_then(Json::as_str) != Some("authorization_response") {
-            return Err(not_response());
+        match web_message_pairs(payload) {
+            Some(pairs) => Self::from_pair_list(pairs),
+            None => Err(Error::InvalidResponse(
+                ResponseError::NotAuthorizationResponse,
+            )),
         }
-        let response = object
-            .get("response")
-            .and_then(Json::as_object)
-            .ok_or_else(not_response)?;
-        let mut pairs = Vec::with_capacity(response.len());
-        for (name, value) in response {
-            match value {
-                Json::Null => {}
-                Json::String(s) => pairs.push((name.to_owned(), s.clone())),
-                _ => return Err(not_response()),
-            }
-        }
-        Self::from_pair_list(pairs)
     }
 
     /// The value of parameter `name`, if present.
@@ -341,4 +334,23 @@ impl ResponseParams {
         }
         ResponseParams::from_form_post(body)
     }
+}
+
+/// The string members of a `web_message` payload's response ([`ResponseParams::from_web_message`]),
+/// or `None` when it is not an authorization response.
+fn web_message_pairs(payload: &Json) -> Option<Vec<(String, String)>> {
+    let object = payload.as_object()?;
+    if object.get("type").and_then(Json::as_str) != Some("authorization_response") {
+        return None;
+    }
+    let response = object.get("response").and_then(Json::as_object)?;
+    let mut pairs = Vec::with_capacity(response.len());
+    for (name, value) in response {
+        match value {
+            Json::Null => {}
+            Json::String(s) => pairs.push((name.to_owned(), s.clone())),
+            _ => return None,
+        }
+    }
+    Some(pairs)
 }

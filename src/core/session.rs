@@ -79,12 +79,30 @@ fn check_same_token(response: &TokenResponse, id_token: Option<&IdToken>) -> Res
     }
 }
 
-/// The error for a response whose `id_token` the caller did not validate.
-fn unvalidated_id_token() -> Error {
-    Error::InvalidResponse(ResponseError::InvalidField(
-        "id_token",
-        "the token response's ID token was not validated".to_owned(),
-    ))
+/// The ID token checks of a code exchange and a refresh, in one place so that the owned
+/// response is dropped on one error path: the validated ID token is the response's; without one,
+/// a response `id_token` the caller did not validate is refused when `unvalidated_refused`, and
+/// a missing one when `required`.
+fn check_id_token(
+    response: &TokenResponse,
+    id_token: Option<&IdToken>,
+    required: bool,
+    unvalidated_refused: bool,
+) -> Result<(), Error> {
+    check_same_token(response, id_token)?;
+    if id_token.is_some() {
+        return Ok(());
+    }
+    if response.id_token.is_some() && unvalidated_refused {
+        return Err(Error::InvalidResponse(ResponseError::InvalidField(
+            "id_token",
+            "the token response's ID token was not validated".to_owned(),
+        )));
+    }
+    if required {
+        return Err(Error::IdTokenRequired);
+    }
+    Ok(())
 }
 
 impl Session {
@@ -100,14 +118,8 @@ impl Session {
         requested_scope: &str,
         now: i64,
     ) -> Result<Session, Error> {
-        check_same_token(&response, id_token.as_ref())?;
-        if has_openid(requested_scope) && id_token.is_none() {
-            return Err(if response.id_token.is_some() {
-                unvalidated_id_token()
-            } else {
-                Error::IdTokenRequired
-            });
-        }
+        let openid = has_openid(requested_scope);
+        check_id_token(&response, id_token.as_ref(), openid, openid)?;
         let fresh = id_token.is_some();
         let (raw, claims) = match id_token {
             Some(token) => (Some(token.raw), Some(token.claims)),
@@ -149,15 +161,16 @@ impl Session {
         require_id_token: bool,
         now: i64,
     ) -> Result<Session, Error> {
-        check_same_token(&response, id_token.as_ref())?;
+        // An ID token the caller did not validate must not be silently dropped when the
+        // session has an identity to check it against.
+        check_id_token(
+            &response,
+            id_token.as_ref(),
+            require_id_token,
+            self.claims.is_some(),
+        )?;
         let (raw, claims, fresh) = match id_token {
             Some(token) => (Some(token.raw), Some(token.claims), true),
-            // An ID token the caller did not validate must not be silently dropped when the
-            // session has an identity to check it against.
-            None if response.id_token.is_some() && self.claims.is_some() => {
-                return Err(unvalidated_id_token())
-            }
-            None if require_id_token => return Err(Error::IdTokenRequired),
             None => (self.id_token.clone(), self.claims.clone(), false),
         };
         Ok(Session {

@@ -11,7 +11,7 @@ use crate::core::id_token::IdTokenClaims;
 use crate::core::json::{uint_text, Json, ObjectWriter};
 use crate::core::logout::LogoutTransaction;
 use crate::core::members::{
-    self, misfit, take_int, take_str, take_strings, Kind, Member, OPTIONAL, REQUIRED,
+    self, misfit, take_int, take_str, take_strings, take_text, Kind, Member, OPTIONAL, REQUIRED,
 };
 use crate::core::params::ResponseMode;
 use crate::core::pkce::CodeVerifier;
@@ -83,7 +83,7 @@ pub fn session_from_text(text: &str) -> Option<Session> {
         id_token: take_str(o, "id_token").map(RawIdToken::new),
         claims,
         id_token_fresh: members::bool(o, "id_token_fresh").unwrap_or_default(),
-        access_token: AccessToken::new(take_str(o, "access_token").unwrap_or_default()),
+        access_token: AccessToken::new(take_text(o, "access_token")),
         token_type,
         expires_at: take_int(o, "expires_at"),
         scope: take_str(o, "scope"),
@@ -144,14 +144,14 @@ pub fn transaction_from_text(text: &str) -> Option<Transaction> {
         _ => None,
     };
     let o = &mut o;
-    let code_verifier = CodeVerifier::new(take_str(o, "code_verifier").unwrap_or_default()).ok()?;
+    let code_verifier = CodeVerifier::new(take_text(o, "code_verifier")).ok()?;
     Some(Transaction {
-        state: take_str(o, "state").unwrap_or_default(),
+        state: take_text(o, "state"),
         nonce: take_str(o, "nonce"),
         code_verifier,
-        redirect_uri: take_str(o, "redirect_uri").unwrap_or_default(),
+        redirect_uri: take_text(o, "redirect_uri"),
         response_mode,
-        scope: take_str(o, "scope").unwrap_or_default(),
+        scope: take_text(o, "scope"),
         max_age,
         acr_values: take_strings(o, "acr_values").unwrap_or_default(),
         created_at: take_int(o, "created_at").unwrap_or_default(),
@@ -187,7 +187,7 @@ pub fn logout_from_text(text: &str) -> Option<LogoutTransaction> {
     }
     let o = &mut o;
     Some(LogoutTransaction {
-        state: take_str(o, "state").unwrap_or_default(),
+        state: take_text(o, "state"),
         post_logout_redirect_uri: take_str(o, "post_logout_redirect_uri"),
         created_at: take_int(o, "created_at").unwrap_or_default(),
     })

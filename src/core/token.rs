@@ -279,8 +279,7 @@ pub fn rotated_refresh_token(status: u16, body: &str) -> Option<RefreshToken> {
     if status != 200 {
         return None;
     }
-    let json = Json::parse_object(body).ok()?;
-    json.str("refresh_token")
+    crate::core::members::body_str(body, "refresh_token")
         .filter(|t| !t.is_empty())
         .map(RefreshToken::new)
 }

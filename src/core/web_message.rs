@@ -73,6 +73,11 @@ pub fn accept_handover(data: &Json, expect: &Expect, state: &str) -> Option<Deli
     if let Some(body) = data.get("formPost") {
         return Some(Delivery::FormPostBody(body.as_str()?.to_owned()));
     }
+    callback_url(data)
+}
+
+/// The `url` a callback-page message carries.
+fn callback_url(data: &Json) -> Option<Delivery> {
     Some(Delivery::CallbackUrl(data.get("url")?.as_str()?.to_owned()))
 }
 
@@ -100,7 +105,7 @@ pub fn accept(
             if origin != own_origin || data.get("type")?.as_str()? != CALLBACK_MESSAGE_TYPE {
                 return None;
             }
-            Some(Delivery::CallbackUrl(data.get("url")?.as_str()?.to_owned()))
+            callback_url(data)
         }
     }
 }
@@ -109,17 +114,19 @@ pub fn accept(
 /// RFC 6454 §6.1): the scheme and host in lower case, the port only when it is not the scheme's
 /// default. What is not such a URL has the opaque origin `"null"`, which no message carries.
 pub fn origin_of(url: &str) -> String {
-    let Some((scheme, rest)) = url
-        .split_once(':')
-        .and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?)))
-    else {
-        return "null".to_owned();
-    };
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => "443",
-        "http" => "80",
-        _ => return "null".to_owned(),
+    http_origin(url).unwrap_or_else(|| "null".to_owned())
+}
+
+/// [`origin_of`] an `http(s)` URL, `None` for anything else.
+fn http_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once(':')?;
+    let rest = rest.strip_prefix("//")?;
+    let (scheme, default_port) = if scheme.eq_ignore_ascii_case("https") {
+        ("https", "443")
+    } else if scheme.eq_ignore_ascii_case("http") {
+        ("http", "80")
+    } else {
+        return None;
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -129,12 +136,12 @@ pub fn origin_of(url: &str) -> String {
         _ => (host_port, None),
     };
     if host.is_empty() {
-        return "null".to_owned();
+        return None;
     }
-    let mut origin = crate::core::text::cat(&[scheme.as_str(), "://", &host.to_ascii_lowercase()]);
+    let mut origin = crate::core::text::cat(&[scheme, "://", &host.to_ascii_lowercase()]);
     if let Some(port) = port.filter(|p| !p.is_empty() && *p != default_port) {
         origin.push(':');
         origin.push_str(port);
     }
-    origin
+    Some(origin)
 }
