@@ -49,9 +49,27 @@ fn the_package_lists_every_sdk_code() {
     let index_js = include_str!("../pkg-template/index.js");
     let index_d_ts = include_str!("../pkg-template/index.d.ts");
     let readme = include_str!("../pkg-template/README.md");
+    // index.js builds ERROR_CODES from space-separated lists of codes, each named by its code in
+    // upper case: the codes are the words of the quoted lists between the declaration and `.join`.
+    let table = index_js
+        .split_once("export const ERROR_CODES")
+        .and_then(|(_, rest)| rest.split_once(".join("))
+        .map(|(lists, _)| lists)
+        .expect("index.js declares ERROR_CODES from lists joined by .join(' ')");
+    let listed: Vec<&str> = table
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with('\''))
+        .flat_map(|line| line.trim_matches(|c| c == '\'' || c == ',').split(' '))
+        .collect();
     for (name, code) in SDK_CODES {
+        assert_eq!(
+            *name,
+            code.to_ascii_uppercase(),
+            "ERROR_CODES names each code in upper case"
+        );
         assert!(
-            index_js.contains(&format!("  {name}: '{code}',\n")),
+            listed.contains(code),
             "ERROR_CODES in index.js lacks {name}: '{code}'"
         );
         assert!(
