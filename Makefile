@@ -23,6 +23,7 @@ lint: setup
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --features rust-crypto -- -D warnings
 	cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js-pump -- -D warnings
 
 wasm: setup
 	cargo build --release --lib --target wasm32-unknown-unknown
