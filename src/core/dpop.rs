@@ -139,9 +139,9 @@ pub fn signing_input(key: &PublicKey, claims: &ProofClaims<'_>) -> String {
         body.str("ath", &ath(token));
     }
     crate::core::text::cat(&[
-        &base64url::encode(header.finish().as_bytes()),
+        &base64url::encode(header.end().as_bytes()),
         ".",
-        &base64url::encode(body.finish().as_bytes()),
+        &base64url::encode(body.end().as_bytes()),
     ])
 }
 

@@ -339,68 +339,78 @@ impl ObjectWriter {
         ObjectWriter::default()
     }
 
-    fn name(&mut self, name: &str) {
+    /// Starts the member `name` and gives the text to write its value into.
+    pub fn key(&mut self, name: &str) -> &mut String {
         if self.0.len() > 1 {
             self.0.push(',');
         }
         write_string(name, &mut self.0);
         self.0.push(':');
+        &mut self.0
     }
 
     /// A string member.
-    pub fn str(&mut self, name: &str, value: &str) {
-        self.name(name);
-        write_string(value, &mut self.0);
+    pub fn str(&mut self, name: &str, value: &str) -> &mut Self {
+        write_string(value, self.key(name));
+        self
     }
 
     /// A string member when `value` is present.
-    pub fn opt_str(&mut self, name: &str, value: Option<&str>) {
+    pub fn opt_str(&mut self, name: &str, value: Option<&str>) -> &mut Self {
         if let Some(value) = value {
             self.str(name, value);
         }
+        self
     }
 
-    /// A member whose value is already JSON text (a number, `true`, `false`).
-    pub fn raw(&mut self, name: &str, text: &str) {
-        self.name(name);
-        self.0.push_str(text);
+    /// A member whose value is already JSON text (a number, `true`, `false`, an object).
+    pub fn raw(&mut self, name: &str, text: &str) -> &mut Self {
+        self.key(name).push_str(text);
+        self
     }
 
     /// An integer member.
-    pub fn int(&mut self, name: &str, value: i64) {
-        self.raw(name, &int_text(value));
+    pub fn int(&mut self, name: &str, value: i64) -> &mut Self {
+        self.raw(name, &int_text(value))
     }
 
     /// An integer member when `value` is present.
-    pub fn opt_int(&mut self, name: &str, value: Option<i64>) {
+    pub fn opt_int(&mut self, name: &str, value: Option<i64>) -> &mut Self {
         if let Some(value) = value {
             self.int(name, value);
         }
+        self
+    }
+
+    /// A `true` or `false` member.
+    pub fn bool(&mut self, name: &str, value: bool) -> &mut Self {
+        self.raw(name, if value { "true" } else { "false" })
     }
 
     /// A member of any JSON value.
-    pub fn json(&mut self, name: &str, value: &Json) {
-        self.name(name);
-        value.write(&mut self.0);
+    pub fn json(&mut self, name: &str, value: &Json) -> &mut Self {
+        value.write(self.key(name));
+        self
     }
 
     /// An array-of-strings member.
-    pub fn strings(&mut self, name: &str, values: &[String]) {
-        self.name(name);
-        self.0.push('[');
+    pub fn strings(&mut self, name: &str, values: &[String]) -> &mut Self {
+        let out = self.key(name);
+        out.push('[');
         for (i, value) in values.iter().enumerate() {
             if i > 0 {
-                self.0.push(',');
+                out.push(',');
             }
-            write_string(value, &mut self.0);
+            write_string(value, out);
         }
-        self.0.push(']');
+        out.push(']');
+        self
     }
 
-    /// The object's text.
-    pub fn finish(mut self) -> String {
+    /// The object's text, closed; the writer is left empty.
+    pub fn end(&mut self) -> String {
         self.0.push('}');
-        self.0
+        std::mem::take(&mut self.0)
     }
 }
 

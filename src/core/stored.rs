@@ -41,7 +41,7 @@ pub fn session_to_text(session: &Session) -> String {
     o.int("created_at", session.created_at);
     o.int("updated_at", session.updated_at);
     o.opt_str("dpop_jkt", session.dpop_jkt.as_deref());
-    o.finish()
+    o.end()
 }
 
 fn bool_text(value: bool) -> &'static str {
@@ -114,7 +114,7 @@ pub fn transaction_to_text(tx: &Transaction) -> String {
     if !tx.resource.is_empty() {
         o.strings("resource", &tx.resource);
     }
-    o.finish()
+    o.end()
 }
 
 /// The members of a stored transaction.
@@ -169,7 +169,7 @@ pub fn logout_to_text(tx: &LogoutTransaction) -> String {
         tx.post_logout_redirect_uri.as_deref(),
     );
     o.int("created_at", tx.created_at);
-    o.finish()
+    o.end()
 }
 
 /// The members of a stored logout.

@@ -25,7 +25,7 @@ use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
 use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, PushMode};
 use crate::core::flow::silent::PopupLook;
 use crate::core::flow::{HttpResponse, Method};
-use crate::core::json::{int_text, write_string, Json, Object};
+use crate::core::json::{int_text, write_string, Json, Object, ObjectWriter};
 use crate::core::params::Prompt;
 use crate::core::secret::RawIdToken;
 use crate::core::session::Session;
@@ -707,64 +707,6 @@ pub fn parse_logout_options(json: &Json) -> Result<LogoutOptions, Error> {
 
 // ----- outputs -----
 
-/// One JSON object written as text, member by member: outputs are written straight to text,
-/// without building a [`Json`] tree first. The writers take `&mut self`, so that a chain of
-/// members is one buffer passed along, not a value moved through every call.
-struct Obj(String);
-
-impl Obj {
-    fn new() -> Obj {
-        Obj(String::from("{"))
-    }
-
-    /// Starts the member `name`; its value is written next.
-    fn key(&mut self, name: &str) -> &mut String {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        write_string(name, &mut self.0);
-        self.0.push(':');
-        &mut self.0
-    }
-
-    fn str(&mut self, name: &str, value: &str) -> &mut Obj {
-        write_string(value, self.key(name));
-        self
-    }
-
-    fn int(&mut self, name: &str, value: i64) -> &mut Obj {
-        self.raw(name, &int_text(value))
-    }
-
-    fn bool(&mut self, name: &str, value: bool) -> &mut Obj {
-        self.raw(name, if value { "true" } else { "false" })
-    }
-
-    fn json(&mut self, name: &str, value: &Json) -> &mut Obj {
-        value.write(self.key(name));
-        self
-    }
-
-    /// A member whose value is already JSON text.
-    fn raw(&mut self, name: &str, text: &str) -> &mut Obj {
-        self.key(name).push_str(text);
-        self
-    }
-
-    fn opt_str(&mut self, name: &str, value: Option<&str>) -> &mut Obj {
-        if let Some(value) = value {
-            self.str(name, value);
-        }
-        self
-    }
-
-    /// The object's text, closed.
-    fn end(&mut self) -> String {
-        self.0.push('}');
-        std::mem::take(&mut self.0)
-    }
-}
-
 fn area_name(area: Area) -> &'static str {
     match area {
         Area::Session => "session",
@@ -776,8 +718,8 @@ fn area_name(area: Area) -> &'static str {
 /// The WebCrypto `importKey` and `verify` algorithm parameters of `alg`, as JSON objects.
 fn webcrypto_params(alg: JwsAlg) -> (String, String) {
     let p = alg.webcrypto();
-    let mut import = Obj::new();
-    let mut verify = Obj::new();
+    let mut import = ObjectWriter::new();
+    let mut verify = ObjectWriter::new();
     import.str("name", p.name);
     verify.str("name", p.name);
     if p.import_takes_hash() {
@@ -828,7 +770,7 @@ fn command_name(command: &Command) -> &'static str {
 /// A command as JSON text: `{"io":id,"do":"fetch"|"verify"|...,...}`. Commands that carry the
 /// same members share one arm.
 pub fn command_json(id: IoId, command: &Command) -> String {
-    let mut o = Obj::new();
+    let mut o = ObjectWriter::new();
     o.int("io", i64::from(id)).str("do", command_name(command));
     let o = &mut o;
     match command {
@@ -857,7 +799,7 @@ pub fn command_json(id: IoId, command: &Command) -> String {
         }
         Command::Verify(check) => {
             let (import, verify) = webcrypto_params(check.alg);
-            let mut jwk = Obj::new();
+            let mut jwk = ObjectWriter::new();
             for member in WEBCRYPTO_JWK_MEMBERS {
                 if let Some(value) = check.jwk.json.get(member).and_then(Json::as_str) {
                     jwk.str(member, value);
@@ -944,7 +886,7 @@ pub fn command_json(id: IoId, command: &Command) -> String {
 fn output_json(output: &Output) -> String {
     match output {
         Output::Io { id, command } => command_json(*id, command),
-        Output::Cancel { id } => Obj::new().int("cancel", i64::from(*id)).end(),
+        Output::Cancel { id } => ObjectWriter::new().int("cancel", i64::from(*id)).end(),
         Output::Event(event) => event_json(event),
         Output::Done { op, result } => done_json(*op, result),
     }
@@ -962,16 +904,22 @@ fn event_json(event: &Event) -> String {
             } else {
                 "expired"
             },
-            Obj::new().int("expiresAt", *at).end(),
+            ObjectWriter::new().int("expiresAt", *at).end(),
         ),
-        Event::SignedOut(reason) => ("signedOut", Obj::new().str("reason", reason).end()),
-        Event::Idle(ms) => ("idle", Obj::new().int("signOutInMs", i64::from(*ms)).end()),
+        Event::SignedOut(reason) => ("signedOut", ObjectWriter::new().str("reason", reason).end()),
+        Event::Idle(ms) => (
+            "idle",
+            ObjectWriter::new().int("signOutInMs", i64::from(*ms)).end(),
+        ),
     };
-    Obj::new().str("event", name).raw("detail", &detail).end()
+    ObjectWriter::new()
+        .str("event", name)
+        .raw("detail", &detail)
+        .end()
 }
 
 fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
-    let mut o = Obj::new();
+    let mut o = ObjectWriter::new();
     o.int("done", i64::from(op));
     match result {
         Ok(outcome) => {
@@ -981,8 +929,10 @@ fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
                 Outcome::SignedIn(s) => session_view(&s.session, s.app_state.as_ref()),
                 Outcome::Session(s) => session_view(s, None),
                 Outcome::AccessToken(t) => Json::str(t.expose()).to_text(),
-                Outcome::SignedOut(state) => Obj::new().opt_str("state", state.as_deref()).end(),
-                Outcome::Headers(Some(h)) => Obj::new()
+                Outcome::SignedOut(state) => {
+                    ObjectWriter::new().opt_str("state", state.as_deref()).end()
+                }
+                Outcome::Headers(Some(h)) => ObjectWriter::new()
                     .str("authorization", &h.authorization)
                     .opt_str("dpop", h.dpop.as_deref())
                     .end(),
@@ -998,7 +948,7 @@ fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
 /// `description`, `uri`, `field` where they apply. Configuration errors name the option as
 /// JavaScript spells it.
 pub fn error_json(error: &Error) -> String {
-    let mut o = Obj::new();
+    let mut o = ObjectWriter::new();
     o.str("code", error.code());
     let message = match error {
         Error::InvalidConfig { field, reason } => {
@@ -1048,7 +998,7 @@ pub fn camel_case(field: &str) -> String {
 /// values left out, and never the refresh token, only `hasRefreshToken`.
 pub fn session_view(session: &Session, app_state: Option<&Json>) -> String {
     let claims = session.claims.as_ref();
-    let mut o = Obj::new();
+    let mut o = ObjectWriter::new();
     if let Some(claims) = claims {
         o.str("subject", &claims.sub)
             .json("claims", &Json::Object(claims.to_json()));
