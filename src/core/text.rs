@@ -1,6 +1,6 @@
-//! Joining text without the standard library's generic `concat`/`join` (each element type costs
-//! the wasm its own copy of them) or `format!` (the formatting machinery): two small functions
-//! the whole core uses.
+//! Text helpers without the standard library's generic `concat`/`join` (each element type costs
+//! the wasm its own copy of them) or `format!` (the formatting machinery): `cat`, the lookups of
+//! name-value lists and a lossy UTF-8 reader, which the whole core uses.
 
 /// `parts` one after the other.
 pub fn cat(parts: &[&str]) -> String {
@@ -43,18 +43,6 @@ pub fn set_value(pairs: &mut Vec<(String, String)>, name: &str, value: String) {
         }
     }
     pairs.push((name.to_owned(), value));
-}
-
-/// `parts` separated by `separator`.
-pub fn join<S: AsRef<str>>(parts: &[S], separator: &str) -> String {
-    let mut out = String::new();
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push_str(separator);
-        }
-        out.push_str(part.as_ref());
-    }
-    out
 }
 
 /// `bytes` as text, each invalid UTF-8 sequence replaced by U+FFFD (as `String::from_utf8_lossy`
