@@ -417,12 +417,13 @@ const cryptoFailure = (e) => failure('crypto', e);
 
 /**
  * The machine of one client, and the browser resources it holds: its state in this closure, so
- * that only what the client calls is a property. `prefetch`: a fetch of the discovery document
- * (status, body text, DPoP nonce) started before the module was ready.
- * @param {number} handle
+ * that only what the client calls is a property. Made while the module loads; `start` gives it
+ * the machine's handle. `prefetch`: a fetch of the discovery document (status, body text, DPoP
+ * nonce) started before the module was ready.
  * @param {{ url: string, response: Promise<{ status: number, body: string, nonce: string | null }> } | null} prefetch
  */
-function newPump(handle, prefetch) {
+function newPump(prefetch) {
+  let handle = 0;
   let nextOp = 1;
   /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void}>} */
   const ops = new Map();
@@ -465,8 +466,6 @@ function newPump(handle, prefetch) {
         event: i > 4 ? 'activity' : i ? type : document.visibilityState === 'visible' ? 'visible' : 'hidden',
       }),
   ]);
-  window.addEventListener('message', onMessage);
-  for (const [target, type, listener] of pageListeners) target.addEventListener(type, listener, { passive: true });
 
   /**
    * Starts operation `call`; resolves or rejects when the machine says it is done. `win`: the
@@ -851,6 +850,15 @@ function newPump(handle, prefetch) {
 
   return {
     call,
+    /**
+     * Takes machine `h` and starts listening to the page: from here on the machine hears it.
+     * @param {number} h
+     */
+    start(h) {
+      handle = h;
+      window.addEventListener('message', onMessage);
+      for (const [target, type, listener] of pageListeners) target.addEventListener(type, listener, { passive: true });
+    },
     /** The current session, or `null`. */
     session() {
       if (!handle) return null;
@@ -925,18 +933,20 @@ export class OidcClient {
     try {
       void sessionStorage.length, localStorage.length;
     } catch {}
-    await loaded;
+    // While the module loads, the main thread is idle: the machine's first input and the pump
+    // are made now, not after the module's last byte.
     let text;
     try {
       text = JSON.stringify({ config, origin: location.origin });
-    } catch {
-      throw badOption('config', 'not representable as JSON');
-    }
+    } catch {}
+    const pump = newPump(url && early ? { url, response: early } : null);
+    await loaded;
+    if (text === undefined) throw badOption('config', 'not representable as JSON');
     put(text);
     const handle = /** @type {Exports} */ (wasm).oidc_new();
     if (!handle) throw toError(JSON.parse(take()));
     const client = new OidcClient(CREATE);
-    const pump = newPump(handle, url && early ? { url, response: early } : null);
+    pump.start(handle);
     client.#pump = pump;
     try {
       await pump.call('create');
