@@ -446,6 +446,9 @@ function newPump(prefetch) {
   let appWindow = /** @type {any} */ (null);
   /** DPoP key pairs (non-extractable private keys), by name. @type {Map<string, CryptoKeyPair>} */
   const keys = new Map();
+  /** Verification keys imported before, by their JWK and import parameters: a refresh verifies
+   * with the sign-in's key without importing it again. @type {Map<string, CryptoKey>} */
+  const imported = new Map();
   /** `dispose()` was called. */
   let disposing = false;
   const onMessage = (/** @type {MessageEvent} */ event) => {
@@ -767,9 +770,15 @@ function newPump(prefetch) {
   }
 
   async function verify(o) {
-    let key;
+    const id = JSON.stringify([o.jwk, o.import]);
+    let key = imported.get(id);
     try {
-      key = await crypto.subtle.importKey('jwk', o.jwk, o.import, false, ['verify']);
+      if (!key) {
+        key = await crypto.subtle.importKey('jwk', o.jwk, o.import, false, ['verify']);
+        // A few keys at most: an OP's JWK Set, and the next one after a rotation.
+        if (imported.size > 15) imported.clear();
+        imported.set(id, key);
+      }
     } catch (e) {
       // An algorithm the browser cannot (or may not) use is a NotSupportedError, whatever its
       // message says; the key is then not the problem.
