@@ -39,8 +39,10 @@ let source;
 // The loads of the page, one per module: [without DPoP, with DPoP], or the one of init()'s source
 // in the first place. Concurrent callers share a load; a failure (a network blip) is forgotten so
 // that the next call tries again. Each client keeps the exports of the module it was made with.
-/** @type {[Promise<Exports> | null, Promise<Exports> | null]} */
+/** @type {[Promise<void> | null, Promise<void> | null]} */
 const loading = [null, null];
+/** @type {[Exports | null, Exports | null]} */
+const modules = [null, null];
 
 /** Every error this module made: the brand `isOidcError` checks, which no other `Error` with a
  * string `code` (a fetch library's `ERR_NETWORK`, say) can carry. */
@@ -266,14 +268,21 @@ async function instantiate(input, fromInit, dpop) {
   }
 }
 
-/** The exports of the module a client with `dpop` on or off needs: init()'s source for every
- * client when it was given one, else the file next to this module. */
-function load(dpop) {
-  const i = !hasSource && dpop ? 1 : 0;
-  return (loading[i] ??= instantiate(source, hasSource, dpop).catch((e) => {
-    loading[i] = null;
-    throw e;
-  }));
+/** Which module a client with `dpop` on or off uses: init()'s source for every client when it
+ * was given one (0), else the file next to this module that it needs (1: the one with DPoP). */
+const moduleFor = (dpop) => (!hasSource && dpop ? 1 : 0);
+
+/** Loads module `i` into `modules[i]`. */
+function load(i) {
+  return (loading[i] ??= instantiate(source, hasSource, i).then(
+    (exports) => {
+      modules[i] = exports;
+    },
+    (e) => {
+      loading[i] = null;
+      throw e;
+    },
+  ));
 }
 
 /**
@@ -313,7 +322,7 @@ export function init(options) {
     } catch {
       same = false;
     }
-    if (same) return settled(load(false));
+    if (same) return load(0);
     return Promise.reject(
       oidcError(
         'invalid_config',
@@ -324,17 +333,7 @@ export function init(options) {
   }
   hasSource = given;
   source = next;
-  return settled(load(false));
-}
-
-/** What init() returns for a load: one promise of nothing per load, so a second call with the
- * same source returns the same promise. */
-const initResults = new WeakMap();
-/** @param {Promise<Exports>} loaded @returns {Promise<void>} */
-function settled(loaded) {
-  let result = initResults.get(loaded);
-  if (!result) initResults.set(loaded, (result = loaded.then(() => undefined)));
-  return result;
+  return load(0);
 }
 
 // ----- the boundary -----
@@ -926,7 +925,8 @@ export class OidcClient {
     // instantiating), and the machine can do nothing before it is ready.
     // The module with DPoP only for a client that asks for it (loading, not a decision: the
     // machine checks the option, and the module without DPoP refuses it).
-    const loaded = load(config?.dpop === true);
+    const i = moduleFor(config?.dpop === true);
+    const loaded = load(i);
     const url = discoveryUrl(config?.issuer);
     // The body is read as it arrives, while the wasm still loads.
     const early = url
@@ -940,7 +940,8 @@ export class OidcClient {
     try {
       void sessionStorage.length, localStorage.length;
     } catch {}
-    const exports = await loaded;
+    await loaded;
+    const exports = /** @type {Exports} */ (modules[i]);
     let text;
     try {
       text = JSON.stringify({ config, origin: location.origin });
