@@ -19,11 +19,15 @@ test-native: setup
 test-crypto: setup
 	cargo test --features rust-crypto
 
+## Clippy on every build that ships: the default (tests, the Rust pump), with rust-crypto, wasm32,
+## the npm package's two wasm files (without and with `dpop`), and the build without DPoP natively.
 lint: setup
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --features rust-crypto -- -D warnings
 	cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js-pump -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js-pump,dpop -- -D warnings
+	cargo clippy --lib --no-default-features --features js-pump -- -D warnings
 
 wasm: setup
 	cargo build --release --lib --target wasm32-unknown-unknown

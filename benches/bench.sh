@@ -6,8 +6,9 @@
 #   benches/node_modules   esbuild, oidc-client-ts, oauth4webapi at the versions package-lock.json pins
 #   twiggy                 `cargo install twiggy` at the version below, when absent or another version
 #
-# The ledger's wasm: the cargo build of `make pkg` (scripts/build-pkg.sh: feature js-pump, no
-# wasm-bindgen; the same target directory, so a no-op rebuild after `make pkg`), as cargo leaves
+# The ledger's wasm: the cargo build of `make pkg` for oidc_rp_wasm_bg.wasm, the module without
+# DPoP that a page without it loads (scripts/build-pkg.sh: feature js-pump, no wasm-bindgen; the
+# same target directory, so a no-op rebuild after `make pkg`), as cargo leaves
 # it and through wasm-opt with the flags of scripts/build-pkg.sh but -g for --strip-debug (names
 # kept), in a temporary directory removed at exit. twiggy's JSON goes to BENCH_LEDGER_DIR; the
 # copy of pkg/ that the run measures and serves to BENCH_PKG_DIR.
@@ -69,6 +70,13 @@ if [ "$(printf '%s\n' "$cargo_cmd" | grep -c .)" != 1 ] || [[ "$cargo_cmd" != *'
   say "could not read the one cargo build of scripts/build-pkg.sh (got '$cargo_cmd'): update benches/bench.sh"
   exit 1
 fi
+# Its features: those of the file without DPoP, build-pkg.sh's `wasm oidc_rp_wasm_bg.wasm <features>`.
+base_features=$(sed -n 's/^wasm oidc_rp_wasm_bg\.wasm \([a-z,-]*\)$/\1/p' scripts/build-pkg.sh)
+if [ -z "$base_features" ] || [[ "$cargo_cmd" != *'--features "$cargo_features"'* ]]; then
+  say "could not read the features of oidc_rp_wasm_bg.wasm from scripts/build-pkg.sh: update benches/bench.sh"
+  exit 1
+fi
+cargo_cmd=${cargo_cmd//'"$cargo_features"'/$base_features}
 target=target/pkg
 # For the report: the command with its target directory and toolchain file read.
 cargo_shown=$(printf '%s' "$cargo_cmd" | sed "s|\"\\\$target\"|$target|g")

@@ -372,11 +372,14 @@ function sizesSection(sizes) {
     const cmp = r.id === 'ours' || r.id.startsWith('ours-') ? '' : `${ratio(ours.total.gzip, r.total.gzip)} / ${ratio(ours.total.brotli, r.total.brotli)}`;
     return [r.label, String(r.total.raw), String(r.total.gzip), String(r.total.brotli), cmp, r.note];
   });
-  const files = ours.files.map((f) => [`\`pkg/${f.file}\``, String(f.raw), String(f.gzip), String(f.brotli)]);
+  const dpop = sizes.rows.find((r) => r.id === 'ours-dpop');
+  const files = [...ours.files, dpop.files[1]].map((f) => [`\`pkg/${f.file}\``, String(f.raw), String(f.gzip), String(f.brotli)]);
+  const diff = (k) => `${dpop.total[k] - ours.total[k] >= 0 ? '+' : ''}${dpop.total[k] - ours.total[k]}`;
+  files.push(['dpop on − off (`oidc_rp_wasm_dpop_bg.wasm` − `oidc_rp_wasm_bg.wasm`)', diff('raw'), diff('gzip'), diff('brotli')]);
   return [
     '## 1. Shipped bytes',
     '',
-    'What an app loads for `import { OidcClient }` (bytes). Each file compressed on its own (gzip -9; brotli quality 11, both with node:zlib), a row is the sum. Peers: esbuild bundles of the entries in `benches/entries/` (' +
+    'What an app loads for `import { OidcClient }` (bytes): ours with `dpop` off (index.js + `oidc_rp_wasm_bg.wasm`) and on (index.js + `oidc_rp_wasm_dpop_bg.wasm`, the file `create()` loads instead for `dpop: true`). Each file compressed on its own (gzip -9; brotli quality 11, both with node:zlib), a row is the sum. Peers: esbuild bundles of the entries in `benches/entries/` (' +
       `esbuild ${sizes.versions.esbuild}, \`${JSON.stringify(ESBUILD_OPTIONS)}\`). The same numbers are in \`benches/sizes.json\`.`,
     '',
     table(['what', 'raw', 'gzip -9', 'brotli', 'ours/peer (gzip / brotli)', 'note'], rows),
@@ -409,7 +412,7 @@ function summarySection({ sizes, cold, throttled, cb, refresh }) {
     return `${ratio(thr('ours'), thr(peer))}, ${d >= 0 ? '+' : ''}${d.toFixed(1)} ms`;
   };
   const rows = [
-    line('1. shipped bytes, gzip -9 (`import { OidcClient }`)', size, String),
+    line('1. shipped bytes, gzip -9 (`import { OidcClient }`; ours with dpop off)', size, String),
     line(`2. cold start overhead over raw discovery, ms (${ITERATIONS.cold} runs)`, coldOver, fmtMs),
     line(`2b. throttled cold start, navigation start → ready, ms (${ITERATIONS.throttled} runs, 10 Mbit/s, 40 ms, gzip)`, thr, fmtMs, diff),
     line(`3. callback overhead over raw, ms (${ITERATIONS.callback} sign-ins)`, netOver(cb), fmtMs),
@@ -509,7 +512,7 @@ function dpopSection(refresh) {
   return [
     '## 4b. Silent refresh with DPoP',
     '',
-    `The rounds of section 4, with two more lanes in the same rotation: ours with \`dpop: true\` (a proof signed by a non-extractable WebCrypto P-256 key on the token request, the token type checked) and oidc-client-ts with \`dpop: { store: new IndexedDbDPoPStore() }\`. The OP accepts DPoP proofs without demanding a nonce. Milliseconds, median (min–max) of ${ITERATIONS.refresh}; overhead over raw paired by round. The package is the same with DPoP on or off (its code is in the wasm either way): see section 1 for its size; oidc-client-ts with DPoP is its UserManager bundle with IndexedDbDPoPStore.`,
+    `The rounds of section 4, with two more lanes in the same rotation: ours with \`dpop: true\` (a proof signed by a non-extractable WebCrypto P-256 key on the token request, the token type checked) and oidc-client-ts with \`dpop: { store: new IndexedDbDPoPStore() }\`. The OP accepts DPoP proofs without demanding a nonce. Milliseconds, median (min–max) of ${ITERATIONS.refresh}; overhead over raw paired by round. With \`dpop: true\` the client loads \`oidc_rp_wasm_dpop_bg.wasm\` instead of \`oidc_rp_wasm_bg.wasm\`: section 1 has both sizes; oidc-client-ts with DPoP is its UserManager bundle with IndexedDbDPoPStore.`,
     '',
     table(['lane', 'total', 'overhead over raw', 'requests to the OP'], rows),
   ].join('\n');

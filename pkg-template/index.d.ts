@@ -35,7 +35,8 @@ type FetchInit = typeof globalThis extends { readonly fetch: (input: never, init
 type WasmModule = typeof globalThis extends { readonly WebAssembly: { readonly Module: { readonly prototype: infer T } } } ? T : never;
 
 /**
- * Where {@link init} takes the WebAssembly module from: the URL of `oidc_rp_wasm_bg.wasm` (a string,
+ * Where {@link init} takes the WebAssembly module from: the URL of `oidc_rp_wasm_bg.wasm` or of
+ * `oidc_rp_wasm_dpop_bg.wasm` (the one with DPoP; a string,
  * resolved against the page like `fetch` does, or a `URL`), a `Request` for it, a `Response`
  * holding it (from your own `fetch`), its bytes, or an already compiled `WebAssembly.Module`.
  */
@@ -51,8 +52,9 @@ export type WasmSource =
 /** The options of {@link init}. */
 export interface InitOptions {
   /**
-   * Where the WebAssembly module is (or a promise of it). Absent: the `oidc_rp_wasm_bg.wasm` next
-   * to the package's `index.js`, as `OidcClient.create()` would load it.
+   * Where the WebAssembly module is (or a promise of it). Absent: the files next to the package's
+   * `index.js`, as `OidcClient.create()` would load them (`oidc_rp_wasm_bg.wasm`, and
+   * `oidc_rp_wasm_dpop_bg.wasm` for a client with `dpop: true`).
    */
   module_or_path?: WasmSource | PromiseLike<WasmSource> | undefined;
 }
@@ -69,6 +71,12 @@ export interface InitOptions {
  * import wasmUrl from "oidc-rp-wasm/oidc_rp_wasm_bg.wasm";   // esbuild --loader:.wasm=file
  * init({ module_or_path: new URL(wasmUrl, import.meta.url) });
  * ```
+ *
+ * The package has two module files: `oidc_rp_wasm_bg.wasm`, and `oidc_rp_wasm_dpop_bg.wasm`, which
+ * also has DPoP (`dpop: true`, a few KB more). The module given here serves every client of the
+ * page: give the DPoP one if any client has `dpop: true` (with `oidc_rp_wasm_bg.wasm`, `create()`
+ * of such a client fails with `invalid_config`). Without a module it starts loading
+ * `oidc_rp_wasm_bg.wasm`, and `create()` loads the other when a configuration needs it.
  *
  * Call it once, before the first `create()` (which waits for it); awaiting it is optional. A
  * second call with the same source returns the same promise. Outside a browser page (server-side
@@ -209,6 +217,12 @@ export interface OidcClientConfig {
    * a server's `use_dpop_nonce` gets one retry with its nonce, and a token response that is not
    * `DPoP` is the error `dpop_not_bound`. Use {@link OidcClient.fetch} to call resource servers.
    * Default `false`.
+   *
+   * DPoP's code is in its own module file, `oidc_rp_wasm_dpop_bg.wasm` next to
+   * `oidc_rp_wasm_bg.wasm` (which has none): `create()` loads it only for a configuration with
+   * `dpop: true`, so a page without DPoP never downloads it. When {@link init} was given a
+   * module, that module serves every client: if it is `oidc_rp_wasm_bg.wasm`, `create()` with
+   * `dpop: true` fails with `invalid_config` (`field` `dpop`).
    */
   dpop?: boolean | undefined;
   /**

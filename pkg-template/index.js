@@ -5,10 +5,13 @@
 // windows, timers), forwards what the page and the other tabs do, and settles the API's promises.
 // Values cross as JSON text. Importing has no side effect, in a browser or on a server; the
 // module is loaded on the first `OidcClient.create()`, concurrently with the discovery request,
-// from the file next to this one unless the app said where it is with `init()`. Types and
-// documentation: index.d.ts.
+// from the file next to this one unless the app said where it is with `init()`. There are two
+// such files: oidc_rp_wasm_bg.wasm without DPoP and oidc_rp_wasm_dpop_bg.wasm with it (RFC 9449,
+// built with the crate's feature `dpop`); a client loads the one its configuration needs, so a
+// page without DPoP never downloads it. Types and documentation: index.d.ts.
 
 const WASM_FILE = 'oidc_rp_wasm_bg.wasm';
+const WASM_FILE_DPOP = 'oidc_rp_wasm_dpop_bg.wasm';
 /** The first bytes of every WebAssembly module: `\0asm`. */
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
@@ -27,18 +30,19 @@ const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
  * }} Exports
  */
 
-/** @type {Exports | null} */
-let wasm = null;
-
-// Where the module comes from: what init() was given when `hasSource`, else the file next to this
-// module. Kept after a failed load, so that the next create() retries the same source.
+// Where the module comes from: what init() was given when `hasSource` (it serves every client),
+// else the file next to this module that a client's configuration needs. Kept after a failed
+// load, so that the next create() retries the same source.
 let hasSource = false;
 /** @type {any} */
 let source;
-// The one load of the page: concurrent callers share it; a failure (a network blip) is forgotten
-// so that the next call tries again.
-/** @type {Promise<void> | null} */
-let loading = null;
+// The loads of the page, one per module: [without DPoP, with DPoP], or the one of init()'s source
+// in the first place. Concurrent callers share a load; a failure (a network blip) is forgotten so
+// that the next call tries again. Each client keeps the exports of the module it was made with.
+/** @type {[Promise<void> | null, Promise<void> | null]} */
+const loading = [null, null];
+/** @type {[Exports | null, Exports | null]} */
+const modules = [null, null];
 
 /** Every error this module made: the brand `isOidcError` checks, which no other `Error` with a
  * string `code` (a fetch library's `ERR_NETWORK`, say) can carry. */
@@ -123,8 +127,9 @@ function where(v) {
   return 'the promise given to init()';
 }
 
-const ADVICE =
-  `copy ${WASM_FILE} from node_modules/oidc-rp-wasm/ to your site and pass its URL to ` +
+/** What usually fixes a `file` that could not be loaded. */
+const advice = (file) =>
+  `copy ${file} from node_modules/oidc-rp-wasm/ to your site and pass its URL to ` +
   'init({ module_or_path }), or give your bundler the one line of configuration the ' +
   "package's README names for it";
 
@@ -147,7 +152,8 @@ function wasmCompiles() {
  * next to this module), turning each way that can fail into an `OidcError` of code `wasm_load`
  * whose `reason` says which step failed and whose message says what usually fixes it.
  */
-async function instantiate(input, fromInit) {
+async function instantiate(input, fromInit, dpop) {
+  const file = dpop ? WASM_FILE_DPOP : WASM_FILE;
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
     throw wasmError(
       'unavailable',
@@ -171,13 +177,16 @@ async function instantiate(input, fromInit) {
     }
   } else {
     try {
-      value = new URL('./oidc_rp_wasm_bg.wasm', import.meta.url);
+      // Two literal URLs, so that bundlers see (and emit) both files.
+      value = dpop
+        ? new URL('./oidc_rp_wasm_dpop_bg.wasm', import.meta.url)
+        : new URL('./oidc_rp_wasm_bg.wasm', import.meta.url);
     } catch (e) {
       // An IIFE or CommonJS bundle has no `import.meta.url`.
       throw wasmError(
         'locate',
-        `the bundle this code is in has no \`import.meta.url\` (an IIFE or CommonJS build?), so ${WASM_FILE} ` +
-          `cannot be found next to it: ${ADVICE}`,
+        `the bundle this code is in has no \`import.meta.url\` (an IIFE or CommonJS build?), so ${file} ` +
+          `cannot be found next to it: ${advice(file)}`,
         e,
       );
     }
@@ -202,7 +211,7 @@ async function instantiate(input, fromInit) {
     url = value.url || url || 'the Response given to init()';
     if (!value.ok) {
       const status = value.type === 'opaque' ? 'an opaque (no-cors) response' : `${value.status} ${value.statusText}`.trim();
-      throw wasmError('http_status', `${url} answered ${status}: ${WASM_FILE} is not served at that URL. To fix it, ${ADVICE}`);
+      throw wasmError('http_status', `${url} answered ${status}: ${file} is not served at that URL. To fix it, ${advice(file)}`);
     }
     const type = (value.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/wasm') {
@@ -219,7 +228,7 @@ async function instantiate(input, fromInit) {
           'not_wasm',
           `${url} is not WebAssembly (it came as ${type || 'an unknown type'}${html ? ', an HTML page' : ''}): ` +
             `the server answered with something else, typically a single-page-app fallback page, because ` +
-            `${WASM_FILE} is not at that URL. To fix it, ${ADVICE}`,
+            `${file} is not at that URL. To fix it, ${advice(file)}`,
         );
       }
       value = bytes;
@@ -231,7 +240,7 @@ async function instantiate(input, fromInit) {
     const made = /** @type {any} */ (
       await (isResponse(value) ? WebAssembly.instantiateStreaming(value, {}) : WebAssembly.instantiate(value, {}))
     );
-    wasm = (made.instance ?? made).exports;
+    return /** @type {Exports} */ ((made.instance ?? made).exports);
   } catch (e) {
     const name = e?.name;
     const message = String(e?.message ?? e);
@@ -251,7 +260,7 @@ async function instantiate(input, fromInit) {
       throw wasmError(
         'instantiate',
         `${what} does not fit this version of the package's JavaScript (${message}): serve the ` +
-          `${WASM_FILE} of the same version (a cached copy of an older one?)`,
+          `${file} of the same version (a cached copy of an older one?)`,
         e,
       );
     }
@@ -259,17 +268,21 @@ async function instantiate(input, fromInit) {
   }
 }
 
-function load() {
-  if (!loading) {
-    loading = instantiate(source, hasSource).then(
-      () => undefined,
-      (e) => {
-        loading = null;
-        throw e;
-      },
-    );
-  }
-  return loading;
+/** Which module a client with `dpop` on or off uses: init()'s source for every client when it
+ * was given one (0), else the file next to this module that it needs (1: the one with DPoP). */
+const moduleFor = (dpop) => (!hasSource && dpop ? 1 : 0);
+
+/** Loads module `i` into `modules[i]`. */
+function load(i) {
+  return (loading[i] ??= instantiate(source, hasSource, i).then(
+    (exports) => {
+      modules[i] = exports;
+    },
+    (e) => {
+      loading[i] = null;
+      throw e;
+    },
+  ));
 }
 
 /**
@@ -301,7 +314,7 @@ export function init(options) {
   }
   const given = options?.module_or_path !== undefined;
   const next = given ? options.module_or_path : undefined;
-  if (loading) {
+  if (loading[0] || loading[1]) {
     // Twice with the same source (a re-run effect, a hot reload) shares the first load.
     let same;
     try {
@@ -309,18 +322,18 @@ export function init(options) {
     } catch {
       same = false;
     }
-    if (same) return loading;
+    if (same) return load(0);
     return Promise.reject(
       oidcError(
         'invalid_config',
         'init() comes once, before the first OidcClient.create(): the WebAssembly module is already ' +
-          `loading or loaded from ${hasSource ? where(source) : `the ${WASM_FILE} next to index.js`}`,
+          `loading or loaded from ${hasSource ? where(source) : 'the files next to index.js'}`,
       ),
     );
   }
   hasSource = given;
   source = next;
-  return load();
+  return load(0);
 }
 
 // ----- the boundary -----
@@ -328,17 +341,15 @@ export function init(options) {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Writes `text` into the module's input buffer. */
-function put(text) {
-  const exports = /** @type {Exports} */ (wasm);
+/** Writes `text` into the input buffer of the module of `exports`. */
+function put(exports, text) {
   const bytes = encoder.encode(text);
   const at = exports.oidc_in(bytes.length);
   new Uint8Array(exports.memory.buffer, at, bytes.length).set(bytes);
 }
 
-/** The output buffer as text. */
-function take() {
-  const exports = /** @type {Exports} */ (wasm);
+/** The output buffer of the module of `exports` as text. */
+function take(exports) {
   return decoder.decode(new Uint8Array(exports.memory.buffer, exports.oidc_out(), exports.oidc_out_len()));
 }
 
@@ -418,11 +429,13 @@ const cryptoFailure = (e) => failure('crypto', e);
 /**
  * The machine of one client, and the browser resources it holds: its state in this closure, so
  * that only what the client calls is a property. Made while the module loads; `start` gives it
- * the machine's handle. `prefetch`: a fetch of the discovery document (status, body text, DPoP
- * nonce) started before the module was ready.
+ * the module's exports and the machine's handle. `prefetch`: a fetch of the discovery document
+ * (status, body text, DPoP nonce) started before the module was ready.
  * @param {{ url: string, response: Promise<{ status: number, body: string, nonce: string | null }> } | null} prefetch
  */
 function newPump(prefetch) {
+  /** The exports of the module the client was made with. */
+  let exports = /** @type {Exports} */ (/** @type {any} */ (null));
   let handle = 0;
   let nextOp = 1;
   /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void}>} */
@@ -505,9 +518,9 @@ function newPump(prefetch) {
         } catch {
           continue; // a message whose data is no JSON: it cannot be for us
         }
-        put(text);
-        /** @type {Exports} */ (wasm).oidc_handle(handle, Date.now());
-        const result = JSON.parse(take());
+        put(exports, text);
+        exports.oidc_handle(handle, Date.now());
+        const result = JSON.parse(take(exports));
         for (const output of result.out) perform(output);
         arm(result.timeout);
       }
@@ -853,17 +866,20 @@ function newPump(prefetch) {
 
   /** Drops the machine: its memory goes back to the module. */
   function free() {
-    if (handle) wasm?.oidc_free(handle);
+    if (handle) exports.oidc_free(handle);
     handle = 0;
   }
 
   return {
     call,
     /**
-     * Takes machine `h` and starts listening to the page: from here on the machine hears it.
+     * Takes machine `h` of the module of `e` and starts listening to the page: from here on the
+     * machine hears it.
+     * @param {Exports} e
      * @param {number} h
      */
-    start(h) {
+    start(e, h) {
+      exports = e;
       handle = h;
       window.addEventListener('message', onMessage);
       for (const [target, type, listener] of pageListeners) target.addEventListener(type, listener, { passive: true });
@@ -871,8 +887,8 @@ function newPump(prefetch) {
     /** The current session, or `null`. */
     session() {
       if (!handle) return null;
-      /** @type {Exports} */ (wasm).oidc_session(handle);
-      return JSON.parse(take());
+      exports.oidc_session(handle);
+      return JSON.parse(take(exports));
     },
     /** Stops and drops the machine of a client whose creation failed. */
     drop() {
@@ -928,7 +944,10 @@ export class OidcClient {
     if (!inBrowser()) throw notInBrowser();
     // The module's request goes out first: it is the longer way (its bytes, then compiling and
     // instantiating), and the machine can do nothing before it is ready.
-    const loaded = load();
+    // The module with DPoP only for a client that asks for it (loading, not a decision: the
+    // machine checks the option, and the module without DPoP refuses it).
+    const i = moduleFor(config?.dpop === true);
+    const loaded = load(i);
     const url = discoveryUrl(config?.issuer);
     // The body is read as it arrives, while the wasm still loads.
     const early = url
@@ -951,11 +970,12 @@ export class OidcClient {
     const pump = newPump(url && early ? { url, response: early } : null);
     await loaded;
     if (text === undefined) throw badOption('config', 'not representable as JSON');
-    put(text);
-    const handle = /** @type {Exports} */ (wasm).oidc_new();
-    if (!handle) throw toError(JSON.parse(take()));
+    const exports = /** @type {Exports} */ (modules[i]);
+    put(exports, text);
+    const handle = exports.oidc_new();
+    if (!handle) throw toError(JSON.parse(take(exports)));
     const client = new OidcClient(CREATE);
-    pump.start(handle);
+    pump.start(exports, handle);
     client.#pump = pump;
     try {
       await pump.call('create');

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: the release wasm of the core and its machine behind a few
 # plain exports (feature `js-pump`, no wasm-bindgen: the JavaScript pump in index.js is all the
-# glue there is), and the files of pkg-template/ (the pump, types, service worker, silent-callback
+# glue there is), twice: oidc_rp_wasm_bg.wasm without DPoP and oidc_rp_wasm_dpop_bg.wasm with it
+# (feature `dpop`), so that a page without DPoP does not download it (index.js loads the one a
+# configuration needs); and the files of pkg-template/ (the pump, types, service worker, silent-callback
 # page, package.json, README), with index.js and react.js minified by esbuild (react.js keeps its
 # imports of react and ./index.js). wasm-pack is not used: it
 # downloads its own binaries.
@@ -20,19 +22,28 @@ out=pkg
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 target=target/pkg
 
-RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zinline-mir=no -Zlocation-detail=none" \
-  cargo "+$(cat scripts/release-toolchain)" build --release --lib --target wasm32-unknown-unknown \
-  --no-default-features --features js-pump -Zbuild-std=std,panic_abort --target-dir "$target"
-built="$target/wasm32-unknown-unknown/release/oidc_rp_wasm.wasm"
 rm -rf "$out" && mkdir -p "$out"
 # The features rustc enables by default for wasm32-unknown-unknown; browsers of the last years have them.
 features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
-# -O3 with binaryen's inliner held back: a function with one caller is inlined only up to size 30
-# (binaryen's count of expressions), any other only up to 3. Its default inlining (which -O2, -O3 and -Oz share) makes
-# this module gzip larger; -O1 does not inline but leaves the other passes out (benches/levers.md).
-tools/node_modules/.bin/wasm-opt -O3 -ocimfs 30 -fimfs 3 --strip-debug --strip-producers --strip-target-features "${features[@]}" \
-  "$built" -o "$out/oidc_rp_wasm_bg.wasm"
+# wasm <output file> <cargo features>: one release wasm. Both builds share the target directory:
+# the standard library and the dependencies are compiled once (features change only this crate).
+# (benches/bench.sh reads the cargo and wasm-opt commands and the first call from here.)
+wasm() {
+  local file=$1 cargo_features=$2
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zinline-mir=no -Zlocation-detail=none" \
+    cargo "+$(cat scripts/release-toolchain)" build --release --lib --target wasm32-unknown-unknown \
+    --no-default-features --features "$cargo_features" -Zbuild-std=std,panic_abort --target-dir "$target"
+  local built="$target/wasm32-unknown-unknown/release/oidc_rp_wasm.wasm"
+  # -O3 with binaryen's inliner held back: a function with one caller is inlined only up to size
+  # 30 (binaryen's count of expressions), any other only up to 3. Its default inlining (which -O2,
+  # -O3 and -Oz share) makes this module gzip larger; -O1 does not inline but leaves the other
+  # passes out (benches/levers.md).
+  tools/node_modules/.bin/wasm-opt -O3 -ocimfs 30 -fimfs 3 --strip-debug --strip-producers --strip-target-features \
+    "${features[@]}" "$built" -o "$out/$file"
+}
+wasm oidc_rp_wasm_bg.wasm js-pump
+wasm oidc_rp_wasm_dpop_bg.wasm js-pump,dpop
 cp -R pkg-template/. "$out"/
 # Minified: the readable source is pkg-template/index.js.
 for entry in index react; do
@@ -42,7 +53,10 @@ done
 sed -i "s/\"0.0.0-template\"/\"$version\"/" "$out/package.json"
 [ -f LICENSE ] && cp LICENSE "$out"/
 
-wasm=$(gzip -9 -c "$out/oidc_rp_wasm_bg.wasm" | wc -c)
-js=$(gzip -9 -c "$out/index.js" | wc -c)
-printf 'pkg/ built: version %s; gzip -9: wasm %s bytes, index.js %s bytes, total %s bytes (raw wasm %s bytes)\n' \
-  "$version" "$wasm" "$js" "$((wasm + js))" "$(wc -c < "$out/oidc_rp_wasm_bg.wasm")"
+gz() { gzip -9 -c "$1" | wc -c; }
+wasm=$(gz "$out/oidc_rp_wasm_bg.wasm")
+dpop=$(gz "$out/oidc_rp_wasm_dpop_bg.wasm")
+js=$(gz "$out/index.js")
+printf 'pkg/ built: version %s; gzip -9: wasm %s bytes (with DPoP %s), index.js %s bytes, total %s bytes (with DPoP %s; raw wasm %s, with DPoP %s)\n' \
+  "$version" "$wasm" "$dpop" "$js" "$((wasm + js))" "$((dpop + js))" "$(wc -c < "$out/oidc_rp_wasm_bg.wasm")" \
+  "$(wc -c < "$out/oidc_rp_wasm_dpop_bg.wasm")"

@@ -1,8 +1,9 @@
 // 1. Shipped bytes: the peers bundled and minified by esbuild from their public entry point into
 // browser ESM bundles (which the bench pages then load), ours as the files of pkg/ an app loads
 // for `import { OidcClient }` (index.js, the JavaScript pump, and the wasm it fetches from next to
-// itself). Ours is bundled too (`ours-bundled.js`), with the wasm copied next to the bundle, where
-// the bundle's `new URL('./oidc_rp_wasm_bg.wasm', import.meta.url)` finds it. Every file is
+// itself: oidc_rp_wasm_bg.wasm with dpop off, oidc_rp_wasm_dpop_bg.wasm with dpop on). Ours is
+// bundled too (`ours-bundled.js`), with both wasm files copied next to the bundle, where the
+// bundle's `new URL('./oidc_rp_wasm_bg.wasm', import.meta.url)` (and the DPoP one's) finds them. Every file is
 // measured raw, gzip -9 and brotli (quality 11, the maximum), each file compressed on its own as a
 // server sends it; a row's total is the sum.
 
@@ -57,7 +58,9 @@ export async function buildAndMeasure({ pkgDir, benchesDir, outDir, versions }) 
   const pkg = pkgDir;
   const file = async (path, name = basename(path)) => measure(name, await readFile(path));
 
-  const ourFiles = [await file(join(pkg, 'index.js')), await file(join(pkg, 'oidc_rp_wasm_bg.wasm'))];
+  const js = await file(join(pkg, 'index.js'));
+  const ourFiles = [js, await file(join(pkg, 'oidc_rp_wasm_bg.wasm'))];
+  const dpopFiles = [js, await file(join(pkg, 'oidc_rp_wasm_dpop_bg.wasm'))];
   const sw = await file(join(pkg, 'form-post-sw.js'));
 
   const out = {
@@ -69,13 +72,14 @@ export async function buildAndMeasure({ pkgDir, benchesDir, outDir, versions }) 
     // The entry imports the package by its name, resolved to `pkgDir` as node_modules would.
     ours: await bundle(benchesDir, outDir, 'ours-bundled.js', 'ours-bundled.js', { alias: { 'oidc-rp-wasm': join(pkg, 'index.js') } }),
   };
-  // The bundle loads the wasm from next to itself, as an app that copies the file does.
-  await copyFile(join(pkg, 'oidc_rp_wasm_bg.wasm'), join(outDir, 'oidc_rp_wasm_bg.wasm'));
+  // The bundle loads the wasm from next to itself, as an app that copies the files does.
+  for (const name of ['oidc_rp_wasm_bg.wasm', 'oidc_rp_wasm_dpop_bg.wasm']) await copyFile(join(pkg, name), join(outDir, name));
   const wasm = ourFiles[1];
 
+  const dpopShare = dpopFiles[1].gzip - ourFiles[1].gzip;
   const rows = [
-    row('ours', `oidc-rp-wasm ${versions.ours}: index.js + oidc_rp_wasm_bg.wasm`, ourFiles, 'as shipped in pkg/'),
-    row('ours-dpop', `oidc-rp-wasm ${versions.ours} with dpop: true: the same index.js + oidc_rp_wasm_bg.wasm`, ourFiles, 'DPoP is in the package whether on or off'),
+    row('ours', `oidc-rp-wasm ${versions.ours}, dpop off: index.js + oidc_rp_wasm_bg.wasm`, ourFiles, 'as shipped in pkg/'),
+    row('ours-dpop', `oidc-rp-wasm ${versions.ours} with dpop: true: index.js + oidc_rp_wasm_dpop_bg.wasm`, dpopFiles, `DPoP's share: ${dpopShare >= 0 ? '+' : ''}${dpopShare} B gzip`),
     row('ours-sw', 'oidc-rp-wasm: form-post-sw.js (only for response_mode=form_post)', [sw], 'service worker, loaded on its own'),
     row('ours-minified', 'oidc-rp-wasm, its JS through the same esbuild --minify + the wasm', [await file(out.ours, 'ours-bundled.js (esbuild)'), wasm], 'what an app bundler would ship; the `ours-bundled` lane of section 2b loads it'),
     row('oidc-client-ts', `oidc-client-ts ${versions['oidc-client-ts']}: { UserManager } (with jwt-decode)`, [await file(out.octs)], 'bundle used by the bench pages'),

@@ -196,7 +196,8 @@ impl ClientConfig {
     }
 
     /// Checks what can be checked before any request: absolute `http(s)` URLs, a client id, at
-    /// least one algorithm, positive timeouts, a skew that is not negative.
+    /// least one algorithm, positive timeouts, a skew that is not negative; without feature
+    /// `dpop`, that `dpop` is off.
     pub fn validate(&self) -> Result<(), Error> {
         let urls = [
             ("issuer", Some(&self.issuer)),
@@ -229,6 +230,15 @@ impl ClientConfig {
         }
         if self.clock_skew_seconds < 0 {
             return Err(Error::config("clock_skew_seconds", "must not be negative"));
+        }
+        // A build without DPoP (the npm package's base wasm) refuses it rather than ignoring it:
+        // tokens the app asked to be sender-constrained must not be bearer tokens silently.
+        #[cfg(not(feature = "dpop"))]
+        if self.dpop {
+            return Err(Error::config(
+                "dpop",
+                "this build has no DPoP: use the package's oidc_rp_wasm_dpop_bg.wasm",
+            ));
         }
         check_resource(&self.resource)?;
         check_claims(self.claims.as_ref())

@@ -4,6 +4,7 @@
 //! [`ProviderMetadata`](crate::core::metadata::ProviderMetadata), after it validated it.
 
 use crate::core::json::{Json, Object};
+#[cfg(feature = "dpop")]
 use crate::core::members::{misfit, take_strings, Kind, Member, REQUIRED};
 use crate::core::metadata::url_problem;
 
@@ -18,14 +19,16 @@ pub struct Extensions {
     pub require_par: bool,
     /// `revocation_endpoint` (RFC 8414 §2).
     pub revocation_endpoint: Option<String>,
-    /// `dpop_signing_alg_values_supported` (RFC 9449 §5.1), if the OP lists them.
+    /// `dpop_signing_alg_values_supported` (RFC 9449 §5.1), if the OP lists them (feature
+    /// `dpop`).
+    #[cfg(feature = "dpop")]
     pub dpop_algs: Option<Vec<String>>,
 }
 
 impl Extensions {
     /// The members of the discovery document `body` (already validated as a whole).
     pub fn read(body: &str) -> Extensions {
-        let Ok(mut o) = Json::parse_object(body) else {
+        let Ok(o) = Json::parse_object(body) else {
             return Extensions::default();
         };
         Extensions {
@@ -35,16 +38,23 @@ impl Extensions {
                 .and_then(Json::as_bool)
                 .unwrap_or(false),
             revocation_endpoint: endpoint(&o, "revocation_endpoint"),
-            dpop_algs: match misfit(&o, DPOP_ALGS) {
-                None => take_strings(&mut o, "dpop_signing_alg_values_supported"),
-                Some(_) => None,
-            },
+            #[cfg(feature = "dpop")]
+            dpop_algs: dpop_algs(o),
         }
     }
 }
 
 /// `dpop_signing_alg_values_supported`: an array of strings, or read as absent.
+#[cfg(feature = "dpop")]
 const DPOP_ALGS: &[Member] = &[("dpop_signing_alg_values_supported", Kind::Strings, REQUIRED)];
+
+#[cfg(feature = "dpop")]
+fn dpop_algs(mut o: Object) -> Option<Vec<String>> {
+    match misfit(&o, DPOP_ALGS) {
+        None => take_strings(&mut o, "dpop_signing_alg_values_supported"),
+        Some(_) => None,
+    }
+}
 
 fn endpoint(o: &Object, name: &str) -> Option<String> {
     o.str(name)

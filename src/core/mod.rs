@@ -13,6 +13,7 @@ pub mod authorize;
 pub mod base64url;
 pub mod config;
 pub mod discovery_ext;
+#[cfg(feature = "dpop")]
 pub mod dpop;
 pub mod flow;
 pub mod form;

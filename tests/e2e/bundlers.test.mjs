@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, mkdtempSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,15 +23,16 @@ const HERE = join(ROOT, 'tests', 'e2e', 'bundlers');
 
 /**
  * The rows: `build` is the npm script of bundlers/package.json, `site` the folder served, `wasm`
- * the URL path the module must come from (a hashed file of the build's output).
+ * the URL path the module must come from (a hashed file of the build's output); `dpop`: the build
+ * also emits the module with DPoP (the bundlers that follow `new URL(..., import.meta.url)`).
  */
 const ROWS = {
-  vite: { build: 'build:vite', site: 'vite/dist', wasm: /^\/assets\/oidc_rp_wasm_bg-[\w-]+\.wasm$/ },
+  vite: { build: 'build:vite', site: 'vite/dist', wasm: /^\/assets\/oidc_rp_wasm_bg-[\w-]+\.wasm$/, dpop: true },
   'vite-dev': { dev: true, site: 'vite' },
-  webpack: { build: 'build:webpack', site: 'webpack', wasm: /^\/dist\/[0-9a-f]{16,}\.wasm$/ },
+  webpack: { build: 'build:webpack', site: 'webpack', wasm: /^\/dist\/[0-9a-f]{16,}\.wasm$/, dpop: true },
   esbuild: { build: 'build:esbuild', site: 'esbuild', wasm: /^\/dist\/oidc_rp_wasm_bg-\w+\.wasm$/ },
   'esbuild-iife': { build: 'build:esbuild-iife', site: 'esbuild-iife', wasm: /^\/dist\/oidc_rp_wasm_bg-\w+\.wasm$/ },
-  rollup: { build: 'build:rollup', site: 'rollup', wasm: /^\/dist\/assets\/oidc_rp_wasm_bg-[\w-]+\.wasm$/ },
+  rollup: { build: 'build:rollup', site: 'rollup', wasm: /^\/dist\/assets\/oidc_rp_wasm_bg-[\w-]+\.wasm$/, dpop: true },
   'unconfigured-esm': { build: 'build:unconfigured-esm', site: 'unconfigured', page: '/esm.html' },
   'unconfigured-iife': { build: 'build:unconfigured-iife', site: 'unconfigured', page: '/iife.html' },
 };
@@ -167,10 +168,20 @@ async function inBrowser(body) {
   }
 }
 
+/** Whether the build output in `dir` has the package's module with DPoP (by its bytes: bundlers
+ * rename files). */
+function emitsDpopModule(dir) {
+  const dpop = readFileSync(join(ROOT, 'pkg', 'oidc_rp_wasm_dpop_bg.wasm'));
+  return readdirSync(dir, { recursive: true })
+    .filter((f) => f.endsWith('.wasm') && !f.includes('node_modules'))
+    .some((f) => readFileSync(join(dir, f)).equals(dpop));
+}
+
 /** Builds the row, signs in through its app, and checks where the wasm came from. */
 async function signInWith(name, { signOut = false } = {}) {
   const row = ROWS[name];
   if (row.build) npmRun(row.build);
+  if (row.dpop) assert.ok(emitsDpopModule(join(HERE, row.site)), `${name} emitted oidc_rp_wasm_dpop_bg.wasm too`);
   const site = sites[name];
   const first = site.requests.length;
   await inBrowser(async (context) => {

@@ -15,7 +15,7 @@ import { startStatic } from './lib/static.mjs';
 import { launchBrowser, newContext } from './lib/browser.mjs';
 
 const SHIPPED = [
-  'package.json', 'README.md', 'index.js', 'index.d.ts', 'oidc_rp_wasm_bg.wasm',
+  'package.json', 'README.md', 'index.js', 'index.d.ts', 'oidc_rp_wasm_bg.wasm', 'oidc_rp_wasm_dpop_bg.wasm',
   'form-post-sw.js', 'silent-callback.html', 'wasm-url.d.ts',
 ];
 

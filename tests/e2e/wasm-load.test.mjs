@@ -1,7 +1,8 @@
 // Loading the WebAssembly module (issue #11): every way it can fail rejects create() with an
 // OidcError of code `wasm_load` whose reason names the step and whose message names the fix, a
 // failed load is retried by the next call, and init() takes the module from wherever the app
-// says (a URL, a Response, bytes, a compiled WebAssembly.Module), once. The pages import the
+// says (a URL, a Response, bytes, a compiled WebAssembly.Module), once. A client loads the module
+// its configuration needs: the one with DPoP only for `dpop: true`. The pages import the
 // built pkg/ (/oidc-rp-wasm/index.js) with no bundler; the test's static server plays the
 // misconfigured host (a Content-Security-Policy, a 404 or an HTML fallback for the .wasm).
 
@@ -17,6 +18,7 @@ import { startStatic } from './lib/static.mjs';
 import { launchBrowser, newContext } from './lib/browser.mjs';
 
 const DEFAULT_WASM = '/oidc-rp-wasm/oidc_rp_wasm_bg.wasm';
+const DPOP_WASM = '/oidc-rp-wasm/oidc_rp_wasm_dpop_bg.wasm';
 const MOVED_WASM = '/static/app.wasm';
 const PRELOAD =
   `<link rel="preload" href="${MOVED_WASM}" as="fetch" type="application/wasm" crossorigin>`;
@@ -327,4 +329,72 @@ test('<link rel="preload"> from the README: init() with that URL uses the preloa
   }
   assert.equal(wasmRequests(MOVED_WASM, since).length, 1, 'one request: the preload, reused by init()');
   assert.deepEqual(warnings.filter((w) => /preload/i.test(w)), [], 'no "preloaded but not used" warning');
+});
+
+/** Runs `body` (with `m` and `config`) in a fresh page; returns its result and the paths of the
+ * .wasm files the page requested, in order, as the browser saw them. */
+async function watchingWasm(body) {
+  const page = await context.newPage();
+  const wasm = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.endsWith('.wasm')) wasm.push(path);
+  });
+  try {
+    await page.goto(`${site.origin}/`);
+    const result = await page.evaluate(`(async () => {
+      const m = await import('/oidc-rp-wasm/index.js');
+      const config = await (await fetch('/config.json')).json();
+      ${body}
+    })()`);
+    return { wasm, result };
+  } finally {
+    await page.close();
+  }
+}
+
+test('dpop: false loads only oidc_rp_wasm_bg.wasm, dpop: true only oidc_rp_wasm_dpop_bg.wasm; two clients in a page each use their own', async () => {
+  // A proof (three parts) from a client with DPoP; invalid_config from one without.
+  const proof = `await c.dpopProof('GET', 'https://api.example.com/').then((p) => p.split('.').length === 3, (e) => e.code)`;
+  const off = await watchingWasm(`const c = await m.OidcClient.create(config); return ${proof};`);
+  assert.deepEqual(off, { wasm: [DEFAULT_WASM], result: 'invalid_config' });
+  const on = await watchingWasm(`const c = await m.OidcClient.create({ ...config, dpop: true }); return ${proof};`);
+  assert.deepEqual(on, { wasm: [DPOP_WASM], result: true });
+  const both = await watchingWasm(
+    `const made = await Promise.all([m.OidcClient.create(config), m.OidcClient.create({ ...config, dpop: true })]);
+     const has = [];
+     for (const c of made) has.push(${proof});
+     made[0].dispose();
+     // The other client's module still serves it.
+     const c = made[1];
+     has.push(${proof});
+     return has;`,
+  );
+  assert.deepEqual(both.wasm.toSorted(), [DEFAULT_WASM, DPOP_WASM]);
+  assert.deepEqual(both.result, ['invalid_config', true, true]);
+});
+
+test('init() with oidc_rp_wasm_bg.wasm serves every client: dpop: true is invalid_config naming the DPoP file; with the DPoP file both work', async () => {
+  const base = await watchingWasm(
+    `await m.init({ module_or_path: '${DEFAULT_WASM}' });
+     try {
+       await m.OidcClient.create({ ...config, dpop: true });
+       return null;
+     } catch (e) {
+       return { code: e.code, field: e.field, message: e.message };
+     }`,
+  );
+  assert.deepEqual(base.wasm, [DEFAULT_WASM]);
+  assert.equal(base.result?.code, 'invalid_config');
+  assert.equal(base.result.field, 'dpop');
+  assert.match(base.result.message, /oidc_rp_wasm_dpop_bg\.wasm/);
+
+  const dpop = await watchingWasm(
+    `await m.init({ module_or_path: '${DPOP_WASM}' });
+     const proof = (c) => c.dpopProof('GET', 'https://api.example.com/').then((p) => p.split('.').length === 3, (e) => e.code);
+     const plain = await m.OidcClient.create(config);
+     const bound = await m.OidcClient.create({ ...config, dpop: true });
+     return [await proof(plain), await proof(bound)];`,
+  );
+  assert.deepEqual(dpop, { wasm: [DPOP_WASM], result: ['invalid_config', true] });
 });

@@ -5,13 +5,19 @@
 //! The pump holds the key pair as non-extractable `CryptoKey`s and signs what it is asked to;
 //! which request gets which proof, when a nonce is used, and what a response means are decided
 //! here.
+//!
+//! Feature `dpop`. Without it `dpop_off.rs` stands in: the same methods, with [`DpopState`],
+//! [`Proofed`] and [`ProofJob`] uninhabited, so that the machine's `Option<DpopState>` is always
+//! `None` and the compiler drops every branch that holds one.
 
-use super::run::{FlowRun, Running};
-use super::{Answer, Command, Machine, Purpose, Task, TaskId};
+use super::io::ResourceHeaders;
+use super::run::FlowRun;
+use super::{Answer, Command, Machine, OpId, Outcome, Purpose, Task, TaskId};
+use crate::core::discovery_ext::Extensions;
 use crate::core::dpop::{self, Nonces, ProofClaims, PublicKey};
-use crate::core::flow::{self, HttpRequest, Method};
+use crate::core::flow::{self, HttpRequest};
 use crate::core::secret::AccessToken;
-use crate::error::{Error, CODE_DPOP_KEY_CHANGED};
+use crate::error::Error;
 
 /// The DPoP state of a machine whose configuration says `dpop: true`.
 #[derive(Debug, Default)]
@@ -163,51 +169,33 @@ impl Machine {
         Some(dpop::signing_input(key, &claims))
     }
 
-    /// Whether `request` goes to the token endpoint.
-    pub(super) fn is_token_request(&self, request: &HttpRequest) -> bool {
-        request.method == Method::Post
-            && self
-                .metadata
-                .as_ref()
-                .is_some_and(|m| m.token_endpoint == request.url)
+    /// `dpop` needs ES256 among the OP's DPoP algorithms when it lists them (RFC 9449 §5.1).
+    pub(super) fn check_dpop_algs(&self, ext: &Extensions) -> Result<(), Error> {
+        let es256 = ext
+            .dpop_algs
+            .as_ref()
+            .map_or(true, |algs| algs.iter().any(|a| a == dpop::PROOF_ALG));
+        if self.config.dpop && !es256 {
+            return Err(Error::Unsupported("DPoP with ES256".into()));
+        }
+        Ok(())
     }
 
-    /// Sends a flow's token request: with the resource indicators (RFC 8707 §2.2), and with
-    /// `dpop` on, once its proof is signed. A refresh token bound to another key (or sent
-    /// without DPoP) is never sent: answered at once with [`CODE_DPOP_KEY_CHANGED`].
-    pub(super) fn send_token_request(
+    /// Sends a token request once its proof is signed (`dpop` on; the request has its resource
+    /// indicators already).
+    pub(super) fn send_with_proof(
         &mut self,
         task: TaskId,
         run: &mut FlowRun,
         index: usize,
-        mut request: HttpRequest,
+        request: HttpRequest,
         now: i64,
     ) -> Option<flow::Answer> {
-        let (resource, bound) = match run.running() {
-            Running::Code(flow) => (&flow.transaction().resource, None),
-            Running::Refresh(flow) => (&self.config.resource, flow.current().dpop_jkt.as_ref()),
-        };
-        if let Some(body) = &mut request.body {
-            for uri in resource {
-                let pair = crate::core::form::Form::new()
-                    .pair("resource", uri)
-                    .finish();
-                body.push('&');
-                body.push_str(&pair);
-            }
-        }
-        if bound.is_some() && bound != self.dpop_jkt().as_ref() {
-            return Some(flow::Answer::Http(Err(Error::Dpop(CODE_DPOP_KEY_CHANGED))));
-        }
-        let need = Purpose::Need { index, jwks: false };
-        if self.dpop.is_none() {
-            self.io(task, need, Command::Fetch(request));
-            return None;
-        }
         let Some(input) = self.proof_input("POST", &request.url, None, now) else {
             return Some(flow::Answer::Http(Err(super::crypto_error("no DPoP key"))));
         };
         let name = self.dpop_key_name();
+        let need = Purpose::Need { index, jwks: false };
         self.io(
             task,
             need,
@@ -279,5 +267,82 @@ impl Machine {
             }
             other => Some(other),
         }
+    }
+}
+
+/// A proof being signed for an operation (`client.fetch`, `client.dpopProof`).
+#[derive(Debug)]
+pub(super) struct ProofJob {
+    /// The operation.
+    op: OpId,
+    input: String,
+    /// For `client.fetch`: the token for the `Authorization` header; `None` for a bare proof.
+    token: Option<AccessToken>,
+}
+
+impl ProofJob {
+    /// The operation the proof is for.
+    pub(super) fn op(&self) -> OpId {
+        self.op
+    }
+}
+
+impl Machine {
+    /// Signs a proof for `method` `url` for operation `op`, with `ath` of `ath` (RFC 9449
+    /// §4.2). `header_token`: the token the outcome's `Authorization` header carries
+    /// (`client.fetch`); `None` for a bare proof.
+    pub(super) fn sign_for(
+        &mut self,
+        op: OpId,
+        method: &str,
+        url: &str,
+        ath: Option<&AccessToken>,
+        header_token: Option<AccessToken>,
+        now: i64,
+    ) {
+        let Some(input) = self.proof_input(method, url, ath, now) else {
+            return self.done(op, Err(super::resource::no_key()));
+        };
+        let task = self.add_task(Task::Proof(ProofJob {
+            op,
+            input: input.clone(),
+            token: header_token,
+        }));
+        let name = self.dpop_key_name();
+        self.io(task, Purpose::Proof, Command::Sign { name, input });
+    }
+
+    /// A resource server's answer to a request with a proof: its nonce remembered; whether to
+    /// send it once more with the nonce (a `use_dpop_nonce` challenge, §9).
+    pub(super) fn resource_retry(
+        &mut self,
+        url: &str,
+        status: u16,
+        www_authenticate: Option<&str>,
+        nonce: Option<&str>,
+    ) -> bool {
+        let (Some(state), Some(nonce)) = (&mut self.dpop, nonce) else {
+            return false;
+        };
+        state.nonces.remember(url, nonce);
+        dpop::resource_nonce_error(status, www_authenticate)
+    }
+
+    /// The signature of a [`ProofJob`].
+    pub(super) fn on_proof_answer(&mut self, job: ProofJob, answer: Answer) {
+        let signature = match answer {
+            Answer::Signature(signature) => signature,
+            _ => Err(super::crypto_error("no signature")),
+        };
+        let result = signature
+            .and_then(|s| dpop::proof(&job.input, &s))
+            .map(|proof| match job.token {
+                Some(token) => Outcome::Headers(Some(ResourceHeaders {
+                    authorization: crate::core::text::cat(&["DPoP ", token.expose()]),
+                    dpop: Some(proof),
+                })),
+                None => Outcome::Proof(proof),
+            });
+        self.done(job.op, result);
     }
 }

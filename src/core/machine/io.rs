@@ -318,6 +318,7 @@ pub enum Command {
         /// The authorization URL.
         url: String,
     },
+    #[cfg(feature = "dpop")]
     /// Read the DPoP key pair `name` (RFC 9449) from IndexedDB, where it is kept as a
     /// non-extractable `CryptoKey`, and hold it for [`Command::Sign`]; answer [`Answer::Key`]
     /// with its public JWK, or `None` when there is none.
@@ -325,23 +326,27 @@ pub enum Command {
         /// The key's name.
         name: String,
     },
+    #[cfg(feature = "dpop")]
     /// Generate an ECDSA P-256 key pair whose private key is not extractable, and hold it under
     /// `name` (replacing one held); answer [`Answer::Key`] with its public JWK.
     GenerateKey {
         /// The key's name.
         name: String,
     },
+    #[cfg(feature = "dpop")]
     /// Store the key pair held under `name` in IndexedDB as `CryptoKey` objects (never as key
     /// material); answer [`Answer::Written`].
     StoreKey {
         /// The key's name.
         name: String,
     },
+    #[cfg(feature = "dpop")]
     /// Forget the key pair `name`, held and stored; answer [`Answer::Written`].
     RemoveKey {
         /// The key's name.
         name: String,
     },
+    #[cfg(feature = "dpop")]
     /// Sign `input`'s UTF-8 octets with the private key held under `name`, ECDSA P-256 with
     /// SHA-256; answer [`Answer::Signature`] with the 64 bytes `r || s`.
     Sign {
@@ -373,8 +378,10 @@ pub enum AnswerKind {
     Opened,
     /// [`Answer::Look`].
     Look,
+    #[cfg(feature = "dpop")]
     /// [`Answer::Key`].
     Key,
+    #[cfg(feature = "dpop")]
     /// [`Answer::Signature`].
     Signature,
 }
@@ -393,8 +400,11 @@ impl Command {
             Command::TakeLock { .. } => AnswerKind::Lock,
             Command::OpenPopup { .. } | Command::OpenFrame { .. } => AnswerKind::Opened,
             Command::LookAtPopup { .. } => AnswerKind::Look,
+            #[cfg(feature = "dpop")]
             Command::LoadKey { .. } | Command::GenerateKey { .. } => AnswerKind::Key,
+            #[cfg(feature = "dpop")]
             Command::StoreKey { .. } | Command::RemoveKey { .. } => AnswerKind::Written,
+            #[cfg(feature = "dpop")]
             Command::Sign { .. } => AnswerKind::Signature,
             Command::NavigateWindow { .. }
             | Command::ReleaseLock { .. }
@@ -465,12 +475,17 @@ impl fmt::Debug for Command {
             Command::NavigateWindow { op, .. } => {
                 f.debug_struct("NavigateWindow").field("op", op).finish()
             }
+            #[cfg(feature = "dpop")]
             Command::LoadKey { name } => f.debug_struct("LoadKey").field("name", name).finish(),
+            #[cfg(feature = "dpop")]
             Command::GenerateKey { name } => {
                 f.debug_struct("GenerateKey").field("name", name).finish()
             }
+            #[cfg(feature = "dpop")]
             Command::StoreKey { name } => f.debug_struct("StoreKey").field("name", name).finish(),
+            #[cfg(feature = "dpop")]
             Command::RemoveKey { name } => f.debug_struct("RemoveKey").field("name", name).finish(),
+            #[cfg(feature = "dpop")]
             Command::Sign { name, .. } => f.debug_struct("Sign").field("name", name).finish(),
         }
     }
@@ -497,9 +512,11 @@ pub enum Answer {
     Opened(Result<(), Error>),
     /// For [`Command::LookAtPopup`].
     Look(PopupLook),
+    #[cfg(feature = "dpop")]
     /// For [`Command::LoadKey`] and [`Command::GenerateKey`]: the public JWK, or `None` when
     /// no key is stored.
     Key(Result<Option<Json>, Error>),
+    #[cfg(feature = "dpop")]
     /// For [`Command::Sign`]: the signature.
     Signature(Result<Vec<u8>, Error>),
 }

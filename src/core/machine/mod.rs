@@ -30,6 +30,8 @@
 //! - `run`: the flows' needs turned into commands, and their answers back.
 //! - [`wire`]: the inputs and outputs as JSON text, for the npm package's JavaScript pump.
 
+// Without feature `dpop`, a stand-in whose DPoP state cannot exist (its module doc says how).
+#[cfg_attr(not(feature = "dpop"), path = "dpop_off.rs")]
 mod dpop;
 pub mod io;
 mod keeper;
@@ -102,14 +104,17 @@ enum Purpose {
     PurgeKeys,
     /// One stored transaction, to purge it if stale.
     PurgeRead,
+    #[cfg(feature = "dpop")]
     /// The stored DPoP key.
     DpopLoad,
+    #[cfg(feature = "dpop")]
     /// A new DPoP key.
     DpopNew,
     /// The pushed authorization request (RFC 9126).
     Push,
     /// A token revocation (RFC 7009).
     Revoke,
+    #[cfg(feature = "dpop")]
     /// A DPoP proof for a resource request or the app.
     Proof,
 }
@@ -131,10 +136,12 @@ enum Task {
     IdleCheck,
     /// Purging stale transactions; `key` the one being read.
     Purge { key: String },
+    #[cfg(feature = "dpop")]
     /// A new DPoP key after a sign-out.
     DpopKey,
+    #[cfg(feature = "dpop")]
     /// A DPoP proof for `client.fetch` or `client.dpopProof`.
-    Proof(resource::ProofJob),
+    Proof(dpop::ProofJob),
 }
 
 /// Where `Call::Create` stands.
@@ -188,7 +195,8 @@ pub struct Machine {
     polled: usize,
     /// What discovery says of the extensions (PAR, revocation, DPoP).
     ext: Extensions,
-    /// DPoP's key and nonces, when `dpop` is on.
+    /// DPoP's key and nonces, when `dpop` is on (always `None` without feature `dpop`: the
+    /// type is uninhabited there).
     dpop: Option<dpop::DpopState>,
 }
 
@@ -430,6 +438,7 @@ impl Machine {
                 }
                 None
             }
+            #[cfg(feature = "dpop")]
             (purpose @ (Purpose::DpopLoad | Purpose::DpopNew), answer) => {
                 match self.on_key_answer(task, purpose, answer) {
                     dpop::KeyStep::Pending => None,
@@ -471,13 +480,7 @@ impl Machine {
     /// lists them (RFC 9449 §5.1).
     fn check_extensions(&self, ext: &Extensions) -> Result<(), Error> {
         crate::core::par::endpoint(self.config.pushed_authorization_requests, ext)?;
-        let es256 = ext.dpop_algs.as_ref().map_or(true, |algs| {
-            algs.iter().any(|a| a == crate::core::dpop::PROOF_ALG)
-        });
-        if self.config.dpop && !es256 {
-            return Err(Error::Unsupported("DPoP with ES256".into()));
-        }
-        Ok(())
+        self.check_dpop_algs(ext)
     }
 
     /// Routes an answer to its task.
@@ -507,7 +510,9 @@ impl Machine {
             Task::Catchup(c) => self.on_catchup_answer(task, c, purpose, answer, now),
             Task::IdleCheck => self.on_idle_answer(answer, now),
             Task::Purge { key } => self.on_purge_answer(key, purpose, answer, now),
+            #[cfg(feature = "dpop")]
             Task::DpopKey => self.on_rekey_answer(task, purpose, answer),
+            #[cfg(feature = "dpop")]
             Task::Proof(job) => self.on_proof_answer(job, answer),
         }
     }
@@ -548,8 +553,9 @@ impl Machine {
             // Taken out of the table, in order; what is left behind is dropped with it.
             match std::mem::replace(task, Task::IdleCheck) {
                 Task::Create(c) => self.done(c.op, Err(Error::Disposed)),
-                Task::Logout(logout::Logout { op, .. })
-                | Task::Proof(resource::ProofJob { op, .. }) => self.done(op, Err(Error::Disposed)),
+                Task::Logout(logout::Logout { op, .. }) => self.done(op, Err(Error::Disposed)),
+                #[cfg(feature = "dpop")]
+                Task::Proof(job) => self.done(job.op(), Err(Error::Disposed)),
                 Task::Signin(signin) => {
                     if signin.window_open {
                         self.emit_io(Command::CloseWindow { op: signin.op });
@@ -563,7 +569,9 @@ impl Machine {
                     }
                     self.done_all(&flight.ops(), Err(Error::Disposed));
                 }
-                Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } | Task::DpopKey => {}
+                Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } => {}
+                #[cfg(feature = "dpop")]
+                Task::DpopKey => {}
             }
         }
         self.flight = None;

@@ -2,24 +2,21 @@
 //! scheme, which proof (RFC 9449 §7: `ath`, the server's nonce), and the one retry on a
 //! `use_dpop_nonce` challenge (§9). The pump sends the app's request with the headers given
 //! and reports the answer's status and headers; it decides nothing.
+//!
+//! The proofs themselves are `dpop`'s (feature `dpop`): `sign_for`, `resource_retry` and the
+//! signature's answer.
 
 use super::refresh::Waiter;
-use super::{Answer, Command, Machine, OpId, Outcome, Purpose, Task};
-use crate::core::dpop;
+use super::{Machine, OpId, Outcome};
 use crate::core::flow::access::{self, AccessDecision};
 use crate::core::machine::io::ResourceHeaders;
 use crate::core::secret::AccessToken;
 use crate::core::token::TokenType;
 use crate::error::{Error, CODE_DPOP_KEY_CHANGED};
 
-/// A proof being signed for an operation.
-#[derive(Debug)]
-pub(super) struct ProofJob {
-    /// The operation.
-    pub(super) op: OpId,
-    input: String,
-    /// For `client.fetch`: the token for the `Authorization` header; `None` for a bare proof.
-    token: Option<AccessToken>,
+/// The failure of a proof asked for without a key: DPoP is off, or its key is not ready.
+pub(super) fn no_key() -> Error {
+    Error::config("dpop", "DPoP is off, or its key is not ready")
 }
 
 impl Machine {
@@ -69,31 +66,6 @@ impl Machine {
         self.sign_for(op, method, url, Some(&token), Some(token.clone()), now);
     }
 
-    /// Signs a proof for `method` `url` for operation `op`, with `ath` of `ath` (RFC 9449
-    /// §4.2). `header_token`: the token the outcome's `Authorization` header carries
-    /// (`client.fetch`); `None` for a bare proof.
-    fn sign_for(
-        &mut self,
-        op: OpId,
-        method: &str,
-        url: &str,
-        ath: Option<&AccessToken>,
-        header_token: Option<AccessToken>,
-        now: i64,
-    ) {
-        let Some(input) = self.proof_input(method, url, ath, now) else {
-            let e = Error::config("dpop", "DPoP is off, or its key is not ready");
-            return self.done(op, Err(e));
-        };
-        let task = self.add_task(Task::Proof(ProofJob {
-            op,
-            input: input.clone(),
-            token: header_token,
-        }));
-        let name = self.dpop_key_name();
-        self.io(task, Purpose::Proof, Command::Sign { name, input });
-    }
-
     /// `Call::DpopProof`: a proof for the app's own HTTP client, with `ath` of a DPoP-bound
     /// access token.
     pub(super) fn dpop_proof(&mut self, op: OpId, method: &str, url: &str, now: i64) {
@@ -119,34 +91,10 @@ impl Machine {
         retried: bool,
         now: i64,
     ) {
-        if let (Some(state), Some(nonce)) = (&mut self.dpop, nonce) {
-            state.nonces.remember(url, nonce);
-        }
-        let retry = !retried
-            && nonce.is_some()
-            && self.dpop.is_some()
-            && dpop::resource_nonce_error(status, www_authenticate);
+        let retry = self.resource_retry(url, status, www_authenticate, nonce) && !retried;
         match self.session.as_ref().map(|s| s.access_token.clone()) {
             Some(token) if retry => self.headers_for(op, method, url, token, now),
             _ => self.done(op, Ok(Outcome::Headers(None))),
         }
-    }
-
-    /// The signature of a [`ProofJob`].
-    pub(super) fn on_proof_answer(&mut self, job: ProofJob, answer: Answer) {
-        let signature = match answer {
-            Answer::Signature(signature) => signature,
-            _ => Err(super::crypto_error("no signature")),
-        };
-        let result = signature
-            .and_then(|s| dpop::proof(&job.input, &s))
-            .map(|proof| match job.token {
-                Some(token) => Outcome::Headers(Some(ResourceHeaders {
-                    authorization: crate::core::text::cat(&["DPoP ", token.expose()]),
-                    dpop: Some(proof),
-                })),
-                None => Outcome::Proof(proof),
-            });
-        self.done(job.op, result);
     }
 }

@@ -9,10 +9,10 @@
 use super::{Answer, Command, Machine, Purpose, TaskId};
 use crate::core::flow::code::{CodeFlow, SignedIn};
 use crate::core::flow::refresh::{RefreshFailure, RefreshFlow};
-use crate::core::flow::{self, Need, Step};
+use crate::core::flow::{self, HttpRequest, Method, Need, Step};
 use crate::core::jwks::JwkSet;
 use crate::core::session::Session;
-use crate::error::Error;
+use crate::error::{Error, CODE_DPOP_KEY_CHANGED};
 
 /// A flow under way.
 #[derive(Debug)]
@@ -58,6 +58,7 @@ pub(super) struct Slot {
     /// The URL of its request, where it has one.
     url: Option<String>,
     /// The token request waiting for its DPoP proof, or sent with one.
+    #[cfg(feature = "dpop")]
     pub(super) proof: Option<super::dpop::Proofed>,
 }
 
@@ -193,6 +194,51 @@ impl Machine {
         }
         let step = self.advance_if_complete(run, now)?;
         self.drive(task, run, step, now)
+    }
+
+    /// Whether `request` goes to the token endpoint.
+    fn is_token_request(&self, request: &HttpRequest) -> bool {
+        request.method == Method::Post
+            && self
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.token_endpoint == request.url)
+    }
+
+    /// Sends a flow's token request: with the resource indicators (RFC 8707 §2.2), and with
+    /// `dpop` on, once its proof is signed. A refresh token bound to a DPoP key (RFC 9449 §5)
+    /// other than the one held (or sent without DPoP) is never sent: answered at once with
+    /// [`CODE_DPOP_KEY_CHANGED`].
+    fn send_token_request(
+        &mut self,
+        task: TaskId,
+        run: &mut FlowRun,
+        index: usize,
+        mut request: HttpRequest,
+        now: i64,
+    ) -> Option<flow::Answer> {
+        let (resource, bound) = match run.running() {
+            Running::Code(flow) => (&flow.transaction().resource, None),
+            Running::Refresh(flow) => (&self.config.resource, flow.current().dpop_jkt.as_ref()),
+        };
+        if let Some(body) = &mut request.body {
+            for uri in resource {
+                let pair = crate::core::form::Form::new()
+                    .pair("resource", uri)
+                    .finish();
+                body.push('&');
+                body.push_str(&pair);
+            }
+        }
+        if bound.is_some() && bound != self.dpop_jkt().as_ref() {
+            return Some(flow::Answer::Http(Err(Error::Dpop(CODE_DPOP_KEY_CHANGED))));
+        }
+        if self.dpop.is_none() {
+            let need = Purpose::Need { index, jwks: false };
+            self.io(task, need, Command::Fetch(request));
+            return None;
+        }
+        self.send_with_proof(task, run, index, request, now)
     }
 
     /// Advances `run` once every need of its step is answered.

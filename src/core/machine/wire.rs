@@ -216,7 +216,9 @@ fn failed_answer(kind: AnswerKind, e: Error) -> Option<Answer> {
         AnswerKind::Read => Answer::Read(Err(e)),
         AnswerKind::Written => Answer::Written(Err(e)),
         AnswerKind::Lock => Answer::Lock(Err(e)),
+        #[cfg(feature = "dpop")]
         AnswerKind::Key => Answer::Key(Err(e)),
+        #[cfg(feature = "dpop")]
         AnswerKind::Signature => Answer::Signature(Err(e)),
         AnswerKind::Opened => Answer::Opened(Err(e)),
         AnswerKind::Keys | AnswerKind::Look => return None,
@@ -256,7 +258,9 @@ fn done_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
                 dpop_nonce: owned_str(http, "nonce"),
             }))
         }
+        #[cfg(feature = "dpop")]
         AnswerKind::Key => Answer::Key(Ok(json.get("key").filter(|k| !k.is_null()).cloned())),
+        #[cfg(feature = "dpop")]
         AnswerKind::Signature => Answer::Signature(bytes("signature")?),
         AnswerKind::Digest => Answer::Digest(bytes("digest")?),
         AnswerKind::Read => Answer::Read(Ok(owned_str(json, "read"))),
@@ -759,10 +763,15 @@ fn command_name(command: &Command) -> &'static str {
         Command::Navigate { .. } => "navigate",
         Command::ReplaceUrl { .. } => "replaceUrl",
         Command::NavigateWindow { .. } => "show",
+        #[cfg(feature = "dpop")]
         Command::LoadKey { .. } => "loadKey",
+        #[cfg(feature = "dpop")]
         Command::GenerateKey { .. } => "generateKey",
+        #[cfg(feature = "dpop")]
         Command::StoreKey { .. } => "storeKey",
+        #[cfg(feature = "dpop")]
         Command::RemoveKey { .. } => "removeKey",
+        #[cfg(feature = "dpop")]
         Command::Sign { .. } => "sign",
     }
 }
@@ -842,9 +851,11 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 .int("waitMs", i64::from(*wait_ms))
                 .int("leaseMs", i64::from(*lease_ms));
         }
-        Command::ReleaseLock { name }
-        | Command::OpenChannel { name }
-        | Command::LoadKey { name }
+        Command::ReleaseLock { name } | Command::OpenChannel { name } => {
+            o.str("name", name);
+        }
+        #[cfg(feature = "dpop")]
+        Command::LoadKey { name }
         | Command::GenerateKey { name }
         | Command::StoreKey { name }
         | Command::RemoveKey { name } => {
@@ -875,6 +886,7 @@ pub fn command_json(id: IoId, command: &Command) -> String {
         Command::Navigate { url } | Command::ReplaceUrl { url } => {
             o.str("url", url);
         }
+        #[cfg(feature = "dpop")]
         Command::Sign { name, input } => {
             o.str("name", name).str("input", input);
         }
