@@ -428,13 +428,15 @@ const cryptoFailure = (e) => failure('crypto', e);
 
 /**
  * The machine of one client, and the browser resources it holds: its state in this closure, so
- * that only what the client calls is a property. `prefetch`: a fetch of the discovery document
+ * that only what the client calls is a property. Made while the module loads; `start` gives it
+ * the module's exports and the machine's handle. `prefetch`: a fetch of the discovery document
  * (status, body text, DPoP nonce) started before the module was ready.
- * @param {Exports} exports the exports of the module the client was made with
- * @param {number} handle
  * @param {{ url: string, response: Promise<{ status: number, body: string, nonce: string | null }> } | null} prefetch
  */
-function newPump(exports, handle, prefetch) {
+function newPump(prefetch) {
+  /** The exports of the module the client was made with. */
+  let exports = /** @type {Exports} */ (/** @type {any} */ (null));
+  let handle = 0;
   let nextOp = 1;
   /** @type {Map<number, {resolve: (v: any) => void, reject: (e: any) => void}>} */
   const ops = new Map();
@@ -457,6 +459,9 @@ function newPump(exports, handle, prefetch) {
   let appWindow = /** @type {any} */ (null);
   /** DPoP key pairs (non-extractable private keys), by name. @type {Map<string, CryptoKeyPair>} */
   const keys = new Map();
+  /** Verification keys imported before, by their JWK and import parameters: a refresh verifies
+   * with the sign-in's key without importing it again. @type {Map<string, CryptoKey>} */
+  const imported = new Map();
   /** `dispose()` was called. */
   let disposing = false;
   const onMessage = (/** @type {MessageEvent} */ event) => {
@@ -477,8 +482,6 @@ function newPump(exports, handle, prefetch) {
         event: i > 4 ? 'activity' : i ? type : document.visibilityState === 'visible' ? 'visible' : 'hidden',
       }),
   ]);
-  window.addEventListener('message', onMessage);
-  for (const [target, type, listener] of pageListeners) target.addEventListener(type, listener, { passive: true });
 
   /**
    * Starts operation `call`; resolves or rejects when the machine says it is done. `win`: the
@@ -780,9 +783,15 @@ function newPump(exports, handle, prefetch) {
   }
 
   async function verify(o) {
-    let key;
+    const id = JSON.stringify([o.jwk, o.import]);
+    let key = imported.get(id);
     try {
-      key = await crypto.subtle.importKey('jwk', o.jwk, o.import, false, ['verify']);
+      if (!key) {
+        key = await crypto.subtle.importKey('jwk', o.jwk, o.import, false, ['verify']);
+        // A few keys at most: an OP's JWK Set, and the next one after a rotation.
+        if (imported.size > 15) imported.clear();
+        imported.set(id, key);
+      }
     } catch (e) {
       // An algorithm the browser cannot (or may not) use is a NotSupportedError, whatever its
       // message says; the key is then not the problem.
@@ -863,6 +872,18 @@ function newPump(exports, handle, prefetch) {
 
   return {
     call,
+    /**
+     * Takes machine `h` of the module of `e` and starts listening to the page: from here on the
+     * machine hears it.
+     * @param {Exports} e
+     * @param {number} h
+     */
+    start(e, h) {
+      exports = e;
+      handle = h;
+      window.addEventListener('message', onMessage);
+      for (const [target, type, listener] of pageListeners) target.addEventListener(type, listener, { passive: true });
+    },
     /** The current session, or `null`. */
     session() {
       if (!handle) return null;
@@ -940,19 +961,21 @@ export class OidcClient {
     try {
       void sessionStorage.length, localStorage.length;
     } catch {}
-    await loaded;
-    const exports = /** @type {Exports} */ (modules[i]);
+    // While the module loads, the main thread is idle: the machine's first input and the pump
+    // are made now, not after the module's last byte.
     let text;
     try {
       text = JSON.stringify({ config, origin: location.origin });
-    } catch {
-      throw badOption('config', 'not representable as JSON');
-    }
+    } catch {}
+    const pump = newPump(url && early ? { url, response: early } : null);
+    await loaded;
+    if (text === undefined) throw badOption('config', 'not representable as JSON');
+    const exports = /** @type {Exports} */ (modules[i]);
     put(exports, text);
     const handle = exports.oidc_new();
     if (!handle) throw toError(JSON.parse(take(exports)));
     const client = new OidcClient(CREATE);
-    const pump = newPump(exports, handle, url && early ? { url, response: early } : null);
+    pump.start(exports, handle);
     client.#pump = pump;
     try {
       await pump.call('create');

@@ -109,6 +109,31 @@ fn redirect_callback_signs_in_with_a_verified_signature_and_pkce() {
 }
 
 #[test]
+fn a_callback_sends_its_requests_before_it_removes_the_transaction() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Session));
+    let (op, _) = w.sign_in_by_redirect(t);
+    w.tab(t).ok(op);
+    let at = |url: String| {
+        w.tab(t)
+            .position(|c| matches!(c, Command::Fetch(r) if r.url == url))
+            .expect("the request")
+    };
+    let (token, jwks) = (at(format!("{ISSUER}/token")), at(format!("{ISSUER}/jwks")));
+    let removed = w
+        .tab(t)
+        .position(|c| matches!(c, Command::Remove { area: Area::Session, key } if key.starts_with("oidc-rp-wasm:tx:")))
+        .expect("the transaction removed");
+    // In the same turn (the answer to the transaction's read), the token request and the JWK
+    // Set go out first: they do not wait for the storage write.
+    assert!(
+        token < removed && jwks < removed,
+        "{token} {jwks} {removed}"
+    );
+    assert!(w.tab(t).transactions().is_empty());
+}
+
+#[test]
 fn an_id_token_signed_with_another_key_is_invalid_signature() {
     let mut w = World::new();
     w.op.sign_with = Key::Rsa(1);

@@ -620,37 +620,43 @@ impl Machine {
             (Stage::ReadingTx { params, delivered }, Purpose::Transaction, Answer::Read(read)) => {
                 let delivered = *delivered;
                 let key = params.state().map(keys::transaction_key);
-                if let Some(key) = key {
-                    // Taking it makes every response single-use.
-                    self.emit_io(Command::Remove {
-                        area: Area::Session,
-                        key,
-                    });
-                }
                 let tx = read.map(|text| {
                     text.as_deref()
                         .and_then(stored::transaction_from_text)
                         .filter(|tx| !tx.is_stale(super::secs(now)))
                 });
-                let tx = match tx {
-                    Ok(Some(tx)) => tx,
-                    Ok(None) => {
-                        return self.end_signin(task, &signin, Err(Error::StateMismatch), now)
+                let started = match (tx, &self.metadata) {
+                    (Ok(Some(tx)), Some(metadata)) => {
+                        let (flow, step) =
+                            CodeFlow::start(params, delivered, tx, &self.config, metadata);
+                        let mut run = FlowRun::new(Running::Code(Box::new(flow)));
+                        let ended = self.drive(task, &mut run, Stepped::Code(step), now);
+                        Ok((run, ended))
                     }
-                    Err(e) => return self.end_signin(task, &signin, Err(e), now),
+                    (Ok(_), _) => Err(Error::StateMismatch),
+                    (Err(e), _) => Err(e),
                 };
-                // The transaction is taken: nothing left to spend on failure.
-                signin.spend_on_failure = None;
-                let Some(metadata) = &self.metadata else {
-                    return self.end_signin(task, &signin, Err(Error::StateMismatch), now);
-                };
-                let (flow, step) = CodeFlow::start(params, delivered, tx, &self.config, metadata);
-                let mut run = FlowRun::new(Running::Code(Box::new(flow)));
-                match self.drive(task, &mut run, Stepped::Code(step), now) {
-                    Some(ended) => self.code_ended(task, signin, ended, now),
-                    None => {
-                        signin.stage = Stage::Running(run);
-                        self.put_task(task, Task::Signin(signin));
+                // Taking it makes every response single-use. It is removed in this turn, after
+                // the flow's first requests (token and JWK Set): they leave without waiting for
+                // the storage write.
+                if let Some(key) = key {
+                    self.emit_io(Command::Remove {
+                        area: Area::Session,
+                        key,
+                    });
+                }
+                match started {
+                    Err(e) => self.end_signin(task, &signin, Err(e), now),
+                    Ok((run, ended)) => {
+                        // The transaction is taken: nothing left to spend on failure.
+                        signin.spend_on_failure = None;
+                        match ended {
+                            Some(ended) => self.code_ended(task, signin, ended, now),
+                            None => {
+                                signin.stage = Stage::Running(run);
+                                self.put_task(task, Task::Signin(signin));
+                            }
+                        }
                     }
                 }
             }
