@@ -40,10 +40,13 @@ const PKG = process.env.BENCH_PKG_DIR ?? join(ROOT, 'pkg');
 if (basename(PKG) !== 'pkg') throw new Error(`BENCH_PKG_DIR must name a directory called pkg (the static server serves <root>/pkg): ${PKG}`);
 const QUICK = process.env.BENCH_QUICK === '1';
 
-/** Iterations per measurement (plus one untimed warm-up round each, dropped). */
+/**
+ * Iterations per measurement (plus one untimed warm-up round each, dropped). The overheads are
+ * differences of a few milliseconds between noisy totals, so each median takes 30 runs or more.
+ */
 const ITERATIONS = QUICK
   ? { cold: 2, throttled: 2, callback: 2, refresh: 2, offlineRounds: 2 }
-  : { cold: 15, throttled: 20, callback: 15, refresh: 20, offlineRounds: 7 };
+  : { cold: 30, throttled: 30, callback: 30, refresh: 60, offlineRounds: 7 };
 const WARMUP = 1;
 /** Offline validation: each timed run stops at whichever comes first. */
 const OFFLINE_BUDGET_MS = 300;
