@@ -6,9 +6,10 @@
 //! which request gets which proof, when a nonce is used, and what a response means are decided
 //! here.
 //!
-//! Feature `dpop`. Without it `dpop_off.rs` stands in: the same methods, with [`DpopState`],
-//! [`Proofed`] and [`ProofJob`] uninhabited, so that the machine's `Option<DpopState>` is always
-//! `None` and the compiler drops every branch that holds one.
+//! Feature `dpop`. Without it `dpop_off.rs` stands in: the same methods, with [`DpopState`]
+//! uninhabited, so that the machine's `Option<DpopState>` is always `None` and the compiler drops
+//! every branch that holds one; [`Proofed`] and [`ProofJob`], and the slot and task that hold
+//! them, do not exist there.
 
 use super::io::ResourceHeaders;
 use super::run::FlowRun;
