@@ -17,7 +17,7 @@ pub enum Kind {
     /// A string that is not empty.
     NonEmptyStr,
     /// An absolute `http(s)` URL with a host and no fragment
-    /// ([`url_problem`](crate::core::metadata::url_problem)).
+    /// ([`url_problem`]).
     Url,
     /// `true` or `false`.
     Bool,
