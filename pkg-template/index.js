@@ -368,8 +368,8 @@ function b64url(bytes) {
   return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** Bytes of base64url. (By index: `Uint8Array.from` over the string's iterator takes two to three
- * times as long, about 0.2 ms for a signing input of an ID token, on every verification.) */
+/** Bytes of base64url (a signature: the signing input comes as text, encoded natively). By
+ * index: `Uint8Array.from` over the string's iterator takes two to three times as long. */
 function unb64url(text) {
   const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
   return new Uint8Array(bin.length).map((_, i) => bin.charCodeAt(i));
@@ -799,7 +799,7 @@ function newPump(prefetch) {
     }
     let ok;
     try {
-      ok = await crypto.subtle.verify(o.verify, key, unb64url(o.signature), unb64url(o.input));
+      ok = await crypto.subtle.verify(o.verify, key, unb64url(o.signature), encoder.encode(o.input));
     } catch (e) {
       throw failure('unusable_key', e);
     }

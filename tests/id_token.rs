@@ -872,7 +872,7 @@ mod signatures {
         SignatureCheck {
             alg,
             jwk: jwk.clone(),
-            signing_input: token.signing_input.as_bytes().to_vec(),
+            signing_input: token.signing_input.clone(),
             signature: token.signature.clone(),
         }
     }
@@ -990,7 +990,7 @@ mod signatures {
         let check = token.signature_check(JwsAlg::RS256, &set.keys[0]);
         assert_eq!(
             check.signing_input,
-            raw.rsplit_once('.').unwrap().0.as_bytes()
+            raw.rsplit_once('.').unwrap().0
         );
         assert_eq!(check.signature, token.jws.signature.as_slice());
         verify_rust_crypto(&check).unwrap();

@@ -61,7 +61,7 @@ fn verify(vector: &Vector, signature: &[u8]) -> Result<(), Error> {
     verify_rust_crypto(&SignatureCheck {
         alg: vector.alg,
         jwk: candidates[0].clone(),
-        signing_input: vector.jws.signing_input.as_bytes().to_vec(),
+        signing_input: vector.jws.signing_input.clone(),
         signature: signature.to_vec(),
     })
 }
@@ -108,7 +108,7 @@ fn rfc7520_4_2_ps384() {
         let check = SignatureCheck {
             alg: other,
             jwk: vector.keys.keys[0].clone(),
-            signing_input: vector.jws.signing_input.as_bytes().to_vec(),
+            signing_input: vector.jws.signing_input.clone(),
             signature: vector.jws.signature.clone(),
         };
         assert_eq!(

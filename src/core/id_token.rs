@@ -228,7 +228,7 @@ impl IdToken {
         SignatureCheck {
             alg,
             jwk: jwk.clone(),
-            signing_input: self.jws.signing_input.as_bytes().to_vec(),
+            signing_input: self.jws.signing_input.clone(),
             signature: self.jws.signature.clone(),
         }
     }

@@ -123,8 +123,9 @@ pub struct SignatureCheck {
     pub alg: JwsAlg,
     /// The key selected from the JWK Set.
     pub jwk: Jwk,
-    /// The JWS Signing Input, as bytes.
-    pub signing_input: Vec<u8>,
+    /// The JWS Signing Input (RFC 7515 §5.2), ASCII by construction: the pumps hand its bytes to
+    /// the verifier, and the JSON wire carries it as it is.
+    pub signing_input: String,
     /// The signature bytes (for ECDSA the JOSE form `R || S`, RFC 7518 §3.4).
     pub signature: Vec<u8>,
 }
@@ -208,7 +209,7 @@ where
     }
     let signature = <A::Signature as AlgorithmSignature>::try_from_slice(&check.signature)
         .map_err(|_| Error::Signature(SignatureError::Mismatch))?;
-    if alg.verify_signature(&signature, &key, &check.signing_input) {
+    if alg.verify_signature(&signature, &key, check.signing_input.as_bytes()) {
         Ok(())
     } else {
         Err(Error::Signature(SignatureError::Mismatch))

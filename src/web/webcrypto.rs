@@ -100,7 +100,7 @@ pub async fn verify(check: &SignatureCheck) -> Result<(), Error> {
             &verify_params,
             &key,
             &check.signature,
-            &check.signing_input,
+            check.signing_input.as_bytes(),
         )
         .map_err(|e| unusable(js_text(&e)))?;
     let verified = settled(verified, unusable).await?;

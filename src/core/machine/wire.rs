@@ -818,10 +818,7 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 .raw("import", &import)
                 .raw("verify", &verify)
                 .raw("jwk", &jwk.end())
-                .str(
-                    "input",
-                    &crate::core::base64url::encode(&check.signing_input),
-                )
+                .str("input", &check.signing_input)
                 .str(
                     "signature",
                     &crate::core::base64url::encode(&check.signature),
