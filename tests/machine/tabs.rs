@@ -80,6 +80,36 @@ fn tabs_with_session_storage_keep_their_own_sessions() {
     assert_eq!(w.tab(b).count("refreshed"), 0);
     // No cross-tab lock for a session nobody shares.
     assert!(w.locks.grants.is_empty());
+    // Nor news of it: neither the sign-ins nor the refresh told the other tab anything.
+    for t in [a, b] {
+        assert!(
+            w.tab(t)
+                .commands_where(|c| matches!(c, Command::Broadcast { .. }))
+                .is_empty(),
+            "tab {t}"
+        );
+    }
+}
+
+#[test]
+fn a_shared_session_is_announced_once_per_sign_in_and_refresh() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let news = |w: &World| {
+        w.tab(a)
+            .commands_where(|c| match c {
+                Command::Broadcast { message } => {
+                    message.get("type").and_then(|t| t.as_str()) == Some("session")
+                }
+                _ => false,
+            })
+            .len()
+    };
+    assert_eq!(news(&w), 1);
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+    assert_eq!(news(&w), 2);
 }
 
 #[test]
