@@ -767,9 +767,10 @@ function newPump(prefetch) {
         signal: controller.signal,
       }).then(read);
     const body = http.then((h) => ({ http: h }));
-    // A deadline also covers a prefetched request, which the controller cannot abort.
-    const timed = new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(null)));
-    Promise.race([body, timed])
+    // A deadline also covers a prefetched request, which the controller cannot abort; a request
+    // of its own rejects when aborted.
+    const timed = early && new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(null)));
+    (timed ? Promise.race([body, timed]) : body)
       .then(
         (answer) => answer ?? failure(late ? 'timeout' : 'network', 'aborted'),
         (e) => failure(late ? 'timeout' : 'network', `${o.url}: ${e?.message ?? e}`),
