@@ -341,23 +341,30 @@ export function init(options) {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+// The functions that run once the module is in (these, and the pump's own in newPump) are
+// written `const f = (function f() {...})`: V8 compiles a function expression in parentheses
+// together with the code around it (its eager-compile heuristic), which for these is while this
+// file loads or while newPump runs as the module downloads. Declared plainly, each compiled on
+// its first call, after the module's last byte: 32 functions and 3.3-3.8 ms of a cold create()
+// in Chromium traces, against 22 and 2.0-3.0 ms this way.
+
 /** Writes `text` into the input buffer of the module of `exports`. */
-function put(exports, text) {
+const put = (function put(exports, text) {
   const bytes = encoder.encode(text);
   const at = exports.oidc_in(bytes.length);
   new Uint8Array(exports.memory.buffer, at, bytes.length).set(bytes);
-}
+});
 
 /** The output buffer of the module of `exports` as text. */
-function take(exports) {
+const take = (function take(exports) {
   return decoder.decode(new Uint8Array(exports.memory.buffer, exports.oidc_out(), exports.oidc_out_len()));
-}
+});
 
 /** An `OidcError` from the machine's error object (`code`, `message`, and `reason`, `field`,
  * `description`, `uri` where they apply). */
-function toError(e) {
+const toError = (function toError(e) {
   return oidcError(e.code, e.message, e);
-}
+});
 
 const disposedError = () => oidcError('disposed', 'the client was disposed of; create a new one');
 
@@ -379,9 +386,9 @@ function unb64url(text) {
  * A response's status, body text and `DPoP-Nonce` header (RFC 9449 §8): what the machine is answered with for a fetch.
  * @param {Response} response
  */
-async function read(response) {
+const read = (async function read(response) {
   return { status: response.status, body: await response.text(), nonce: response.headers.get('DPoP-Nonce') };
-}
+});
 
 /** A failure as the machine reads it. */
 const failure = (kind, e) => ({ error: { kind, message: String(e?.message ?? e ?? '') } });
@@ -490,7 +497,7 @@ function newPump(prefetch) {
    * @param {object} [fields]
    * @param {any} [win]
    */
-  function call(call, fields = {}, win) {
+  const call = (function call(call, fields = {}, win) {
     if (!handle) return Promise.reject(disposedError());
     if (win !== undefined) appWindow = win;
     const op = nextOp++;
@@ -499,14 +506,14 @@ function newPump(prefetch) {
       ops.set(op, { resolve, reject });
       input({ t: 'call', op, call, entropy, ...fields });
     });
-  }
+  });
 
   /**
    * Hands `next` to the machine and performs what it asks. Inputs that come while the machine
    * works (an answer performed at once, an app listener calling the client) wait their turn, so
    * the machine is never entered twice.
    */
-  function input(next) {
+  const input = (function input(next) {
     queue.push(next);
     if (busy) return;
     busy = true;
@@ -534,27 +541,29 @@ function newPump(prefetch) {
       ops.clear();
       free();
     }
-  }
+  });
 
-  function answer(id, answer) {
+  const answer = (function answer(id, answer) {
     input({ t: 'answer', id, ...answer });
-  }
+  });
 
-  /**
-   * Answers command `id` once `promise` settles: with the failure `fail(e)`, or `ok(value)`.
-   * @param {number} id
-   * @param {Promise<any>} promise
-   * @param {(e: any) => object} fail
-   * @param {(value: any) => object} [ok]
-   */
-  function later(id, promise, fail, ok = () => OK) {
-    promise.then(
-      (value) => answer(id, ok(value)),
-      (e) => answer(id, fail(e)),
-    );
-  }
+  const later = (
+    /**
+     * Answers command `id` once `promise` settles: with the failure `fail(e)`, or `ok(value)`.
+     * @param {number} id
+     * @param {Promise<any>} promise
+     * @param {(e: any) => object} fail
+     * @param {(value: any) => object} [ok]
+     */
+    function later(id, promise, fail, ok = () => OK) {
+      promise.then(
+        (value) => answer(id, ok(value)),
+        (e) => answer(id, fail(e)),
+      );
+    }
+  );
 
-  function arm(at) {
+  const arm = (function arm(at) {
     clearTimeout(timer);
     if (at !== null && handle) {
       // setTimeout fires at once for a delay past 2^31 - 1 ms (24.8 days): wait that long at most,
@@ -562,9 +571,9 @@ function newPump(prefetch) {
       const delay = Math.min(Math.max(0, at - Date.now()), 0x7fffffff);
       timer = setTimeout(() => input({ t: 'timeout' }), delay);
     }
-  }
+  });
 
-  function emit(name, detail) {
+  const emit = (function emit(name, detail) {
     for (const handler of [...(listeners.get(name) ?? [])]) {
       try {
         handler(detail);
@@ -574,9 +583,9 @@ function newPump(prefetch) {
         });
       }
     }
-  }
+  });
 
-  function perform(o) {
+  const perform = (function perform(o) {
     if (o.done !== undefined) {
       const pending = ops.get(o.done);
       ops.delete(o.done);
@@ -595,15 +604,15 @@ function newPump(prefetch) {
     } catch (e) {
       if (o.io !== undefined) answer(o.io, failure(o.do === 'read' || o.do === 'write' || o.do === 'remove' ? 'storage' : 'browser', e));
     }
-  }
+  });
 
-  function area(name) {
+  const area = (function area(name) {
     const storage = name === 'local' ? localStorage : sessionStorage;
     if (!storage) throw new Error('web storage is disabled');
     return storage;
-  }
+  });
 
-  function command(o) {
+  const command = (function command(o) {
     const id = o.io;
     switch (o.do) {
       case 'fetch':
@@ -739,7 +748,7 @@ function newPump(prefetch) {
         );
       }
     }
-  }
+  });
 
   /** Holds a key pair under `name`; resolves to its public JWK. */
   async function holdKey(name, pair) {
@@ -747,7 +756,7 @@ function newPump(prefetch) {
     return crypto.subtle.exportKey('jwk', pair.publicKey);
   }
 
-  function fetchFor(o) {
+  const fetchFor = (function fetchFor(o) {
     const controller = new AbortController();
     aborts.set(o.io, controller);
     let late = false;
@@ -781,9 +790,9 @@ function newPump(prefetch) {
         aborts.delete(o.io);
         answer(o.io, result);
       });
-  }
+  });
 
-  async function verify(o) {
+  const verify = (async function verify(o) {
     const id = JSON.stringify([o.jwk, o.import]);
     let key = imported.get(id);
     try {
@@ -805,7 +814,7 @@ function newPump(prefetch) {
       throw failure('unusable_key', e);
     }
     if (!ok) throw failure('mismatch', 'signature');
-  }
+  });
 
   function lock(o) {
     const locks = /** @type {any} */ (navigator).locks;
