@@ -54,6 +54,7 @@ use crate::core::jwks::JwkSet;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::session::Session;
 use crate::error::Error;
+use std::rc::Rc;
 
 /// The DOM events that count as the user being there, for `idleTimeoutSeconds`: the pump
 /// listens for these and forwards each as [`PageEvent::Activity`].
@@ -157,6 +158,21 @@ struct Creating {
     keyed: bool,
 }
 
+/// An output as the machine queues it. An error that ends several operations (the waiters of
+/// one refresh or one sign-in, a callback handled again) is held once and shared by all of them,
+/// so that handing it to each copies no [`Error`]; [`Machine::poll_output`] gives each its own.
+// Unboxed: an output is the common entry, already as large as it is.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Queued {
+    /// An output as it is polled.
+    Output(Output),
+    /// Operation `op` ends with the shared error.
+    Failed(OpId, Rc<Error>),
+    /// [`Event::RefreshFailed`] with the shared error.
+    RefreshFailed(Rc<Error>),
+}
+
 /// The client's whole state.
 #[derive(Debug)]
 pub struct Machine {
@@ -191,7 +207,7 @@ pub struct Machine {
     keeper: keeper::Keeper,
     /// The outputs not polled yet are `out[polled..]`, in order (a plain vector: it is emptied
     /// whenever the pump has polled everything).
-    out: Vec<Option<Output>>,
+    out: Vec<Option<Queued>>,
     polled: usize,
     /// What discovery says of the extensions (PAR, revocation, DPoP).
     ext: Extensions,
@@ -274,6 +290,20 @@ impl Machine {
 
     /// The next thing to do, if any.
     pub fn poll_output(&mut self) -> Option<Output> {
+        Some(match self.poll_queued()? {
+            Queued::Output(output) => output,
+            Queued::Failed(op, error) => Output::Done {
+                op,
+                result: Err(Rc::unwrap_or_clone(error)),
+            },
+            Queued::RefreshFailed(error) => {
+                Output::Event(Event::RefreshFailed(Rc::unwrap_or_clone(error)))
+            }
+        })
+    }
+
+    /// The next output as queued (the wire writes a shared error where it is, uncopied).
+    fn poll_queued(&mut self) -> Option<Queued> {
         let next = self.out.get_mut(self.polled).and_then(Option::take);
         match next {
             Some(_) => self.polled = self.polled.saturating_add(1),
@@ -286,7 +316,11 @@ impl Machine {
     }
 
     fn push_out(&mut self, output: Output) {
-        self.out.push(Some(output));
+        self.queue(Queued::Output(output));
+    }
+
+    fn queue(&mut self, queued: Queued) {
+        self.out.push(Some(queued));
     }
 
     /// When the machine next wants [`Input::Timeout`], in milliseconds since the Unix epoch.
@@ -560,14 +594,14 @@ impl Machine {
                     if signin.window_open {
                         self.emit_io(Command::CloseWindow { op: signin.op });
                     }
-                    self.done_all(&signin.ops, Err(Error::Disposed));
+                    self.done_all(&signin.ops, Err(Rc::new(Error::Disposed)));
                 }
                 Task::Refresh(flight) => {
                     if flight.lock_held {
                         let name = self.lock_name();
                         self.emit_io(Command::ReleaseLock { name });
                     }
-                    self.done_all(&flight.ops(), Err(Error::Disposed));
+                    self.done_all(&flight.ops(), Err(Rc::new(Error::Disposed)));
                 }
                 Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } => {}
                 #[cfg(feature = "dpop")]
@@ -675,10 +709,18 @@ impl Machine {
         self.push_out(Output::Done { op, result });
     }
 
-    /// Ends every operation of `ops` with `result`.
-    fn done_all(&mut self, ops: &[OpId], result: Result<Outcome, Error>) {
+    /// Ends operation `op` with the shared `error`.
+    fn failed(&mut self, op: OpId, error: &Rc<Error>) {
+        self.queue(Queued::Failed(op, Rc::clone(error)));
+    }
+
+    /// Ends every operation of `ops` with `result`, the error shared among them.
+    fn done_all(&mut self, ops: &[OpId], result: Result<Outcome, Rc<Error>>) {
         for op in ops {
-            self.done(*op, result.clone());
+            match &result {
+                Ok(outcome) => self.done(*op, Ok(outcome.clone())),
+                Err(error) => self.failed(*op, error),
+            }
         }
     }
 

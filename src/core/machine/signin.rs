@@ -22,6 +22,7 @@ use crate::core::response::{self, ResponseParams};
 use crate::core::stored;
 use crate::core::web_message::{self, Delivery, Expect};
 use crate::error::Error;
+use std::rc::Rc;
 
 /// Where a frame sign-in shows its authorization request.
 #[derive(Debug, Clone, Copy)]
@@ -39,12 +40,14 @@ pub(super) struct Handled {
     outcome: Handling,
 }
 
+// Unboxed: a page handles a callback or two, and the box cost the wasm more code than it saves.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Handling {
     /// Still running, in this task.
     Running(TaskId),
-    /// Over.
-    Done(Box<Result<SignedIn, Error>>),
+    /// Over: the sign-in, or the error every call handling it again ends with too.
+    Done(Result<SignedIn, Rc<Error>>),
 }
 
 /// What the operation resolves to once its part is done.
@@ -265,10 +268,16 @@ impl Machine {
         let handled = self.callbacks.iter().position(|h| h.urls.contains(&url));
         if let Some(index) = handled {
             match self.callbacks.get(index).map(|h| &h.outcome) {
-                Some(Handling::Done(result)) => {
-                    let result = (**result).clone().map(Outcome::SignedIn);
-                    self.done(op, result);
-                }
+                Some(Handling::Done(result)) => match result {
+                    Ok(signed_in) => {
+                        let outcome = Outcome::SignedIn(signed_in.clone());
+                        self.done(op, Ok(outcome));
+                    }
+                    Err(e) => {
+                        let e = Rc::clone(e);
+                        self.failed(op, &e);
+                    }
+                },
                 Some(Handling::Running(task)) => {
                     let task = *task;
                     if let Some(Task::Signin(s)) = self.task_mut(task) {
@@ -586,7 +595,7 @@ impl Machine {
                     }
                     Finish::SignedIn => Outcome::Nothing,
                 });
-                self.done_all(&signin.ops, result);
+                self.done_all(&signin.ops, result.map_err(Rc::new));
             }
             // The transaction of a frame sign-in could not be stored: the response could not
             // be completed, so stop now.
@@ -749,9 +758,10 @@ impl Machine {
                 key: keys::transaction_key(state),
             });
         }
+        let result = result.map_err(Rc::new);
         for handled in &mut self.callbacks {
             if matches!(handled.outcome, Handling::Running(t) if t == task) {
-                handled.outcome = Handling::Done(Box::new(result.clone()));
+                handled.outcome = Handling::Done(result.clone());
             }
         }
         let outcome = result.map(Outcome::SignedIn);

@@ -19,7 +19,7 @@
 
 use super::{
     Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, Machine, Outcome, Output,
-    PageEvent,
+    PageEvent, Queued,
 };
 use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
 use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, PushMode};
@@ -101,10 +101,11 @@ impl Wired {
                         )),
                     )
                 });
-                out.push_str(&done_json(op, &Err(error)));
+                out.push_str(&done_json(op, Err(&error)));
             }
         }
-        while let Some(output) = self.machine.poll_output() {
+        // Read as queued: an error several operations share is written for each where it is.
+        while let Some(output) = self.machine.poll_queued() {
             if !out.ends_with('[') {
                 out.push(',');
             }
@@ -892,12 +893,16 @@ pub fn command_json(id: IoId, command: &Command) -> String {
 }
 
 #[inline(never)]
-fn output_json(output: &Output) -> String {
+fn output_json(output: &Queued) -> String {
     match output {
-        Output::Io { id, command } => command_json(*id, command),
-        Output::Cancel { id } => ObjectWriter::new().int("cancel", i64::from(*id)).end(),
-        Output::Event(event) => event_json(event),
-        Output::Done { op, result } => done_json(*op, result),
+        Queued::Output(Output::Io { id, command }) => command_json(*id, command),
+        Queued::Output(Output::Cancel { id }) => {
+            ObjectWriter::new().int("cancel", i64::from(*id)).end()
+        }
+        Queued::Output(Output::Event(event)) => event_json(event),
+        Queued::Output(Output::Done { op, result }) => done_json(*op, result.as_ref()),
+        Queued::Failed(op, error) => done_json(*op, Err(error)),
+        Queued::RefreshFailed(error) => event_text("refreshFailed", &error_json(error)),
     }
 }
 
@@ -921,13 +926,18 @@ fn event_json(event: &Event) -> String {
             ObjectWriter::new().int("signOutInMs", i64::from(*ms)).end(),
         ),
     };
+    event_text(name, &detail)
+}
+
+/// The event `name` with its `detail` (JSON text).
+fn event_text(name: &str, detail: &str) -> String {
     ObjectWriter::new()
         .str("event", name)
-        .raw("detail", &detail)
+        .raw("detail", detail)
         .end()
 }
 
-fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
+fn done_json(op: u32, result: Result<&Outcome, &Error>) -> String {
     let mut o = ObjectWriter::new();
     o.int("done", i64::from(op));
     match result {
