@@ -45,6 +45,7 @@ pub mod wire;
 
 pub use io::{
     Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, OpId, Outcome, Output, PageEvent,
+    SigninVia,
 };
 
 use crate::core::config::ClientConfig;
@@ -354,21 +355,19 @@ impl Machine {
             return;
         }
         match call {
-            Call::AuthorizeUrl(options) => self.authorize_url(op, options, false, now),
-            Call::SigninRedirect(options) => self.authorize_url(op, options, true, now),
+            Call::Signin { via, options } => match via {
+                SigninVia::Url => self.authorize_url(op, options, false, now),
+                SigninVia::Redirect => self.authorize_url(op, options, true, now),
+                SigninVia::Popup { app_window } => self.signin_popup(op, options, app_window, now),
+                SigninVia::Silent => self.signin_silent(op, options, now),
+            },
             Call::HandleRedirectCallback { url, from_location } => {
                 self.handle_callback(op, url, from_location, now)
             }
             Call::HandleFormPost(body) => self.handle_form_post(op, &body, now),
-            Call::SigninPopup {
-                options,
-                app_window,
-            } => self.signin_popup(op, options, app_window, now),
-            Call::SigninSilent(options) => self.signin_silent(op, options, now),
             Call::Refresh => self.join_refresh(refresh::Waiter::Refresh(op), now),
             Call::GetAccessToken => self.get_access_token(op, now),
-            Call::SignoutUrl(options) => self.signout(op, options, false, now),
-            Call::SignoutRedirect(options) => self.signout(op, options, true, now),
+            Call::Signout { redirect, options } => self.signout(op, options, redirect, now),
             Call::HandleSignoutCallback { url } => self.handle_signout_callback(op, url),
             Call::SignOutLocally => {
                 self.sign_out("signout", now);

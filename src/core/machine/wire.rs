@@ -19,7 +19,7 @@
 
 use super::{
     Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, Machine, Outcome, Output,
-    PageEvent, Queued,
+    PageEvent, Queued, SigninVia,
 };
 use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
 use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, PushMode};
@@ -307,26 +307,28 @@ fn read_call(json: &Json) -> Result<Call, Error> {
     let name = json.get("call").and_then(Json::as_str).unwrap_or("");
     let options = json.get("options").unwrap_or(&Json::Null);
     // The sign-in calls' options are read once, for whichever of them it is.
-    let signin: fn(AuthorizeOptions) -> Call = match name {
-        "authorizeUrl" => Call::AuthorizeUrl,
-        "signinRedirect" => Call::SigninRedirect,
-        "signinSilent" => Call::SigninSilent,
-        "signinPopup" if is_true(json, "appWindow") => |options| Call::SigninPopup {
-            options,
-            app_window: true,
+    let via = match name {
+        "authorizeUrl" => SigninVia::Url,
+        "signinRedirect" => SigninVia::Redirect,
+        "signinSilent" => SigninVia::Silent,
+        "signinPopup" => SigninVia::Popup {
+            app_window: is_true(json, "appWindow"),
         },
-        "signinPopup" => |options| Call::SigninPopup {
-            options,
-            app_window: false,
-        },
-        "signoutUrl" => return Ok(Call::SignoutUrl(parse_logout_options(options)?)),
-        "signoutRedirect" => return Ok(Call::SignoutRedirect(parse_logout_options(options)?)),
+        "signoutUrl" | "signoutRedirect" => {
+            return Ok(Call::Signout {
+                redirect: name == "signoutRedirect",
+                options: parse_logout_options(options)?,
+            })
+        }
         _ => {
             return read_plain_call(name, json)
                 .map_err(|(field, reason)| Error::config(field, reason))
         }
     };
-    Ok(signin(parse_authorize_options(options)?))
+    Ok(Call::Signin {
+        via,
+        options: parse_authorize_options(options)?,
+    })
 }
 
 /// A call without options; a field it lacks is refused as `(field, reason)`.
