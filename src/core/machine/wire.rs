@@ -357,26 +357,26 @@ fn read_plain_call(name: &str, json: &Json) -> Result<Call, (&'static str, &'sta
         "handleSignoutCallback" => Call::HandleSignoutCallback { url: url()? },
         "signOutLocally" => Call::SignOutLocally,
         "dispose" => Call::Dispose,
-        "resourceHeaders" => Call::ResourceHeaders {
-            method: method()?,
-            url: url()?,
-        },
-        "resourceAnswer" => Call::ResourceAnswer {
-            method: method()?,
-            url: url()?,
-            status: json
-                .get("status")
-                .and_then(Json::as_u64)
-                .and_then(|s| u16::try_from(s).ok())
-                .ok_or(("status", "must be an HTTP status"))?,
-            www_authenticate: owned_str(json, "wwwAuthenticate"),
-            dpop_nonce: owned_str(json, "dpopNonce"),
-            retried: is_true(json, "retried"),
-        },
-        "dpopProof" => Call::DpopProof {
-            method: method()?,
-            url: url()?,
-        },
+        // The resource calls all take a method and a URL, read once.
+        "resourceHeaders" | "resourceAnswer" | "dpopProof" => {
+            let (method, url) = (method()?, url()?);
+            match name {
+                "resourceHeaders" => Call::ResourceHeaders { method, url },
+                "dpopProof" => Call::DpopProof { method, url },
+                _ => Call::ResourceAnswer {
+                    method,
+                    url,
+                    status: json
+                        .get("status")
+                        .and_then(Json::as_u64)
+                        .and_then(|s| u16::try_from(s).ok())
+                        .ok_or(("status", "must be an HTTP status"))?,
+                    www_authenticate: owned_str(json, "wwwAuthenticate"),
+                    dpop_nonce: owned_str(json, "dpopNonce"),
+                    retried: is_true(json, "retried"),
+                },
+            }
+        }
         _ => return Err(("call", "is not a method of OidcClient")),
     })
 }
