@@ -127,7 +127,7 @@ impl Wired {
         let kind = json.get("t")?.as_str()?;
         Some(match kind {
             "call" => {
-                let op = u32::try_from(json.get("op")?.as_u64()?).ok()?;
+                let op = id_of(json, "op")?;
                 let entropy = json
                     .get("entropy")
                     .and_then(Json::as_str)
@@ -148,7 +148,7 @@ impl Wired {
                 }
             }
             "answer" => {
-                let id = u32::try_from(json.get("id")?.as_u64()?).ok()?;
+                let id = id_of(json, "id")?;
                 let kind = self.machine.pending_answer(id)?;
                 Input::Answer {
                     id,
@@ -166,14 +166,11 @@ impl Wired {
             "tab" => Input::TabMessage(json.get("data")?.clone()),
             "message" => Input::WindowMessage {
                 origin: owned_str(json, "origin")?,
-                source: json
-                    .get("source")
-                    .and_then(Json::as_u64)
-                    .and_then(|s| u32::try_from(s).ok()),
+                source: id_of(json, "source"),
                 data: json.get("data").cloned().unwrap_or_default(),
             },
             "handover" => Input::Handover {
-                op: u32::try_from(json.get("op")?.as_u64()?).ok()?,
+                op: id_of(json, "op")?,
                 data: json.get("data").cloned().unwrap_or_default(),
             },
             _ => return None,
@@ -266,6 +263,12 @@ fn done_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
         AnswerKind::Digest => Answer::Digest(bytes("digest")?),
         AnswerKind::Read => Answer::Read(Ok(owned_str(json, "read"))),
     })
+}
+
+/// Member `name` of `json`, when it is an id (an operation's or a command's).
+#[inline(never)]
+fn id_of(json: &Json, name: &str) -> Option<u32> {
+    u32::try_from(json.get(name)?.as_u64()?).ok()
 }
 
 /// Member `name` of `json`, when it is a string, as an owned one.
