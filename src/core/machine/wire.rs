@@ -127,7 +127,7 @@ impl Wired {
         let kind = json.get("t")?.as_str()?;
         Some(match kind {
             "call" => {
-                let op = id_of(json, "op")?;
+                let op = u32_of(json, "op")?;
                 let entropy = json
                     .get("entropy")
                     .and_then(Json::as_str)
@@ -148,7 +148,7 @@ impl Wired {
                 }
             }
             "answer" => {
-                let id = id_of(json, "id")?;
+                let id = u32_of(json, "id")?;
                 let kind = self.machine.pending_answer(id)?;
                 Input::Answer {
                     id,
@@ -166,11 +166,11 @@ impl Wired {
             "tab" => Input::TabMessage(json.get("data")?.clone()),
             "message" => Input::WindowMessage {
                 origin: owned_str(json, "origin")?,
-                source: id_of(json, "source"),
+                source: u32_of(json, "source"),
                 data: json.get("data").cloned().unwrap_or_default(),
             },
             "handover" => Input::Handover {
-                op: id_of(json, "op")?,
+                op: u32_of(json, "op")?,
                 data: json.get("data").cloned().unwrap_or_default(),
             },
             _ => return None,
@@ -251,7 +251,7 @@ fn done_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
         AnswerKind::Http => {
             let http = json.get("http")?;
             Answer::Http(Ok(HttpResponse {
-                status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
+                status: u16::try_from(u32_of(http, "status")?).ok()?,
                 body: owned_str(http, "body")?,
                 dpop_nonce: owned_str(http, "nonce"),
             }))
@@ -265,9 +265,10 @@ fn done_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
     })
 }
 
-/// Member `name` of `json`, when it is an id (an operation's or a command's).
+/// Member `name` of `json`, when it is a whole number that fits a `u32` (an operation's or a
+/// command's id, an HTTP status before it is narrowed).
 #[inline(never)]
-fn id_of(json: &Json, name: &str) -> Option<u32> {
+fn u32_of(json: &Json, name: &str) -> Option<u32> {
     u32::try_from(json.get(name)?.as_u64()?).ok()
 }
 
@@ -369,9 +370,7 @@ fn read_plain_call(name: &str, json: &Json) -> Result<Call, (&'static str, &'sta
                 _ => Call::ResourceAnswer {
                     method,
                     url,
-                    status: json
-                        .get("status")
-                        .and_then(Json::as_u64)
+                    status: u32_of(json, "status")
                         .and_then(|s| u16::try_from(s).ok())
                         .ok_or(("status", "must be an HTTP status"))?,
                     www_authenticate: owned_str(json, "wwwAuthenticate"),
