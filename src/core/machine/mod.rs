@@ -159,15 +159,18 @@ struct Creating {
     keyed: bool,
 }
 
-/// An output as the machine queues it. An error that ends several operations (the waiters of
-/// one refresh or one sign-in, a callback handled again) is held once and shared by all of them,
-/// so that handing it to each copies no [`Error`]; [`Machine::poll_output`] gives each its own.
+/// An output as the machine queues it. An outcome or an error that ends several operations (the
+/// waiters of one refresh or one sign-in, a callback handled again) is held once and shared by
+/// all of them, so that handing it to each copies nothing; [`Machine::poll_output`] gives each
+/// its own.
 // Unboxed: an output is the common entry, already as large as it is.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Queued {
     /// An output as it is polled.
     Output(Output),
+    /// Operation `op` ends with the shared outcome.
+    Succeeded(OpId, Rc<Outcome>),
     /// Operation `op` ends with the shared error.
     Failed(OpId, Rc<Error>),
     /// [`Event::RefreshFailed`] with the shared error.
@@ -293,6 +296,10 @@ impl Machine {
     pub fn poll_output(&mut self) -> Option<Output> {
         Some(match self.poll_queued()? {
             Queued::Output(output) => output,
+            Queued::Succeeded(op, outcome) => Output::Done {
+                op,
+                result: Ok(Rc::unwrap_or_clone(outcome)),
+            },
             Queued::Failed(op, error) => Output::Done {
                 op,
                 result: Err(Rc::unwrap_or_clone(error)),
@@ -713,13 +720,14 @@ impl Machine {
         self.queue(Queued::Failed(op, Rc::clone(error)));
     }
 
-    /// Ends every operation of `ops` with `result`, the error shared among them.
+    /// Ends every operation of `ops` with `result`, shared among them.
     fn done_all(&mut self, ops: &[OpId], result: Result<Outcome, Rc<Error>>) {
+        let result = result.map(Rc::new);
         for op in ops {
-            match &result {
-                Ok(outcome) => self.done(*op, Ok(outcome.clone())),
-                Err(error) => self.failed(*op, error),
-            }
+            self.queue(match &result {
+                Ok(outcome) => Queued::Succeeded(*op, Rc::clone(outcome)),
+                Err(error) => Queued::Failed(*op, Rc::clone(error)),
+            });
         }
     }
 
