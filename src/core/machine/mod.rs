@@ -163,6 +163,9 @@ struct Creating {
 /// waiters of one refresh or one sign-in, a callback handled again) is held once and shared by
 /// all of them, so that handing it to each copies nothing; [`Machine::poll_output`] gives each
 /// its own.
+/// An outcome several operations end with, held once.
+type Shared = Result<Rc<Outcome>, Rc<Error>>;
+
 // Unboxed: an output is the common entry, already as large as it is.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
@@ -600,14 +603,14 @@ impl Machine {
                     if signin.window_open {
                         self.emit_io(Command::CloseWindow { op: signin.op });
                     }
-                    self.done_all(&signin.ops, Err(Rc::new(Error::Disposed)));
+                    self.done_all(&signin.ops, &Err(Rc::new(Error::Disposed)));
                 }
                 Task::Refresh(flight) => {
                     if flight.lock_held {
                         let name = self.lock_name();
                         self.emit_io(Command::ReleaseLock { name });
                     }
-                    self.done_all(&flight.ops(), Err(Rc::new(Error::Disposed)));
+                    self.done_all(&flight.ops(), &Err(Rc::new(Error::Disposed)));
                 }
                 Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } => {}
                 #[cfg(feature = "dpop")]
@@ -721,8 +724,7 @@ impl Machine {
     }
 
     /// Ends every operation of `ops` with `result`, shared among them.
-    fn done_all(&mut self, ops: &[OpId], result: Result<Outcome, Rc<Error>>) {
-        let result = result.map(Rc::new);
+    fn done_all(&mut self, ops: &[OpId], result: &Shared) {
         for op in ops {
             self.queue(match &result {
                 Ok(outcome) => Queued::Succeeded(*op, Rc::clone(outcome)),

@@ -8,7 +8,9 @@
 
 use super::run::{Ended, FlowRun, Running, Stepped};
 use super::POPUP_LOOK_EVERY_MS;
-use super::{keys, Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Task, TaskId};
+use super::{
+    keys, Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Shared, Task, TaskId,
+};
 use crate::core::authorize::Transaction;
 use crate::core::config::AuthorizeOptions;
 use crate::core::flow::code::{Announce, CodeFlow, SignedIn};
@@ -40,14 +42,12 @@ pub(super) struct Handled {
     outcome: Handling,
 }
 
-// Unboxed: a page handles a callback or two, and the box cost the wasm more code than it saves.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Handling {
     /// Still running, in this task.
     Running(TaskId),
-    /// Over: the sign-in, or the error every call handling it again ends with too.
-    Done(Result<SignedIn, Rc<Error>>),
+    /// Over: the sign-in's outcome or error, which every call handling it again ends with too.
+    Done(Shared),
 }
 
 /// What the operation resolves to once its part is done.
@@ -268,16 +268,10 @@ impl Machine {
         let handled = self.callbacks.iter().position(|h| h.urls.contains(&url));
         if let Some(index) = handled {
             match self.callbacks.get(index).map(|h| &h.outcome) {
-                Some(Handling::Done(result)) => match result {
-                    Ok(signed_in) => {
-                        let outcome = Outcome::SignedIn(signed_in.clone());
-                        self.done(op, Ok(outcome));
-                    }
-                    Err(e) => {
-                        let e = Rc::clone(e);
-                        self.failed(op, &e);
-                    }
-                },
+                Some(Handling::Done(result)) => {
+                    let result = result.clone();
+                    self.done_all(&[op], &result);
+                }
                 Some(Handling::Running(task)) => {
                     let task = *task;
                     if let Some(Task::Signin(s)) = self.task_mut(task) {
@@ -569,7 +563,7 @@ impl Machine {
                     }
                     _ => Outcome::Url(url),
                 };
-                self.done_all(&signin.ops, Ok(result));
+                self.done_all(&signin.ops, &Ok(Rc::new(result)));
             }
             (Stage::Showing(_), Purpose::Push, Answer::Http(response)) => {
                 let url = match self.pushed_url(response) {
@@ -595,7 +589,7 @@ impl Machine {
                     }
                     Finish::SignedIn => Outcome::Nothing,
                 });
-                self.done_all(&signin.ops, result.map_err(Rc::new));
+                self.done_all(&signin.ops, &result.map(Rc::new).map_err(Rc::new));
             }
             // The transaction of a frame sign-in could not be stored: the response could not
             // be completed, so stop now.
@@ -758,13 +752,14 @@ impl Machine {
                 key: keys::transaction_key(state),
             });
         }
-        let result = result.map_err(Rc::new);
+        let result = result
+            .map(|signed_in| Rc::new(Outcome::SignedIn(signed_in)))
+            .map_err(Rc::new);
         for handled in &mut self.callbacks {
             if matches!(handled.outcome, Handling::Running(t) if t == task) {
                 handled.outcome = Handling::Done(result.clone());
             }
         }
-        let outcome = result.map(Outcome::SignedIn);
-        self.done_all(&signin.ops, outcome);
+        self.done_all(&signin.ops, &result);
     }
 }
