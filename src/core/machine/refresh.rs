@@ -519,10 +519,17 @@ impl Machine {
                     Ok(session) => self.done(*op, Ok(Outcome::Session(session.clone()))),
                     Err(e) => self.failed(*op, e),
                 },
-                Waiter::Access { op, fallback } => {
+                // Both take the refreshed token, else their fallback, else the error.
+                Waiter::Access { op, fallback } | Waiter::Resource { op, fallback, .. } => {
+                    let op = *op;
                     match access::after_refresh(token_of(&result), fallback.take()) {
-                        Ok(token) => self.done(*op, Ok(Outcome::AccessToken(token))),
-                        Err(e) => self.failed(*op, e),
+                        Err(e) => self.failed(op, e),
+                        Ok(token) => match waiter {
+                            Waiter::Resource { method, url, .. } => {
+                                self.headers_for(op, method, url, token, now)
+                            }
+                            _ => self.done(op, Ok(Outcome::AccessToken(token))),
+                        },
                     }
                 }
                 Waiter::Silent { op, authorize } => match &result {
@@ -537,15 +544,6 @@ impl Machine {
                         let authorize = std::mem::take(&mut **authorize);
                         self.signin_in_frame(*op, authorize, super::signin::Show::HiddenFrame, now);
                     }
-                    Err(e) => self.failed(*op, e),
-                },
-                Waiter::Resource {
-                    op,
-                    method,
-                    url,
-                    fallback,
-                } => match access::after_refresh(token_of(&result), fallback.take()) {
-                    Ok(token) => self.headers_for(*op, method, url, token, now),
                     Err(e) => self.failed(*op, e),
                 },
                 Waiter::Timer => {}
