@@ -592,25 +592,27 @@ impl Machine {
             self.push_out(Output::Cancel { id: *id });
         }
         let mut tasks = std::mem::take(&mut self.tasks);
+        // One error for every operation that ends here.
+        let disposed = Err(Rc::new(Error::Disposed));
         for (_, task) in &mut tasks {
             // Taken out of the table, in order; what is left behind is dropped with it.
             match std::mem::replace(task, Task::IdleCheck) {
-                Task::Create(c) => self.done(c.op, Err(Error::Disposed)),
-                Task::Logout(logout::Logout { op, .. }) => self.done(op, Err(Error::Disposed)),
+                Task::Create(c) => self.done_all(&[c.op], &disposed),
+                Task::Logout(logout::Logout { op, .. }) => self.done_all(&[op], &disposed),
                 #[cfg(feature = "dpop")]
-                Task::Proof(job) => self.done(job.op(), Err(Error::Disposed)),
+                Task::Proof(job) => self.done_all(&[job.op()], &disposed),
                 Task::Signin(signin) => {
                     if signin.window_open {
                         self.emit_io(Command::CloseWindow { op: signin.op });
                     }
-                    self.done_all(&signin.ops, &Err(Rc::new(Error::Disposed)));
+                    self.done_all(&signin.ops, &disposed);
                 }
                 Task::Refresh(flight) => {
                     if flight.lock_held {
                         let name = self.lock_name();
                         self.emit_io(Command::ReleaseLock { name });
                     }
-                    self.done_all(&flight.ops(), &Err(Rc::new(Error::Disposed)));
+                    self.done_all(&flight.ops(), &disposed);
                 }
                 Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } => {}
                 #[cfg(feature = "dpop")]
