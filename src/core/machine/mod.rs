@@ -159,23 +159,21 @@ struct Creating {
     keyed: bool,
 }
 
+/// The outcome or error several operations end with, held once.
+type Shared = Result<Rc<Outcome>, Rc<Error>>;
+
 /// An output as the machine queues it. An outcome or an error that ends several operations (the
 /// waiters of one refresh or one sign-in, a callback handled again) is held once and shared by
 /// all of them, so that handing it to each copies nothing; [`Machine::poll_output`] gives each
 /// its own.
-/// An outcome several operations end with, held once.
-type Shared = Result<Rc<Outcome>, Rc<Error>>;
-
 // Unboxed: an output is the common entry, already as large as it is.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Queued {
     /// An output as it is polled.
     Output(Output),
-    /// Operation `op` ends with the shared outcome.
-    Succeeded(OpId, Rc<Outcome>),
-    /// Operation `op` ends with the shared error.
-    Failed(OpId, Rc<Error>),
+    /// Operation `op` ends with the shared outcome or error.
+    Done(OpId, Shared),
     /// [`Event::RefreshFailed`] with the shared error.
     RefreshFailed(Rc<Error>),
 }
@@ -299,13 +297,9 @@ impl Machine {
     pub fn poll_output(&mut self) -> Option<Output> {
         Some(match self.poll_queued()? {
             Queued::Output(output) => output,
-            Queued::Succeeded(op, outcome) => Output::Done {
+            Queued::Done(op, result) => Output::Done {
                 op,
-                result: Ok(Rc::unwrap_or_clone(outcome)),
-            },
-            Queued::Failed(op, error) => Output::Done {
-                op,
-                result: Err(Rc::unwrap_or_clone(error)),
+                result: result.map(Rc::unwrap_or_clone).map_err(Rc::unwrap_or_clone),
             },
             Queued::RefreshFailed(error) => {
                 Output::Event(Event::RefreshFailed(Rc::unwrap_or_clone(error)))
@@ -722,16 +716,13 @@ impl Machine {
 
     /// Ends operation `op` with the shared `error`.
     fn failed(&mut self, op: OpId, error: &Rc<Error>) {
-        self.queue(Queued::Failed(op, Rc::clone(error)));
+        self.queue(Queued::Done(op, Err(Rc::clone(error))));
     }
 
     /// Ends every operation of `ops` with `result`, shared among them.
     fn done_all(&mut self, ops: &[OpId], result: &Shared) {
         for op in ops {
-            self.queue(match &result {
-                Ok(outcome) => Queued::Succeeded(*op, Rc::clone(outcome)),
-                Err(error) => Queued::Failed(*op, Rc::clone(error)),
-            });
+            self.queue(Queued::Done(*op, result.clone()));
         }
     }
 

@@ -905,8 +905,7 @@ fn output_json(output: &Queued) -> String {
         }
         Queued::Output(Output::Event(event)) => event_json(event),
         Queued::Output(Output::Done { op, result }) => done_json(*op, result.as_ref()),
-        Queued::Succeeded(op, outcome) => done_json(*op, Ok(outcome)),
-        Queued::Failed(op, error) => done_json(*op, Err(error)),
+        Queued::Done(op, result) => done_json(*op, result.as_deref().map_err(|e| &**e)),
         Queued::RefreshFailed(error) => event_text("refreshFailed", &error_json(error)),
     }
 }
