@@ -162,17 +162,21 @@ struct Creating {
 /// The outcome or error several operations end with, held once.
 type Shared = Result<Rc<Outcome>, Rc<Error>>;
 
-/// An output as the machine queues it. An outcome or an error that ends several operations (the
-/// waiters of one refresh or one sign-in, a callback handled again) is held once and shared by
-/// all of them, so that handing it to each copies nothing; [`Machine::poll_output`] gives each
-/// its own.
-// Unboxed: an output is the common entry, already as large as it is.
+/// An output as the machine queues it: [`Output`], except that every operation's outcome or
+/// error is held behind an `Rc`. One that ends several operations (the waiters of one refresh or
+/// one sign-in, a callback handled again) is held once and shared by all of them, so that
+/// handing it to each copies nothing; [`Machine::poll_output`] gives each its own.
+// Unboxed: an event is as large as the session it may carry, and as common as the rest.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Queued {
-    /// An output as it is polled.
-    Output(Output),
-    /// Operation `op` ends with the shared outcome or error.
+    /// [`Output::Io`].
+    Io(IoId, Command),
+    /// [`Output::Cancel`].
+    Cancel(IoId),
+    /// [`Output::Event`].
+    Event(Event),
+    /// [`Output::Done`]: operation `op` ends with the (maybe shared) outcome or error.
     Done(OpId, Shared),
     /// [`Event::RefreshFailed`] with the shared error.
     RefreshFailed(Rc<Error>),
@@ -296,7 +300,9 @@ impl Machine {
     /// The next thing to do, if any.
     pub fn poll_output(&mut self) -> Option<Output> {
         Some(match self.poll_queued()? {
-            Queued::Output(output) => output,
+            Queued::Io(id, command) => Output::Io { id, command },
+            Queued::Cancel(id) => Output::Cancel { id },
+            Queued::Event(event) => Output::Event(event),
             Queued::Done(op, result) => Output::Done {
                 op,
                 result: result.map(Rc::unwrap_or_clone).map_err(Rc::unwrap_or_clone),
@@ -318,10 +324,6 @@ impl Machine {
             }
         }
         next
-    }
-
-    fn push_out(&mut self, output: Output) {
-        self.queue(Queued::Output(output));
     }
 
     fn queue(&mut self, queued: Queued) {
@@ -583,7 +585,7 @@ impl Machine {
         self.disposed = true;
         let routes = std::mem::take(&mut self.routes);
         for (id, ..) in &routes {
-            self.push_out(Output::Cancel { id: *id });
+            self.queue(Queued::Cancel(*id));
         }
         let mut tasks = std::mem::take(&mut self.tasks);
         // One error for every operation that ends here.
@@ -678,7 +680,7 @@ impl Machine {
         if let Some(kind) = command.answer_kind() {
             self.routes.push((id, task, purpose, kind));
         }
-        self.push_out(Output::Io { id, command });
+        self.queue(Queued::Io(id, command));
         id
     }
 
@@ -699,7 +701,7 @@ impl Machine {
         while let Some(&(id, t, ..)) = self.routes.get(i) {
             if t == task {
                 self.routes.swap_remove(i);
-                self.push_out(Output::Cancel { id });
+                self.queue(Queued::Cancel(id));
             } else {
                 i = i.saturating_add(1);
             }
@@ -707,11 +709,11 @@ impl Machine {
     }
 
     fn emit(&mut self, event: Event) {
-        self.push_out(Output::Event(event));
+        self.queue(Queued::Event(event));
     }
 
     fn done(&mut self, op: OpId, result: Result<Outcome, Error>) {
-        self.push_out(Output::Done { op, result });
+        self.queue(Queued::Done(op, result.map(Rc::new).map_err(Rc::new)));
     }
 
     /// Ends operation `op` with the shared `error`.

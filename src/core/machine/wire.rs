@@ -18,8 +18,8 @@
 //! `{"event":"signedIn","detail":{..}}`, `{"done":1,"ok":..}` or `{"done":1,"error":{..}}`.
 
 use super::{
-    Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, Machine, Outcome, Output,
-    PageEvent, Queued, SigninVia,
+    Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, Machine, Outcome, PageEvent,
+    Queued, SigninVia,
 };
 use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
 use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, PushMode};
@@ -899,12 +899,9 @@ pub fn command_json(id: IoId, command: &Command) -> String {
 #[inline(never)]
 fn output_json(output: &Queued) -> String {
     match output {
-        Queued::Output(Output::Io { id, command }) => command_json(*id, command),
-        Queued::Output(Output::Cancel { id }) => {
-            ObjectWriter::new().int("cancel", i64::from(*id)).end()
-        }
-        Queued::Output(Output::Event(event)) => event_json(event),
-        Queued::Output(Output::Done { op, result }) => done_json(*op, result.as_ref()),
+        Queued::Io(id, command) => command_json(*id, command),
+        Queued::Cancel(id) => ObjectWriter::new().int("cancel", i64::from(*id)).end(),
+        Queued::Event(event) => event_json(event),
         Queued::Done(op, result) => done_json(*op, result.as_deref().map_err(|e| &**e)),
         Queued::RefreshFailed(error) => event_text("refreshFailed", &error_json(error)),
     }
