@@ -1425,11 +1425,12 @@ fn after_a_refresh_the_fallback_covers_a_failure() {
     let new = || AccessToken::new("at-new");
     let old = || AccessToken::new("at-old");
     let failed = || Err(Error::Timeout);
+    let refreshed = || Ok::<_, Error>(new());
     assert_eq!(
-        after_refresh(Ok(new()), Some(old())).unwrap().expose(),
+        after_refresh(refreshed(), Some(old())).unwrap().expose(),
         "at-new"
     );
-    assert_eq!(after_refresh(Ok(new()), None).unwrap().expose(), "at-new");
+    assert_eq!(after_refresh(refreshed(), None).unwrap().expose(), "at-new");
     assert_eq!(
         after_refresh(failed(), Some(old())).unwrap().expose(),
         "at-old"

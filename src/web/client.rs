@@ -11,7 +11,7 @@ use super::pump::{Completion, Pump};
 use super::{js_text, window};
 use crate::core::config::{AuthorizeOptions, ClientConfig, LogoutOptions};
 use crate::core::flow::code::SignedIn;
-use crate::core::machine::{Call, Machine, Outcome};
+use crate::core::machine::{Call, Machine, Outcome, SigninVia};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::secret::AccessToken;
 use crate::core::session::Session;
@@ -155,7 +155,13 @@ impl Client {
         &self,
         options: AuthorizeOptions,
     ) -> impl Future<Output = Result<String, Error>> + 'static {
-        expect(self.pump().call(Call::AuthorizeUrl(options)), url)
+        expect(
+            self.pump().call(Call::Signin {
+                via: SigninVia::Url,
+                options,
+            }),
+            url,
+        )
     }
 
     /// Sends the browser to the OP (the transaction stored first).
@@ -163,7 +169,13 @@ impl Client {
         &self,
         options: AuthorizeOptions,
     ) -> impl Future<Output = Result<(), Error>> + 'static {
-        expect(self.pump().call(Call::SigninRedirect(options)), nothing)
+        expect(
+            self.pump().call(Call::Signin {
+                via: SigninVia::Redirect,
+                options,
+            }),
+            nothing,
+        )
     }
 
     /// Completes a redirect sign-in from `url`, by default the page's address (which is then
@@ -215,9 +227,9 @@ impl Client {
         let app_window = window.is_some();
         self.pump().give_window(window);
         expect(
-            self.pump().call(Call::SigninPopup {
+            self.pump().call(Call::Signin {
+                via: SigninVia::Popup { app_window },
                 options,
-                app_window,
             }),
             signed_in,
         )
@@ -232,7 +244,13 @@ impl Client {
         &self,
         options: AuthorizeOptions,
     ) -> impl Future<Output = Result<SignedIn, Error>> + 'static {
-        expect(self.pump().call(Call::SigninSilent(options)), signed_in)
+        expect(
+            self.pump().call(Call::Signin {
+                via: SigninVia::Silent,
+                options,
+            }),
+            signed_in,
+        )
     }
 
     // ----- tokens -----
@@ -268,7 +286,13 @@ impl Client {
         &self,
         options: LogoutOptions,
     ) -> impl Future<Output = Result<String, Error>> + 'static {
-        expect(self.pump().call(Call::SignoutUrl(options)), url)
+        expect(
+            self.pump().call(Call::Signout {
+                redirect: false,
+                options,
+            }),
+            url,
+        )
     }
 
     /// Signs out here and in every tab, then sends the browser to the OP's logout.
@@ -276,7 +300,13 @@ impl Client {
         &self,
         options: LogoutOptions,
     ) -> impl Future<Output = Result<(), Error>> + 'static {
-        expect(self.pump().call(Call::SignoutRedirect(options)), nothing)
+        expect(
+            self.pump().call(Call::Signout {
+                redirect: true,
+                options,
+            }),
+            nothing,
+        )
     }
 
     /// Checks the state the OP returned after logout in `url`, by default the page's address;

@@ -4,7 +4,7 @@
 use crate::op::{Endpoint, OP_ORIGIN};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
-use oidc_rp_wasm::core::machine::{Call, Command, PageEvent};
+use oidc_rp_wasm::core::machine::{Call, Command, PageEvent, SigninVia};
 
 #[test]
 fn dispose_in_the_middle_rejects_cancels_closes_and_releases() {
@@ -15,9 +15,9 @@ fn dispose_in_the_middle_rejects_cancels_closes_and_releases() {
     let refresh = w.call(a, Call::Refresh);
     let popup = w.call(
         a,
-        Call::SigninPopup {
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
             options: AuthorizeOptions::default(),
-            app_window: false,
         },
     );
     w.settle();

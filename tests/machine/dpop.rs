@@ -7,7 +7,7 @@ use crate::op::{oauth_error, Endpoint};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{ClientConfig, StorageKind};
 use oidc_rp_wasm::core::dpop::thumbprint;
-use oidc_rp_wasm::core::machine::{Call, Command, Outcome};
+use oidc_rp_wasm::core::machine::{Call, Command, Outcome, SigninVia};
 use oidc_rp_wasm::core::token::TokenType;
 
 fn dpop(storage: StorageKind) -> ClientConfig {
@@ -233,9 +233,9 @@ fn with_memory_storage_the_key_lives_for_the_page() {
     assert!(first.dpop.is_some());
     let op = w.call(
         t,
-        Call::SigninPopup {
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
             options: Default::default(),
-            app_window: false,
         },
     );
     w.settle();

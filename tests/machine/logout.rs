@@ -14,7 +14,13 @@ fn logout_key() -> String {
 fn signout_url_stores_its_state_and_keeps_the_session() {
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Session));
-    let op = w.call(t, Call::SignoutUrl(LogoutOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: false,
+            options: LogoutOptions::default(),
+        },
+    );
     w.settle();
     let url = match w.tab(t).ok(op) {
         Outcome::Url(url) => url.clone(),
@@ -50,7 +56,13 @@ fn signout_redirect_removes_the_shared_copy_before_navigating_and_tells_the_othe
     let mut w = World::new();
     let a = w.signed_in_tab(config(StorageKind::Local));
     let b = w.create_tab(config(StorageKind::Local));
-    let op = w.call(a, Call::SignoutRedirect(LogoutOptions::default()));
+    let op = w.call(
+        a,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
     // The page may not leave before the IndexedDB removal is committed: nothing navigates until
     // the answers come.
     w.pump(a);
@@ -96,7 +108,13 @@ fn signout_redirect_removes_the_shared_copy_before_navigating_and_tells_the_othe
 fn handle_signout_callback_checks_the_state() {
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Session));
-    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
     w.settle();
     w.tab(t).ok(op);
     // The OP sends the browser back.
@@ -112,7 +130,13 @@ fn handle_signout_callback_checks_the_state() {
     assert_eq!(w.tab(t).err(wrong), "state_mismatch");
     // In another tab, the right state is accepted, once.
     let t = w.signed_in_tab(config(StorageKind::Session));
-    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
     w.settle();
     w.tab(t).ok(op);
     let state = query_param(&w.tab(t).last_navigation(), "state").unwrap();

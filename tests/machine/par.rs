@@ -6,7 +6,7 @@ use crate::common::*;
 use crate::op::{oauth_error, Endpoint, OP_ORIGIN};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, PushMode, StorageKind};
-use oidc_rp_wasm::core::machine::{Call, Command, Outcome};
+use oidc_rp_wasm::core::machine::{Call, Command, Outcome, SigninVia};
 
 fn par_world() -> World {
     let mut w = World::new();
@@ -58,7 +58,13 @@ fn auto_pushes_when_the_op_requires_it_and_the_browser_sees_client_id_and_reques
 fn authorize_url_hands_out_the_pushed_url() {
     let mut w = par_world();
     let t = w.create_tab(config(StorageKind::Session));
-    let op = w.call(t, Call::AuthorizeUrl(AuthorizeOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Url,
+            options: AuthorizeOptions::default(),
+        },
+    );
     w.settle();
     let Outcome::Url(url) = w.tab(t).ok(op) else {
         panic!("a URL")
@@ -98,7 +104,13 @@ fn a_refused_push_fails_with_the_ops_code_and_spends_the_transaction() {
     let mut w = par_world();
     let t = w.create_tab(config(StorageKind::Session));
     w.op.override_next(Endpoint::Par, oauth_error(400, "invalid_request_object"));
-    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Redirect,
+            options: AuthorizeOptions::default(),
+        },
+    );
     w.settle();
     assert_eq!(w.tab(t).err(op), "invalid_request_object");
     assert!(w.tab(t).navigations.is_empty());
@@ -111,9 +123,9 @@ fn a_popup_opens_blank_within_the_call_and_is_sent_to_the_op_once_pushed() {
     let t = w.create_tab(config(StorageKind::Memory));
     let op = w.call(
         t,
-        Call::SigninPopup {
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
             options: AuthorizeOptions::default(),
-            app_window: false,
         },
     );
     // The call's own outputs: the popup is open before the push has answered.
@@ -148,9 +160,9 @@ fn a_refused_push_closes_the_popup() {
     w.op.override_next(Endpoint::Par, oauth_error(400, "invalid_request"));
     let op = w.call(
         t,
-        Call::SigninPopup {
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
             options: AuthorizeOptions::default(),
-            app_window: false,
         },
     );
     w.settle();
@@ -162,7 +174,13 @@ fn a_refused_push_closes_the_popup() {
 fn a_silent_sign_in_pushes_then_loads_the_iframe() {
     let mut w = par_world();
     let t = w.create_tab(config(StorageKind::Memory));
-    let op = w.call(t, Call::SigninSilent(AuthorizeOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Silent,
+            options: AuthorizeOptions::default(),
+        },
+    );
     w.settle();
     let push =
         w.op.requests

@@ -5,15 +5,15 @@ use crate::common::*;
 use crate::op::{Endpoint, OP_ORIGIN};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
-use oidc_rp_wasm::core::machine::{Call, Command, OpId, POPUP_LOOK_EVERY_MS};
+use oidc_rp_wasm::core::machine::{Call, Command, OpId, SigninVia, POPUP_LOOK_EVERY_MS};
 use serde_json::json;
 
 fn popup(w: &mut World, t: usize) -> OpId {
     w.call(
         t,
-        Call::SigninPopup {
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
             options: AuthorizeOptions::default(),
-            app_window: false,
         },
     )
 }
@@ -232,9 +232,9 @@ fn the_apps_own_window_is_used_even_where_popups_are_blocked() {
     w.tab_mut(t).block_popups = true;
     let op = w.call(
         t,
-        Call::SigninPopup {
+        Call::Signin {
+            via: SigninVia::Popup { app_window: true },
             options: AuthorizeOptions::default(),
-            app_window: true,
         },
     );
     w.settle();

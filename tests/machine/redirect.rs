@@ -8,12 +8,18 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
 use oidc_rp_wasm::core::flow::Method;
 use oidc_rp_wasm::core::json::Json;
-use oidc_rp_wasm::core::machine::{Area, Call, Command, Outcome};
+use oidc_rp_wasm::core::machine::{Area, Call, Command, Outcome, SigninVia};
 use oidc_rp_wasm::core::params::ResponseMode;
 use sha2::{Digest, Sha256};
 
 fn authorize_url(w: &mut World, t: usize) -> String {
-    let op = w.call(t, Call::AuthorizeUrl(AuthorizeOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Url,
+            options: AuthorizeOptions::default(),
+        },
+    );
     w.settle();
     match w.tab(t).ok(op) {
         Outcome::Url(url) => url.clone(),
@@ -54,7 +60,13 @@ fn authorize_url_stores_a_transaction_under_its_state() {
 fn signin_redirect_navigates_only_after_the_transaction_is_written() {
     let mut w = World::new();
     let t = w.create_tab(config(StorageKind::Memory));
-    let op = w.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Redirect,
+            options: AuthorizeOptions::default(),
+        },
+    );
     // The call's own outputs: the write, but no navigation before its answer.
     w.pump(t);
     assert!(w

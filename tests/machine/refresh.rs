@@ -4,7 +4,7 @@
 use crate::op::Endpoint;
 use crate::world::*;
 use oidc_rp_wasm::core::config::StorageKind;
-use oidc_rp_wasm::core::machine::{Call, Command, PageEvent};
+use oidc_rp_wasm::core::machine::{Call, Command, PageEvent, SigninVia};
 use oidc_rp_wasm::core::stored::session_from_text;
 use oidc_rp_wasm::error::Error;
 
@@ -547,9 +547,9 @@ fn a_refresh_of_the_old_session_does_not_replace_a_sign_in_that_finished_meanwhi
         // The user signs in again (another account, say) in a popup meanwhile.
         let popup = w.call(
             t,
-            Call::SigninPopup {
+            Call::Signin {
+                via: SigninVia::Popup { app_window: false },
                 options: oidc_rp_wasm::core::config::AuthorizeOptions::default(),
-                app_window: false,
             },
         );
         w.settle();
@@ -590,9 +590,9 @@ fn a_refresh_does_not_overwrite_a_sign_in_another_tab_stored_meanwhile() {
     w.page(a, PageEvent::PageHide);
     let popup = w.call(
         b,
-        Call::SigninPopup {
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
             options: oidc_rp_wasm::core::config::AuthorizeOptions::default(),
-            app_window: false,
         },
     );
     w.settle();

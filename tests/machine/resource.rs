@@ -4,7 +4,7 @@
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
 use oidc_rp_wasm::core::json::Json;
-use oidc_rp_wasm::core::machine::{Call, Machine};
+use oidc_rp_wasm::core::machine::{Call, Machine, SigninVia};
 
 const API: &str = "https://api.example.com/";
 const OTHER: &str = "urn:example:other";
@@ -60,7 +60,13 @@ fn a_sign_ins_resources_replace_the_configured_ones_up_to_the_token_request() {
         resource: vec![API.to_owned(), OTHER.to_owned()],
         ..AuthorizeOptions::default()
     };
-    let op = w.call(t, Call::SigninRedirect(options));
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Redirect,
+            options,
+        },
+    );
     w.settle();
     w.tab(t).ok(op);
     let url = w.tab(t).last_navigation();
@@ -86,7 +92,13 @@ fn claims_go_as_json_on_the_authorization_request() {
         claims: Some(Json::parse(r#"{"userinfo":{"name":null}}"#).unwrap()),
         ..AuthorizeOptions::default()
     };
-    let op = w.call(t, Call::AuthorizeUrl(options));
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Url,
+            options,
+        },
+    );
     w.settle();
     let oidc_rp_wasm::core::machine::Outcome::Url(url) = w.tab(t).ok(op) else {
         panic!()

@@ -19,7 +19,13 @@ fn sign_out_revokes_the_refresh_token_then_the_access_token_before_the_redirect(
     let mut w = revoking_world();
     let t = w.signed_in_tab(config(StorageKind::Session));
     let (access, refresh) = (w.tab(t).access_token(), w.tab(t).refresh_token().unwrap());
-    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
     w.settle();
     w.tab(t).ok(op);
     assert_eq!(
@@ -57,7 +63,13 @@ fn a_hung_revocation_holds_the_sign_out_up_for_one_deadline_per_request_at_most(
     let t = w.signed_in_tab(config(StorageKind::Session));
     w.op.hang.insert(Endpoint::Revocation);
     let start = w.now;
-    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
     w.settle();
     assert!(!w.tab(t).is_done(op));
     let timeout = i64::from(w.tab(t).config.request_timeout_ms);
@@ -76,7 +88,13 @@ fn a_failed_revocation_does_not_block_the_sign_out() {
         Endpoint::Revocation,
         crate::op::oauth_error(503, "temporarily_unavailable"),
     );
-    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
     w.settle();
     w.tab(t).ok(op);
     assert_eq!(w.op.count(Endpoint::Revocation), 2);
@@ -90,14 +108,26 @@ fn revoke_tokens_on_signout_false_and_an_op_without_the_endpoint_revoke_nothing(
     let mut off = config(StorageKind::Session);
     off.revoke_tokens_on_signout = Some(false);
     let t = w.signed_in_tab(off);
-    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
     w.settle();
     w.tab(t).ok(op);
     assert_eq!(w.op.count(Endpoint::Revocation), 0);
 
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Session));
-    let op = w.call(t, Call::SignoutRedirect(LogoutOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
     w.settle();
     w.tab(t).ok(op);
     assert_eq!(

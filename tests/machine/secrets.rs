@@ -3,7 +3,7 @@
 use crate::op::OP_ORIGIN;
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, IdTokenHint, LogoutOptions, StorageKind};
-use oidc_rp_wasm::core::machine::Call;
+use oidc_rp_wasm::core::machine::{Call, SigninVia};
 
 #[test]
 fn no_output_debug_shows_a_token_a_code_or_a_verifier() {
@@ -20,16 +20,22 @@ fn no_output_debug_shows_a_token_a_code_or_a_verifier() {
     w.advance(3_540_000);
     let popup = w.call(
         b,
-        Call::SigninPopup {
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
             options: AuthorizeOptions::default(),
-            app_window: false,
         },
     );
     w.settle();
     let response = w.op.authorize(&w.tab(b).windows[&popup].url.clone());
     w.window_message(b, OP_ORIGIN, Some(popup), response.web_message());
     w.tab(b).ok(popup);
-    let op = w.call(a, Call::SigninSilent(AuthorizeOptions::default()));
+    let op = w.call(
+        a,
+        Call::Signin {
+            via: SigninVia::Silent,
+            options: AuthorizeOptions::default(),
+        },
+    );
     w.settle();
     w.tab(a).ok(op);
     // URLs with an id_token_hint: an authorization URL and an end-session URL.
@@ -37,10 +43,22 @@ fn no_output_debug_shows_a_token_a_code_or_a_verifier() {
         id_token_hint: Some(IdTokenHint::Current),
         ..AuthorizeOptions::default()
     };
-    let op = w.call(a, Call::AuthorizeUrl(hinted));
+    let op = w.call(
+        a,
+        Call::Signin {
+            via: SigninVia::Url,
+            options: hinted,
+        },
+    );
     w.settle();
     w.tab(a).ok(op);
-    let op = w.call(a, Call::SignoutUrl(LogoutOptions::default()));
+    let op = w.call(
+        a,
+        Call::Signout {
+            redirect: false,
+            options: LogoutOptions::default(),
+        },
+    );
     w.settle();
     w.tab(a).ok(op);
     assert!(w.op.token_requests("refresh_token").len() >= 3);

@@ -5,12 +5,18 @@ use crate::op::{Endpoint, OP_ORIGIN};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
 use oidc_rp_wasm::core::flow::HttpResponse;
-use oidc_rp_wasm::core::machine::{Call, Command, Outcome};
+use oidc_rp_wasm::core::machine::{Call, Command, Outcome, SigninVia};
 use oidc_rp_wasm::core::params::ResponseMode;
 use oidc_rp_wasm::error::Error;
 
 fn silent(w: &mut World, t: usize) -> u32 {
-    let op = w.call(t, Call::SigninSilent(AuthorizeOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Silent,
+            options: AuthorizeOptions::default(),
+        },
+    );
     w.settle();
     op
 }
@@ -40,7 +46,13 @@ fn silent_sign_in_falls_back_to_the_iframe_on_invalid_grant() {
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Memory));
     w.op.revoke_all();
-    let op = w.call(t, Call::SigninSilent(AuthorizeOptions::default()));
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Silent,
+            options: AuthorizeOptions::default(),
+        },
+    );
     w.settle();
     assert_eq!(w.op.token_requests("refresh_token").len(), 1);
     assert!(!w.tab(t).is_done(op));
@@ -116,7 +128,13 @@ fn a_silent_iframe_that_answers_after_a_sign_out_signs_nobody_back_in() {
     let a = w.signed_in_tab(config(StorageKind::Local));
     let b = w.create_tab(config(StorageKind::Local));
     w.op.revoke_all();
-    let op = w.call(a, Call::SigninSilent(AuthorizeOptions::default()));
+    let op = w.call(
+        a,
+        Call::Signin {
+            via: SigninVia::Silent,
+            options: AuthorizeOptions::default(),
+        },
+    );
     w.settle();
     let url = w.tab(a).windows[&op].url.clone();
     // The user signs out in tab B while A's hidden iframe is at the OP.
@@ -265,7 +283,13 @@ fn the_silent_id_token_hint_can_be_turned_off() {
             omit_id_token_hint: in_options,
             ..AuthorizeOptions::default()
         };
-        let op = w.call(t, Call::SigninSilent(options));
+        let op = w.call(
+            t,
+            Call::Signin {
+                via: SigninVia::Silent,
+                options,
+            },
+        );
         w.settle();
         assert_eq!(
             w.op.token_requests("refresh_token").len(),

@@ -16,6 +16,7 @@ use oidc_rp_wasm::core::id_token;
 use oidc_rp_wasm::core::jws::verify_rust_crypto;
 use oidc_rp_wasm::core::machine::{
     Answer, Area, Call, Command, Event, Input, IoId, Machine, OpId, Outcome, Output, PageEvent,
+    SigninVia,
 };
 use oidc_rp_wasm::core::session::Session;
 use oidc_rp_wasm::error::Error;
@@ -1002,7 +1003,13 @@ impl World {
     /// `signinRedirect` with default options, settled: the page is now at the OP
     /// (`last_navigation`).
     pub fn go_to_op(&mut self, t: usize) {
-        let op = self.call(t, Call::SigninRedirect(AuthorizeOptions::default()));
+        let op = self.call(
+            t,
+            Call::Signin {
+                via: SigninVia::Redirect,
+                options: AuthorizeOptions::default(),
+            },
+        );
         self.settle();
         self.tab(t).ok(op);
     }

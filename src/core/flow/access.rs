@@ -42,11 +42,12 @@ pub fn decide(session: Option<&Session>, now: i64) -> AccessDecision {
     AccessDecision::Use(session.access_token.clone())
 }
 
-/// The outcome of [`AccessDecision::Refresh`] once the refresh is over.
-pub fn after_refresh(
-    refreshed: Result<AccessToken, Error>,
+/// The outcome of [`AccessDecision::Refresh`] once the refresh is over: the refreshed token, else
+/// the fallback, else the refresh's error `E` (the machine's is shared with the other waiters).
+pub fn after_refresh<E>(
+    refreshed: Result<AccessToken, E>,
     fallback: Option<AccessToken>,
-) -> Result<AccessToken, Error> {
+) -> Result<AccessToken, E> {
     refreshed.or_else(|error| fallback.ok_or(error))
 }
 

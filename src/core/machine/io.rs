@@ -30,10 +30,14 @@ pub type IoId = u32;
 pub enum Call {
     /// Fetch discovery and restore a stored session: the first call of every machine.
     Create,
-    /// The URL of a redirect sign-in; its transaction is stored.
-    AuthorizeUrl(AuthorizeOptions),
-    /// A redirect sign-in: the transaction stored, then the page sent to the OP.
-    SigninRedirect(AuthorizeOptions),
+    /// A sign-in: `authorizeUrl`, `signinRedirect`, `signinPopup` or `signinSilent`, as `via`
+    /// says.
+    Signin {
+        /// Which of them.
+        via: SigninVia,
+        /// The options.
+        options: AuthorizeOptions,
+    },
     /// Completes a redirect sign-in from `url`. `from_location`: the URL is the page's own
     /// address, which is then cleaned of the response.
     HandleRedirectCallback {
@@ -44,24 +48,19 @@ pub enum Call {
     },
     /// Completes a form_post sign-in from the POSTed body.
     HandleFormPost(String),
-    /// A popup sign-in. The popup is opened by the outputs of this very call, before any answer
-    /// is awaited. `app_window`: the app opened the window itself (the pump holds it).
-    SigninPopup {
-        /// The options.
-        options: AuthorizeOptions,
-        /// Whether the app gave its own window.
-        app_window: bool,
-    },
-    /// A silent sign-in: the refresh token first, else a hidden iframe with `prompt=none`.
-    SigninSilent(AuthorizeOptions),
     /// The refresh_token grant.
     Refresh,
     /// A valid access token, refreshed when near expiry.
     GetAccessToken,
-    /// The end-session URL; its state is stored.
-    SignoutUrl(LogoutOptions),
-    /// Signs out here and in every tab, then sends the page to the OP's logout.
-    SignoutRedirect(LogoutOptions),
+    /// `signoutUrl` (the end-session URL; its state is stored), or with `redirect`
+    /// `signoutRedirect` (signs out here and in every tab, then sends the page to the OP's
+    /// logout).
+    Signout {
+        /// `signoutRedirect`.
+        redirect: bool,
+        /// The options.
+        options: LogoutOptions,
+    },
     /// Checks the state the OP returned after logout.
     HandleSignoutCallback {
         /// The URL the OP sent the browser back to.
@@ -104,6 +103,23 @@ pub enum Call {
         /// The request's URL.
         url: String,
     },
+}
+
+/// Which sign-in a [`Call::Signin`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigninVia {
+    /// `authorizeUrl`: the URL of a redirect sign-in; its transaction is stored.
+    Url,
+    /// `signinRedirect`: the transaction stored, then the page sent to the OP.
+    Redirect,
+    /// `signinPopup`. The popup is opened by the outputs of this very call, before any answer
+    /// is awaited. `app_window`: the app opened the window itself (the pump holds it).
+    Popup {
+        /// Whether the app gave its own window.
+        app_window: bool,
+    },
+    /// `signinSilent`: the refresh token first, else a hidden iframe with `prompt=none`.
+    Silent,
 }
 
 /// Something that happened to the page, forwarded as it happened.

@@ -45,6 +45,7 @@ pub mod wire;
 
 pub use io::{
     Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, OpId, Outcome, Output, PageEvent,
+    SigninVia,
 };
 
 use crate::core::config::ClientConfig;
@@ -54,6 +55,7 @@ use crate::core::jwks::JwkSet;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::session::Session;
 use crate::error::Error;
+use std::rc::Rc;
 
 /// The DOM events that count as the user being there, for `idleTimeoutSeconds`: the pump
 /// listens for these and forwards each as [`PageEvent::Activity`].
@@ -157,6 +159,29 @@ struct Creating {
     keyed: bool,
 }
 
+/// The outcome or error several operations end with, held once.
+type Shared = Result<Rc<Outcome>, Rc<Error>>;
+
+/// An output as the machine queues it: [`Output`], except that every operation's outcome or
+/// error is held behind an `Rc`. One that ends several operations (the waiters of one refresh or
+/// one sign-in, a callback handled again) is held once and shared by all of them, so that
+/// handing it to each copies nothing; [`Machine::poll_output`] gives each its own.
+// Unboxed: an event is as large as the session it may carry, and as common as the rest.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Queued {
+    /// [`Output::Io`].
+    Io(IoId, Command),
+    /// [`Output::Cancel`].
+    Cancel(IoId),
+    /// [`Output::Event`].
+    Event(Event),
+    /// [`Output::Done`]: operation `op` ends with the (maybe shared) outcome or error.
+    Done(OpId, Shared),
+    /// [`Event::RefreshFailed`] with the shared error.
+    RefreshFailed(Rc<Error>),
+}
+
 /// The client's whole state.
 #[derive(Debug)]
 pub struct Machine {
@@ -191,7 +216,7 @@ pub struct Machine {
     keeper: keeper::Keeper,
     /// The outputs not polled yet are `out[polled..]`, in order (a plain vector: it is emptied
     /// whenever the pump has polled everything).
-    out: Vec<Option<Output>>,
+    out: Vec<Option<Queued>>,
     polled: usize,
     /// What discovery says of the extensions (PAR, revocation, DPoP).
     ext: Extensions,
@@ -274,6 +299,22 @@ impl Machine {
 
     /// The next thing to do, if any.
     pub fn poll_output(&mut self) -> Option<Output> {
+        Some(match self.poll_queued()? {
+            Queued::Io(id, command) => Output::Io { id, command },
+            Queued::Cancel(id) => Output::Cancel { id },
+            Queued::Event(event) => Output::Event(event),
+            Queued::Done(op, result) => Output::Done {
+                op,
+                result: result.map(Rc::unwrap_or_clone).map_err(Rc::unwrap_or_clone),
+            },
+            Queued::RefreshFailed(error) => {
+                Output::Event(Event::RefreshFailed(Rc::unwrap_or_clone(error)))
+            }
+        })
+    }
+
+    /// The next output as queued (the wire writes a shared error where it is, uncopied).
+    fn poll_queued(&mut self) -> Option<Queued> {
         let next = self.out.get_mut(self.polled).and_then(Option::take);
         match next {
             Some(_) => self.polled = self.polled.saturating_add(1),
@@ -285,8 +326,8 @@ impl Machine {
         next
     }
 
-    fn push_out(&mut self, output: Output) {
-        self.out.push(Some(output));
+    fn queue(&mut self, queued: Queued) {
+        self.out.push(Some(queued));
     }
 
     /// When the machine next wants [`Input::Timeout`], in milliseconds since the Unix epoch.
@@ -320,21 +361,19 @@ impl Machine {
             return;
         }
         match call {
-            Call::AuthorizeUrl(options) => self.authorize_url(op, options, false, now),
-            Call::SigninRedirect(options) => self.authorize_url(op, options, true, now),
+            Call::Signin { via, options } => match via {
+                SigninVia::Url => self.authorize_url(op, options, false, now),
+                SigninVia::Redirect => self.authorize_url(op, options, true, now),
+                SigninVia::Popup { app_window } => self.signin_popup(op, options, app_window, now),
+                SigninVia::Silent => self.signin_silent(op, options, now),
+            },
             Call::HandleRedirectCallback { url, from_location } => {
                 self.handle_callback(op, url, from_location, now)
             }
             Call::HandleFormPost(body) => self.handle_form_post(op, &body, now),
-            Call::SigninPopup {
-                options,
-                app_window,
-            } => self.signin_popup(op, options, app_window, now),
-            Call::SigninSilent(options) => self.signin_silent(op, options, now),
             Call::Refresh => self.join_refresh(refresh::Waiter::Refresh(op), now),
             Call::GetAccessToken => self.get_access_token(op, now),
-            Call::SignoutUrl(options) => self.signout(op, options, false, now),
-            Call::SignoutRedirect(options) => self.signout(op, options, true, now),
+            Call::Signout { redirect, options } => self.signout(op, options, redirect, now),
             Call::HandleSignoutCallback { url } => self.handle_signout_callback(op, url),
             Call::SignOutLocally => {
                 self.sign_out("signout", now);
@@ -546,28 +585,30 @@ impl Machine {
         self.disposed = true;
         let routes = std::mem::take(&mut self.routes);
         for (id, ..) in &routes {
-            self.push_out(Output::Cancel { id: *id });
+            self.queue(Queued::Cancel(*id));
         }
         let mut tasks = std::mem::take(&mut self.tasks);
+        // One error for every operation that ends here.
+        let disposed = Err(Rc::new(Error::Disposed));
         for (_, task) in &mut tasks {
             // Taken out of the table, in order; what is left behind is dropped with it.
             match std::mem::replace(task, Task::IdleCheck) {
-                Task::Create(c) => self.done(c.op, Err(Error::Disposed)),
-                Task::Logout(logout::Logout { op, .. }) => self.done(op, Err(Error::Disposed)),
+                Task::Create(c) => self.done_all(&[c.op], &disposed),
+                Task::Logout(logout::Logout { op, .. }) => self.done_all(&[op], &disposed),
                 #[cfg(feature = "dpop")]
-                Task::Proof(job) => self.done(job.op(), Err(Error::Disposed)),
+                Task::Proof(job) => self.done_all(&[job.op()], &disposed),
                 Task::Signin(signin) => {
                     if signin.window_open {
                         self.emit_io(Command::CloseWindow { op: signin.op });
                     }
-                    self.done_all(&signin.ops, Err(Error::Disposed));
+                    self.done_all(&signin.ops, &disposed);
                 }
                 Task::Refresh(flight) => {
                     if flight.lock_held {
                         let name = self.lock_name();
                         self.emit_io(Command::ReleaseLock { name });
                     }
-                    self.done_all(&flight.ops(), Err(Error::Disposed));
+                    self.done_all(&flight.ops(), &disposed);
                 }
                 Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } => {}
                 #[cfg(feature = "dpop")]
@@ -639,7 +680,7 @@ impl Machine {
         if let Some(kind) = command.answer_kind() {
             self.routes.push((id, task, purpose, kind));
         }
-        self.push_out(Output::Io { id, command });
+        self.queue(Queued::Io(id, command));
         id
     }
 
@@ -660,7 +701,7 @@ impl Machine {
         while let Some(&(id, t, ..)) = self.routes.get(i) {
             if t == task {
                 self.routes.swap_remove(i);
-                self.push_out(Output::Cancel { id });
+                self.queue(Queued::Cancel(id));
             } else {
                 i = i.saturating_add(1);
             }
@@ -668,17 +709,22 @@ impl Machine {
     }
 
     fn emit(&mut self, event: Event) {
-        self.push_out(Output::Event(event));
+        self.queue(Queued::Event(event));
     }
 
     fn done(&mut self, op: OpId, result: Result<Outcome, Error>) {
-        self.push_out(Output::Done { op, result });
+        self.queue(Queued::Done(op, result.map(Rc::new).map_err(Rc::new)));
     }
 
-    /// Ends every operation of `ops` with `result`.
-    fn done_all(&mut self, ops: &[OpId], result: Result<Outcome, Error>) {
+    /// Ends operation `op` with the shared `error`.
+    fn failed(&mut self, op: OpId, error: &Rc<Error>) {
+        self.queue(Queued::Done(op, Err(Rc::clone(error))));
+    }
+
+    /// Ends every operation of `ops` with `result`, shared among them.
+    fn done_all(&mut self, ops: &[OpId], result: &Shared) {
         for op in ops {
-            self.done(*op, result.clone());
+            self.queue(Queued::Done(*op, result.clone()));
         }
     }
 

@@ -13,7 +13,7 @@
 //! rotated refresh token, so the next refresh is no replay.
 
 use super::run::{Ended, FlowRun, Running, Stepped};
-use super::{Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Task, TaskId};
+use super::{Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Queued, Task, TaskId};
 use crate::core::config::AuthorizeOptions;
 use crate::core::flow::access::{self, AccessDecision};
 use crate::core::flow::code::SignedIn;
@@ -23,6 +23,7 @@ use crate::core::secret::AccessToken;
 use crate::core::session::Session;
 use crate::core::stored;
 use crate::error::Error;
+use std::rc::Rc;
 
 /// Who waits for the flight.
 #[derive(Debug)]
@@ -506,18 +507,30 @@ impl Machine {
             let name = self.lock_name();
             self.emit_io(Command::ReleaseLock { name });
         }
-        self.emit(match &result {
-            Ok(session) => Event::Refreshed(session.clone()),
-            Err(e) => Event::RefreshFailed(e.clone()),
-        });
+        // The error is shared by the event and every waiter that fails with it, not copied.
+        let result = result.map_err(Rc::new);
+        match &result {
+            Ok(session) => self.emit(Event::Refreshed(session.clone())),
+            Err(e) => self.queue(Queued::RefreshFailed(Rc::clone(e))),
+        }
         for waiter in &mut flight.waiters {
             match waiter {
-                Waiter::Refresh(op) => {
-                    self.done(*op, result.clone().map(Outcome::Session));
-                }
-                Waiter::Access { op, fallback } => {
-                    let token = access::after_refresh(token_of(&result), fallback.take());
-                    self.done(*op, token.map(Outcome::AccessToken));
+                Waiter::Refresh(op) => match &result {
+                    Ok(session) => self.done(*op, Ok(Outcome::Session(session.clone()))),
+                    Err(e) => self.failed(*op, e),
+                },
+                // Both take the refreshed token, else their fallback, else the error.
+                Waiter::Access { op, fallback } | Waiter::Resource { op, fallback, .. } => {
+                    let op = *op;
+                    match access::after_refresh(token_of(&result), fallback.take()) {
+                        Err(e) => self.failed(op, e),
+                        Ok(token) => match waiter {
+                            Waiter::Resource { method, url, .. } => {
+                                self.headers_for(op, method, url, token, now)
+                            }
+                            _ => self.done(op, Ok(Outcome::AccessToken(token))),
+                        },
+                    }
                 }
                 Waiter::Silent { op, authorize } => match &result {
                     Ok(session) => {
@@ -531,16 +544,7 @@ impl Machine {
                         let authorize = std::mem::take(&mut **authorize);
                         self.signin_in_frame(*op, authorize, super::signin::Show::HiddenFrame, now);
                     }
-                    Err(e) => self.done(*op, Err(e.clone())),
-                },
-                Waiter::Resource {
-                    op,
-                    method,
-                    url,
-                    fallback,
-                } => match access::after_refresh(token_of(&result), fallback.take()) {
-                    Ok(token) => self.headers_for(*op, method, url, token, now),
-                    Err(e) => self.done(*op, Err(e)),
+                    Err(e) => self.failed(*op, e),
                 },
                 Waiter::Timer => {}
             }
@@ -548,11 +552,11 @@ impl Machine {
     }
 }
 
-/// The access token of a flight's outcome.
-fn token_of(result: &Result<Session, Error>) -> Result<AccessToken, Error> {
+/// The access token of a flight's outcome, or its shared error.
+fn token_of(result: &Result<Session, Rc<Error>>) -> Result<AccessToken, &Rc<Error>> {
     match result {
         Ok(session) => Ok(session.access_token.clone()),
-        Err(e) => Err(e.clone()),
+        Err(e) => Err(e),
     }
 }
 

@@ -8,7 +8,9 @@
 
 use super::run::{Ended, FlowRun, Running, Stepped};
 use super::POPUP_LOOK_EVERY_MS;
-use super::{keys, Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Task, TaskId};
+use super::{
+    keys, Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Shared, Task, TaskId,
+};
 use crate::core::authorize::Transaction;
 use crate::core::config::AuthorizeOptions;
 use crate::core::flow::code::{Announce, CodeFlow, SignedIn};
@@ -22,6 +24,7 @@ use crate::core::response::{self, ResponseParams};
 use crate::core::stored;
 use crate::core::web_message::{self, Delivery, Expect};
 use crate::error::Error;
+use std::rc::Rc;
 
 /// Where a frame sign-in shows its authorization request.
 #[derive(Debug, Clone, Copy)]
@@ -43,8 +46,8 @@ pub(super) struct Handled {
 enum Handling {
     /// Still running, in this task.
     Running(TaskId),
-    /// Over.
-    Done(Box<Result<SignedIn, Error>>),
+    /// Over: the sign-in's outcome or error, which every call handling it again ends with too.
+    Done(Shared),
 }
 
 /// What the operation resolves to once its part is done.
@@ -266,8 +269,8 @@ impl Machine {
         if let Some(index) = handled {
             match self.callbacks.get(index).map(|h| &h.outcome) {
                 Some(Handling::Done(result)) => {
-                    let result = (**result).clone().map(Outcome::SignedIn);
-                    self.done(op, result);
+                    let result = result.clone();
+                    self.done_all(&[op], &result);
                 }
                 Some(Handling::Running(task)) => {
                     let task = *task;
@@ -560,7 +563,7 @@ impl Machine {
                     }
                     _ => Outcome::Url(url),
                 };
-                self.done_all(&signin.ops, Ok(result));
+                self.done_all(&signin.ops, &Ok(Rc::new(result)));
             }
             (Stage::Showing(_), Purpose::Push, Answer::Http(response)) => {
                 let url = match self.pushed_url(response) {
@@ -586,7 +589,7 @@ impl Machine {
                     }
                     Finish::SignedIn => Outcome::Nothing,
                 });
-                self.done_all(&signin.ops, result);
+                self.done_all(&signin.ops, &result.map(Rc::new).map_err(Rc::new));
             }
             // The transaction of a frame sign-in could not be stored: the response could not
             // be completed, so stop now.
@@ -749,12 +752,14 @@ impl Machine {
                 key: keys::transaction_key(state),
             });
         }
+        let result = result
+            .map(|signed_in| Rc::new(Outcome::SignedIn(signed_in)))
+            .map_err(Rc::new);
         for handled in &mut self.callbacks {
             if matches!(handled.outcome, Handling::Running(t) if t == task) {
-                handled.outcome = Handling::Done(Box::new(result.clone()));
+                handled.outcome = Handling::Done(result.clone());
             }
         }
-        let outcome = result.map(Outcome::SignedIn);
-        self.done_all(&signin.ops, outcome);
+        self.done_all(&signin.ops, &result);
     }
 }

@@ -18,8 +18,8 @@
 //! `{"event":"signedIn","detail":{..}}`, `{"done":1,"ok":..}` or `{"done":1,"error":{..}}`.
 
 use super::{
-    Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, Machine, Outcome, Output,
-    PageEvent,
+    Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, Machine, Outcome, PageEvent,
+    Queued, SigninVia,
 };
 use crate::core::alg::{JwsAlg, WEBCRYPTO_JWK_MEMBERS};
 use crate::core::config::{AuthorizeOptions, ClientConfig, IdTokenHint, LogoutOptions, PushMode};
@@ -101,10 +101,11 @@ impl Wired {
                         )),
                     )
                 });
-                out.push_str(&done_json(op, &Err(error)));
+                out.push_str(&done_json(op, Err(&error)));
             }
         }
-        while let Some(output) = self.machine.poll_output() {
+        // Read as queued: an error several operations share is written for each where it is.
+        while let Some(output) = self.machine.poll_queued() {
             if !out.ends_with('[') {
                 out.push(',');
             }
@@ -126,7 +127,7 @@ impl Wired {
         let kind = json.get("t")?.as_str()?;
         Some(match kind {
             "call" => {
-                let op = u32::try_from(json.get("op")?.as_u64()?).ok()?;
+                let op = u32_of(json, "op")?;
                 let entropy = json
                     .get("entropy")
                     .and_then(Json::as_str)
@@ -147,7 +148,7 @@ impl Wired {
                 }
             }
             "answer" => {
-                let id = u32::try_from(json.get("id")?.as_u64()?).ok()?;
+                let id = u32_of(json, "id")?;
                 let kind = self.machine.pending_answer(id)?;
                 Input::Answer {
                     id,
@@ -165,14 +166,11 @@ impl Wired {
             "tab" => Input::TabMessage(json.get("data")?.clone()),
             "message" => Input::WindowMessage {
                 origin: owned_str(json, "origin")?,
-                source: json
-                    .get("source")
-                    .and_then(Json::as_u64)
-                    .and_then(|s| u32::try_from(s).ok()),
+                source: u32_of(json, "source"),
                 data: json.get("data").cloned().unwrap_or_default(),
             },
             "handover" => Input::Handover {
-                op: u32::try_from(json.get("op")?.as_u64()?).ok()?,
+                op: u32_of(json, "op")?,
                 data: json.get("data").cloned().unwrap_or_default(),
             },
             _ => return None,
@@ -253,7 +251,7 @@ fn done_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
         AnswerKind::Http => {
             let http = json.get("http")?;
             Answer::Http(Ok(HttpResponse {
-                status: u16::try_from(http.get("status")?.as_u64()?).ok()?,
+                status: u16::try_from(u32_of(http, "status")?).ok()?,
                 body: owned_str(http, "body")?,
                 dpop_nonce: owned_str(http, "nonce"),
             }))
@@ -265,6 +263,13 @@ fn done_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
         AnswerKind::Digest => Answer::Digest(bytes("digest")?),
         AnswerKind::Read => Answer::Read(Ok(owned_str(json, "read"))),
     })
+}
+
+/// Member `name` of `json`, when it is a whole number that fits a `u32` (an operation's or a
+/// command's id, an HTTP status before it is narrowed).
+#[inline(never)]
+fn u32_of(json: &Json, name: &str) -> Option<u32> {
+    u32::try_from(json.get(name)?.as_u64()?).ok()
 }
 
 /// Member `name` of `json`, when it is a string, as an owned one.
@@ -306,26 +311,28 @@ fn read_call(json: &Json) -> Result<Call, Error> {
     let name = json.get("call").and_then(Json::as_str).unwrap_or("");
     let options = json.get("options").unwrap_or(&Json::Null);
     // The sign-in calls' options are read once, for whichever of them it is.
-    let signin: fn(AuthorizeOptions) -> Call = match name {
-        "authorizeUrl" => Call::AuthorizeUrl,
-        "signinRedirect" => Call::SigninRedirect,
-        "signinSilent" => Call::SigninSilent,
-        "signinPopup" if is_true(json, "appWindow") => |options| Call::SigninPopup {
-            options,
-            app_window: true,
+    let via = match name {
+        "authorizeUrl" => SigninVia::Url,
+        "signinRedirect" => SigninVia::Redirect,
+        "signinSilent" => SigninVia::Silent,
+        "signinPopup" => SigninVia::Popup {
+            app_window: is_true(json, "appWindow"),
         },
-        "signinPopup" => |options| Call::SigninPopup {
-            options,
-            app_window: false,
-        },
-        "signoutUrl" => return Ok(Call::SignoutUrl(parse_logout_options(options)?)),
-        "signoutRedirect" => return Ok(Call::SignoutRedirect(parse_logout_options(options)?)),
+        "signoutUrl" | "signoutRedirect" => {
+            return Ok(Call::Signout {
+                redirect: name == "signoutRedirect",
+                options: parse_logout_options(options)?,
+            })
+        }
         _ => {
             return read_plain_call(name, json)
                 .map_err(|(field, reason)| Error::config(field, reason))
         }
     };
-    Ok(signin(parse_authorize_options(options)?))
+    Ok(Call::Signin {
+        via,
+        options: parse_authorize_options(options)?,
+    })
 }
 
 /// A call without options; a field it lacks is refused as `(field, reason)`.
@@ -354,26 +361,24 @@ fn read_plain_call(name: &str, json: &Json) -> Result<Call, (&'static str, &'sta
         "handleSignoutCallback" => Call::HandleSignoutCallback { url: url()? },
         "signOutLocally" => Call::SignOutLocally,
         "dispose" => Call::Dispose,
-        "resourceHeaders" => Call::ResourceHeaders {
-            method: method()?,
-            url: url()?,
-        },
-        "resourceAnswer" => Call::ResourceAnswer {
-            method: method()?,
-            url: url()?,
-            status: json
-                .get("status")
-                .and_then(Json::as_u64)
-                .and_then(|s| u16::try_from(s).ok())
-                .ok_or(("status", "must be an HTTP status"))?,
-            www_authenticate: owned_str(json, "wwwAuthenticate"),
-            dpop_nonce: owned_str(json, "dpopNonce"),
-            retried: is_true(json, "retried"),
-        },
-        "dpopProof" => Call::DpopProof {
-            method: method()?,
-            url: url()?,
-        },
+        // The resource calls all take a method and a URL, read once.
+        "resourceHeaders" | "resourceAnswer" | "dpopProof" => {
+            let (method, url) = (method()?, url()?);
+            match name {
+                "resourceHeaders" => Call::ResourceHeaders { method, url },
+                "dpopProof" => Call::DpopProof { method, url },
+                _ => Call::ResourceAnswer {
+                    method,
+                    url,
+                    status: u32_of(json, "status")
+                        .and_then(|s| u16::try_from(s).ok())
+                        .ok_or(("status", "must be an HTTP status"))?,
+                    www_authenticate: owned_str(json, "wwwAuthenticate"),
+                    dpop_nonce: owned_str(json, "dpopNonce"),
+                    retried: is_true(json, "retried"),
+                },
+            }
+        }
         _ => return Err(("call", "is not a method of OidcClient")),
     })
 }
@@ -892,12 +897,13 @@ pub fn command_json(id: IoId, command: &Command) -> String {
 }
 
 #[inline(never)]
-fn output_json(output: &Output) -> String {
+fn output_json(output: &Queued) -> String {
     match output {
-        Output::Io { id, command } => command_json(*id, command),
-        Output::Cancel { id } => ObjectWriter::new().int("cancel", i64::from(*id)).end(),
-        Output::Event(event) => event_json(event),
-        Output::Done { op, result } => done_json(*op, result),
+        Queued::Io(id, command) => command_json(*id, command),
+        Queued::Cancel(id) => ObjectWriter::new().int("cancel", i64::from(*id)).end(),
+        Queued::Event(event) => event_json(event),
+        Queued::Done(op, result) => done_json(*op, result.as_deref().map_err(|e| &**e)),
+        Queued::RefreshFailed(error) => event_text("refreshFailed", &error_json(error)),
     }
 }
 
@@ -921,13 +927,18 @@ fn event_json(event: &Event) -> String {
             ObjectWriter::new().int("signOutInMs", i64::from(*ms)).end(),
         ),
     };
+    event_text(name, &detail)
+}
+
+/// The event `name` with its `detail` (JSON text).
+fn event_text(name: &str, detail: &str) -> String {
     ObjectWriter::new()
         .str("event", name)
-        .raw("detail", &detail)
+        .raw("detail", detail)
         .end()
 }
 
-fn done_json(op: u32, result: &Result<Outcome, Error>) -> String {
+fn done_json(op: u32, result: Result<&Outcome, &Error>) -> String {
     let mut o = ObjectWriter::new();
     o.int("done", i64::from(op));
     match result {
