@@ -1546,8 +1546,10 @@ async fn a_dpop_key_is_not_extractable_and_its_es256_signatures_verify() {
     let jwk = webcrypto::dpop::public_jwk(&pair).await.unwrap();
     let key = oidc_rp_wasm::core::dpop::PublicKey::from_jwk(&jwk).unwrap();
     assert_eq!(key.jkt.len(), 43);
-    let input = b"eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJodG0iOiJQT1NUIn0";
-    let signature = webcrypto::dpop::sign(&pair, input).await.unwrap();
+    let input = "eyJ0eXAiOiJkcG9wK2p3dCJ9.eyJodG0iOiJQT1NUIn0";
+    let signature = webcrypto::dpop::sign(&pair, input.as_bytes())
+        .await
+        .unwrap();
     assert_eq!(signature.len(), 64, "r || s, as JWS wants it");
     // The signature verifies with the public JWK, through the SDK's own verifier.
     let set = format!(
@@ -1558,7 +1560,7 @@ async fn a_dpop_key_is_not_extractable_and_its_es256_signatures_verify() {
     let check = SignatureCheck {
         alg: JwsAlg::ES256,
         jwk: set.keys[0].clone(),
-        signing_input: input.to_vec(),
+        signing_input: input.to_owned(),
         signature,
     };
     webcrypto::verify(&check).await.unwrap();
