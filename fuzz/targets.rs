@@ -1059,7 +1059,7 @@ pub fn stored(data: &[u8]) {
         let again =
             stored::session_from_text(&stored::session_to_text(&session)).expect("reads back");
         assert!(matches!(
-            oidc_rp_wasm::core::flow::refresh::under_lock(Some(&session), Some(again)),
+            oidc_rp_wasm::core::flow::refresh::under_lock(Some(&session), Some(again), NOW),
             oidc_rp_wasm::core::flow::refresh::UnderLock::Refresh(_)
         ));
     }

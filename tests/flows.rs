@@ -965,25 +965,36 @@ fn refresh_without_a_refresh_token_is_no_session() {
 fn under_the_lock_a_tab_refreshes_only_the_session_it_held() {
     let held = signed_in_session();
     assert!(matches!(
-        under_lock(Some(&held), None),
+        under_lock(Some(&held), None, NOW),
         UnderLock::SignedOutElsewhere
     ));
-    match under_lock(Some(&held), Some(held.clone())) {
+    match under_lock(Some(&held), Some(held.clone()), NOW) {
         UnderLock::Refresh(stored) => assert_same_session(&stored, &held),
         other => panic!("expected Refresh, got {other:?}"),
     }
     // Another tab refreshed while this one waited: its session, not a replayed refresh token.
     let mut op = FakeOp::new().token(tokens("at-2", Some("rt-2"), None));
     let refreshed = op.refresh(held.clone()).unwrap();
-    match under_lock(Some(&held), Some(refreshed.clone())) {
+    match under_lock(Some(&held), Some(refreshed.clone()), NOW) {
         UnderLock::AlreadyRefreshed(stored) => assert_same_session(&stored, &refreshed),
         other => panic!("expected AlreadyRefreshed, got {other:?}"),
     }
     // A tab that held nothing takes the stored session.
     assert!(matches!(
-        under_lock(None, Some(held.clone())),
+        under_lock(None, Some(held.clone()), NOW),
         UnderLock::AlreadyRefreshed(_)
     ));
+    // A newer session whose access token is due (the shared copy a failed write left, read by
+    // a tab waking long after) is refreshed with its own refresh token, not handed out.
+    let expires_at = refreshed.expires_at.expect("an expiry");
+    match under_lock(Some(&held), Some(refreshed.clone()), expires_at) {
+        UnderLock::Refresh(stored) => assert_same_session(&stored, &refreshed),
+        other => panic!("expected Refresh, got {other:?}"),
+    }
+    match under_lock(Some(&held), Some(refreshed.clone()), expires_at - 61) {
+        UnderLock::AlreadyRefreshed(_) => {}
+        other => panic!("expected AlreadyRefreshed outside the leeway, got {other:?}"),
+    }
 }
 
 // ----- silent and popup sign-in -----

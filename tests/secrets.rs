@@ -855,11 +855,11 @@ fn sessions_and_what_is_decided_from_them() {
     assert_redacted!("AccessDecision::Refresh", decision);
     assert_redacted!(
         "UnderLock::Refresh",
-        under_lock(Some(&session), Some(session.clone()))
+        under_lock(Some(&session), Some(session.clone()), NOW)
     );
     assert_redacted!(
         "UnderLock::AlreadyRefreshed",
-        under_lock(Some(&session), Some(rotated))
+        under_lock(Some(&session), Some(rotated), NOW)
     );
 }
 

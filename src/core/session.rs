@@ -208,6 +208,14 @@ impl Session {
             .is_some_and(|at| at.saturating_sub(leeway) <= now)
     }
 
+    /// Whether the access token is due for a refresh at `now`: it expires within
+    /// [`Session::refresh_leeway`]. One function for every place that asks (`getAccessToken`,
+    /// the `expiring` timer, the cross-tab lock), so that they agree.
+    #[inline(never)]
+    pub fn is_due(&self, now: i64) -> bool {
+        self.needs_refresh(now, self.refresh_leeway())
+    }
+
     /// The session to keep when a refresh response was refused (no `id_token` under the strict
     /// policy, an ID token failing §12.2, a UserInfo `sub` mismatch): unchanged for the app, but
     /// holding the refresh token the OP rotated in, if it sent one. The OP has spent the old one

@@ -190,6 +190,31 @@ fn local_storage_full_during_a_refresh_keeps_the_rotated_refresh_token() {
     );
 }
 
+/// Found by `schedules.rs` (seed 198): the shared copy can hold a newer refresh token beside an
+/// access token that expired (the copy a full `localStorage` left, above). A tab that finds it
+/// under the lock took it as "another tab refreshed" and handed out the expired token.
+#[test]
+fn under_the_lock_a_newer_session_whose_token_expired_is_refreshed_not_handed_out() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    let old = w.tab(a).access_token();
+    w.local_storage_full = true;
+    let op = refresh(&mut w, a);
+    assert_eq!(w.tab(a).err(op), "storage");
+    w.local_storage_full = false;
+    // Both tabs asleep past the token's expiry; B wakes first and wants a token.
+    w.skip(2 * 3_600_000);
+    let op = w.call(b, Call::GetAccessToken);
+    w.settle();
+    let token = w.tab(b).token_of(op);
+    assert_ne!(token, old, "an expired access token was handed out");
+    let now = w.now / 1000;
+    assert!(!w.tab(b).session().expect("a session").is_expired(now));
+    assert_eq!(w.op.replays, 0);
+    assert!(!w.op.grants[0].revoked);
+}
+
 #[test]
 fn local_storage_full_without_indexed_db_still_never_replays() {
     let mut w = World::new();

@@ -30,7 +30,7 @@ pub fn decide(session: Option<&Session>, now: i64) -> AccessDecision {
         return AccessDecision::Fail(Error::NoSession("not signed in"));
     };
     let expired = session.is_expired(now);
-    let needs_refresh = session.needs_refresh(now, session.refresh_leeway());
+    let needs_refresh = session.is_due(now);
     if needs_refresh && session.has_refresh_token() {
         return AccessDecision::Refresh {
             fallback: (!expired).then(|| session.access_token.clone()),
@@ -85,6 +85,5 @@ pub fn refresh_on_expiring(auto_refresh: bool, session: Option<&Session>) -> boo
 /// back/forward cache) refreshes at once: its timers may have fired late or never, so with
 /// autoRefresh a token that is expired or inside the leeway is renewed now.
 pub fn refresh_on_wake(auto_refresh: bool, session: Option<&Session>, now: i64) -> bool {
-    refresh_on_expiring(auto_refresh, session)
-        && session.is_some_and(|s| s.needs_refresh(now, s.refresh_leeway()))
+    refresh_on_expiring(auto_refresh, session) && session.is_some_and(|s| s.is_due(now))
 }

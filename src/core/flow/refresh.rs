@@ -224,13 +224,21 @@ pub enum UnderLock {
 }
 
 /// Decides, under the lock, from the session this tab `held` when it asked and the one `stored`
-/// now (read where every tab's writes are visible).
-pub fn under_lock(held: Option<&Session>, stored: Option<Session>) -> UnderLock {
+/// now (read where every tab's writes are visible), at `now` (seconds since the epoch).
+///
+/// A stored session that differs from the held one is taken as another tab's refresh only while
+/// its access token is not due for a refresh ([`Session::is_due`]). The shared copy can hold a
+/// newer refresh token beside an access token that expired: after a renewed session could not be
+/// written, only the rotated refresh token is kept ([`RefreshFailure::keep`]), and a tab may wake
+/// long after another tab's refresh. Such a session is refreshed, with its own refresh token,
+/// not handed out.
+pub fn under_lock(held: Option<&Session>, stored: Option<Session>, now: i64) -> UnderLock {
     match stored {
         None => UnderLock::SignedOutElsewhere,
         Some(stored) if held.is_some_and(|held| held.is_same(&stored)) => {
             UnderLock::Refresh(stored)
         }
+        Some(stored) if stored.is_due(now) => UnderLock::Refresh(stored),
         Some(stored) => UnderLock::AlreadyRefreshed(stored),
     }
 }

@@ -209,6 +209,7 @@ impl Machine {
                     Some(Ok(stored)) => match under_lock(
                         flight.held.as_ref(),
                         self.not_superseded(stored, flight.held.as_ref()),
+                        super::secs(now),
                     ) {
                         UnderLock::SignedOutElsewhere => {
                             self.drop_session("other_tab");
