@@ -20,6 +20,7 @@ mod redirect;
 mod refresh;
 mod resource;
 mod revocation;
+mod schedules;
 mod secrets;
 mod silent;
 mod tabs;

@@ -1,0 +1,180 @@
+//! Random schedules: up to four tabs of one client sharing `local` storage, driven by a seeded
+//! pseudo-random sequence of what pages and people do (refresh and token calls, timers, sleeps
+//! and wake-ups, a hung token endpoint, full storage, new tabs, sign-outs and sign-ins), with
+//! the cross-tab rules checked after every step, for many seeds. The races of `tabs.rs` and
+//! `refresh.rs` are each one schedule; these look for the ones nobody wrote down.
+//!
+//! Checked throughout: no refresh token is ever redeemed twice (the fake OP revokes the grant on
+//! a replay, as RFC 9700 §4.14.2 has OPs do). At the end, with the OP answering again, room in
+//! storage and time moved on: every call settled, and `getAccessToken` in each tab in turn gives
+//! every tab the same token (or every tab is signed out), still without a replay.
+//!
+//! A failing seed names itself; `SCHEDULE_SEED=<n>` runs that one alone, `SCHEDULE_SEEDS=<n>` the
+//! first n (300 by default).
+
+use crate::op::Endpoint;
+use crate::world::*;
+use oidc_rp_wasm::core::config::StorageKind;
+use oidc_rp_wasm::core::machine::{Call, OpId, PageEvent};
+
+/// How many seeds run by default, and how many steps each schedule takes.
+const SEEDS: u64 = 300;
+const STEPS: usize = 40;
+const MAX_TABS: usize = 4;
+
+/// xorshift64*: small, deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// One schedule; returns what it did, for the failure message.
+fn run(seed: u64) -> Vec<String> {
+    let mut rng = Rng::new(seed);
+    let mut w = World::new();
+    let mut tabs = vec![w.signed_in_tab(config(StorageKind::Local))];
+    tabs.push(w.create_tab(config(StorageKind::Local)));
+    let mut calls: Vec<(usize, OpId)> = Vec::new();
+    let mut log = Vec::new();
+    for step in 0..STEPS {
+        let t = tabs[rng.below(tabs.len())];
+        let did = match rng.below(12) {
+            0 | 1 => {
+                calls.push((t, w.call(t, Call::Refresh)));
+                format!("refresh in {t}")
+            }
+            2 | 3 => {
+                calls.push((t, w.call(t, Call::GetAccessToken)));
+                format!("getAccessToken in {t}")
+            }
+            4 | 5 => {
+                let ms = [1_000, 30_000, 600_000, 3_600_000][rng.below(4)];
+                w.advance(ms as i64);
+                format!("advance {ms} ms")
+            }
+            6 => {
+                let ms = [60_000, 3_600_000, 86_400_000][rng.below(3)];
+                w.skip(ms as i64);
+                w.page(t, PageEvent::Resumed);
+                format!("asleep {ms} ms, then {t} resumes")
+            }
+            7 => {
+                let event =
+                    [PageEvent::Visible, PageEvent::Online, PageEvent::Activity][rng.below(3)];
+                w.page(t, event);
+                format!("{event:?} in {t}")
+            }
+            8 => {
+                if !w.op.hang.remove(&Endpoint::Token) {
+                    w.op.hang.insert(Endpoint::Token);
+                }
+                format!(
+                    "token endpoint hung: {}",
+                    w.op.hang.contains(&Endpoint::Token)
+                )
+            }
+            9 => {
+                w.local_storage_full = !w.local_storage_full;
+                format!("localStorage full: {}", w.local_storage_full)
+            }
+            10 if tabs.len() < MAX_TABS => {
+                let new = w.open_tab(config(StorageKind::Local));
+                calls.push((new, w.call(new, Call::Create)));
+                tabs.push(new);
+                format!("tab {new} opened")
+            }
+            10 => "nothing".to_owned(),
+            _ => {
+                if rng.below(2) == 0 {
+                    calls.push((t, w.call(t, Call::SignOutLocally)));
+                    format!("sign-out in {t}")
+                } else if w.tab(t).session().is_none() && w.op.hang.is_empty() {
+                    // The redirect leaves the page: its calls end with it, unsettled.
+                    calls.retain(|(tab, _)| *tab != t);
+                    let (op, _) = w.sign_in_by_redirect(t);
+                    calls.push((t, op));
+                    format!("sign-in in {t}")
+                } else {
+                    "nothing".to_owned()
+                }
+            }
+        };
+        log.push(did);
+        w.settle();
+        assert_eq!(
+            w.op.replays, 0,
+            "seed {seed}, step {step}: a refresh token was redeemed twice; schedule: {log:#?}"
+        );
+    }
+    // Wind down: the OP answers again, storage has room, time moves on past every deadline.
+    w.op.hang.clear();
+    w.local_storage_full = false;
+    w.advance(120_000);
+    w.settle();
+    assert_eq!(
+        w.op.replays, 0,
+        "seed {seed}, at the end: a refresh token was redeemed twice; schedule: {log:#?}"
+    );
+    for (t, op) in &calls {
+        assert!(
+            w.tab(*t).is_done(*op),
+            "seed {seed}: a call in tab {t} never settled; schedule: {log:#?}"
+        );
+    }
+    // After the storm every tab gets a token, the same one, or every tab is signed out.
+    let mut tokens = Vec::new();
+    for t in &tabs {
+        let op = w.call(*t, Call::GetAccessToken);
+        w.settle();
+        tokens.push(match w.tab(*t).result(op) {
+            Ok(_) => Ok(w.tab(*t).token_of(op)),
+            Err(e) => Err(e.code().to_owned()),
+        });
+    }
+    let agreed = tokens.windows(2).all(|pair| pair[0] == pair[1]);
+    let usable = tokens
+        .iter()
+        .all(|r| r.is_ok() || r.as_ref().err().map(String::as_str) == Some("no_session"));
+    assert!(
+        agreed && usable,
+        "seed {seed}: the tabs end with {tokens:?}; schedule: {log:#?}"
+    );
+    assert_eq!(
+        w.op.replays, 0,
+        "seed {seed}: a replay at the end; schedule: {log:#?}"
+    );
+    log
+}
+
+#[test]
+fn random_schedules_keep_the_cross_tab_rules() {
+    let seeds: Vec<u64> = match std::env::var("SCHEDULE_SEED") {
+        Ok(seed) => vec![seed.parse().expect("SCHEDULE_SEED is a number")],
+        Err(_) => {
+            let seeds = std::env::var("SCHEDULE_SEEDS")
+                .map_or(SEEDS, |n| n.parse().expect("SCHEDULE_SEEDS is a number"));
+            (0..seeds).collect()
+        }
+    };
+    let mut refreshes = 0;
+    for seed in seeds {
+        let log = run(seed);
+        refreshes += log.iter().filter(|d| d.starts_with("refresh")).count();
+    }
+    // The schedules do what they are for.
+    assert!(refreshes > 0);
+}
