@@ -82,7 +82,7 @@ bench: setup pkg
 ## plain `cargo test` replays corpora and artifacts on stable (tests/fuzz_corpora.rs).
 FUZZ_NIGHTLY := nightly-2026-05-19
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS ?= json authorization_response token_response id_token jwks metadata userinfo logout stored flow
+FUZZ_TARGETS ?= json authorization_response token_response id_token jwks metadata userinfo logout stored flow wire
 FUZZ := cargo +$(FUZZ_NIGHTLY) fuzz
 
 fuzz-setup:

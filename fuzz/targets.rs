@@ -9,8 +9,9 @@
 //! asserts that nothing panics; where it is cheap it also checks an invariant (a round trip, a
 //! property the docs promise), and a broken invariant panics like a crash would.
 //!
-//! The JavaScript pump's JSON (options objects, inputs) is read by `core::machine::wire`, which
-//! has no target here yet.
+//! The JavaScript pump's JSON (the configuration, calls with their options, answers, page and
+//! tab events) is read by `core::machine::wire`: the `wire` target drives a whole machine
+//! through it.
 //!
 //! [`seeds`] makes the hand-written seed inputs of `fuzz/corpus/<target>/seed-*`; the ignored test
 //! `write_seed_corpora` in `tests/fuzz_corpora.rs` writes them.
@@ -31,6 +32,7 @@ use oidc_rp_wasm::core::json::{Json, Object};
 use oidc_rp_wasm::core::jwks::{JwkSet, KeySelection};
 use oidc_rp_wasm::core::jws::CompactJws;
 use oidc_rp_wasm::core::logout::{process_logout_callback, LogoutRequest, LogoutTransaction};
+use oidc_rp_wasm::core::machine::wire::Wired;
 use oidc_rp_wasm::core::metadata::{url_problem, ProviderMetadata};
 use oidc_rp_wasm::core::params::ResponseMode;
 use oidc_rp_wasm::core::pkce::CodeVerifier;
@@ -63,6 +65,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("logout", logout),
     ("stored", stored),
     ("flow", flow),
+    ("wire", wire),
 ];
 
 /// The body of the target called `name`.
@@ -1483,6 +1486,283 @@ fn cookbook_compact(vector: &str) -> String {
         .to_owned()
 }
 
+// ---------------------------------------------------------------------------------------------
+// wire: the machine behind its JSON boundary, as the JavaScript pump drives it.
+
+/// The configuration of the `wire` target when its input gives none.
+pub const WIRE_CONFIG: &str = r#"{"issuer":"https://op.example.com","clientId":"spa-client","redirectUri":"https://app.example.com/callback","storage":"local","scope":"openid profile offline_access"}"#;
+/// The page the `wire` target's machine runs in.
+pub const WIRE_ORIGIN: &str = "https://app.example.com";
+/// The commands nobody answers (`Command::answer_kind` is `None`).
+pub const WIRE_UNANSWERED: &[&str] = &[
+    "release",
+    "openChannel",
+    "closeChannel",
+    "broadcast",
+    "handover",
+    "close",
+    "navigate",
+    "replaceUrl",
+    "show",
+];
+/// The longest input sequence the `wire` target runs.
+pub const WIRE_MAX_INPUTS: usize = 64;
+
+/// The `wire` target: a [`Wired`] machine takes the input's lines one by one, as the pump hands
+/// them in (a line starting with `{"issuer"` first is the configuration instead of
+/// [`WIRE_CONFIG`]). Before a line goes in, `@d` (d a digit) becomes the id of an outstanding
+/// command (the d-th, modulo how many there are; `0` when none), `$d` the op id of an earlier
+/// call, and a call's `op` a fresh id, as the pump numbers them. Time advances a second per
+/// line; a `{"t":"timeout"}` line comes at the deadline the machine asked for.
+///
+/// Checks, besides no panic: a refused configuration is a JSON error with a `code`; every
+/// result is `{"out":[..],"timeout":ms|null}`; commands have new, increasing ids; an operation
+/// is settled only after it was called, and at most once; `session()` is JSON; and at the end a
+/// `dispose` settles every operation still open (nothing is lost).
+pub fn wire(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut lines = text.lines().peekable();
+    let config = match lines.peek() {
+        Some(line) if line.starts_with(r#"{"issuer""#) => lines.next().unwrap_or(WIRE_CONFIG),
+        _ => WIRE_CONFIG,
+    };
+    let mut wired = match Wired::new(config, WIRE_ORIGIN) {
+        Ok(wired) => wired,
+        Err(error) => {
+            let error = Json::parse(&error).expect("a refused configuration is JSON");
+            assert!(
+                error.get("code").and_then(Json::as_str).is_some(),
+                "a refused configuration has a code: {error:?}"
+            );
+            return;
+        }
+    };
+    let mut run = WireRun::default();
+    for line in lines.take(WIRE_MAX_INPUTS) {
+        run.step(&mut wired, line);
+    }
+    // Dispose settles whatever is still open.
+    run.step(&mut wired, r#"{"t":"call","call":"dispose"}"#);
+    let open: Vec<&u32> = run
+        .called
+        .iter()
+        .filter(|op| !run.settled.contains(op))
+        .collect();
+    assert!(
+        open.is_empty(),
+        "operations left open after dispose: {open:?}"
+    );
+}
+
+/// What the `wire` target knows of the machine it drives.
+#[derive(Default)]
+pub struct WireRun {
+    /// Ms since the epoch.
+    pub now: i64,
+    /// The machine's last deadline.
+    pub timeout: Option<i64>,
+    /// Commands that take an answer and have none yet (nor were cancelled), oldest first.
+    pub pending: Vec<(u32, Json)>,
+    /// The newest command id seen.
+    pub last_io: u32,
+    /// Ops called, in order.
+    pub called: Vec<u32>,
+    /// Ops settled.
+    pub settled: Vec<u32>,
+    /// The last op id handed out.
+    pub next_op: u32,
+}
+
+impl WireRun {
+    /// Hands `line` to `wired` (see [`wire`]) and checks what comes back.
+    pub fn step(&mut self, wired: &mut Wired, line: &str) {
+        let input = self.prepare(line);
+        if line.trim() == r#"{"t":"timeout"}"# {
+            self.now = self.now.max(self.timeout.unwrap_or(self.now));
+        } else {
+            self.now = self.now.saturating_add(1000);
+        }
+        let result = wired.handle(&input, self.now);
+        self.take(&result);
+        Json::parse(&wired.session()).expect("session() is JSON");
+    }
+
+    /// `line` with its templates filled in (see [`wire`]); a call gets a fresh op id.
+    pub fn prepare(&mut self, line: &str) -> String {
+        if self.now == 0 {
+            self.now = NOW * 1000;
+        }
+        let mut out = String::with_capacity(line.len());
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            let digit = chars.peek().and_then(|d| d.to_digit(10));
+            match (c, digit) {
+                ('@', Some(d)) => {
+                    chars.next();
+                    let id = match self.pending.len() {
+                        0 => 0,
+                        n => self.pending[d as usize % n].0,
+                    };
+                    out.push_str(&id.to_string());
+                }
+                ('$', Some(d)) => {
+                    chars.next();
+                    let op = match self.called.len() {
+                        0 => 0,
+                        n => self.called[d as usize % n],
+                    };
+                    out.push_str(&op.to_string());
+                }
+                _ => out.push(c),
+            }
+        }
+        let Ok(Json::Object(mut input)) = Json::parse(&out) else {
+            return out;
+        };
+        if input.get("t").and_then(Json::as_str) == Some("call") {
+            self.next_op += 1;
+            input.insert("op", Json::Number(self.next_op.to_string()));
+            self.called.push(self.next_op);
+        } else if input.get("t").and_then(Json::as_str) == Some("answer") {
+            if let Some(id) = input.get("id").and_then(Json::as_u64) {
+                self.pending.retain(|(p, _)| u64::from(*p) != id);
+            }
+        }
+        Json::Object(input).to_text()
+    }
+
+    /// Reads one result of `Wired::handle` and checks it.
+    pub fn take(&mut self, result: &str) {
+        let result = Json::parse(result).expect("a result is JSON");
+        self.timeout = match result.get("timeout") {
+            Some(Json::Null) => None,
+            Some(at) => Some(at.as_i64().expect("a timeout is a whole number")),
+            None => panic!("a result has a timeout: {result:?}"),
+        };
+        let outputs = result
+            .get("out")
+            .and_then(Json::as_array)
+            .expect("a result has outputs");
+        for output in outputs {
+            if let Some(io) = output.get("io") {
+                let io = u32::try_from(io.as_u64().expect("an io id is a number"))
+                    .expect("an io id fits a u32");
+                assert!(io > self.last_io, "command id {io} after {}", self.last_io);
+                self.last_io = io;
+                let what = output
+                    .get("do")
+                    .and_then(Json::as_str)
+                    .expect("a command says what to do");
+                if !WIRE_UNANSWERED.contains(&what) {
+                    self.pending.push((io, output.clone()));
+                }
+            } else if let Some(cancel) = output.get("cancel") {
+                let id = cancel.as_u64().expect("a cancelled id is a number");
+                self.pending.retain(|(p, _)| u64::from(*p) != id);
+            } else if let Some(done) = output.get("done") {
+                let op = u32::try_from(done.as_u64().expect("an op id is a number"))
+                    .expect("an op id fits a u32");
+                assert!(
+                    output.get("ok").is_some() || output.get("error").is_some(),
+                    "a result says ok or error: {output:?}"
+                );
+                if op == 0 {
+                    // An input the machine could not read: refused, no operation of its own.
+                    continue;
+                }
+                assert!(self.called.contains(&op), "op {op} settled, never called");
+                assert!(!self.settled.contains(&op), "op {op} settled twice");
+                self.settled.push(op);
+            } else {
+                assert!(
+                    output.get("event").and_then(Json::as_str).is_some(),
+                    "an output is a command, a cancel, a result or an event: {output:?}"
+                );
+            }
+        }
+    }
+}
+
+/// A `wire` seed: `calls` go in one by one, and after each the oldest outstanding command is
+/// answered as an OP and a browser would (`stored_tx` and `stored_session` are what storage
+/// holds), until none is left; the lines use the `@0` template, so that the target replays them.
+pub fn wire_seed(
+    config: Option<&str>,
+    calls: &[&str],
+    stored_tx: Option<String>,
+    stored_session: Option<String>,
+) -> Vec<u8> {
+    let mut wired =
+        Wired::new(config.unwrap_or(WIRE_CONFIG), WIRE_ORIGIN).expect("the wire configuration");
+    let mut run = WireRun::default();
+    let mut lines: Vec<String> = config.map(str::to_owned).into_iter().collect();
+    let string = |text: &str| Json::str(text).to_text();
+    let compact = |text: &str| Json::parse(text).expect("JSON").to_text();
+    // A DPoP client's tokens are bound to its key (RFC 9449 §5).
+    let token_type = if config.is_some_and(|c| c.contains(r#""dpop":true"#)) {
+        "DPoP"
+    } else {
+        "Bearer"
+    };
+    let token_response = format!(
+        r#"{{"access_token":"at-2","token_type":"{token_type}","expires_in":3600,"refresh_token":"rt-2","scope":"openid profile offline_access","id_token":{}}}"#,
+        string(&mint(DEFAULT_HEADER, &default_claims(), b"sig"))
+    );
+    for call in calls {
+        let mut line = (*call).to_owned();
+        for _ in 0..24 {
+            run.step(&mut wired, &line);
+            lines.push(line);
+            let Some((_, command)) = run.pending.first() else {
+                break;
+            };
+            let what = command.get("do").and_then(Json::as_str).unwrap_or("");
+            let url = command.get("url").and_then(Json::as_str).unwrap_or("");
+            let key = command.get("key").and_then(Json::as_str).unwrap_or("");
+            let answer = match what {
+                "fetch" => {
+                    let body = if url.ends_with("/.well-known/openid-configuration") {
+                        compact(DISCOVERY)
+                    } else if url.ends_with("/jwks") {
+                        compact(&jwks_text())
+                    } else if url.ends_with("/token") {
+                        token_response.clone()
+                    } else {
+                        format!(r#"{{"sub":"{SUBJECT}"}}"#)
+                    };
+                    format!(r#""http":{{"status":200,"body":{}}}"#, string(&body))
+                }
+                "read" => {
+                    let held = if key.contains(":tx:") {
+                        stored_tx.as_deref()
+                    } else if key.ends_with(CLIENT_ID) {
+                        stored_session.as_deref()
+                    } else {
+                        None
+                    };
+                    match held {
+                        Some(text) => format!(r#""read":{}"#, string(text)),
+                        None => r#""read":null"#.to_owned(),
+                    }
+                }
+                "digest" => format!(r#""digest":"{}""#, "A".repeat(43)),
+                "loadKey" => r#""key":null"#.to_owned(),
+                "generateKey" => format!(
+                    r#""key":{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
+                    "E".repeat(43),
+                    "I".repeat(43)
+                ),
+                "sign" => format!(r#""signature":"{}""#, "Q".repeat(86)),
+                "keys" => r#""keys":[]"#.to_owned(),
+                "look" => r#""look":{"closed":false,"crossOrigin":true}"#.to_owned(),
+                _ => r#""ok":true"#.to_owned(),
+            };
+            line = format!(r#"{{"t":"answer","id":@0,{answer}}}"#);
+        }
+    }
+    lines.join("\n").into_bytes()
+}
+
 /// A [`flow`] input.
 pub fn flow_input(flags: u8, more: u8, params: &str, answers: &[(u8, Vec<u8>)]) -> Vec<u8> {
     let mut out = vec![flags, more];
@@ -1666,6 +1946,145 @@ fn seeds_into(add: &mut impl FnMut(&'static str, &str, Vec<u8>), f: &Fixtures) {
     ];
     let claims = default_claims();
     let minted = mint(DEFAULT_HEADER, &claims, b"sig");
+
+    // wire
+    let entropy = format!(r#","entropy":"{}""#, "q".repeat(128));
+    let create = r#"{"t":"call","call":"create"}"#;
+    let tx = stored::transaction_to_text(&f.transactions[0]);
+    let session = stored::session_to_text(&f.session);
+    let call = |name: &str, more: &str| format!(r#"{{"t":"call","call":"{name}"{more}}}"#);
+    let callback = call(
+        "handleRedirectCallback",
+        &format!(
+            r#","url":"{REDIRECT_URI}?code=SplxlOBeZQQYbYS6WxSbIA&state={STATE}","fromLocation":true"#
+        ),
+    );
+    let dpop_config =
+        WIRE_CONFIG.replace(r#""storage":"local""#, r#""storage":"local","dpop":true"#);
+    let resource = |name: &str| {
+        call(
+            name,
+            r#","method":"GET","url":"https://api.example.com/v1/me""#,
+        )
+    };
+    let wire_seeds: [(&str, Vec<String>, bool, bool); 8] = [
+        ("create", vec![create.into()], false, false),
+        (
+            "create-signed-in",
+            vec![
+                create.into(),
+                r#"{"t":"timeout"}"#.into(),
+                r#"{"t":"page","event":"visible"}"#.into(),
+            ],
+            false,
+            true,
+        ),
+        (
+            "signin-redirect",
+            vec![create.into(), call("signinRedirect", &entropy)],
+            false,
+            false,
+        ),
+        (
+            "signin-popup",
+            vec![
+                create.into(),
+                call("signinPopup", &entropy),
+                r#"{"t":"timeout"}"#.into(),
+                r#"{"t":"timeout"}"#.into(),
+            ],
+            false,
+            false,
+        ),
+        (
+            "signin-silent",
+            vec![
+                create.into(),
+                call("signinSilent", &entropy),
+                r#"{"t":"timeout"}"#.into(),
+            ],
+            false,
+            true,
+        ),
+        (
+            "callback",
+            vec![create.into(), callback.clone()],
+            true,
+            false,
+        ),
+        (
+            "refresh-and-token",
+            vec![
+                create.into(),
+                call("refresh", ""),
+                call("getAccessToken", ""),
+            ],
+            false,
+            true,
+        ),
+        (
+            "signout",
+            vec![
+                create.into(),
+                call("signoutRedirect", &entropy),
+                call("signOutLocally", ""),
+            ],
+            false,
+            true,
+        ),
+    ];
+    for (name, calls, with_tx, with_session) in wire_seeds {
+        let calls: Vec<&str> = calls.iter().map(String::as_str).collect();
+        let seed = wire_seed(
+            None,
+            &calls,
+            with_tx.then(|| tx.clone()),
+            with_session.then(|| session.clone()),
+        );
+        add("wire", name, seed);
+    }
+    add(
+        "wire",
+        "dpop",
+        wire_seed(
+            Some(&dpop_config),
+            &[
+                create,
+                &callback,
+                &resource("resourceHeaders"),
+                r#"{"t":"call","call":"resourceAnswer","method":"GET","url":"https://api.example.com/v1/me","status":401,"wwwAuthenticate":"DPoP error=\"use_dpop_nonce\"","dpopNonce":"n-1"}"#,
+                &resource("dpopProof"),
+                &call("refresh", ""),
+            ],
+            Some(tx.clone()),
+            None,
+        ),
+    );
+    add(
+        "wire",
+        "unread-inputs",
+        [
+            create,
+            "not json",
+            r#"{"t":"answer","id":999,"ok":true}"#,
+            r#"{"t":"answer","id":@0,"error":{"kind":"network","message":"offline"}}"#,
+            r#"{"t":"page","event":"resume"}"#,
+            r#"{"t":"tab","data":{"type":"session"}}"#,
+            r#"{"t":"tab","data":{"type":"signedOut"}}"#,
+            r#"{"t":"message","origin":"https://op.example.com","source":1,"data":{"type":"authorization_response","response":{"code":"x","state":"y"}}}"#,
+            r#"{"t":"handover","op":$0,"data":{"code":"x"}}"#,
+            r#"{"t":"call","call":"signinPopup","options":{"scope":7}}"#,
+            r#"{"t":"call","call":"nope"}"#,
+            r#"{"t":"timeout"}"#,
+        ]
+        .join("\n")
+        .into_bytes(),
+    );
+    add(
+        "wire",
+        "config-refused",
+        br#"{"issuer":"http://op.example.com","clientId":1,"redirectUri":"x"}"#.to_vec(),
+    );
 
     // json
     add("json", "discovery", DISCOVERY.into());

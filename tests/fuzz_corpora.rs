@@ -87,6 +87,7 @@ replay_tests!(
     logout,
     stored,
     flow,
+    wire,
 );
 
 #[test]
