@@ -1,8 +1,9 @@
-//! Random schedules: up to four tabs of one client sharing `local` storage, driven by a seeded
-//! pseudo-random sequence of what pages and people do (refresh and token calls, timers, sleeps
-//! and wake-ups, a hung token endpoint, full storage, new tabs, sign-outs and sign-ins), with
-//! the cross-tab rules checked after every step, for many seeds. The races of `tabs.rs` and
-//! `refresh.rs` are each one schedule; these look for the ones nobody wrote down.
+//! Random schedules: up to four tabs of one client sharing `local` storage (a quarter of them
+//! without IndexedDB), driven by a seeded pseudo-random sequence of what pages and people do
+//! (refresh, token and silent sign-in calls, timers, sleeps and wake-ups, a hung token endpoint,
+//! full storage, new tabs, sign-outs and sign-ins), with the cross-tab rules checked after every
+//! step, for many seeds. The races of `tabs.rs` and `refresh.rs` are each one schedule; these
+//! look for the ones nobody wrote down.
 //!
 //! Checked throughout: no refresh token is ever redeemed twice (the fake OP revokes the grant on
 //! a replay, as RFC 9700 §4.14.2 has OPs do). At the end, with the OP answering again, room in
@@ -14,8 +15,8 @@
 
 use crate::op::Endpoint;
 use crate::world::*;
-use oidc_rp_wasm::core::config::StorageKind;
-use oidc_rp_wasm::core::machine::{Call, OpId, PageEvent};
+use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
+use oidc_rp_wasm::core::machine::{Call, OpId, PageEvent, SigninVia};
 
 /// How many seeds run by default, and how many steps each schedule takes.
 const SEEDS: u64 = 300;
@@ -46,6 +47,8 @@ impl Rng {
 fn run(seed: u64) -> Vec<String> {
     let mut rng = Rng::new(seed);
     let mut w = World::new();
+    // A quarter of the schedules run where IndexedDB is missing: the shared copy is localStorage.
+    w.no_indexed_db = seed % 4 == 3;
     let mut tabs = vec![w.signed_in_tab(config(StorageKind::Local))];
     tabs.push(w.create_tab(config(StorageKind::Local)));
     let mut calls: Vec<(usize, OpId)> = Vec::new();
@@ -57,9 +60,17 @@ fn run(seed: u64) -> Vec<String> {
                 calls.push((t, w.call(t, Call::Refresh)));
                 format!("refresh in {t}")
             }
-            2 | 3 => {
+            2 => {
                 calls.push((t, w.call(t, Call::GetAccessToken)));
                 format!("getAccessToken in {t}")
+            }
+            3 => {
+                let silent = Call::Signin {
+                    via: SigninVia::Silent,
+                    options: AuthorizeOptions::default(),
+                };
+                calls.push((t, w.call(t, silent)));
+                format!("signinSilent in {t}")
             }
             4 | 5 => {
                 let ms = [1_000, 30_000, 600_000, 3_600_000][rng.below(4)];
@@ -87,10 +98,14 @@ fn run(seed: u64) -> Vec<String> {
                     w.op.hang.contains(&Endpoint::Token)
                 )
             }
-            9 => {
+            // Without IndexedDB a full localStorage leaves no shared place for a rotated refresh
+            // token: another tab can only replay the stored one (the limit ARCHITECTURE.md states
+            // under "What is stored when"). Those schedules keep their storage.
+            9 if !w.no_indexed_db => {
                 w.local_storage_full = !w.local_storage_full;
                 format!("localStorage full: {}", w.local_storage_full)
             }
+            9 => "nothing".to_owned(),
             10 if tabs.len() < MAX_TABS => {
                 let new = w.open_tab(config(StorageKind::Local));
                 calls.push((new, w.call(new, Call::Create)));
