@@ -1,5 +1,5 @@
 //! Random schedules: up to four tabs of one client sharing `local` storage (a quarter of them
-//! without IndexedDB), driven by a seeded pseudo-random sequence of what pages and people do
+//! without IndexedDB, a fifth with DPoP-bound tokens), driven by a seeded pseudo-random sequence of what pages and people do
 //! (refresh, token and silent sign-in calls, timers, sleeps and wake-ups, a hung token endpoint,
 //! full storage, new tabs, sign-outs and sign-ins), with the cross-tab rules checked after every
 //! step, for many seeds. The races of `tabs.rs` and `refresh.rs` are each one schedule; these
@@ -49,8 +49,14 @@ fn run(seed: u64) -> Vec<String> {
     let mut w = World::new();
     // A quarter of the schedules run where IndexedDB is missing: the shared copy is localStorage.
     w.no_indexed_db = seed % 4 == 3;
-    let mut tabs = vec![w.signed_in_tab(config(StorageKind::Local))];
-    tabs.push(w.create_tab(config(StorageKind::Local)));
+    // A fifth bind their tokens to a DPoP key the tabs share (RFC 9449).
+    let config = || {
+        let mut c = config(StorageKind::Local);
+        c.dpop = seed % 5 == 4;
+        c
+    };
+    let mut tabs = vec![w.signed_in_tab(config())];
+    tabs.push(w.create_tab(config()));
     let mut calls: Vec<(usize, OpId)> = Vec::new();
     let mut log = Vec::new();
     for step in 0..STEPS {
@@ -107,7 +113,7 @@ fn run(seed: u64) -> Vec<String> {
             }
             9 => "nothing".to_owned(),
             10 if tabs.len() < MAX_TABS => {
-                let new = w.open_tab(config(StorageKind::Local));
+                let new = w.open_tab(config());
                 calls.push((new, w.call(new, Call::Create)));
                 tabs.push(new);
                 format!("tab {new} opened")
