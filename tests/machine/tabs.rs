@@ -68,6 +68,36 @@ fn a_sign_in_in_another_tab_is_taken_as_signed_in() {
     assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
 }
 
+/// Found by `schedules.rs` (seed 246): a tab whose refresh was still under way when another tab
+/// signed out, then in again, took the new session without a word; its app never heard
+/// `signedIn` (only, later, `refreshed` and `expiring`).
+#[test]
+fn a_sign_in_elsewhere_is_announced_by_a_signed_out_tab_whose_refresh_is_still_under_way() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.hang.insert(Endpoint::Token);
+    let refresh = w.call(b, Call::Refresh);
+    w.settle();
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    assert_eq!(w.tab(b).event_names(), vec!["signedOut:other_tab"]);
+    w.op.hang.clear();
+    let (op, _) = w.sign_in_by_redirect(a);
+    w.tab(a).ok(op);
+    assert_eq!(
+        w.tab(b).event_names(),
+        vec!["signedOut:other_tab", "signedIn"]
+    );
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+    // The refresh B asked for before all this still ends, and B keeps the new session.
+    w.advance(120_000);
+    assert!(w.tab(b).is_done(refresh));
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+    assert_eq!(w.op.replays, 0);
+}
+
 #[test]
 fn tabs_with_session_storage_keep_their_own_sessions() {
     let mut w = World::new();

@@ -377,16 +377,15 @@ impl Machine {
         let had = self.session.is_some();
         self.adopt(stored.clone());
         self.arm_timers(now);
-        // While this tab refreshes, its own flight announces the outcome.
-        if self.flight.is_none() {
-            self.emit(if had {
-                Event::Refreshed(stored)
-            } else {
-                Event::SignedIn(SignedIn {
-                    session: stored,
-                    app_state: None,
-                })
-            });
+        if !had {
+            // A sign-in, for this tab, even while a refresh it began before the sign-out runs on.
+            self.emit(Event::SignedIn(SignedIn {
+                session: stored,
+                app_state: None,
+            }));
+        } else if self.flight.is_none() {
+            // While this tab refreshes, its own flight announces the outcome.
+            self.emit(Event::Refreshed(stored));
         }
     }
 
