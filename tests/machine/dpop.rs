@@ -210,6 +210,28 @@ fn sign_out_removes_the_key_and_makes_another() {
     );
 }
 
+/// Found by `schedules.rs` (seed 1044): a sign-out in one tab replaces the key there; a later
+/// sign-in binds the new session to the new key. Another tab that takes that session must take
+/// the key with it, or it can neither refresh (`dpop_key_changed`) nor prove its requests.
+#[test]
+fn a_tab_that_takes_a_session_bound_to_a_new_key_loads_that_key() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(dpop(StorageKind::Local));
+    let b = w.create_tab(dpop(StorageKind::Local));
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    let (op, _) = w.sign_in_by_redirect(a);
+    w.tab(a).ok(op);
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+    assert_eq!(held_jkt(&w, b), held_jkt(&w, a));
+    w.advance(60_000);
+    let op = refresh(&mut w, b);
+    w.tab(b).ok(op);
+    assert_eq!(w.tab(b).session().unwrap().dpop_jkt, Some(held_jkt(&w, a)));
+    assert_eq!(w.op.replays, 0);
+}
+
 #[test]
 fn with_memory_storage_the_key_lives_for_the_page() {
     let mut w = World::new();

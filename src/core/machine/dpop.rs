@@ -18,6 +18,7 @@ use crate::core::discovery_ext::Extensions;
 use crate::core::dpop::{self, Nonces, ProofClaims, PublicKey};
 use crate::core::flow::{self, HttpRequest};
 use crate::core::secret::AccessToken;
+use crate::core::session::Session;
 use crate::error::Error;
 
 /// The DPoP state of a machine whose configuration says `dpop: true`.
@@ -134,6 +135,24 @@ impl Machine {
         self.emit_io(Command::RemoveKey { name: name.clone() });
         let task = self.add_task(Task::DpopKey);
         self.io(task, Purpose::DpopNew, Command::GenerateKey { name });
+    }
+
+    /// After taking a session another tab stored: when it is bound to a key other than the one
+    /// held (a sign-out there replaced the key, a sign-in bound the new session to the new one),
+    /// the stored key is loaded, so that this tab can refresh it and prove its requests (§7.1).
+    pub(super) fn follow_key(&mut self, session: &Session) {
+        let Some(bound) = &session.dpop_jkt else {
+            return;
+        };
+        let Some(state) = &mut self.dpop else { return };
+        if state.key.as_ref().is_some_and(|key| key.jkt == *bound) {
+            return;
+        }
+        state.key = None;
+        state.nonces = Nonces::default();
+        let name = self.dpop_key_name();
+        let task = self.add_task(Task::DpopKey);
+        self.io(task, Purpose::DpopLoad, Command::LoadKey { name });
     }
 
     /// The answer for [`Task::DpopKey`]; a failure leaves the client without a key (the next

@@ -10,6 +10,7 @@ use super::{Answer, Machine, OpId, TaskId};
 use crate::core::discovery_ext::Extensions;
 use crate::core::flow::{self, HttpRequest};
 use crate::core::secret::AccessToken;
+use crate::core::session::Session;
 use crate::error::Error;
 
 /// DPoP's key and nonces: none in this build.
@@ -27,6 +28,9 @@ impl Machine {
 
     /// No key to replace.
     pub(super) fn replace_key(&mut self) {}
+
+    /// No key to follow.
+    pub(super) fn follow_key(&mut self, _session: &Session) {}
 
     /// Nothing to check of the OP's DPoP algorithms.
     pub(super) fn check_dpop_algs(&self, _ext: &Extensions) -> Result<(), Error> {

@@ -375,6 +375,7 @@ impl Machine {
             return;
         }
         let had = self.session.is_some();
+        self.follow_key(&stored);
         self.adopt(stored.clone());
         self.arm_timers(now);
         if !had {

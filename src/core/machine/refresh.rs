@@ -218,11 +218,13 @@ impl Machine {
                             self.finish_flight(task, flight, Err(e), now);
                         }
                         UnderLock::AlreadyRefreshed(session) => {
+                            self.follow_key(&session);
                             self.adopt(session.clone());
                             self.arm_timers(now);
                             self.finish_flight(task, flight, Ok(session), now);
                         }
                         UnderLock::Refresh(session) => {
+                            self.follow_key(&session);
                             self.adopt(session.clone());
                             self.start_refresh_flow(task, flight, session, now);
                         }
