@@ -1,14 +1,19 @@
 //! Random schedules: up to four tabs of one client sharing `local` storage (a quarter of them
-//! without IndexedDB, a fifth with DPoP-bound tokens), driven by a seeded pseudo-random sequence of what pages and people do
-//! (refresh, token and silent sign-in calls, timers, sleeps and wake-ups, a hung token endpoint,
-//! full storage, new tabs, sign-outs and sign-ins), with the cross-tab rules checked after every
-//! step, for many seeds. The races of `tabs.rs` and `refresh.rs` are each one schedule; these
-//! look for the ones nobody wrote down.
+//! without IndexedDB, a fifth with DPoP-bound tokens), driven by a seeded pseudo-random sequence
+//! of what pages and people do (refresh, token and silent sign-in calls, timers, sleeps and
+//! wake-ups, a hung token endpoint, full storage, new tabs, sign-outs and sign-ins), with the
+//! cross-tab rules checked after every step, for many seeds. The races of `tabs.rs` and
+//! `refresh.rs` are each one schedule; these look for the ones nobody wrote down. Three bugs
+//! they found have regression tests of their own: an expired token handed out under the lock
+//! (`refresh.rs`), a sign-in elsewhere not announced (`tabs.rs`), a DPoP key not followed
+//! (`dpop.rs`).
 //!
 //! Checked throughout: no refresh token is ever redeemed twice (the fake OP revokes the grant on
-//! a replay, as RFC 9700 §4.14.2 has OPs do). At the end, with the OP answering again, room in
-//! storage and time moved on: every call settled, and `getAccessToken` in each tab in turn gives
-//! every tab the same token (or every tab is signed out), still without a replay.
+//! a replay, as RFC 9700 §4.14.2 has OPs do). At the end: no tab announced a session
+//! (`refreshed`, `expiring`, `expired`) between a `signedOut` and its next `signedIn`; and, with
+//! the OP answering again, room in storage and time moved on, every call settled and
+//! `getAccessToken` in each tab in turn gives every tab the same token (or every tab is signed
+//! out), still without a replay.
 //!
 //! A failing seed names itself; `SCHEDULE_SEED=<n>` runs that one alone, `SCHEDULE_SEEDS=<n>` the
 //! first n (300 by default).
@@ -155,6 +160,22 @@ fn run(seed: u64) -> Vec<String> {
             w.tab(*t).is_done(*op),
             "seed {seed}: a call in tab {t} never settled; schedule: {log:#?}"
         );
+    }
+    // A signed-out tab says nothing about a session until it signs in again.
+    for t in &tabs {
+        let mut signed_out = false;
+        for event in w.tab(*t).event_names() {
+            if event.starts_with("signedOut") {
+                signed_out = true;
+            } else if event.starts_with("signedIn") {
+                signed_out = false;
+            } else if signed_out && ["refreshed", "expiring", "expired"].contains(&event.as_str()) {
+                panic!(
+                    "seed {seed}: tab {t} announced {event} while signed out ({:?}); schedule: {log:#?}",
+                    w.tab(*t).event_names()
+                );
+            }
+        }
     }
     // After the storm every tab gets a token, the same one, or every tab is signed out.
     let mut tokens = Vec::new();
