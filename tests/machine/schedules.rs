@@ -1,12 +1,14 @@
 //! Random schedules: up to four tabs of one client sharing `local` storage (a quarter of them
 //! without IndexedDB, a fifth with DPoP-bound tokens), driven by a seeded pseudo-random sequence
 //! of what pages and people do (refresh, token and silent sign-in calls, timers, sleeps and
-//! wake-ups, a hung token endpoint, full storage, new tabs, sign-outs and sign-ins), with the
+//! wake-ups, reloads, the back/forward cache, a hung token endpoint, full storage, new tabs,
+//! sign-outs and sign-ins), with the
 //! cross-tab rules checked after every step, for many seeds. The races of `tabs.rs` and
-//! `refresh.rs` are each one schedule; these look for the ones nobody wrote down. Three bugs
-//! they found have regression tests of their own: an expired token handed out under the lock
-//! (`refresh.rs`), a sign-in elsewhere not announced (`tabs.rs`), a DPoP key not followed
-//! (`dpop.rs`).
+//! `refresh.rs` are each one schedule; these look for the ones nobody wrote down. Four bugs
+//! they found: an expired token handed out under the lock (regression test in `refresh.rs`), a
+//! sign-in elsewhere not announced by a tab with a refresh under way (`tabs.rs`), a DPoP key not
+//! followed (`dpop.rs`), and a refresh back from the back/forward cache that took a new session
+//! as `refreshed` (seed 165, among the default seeds).
 //!
 //! Checked throughout: no refresh token is ever redeemed twice (the fake OP revokes the grant on
 //! a replay, as RFC 9700 §4.14.2 has OPs do). At the end: no tab announced a session
@@ -64,9 +66,15 @@ fn run(seed: u64) -> Vec<String> {
     tabs.push(w.create_tab(config()));
     let mut calls: Vec<(usize, OpId)> = Vec::new();
     let mut log = Vec::new();
+    let mut frozen: Vec<usize> = Vec::new();
     for step in 0..STEPS {
-        let t = tabs[rng.below(tabs.len())];
-        let did = match rng.below(12) {
+        let awake: Vec<usize> = tabs
+            .iter()
+            .copied()
+            .filter(|t| !frozen.contains(t))
+            .collect();
+        let t = awake[rng.below(awake.len())];
+        let did = match rng.below(14) {
             0 | 1 => {
                 calls.push((t, w.call(t, Call::Refresh)));
                 format!("refresh in {t}")
@@ -124,6 +132,28 @@ fn run(seed: u64) -> Vec<String> {
                 format!("tab {new} opened")
             }
             10 => "nothing".to_owned(),
+            // After a settle no request is left between the page and the OP (a hung one never
+            // reached it), so a reload or a freeze loses no rotated token.
+            11 => {
+                calls.retain(|(tab, _)| *tab != t);
+                w.reload(t);
+                format!("tab {t} reloaded")
+            }
+            12 => {
+                if frozen.contains(&t) {
+                    frozen.retain(|f| *f != t);
+                    w.unfreeze(t);
+                    w.page(t, PageEvent::PageShow);
+                    format!("tab {t} back from the cache")
+                } else if frozen.len() + 1 < tabs.len() {
+                    w.page(t, PageEvent::PageHide);
+                    w.freeze(t);
+                    frozen.push(t);
+                    format!("tab {t} into the cache")
+                } else {
+                    "nothing".to_owned()
+                }
+            }
             _ => {
                 if rng.below(2) == 0 {
                     calls.push((t, w.call(t, Call::SignOutLocally)));
@@ -146,7 +176,12 @@ fn run(seed: u64) -> Vec<String> {
             "seed {seed}, step {step}: a refresh token was redeemed twice; schedule: {log:#?}"
         );
     }
-    // Wind down: the OP answers again, storage has room, time moves on past every deadline.
+    // Wind down: the pages are back, the OP answers again, storage has room, time moves on past
+    // every deadline.
+    for t in frozen {
+        w.unfreeze(t);
+        w.page(t, PageEvent::PageShow);
+    }
     w.op.hang.clear();
     w.local_storage_full = false;
     w.advance(120_000);

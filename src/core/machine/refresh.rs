@@ -86,6 +86,9 @@ pub(super) struct Flight {
     previous: Option<Session>,
     /// The machine's session generation when the flow started.
     generation: u64,
+    /// The tab had no session when the flight took the stored one under the lock (it was signed
+    /// out meanwhile, and missed the news of a sign-in elsewhere): the outcome is `signedIn`.
+    new_to_tab: bool,
     stage: Stage,
 }
 
@@ -132,6 +135,7 @@ impl Machine {
             held: self.session.clone(),
             previous: None,
             generation: self.generation,
+            new_to_tab: false,
             stage: Stage::Locking,
         });
         let task = self.new_task_id();
@@ -218,12 +222,14 @@ impl Machine {
                             self.finish_flight(task, flight, Err(e), now);
                         }
                         UnderLock::AlreadyRefreshed(session) => {
+                            flight.new_to_tab = self.session.is_none();
                             self.follow_key(&session);
                             self.adopt(session.clone());
                             self.arm_timers(now);
                             self.finish_flight(task, flight, Ok(session), now);
                         }
                         UnderLock::Refresh(session) => {
+                            flight.new_to_tab = self.session.is_none();
                             self.follow_key(&session);
                             self.adopt(session.clone());
                             self.start_refresh_flow(task, flight, session, now);
@@ -513,6 +519,10 @@ impl Machine {
         // The error is shared by the event and every waiter that fails with it, not copied.
         let result = result.map_err(Rc::new);
         match &result {
+            Ok(session) if flight.new_to_tab => self.emit(Event::SignedIn(SignedIn {
+                session: session.clone(),
+                app_state: None,
+            })),
             Ok(session) => self.emit(Event::Refreshed(session.clone())),
             Err(e) => self.queue(Queued::RefreshFailed(Rc::clone(e))),
         }
