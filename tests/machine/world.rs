@@ -421,6 +421,16 @@ impl World {
         self.settle();
     }
 
+    /// Tab `t` comes back from the back/forward cache. As in a browser, `pageshow` (with
+    /// `persisted`) is dispatched before any task queued while the page was frozen runs
+    /// (HTML "restore a persisted document": the page is made active and fires `pageshow`
+    /// synchronously; timers and messages resume after it).
+    pub fn restore_from_cache(&mut self, t: usize) {
+        self.tab_mut(t).frozen = false;
+        self.input(t, Input::Page(PageEvent::PageShow));
+        self.settle();
+    }
+
     // ----- inputs -----
 
     /// Calls `call` on tab `t` with 128 bytes of fresh entropy; returns the operation's id.
