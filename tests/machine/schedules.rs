@@ -319,8 +319,9 @@ fn random_schedules_with_dispose_and_idle_keep_the_cross_tab_rules() {
     let seeds: Vec<u64> = match std::env::var("SCHEDULE_SEED") {
         Ok(seed) => vec![seed.parse().expect("SCHEDULE_SEED is a number")],
         Err(_) => {
-            let seeds = std::env::var("SCHEDULE_SEEDS")
-                .map_or(EXTENDED_SEEDS, |n| n.parse().expect("SCHEDULE_SEEDS is a number"));
+            let seeds = std::env::var("SCHEDULE_SEEDS").map_or(EXTENDED_SEEDS, |n| {
+                n.parse().expect("SCHEDULE_SEEDS is a number")
+            });
             (0..seeds).collect()
         }
     };
