@@ -4,13 +4,13 @@ SHELL := /bin/bash
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: check-size setup test test-native test-crypto lint wasm pkg rust-example test-types test-browser test-e2e test-engines demo bench clean fuzz fuzz-setup fuzz-cmin
+.PHONY: check-size check-crate msrv setup test test-native test-crypto lint wasm pkg rust-example test-types test-browser test-e2e test-engines demo bench clean fuzz fuzz-setup fuzz-cmin
 
 setup:
 	@scripts/setup.sh
 
 ## Every test suite, in the order that fails fastest.
-test: setup test-native test-crypto lint pkg check-size test-types test-browser test-e2e
+test: setup test-native test-crypto lint check-crate pkg check-size test-types test-browser test-e2e
 	@echo "make test: all suites passed"
 
 ## The protocol core, natively: without and with pure-Rust signature verification.
@@ -28,6 +28,17 @@ lint: setup
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js-pump -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js-pump,dpop -- -D warnings
 	cargo clippy --lib --no-default-features --features js-pump -- -D warnings
+
+## The crate as crates.io would get it: only src/, the manifest, README and licence; it builds from
+## the packed copy, and its docs build as docs.rs builds them (wasm32).
+check-crate: setup
+	scripts/check-crate.sh
+
+## The `rust-version` Cargo.toml declares, checked with that toolchain (installed through rustup if
+## missing): the library natively, with rust-crypto, and for wasm32. Not part of `make test` (a
+## second toolchain and three cold builds, about 4 minutes).
+msrv: setup
+	scripts/check-msrv.sh
 
 wasm: setup
 	cargo build --release --lib --target wasm32-unknown-unknown

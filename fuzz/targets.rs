@@ -791,7 +791,7 @@ pub fn id_token(data: &[u8]) {
                 assert!(claims
                     .azp
                     .as_deref()
-                    .map_or(true, |azp| azp == checks.client_id));
+                    .is_none_or(|azp| azp == checks.client_id));
                 assert!(
                     claims.exp > checks.now.saturating_sub(skew),
                     "expired token accepted"
@@ -852,7 +852,7 @@ pub fn jwks(data: &[u8]) {
             key.kty
         );
         assert!(
-            key.use_.as_deref().map_or(true, |u| u == "sig"),
+            key.use_.as_deref().is_none_or(|u| u == "sig"),
             "kept an encryption key"
         );
         assert_eq!(key.json.str("kty"), Some(key.kty.as_str()));

@@ -122,7 +122,7 @@ pub(super) fn open_frame(url: &str) -> Result<Shown, Error> {
 /// One look at a popup's handle: closed, or open on another origin (reading the location of a
 /// cross-origin document throws).
 pub(super) fn look(popup: Option<&Window>) -> PopupLook {
-    let closed = popup.map_or(true, |p| p.closed().unwrap_or(true));
+    let closed = popup.is_none_or(|p| p.closed().unwrap_or(true));
     PopupLook {
         closed,
         cross_origin: !closed && popup.is_some_and(|p| p.location().href().is_err()),

@@ -558,7 +558,7 @@ impl Machine {
             }
             (Purpose::PurgeRead, Answer::Read(Ok(Some(text)))) => {
                 let stale = stored::transaction_from_text(&text)
-                    .map_or(true, |tx| tx.is_stale(super::secs(now)));
+                    .is_none_or(|tx| tx.is_stale(super::secs(now)));
                 if stale {
                     self.emit_io(Command::Remove {
                         area: Area::Session,
