@@ -16,6 +16,7 @@ test: setup test-native test-crypto lint check-crate pkg check-size test-types t
 ## The protocol core, natively: without and with pure-Rust signature verification.
 test-native: setup
 	cargo test
+	cargo test --no-default-features --features js-pump --test js_pump
 test-crypto: setup
 	cargo test --features rust-crypto
 

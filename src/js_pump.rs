@@ -5,8 +5,9 @@
 //! buffer ([`oidc_in`]), writes the input's UTF-8 into it, calls an entry point, which takes the
 //! input and leaves its answer in the same buffer, and reads that ([`oidc_out`], of the length
 //! the call returned). Each client is a
-//! handle into a table; [`oidc_free`] drops its machine, so a page that creates and disposes
-//! many clients holds no more memory than one that created one.
+//! handle into a table; [`oidc_free`] drops its machine and frees its slot for the next client,
+//! so a page that creates and disposes many clients holds no more memory than one that held as
+//! many at once. A slot serves client after client: the pump forgets a handle when it frees it.
 //!
 //! Everything the browser does is in the pump; everything the client decides is in the machine.
 
@@ -81,10 +82,16 @@ pub extern "C" fn oidc_new() -> u32 {
     match wired {
         Ok(wired) => {
             let mut clients = CLIENTS.take();
-            clients.push(Some(wired));
-            let handle = u32::try_from(clients.len()).unwrap_or(0);
+            let index = match clients.iter_mut().position(|slot| slot.is_none()) {
+                Some(free) => free,
+                None => clients.len(),
+            };
+            match clients.get_mut(index) {
+                Some(slot) => *slot = Some(wired),
+                None => clients.push(Some(wired)),
+            }
             CLIENTS.set(clients);
-            handle
+            u32::try_from(index.saturating_add(1)).unwrap_or(0)
         }
         Err(error) => {
             answer(error);

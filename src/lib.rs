@@ -47,7 +47,8 @@
 
 pub mod core;
 pub mod error;
-#[cfg(all(target_arch = "wasm32", feature = "js-pump"))]
+// Natively too, so that `tests/js_pump.rs` can drive the exports.
+#[cfg(feature = "js-pump")]
 pub mod js_pump;
 #[cfg(all(target_arch = "wasm32", feature = "js-pump"))]
 pub mod size_classes;
