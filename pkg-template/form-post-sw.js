@@ -7,7 +7,10 @@
 //   navigator.serviceWorker.register('/form-post-sw.js');
 //
 // Register it as `/form-post-sw.js?paths=/callback,/silent-callback.html` to intercept only
-// those paths.
+// those paths (your redirect URIs' paths). Without `paths` it never takes a form posted from a
+// page of your own origin: the OP posts from its own pages, while a form of your app (an address
+// form with fields named `state` and `code`) goes to your server as usual. An OP on your app's
+// own origin needs `paths`.
 //
 // Protocol with the SDK (src/web):
 // 1. A navigation that POSTs an application/x-www-form-urlencoded body with `state` and `code` or
@@ -45,7 +48,7 @@ self.addEventListener('fetch', (event) => {
     if (
       request.method === 'POST' &&
       mediaType(request.headers.get('content-type')) === FORM &&
-      (paths.length === 0 || paths.includes(url.pathname))
+      (paths.length === 0 ? !fromOwnPage(request) : paths.includes(url.pathname))
     ) {
       event.respondWith(intercept(request));
     }
@@ -57,6 +60,16 @@ self.addEventListener('fetch', (event) => {
     if (id !== null) event.respondWith(takeBody(id));
   }
 });
+
+// Whether a navigation was started by a page of this origin (its referrer; a page that sends no
+// referrer counts as another origin's).
+function fromOwnPage(request) {
+  try {
+    return new URL(request.referrer).origin === self.location.origin;
+  } catch {
+    return false;
+  }
+}
 
 function mediaType(contentType) {
   return (contentType || '').split(';')[0].trim().toLowerCase();

@@ -87,6 +87,43 @@ for (const responseMode of ['query', 'fragment', 'form_post']) {
     }));
 }
 
+test("form_post service worker: the app's own form with `state` and `code` fields reaches its server; the OP's post is still caught", () =>
+  inContext(env, {}, async ({ context }) => {
+    const app = await App.open(context, env);
+    // The example registers the worker without `?paths=`: it looks at every path.
+    await app.page.waitForFunction(() => window.__example.serviceWorker.then(() => true));
+    await app.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    env.rp.requests.length = 0;
+    // An address form of the app that happens to have those field names, posted to the
+    // redirect URI's path from the app's own page.
+    await app.page.evaluate(() => {
+        const form = document.createElement('form');
+        form.method = 'POST';
+        form.action = '/';
+        for (const [name, value] of [['state', 'NY'], ['code', '10001']]) {
+          const input = document.createElement('input');
+          input.name = name;
+          input.value = value;
+          form.append(input);
+        }
+        document.body.append(form);
+        form.submit();
+    });
+    // The static server answers any POST with a 405 page (see lib/static.mjs).
+    await app.page.waitForSelector('#static-405');
+    const posts = env.rp.requests.filter((r) => r.method === 'POST');
+    assert.deepEqual(posts.map((r) => [r.path, r.body]), [['/', 'state=NY&code=10001']]);
+    assert.ok(!new URL(app.page.url()).searchParams.has('oidc_form_post'), 'the worker kept nothing');
+
+    // The same worker still takes the OP's post (from the OP's origin) to the same path.
+    const again = await App.open(context, env);
+    env.rp.requests.length = 0;
+    env.op.events.clear();
+    await again.signinRedirect({ responseMode: 'form_post' });
+    await assertSignedIn(again, { responseMode: 'form_post' });
+    assert.deepEqual(env.rp.requests.filter((r) => r.method === 'POST'), []);
+  }));
+
 test('signinPopup, response_mode=web_message: login in the popup, the opener gets the session', () =>
   inContext(env, {}, async ({ context }) => {
     env.op.events.clear();
