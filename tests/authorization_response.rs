@@ -477,3 +477,20 @@ fn a_link_with_many_parameters_is_read_in_linear_time() {
         started.elapsed()
     );
 }
+
+/// The service worker's pick-up: 200 is the body; 404 is "no such response" (handed out
+/// already: a reload or Back to a spent callback URL), the same `state_mismatch` as a spent
+/// state in the query; any other status is unexpected.
+#[test]
+fn form_post_pickup_statuses() {
+    let body = "code=abc&state=xyz";
+    let params = ResponseParams::from_form_post_pickup(200, body).expect("the body");
+    assert_eq!(params.state(), Some("xyz"));
+    let spent = ResponseParams::from_form_post_pickup(404, "").expect_err("404");
+    assert_eq!(spent.code(), "state_mismatch");
+    let odd = ResponseParams::from_form_post_pickup(500, "").expect_err("500");
+    assert_eq!(
+        (odd.code(), odd.reason()),
+        ("invalid_response", Some("unexpected_status"))
+    );
+}

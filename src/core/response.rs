@@ -325,14 +325,16 @@ pub fn form_post_pickup_url(url: &str, id: &str) -> String {
 }
 
 impl ResponseParams {
-    /// The parameters from the service worker's pick-up answer: HTTP 200 with the POSTed body;
-    /// anything else means the worker holds no such response (not registered, or taken already),
-    /// [`ResponseError::UnexpectedStatus`].
+    /// The parameters from the service worker's pick-up answer: HTTP 200 with the POSTed body.
+    /// A 404 is the worker's "no such response": handed out already (a reload or a Back to a
+    /// spent callback URL), kept too long, or never kept. Like a spent `state` in the query, that
+    /// is [`Error::StateMismatch`]. Any other status, [`ResponseError::UnexpectedStatus`].
     pub fn from_form_post_pickup(status: u16, body: &str) -> Result<Self, Error> {
-        if status != 200 {
-            return Err(ResponseError::UnexpectedStatus(status).into());
+        match status {
+            200 => ResponseParams::from_form_post(body),
+            404 => Err(Error::StateMismatch),
+            _ => Err(ResponseError::UnexpectedStatus(status).into()),
         }
-        ResponseParams::from_form_post(body)
     }
 }
 

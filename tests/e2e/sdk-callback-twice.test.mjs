@@ -106,3 +106,27 @@ test('a spent callback link, reloaded or reached by Back: state_mismatch shown w
     assert.equal(env.op.events.authorizations.length, authorizations + 1);
     assert.deepEqual(env.op.events.tokenCounts, { authorization_code: 2 });
   }));
+
+test('a spent form_post callback link (the worker handed its body out already): state_mismatch, no second trip to the OP', () =>
+  inContext(env, {}, async ({ context }) => {
+    env.op.events.clear();
+    const app = await App.open(context, env);
+    await app.page.waitForFunction(() => window.__example.serviceWorker.then(() => true));
+    let pickupUrl;
+    app.page.on('framenavigated', (frame) => {
+      if (frame === app.page.mainFrame() && frame.url().includes('oidc_form_post=')) pickupUrl ??= frame.url();
+    });
+    await app.signinRedirect({ responseMode: 'form_post' });
+    await app.waitSignedIn();
+    assert.ok(pickupUrl, 'the worker sent the page to its pick-up URL');
+    const authorizations = env.op.events.authorizations.length;
+
+    await app.page.goto(pickupUrl);
+    await app.ready();
+    assert.equal(await app.shownError(), 'state_mismatch');
+    assert.equal(await app.testid('signin-again').isVisible(), true, 'the sign-in offer');
+    assert.equal(new URL(app.page.url()).search, '', 'the address is cleaned');
+    assert.equal(env.op.events.authorizations.length, authorizations, 'no new authorization request');
+    assert.deepEqual(env.op.events.tokenCounts, { authorization_code: 1 });
+    assert.equal(await app.status(), 'signed-in', 'the session this tab had is kept');
+  }));

@@ -324,7 +324,8 @@ fn a_form_post_response_is_picked_up_from_the_service_worker_once() {
     assert_eq!(w.op.count(Endpoint::Pickup), 1);
     assert_eq!(w.tab(t).replaced, vec![REDIRECT_URI.to_owned()]);
     assert!(w.service_worker.is_empty(), "taken by the pick-up");
-    // Another page with the same URL: the worker has nothing left.
+    // Another page with the same URL (a reload, Back): the worker has nothing left, which is a
+    // spent callback like a spent state in the query.
     w.reload(t);
     let op = w.call(
         t,
@@ -334,7 +335,7 @@ fn a_form_post_response_is_picked_up_from_the_service_worker_once() {
         },
     );
     w.settle();
-    assert_eq!(w.tab(t).err(op), "invalid_response");
+    assert_eq!(w.tab(t).err(op), "state_mismatch");
     assert_eq!(w.op.token_requests("authorization_code").len(), 1);
 }
 
