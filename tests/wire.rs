@@ -36,6 +36,37 @@ fn an_unknown_option_is_invalid_config_naming_it() {
     assert_eq!(error.get("field").and_then(Json::as_str), Some("scopes"));
 }
 
+/// A standard parameter in `extraAuthorizeParams` can never be sent: `create` refuses the
+/// configuration, naming the option and the parameter (not the per-call `extraParams`).
+#[test]
+fn a_standard_parameter_in_extra_authorize_params_is_refused_at_create() {
+    for name in ["state", "code_challenge", "redirect_uri", "prompt"] {
+        let config = [
+            r#"{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/","extraAuthorizeParams":{"audience":"api","#,
+            "\"",
+            name,
+            r#"":"x"}}"#,
+        ]
+        .concat();
+        let error = error_of(&config);
+        assert_eq!(
+            error.get("code").and_then(Json::as_str),
+            Some("invalid_config")
+        );
+        let field = ["extraAuthorizeParams.", name].concat();
+        assert_eq!(
+            error.get("field").and_then(Json::as_str),
+            Some(field.as_str())
+        );
+    }
+    let fine = [
+        &CONFIG[..CONFIG.len() - 1],
+        r#","extraAuthorizeParams":{"audience":"api"}}"#,
+    ]
+    .concat();
+    assert!(Wired::new(&fine, "https://app.example.com").is_ok());
+}
+
 #[test]
 fn a_config_error_names_the_option_as_javascript_spells_it() {
     let error = error_of(

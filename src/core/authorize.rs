@@ -321,7 +321,7 @@ impl AuthorizationRequest {
                 "`none` cannot be combined with other values",
             ));
         }
-        check_extra_params(&self.extra_params, STANDARD_PARAMS)?;
+        check_extra_params(&self.extra_params, STANDARD_PARAMS, "extra_params")?;
         if !crate::core::text::has(&metadata.response_types_supported, "code") {
             return Err(Error::Unsupported("response_type=code".into()));
         }
@@ -417,14 +417,15 @@ fn has_openid(scope: &str) -> bool {
 pub(crate) fn check_extra_params(
     params: &[(String, String)],
     standard: &[&str],
+    option: &str,
 ) -> Result<(), Error> {
     for (name, _) in params {
         if name.is_empty() {
-            return Err(Error::config("extra_params", "a parameter name is empty"));
+            return Err(Error::config(option, "a parameter name is empty"));
         }
         if standard.contains(&name.as_str()) {
             return Err(Error::config(
-                crate::core::text::cat(&["extra_params.", name]),
+                crate::core::text::cat(&[option, ".", name]),
                 "is a standard parameter: use its own option",
             ));
         }

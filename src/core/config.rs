@@ -196,8 +196,9 @@ impl ClientConfig {
     }
 
     /// Checks what can be checked before any request: absolute `http(s)` URLs, a client id, at
-    /// least one algorithm, positive timeouts, a skew that is not negative; without feature
-    /// `dpop`, that `dpop` is off.
+    /// least one algorithm, positive timeouts, a skew that is not negative, extra authorization
+    /// parameters that are not standard ones (field `extra_authorize_params.<name>`); without
+    /// feature `dpop`, that `dpop` is off.
     pub fn validate(&self) -> Result<(), Error> {
         let urls = [
             ("issuer", Some(&self.issuer)),
@@ -240,6 +241,13 @@ impl ClientConfig {
                 "this build has no DPoP: use the package's oidc_rp_wasm_dpop_bg.wasm",
             ));
         }
+        // Checked here too, not only when a request is built: a configuration that can never
+        // sign in is refused by `create`, naming the option the app set.
+        crate::core::authorize::check_extra_params(
+            &self.extra_authorize_params,
+            crate::core::authorize::STANDARD_PARAMS,
+            "extra_authorize_params",
+        )?;
         check_resource(&self.resource)?;
         check_claims(self.claims.as_ref())
     }

@@ -145,7 +145,7 @@ impl LogoutRequest {
         if state.is_empty() {
             return Err(Error::config("state", "must not be empty"));
         }
-        check_extra_params(&self.extra_params, STANDARD_PARAMS)?;
+        check_extra_params(&self.extra_params, STANDARD_PARAMS, "extra_params")?;
         Ok(endpoint)
     }
 }
