@@ -15,7 +15,8 @@
 // Protocol with the SDK (src/web):
 // 1. A navigation that POSTs an application/x-www-form-urlencoded body with `state` and `code` or
 //    `error` is answered with a 303 redirect to the same URL plus `oidc_form_post=<id>`; the body
-//    is kept in Cache Storage for at most five minutes.
+//    is kept in Cache Storage and handed out only within five minutes (bodies nobody came for
+//    are deleted when the next one is kept).
 // 2. The page, now at that URL, fetches `?oidc_form_post_body=<id>` (a same-origin GET) and gets
 //    the body once; a second fetch, or an unknown or stale id, is a 404.
 // Every other request is left alone.

@@ -130,7 +130,7 @@ export interface OidcClientConfig {
   issuer: string;
   /** The client id registered at the OP (a public client: no secret). */
   clientId: string;
-  /** Where the OP sends the authorization response of redirect sign-ins (and of web_message popups and iframes). Registered at the OP. */
+  /** Where the OP sends the authorization response of redirect sign-ins (and the `redirect_uri` of web_message popups and iframes when there is no `silentRedirectUri`). Registered at the OP. */
   redirectUri: string;
   /** Where the OP sends the browser after RP-initiated logout. Registered at the OP. Sent unless a logout call overrides it. */
   postLogoutRedirectUri?: string | undefined;
@@ -205,7 +205,8 @@ export interface OidcClientConfig {
   /**
    * Extra parameters added to every authorization request (`audience`, ...). The
    * protocol parameters the SDK sets itself (`state`, `nonce`, `code_challenge`, ...) cannot be
-   * overridden: naming one is an `invalid_config` error.
+   * overridden: naming one makes `create()` fail with `invalid_config` (field
+   * `extraAuthorizeParams.<name>`).
    */
   extraAuthorizeParams?: Record<string, string> | undefined;
   /**
@@ -705,10 +706,10 @@ export declare class OidcClient {
    * Renews the session without showing anything: with the refresh token when one is held and
    * `options` has nothing but `appState` and `prompt` (always `"none"` here); otherwise in a hidden
    * iframe with `prompt=none` (and the session's ID token as `id_token_hint`). `responseMode`,
-   * `maxAge`, `acrValues`, `scope`, `loginHint`, `idTokenHint`, `uiLocales` and `extraParams` each
-   * skip the refresh token: a refresh_token grant carries none of them, so it could not honour
-   * them (it does not re-authenticate for `maxAge`, cannot raise `acr`, widen `scope` or pick an
-   * account). A refresh the OP refuses with `invalid_grant` falls back to the iframe; any other
+   * `maxAge`, `acrValues`, `scope`, `loginHint`, `idTokenHint` (a token or `true`; `false` does
+   * not), `uiLocales`, `extraParams`, `resource` and `claims` each skip the refresh token: a
+   * refresh_token grant carries none of them, so it could not honour them (it does not
+   * re-authenticate for `maxAge`, cannot raise `acr`, widen `scope` or pick an account). A refresh the OP refuses with `invalid_grant` falls back to the iframe; any other
    * failure (the network, a timeout) is reported as it is. Like {@link OidcClient.signinPopup}, the iframe prefers `web_message`
    * when the OP supports it, else answers through `silentRedirectUri`.
    *

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startEnv, inContext, App, loginInPopup } from './lib/sdk.mjs';
+import { loginAtOp } from './lib/browser.mjs';
 
 let env;
 
@@ -122,6 +123,59 @@ test("form_post service worker: the app's own form with `state` and `code` field
     await again.signinRedirect({ responseMode: 'form_post' });
     await assertSignedIn(again, { responseMode: 'form_post' });
     assert.deepEqual(env.rp.requests.filter((r) => r.method === 'POST'), []);
+  }));
+
+test('form_post service worker registered with ?paths=: it takes exactly those paths, an own-origin form there too', () =>
+  inContext(env, {}, async ({ context }) => {
+    const app = await App.open(context, env);
+    await app.page.waitForFunction(() => window.__example.serviceWorker.then(() => true));
+    /** Registers the worker with `paths` and waits until it controls the page. */
+    const registerWith = (paths) =>
+      app.page.evaluate(async (paths) => {
+        const script = `/form-post-sw.js?paths=${paths}`;
+        await navigator.serviceWorker.register(script);
+        while (!navigator.serviceWorker.controller?.scriptURL.endsWith(script)) {
+          await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+        }
+      }, paths);
+    const postForm = () =>
+      app.page.evaluate(() => {
+        const form = document.createElement('form');
+        form.method = 'POST';
+        form.action = '/';
+        for (const [name, value] of [['state', 'NY'], ['code', '10001']]) {
+          const input = document.createElement('input');
+          input.name = name;
+          input.value = value;
+          form.append(input);
+        }
+        document.body.append(form);
+        form.submit();
+      });
+
+    // The redirect URI's path named: a POST there is taken whoever posts it (an OP on the app's
+    // own origin needs this), so the page lands on the pick-up URL and nothing reaches the server.
+    await registerWith('/');
+    env.rp.requests.length = 0;
+    await Promise.all([app.page.waitForURL((url) => url.searchParams.has('oidc_form_post'), { waitUntil: 'commit' }), postForm()]);
+    await app.ready();
+    assert.deepEqual(env.rp.requests.filter((r) => r.method === 'POST'), []);
+
+    // Another path named: the OP's form_post to the redirect URI is left alone and reaches the
+    // static server (its 405 page).
+    await registerWith('/elsewhere');
+    env.rp.requests.length = 0;
+    await app.setOptions({ responseMode: 'form_post' });
+    await Promise.all([
+      app.page.waitForEvent('framenavigated', (f) => f === app.page.mainFrame()),
+      app.click('signin-redirect'),
+    ]);
+    await loginAtOp(app.page, { until: (u) => u.origin === env.rp.origin });
+    await app.page.waitForSelector('#static-405');
+    const posts = env.rp.requests.filter((r) => r.method === 'POST');
+    assert.equal(posts.length, 1);
+    assert.equal(posts[0].path, '/');
+    assert.ok(new URLSearchParams(posts[0].body).has('code'), 'the OP posted its response');
   }));
 
 test('signinPopup, response_mode=web_message: login in the popup, the opener gets the session', () =>
