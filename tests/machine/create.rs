@@ -130,3 +130,28 @@ fn dispose_during_create_ends_it_with_disposed() {
     );
     assert_eq!(w.tab(t).channel, None);
 }
+
+/// A discovery request the OP never answers: `create` ends with `timeout` at the request's
+/// deadline (`requestTimeoutMs`), not before and not later, and asks once.
+#[test]
+fn create_against_a_hung_discovery_ends_with_timeout_at_the_deadline() {
+    let mut w = World::new();
+    w.op.hang.insert(Endpoint::Discovery);
+    let cfg = config(StorageKind::Session);
+    let timeout = i64::from(cfg.request_timeout_ms);
+    let t = w.open_tab(cfg);
+    let create = w.call(t, Call::Create);
+    w.settle();
+    w.advance(timeout - 1);
+    assert!(
+        !w.tab(t).is_done(create),
+        "still waiting 1 ms before the deadline"
+    );
+    w.advance(1);
+    assert_eq!(w.tab(t).err(create), "timeout");
+    let asked = w.tab(t).commands_where(
+        |c| matches!(c, Command::Fetch(r) if Endpoint::of(&r.url) == Endpoint::Discovery),
+    );
+    assert_eq!(asked.len(), 1, "asked once");
+    assert_eq!(w.held(Endpoint::Discovery), 0, "nothing left waiting");
+}
