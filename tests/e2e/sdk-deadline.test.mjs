@@ -217,6 +217,51 @@ test('storage "local": after a timed-out refresh the Web Lock is free: the same 
     assertNoReuse();
   }));
 
+test('storage "local": a tab disposed while it waits for the Web Lock lets go of it: the holder\'s next refresh does not wait', SCENARIO, (t) =>
+  inContext(env, { overrides: { storage: 'local', requestTimeoutMs: REQUEST_TIMEOUT_MS } }, async ({ context }) => {
+    const a = await openSignedIn(context);
+    const b = await App.open(context, env);
+    await b.waitSignedIn();
+    env.op.events.clear();
+
+    // Tab A refreshes against the silent OP: it holds the lock until its deadline.
+    env.op.settings.hangRefreshGrant = true;
+    await a.page.evaluate(() => {
+      window.__held = window.__example.client.refresh().then(() => 'ok', (e) => e.code);
+    });
+    await a.page.waitForFunction(async () => (await navigator.locks.query()).held.length === 1);
+    // Tab B's refresh waits for that lock; then B's client is disposed.
+    const waiting = await b.page.evaluate(async () => {
+      window.__waiting = window.__example.client.refresh().then(() => 'ok', (e) => e.code);
+      for (;;) {
+        const { pending } = await navigator.locks.query();
+        if (pending.length > 0) return pending.length;
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+      }
+    });
+    assert.equal(waiting, 1, "tab B's lock request is queued behind tab A");
+    const disposed = await b.page.evaluate(() => {
+      window.__example.client.dispose();
+      return window.__waiting;
+    });
+    assert.equal(disposed, 'disposed');
+
+    // A's refresh times out and lets go; B's queued request, if the browser still grants it,
+    // must be released by B's pump at once, so A's next refresh gets the lock straight away.
+    assert.equal(await a.page.evaluate(() => window.__held), 'timeout');
+    env.op.settings.hangRefreshGrant = false;
+    const again = await timedRefresh(a);
+    assert.equal(again.ok, true, `tab A refreshing again: ${JSON.stringify(again)}`);
+    assert.ok(again.ms < REQUEST_TIMEOUT_MS, `tab A waited ${again.ms.toFixed(0)} ms for its refresh`);
+    t.diagnostic(`tab A's refresh after tab B's disposal took ${again.ms.toFixed(0)} ms`);
+    const locks = await a.page.evaluate(async () => {
+      const { held, pending } = await navigator.locks.query();
+      return { held: held.length, pending: pending.length };
+    });
+    assert.deepEqual(locks, { held: 0, pending: 0 }, 'no lock left held or queued');
+    assertNoReuse();
+  }));
+
 test('dispose(): getAccessToken and refresh reject with disposed, on() throws it, handlers are silent, twice is harmless', SCENARIO, (t) =>
   inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
     // A short lifetime arms the `expiring` timer (and autoRefresh) a few seconds after sign-in.
