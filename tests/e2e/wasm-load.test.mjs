@@ -26,7 +26,7 @@ const PRELOAD =
 let work, site, op, browser, context, wasmBytes;
 /**
  * What the host does this test: { csp, callbackCsp (of silent-callback.html), wasm: 'ok' | 404 |
- * 'html' } (the moved file is always served).
+ * 'html' | 'octet-stream' } (the moved file is always served).
  */
 let host;
 
@@ -53,6 +53,7 @@ before(async () => {
       if (path === MOVED_WASM) return { type: 'application/wasm', body: wasmBytes };
       if (path !== DEFAULT_WASM || host.wasm === 'ok') return undefined;
       if (host.wasm === 404) return { status: 404, body: 'not found' };
+      if (host.wasm === 'octet-stream') return { type: 'application/octet-stream', body: wasmBytes };
       // What a single-page-app host answers for every unknown path.
       return { type: 'text/html; charset=utf-8', body: '<!DOCTYPE html><title>app</title><div id="root"></div>' };
     },
@@ -205,6 +206,15 @@ test('an HTML page where the .wasm should be (a SPA fallback): wasm_load, reason
   assert.equal(result.error.reason, 'not_wasm');
   assert.match(result.error.message, /text\/html, an HTML page/);
   assert.ok(result.error.message.includes(`${site.origin}${DEFAULT_WASM}`));
+});
+
+test('a .wasm served as application/octet-stream (a host without the wasm type): create() still works, from its bytes', async () => {
+  host.wasm = 'octet-stream';
+  const since = site.requests.length;
+  const result = await inPage('/', 'return attempt(m.OidcClient.create(config).then((c) => c.authorizeUrl()));');
+  assert.equal(result.ok, true, JSON.stringify(result));
+  assert.ok(String(result.value).includes('code_challenge='), 'the client made an authorization URL');
+  assert.equal(wasmRequests(DEFAULT_WASM, since).length, 1, 'fetched once');
 });
 
 test('init() with a URL: the module comes from there, the default file is never asked for', async () => {
