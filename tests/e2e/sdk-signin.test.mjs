@@ -88,6 +88,24 @@ for (const responseMode of ['query', 'fragment', 'form_post']) {
     }));
 }
 
+/** Posts an app form to `/` from `page` (the app's own origin), with fields named like an
+ * authorization response's: `state=NY&code=10001`. */
+function postAddressForm(page) {
+  return page.evaluate(() => {
+    const form = document.createElement('form');
+    form.method = 'POST';
+    form.action = '/';
+    for (const [name, value] of [['state', 'NY'], ['code', '10001']]) {
+      const input = document.createElement('input');
+      input.name = name;
+      input.value = value;
+      form.append(input);
+    }
+    document.body.append(form);
+    form.submit();
+  });
+}
+
 test("form_post service worker: the app's own form with `state` and `code` fields reaches its server; the OP's post is still caught", () =>
   inContext(env, {}, async ({ context }) => {
     const app = await App.open(context, env);
@@ -97,19 +115,7 @@ test("form_post service worker: the app's own form with `state` and `code` field
     env.rp.requests.length = 0;
     // An address form of the app that happens to have those field names, posted to the
     // redirect URI's path from the app's own page.
-    await app.page.evaluate(() => {
-        const form = document.createElement('form');
-        form.method = 'POST';
-        form.action = '/';
-        for (const [name, value] of [['state', 'NY'], ['code', '10001']]) {
-          const input = document.createElement('input');
-          input.name = name;
-          input.value = value;
-          form.append(input);
-        }
-        document.body.append(form);
-        form.submit();
-    });
+    await postAddressForm(app.page);
     // The static server answers any POST with a 405 page (see lib/static.mjs).
     await app.page.waitForSelector('#static-405');
     const posts = env.rp.requests.filter((r) => r.method === 'POST');
@@ -138,26 +144,12 @@ test('form_post service worker registered with ?paths=: it takes exactly those p
           await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
         }
       }, paths);
-    const postForm = () =>
-      app.page.evaluate(() => {
-        const form = document.createElement('form');
-        form.method = 'POST';
-        form.action = '/';
-        for (const [name, value] of [['state', 'NY'], ['code', '10001']]) {
-          const input = document.createElement('input');
-          input.name = name;
-          input.value = value;
-          form.append(input);
-        }
-        document.body.append(form);
-        form.submit();
-      });
 
     // The redirect URI's path named: a POST there is taken whoever posts it (an OP on the app's
     // own origin needs this), so the page lands on the pick-up URL and nothing reaches the server.
     await registerWith('/');
     env.rp.requests.length = 0;
-    await Promise.all([app.page.waitForURL((url) => url.searchParams.has('oidc_form_post'), { waitUntil: 'commit' }), postForm()]);
+    await Promise.all([app.page.waitForURL((url) => url.searchParams.has('oidc_form_post'), { waitUntil: 'commit' }), postAddressForm(app.page)]);
     await app.ready();
     assert.deepEqual(env.rp.requests.filter((r) => r.method === 'POST'), []);
 

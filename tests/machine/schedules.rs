@@ -285,18 +285,22 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
     log
 }
 
-#[test]
-fn random_schedules_keep_the_cross_tab_rules() {
-    let seeds: Vec<u64> = match std::env::var("SCHEDULE_SEED") {
+/// The seeds to run: `SCHEDULE_SEED` alone, else the first `SCHEDULE_SEEDS` (default `default`).
+fn seeds(default: u64) -> Vec<u64> {
+    match std::env::var("SCHEDULE_SEED") {
         Ok(seed) => vec![seed.parse().expect("SCHEDULE_SEED is a number")],
         Err(_) => {
             let seeds = std::env::var("SCHEDULE_SEEDS")
-                .map_or(SEEDS, |n| n.parse().expect("SCHEDULE_SEEDS is a number"));
+                .map_or(default, |n| n.parse().expect("SCHEDULE_SEEDS is a number"));
             (0..seeds).collect()
         }
-    };
+    }
+}
+
+#[test]
+fn random_schedules_keep_the_cross_tab_rules() {
     let mut refreshes = 0;
-    for seed in seeds {
+    for seed in seeds(SEEDS) {
         let log = run(seed, Variant::Plain);
         refreshes += log.iter().filter(|d| d.starts_with("refresh")).count();
     }
@@ -316,17 +320,8 @@ fn regression_seed_165_a_lock_granted_before_pageshow_announces_signed_in() {
 
 #[test]
 fn random_schedules_with_dispose_and_idle_keep_the_cross_tab_rules() {
-    let seeds: Vec<u64> = match std::env::var("SCHEDULE_SEED") {
-        Ok(seed) => vec![seed.parse().expect("SCHEDULE_SEED is a number")],
-        Err(_) => {
-            let seeds = std::env::var("SCHEDULE_SEEDS").map_or(EXTENDED_SEEDS, |n| {
-                n.parse().expect("SCHEDULE_SEEDS is a number")
-            });
-            (0..seeds).collect()
-        }
-    };
     let mut disposals = 0;
-    for seed in seeds {
+    for seed in seeds(EXTENDED_SEEDS) {
         let log = run(seed, Variant::Extended);
         disposals += log.iter().filter(|d| d.starts_with("dispose")).count();
     }
