@@ -19,7 +19,11 @@
 //!   re-entering the machine; a timeout further away than `setTimeout` can wait is armed at its
 //!   longest instead of spinning; `dispose` ends what is under way with `disposed`;
 //! - WebCrypto signature verification (RFC 7515 §5.2, RFC 7518 §3, RFC 8037) with keys the test
-//!   generates itself, alone and through a refresh.
+//!   generates itself, alone and through a refresh;
+//! - resource servers and DPoP through `Client` (RFC 9449): `Bearer` headers, `DPoP` headers with
+//!   `ath` for a session bound to the client's key (loaded again from IndexedDB by the page's
+//!   next client), proofs for the app's own HTTP client that verify with that key, and
+//!   `invalid_config` without `dpop`.
 //!
 //! The network is a stub: `window.fetch` is replaced by a small fake OP (inline JS below) for the
 //! duration of a test. Nothing waits on a clock to synchronise: tests await what the stubs (or
@@ -1569,4 +1573,125 @@ async fn a_dpop_key_is_not_extractable_and_its_es256_signatures_verify() {
     let subtle = web_sys::window().unwrap().crypto().unwrap().subtle();
     let exported = subtle.export_key("jwk", private.unchecked_ref()).unwrap();
     assert!(JsFuture::from(exported).await.is_err());
+}
+
+// ----- 8. resource servers and DPoP through the client -----
+
+/// The header and payload of a compact JWS, as JSON.
+fn jws_parts(jws: &str) -> (serde_json::Value, serde_json::Value) {
+    let mut parts = jws.split('.');
+    let mut part = || {
+        let bytes = Base64UrlUnpadded::decode_vec(parts.next().unwrap()).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+    };
+    let header = part();
+    (header, part())
+}
+
+#[wasm_bindgen_test]
+async fn resource_headers_are_bearer_or_dpop_bound_with_ath_and_a_dpop_proof_verifies_with_the_clients_key(
+) {
+    clear_sdk_storage();
+    let issuer = "https://op-resource.test";
+    let now = now();
+    let stored = session(issuer, "at-resource", Some("rt-resource"), now + 3600, now);
+    let _op = FakeOpStub::install(issuer, "rt-resource", false, 0);
+    store_session(&session_storage(), issuer, &stored);
+    let with_dpop = || {
+        let mut with_dpop = config(issuer, StorageKind::Session);
+        with_dpop.dpop = true;
+        with_dpop
+    };
+    let client = Client::create(with_dpop()).await.unwrap();
+    let url = "https://api.test/items?page=2#top";
+
+    // A Bearer token (the session is not DPoP-bound): its header, no proof.
+    let headers = client.resource_headers("GET", url).await.unwrap();
+    assert_eq!(headers.authorization, "Bearer at-resource");
+    assert!(headers.dpop.is_none());
+    // An answer that asks for nothing: nothing to retry.
+    let retry = client
+        .resource_answer("GET", url, 200, None, None, false)
+        .await
+        .unwrap();
+    assert!(retry.is_none());
+
+    // A proof for the app's own HTTP client (RFC 9449 §4.2): htm, htu without query and
+    // fragment, iat, a jti; no ath for a Bearer token; signed by the client's key.
+    let proof = client.dpop_proof("POST", url).await.unwrap();
+    let (header, payload) = jws_parts(&proof);
+    assert_eq!(header["typ"], "dpop+jwt");
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["jwk"]["kty"], "EC");
+    assert_eq!(header["jwk"]["crv"], "P-256");
+    assert_eq!(payload["htm"], "POST");
+    assert_eq!(payload["htu"], "https://api.test/items");
+    assert!((payload["iat"].as_i64().unwrap() - now).abs() <= 5);
+    assert!(payload["jti"].as_str().is_some_and(|jti| jti.len() >= 16));
+    assert!(payload.get("ath").is_none());
+    let another = client.dpop_proof("POST", url).await.unwrap();
+    assert_ne!(
+        jws_parts(&another).1["jti"],
+        payload["jti"],
+        "a new jti per proof"
+    );
+
+    let jwk = format!(
+        r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":{},"y":{}}}]}}"#,
+        header["jwk"]["x"], header["jwk"]["y"]
+    );
+    let (input, signature) = proof.rsplit_once('.').unwrap();
+    let check = SignatureCheck {
+        alg: JwsAlg::ES256,
+        jwk: JwkSet::parse(&jwk).unwrap().keys[0].clone(),
+        signing_input: input.to_owned(),
+        signature: Base64UrlUnpadded::decode_vec(signature).unwrap(),
+    };
+    webcrypto::verify(&check).await.unwrap();
+    drop(client);
+
+    // A session bound to that key (the key stays in IndexedDB for `session` storage): the next
+    // client of the page loads the key, and its resource headers are `DPoP` with a proof whose
+    // `ath` is the token's hash (§7.1).
+    let jkt = oidc_rp_wasm::core::dpop::thumbprint(
+        header["jwk"]["x"].as_str().unwrap(),
+        header["jwk"]["y"].as_str().unwrap(),
+    );
+    let mut bound = session(issuer, "at-bound", Some("rt-resource"), now + 3600, now);
+    bound.token_type = TokenType::DPoP;
+    bound.dpop_jkt = Some(jkt);
+    store_session(&session_storage(), issuer, &bound);
+    let client = Client::create(with_dpop()).await.unwrap();
+    let headers = client.resource_headers("GET", url).await.unwrap();
+    assert_eq!(headers.authorization, "DPoP at-bound");
+    let (header_of_bound, payload) = jws_parts(headers.dpop.as_deref().expect("a proof"));
+    assert_eq!(header_of_bound["jwk"], header["jwk"], "the same key");
+    assert_eq!(payload["htm"], "GET");
+    assert_eq!(
+        payload["ath"],
+        oidc_rp_wasm::core::dpop::ath(&AccessToken::new("at-bound"))
+    );
+    drop(client);
+    clear_sdk_storage();
+}
+
+#[wasm_bindgen_test]
+async fn a_dpop_proof_without_dpop_is_invalid_config() {
+    clear_sdk_storage();
+    let issuer = "https://op-no-dpop.test";
+    let _op = FakeOpStub::install(issuer, "rt", false, 0);
+    let client = Client::create(config(issuer, StorageKind::Memory))
+        .await
+        .unwrap();
+    let error = client
+        .dpop_proof("GET", "https://api.test/")
+        .await
+        .expect_err("dpop is off");
+    assert_eq!(error.code(), "invalid_config");
+    // Without a session there is no token for a resource server either.
+    let error = client
+        .resource_headers("GET", "https://api.test/")
+        .await
+        .expect_err("signed out");
+    assert_eq!(error.code(), "no_session");
 }

@@ -11,7 +11,7 @@ use super::pump::{Completion, Pump};
 use super::{js_text, window};
 use crate::core::config::{AuthorizeOptions, ClientConfig, LogoutOptions};
 use crate::core::flow::code::SignedIn;
-use crate::core::machine::{Call, Machine, Outcome, SigninVia};
+use crate::core::machine::{Call, Machine, Outcome, ResourceHeaders, SigninVia};
 use crate::core::metadata::ProviderMetadata;
 use crate::core::secret::AccessToken;
 use crate::core::session::Session;
@@ -328,5 +328,76 @@ impl Client {
     /// Forgets the session here and in the other tabs, without contacting the OP.
     pub fn sign_out_locally(&self) -> impl Future<Output = Result<(), Error>> + 'static {
         expect(self.pump().call(Call::SignOutLocally), nothing)
+    }
+
+    // ----- resource servers and DPoP -----
+
+    /// The headers of a request to a resource server: `Authorization` with a valid access token
+    /// (refreshed first when near expiry, as [`Client::get_access_token`]), as `Bearer` (RFC 6750
+    /// §2.1), or as `DPoP` with a proof in [`ResourceHeaders::dpop`] when the token is DPoP-bound
+    /// (RFC 9449 §7: `htm`, `htu`, `ath` and the server's newest nonce). Send the request with
+    /// them, then hand its answer to [`Client::resource_answer`].
+    ///
+    /// [`Error::Dpop`] (`dpop_key_changed`) when the token is bound to a key this client no
+    /// longer holds.
+    pub fn resource_headers(
+        &self,
+        method: &str,
+        url: &str,
+    ) -> impl Future<Output = Result<ResourceHeaders, Error>> + 'static {
+        let call = Call::ResourceHeaders {
+            method: method.to_owned(),
+            url: url.to_owned(),
+        };
+        expect(self.pump().call(call), |outcome| match outcome {
+            Outcome::Headers(Some(headers)) => Some(headers),
+            _ => None,
+        })
+    }
+
+    /// What the resource server answered the request sent with [`Client::resource_headers`]
+    /// (`retried`: this is the answer to the retry): its `DPoP-Nonce` is kept for the next
+    /// proofs to that server, and a `use_dpop_nonce` challenge (RFC 9449 §9) gives the headers
+    /// for one retry with the nonce (`Some`). `None`: nothing to retry.
+    pub fn resource_answer(
+        &self,
+        method: &str,
+        url: &str,
+        status: u16,
+        www_authenticate: Option<String>,
+        dpop_nonce: Option<String>,
+        retried: bool,
+    ) -> impl Future<Output = Result<Option<ResourceHeaders>, Error>> + 'static {
+        let call = Call::ResourceAnswer {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            status,
+            www_authenticate,
+            dpop_nonce,
+            retried,
+        };
+        expect(self.pump().call(call), |outcome| match outcome {
+            Outcome::Headers(headers) => Some(headers),
+            _ => None,
+        })
+    }
+
+    /// A DPoP proof (RFC 9449 §4) for `method` `url`, signed with the client's key, with `ath`
+    /// of the access token when the session's token is DPoP-bound: for an HTTP client of the
+    /// app's own. [`Error::InvalidConfig`] (field `dpop`) when `dpop` is off or the key is not
+    /// ready.
+    pub fn dpop_proof(
+        &self,
+        method: &str,
+        url: &str,
+    ) -> impl Future<Output = Result<String, Error>> + 'static {
+        let call = Call::DpopProof {
+            method: method.to_owned(),
+            url: url.to_owned(),
+        };
+        expect(self.pump().call(call), |outcome| match outcome {
+            Outcome::Proof(proof) => Some(proof),
+            _ => None,
+        })
     }
 }

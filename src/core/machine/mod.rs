@@ -45,7 +45,7 @@ pub mod wire;
 
 pub use io::{
     Answer, AnswerKind, Area, Call, Command, Event, Input, IoId, OpId, Outcome, Output, PageEvent,
-    SigninVia,
+    ResourceHeaders, SigninVia,
 };
 
 use crate::core::config::ClientConfig;
