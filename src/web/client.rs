@@ -4,7 +4,9 @@
 //! An operation starts when its method is called (a popup opens within
 //! [`Client::signin_popup`] itself); the future it returns only waits for the outcome, holds no
 //! borrow of the client (hand it to `spawn_local` as it is), and stopping to wait does not stop
-//! the operation: a refresh under way still stores the token it brings. The example in
+//! the operation: a refresh under way still stores the token it brings. [`Client::create`] is
+//! the exception: an `async fn`, it starts when first polled, and dropping it before it is done
+//! drops the client it was making. The example in
 //! [the module docs](super) shows a whole front end.
 
 use super::pump::{Completion, Pump};
