@@ -284,3 +284,39 @@ test('sign-out in one tab while another tab refresh is in flight: every tab ends
     // The OP's logout revokes the grant itself; what must not happen is a refresh token replayed.
     assert.equal(env.op.events.refreshTokenReuse, 0, opReport());
   }));
+
+test('storage "session": a tab the app opens with window.open restores a copy of the session but lets go of its refresh token; no refresh token is replayed', SCENARIO, () =>
+  inContext(env, {}, async ({ context }) => {
+    // The example keeps its session in sessionStorage (config.json's storage: "session").
+    const a = await App.open(context, env);
+    await a.signinRedirect();
+    await a.waitSignedIn();
+    const first = await a.session();
+    assert.equal(first.hasRefreshToken, true);
+    // window.open with the opener: the new tab starts with a copy of this tab's sessionStorage.
+    const [page] = await Promise.all([
+      context.waitForEvent('page'),
+      a.page.evaluate(() => {
+        window.open(location.href, '_blank');
+      }),
+    ]);
+    const b = new App(page, env);
+    await b.ready();
+    assert.equal(await b.status(), 'signed-in', 'the copy is signed in');
+    assert.equal((await b.session()).accessToken, first.accessToken);
+    // The opener answers the copy's question on the tab channel; the copy then lets go.
+    await b.page.waitForFunction(() => window.__example.client.session?.hasRefreshToken === false);
+    assert.equal((await a.session()).hasRefreshToken, true, 'the opener keeps it');
+
+    env.op.events.clear();
+    const refreshed = await refreshIn(a);
+    assert.equal(refreshed.ok, true, JSON.stringify(refreshed));
+    const copy = await refreshIn(b);
+    assert.equal(copy.ok, false, 'the copy has no refresh token to redeem');
+    assert.equal(env.op.events.refreshTokenReuse, 0, 'no rotated refresh token presented again');
+    assert.deepEqual(env.op.events.revokedGrants, []);
+    assert.deepEqual(env.op.events.tokenRequests.filter((r) => r.grantType === 'refresh_token').map((r) => r.status), [200]);
+    // The opener goes on refreshing.
+    const again = await refreshIn(a);
+    assert.equal(again.ok, true, JSON.stringify(again));
+  }));

@@ -323,3 +323,67 @@ fn a_page_hidden_while_it_is_created_keeps_its_channel_closed_until_pageshow() {
     assert_eq!(w.tab(b).channel, Some(session_key()));
     assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
 }
+
+/// `session` storage shares nothing between tabs, except once: a tab opened by `window.open` or
+/// duplicated starts with a copy of its opener's `sessionStorage`, so with its refresh token.
+/// The copy asks on the tab channel whether an older tab holds it; the opener says it does, and
+/// the copy lets go of the refresh token (keeping its access token), so that a rotated token is
+/// never replayed (the OP would revoke the grant, RFC 9700 §4.14.2).
+#[test]
+fn a_copied_tab_lets_go_of_the_refresh_token_its_opener_holds() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Session));
+    let held = w.tab(a).refresh_token().expect("a refresh token");
+    let b = w.copy_tab(a, config(StorageKind::Session));
+    assert_eq!(
+        w.tab(b).access_token(),
+        w.tab(a).access_token(),
+        "the copy stays signed in"
+    );
+    assert_eq!(
+        w.tab(b).refresh_token(),
+        None,
+        "the copy let go of the refresh token"
+    );
+    assert_eq!(w.tab(a).refresh_token(), Some(held), "the opener keeps it");
+    assert!(
+        !w.tab(b)
+            .session_storage
+            .values()
+            .any(|v| v.contains(w.tab(a).refresh_token().unwrap_or_default().as_str())),
+        "nor is it stored in the copy (its reloads start without it)"
+    );
+
+    // Both refresh: the opener with its token, the copy cannot; nothing is replayed.
+    let ra = w.call(a, Call::Refresh);
+    let rb = w.call(b, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(ra);
+    assert!(w.tab(b).is_done(rb));
+    assert!(
+        w.tab(b).result(rb).is_err(),
+        "the copy has no refresh token"
+    );
+    assert_eq!(w.op.replays, 0);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+
+    // The opener reloaded: no other tab holds its token (the copy let go), so it keeps it.
+    let before = w.tab(a).refresh_token();
+    w.reload(a);
+    assert_eq!(w.tab(a).refresh_token(), before);
+}
+
+/// A reload of a lone `session`-storage tab keeps its refresh token: nobody else holds it.
+#[test]
+fn a_reloaded_session_tab_keeps_its_refresh_token() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Session));
+    let held = w.tab(a).refresh_token();
+    assert!(held.is_some());
+    w.reload(a);
+    assert_eq!(w.tab(a).refresh_token(), held);
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+    assert_eq!(w.op.replays, 0);
+}

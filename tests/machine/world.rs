@@ -340,6 +340,17 @@ impl World {
         self.tabs.len() - 1
     }
 
+    /// A tab the user duplicated, or that tab `from` opened with `window.open`: it starts with a
+    /// copy of `from`'s `sessionStorage` (HTML: an auxiliary or duplicated browsing context
+    /// copies the session storage), and its client is created.
+    pub fn copy_tab(&mut self, from: usize, config: ClientConfig) -> usize {
+        let copied = self.tab(from).session_storage.clone();
+        let t = self.open_tab(config);
+        self.tab_mut(t).session_storage = copied;
+        self.create(t);
+        t
+    }
+
     /// Opens a tab and creates its client; panics if that fails.
     pub fn create_tab(&mut self, config: ClientConfig) -> usize {
         let t = self.open_tab(config);

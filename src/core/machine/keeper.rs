@@ -25,6 +25,12 @@ const ACTIVITY_WRITE_EVERY_MS: i64 = 5_000;
 const SIGNED_OUT: &str = "signedOut";
 /// The message type another tab reads as "a new session is stored".
 const NEW_SESSION: &str = "session";
+/// `session` storage: "does a tab already hold the refresh token of this lineage?", asked by a
+/// tab that restored a session (a duplicated tab, or one opened by `window.open`, starts with a
+/// copy of its opener's `sessionStorage`).
+const WHO_HOLDS: &str = "whoHolds";
+/// The answer of a tab that held that refresh token before the asker was created.
+const HELD: &str = "held";
 
 /// Timers and page state.
 #[derive(Debug, Default)]
@@ -42,6 +48,9 @@ pub(super) struct Keeper {
     waking: bool,
     /// The tab channel is open.
     pub(super) channel_open: bool,
+    /// `session` storage: the lineage this tab asked about after restoring its session, until
+    /// an older tab says it holds it.
+    asked: Option<String>,
 }
 
 /// The idle watch of a session.
@@ -172,6 +181,8 @@ impl Machine {
         }
     }
 
+    /// Broadcasts a message of type `kind`, with its `reason` when there is one, or (`session`
+    /// storage) the `lineage` it asks or answers about.
     fn broadcast(&mut self, kind: &str, reason: Option<&str>) {
         if !self.keeper.channel_open {
             return;
@@ -184,6 +195,66 @@ impl Machine {
         self.emit_io(Command::Broadcast {
             message: Json::Object(message),
         });
+    }
+
+    /// The lineage of this tab's refresh token under `session` storage (tabs share nothing
+    /// there, so two tabs holding one refresh token are a copy of each other): the first 16
+    /// characters of its SHA-256 in base64url. `None` without a refresh token or in another mode.
+    #[inline(never)]
+    fn lineage(&self) -> Option<String> {
+        if self.session_area() != Some(Area::Session) {
+            return None;
+        }
+        let token = self.session.as_ref()?.refresh_token.as_ref()?;
+        let digest = crate::core::sha256::sha256(token.expose().as_bytes());
+        let mut text = crate::core::base64url::encode(&digest);
+        text.truncate(16);
+        Some(text)
+    }
+
+    /// After restoring a `session`-storage session: asks whether a tab created before this one
+    /// holds its refresh token (this page then is a copy: a duplicated tab, or one opened by
+    /// `window.open`, which start with their opener's `sessionStorage`). Two tabs refreshing one
+    /// rotated token would replay it, and the OP would revoke the grant (RFC 9700 §4.14.2).
+    pub(super) fn ask_who_holds(&mut self) {
+        self.keeper.asked = self.lineage();
+        let asked = self.keeper.asked.clone();
+        if asked.is_some() {
+            self.broadcast(WHO_HOLDS, asked.as_deref());
+        }
+    }
+
+    /// A tab asked about `lineage`: this one, created before it, says it holds it.
+    #[inline(never)]
+    fn answer_who_holds(&mut self, lineage: Option<&str>) {
+        if lineage.is_some() && self.lineage().as_deref() == lineage {
+            self.broadcast(HELD, lineage);
+        }
+    }
+
+    /// An older tab holds the refresh token this copy restored: the copy keeps its access token
+    /// and identity but lets go of the refresh token (stored so, for its reloads), so that only
+    /// the older tab ever redeems it. This tab then renews by sign-in (`signinSilent` uses the
+    /// iframe); `refresh` reports that the session has no refresh token.
+    #[inline(never)]
+    fn held_elsewhere(&mut self, lineage: Option<&str>, now: i64) {
+        if lineage.is_none() || self.keeper.asked.as_deref() != lineage {
+            return;
+        }
+        self.keeper.asked = None;
+        if self.lineage().as_deref() != lineage {
+            return;
+        }
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        session.refresh_token = None;
+        if let (Some(area), Some(session)) = (self.session_area(), self.session.as_ref()) {
+            let key = self.session_key();
+            let value = stored::session_to_text(session);
+            self.emit_io(Command::Write { area, key, value });
+        }
+        self.arm_timers(now);
     }
 
     /// (Re-)arms the expiry timers of the current session as [`access::expiry_timers`] says,
@@ -415,6 +486,8 @@ impl Machine {
                 self.arm_timers(now);
             }
             Some(NEW_SESSION) => self.tab_news(),
+            Some(WHO_HOLDS) => self.answer_who_holds(message.get("reason").and_then(Json::as_str)),
+            Some(HELD) => self.held_elsewhere(message.get("reason").and_then(Json::as_str), now),
             _ => {}
         }
     }

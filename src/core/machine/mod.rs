@@ -506,6 +506,7 @@ impl Machine {
         }
         if let Some(session) = c.restored_session.take() {
             self.adopt(session);
+            self.ask_who_holds();
         }
         self.arm_timers(now);
         if c.heard.new_session {
