@@ -249,11 +249,14 @@ impl Machine {
             return;
         };
         session.refresh_token = None;
-        if let (Some(area), Some(session)) = (self.session_area(), self.session.as_ref()) {
-            let key = self.session_key();
-            let value = stored::session_to_text(session);
-            self.emit_io(Command::Write { area, key, value });
-        }
+        // A lineage exists only under `session` storage.
+        let value = stored::session_to_text(session);
+        let key = self.session_key();
+        self.emit_io(Command::Write {
+            area: Area::Session,
+            key,
+            value,
+        });
         self.arm_timers(now);
     }
 
