@@ -1276,6 +1276,7 @@ fn a_popup_closed_by_the_user_was_first_seen_at_the_op() {
     let mut watch = PopupWatch::new();
     assert_eq!(watch.look(OPEN_HERE), PopupVerdict::Watch); // about:blank, before the OP answers
     assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
+    assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
     // One look of grace: an answering page posts, then closes the popup.
     assert_eq!(watch.look(CLOSED), PopupVerdict::Watch);
     assert_eq!(watch.look(CLOSED), PopupVerdict::Closed);
@@ -1284,6 +1285,7 @@ fn a_popup_closed_by_the_user_was_first_seen_at_the_op() {
 #[test]
 fn a_popup_that_reopens_between_looks_is_not_closed() {
     let mut watch = PopupWatch::new();
+    assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
     assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
     assert_eq!(watch.look(CLOSED), PopupVerdict::Watch);
     assert_eq!(watch.look(OPEN_HERE), PopupVerdict::Watch);
@@ -1302,6 +1304,24 @@ fn a_popup_cut_off_by_coop_is_never_reported_closed() {
         assert_eq!(watch.look(CLOSED), PopupVerdict::Severed);
     }
     assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Severed, "final");
+}
+
+#[test]
+fn a_coop_page_seen_on_another_origin_for_one_look_still_severs() {
+    // As a COOP page commits, Chromium can show the opener the popup's new document as another
+    // origin's for a few milliseconds before it cuts the handle off. A look that lands in that
+    // moment is not the OP's page showing: the closed handle that follows is COOP's doing.
+    let mut watch = PopupWatch::new();
+    assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Severed);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Severed);
+
+    // Nor do two looks at the OP that are not in a row.
+    let mut watch = PopupWatch::new();
+    assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
+    assert_eq!(watch.look(OPEN_HERE), PopupVerdict::Watch);
+    assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Severed);
 }
 
 #[test]

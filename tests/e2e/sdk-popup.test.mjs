@@ -169,7 +169,8 @@ test('a popup the user closes is popup_closed, the transaction spent, and the ne
     const [popup] = await Promise.all([context.waitForEvent('page'), startPopup(app)]);
     await popup.waitForURL((u) => u.pathname.startsWith('/interaction/'), { waitUntil: 'load' });
     // A person reads the page and starts typing before giving up: the SDK looks at the handle
-    // every 250 ms, and one that closed before it was ever seen at the OP reads as COOP's doing.
+    // every 250 ms, and one that closed before it was seen at the OP on two looks in a row
+    // reads as COOP's doing.
     await popup.locator('input[name="login"]').pressSequentially('ana', { delay: 200 });
     await popup.close();
     const result = await outcome(app);

@@ -172,9 +172,9 @@ fn a_popup_the_user_closed_is_popup_closed_and_spends_the_transaction() {
     let op = popup(&mut w, t);
     w.settle();
     assert_eq!(w.tab(t).transactions().len(), 1);
-    // The OP's page shows in the popup.
+    // The OP's page shows in the popup, and is seen there on two looks in a row.
     w.tab_mut(t).windows.get_mut(&op).unwrap().cross_origin = true;
-    w.advance(POPUP_LOOK_EVERY_MS);
+    w.advance(2 * POPUP_LOOK_EVERY_MS);
     // The user closes it: one closed look could be the OP's page closing after it answered...
     w.tab_mut(t).windows.get_mut(&op).unwrap().closed = true;
     w.advance(POPUP_LOOK_EVERY_MS);

@@ -151,13 +151,19 @@ pub enum PopupVerdict {
 ///
 /// The opener cannot see the difference in the handle: both read `closed` (HTML Standard,
 /// "cross-origin opener policies"). What differs is the history: a COOP page severs the handle
-/// when it first loads, so the handle is never seen open on the OP's origin; a popup the user
-/// closes was first seen there, showing the OP's page. And a page that answers (the OP's
-/// web_message page, the callback page) posts its response and then closes the popup, so a
-/// handle counts as closed by the user only when it is still closed, with no response, one look
-/// later.
+/// when it first loads, so the handle is never seen open on the OP's origin for long; a popup the
+/// user closes was first seen there, showing the OP's page. "For long" matters: as a COOP page
+/// commits, the opener may see the popup's new document as another origin's for a few
+/// milliseconds before the handle is cut off (Chromium, under load), and one look can land in
+/// that moment. So the popup counts as seen at the OP only on two looks in a row, a look interval
+/// apart. And a page that answers (the OP's web_message page, the callback page) posts its
+/// response and then closes the popup, so a handle counts as closed by the user only when it is
+/// still closed, with no response, one look later.
 #[derive(Debug, Clone, Default)]
 pub struct PopupWatch {
+    /// The last look saw the handle open on another origin.
+    last_at_op: bool,
+    /// Two looks in a row saw it open on another origin: the OP's page is showing.
     seen_at_op: bool,
     seen_closed: bool,
     severed: bool,
@@ -174,8 +180,10 @@ impl PopupWatch {
         if self.severed {
             return PopupVerdict::Severed;
         }
+        let at_op = !look.closed && look.cross_origin;
+        self.seen_at_op |= at_op && self.last_at_op;
+        self.last_at_op = at_op;
         if !look.closed {
-            self.seen_at_op |= look.cross_origin;
             self.seen_closed = false;
             return PopupVerdict::Watch;
         }
