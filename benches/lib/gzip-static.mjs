@@ -5,7 +5,7 @@
 // timed run (`warm()` fills the cache before the first one; the files do not change during a
 // run). `/config.json` is passed through uncompressed and uncached.
 //
-// Returns { origin, warm(paths), requests, close() }; `requests` lists every request as
+// Returns { origin, warm(paths), put(pathname, text), requests, close() }; `requests` lists every request as
 // { path, status, encoding, bytes } (bytes = body bytes sent).
 
 import { createServer } from 'node:http';
@@ -84,6 +84,11 @@ export async function startGzipStatic({ upstream, host = '127.0.0.1' }) {
         const entry = await load(p);
         if (entry.status !== 200) throw new Error(`gzip static server: ${p} answered ${entry.status} upstream`);
       }
+    },
+    /** Serves `text` at `pathname` (compressed like the rest), for a page made by the bench. */
+    put(pathname, text, type = 'text/html; charset=utf-8') {
+      const raw = Buffer.from(text);
+      cache.set(pathname, { status: 200, type, body: gzipSync(raw, { level: 9 }), raw: raw.length });
     },
     async close() {
       server.closeAllConnections();
