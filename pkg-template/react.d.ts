@@ -171,7 +171,10 @@ export interface RequireAuthProps {
  * loading and there is no session (and no error), it starts one sign-in by redirect, with the
  * current location as `appState`: once per client, however many `<RequireAuth>` are mounted and
  * whatever StrictMode repeats. After an error (a refused sign-in, say) it starts none: render
- * `useOidc().error` in the fallback.
+ * `useOidc().error` in the fallback. Nor after a sign-out in this page's life (`signedOutReason`
+ * set: this tab's `signoutRedirect()`, another tab's sign-out, the idle timeout): a sign-in then
+ * would cancel the logout's navigation or sign the user straight back in at the OP. Render a
+ * sign-in button in the fallback for that case.
  */
 export declare function RequireAuth(props: RequireAuthProps): ReactNode;
 

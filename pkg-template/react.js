@@ -324,14 +324,17 @@ export function useOidc() {
 const here = () => window.location.pathname + window.location.search + window.location.hash;
 
 /**
- * Renders `children` with a session, else `fallback`; without a session (and without an error),
- * starts one sign-in by redirect with the current location as `appState`.
+ * Renders `children` with a session, else `fallback`; without a session (and without an error or
+ * a sign-out in this page's life), starts one sign-in by redirect with the current location as
+ * `appState`. A sign-out is never undone: `signoutRedirect()` announces `signedOut` before its
+ * navigation to the OP, which a sign-in started then would cancel, and an idle sign-out is local,
+ * so a redirect to the OP would sign the user straight back in.
  * @param {{ fallback?: import('react').ReactNode, signinOptions?: AuthorizeOptions, children?: import('react').ReactNode }} props
  */
 export function RequireAuth({ fallback = null, signinOptions, children }) {
   const link = useLink('<RequireAuth>');
   const state = useSyncExternalStore(link.subscribe, link.getSnapshot, serverSnapshot);
-  const needed = !state.isLoading && state.session === null && state.error === null;
+  const needed = !state.isLoading && state.session === null && state.error === null && state.signedOutReason === null;
   const options = useRef(signinOptions);
   options.current = signinOptions;
   useEffect(() => {

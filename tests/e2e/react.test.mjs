@@ -304,6 +304,38 @@ test('a page load behind <RequireAuth> redirects once and comes back to the same
 test('a link to a page behind <RequireAuth> redirects once (StrictMode runs its effect twice) and comes back to it', { timeout: 60_000 }, () =>
   requireAuth('link'));
 
+test('signing out on a page behind <RequireAuth> goes to the OP\'s logout; there and in another tab, no sign-in starts', { timeout: 60_000 }, async () => {
+  const { context, traffic } = await profile();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${site.origin}${PROTECTED}`);
+    await page.waitForURL((u) => u.origin === op.issuer);
+    await loginAtOp(page, { until: (u) => u.origin === site.origin });
+    await page.getByTestId('protected').waitFor({ timeout: 15_000 });
+    const second = await context.newPage();
+    await second.goto(`${site.origin}${PROTECTED}`);
+    await second.getByTestId('protected').waitFor({ timeout: 15_000 });
+    const authorizations = op.events.authorizations.length;
+    const endSessions = op.events.endSessions.length;
+
+    // signoutRedirect() announces signedOut, then navigates: <RequireAuth> sees no session, and a
+    // sign-in it started would replace the logout's navigation with one to the OP's /auth.
+    await Promise.all([page.waitForURL((u) => u.origin === op.issuer), page.getByTestId('protected-signout').click()]);
+    // The other tab, on the protected route too, hears of it and offers a sign-in.
+    await second.getByTestId('signin-again').waitFor({ timeout: 15_000 });
+    assert.equal(await second.getByTestId('signed-out-reason').textContent(), 'other_tab');
+    await confirmLogoutAtOp(page);
+    await page.waitForURL(`${site.origin}/`);
+    await waitStatus(page, 'signed-out');
+    assert.equal(op.events.endSessions.length - endSessions, 1, 'the logout reached the OP');
+    assert.equal(op.events.authorizations.length, authorizations, 'no sign-in was started');
+    assert.equal(new URL(second.url()).pathname, '/protected');
+    assert.deepEqual(traffic.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test("form_post end to end: the worker in Vite's public/, ready before the OP posts, the callback handled by the provider", { timeout: 60_000 }, async () => {
   const { context, traffic } = await profile();
   try {

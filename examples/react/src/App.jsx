@@ -20,7 +20,7 @@ export function App() {
       </header>
       <main>
         {path === "/protected" ? (
-          <RequireAuth fallback={<p data-testid="redirecting">Signing you in…</p>}>
+          <RequireAuth fallback={<NotSignedIn />}>
             <Protected />
           </RequireAuth>
         ) : (
@@ -120,8 +120,22 @@ function Profile() {
   );
 }
 
+/**
+ * <RequireAuth>'s fallback: it is redirecting to the OP, except after a sign-out (it never undoes
+ * one), where the user chooses to sign in again.
+ */
+function NotSignedIn() {
+  const { signedOutReason, signinRedirect } = useOidc();
+  if (signedOutReason === null) return <p data-testid="redirecting">Signing you in…</p>;
+  return (
+    <button data-testid="signin-again" onClick={() => signinRedirect({ appState: location.pathname + location.search + location.hash })}>
+      Sign in again
+    </button>
+  );
+}
+
 function Protected() {
-  const { session } = useOidc();
+  const { session, signoutRedirect } = useOidc();
   return (
     <section data-testid="protected">
       <h1>Protected page</h1>
@@ -129,6 +143,9 @@ function Protected() {
         Only signed-in users see this: <span data-testid="protected-subject">{session.subject}</span>, at{" "}
         <code data-testid="location">{location.pathname + location.search + location.hash}</code>.
       </p>
+      <button data-testid="protected-signout" onClick={() => signoutRedirect()}>
+        Sign out
+      </button>
     </section>
   );
 }
