@@ -519,11 +519,19 @@ function newPump(prefetch) {
     busy = true;
     try {
       while (queue.length > 0 && handle) {
+        const next = queue.shift();
         let text;
         try {
-          text = JSON.stringify(queue.shift());
+          text = JSON.stringify(next);
         } catch {
-          continue; // a message whose data is no JSON: it cannot be for us
+          // A call whose options JSON cannot hold (a BigInt or a cycle in appState, say) fails
+          // here, before the machine sees it; any other such input is a message whose data is no
+          // JSON: it cannot be for us.
+          if (next.t === 'call') {
+            ops.get(next.op)?.reject(badOption('options', 'not representable as JSON'));
+            ops.delete(next.op);
+          }
+          continue;
         }
         put(exports, text);
         exports.oidc_handle(handle, Date.now());

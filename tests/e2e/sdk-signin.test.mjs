@@ -202,3 +202,32 @@ test('signinPopup, response_mode=web_message: login in the popup, the opener get
     }
     assert.equal(env.op.events.names().filter((n) => n === 'interaction.started').length, 2, 'login and consent only the first time');
   }));
+
+test('a call whose options JSON cannot hold (a BigInt, a cycle in appState) is invalid_config at once; the client goes on', () =>
+  inContext(env, {}, async ({ context }) => {
+    const app = await App.open(context, env);
+    const outcomes = await app.page.evaluate(async () => {
+      const client = window.__example.client;
+      const cycle = {};
+      cycle.self = cycle;
+      const settle = (promise) =>
+        Promise.race([
+          promise.then(
+            () => 'resolved',
+            (e) => `${e.code} ${e.field}`,
+          ),
+          // Not a wait for the SDK: a call that never settles would otherwise hang the test.
+          new Promise((resolve) => setTimeout(() => resolve('never settled'), 5000)),
+        ]);
+      return [
+        await settle(client.signinRedirect({ appState: { n: 1n } })),
+        await settle(client.authorizeUrl({ appState: cycle })),
+        await settle(client.authorizeUrl({}).then((url) => new URL(url).origin)),
+      ];
+    });
+    assert.deepEqual(outcomes, ['invalid_config options', 'invalid_config options', 'resolved']);
+    // The refused signinRedirect stored nothing and went nowhere.
+    assert.equal(app.page.url(), env.urls.app);
+    const pending = await app.page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc-rp-wasm:tx:')));
+    assert.equal(pending.length, 1, 'only the authorizeUrl({}) that worked left a pending request');
+  }));
