@@ -231,7 +231,10 @@ export interface OidcClientConfig {
    * `pushed_authorization_request_endpoint` and the browser sees only `client_id` and
    * `request_uri`. `"auto"` (default) pushes whenever the OP has the endpoint (and so whenever it
    * requires pushing); `true` always (an OP without the endpoint is `invalid_config` at
-   * `create`); `false` never. The OP's error for a push rejects the sign-in with its own code.
+   * `create`); `false` never. An OP that requires pushed requests
+   * (`require_pushed_authorization_requests`) makes `false`, or `"auto"` without a usable
+   * endpoint, `invalid_config` at `create`. The OP's error for a push rejects the sign-in with its
+   * own code.
    */
   pushedAuthorizationRequests?: "auto" | boolean | undefined;
   /**

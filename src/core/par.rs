@@ -14,11 +14,22 @@ use crate::error::{Error, ResponseError};
 /// `None` for a plain front-channel request.
 ///
 /// `Auto` pushes whenever the OP has the endpoint (so also when it requires pushing, §5);
-/// `Always` without an endpoint is [`Error::InvalidConfig`] (checked at `create`).
+/// `Always` without an endpoint is [`Error::InvalidConfig`] (checked at `create`). So is a
+/// request the OP would refuse: `Never` with an OP that sets
+/// `require_pushed_authorization_requests` (§5), or `Auto` when such an OP names no usable
+/// endpoint; a front-channel request would only land the user on the OP's error page.
 pub fn endpoint(mode: PushMode, ext: &Extensions) -> Result<Option<&str>, Error> {
     match (mode, ext.par_endpoint.as_deref()) {
+        (PushMode::Never, _) if ext.require_par => Err(Error::config(
+            "pushed_authorization_requests",
+            "false, but the OP requires pushed authorization requests",
+        )),
         (PushMode::Never, _) => Ok(None),
         (_, Some(url)) => Ok(Some(url)),
+        (PushMode::Auto, None) if ext.require_par => Err(Error::config(
+            "pushed_authorization_requests",
+            "the OP requires pushed authorization requests and names no usable endpoint",
+        )),
         (PushMode::Auto, None) => Ok(None),
         (PushMode::Always, None) => Err(Error::config(
             "pushed_authorization_requests",

@@ -100,6 +100,31 @@ fn true_without_an_endpoint_is_invalid_config_at_create() {
 }
 
 #[test]
+fn an_op_that_requires_pushing_refuses_false_and_a_missing_endpoint_at_create() {
+    // RFC 9126 §5: such an OP refuses every front-channel request, so sending one would only
+    // land the user on its error page.
+    let mut w = World::new();
+    w.op.par = true;
+    w.op.require_par = true;
+    let mut never = config(StorageKind::Memory);
+    never.pushed_authorization_requests = PushMode::Never;
+    let t = w.open_tab(never);
+    let op = w.call(t, Call::Create);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "invalid_config");
+    let message = w.tab(t).result(op).as_ref().err().map(ToString::to_string);
+    assert!(message.as_deref().is_some_and(|m| m.contains("requires pushed")), "{message:?}");
+
+    let mut w = World::new();
+    w.op.require_par = true; // and no pushed_authorization_request_endpoint
+    let t = w.open_tab(config(StorageKind::Memory));
+    let op = w.call(t, Call::Create);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "invalid_config");
+    assert_eq!(w.op.count(Endpoint::Par), 0);
+}
+
+#[test]
 fn a_refused_push_fails_with_the_ops_code_and_spends_the_transaction() {
     let mut w = par_world();
     let t = w.create_tab(config(StorageKind::Session));
