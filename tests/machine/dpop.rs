@@ -116,6 +116,41 @@ fn a_nonce_error_without_a_nonce_is_not_retried() {
 }
 
 #[test]
+fn a_nonce_demand_after_the_key_went_is_dpop_key_changed_not_a_hang() {
+    // The refresh's request is out when this tab signs out, which replaces the key (here the
+    // new one cannot be made: no WebCrypto any more). The OP then demands a nonce: the retry
+    // would need the key the refresh token is bound to, which is gone.
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Memory));
+    w.op.dpop_nonce = Some("n-1".into());
+    w.op.hang.insert(Endpoint::Token);
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    assert_eq!(w.held(Endpoint::Token), 1);
+    w.no_webcrypto = true;
+    let out = w.call(t, Call::SignOutLocally);
+    w.settle();
+    w.tab(t).ok(out);
+    w.release(Endpoint::Token);
+    assert_eq!(w.tab(t).err(op), "dpop_key_changed");
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1, "no retry");
+
+    // A new key in the meantime: the retry is not signed with it either.
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Memory));
+    w.op.dpop_nonce = Some("n-1".into());
+    w.op.hang.insert(Endpoint::Token);
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    let out = w.call(t, Call::SignOutLocally);
+    w.settle();
+    w.tab(t).ok(out);
+    w.release(Endpoint::Token);
+    assert_eq!(w.tab(t).err(op), "dpop_key_changed");
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1, "no retry");
+}
+
+#[test]
 fn a_bearer_token_when_dpop_is_on_is_dpop_not_bound() {
     let mut w = World::new();
     w.op.bearer_only = true;

@@ -113,7 +113,12 @@ fn an_op_that_requires_pushing_refuses_false_and_a_missing_endpoint_at_create() 
     w.settle();
     assert_eq!(w.tab(t).err(op), "invalid_config");
     let message = w.tab(t).result(op).as_ref().err().map(ToString::to_string);
-    assert!(message.as_deref().is_some_and(|m| m.contains("requires pushed")), "{message:?}");
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("requires pushed")),
+        "{message:?}"
+    );
 
     let mut w = World::new();
     w.op.require_par = true; // and no pushed_authorization_request_endpoint

@@ -19,7 +19,7 @@ use crate::core::dpop::{self, Nonces, ProofClaims, PublicKey};
 use crate::core::flow::{self, HttpRequest};
 use crate::core::secret::AccessToken;
 use crate::core::session::Session;
-use crate::error::Error;
+use crate::error::{Error, CODE_DPOP_KEY_CHANGED};
 
 /// The DPoP state of a machine whose configuration says `dpop: true`.
 #[derive(Debug, Default)]
@@ -43,6 +43,8 @@ pub(super) struct Proofed {
     input: String,
     /// Sent again once already, with the server's nonce.
     retried: bool,
+    /// The thumbprint of the key that signed it: a retry must be signed by the same key.
+    jkt: Option<String>,
 }
 
 /// How the key's set-up at `create` went.
@@ -224,11 +226,13 @@ impl Machine {
                 input: input.clone(),
             },
         );
+        let jkt = self.dpop_jkt();
         if let Some(slot) = run.slot(index) {
             slot.proof = Some(Proofed {
                 request,
                 input,
                 retried: false,
+                jkt,
             });
         }
         None
@@ -272,7 +276,16 @@ impl Machine {
                     && dpop::token_nonce_error(response.status, &response.body);
                 if retry {
                     proofed.retried = true;
-                    let input = self.proof_input("POST", &url, None, now)?;
+                    // The key went (a sign-out replaced it, another tab's session brought its
+                    // own) while the request was out: what was sent is bound to the old one.
+                    let sent_with = proofed.jkt.clone();
+                    let key_changed = Some(Answer::Http(Err(Error::Dpop(CODE_DPOP_KEY_CHANGED))));
+                    if sent_with != self.dpop_jkt() {
+                        return key_changed;
+                    }
+                    let Some(input) = self.proof_input("POST", &url, None, now) else {
+                        return key_changed;
+                    };
                     if let Some(proofed) = run.slot(index).and_then(|slot| slot.proof.as_mut()) {
                         proofed.input = input.clone();
                     }
