@@ -761,8 +761,11 @@ export declare class OidcClient {
    * A DPoP proof (RFC 9449 §4) for `method` and `url` signed with the client's key, for apps with
    * their own HTTP client: `ath` of the access token when the session is DPoP-bound, and the
    * server's newest nonce. Send it as the `DPoP` header with `Authorization: DPoP <token>`.
+   * `url` is read against the page's base URL, as `fetch` reads it; `method` is normalised as
+   * `fetch` normalises it (`get` is `GET`, `patch` stays `patch`), so send the method as you
+   * give it here.
    *
-   * @throws {OidcError} `invalid_config` when `dpop` is off.
+   * @throws {OidcError} `invalid_config` when `dpop` is off, or `url` is not a URL.
    */
   dpopProof(method: string, url: string | GlobalInstance<"URL">): Promise<string>;
 

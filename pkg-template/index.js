@@ -1102,9 +1102,18 @@ export class OidcClient {
     return response;
   }
 
-  /** A DPoP proof for `method` `url` (with `ath` of a DPoP-bound access token), for the app's own HTTP client. */
+  /**
+   * A DPoP proof for `method` `url` (with `ath` of a DPoP-bound access token), for the app's own
+   * HTTP client; `url` is read against the page's base URL, as `fetch` reads it.
+   */
   dpopProof(method, url) {
-    return this.#pump.call('dpopProof', { method, url: String(url) });
+    let href;
+    try {
+      href = new URL(url, document.baseURI).href;
+    } catch {
+      return Promise.reject(badOption('url', 'not a URL'));
+    }
+    return this.#pump.call('dpopProof', { method, url: href });
   }
 
   on(event, handler) {

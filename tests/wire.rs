@@ -389,3 +389,23 @@ fn with_dpop_create_loads_the_stored_key_and_else_makes_and_stores_one() {
         .iter()
         .any(|o| o.get("do").and_then(Json::as_str) == Some("storeKey")));
 }
+
+#[test]
+fn a_method_is_normalised_as_fetch_normalises_it_for_htm() {
+    use oidc_rp_wasm::core::machine::wire::fetch_method;
+    // Fetch upper-cases these six only; `fetch(url, { method: "patch" })` sends `patch`, and a
+    // proof's htm must be the method sent (RFC 9449 §4.3).
+    for (given, sent) in [
+        ("get", "GET"),
+        ("Post", "POST"),
+        ("delete", "DELETE"),
+        ("put", "PUT"),
+        ("head", "HEAD"),
+        ("options", "OPTIONS"),
+        ("patch", "patch"),
+        ("PATCH", "PATCH"),
+        ("PROPFIND", "PROPFIND"),
+    ] {
+        assert_eq!(fetch_method(given), sent, "{given}");
+    }
+}

@@ -103,6 +103,20 @@ test('redirect sign-in with PAR and DPoP nonces; client.fetch through the resour
     assert.equal(rs.requests[1].proof.htu, `${rs.origin}/api/things`);
     assert.equal(rs.requests[1].proof.htm, 'POST');
 
+    // client.dpopProof for the app's own HTTP client: a relative URL is read against the page,
+    // as fetch reads it, and the method is normalised as fetch normalises it.
+    const proofs = await app.page.evaluate(async () => {
+      const claims = (jwt) => JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+      const client = window.__example.client;
+      const relative = claims(await client.dpopProof('get', '/api/me?x=1#y'));
+      const patch = claims(await client.dpopProof('patch', new URL('https://rs.example/things')));
+      const bad = await client.dpopProof('GET', 'http://[').then(() => null, (e) => `${e.code} ${e.field}`);
+      return { relative: [relative.htm, relative.htu], patch: [patch.htm, patch.htu], bad, origin: location.origin };
+    });
+    assert.deepEqual(proofs.relative, ['GET', `${proofs.origin}/api/me`]);
+    assert.deepEqual(proofs.patch, ['patch', 'https://rs.example/things']);
+    assert.equal(proofs.bad, 'invalid_config url');
+
     // The private key is a non-extractable CryptoKey in IndexedDB, and nothing else holds key material.
     const held = await storages(app);
     const keys = held.idb.filter((v) => v.keys);

@@ -335,6 +335,20 @@ fn read_call(json: &Json) -> Result<Call, Error> {
     })
 }
 
+/// `method` as the Fetch Standard normalises it ("normalize a method"): the six methods it knows
+/// upper-cased, any other as given. A proof's `htm` must be the method the request carries (RFC
+/// 9449 §4.3), and `fetch` sends `patch` as `patch`.
+pub fn fetch_method(method: &str) -> String {
+    const KNOWN: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+    match KNOWN
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(method))
+    {
+        Some(known) => (*known).to_owned(),
+        None => method.to_owned(),
+    }
+}
+
 /// A call without options; a field it lacks is refused as `(field, reason)`.
 #[inline(never)]
 fn read_plain_call(name: &str, json: &Json) -> Result<Call, (&'static str, &'static str)> {
@@ -344,7 +358,7 @@ fn read_plain_call(name: &str, json: &Json) -> Result<Call, (&'static str, &'sta
         json.get("method")
             .and_then(Json::as_str)
             .filter(|m| !m.is_empty())
-            .map(str::to_ascii_uppercase)
+            .map(fetch_method)
             .ok_or(("method", "must be a string"))
     };
     Ok(match name {
