@@ -139,6 +139,30 @@ test('redirect sign-in with PAR and DPoP nonces; client.fetch through the resour
     assert.deepEqual(env.op.events.revokedGrants, []);
   }));
 
+test('checkUserinfoOnRefresh with DPoP: UserInfo gets the bound token as DPoP with a proof (and its nonce); refreshes succeed', SCENARIO, () =>
+  // No resource indicator here: an access token for the resource server is not for UserInfo.
+  inContext(env, { overrides: { dpop: true, checkUserinfoOnRefresh: true, scope: 'openid profile offline_access' } }, async ({ context }) => {
+    env.op.events.clear();
+    const app = await App.open(context, env);
+    await app.signinRedirect();
+    await app.waitSignedIn();
+    const refreshed = await app.page.evaluate(async () => {
+      const client = window.__example.client;
+      const first = await client.refresh().then((s) => s.tokenType, (e) => e.code);
+      const second = await client.refresh().then((s) => s.tokenType, (e) => e.code);
+      return [first, second];
+    });
+    assert.deepEqual(refreshed, ['DPoP', 'DPoP'], JSON.stringify(env.op.events.userinfo));
+    const answered = env.op.events.userinfo.filter((r) => r.status === 200);
+    assert.equal(answered.length, 2, JSON.stringify(env.op.events.userinfo));
+    // Every request presented the token as DPoP with a proof, never as Bearer; a nonce demand
+    // (this OP wants DPoP nonces) was met by one retry.
+    assert.ok(env.op.events.userinfo.every((r) => r.scheme === 'DPoP' && r.dpop), JSON.stringify(env.op.events.userinfo));
+    const refused = env.op.events.userinfo.filter((r) => r.status !== 200);
+    assert.ok(refused.every((r) => r.status === 401 && r.error === 'use_dpop_nonce'), JSON.stringify(refused));
+    assert.deepEqual(env.op.events.revokedGrants, []);
+  }));
+
 test('popup and silent iframe sign-ins push their requests too', SCENARIO, () =>
   inContext(env, { overrides: { ...overrides, storage: 'memory', apiUrl: `${rs.origin}/api/hello` } }, async ({ context }) => {
     env.op.events.clear();

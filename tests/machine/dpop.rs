@@ -151,6 +151,39 @@ fn a_nonce_demand_after_the_key_went_is_dpop_key_changed_not_a_hang() {
 }
 
 #[test]
+fn the_userinfo_check_on_refresh_presents_a_bound_token_with_its_proof_and_takes_a_nonce() {
+    // RFC 9449 §7.1: a DPoP-bound access token goes as `Authorization: DPoP` with a proof of the
+    // same key carrying `ath`; as Bearer the UserInfo endpoint refuses it, and every refresh
+    // would fail with the new tokens thrown away.
+    let mut w = World::new();
+    let mut cfg = dpop(StorageKind::Session);
+    cfg.check_userinfo_on_refresh = true;
+    let t = w.signed_in_tab(cfg);
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.count(Endpoint::Userinfo), 1);
+    assert_eq!(w.op.userinfo_proofs.len(), 1);
+    let proof = &w.op.userinfo_proofs[0];
+    assert_eq!(proof["htm"], "GET");
+    assert_eq!(proof["htu"], format!("{ISSUER}/userinfo"));
+    // Its key is the one the session is bound to (the fake OP checked it, and ath).
+    assert_eq!(w.tab(t).session().unwrap().dpop_jkt, Some(held_jkt(&w, t)));
+
+    // A UserInfo endpoint that wants a nonce (§9): 401 with DPoP-Nonce, one retry carrying it.
+    w.op.userinfo_nonce = Some("u-1".into());
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.count(Endpoint::Userinfo), 3);
+    assert_eq!(w.op.userinfo_proofs.len(), 2);
+    assert_eq!(w.op.userinfo_proofs[1]["nonce"], "u-1");
+    assert_ne!(
+        w.op.userinfo_proofs[0]["jti"],
+        w.op.userinfo_proofs[1]["jti"]
+    );
+    assert_eq!(w.op.replays, 0);
+}
+
+#[test]
 fn a_bearer_token_when_dpop_is_on_is_dpop_not_bound() {
     let mut w = World::new();
     w.op.bearer_only = true;

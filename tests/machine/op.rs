@@ -223,6 +223,13 @@ pub struct FakeOp {
     pub bearer_only: bool,
     /// The claims of every DPoP proof the token endpoint accepted.
     pub proofs: Vec<Value>,
+    /// The DPoP-bound access tokens issued, with the thumbprint of their key.
+    bound_access: BTreeMap<String, String>,
+    /// The nonce DPoP proofs must carry at the UserInfo endpoint (RFC 9449 §9), when it
+    /// requires one.
+    pub userinfo_nonce: Option<String>,
+    /// The claims of every DPoP proof the UserInfo endpoint accepted.
+    pub userinfo_proofs: Vec<Value>,
     /// Whether discovery lists `dpop_signing_alg_values_supported`.
     pub dpop_algs: Option<Vec<&'static str>>,
 }
@@ -260,6 +267,9 @@ impl FakeOp {
             dpop_nonce: None,
             bearer_only: false,
             proofs: Vec::new(),
+            bound_access: BTreeMap::new(),
+            userinfo_nonce: None,
+            userinfo_proofs: Vec::new(),
             dpop_algs: Some(vec!["ES256"]),
         }
     }
@@ -390,26 +400,64 @@ impl FakeOp {
                     dpop_nonce: None,
                 })
             }
-            Endpoint::Userinfo => {
-                let bearer = request
-                    .headers
-                    .iter()
-                    .any(|(n, v)| *n == "Authorization" && v.starts_with("Bearer at-"));
-                if !bearer {
-                    return oauth_error(401, "invalid_token");
-                }
-                ok(json!({ "sub": self.userinfo_sub, "name": "Ana Example" }))
-            }
+            Endpoint::Userinfo => self.userinfo(request, &seen, now),
             Endpoint::Pickup | Endpoint::Unknown => {
                 Err(Error::Network(format!("no such endpoint: {}", request.url)))
             }
         }
     }
 
+    /// UserInfo (OIDC Core §5.3) as a DPoP resource server too (RFC 9449 §7): a bound token
+    /// needs the `DPoP` scheme and a proof of its key for this request with `ath`; as `Bearer`
+    /// it is refused (§7.2).
+    fn userinfo(&mut self, request: &HttpRequest, seen: &Seen, now: i64) -> Reply {
+        let authorization = request
+            .headers
+            .iter()
+            .find(|(n, _)| *n == "Authorization")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        let (scheme, token) = authorization.split_once(' ').unwrap_or(("", ""));
+        if !token.starts_with("at-") {
+            return oauth_error(401, "invalid_token");
+        }
+        match (scheme, self.bound_access.get(token).cloned()) {
+            ("Bearer", None) => {}
+            ("DPoP", Some(binding)) => {
+                let htu = format!("{ISSUER}/userinfo");
+                let checked = seen
+                    .dpop
+                    .as_deref()
+                    .ok_or_else(|| "no proof".to_owned())
+                    .and_then(|proof| check_proof(proof, "GET", &htu, now));
+                let (claims, jkt) = match checked {
+                    Ok(checked) => checked,
+                    Err(why) => return oauth_error(401, &format!("invalid_dpop_proof: {why}")),
+                };
+                let ath = Base64UrlUnpadded::encode_string(&Sha256::digest(token.as_bytes()));
+                if jkt != binding || claims["ath"] != ath {
+                    return oauth_error(401, "invalid_token");
+                }
+                if let Some(required) = &self.userinfo_nonce {
+                    if claims["nonce"].as_str() != Some(required.as_str()) {
+                        let mut reply = oauth_error(401, "use_dpop_nonce");
+                        if let Ok(r) = &mut reply {
+                            r.dpop_nonce = Some(required.clone());
+                        }
+                        return reply;
+                    }
+                }
+                self.userinfo_proofs.push(claims);
+            }
+            _ => return oauth_error(401, "invalid_token"),
+        }
+        ok(json!({ "sub": self.userinfo_sub, "name": "Ana Example" }))
+    }
+
     fn token(&mut self, seen: &Seen, now: i64) -> Reply {
         let jkt = match &seen.dpop {
             None => None,
-            Some(proof) => match check_proof(proof, &format!("{ISSUER}/token"), now) {
+            Some(proof) => match check_proof(proof, "POST", &format!("{ISSUER}/token"), now) {
                 Ok((claims, jkt)) => {
                     if let Some(required) = &self.dpop_nonce {
                         if claims["nonce"].as_str() != Some(required.as_str()) {
@@ -483,7 +531,7 @@ impl FakeOp {
         });
         let id_token = self.id_token(now, issued.nonce.as_deref(), now - 5, SUB);
         let refresh = self.issues_refresh_tokens.then_some(refresh);
-        self.tokens(refresh, Some(id_token), bound.is_some())
+        self.tokens(refresh, Some(id_token), bound)
     }
 
     fn refresh_grant(&mut self, seen: &Seen, now: i64, jkt: Option<String>) -> Reply {
@@ -509,7 +557,7 @@ impl FakeOp {
         if self.grants[index].jkt.is_some() && self.grants[index].jkt != jkt {
             return oauth_error(400, "invalid_grant");
         }
-        let bound = self.grants[index].jkt.is_some();
+        let bound = self.grants[index].jkt.clone();
         let rotated = self.fresh("rt");
         let auth_time = self.grants[index].auth_time;
         {
@@ -543,9 +591,17 @@ impl FakeOp {
         token
     }
 
-    fn tokens(&mut self, refresh: Option<String>, id_token: Option<String>, dpop: bool) -> Reply {
+    fn tokens(
+        &mut self,
+        refresh: Option<String>,
+        id_token: Option<String>,
+        bound: Option<String>,
+    ) -> Reply {
         let access = self.fresh("at");
-        let token_type = if dpop { "DPoP" } else { "Bearer" };
+        let token_type = if bound.is_some() { "DPoP" } else { "Bearer" };
+        if let Some(jkt) = bound {
+            self.bound_access.insert(access.clone(), jkt);
+        }
         let mut body = json!({ "access_token": access, "token_type": token_type, "scope": "openid profile offline_access" });
         if let Some(expires_in) = self.expires_in {
             body["expires_in"] = json!(expires_in);
@@ -635,9 +691,9 @@ impl FakeOp {
     }
 }
 
-/// Checks a DPoP proof for a POST to `htu` at `now` the way an OP does (RFC 9449 §4.3): its
+/// Checks a DPoP proof for `htm` `htu` at `now` the way an OP does (RFC 9449 §4.3): its
 /// claims and the thumbprint of its key, or why it is refused.
-pub fn check_proof(proof: &str, htu: &str, now: i64) -> Result<(Value, String), String> {
+pub fn check_proof(proof: &str, htm: &str, htu: &str, now: i64) -> Result<(Value, String), String> {
     use p256::ecdsa::signature::Verifier;
     let parts: Vec<&str> = proof.split('.').collect();
     let [header, claims, signature] = parts[..] else {
@@ -667,7 +723,7 @@ pub fn check_proof(proof: &str, htu: &str, now: i64) -> Result<(Value, String), 
     let input = proof.rsplit_once('.').expect("three parts").0;
     key.verify(input.as_bytes(), &signature)
         .map_err(|_| "signature".to_owned())?;
-    if body["htm"] != "POST" || body["htu"] != htu {
+    if body["htm"] != htm || body["htu"] != htu {
         return Err(format!("htm/htu {body}"));
     }
     let iat = body["iat"].as_i64().ok_or("no iat")?;

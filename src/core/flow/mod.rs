@@ -92,10 +92,19 @@ impl HttpRequest {
     }
 
     /// Adds `Authorization: Bearer <token>` (RFC 6750 §2.1).
-    pub fn bearer(mut self, token: &str) -> Self {
-        let mut value = String::from("Bearer ");
-        value.push_str(token);
-        self.headers.push(("Authorization", value));
+    pub fn bearer(self, token: &str) -> Self {
+        self.authorization("Bearer ", token)
+    }
+
+    /// With `Authorization: DPoP <token>` for a DPoP-bound access token (RFC 9449 §7.1): the
+    /// machine adds the `DPoP` proof, with `ath` of the token, before it sends the request.
+    pub fn dpop_bound(self, token: &str) -> Self {
+        self.authorization("DPoP ", token)
+    }
+
+    fn authorization(mut self, scheme: &str, token: &str) -> Self {
+        self.headers
+            .push(("Authorization", crate::core::text::cat(&[scheme, token])));
         self
     }
 }

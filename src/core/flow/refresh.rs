@@ -16,9 +16,9 @@ use crate::core::flow::signature::{Checked, Checking, TokenRules, Verified};
 use crate::core::flow::{only, out_of_order, Answer, HttpRequest, Need, Step};
 use crate::core::id_token;
 use crate::core::metadata::ProviderMetadata;
-use crate::core::secret::RefreshToken;
+use crate::core::secret::{AccessToken, RefreshToken};
 use crate::core::session::Session;
-use crate::core::token::{self, TokenResponse};
+use crate::core::token::{self, TokenResponse, TokenType};
 use crate::core::userinfo;
 use crate::error::{Error, ResponseError};
 
@@ -105,6 +105,17 @@ impl RefreshFlow {
         &self.current
     }
 
+    /// The DPoP-bound access token its UserInfo request presents, while it waits for that
+    /// answer: the proof of that request carries its `ath` (RFC 9449 §7.1).
+    pub fn userinfo_bound_token(&self) -> Option<&AccessToken> {
+        match &self.stage {
+            Stage::UserInfo { renewed, .. } if renewed.token_type == TokenType::DPoP => {
+                Some(&renewed.access_token)
+            }
+            _ => None,
+        }
+    }
+
     /// Takes the answer to the last need, received at `now`.
     pub fn advance(&mut self, answers: Vec<Answer>, now: i64) -> Step<Session, RefreshFailure> {
         let stage = std::mem::replace(&mut self.stage, Stage::Over);
@@ -189,8 +200,14 @@ impl RefreshFlow {
             Err(e) => return self.fail(e),
         };
         if let (Some(endpoint), Some(subject)) = (&self.userinfo_endpoint, renewed.subject()) {
-            let request = HttpRequest::get(endpoint.clone(), self.timeout_ms)
-                .bearer(renewed.access_token.expose());
+            // A DPoP-bound token goes with its proof (RFC 9449 §7.1): as Bearer, the UserInfo
+            // endpoint refuses it, and every refresh would fail.
+            let request = HttpRequest::get(endpoint.clone(), self.timeout_ms);
+            let token = renewed.access_token.expose();
+            let request = match renewed.token_type {
+                TokenType::DPoP => request.dpop_bound(token),
+                TokenType::Bearer => request.bearer(token),
+            };
             let subject = subject.to_owned();
             self.stage = Stage::UserInfo {
                 renewed: Box::new(renewed),

@@ -12,7 +12,7 @@
 //! them, do not exist there.
 
 use super::io::ResourceHeaders;
-use super::run::FlowRun;
+use super::run::{bound_token, FlowRun};
 use super::{Answer, Command, Machine, OpId, Outcome, Purpose, Task, TaskId};
 use crate::core::discovery_ext::Extensions;
 use crate::core::dpop::{self, Nonces, ProofClaims, PublicKey};
@@ -203,8 +203,10 @@ impl Machine {
         Ok(())
     }
 
-    /// Sends a token request once its proof is signed (`dpop` on; the request has its resource
-    /// indicators already).
+    /// Sends a flow's request once its proof is signed (`dpop` on): a token request (with its
+    /// resource indicators already), or a request presenting a DPoP-bound access token
+    /// ([`HttpRequest::dpop_bound`]), whose proof carries `ath` (§7.1).
+    #[inline(never)]
     pub(super) fn send_with_proof(
         &mut self,
         task: TaskId,
@@ -213,7 +215,8 @@ impl Machine {
         request: HttpRequest,
         now: i64,
     ) -> Option<flow::Answer> {
-        let Some(input) = self.proof_input("POST", &request.url, None, now) else {
+        let method = http_method(&request);
+        let Some(input) = self.proof_input(method, &request.url, bound_token(run), now) else {
             return Some(flow::Answer::Http(Err(super::crypto_error("no DPoP key"))));
         };
         let name = self.dpop_key_name();
@@ -250,6 +253,7 @@ impl Machine {
         answer: Answer,
         now: i64,
     ) -> Option<Answer> {
+        let resource = bound_token(run).is_some();
         let Some(proofed) = run.slot(index).and_then(|slot| slot.proof.as_mut()) else {
             return Some(answer);
         };
@@ -271,9 +275,14 @@ impl Machine {
                 if let (Some(state), Some(nonce)) = (&mut self.dpop, &response.dpop_nonce) {
                     state.nonces.remember(&url, nonce);
                 }
-                let retry = !proofed.retried
-                    && response.dpop_nonce.is_some()
-                    && dpop::token_nonce_error(response.status, &response.body);
+                // A nonce demand: the token endpoint's 400 use_dpop_nonce (§8), or a resource
+                // server's 401 with a new nonce (§9; its WWW-Authenticate does not reach us).
+                let nonce_error = if resource {
+                    response.status == 401
+                } else {
+                    dpop::token_nonce_error(response.status, &response.body)
+                };
+                let retry = !proofed.retried && response.dpop_nonce.is_some() && nonce_error;
                 if retry {
                     proofed.retried = true;
                     // The key went (a sign-out replaced it, another tab's session brought its
@@ -283,7 +292,8 @@ impl Machine {
                     if sent_with != self.dpop_jkt() {
                         return key_changed;
                     }
-                    let Some(input) = self.proof_input("POST", &url, None, now) else {
+                    let method = http_method(&proofed.request);
+                    let Some(input) = self.proof_input(method, &url, bound_token(run), now) else {
                         return key_changed;
                     };
                     if let Some(proofed) = run.slot(index).and_then(|slot| slot.proof.as_mut()) {
@@ -293,6 +303,9 @@ impl Machine {
                     self.io(task, need, Command::Sign { name, input });
                     return None;
                 }
+                if resource {
+                    return Some(Answer::Http(Ok(response)));
+                }
                 match dpop::check_bound(response.status, &response.body) {
                     Ok(()) => Some(Answer::Http(Ok(response))),
                     Err(e) => Some(Answer::Http(Err(e))),
@@ -300,6 +313,14 @@ impl Machine {
             }
             other => Some(other),
         }
+    }
+}
+
+/// `htm` of a flow's request.
+fn http_method(request: &HttpRequest) -> &'static str {
+    match request.method {
+        flow::Method::Get => "GET",
+        flow::Method::Post => "POST",
     }
 }
 

@@ -11,6 +11,7 @@ use crate::core::flow::code::{CodeFlow, SignedIn};
 use crate::core::flow::refresh::{RefreshFailure, RefreshFlow};
 use crate::core::flow::{self, HttpRequest, Method, Need, Step};
 use crate::core::jwks::JwkSet;
+use crate::core::secret::AccessToken;
 use crate::core::session::Session;
 use crate::error::{Error, CODE_DPOP_KEY_CHANGED};
 
@@ -88,6 +89,15 @@ impl FlowRun {
     }
 }
 
+/// The DPoP-bound access token `run`'s pending request presents to a resource (UserInfo), whose
+/// proof carries its `ath`; `None` for a token request.
+pub(super) fn bound_token(run: &FlowRun) -> Option<&AccessToken> {
+    match run.running() {
+        Running::Refresh(flow) => flow.userinfo_bound_token(),
+        Running::Code(_) => None,
+    }
+}
+
 impl Machine {
     /// Performs `step` of `run` for `task`: emits its needs, or returns how the flow ended.
     /// Needs answered at once (a cached JWK Set) advance the flow here.
@@ -125,6 +135,11 @@ impl Machine {
                     Need::Http(request) if self.is_token_request(&request) => {
                         run.set_url(index, &request.url);
                         self.send_token_request(task, run, index, request, now)
+                    }
+                    // A DPoP-bound token to another endpoint (UserInfo): with its proof.
+                    Need::Http(request) if self.dpop.is_some() && bound_token(run).is_some() => {
+                        run.set_url(index, &request.url);
+                        self.send_with_proof(task, run, index, request, now)
                     }
                     Need::Http(request) => {
                         run.set_url(index, &request.url);

@@ -99,6 +99,11 @@ function newEvents() {
     pushed: [],
     /** Each revocation request (RFC 7009): { hint, status, at } (ms since the epoch). */
     revocations: [],
+    /**
+     * Each UserInfo request (not its CORS preflight): { scheme, dpop, status, error }: the
+     * Authorization scheme, whether a DPoP proof came, and the answer.
+     */
+    userinfo: [],
     /** When each end_session request arrived (ms since the epoch), in order. */
     endSessionTimes: [],
     /** Token requests by grant type, e.g. { authorization_code: 1, refresh_token: 3 }. */
@@ -291,6 +296,7 @@ export async function startOp({
     // pathFor throws for a route whose feature is off.
     pushed: par || requirePar ? provider.pathFor('pushed_authorization_request') : null,
     revocation: provider.pathFor('revocation'),
+    userinfo: provider.pathFor('userinfo'),
   };
 
   // Record the traffic, hold refresh_token grants in the hanging variant, and strip id_token
@@ -330,6 +336,11 @@ export async function startOp({
     if (settings.noStoreAsNoCache && /no-store/.test(ctx.response.get('cache-control'))) ctx.set('Cache-Control', 'no-cache');
     if (route === paths.pushed && ctx.method === 'POST' && ctx.status === 201) {
       events.pushed.push({ requestUri: ctx.body?.request_uri, params: { ...ctx.oidc?.body }, usedAt: null });
+    }
+    if (route === paths.userinfo && ctx.method !== 'OPTIONS') {
+      const scheme = (ctx.get('authorization') || '').split(' ')[0];
+      const error = /error="([^"]*)"/.exec(ctx.response.get('www-authenticate') || '')?.[1] ?? null;
+      events.userinfo.push({ scheme, dpop: Boolean(ctx.get('dpop')), status: ctx.status, error });
     }
     if (route === paths.revocation && ctx.method === 'POST') {
       events.revocations.push({ hint: ctx.oidc?.body?.token_type_hint, status: ctx.status, at: Date.now() });
