@@ -103,11 +103,6 @@ fn nonce_errors_and_the_binding_check() {
         Some(r#"DPoP error="invalid_token""#)
     ));
     assert!(!dpop::resource_nonce_error(403, Some("use_dpop_nonce")));
-    assert!(dpop::check_bound(200, r#"{"access_token":"a","token_type":"DPoP"}"#).is_ok());
-    assert!(dpop::check_bound(200, r#"{"access_token":"a","token_type":"dpop"}"#).is_ok());
-    let e = dpop::check_bound(200, r#"{"access_token":"a","token_type":"Bearer"}"#).unwrap_err();
-    assert_eq!(e.code(), "dpop_not_bound");
-    assert!(dpop::check_bound(400, r#"{"error":"invalid_grant"}"#).is_ok());
 }
 
 #[test]
@@ -156,7 +151,26 @@ fn where_requests_are_pushed() {
         par::endpoint(PushMode::Always, &with).unwrap(),
         Some("https://op.example.com/par")
     );
-    assert_eq!(par::endpoint(PushMode::Never, &with).unwrap(), None);
+    // An OP that requires pushing (RFC 9126 §5) refuses any other request.
+    assert_eq!(
+        par::endpoint(PushMode::Never, &with).unwrap_err().code(),
+        "invalid_config"
+    );
+    let optional = Extensions {
+        require_par: false,
+        ..with.clone()
+    };
+    assert_eq!(par::endpoint(PushMode::Never, &optional).unwrap(), None);
+    let required_without_endpoint = Extensions {
+        par_endpoint: None,
+        ..with.clone()
+    };
+    assert_eq!(
+        par::endpoint(PushMode::Auto, &required_without_endpoint)
+            .unwrap_err()
+            .code(),
+        "invalid_config"
+    );
     assert_eq!(par::endpoint(PushMode::Auto, &without).unwrap(), None);
     assert_eq!(
         par::endpoint(PushMode::Always, &without)

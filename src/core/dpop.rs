@@ -10,8 +10,7 @@ use crate::core::base64url;
 use crate::core::json::{Json, Object, ObjectWriter};
 use crate::core::secret::AccessToken;
 use crate::core::sha256::sha256;
-use crate::core::token::TokenType;
-use crate::error::{Error, ResponseError, CODE_DPOP_NOT_BOUND};
+use crate::error::Error;
 
 /// The proof's JOSE type (§4.2).
 pub const PROOF_TYP: &str = "dpop+jwt";
@@ -171,24 +170,6 @@ pub fn resource_nonce_error(status: u16, www_authenticate: Option<&str>) -> bool
     let needle = NONCE_ERROR.as_bytes();
     status == 401
         && www_authenticate.is_some_and(|w| w.as_bytes().windows(needle.len()).any(|b| b == needle))
-}
-
-/// §5: with DPoP on, the token endpoint must issue a DPoP-bound token (`token_type` `DPoP`);
-/// a bearer token is refused with [`CODE_DPOP_NOT_BOUND`].
-pub fn check_bound(status: u16, body: &str) -> Result<(), Error> {
-    if status != 200 {
-        return Ok(());
-    }
-    let token_type =
-        crate::core::members::body_str(body, "token_type").map(|t| t.parse::<TokenType>());
-    match token_type {
-        Some(Ok(TokenType::DPoP)) => Ok(()),
-        Some(Ok(TokenType::Bearer)) => Err(Error::Dpop(CODE_DPOP_NOT_BOUND)),
-        Some(Err(e)) => Err(e),
-        None => Err(Error::InvalidResponse(ResponseError::MissingField(
-            "token_type",
-        ))),
-    }
 }
 
 /// The newest nonce each server gave (§8.2, §9), by origin.

@@ -184,6 +184,29 @@ fn the_userinfo_check_on_refresh_presents_a_bound_token_with_its_proof_and_takes
 }
 
 #[test]
+fn a_refresh_answered_with_a_bearer_token_is_dpop_not_bound_and_keeps_the_rotated_refresh_token() {
+    // The OP rotated the refresh token and answered 200 with token_type Bearer: refused (§5),
+    // but the rotated refresh token is the one to present next; the spent one would be a
+    // replay, which revokes the grant (RFC 9700 §4.14.2).
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Session));
+    let at = w.tab(t).access_token();
+    w.op.bearer_only = true;
+    let op = refresh(&mut w, t);
+    assert_eq!(w.tab(t).err(op), "dpop_not_bound");
+    assert_eq!(w.tab(t).access_token(), at, "the bound token is kept");
+    assert_eq!(
+        w.tab(t).refresh_token(),
+        Some(w.op.grants[0].current.clone())
+    );
+    w.op.bearer_only = false;
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.replays, 0);
+    assert!(!w.op.grants[0].revoked);
+}
+
+#[test]
 fn a_bearer_token_when_dpop_is_on_is_dpop_not_bound() {
     let mut w = World::new();
     w.op.bearer_only = true;

@@ -557,7 +557,7 @@ impl FakeOp {
         if self.grants[index].jkt.is_some() && self.grants[index].jkt != jkt {
             return oauth_error(400, "invalid_grant");
         }
-        let bound = self.grants[index].jkt.clone();
+        let bound = self.grants[index].jkt.clone().filter(|_| !self.bearer_only);
         let rotated = self.fresh("rt");
         let auth_time = self.grants[index].auth_time;
         {

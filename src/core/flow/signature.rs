@@ -283,6 +283,9 @@ pub struct TokenRules {
     clock_skew: i64,
     /// The request that fetches the OP's JWK Set (`jwks_uri`, with the deadline).
     pub jwks_request: HttpRequest,
+    /// `dpop` on: the token endpoint must issue DPoP-bound tokens (RFC 9449 §5).
+    #[cfg(feature = "dpop")]
+    dpop: bool,
 }
 
 impl TokenRules {
@@ -294,11 +297,21 @@ impl TokenRules {
             allowed_algs: config.id_token_signing_algs.clone(),
             clock_skew: config.clock_skew_seconds,
             jwks_request: HttpRequest::get(metadata.jwks_uri.clone(), config.request_timeout_ms),
+            #[cfg(feature = "dpop")]
+            dpop: config.dpop,
         }
     }
 
     /// Starts the signature check of `response`'s ID token; `keys` is a JWK Set already in hand.
+    ///
+    /// With `dpop` on, a token that is not DPoP-bound is refused first (RFC 9449 §5,
+    /// `dpop_not_bound`): after the response was read, so that a refresh keeps the refresh
+    /// token it rotated (presenting the spent one again would revoke the grant).
     pub fn check(&self, response: TokenResponse, keys: Option<JwkSet>) -> Checked {
+        #[cfg(feature = "dpop")]
+        if self.dpop && response.token_type != crate::core::token::TokenType::DPoP {
+            return Checked::Failed(Error::Dpop(crate::error::CODE_DPOP_NOT_BOUND));
+        }
         Checking::start(
             &self.allowed_algs,
             self.jwks_request.clone(),

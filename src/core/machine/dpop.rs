@@ -243,8 +243,8 @@ impl Machine {
 
     /// An answer for need `index` of `run`, seen first here when it is a token request with a
     /// proof: the signature sends the request; a nonce is remembered; `use_dpop_nonce` sends it
-    /// once more with the nonce (§8); a token that is not DPoP-bound is refused (§5). `None`
-    /// when the flow has nothing to take yet.
+    /// once more with the nonce (§8). (A token that is not DPoP-bound is refused by the flow's
+    /// token rules, §5.) `None` when the flow has nothing to take yet.
     pub(super) fn token_answer(
         &mut self,
         task: TaskId,
@@ -303,13 +303,9 @@ impl Machine {
                     self.io(task, need, Command::Sign { name, input });
                     return None;
                 }
-                if resource {
-                    return Some(Answer::Http(Ok(response)));
-                }
-                match dpop::check_bound(response.status, &response.body) {
-                    Ok(()) => Some(Answer::Http(Ok(response))),
-                    Err(e) => Some(Answer::Http(Err(e))),
-                }
+                // Whether a token response's tokens are bound is the flow's check (its token
+                // rules), which a refresh makes after keeping the rotated refresh token.
+                Some(Answer::Http(Ok(response)))
             }
             other => Some(other),
         }
