@@ -409,3 +409,27 @@ fn a_method_is_normalised_as_fetch_normalises_it_for_htm() {
         assert_eq!(fetch_method(given), sent, "{given}");
     }
 }
+
+#[test]
+fn a_request_timeout_past_an_hour_is_refused_naming_it() {
+    // A browser timer holds at most 2^31 - 1 ms (a longer one fires at once), and the lock's
+    // lease is five deadlines: an hour is far inside both.
+    let config = |ms: u64| {
+        format!(
+            r#"{{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/","requestTimeoutMs":{ms}}}"#
+        )
+    };
+    assert!(Wired::new(&config(3_600_000), "https://app.example.com").is_ok());
+    for ms in [0, 3_600_001, 2_147_483_648] {
+        let error = error_of(&config(ms));
+        assert_eq!(
+            error.get("code").and_then(Json::as_str),
+            Some("invalid_config")
+        );
+        assert_eq!(
+            error.get("field").and_then(Json::as_str),
+            Some("requestTimeoutMs"),
+            "{ms}"
+        );
+    }
+}

@@ -71,6 +71,9 @@ pub enum PushMode {
     Never,
 }
 
+/// The longest `request_timeout_ms` (an hour): every request's deadline is a browser timer.
+pub const MAX_REQUEST_TIMEOUT_MS: u32 = 3_600_000;
+
 /// The client's configuration (`OidcClientConfig` in JS). Build it with [`ClientConfig::new`] and
 /// the `mut self` setters; [`ClientConfig::validate`] checks it.
 #[derive(Debug, Clone)]
@@ -226,8 +229,13 @@ impl ClientConfig {
         if self.silent_timeout_ms == 0 {
             return Err(Error::config("silent_timeout_ms", "must be positive"));
         }
-        if self.request_timeout_ms == 0 {
-            return Err(Error::config("request_timeout_ms", "must be positive"));
+        // At most an hour: a browser timer holds at most 2^31 - 1 ms (a longer one fires at
+        // once), and the cross-tab lock's lease is five deadlines.
+        if self.request_timeout_ms == 0 || self.request_timeout_ms > MAX_REQUEST_TIMEOUT_MS {
+            return Err(Error::config(
+                "request_timeout_ms",
+                "must be positive and at most 3600000 (an hour)",
+            ));
         }
         if self.clock_skew_seconds < 0 {
             return Err(Error::config("clock_skew_seconds", "must not be negative"));
