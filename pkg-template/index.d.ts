@@ -143,7 +143,10 @@ export interface OidcClientConfig {
   silentRedirectUri?: string | undefined;
   /** Space-separated scopes. Default `"openid"`; add `offline_access` to ask for a refresh token. */
   scope?: string | undefined;
-  /** Default response mode of every sign-in. Default `"query"`. */
+  /**
+   * Response mode of redirect sign-ins. Default `"query"`. Popups and hidden-iframe sign-ins
+   * use `web_message` when the OP lists it, unless the call passes its own `responseMode`.
+   */
   responseMode?: ResponseMode | undefined;
   /**
    * Fail a refresh whose response has no `id_token` with `id_token_required`, leaving the session
@@ -282,7 +285,9 @@ export interface AuthorizeOptions {
   responseMode?: ResponseMode | undefined;
   /**
    * Any JSON-serialisable value kept with the pending request (never sent to the OP) and returned
-   * as {@link Session.appState} after the callback, e.g. the route to go back to.
+   * as {@link Session.appState} of the session the sign-in resolves with (and of its `signedIn`
+   * event), e.g. the route to go back to. A value JSON cannot hold (a BigInt, a cycle) rejects the
+   * call with `invalid_config`.
    */
   appState?: unknown;
   /** Extra authorization request parameters of this request; added to {@link OidcClientConfig.extraAuthorizeParams}. */
@@ -354,11 +359,11 @@ export interface Session {
   readonly idTokenFresh: boolean;
   /** The access token, for the resource servers. Prefer {@link OidcClient.getAccessToken}, which refreshes it. */
   readonly accessToken: string;
-  /** `token_type` of the token response, normally `"Bearer"`. */
-  readonly tokenType: string;
+  /** `token_type` of the token response, spelled canonically: `"DPoP"` for a DPoP-bound token. */
+  readonly tokenType: "Bearer" | "DPoP";
   /** When the access token expires, in seconds since the Unix epoch. Absent when the OP sent no `expires_in`. */
   readonly expiresAt?: number;
-  /** Scopes granted, when the OP said. */
+  /** Scopes granted: the OP's `scope`, or, when it sent none, the scopes requested (RFC 6749 §5.1). */
   readonly scope?: string;
   /** Whether a refresh token is held. The token itself is never on the `Session`. */
   readonly hasRefreshToken: boolean;
@@ -368,7 +373,11 @@ export interface Session {
   readonly acr?: string;
   /** `amr`: the authentication methods used. */
   readonly amr?: readonly string[];
-  /** The {@link AuthorizeOptions.appState} of the sign-in that made this session. */
+  /**
+   * The {@link AuthorizeOptions.appState} of the sign-in that made this session: on the session
+   * a sign-in call resolves with and on this tab's `signedIn` event only, not kept on
+   * {@link OidcClient.session} or given to other tabs.
+   */
   readonly appState?: unknown;
 }
 
@@ -609,7 +618,7 @@ export interface ClientEventMap {
   /**
    * A sign-in completed (redirect callback, form_post, popup, or a silent sign-in in a page that
    * had no session): the new session. A silent sign-in that renews the page's session is
-   * `refreshed` instead.
+   * `refreshed` instead. Also when another tab signed in (then without `appState`).
    */
   signedIn: Session;
   /** The tokens were refreshed (by `refresh()`, `getAccessToken()`, auto-refresh, `signinSilent()` with a session, or another tab): the updated session. */
@@ -681,8 +690,9 @@ export declare class OidcClient {
   /**
    * Completes a sign-in on the redirect URI: reads the response from `url` (default
    * `location.href`) whether it came by query, fragment or, through the service worker,
-   * form_post; checks it, redeems the code, validates the ID token, stores the session and
-   * removes the response parameters from the address bar.
+   * form_post; checks it, redeems the code, validates the ID token and stores the session.
+   * Called without `url`, it also removes the response parameters from the address bar; with a
+   * `url` it leaves the address bar to the app.
    *
    * @throws {OidcError} the OP's code (`login_required`, `access_denied`, ...), `state_mismatch`,
    *   `issuer_mismatch`, `nonce_mismatch`, `invalid_id_token`, `invalid_signature`, `network`,
@@ -718,7 +728,8 @@ export declare class OidcClient {
    * when the OP supports it, else answers through `silentRedirectUri`.
    *
    * @throws {OidcError} `login_required`, `consent_required`, `interaction_required`, ... from the
-   *   OP (never masked as a timeout), `timeout` when nothing answered in `silentTimeoutMs`.
+   *   OP (never masked as a timeout), `timeout` when nothing answered in `silentTimeoutMs`,
+   *   `no_session` when the session was signed out while it ran.
    */
   signinSilent(options?: AuthorizeOptions): Promise<Session>;
 
@@ -751,7 +762,8 @@ export declare class OidcClient {
    * `use_dpop_nonce` challenge and a `DPoP-Nonce` is retried once with that nonce. The response
    * is returned as `fetch` returns it, whatever its status.
    *
-   * @throws {OidcError} `no_session`, `dpop_key_changed`, or any error of {@link OidcClient.refresh}.
+   * @throws {OidcError} `no_session`, `session_expired`, `dpop_key_changed`, or any error of
+   *   {@link OidcClient.refresh}.
    */
   fetch(
     input: string | GlobalInstance<"Request"> | GlobalInstance<"URL">,

@@ -170,6 +170,12 @@ function show(session: Session | null): string {
   const refreshable: boolean = session.hasRefreshToken;
   const methods: readonly string[] = session.amr ?? [];
   const meta: Array<string | number | undefined> = [session.tokenType, session.scope, session.authTime, session.acr, session.idToken];
+  // The scheme is one of two spellings, so an app can switch on it.
+  const scheme: "Bearer" | "DPoP" = session.tokenType;
+  // @ts-expect-error no other spelling
+  const other: "bearer" = session.tokenType;
+  void scheme;
+  void other;
   return `${name} until ${expires} fresh=${fresh} refresh=${refreshable} amr=${methods.join(",")} ${meta.join(" ")}`;
 }
 
