@@ -7,7 +7,7 @@ use crate::op::{oauth_error, Endpoint};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{ClientConfig, StorageKind};
 use oidc_rp_wasm::core::dpop::thumbprint;
-use oidc_rp_wasm::core::machine::{Call, Command, Outcome, SigninVia};
+use oidc_rp_wasm::core::machine::{Call, Command, Input, Outcome, SigninVia};
 use oidc_rp_wasm::core::token::TokenType;
 
 fn dpop(storage: StorageKind) -> ClientConfig {
@@ -362,6 +362,28 @@ fn a_redirect_with_memory_storage_names_no_key() {
     let t = w.create_tab(dpop(StorageKind::Memory));
     w.go_to_op(t);
     assert_eq!(query_param(&w.tab(t).last_navigation(), "dpop_jkt"), None);
+}
+
+#[test]
+fn create_without_entropy_for_the_jti_seed_fails_instead_of_making_guessable_jtis() {
+    // A pump that hands in too little entropy with `create`: without the secret seed every
+    // page's jti would be the same sequence, which a server that remembers jtis refuses.
+    let mut w = World::new();
+    let t = w.open_tab(dpop(StorageKind::Memory));
+    w.input(
+        t,
+        Input::Call {
+            op: 1,
+            call: Box::new(Call::Create),
+            entropy: vec![7; 40],
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).err(1), "crypto_unavailable");
+    assert!(w
+        .tab(t)
+        .commands_where(|c| matches!(c, Command::GenerateKey { .. } | Command::Fetch(_)))
+        .is_empty());
 }
 
 #[test]

@@ -63,18 +63,19 @@ impl Machine {
         self.session_key_and(":dpop")
     }
 
+    /// At `create` (when `dpop` is on), before anything else: the secret seed of every `jti`
+    /// (§4.2: unguessable, never repeated), from the call's entropy. Without it `create` fails:
+    /// `jti`s would repeat across page loads, and a server that remembers them refuses ours.
+    pub(super) fn draw_jti_seed(&mut self) -> Result<(), Error> {
+        let seed = crate::core::text::cat(&[&self.random_token()?, &self.random_token()?]);
+        let state = self.dpop.get_or_insert_with(DpopState::default);
+        state.seed = seed.into_bytes();
+        Ok(())
+    }
+
     /// At `create` (when `dpop` is on): the stored key, or for `memory` storage a new one for
     /// this page. The answers come back to `task` as `DpopLoad` and `DpopNew`.
     pub(super) fn start_key(&mut self, task: TaskId) {
-        let mut seed = String::new();
-        for _ in 0..2 {
-            if let Ok(token) = self.random_token() {
-                seed.push_str(&token);
-            }
-        }
-        let seed = seed.into_bytes();
-        let state = self.dpop.get_or_insert_with(DpopState::default);
-        state.seed = seed;
         let name = self.dpop_key_name();
         if self.session_area().is_some() {
             self.io(task, Purpose::DpopLoad, Command::LoadKey { name });

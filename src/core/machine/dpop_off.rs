@@ -23,6 +23,11 @@ impl Machine {
         None
     }
 
+    /// No `jti` to seed (`dpop` is refused by the configuration's check).
+    pub(super) fn draw_jti_seed(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// Nothing to set up (`dpop` is refused by the configuration's check).
     pub(super) fn start_key(&mut self, _task: TaskId) {}
 

@@ -411,6 +411,11 @@ impl Machine {
             );
             return;
         }
+        if self.config.dpop {
+            if let Err(e) = self.draw_jti_seed() {
+                return self.done(op, Err(e));
+            }
+        }
         let task = self.add_task(Task::Create(Box::new(Creating {
             op,
             discovered: false,
