@@ -15,6 +15,8 @@
 //! - hidden iframes and popups: the `message`s of the operation's window forwarded (others
 //!   not), the OP's error delivered, the wait's timeout, the iframe removed; the app's own
 //!   window for a popup: navigated within the call, or `popup_closed` when it is closed;
+//! - page events: `online`, `visibilitychange` and `resume` wake a client whose token expired
+//!   while no timer ran;
 //! - the loop: an app listener that calls the client from inside an event is queued, never
 //!   re-entering the machine; a timeout further away than `setTimeout` can wait is armed at its
 //!   longest instead of spinning; `dispose` ends what is under way with `disposed`;
@@ -182,6 +184,34 @@ export function restore_fetch() {
   globalThis.fetch = originalFetch;
 }
 
+// Moves the page's clock (`Date.now`) `ms` on from now, as after a sleep in which no timer ran;
+// `restore()` puts the real one back.
+export function shift_clock(ms) {
+  const real = Date.now;
+  let offset = 0;
+  Date.now = () => real.call(Date) + offset;
+  const clock = { by(more) { offset += more; }, restore() { Date.now = real; } };
+  clock.by(ms);
+  return clock;
+}
+
+// A page-lifecycle event as the browser fires it: `online`, `pageshow` on the window;
+// `visibilitychange`, `resume` on the document.
+export function page_event(name) {
+  const target = name === "visibilitychange" || name === "resume" ? document : window;
+  target.dispatchEvent(new Event(name));
+}
+
+// A promise and its resolve function, and a bound on the wait: it rejects after `ms`.
+export function deferred(ms) {
+  let resolve;
+  const promise = new Promise((ok, fail) => {
+    resolve = ok;
+    setTimeout(() => fail(new Error("not within " + ms + " ms")), ms);
+  });
+  return { promise, resolve };
+}
+
 export function count_iframes() {
   return document.getElementsByTagName("iframe").length;
 }
@@ -307,6 +337,19 @@ extern "C" {
     fn install_failing_fetch();
 
     fn restore_fetch();
+    type Clock;
+    fn shift_clock(ms: f64) -> Clock;
+    #[wasm_bindgen(method)]
+    fn by(this: &Clock, ms: f64);
+    #[wasm_bindgen(method)]
+    fn restore(this: &Clock);
+    fn page_event(name: &str);
+    type Deferred;
+    fn deferred(ms: u32) -> Deferred;
+    #[wasm_bindgen(method, getter)]
+    fn promise(this: &Deferred) -> js_sys::Promise;
+    #[wasm_bindgen(method, getter)]
+    fn resolve(this: &Deferred) -> js_sys::Function;
 
     type TimeoutCounter;
     fn count_timeouts() -> TimeoutCounter;
@@ -1165,6 +1208,58 @@ async fn a_hidden_iframe_that_never_answers_times_out() {
 }
 
 // ----- 5. the loop and dispose -----
+
+/// Page events reach the machine through the Rust pump, from the targets the browser fires them
+/// at: a page whose clock moved past the token's life with no timer firing (asleep, frozen)
+/// catches up on `online`, `visibilitychange` and `resume`, one refresh each.
+#[wasm_bindgen_test]
+async fn page_events_wake_the_client_through_the_rust_pump() {
+    clear_sdk_storage();
+    let issuer = "https://op-page-events.test";
+    let now = now();
+    store_session(
+        &session_storage(),
+        issuer,
+        &session(issuer, "at-old", Some("rt-0"), now + 3600, now),
+    );
+    let op = FakeOpStub::install(issuer, "rt-0", true, 0);
+    let mut cfg = config(issuer, StorageKind::Session);
+    cfg.auto_refresh = true;
+    let client = Client::create(cfg).await.unwrap();
+    settle().await;
+    assert_eq!(op.0.token_requests(), 0, "a fresh token: nothing to do");
+
+    let clock = shift_clock(0.0);
+    for (n, event) in ["online", "visibilitychange", "resume"]
+        .into_iter()
+        .enumerate()
+    {
+        // Two hours on: the token (an hour's) is past its life; its timer is an hour away in
+        // real time, so only the event can start the refresh.
+        clock.by(7_200_000.0);
+        let refreshed = deferred(5_000);
+        let resolve = refreshed.resolve();
+        let id = client.on(move |e| {
+            if matches!(e, Event::Refreshed(_)) {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
+        });
+        page_event(event);
+        let waited = JsFuture::from(refreshed.promise()).await;
+        client.off(id);
+        assert!(waited.is_ok(), "{event}: no refresh");
+        assert_eq!(op.0.token_requests(), n as u32 + 1, "{event}: one refresh");
+        let renewed = client.session().unwrap();
+        assert_eq!(renewed.access_token.expose(), format!("at-{}", n + 1));
+    }
+    // A page event with a fresh token asks nothing.
+    page_event("online");
+    settle().await;
+    assert_eq!(op.0.token_requests(), 3);
+    clock.restore();
+    drop(client);
+    clear_sdk_storage();
+}
 
 #[wasm_bindgen_test]
 async fn a_timer_further_away_than_set_timeout_reaches_waits_instead_of_spinning() {
