@@ -49,7 +49,8 @@ export interface OidcProviderBaseProps {
    * Leave a redirect callback in the URL to the app (it calls `handleRedirectCallback()` itself).
    * Default `false`: the provider handles a response it finds in the URL (query, fragment or the
    * form_post service worker's `?oidc_form_post=`) on the page of `config.redirectUri` (with
-   * `client`, on any page).
+   * `client`, on any page). It reads the URL as it was when the provider first rendered, so a
+   * child that moves the address bar in its mount effect (a router's redirect) loses nothing.
    */
   skipSigninCallback?: boolean | undefined;
   children?: ReactNode;

@@ -37,11 +37,13 @@ const entries = new Map();
 const inBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
 
 /**
- * Whether the page's URL holds an authorization response for `redirectUri` (any, without one).
+ * Whether `href` (the page's URL) holds an authorization response for `redirectUri` (any,
+ * without one).
  * @param {string | undefined} redirectUri
+ * @param {string} href
  */
-function callbackInUrl(redirectUri) {
-  const here = new URL(window.location.href);
+function callbackInUrl(redirectUri, href) {
+  const here = new URL(href);
   if (typeof redirectUri === 'string') {
     try {
       const target = new URL(redirectUri, here);
@@ -64,9 +66,10 @@ function callbackInUrl(redirectUri) {
  * @param {OidcClientConfig | undefined} config
  * @param {OidcClient | PromiseLike<OidcClient> | undefined} given
  * @param {boolean} skipCallback
+ * @param {string} href the page's URL when the provider first rendered ('' when unknown)
  * @returns {Entry}
  */
-function makeEntry(key, config, given, skipCallback) {
+function makeEntry(key, config, given, skipCallback, href) {
   const entry = /** @type {Entry} */ (/** @type {unknown} */ ({
     key,
     owned: given === undefined,
@@ -86,8 +89,10 @@ function makeEntry(key, config, given, skipCallback) {
     entry.state = { ...entry.state, ...patch };
     for (const listener of entry.listeners) listener();
   });
-  // Read before anything can clean the address bar.
-  const callback = !skipCallback && callbackInUrl(config?.redirectUri);
+  // The URL of the provider's first render: the children's mount effects run before this one,
+  // and a router's redirect there may already have moved the address bar on.
+  href ||= window.location.href;
+  const callback = !skipCallback && callbackInUrl(config?.redirectUri, href);
   entry.created = Promise.resolve(given === undefined ? OidcClient.create(/** @type {OidcClientConfig} */ (config)) : given).then(
     (client) => {
       entry.client = client;
@@ -111,7 +116,9 @@ function makeEntry(key, config, given, skipCallback) {
   );
   entry.callback = callback
     ? entry.created.then((client) =>
-        client.handleRedirectCallback().then(
+        // Still at that URL: the SDK reads it and cleans the address bar; moved on: the response
+        // is read from the URL it came in, and the address bar is the router's.
+        client.handleRedirectCallback(window.location.href === href ? undefined : href).then(
           (session) => {
             set({ session, isLoading: false, error: null, signedOutReason: null });
             return session;
@@ -137,11 +144,12 @@ function makeEntry(key, config, given, skipCallback) {
  * @param {OidcClientConfig | undefined} config
  * @param {OidcClient | PromiseLike<OidcClient> | undefined} given
  * @param {boolean} skipCallback
+ * @param {string} href
  */
-function acquire(key, config, given, skipCallback) {
+function acquire(key, config, given, skipCallback, href) {
   let entry = entries.get(key);
   if (!entry) {
-    entry = makeEntry(key, config, given, skipCallback);
+    entry = makeEntry(key, config, given, skipCallback, href);
     entries.set(key, entry);
   }
   clearTimeout(entry.timer);
@@ -249,6 +257,10 @@ function makeMethods(/** @type {Link} */ link) {
 const Context = createContext(/** @type {Link | null} */ (null));
 
 const NOOP = () => {};
+/** The page's URL as an external store that never changes: the browser's, or '' on a server. */
+const noSubscription = () => NOOP;
+const pageUrl = () => window.location.href;
+const noPageUrl = () => '';
 
 /**
  * Provides the client to the tree below. Give `config` (the provider makes the client) or
@@ -262,6 +274,10 @@ export function OidcProvider(props) {
     throw new TypeError('<OidcProvider> takes either `config` or `client`');
   }
   const [link] = useState(() => new Link());
+  // Rendering comes before every effect, a child's included. Read as an external store: a server
+  // render (and the hydration that matches it) reads no browser global and gets '', and the
+  // entry then reads the URL in its effect.
+  const [href] = useState(useSyncExternalStore(noSubscription, pageUrl, noPageUrl));
   const latest = useRef(props);
   useEffect(() => {
     latest.current = props;
@@ -271,7 +287,7 @@ export function OidcProvider(props) {
   const key = client ?? JSON.stringify(config);
   useEffect(() => {
     if (!inBrowser()) return NOOP;
-    const entry = acquire(key, config, client, skipSigninCallback);
+    const entry = acquire(key, config, client, skipSigninCallback, href);
     link.attach(entry);
     let live = true;
     entry.callback?.then(

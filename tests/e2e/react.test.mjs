@@ -435,3 +435,34 @@ test('harness, a configuration: onSigninCallback once, a new configuration dispo
     await context.close();
   }
 });
+
+test('harness, a child that moves the address bar in its mount effect (a router redirect): the callback is still handled', { timeout: 60_000 }, async () => {
+  const context = await newContext(browser);
+  await context.addInitScript(
+    ({ issuer, origin }) => {
+      window.E2E_ISSUER = issuer;
+      if (location.origin === origin) sessionStorage.setItem('harness-navigate-early', '1');
+    },
+    { issuer: op.issuer, origin: harness.origin },
+  );
+  const errors = [];
+  context.on('page', (page) => page.on('pageerror', (e) => errors.push(String(e.stack ?? e))));
+  try {
+    const page = await context.newPage();
+    const state = (value) => page.waitForFunction((v) => document.getElementById('state')?.textContent === v, value, { timeout: 15_000 });
+    await page.goto(`${harness.origin}/`);
+    await state('signed-out');
+    const exchanges = op.events.tokenCounts.authorization_code ?? 0;
+    await Promise.all([page.waitForURL((u) => u.origin === op.issuer), page.evaluate(() => void window.oidc.signinRedirect())]);
+    await loginAtOp(page, { until: (u) => u.origin === harness.origin });
+    await state('signed-in');
+    assert.equal((op.events.tokenCounts.authorization_code ?? 0) - exchanges, 1, 'one code exchange');
+    // The router's address stays; the pending request was used.
+    assert.equal(page.url(), `${harness.origin}/elsewhere`);
+    const pending = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc-rp-wasm:tx:')));
+    assert.deepEqual(pending, []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

@@ -59,6 +59,19 @@ function Probe() {
   return <p id="state">{isLoading ? "loading" : isAuthenticated ? "signed-in" : "signed-out"}</p>;
 }
 
+/**
+ * With "harness-navigate-early": what a router's redirect does on the callback page (React
+ * Router's <Navigate>, say), in a child's mount effect, before the provider's own effect ran.
+ */
+function EarlyNavigator() {
+  useEffect(() => {
+    if (sessionStorage.getItem("harness-navigate-early") && new URLSearchParams(location.search).has("code")) {
+      history.replaceState(null, "", "/elsewhere");
+    }
+  }, []);
+  return null;
+}
+
 const given = mode === "client" ? OidcClient.create(config()).then(counted) : null;
 const root = createRoot(document.getElementById("root"));
 const render = (scope) =>
@@ -70,6 +83,7 @@ const render = (scope) =>
         </OidcProvider>
       ) : (
         <OidcProvider config={config(scope)} onSigninCallback={() => (record.onSigninCallback = (record.onSigninCallback ?? 0) + 1)}>
+          <EarlyNavigator />
           <Probe />
         </OidcProvider>
       )}
