@@ -792,7 +792,13 @@ export declare class OidcClient {
    */
   signoutUrl(options?: LogoutOptions): Promise<string>;
 
-  /** Ends the local session (`signedOut`, reason `"signout"`) and sends the browser to the OP's logout endpoint. */
+  /**
+   * Ends the local session in every tab (`signedOut`, reason `"signout"`; the tokens revoked
+   * first when the OP has a `revocation_endpoint`) and sends the browser to the OP's logout
+   * endpoint. An OP without an `end_session_endpoint` (RP-Initiated Logout is optional) gets the
+   * same local sign-out; the browser then goes to `postLogoutRedirectUri` when there is one, and
+   * otherwise stays.
+   */
   signoutRedirect(options?: LogoutOptions): Promise<void>;
 
   /**

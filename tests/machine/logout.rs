@@ -153,3 +153,66 @@ fn handle_signout_callback_checks_the_state() {
     w.settle();
     assert_eq!(w.tab(t).err(again), "state_mismatch");
 }
+
+#[test]
+fn without_an_end_session_endpoint_signout_redirect_signs_out_locally_and_goes_to_the_return_page()
+{
+    // RP-Initiated Logout is optional for an OP (§2). Signing out must still end the session
+    // here and in every tab, and revoke the tokens when the OP can.
+    let mut w = World::new();
+    w.op.end_session = false;
+    w.op.revocation = true;
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    assert!(w.tab(b).session().is_some());
+    let op = w.call(
+        a,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
+    w.settle();
+    w.tab(a).ok(op);
+    assert!(w.tab(a).session().is_none());
+    assert!(w.tab(b).session().is_none(), "every tab");
+    assert_eq!(
+        w.tab(a).event_names(),
+        vec!["signedIn", "signedOut:signout"]
+    );
+    assert!(w.op.grants[0].revoked, "the refresh token was revoked");
+    assert_eq!(w.tab(a).last_navigation(), LOGOUT_RETURN);
+    // No logout state was stored: there is no OP round trip to come back from.
+    assert!(w
+        .tab(a)
+        .commands_where(|c| matches!(c, Command::Write { key, .. } if *key == logout_key()))
+        .is_empty());
+
+    // Without a post-logout page the page stays; signoutUrl still needs the endpoint.
+    let mut w = World::new();
+    w.op.end_session = false;
+    let mut cfg = config(StorageKind::Session);
+    cfg.post_logout_redirect_uri = None;
+    let t = w.signed_in_tab(cfg);
+    let navigations = w.tab(t).navigations.len();
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
+    w.settle();
+    w.tab(t).ok(op);
+    assert!(w.tab(t).session().is_none());
+    assert_eq!(w.tab(t).navigations.len(), navigations);
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: false,
+            options: LogoutOptions::default(),
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "unsupported");
+}

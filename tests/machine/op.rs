@@ -215,6 +215,8 @@ pub struct FakeOp {
     pub pushed: BTreeMap<String, Vec<(String, String)>>,
     /// Discovery lists a revocation endpoint.
     pub revocation: bool,
+    /// Discovery lists an `end_session_endpoint` (RP-Initiated Logout); on by default.
+    pub end_session: bool,
     /// The tokens revoked, with their hint, in order.
     pub revoked: Vec<(String, String)>,
     /// The nonce DPoP proofs must carry at the token endpoint, when the OP requires one.
@@ -263,6 +265,7 @@ impl FakeOp {
             require_par: false,
             pushed: BTreeMap::new(),
             revocation: false,
+            end_session: true,
             revoked: Vec::new(),
             dpop_nonce: None,
             bearer_only: false,
@@ -344,6 +347,10 @@ impl FakeOp {
         }
         if self.revocation {
             doc["revocation_endpoint"] = json!(format!("{ISSUER}/revoke"));
+        }
+        if !self.end_session {
+            doc.as_object_mut()
+                .map(|o| o.remove("end_session_endpoint"));
         }
         if let Some(algs) = &self.dpop_algs {
             doc["dpop_signing_alg_values_supported"] = json!(algs);

@@ -21,10 +21,11 @@ enum Stage {
     WritingTx { url: String, redirect: bool },
     /// Removing the shared session, committed before the page unloads (which would abort a
     /// pending IndexedDB write).
-    RemovingShared { url: String },
+    RemovingShared { url: Option<String> },
     /// Revoking the tokens, one request at a time (RFC 7009); `left` the requests to come.
+    /// `url`: where the page goes after (the OP's logout, or a local page; none: it stays).
     Revoking {
-        url: String,
+        url: Option<String>,
         left: Vec<crate::core::flow::HttpRequest>,
     },
     /// Reading the stored state for the return.
@@ -32,8 +33,23 @@ enum Stage {
 }
 
 impl Machine {
-    /// `signoutUrl` (`redirect: false`) and `signoutRedirect`.
+    /// `signoutUrl` (`redirect: false`) and `signoutRedirect`. An OP without an
+    /// `end_session_endpoint` (RP-Initiated Logout is optional for it, §2) still gets the local
+    /// sign-out from `signoutRedirect`, with its revocations; the page then goes to the
+    /// post-logout redirect URI, if there is one.
     pub(super) fn signout(&mut self, op: OpId, options: LogoutOptions, redirect: bool, now: i64) {
+        let no_endpoint = self
+            .metadata
+            .as_ref()
+            .is_some_and(|m| m.end_session_endpoint.is_none());
+        if redirect && no_endpoint {
+            let url = options
+                .post_logout_redirect_uri
+                .or_else(|| self.config.post_logout_redirect_uri.clone());
+            // Not in the task table until a request waits on it, as after an answer.
+            let task = self.new_task_id();
+            return self.start_revoking(task, op, url, now);
+        }
         let built = self.random_token().and_then(|state| {
             options
                 .to_request(&self.config, self.session.as_ref())
@@ -98,25 +114,7 @@ impl Machine {
                     redirect: true,
                 },
                 Answer::Written(Ok(())),
-            ) => {
-                let left = match (&self.ext.revocation_endpoint, &self.session) {
-                    (Some(endpoint), Some(session))
-                        if revocation::enabled(
-                            self.config.revoke_tokens_on_signout,
-                            Some(endpoint),
-                        ) =>
-                    {
-                        revocation::requests(
-                            endpoint,
-                            &self.config.client_id,
-                            session,
-                            self.config.request_timeout_ms,
-                        )
-                    }
-                    _ => Vec::new(),
-                };
-                self.revoke_next(task, op, url, left, now);
-            }
+            ) => self.start_revoking(task, op, Some(url), now),
             // Whatever the OP answered, or at the request's deadline: on to the next.
             (Stage::Revoking { url, left }, Answer::Http(_)) => {
                 self.revoke_next(task, op, url, left, now)
@@ -141,12 +139,30 @@ impl Machine {
         }
     }
 
+    /// The revocations of the session's tokens (when on), then the sign-out, then `url`.
+    fn start_revoking(&mut self, task: TaskId, op: OpId, url: Option<String>, now: i64) {
+        let left = match (&self.ext.revocation_endpoint, &self.session) {
+            (Some(endpoint), Some(session))
+                if revocation::enabled(self.config.revoke_tokens_on_signout, Some(endpoint)) =>
+            {
+                revocation::requests(
+                    endpoint,
+                    &self.config.client_id,
+                    session,
+                    self.config.request_timeout_ms,
+                )
+            }
+            _ => Vec::new(),
+        };
+        self.revoke_next(task, op, url, left, now);
+    }
+
     /// The next revocation request, or once none is left, the sign-out.
     fn revoke_next(
         &mut self,
         task: TaskId,
         op: OpId,
-        url: String,
+        url: Option<String>,
         mut left: Vec<crate::core::flow::HttpRequest>,
         now: i64,
     ) {
@@ -160,7 +176,7 @@ impl Machine {
     }
 
     /// The shared session removed (committed), then the page leaves.
-    fn after_revocation(&mut self, task: TaskId, op: OpId, url: String, now: i64) {
+    fn after_revocation(&mut self, task: TaskId, op: OpId, url: Option<String>, now: i64) {
         if self.shared() {
             let key = self.session_key();
             let stage = Stage::RemovingShared { url };
@@ -178,10 +194,13 @@ impl Machine {
         }
     }
 
-    /// Signs out here and in every tab, then sends the page to the OP.
-    fn leave_for_logout(&mut self, op: OpId, url: String, now: i64) {
+    /// Signs out here and in every tab, then sends the page to `url` (the OP's logout, or the
+    /// post-logout page when the OP has none).
+    fn leave_for_logout(&mut self, op: OpId, url: Option<String>, now: i64) {
         self.sign_out("signout", now);
-        self.emit_io(Command::Navigate { url });
+        if let Some(url) = url {
+            self.emit_io(Command::Navigate { url });
+        }
         self.done(op, Ok(Outcome::Nothing));
     }
 }
