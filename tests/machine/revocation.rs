@@ -137,3 +137,41 @@ fn revoke_tokens_on_signout_false_and_an_op_without_the_endpoint_revoke_nothing(
         0
     );
 }
+
+#[test]
+fn while_the_revocations_are_out_the_session_is_gone_in_every_tab_and_nothing_refreshes() {
+    // A refresh during the revocations would get a new refresh token that nothing revokes
+    // (RFC 7009 §2.1): the sign-out comes first, the revocations use the tokens it ended.
+    let mut w = revoking_world();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    let refresh = w.tab(a).refresh_token().unwrap();
+    w.op.hang.insert(Endpoint::Revocation);
+    let op = w.call(
+        a,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
+    w.settle();
+    assert!(
+        !w.tab(a).is_done(op),
+        "the refresh token's revocation is out"
+    );
+    assert!(w.tab(a).session().is_none());
+    assert!(w.tab(b).session().is_none(), "the other tab heard");
+    let asks = [w.call(a, Call::Refresh), w.call(b, Call::GetAccessToken)];
+    w.settle();
+    for (t, ask) in [a, b].into_iter().zip(asks) {
+        assert_eq!(w.tab(t).err(ask), "no_session");
+    }
+    assert!(w.op.token_requests("refresh_token").is_empty());
+    w.release(Endpoint::Revocation);
+    w.tab(a).ok(op);
+    assert_eq!(w.op.revoked[0], (refresh, "refresh_token".to_owned()));
+    assert!(w
+        .tab(a)
+        .last_navigation()
+        .starts_with(&format!("{ISSUER}/logout?")));
+}

@@ -117,12 +117,10 @@ impl Machine {
             ) => self.start_revoking(task, op, Some(url), now),
             // Whatever the OP answered, or at the request's deadline: on to the next.
             (Stage::Revoking { url, left }, Answer::Http(_)) => {
-                self.revoke_next(task, op, url, left, now)
+                self.revoke_next(task, op, url, left)
             }
             // Whether or not the removal worked, the user asked to sign out.
-            (Stage::RemovingShared { url }, Answer::Written(_)) => {
-                self.leave_for_logout(op, url, now)
-            }
+            (Stage::RemovingShared { url }, Answer::Written(_)) => self.leave_for_logout(op, url),
             (Stage::Reading { url }, Answer::Read(read)) => {
                 let key = self.logout_key();
                 self.emit_io(Command::Remove {
@@ -154,7 +152,10 @@ impl Machine {
             }
             _ => Vec::new(),
         };
-        self.revoke_next(task, op, url, left, now);
+        // Signed out before the revocations go: a refresh started while they are out would get
+        // a new refresh token that nothing revokes (RFC 7009 §2.1).
+        self.sign_out("signout", now);
+        self.revoke_next(task, op, url, left);
     }
 
     /// The next revocation request, or once none is left, the sign-out.
@@ -164,10 +165,9 @@ impl Machine {
         op: OpId,
         url: Option<String>,
         mut left: Vec<crate::core::flow::HttpRequest>,
-        now: i64,
     ) {
         if left.is_empty() {
-            return self.after_revocation(task, op, url, now);
+            return self.after_revocation(task, op, url);
         }
         let request = left.remove(0);
         let stage = Stage::Revoking { url, left };
@@ -176,7 +176,7 @@ impl Machine {
     }
 
     /// The shared session removed (committed), then the page leaves.
-    fn after_revocation(&mut self, task: TaskId, op: OpId, url: Option<String>, now: i64) {
+    fn after_revocation(&mut self, task: TaskId, op: OpId, url: Option<String>) {
         if self.shared() {
             let key = self.session_key();
             let stage = Stage::RemovingShared { url };
@@ -190,14 +190,13 @@ impl Machine {
                 },
             );
         } else {
-            self.leave_for_logout(op, url, now);
+            self.leave_for_logout(op, url);
         }
     }
 
-    /// Signs out here and in every tab, then sends the page to `url` (the OP's logout, or the
-    /// post-logout page when the OP has none).
-    fn leave_for_logout(&mut self, op: OpId, url: Option<String>, now: i64) {
-        self.sign_out("signout", now);
+    /// Sends the page to `url` (the OP's logout, or the post-logout page when the OP has none),
+    /// signed out here and in every tab already.
+    fn leave_for_logout(&mut self, op: OpId, url: Option<String>) {
         if let Some(url) = url {
             self.emit_io(Command::Navigate { url });
         }
