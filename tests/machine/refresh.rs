@@ -683,3 +683,38 @@ fn the_userinfo_check_on_refresh_refuses_another_subject_but_keeps_the_rotated_t
     w.tab(t).ok(op);
     assert_eq!(w.op.replays, 0);
 }
+
+/// Found by reading the stages after the token response: the sign-out comes while the renewed
+/// session's IndexedDB write is still open (a transaction that commits after the other tab's
+/// delete). The refresh must not bring the session back, here or in the store.
+#[test]
+fn a_sign_out_while_the_renewed_session_is_being_stored_is_not_undone() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.hold_shared_writes = true;
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert!(!w.tab(a).is_done(op), "storing the renewed session");
+    let out = w.call(b, Call::SignOutLocally);
+    w.settle();
+    w.tab(b).ok(out);
+    assert!(w.tab(a).session().is_none(), "tab a heard the sign-out");
+    w.release_shared_writes();
+    assert_eq!(w.tab(a).err(op), "no_session");
+    assert!(w.tab(a).session().is_none());
+    assert!(w.tab(b).session().is_none());
+    assert!(!w.tab(a).event_names().contains(&"refreshed".to_owned()));
+    assert!(
+        !w.indexed_db.contains_key(&session_key()),
+        "not in IndexedDB"
+    );
+    assert!(
+        !w.local_storage.contains_key(&session_key()),
+        "not in localStorage"
+    );
+    // A page loaded now is signed out.
+    let c = w.create_tab(config(StorageKind::Local));
+    assert!(w.tab(c).session().is_none());
+}

@@ -296,6 +296,10 @@ pub struct World {
     pub local_storage_full: bool,
     /// WebCrypto cannot generate keys.
     pub no_webcrypto: bool,
+    /// IndexedDB writes wait until [`World::release_shared_writes`]: a transaction that commits
+    /// after others created later (another tab's delete, say).
+    pub hold_shared_writes: bool,
+    held_shared_writes: Vec<(usize, IoId, String, String)>,
     /// DPoP key pairs stored in IndexedDB (as `CryptoKey` objects: never as text), by name.
     pub key_store: BTreeMap<String, p256::ecdsa::SigningKey>,
     pub locks: Locks,
@@ -322,6 +326,8 @@ impl World {
             no_indexed_db: false,
             local_storage_full: false,
             no_webcrypto: false,
+            hold_shared_writes: false,
+            held_shared_writes: Vec::new(),
             key_store: BTreeMap::new(),
             locks: Locks::default(),
             service_worker: BTreeMap::new(),
@@ -602,6 +608,10 @@ impl World {
                         Ok(())
                     }
                     Area::Shared if self.no_indexed_db => Ok(()),
+                    Area::Shared if self.hold_shared_writes => {
+                        self.held_shared_writes.push((t, id, key, value));
+                        return;
+                    }
                     Area::Shared => {
                         self.indexed_db.insert(key, value);
                         Ok(())
@@ -898,6 +908,16 @@ impl World {
         for h in go {
             let reply = self.serve(h.tab, &h.request);
             self.answer(h.tab, h.id, Answer::Http(reply));
+        }
+        self.settle();
+    }
+
+    /// Commits the held IndexedDB writes now, in order, and answers them.
+    pub fn release_shared_writes(&mut self) {
+        self.hold_shared_writes = false;
+        for (t, id, key, value) in std::mem::take(&mut self.held_shared_writes) {
+            self.indexed_db.insert(key, value);
+            self.answer(t, id, Answer::Written(Ok(())));
         }
         self.settle();
     }

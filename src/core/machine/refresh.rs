@@ -196,6 +196,18 @@ impl Machine {
         answer: Answer,
         now: i64,
     ) {
+        // Signed out (or signed in anew) while a session was being written (the renewed one, or
+        // the one keeping the rotated refresh token): the write must not sign the user back in,
+        // here, in other tabs or at the next page load.
+        if let (Stage::Saving { shared, .. } | Stage::Keeping { shared, .. }, Answer::Written(_)) =
+            (&flight.stage, &answer)
+        {
+            if self.generation != flight.generation {
+                self.unsave(*shared);
+                let e = Error::NoSession("signed out while the refresh was under way");
+                return self.finish_flight(task, flight, Err(e), now);
+            }
+        }
         let stage = std::mem::replace(&mut flight.stage, Stage::Reading);
         match (stage, purpose, answer) {
             (Stage::Locking, _, Answer::Lock(Err(e))) => {
@@ -329,6 +341,26 @@ impl Machine {
                 flight.stage = stage;
                 self.put_task(task, Task::Refresh(flight));
             }
+        }
+    }
+
+    /// Puts back what the session changed to while a renewed session was written over it: the
+    /// current session, or (signed out) none, in the persisted copy and, when it was written
+    /// (`shared`), the shared one. Answered by nobody.
+    fn unsave(&mut self, shared: bool) {
+        let key = self.session_key();
+        let value = self.session.as_ref().map(stored::session_to_text);
+        let areas = [self.session_area(), shared.then_some(Area::Shared)];
+        for area in areas.into_iter().flatten() {
+            let key = key.clone();
+            self.emit_io(match &value {
+                Some(value) => Command::Write {
+                    area,
+                    key,
+                    value: value.clone(),
+                },
+                None => Command::Remove { area, key },
+            });
         }
     }
 
