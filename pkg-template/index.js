@@ -827,11 +827,15 @@ function newPump(prefetch) {
   function lock(o) {
     const locks = /** @type {any} */ (navigator).locks;
     if (!locks) return answer(o.io, OK);
-    const signal = AbortSignal.timeout(o.waitMs);
+    // AbortSignal.timeout is younger than Web Locks (Safari 15.4-15.6 have only the locks).
+    const waiting = new AbortController();
+    const signal = waiting.signal;
+    const wait = setTimeout(() => waiting.abort(), o.waitMs);
     locks
       .request(o.name, { signal }, () => {
         // Held until released, or until the lease ends. The release is in place before the
         // machine hears of the grant: it may answer with a release at once.
+        clearTimeout(wait);
         const held = new Promise((resolve) => {
           const lease = setTimeout(resolve, o.leaseMs);
           releases.set(o.name, () => {

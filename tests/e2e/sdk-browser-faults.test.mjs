@@ -215,6 +215,25 @@ test('no Web Locks (navigator.locks undefined): sign-in and refresh work, in one
     assert.equal((await userinfo(env.op, third.accessToken)).status, 200);
   }));
 
+test('Web Locks without AbortSignal.timeout (Safari 15.4-15.6): refreshes under the lock work, in one tab and then another', SCENARIO, () =>
+  inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
+    await context.addInitScript(() => {
+      delete AbortSignal.timeout;
+    });
+    const a = await openSignedIn(context);
+    assert.equal(await a.page.evaluate(() => typeof AbortSignal.timeout), 'undefined');
+    assert.equal(await a.page.evaluate(() => typeof navigator.locks?.request), 'function');
+    env.op.events.clear();
+    const first = await refreshIn(a);
+    assert.equal(first.ok, true, JSON.stringify(first));
+    const b = await App.open(context, env);
+    await b.waitSignedIn();
+    const second = await refreshIn(b);
+    assert.equal(second.ok, true, JSON.stringify(second));
+    assert.notEqual(second.accessToken, first.accessToken);
+    assertNoReuse();
+  }));
+
 test('no BroadcastChannel: sign-in and refresh work; another tab, not told, takes the shared session under the lock instead of replaying', SCENARIO, () =>
   inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
     await context.addInitScript(() => {
