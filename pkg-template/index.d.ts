@@ -630,10 +630,13 @@ export interface ClientEventMap {
   refreshFailed: OidcError;
   /**
    * The access token expires soon (a minute before, or half its lifetime when that is shorter);
-   * with `autoRefresh` and a refresh token, a refresh follows.
+   * with `autoRefresh` and a refresh token, a refresh follows. Once per access token.
    */
   expiring: ExpiryDetail;
-  /** The access token has expired and could not be refreshed. */
+  /**
+   * The access token has expired and could not be refreshed: once per access token, and not
+   * while a refresh is under way (after it, if it fails).
+   */
   expired: ExpiryDetail;
   /** The session ended. */
   signedOut: SignedOutDetail;

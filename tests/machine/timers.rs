@@ -219,3 +219,57 @@ fn an_expired_session_without_a_refresh_token_is_session_expired_and_is_kept() {
     w.settle();
     assert_eq!(w.tab(t).err(op), "no_session");
 }
+
+#[test]
+fn expiring_and_expired_come_once_per_expiry_not_on_every_wake_up() {
+    // Without a refresh token nothing renews the session: each wake-up re-arms the timers, and
+    // an app that starts an iframe sign-in on `expired` must not start one on every tab focus.
+    let mut w = World::new();
+    w.op.issues_refresh_tokens = false;
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    w.advance(EXPIRED_MS);
+    assert_eq!(w.tab(t).count("expiring"), 1);
+    assert_eq!(w.tab(t).count("expired"), 1);
+    for event in [
+        PageEvent::Visible,
+        PageEvent::Online,
+        PageEvent::Resumed,
+        PageEvent::PageShow,
+    ] {
+        w.page(t, event);
+        w.advance(1_000);
+    }
+    assert_eq!(w.tab(t).count("expiring"), 1);
+    assert_eq!(w.tab(t).count("expired"), 1);
+}
+
+#[test]
+fn expired_is_not_announced_while_a_refresh_is_under_way_and_is_after_it_fails() {
+    // The page slept past the expiry: the wake-up refreshes at once. `expired` ("could not be
+    // refreshed") waits for the refresh; it comes when the refresh fails, not when it succeeds.
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    w.op.hang.insert(Endpoint::Token);
+    w.skip(EXPIRED_MS + 600_000);
+    w.page(t, PageEvent::Visible);
+    w.advance(1);
+    assert_eq!(w.held(Endpoint::Token), 1, "the refresh is out");
+    assert_eq!(w.tab(t).count("expired"), 0);
+    w.release(Endpoint::Token);
+    assert_eq!(w.tab(t).count("refreshed"), 1);
+    assert_eq!(w.tab(t).count("expired"), 0);
+
+    // Expired again, and this time the OP fails the refresh: then `expired`, once.
+    w.skip(EXPIRED_MS + 600_000);
+    w.op.hang.insert(Endpoint::Token);
+    w.page(t, PageEvent::Online);
+    w.advance(1);
+    assert_eq!(w.tab(t).count("expired"), 0, "the refresh is out");
+    // Its deadline passes: the refresh fails, and only now is the token announced expired.
+    w.advance(i64::from(w.tab(t).config.request_timeout_ms));
+    assert_eq!(w.tab(t).count("refreshFailed:timeout"), 1);
+    assert_eq!(w.tab(t).count("expired"), 1);
+    w.page(t, PageEvent::Visible);
+    w.advance(1);
+    assert_eq!(w.tab(t).count("expired"), 1);
+}

@@ -41,6 +41,10 @@ pub(super) struct Keeper {
     expired_at: Option<i64>,
     /// The expiry the timers are for (seconds), for the events' detail.
     expires_at: i64,
+    /// The expiries (seconds) `expiring` and `expired` were announced for: once each per
+    /// expiry, not again on every wake-up.
+    expiring_said: Option<i64>,
+    expired_said: Option<i64>,
     idle_policy: Option<IdlePolicy>,
     idle: Option<IdleWatch>,
     /// A catch-up is under way: a page restored from the back/forward cache fires `resume`,
@@ -273,9 +277,10 @@ impl Machine {
         });
         match expiry {
             Some((expires_at, expiring_at, expired_at)) => {
-                self.keeper.expiring_at = Some(expiring_at.max(now));
-                self.keeper.expired_at = Some(expired_at.max(now));
-                self.keeper.expires_at = expires_at;
+                let k = &mut self.keeper;
+                k.expiring_at = (k.expiring_said != Some(expires_at)).then(|| expiring_at.max(now));
+                k.expired_at = (k.expired_said != Some(expires_at)).then(|| expired_at.max(now));
+                k.expires_at = expires_at;
             }
             None => {
                 self.keeper.expiring_at = None;
@@ -284,22 +289,34 @@ impl Machine {
         }
     }
 
+    /// After a failed refresh: `expired` once more, at the expiry, unless it was announced.
+    pub(super) fn rearm_expired(&mut self, now: i64) {
+        let k = &mut self.keeper;
+        if self.session.is_some() && k.expired_said != Some(k.expires_at) {
+            k.expired_at = Some(k.expires_at.saturating_mul(1000).max(now));
+        }
+    }
+
     /// The keeper's timers that are due.
     pub(super) fn keeper_timeout(&mut self, now: i64) {
         if self.keeper.expiring_at.is_some_and(|at| at <= now) {
             self.keeper.expiring_at = None;
+            self.keeper.expiring_said = Some(self.keeper.expires_at);
             self.emit(Event::Expiring(self.keeper.expires_at));
             if access::refresh_on_expiring(self.config.auto_refresh, self.session.as_ref()) {
                 self.join_refresh(super::refresh::Waiter::Timer, now);
             }
         }
+        // `expired` means it could not be refreshed: not while a refresh is under way (a failed
+        // one arms it again).
         if self.keeper.expired_at.is_some_and(|at| at <= now) {
             self.keeper.expired_at = None;
-            if self
+            let expired = self
                 .session
                 .as_ref()
-                .is_some_and(|s| s.is_expired(super::secs(now)))
-            {
+                .is_some_and(|s| s.is_expired(super::secs(now)));
+            if expired && self.flight.is_none() {
+                self.keeper.expired_said = Some(self.keeper.expires_at);
                 self.emit(Event::Expired(self.keeper.expires_at));
             }
         }

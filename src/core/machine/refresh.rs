@@ -556,7 +556,10 @@ impl Machine {
                 app_state: None,
             })),
             Ok(session) => self.emit(Event::Refreshed(session.clone())),
-            Err(e) => self.queue(Queued::RefreshFailed(Rc::clone(e))),
+            Err(e) => {
+                self.queue(Queued::RefreshFailed(Rc::clone(e)));
+                self.rearm_expired(now);
+            }
         }
         for waiter in &mut flight.waiters {
             match waiter {
