@@ -272,7 +272,11 @@ impl Machine {
         // days): a longer-lived token would be announced as expiring early.
         let expiry = self.session.as_ref().and_then(|s| {
             let at = s.expires_at?;
-            let expiring = at.saturating_sub(s.refresh_leeway());
+            // Never sooner than 10 s after the session was renewed: an OP that answers
+            // `expires_in` 0 or 1 is not asked again at the network's speed.
+            let expiring = at
+                .saturating_sub(s.refresh_leeway())
+                .max(s.updated_at.saturating_add(10));
             Some((at, expiring.saturating_mul(1000), at.saturating_mul(1000)))
         });
         match expiry {
