@@ -445,14 +445,8 @@ impl FakeOp {
                 if jkt != binding || claims["ath"] != ath {
                     return oauth_error(401, "invalid_token");
                 }
-                if let Some(required) = &self.userinfo_nonce {
-                    if claims["nonce"].as_str() != Some(required.as_str()) {
-                        let mut reply = oauth_error(401, "use_dpop_nonce");
-                        if let Ok(r) = &mut reply {
-                            r.dpop_nonce = Some(required.clone());
-                        }
-                        return reply;
-                    }
+                if let Some(reply) = nonce_demand(401, self.userinfo_nonce.as_deref(), &claims) {
+                    return reply;
                 }
                 self.userinfo_proofs.push(claims);
             }
@@ -466,14 +460,8 @@ impl FakeOp {
             None => None,
             Some(proof) => match check_proof(proof, "POST", &format!("{ISSUER}/token"), now) {
                 Ok((claims, jkt)) => {
-                    if let Some(required) = &self.dpop_nonce {
-                        if claims["nonce"].as_str() != Some(required.as_str()) {
-                            let mut reply = oauth_error(400, "use_dpop_nonce");
-                            if let Ok(r) = &mut reply {
-                                r.dpop_nonce = Some(required.clone());
-                            }
-                            return reply;
-                        }
+                    if let Some(reply) = nonce_demand(400, self.dpop_nonce.as_deref(), &claims) {
+                        return reply;
                     }
                     self.proofs.push(claims);
                     Some(jkt)
@@ -744,6 +732,20 @@ pub fn check_proof(proof: &str, htm: &str, htu: &str, now: i64) -> Result<(Value
     );
     let jkt = Base64UrlUnpadded::encode_string(&Sha256::digest(canonical.as_bytes()));
     Ok((body, jkt))
+}
+
+/// `use_dpop_nonce` with `status` and the `required` nonce (RFC 9449 §8, §9) when the proof's
+/// `claims` lack it; `None` when it carries it or no nonce is required.
+fn nonce_demand(status: u16, required: Option<&str>, claims: &Value) -> Option<Reply> {
+    let required = required?;
+    if claims["nonce"].as_str() == Some(required) {
+        return None;
+    }
+    let mut reply = oauth_error(status, "use_dpop_nonce");
+    if let Ok(r) = &mut reply {
+        r.dpop_nonce = Some(required.to_owned());
+    }
+    Some(reply)
 }
 
 /// 200 with a JSON body.
