@@ -182,7 +182,9 @@ export interface OidcClientConfig {
   silentTimeoutMs?: number | undefined;
   /**
    * Sign out every tab of the origin (locally; `signedOut` with reason `"idle"`) once no tab saw
-   * user activity for this many seconds. Off by default.
+   * user activity for this many seconds. Off by default. Loading a page is not activity: a
+   * session restored after longer than this without input (the browser closed overnight) is
+   * signed out as it loads.
    */
   idleTimeoutSeconds?: number | undefined;
   /** The `idle` event comes this many seconds before the idle sign-out. Default `60`. */

@@ -244,6 +244,37 @@ fn no_activity_anywhere_warns_once_then_signs_out_every_tab() {
 }
 
 #[test]
+fn loading_a_page_is_not_activity_a_session_left_idle_is_signed_out_when_it_is_restored() {
+    // The browser was closed (no timer ran) for longer than the idle timeout; a page loaded
+    // then (a session-restored tab, a reload) must not count as the user's input.
+    let mut w = World::new();
+    let a = w.signed_in_tab(idle_config());
+    w.advance(20_000);
+    w.page(a, PageEvent::Activity);
+    w.drop_tab(a);
+    w.skip(120_000);
+    let b = w.create_tab(idle_config());
+    assert!(w.tab(b).session().is_none());
+    assert_eq!(w.tab(b).count("signedOut:idle"), 1);
+    assert!(!w.local_storage.contains_key(&session_key()));
+
+    // Loaded within the timeout of the last input: kept, and the timeout still counts from that
+    // input, not from the load.
+    let mut w = World::new();
+    let a = w.signed_in_tab(idle_config());
+    w.advance(20_000);
+    w.page(a, PageEvent::Activity);
+    w.drop_tab(a);
+    w.skip(30_000);
+    let b = w.create_tab(idle_config());
+    assert!(w.tab(b).session().is_some());
+    w.advance(29_999);
+    assert_eq!(w.tab(b).count("idle"), 1, "warned 10 s before the end");
+    w.advance(1);
+    assert_eq!(w.tab(b).count("signedOut:idle"), 1);
+}
+
+#[test]
 fn activity_after_the_warning_keeps_the_session() {
     let mut w = World::new();
     let a = w.signed_in_tab(idle_config());

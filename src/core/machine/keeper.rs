@@ -534,13 +534,19 @@ impl Machine {
         if self.keeper.idle.is_some() {
             return;
         }
+        // Loading a page is no user input: the watch starts from the sign-in (which was), and the
+        // check reads what the tabs recorded since. A session restored after days untouched is
+        // idle at once; one signed in just now is not.
+        let signed_in = self
+            .session
+            .as_ref()
+            .map_or(now, |s| s.created_at.saturating_mul(1000).min(now));
         self.keeper.idle = Some(IdleWatch {
-            own_last: now,
+            own_last: signed_in,
             last_written: i64::MIN,
             warned_for: None,
             check_at: None,
         });
-        self.idle_record(now);
         self.idle_check();
     }
 
