@@ -154,6 +154,41 @@ fn a_silent_iframe_that_answers_after_a_sign_out_signs_nobody_back_in() {
     assert!(!w.indexed_db.contains_key(&session_key()));
 }
 
+/// The same, when the sign-out comes while the iframe's session is being written (its
+/// IndexedDB transaction still open): the write is undone, nobody is signed back in.
+#[test]
+fn a_sign_out_while_the_silent_sign_ins_session_is_being_stored_is_not_undone() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.revoke_all();
+    let op = w.call(
+        a,
+        Call::Signin {
+            via: SigninVia::Silent,
+            options: AuthorizeOptions::default(),
+        },
+    );
+    w.settle();
+    let url = w.tab(a).windows[&op].url.clone();
+    w.hold_shared_writes = true;
+    let response = w.op.authorize(&url);
+    w.window_message(a, OP_ORIGIN, Some(op), response.web_message());
+    assert!(!w.tab(a).is_done(op), "storing the new session");
+    let out = w.call(b, Call::SignOutLocally);
+    w.settle();
+    w.tab(b).ok(out);
+    w.release_shared_writes();
+    assert_eq!(w.tab(a).err(op), "no_session");
+    for t in [a, b] {
+        assert!(w.tab(t).session().is_none(), "tab {t}");
+    }
+    assert!(!w.local_storage.contains_key(&session_key()));
+    assert!(!w.indexed_db.contains_key(&session_key()));
+    let c = w.create_tab(config(StorageKind::Local));
+    assert!(w.tab(c).session().is_none());
+}
+
 /// An OP that puts a `prompt=none` error in the query although the request asked for the
 /// fragment (oauthlib under django-oauth-toolkit): the app gets the OP's `login_required`.
 #[test]

@@ -347,7 +347,7 @@ impl Machine {
     /// Puts back what the session changed to while a renewed session was written over it: the
     /// current session, or (signed out) none, in the persisted copy and, when it was written
     /// (`shared`), the shared one. Answered by nobody.
-    fn unsave(&mut self, shared: bool) {
+    pub(super) fn unsave(&mut self, shared: bool) {
         let key = self.session_key();
         let value = self.session.as_ref().map(stored::session_to_text);
         let areas = [self.session_area(), shared.then_some(Area::Shared)];

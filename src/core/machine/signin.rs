@@ -669,6 +669,16 @@ impl Machine {
                     None => self.put_task(task, Task::Signin(signin)),
                 }
             }
+            // Signed out while the silent sign-in's session was being written: as at its end
+            // (`code_ended`), it may not sign the user back in; the store is put back.
+            (Stage::Saving { shared, .. }, Purpose::Saved, Answer::Written(_))
+                if !signin.interactive && signin.sign_outs != self.sign_outs =>
+            {
+                let shared = *shared;
+                self.unsave(shared);
+                let e = Error::NoSession("signed out while the silent sign-in was under way");
+                self.end_signin(task, &signin, Err(e), now);
+            }
             (Stage::Saving { signed_in, shared }, Purpose::Saved, Answer::Written(result)) => {
                 match result {
                     Ok(()) if !*shared && self.save_shared(task, &signed_in.session) => {
