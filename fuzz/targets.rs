@@ -2049,7 +2049,8 @@ fn seeds_into(add: &mut impl FnMut(&'static str, &str, Vec<u8>), f: &Fixtures) {
         wire_seed(
             Some(&dpop_config),
             &[
-                create,
+                // With DPoP, create draws the seed of every jti from its entropy.
+                &call("create", &entropy),
                 &callback,
                 &resource("resourceHeaders"),
                 r#"{"t":"call","call":"resourceAnswer","method":"GET","url":"https://api.example.com/v1/me","status":401,"wwwAuthenticate":"DPoP error=\"use_dpop_nonce\"","dpopNonce":"n-1"}"#,
