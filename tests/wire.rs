@@ -361,7 +361,12 @@ fn the_dpop_par_resource_and_claims_options_are_checked_by_their_javascript_name
 fn with_dpop_create_loads_the_stored_key_and_else_makes_and_stores_one() {
     let config = r#"{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/","dpop":true,"storage":"session"}"#;
     let mut wired = Wired::new(config, "https://app.example.com").expect("created");
-    let result = handle(&mut wired, r#"{"t":"call","op":1,"call":"create"}"#);
+    // With DPoP, create draws the seed of every jti from the entropy the pump hands in.
+    let entropy = "q".repeat(128);
+    let result = handle(
+        &mut wired,
+        &format!(r#"{{"t":"call","op":1,"call":"create","entropy":"{entropy}"}}"#),
+    );
     let load = outputs(&result)
         .into_iter()
         .find(|o| o.get("do").and_then(Json::as_str) == Some("loadKey"))
