@@ -272,11 +272,12 @@ impl Machine {
         // days): a longer-lived token would be announced as expiring early.
         let expiry = self.session.as_ref().and_then(|s| {
             let at = s.expires_at?;
-            // Never sooner than 10 s after the session was renewed: an OP that answers
-            // `expires_in` 0 or 1 is not asked again at the network's speed.
+            // Never sooner than 2 s after the session was renewed: an OP that answers
+            // `expires_in` 0 or 1 is not asked again at the network's speed. (From 4 s of
+            // lifetime on, the leeway of half the lifetime is later than that anyway.)
             let expiring = at
                 .saturating_sub(s.refresh_leeway())
-                .max(s.updated_at.saturating_add(10));
+                .max(s.updated_at.saturating_add(2));
             Some((at, expiring.saturating_mul(1000), at.saturating_mul(1000)))
         });
         match expiry {
