@@ -260,11 +260,16 @@ impl ClientConfig {
         check_claims(self.claims.as_ref())
     }
 
-    /// How long a tab waits for the cross-tab refresh lock, in milliseconds: long enough for the
-    /// tab that holds it to finish a refresh whose every request runs to its deadline (token
-    /// request, JWK Set, its refetch, UserInfo: four in a row), with one more deadline to spare.
+    /// How long a tab waits for the cross-tab refresh lock, and how long a holder's lease lasts,
+    /// in milliseconds: long enough for the tab that holds it to finish a refresh whose every
+    /// request runs to its deadline (token request, JWK Set, its refetch, UserInfo: four in a
+    /// row; with DPoP the token request and UserInfo each once more, with the server's nonce,
+    /// RFC 9449 §8 and §9), with one more deadline to spare for the key, the verification and the
+    /// storage writes in between.
     pub fn lock_wait_ms(&self) -> u32 {
-        self.request_timeout_ms.saturating_mul(5)
+        let requests: u32 = if self.dpop { 6 } else { 4 };
+        self.request_timeout_ms
+            .saturating_mul(requests.saturating_add(1))
     }
 }
 

@@ -521,3 +521,61 @@ fn dpop_proof_serves_the_apps_own_http_client() {
     assert_eq!(claims["htm"], "post");
     assert!(claims.get("ath").is_some());
 }
+
+#[test]
+fn the_lock_lease_covers_a_dpop_refresh_whose_every_request_runs_to_its_deadline() {
+    // Under the lock, a DPoP refresh can make five requests in a row: the token request and its
+    // nonce retry (RFC 9449 §8), the JWK Set refetched for a rotated key (OIDC Core §10.1.1),
+    // UserInfo and its nonce retry (§9); then it stores what it got. A lease that ran out
+    // meanwhile would hand the lock to another tab, which would read the stored session before
+    // the rotated refresh token is in it.
+    let mut w = World::new();
+    let mut cfg = dpop(StorageKind::Local);
+    cfg.check_userinfo_on_refresh = true;
+    let a = w.signed_in_tab(cfg.clone());
+    let b = w.create_tab(cfg);
+    let timeout = i64::from(w.tab(a).config.request_timeout_ms);
+    w.op.dpop_nonce = Some("n-1".into());
+    w.op.userinfo_nonce = Some("u-1".into());
+    w.op.rotated = true;
+    w.op.hang
+        .extend([Endpoint::Token, Endpoint::Jwks, Endpoint::Userinfo]);
+    let op_a = w.call(a, Call::Refresh);
+    w.settle();
+    let op_b = w.call(b, Call::Refresh);
+    w.settle();
+    assert_eq!(w.locks.holder(&World::lock_name()), Some(a));
+    let steps = [
+        Endpoint::Token,
+        Endpoint::Token,
+        Endpoint::Jwks,
+        Endpoint::Userinfo,
+        Endpoint::Userinfo,
+    ];
+    for (n, endpoint) in steps.into_iter().enumerate() {
+        assert_eq!(w.held(endpoint), 1, "{endpoint:?} is asked next");
+        w.advance(timeout - 1);
+        // After the last answer, the session's shared write takes its time too.
+        w.hold_shared_writes = n == steps.len() - 1;
+        w.release_where(|r| Endpoint::of(&r.url) == endpoint);
+    }
+    assert!(!w.tab(a).is_done(op_a));
+    w.advance(timeout / 2);
+    assert_eq!(
+        w.locks.holder(&World::lock_name()),
+        Some(a),
+        "the lease still runs while the holder stores its session"
+    );
+    w.release_shared_writes();
+    w.tab(a).ok(op_a);
+    w.tab(b).ok(op_b);
+    assert_eq!(w.tab(a).access_token(), w.tab(b).access_token());
+    // Tab A's request and its nonce retry; tab B took A's session.
+    let tabs: Vec<usize> =
+        w.op.token_requests("refresh_token")
+            .iter()
+            .map(|r| r.tab)
+            .collect();
+    assert_eq!(tabs, [a, a]);
+    assert_eq!(w.op.replays, 0);
+}

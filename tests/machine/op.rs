@@ -188,6 +188,9 @@ pub struct FakeOp {
     pub user_signed_in: bool,
     /// The key ID tokens are signed with (always named `rsa-0`).
     pub sign_with: Key,
+    /// The OP rotated its signing key (OIDC Core §10.1.1): ID tokens are signed with RSA key 1,
+    /// named `rsa-1`, and the JWK Set lists both keys.
+    pub rotated: bool,
     /// The `sub` UserInfo answers with.
     pub userinfo_sub: String,
     /// The next refresh is answered 200 with a rotated refresh token but an ID token for
@@ -251,6 +254,7 @@ impl FakeOp {
             web_message: true,
             user_signed_in: true,
             sign_with: Key::Rsa(0),
+            rotated: false,
             userinfo_sub: SUB.into(),
             refuse_next_refresh: false,
             hang: HashSet::new(),
@@ -388,7 +392,14 @@ impl FakeOp {
             Endpoint::Jwks => Ok(HttpResponse {
                 dpop_nonce: None,
                 status: 200,
-                body: jwk_set(&[public_jwk(Key::Rsa(0), Some("rsa-0"))]),
+                body: if self.rotated {
+                    jwk_set(&[
+                        public_jwk(Key::Rsa(0), Some("rsa-0")),
+                        public_jwk(Key::Rsa(1), Some("rsa-1")),
+                    ])
+                } else {
+                    jwk_set(&[public_jwk(Key::Rsa(0), Some("rsa-0"))])
+                },
             }),
             Endpoint::Token => self.token(&seen, now),
             Endpoint::Par => self.push(&seen),
@@ -581,7 +592,11 @@ impl FakeOp {
         if let Some(nonce) = nonce {
             claims["nonce"] = json!(nonce);
         }
-        let token = mint("RS256", Some("rsa-0"), &claims, self.sign_with);
+        let token = if self.rotated {
+            mint("RS256", Some("rsa-1"), &claims, Key::Rsa(1))
+        } else {
+            mint("RS256", Some("rsa-0"), &claims, self.sign_with)
+        };
         self.secrets.push(token.clone());
         token
     }
