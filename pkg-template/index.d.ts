@@ -588,6 +588,9 @@ export declare const ERROR_CODES: ErrorCodes;
  */
 export declare function isOidcError(e: unknown, code?: OidcErrorCode | readonly OidcErrorCode[]): e is OidcError;
 
+/** @internal The SDK's error, for the package's React binding. Not part of the API: do not use. */
+export declare function _oidcError(code: SdkErrorCode, message: string): OidcError;
+
 /** Detail of the `expiring` and `expired` events. */
 export interface ExpiryDetail {
   /** When the access token expires (or expired), in seconds since the Unix epoch. */

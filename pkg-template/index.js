@@ -1136,6 +1136,9 @@ export class OidcClient {
 
 const CREATE = Symbol('create');
 
+// For the React binding (react.js), whose errors must be the SDK's too; not part of the API.
+export { oidcError as _oidcError };
+
 /** The SDK's own error codes, and the OP error codes apps meet most. */
 // Each name is its code in upper case.
 export const ERROR_CODES = Object.freeze(

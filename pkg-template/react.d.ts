@@ -175,7 +175,9 @@ export interface RequireAuthProps {
  * `useOidc().error` in the fallback. Nor after a sign-out in this page's life (`signedOutReason`
  * set: this tab's `signoutRedirect()`, another tab's sign-out, the idle timeout): a sign-in then
  * would cancel the logout's navigation or sign the user straight back in at the OP. Render a
- * sign-in button in the fallback for that case.
+ * sign-in button in the fallback for that case. Nor when the user comes back from the OP with
+ * Back and the browser restores the page from its back/forward cache: `error` is then
+ * `abandoned`, and a sign-in started on its own would send Back to the OP again.
  */
 export declare function RequireAuth(props: RequireAuthProps): ReactNode;
 

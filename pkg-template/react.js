@@ -11,7 +11,7 @@
 // Types and documentation: react.d.ts.
 
 import { createContext, createElement, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { OidcClient } from './index.js';
+import { OidcClient, _oidcError as oidcError } from './index.js';
 
 /**
  * @typedef {import('./index.js').OidcClientConfig} OidcClientConfig
@@ -360,12 +360,31 @@ export function RequireAuth({ fallback = null, signinOptions, children }) {
     entry.redirecting = true;
     entry.ready
       .then((client) => client.signinRedirect({ appState: here(), ...options.current }))
+      .then(() => whenBack(entry))
       .catch((error) => {
         entry.redirecting = false;
         entry.set({ error });
       });
   }, [needed, link]);
   return state.session !== null ? children : fallback;
+}
+
+/**
+ * After <RequireAuth>'s navigation to the OP: a page restored from the back/forward cache (the
+ * user pressed Back at the OP) would otherwise show the fallback for ever, since the sign-in it
+ * waits for was left. It gets the error `abandoned` instead and starts no sign-in: one started
+ * on its own would send Back to the OP again.
+ * @param {Entry} entry
+ */
+function whenBack(entry) {
+  const back = (/** @type {PageTransitionEvent} */ event) => {
+    if (!event.persisted) return;
+    window.removeEventListener('pageshow', back);
+    entry.redirecting = false;
+    entry.set({ error: oidcError('abandoned', 'the sign-in was left at the OP: the page came back from the back/forward cache') });
+  };
+  window.addEventListener('pageshow', back);
+  entry.offs.push(() => window.removeEventListener('pageshow', back));
 }
 
 /**

@@ -64,6 +64,8 @@ function serveApp(dist) {
     root: ROOT,
     exampleDir: dist,
     packageRoutes: false,
+    // Chromium keeps no page that came with `no-store` in its back/forward cache.
+    headers: () => ({ 'cache-control': 'no-cache' }),
     respond: (path) => (extname(path) === '' && path !== '/' ? { type: 'text/html; charset=utf-8', body: readFileSync(join(dist, 'index.html')) } : undefined),
   });
 }
@@ -333,6 +335,41 @@ test('signing out on a page behind <RequireAuth> goes to the OP\'s logout; there
     assert.deepEqual(traffic.errors, []);
   } finally {
     await context.close();
+  }
+});
+
+test('Back from the OP to a page behind <RequireAuth>, restored from the back/forward cache: the fallback offers a sign-in, none starts', { timeout: 60_000 }, async () => {
+  const cachingBrowser = await launchBrowser({ bfcache: true });
+  // Chromium keeps no page whose fetches (discovery here) came with `no-store`.
+  op.settings.noStoreAsNoCache = true;
+  try {
+    const context = await newContext(cachingBrowser);
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e.stack ?? e)));
+    await page.goto(`${site.origin}${PROTECTED}`);
+    await page.waitForURL((u) => u.origin === op.issuer);
+    await page.locator('form input[name="login"]').waitFor();
+    const authorizations = op.events.authorizations.length;
+
+    await page.goBack({ waitUntil: 'commit' });
+    await page.getByTestId('signin-again').waitFor({ timeout: 15_000 });
+    // The document that was left (a new load would be a 'back_forward' navigation).
+    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation')[0].type), 'navigate');
+    assert.equal(await page.getByTestId('error').textContent(), 'abandoned');
+    assert.equal(new URL(page.url()).pathname, '/protected');
+    assert.equal(op.events.authorizations.length, authorizations, 'no sign-in started on its own');
+
+    // The button signs in, back to the route.
+    await page.getByTestId('signin-again').click();
+    await page.waitForURL((u) => u.origin === op.issuer);
+    await loginAtOp(page, { until: (u) => u.origin === site.origin });
+    await page.getByTestId('protected').waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('location').textContent(), PROTECTED);
+    assert.deepEqual(errors, []);
+  } finally {
+    op.settings.noStoreAsNoCache = false;
+    await cachingBrowser.close();
   }
 });
 

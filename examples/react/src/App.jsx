@@ -122,11 +122,12 @@ function Profile() {
 
 /**
  * <RequireAuth>'s fallback: it is redirecting to the OP, except after a sign-out (it never undoes
- * one), where the user chooses to sign in again.
+ * one) or an error (the status line shows it; `abandoned` when the user came back from the OP
+ * with Back), where the user chooses to sign in again.
  */
 function NotSignedIn() {
-  const { signedOutReason, signinRedirect } = useOidc();
-  if (signedOutReason === null) return <p data-testid="redirecting">Signing you in…</p>;
+  const { signedOutReason, error, signinRedirect } = useOidc();
+  if (signedOutReason === null && error === null) return <p data-testid="redirecting">Signing you in…</p>;
   return (
     <button data-testid="signin-again" onClick={() => signinRedirect({ appState: location.pathname + location.search + location.hash })}>
       Sign in again
