@@ -138,7 +138,8 @@ export interface OidcClientConfig {
    * The page the hidden iframe (silent sign-in) and the popup load with the response: the
    * package's `silent-callback.html` served from your origin, registered at the OP. Needed for
    * iframe silent sign-in and for popups whose response comes by query, fragment or form_post;
-   * `web_message` needs none.
+   * `web_message` needs none. On the page's own origin (`create()` refuses another with
+   * `invalid_config`: the page answers by `postMessage` and `BroadcastChannel`).
    */
   silentRedirectUri?: string | undefined;
   /** Space-separated scopes. Default `"openid"`; add `offline_access` to ask for a refresh token. */

@@ -3,7 +3,7 @@
 use crate::op::{ok, Endpoint};
 use crate::world::*;
 use oidc_rp_wasm::core::config::StorageKind;
-use oidc_rp_wasm::core::machine::{Call, Command};
+use oidc_rp_wasm::core::machine::{Call, Command, Machine};
 use oidc_rp_wasm::error::Error;
 use serde_json::json;
 
@@ -154,4 +154,32 @@ fn create_against_a_hung_discovery_ends_with_timeout_at_the_deadline() {
     );
     assert_eq!(asked.len(), 1, "asked once");
     assert_eq!(w.held(Endpoint::Discovery), 0, "nothing left waiting");
+}
+
+#[test]
+fn a_silent_redirect_uri_on_another_origin_is_refused_at_create() {
+    // Its page answers by postMessage to this origin and by BroadcastChannel: from another
+    // origin nothing reaches this page, and every popup and iframe sign-in would wait in vain.
+    for uri in [
+        "https://www.app.example.com/silent-callback.html",
+        "http://app.example.com/silent-callback.html",
+        "https://app.example.com:8443/silent-callback.html",
+    ] {
+        let c = config(StorageKind::Session).silent_redirect_uri(uri);
+        let e = Machine::new(c, APP_ORIGIN.into()).err().expect(uri);
+        assert_eq!(e.code(), "invalid_config", "{uri}");
+        assert!(
+            e.message().contains("silent_redirect_uri"),
+            "{uri}: {}",
+            e.message()
+        );
+    }
+    // The same origin as browsers write it: the default port and upper case make no difference.
+    for uri in [
+        SILENT_URI,
+        "https://APP.example.com:443/silent-callback.html",
+    ] {
+        let c = config(StorageKind::Session).silent_redirect_uri(uri);
+        assert!(Machine::new(c, APP_ORIGIN.into()).is_ok(), "{uri}");
+    }
 }

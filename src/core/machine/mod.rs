@@ -230,6 +230,7 @@ impl Machine {
     /// [`Error::InvalidConfig`] for a configuration that cannot work. Send [`Call::Create`] next.
     pub fn new(config: ClientConfig, own_origin: String) -> Result<Machine, Error> {
         config.validate()?;
+        check_silent_origin(&config, &own_origin)?;
         let idle = IdlePolicy::new(config.idle_timeout_seconds, config.idle_warning_seconds);
         Ok(Machine {
             keeper: keeper::Keeper::new(idle),
@@ -776,4 +777,23 @@ fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 /// Seconds since the epoch, for the flows, from `now` in milliseconds.
 fn secs(now_ms: i64) -> i64 {
     now_ms.div_euclid(1000)
+}
+
+/// The callback page of `silent_redirect_uri` answers by `postMessage` to this page's origin and
+/// by a `BroadcastChannel`, which only reaches the same origin: on another origin (`www.` or not,
+/// `localhost` or `127.0.0.1`) every popup and iframe sign-in would wait for an answer that never
+/// comes. Checked where the origin is computed exactly as the browser computes it (an ASCII
+/// host without percent-escapes or an IPv6 literal).
+fn check_silent_origin(config: &ClientConfig, own_origin: &str) -> Result<(), Error> {
+    let Some(uri) = &config.silent_redirect_uri else {
+        return Ok(());
+    };
+    let exact = uri.bytes().all(|b| b.is_ascii() && b != b'%' && b != b'[');
+    if exact && crate::core::web_message::origin_of(uri) != own_origin {
+        return Err(Error::config(
+            "silent_redirect_uri",
+            "must be on this page's origin: its page answers by postMessage and BroadcastChannel",
+        ));
+    }
+    Ok(())
 }
