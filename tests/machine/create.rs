@@ -166,7 +166,7 @@ fn a_silent_redirect_uri_on_another_origin_is_refused_at_create() {
         "https://app.example.com:8443/silent-callback.html",
     ] {
         let c = config(StorageKind::Session).silent_redirect_uri(uri);
-        let e = Machine::new(c, APP_ORIGIN.into()).err().expect(uri);
+        let e = Machine::new(c, APP_ORIGIN.into()).expect_err(uri);
         assert_eq!(e.code(), "invalid_config", "{uri}");
         assert!(
             e.message().contains("silent_redirect_uri"),
