@@ -1,4 +1,5 @@
-//! No output of the machine shows a secret in its `Debug`: a pump may log every output.
+//! No output of the machine shows a secret in its `Debug`, nor the machine itself: a pump may log
+//! every output, a Rust front end the client.
 
 use crate::op::OP_ORIGIN;
 use crate::world::*;
@@ -78,7 +79,9 @@ fn no_output_debug_shows_a_token_a_code_or_a_verifier() {
             .outputs
             .iter()
             .cloned()
-            .chain(tab.events.iter().map(|e| format!("{e:?}")));
+            .chain(tab.events.iter().map(|e| format!("{e:?}")))
+            // The machine itself, which a Rust front end may log whole.
+            .chain(std::iter::once(format!("{:?}", tab.machine)));
         for text in texts {
             seen += 1;
             for secret in &secrets {

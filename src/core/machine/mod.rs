@@ -182,8 +182,9 @@ enum Queued {
     RefreshFailed(Rc<Error>),
 }
 
-/// The client's whole state.
-#[derive(Debug)]
+/// The client's whole state. Its `Debug` shows no secret: not the entropy pool (the next
+/// `state`, `nonce` and PKCE verifier come from it), not the callback URLs handled (their
+/// authorization codes), only the shape of what it holds.
 pub struct Machine {
     config: ClientConfig,
     own_origin: String,
@@ -223,6 +224,27 @@ pub struct Machine {
     /// DPoP's key and nonces, when `dpop` is on (always `None` without feature `dpop`: the
     /// type is uninhabited there).
     dpop: Option<dpop::DpopState>,
+}
+
+impl std::fmt::Debug for Machine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Machine")
+            .field("config", &self.config)
+            .field("own_origin", &self.own_origin)
+            .field("session", &self.session)
+            .field("generation", &self.generation)
+            .field("created", &self.created)
+            .field("disposed", &self.disposed)
+            .field("entropy_len", &self.entropy.len())
+            .field("tasks", &self.tasks.len())
+            .field("routes", &self.routes.len())
+            .field("callbacks", &self.callbacks.len())
+            .field(
+                "outputs_waiting",
+                &self.out.len().saturating_sub(self.polled),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl Machine {
