@@ -718,3 +718,47 @@ fn a_sign_out_while_the_renewed_session_is_being_stored_is_not_undone() {
     let c = w.create_tab(config(StorageKind::Local));
     assert!(w.tab(c).session().is_none());
 }
+
+#[test]
+fn a_token_call_waiting_on_a_refresh_gets_no_token_once_the_user_signed_out() {
+    // getAccessToken() and client.fetch() inside the leeway wait for a refresh, with the still
+    // valid token to fall back on; a sign-out meanwhile ends that session, and the app's pending
+    // API call must not go out with a signed-out user's token.
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    w.skip(INTO_THE_LEEWAY_MS);
+    w.op.hang.insert(Endpoint::Token);
+    let token = w.call(t, Call::GetAccessToken);
+    let fetch = w.call(
+        t,
+        Call::ResourceHeaders {
+            method: "GET".into(),
+            url: "https://api.example.com/orders".into(),
+        },
+    );
+    w.settle();
+    let out = w.call(t, Call::SignOutLocally);
+    w.settle();
+    w.tab(t).ok(out);
+    w.release(Endpoint::Token);
+    assert_eq!(w.tab(t).err(token), "no_session");
+    assert_eq!(w.tab(t).err(fetch), "no_session");
+
+    // The same when another tab signs out, with the OP down: not the old token, nor the
+    // refresh's network error: the session is gone.
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.skip(INTO_THE_LEEWAY_MS);
+    w.op.hang.insert(Endpoint::Token);
+    let token = w.call(a, Call::GetAccessToken);
+    w.settle();
+    let out = w.call(b, Call::SignOutLocally);
+    w.settle();
+    w.tab(b).ok(out);
+    assert!(w.tab(a).session().is_none());
+    w.op.override_next(Endpoint::Token, Err(Error::Network("offline".into())));
+    w.release(Endpoint::Token);
+    assert!(w.tab(a).is_done(token));
+    assert_eq!(w.tab(a).err(token), "no_session");
+}

@@ -567,10 +567,24 @@ impl Machine {
                     Ok(session) => self.done(*op, Ok(Outcome::Session(session.clone()))),
                     Err(e) => self.failed(*op, e),
                 },
-                // Both take the refreshed token, else their fallback, else the error.
+                // Both take the refreshed token, else their fallback, else the error. The
+                // fallback is the token of the session the call found: once that session is gone
+                // (signed out here, in another tab or by the idle timeout while the refresh ran),
+                // the call gets the error, never a signed-out user's token.
                 Waiter::Access { op, fallback } | Waiter::Resource { op, fallback, .. } => {
                     let op = *op;
-                    match access::after_refresh(token_of(&result), fallback.take()) {
+                    let fallback = fallback.take().filter(|token| {
+                        self.session
+                            .as_ref()
+                            .is_some_and(|s| s.access_token.expose() == token.expose())
+                    });
+                    match access::after_refresh(token_of(&result), fallback) {
+                        Err(_) if self.session.is_none() => self.done(
+                            op,
+                            Err(Error::NoSession(
+                                "signed out while the refresh was under way",
+                            )),
+                        ),
                         Err(e) => self.failed(op, e),
                         Ok(token) => match waiter {
                             Waiter::Resource { method, url, .. } => {
