@@ -327,7 +327,8 @@ impl Client {
         })
     }
 
-    /// Forgets the session here and in the other tabs, without contacting the OP.
+    /// Forgets the session here and in the other tabs, without contacting the OP. Resolves once
+    /// the shared copy's removal is committed, so a reload right after finds no session.
     pub fn sign_out_locally(&self) -> impl Future<Output = Result<(), Error>> + 'static {
         expect(self.pump().call(Call::SignOutLocally), nothing)
     }

@@ -418,3 +418,27 @@ fn a_reloaded_session_tab_keeps_its_refresh_token() {
     w.tab(a).ok(op);
     assert_eq!(w.op.replays, 0);
 }
+
+#[test]
+fn sign_out_locally_settles_once_the_shared_copy_is_removed() {
+    // A page unload aborts a pending IndexedDB transaction: an app that reloads once
+    // sign_out_locally() resolved must find no copy there, which any tab's catch-up would take
+    // back as a session (refresh token included).
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    w.hold_shared_removals = true;
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    assert!(w.tab(a).session().is_none());
+    assert!(w.held_shared_removals() >= 1);
+    assert!(
+        !w.tab(a).is_done(out),
+        "not before the removal is committed"
+    );
+    w.release_shared_removals();
+    w.tab(a).ok(out);
+    assert!(!w.indexed_db.contains_key(&session_key()));
+    let c = w.create_tab(config(StorageKind::Local));
+    w.page(c, PageEvent::Visible);
+    assert!(w.tab(c).session().is_none());
+}

@@ -300,6 +300,10 @@ pub struct World {
     /// after others created later (another tab's delete, say).
     pub hold_shared_writes: bool,
     held_shared_writes: Vec<(usize, IoId, String, String)>,
+    /// IndexedDB removals wait until [`World::release_shared_removals`], or are lost with
+    /// [`World::lose_shared_removals`] (a page unload aborts a pending transaction).
+    pub hold_shared_removals: bool,
+    held_shared_removals: Vec<(usize, IoId, String)>,
     /// DPoP key pairs stored in IndexedDB (as `CryptoKey` objects: never as text), by name.
     pub key_store: BTreeMap<String, p256::ecdsa::SigningKey>,
     pub locks: Locks,
@@ -328,6 +332,8 @@ impl World {
             no_webcrypto: false,
             hold_shared_writes: false,
             held_shared_writes: Vec::new(),
+            hold_shared_removals: false,
+            held_shared_removals: Vec::new(),
             key_store: BTreeMap::new(),
             locks: Locks::default(),
             service_worker: BTreeMap::new(),
@@ -627,6 +633,10 @@ impl World {
                     Area::Local => {
                         self.local_storage.remove(&key);
                     }
+                    Area::Shared if self.hold_shared_removals => {
+                        self.held_shared_removals.push((t, id, key));
+                        return;
+                    }
                     Area::Shared => {
                         self.indexed_db.remove(&key);
                     }
@@ -910,6 +920,21 @@ impl World {
             self.answer(h.tab, h.id, Answer::Http(reply));
         }
         self.settle();
+    }
+
+    /// Commits the held IndexedDB removals now, in order, and answers them.
+    pub fn release_shared_removals(&mut self) {
+        self.hold_shared_removals = false;
+        for (t, id, key) in std::mem::take(&mut self.held_shared_removals) {
+            self.indexed_db.remove(&key);
+            self.answer(t, id, Answer::Written(Ok(())));
+        }
+        self.settle();
+    }
+
+    /// How many IndexedDB removals are held.
+    pub fn held_shared_removals(&self) -> usize {
+        self.held_shared_removals.len()
     }
 
     /// Commits the held IndexedDB writes now, in order, and answers them.

@@ -175,6 +175,15 @@ impl Machine {
         self.io(task, Purpose::Revoke, Command::Fetch(request));
     }
 
+    /// `sign_out_locally`: signed out here and in every tab, settled once the shared copy's
+    /// removal is committed (an app may reload next, and a page unload aborts a pending IndexedDB
+    /// transaction: a copy left there would come back as a session in the next catch-up).
+    pub(super) fn sign_out_locally(&mut self, op: OpId, now: i64) {
+        self.sign_out("signout", now);
+        let task = self.new_task_id();
+        self.after_revocation(task, op, None);
+    }
+
     /// The shared session removed (committed), then the page leaves.
     fn after_revocation(&mut self, task: TaskId, op: OpId, url: Option<String>) {
         if self.shared() {

@@ -398,10 +398,7 @@ impl Machine {
             Call::GetAccessToken => self.get_access_token(op, now),
             Call::Signout { redirect, options } => self.signout(op, options, redirect, now),
             Call::HandleSignoutCallback { url } => self.handle_signout_callback(op, url),
-            Call::SignOutLocally => {
-                self.sign_out("signout", now);
-                self.done(op, Ok(Outcome::Nothing));
-            }
+            Call::SignOutLocally => self.sign_out_locally(op, now),
             Call::ResourceHeaders { method, url } => self.resource_headers(op, method, url, now),
             Call::ResourceAnswer {
                 method,
