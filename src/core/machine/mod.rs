@@ -182,9 +182,20 @@ enum Queued {
     RefreshFailed(Rc<Error>),
 }
 
+/// The randomness handed in and not used yet: the next `state`, `nonce` and PKCE verifier come
+/// from it, so its `Debug` shows only its length.
+struct Pool(Vec<u8>);
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted entropy]")
+    }
+}
+
 /// The client's whole state. Its `Debug` shows no secret: not the entropy pool (the next
 /// `state`, `nonce` and PKCE verifier come from it), not the callback URLs handled (their
 /// authorization codes), only the shape of what it holds.
+#[derive(Debug)]
 pub struct Machine {
     config: ClientConfig,
     own_origin: String,
@@ -203,7 +214,7 @@ pub struct Machine {
     sign_outs: u64,
     created: bool,
     disposed: bool,
-    entropy: Vec<u8>,
+    entropy: Pool,
     next_io: IoId,
     next_task: TaskId,
     /// Which task each outstanding command's answer goes to, and what for.
@@ -226,27 +237,6 @@ pub struct Machine {
     dpop: Option<dpop::DpopState>,
 }
 
-impl std::fmt::Debug for Machine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Machine")
-            .field("config", &self.config)
-            .field("own_origin", &self.own_origin)
-            .field("session", &self.session)
-            .field("generation", &self.generation)
-            .field("created", &self.created)
-            .field("disposed", &self.disposed)
-            .field("entropy_len", &self.entropy.len())
-            .field("tasks", &self.tasks.len())
-            .field("routes", &self.routes.len())
-            .field("callbacks", &self.callbacks.len())
-            .field(
-                "outputs_waiting",
-                &self.out.len().saturating_sub(self.polled),
-            )
-            .finish_non_exhaustive()
-    }
-}
-
 impl Machine {
     /// A machine for `config` in a page of `own_origin` (`location.origin`). Fails with
     /// [`Error::InvalidConfig`] for a configuration that cannot work. Send [`Call::Create`] next.
@@ -266,7 +256,7 @@ impl Machine {
             sign_outs: 0,
             created: false,
             disposed: false,
-            entropy: Vec::new(),
+            entropy: Pool(Vec::new()),
             next_io: 0,
             next_task: 0,
             routes: Vec::new(),
@@ -650,11 +640,11 @@ impl Machine {
     // ----- plumbing shared by the parts -----
 
     fn add_entropy(&mut self, bytes: &[u8]) {
-        self.entropy.extend_from_slice(bytes);
-        let excess = self.entropy.len().saturating_sub(ENTROPY_POOL);
+        self.entropy.0.extend_from_slice(bytes);
+        let excess = self.entropy.0.len().saturating_sub(ENTROPY_POOL);
         if excess > 0 {
             // The newest bytes are kept.
-            self.entropy = self.entropy.split_off(excess);
+            self.entropy.0 = self.entropy.0.split_off(excess);
         }
     }
 
@@ -663,10 +653,11 @@ impl Machine {
     fn random_token(&mut self) -> Result<String, Error> {
         let at = self
             .entropy
+            .0
             .len()
             .checked_sub(32)
             .ok_or_else(|| crypto_error("no entropy was handed in with the call"))?;
-        let bytes = self.entropy.split_off(at);
+        let bytes = self.entropy.0.split_off(at);
         Ok(crate::core::base64url::encode(&bytes))
     }
 

@@ -35,11 +35,19 @@ pub(super) enum Show {
     HiddenFrame,
 }
 
-/// A callback handled in this page: its URL as received and as cleaned, and how it went.
-#[derive(Debug)]
+/// A callback handled in this page: its URL as received and as cleaned, and how it went. Its
+/// `Debug` leaves the URLs out: the first carries the authorization code.
 pub(super) struct Handled {
     urls: [String; 2],
     outcome: Handling,
+}
+
+impl std::fmt::Debug for Handled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handled")
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
