@@ -860,7 +860,9 @@ function newPump(prefetch) {
       given.location.href = o.url;
       win = given;
     } else {
-      win = window.open(o.url, 'oidc-rp-wasm', 'popup=yes,width=500,height=640');
+      // A window of its own (no name): a named one would be taken over by the next sign-in,
+      // this client's or another's, whose response the first would then wait for in vain.
+      win = window.open(o.url, '_blank', 'popup=yes,width=500,height=640');
       if (!win) return answer(o.io, failure('popup_blocked', 'blocked'));
     }
     windows.set(o.op, { win });

@@ -74,11 +74,9 @@ pub(super) fn open_popup(url: &str, given: Option<Window>) -> Result<Shown, Erro
             given
         }
         None => window()?
-            .open_with_url_and_target_and_features(
-                url,
-                "oidc-rp-wasm",
-                "popup=yes,width=500,height=640",
-            )
+            // A window of its own (no name): a named one would be taken over by the next
+            // sign-in, whose response the first would then wait for in vain.
+            .open_with_url_and_target_and_features(url, "_blank", "popup=yes,width=500,height=640")
             .ok()
             .flatten()
             .ok_or(Error::PopupBlocked)?,

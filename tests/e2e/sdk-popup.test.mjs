@@ -190,3 +190,33 @@ test('a popup the user closes is popup_closed, the transaction spent, and the ne
     assert.equal((await outcome(app)).ok, true);
     await assertOneSignIn(app);
   }));
+
+test('two popup sign-ins under way at once each get a window of their own, and each its own response', SCENARIO, () =>
+  inContext(env, {}, async ({ context }) => {
+    env.op.events.clear();
+    const app = await App.open(context, env);
+    // Two clicks (a double click, say): one user activation each.
+    const start = (from) =>
+      app.page.evaluate((f) => {
+        window.__outcomes ??= {};
+        window.__outcomes[f] = window.__example.client.signinPopup({ appState: { from: f } }).then(
+          (s) => ({ ok: true, appState: s.appState }),
+          (e) => ({ ok: false, code: e.code }),
+        );
+      }, from);
+    const [first] = await Promise.all([context.waitForEvent('page'), start('first')]);
+    const [second] = await Promise.all([context.waitForEvent('page'), start('second')]);
+    assert.notEqual(first, second, 'the second call did not take over the first one\'s window');
+    const login = async (popup) => {
+      try {
+        await loginAtOp(popup, { until: atCallbackPage });
+      } catch (err) {
+        if (!popup.isClosed()) throw err;
+      }
+    };
+    await login(second);
+    await login(first);
+    const results = await app.page.evaluate(async () => ({ first: await window.__outcomes.first, second: await window.__outcomes.second }));
+    assert.deepEqual(results, { first: { ok: true, appState: { from: 'first' } }, second: { ok: true, appState: { from: 'second' } } });
+    assert.deepEqual(env.op.events.tokenCounts, { authorization_code: 2 });
+  }));
