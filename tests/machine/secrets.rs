@@ -1,5 +1,5 @@
-//! No output of the machine shows a secret in its `Debug`, nor the machine itself: a pump may log
-//! every output, a Rust front end the client.
+//! No output or input of the machine shows a secret in its `Debug`, nor the machine itself: a
+//! pump may log every output and input, a Rust front end the client.
 
 use crate::op::OP_ORIGIN;
 use crate::world::*;
@@ -80,13 +80,16 @@ fn no_output_debug_shows_a_token_a_code_or_a_verifier() {
             .iter()
             .cloned()
             .chain(tab.events.iter().map(|e| format!("{e:?}")))
-            // The machine itself, which a Rust front end may log whole.
-            .chain(std::iter::once(format!("{:?}", tab.machine)));
+            // The machine itself, which a Rust front end may log whole, and every input.
+            .chain(std::iter::once(format!("{:?}", tab.machine)))
+            .chain(tab.inputs.iter().cloned());
         for text in texts {
             seen += 1;
             for secret in &secrets {
                 assert!(!text.contains(secret.as_str()), "a secret in {text}");
             }
+            // The state, nonce and verifier to come are made of the entropy.
+            assert!(!text.contains("entropy: ["), "the entropy in {text}");
         }
     }
     assert!(seen > 50);

@@ -76,6 +76,8 @@ pub struct Tab {
     pub commands: Vec<(IoId, Command)>,
     /// The Debug text of every output of every page of this tab.
     pub outputs: Vec<String>,
+    /// The Debug text of every input handed to every page of this tab.
+    pub inputs: Vec<String>,
     pub cancelled: Vec<IoId>,
     pub events: Vec<Event>,
     pub done: BTreeMap<OpId, Result<Outcome, Error>>,
@@ -103,6 +105,7 @@ impl Tab {
             inbox: VecDeque::new(),
             commands: Vec::new(),
             outputs: Vec::new(),
+            inputs: Vec::new(),
             cancelled: Vec::new(),
             events: Vec::new(),
             done: BTreeMap::new(),
@@ -478,6 +481,8 @@ impl World {
     /// Feeds `input` to tab `t` now.
     pub fn input(&mut self, t: usize, input: Input) {
         let now = self.now;
+        let text = format!("{input:?}");
+        self.tab_mut(t).inputs.push(text);
         self.tab_mut(t).machine.handle_input(input, now);
     }
 

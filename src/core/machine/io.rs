@@ -24,8 +24,9 @@ pub type OpId = u32;
 /// The id of an I/O command, chosen by the machine; its [`Answer`] carries it back.
 pub type IoId = u32;
 
-/// A public call of the client (the JS `OidcClient` methods, the Rust pump's methods).
-#[derive(Debug, Clone)]
+/// A public call of the client (the JS `OidcClient` methods, the Rust pump's methods). Its
+/// `Debug` leaves out the callback URL and the form_post body (the authorization code).
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum Call {
     /// Fetch discovery and restore a stored session: the first call of every machine.
@@ -141,8 +142,10 @@ pub enum PageEvent {
     Activity,
 }
 
-/// An input to the machine.
-#[derive(Debug, Clone)]
+/// An input to the machine. Its `Debug` leaves out what carries secrets: the entropy (the
+/// next `state`, `nonce` and PKCE verifier), the messages' data (an authorization response, a
+/// session), and through [`Call`] and [`Answer`] callback URLs and stored texts.
+#[derive(Clone)]
 pub enum Input {
     /// A public call. `entropy` is fresh randomness from the platform (at least 96 bytes for a
     /// call that starts a sign-in or a logout), from which `state`, `nonce` and the PKCE verifier
@@ -507,8 +510,8 @@ impl fmt::Debug for Command {
     }
 }
 
-/// The outcome of a command.
-#[derive(Debug, Clone)]
+/// The outcome of a command. Its `Debug` leaves out a stored text (a session, a transaction).
+#[derive(Clone)]
 pub enum Answer {
     /// For [`Command::Fetch`].
     Http(Result<HttpResponse, Error>),
@@ -535,6 +538,118 @@ pub enum Answer {
     #[cfg(feature = "dpop")]
     /// For [`Command::Sign`]: the signature.
     Signature(Result<Vec<u8>, Error>),
+}
+
+impl fmt::Debug for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Call::Create => f.write_str("Create"),
+            Call::Signin { via, options } => f
+                .debug_struct("Signin")
+                .field("via", via)
+                .field("options", options)
+                .finish(),
+            Call::HandleRedirectCallback { from_location, .. } => f
+                .debug_struct("HandleRedirectCallback")
+                .field("from_location", from_location)
+                .finish_non_exhaustive(),
+            Call::HandleFormPost(_) => f.write_str("HandleFormPost(..)"),
+            Call::Refresh => f.write_str("Refresh"),
+            Call::GetAccessToken => f.write_str("GetAccessToken"),
+            Call::Signout { redirect, options } => f
+                .debug_struct("Signout")
+                .field("redirect", redirect)
+                .field("options", options)
+                .finish(),
+            Call::HandleSignoutCallback { .. } => f
+                .debug_struct("HandleSignoutCallback")
+                .finish_non_exhaustive(),
+            Call::SignOutLocally => f.write_str("SignOutLocally"),
+            Call::Dispose => f.write_str("Dispose"),
+            Call::ResourceHeaders { method, url } => f
+                .debug_struct("ResourceHeaders")
+                .field("method", method)
+                .field("url", url)
+                .finish(),
+            Call::ResourceAnswer {
+                method,
+                url,
+                status,
+                retried,
+                ..
+            } => f
+                .debug_struct("ResourceAnswer")
+                .field("method", method)
+                .field("url", url)
+                .field("status", status)
+                .field("retried", retried)
+                .finish_non_exhaustive(),
+            Call::DpopProof { method, url } => f
+                .debug_struct("DpopProof")
+                .field("method", method)
+                .field("url", url)
+                .finish(),
+        }
+    }
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::Call { op, call, entropy } => f
+                .debug_struct("Call")
+                .field("op", op)
+                .field("call", call)
+                .field("entropy_bytes", &entropy.len())
+                .finish(),
+            Input::Answer { id, answer } => f
+                .debug_struct("Answer")
+                .field("id", id)
+                .field("answer", answer)
+                .finish(),
+            Input::Timeout => f.write_str("Timeout"),
+            Input::Page(event) => f.debug_tuple("Page").field(event).finish(),
+            Input::TabMessage(_) => f.write_str("TabMessage(..)"),
+            Input::WindowMessage { origin, source, .. } => f
+                .debug_struct("WindowMessage")
+                .field("origin", origin)
+                .field("source", source)
+                .finish_non_exhaustive(),
+            Input::Handover { op, .. } => f
+                .debug_struct("Handover")
+                .field("op", op)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl fmt::Debug for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Answer::Http(r) => f.debug_tuple("Http").field(r).finish(),
+            Answer::Verified(r) => f.debug_tuple("Verified").field(r).finish(),
+            Answer::Digest(r) => f
+                .debug_tuple("Digest")
+                .field(&r.as_ref().map(Vec::len))
+                .finish(),
+            Answer::Read(r) => f
+                .debug_tuple("Read")
+                .field(&r.as_ref().map(|text| text.as_ref().map(|_| "..")))
+                .finish(),
+            Answer::Written(r) => f.debug_tuple("Written").field(r).finish(),
+            Answer::Keys(keys) => f.debug_tuple("Keys").field(keys).finish(),
+            Answer::Lock(r) => f.debug_tuple("Lock").field(r).finish(),
+            Answer::Opened(r) => f.debug_tuple("Opened").field(r).finish(),
+            Answer::Look(look) => f.debug_tuple("Look").field(look).finish(),
+            #[cfg(feature = "dpop")]
+            Answer::Key(r) => f.debug_tuple("Key").field(r).finish(),
+            #[cfg(feature = "dpop")]
+            Answer::Signature(r) => f
+                .debug_tuple("Signature")
+                .field(&r.as_ref().map(Vec::len))
+                .finish(),
+        }
+    }
 }
 
 /// What the app's listeners hear.

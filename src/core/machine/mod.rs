@@ -183,12 +183,12 @@ enum Queued {
 }
 
 /// The randomness handed in and not used yet: the next `state`, `nonce` and PKCE verifier come
-/// from it, so its `Debug` shows only its length.
+/// from it, so its `Debug` shows none of it.
 struct Pool(Vec<u8>);
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted entropy]")
+        f.write_str("(redacted)")
     }
 }
 
