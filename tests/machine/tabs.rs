@@ -442,3 +442,29 @@ fn sign_out_locally_settles_once_the_shared_copy_is_removed() {
     w.page(c, PageEvent::Visible);
     assert!(w.tab(c).session().is_none());
 }
+
+/// The copy was made (its `sessionStorage` with the refresh token) before the opener's last
+/// refresh, and asks only after it: the opener holds a newer token by then, and the copy's is
+/// spent. The opener still says so, and the copy lets go of it instead of replaying it.
+#[test]
+fn a_copy_made_before_the_openers_refresh_lets_go_of_the_spent_token() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Session));
+    let copied = w.tab(a).session_storage.clone();
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+    let b = w.open_tab(config(StorageKind::Session));
+    w.tab_mut(b).session_storage = copied;
+    w.create(b);
+    assert_eq!(
+        w.tab(b).refresh_token(),
+        None,
+        "the copy let go of the spent token"
+    );
+    let op = w.call(b, Call::Refresh);
+    w.settle();
+    assert!(w.tab(b).result(op).is_err());
+    assert_eq!(w.op.replays, 0);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+}

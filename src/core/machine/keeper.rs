@@ -55,7 +55,14 @@ pub(super) struct Keeper {
     /// `session` storage: the lineage this tab asked about after restoring its session, until
     /// an older tab says it holds it.
     asked: Option<String>,
+    /// `session` storage: the lineages of the refresh tokens this tab redeemed or let go of,
+    /// newest last (at most [`SPENT_LINEAGES`]): a copy made before this tab's last refreshes
+    /// restores one of those, and must let go of it too.
+    spent: Vec<String>,
 }
+
+/// How many spent lineages a tab remembers.
+const SPENT_LINEAGES: usize = 4;
 
 /// The idle watch of a session.
 #[derive(Debug)]
@@ -110,8 +117,15 @@ pub(super) struct Catchup {
 impl Machine {
     /// Takes `session` as the current one (read from storage, or kept in memory).
     pub(super) fn adopt(&mut self, session: Session) {
+        let before = self.lineage();
         self.session = Some(session);
         self.generation = self.generation.wrapping_add(1);
+        if let Some(spent) = before.filter(|old| self.lineage().as_ref() != Some(old)) {
+            if self.keeper.spent.len() >= SPENT_LINEAGES {
+                self.keeper.spent.remove(0);
+            }
+            self.keeper.spent.push(spent);
+        }
     }
 
     /// Forgets the session here; `signedOut` with `reason` if there was one.
@@ -228,10 +242,16 @@ impl Machine {
         }
     }
 
-    /// A tab asked about `lineage`: this one, created before it, says it holds it.
+    /// A tab asked about `lineage`: this one, created before it, says it holds it, or held it
+    /// and redeemed it since (the asker was copied before this tab's refresh: its token is
+    /// spent, and presenting it would be a replay).
     #[inline(never)]
     fn answer_who_holds(&mut self, lineage: Option<&str>) {
-        if lineage.is_some() && self.lineage().as_deref() == lineage {
+        let Some(asked) = lineage else {
+            return;
+        };
+        let held = self.lineage().as_deref() == Some(asked);
+        if held || self.keeper.spent.iter().any(|l| l == asked) {
             self.broadcast(HELD, lineage);
         }
     }
