@@ -498,12 +498,26 @@ function newPump(prefetch) {
    * @param {any} [win]
    */
   const call = (function call(call, fields = {}, win) {
-    if (!handle) return Promise.reject(disposedError());
+    if (!handle) {
+      win?.close();
+      return Promise.reject(disposedError());
+    }
     if (win !== undefined) appWindow = win;
     const op = nextOp++;
     const entropy = b64url(crypto.getRandomValues(new Uint8Array(128)));
     return new Promise((resolve, reject) => {
-      ops.set(op, { resolve, reject });
+      // The app's window, when the call fails before the machine took it (a refused option,
+      // say), is closed as a popup of the SDK's would be.
+      const fail = win
+        ? (/** @type {unknown} */ e) => {
+            if (appWindow === win) {
+              appWindow = null;
+              win.close();
+            }
+            reject(e);
+          }
+        : reject;
+      ops.set(op, { resolve, reject: fail });
       input({ t: 'call', op, call, entropy, ...fields });
     });
   });

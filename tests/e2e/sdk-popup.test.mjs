@@ -127,6 +127,18 @@ test('signinPopup navigates a window the app opened itself', SCENARIO, () =>
       ),
     );
     assert.deepEqual(refused, { code: 'invalid_config', field: 'window' });
+
+    // A call that fails before the window is used closes it, as it would a popup of its own:
+    // an option the machine refuses, and a configuration that cannot sign in by popup.
+    for (const options of [{ redirectURI: 'x' }, { extraParams: { state: 'mine' } }]) {
+      const left = await app.page.evaluate(async (o) => {
+        const mine = window.open('', 'app-popup-2', 'popup=yes,width=480,height=600');
+        const error = await window.__example.client.signinPopup(o, { window: mine }).then(() => null, (e) => e.code);
+        return { error, closed: mine.closed };
+      }, options);
+      assert.ok(left.error, JSON.stringify(left));
+      assert.equal(left.closed, true, JSON.stringify({ options, left }));
+    }
   }));
 
 for (const responseMode of ['query', 'form_post']) {
