@@ -55,9 +55,10 @@ pub(super) struct Keeper {
     /// `session` storage: the lineage this tab asked about after restoring its session, until
     /// an older tab says it holds it.
     asked: Option<String>,
-    /// `session` storage: the lineages of the refresh tokens this tab redeemed or let go of,
-    /// newest last (at most [`SPENT_LINEAGES`]): a copy made before this tab's last refreshes
-    /// restores one of those, and must let go of it too.
+    /// `session` storage: the lineages of the refresh tokens this tab held before its current
+    /// session, since the last time there were [`SPENT_LINEAGES`] (then it starts again): a copy
+    /// made before this tab's last refreshes restores one of those, spent, and must let go of it
+    /// too.
     spent: Vec<String>,
 }
 
@@ -117,15 +118,14 @@ pub(super) struct Catchup {
 impl Machine {
     /// Takes `session` as the current one (read from storage, or kept in memory).
     pub(super) fn adopt(&mut self, session: Session) {
-        let before = self.lineage();
+        if let Some(held) = self.lineage() {
+            if self.keeper.spent.len() >= SPENT_LINEAGES {
+                self.keeper.spent.clear();
+            }
+            self.keeper.spent.push(held);
+        }
         self.session = Some(session);
         self.generation = self.generation.wrapping_add(1);
-        if let Some(spent) = before.filter(|old| self.lineage().as_ref() != Some(old)) {
-            if self.keeper.spent.len() >= SPENT_LINEAGES {
-                self.keeper.spent.remove(0);
-            }
-            self.keeper.spent.push(spent);
-        }
     }
 
     /// Forgets the session here; `signedOut` with `reason` if there was one.
@@ -251,7 +251,7 @@ impl Machine {
             return;
         };
         let held = self.lineage().as_deref() == Some(asked);
-        if held || self.keeper.spent.iter().any(|l| l == asked) {
+        if held || self.keeper.spent.iter().any(|l| l.as_str() == asked) {
             self.broadcast(HELD, lineage);
         }
     }
