@@ -802,7 +802,7 @@ fn check_silent_origin(config: &ClientConfig, own_origin: &str) -> Result<(), Er
     if exact && crate::core::web_message::origin_of(uri) != own_origin {
         return Err(Error::config(
             "silent_redirect_uri",
-            "must be on this page's origin: its page answers by postMessage and BroadcastChannel",
+            "must be on this page's origin",
         ));
     }
     Ok(())
