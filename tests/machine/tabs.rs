@@ -468,3 +468,45 @@ fn a_copy_made_before_the_openers_refresh_lets_go_of_the_spent_token() {
     assert_eq!(w.op.replays, 0);
     assert_eq!(w.op.token_requests("refresh_token").len(), 1);
 }
+
+/// While a tab is being created, another signs out and then in again: the stored session the
+/// new tab read is stale, but the stored key now holds the new one, which must stay there.
+#[test]
+fn a_sign_out_and_in_elsewhere_during_create_leaves_the_new_session_stored() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    w.op.hang.insert(Endpoint::Discovery);
+    let b = w.open_tab(config(StorageKind::Local));
+    let create = w.call(b, Call::Create);
+    w.settle();
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    let signin = w.call(
+        a,
+        Call::Signin {
+            via: oidc_rp_wasm::core::machine::SigninVia::Silent,
+            options: Default::default(),
+        },
+    );
+    w.settle();
+    let url = w.tab(a).windows[&signin].url.clone();
+    let response = w.op.authorize(&url);
+    w.window_message(
+        a,
+        crate::op::OP_ORIGIN,
+        Some(signin),
+        response.web_message(),
+    );
+    w.tab(a).ok(signin);
+    let new = w.tab(a).access_token();
+    w.release(Endpoint::Discovery);
+    w.tab(b).ok(create);
+    assert_eq!(w.tab(b).access_token(), new);
+    assert!(
+        w.local_storage.contains_key(&session_key()),
+        "the new session stays stored"
+    );
+    let c = w.create_tab(config(StorageKind::Local));
+    assert_eq!(w.tab(c).access_token(), new);
+}

@@ -516,7 +516,10 @@ impl Machine {
             return;
         }
         self.created = true;
-        if c.heard.signed_out && c.restored_session.take().is_some() {
+        // Signed out elsewhere since the read: the session read is gone. Its stored copy goes
+        // too, unless a sign-in followed, whose session the key holds now (the catch-up below
+        // takes it).
+        if c.heard.signed_out && c.restored_session.take().is_some() && !c.heard.new_session {
             self.remove_stored_session();
         }
         if let Some(session) = c.restored_session.take() {
