@@ -734,11 +734,14 @@ export declare class OidcClient {
    * refresh_token grant carries none of them, so it could not honour them (it does not
    * re-authenticate for `maxAge`, cannot raise `acr`, widen `scope` or pick an account). A refresh the OP refuses with `invalid_grant` falls back to the iframe; any other
    * failure (the network, a timeout) is reported as it is. Like {@link OidcClient.signinPopup}, the iframe prefers `web_message`
-   * when the OP supports it, else answers through `silentRedirectUri`.
+   * when the OP supports it, else answers through `silentRedirectUri`. It renews the page's
+   * session, so an ID token for another user (signed in at the OP meanwhile) is refused and the
+   * session kept, as for a refresh (OIDC Core §12.2): to change users, sign in interactively.
    *
    * @throws {OidcError} `login_required`, `consent_required`, `interaction_required`, ... from the
    *   OP (never masked as a timeout), `timeout` when nothing answered in `silentTimeoutMs`,
-   *   `no_session` when the session was signed out while it ran.
+   *   `no_session` when the session was signed out while it ran, `invalid_id_token` (reason
+   *   `refreshed_claim_changed`) when the OP answered for another user.
    */
   signinSilent(options?: AuthorizeOptions): Promise<Session>;
 

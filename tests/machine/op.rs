@@ -188,6 +188,8 @@ pub struct FakeOp {
     pub user_signed_in: bool,
     /// The key ID tokens are signed with (always named `rsa-0`).
     pub sign_with: Key,
+    /// Another user is signed in at the OP: codes are issued for this `sub` instead.
+    pub other_user: Option<&'static str>,
     /// The OP rotated its signing key (OIDC Core §10.1.1): ID tokens are signed with RSA key 1,
     /// named `rsa-1`, and the JWK Set lists both keys.
     pub rotated: bool,
@@ -255,6 +257,7 @@ impl FakeOp {
             user_signed_in: true,
             sign_with: Key::Rsa(0),
             rotated: false,
+            other_user: None,
             userinfo_sub: SUB.into(),
             refuse_next_refresh: false,
             hang: HashSet::new(),
@@ -535,7 +538,8 @@ impl FakeOp {
             auth_time: now - 5,
             jkt: bound.clone(),
         });
-        let id_token = self.id_token(now, issued.nonce.as_deref(), now - 5, SUB);
+        let sub = self.other_user.unwrap_or(SUB);
+        let id_token = self.id_token(now, issued.nonce.as_deref(), now - 5, sub);
         let refresh = self.issues_refresh_tokens.then_some(refresh);
         self.tokens(refresh, Some(id_token), bound)
     }

@@ -336,3 +336,43 @@ fn the_silent_id_token_hint_can_be_turned_off() {
         assert_eq!(query_param(&url, "id_token_hint"), None);
     }
 }
+
+#[test]
+fn a_silent_sign_in_as_another_user_is_refused_and_the_session_kept() {
+    // OIDC Core §12.2 as for a refresh: a hidden iframe renews the page's session; another user
+    // signed in at the OP (or an OP that ignored id_token_hint) must not replace it unseen.
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let before = w.tab(t).access_token();
+    w.op.revoke_all();
+    w.op.other_user = Some("someone-else");
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Silent,
+            options: AuthorizeOptions::default(),
+        },
+    );
+    w.settle();
+    let url = w.tab(t).windows[&op].url.clone();
+    let response = w.op.authorize(&url);
+    w.window_message(t, OP_ORIGIN, Some(op), response.web_message());
+    assert_eq!(w.tab(t).err(op), "invalid_id_token");
+    assert_eq!(w.tab(t).access_token(), before, "the session is kept");
+    assert_eq!(w.tab(t).count("refreshed"), 0);
+    assert_eq!(w.tab(t).count("signedIn"), 1, "only the first sign-in");
+
+    // An interactive sign-in as another user is the user's choice: a new session.
+    let popup = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
+            options: AuthorizeOptions::default(),
+        },
+    );
+    w.settle();
+    let response = w.op.authorize(&w.tab(t).windows[&popup].url.clone());
+    w.window_message(t, OP_ORIGIN, Some(popup), response.web_message());
+    w.tab(t).ok(popup);
+    assert_eq!(w.tab(t).session().unwrap().subject(), Some("someone-else"));
+}

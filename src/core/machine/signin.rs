@@ -21,9 +21,10 @@ use crate::core::par;
 use crate::core::params::ResponseMode;
 use crate::core::pkce::CodeVerifier;
 use crate::core::response::{self, ResponseParams};
+use crate::core::session::Session;
 use crate::core::stored;
 use crate::core::web_message::{self, Delivery, Expect};
-use crate::error::Error;
+use crate::error::{Error, IdTokenError};
 use std::rc::Rc;
 
 /// Where a frame sign-in shows its authorization request.
@@ -734,6 +735,15 @@ impl Machine {
             let e = Error::NoSession("signed out while the silent sign-in was under way");
             return self.end_signin(task, &signin, Err(e), now);
         }
+        // A hidden iframe renews the session the page has, like a refresh (OIDC Core §12.2): an
+        // ID token for another user (signed in at the OP meanwhile, or an OP that ignored
+        // `id_token_hint`) would swap the user under the app, announced as `refreshed`.
+        if !signin.interactive {
+            if let Some(claim) = changed_user(self.session.as_ref(), &signed_in.session) {
+                let e = Error::IdToken(IdTokenError::RefreshedClaimChanged(claim));
+                return self.end_signin(task, &signin, Err(e), now);
+            }
+        }
         let primary = self.save_primary(task, &signed_in.session);
         if primary || self.save_shared(task, &signed_in.session) {
             signin.stage = Stage::Saving {
@@ -789,4 +799,15 @@ impl Machine {
         }
         self.done_all(&signin.ops, &result);
     }
+}
+
+/// Which of `iss` and `sub` differs between the page's session and a renewal of it, if any.
+fn changed_user(current: Option<&Session>, renewed: &Session) -> Option<&'static str> {
+    let (Some(was), Some(now)) = (current?.claims.as_ref(), renewed.claims.as_ref()) else {
+        return None;
+    };
+    if was.iss != now.iss {
+        return Some("iss");
+    }
+    (was.sub != now.sub).then_some("sub")
 }
