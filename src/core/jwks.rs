@@ -162,6 +162,10 @@ const MEMBERS: &[Member] = &[
 pub struct JwkSet {
     /// The kept keys, in the order of the document.
     pub keys: Vec<Jwk>,
+    /// Handed out from a cache, not fetched for the token at hand: when no key of it verifies,
+    /// the signature check fetches the set once more (the OP may have re-keyed, OIDC Core
+    /// §10.1.1).
+    pub cached: bool,
 }
 
 /// The outcome of [`JwkSet::select`].

@@ -188,6 +188,9 @@ pub struct FakeOp {
     pub user_signed_in: bool,
     /// The key ID tokens are signed with (always named `rsa-0`).
     pub sign_with: Key,
+    /// The OP re-keyed under the same `kid`: ID tokens are signed with RSA key 1 as `rsa-0`,
+    /// and the JWK Set lists that key as `rsa-0`.
+    pub rekeyed: bool,
     /// Another user is signed in at the OP: codes are issued for this `sub` instead.
     pub other_user: Option<&'static str>,
     /// The OP rotated its signing key (OIDC Core §10.1.1): ID tokens are signed with RSA key 1,
@@ -258,6 +261,7 @@ impl FakeOp {
             sign_with: Key::Rsa(0),
             rotated: false,
             other_user: None,
+            rekeyed: false,
             userinfo_sub: SUB.into(),
             refuse_next_refresh: false,
             hang: HashSet::new(),
@@ -400,6 +404,8 @@ impl FakeOp {
                         public_jwk(Key::Rsa(0), Some("rsa-0")),
                         public_jwk(Key::Rsa(1), Some("rsa-1")),
                     ])
+                } else if self.rekeyed {
+                    jwk_set(&[public_jwk(Key::Rsa(1), Some("rsa-0"))])
                 } else {
                     jwk_set(&[public_jwk(Key::Rsa(0), Some("rsa-0"))])
                 },
@@ -598,6 +604,8 @@ impl FakeOp {
         }
         let token = if self.rotated {
             mint("RS256", Some("rsa-1"), &claims, Key::Rsa(1))
+        } else if self.rekeyed {
+            mint("RS256", Some("rsa-0"), &claims, Key::Rsa(1))
         } else {
             mint("RS256", Some("rsa-0"), &claims, self.sign_with)
         };

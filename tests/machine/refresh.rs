@@ -762,3 +762,27 @@ fn a_token_call_waiting_on_a_refresh_gets_no_token_once_the_user_signed_out() {
     assert!(w.tab(a).is_done(token));
     assert_eq!(w.tab(a).err(token), "no_session");
 }
+
+#[test]
+fn an_op_that_re_keyed_under_the_same_kid_is_fetched_again_not_refused() {
+    // The JWK Set the sign-in cached holds the old key under `rsa-0`; the OP now signs with a
+    // new key under the same `kid` (OIDC Core §10.1.1 rotation without a new kid). The cached
+    // key fails to verify: the set is fetched once more, and the new key verifies.
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    w.op.id_token_on_refresh = true;
+    w.op.rekeyed = true;
+    let jwks = w.op.count(Endpoint::Jwks);
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.count(Endpoint::Jwks), jwks + 1, "fetched once more");
+    // The next refresh uses the new set from the cache.
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.count(Endpoint::Jwks), jwks + 1);
+    // And back: once more, one fetch.
+    w.op.rekeyed = false;
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.op.count(Endpoint::Jwks), jwks + 2);
+}

@@ -64,6 +64,10 @@ pub struct SignatureFlow {
     /// The access token of the same response, when `at_hash` needs a digest the core does not
     /// compute itself (SHA-384, SHA-512).
     to_digest: Option<AccessToken>,
+    /// The keys in hand are a cached set ([`JwkSet::cached`]), not fetched for this token: when
+    /// none of them verifies (the OP re-keyed under the same `kid`, or rotated a key without
+    /// one, OIDC Core §10.1.1), the set is fetched once more before the check fails.
+    cached: bool,
 }
 
 impl SignatureFlow {
@@ -108,6 +112,7 @@ impl SignatureFlow {
             stage: Stage::AwaitingKeys { refetched: false },
             failure: None,
             to_digest,
+            cached: false,
         });
         let step = match keys {
             Some(set) => flow.choose(&set, false),
@@ -123,17 +128,23 @@ impl SignatureFlow {
         }
     }
 
-    /// Chooses the keys from `set`; an unknown `kid` asks for the set once more.
+    /// The set once more, bypassing the cache.
+    fn refetch(&mut self) -> SignatureStep {
+        self.stage = Stage::AwaitingKeys { refetched: true };
+        SignatureStep::Need(self.keys_need(true))
+    }
+
+    /// Chooses the keys from `set`; an unknown `kid`, or no usable key in a cached set, asks
+    /// for the set once more.
     fn choose(&mut self, set: &JwkSet, refetched: bool) -> SignatureStep {
+        self.cached = set.cached && !refetched;
         let selection = match set.select(self.alg, self.token.jws.kid.as_deref()) {
             Ok(selection) => selection,
+            Err(_) if self.cached => return self.refetch(),
             Err(e) => return SignatureStep::Failed(e),
         };
         let candidates: Vec<Jwk> = match selection {
-            KeySelection::UnknownKid if !refetched => {
-                self.stage = Stage::AwaitingKeys { refetched: true };
-                return SignatureStep::Need(self.keys_need(true));
-            }
+            KeySelection::UnknownKid if !refetched => return self.refetch(),
             KeySelection::UnknownKid => {
                 return SignatureStep::Failed(SignatureError::NoMatchingKey.into())
             }
@@ -150,6 +161,9 @@ impl SignatureFlow {
 
     fn verify_next(&mut self, candidates: Vec<Jwk>, next: usize) -> SignatureStep {
         let Some(jwk) = candidates.get(next) else {
+            if self.cached {
+                return self.refetch();
+            }
             let failure = self
                 .failure
                 .take()

@@ -122,7 +122,9 @@ impl Machine {
                 let at_once = match need {
                     Need::JwkSet { request, refetch } => {
                         if let (false, Some(keys)) = (refetch, &self.jwks) {
-                            Some(flow::Answer::JwkSet(Ok(keys.clone())))
+                            let mut keys = keys.clone();
+                            keys.cached = true;
+                            Some(flow::Answer::JwkSet(Ok(keys)))
                         } else if run.timed_out.contains(&request.url) {
                             Some(flow::Answer::JwkSet(Err(Error::Timeout)))
                         } else {
