@@ -278,22 +278,6 @@ fn a_form_post_popup_completes_by_the_body_the_callback_page_hands_over() {
 }
 
 #[test]
-fn a_web_message_popup_closed_before_the_op_showed_is_popup_closed_at_once() {
-    // web_message needs the popup's opener: once the handle reads closed (the user closed it
-    // early, or a COOP page cut it off), nothing can answer, so the call ends now rather than
-    // after the transaction's lifetime.
-    let mut w = World::new();
-    let t = w.create_tab(config(StorageKind::Memory));
-    let op = popup(&mut w, t);
-    w.settle();
-    w.tab_mut(t).windows.get_mut(&op).unwrap().closed = true;
-    w.advance(POPUP_LOOK_EVERY_MS);
-    assert_eq!(w.tab(t).err(op), "popup_closed");
-    assert!(w.tab(t).transactions().is_empty());
-    assert_eq!(w.tab(t).machine.poll_timeout(), None);
-}
-
-#[test]
 fn a_popup_closed_by_the_user_lets_go_of_its_hand_over_channel() {
     let mut w = World::new();
     let t = w.create_tab(config(StorageKind::Memory).silent_redirect_uri(SILENT_URI));

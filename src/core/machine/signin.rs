@@ -616,15 +616,7 @@ impl Machine {
                     PopupVerdict::Closed => {
                         return self.end_signin(task, &signin, Err(Error::PopupClosed), now);
                     }
-                    // Cut off by COOP, or closed before the OP's page showed: with the callback
-                    // page, keep waiting for its hand-over (no more looks needed); web_message
-                    // needs the popup's opener, which a closed or severed handle no longer has,
-                    // so nothing can answer.
-                    PopupVerdict::Severed
-                        if !matches!(frame.plan.expect, Expect::CallbackPage { .. }) =>
-                    {
-                        return self.end_signin(task, &signin, Err(Error::PopupClosed), now);
-                    }
+                    // Cut off by COOP: keep waiting for the hand-over; no more looks needed.
                     PopupVerdict::Severed => frame.look_at = None,
                     PopupVerdict::Watch => {
                         frame.look_at = Some(now.saturating_add(POPUP_LOOK_EVERY_MS))
