@@ -130,8 +130,7 @@ function where(v) {
 /** What usually fixes a `file` that could not be loaded. */
 const advice = (file) =>
   `copy ${file} from node_modules/oidc-rp-wasm/ to your site and pass its URL to ` +
-  'init({ module_or_path }), or give your bundler the one line of configuration the ' +
-  "package's README names for it";
+  "init({ module_or_path }), or give your bundler the line of configuration the package's README names";
 
 function wasmError(reason, message, cause) {
   return oidcError('wasm_load', `could not load the WebAssembly module of oidc-rp-wasm: ${message}`, { reason, cause });
@@ -171,7 +170,7 @@ async function instantiate(input, fromInit, dpop) {
     if (!validSource(value) || isThenable(value)) {
       throw badOption(
         'module_or_path',
-        'the promise resolved to something that is not a URL, a Response, bytes or a WebAssembly.Module',
+        'the promise resolved to no URL, Response, bytes or WebAssembly.Module',
         ' of init()',
       );
     }
@@ -227,7 +226,7 @@ async function instantiate(input, fromInit, dpop) {
         throw wasmError(
           'not_wasm',
           `${url} is not WebAssembly (it came as ${type || 'an unknown type'}${html ? ', an HTML page' : ''}): ` +
-            `the server answered with something else, typically a single-page-app fallback page, because ` +
+            `typically a single-page app's fallback page, because ` +
             `${file} is not at that URL. To fix it, ${advice(file)}`,
         );
       }
@@ -409,8 +408,21 @@ function openDatabase() {
       if (typeof indexedDB === 'undefined') return resolve(null);
       const request = indexedDB.open('oidc-rp-wasm', 1);
       request.onupgradeneeded = () => request.result.createObjectStore('sessions');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => resolve(null);
+      request.onsuccess = () => {
+        const db = request.result;
+        // Let go when the page's code deletes the database (its delete waits for every open
+        // connection, and every later open waits for the delete) or the browser closes it:
+        // the next use opens it again.
+        db.onversionchange = db.onclose = () => {
+          db.close();
+          database = null;
+        };
+        resolve(db);
+      };
+      request.onerror = () => {
+        database = null;
+        resolve(null);
+      };
     });
   }
   return database;
@@ -508,15 +520,13 @@ function newPump(prefetch) {
     return new Promise((resolve, reject) => {
       // The app's window, when the call fails before the machine took it (a refused option,
       // say), is closed as a popup of the SDK's would be.
-      const fail = win
-        ? (/** @type {unknown} */ e) => {
-            if (appWindow === win) {
-              appWindow = null;
-              win.close();
-            }
-            reject(e);
-          }
-        : reject;
+      const fail = (/** @type {unknown} */ e) => {
+        if (win && appWindow === win) {
+          appWindow = null;
+          win.close();
+        }
+        reject(e);
+      };
       ops.set(op, { resolve, reject: fail });
       input({ t: 'call', op, call, entropy, ...fields });
     });
@@ -550,7 +560,14 @@ function newPump(prefetch) {
         put(exports, text);
         exports.oidc_handle(handle, Date.now());
         const result = JSON.parse(take(exports));
-        for (const output of result.out) perform(output);
+        for (const output of result.out) {
+          // A call the machine could not read at all (a lone surrogate in its options, or
+          // nesting past its limit) is reported for operation 0: it is this call's.
+          if (output.done === 0 && next.t === 'call') {
+            ops.get(next.op)?.reject(badOption('options', 'not representable as JSON'));
+            ops.delete(next.op);
+          } else perform(output);
+        }
         arm(result.timeout);
       }
     } finally {

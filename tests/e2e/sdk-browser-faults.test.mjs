@@ -215,6 +215,31 @@ test('no Web Locks (navigator.locks undefined): sign-in and refresh work, in one
     assert.equal((await userinfo(env.op, third.accessToken)).status, 200);
   }));
 
+test("the page's code deletes the SDK's IndexedDB database: the delete goes through, and refreshes in this tab and another still settle", SCENARIO, () =>
+  inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
+    const a = await openSignedIn(context);
+    const first = await refreshIn(a);
+    assert.equal(first.ok, true, JSON.stringify(first));
+    // "Clear local data": a delete waits for every open connection to close.
+    const deleted = await a.page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const request = indexedDB.deleteDatabase('oidc-rp-wasm');
+          request.onsuccess = () => resolve('deleted');
+          request.onerror = () => resolve('error');
+          setTimeout(() => resolve('still blocked'), 3000);
+        }),
+    );
+    assert.equal(deleted, 'deleted');
+    const b = await App.open(context, env);
+    await b.waitSignedIn();
+    const second = await refreshIn(b);
+    assert.equal(second.ok, true, JSON.stringify(second));
+    const third = await refreshIn(a);
+    assert.equal(third.ok, true, JSON.stringify(third));
+    assertNoReuse();
+  }));
+
 test('Web Locks without AbortSignal.timeout (Safari 15.4-15.6): refreshes under the lock work, in one tab and then another', SCENARIO, () =>
   inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
     await context.addInitScript(() => {

@@ -203,7 +203,7 @@ test('signinPopup, response_mode=web_message: login in the popup, the opener get
     assert.equal(env.op.events.names().filter((n) => n === 'interaction.started').length, 2, 'login and consent only the first time');
   }));
 
-test('a call whose options JSON cannot hold (a BigInt, a cycle in appState) is invalid_config at once; the client goes on', () =>
+test('a call whose options JSON cannot hold (a BigInt, a cycle, a lone surrogate, deep nesting in appState) is invalid_config at once; the client goes on', () =>
   inContext(env, {}, async ({ context }) => {
     const app = await App.open(context, env);
     const outcomes = await app.page.evaluate(async () => {
@@ -219,13 +219,19 @@ test('a call whose options JSON cannot hold (a BigInt, a cycle in appState) is i
           // Not a wait for the SDK: a call that never settles would otherwise hang the test.
           new Promise((resolve) => setTimeout(() => resolve('never settled'), 5000)),
         ]);
+      // JSON.stringify writes these, but the machine's JSON reader refuses them: half an emoji
+      // (a draft cut at a length, say), and nesting past its limit.
+      let deep = [];
+      for (let i = 0; i < 70; i += 1) deep = [deep];
       return [
         await settle(client.signinRedirect({ appState: { n: 1n } })),
         await settle(client.authorizeUrl({ appState: cycle })),
+        await settle(client.signinRedirect({ appState: { draft: 'x\uD83D' } })),
+        await settle(client.authorizeUrl({ appState: deep })),
         await settle(client.authorizeUrl({}).then((url) => new URL(url).origin)),
       ];
     });
-    assert.deepEqual(outcomes, ['invalid_config options', 'invalid_config options', 'resolved']);
+    assert.deepEqual(outcomes, ['invalid_config options', 'invalid_config options', 'invalid_config options', 'invalid_config options', 'resolved']);
     // The refused signinRedirect stored nothing and went nowhere.
     assert.equal(app.page.url(), env.urls.app);
     const pending = await app.page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc-rp-wasm:tx:')));
