@@ -815,10 +815,11 @@ function newPump(prefetch) {
         signal: controller.signal,
       }).then(read);
     const body = http.then((h) => ({ http: h }));
-    // A request of the pump's own rejects when aborted; a prefetched one, which the controller
-    // cannot abort, races the abort so that a deadline covers it too.
-    const aborted = () => new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(null)));
-    (early ? Promise.race([body, aborted()]) : body)
+    // Every request races the abort, so that its deadline holds even where it does not reject
+    // when aborted: a prefetched one, which the controller cannot abort, or a `fetch` wrapped by
+    // code that drops the signal.
+    const aborted = new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(null)));
+    Promise.race([body, aborted])
       .then(
         (answer) => answer ?? failure(late ? 'timeout' : 'network', 'aborted'),
         (e) => failure(late ? 'timeout' : 'network', `${o.url}: ${e?.message ?? e}`),

@@ -173,6 +173,21 @@ test('refresh against a token endpoint that never answers: timeout within reques
     t.diagnostic(`at the end of the scenario, ${heldRequest()}`);
   }));
 
+test('a page whose fetch wrapper drops the abort signal: the hung refresh still times out at requestTimeoutMs', SCENARIO, () =>
+  inContext(env, { overrides: { requestTimeoutMs: REQUEST_TIMEOUT_MS } }, async ({ context }) => {
+    // Some native-HTTP and monitoring layers replace window.fetch and ignore `signal`.
+    await context.addInitScript(() => {
+      const original = window.fetch;
+      window.fetch = (input, init) => original(input, { ...init, signal: undefined });
+    });
+    const app = await openSignedIn(context);
+    const failed = await refreshAgainstHungOp(app);
+    assertTimedOut(failed);
+    const next = await timedRefresh(app);
+    assert.equal(next.ok, true, JSON.stringify(next));
+    assertNoReuse();
+  }));
+
 test('storage "local": after a timed-out refresh the Web Lock is free: the same tab, then another tab, refresh', SCENARIO, (t) =>
   inContext(env, { overrides: { storage: 'local', requestTimeoutMs: REQUEST_TIMEOUT_MS } }, async ({ context }) => {
     const a = await openSignedIn(context);
