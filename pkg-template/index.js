@@ -641,7 +641,10 @@ function newPump(prefetch) {
     try {
       command(o);
     } catch (e) {
-      if (o.io !== undefined) answer(o.io, failure(o.do === 'read' || o.do === 'write' || o.do === 'remove' ? 'storage' : 'browser', e));
+      // Without crypto.subtle (a page that is not a secure context) the WebCrypto commands throw.
+      if (o.io !== undefined) {
+        answer(o.io, failure(o.do === 'read' || o.do === 'write' || o.do === 'remove' ? 'storage' : crypto.subtle ? 'browser' : 'crypto', e));
+      }
     }
   });
 
@@ -845,7 +848,9 @@ function newPump(prefetch) {
     } catch (e) {
       // An algorithm the browser cannot (or may not) use is a NotSupportedError, whatever its
       // message says; the key is then not the problem.
-      throw failure(e?.name === 'NotSupportedError' ? 'unsupported_alg' : 'unusable_key', e?.name === 'NotSupportedError' ? o.alg : e);
+      throw crypto.subtle
+        ? failure(e?.name === 'NotSupportedError' ? 'unsupported_alg' : 'unusable_key', e?.name === 'NotSupportedError' ? o.alg : e)
+        : failure('crypto', e);
     }
     let ok;
     try {

@@ -334,3 +334,16 @@ for (const [label, message, todo] of [
       assertNoReuse();
     }));
 }
+
+test('no crypto.subtle (a page that is not a secure context): the callback fails with crypto_unavailable, not as a bad key', SCENARIO, () =>
+  inContext(env, {}, async ({ context }) => {
+    const app = await openWith(context, () => {
+      Object.defineProperty(Crypto.prototype, 'subtle', { configurable: true, get: () => undefined });
+    });
+    assert.equal(await app.page.evaluate(() => crypto.subtle), undefined);
+    await app.signinRedirect();
+    const { lastError, session, calls } = await app.state();
+    assert.equal(calls.at(-1).name, 'handleRedirectCallback');
+    assert.equal(lastError?.code, 'crypto_unavailable', JSON.stringify(lastError));
+    assert.equal(session, null);
+  }));
