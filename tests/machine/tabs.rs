@@ -4,7 +4,7 @@
 use crate::op::Endpoint;
 use crate::world::*;
 use oidc_rp_wasm::core::config::{ClientConfig, StorageKind};
-use oidc_rp_wasm::core::machine::{Call, Command, PageEvent};
+use oidc_rp_wasm::core::machine::{Call, Command, OpId, PageEvent};
 
 #[test]
 fn another_tabs_sign_out_is_signed_out_other_tab_exactly_once_in_each_tab() {
@@ -294,11 +294,10 @@ fn activity_after_the_warning_keeps_the_session() {
     assert_eq!(w.tab(b).count("signedOut:idle"), 1);
 }
 
-#[test]
-fn a_sign_out_in_another_tab_while_this_one_is_created_is_not_missed() {
-    let mut w = World::new();
+/// Tab A is signed in; tab B starts (it reads the stored session while its discovery request is
+/// held), and A signs out meanwhile. Returns A, B and B's create, still under way.
+fn signed_out_while_a_tab_is_created(w: &mut World) -> (usize, usize, OpId) {
     let a = w.signed_in_tab(config(StorageKind::Local));
-    // Tab B starts: it reads the stored session while its discovery request is on the way.
     w.op.hang.insert(Endpoint::Discovery);
     let b = w.open_tab(config(StorageKind::Local));
     let create = w.call(b, Call::Create);
@@ -306,6 +305,13 @@ fn a_sign_out_in_another_tab_while_this_one_is_created_is_not_missed() {
     let out = w.call(a, Call::SignOutLocally);
     w.settle();
     w.tab(a).ok(out);
+    (a, b, create)
+}
+
+#[test]
+fn a_sign_out_in_another_tab_while_this_one_is_created_is_not_missed() {
+    let mut w = World::new();
+    let (_, b, create) = signed_out_while_a_tab_is_created(&mut w);
     w.release(Endpoint::Discovery);
     w.tab(b).ok(create);
     assert!(w.tab(b).session().is_none(), "B must not come up signed in");
@@ -474,14 +480,7 @@ fn a_copy_made_before_the_openers_refresh_lets_go_of_the_spent_token() {
 #[test]
 fn a_sign_out_and_in_elsewhere_during_create_leaves_the_new_session_stored() {
     let mut w = World::new();
-    let a = w.signed_in_tab(config(StorageKind::Local));
-    w.op.hang.insert(Endpoint::Discovery);
-    let b = w.open_tab(config(StorageKind::Local));
-    let create = w.call(b, Call::Create);
-    w.settle();
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    let (a, b, create) = signed_out_while_a_tab_is_created(&mut w);
     let signin = w.call(
         a,
         Call::Signin {
