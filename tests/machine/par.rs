@@ -204,14 +204,7 @@ fn a_refused_push_closes_the_popup() {
 fn a_silent_sign_in_pushes_then_loads_the_iframe() {
     let mut w = par_world();
     let t = w.create_tab(config(StorageKind::Memory));
-    let op = w.call(
-        t,
-        Call::Signin {
-            via: SigninVia::Silent,
-            options: AuthorizeOptions::default(),
-        },
-    );
-    w.settle();
+    let op = w.signin_silently(t);
     let push =
         w.op.requests
             .iter()

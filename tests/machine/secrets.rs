@@ -30,14 +30,7 @@ fn no_output_debug_shows_a_token_a_code_or_a_verifier() {
     let response = w.op.authorize(&w.tab(b).windows[&popup].url.clone());
     w.window_message(b, OP_ORIGIN, Some(popup), response.web_message());
     w.tab(b).ok(popup);
-    let op = w.call(
-        a,
-        Call::Signin {
-            via: SigninVia::Silent,
-            options: AuthorizeOptions::default(),
-        },
-    );
-    w.settle();
+    let op = w.signin_silently(a);
     w.tab(a).ok(op);
     // URLs with an id_token_hint: an authorization URL and an end-session URL.
     let hinted = AuthorizeOptions {

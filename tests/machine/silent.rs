@@ -9,18 +9,6 @@ use oidc_rp_wasm::core::machine::{Call, Command, Outcome, SigninVia};
 use oidc_rp_wasm::core::params::ResponseMode;
 use oidc_rp_wasm::error::Error;
 
-fn silent(w: &mut World, t: usize) -> u32 {
-    let op = w.call(
-        t,
-        Call::Signin {
-            via: SigninVia::Silent,
-            options: AuthorizeOptions::default(),
-        },
-    );
-    w.settle();
-    op
-}
-
 fn frames(w: &World, t: usize) -> usize {
     w.tab(t)
         .commands_where(|c| matches!(c, Command::OpenFrame { .. }))
@@ -32,7 +20,7 @@ fn silent_sign_in_uses_the_refresh_token_first() {
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Memory));
     let before = w.tab(t).access_token();
-    let op = silent(&mut w, t);
+    let op = w.signin_silently(t);
     let token = w.tab(t).token_of(op);
     assert_ne!(token, before);
     assert_eq!(w.tab(t).access_token(), token);
@@ -46,14 +34,7 @@ fn silent_sign_in_falls_back_to_the_iframe_on_invalid_grant() {
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Memory));
     w.op.revoke_all();
-    let op = w.call(
-        t,
-        Call::Signin {
-            via: SigninVia::Silent,
-            options: AuthorizeOptions::default(),
-        },
-    );
-    w.settle();
+    let op = w.signin_silently(t);
     assert_eq!(w.op.token_requests("refresh_token").len(), 1);
     assert!(!w.tab(t).is_done(op));
     assert_eq!(frames(&w, t), 1);
@@ -83,7 +64,7 @@ fn silent_sign_in_does_not_fall_back_on_a_network_error() {
     let t = w.signed_in_tab(config(StorageKind::Memory));
     let before = w.tab(t).access_token();
     w.op.override_next(Endpoint::Token, Err(Error::Network("offline".into())));
-    let op = silent(&mut w, t);
+    let op = w.signin_silently(t);
     assert_eq!(w.tab(t).err(op), "network");
     assert_eq!(frames(&w, t), 0);
     assert_eq!(w.tab(t).access_token(), before);
@@ -95,7 +76,7 @@ fn a_prompt_none_refusal_from_the_iframe_passes_through() {
     w.op.user_signed_in = false;
     let t = w.create_tab(config(StorageKind::Memory));
     // No session, no refresh token: straight to the iframe.
-    let op = silent(&mut w, t);
+    let op = w.signin_silently(t);
     assert_eq!(w.op.count(Endpoint::Token), 0);
     let url = w.tab(t).windows[&op].url.clone();
     assert_eq!(query_param(&url, "id_token_hint"), None);
@@ -112,7 +93,7 @@ fn a_prompt_none_refusal_from_the_iframe_passes_through() {
 fn a_silent_iframe_nobody_answers_times_out_after_the_silent_timeout() {
     let mut w = World::new();
     let t = w.create_tab(config(StorageKind::Memory));
-    let op = silent(&mut w, t);
+    let op = w.signin_silently(t);
     let timeout = i64::from(w.tab(t).config.silent_timeout_ms);
     w.advance(timeout - 1);
     assert!(!w.tab(t).is_done(op));
@@ -128,14 +109,7 @@ fn a_silent_iframe_that_answers_after_a_sign_out_signs_nobody_back_in() {
     let a = w.signed_in_tab(config(StorageKind::Local));
     let b = w.create_tab(config(StorageKind::Local));
     w.op.revoke_all();
-    let op = w.call(
-        a,
-        Call::Signin {
-            via: SigninVia::Silent,
-            options: AuthorizeOptions::default(),
-        },
-    );
-    w.settle();
+    let op = w.signin_silently(a);
     let url = w.tab(a).windows[&op].url.clone();
     // The user signs out in tab B while A's hidden iframe is at the OP.
     let out = w.call(b, Call::SignOutLocally);
@@ -162,14 +136,7 @@ fn a_sign_out_while_the_silent_sign_ins_session_is_being_stored_is_not_undone() 
     let a = w.signed_in_tab(config(StorageKind::Local));
     let b = w.create_tab(config(StorageKind::Local));
     w.op.revoke_all();
-    let op = w.call(
-        a,
-        Call::Signin {
-            via: SigninVia::Silent,
-            options: AuthorizeOptions::default(),
-        },
-    );
-    w.settle();
+    let op = w.signin_silently(a);
     let url = w.tab(a).windows[&op].url.clone();
     w.hold_shared_writes = true;
     let response = w.op.authorize(&url);
@@ -199,7 +166,7 @@ fn a_prompt_none_error_in_the_query_of_a_fragment_request_is_the_ops_error() {
     let mut cfg = config(StorageKind::Memory).silent_redirect_uri(SILENT_URI);
     cfg.response_mode = ResponseMode::Fragment;
     let t = w.create_tab(cfg);
-    let op = silent(&mut w, t);
+    let op = w.signin_silently(t);
     let url = w.tab(t).windows[&op].url.clone();
     assert_eq!(
         query_param(&url, "response_mode").as_deref(),
@@ -231,7 +198,7 @@ fn a_code_in_the_query_of_a_fragment_request_is_refused() {
     let mut cfg = config(StorageKind::Memory).silent_redirect_uri(SILENT_URI);
     cfg.response_mode = ResponseMode::Fragment;
     let t = w.create_tab(cfg);
-    let op = silent(&mut w, t);
+    let op = w.signin_silently(t);
     let url = w.tab(t).windows[&op].url.clone();
     let response = w.op.authorize(&url);
     let callback = response.query_url();
@@ -262,7 +229,7 @@ fn a_refresh_refused_by_a_bare_400_drops_the_refresh_token_and_falls_back_to_the
             dpop_nonce: None,
         }),
     );
-    let op = silent(&mut w, t);
+    let op = w.signin_silently(t);
     assert_eq!(w.op.token_requests("refresh_token").len(), 1);
     assert_eq!(frames(&w, t), 1);
     assert_eq!(w.tab(t).refresh_token(), None, "dropped");
@@ -298,7 +265,7 @@ fn a_refresh_refused_by_a_bare_400_drops_the_refresh_token_and_falls_back_to_the
     assert_eq!(w.tab(t).refresh_token(), None);
     assert_eq!(w.tab(t).access_token(), before);
     // The next silent sign-in goes to the iframe at once: no refresh token to replay.
-    let op = silent(&mut w, t);
+    let op = w.signin_silently(t);
     assert_eq!(w.op.token_requests("refresh_token").len(), 1);
     assert_eq!(frames(&w, t), 1);
     assert!(!w.tab(t).is_done(op));
@@ -346,17 +313,8 @@ fn a_silent_sign_in_as_another_user_is_refused_and_the_session_kept() {
     let before = w.tab(t).access_token();
     w.op.revoke_all();
     w.op.other_user = Some("someone-else");
-    let op = w.call(
-        t,
-        Call::Signin {
-            via: SigninVia::Silent,
-            options: AuthorizeOptions::default(),
-        },
-    );
-    w.settle();
-    let url = w.tab(t).windows[&op].url.clone();
-    let response = w.op.authorize(&url);
-    w.window_message(t, OP_ORIGIN, Some(op), response.web_message());
+    let op = w.signin_silently(t);
+    w.answer_window(t, op);
     assert_eq!(w.tab(t).err(op), "invalid_id_token");
     assert_eq!(w.tab(t).access_token(), before, "the session is kept");
     assert_eq!(w.tab(t).count("refreshed"), 0);
@@ -371,8 +329,7 @@ fn a_silent_sign_in_as_another_user_is_refused_and_the_session_kept() {
         },
     );
     w.settle();
-    let response = w.op.authorize(&w.tab(t).windows[&popup].url.clone());
-    w.window_message(t, OP_ORIGIN, Some(popup), response.web_message());
+    w.answer_window(t, popup);
     w.tab(t).ok(popup);
     assert_eq!(w.tab(t).session().unwrap().subject(), Some("someone-else"));
 }

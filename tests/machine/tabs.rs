@@ -481,22 +481,8 @@ fn a_copy_made_before_the_openers_refresh_lets_go_of_the_spent_token() {
 fn a_sign_out_and_in_elsewhere_during_create_leaves_the_new_session_stored() {
     let mut w = World::new();
     let (a, b, create) = signed_out_while_a_tab_is_created(&mut w);
-    let signin = w.call(
-        a,
-        Call::Signin {
-            via: oidc_rp_wasm::core::machine::SigninVia::Silent,
-            options: Default::default(),
-        },
-    );
-    w.settle();
-    let url = w.tab(a).windows[&signin].url.clone();
-    let response = w.op.authorize(&url);
-    w.window_message(
-        a,
-        crate::op::OP_ORIGIN,
-        Some(signin),
-        response.web_message(),
-    );
+    let signin = w.signin_silently(a);
+    w.answer_window(a, signin);
     w.tab(a).ok(signin);
     let new = w.tab(a).access_token();
     w.release(Endpoint::Discovery);

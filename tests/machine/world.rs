@@ -1071,6 +1071,27 @@ impl World {
         (op, callback)
     }
 
+    /// `signinSilent` with default options in tab `t`, settled.
+    pub fn signin_silently(&mut self, t: usize) -> OpId {
+        let op = self.call(
+            t,
+            Call::Signin {
+                via: SigninVia::Silent,
+                options: AuthorizeOptions::default(),
+            },
+        );
+        self.settle();
+        op
+    }
+
+    /// The OP answers the popup or iframe of operation `op` (the user signed in there) by
+    /// web_message.
+    pub fn answer_window(&mut self, t: usize, op: OpId) {
+        let url = self.tab(t).windows[&op].url.clone();
+        let response = self.op.authorize(&url);
+        self.window_message(t, crate::op::OP_ORIGIN, Some(op), response.web_message());
+    }
+
     /// `signinRedirect` with default options, settled: the page is now at the OP
     /// (`last_navigation`).
     pub fn go_to_op(&mut self, t: usize) {
