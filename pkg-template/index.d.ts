@@ -173,7 +173,7 @@ export interface OidcClientConfig {
   storage?: SessionStorageKind | undefined;
   /** JWS algorithms accepted for ID tokens (OIDC Core §3.1.3.7 step 7). Default `["RS256"]`. `none` is never accepted. */
   idTokenSigningAlgs?: readonly string[] | undefined;
-  /** Tolerance, in seconds, for `exp`, `iat`, `nbf` and `auth_time` checks. Default `60`. */
+  /** Tolerance, in seconds, for `exp`, `iat`, `nbf` and `auth_time` checks: 0 to 3600. Default `60`. */
   clockSkewSeconds?: number | undefined;
   /**
    * How long a silent (hidden iframe) sign-in waits for an answer, in milliseconds, in every

@@ -416,6 +416,28 @@ fn a_method_is_normalised_as_fetch_normalises_it_for_htm() {
 }
 
 #[test]
+fn a_clock_skew_past_an_hour_is_refused_naming_it() {
+    // 60000 is a minute given in milliseconds: as seconds it would accept tokens 16 hours expired.
+    let config = |s: u64| {
+        format!(
+            r#"{{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/","clockSkewSeconds":{s}}}"#
+        )
+    };
+    assert!(Wired::new(&config(3_600), "https://app.example.com").is_ok());
+    assert!(Wired::new(&config(0), "https://app.example.com").is_ok());
+    for s in [3_601, 60_000] {
+        let error = error_of(&config(s));
+        assert_eq!(
+            error.get("field").and_then(Json::as_str),
+            Some("clockSkewSeconds"),
+            "{s}"
+        );
+        let message = error.get("message").and_then(Json::as_str).unwrap_or("");
+        assert!(message.contains("from 0 to 3600"), "{message}");
+    }
+}
+
+#[test]
 fn a_request_timeout_past_an_hour_is_refused_naming_it() {
     // A browser timer holds at most 2^31 - 1 ms (a longer one fires at once), and the lock's
     // lease is five deadlines: an hour is far inside both.

@@ -74,6 +74,11 @@ pub enum PushMode {
 /// The longest `request_timeout_ms` (an hour): every request's deadline is a browser timer.
 pub const MAX_REQUEST_TIMEOUT_MS: u32 = 3_600_000;
 
+/// The largest `clock_skew_seconds` (an hour). A device clock further off than that is reported
+/// as `clock_skew` rather than tolerated; a larger value is most likely milliseconds given for
+/// seconds, which would accept ID tokens that expired days ago (OIDC Core §3.1.3.7 step 9).
+pub const MAX_CLOCK_SKEW_SECONDS: i64 = 3_600;
+
 /// The client's configuration (`OidcClientConfig` in JS). Build it with [`ClientConfig::new`] and
 /// the `mut self` setters; [`ClientConfig::validate`] checks it.
 #[derive(Debug, Clone)]
@@ -101,7 +106,7 @@ pub struct ClientConfig {
     pub storage: StorageKind,
     /// The ID token algorithms accepted (OIDC Core §3.1.3.7 step 7).
     pub id_token_signing_algs: Vec<JwsAlg>,
-    /// Allowed clock difference with the OP, in seconds.
+    /// Allowed clock difference with the OP, in seconds: 0 to [`MAX_CLOCK_SKEW_SECONDS`].
     pub clock_skew_seconds: i64,
     /// How long a silent sign-in in a hidden iframe may take, in milliseconds.
     pub silent_timeout_ms: u32,
@@ -237,8 +242,11 @@ impl ClientConfig {
                 "must be positive and at most 3600000 (an hour)",
             ));
         }
-        if self.clock_skew_seconds < 0 {
-            return Err(Error::config("clock_skew_seconds", "must not be negative"));
+        if !(0..=MAX_CLOCK_SKEW_SECONDS).contains(&self.clock_skew_seconds) {
+            return Err(Error::config(
+                "clock_skew_seconds",
+                "must be from 0 to 3600 (an hour)",
+            ));
         }
         // A build without DPoP (the npm package's base wasm) refuses it rather than ignoring it:
         // tokens the app asked to be sender-constrained must not be bearer tokens silently.
