@@ -161,7 +161,7 @@ pub fn url_problem(url: &str) -> Option<&'static str> {
         None => Some("not an absolute http(s) URL"),
         Some(rest) if rest.starts_with(['/', '?', '#']) || rest.is_empty() => Some("no host"),
         Some(_) if url.contains('#') => Some("has a fragment"),
-        Some(_) if url.chars().any(char::is_whitespace) => Some("contains whitespace"),
+        Some(_) if url.bytes().any(|b| b.is_ascii_whitespace()) => Some("contains whitespace"),
         Some(_) => None,
     }
 }

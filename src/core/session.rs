@@ -125,7 +125,7 @@ impl Session {
             Some(token) => (Some(token.raw), Some(token.claims)),
             None => (None, None),
         };
-        let requested = requested_scope.trim();
+        let requested = requested_scope.trim_ascii();
         Ok(Session {
             id_token: raw,
             claims,

@@ -231,7 +231,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenResponse, Er
         None | Some(Json::Null) => None,
         Some(number @ Json::Number(_)) => Some(seconds(number)?),
         // Some OPs send it as a string.
-        Some(Json::String(s)) => match Json::parse(s.trim()) {
+        Some(Json::String(s)) => match Json::parse(s.trim_ascii()) {
             Ok(number @ Json::Number(_)) => Some(seconds(&number)?),
             _ => return Err(invalid("expires_in", "not a number")),
         },
