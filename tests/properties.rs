@@ -1148,4 +1148,16 @@ proptest! {
         prop_assert_eq!(oidc_rp_wasm::core::json::parse_i64(&text), text.parse::<i64>().ok());
         prop_assert_eq!(oidc_rp_wasm::core::json::parse_u64(&text), text.parse::<u64>().ok());
     }
+    /// The core's byte searches for ASCII delimiters find what std's `char` patterns find.
+    #[test]
+    fn byte_searches_agree_with_std(s in text(), d in prop::sample::select(vec!['#', '?', '.', ':', '@', '&', '='])) {
+        use oidc_rp_wasm::core::text;
+        let byte = d as u8;
+        prop_assert_eq!(text::split_once(&s, byte), s.split_once(d));
+        prop_assert_eq!(text::rsplit_once(&s, byte), s.rsplit_once(d));
+        prop_assert_eq!(text::contains(&s, byte), s.contains(d));
+        prop_assert_eq!(text::pieces(&s, byte).collect::<Vec<_>>(), s.split(d).collect::<Vec<_>>());
+        prop_assert_eq!(text::find_any(&s, b"?#"), s.find(['?', '#']));
+        prop_assert_eq!(text::before_any(&s, b"/?#"), s.split(['/', '?', '#']).next().unwrap_or(""));
+    }
 }

@@ -309,7 +309,7 @@ impl AuthorizationRequest {
         if self.redirect_uri.is_empty() {
             return Err(Error::config("redirect_uri", "must not be empty"));
         }
-        if self.redirect_uri.contains('#') {
+        if crate::core::text::contains(&self.redirect_uri, b'#') {
             return Err(Error::config("redirect_uri", "must not contain a fragment"));
         }
         if self.scope.split_ascii_whitespace().next().is_none() {
@@ -389,11 +389,11 @@ impl Transaction {
 /// Appends an encoded query to a URL that may already have a query (kept) or a fragment (kept
 /// after the new query).
 pub(crate) fn append_query(url: &str, query: &str) -> String {
-    let (base, fragment) = match url.split_once('#') {
+    let (base, fragment) = match crate::core::text::split_once(url, b'#') {
         Some((base, fragment)) => (base, Some(fragment)),
         None => (url, None),
     };
-    let separator = match base.split_once('?') {
+    let separator = match crate::core::text::split_once(base, b'?') {
         None => "?",
         Some((_, "")) => "",
         Some((_, existing)) if existing.ends_with('&') => "",

@@ -284,10 +284,9 @@ impl ClientConfig {
 /// RFC 8707 §2: each resource is an absolute URI without a fragment.
 pub(crate) fn check_resource(resource: &[String]) -> Result<(), Error> {
     for uri in resource {
-        let absolute = uri
-            .split_once(':')
+        let absolute = crate::core::text::split_once(uri, b':')
             .is_some_and(|(scheme, rest)| !scheme.is_empty() && !rest.is_empty());
-        if !absolute || uri.contains('#') {
+        if !absolute || crate::core::text::contains(uri, b'#') {
             return Err(Error::config(
                 "resource",
                 "must be absolute URIs without a fragment (RFC 8707)",

@@ -86,8 +86,7 @@ fn canonical_jwk(x: &str, y: &str) -> String {
 
 /// `htu` (§4.2): the request's URL without query and fragment.
 pub fn htu(url: &str) -> &str {
-    let end = url.find(['?', '#']).unwrap_or(url.len());
-    url.get(..end).unwrap_or(url)
+    crate::core::text::before_any(url, b"?#")
 }
 
 /// `ath` (§4.2): base64url of the SHA-256 of the access token's ASCII octets.

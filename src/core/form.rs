@@ -13,11 +13,11 @@
 /// value of a name check it themselves).
 pub fn parse(input: &str) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
-    for piece in input.split('&') {
+    for piece in crate::core::text::pieces(input, b'&') {
         if piece.is_empty() {
             continue;
         }
-        let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+        let (name, value) = crate::core::text::split_once(piece, b'=').unwrap_or((piece, ""));
         pairs.push((decode(name), decode(value)));
     }
     pairs

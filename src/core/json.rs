@@ -505,11 +505,12 @@ fn integer_part(text: &str) -> Option<i64> {
         Some(rest) => (true, rest),
         None => (false, text),
     };
-    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+    let (mantissa, exponent) = match crate::core::text::find_any(rest, b"eE") {
         Some(at) => (rest.get(..at)?, parse_i64(rest.get(at.checked_add(1)?..)?)?),
         None => (rest, 0),
     };
-    let (int_digits, frac_digits) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let (int_digits, frac_digits) =
+        crate::core::text::split_once(mantissa, b'.').unwrap_or((mantissa, ""));
     // The decimal point after shifting it by `exponent`: how many leading digits are integral.
     let point = i64::try_from(int_digits.len())
         .ok()?

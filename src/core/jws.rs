@@ -42,7 +42,7 @@ impl CompactJws {
     ///
     /// The payload may be any bytes; ID token code checks that it is a JSON object.
     pub fn parse(token: &str) -> Result<Self, Error> {
-        let parts = token.split('.').count();
+        let parts = crate::core::text::pieces(token, b'.').count();
         if parts == 5 {
             return Err(IdTokenError::Encrypted.into());
         }
@@ -59,7 +59,7 @@ impl CompactJws {
     /// The three parts of [`parse`](Self::parse), or why they are malformed: one error built at
     /// one place for every static reason.
     fn parse_parts(token: &str) -> Result<Self, &'static str> {
-        let mut segments = token.split('.');
+        let mut segments = crate::core::text::pieces(token, b'.');
         let (Some(header_b64), Some(payload_b64), Some(signature_b64)) =
             (segments.next(), segments.next(), segments.next())
         else {

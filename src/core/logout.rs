@@ -177,10 +177,8 @@ pub fn process_logout_callback(
     url_or_query: &str,
     transaction: Option<&LogoutTransaction>,
 ) -> Result<Option<String>, Error> {
-    let without_fragment = url_or_query
-        .split_once('#')
-        .map_or(url_or_query, |(b, _)| b);
-    let query = match without_fragment.split_once('?') {
+    let without_fragment = crate::core::text::before_any(url_or_query, b"#");
+    let query = match crate::core::text::split_once(without_fragment, b'?') {
         Some((_, query)) => query,
         // A URL without a query (bytes compared: a substring search would cost the wasm a
         // general string searcher for this one test).

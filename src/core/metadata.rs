@@ -160,7 +160,7 @@ pub fn url_problem(url: &str) -> Option<&'static str> {
     match rest {
         None => Some("not an absolute http(s) URL"),
         Some(rest) if rest.starts_with(['/', '?', '#']) || rest.is_empty() => Some("no host"),
-        Some(_) if url.contains('#') => Some("has a fragment"),
+        Some(_) if crate::core::text::contains(url, b'#') => Some("has a fragment"),
         Some(_) if url.bytes().any(|b| b.is_ascii_whitespace()) => Some("contains whitespace"),
         Some(_) => None,
     }

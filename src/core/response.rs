@@ -67,13 +67,15 @@ impl ResponseParams {
     /// From a whole redirect URL: its fragment for [`ResponseMode::Fragment`], its query for
     /// every other mode. A URL without that part gives no parameters.
     pub fn from_url(url: &str, mode: ResponseMode) -> Result<Self, Error> {
-        let (before_fragment, fragment) = match url.split_once('#') {
+        let (before_fragment, fragment) = match crate::core::text::split_once(url, b'#') {
             Some((before, fragment)) => (before, fragment),
             None => (url, ""),
         };
         match mode {
             ResponseMode::Fragment => Self::from_fragment(fragment),
-            _ => Self::from_query(before_fragment.split_once('?').map_or("", |(_, q)| q)),
+            _ => Self::from_query(
+                crate::core::text::split_once(before_fragment, b'?').map_or("", |(_, q)| q),
+            ),
         }
     }
 
@@ -231,11 +233,11 @@ pub const FORM_POST_ID_PARAM: &str = "oidc_form_post";
 /// parameters stay), and the fragment dropped when the response came in it. What the address bar
 /// should show once the response is consumed, so that a reload or a shared link replays nothing.
 pub fn strip_response_params(url: &str, from_fragment: bool) -> String {
-    let (rest, fragment) = match url.split_once('#') {
+    let (rest, fragment) = match crate::core::text::split_once(url, b'#') {
         Some((rest, fragment)) => (rest, Some(fragment)),
         None => (url, None),
     };
-    let (base, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (base, query) = crate::core::text::split_once(rest, b'?').unwrap_or((rest, ""));
     let mut kept = crate::core::form::Form::new();
     for (name, value) in crate::core::form::parse(query) {
         if !RESPONSE_PARAMS.contains(&name.as_str()) {
@@ -309,14 +311,14 @@ pub const FORM_POST_BODY_PARAM: &str = "oidc_form_post_body";
 /// The id under which the form_post service worker keeps a response for `url`, if the worker
 /// redirected here with one ([`FORM_POST_ID_PARAM`]).
 pub fn form_post_id(url: &str) -> Option<String> {
-    let without_fragment = url.split_once('#').map_or(url, |(u, _)| u);
-    let (_, query) = without_fragment.split_once('?')?;
+    let without_fragment = crate::core::text::split_once(url, b'#').map_or(url, |(u, _)| u);
+    let (_, query) = crate::core::text::split_once(without_fragment, b'?')?;
     crate::core::form::first(query, FORM_POST_ID_PARAM)
 }
 
 /// The URL at which the page picks up the form_post body `id` from the service worker, once.
 pub fn form_post_pickup_url(url: &str, id: &str) -> String {
-    let base = url.split(['?', '#']).next().unwrap_or(url);
+    let base = crate::core::text::before_any(url, b"?#");
     let mut pickup = String::from(base);
     pickup.push('?');
     crate::core::form::Form::after(pickup)

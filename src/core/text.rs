@@ -1,6 +1,9 @@
 //! Text helpers without the standard library's generic `concat`/`join` (each element type costs
 //! the wasm its own copy of them) or `format!` (the formatting machinery): `cat`, the lookups of
-//! name-value lists and a lossy UTF-8 reader, which the whole core uses.
+//! name-value lists and a lossy UTF-8 reader, which the whole core uses; and searches for ASCII
+//! delimiters by byte (`split_once`, `rsplit_once`, `find_any`, `pieces`) instead of std's `char`
+//! patterns, whose searchers and `memchr` are each their own code in the wasm. An ASCII byte never
+//! occurs inside a multi-byte UTF-8 sequence, so every index they find is a char boundary.
 
 /// `parts` one after the other.
 pub fn cat(parts: &[&str]) -> String {
@@ -68,6 +71,85 @@ pub fn utf8_lossy(bytes: Vec<u8>) -> String {
                 // `None`: the input ends inside a sequence, which is one replacement.
                 let skip = valid.saturating_add(e.error_len().unwrap_or(rest.len()));
                 rest.drain(..skip.min(rest.len()));
+            }
+        }
+    }
+}
+
+/// The index of the first byte of `s` that is one of the ASCII `delimiters`.
+pub fn find_any(s: &str, delimiters: &[u8]) -> Option<usize> {
+    for (at, byte) in s.bytes().enumerate() {
+        for d in delimiters {
+            if byte == *d {
+                return Some(at);
+            }
+        }
+    }
+    None
+}
+
+/// `s` up to the first of the ASCII `delimiters`, or all of it.
+pub fn before_any<'a>(s: &'a str, delimiters: &[u8]) -> &'a str {
+    match find_any(s, delimiters) {
+        Some(at) => s.get(..at).unwrap_or(s),
+        None => s,
+    }
+}
+
+/// Whether `s` holds the ASCII byte `delimiter`.
+pub fn contains(s: &str, delimiter: u8) -> bool {
+    find_any(s, &[delimiter]).is_some()
+}
+
+/// `s` split at `at` without the byte there.
+fn around(s: &str, at: usize) -> Option<(&str, &str)> {
+    Some((s.get(..at)?, s.get(at..)?.get(1..)?))
+}
+
+/// `s` split at the first ASCII `delimiter` (as `str::split_once` with a `char`).
+pub fn split_once(s: &str, delimiter: u8) -> Option<(&str, &str)> {
+    around(s, find_any(s, &[delimiter])?)
+}
+
+/// `s` split at the last ASCII `delimiter` (as `str::rsplit_once` with a `char`).
+pub fn rsplit_once(s: &str, delimiter: u8) -> Option<(&str, &str)> {
+    let mut last = None;
+    for (at, byte) in s.bytes().enumerate() {
+        if byte == delimiter {
+            last = Some(at);
+        }
+    }
+    around(s, last?)
+}
+
+/// The pieces of `s` between ASCII `delimiter`s (as `str::split` with a `char`: `""` gives one
+/// empty piece).
+pub fn pieces(s: &str, delimiter: u8) -> Pieces<'_> {
+    Pieces {
+        rest: Some(s),
+        delimiter,
+    }
+}
+
+/// The iterator of [`pieces`].
+pub struct Pieces<'a> {
+    rest: Option<&'a str>,
+    delimiter: u8,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match split_once(rest, self.delimiter) {
+            Some((piece, after)) => {
+                self.rest = Some(after);
+                Some(piece)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
             }
         }
     }

@@ -119,7 +119,7 @@ pub fn origin_of(url: &str) -> String {
 
 /// [`origin_of`] an `http(s)` URL, `None` for anything else.
 fn http_origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once(':')?;
+    let (scheme, rest) = crate::core::text::split_once(url, b':')?;
     let rest = rest.strip_prefix("//")?;
     let (scheme, default_port) = if scheme.eq_ignore_ascii_case("https") {
         ("https", "443")
@@ -128,11 +128,11 @@ fn http_origin(url: &str) -> Option<String> {
     } else {
         return None;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let authority = crate::core::text::before_any(rest, b"/?#");
+    let host_port = crate::core::text::rsplit_once(authority, b'@').map_or(authority, |(_, h)| h);
     // A port follows the last ':' unless it is inside an IPv6 literal's brackets.
-    let (host, port) = match host_port.rsplit_once(':') {
-        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+    let (host, port) = match crate::core::text::rsplit_once(host_port, b':') {
+        Some((host, port)) if !crate::core::text::contains(port, b']') => (host, Some(port)),
         _ => (host_port, None),
     };
     if host.is_empty() {

@@ -1008,7 +1008,7 @@ pub fn error_json(error: &Error) -> String {
 /// fields the Rust way, the JS API the JavaScript way. An extra parameter's own name (after the
 /// dot) is kept as the OP spells it.
 pub fn camel_case(field: &str) -> String {
-    let (option, rest) = field.split_once('.').unwrap_or((field, ""));
+    let (option, rest) = crate::core::text::split_once(field, b'.').unwrap_or((field, ""));
     let mut out = String::with_capacity(field.len());
     let mut upper = false;
     for c in option.chars() {
