@@ -79,3 +79,30 @@ test('idle: activity in one tab keeps both signed in; then a warning and a sign-
     }
     assert.equal(await a.status(), 'signed-out');
   }));
+
+// A page loaded after the timeout (the tab was closed, the browser asleep) restores a session that
+// is already idle. The sign-out must reach the app's listeners, which it can only add once
+// create() has resolved: before, no listener heard it, so the app could not tell an idle
+// sign-out from a first visit (and React's <RequireAuth> signed the user straight back in).
+test('idle: a session restored after the timeout is signed out, and the page hears why', () =>
+  inContext(env, { overrides }, async ({ context }) => {
+    env.op.settings.accessTokenTtl = 3600;
+    await context.clock.install();
+    const a = await App.open(context, env);
+    await a.signinRedirect({});
+    await a.waitSignedIn();
+    await a.page.close();
+    await context.clock.fastForward(200_000);
+
+    const b = await App.open(context, env);
+    await b.page.waitForFunction(() => window.__example.client?.session === null, null, { polling: 50, timeout: 5_000 });
+    await b.page.waitForFunction(() => window.__example.events.some((e) => e.name === 'signedOut'), null, {
+      polling: 50,
+      timeout: 5_000,
+    });
+    assert.deepEqual(
+      (await lifecycleEvents(b)).map((e) => [e.name, e.detail?.reason]),
+      [['signedOut', 'idle']],
+    );
+    assert.equal(await b.status(), 'signed-out');
+  }));

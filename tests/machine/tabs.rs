@@ -254,6 +254,10 @@ fn loading_a_page_is_not_activity_a_session_left_idle_is_signed_out_when_it_is_r
     w.drop_tab(a);
     w.skip(120_000);
     let b = w.create_tab(idle_config());
+    // Not while `create` is under way: an app can only listen to a created client, and must hear
+    // this `signedOut` (React's <RequireAuth> would otherwise sign the user straight back in).
+    assert_eq!(w.tab(b).count("signedOut:idle"), 0);
+    w.advance(0);
     assert!(w.tab(b).session().is_none());
     assert_eq!(w.tab(b).count("signedOut:idle"), 1);
     assert!(!w.local_storage.contains_key(&session_key()));

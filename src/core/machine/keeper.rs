@@ -562,13 +562,15 @@ impl Machine {
             .session
             .as_ref()
             .map_or(now, |s| s.created_at.saturating_mul(1000).min(now));
+        // The first check is a timer due now, not a check here: `create` resolves first, so an
+        // app hears the `signedOut` of a session restored idle (a listener can only be added to a
+        // created client), and a React `<RequireAuth>` does not sign the user straight back in.
         self.keeper.idle = Some(IdleWatch {
             own_last: signed_in,
             last_written: i64::MIN,
             warned_for: None,
-            check_at: None,
+            check_at: Some(now),
         });
-        self.idle_check();
     }
 
     /// The user did something at `now`.
