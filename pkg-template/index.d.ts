@@ -188,7 +188,7 @@ export interface OidcClientConfig {
    * signed out as it loads.
    */
   idleTimeoutSeconds?: number | undefined;
-  /** The `idle` event comes this many seconds before the idle sign-out. Default `60`. */
+  /** The `idle` event comes this many seconds before the idle sign-out: less than `idleTimeoutSeconds`, else `invalid_config`. Default `60`. */
   idleWarningSeconds?: number | undefined;
   /**
    * The deadline, in milliseconds, of every HTTP request the SDK makes: discovery, the token

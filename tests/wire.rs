@@ -438,6 +438,35 @@ fn a_clock_skew_past_an_hour_is_refused_naming_it() {
 }
 
 #[test]
+fn an_idle_warning_not_shorter_than_the_timeout_is_refused_naming_it() {
+    // It would be due as soon as the user stops, and again after every input.
+    let config = |extra: &str| {
+        format!(
+            r#"{{"issuer":"https://op.example.com","clientId":"spa","redirectUri":"https://app.example.com/"{extra}}}"#
+        )
+    };
+    for ok in [
+        r#","idleTimeoutSeconds":61"#,
+        r#","idleTimeoutSeconds":120,"idleWarningSeconds":119"#,
+        r#","idleWarningSeconds":600"#,
+    ] {
+        assert!(Wired::new(&config(ok), "https://app.example.com").is_ok(), "{ok}");
+    }
+    for refused in [
+        r#","idleTimeoutSeconds":60"#,
+        r#","idleTimeoutSeconds":120,"idleWarningSeconds":120"#,
+        r#","idleTimeoutSeconds":30,"idleWarningSeconds":45"#,
+    ] {
+        let error = error_of(&config(refused));
+        assert_eq!(
+            error.get("field").and_then(Json::as_str),
+            Some("idleWarningSeconds"),
+            "{refused}"
+        );
+    }
+}
+
+#[test]
 fn a_request_timeout_past_an_hour_is_refused_naming_it() {
     // A browser timer holds at most 2^31 - 1 ms (a longer one fires at once), and the lock's
     // lease is five deadlines: an hour is far inside both.

@@ -118,7 +118,8 @@ pub struct ClientConfig {
     pub extra_authorize_params: Vec<(String, String)>,
     /// Sign out every tab after this long without user activity in any of them; off when `None`.
     pub idle_timeout_seconds: Option<u32>,
-    /// The `idle` warning comes this long before the idle sign-out.
+    /// The `idle` warning comes this long before the idle sign-out; less than
+    /// `idle_timeout_seconds`.
     pub idle_warning_seconds: u32,
     /// A silent sign-in by `prompt=none` sends the session's ID token as `id_token_hint` (JS
     /// `idTokenHint`, default on). OIDC Core §3.1.2.1: the hint SHOULD be present with
@@ -240,6 +241,17 @@ impl ClientConfig {
             return Err(Error::config(
                 "request_timeout_ms",
                 "must be positive and at most 3600000 (an hour)",
+            ));
+        }
+        // A warning as long as the timeout would be due the moment the user stops, again after
+        // every input: a burst of `idle` events on every scroll.
+        if self
+            .idle_timeout_seconds
+            .is_some_and(|t| t > 0 && self.idle_warning_seconds >= t)
+        {
+            return Err(Error::config(
+                "idle_warning_seconds",
+                "must be less than idleTimeoutSeconds (it defaults to 60)",
             ));
         }
         if !(0..=MAX_CLOCK_SKEW_SECONDS).contains(&self.clock_skew_seconds) {
