@@ -84,6 +84,9 @@ fn canonical_jwk(x: &str, y: &str) -> String {
     ])
 }
 
+/// The reason of the [`Error::Crypto`] for a signature that is not a 64-byte ES256 one.
+pub const NO_SIGNATURE: &str = "no ES256 signature of 64 bytes";
+
 /// `htu` (§4.2): the request's URL without query and fragment.
 pub fn htu(url: &str) -> &str {
     crate::core::text::before_any(url, b"?#")
@@ -144,10 +147,10 @@ pub fn signing_input(key: &PublicKey, claims: &ProofClaims<'_>) -> String {
 }
 
 /// The proof: the signing input and the ES256 signature (64 bytes, `r || s`, RFC 7518 §3.4, as
-/// WebCrypto's ECDSA gives it). Another length is [`Error::Crypto`].
+/// WebCrypto's ECDSA gives it). Another length is [`Error::Crypto`] ([`NO_SIGNATURE`]).
 pub fn proof(signing_input: &str, signature: &[u8]) -> Result<String, Error> {
     if signature.len() != 64 {
-        return Err(Error::Crypto("the DPoP signature is not 64 bytes".into()));
+        return Err(Error::Crypto(NO_SIGNATURE.into()));
     }
     Ok(crate::core::text::cat(&[
         signing_input,

@@ -223,3 +223,28 @@ test('signoutRedirect revokes the refresh token, then the access token, before t
     const held = await storages(app);
     assert.equal(held.idb.filter((v) => v.keys).length, 1, 'a new key replaced the signed-out one');
   }));
+
+// Tab A signs out, which removes the stored key with the session and makes another; tab B, open
+// meanwhile, must bind its next sign-in to the key its page finds after the redirect, or the OP
+// refuses the code (RFC 9449 §10: a code bound by dpop_jkt is exchanged only with that key's proof).
+test('a sign-in in another tab after a sign-out uses the key every page loads', SCENARIO, () =>
+  inContext(env, { overrides: { ...overrides, storage: 'local' } }, async ({ context }) => {
+    const a = await App.open(context, env);
+    await a.signinRedirect();
+    await a.waitSignedIn();
+    const b = await App.open(context, env);
+    await b.waitSignedIn();
+
+    await Promise.all([a.page.waitForURL((u) => u.href.startsWith(`${env.op.issuer}/session/end`)), a.click('signout')]);
+    await confirmLogoutAtOp(a.page);
+    await a.page.waitForURL((u) => u.href.startsWith(env.urls.postLogoutRedirectUri));
+    await a.ready();
+    await b.page.waitForFunction(() => window.__example.client.session === null, null, { polling: 50, timeout: 5_000 });
+
+    env.op.events.clear();
+    await b.signinRedirect();
+    await b.waitSignedIn();
+    const exchanges = env.op.events.tokenRequests.filter((r) => r.grantType === 'authorization_code');
+    assert.equal(exchanges.at(-1).status, 200, JSON.stringify(exchanges));
+    assert.equal((await b.session()).tokenType, 'DPoP');
+  }));

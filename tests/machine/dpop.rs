@@ -323,6 +323,53 @@ fn a_tab_that_takes_a_session_bound_to_a_new_key_loads_that_key() {
     assert_eq!(w.op.replays, 0);
 }
 
+/// Tab A signs out (its key is removed from the store and replaced); the user then signs in in
+/// tab B. B's authorization request must name the stored key, the one B's page holds after the
+/// redirect, or the OP refuses the code (§10: a code bound by `dpop_jkt` is only exchanged with a
+/// proof of that key).
+#[test]
+fn a_sign_in_in_another_tab_after_a_sign_out_here_uses_the_stored_key() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(dpop(StorageKind::Local));
+    let b = w.create_tab(dpop(StorageKind::Local));
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    assert!(w.tab(b).session().is_none());
+    let (op, _) = w.sign_in_by_redirect(b);
+    w.tab(b).ok(op);
+    assert_eq!(w.tab(b).session().unwrap().dpop_jkt, Some(held_jkt(&w, a)));
+
+    // The same by popup: the session B binds in its page must be to the key a reload finds.
+    let mut w = World::new();
+    let a = w.signed_in_tab(dpop(StorageKind::Local));
+    let b = w.create_tab(dpop(StorageKind::Local));
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    let op = w.call(
+        b,
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
+            options: Default::default(),
+        },
+    );
+    w.settle();
+    w.answer_window(b, op);
+    w.settle();
+    w.tab(b).ok(op);
+    let stored = public_jwk_of(&w.key_store[&key_name()]);
+    let stored = thumbprint(
+        stored.get("x").unwrap().as_str().unwrap(),
+        stored.get("y").unwrap().as_str().unwrap(),
+    );
+    assert_eq!(w.tab(b).session().unwrap().dpop_jkt, Some(stored));
+    w.reload(b);
+    w.advance(60_000);
+    let op = refresh(&mut w, b);
+    w.tab(b).ok(op);
+}
+
 #[test]
 fn with_memory_storage_the_key_lives_for_the_page() {
     let mut w = World::new();
@@ -375,7 +422,7 @@ fn create_without_entropy_for_the_jti_seed_fails_instead_of_making_guessable_jti
         Input::Call {
             op: 1,
             call: Box::new(Call::Create),
-            entropy: vec![7; 40],
+            entropy: vec![7; 31],
         },
     );
     w.settle();

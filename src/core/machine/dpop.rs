@@ -21,6 +21,11 @@ use crate::core::secret::AccessToken;
 use crate::core::session::Session;
 use crate::error::{Error, CODE_DPOP_KEY_CHANGED};
 
+/// The tab message of a tab whose sign-out replaced the key, once the new one is stored: the
+/// other tabs take it, so that the next sign-in in any of them is bound to the key that every page
+/// of the origin loads (§10: a code bound by `dpop_jkt` is only exchanged with that key's proof).
+const NEW_KEY: &str = "newKey";
+
 /// The DPoP state of a machine whose configuration says `dpop: true`.
 #[derive(Debug, Default)]
 pub(super) struct DpopState {
@@ -67,7 +72,8 @@ impl Machine {
     /// (§4.2: unguessable, never repeated), from the call's entropy. Without it `create` fails:
     /// `jti`s would repeat across page loads, and a server that remembers them refuses ours.
     pub(super) fn draw_jti_seed(&mut self) -> Result<(), Error> {
-        let seed = crate::core::text::cat(&[&self.random_token()?, &self.random_token()?]);
+        // 256 bits (one token's worth of the call's entropy).
+        let seed = self.random_token()?;
         let state = self.dpop.get_or_insert_with(DpopState::default);
         state.seed = seed.into_bytes();
         Ok(())
@@ -104,14 +110,15 @@ impl Machine {
                 KeyStep::Pending
             }
             (Purpose::DpopNew, Ok(Some(jwk))) => self.hold_key(&jwk, true),
-            (Purpose::DpopNew, Ok(None)) => {
-                KeyStep::Failed(super::crypto_error("no DPoP key was generated"))
-            }
             (_, Err(e)) => KeyStep::Failed(e),
-            _ => KeyStep::Pending,
+            // Generated, but no key came back.
+            _ => KeyStep::Failed(super::crypto_error("no DPoP key")),
         }
     }
 
+    /// Holds the key of `jwk`; a `new` one is stored too (unless `memory`), and the other tabs
+    /// told ([`NEW_KEY`]; the pump opens the store's transaction before the message leaves, so a
+    /// tab that reads the store on hearing it reads this key).
     fn hold_key(&mut self, jwk: &crate::core::json::Json, new: bool) -> KeyStep {
         match PublicKey::from_jwk(jwk) {
             Ok(key) => {
@@ -121,6 +128,7 @@ impl Machine {
                 if new && self.session_area().is_some() {
                     let name = self.dpop_key_name();
                     self.emit_io(Command::StoreKey { name });
+                    self.broadcast(NEW_KEY, None);
                 }
                 KeyStep::Ready
             }
@@ -147,21 +155,42 @@ impl Machine {
         let Some(bound) = &session.dpop_jkt else {
             return;
         };
-        let Some(state) = &mut self.dpop else { return };
+        let Some(state) = &self.dpop else { return };
         if state.key.as_ref().is_some_and(|key| key.jkt == *bound) {
             return;
         }
-        state.key = None;
-        state.nonces = Nonces::default();
-        let name = self.dpop_key_name();
-        let task = self.add_task(Task::DpopKey);
-        self.io(task, Purpose::DpopLoad, Command::LoadKey { name });
+        self.load_stored_key();
     }
 
     /// The answer for [`Task::DpopKey`]; a failure leaves the client without a key (the next
     /// token request fails with it).
     pub(super) fn on_rekey_answer(&mut self, task: TaskId, purpose: Purpose, answer: Answer) {
-        let _ = self.on_key_answer(task, purpose, answer);
+        // A load that found none generates one: its answer comes to this task too.
+        if let KeyStep::Pending = self.on_key_answer(task, purpose, answer) {
+            self.put_task(task, Task::DpopKey);
+        }
+    }
+
+    /// A tab message of `kind`: another tab signed out, which removed the stored key with its
+    /// session, or stored a new key ([`NEW_KEY`]). This tab then loads the stored key while it has
+    /// no session (a session keeps the key it is bound to): a sign-in here must be bound to the
+    /// key a reload finds. None stored (the other tab left before it stored its new one): this
+    /// tab makes one, stores it and says so, and the tabs that hear it load it in turn.
+    pub(super) fn key_news(&mut self, kind: Option<&str>) {
+        let news = kind == Some(NEW_KEY) || kind == Some(super::keeper::SIGNED_OUT);
+        if news && self.session.is_none() && self.session_area().is_some() {
+            self.load_stored_key();
+        }
+    }
+
+    /// Drops the key held and loads the stored one.
+    fn load_stored_key(&mut self) {
+        let Some(state) = &mut self.dpop else { return };
+        state.key = None;
+        state.nonces = Nonces::default();
+        let name = self.dpop_key_name();
+        let task = self.add_task(Task::DpopKey);
+        self.io(task, Purpose::DpopLoad, Command::LoadKey { name });
     }
 
     /// The `dpop_jkt` for an authorization request (§10), when a key is held.
@@ -383,7 +412,7 @@ impl Machine {
     pub(super) fn on_proof_answer(&mut self, job: ProofJob, answer: Answer) {
         let signature = match answer {
             Answer::Signature(signature) => signature,
-            _ => Err(super::crypto_error("no signature")),
+            _ => Err(super::crypto_error(dpop::NO_SIGNATURE)),
         };
         let result = signature
             .and_then(|s| dpop::proof(&job.input, &s))

@@ -37,6 +37,9 @@ impl Machine {
     /// No key to follow.
     pub(super) fn follow_key(&mut self, _session: &Session) {}
 
+    /// No tab message about keys.
+    pub(super) fn key_news(&mut self, _kind: Option<&str>) {}
+
     /// Nothing to check of the OP's DPoP algorithms.
     pub(super) fn check_dpop_algs(&self, _ext: &Extensions) -> Result<(), Error> {
         Ok(())

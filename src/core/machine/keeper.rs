@@ -22,7 +22,7 @@ use crate::core::stored;
 const ACTIVITY_WRITE_EVERY_MS: i64 = 5_000;
 
 /// The message type another tab reads as "signed out".
-const SIGNED_OUT: &str = "signedOut";
+pub(super) const SIGNED_OUT: &str = "signedOut";
 /// The message type another tab reads as "a new session is stored".
 const NEW_SESSION: &str = "session";
 /// `session` storage: "does a tab already hold the refresh token of this lineage?", asked by a
@@ -201,7 +201,7 @@ impl Machine {
 
     /// Broadcasts a message of type `kind`, with its `reason` when there is one, or (`session`
     /// storage) the `lineage` it asks or answers about.
-    fn broadcast(&mut self, kind: &str, reason: Option<&str>) {
+    pub(super) fn broadcast(&mut self, kind: &str, reason: Option<&str>) {
         if !self.keeper.channel_open {
             return;
         }
@@ -528,12 +528,13 @@ impl Machine {
                 // An idle sign-out is the same news in every tab; any other is another tab's.
                 let idle = message.get("reason").and_then(Json::as_str) == Some("idle");
                 self.drop_session(if idle { "idle" } else { "other_tab" });
+                self.key_news(kind);
                 self.arm_timers(now);
             }
             Some(NEW_SESSION) => self.tab_news(),
             Some(WHO_HOLDS) => self.answer_who_holds(message.get("reason").and_then(Json::as_str)),
             Some(HELD) => self.held_elsewhere(message.get("reason").and_then(Json::as_str), now),
-            _ => {}
+            other => self.key_news(other),
         }
     }
 
