@@ -10,7 +10,7 @@
 // mount in between takes it back. The redirect callback in the URL is handled once per entry.
 // Types and documentation: react.d.ts.
 
-import { createContext, createElement, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { createContext, createElement, useContext, useEffect, useInsertionEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { OidcClient, _oidcError as oidcError } from './index.js';
 
 /**
@@ -278,6 +278,17 @@ export function OidcProvider(props) {
   // render (and the hydration that matches it) reads no browser global and gets '', and the
   // entry then reads the URL in its effect.
   const [href] = useState(useSyncExternalStore(noSubscription, pageUrl, noPageUrl));
+  // The URL whose callback the provider handles: its first render's, or after a hydration (which
+  // renders '') the URL when the commit begins, which no child's effect has moved yet. An
+  // insertion effect runs before every layout and passive effect of its commit, and never on a
+  // server (where React 18 warns about a layout effect); it only reads the address here.
+  // Only the provider's first client handles it: a later one (another configuration) would find
+  // its transaction spent, state_mismatch.
+  const callbackUrl = useRef(href);
+  const handled = useRef(false);
+  useInsertionEffect(() => {
+    callbackUrl.current ||= window.location.href;
+  }, []);
   const latest = useRef(props);
   useEffect(() => {
     latest.current = props;
@@ -287,7 +298,8 @@ export function OidcProvider(props) {
   const key = client ?? JSON.stringify(config);
   useEffect(() => {
     if (!inBrowser()) return NOOP;
-    const entry = acquire(key, config, client, skipSigninCallback, href);
+    const entry = acquire(key, config, client, skipSigninCallback || handled.current, callbackUrl.current);
+    handled.current = true;
     link.attach(entry);
     let live = true;
     entry.callback?.then(

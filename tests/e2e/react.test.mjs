@@ -463,6 +463,9 @@ test('harness, a configuration: onSigninCallback once, a new configuration dispo
     await page.evaluate(() => window.harness.rescope('openid profile'));
     await page.waitForFunction(() => window.record.clients.length === 2 && document.getElementById('state')?.textContent === 'signed-in');
     assert.deepEqual(await page.evaluate(() => window.harness.alive()), ['disposed', true]);
+    // The new client does not handle the spent callback of the page's first URL again (that
+    // would be state_mismatch, shown as the error).
+    assert.deepEqual(await page.evaluate(() => window.record.renders.at(-1)), { isLoading: false, isAuthenticated: true, error: null });
 
     await page.evaluate(() => window.harness.unmount());
     assert.deepEqual(await page.evaluate(() => window.harness.alive()), ['disposed', 'disposed']);
@@ -473,14 +476,16 @@ test('harness, a configuration: onSigninCallback once, a new configuration dispo
   }
 });
 
-test('harness, a child that moves the address bar in its mount effect (a router redirect): the callback is still handled', { timeout: 60_000 }, async () => {
+for (const hydrate of [false, true]) {
+test(`harness${hydrate ? ', hydrated from server markup' : ''}, a child that moves the address bar in its mount effect (a router redirect): the callback is still handled`, { timeout: 60_000 }, async () => {
   const context = await newContext(browser);
   await context.addInitScript(
-    ({ issuer, origin }) => {
+    ({ issuer, origin, hydrate }) => {
       window.E2E_ISSUER = issuer;
       if (location.origin === origin) sessionStorage.setItem('harness-navigate-early', '1');
+      if (location.origin === origin && hydrate) sessionStorage.setItem('harness-hydrate', '1');
     },
-    { issuer: op.issuer, origin: harness.origin },
+    { issuer: op.issuer, origin: harness.origin, hydrate },
   );
   const errors = [];
   context.on('page', (page) => page.on('pageerror', (e) => errors.push(String(e.stack ?? e))));
@@ -503,3 +508,4 @@ test('harness, a child that moves the address bar in its mount effect (a router 
     await context.close();
   }
 });
+}

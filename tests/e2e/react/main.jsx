@@ -9,7 +9,8 @@
 // examples/react/node_modules); JSX by Vite's default transform, without @vitejs/plugin-react.
 
 import { StrictMode, useEffect } from "react";
-import { createRoot } from "react-dom/client";
+import { createRoot, hydrateRoot } from "react-dom/client";
+import { renderToString } from "react-dom/server";
 import { OidcClient } from "oidc-rp-wasm";
 import { OidcProvider, useOidc } from "oidc-rp-wasm/react";
 
@@ -73,9 +74,7 @@ function EarlyNavigator() {
 }
 
 const given = mode === "client" ? OidcClient.create(config()).then(counted) : null;
-const root = createRoot(document.getElementById("root"));
-const render = (scope) =>
-  root.render(
+const tree = (scope) => (
     <StrictMode>
       {given ? (
         <OidcProvider client={given}>
@@ -87,9 +86,20 @@ const render = (scope) =>
           <Probe />
         </OidcProvider>
       )}
-    </StrictMode>,
-  );
-render();
+    </StrictMode>
+);
+// With "harness-hydrate": the markup a server rendered, hydrated (the provider's first render
+// then reads no URL: it gets the server's snapshot).
+const container = document.getElementById("root");
+let root;
+if (sessionStorage.getItem("harness-hydrate")) {
+  container.innerHTML = renderToString(tree());
+  root = hydrateRoot(container, tree());
+} else {
+  root = createRoot(container);
+  root.render(tree());
+}
+const render = (scope) => root.render(tree(scope));
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 50));
 
