@@ -128,6 +128,8 @@ fn handle_signout_callback_checks_the_state() {
     );
     w.settle();
     assert_eq!(w.tab(t).err(wrong), "state_mismatch");
+    // A stray return does not spend the pending logout.
+    assert!(w.tab(t).session_storage.contains_key(&logout_key()));
     // In another tab, the right state is accepted, once.
     let t = w.signed_in_tab(config(StorageKind::Session));
     let op = w.call(
@@ -149,9 +151,45 @@ fn handle_signout_callback_checks_the_state() {
         other => panic!("{other:?}"),
     }
     assert!(!w.tab(t).session_storage.contains_key(&logout_key()));
-    let again = w.call(t, Call::HandleSignoutCallback { url });
+    // Handled again in the same page (React StrictMode runs an effect twice): as the first time.
+    let again = w.call(t, Call::HandleSignoutCallback { url: url.clone() });
     w.settle();
-    assert_eq!(w.tab(t).err(again), "state_mismatch");
+    match w.tab(t).ok(again) {
+        Outcome::SignedOut(returned) => assert_eq!(returned.as_deref(), Some(state.as_str())),
+        other => panic!("{other:?}"),
+    }
+    // A reload of the spent return: refused.
+    w.reload(t);
+    let reloaded = w.call(t, Call::HandleSignoutCallback { url });
+    w.settle();
+    assert_eq!(w.tab(t).err(reloaded), "state_mismatch");
+}
+
+#[test]
+fn a_pending_logout_older_than_a_sign_in_transaction_is_refused_and_removed() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
+    w.settle();
+    w.tab(t).ok(op);
+    let state = query_param(&w.tab(t).last_navigation(), "state").unwrap();
+    w.skip(600_000);
+    w.reload(t);
+    let late = w.call(
+        t,
+        Call::HandleSignoutCallback {
+            url: format!("{LOGOUT_RETURN}?state={state}"),
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(t).err(late), "state_mismatch");
+    assert!(!w.tab(t).session_storage.contains_key(&logout_key()));
 }
 
 #[test]

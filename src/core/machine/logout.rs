@@ -76,6 +76,12 @@ impl Machine {
 
     /// `handleSignoutCallback`.
     pub(super) fn handle_signout_callback(&mut self, op: OpId, url: String) {
+        if let Some((done, state)) = &self.signout_returned {
+            if *done == url {
+                let state = state.clone();
+                return self.done(op, Ok(Outcome::SignedOut(state)));
+            }
+        }
         let task = self.add_task(Task::Logout(Logout {
             op,
             stage: Stage::Reading { url },
@@ -121,16 +127,30 @@ impl Machine {
             }
             // Whether or not the removal worked, the user asked to sign out.
             (Stage::RemovingShared { url }, Answer::Written(_)) => self.leave_for_logout(op, url),
+            // The pending logout is spent by the return that matches it (a stray `?state=` leaves
+            // it), and lives as long as a sign-in's transaction; the same return handled again in
+            // this page (React StrictMode runs effects twice) ends as the first did.
             (Stage::Reading { url }, Answer::Read(read)) => {
-                let key = self.logout_key();
-                self.emit_io(Command::Remove {
-                    area: Area::Session,
-                    key,
+                let tx = read
+                    .as_ref()
+                    .ok()
+                    .and_then(|text| text.as_deref().and_then(stored::logout_from_text));
+                let stale = tx.as_ref().is_some_and(|tx| {
+                    tx.is_expired(super::secs(now), crate::core::authorize::TRANSACTION_LIFETIME)
                 });
-                let result = read.and_then(|text| {
-                    let tx = text.as_deref().and_then(stored::logout_from_text);
-                    LogoutFlow::finish(&url, tx.as_ref())
+                let result = read.and_then(|_| {
+                    LogoutFlow::finish(&url, tx.as_ref().filter(|_| !stale))
                 });
+                if result.is_ok() || stale {
+                    let key = self.logout_key();
+                    self.emit_io(Command::Remove {
+                        area: Area::Session,
+                        key,
+                    });
+                }
+                if let Ok(state) = &result {
+                    self.signout_returned = Some((url, state.clone()));
+                }
                 self.done(op, result.map(Outcome::SignedOut));
             }
             (stage, _) => self.put_task(task, Task::Logout(Logout { op, stage })),

@@ -225,6 +225,8 @@ pub struct Machine {
     /// Callbacks handled in this page: the URL as received and as cleaned, and the task
     /// handling it or how it ended.
     callbacks: Vec<signin::Handled>,
+    /// The return to the post-logout redirect URI handled in this page, and its `state`.
+    signout_returned: Option<(String, Option<String>)>,
     keeper: keeper::Keeper,
     /// The outputs not polled yet are `out[polled..]`, in order (a plain vector: it is emptied
     /// whenever the pump has polled everything).
@@ -263,6 +265,7 @@ impl Machine {
             tasks: Vec::new(),
             flight: None,
             callbacks: Vec::new(),
+            signout_returned: None,
             out: Vec::new(),
             polled: 0,
             ext: Extensions::default(),
