@@ -689,7 +689,10 @@ export declare class OidcClient {
 
   /**
    * Builds the authorization request URL and stores the pending request (state, nonce, PKCE
-   * verifier), for apps that navigate themselves.
+   * verifier), for apps that navigate themselves. With pushed authorization requests (PAR, the
+   * default when the OP has the endpoint) the URL carries a one-time `request_uri` that the OP
+   * keeps for a short while only (its `expires_in`, often 60 s; RFC 9126 §2.2): navigate to it at
+   * once, and ask for a new one rather than render it as a link for later.
    */
   authorizeUrl(options?: AuthorizeOptions): Promise<string>;
 
