@@ -105,3 +105,29 @@ test('restored from the back/forward cache after another tab signed out: it show
     assert.equal(signedOut.length, 1, JSON.stringify(signedOut));
     assert.equal(signedOut[0].detail?.reason, 'other_tab');
   }));
+
+// With `memory` (the default) or `session` storage the tabs share no session, but a sign-out in
+// one ends the session of every tab; the cached page's channel was closed, so it learns of the
+// sign-out from the time kept in localStorage when it comes back.
+for (const storage of ['memory', 'session']) {
+  test(`restored from the back/forward cache after another tab signed out, storage "${storage}": it shows signed out`, SCENARIO, () =>
+    inContext(env, { overrides: { storage } }, async ({ context }) => {
+      const a = await App.open(context, env);
+      await a.signinRedirect({});
+      await a.waitSignedIn();
+      await leave(a);
+
+      // Meanwhile another tab of the app signs in on its own, and signs out.
+      const b = await App.open(context, env);
+      await b.signinRedirect({});
+      await b.waitSignedIn();
+      await Promise.all([b.page.waitForURL((u) => u.origin === new URL(env.op.issuer).origin, { waitUntil: 'commit' }), b.click('signout')]);
+
+      await comeBack(a);
+      await a.page.waitForSelector('[data-testid="status"][data-state="signed-out"]', { state: 'attached', timeout: 10_000 });
+      assert.equal(await a.session(), null);
+      const signedOut = (await a.events()).filter((e) => e.name === 'signedOut');
+      assert.equal(signedOut.length, 1, JSON.stringify(signedOut));
+      assert.equal(signedOut[0].detail?.reason, 'other_tab');
+    }));
+}

@@ -499,3 +499,33 @@ fn a_sign_out_and_in_elsewhere_during_create_leaves_the_new_session_stored() {
     let c = w.create_tab(config(StorageKind::Local));
     assert_eq!(w.tab(c).access_token(), new);
 }
+
+/// With `memory` (and `session`) storage tabs share no session, but a sign-out ends every tab's.
+/// A page in the back/forward cache has its tab channel closed and misses the message: when it
+/// comes back it reads when a tab last signed out, and a session from before that ends.
+#[test]
+fn a_page_back_from_the_cache_ends_a_session_another_tab_signed_out_meanwhile() {
+    for storage in [StorageKind::Memory, StorageKind::Session] {
+        let mut w = World::new();
+        let a = w.signed_in_tab(config(storage));
+        w.skip(2_000);
+        let b = w.signed_in_tab(config(storage));
+        w.page(b, PageEvent::PageHide);
+        w.freeze(b);
+        w.skip(2_000);
+        let out = w.call(a, Call::SignOutLocally);
+        w.settle();
+        w.tab(a).ok(out);
+        w.restore_from_cache(b);
+        assert!(w.tab(b).session().is_none(), "{storage:?}");
+        assert_eq!(w.tab(b).count("signedOut:other_tab"), 1, "{storage:?}");
+        assert!(w.tab(b).session_storage.is_empty() || storage == StorageKind::Memory, "{storage:?}");
+
+        // A session signed in after that sign-out is kept on the next wake-up.
+        w.skip(2_000);
+        let (op, _) = w.sign_in_by_redirect(b);
+        w.tab(b).ok(op);
+        w.page(b, PageEvent::Visible);
+        assert!(w.tab(b).session().is_some(), "{storage:?}");
+    }
+}

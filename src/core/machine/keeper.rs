@@ -152,6 +152,14 @@ impl Machine {
                 area: Area::Shared,
                 key,
             });
+        } else {
+            // For the tabs that miss the message (see `wake`).
+            let key = self.signed_out_key();
+            self.emit_io(Command::Write {
+                area: Area::Local,
+                key,
+                value: int_text(super::secs(now)),
+            });
         }
         self.drop_session(reason);
         self.broadcast(SIGNED_OUT, Some(reason));
@@ -420,9 +428,41 @@ impl Machine {
         if self.shared() {
             self.keeper.waking = true;
             self.read_other_tabs(CatchupFor::Wake);
+        } else if self.session.is_some() {
+            // Tabs share no session here, but a sign-out ends every tab's, and a page that slept
+            // (restored from the back/forward cache, a frozen tab) missed its message: when a tab
+            // last signed out is read first.
+            self.keeper.waking = true;
+            let task = self.add_task(Task::SignOutCheck);
+            let key = self.signed_out_key();
+            self.io(
+                task,
+                Purpose::Activity,
+                Command::Read {
+                    area: Area::Local,
+                    key,
+                },
+            );
         } else {
             self.finish_wake(now);
         }
+    }
+
+    /// The answer of a wake-up's [`Task::SignOutCheck`]: a session signed in before a tab's last
+    /// sign-out ends here too, as the message would have ended it.
+    pub(super) fn on_sign_out_check(&mut self, answer: Answer, now: i64) {
+        let at = match answer {
+            Answer::Read(Ok(Some(text))) => crate::core::json::parse_i64(&text),
+            _ => None,
+        };
+        let created = self.session.as_ref().map(|s| s.created_at);
+        if let (Some(at), Some(created)) = (at, created) {
+            if at > created {
+                self.remove_stored_session();
+                self.drop_session("other_tab");
+            }
+        }
+        self.finish_wake(now);
     }
 
     fn finish_wake(&mut self, now: i64) {

@@ -50,4 +50,10 @@ impl Machine {
     pub(super) fn activity_key(&self) -> String {
         self.session_key_and(":activity")
     }
+
+    /// When a tab last signed out (`localStorage`, seconds), for the tabs that share no session
+    /// (`memory` and `session` storage) and slept through its message.
+    pub(super) fn signed_out_key(&self) -> String {
+        self.session_key_and(":signedOut")
+    }
 }

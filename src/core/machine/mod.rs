@@ -136,6 +136,8 @@ enum Task {
     Catchup(Box<keeper::Catchup>),
     /// The idle check's read of the last activity.
     IdleCheck,
+    /// A wake-up's read of when a tab last signed out (`memory` and `session` storage).
+    SignOutCheck,
     /// Purging stale transactions; `key` the one being read.
     Purge { key: String },
     #[cfg(feature = "dpop")]
@@ -570,6 +572,7 @@ impl Machine {
             Task::Logout(l) => self.on_logout_answer(task, l, answer, now),
             Task::Catchup(c) => self.on_catchup_answer(task, c, purpose, answer, now),
             Task::IdleCheck => self.on_idle_answer(answer, now),
+            Task::SignOutCheck => self.on_sign_out_check(answer, now),
             Task::Purge { key } => self.on_purge_answer(key, purpose, answer, now),
             #[cfg(feature = "dpop")]
             Task::DpopKey => self.on_rekey_answer(task, purpose, answer),
@@ -632,7 +635,7 @@ impl Machine {
                     }
                     self.done_all(&flight.ops(), &disposed);
                 }
-                Task::Catchup(_) | Task::IdleCheck | Task::Purge { .. } => {}
+                Task::Catchup(_) | Task::IdleCheck | Task::SignOutCheck | Task::Purge { .. } => {}
                 #[cfg(feature = "dpop")]
                 Task::DpopKey => {}
             }
