@@ -145,8 +145,10 @@ export interface OidcClientConfig {
   /** Space-separated scopes. Default `"openid"`; add `offline_access` to ask for a refresh token. */
   scope?: string | undefined;
   /**
-   * Response mode of redirect sign-ins. Default `"query"`. Popups and hidden-iframe sign-ins
-   * use `web_message` when the OP lists it, unless the call passes its own `responseMode`.
+   * Response mode of redirect sign-ins. Default `"query"`. Hidden-iframe sign-ins use
+   * `web_message` when the OP lists it, and so do popups unless `silentRedirectUri` is set (a
+   * popup then answers on that page in this mode, which survives the OP's
+   * `Cross-Origin-Opener-Policy`); a call's own `responseMode` wins.
    */
   responseMode?: ResponseMode | undefined;
   /**
@@ -157,7 +159,8 @@ export interface OidcClientConfig {
   requireIdTokenOnRefresh?: boolean | undefined;
   /**
    * After a refresh, call the UserInfo endpoint and check that its `sub` equals the session's
-   * (`subject_mismatch` otherwise). Default `false`.
+   * (`subject_mismatch` otherwise). Default `false`. With an OP that has no `userinfo_endpoint`,
+   * `create()` fails with `unsupported` rather than skip the check.
    */
   checkUserinfoOnRefresh?: boolean | undefined;
   /**
@@ -631,7 +634,10 @@ export interface ClientEventMap {
   refreshed: Session;
   /**
    * A refresh failed; the session is kept (past its expiry too, until a sign-in or sign-out
-   * replaces it). The error, as thrown by `refresh()`.
+   * replaces it). The error, as thrown by `refresh()`. Not sent when there is no session to keep
+   * (`refresh()` with nobody signed in, a sign-out noticed on the way). `signinSilent()` with a
+   * session tries its refresh token first: an `invalid_grant` there is announced, and the hidden
+   * iframe that follows may still sign the user in.
    */
   refreshFailed: OidcError;
   /**
@@ -808,9 +814,10 @@ export declare class OidcClient {
   signoutUrl(options?: LogoutOptions): Promise<string>;
 
   /**
-   * Ends the local session in every tab (`signedOut`, reason `"signout"`; the tokens revoked
-   * first when the OP has a `revocation_endpoint`) and sends the browser to the OP's logout
-   * endpoint. An OP without an `end_session_endpoint` (RP-Initiated Logout is optional) gets the
+   * Ends the local session in every tab (`signedOut`, reason `"signout"`), then revokes the
+   * tokens when the OP has a `revocation_endpoint` and `revokeTokensOnSignout` is on, and sends
+   * the browser to the OP's logout endpoint: a `signedOut` listener must not navigate away
+   * itself, which would cancel both. An OP without an `end_session_endpoint` (RP-Initiated Logout is optional) gets the
    * same local sign-out; the browser then goes to `postLogoutRedirectUri` when there is one, and
    * otherwise stays.
    */
@@ -823,7 +830,11 @@ export declare class OidcClient {
    * It leaves the address bar as it is: remove the `?state=` yourself
    * (`history.replaceState(null, "", location.pathname)`).
    *
-   * @throws {OidcError} `state_mismatch` when the state is absent, unknown or already used.
+   * The same return handled again in the same page (React StrictMode runs an effect twice)
+   * resolves as the first time did.
+   *
+   * @throws {OidcError} `state_mismatch` when the state is absent, unknown, older than ten
+   * minutes, or was used by an earlier page load.
    */
   handleSignoutCallback(url?: string): Promise<SignoutCallbackResult>;
 

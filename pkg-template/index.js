@@ -643,7 +643,8 @@ function newPump(prefetch) {
     } catch (e) {
       // Without crypto.subtle (a page that is not a secure context) the WebCrypto commands throw.
       if (o.io !== undefined) {
-        answer(o.io, failure(o.do === 'read' || o.do === 'write' || o.do === 'remove' ? 'storage' : crypto.subtle ? 'browser' : 'crypto', e));
+        const kind = o.do === 'read' || o.do === 'write' || o.do === 'remove' ? 'storage' : o.do === 'frame' ? 'frame' : crypto.subtle ? 'browser' : 'crypto';
+        answer(o.io, failure(kind, e));
       }
     }
   });

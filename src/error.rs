@@ -45,7 +45,8 @@ pub const CODE_TIMEOUT: &str = "timeout";
 pub const CODE_POPUP_CLOSED: &str = "popup_closed";
 /// The browser refused to open the sign-in popup.
 pub const CODE_POPUP_BLOCKED: &str = "popup_blocked";
-/// A request could not reach the OP, or the OP answered with an unexpected HTTP status.
+/// A request got no answer (offline, DNS, a CORS refusal). An unexpected HTTP status is
+/// [`Error::InvalidResponse`] with reason `unexpected_status`.
 pub const CODE_NETWORK: &str = "network";
 /// Browser storage failed (quota, disabled storage, a stored value that no longer parses).
 pub const CODE_STORAGE: &str = "storage";

@@ -183,3 +183,21 @@ fn a_silent_redirect_uri_on_another_origin_is_refused_at_create() {
         assert!(Machine::new(c, APP_ORIGIN.into()).is_ok(), "{uri}");
     }
 }
+
+/// `checkUserinfoOnRefresh` is a subject check on every refresh: an OP without a UserInfo
+/// endpoint cannot serve it, and it must not switch itself off.
+#[test]
+fn check_userinfo_on_refresh_with_an_op_without_userinfo_fails_create() {
+    let mut w = World::new();
+    w.op.userinfo = false;
+    let mut cfg = config(StorageKind::Session);
+    cfg.check_userinfo_on_refresh = true;
+    let t = w.open_tab(cfg);
+    let op = w.call(t, Call::Create);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "unsupported");
+
+    // Without the check, the same OP is fine.
+    let t = w.open_tab(config(StorageKind::Session));
+    w.create(t);
+}

@@ -225,6 +225,8 @@ pub struct FakeOp {
     pub revocation: bool,
     /// Discovery lists an `end_session_endpoint` (RP-Initiated Logout); on by default.
     pub end_session: bool,
+    /// Discovery lists a `userinfo_endpoint`; on by default.
+    pub userinfo: bool,
     /// The tokens revoked, with their hint, in order.
     pub revoked: Vec<(String, String)>,
     /// The nonce DPoP proofs must carry at the token endpoint, when the OP requires one.
@@ -277,6 +279,7 @@ impl FakeOp {
             pushed: BTreeMap::new(),
             revocation: false,
             end_session: true,
+            userinfo: true,
             revoked: Vec::new(),
             dpop_nonce: None,
             bearer_only: false,
@@ -362,6 +365,9 @@ impl FakeOp {
         if !self.end_session {
             doc.as_object_mut()
                 .map(|o| o.remove("end_session_endpoint"));
+        }
+        if !self.userinfo {
+            doc.as_object_mut().map(|o| o.remove("userinfo_endpoint"));
         }
         if let Some(algs) = &self.dpop_algs {
             doc["dpop_signing_alg_values_supported"] = json!(algs);

@@ -786,3 +786,15 @@ fn an_op_that_re_keyed_under_the_same_kid_is_fetched_again_not_refused() {
     w.tab(t).ok(op);
     assert_eq!(w.op.count(Endpoint::Jwks), jwks + 2);
 }
+
+/// `refreshFailed` is news about a session that is kept: a `refresh()` with nobody signed in
+/// fails its call and announces nothing.
+#[test]
+fn a_refresh_without_a_session_fails_its_call_and_announces_nothing() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Session));
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "no_session");
+    assert_eq!(w.tab(t).event_names(), Vec::<String>::new());
+}

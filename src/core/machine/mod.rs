@@ -473,6 +473,13 @@ impl Machine {
                         ProviderMetadata::from_http(r.status, &r.body, &self.config.issuer)?;
                     let ext = Extensions::read(&r.body);
                     self.check_extensions(&ext)?;
+                    // A subject check that the OP cannot serve must not switch itself off.
+                    if self.config.check_userinfo_on_refresh && metadata.userinfo_endpoint.is_none()
+                    {
+                        return Err(Error::Unsupported(
+                            "UserInfo, which checkUserinfoOnRefresh needs".into(),
+                        ));
+                    }
                     Ok((metadata, ext))
                 });
                 match metadata {

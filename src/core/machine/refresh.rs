@@ -556,10 +556,13 @@ impl Machine {
                 app_state: None,
             })),
             Ok(session) => self.emit(Event::Refreshed(session.clone())),
-            Err(e) => {
+            // Only about a session that is kept: a `refresh()` with nobody signed in, or a sign-out
+            // noticed on the way (already `signedOut`), fails its calls but announces nothing.
+            Err(e) if self.session.is_some() => {
                 self.queue(Queued::RefreshFailed(Rc::clone(e)));
                 self.rearm_expired(now);
             }
+            Err(_) => {}
         }
         for waiter in &mut flight.waiters {
             match waiter {
