@@ -347,3 +347,21 @@ test('no crypto.subtle (a page that is not a secure context): the callback fails
     assert.equal(lastError?.code, 'crypto_unavailable', JSON.stringify(lastError));
     assert.equal(session, null);
   }));
+
+test('an iframe that cannot be attached (a page script refuses it): the silent sign-in fails with browser/frame, not as a conversion', SCENARIO, () =>
+  inContext(env, {}, async ({ context }) => {
+    const app = await openWith(context, () => {
+      const append = Node.prototype.appendChild;
+      Node.prototype.appendChild = function (child) {
+        if (child instanceof HTMLIFrameElement) throw new DOMException('refused by the page', 'NotAllowedError');
+        return append.call(this, child);
+      };
+    });
+    const failed = await app.page.evaluate(() =>
+      window.__example.client.signinSilent().then(
+        () => null,
+        (e) => ({ code: e.code, reason: e.reason }),
+      ),
+    );
+    assert.deepEqual(failed, { code: 'browser', reason: 'frame' });
+  }));
