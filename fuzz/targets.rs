@@ -234,6 +234,7 @@ pub fn fixtures() -> &'static Fixtures {
             created_at: NOW - 3600,
             updated_at: NOW - 570,
             dpop_jkt: None,
+            resource: Vec::new(),
         };
         let session_plain = Session {
             id_token: None,

@@ -298,7 +298,7 @@ export interface AuthorizeOptions {
   appState?: unknown;
   /** Extra authorization request parameters of this request; added to {@link OidcClientConfig.extraAuthorizeParams}. */
   extraParams?: Record<string, string> | undefined;
-  /** Resource indicators (RFC 8707) of this sign-in; replace {@link OidcClientConfig.resource} up to its token request. */
+  /** Resource indicators (RFC 8707) of this sign-in; replace {@link OidcClientConfig.resource} on its token request and on every refresh of the session it makes. */
   resource?: string | readonly string[] | undefined;
   /** The `claims` parameter (OIDC Core §5.5) of this request; replaces {@link OidcClientConfig.claims}. */
   claims?: Record<string, unknown> | undefined;

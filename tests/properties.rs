@@ -585,6 +585,7 @@ prop_compose! {
         (access_token, token_type) in (text(), prop::sample::select(vec![TokenType::Bearer, TokenType::DPoP])),
         (expires_at, scope, refresh_token) in (option::of(time()), option::of(text()), option::of(text())),
         (created_at, updated_at) in (time(), time()),
+        resource in vec(text(), 0..3),
     ) -> Session {
         Session {
             id_token: id_token.map(RawIdToken::new),
@@ -598,6 +599,7 @@ prop_compose! {
             created_at,
             updated_at,
             dpop_jkt: None,
+            resource,
         }
     }
 }
@@ -625,6 +627,7 @@ proptest! {
         );
         prop_assert_eq!(back.created_at, session.created_at);
         prop_assert_eq!(back.updated_at, session.updated_at);
+        prop_assert_eq!(&back.resource, &session.resource);
         prop_assert!(back.is_same(&session));
         prop_assert_eq!(session_to_text(&back), text);
     }
@@ -792,6 +795,7 @@ fn signed_in_session(with_claims: bool) -> Session {
         created_at: NOW,
         updated_at: NOW,
         dpop_jkt: None,
+        resource: Vec::new(),
     }
 }
 

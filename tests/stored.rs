@@ -78,6 +78,7 @@ fn full_session() -> Session {
         created_at: NOW - 100,
         updated_at: NOW,
         dpop_jkt: None,
+        resource: vec!["https://api.example.com/".to_owned()],
     }
 }
 
@@ -95,6 +96,7 @@ fn minimal_session() -> Session {
         created_at: 0,
         updated_at: 0,
         dpop_jkt: None,
+        resource: Vec::new(),
     }
 }
 

@@ -562,6 +562,7 @@ fn session(
         created_at: updated_at,
         updated_at,
         dpop_jkt: None,
+        resource: Vec::new(),
     }
 }
 

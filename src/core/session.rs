@@ -50,6 +50,10 @@ pub struct Session {
     /// The JWK thumbprint (RFC 7638) of the DPoP key its tokens are bound to (RFC 9449 §5),
     /// when they are: its refresh token is only ever sent with that key's proofs.
     pub dpop_jkt: Option<String>,
+    /// The resource indicators (RFC 8707) of the sign-in that made it, which each refresh asks
+    /// for again (§2.2: a grant covers the resources it was made for). Empty: the sign-in named
+    /// none, or the session was stored before they were kept (the configuration's then).
+    pub resource: Vec<String>,
 }
 
 /// Whether a space-separated scope string contains `openid` (OIDC Core §3.1.2.1).
@@ -140,6 +144,7 @@ impl Session {
             created_at: now,
             updated_at: now,
             dpop_jkt: None,
+            resource: Vec::new(),
         })
     }
 
@@ -187,6 +192,7 @@ impl Session {
             created_at: self.created_at,
             updated_at: now,
             dpop_jkt: self.dpop_jkt.clone(),
+            resource: self.resource.clone(),
         })
     }
 

@@ -41,6 +41,9 @@ pub fn session_to_text(session: &Session) -> String {
     o.int("created_at", session.created_at);
     o.int("updated_at", session.updated_at);
     o.opt_str("dpop_jkt", session.dpop_jkt.as_deref());
+    if !session.resource.is_empty() {
+        o.strings("resource", &session.resource);
+    }
     o.end()
 }
 
@@ -65,6 +68,7 @@ const SESSION: &[Member] = &[
     ("created_at", Kind::Int, REQUIRED),
     ("updated_at", Kind::Int, REQUIRED),
     ("dpop_jkt", Kind::Str, OPTIONAL),
+    ("resource", Kind::Strings, OPTIONAL),
 ];
 
 /// The session from its stored text, or `None` when it is not one this module wrote.
@@ -91,6 +95,7 @@ pub fn session_from_text(text: &str) -> Option<Session> {
         created_at: take_int(o, "created_at").unwrap_or_default(),
         updated_at: take_int(o, "updated_at").unwrap_or_default(),
         dpop_jkt: take_str(o, "dpop_jkt"),
+        resource: take_strings(o, "resource").unwrap_or_default(),
     })
 }
 

@@ -50,8 +50,11 @@ fn the_configured_resource_is_on_the_authorization_token_and_refresh_requests() 
     assert_eq!(token_resources(&w, "refresh_token"), [[API]]);
 }
 
+/// RFC 8707 §2.2: a refresh asks for resources of the grant. The sign-in's own resources are
+/// kept with the session (stored too: a reload refreshes with them); the configuration's would
+/// be refused (`invalid_target`) by an OP that granted others.
 #[test]
-fn a_sign_ins_resources_replace_the_configured_ones_up_to_the_token_request() {
+fn a_sign_ins_resources_replace_the_configured_ones_on_the_token_and_refresh_requests() {
     let mut w = World::new();
     let mut c = config(StorageKind::Session);
     c.resource = vec![API.to_owned()];
@@ -77,6 +80,17 @@ fn a_sign_ins_resources_replace_the_configured_ones_up_to_the_token_request() {
     w.settle();
     w.tab(t).ok(op);
     assert_eq!(token_resources(&w, "authorization_code"), [[API, OTHER]]);
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    w.tab(t).ok(op);
+    w.reload(t);
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(
+        token_resources(&w, "refresh_token"),
+        [[API, OTHER], [API, OTHER]]
+    );
 }
 
 #[test]

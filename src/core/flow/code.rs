@@ -152,9 +152,12 @@ impl CodeFlow {
             .rules
             .claims(verified, &response, Some(&self.tx), now)
             .and_then(|token| Session::from_code_exchange(response, token, &self.tx.scope, now))
-            .map(|session| SignedIn {
-                session,
-                app_state: self.tx.app_state.take(),
+            .map(|mut session| {
+                session.resource = std::mem::take(&mut self.tx.resource);
+                SignedIn {
+                    session,
+                    app_state: self.tx.app_state.take(),
+                }
             });
         Step::Done(result)
     }

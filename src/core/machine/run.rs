@@ -236,7 +236,16 @@ impl Machine {
     ) -> Option<flow::Answer> {
         let (resource, bound) = match run.running() {
             Running::Code(flow) => (&flow.transaction().resource, None),
-            Running::Refresh(flow) => (&self.config.resource, flow.current().dpop_jkt.as_ref()),
+            // The sign-in's resources (RFC 8707 §2.2), or the configuration's for a session
+            // stored before sessions kept them.
+            Running::Refresh(flow) => {
+                let session = flow.current();
+                let resource = match session.resource.is_empty() {
+                    true => &self.config.resource,
+                    false => &session.resource,
+                };
+                (resource, session.dpop_jkt.as_ref())
+            }
         };
         if let Some(body) = &mut request.body {
             for uri in resource {
