@@ -825,7 +825,7 @@ export declare class OidcClient {
 
   /**
    * On the post-logout redirect URI: checks the returned `state` against the pending logout
-   * (a pending logout is used once).
+   * (spent by the return that matches it; a stray or forged `state` spends nothing).
    *
    * It leaves the address bar as it is: remove the `?state=` yourself
    * (`history.replaceState(null, "", location.pathname)`).
