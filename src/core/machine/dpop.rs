@@ -176,9 +176,14 @@ impl Machine {
     /// no session (a session keeps the key it is bound to): a sign-in here must be bound to the
     /// key a reload finds. None stored (the other tab left before it stored its new one): this
     /// tab makes one, stores it and says so, and the tabs that hear it load it in turn.
+    ///
+    /// Not while a key task of this tab is under way: its load may be answered after the key it
+    /// generates meanwhile is stored, and would hold the older key; the task's own end is the
+    /// newest key (it stores what it makes), and news after it loads again.
     pub(super) fn key_news(&mut self, kind: Option<&str>) {
         let news = kind == Some(NEW_KEY) || kind == Some(super::keeper::SIGNED_OUT);
-        if news && self.session.is_none() && self.session_area().is_some() {
+        let busy = self.tasks.iter().any(|(_, t)| matches!(t, Task::DpopKey));
+        if news && !busy && self.session.is_none() && self.session_area().is_some() {
             self.load_stored_key();
         }
     }
