@@ -507,12 +507,13 @@ fn a_sign_out_and_in_elsewhere_during_create_leaves_the_new_session_stored() {
 fn a_page_back_from_the_cache_ends_a_session_another_tab_signed_out_meanwhile() {
     for storage in [StorageKind::Memory, StorageKind::Session] {
         let mut w = World::new();
+        // Within one second: the times are compared in milliseconds.
         let a = w.signed_in_tab(config(storage));
-        w.skip(2_000);
+        w.skip(100);
         let b = w.signed_in_tab(config(storage));
         w.page(b, PageEvent::PageHide);
         w.freeze(b);
-        w.skip(2_000);
+        w.skip(100);
         let out = w.call(a, Call::SignOutLocally);
         w.settle();
         w.tab(a).ok(out);
@@ -521,8 +522,8 @@ fn a_page_back_from_the_cache_ends_a_session_another_tab_signed_out_meanwhile() 
         assert_eq!(w.tab(b).count("signedOut:other_tab"), 1, "{storage:?}");
         assert!(w.tab(b).session_storage.is_empty() || storage == StorageKind::Memory, "{storage:?}");
 
-        // A session signed in after that sign-out is kept on the next wake-up.
-        w.skip(2_000);
+        // A session signed in after that sign-out (in the same second) is kept on the next wake-up.
+        w.skip(100);
         let (op, _) = w.sign_in_by_redirect(b);
         w.tab(b).ok(op);
         w.page(b, PageEvent::Visible);

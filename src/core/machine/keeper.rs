@@ -60,6 +60,11 @@ pub(super) struct Keeper {
     /// made before this tab's last refreshes restores one of those, spent, and must let go of it
     /// too.
     spent: Vec<String>,
+    /// The time of the input being handled (ms).
+    pub(super) now: i64,
+    /// When this tab last took a session (signed in, restored, refreshed, taken from another
+    /// tab), in ms: a sign-out announced after it, and not heard, was missed.
+    session_since: i64,
 }
 
 /// How many spent lineages a tab remembers.
@@ -126,6 +131,7 @@ impl Machine {
         }
         self.session = Some(session);
         self.generation = self.generation.wrapping_add(1);
+        self.keeper.session_since = self.keeper.now;
     }
 
     /// Forgets the session here; `signedOut` with `reason` if there was one.
@@ -158,7 +164,7 @@ impl Machine {
             self.emit_io(Command::Write {
                 area: Area::Local,
                 key,
-                value: int_text(super::secs(now)),
+                value: int_text(now),
             });
         }
         self.drop_session(reason);
@@ -448,19 +454,18 @@ impl Machine {
         }
     }
 
-    /// The answer of a wake-up's [`Task::SignOutCheck`]: a session signed in before a tab's last
-    /// sign-out ends here too, as the message would have ended it.
+    /// The answer of a wake-up's [`Task::SignOutCheck`]: a session this tab took before another
+    /// tab's last sign-out ends here too, as the message would have ended it.
     pub(super) fn on_sign_out_check(&mut self, answer: Answer, now: i64) {
         let at = match answer {
             Answer::Read(Ok(Some(text))) => crate::core::json::parse_i64(&text),
             _ => None,
         };
-        let created = self.session.as_ref().map(|s| s.created_at);
-        if let (Some(at), Some(created)) = (at, created) {
-            if at > created {
-                self.remove_stored_session();
-                self.drop_session("other_tab");
-            }
+        // Milliseconds, against when this tab took its session: a sign-in here in the second
+        // after a sign-out elsewhere is not undone.
+        if at.is_some_and(|at| at > self.keeper.session_since) && self.session.is_some() {
+            self.remove_stored_session();
+            self.drop_session("other_tab");
         }
         self.finish_wake(now);
     }

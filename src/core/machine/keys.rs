@@ -51,7 +51,7 @@ impl Machine {
         self.session_key_and(":activity")
     }
 
-    /// When a tab last signed out (`localStorage`, seconds), for the tabs that share no session
+    /// When a tab last signed out (`localStorage`, ms), for the tabs that share no session
     /// (`memory` and `session` storage) and slept through its message.
     pub(super) fn signed_out_key(&self) -> String {
         self.session_key_and(":signedOut")

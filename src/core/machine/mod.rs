@@ -297,6 +297,7 @@ impl Machine {
 
     /// Takes one input that happened at `now` (milliseconds since the Unix epoch).
     pub fn handle_input(&mut self, input: Input, now: i64) {
+        self.keeper.now = now;
         match input {
             Input::Call { op, call, entropy } => {
                 self.add_entropy(&entropy);
