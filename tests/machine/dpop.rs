@@ -29,6 +29,26 @@ fn held_jkt(w: &World, t: usize) -> String {
     )
 }
 
+/// The thumbprint of the key in the store.
+fn stored_jkt(w: &World) -> String {
+    let jwk = public_jwk_of(&w.key_store[&key_name()]);
+    thumbprint(
+        jwk.get("x").unwrap().as_str().unwrap(),
+        jwk.get("y").unwrap().as_str().unwrap(),
+    )
+}
+
+/// Tab A signed in, tab B created beside it (`local` storage), then A signed out locally (which
+/// replaced the key). Returns A and B.
+fn signed_out_with_another_tab_open(w: &mut World) -> (usize, usize) {
+    let a = w.signed_in_tab(dpop(StorageKind::Local));
+    let b = w.create_tab(dpop(StorageKind::Local));
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    (a, b)
+}
+
 fn refresh(w: &mut World, t: usize) -> u32 {
     let op = w.call(t, Call::Refresh);
     w.settle();
@@ -291,14 +311,7 @@ fn sign_out_removes_the_key_and_makes_another() {
     );
     let after = held_jkt(&w, t);
     assert_ne!(before, after);
-    let stored = public_jwk_of(&w.key_store[&key_name()]);
-    assert_eq!(
-        thumbprint(
-            stored.get("x").unwrap().as_str().unwrap(),
-            stored.get("y").unwrap().as_str().unwrap()
-        ),
-        after
-    );
+    assert_eq!(stored_jkt(&w), after);
 }
 
 /// Found by `schedules.rs` (seed 1044): a sign-out in one tab replaces the key there; a later
@@ -307,11 +320,7 @@ fn sign_out_removes_the_key_and_makes_another() {
 #[test]
 fn a_tab_that_takes_a_session_bound_to_a_new_key_loads_that_key() {
     let mut w = World::new();
-    let a = w.signed_in_tab(dpop(StorageKind::Local));
-    let b = w.create_tab(dpop(StorageKind::Local));
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    let (a, b) = signed_out_with_another_tab_open(&mut w);
     let (op, _) = w.sign_in_by_redirect(a);
     w.tab(a).ok(op);
     assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
@@ -330,11 +339,7 @@ fn a_tab_that_takes_a_session_bound_to_a_new_key_loads_that_key() {
 #[test]
 fn a_sign_in_in_another_tab_after_a_sign_out_here_uses_the_stored_key() {
     let mut w = World::new();
-    let a = w.signed_in_tab(dpop(StorageKind::Local));
-    let b = w.create_tab(dpop(StorageKind::Local));
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    let (a, b) = signed_out_with_another_tab_open(&mut w);
     assert!(w.tab(b).session().is_none());
     let (op, _) = w.sign_in_by_redirect(b);
     w.tab(b).ok(op);
@@ -342,11 +347,7 @@ fn a_sign_in_in_another_tab_after_a_sign_out_here_uses_the_stored_key() {
 
     // The same by popup: the session B binds in its page must be to the key a reload finds.
     let mut w = World::new();
-    let a = w.signed_in_tab(dpop(StorageKind::Local));
-    let b = w.create_tab(dpop(StorageKind::Local));
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    let (_, b) = signed_out_with_another_tab_open(&mut w);
     let op = w.call(
         b,
         Call::Signin {
@@ -358,12 +359,7 @@ fn a_sign_in_in_another_tab_after_a_sign_out_here_uses_the_stored_key() {
     w.answer_window(b, op);
     w.settle();
     w.tab(b).ok(op);
-    let stored = public_jwk_of(&w.key_store[&key_name()]);
-    let stored = thumbprint(
-        stored.get("x").unwrap().as_str().unwrap(),
-        stored.get("y").unwrap().as_str().unwrap(),
-    );
-    assert_eq!(w.tab(b).session().unwrap().dpop_jkt, Some(stored));
+    assert_eq!(w.tab(b).session().unwrap().dpop_jkt, Some(stored_jkt(&w)));
     w.reload(b);
     w.advance(60_000);
     let op = refresh(&mut w, b);

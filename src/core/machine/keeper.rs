@@ -439,16 +439,8 @@ impl Machine {
             // (restored from the back/forward cache, a frozen tab) missed its message: when a tab
             // last signed out is read first.
             self.keeper.waking = true;
-            let task = self.add_task(Task::SignOutCheck);
             let key = self.signed_out_key();
-            self.io(
-                task,
-                Purpose::Activity,
-                Command::Read {
-                    area: Area::Local,
-                    key,
-                },
-            );
+            self.read_local(Task::SignOutCheck, key);
         } else {
             self.finish_wake(now);
         }
@@ -655,16 +647,18 @@ impl Machine {
         if let Some(watch) = self.keeper.idle.as_mut() {
             watch.check_at = None;
         }
-        let task = self.add_task(Task::IdleCheck);
         let key = self.activity_key();
-        self.io(
-            task,
-            Purpose::Activity,
-            Command::Read {
-                area: Area::Local,
-                key,
-            },
-        );
+        self.read_local(Task::IdleCheck, key);
+    }
+
+    /// Reads `key` of `localStorage` (a time the tabs record there) for a new `task`.
+    fn read_local(&mut self, task: Task, key: String) {
+        let task = self.add_task(task);
+        let read = Command::Read {
+            area: Area::Local,
+            key,
+        };
+        self.io(task, Purpose::Activity, read);
     }
 
     pub(super) fn on_idle_answer(&mut self, answer: Answer, now: i64) {
