@@ -1273,7 +1273,7 @@ const CLOSED: PopupLook = PopupLook {
 
 #[test]
 fn a_popup_closed_by_the_user_was_first_seen_at_the_op() {
-    let mut watch = PopupWatch::new();
+    let mut watch = PopupWatch::new(true);
     assert_eq!(watch.look(OPEN_HERE), PopupVerdict::Watch); // about:blank, before the OP answers
     assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
     assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
@@ -1284,7 +1284,7 @@ fn a_popup_closed_by_the_user_was_first_seen_at_the_op() {
 
 #[test]
 fn a_popup_that_reopens_between_looks_is_not_closed() {
-    let mut watch = PopupWatch::new();
+    let mut watch = PopupWatch::new(true);
     assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
     assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
     assert_eq!(watch.look(CLOSED), PopupVerdict::Watch);
@@ -1297,7 +1297,7 @@ fn a_popup_that_reopens_between_looks_is_not_closed() {
 fn a_popup_cut_off_by_coop_is_never_reported_closed() {
     // An OP page with Cross-Origin-Opener-Policy severs the handle as it loads: it reads closed
     // without ever having been seen at the OP. The popup is still there; wait for the hand-over.
-    let mut watch = PopupWatch::new();
+    let mut watch = PopupWatch::new(true);
     assert_eq!(watch.look(OPEN_HERE), PopupVerdict::Watch);
     assert_eq!(watch.look(CLOSED), PopupVerdict::Severed);
     for _ in 0..10 {
@@ -1311,17 +1311,33 @@ fn a_coop_page_seen_on_another_origin_for_one_look_still_severs() {
     // As a COOP page commits, Chromium can show the opener the popup's new document as another
     // origin's for a few milliseconds before it cuts the handle off. A look that lands in that
     // moment is not the OP's page showing: the closed handle that follows is COOP's doing.
-    let mut watch = PopupWatch::new();
+    let mut watch = PopupWatch::new(true);
     assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
     assert_eq!(watch.look(CLOSED), PopupVerdict::Severed);
     assert_eq!(watch.look(CLOSED), PopupVerdict::Severed);
 
     // Nor do two looks at the OP that are not in a row.
-    let mut watch = PopupWatch::new();
+    let mut watch = PopupWatch::new(true);
     assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
     assert_eq!(watch.look(OPEN_HERE), PopupVerdict::Watch);
     assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
     assert_eq!(watch.look(CLOSED), PopupVerdict::Severed);
+}
+
+#[test]
+fn a_web_message_popup_whose_handle_stays_closed_is_closed() {
+    // Nothing can come back once the handle is cut off: the OP's web_message page posts to the
+    // opener COOP took away. Closed on two looks, whether or not it was seen at the OP.
+    let mut watch = PopupWatch::new(false);
+    assert_eq!(watch.look(OPEN_HERE), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Closed);
+
+    let mut watch = PopupWatch::new(false);
+    assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
+    assert_eq!(watch.look(OPEN_AT_OP), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Watch);
+    assert_eq!(watch.look(CLOSED), PopupVerdict::Closed);
 }
 
 #[test]

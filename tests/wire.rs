@@ -450,7 +450,10 @@ fn an_idle_warning_not_shorter_than_the_timeout_is_refused_naming_it() {
         r#","idleTimeoutSeconds":120,"idleWarningSeconds":119"#,
         r#","idleWarningSeconds":600"#,
     ] {
-        assert!(Wired::new(&config(ok), "https://app.example.com").is_ok(), "{ok}");
+        assert!(
+            Wired::new(&config(ok), "https://app.example.com").is_ok(),
+            "{ok}"
+        );
     }
     for refused in [
         r#","idleTimeoutSeconds":60"#,

@@ -6,7 +6,8 @@
 //   popup loses its opener and the opener's handle reads as closed at once: the sign-in still
 //   completes, handed over a BroadcastChannel by silent-callback.html, and is not mistaken for
 //   the user closing the popup;
-// - a popup the user really closes is `popup_closed`, and the app stays as it was.
+// - a popup the user really closes is `popup_closed`, and the app stays as it was; so is a
+//   web_message popup cut off by COOP, whose OP page has no opener left to post to.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -173,6 +174,32 @@ for (const responseMode of ['query', 'form_post']) {
       }
     }));
 }
+
+test('a web_message popup cut off by Cross-Origin-Opener-Policy is popup_closed within a second, not a ten-minute wait', SCENARIO, () =>
+  inContext(env, {}, async ({ context }) => {
+    env.op.events.clear();
+    env.op.settings.coop = true;
+    try {
+      const app = await App.open(context, env);
+      const started = Date.now();
+      const [popup] = await Promise.all([context.waitForEvent('page'), startPopup(app, { responseMode: 'web_message' })]);
+      await popup.waitForURL((u) => u.pathname.startsWith('/interaction/'), { waitUntil: 'load' });
+      // The OP's web_message page would post to window.opener, which COOP took away.
+      assert.equal(await popup.evaluate(() => window.opener), null);
+      const result = await outcome(app);
+      const tookMs = Date.now() - started;
+      assert.equal(result.code, 'popup_closed', result.message);
+      // Two looks 250 ms apart once the handle reads closed; the popup's timeout is 600 s.
+      assert.ok(tookMs < 10_000, `ended after ${tookMs} ms`);
+      assert.equal(await app.session(), null);
+      const pending = await app.page.evaluate(() =>
+        Object.keys(sessionStorage).concat(Object.keys(localStorage)).filter((k) => k.includes('tx')),
+      );
+      assert.deepEqual(pending, []);
+    } finally {
+      env.op.settings.coop = false;
+    }
+  }));
 
 test('a popup the user closes is popup_closed, the transaction spent, and the next one works', SCENARIO, () =>
   inContext(env, {}, async ({ context }) => {

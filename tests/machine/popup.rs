@@ -146,6 +146,28 @@ fn a_coop_severed_popup_completes_by_the_callback_page_hand_over() {
 }
 
 #[test]
+fn a_web_message_popup_cut_off_by_coop_is_popup_closed_at_once() {
+    // No silent redirect URI: the popup uses web_message, whose OP page posts to the opener.
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let op = popup(&mut w, t);
+    w.settle();
+    assert_eq!(
+        query_param(&popup_url(&w, t, op), "response_mode").as_deref(),
+        Some("web_message")
+    );
+    // The OP's page sends Cross-Origin-Opener-Policy: the handle reads closed at once, and the
+    // page has no opener to post to, so nothing can ever come back.
+    w.tab_mut(t).windows.get_mut(&op).unwrap().closed = true;
+    w.advance(POPUP_LOOK_EVERY_MS);
+    assert!(!w.tab(t).is_done(op), "one look of grace");
+    w.advance(POPUP_LOOK_EVERY_MS);
+    assert_eq!(w.tab(t).err(op), "popup_closed");
+    assert!(w.tab(t).transactions().is_empty());
+    assert_eq!(w.tab(t).machine.poll_timeout(), None);
+}
+
+#[test]
 fn the_callback_page_can_post_to_its_opener_too() {
     let mut w = World::new();
     let t = w.create_tab(config(StorageKind::Memory).silent_redirect_uri(SILENT_URI));

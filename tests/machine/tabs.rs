@@ -520,7 +520,10 @@ fn a_page_back_from_the_cache_ends_a_session_another_tab_signed_out_meanwhile() 
         w.restore_from_cache(b);
         assert!(w.tab(b).session().is_none(), "{storage:?}");
         assert_eq!(w.tab(b).count("signedOut:other_tab"), 1, "{storage:?}");
-        assert!(w.tab(b).session_storage.is_empty() || storage == StorageKind::Memory, "{storage:?}");
+        assert!(
+            w.tab(b).session_storage.is_empty() || storage == StorageKind::Memory,
+            "{storage:?}"
+        );
 
         // A session signed in after that sign-out (in the same second) is kept on the next wake-up.
         w.skip(100);

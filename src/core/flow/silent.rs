@@ -142,6 +142,7 @@ pub enum PopupVerdict {
     /// The handle closed before it was ever seen at the OP, which is what an OP page with
     /// `Cross-Origin-Opener-Policy` does to it: the popup may well be open, so keep waiting for
     /// the callback page's hand-over until the popup's timeout. Final: every later look says so.
+    /// Only a watch that expects a hand-over says so.
     Severed,
     /// The user closed the popup: fail with `popup_closed`.
     Closed,
@@ -159,6 +160,11 @@ pub enum PopupVerdict {
 /// apart. And a page that answers (the OP's web_message page, the callback page) posts its
 /// response and then closes the popup, so a handle counts as closed by the user only when it is
 /// still closed, with no response, one look later.
+///
+/// Only the callback page can hand a response over once the handle is cut off. The OP's
+/// web_message page posts to `window.opener`, which COOP took away, so a web_message popup whose
+/// handle stays closed is over either way: the user closed it, or the OP's COOP made the mode
+/// unusable. It is then [`PopupVerdict::Closed`] one look later, not a wait for the timeout.
 #[derive(Debug, Clone, Default)]
 pub struct PopupWatch {
     /// The last look saw the handle open on another origin.
@@ -167,12 +173,18 @@ pub struct PopupWatch {
     seen_at_op: bool,
     seen_closed: bool,
     severed: bool,
+    /// The callback page may hand the response over a `BroadcastChannel` (not web_message).
+    handover: bool,
 }
 
 impl PopupWatch {
-    /// A watch for a newly opened popup.
-    pub fn new() -> Self {
-        PopupWatch::default()
+    /// A watch for a newly opened popup; `handover`: whether its response can come over the
+    /// callback page's hand-over channel (every mode but web_message).
+    pub fn new(handover: bool) -> Self {
+        PopupWatch {
+            handover,
+            ..PopupWatch::default()
+        }
     }
 
     /// The verdict after `look`.
@@ -187,7 +199,7 @@ impl PopupWatch {
             self.seen_closed = false;
             return PopupVerdict::Watch;
         }
-        if !self.seen_at_op {
+        if !self.seen_at_op && self.handover {
             self.severed = true;
             return PopupVerdict::Severed;
         }

@@ -136,11 +136,13 @@ impl Machine {
                     .ok()
                     .and_then(|text| text.as_deref().and_then(stored::logout_from_text));
                 let stale = tx.as_ref().is_some_and(|tx| {
-                    tx.is_expired(super::secs(now), crate::core::authorize::TRANSACTION_LIFETIME)
+                    tx.is_expired(
+                        super::secs(now),
+                        crate::core::authorize::TRANSACTION_LIFETIME,
+                    )
                 });
-                let result = read.and_then(|_| {
-                    LogoutFlow::finish(&url, tx.as_ref().filter(|_| !stale))
-                });
+                let result =
+                    read.and_then(|_| LogoutFlow::finish(&url, tx.as_ref().filter(|_| !stale)));
                 if result.is_ok() || stale {
                     let key = self.logout_key();
                     self.emit_io(Command::Remove {

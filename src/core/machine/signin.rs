@@ -423,7 +423,7 @@ impl Machine {
         let frame = Frame {
             deadline: now.saturating_add(i64::from(plan.timeout_ms)),
             look_at: popup.then(|| now.saturating_add(POPUP_LOOK_EVERY_MS)),
-            watch: PopupWatch::new(),
+            watch: PopupWatch::new(handover),
             state: tx.state.clone(),
             plan,
         };
