@@ -406,7 +406,7 @@ export interface OidcError extends Error {
   reason?: OidcErrorReason;
   /** The OP's `error_description`, when it sent one. */
   description?: string;
-  /** The OP's `error_uri`, when it sent one. */
+  /** The OP's `error_uri`, when it sent one that is an `https://` or `http://` URL of the characters RFC 6749 allows; a `javascript:` or `data:` value is not handed on. */
   uri?: string;
   /** For `invalid_config`: the option at fault, as JavaScript spells it (`redirectUri`, `extraParams.state`). */
   field?: string;

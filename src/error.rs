@@ -156,7 +156,8 @@ pub struct OpError {
     pub error: String,
     /// `error_description`, when the OP sent one.
     pub description: Option<String>,
-    /// `error_uri`, when the OP sent one.
+    /// `error_uri`, when the OP sent one, as sent: [`Error::uri`] hands it on only when it is a
+    /// web URL.
     pub uri: Option<String>,
     /// `state`, for authorization error responses.
     pub state: Option<String>,
@@ -330,10 +331,18 @@ impl Error {
         }
     }
 
-    /// The OP's `error_uri`, when the error came from the OP.
+    /// The OP's `error_uri`, when the error came from the OP and it is an `https://` or
+    /// `http://` URL (the scheme in lower case, as URIs are normally written) of the characters
+    /// RFC 6749 §4.1.2.1 and §5.2 allow (%x21 / %x23-5B / %x5D-7E). An app shows it as a link,
+    /// so a `javascript:` or `data:` value, which no OP has reason to send, is not handed on.
     pub fn uri(&self) -> Option<&str> {
         match self {
-            Error::Op(op) => op.uri.as_deref(),
+            Error::Op(op) => op.uri.as_deref().filter(|uri| {
+                (uri.starts_with("https://") || uri.starts_with("http://"))
+                    && uri
+                        .bytes()
+                        .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+            }),
             _ => None,
         }
     }

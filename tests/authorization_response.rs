@@ -187,6 +187,36 @@ fn op_errors_from_every_delivery() {
 }
 
 #[test]
+fn an_error_uri_that_is_no_web_url_is_dropped() {
+    // RFC 6749 §4.1.2.1: error_uri is a URI of %x21 / %x23-5B / %x5D-7E; an app shows it as a
+    // link, so only an http(s) URL reaches it.
+    for (sent, kept) in [
+        (
+            "https%3A%2F%2Fop.example.com%2Ferr%3Fx%3D1",
+            Some("https://op.example.com/err?x=1"),
+        ),
+        (
+            "http%3A%2F%2Fop.example.com%2Ferr",
+            Some("http://op.example.com/err"),
+        ),
+        ("HTTPS%3A%2F%2Fop.example.com%2Ferr", None),
+        ("javascript%3Aalert(document.cookie)", None),
+        ("data%3Atext%2Fhtml%2C%3Cscript%3E", None),
+        ("%2Frelative%2Fpath", None),
+        ("https%3A%2F%2Fop.example.com%2Fa%20b", None),
+        ("https%3A%2F%2Fop.example.com%2F%22quoted%22", None),
+        ("https%3A%2F%2Fop.example.com%2F%C3%A9", None),
+    ] {
+        let query = format!("error=access_denied&error_uri={sent}&state=st-1");
+        for (how, params) in deliveries(&query) {
+            let err = process(&params, false).unwrap_err();
+            assert_eq!(err.code(), "access_denied", "{how}");
+            assert_eq!(err.uri(), kept, "{sent} {how}");
+        }
+    }
+}
+
+#[test]
 fn op_error_without_description() {
     let params = ResponseParams::from_fragment("error=login_required&state=st-1").unwrap();
     let err = process(&params, false).unwrap_err();

@@ -208,6 +208,25 @@ fn expires_in_that_is_not_a_number() {
 }
 
 #[test]
+fn a_token_error_uri_that_is_no_web_url_is_dropped() {
+    for (sent, kept) in [
+        ("https://op.example.com/e", Some("https://op.example.com/e")),
+        ("javascript:alert(1)", None),
+        ("https://op.example.com/é", None),
+        ("https://op.example.com/back\\slash", None),
+        ("https://op.example.com/a b", None),
+    ] {
+        let body = format!(
+            r#"{{"error":"invalid_grant","error_uri":{}}}"#,
+            serde_json::to_string(sent).unwrap()
+        );
+        let err = parse_token_response(400, &body).unwrap_err();
+        assert_eq!(err.code(), "invalid_grant");
+        assert_eq!(err.uri(), kept, "{sent}");
+    }
+}
+
+#[test]
 fn op_error_on_400() {
     let body = r#"{"error":"invalid_grant","error_description":"code expired","error_uri":"https://op/e"}"#;
     let err = parse_token_response(400, body).unwrap_err();
