@@ -857,6 +857,8 @@ export declare class OidcClient {
    * Shuts the client down: stops its timers (`expiring`, `expired`, auto-refresh), removes its
    * listeners and closes its BroadcastChannel, so it neither calls handlers nor hears other tabs
    * any more. The stored session is left alone (other tabs and a later client keep using it).
+   * With `local` storage, a refresh whose request is already out at the OP is let finish and
+   * its rotated refresh token stored (its caller still gets `disposed` at once).
    * Afterwards every method rejects (or, for `on()`, throws) an {@link OidcError} of code
    * `disposed`. Calling it again does nothing.
    */

@@ -573,12 +573,11 @@ function newPump(prefetch) {
     } finally {
       busy = false;
     }
-    if (disposing) {
-      // After `dispose`: nothing held any more, every operation settled, the machine dropped.
+    // An answer for a machine already dropped (a lock granted as the client was disposed of):
+    // nothing is held for it.
+    if (!handle && disposing) {
       stop();
-      for (const pending of ops.values()) pending.reject(disposedError());
-      ops.clear();
-      free();
+      queue.length = 0;
     }
   });
 
@@ -869,11 +868,14 @@ function newPump(prefetch) {
     const waiting = new AbortController();
     const signal = waiting.signal;
     const wait = setTimeout(() => waiting.abort(), o.waitMs);
+    // The machine may cancel the wait (a client disposed of while it waits).
+    aborts.set(o.io, waiting);
     locks
       .request(o.name, { signal }, () => {
         // Held until released, or until the lease ends. The release is in place before the
         // machine hears of the grant: it may answer with a release at once.
         clearTimeout(wait);
+        aborts.delete(o.io);
         const held = new Promise((resolve) => {
           const lease = setTimeout(resolve, o.leaseMs);
           releases.set(o.name, () => {
@@ -948,7 +950,7 @@ function newPump(prefetch) {
     },
     /** The current session, or `null`. */
     session() {
-      if (!handle) return null;
+      if (!handle || disposing) return null;
       exports.oidc_session(handle);
       return JSON.parse(take(exports));
     },
@@ -962,7 +964,7 @@ function newPump(prefetch) {
      * @param {any} handler
      */
     on(event, handler) {
-      if (!handle) throw disposedError();
+      if (!handle || disposing) throw disposedError();
       if (!EVENTS.includes(event)) {
         throw badOption('event', `\`${event}\` is not one of ${EVENTS.join(', ')}`);
       }
@@ -978,7 +980,16 @@ function newPump(prefetch) {
     dispose() {
       if (!handle || disposing) return;
       disposing = true;
-      call('dispose').catch(() => {});
+      // The machine ends the call once nothing of it needs the page (a refresh out at the OP
+      // stores what the OP answers first): then nothing is held any more, every operation is
+      // settled, and the machine is dropped.
+      const end = () => {
+        stop();
+        for (const pending of ops.values()) pending.reject(disposedError());
+        ops.clear();
+        free();
+      };
+      call('dispose').then(end, end);
     },
   };
 }

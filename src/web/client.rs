@@ -145,7 +145,9 @@ impl Client {
 
     /// Ends every operation with [`Error::Disposed`], closes the frames and the channels,
     /// releases the lock and stops the timer; every later call fails with `disposed`. Dropping
-    /// the last handle does the same.
+    /// the last handle does the same. With `local` storage, a refresh whose request is already
+    /// out at the OP is let finish and its rotated refresh token stored first
+    /// ([`Machine::is_over`](crate::core::machine::Machine::is_over)).
     pub fn dispose(&self) {
         self.pump().dispose();
     }

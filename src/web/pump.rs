@@ -50,7 +50,7 @@ struct State {
     queue: VecDeque<Input>,
     /// The machine is being run (by a caller further up the stack).
     busy: bool,
-    /// `dispose` was called: once the queue is run, everything is let go.
+    /// `dispose` was called: once the machine [is over](Machine::is_over), everything is let go.
     disposing: bool,
     next_op: OpId,
     ops: Vec<(OpId, Rc<Slot>)>,
@@ -141,7 +141,8 @@ impl Pump {
 
     /// The machine, read-only.
     pub(super) fn read<R>(&self, f: impl FnOnce(&Machine) -> R) -> Option<R> {
-        self.0.try_borrow().ok()?.machine.as_ref().map(f)
+        let s = self.0.try_borrow().ok()?;
+        s.machine.as_ref().filter(|_| !s.disposing).map(f)
     }
 
     // ----- operations -----
@@ -192,7 +193,7 @@ impl Pump {
     /// Adds an app listener; `None` once disposed of.
     pub(super) fn listen(&self, listener: Listener) -> Option<u32> {
         self.with(|s| {
-            s.machine.as_ref()?;
+            s.machine.as_ref().filter(|_| !s.disposing)?;
             s.next_listener = s.next_listener.wrapping_add(1);
             s.listeners.push((s.next_listener, listener));
             Some(s.next_listener)
@@ -227,11 +228,12 @@ impl Pump {
             }
             self.arm(timeout);
         }
-        let disposing = self.with(|s| {
+        // Disposed of and done (a refresh out at the OP stores what the OP answers first): let go.
+        let over = self.with(|s| {
             s.busy = false;
-            s.disposing
+            s.disposing && s.machine.as_ref().is_none_or(Machine::is_over)
         });
-        if disposing == Some(true) {
+        if over == Some(true) {
             self.finish();
         }
     }

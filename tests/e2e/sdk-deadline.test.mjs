@@ -277,6 +277,64 @@ test('storage "local": a tab disposed while it waits for the Web Lock lets go of
     assertNoReuse();
   }));
 
+test('storage "local": a client disposed while its refresh is out at the OP stores the rotated refresh token; the next client refreshes with it', SCENARIO, () =>
+  inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
+    const app = await openSignedIn(context);
+    env.op.events.clear();
+    const storedRefreshToken = () =>
+      app.page.evaluate(() => {
+        const key = Object.keys(localStorage).find((k) => k.startsWith('oidc-rp-wasm:session:'));
+        return key ? JSON.parse(localStorage.getItem(key)).refresh_token : null;
+      });
+    const spent = await storedRefreshToken();
+    assert.ok(spent);
+    let arrived;
+    let open;
+    const reached = new Promise((resolve) => (arrived = resolve));
+    env.op.settings.refreshGate = { arrived, opened: new Promise((resolve) => (open = resolve)) };
+    try {
+      await app.page.evaluate(() => {
+        window.__refresh = window.__example.client.refresh().then(() => 'ok', (e) => e.code);
+      });
+      await reached;
+      // The request is at the OP: the client goes (a provider unmounted, say).
+      const code = await app.page.evaluate(() => {
+        window.__example.client.dispose();
+        return window.__refresh;
+      });
+      assert.equal(code, 'disposed');
+      // The OP rotates the token as it answers; the disposed client stores what it answered.
+      open();
+      await app.page.waitForFunction(
+        (old) => {
+          const key = Object.keys(localStorage).find((k) => k.startsWith('oidc-rp-wasm:session:'));
+          return key && JSON.parse(localStorage.getItem(key)).refresh_token !== old;
+        },
+        spent,
+        { timeout: 10_000 },
+      );
+      await app.page.waitForFunction(async () => (await navigator.locks.query()).held.length === 0);
+    } finally {
+      env.op.settings.refreshGate = null;
+    }
+    // A new client of the page refreshes with the rotated token.
+    const again = await app.page.evaluate(async () => {
+      const { OidcClient } = await import('oidc-rp-wasm');
+      const client = await OidcClient.create(window.__example.config);
+      try {
+        await client.refresh();
+        return 'ok';
+      } catch (e) {
+        return e.code;
+      } finally {
+        client.dispose();
+      }
+    });
+    assert.equal(again, 'ok');
+    assert.equal(refreshRequests().length, 2);
+    assertNoReuse();
+  }));
+
 test('dispose(): getAccessToken and refresh reject with disposed, on() throws it, handlers are silent, twice is harmless', SCENARIO, (t) =>
   inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
     // A short lifetime arms the `expiring` timer (and autoRefresh) a few seconds after sign-in.

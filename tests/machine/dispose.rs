@@ -1,17 +1,22 @@
 //! `Call::Dispose`: every operation ends with `disposed`, what is under way is cancelled,
-//! windows close, the lock is released, and nothing is taken afterwards.
+//! windows close, the lock is released, and nothing is taken afterwards; a refresh whose token
+//! request is out at the OP is finished and stored first, without a word to the app.
 
 use crate::op::{Endpoint, OP_ORIGIN};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
-use oidc_rp_wasm::core::machine::{Call, Command, PageEvent, SigninVia};
+use oidc_rp_wasm::core::machine::{Call, PageEvent, SigninVia};
+use oidc_rp_wasm::core::stored::session_from_text;
 
 #[test]
 fn dispose_in_the_middle_rejects_cancels_closes_and_releases() {
     let mut w = World::new();
     let a = w.signed_in_tab(config(StorageKind::Local));
     let b = w.create_tab(config(StorageKind::Local));
+    // B holds the lock, so A's refresh has sent nothing yet when A is disposed.
     w.op.hang.insert(Endpoint::Token);
+    let b_refresh = w.call(b, Call::Refresh);
+    w.settle();
     let refresh = w.call(a, Call::Refresh);
     let popup = w.call(
         a,
@@ -21,23 +26,17 @@ fn dispose_in_the_middle_rejects_cancels_closes_and_releases() {
         },
     );
     w.settle();
-    assert_eq!(w.locks.holder(&World::lock_name()), Some(a));
-    let fetch = w
-        .tab(a)
-        .commands
-        .iter()
-        .rev()
-        .find(|(_, c)| matches!(c, Command::Fetch(r) if Endpoint::of(&r.url) == Endpoint::Token))
-        .map(|(id, _)| *id)
-        .expect("the refresh request");
+    assert_eq!(w.locks.holder(&World::lock_name()), Some(b));
+    assert_eq!(w.locks.waiting(), 1);
     let dispose = w.call(a, Call::Dispose);
     w.settle();
     w.tab(a).ok(dispose);
     assert_eq!(w.tab(a).err(refresh), "disposed");
     assert_eq!(w.tab(a).err(popup), "disposed");
-    assert!(w.tab(a).cancelled.contains(&fetch));
-    assert_eq!(w.held(Endpoint::Token), 0, "the request was aborted");
+    assert_eq!(w.locks.waiting(), 0, "the wait for the lock was given up");
     assert!(w.tab(a).windows[&popup].closed_by_machine);
+    w.release(Endpoint::Token);
+    w.tab(b).ok(b_refresh);
     assert!(w.locks.holder(&World::lock_name()).is_none());
     assert_eq!(w.tab(a).channel, None);
     assert_eq!(w.tab(a).machine.poll_timeout(), None);
@@ -71,6 +70,79 @@ fn dispose_in_the_middle_rejects_cancels_closes_and_releases() {
     w.tab(b).ok(op);
     assert_eq!(w.tab(a).commands.len(), outputs);
     assert!(w.tab(a).events.iter().all(|e| event_name(e) != "refreshed"));
+}
+
+/// The refresh token of the session stored where `storage` keeps it.
+fn stored_refresh_token(w: &World, t: usize, storage: StorageKind) -> Option<String> {
+    let key = session_key();
+    let text = match storage {
+        StorageKind::Local => w.local_storage.get(&key),
+        _ => w.tab(t).session_storage.get(&key),
+    }?;
+    session_from_text(text)?
+        .refresh_token
+        .map(|t| t.expose().to_owned())
+}
+
+#[test]
+fn a_refresh_out_at_the_op_outlives_dispose_until_the_rotated_token_is_stored() {
+    // `local` storage: the refresh holds the cross-tab lock, so no other client (another tab's,
+    // or a new one in this tab) refreshes until the rotated token is stored.
+    {
+        let storage = StorageKind::Local;
+        let mut w = World::new();
+        let a = w.signed_in_tab(config(storage));
+        let spent = w.tab(a).refresh_token().unwrap();
+        w.op.hang.insert(Endpoint::Token);
+        let refresh = w.call(a, Call::Refresh);
+        w.settle();
+        assert_eq!(w.held(Endpoint::Token), 1, "{storage:?}");
+        let events = w.tab(a).events.len();
+        let dispose = w.call(a, Call::Dispose);
+        w.settle();
+        // The caller hears at once; the request is not aborted, and the lock stays held, so that
+        // no other client refreshes with the token the OP is rotating.
+        assert_eq!(w.tab(a).err(refresh), "disposed", "{storage:?}");
+        assert!(!w.tab(a).is_done(dispose), "{storage:?}");
+        assert_eq!(w.held(Endpoint::Token), 1, "{storage:?}");
+        assert_eq!(w.locks.holder(&World::lock_name()), Some(a));
+        assert_eq!(w.tab(a).machine.poll_timeout(), None, "{storage:?}");
+        assert!(!w.tab(a).machine.is_over(), "{storage:?}");
+
+        // The OP rotates the refresh token as it answers: the answer is stored.
+        w.release(Endpoint::Token);
+        w.tab(a).ok(dispose);
+        assert!(w.tab(a).machine.is_over(), "{storage:?}");
+        assert!(w.locks.holder(&World::lock_name()).is_none(), "{storage:?}");
+        assert_eq!(
+            w.tab(a).events.len(),
+            events,
+            "no event after dispose: {storage:?}"
+        );
+        assert_eq!(w.tab(a).machine.poll_timeout(), None, "{storage:?}");
+        let stored = stored_refresh_token(&w, a, storage).expect("a stored session");
+        assert_ne!(stored, spent, "{storage:?}");
+
+        // The next page (a new client) refreshes with the rotated token, not the spent one.
+        w.reload(a);
+        let op = w.call(a, Call::Refresh);
+        w.settle();
+        w.tab(a).ok(op);
+        assert_eq!(w.op.replays, 0, "{storage:?}");
+    }
+    // `session` storage: no lock. A new client of the same tab (a remount) would read the same
+    // refresh token and could send it while this request is out, so the request is aborted.
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Session));
+    w.op.hang.insert(Endpoint::Token);
+    let refresh = w.call(a, Call::Refresh);
+    w.settle();
+    let dispose = w.call(a, Call::Dispose);
+    w.settle();
+    w.tab(a).ok(dispose);
+    assert_eq!(w.tab(a).err(refresh), "disposed");
+    assert!(w.tab(a).machine.is_over());
+    assert_eq!(w.held(Endpoint::Token), 0, "the request was aborted");
 }
 
 #[test]

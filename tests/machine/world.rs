@@ -913,6 +913,19 @@ impl World {
         self.settle();
     }
 
+    /// Lets tab `t`'s held requests through to the OP now; the others (and new ones) stay held.
+    pub fn release_tab(&mut self, t: usize) {
+        let (go, keep): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| h.tab == t);
+        self.held = keep;
+        for h in go {
+            let reply = self.serve(h.tab, &h.request);
+            self.answer(h.tab, h.id, Answer::Http(reply));
+        }
+        self.settle();
+    }
+
     /// Lets the held requests that `pick` selects through to the OP now; the others (and new
     /// ones) stay held.
     pub fn release_where(&mut self, pick: impl Fn(&HttpRequest) -> bool) {

@@ -216,6 +216,8 @@ pub struct Machine {
     sign_outs: u64,
     created: bool,
     disposed: bool,
+    /// The `dispose` call that waits for the refresh it let finish (see [`Machine::is_over`]).
+    dispose_op: Option<OpId>,
     entropy: Pool,
     next_io: IoId,
     next_task: TaskId,
@@ -260,6 +262,7 @@ impl Machine {
             sign_outs: 0,
             created: false,
             disposed: false,
+            dispose_op: None,
             entropy: Pool(Vec::new()),
             next_io: 0,
             next_task: 0,
@@ -293,6 +296,16 @@ impl Machine {
     /// Whether [`Call::Dispose`] was handled.
     pub fn is_disposed(&self) -> bool {
         self.disposed
+    }
+
+    /// Whether the machine is disposed of and done: nothing of it needs the pump any more, which
+    /// may then let go of everything and drop it. A refresh of a shared (`local`) session whose
+    /// token request may have reached the OP outlives `dispose`, under its lock, until its
+    /// session is stored (its callers get `disposed` at once): the OP rotates the refresh token
+    /// as it answers, and dropping that answer would leave the stores holding a spent one. The
+    /// `dispose` call ends when this turns true.
+    pub fn is_over(&self) -> bool {
+        self.disposed && self.dispose_op.is_none()
     }
 
     /// Takes one input that happened at `now` (milliseconds since the Unix epoch).
@@ -351,6 +364,9 @@ impl Machine {
 
     /// When the machine next wants [`Input::Timeout`], in milliseconds since the Unix epoch.
     pub fn poll_timeout(&self) -> Option<i64> {
+        if self.disposed {
+            return None;
+        }
         let mut next = self.keeper.next_deadline();
         for (_, task) in &self.tasks {
             if let Task::Signin(s) = task {
@@ -366,9 +382,7 @@ impl Machine {
             return;
         }
         if matches!(call, Call::Dispose) {
-            self.dispose();
-            self.done(op, Ok(Outcome::Nothing));
-            return;
+            return self.dispose(op);
         }
         if matches!(call, Call::Create) {
             self.create(op);
@@ -613,17 +627,14 @@ impl Machine {
     }
 
     /// Ends every operation with `disposed`, cancels what is under way, closes windows and the
-    /// channel, releases the lock, stops the timers.
-    fn dispose(&mut self) {
+    /// channel, releases the lock, stops the timers; `op`, the dispose call, ends then, or once
+    /// a refresh under the lock has stored what the OP answered ([`Machine::is_over`]).
+    fn dispose(&mut self, op: OpId) {
         self.disposed = true;
-        let routes = std::mem::take(&mut self.routes);
-        for (id, ..) in &routes {
-            self.queue(Queued::Cancel(*id));
-        }
         let mut tasks = std::mem::take(&mut self.tasks);
         // One error for every operation that ends here.
         let disposed = Err(Rc::new(Error::Disposed));
-        for (_, task) in &mut tasks {
+        for (id, task) in &mut tasks {
             // Taken out of the table, in order; what is left behind is dropped with it.
             match std::mem::replace(task, Task::IdleCheck) {
                 Task::Create(c) => self.done_all(&[c.op], &disposed),
@@ -636,22 +647,38 @@ impl Machine {
                     }
                     self.done_all(&signin.ops, &disposed);
                 }
-                Task::Refresh(flight) => {
-                    if flight.lock_held {
+                Task::Refresh(mut flight) => {
+                    self.done_all(&flight.ops(), &disposed);
+                    if flight.outlives_dispose() {
+                        flight.unwait();
+                        self.dispose_op = Some(op);
+                        self.tasks.push((*id, Task::Refresh(flight)));
+                    } else if flight.lock_held {
                         let name = self.lock_name();
                         self.emit_io(Command::ReleaseLock { name });
                     }
-                    self.done_all(&flight.ops(), &disposed);
                 }
                 Task::Catchup(_) | Task::IdleCheck | Task::SignOutCheck | Task::Purge { .. } => {}
                 #[cfg(feature = "dpop")]
                 Task::DpopKey => {}
             }
         }
-        self.flight = None;
+        // The refresh that finishes keeps its requests; everything else is cancelled.
+        let finishing = self.tasks.first().map(|(id, _)| *id);
+        for route in std::mem::take(&mut self.routes) {
+            if Some(route.1) == finishing {
+                self.routes.push(route);
+            } else {
+                self.queue(Queued::Cancel(route.0));
+            }
+        }
+        self.flight = finishing;
         self.callbacks.clear();
         self.close_channel();
         self.keeper = keeper::Keeper::new(None);
+        if self.dispose_op.is_none() {
+            self.done(op, Ok(Outcome::Nothing));
+        }
     }
 
     // ----- plumbing shared by the parts -----

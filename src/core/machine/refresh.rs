@@ -93,6 +93,20 @@ pub(super) struct Flight {
 }
 
 impl Flight {
+    /// Whether the flight finishes after `dispose`: it holds the cross-tab lock (`local`
+    /// storage, shared by every client of the origin), so no other client refreshes meanwhile,
+    /// and it is past the shared read, so its token request may have reached the OP, which
+    /// rotates the refresh token as it answers. (With `session` or `memory` storage no lock
+    /// keeps a new client of the same tab from refreshing with the same token at once.)
+    pub(super) fn outlives_dispose(&self) -> bool {
+        self.lock_held && !matches!(self.stage, Stage::Locking | Stage::Reading)
+    }
+
+    /// Lets go of every waiter (they were told `disposed`); the flight goes on for the stores.
+    pub(super) fn unwait(&mut self) {
+        self.waiters.clear();
+    }
+
     /// The operations that wait for it.
     pub(super) fn ops(&self) -> Vec<OpId> {
         let mut ops = Vec::new();
@@ -548,9 +562,15 @@ impl Machine {
             let name = self.lock_name();
             self.emit_io(Command::ReleaseLock { name });
         }
+        // A refresh that outlived `dispose` is stored (or failed): the dispose call ends.
+        if let Some(op) = self.dispose_op.take() {
+            self.done(op, Ok(Outcome::Nothing));
+        }
         // The error is shared by the event and every waiter that fails with it, not copied.
         let result = result.map_err(Rc::new);
         match &result {
+            // A refresh that outlived `dispose` tells the app nothing.
+            _ if self.disposed => {}
             Ok(session) if flight.new_to_tab => self.emit(Event::SignedIn(SignedIn {
                 session: session.clone(),
                 app_state: None,

@@ -165,6 +165,8 @@ function listen(server, port, host) {
  * - `signingAlg`: the ID token signing algorithm of the OP's key and client (RS256, ES384, EdDSA).
  * - `atHash`: token endpoint ID tokens get an `at_hash` (re-signed with the OP's key), as many
  *   OPs send; node-oidc-provider itself does not.
+ * - `op.settings.refreshGate` (run time only): `{ arrived, opened }`; a refresh_token grant
+ *   request calls `arrived()`, waits for the promise `opened`, then reaches the provider.
  * - `op.settings.coop` (run time only): every response carries
  *   `Cross-Origin-Opener-Policy: same-origin`, as OPs that isolate their login pages do.
  * - `op.settings.breakIdTokenSignature` (run time only): token endpoint ID tokens reach the client
@@ -314,15 +316,22 @@ export async function startOp({
         events.authorizations.push({ method: ctx.method, ...ctx.query });
       }
     }
-    if (route === paths.token && ctx.method === 'POST' && settings.hangRefreshGrant) {
+    if (route === paths.token && ctx.method === 'POST' && (settings.hangRefreshGrant || settings.refreshGate)) {
       // The grant type is in the body, which the provider has not read yet: read it here. A
       // request that is not held gets the body passed on (oidc-provider takes an already read
       // body from ctx.request.body when the stream is consumed).
       const raw = await readRequestBody(ctx.req);
       const grantType = new URLSearchParams(raw).get('grant_type') ?? 'unknown';
-      if (grantType === 'refresh_token') {
+      if (grantType === 'refresh_token' && settings.hangRefreshGrant) {
         await holdForever(ctx, grantType);
         return;
+      }
+      if (grantType === 'refresh_token' && settings.refreshGate) {
+        // Held until the test opens the gate, then handled as usual (the token rotated), whether
+        // or not the client is still there to read the answer.
+        const gate = settings.refreshGate;
+        gate.arrived();
+        await gate.opened;
       }
       ctx.request.body = raw;
     }
