@@ -1087,10 +1087,12 @@ export class OidcClient {
   signinPopup(options, popup) {
     const keys = popup !== undefined && popup !== null && typeof popup === 'object' ? Object.keys(popup) : [];
     const extra = keys.find((k) => k !== 'window');
+    const given = popup?.window;
     if (extra !== undefined || (popup !== undefined && popup !== null && typeof popup !== 'object')) {
+      // The app's window is closed, as it is when the machine refuses the call.
+      if (given?.window === given) given.close();
       return Promise.reject(badOption(extra ?? 'popup', 'is not an option of PopupOptions'));
     }
-    const given = popup?.window;
     // A window of another realm is no `instanceof Window` here: every window is its own `window`.
     if (given !== undefined && given !== null && !(typeof given === 'object' && given.window === given)) {
       return Promise.reject(badOption('window', 'must be a window opened with window.open (in PopupOptions)'));

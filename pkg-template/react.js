@@ -108,12 +108,12 @@ function makeEntry(key, config, given, skipCallback, href) {
       // On a callback the app stays loading until the callback is handled: no signed-out flash.
       set({ client, session: now(), isLoading: callback });
       return client;
-    },
-    (error) => {
+    })
+    // A failed create, or a client the app had disposed of (`on()` throws `disposed`).
+    .catch((error) => {
       set({ isLoading: false, error });
       throw error;
-    },
-  );
+    });
   entry.callback = callback
     ? entry.created.then((client) =>
         // Still at that URL: the SDK reads it and cleans the address bar; moved on: the response
@@ -389,6 +389,7 @@ export function RequireAuth({ fallback = null, signinOptions, children }) {
  * @param {Entry} entry
  */
 function whenBack(entry) {
+  if (entry.stopped) return;
   const back = (/** @type {PageTransitionEvent} */ event) => {
     if (!event.persisted) return;
     window.removeEventListener('pageshow', back);

@@ -436,6 +436,26 @@ async function harnessSignedIn(mode) {
   return { context, page, record, errors };
 }
 
+test('harness, a client the app had already disposed of: the provider shows the disposed error, not loading for ever', { timeout: 60_000 }, async () => {
+  const context = await newContext(browser);
+  await context.addInitScript(
+    ({ issuer, origin }) => {
+      window.E2E_ISSUER = issuer;
+      if (location.origin === origin) sessionStorage.setItem('harness-mode', 'disposed');
+    },
+    { issuer: op.issuer, origin: harness.origin },
+  );
+  try {
+    const page = await context.newPage();
+    await page.goto(`${harness.origin}/`);
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-out', null, { timeout: 15_000 });
+    const last = await page.evaluate(() => window.record.renders.at(-1));
+    assert.deepEqual(last, { isLoading: false, isAuthenticated: false, error: 'disposed' });
+  } finally {
+    await context.close();
+  }
+});
+
 test('harness, a client the app made: the callback handled once, events subscribed once, the client left to the app on unmount', { timeout: 60_000 }, async () => {
   const { context, page, record, errors } = await harnessSignedIn('client');
   try {

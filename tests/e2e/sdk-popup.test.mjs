@@ -140,6 +140,13 @@ test('signinPopup navigates a window the app opened itself', SCENARIO, () =>
       assert.ok(left.error, JSON.stringify(left));
       assert.equal(left.closed, true, JSON.stringify({ options, left }));
     }
+    // So does a misspelt popup option, refused before the machine sees the call.
+    const misspelt = await app.page.evaluate(async () => {
+      const mine = window.open('', 'app-popup-3', 'popup=yes,width=480,height=600');
+      const error = await window.__example.client.signinPopup({}, { window: mine, widnow: 1 }).then(() => null, (e) => e.field);
+      return { error, closed: mine.closed };
+    });
+    assert.deepEqual(misspelt, { error: 'widnow', closed: true });
   }));
 
 for (const responseMode of ['query', 'form_post']) {

@@ -3,7 +3,7 @@
 // calls the binding makes on it); a probe records every state it renders and asks for an access
 // token in its mount effect, which runs before the provider's own. window.harness lets the test
 // unmount the tree, change the configuration and read what happened. The mode comes from
-// sessionStorage (it survives the trip to the OP): "config" (default) or "client".
+// sessionStorage (it survives the trip to the OP): "config" (default), "client" or "disposed".
 //
 // Built by the test with the example's Vite and React (node_modules links to
 // examples/react/node_modules); JSX by Vite's default transform, without @vitejs/plugin-react.
@@ -73,7 +73,13 @@ function EarlyNavigator() {
   return null;
 }
 
-const given = mode === "client" ? OidcClient.create(config()).then(counted) : null;
+// "disposed": a client the app already disposed of (an app's own effect cleanup, say).
+const given =
+  mode === "client"
+    ? OidcClient.create(config()).then(counted)
+    : mode === "disposed"
+      ? OidcClient.create(config()).then((client) => (client.dispose(), client))
+      : null;
 const tree = (scope) => (
     <StrictMode>
       {given ? (
