@@ -1542,8 +1542,19 @@ pub fn wire(data: &[u8]) {
     for line in lines.take(WIRE_MAX_INPUTS) {
         run.step(&mut wired, line);
     }
-    // Dispose settles whatever is still open.
+    // Dispose settles whatever is still open, except a refresh under the lock that is out at
+    // the OP: it (and with it the dispose call) ends once its commands are answered. Every
+    // command, old and new, is answered as failed, as a pump's deadline would (the machine
+    // drops an answer it does not wait for), until no new command comes.
     run.step(&mut wired, r#"{"t":"call","call":"dispose"}"#);
+    let mut answered = 0;
+    while answered < run.last_io {
+        answered += 1;
+        let failed = format!(
+            r#"{{"t":"answer","id":{answered},"error":{{"kind":"network","message":"gone"}}}}"#
+        );
+        run.step(&mut wired, &failed);
+    }
     let open: Vec<&u32> = run
         .called
         .iter()

@@ -1416,6 +1416,62 @@ async fn dispose_makes_get_access_token_fail_with_disposed() {
     clear_sdk_storage();
 }
 
+/// With `local` storage, a refresh whose token request is at the OP outlives `dispose`, even
+/// when the app drops its last handle at once (an unmounted component): the OP rotates the
+/// refresh token as it answers, and the answer is stored, so the next client does not replay
+/// the spent one.
+#[wasm_bindgen_test]
+async fn a_client_dropped_while_its_refresh_is_out_at_the_op_stores_the_rotated_token() {
+    clear_sdk_storage();
+    assert!(has_web_locks(), "this test needs navigator.locks");
+    let issuer = "https://op-dropped-client.test";
+    let now = now();
+    store_session(
+        &local_storage(),
+        issuer,
+        &session(issuer, "at-old", Some("rt-0"), now + 3600, now),
+    );
+    // Each token request is held 50 ms at the OP.
+    let op = FakeOpStub::install(issuer, "rt-0", true, 50);
+    let client = Client::create(config(issuer, StorageKind::Local))
+        .await
+        .unwrap();
+    let mut refresh = Box::pin(client.refresh());
+    for _ in 0..200 {
+        if op.0.token_requests() == 1 || poll_once(&mut refresh).await.is_some() {
+            break;
+        }
+        sleep(2).await;
+    }
+    assert_eq!(op.0.token_requests(), 1, "the request is at the OP");
+    client.dispose();
+    drop(client);
+    assert_eq!(refresh.await.unwrap_err(), Error::Disposed);
+    let rotated = || {
+        stored_session(&local_storage(), issuer)
+            .and_then(|s| s.refresh_token.map(|t| t.expose().to_owned()))
+    };
+    for _ in 0..100 {
+        if rotated().as_deref() == Some("rt-1") {
+            break;
+        }
+        sleep(10).await;
+    }
+    assert_eq!(
+        rotated().as_deref(),
+        Some("rt-1"),
+        "the OP's answer was stored"
+    );
+    // The lock is free, and the next client refreshes with the rotated token.
+    let next = Client::create(config(issuer, StorageKind::Local))
+        .await
+        .unwrap();
+    assert_eq!(next.refresh().await.unwrap().access_token.expose(), "at-2");
+    assert_eq!(op.0.invalid_grants(), 0, "no spent refresh token was sent");
+    drop(next);
+    clear_sdk_storage();
+}
+
 #[wasm_bindgen_test]
 async fn dispose_aborts_the_fetch_under_way_and_removes_the_iframe() {
     clear_sdk_storage();

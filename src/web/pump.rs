@@ -52,12 +52,16 @@ struct State {
     busy: bool,
     /// `dispose` was called: once the machine [is over](Machine::is_over), everything is let go.
     disposing: bool,
+    /// The pump itself, while a refresh outlives `dispose`: the browser's callbacks hold the
+    /// pump weakly, and the app may drop its last handle at once, so this keeps the machine
+    /// until it is over. Taken (the cycle broken) by `finish`.
+    finishing: Option<Pump>,
     next_op: OpId,
     ops: Vec<(OpId, Rc<Slot>)>,
     next_listener: u32,
     listeners: Vec<(u32, Listener)>,
     timer: Option<Timeout>,
-    /// Fetches under way, by command id.
+    /// Fetches and lock waits under way, by command id: what a `Cancel` aborts.
     fetches: Vec<(IoId, AbortController)>,
     locks: Vec<(String, HeldLock)>,
     channel: Option<Channel>,
@@ -111,6 +115,7 @@ impl Pump {
             queue: VecDeque::new(),
             busy: false,
             disposing: false,
+            finishing: None,
             next_op: 0,
             ops: Vec::new(),
             next_listener: 0,
@@ -182,6 +187,13 @@ impl Pump {
         });
         if first == Some(true) {
             drop(self.call(Call::Dispose));
+            // A refresh the machine lets finish keeps the pump until it is over.
+            let pump = self.clone();
+            self.with(|s| {
+                if s.machine.is_some() {
+                    s.finishing = Some(pump);
+                }
+            });
         }
     }
 
@@ -243,6 +255,7 @@ impl Pump {
         let taken = self.with(|s| {
             s.machine = None;
             s.queue.clear();
+            let finishing = s.finishing.take();
             s.listeners.clear();
             s.app_window = None;
             (
@@ -253,9 +266,10 @@ impl Pump {
                 s.channel.take(),
                 std::mem::take(&mut s.windows),
                 std::mem::take(&mut s.page),
+                finishing,
             )
         });
-        let Some((ops, timer, fetches, locks, channel, windows, page)) = taken else {
+        let Some((ops, timer, fetches, locks, channel, windows, page, finishing)) = taken else {
             return;
         };
         drop((timer, page, channel, locks));
@@ -268,6 +282,8 @@ impl Pump {
         for (_, slot) in ops {
             slot.finish(Err(Error::Disposed));
         }
+        // The last strong handle may be this one: dropped after everything above.
+        drop(finishing);
     }
 
     /// Arms the one timer at `at` (milliseconds since the epoch), or none.
@@ -575,6 +591,8 @@ impl Pump {
                         }
                     })
                 };
+                // No longer a wait to cancel.
+                drop(pump.take_fetch(id));
                 // Kept before the answer, which may release it at once; released at once when
                 // the client was disposed of while it waited.
                 let held = HeldLock::new(release, lease);
@@ -587,8 +605,11 @@ impl Pump {
             }
         };
         let refused = move |error| weak.answer(id, Answer::Lock(Err(error)));
-        if !tabs::request_lock(&name, wait_ms, granted, refused) {
-            self.answer(id, Answer::Lock(Ok(())));
+        match tabs::request_lock(&name, wait_ms, granted, refused) {
+            // The machine may cancel the wait (a client disposed of while it waits).
+            Some(Some(wait)) => self.with(|s| s.fetches.push((id, wait))).unwrap_or(()),
+            Some(None) => {}
+            None => self.answer(id, Answer::Lock(Ok(()))),
         }
     }
 

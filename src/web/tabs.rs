@@ -35,21 +35,22 @@ extern "C" {
 
 /// Asks for the exclusive lock `name`, waiting at most `wait_ms`. Once it is granted,
 /// `granted` gets the function that releases it. When it is not granted, `refused` gets
-/// [`Error::Timeout`] (the wait ran out) or the browser's refusal. Returns `false`, calling
-/// neither, where the browser has no Web Locks.
+/// [`Error::Timeout`] (the wait ran out) or the browser's refusal. Returns `None`, calling
+/// neither, where the browser has no Web Locks; else the controller whose abort gives up the
+/// wait (`None` when the request could not even be made: `refused` was called).
 pub(super) fn request_lock(
     name: &str,
     wait_ms: u32,
     granted: impl FnOnce(js_sys::Function) + 'static,
     refused: impl FnOnce(Error) + 'static,
-) -> bool {
+) -> Option<Option<AbortController>> {
     let Ok(window) = window() else {
-        return false;
+        return None;
     };
     let locks = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("locks"))
         .unwrap_or(JsValue::UNDEFINED);
     if locks.is_undefined() || locks.is_null() {
-        return false;
+        return None;
     }
     let locks: LockManager = locks.unchecked_into();
     let was_granted = Rc::new(Cell::new(false));
@@ -73,10 +74,11 @@ pub(super) fn request_lock(
         Ok(controller) => controller,
         Err(e) => {
             refused(lock_error(&e));
-            return true;
+            return Some(None);
         }
     };
     let signal = controller.signal();
+    let wait = controller.clone();
     let bound = Timeout::new(wait_ms.min(i32::MAX.unsigned_abs()), move || {
         controller.abort()
     });
@@ -86,7 +88,7 @@ pub(super) fn request_lock(
         Ok(request) => request,
         Err(e) => {
             refused(lock_error(&e));
-            return true;
+            return Some(None);
         }
     };
     super::spawn(async move {
@@ -102,7 +104,7 @@ pub(super) fn request_lock(
             }
         }
     });
-    true
+    Some(Some(wait))
 }
 
 /// A held lock: released when dropped (by `ReleaseLock`, at the end of its lease, or when the
