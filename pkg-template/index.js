@@ -1090,7 +1090,7 @@ export class OidcClient {
     const given = popup?.window;
     if (extra !== undefined || (popup !== undefined && popup !== null && typeof popup !== 'object')) {
       // The app's window is closed, as it is when the machine refuses the call.
-      if (given?.window === given) given.close();
+      if (given && given.window === given) given.close();
       return Promise.reject(badOption(extra ?? 'popup', 'is not an option of PopupOptions'));
     }
     // A window of another realm is no `instanceof Window` here: every window is its own `window`.

@@ -147,6 +147,19 @@ test('signinPopup navigates a window the app opened itself', SCENARIO, () =>
       return { error, closed: mine.closed };
     });
     assert.deepEqual(misspelt, { error: 'widnow', closed: true });
+    // Without a window, and with no options object at all, the same refusal, as a rejection.
+    const refusals = await app.page.evaluate(async () => {
+      const client = window.__example.client;
+      const code = (f) => {
+        try {
+          return f().then(() => null, (e) => [e.code, e.field]);
+        } catch (e) {
+          return Promise.resolve(['threw', String(e)]);
+        }
+      };
+      return [await code(() => client.signinPopup({}, { widnow: 1 })), await code(() => client.signinPopup({}, 'x'))];
+    });
+    assert.deepEqual(refusals, [['invalid_config', 'widnow'], ['invalid_config', 'popup']]);
   }));
 
 for (const responseMode of ['query', 'form_post']) {

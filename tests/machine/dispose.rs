@@ -6,7 +6,6 @@ use crate::op::{Endpoint, OP_ORIGIN};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
 use oidc_rp_wasm::core::machine::{Call, PageEvent, SigninVia};
-use oidc_rp_wasm::core::stored::session_from_text;
 
 #[test]
 fn dispose_in_the_middle_rejects_cancels_closes_and_releases() {
@@ -72,18 +71,6 @@ fn dispose_in_the_middle_rejects_cancels_closes_and_releases() {
     assert!(w.tab(a).events.iter().all(|e| event_name(e) != "refreshed"));
 }
 
-/// The refresh token of the session stored where `storage` keeps it.
-fn stored_refresh_token(w: &World, t: usize, storage: StorageKind) -> Option<String> {
-    let key = session_key();
-    let text = match storage {
-        StorageKind::Local => w.local_storage.get(&key),
-        _ => w.tab(t).session_storage.get(&key),
-    }?;
-    session_from_text(text)?
-        .refresh_token
-        .map(|t| t.expose().to_owned())
-}
-
 #[test]
 fn a_refresh_out_at_the_op_outlives_dispose_until_the_rotated_token_is_stored() {
     // `local` storage: the refresh holds the cross-tab lock, so no other client (another tab's,
@@ -120,7 +107,7 @@ fn a_refresh_out_at_the_op_outlives_dispose_until_the_rotated_token_is_stored() 
             "no event after dispose: {storage:?}"
         );
         assert_eq!(w.tab(a).machine.poll_timeout(), None, "{storage:?}");
-        let stored = stored_refresh_token(&w, a, storage).expect("a stored session");
+        let stored = stored_refresh_token(w.local_storage.get(&session_key())).expect("stored");
         assert_ne!(stored, spent, "{storage:?}");
 
         // The next page (a new client) refreshes with the rotated token, not the spent one.

@@ -25,12 +25,6 @@ fn presented(w: &World) -> Vec<String> {
         .collect()
 }
 
-fn stored_refresh_token(text: Option<&String>) -> Option<String> {
-    session_from_text(text?)?
-        .refresh_token
-        .map(|t| t.expose().to_owned())
-}
-
 #[test]
 fn each_refresh_presents_the_refresh_token_the_last_one_rotated_in() {
     let mut w = World::new();

@@ -35,6 +35,13 @@ pub fn session_key() -> String {
     format!("oidc-rp-wasm:session:{ISSUER}:{CLIENT_ID}")
 }
 
+/// The refresh token of a stored session's `text`, if it holds one.
+pub fn stored_refresh_token(text: Option<&String>) -> Option<String> {
+    oidc_rp_wasm::core::stored::session_from_text(text?)?
+        .refresh_token
+        .map(|t| t.expose().to_owned())
+}
+
 /// A client configuration for the fake OP with `storage`.
 pub fn config(storage: StorageKind) -> ClientConfig {
     ClientConfig::new(ISSUER, CLIENT_ID, REDIRECT_URI)
