@@ -887,6 +887,7 @@ function newPump(prefetch) {
         return held;
       })
       .catch((e) => {
+        aborts.delete(o.io);
         if (!releases.has(o.name)) answer(o.io, failure(signal.aborted ? 'timeout' : 'lock', e));
       });
   }

@@ -604,7 +604,13 @@ impl Pump {
                 pump.answer(id, Answer::Lock(Ok(())));
             }
         };
-        let refused = move |error| weak.answer(id, Answer::Lock(Err(error)));
+        let refused = move |error| {
+            // No longer a wait to cancel.
+            if let Some(pump) = weak.upgrade() {
+                drop(pump.take_fetch(id));
+            }
+            weak.answer(id, Answer::Lock(Err(error)));
+        };
         match tabs::request_lock(&name, wait_ms, granted, refused) {
             // The machine may cancel the wait (a client disposed of while it waits).
             Some(Some(wait)) => self.with(|s| s.fetches.push((id, wait))).unwrap_or(()),
