@@ -39,6 +39,20 @@ async function leave(app) {
   await app.page.goto(`${env.op.issuer}/.well-known/openid-configuration`);
 }
 
+/**
+ * Tab `other` signs out (its page goes to the OP's logout); then `app`, left for another page,
+ * comes back from the cache and must show signed out, told once, for `other_tab`.
+ */
+async function signOutThenComeBack(other, app) {
+  await Promise.all([other.page.waitForURL((u) => u.origin === new URL(env.op.issuer).origin, { waitUntil: 'commit' }), other.click('signout')]);
+  await comeBack(app);
+  await app.page.waitForSelector('[data-testid="status"][data-state="signed-out"]', { state: 'attached', timeout: 10_000 });
+  assert.equal(await app.session(), null);
+  const signedOut = (await app.events()).filter((e) => e.name === 'signedOut');
+  assert.equal(signedOut.length, 1, JSON.stringify(signedOut));
+  assert.equal(signedOut[0].detail?.reason, 'other_tab');
+}
+
 /** Back to the app's page: it must be the document that was left, restored from the cache. */
 async function comeBack(app) {
   // Why Chromium did not restore it, if it did not (for the failure message).
@@ -96,14 +110,7 @@ test('restored from the back/forward cache after another tab signed out: it show
     // Meanwhile another tab of the app signs out.
     const b = await App.open(context, env);
     await b.waitSignedIn();
-    await Promise.all([b.page.waitForURL((u) => u.origin === new URL(env.op.issuer).origin, { waitUntil: 'commit' }), b.click('signout')]);
-
-    await comeBack(a);
-    await a.page.waitForSelector('[data-testid="status"][data-state="signed-out"]', { state: 'attached', timeout: 10_000 });
-    assert.equal(await a.session(), null);
-    const signedOut = (await a.events()).filter((e) => e.name === 'signedOut');
-    assert.equal(signedOut.length, 1, JSON.stringify(signedOut));
-    assert.equal(signedOut[0].detail?.reason, 'other_tab');
+    await signOutThenComeBack(b, a);
   }));
 
 // With `memory` (the default) or `session` storage the tabs share no session, but a sign-out in
@@ -121,13 +128,6 @@ for (const storage of ['memory', 'session']) {
       const b = await App.open(context, env);
       await b.signinRedirect({});
       await b.waitSignedIn();
-      await Promise.all([b.page.waitForURL((u) => u.origin === new URL(env.op.issuer).origin, { waitUntil: 'commit' }), b.click('signout')]);
-
-      await comeBack(a);
-      await a.page.waitForSelector('[data-testid="status"][data-state="signed-out"]', { state: 'attached', timeout: 10_000 });
-      assert.equal(await a.session(), null);
-      const signedOut = (await a.events()).filter((e) => e.name === 'signedOut');
-      assert.equal(signedOut.length, 1, JSON.stringify(signedOut));
-      assert.equal(signedOut[0].detail?.reason, 'other_tab');
+      await signOutThenComeBack(b, a);
     }));
 }

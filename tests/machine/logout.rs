@@ -108,15 +108,7 @@ fn signout_redirect_removes_the_shared_copy_before_navigating_and_tells_the_othe
 fn handle_signout_callback_checks_the_state() {
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Session));
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
-    w.settle();
-    w.tab(t).ok(op);
+    w.signout_redirect(t);
     // The OP sends the browser back.
     w.reload(t);
     assert!(w.tab(t).session().is_none());
@@ -132,15 +124,7 @@ fn handle_signout_callback_checks_the_state() {
     assert!(w.tab(t).session_storage.contains_key(&logout_key()));
     // In another tab, the right state is accepted, once.
     let t = w.signed_in_tab(config(StorageKind::Session));
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
-    w.settle();
-    w.tab(t).ok(op);
+    w.signout_redirect(t);
     let state = query_param(&w.tab(t).last_navigation(), "state").unwrap();
     w.reload(t);
     let url = format!("{LOGOUT_RETURN}?state={state}");
@@ -169,15 +153,7 @@ fn handle_signout_callback_checks_the_state() {
 fn a_pending_logout_older_than_a_sign_in_transaction_is_refused_and_removed() {
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Session));
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
-    w.settle();
-    w.tab(t).ok(op);
+    w.signout_redirect(t);
     let state = query_param(&w.tab(t).last_navigation(), "state").unwrap();
     w.skip(600_000);
     w.reload(t);
@@ -203,15 +179,7 @@ fn without_an_end_session_endpoint_signout_redirect_signs_out_locally_and_goes_t
     let a = w.signed_in_tab(config(StorageKind::Local));
     let b = w.create_tab(config(StorageKind::Local));
     assert!(w.tab(b).session().is_some());
-    let op = w.call(
-        a,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
-    w.settle();
-    w.tab(a).ok(op);
+    w.signout_redirect(a);
     assert!(w.tab(a).session().is_none());
     assert!(w.tab(b).session().is_none(), "every tab");
     assert_eq!(
@@ -233,15 +201,7 @@ fn without_an_end_session_endpoint_signout_redirect_signs_out_locally_and_goes_t
     cfg.post_logout_redirect_uri = None;
     let t = w.signed_in_tab(cfg);
     let navigations = w.tab(t).navigations.len();
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
-    w.settle();
-    w.tab(t).ok(op);
+    w.signout_redirect(t);
     assert!(w.tab(t).session().is_none());
     assert_eq!(w.tab(t).navigations.len(), navigations);
     let op = w.call(

@@ -19,15 +19,7 @@ fn sign_out_revokes_the_refresh_token_then_the_access_token_before_the_redirect(
     let mut w = revoking_world();
     let t = w.signed_in_tab(config(StorageKind::Session));
     let (access, refresh) = (w.tab(t).access_token(), w.tab(t).refresh_token().unwrap());
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
-    w.settle();
-    w.tab(t).ok(op);
+    w.signout_redirect(t);
     assert_eq!(
         w.op.revoked,
         vec![
@@ -88,15 +80,7 @@ fn a_failed_revocation_does_not_block_the_sign_out() {
         Endpoint::Revocation,
         crate::op::oauth_error(503, "temporarily_unavailable"),
     );
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
-    w.settle();
-    w.tab(t).ok(op);
+    w.signout_redirect(t);
     assert_eq!(w.op.count(Endpoint::Revocation), 2);
     assert_eq!(w.tab(t).navigations.len(), 1);
     assert!(w.tab(t).session().is_none());
@@ -108,28 +92,12 @@ fn revoke_tokens_on_signout_false_and_an_op_without_the_endpoint_revoke_nothing(
     let mut off = config(StorageKind::Session);
     off.revoke_tokens_on_signout = Some(false);
     let t = w.signed_in_tab(off);
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
-    w.settle();
-    w.tab(t).ok(op);
+    w.signout_redirect(t);
     assert_eq!(w.op.count(Endpoint::Revocation), 0);
 
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Session));
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
-    w.settle();
-    w.tab(t).ok(op);
+    w.signout_redirect(t);
     assert_eq!(
         w.tab(t)
             .commands_where(|c| matches!(c, Command::Fetch(r) if r.url.contains("revoke")))

@@ -9,7 +9,7 @@
 
 use crate::common::*;
 use crate::op::{Endpoint, FakeOp};
-use oidc_rp_wasm::core::config::{AuthorizeOptions, ClientConfig, StorageKind};
+use oidc_rp_wasm::core::config::{AuthorizeOptions, ClientConfig, LogoutOptions, StorageKind};
 use oidc_rp_wasm::core::flow::silent::PopupLook;
 use oidc_rp_wasm::core::flow::{HttpRequest, HttpResponse};
 use oidc_rp_wasm::core::id_token;
@@ -918,6 +918,19 @@ impl World {
             self.answer(h.tab, h.id, Answer::Http(reply));
         }
         self.settle();
+    }
+
+    /// `signoutRedirect()` with default options in tab `t`, settled; it must succeed.
+    pub fn signout_redirect(&mut self, t: usize) {
+        let op = self.call(
+            t,
+            Call::Signout {
+                redirect: true,
+                options: LogoutOptions::default(),
+            },
+        );
+        self.settle();
+        self.tab(t).ok(op);
     }
 
     /// Lets tab `t`'s held requests through to the OP now; the others (and new ones) stay held.
