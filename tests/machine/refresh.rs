@@ -502,6 +502,24 @@ fn get_access_token_inside_the_leeway_hands_out_the_valid_token_when_the_refresh
     assert_eq!(w.tab(t).err(op), "network");
 }
 
+/// The fallback is judged when the refresh ends, not when the call came: a machine that slept
+/// through the refresh (its deadline passes while the laptop is shut) must not hand out a token
+/// that expired meanwhile.
+#[test]
+fn get_access_token_does_not_fall_back_on_a_token_that_expired_during_the_refresh() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    w.skip(INTO_THE_LEEWAY_MS);
+    w.op.hang.insert(Endpoint::Token);
+    let op = w.call(t, Call::GetAccessToken);
+    w.settle();
+    assert!(!w.tab(t).is_done(op));
+    // Asleep for two minutes: the token (50 s left when the call came) is expired on waking.
+    w.skip(120_000);
+    w.advance(0);
+    assert_eq!(w.tab(t).err(op), "timeout");
+}
+
 #[test]
 fn get_access_token_without_a_session_is_no_session() {
     let mut w = World::new();

@@ -593,13 +593,15 @@ impl Machine {
                 // Both take the refreshed token, else their fallback, else the error. The
                 // fallback is the token of the session the call found: once that session is gone
                 // (signed out here, in another tab or by the idle timeout while the refresh ran),
-                // the call gets the error, never a signed-out user's token.
+                // the call gets the error, never a signed-out user's token; and once it expired
+                // (the machine slept through the refresh), the error too, never an expired one.
                 Waiter::Access { op, fallback } | Waiter::Resource { op, fallback, .. } => {
                     let op = *op;
                     let fallback = fallback.take().filter(|token| {
-                        self.session
-                            .as_ref()
-                            .is_some_and(|s| s.access_token.expose() == token.expose())
+                        self.session.as_ref().is_some_and(|s| {
+                            s.access_token.expose() == token.expose()
+                                && !s.is_expired(super::secs(now))
+                        })
                     });
                     match access::after_refresh(token_of(&result), fallback) {
                         Err(_) if self.session.is_none() => self.done(
