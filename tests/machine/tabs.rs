@@ -501,6 +501,33 @@ fn a_sign_out_and_in_elsewhere_during_create_leaves_the_new_session_stored() {
 }
 
 /// With `memory` (and `session`) storage tabs share no session, but a sign-out ends every tab's.
+/// A `session` tab that missed the sign-out message (discarded by the browser to save memory,
+/// or left for another site) and loads again restores its copy from `sessionStorage`; it then
+/// reads when a tab last signed out, as a page back from the back/forward cache does, and a
+/// session signed in before that ends.
+#[test]
+fn a_session_tab_loaded_again_after_a_sign_out_elsewhere_does_not_restore_its_session() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Session));
+    let b = w.signed_in_tab(config(StorageKind::Session));
+    w.freeze(b);
+    w.skip(2_000);
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    w.reload(b);
+    assert!(w.tab(b).session().is_none());
+    assert!(w.tab(b).session_storage.is_empty());
+    assert_eq!(w.tab(b).count("signedOut:other_tab"), 1);
+
+    // A session signed in after that sign-out is restored.
+    w.skip(2_000);
+    let (op, _) = w.sign_in_by_redirect(b);
+    w.tab(b).ok(op);
+    w.reload(b);
+    assert!(w.tab(b).session().is_some());
+}
+
 /// A page in the back/forward cache has its tab channel closed and misses the message: when it
 /// comes back it reads when a tab last signed out, and a session from before that ends.
 #[test]

@@ -64,7 +64,7 @@ pub(super) struct Keeper {
     pub(super) now: i64,
     /// When this tab last took a session (signed in, restored, refreshed, taken from another
     /// tab), in ms: a sign-out announced after it, and not heard, was missed.
-    session_since: i64,
+    pub(super) session_since: i64,
 }
 
 /// How many spent lineages a tab remembers.
@@ -427,7 +427,7 @@ impl Machine {
     }
 
     /// Catches up after the page woke; a wake-up while one is under way is that one.
-    fn wake(&mut self, now: i64) {
+    pub(super) fn wake(&mut self, now: i64) {
         if self.keeper.waking {
             return;
         }
