@@ -348,8 +348,12 @@ export function useOidc() {
   );
 }
 
-/** Where the app is: path, query and fragment, the `appState` of a sign-in started here. */
-const here = () => window.location.pathname + window.location.search + window.location.hash;
+/**
+ * Where the app is: path, query and fragment, the `appState` of a sign-in started here. A path
+ * that starts with several slashes (`https://app.example//evil.example/`, a link anyone can send)
+ * keeps one: as it is, `//evil.example/` is another site to `location.replace()` and routers.
+ */
+const here = () => window.location.pathname.replace(/^\/+/, '/') + window.location.search + window.location.hash;
 
 /**
  * Renders `children` with a session, else `fallback`; without a session (and without an error or

@@ -436,6 +436,29 @@ async function harnessSignedIn(mode) {
   return { context, page, record, errors };
 }
 
+test('harness, <RequireAuth> on a path that starts with two slashes: the appState it signs in with stays on this site', { timeout: 60_000 }, async () => {
+  // `//evil.example/landing` as a path of this site: handed to location.replace() or a router as it
+  // is, it would be the site evil.example (an open redirect for anyone who sends such a link).
+  const context = await newContext(browser);
+  await context.addInitScript(
+    ({ issuer, origin }) => {
+      window.E2E_ISSUER = issuer;
+      if (location.origin === origin) sessionStorage.setItem('harness-mode', 'require');
+    },
+    { issuer: op.issuer, origin: harness.origin },
+  );
+  try {
+    const page = await context.newPage();
+    await page.goto(`${harness.origin}//evil.example/landing?x=1`);
+    await page.waitForURL((u) => u.origin === op.issuer);
+    await loginAtOp(page, { until: (u) => u.origin === harness.origin });
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-in', null, { timeout: 15_000 });
+    assert.equal(await page.evaluate(() => window.record.appState), '/evil.example/landing?x=1');
+  } finally {
+    await context.close();
+  }
+});
+
 test('harness, a client the app had already disposed of: the provider shows the disposed error, not loading for ever', { timeout: 60_000 }, async () => {
   const context = await newContext(browser);
   await context.addInitScript(

@@ -30,10 +30,13 @@ if (config.responseMode === "form_post") {
   await navigator.serviceWorker.ready;
 }
 
-/** Back to where the sign-in started: a path of this app, or the home page. */
+/**
+ * Back to where the sign-in started: a place on this site, or the home page. The origin is
+ * checked, not a leading "/": `//evil.example/` starts with one and is another site.
+ */
 function onSigninCallback(session) {
-  const back = session.appState;
-  navigate(typeof back === "string" && back.startsWith("/") ? back : "/", { replace: true });
+  const back = new URL(typeof session.appState === "string" ? session.appState : "/", location.origin);
+  navigate(back.origin === location.origin ? back.pathname + back.search + back.hash : "/", { replace: true });
 }
 
 createRoot(document.getElementById("root")).render(

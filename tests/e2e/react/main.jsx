@@ -3,7 +3,8 @@
 // calls the binding makes on it); a probe records every state it renders and asks for an access
 // token in its mount effect, which runs before the provider's own. window.harness lets the test
 // unmount the tree, change the configuration and read what happened. The mode comes from
-// sessionStorage (it survives the trip to the OP): "config" (default), "client" or "disposed".
+// sessionStorage (it survives the trip to the OP): "config" (default), "client", "disposed" or
+// "require" (the probe behind <RequireAuth>, the sign-in's appState recorded).
 //
 // Built by the test with the example's Vite and React (node_modules links to
 // examples/react/node_modules); JSX by Vite's default transform, without @vitejs/plugin-react.
@@ -12,7 +13,7 @@ import { StrictMode, useEffect } from "react";
 import { createRoot, hydrateRoot } from "react-dom/client";
 import { renderToString } from "react-dom/server";
 import { OidcClient } from "oidc-rp-wasm";
-import { OidcProvider, useOidc } from "oidc-rp-wasm/react";
+import { OidcProvider, RequireAuth, useOidc } from "oidc-rp-wasm/react";
 
 const mode = sessionStorage.getItem("harness-mode") ?? "config";
 const config = (scope = "openid profile offline_access") => ({
@@ -85,6 +86,12 @@ const tree = (scope) => (
       {given ? (
         <OidcProvider client={given}>
           <Probe />
+        </OidcProvider>
+      ) : mode === "require" ? (
+        <OidcProvider config={config(scope)} onSigninCallback={(session) => (record.appState = session.appState)}>
+          <RequireAuth>
+            <Probe />
+          </RequireAuth>
         </OidcProvider>
       ) : (
         <OidcProvider config={config(scope)} onSigninCallback={() => (record.onSigninCallback = (record.onSigninCallback ?? 0) + 1)}>
