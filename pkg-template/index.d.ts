@@ -794,7 +794,11 @@ export declare class OidcClient {
   /**
    * A DPoP proof (RFC 9449 §4) for `method` and `url` signed with the client's key, for apps with
    * their own HTTP client: `ath` of the access token when the session is DPoP-bound, and the
-   * server's newest nonce. Send it as the `DPoP` header with `Authorization: DPoP <token>`.
+   * newest nonce the SDK's own requests learned from that server (a nonce your HTTP client
+   * received cannot be handed in: use {@link OidcClient.fetch} for a server that demands one).
+   * Send it as the `DPoP` header with `Authorization: DPoP <token>`, taking the token from
+   * {@link OidcClient.getAccessToken} before the proof: `ath` is of the token the session holds
+   * when the proof is made.
    * `url` is read against the page's base URL, as `fetch` reads it; `method` is normalised as
    * `fetch` normalises it (`get` is `GET`, `patch` stays `patch`), so send the method as you
    * give it here.
