@@ -4,7 +4,8 @@
 // frozen page runs; the client must catch up when it is resumed:
 // - frozen past the access token's lifetime: one refresh on the wire at once, and
 //   getAccessToken() answers with a valid token;
-// - restored after another tab signed out: it shows signed out.
+// - restored after another tab signed out: it shows signed out; and so does a `session` tab
+//   loaded afresh after one.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -131,3 +132,27 @@ for (const storage of ['memory', 'session']) {
       await signOutThenComeBack(b, a);
     }));
 }
+
+// A tab left for another site, then loaded afresh (not from the cache: a new document, as after
+// the browser discarded the tab): with `session` storage it starts with its copy of the session in
+// sessionStorage, and a sign-out in another tab meanwhile ends it there too.
+test('a session tab loaded afresh after another tab signed out: it does not restore the session', SCENARIO, () =>
+  inContext(env, { overrides: { storage: 'session' } }, async ({ context }) => {
+    const a = await App.open(context, env);
+    await a.signinRedirect({});
+    await a.waitSignedIn();
+    await a.page.goto(`${env.op.issuer}/.well-known/openid-configuration`);
+
+    const b = await App.open(context, env);
+    await b.signinRedirect({});
+    await b.waitSignedIn();
+    await Promise.all([b.page.waitForURL((u) => u.origin === new URL(env.op.issuer).origin, { waitUntil: 'commit' }), b.click('signout')]);
+
+    await a.page.goto(env.rp.origin + '/');
+    await a.ready();
+    await a.page.waitForSelector('[data-testid="status"][data-state="signed-out"]', { state: 'attached', timeout: 10_000 });
+    assert.equal(await a.session(), null);
+    const kept = await a.page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc-rp-wasm:') && !k.includes(':tx:')));
+    assert.deepEqual(kept, [], 'the stored copy is gone');
+  }));
+
