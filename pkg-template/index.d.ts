@@ -473,7 +473,9 @@ export type OidcErrorReason =
   | "instantiate"
   // an OP's own code: how the SDK read the error response.
   | "response_mode_mismatch"
-  | "no_error_body";
+  | "no_error_body"
+  // invalid_grant: another tab's refresh of the same refresh token was refused.
+  | "other_tab";
 
 /** The SDK's own error codes. */
 export type SdkErrorCode =

@@ -162,7 +162,7 @@ pub struct OpError {
     /// `state`, for authorization error responses.
     pub state: Option<String>,
     /// How the SDK read this error, where that is worth knowing (becomes `error.reason`):
-    /// [`REASON_RESPONSE_MODE_MISMATCH`] or [`REASON_NO_ERROR_BODY`]. `None` for an error the OP
+    /// [`REASON_RESPONSE_MODE_MISMATCH`], [`REASON_NO_ERROR_BODY`] or [`REASON_OTHER_TAB`]. `None` for an error the OP
     /// sent as the protocol prescribes.
     pub reason: Option<&'static str>,
 }
@@ -174,6 +174,10 @@ pub const REASON_RESPONSE_MODE_MISMATCH: &str = "response_mode_mismatch";
 /// [`OpError::reason`] of a refresh the token endpoint refused with HTTP 400 or 401 and no
 /// error body, read as `invalid_grant`: the refresh token is no longer usable.
 pub const REASON_NO_ERROR_BODY: &str = "no_error_body";
+/// [`OpError::reason`] of a refresh that found, under the cross-tab lock, that another tab's
+/// refresh of the same refresh token had been refused (`invalid_grant`): this tab is told the
+/// same without asking the OP again.
+pub const REASON_OTHER_TAB: &str = "other_tab";
 
 /// Which check of OIDC Core 3.1.3.7 (or 12.2 for refreshed tokens) an ID token failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

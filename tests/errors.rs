@@ -151,6 +151,7 @@ fn every_reason_the_core_reports() -> BTreeSet<(String, String)> {
     let op_errors = [
         op("login_required", REASON_RESPONSE_MODE_MISMATCH),
         op("invalid_grant", REASON_NO_ERROR_BODY),
+        op("invalid_grant", REASON_OTHER_TAB),
     ];
     errors
         .iter()

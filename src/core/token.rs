@@ -14,6 +14,8 @@ use crate::core::members::{check_response, take_str, Kind, Member, OPTIONAL, REQ
 use crate::core::pkce::CodeVerifier;
 use crate::core::secret::{AccessToken, ClientSecret, RawIdToken, RefreshToken};
 use crate::error::{Error, OpError, ResponseError, REASON_NO_ERROR_BODY};
+#[cfg(doc)]
+use crate::error::REASON_OTHER_TAB;
 use std::fmt;
 use std::str::FromStr;
 
@@ -308,14 +310,23 @@ fn invalid(field: &'static str, why: &str) -> Error {
 /// revoke a chain on refresh token reuse) still says the refresh token is no longer usable.
 pub fn parse_refresh_response(status: u16, body: &str) -> Result<TokenResponse, Error> {
     parse_token_response(status, body).map_err(|e| match e {
-        Error::InvalidResponse(ResponseError::UnexpectedStatus(400 | 401)) => Error::Op(OpError {
-            error: "invalid_grant".to_owned(),
-            description: None,
-            uri: None,
-            state: None,
-            reason: Some(REASON_NO_ERROR_BODY),
-        }),
+        Error::InvalidResponse(ResponseError::UnexpectedStatus(400 | 401)) => {
+            refresh_token_refused_for(REASON_NO_ERROR_BODY)
+        }
         e => e,
+    })
+}
+
+/// `invalid_grant` (RFC 6749 §5.2) as the SDK reads it, not as the OP sent it: `reason` says how
+/// ([`REASON_NO_ERROR_BODY`], [`REASON_OTHER_TAB`]).
+#[inline(never)]
+pub fn refresh_token_refused_for(reason: &'static str) -> Error {
+    Error::Op(OpError {
+        error: "invalid_grant".to_owned(),
+        description: None,
+        uri: None,
+        state: None,
+        reason: Some(reason),
     })
 }
 

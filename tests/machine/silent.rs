@@ -333,3 +333,28 @@ fn a_silent_sign_in_as_another_user_is_refused_and_the_session_kept() {
     w.tab(t).ok(popup);
     assert_eq!(w.tab(t).session().unwrap().subject(), Some("someone-else"));
 }
+
+/// The OP refused the shared refresh token to one tab (`invalid_grant`: it expired, or was
+/// revoked); that tab stored the session without it. Another tab that asks for a refresh next
+/// learns the same under the lock: its refresh fails as the first one did, and its silent sign-in
+/// goes to the iframe, instead of taking the session without a refresh token as a refresh.
+#[test]
+fn a_refresh_token_refused_in_another_tab_is_invalid_grant_here_too() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    assert!(w.tab(b).refresh_token().is_some());
+    w.op.revoke_all();
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    assert_eq!(w.tab(a).err(op), "invalid_grant");
+    let op = w.call(b, Call::Refresh);
+    w.settle();
+    assert_eq!(w.tab(b).err(op), "invalid_grant");
+    assert_eq!(w.tab(b).count("refreshed"), 0);
+    assert_eq!(w.tab(b).refresh_token(), None);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1, "one refused refresh at the OP");
+    let op = w.signin_silently(b);
+    assert!(!w.tab(b).is_done(op));
+    assert_eq!(frames(&w, b), 1);
+}

@@ -238,6 +238,10 @@ pub enum UnderLock {
     AlreadyRefreshed(Session),
     /// The stored session is the one this tab asked to refresh: refresh it.
     Refresh(Session),
+    /// The stored session is the one this tab asked to refresh without its refresh token: another
+    /// tab's refresh found it refused (`invalid_grant`) and let go of it
+    /// ([`Session::after_refresh_token_refused`]). Take it, and fail as that refresh did.
+    RefusedElsewhere(Session),
 }
 
 /// Decides, under the lock, from the session this tab `held` when it asked and the one `stored`
@@ -254,6 +258,17 @@ pub fn under_lock(held: Option<&Session>, stored: Option<Session>, now: i64) -> 
         None => UnderLock::SignedOutElsewhere,
         Some(stored) if held.is_some_and(|held| held.is_same(&stored)) => {
             UnderLock::Refresh(stored)
+        }
+        // Changed at the same time, by nothing but the loss of the refresh token.
+        Some(stored)
+            if stored.refresh_token.is_none()
+                && held.is_some_and(|held| {
+                    held.has_refresh_token()
+                        && held.updated_at == stored.updated_at
+                        && held.access_token.ct_eq(&stored.access_token)
+                }) =>
+        {
+            UnderLock::RefusedElsewhere(stored)
         }
         Some(stored) if stored.is_due(now) => UnderLock::Refresh(stored),
         Some(stored) => UnderLock::AlreadyRefreshed(stored),

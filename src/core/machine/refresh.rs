@@ -260,6 +260,14 @@ impl Machine {
                             self.adopt(session.clone());
                             self.start_refresh_flow(task, flight, session, now);
                         }
+                        UnderLock::RefusedElsewhere(session) => {
+                            self.adopt(session);
+                            self.arm_timers(now);
+                            let e = crate::core::token::refresh_token_refused_for(
+                                crate::error::REASON_OTHER_TAB,
+                            );
+                            self.finish_flight(task, flight, Err(e), now);
+                        }
                     },
                 }
             }
