@@ -7,7 +7,7 @@ use crate::op::{oauth_error, Endpoint};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{ClientConfig, StorageKind};
 use oidc_rp_wasm::core::dpop::thumbprint;
-use oidc_rp_wasm::core::machine::{Call, Command, Input, Outcome, SigninVia};
+use oidc_rp_wasm::core::machine::{Call, Command, Input, Outcome, PageEvent, SigninVia};
 use oidc_rp_wasm::core::token::TokenType;
 
 fn dpop(storage: StorageKind) -> ClientConfig {
@@ -621,4 +621,33 @@ fn the_lock_lease_covers_a_dpop_refresh_whose_every_request_runs_to_its_deadline
             .collect();
     assert_eq!(tabs, [a, a]);
     assert_eq!(w.op.replays, 0);
+}
+
+/// A tab in the back/forward cache misses another tab's sign-out, which replaced the key. When
+/// it comes back it learns of the sign-out (the wake-up's catch-up) and must load the stored key
+/// too: a sign-in bound to the old one would fail at the callback page, which loads the new one
+/// (§10), and a session bound to it there could not be refreshed after a reload.
+#[test]
+fn a_tab_back_from_the_cache_after_a_sign_out_elsewhere_takes_the_new_key() {
+    for storage in [StorageKind::Local, StorageKind::Session] {
+        let mut w = World::new();
+        let a = w.signed_in_tab(dpop(storage));
+        let b = if storage == StorageKind::Local {
+            w.create_tab(dpop(storage))
+        } else {
+            w.signed_in_tab(dpop(storage))
+        };
+        w.page(b, PageEvent::PageHide);
+        w.freeze(b);
+        w.skip(2_000);
+        let out = w.call(a, Call::SignOutLocally);
+        w.settle();
+        w.tab(a).ok(out);
+        w.restore_from_cache(b);
+        assert!(w.tab(b).session().is_none(), "{storage:?}");
+        assert_eq!(held_jkt(&w, b), stored_jkt(&w), "{storage:?}");
+        let (op, _) = w.sign_in_by_redirect(b);
+        w.tab(b).ok(op);
+        assert_eq!(w.tab(b).session().unwrap().dpop_jkt, Some(stored_jkt(&w)), "{storage:?}");
+    }
 }

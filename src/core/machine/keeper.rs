@@ -458,6 +458,7 @@ impl Machine {
         if at.is_some_and(|at| at > self.keeper.session_since) && self.session.is_some() {
             self.remove_stored_session();
             self.drop_session("other_tab");
+            self.key_news(Some(SIGNED_OUT));
         }
         self.finish_wake(now);
     }
@@ -505,6 +506,8 @@ impl Machine {
         match (catchup.why, stored) {
             (CatchupFor::Wake, Ok(None)) if self.session.is_some() => {
                 self.drop_session("other_tab");
+                // The sign-out this tab missed replaced the DPoP key too.
+                self.key_news(Some(SIGNED_OUT));
                 self.finish_wake(now);
             }
             (CatchupFor::Wake, Ok(Some(stored))) => {
