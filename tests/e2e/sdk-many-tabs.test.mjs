@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { startEnv, inContext, App, userinfo } from './lib/sdk.mjs';
 import { startFaultProxy, routeEndpointsThrough } from './lib/faults.mjs';
 import { confirmLogoutAtOp } from './lib/browser.mjs';
-import { refreshIn, sessionKey, storedSession } from './lib/calls.mjs';
+import { callIn, refreshIn, sessionKey, storedSession } from './lib/calls.mjs';
 
 /** Rounds of simultaneous refreshes (about 0.2 s each on the 2-core test machine). */
 const ROUNDS = 50;
@@ -283,6 +283,31 @@ test('sign-out in one tab while another tab refresh is in flight: every tab ends
     assert.deepEqual({ local: stored.local, indexedDb: stored.indexedDb }, { local: null, indexedDb: null }, 'nothing stored');
     // The OP's logout revokes the grant itself; what must not happen is a refresh token replayed.
     assert.equal(env.op.events.refreshTokenReuse, 0, opReport());
+  }));
+
+test('the OP refuses the shared refresh token to one tab (invalid_grant): another tab\'s refresh fails the same way (reason other_tab) without asking the OP again, and its signinSilent() goes to the iframe', SCENARIO, () =>
+  inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
+    const [a, b] = await openTabs(context, 2);
+    // The refresh token ends at the OP (an administrator, its absolute lifetime).
+    const stored = JSON.parse((await storedSession(a.page, key)).local);
+    const token = await env.op.provider.RefreshToken.find(stored.refresh_token);
+    assert.ok(token, 'the OP knows the stored refresh token');
+    await token.destroy();
+    const before = refreshRequests().length;
+
+    const first = await refreshIn(a);
+    assert.deepEqual([first.ok, first.code, first.reason], [false, 'invalid_grant', undefined], JSON.stringify(first));
+    const second = await refreshIn(b);
+    assert.deepEqual([second.ok, second.code, second.reason], [false, 'invalid_grant', 'other_tab'], JSON.stringify(second));
+    assert.equal(refreshRequests().length - before, 1, `one refresh at the OP: ${opReport()}`);
+    assert.equal((await b.session()).hasRefreshToken, false);
+
+    // signinSilent() in tab B: no refresh token left, so the hidden iframe (prompt=none), which
+    // the OP's session cookie answers with a new session.
+    const silent = await callIn(b.page, 'signinSilent');
+    assert.equal(silent.ok, true, JSON.stringify(silent));
+    assert.equal(refreshRequests().length - before, 1, 'no refresh for the silent sign-in');
+    assert.ok(env.op.events.tokenRequests.some((r) => r.grantType === 'authorization_code'), opReport());
   }));
 
 test('storage "session": a tab the app opens with window.open restores a copy of the session but lets go of its refresh token; no refresh token is replayed', SCENARIO, () =>
