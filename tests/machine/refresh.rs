@@ -184,6 +184,50 @@ fn local_storage_full_during_a_refresh_keeps_the_rotated_refresh_token() {
     );
 }
 
+/// `localStorage` took the renewed session and IndexedDB refused it (full, or Safari's "connection
+/// lost"): the refresh succeeded, and the stale IndexedDB copy, which every tab reads first, goes.
+/// Before, the tab kept its old access token and reported `storage`, and the next tab read the
+/// stale copy and replayed the spent refresh token (the OP revoked the grant).
+#[test]
+fn indexed_db_full_during_a_refresh_leaves_no_stale_shared_copy() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    let before = w.tab(a).access_token();
+    w.indexed_db_full = true;
+    let op = refresh(&mut w, a);
+    let token = w.tab(a).token_of(op);
+    assert_ne!(token, before);
+    assert_eq!(w.tab(a).access_token(), token);
+    assert_eq!(w.indexed_db.get(&session_key()), None);
+    assert_eq!(
+        stored_refresh_token(w.local_storage.get(&session_key())),
+        Some(w.op.grants[0].current.clone())
+    );
+    assert_eq!(w.tab(b).access_token(), token, "the other tab took the renewed session");
+    for t in [b, a, b] {
+        w.advance(60_000);
+        let op = refresh(&mut w, t);
+        w.tab(t).ok(op);
+    }
+    assert_eq!(w.op.replays, 0);
+    assert!(!w.op.grants[0].revoked);
+}
+
+/// The same for a sign-in over a signed-in session: it succeeds, and IndexedDB's copy of the
+/// session before it goes, or other tabs would take that one and refresh its refresh token.
+#[test]
+fn indexed_db_full_during_a_sign_in_leaves_no_stale_shared_copy() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    w.indexed_db_full = true;
+    let (op, _) = w.sign_in_by_redirect(a);
+    w.tab(a).ok(op);
+    assert_eq!(w.indexed_db.get(&session_key()), None);
+    let b = w.create_tab(config(StorageKind::Local));
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+}
+
 /// Found by `schedules.rs` (seed 198): the shared copy can hold a newer refresh token beside an
 /// access token that expired (the copy a full `localStorage` left, above). A tab that finds it
 /// under the lock took it as "another tab refreshed" and handed out the expired token.

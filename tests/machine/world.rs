@@ -304,6 +304,9 @@ pub struct World {
     pub no_indexed_db: bool,
     /// `localStorage` is full: writes to [`Area::Local`] fail with [`Error::Storage`].
     pub local_storage_full: bool,
+    /// IndexedDB is full: writes to [`Area::Shared`] fail with [`Error::Storage`] (removals
+    /// work, as they free space).
+    pub indexed_db_full: bool,
     /// WebCrypto cannot generate keys.
     pub no_webcrypto: bool,
     /// IndexedDB writes wait until [`World::release_shared_writes`]: a transaction that commits
@@ -339,6 +342,7 @@ impl World {
             indexed_db: BTreeMap::new(),
             no_indexed_db: false,
             local_storage_full: false,
+            indexed_db_full: false,
             no_webcrypto: false,
             hold_shared_writes: false,
             held_shared_writes: Vec::new(),
@@ -626,6 +630,9 @@ impl World {
                         Ok(())
                     }
                     Area::Shared if self.no_indexed_db => Ok(()),
+                    Area::Shared if self.indexed_db_full => {
+                        Err(Error::Storage("QuotaExceededError".into()))
+                    }
                     Area::Shared if self.hold_shared_writes => {
                         self.held_shared_writes.push((t, id, key, value));
                         return;

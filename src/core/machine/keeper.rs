@@ -192,6 +192,17 @@ impl Machine {
         self.save_in(self.shared().then_some(Area::Shared), task, session)
     }
 
+    /// After `localStorage` took a new session and IndexedDB refused it (full, or its connection
+    /// lost): IndexedDB's copy, now stale, is removed, so that the tabs read the new one (a read
+    /// that finds none there falls back to `localStorage`). Answered by nobody.
+    pub(super) fn drop_shared_copy(&mut self) {
+        let key = self.session_key();
+        self.emit_io(Command::Remove {
+            area: Area::Shared,
+            key,
+        });
+    }
+
     /// Writes `session` to `area`, if there is one.
     fn save_in(&mut self, area: Option<Area>, task: TaskId, session: &Session) -> bool {
         let Some(area) = area else {

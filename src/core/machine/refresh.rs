@@ -307,14 +307,7 @@ impl Machine {
                     };
                     self.put_task(task, Task::Refresh(flight));
                 }
-                Ok(()) => {
-                    self.adopt((*renewed).clone());
-                    self.superseded = None;
-                    self.arm_timers(now);
-                    self.announce_to_tabs();
-                    self.finish_flight(task, flight, Ok(*renewed), now);
-                }
-                Err(e) => {
+                Err(e) if !shared => {
                     // Storing failed: the app keeps its session, but this tab and (where it can
                     // still be written) the shared copy hold the refresh token the OP rotated in.
                     let kept = flight
@@ -325,6 +318,17 @@ impl Machine {
                         Some(kept) => self.keep(task, flight, kept, e, true, now),
                         None => self.finish_flight(task, flight, Err(e), now),
                     }
+                }
+                written => {
+                    if written.is_err() {
+                        // Never the refresh token the OP spent, read from a stale copy.
+                        self.drop_shared_copy();
+                    }
+                    self.adopt((*renewed).clone());
+                    self.superseded = None;
+                    self.arm_timers(now);
+                    self.announce_to_tabs();
+                    self.finish_flight(task, flight, Ok(*renewed), now);
                 }
             },
             (

@@ -695,13 +695,16 @@ impl Machine {
                         *shared = true;
                         self.put_task(task, Task::Signin(signin));
                     }
-                    Ok(()) => {
+                    Err(e) if !*shared => self.end_signin(task, &signin, Err(e), now),
+                    written => {
+                        if written.is_err() {
+                            self.drop_shared_copy();
+                        }
                         let stage = std::mem::replace(&mut signin.stage, Stage::PickingUp);
                         if let Stage::Saving { signed_in, .. } = stage {
                             self.signed_in(task, signin, *signed_in, now);
                         }
                     }
-                    Err(e) => self.end_signin(task, &signin, Err(e), now),
                 }
             }
             _ => self.put_task(task, Task::Signin(signin)),
