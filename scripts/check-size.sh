@@ -12,6 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ceiling=$(tr -dc '0-9' < scripts/size-ceiling)
+# The hard cap (issue "Size and speed": "at most 76,800 B whatever else happens"): the ceiling may
+# move up for a fix that costs bytes, never past this.
+cap=76800
 goal=61440
 dpop_budget=4096
 gz() {
@@ -25,6 +28,10 @@ total=$((js + base))
 share=$((dpop - base))
 printf 'check-size: import { OidcClient } costs %s bytes gzip level 9 (ceiling %s, goal %s); with dpop: true %s bytes (DPoP %s bytes, at most %s)\n' \
   "$total" "$ceiling" "$goal" "$((js + dpop))" "$share" "$dpop_budget"
+if [ "$total" -gt "$cap" ]; then
+  echo "check-size: the package is past its hard cap of $cap bytes" >&2
+  exit 1
+fi
 if [ "$total" -gt "$ceiling" ]; then
   echo "check-size: the package grew past its ceiling" >&2
   exit 1
