@@ -703,7 +703,10 @@ async fn an_authorization_transaction_is_stored_and_read_back_by_its_callback() 
         .unwrap();
     assert!(url.starts_with(&format!("{issuer}/authorize?")), "{url}");
     let state = query_param(&url, "state").expect("a state");
-    let key = format!("oidc-rp-wasm:tx:{state}");
+    let key = sdk_keys(&session_storage())
+        .into_iter()
+        .find(|k| k.starts_with("oidc-rp-wasm:tx:") && k.ends_with(&format!(":{state}")))
+        .unwrap_or_default();
     assert!(
         session_storage().get_item(&key).unwrap().is_some(),
         "the transaction is in sessionStorage under its state: {:?}",
@@ -1173,7 +1176,11 @@ async fn a_popup_sign_in_in_the_apps_own_window() {
     // The state is the one of the transaction the call stored.
     let state = sdk_keys(&session_storage())
         .into_iter()
-        .find_map(|k| k.strip_prefix("oidc-rp-wasm:tx:").map(str::to_owned))
+        .find_map(|k| {
+            k.strip_prefix("oidc-rp-wasm:tx:")
+                .and_then(|rest| rest.rsplit(':').next())
+                .map(str::to_owned)
+        })
         .expect("a stored transaction");
     let message = to_js(&json!({
         "type": "authorization_response",

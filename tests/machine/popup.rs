@@ -47,7 +47,7 @@ fn signin_popup_opens_the_popup_within_the_call() {
     assert!(w
         .tab(t)
         .transactions()
-        .contains(&format!("oidc-rp-wasm:tx:{state}")));
+        .contains(&tx_key(&state)));
     assert!(!w.tab(t).is_done(op));
 }
 

@@ -5,7 +5,7 @@ use crate::common::*;
 use crate::op::{Endpoint, SUB};
 use crate::world::*;
 use base64ct::{Base64UrlUnpadded, Encoding};
-use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
+use oidc_rp_wasm::core::config::{AuthorizeOptions, ClientConfig, StorageKind};
 use oidc_rp_wasm::core::flow::Method;
 use oidc_rp_wasm::core::json::Json;
 use oidc_rp_wasm::core::machine::{Area, Call, Command, Outcome, SigninVia};
@@ -33,7 +33,7 @@ fn authorize_url_stores_a_transaction_under_its_state() {
     let t = w.create_tab(config(StorageKind::Memory));
     let url = authorize_url(&mut w, t);
     let state = query_param(&url, "state").unwrap();
-    let key = format!("oidc-rp-wasm:tx:{state}");
+    let key = tx_key(&state);
     let stored = w.tab(t).session_storage.get(&key).expect("the transaction");
     let tx = Json::parse(stored).unwrap();
     // The stored verifier is the one whose S256 challenge went to the OP.
@@ -83,7 +83,7 @@ fn signin_redirect_navigates_only_after_the_transaction_is_written() {
     let state = query_param(&navigation.url, "state").unwrap();
     assert!(navigation
         .session_storage_keys
-        .contains(&format!("oidc-rp-wasm:tx:{state}")));
+        .contains(&tx_key(&state)));
     assert!(navigation.url.starts_with(&format!("{ISSUER}/authorize?")));
 }
 
@@ -358,4 +358,33 @@ fn handle_form_post_signs_in_from_the_posted_body() {
     w.settle();
     assert_eq!(w.tab(t).err(again), "state_mismatch");
     assert_eq!(w.op.token_requests("authorization_code").len(), 1);
+}
+
+/// Two clients of one page (two OPs, or two client ids of one) whose sign-ins come back to the
+/// same redirect URI: each reads only its own transactions. The other client's callback is not
+/// one of its own (`state_mismatch`), and it neither spends that transaction nor sends the code
+/// and its PKCE verifier to its own token endpoint (the mix-up of RFC 9700 §4.4: a client must
+/// know which OP each of its requests went to).
+#[test]
+fn a_client_does_not_take_another_clients_transaction() {
+    let mut w = World::new();
+    let a = w.create_tab(config(StorageKind::Memory));
+    w.go_to_op(a);
+    let response = w.op.authorize(&w.tab(a).last_navigation());
+    let callback = response.url();
+    // The same page's other client: another client id at the same OP.
+    let other = ClientConfig::new(ISSUER, "another-client", REDIRECT_URI)
+        .scope(SCOPE)
+        .storage(StorageKind::Memory);
+    let b = w.copy_tab(a, other);
+    let op = w.come_back(b, &callback, true);
+    w.settle();
+    assert_eq!(w.tab(b).err(op), "state_mismatch");
+    assert_eq!(w.op.count(Endpoint::Token), 0, "no code went to a token endpoint");
+    assert_eq!(w.tab(b).transactions().len(), 1, "the other client's transaction is left");
+    // The client that made the request completes it.
+    w.reload(a);
+    let op = w.come_back(a, &callback, true);
+    w.settle();
+    w.tab(a).ok(op);
 }

@@ -42,6 +42,11 @@ pub fn stored_refresh_token(text: Option<&String>) -> Option<String> {
         .map(|t| t.expose().to_owned())
 }
 
+/// The `sessionStorage` key of the transaction for `state` of the client of [`config`].
+pub fn tx_key(state: &str) -> String {
+    format!("oidc-rp-wasm:tx:{ISSUER}:{CLIENT_ID}:{state}")
+}
+
 /// A client configuration for the fake OP with `storage`.
 pub fn config(storage: StorageKind) -> ClientConfig {
     ClientConfig::new(ISSUER, CLIENT_ID, REDIRECT_URI)

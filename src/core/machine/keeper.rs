@@ -9,7 +9,7 @@
 //! channel is closed while the page may sit in the back/forward cache: Chromium evicts a cached
 //! page that a BroadcastChannel message reaches.
 
-use super::{keys, Answer, Area, Command, Event, Machine, PageEvent, Purpose, Task, TaskId};
+use super::{Answer, Area, Command, Event, Machine, PageEvent, Purpose, Task, TaskId};
 use crate::core::flow::access;
 use crate::core::flow::code::SignedIn;
 use crate::core::flow::idle::{idle_step, IdlePolicy, IdleStep};
@@ -710,7 +710,7 @@ impl Machine {
             Purpose::PurgeKeys,
             Command::ListKeys {
                 area: Area::Session,
-                prefix: keys::transaction_prefix(),
+                prefix: self.transaction_prefix(),
             },
         );
     }

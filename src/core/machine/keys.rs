@@ -5,18 +5,30 @@ use super::Machine;
 
 const PREFIX: &str = "oidc-rp-wasm";
 
-/// The storage key prefix of pending authorization transactions (in `sessionStorage`, keyed by
-/// state, because a redirect sign-in reloads the page).
-pub(super) fn transaction_prefix() -> String {
-    crate::core::text::cat(&[PREFIX, ":tx:"])
-}
-
-/// The key of the transaction for `state`.
-pub(super) fn transaction_key(state: &str) -> String {
-    crate::core::text::cat(&[PREFIX, ":tx:", state])
-}
-
 impl Machine {
+    /// The storage key prefix of this client's pending authorization transactions (in
+    /// `sessionStorage`, keyed by state, because a redirect sign-in reloads the page). The issuer
+    /// and client id are in it: another client of the page (another OP) whose sign-in comes back
+    /// to the same redirect URI finds none of them, so it can neither spend one nor send its code
+    /// and PKCE verifier to its own OP (the mix-up of RFC 9700 §4.4).
+    pub(super) fn transaction_prefix(&self) -> String {
+        crate::core::text::cat(&[
+            PREFIX,
+            ":tx:",
+            &self.config.issuer,
+            ":",
+            &self.config.client_id,
+            ":",
+        ])
+    }
+
+    /// The key of this client's transaction for `state`.
+    pub(super) fn transaction_key(&self, state: &str) -> String {
+        let mut key = self.transaction_prefix();
+        key.push_str(state);
+        key
+    }
+
     /// The key of the session (and the name of the tab channel).
     pub(super) fn session_key(&self) -> String {
         crate::core::text::cat(&[

@@ -9,7 +9,7 @@
 use super::run::{Ended, FlowRun, Running, Stepped};
 use super::POPUP_LOOK_EVERY_MS;
 use super::{
-    keys, Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Shared, Task, TaskId,
+    Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Shared, Task, TaskId,
 };
 use crate::core::authorize::Transaction;
 use crate::core::config::AuthorizeOptions;
@@ -231,7 +231,7 @@ impl Machine {
             Purpose::Saved,
             Command::Write {
                 area: Area::Session,
-                key: keys::transaction_key(&tx.state),
+                key: self.transaction_key(&tx.state),
                 value: stored::transaction_to_text(tx),
             },
         );
@@ -358,7 +358,7 @@ impl Machine {
             Purpose::Transaction,
             Command::Read {
                 area: Area::Session,
-                key: keys::transaction_key(&state),
+                key: self.transaction_key(&state),
             },
         );
     }
@@ -632,7 +632,7 @@ impl Machine {
             }
             (Stage::ReadingTx { params, delivered }, Purpose::Transaction, Answer::Read(read)) => {
                 let delivered = *delivered;
-                let key = params.state().map(keys::transaction_key);
+                let key = params.state().map(|state| self.transaction_key(state));
                 let tx = read.map(|text| {
                     text.as_deref()
                         .and_then(stored::transaction_from_text)
@@ -781,7 +781,7 @@ impl Machine {
         if let (Err(_), Some(state)) = (&result, &signin.spend_on_failure) {
             self.emit_io(Command::Remove {
                 area: Area::Session,
-                key: keys::transaction_key(state),
+                key: self.transaction_key(state),
             });
         }
         let result = result
