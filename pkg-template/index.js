@@ -863,7 +863,7 @@ function newPump(prefetch) {
 
   function lock(o) {
     const locks = /** @type {any} */ (navigator).locks;
-    if (!locks) return answer(o.io, OK);
+    if (!locks) return answer(o.io, failure('unsupported', 'Web Locks'));
     // AbortSignal.timeout is younger than Web Locks (Safari 15.4-15.6 have only the locks).
     const waiting = new AbortController();
     const signal = waiting.signal;

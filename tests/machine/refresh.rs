@@ -228,6 +228,34 @@ fn indexed_db_full_during_a_sign_in_leaves_no_stale_shared_copy() {
     assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
 }
 
+/// A browser without Web Locks: the pump says so, and the machine refreshes without the lock.
+/// The shared read still finds another tab's finished refresh (no second refresh of a token it
+/// rotated) and its sign-out.
+#[test]
+fn without_web_locks_a_shared_session_refreshes_without_the_lock() {
+    let mut w = World::new();
+    w.no_web_locks = true;
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    let op = refresh(&mut w, a);
+    let token = w.tab(a).token_of(op);
+    assert_eq!(w.tab(b).access_token(), token);
+    assert!(w.locks.grants.is_empty());
+    assert!(w.tab(a).commands_where(|c| matches!(c, Command::ReleaseLock { .. })).is_empty());
+    // One tab at a time (two at the same moment are the race only the lock prevents).
+    w.skip(INTO_THE_LEEWAY_MS);
+    let op = refresh(&mut w, b);
+    w.tab(b).ok(op);
+    let op = refresh(&mut w, a);
+    w.tab(a).ok(op);
+    assert_eq!(w.op.replays, 0);
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    let op = refresh(&mut w, b);
+    assert_eq!(w.tab(b).err(op), "no_session");
+}
+
 /// Found by `schedules.rs` (seed 198): the shared copy can hold a newer refresh token beside an
 /// access token that expired (the copy a full `localStorage` left, above). A tab that finds it
 /// under the lock took it as "another tab refreshed" and handed out the expired token.

@@ -312,6 +312,8 @@ pub struct World {
     /// IndexedDB is full: writes to [`Area::Shared`] fail with [`Error::Storage`] (removals
     /// work, as they free space).
     pub indexed_db_full: bool,
+    /// No Web Locks (Safari before 15.4): the pump answers every lock request `unsupported`.
+    pub no_web_locks: bool,
     /// WebCrypto cannot generate keys.
     pub no_webcrypto: bool,
     /// IndexedDB writes wait until [`World::release_shared_writes`]: a transaction that commits
@@ -348,6 +350,7 @@ impl World {
             no_indexed_db: false,
             local_storage_full: false,
             indexed_db_full: false,
+            no_web_locks: false,
             no_webcrypto: false,
             hold_shared_writes: false,
             held_shared_writes: Vec::new(),
@@ -685,7 +688,10 @@ impl World {
                 wait_ms,
                 lease_ms,
             } => {
-                if self.locks.held.contains_key(&name) {
+                if self.no_web_locks {
+                    let e = Error::Unsupported("Web Locks".into());
+                    self.answer(t, id, Answer::Lock(Err(e)));
+                } else if self.locks.held.contains_key(&name) {
                     self.locks.waiters.push(LockWaiter {
                         name,
                         tab: t,

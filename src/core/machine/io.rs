@@ -254,8 +254,8 @@ pub enum Command {
     /// Request the exclusive cross-tab lock `name`, waiting at most `wait_ms`; answer
     /// [`Answer::Lock`] when granted (`Ok`) or not (`Err`). Once granted, it is held until
     /// [`Command::ReleaseLock`] or `lease_ms` have passed, whichever comes first, so that a tab
-    /// that vanished while holding it cannot block the others. Where there are no locks,
-    /// answer `Ok` at once.
+    /// that vanished while holding it cannot block the others. Where there are no locks, answer
+    /// `Err(Unsupported)` at once: the machine then goes on without one.
     TakeLock {
         /// The lock's name.
         name: String,

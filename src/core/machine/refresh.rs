@@ -224,13 +224,16 @@ impl Machine {
         }
         let stage = std::mem::replace(&mut flight.stage, Stage::Reading);
         match (stage, purpose, answer) {
-            (Stage::Locking, _, Answer::Lock(Err(e))) => {
-                self.finish_flight(task, flight, Err(e), now)
-            }
-            (Stage::Locking, _, Answer::Lock(Ok(()))) => {
-                flight.lock_held = true;
+            // A browser without Web Locks (Safari before 15.4): the refresh goes on without the
+            // lock. The shared read still finds another tab's finished refresh or sign-out; only
+            // two refreshes at the same moment can race.
+            (Stage::Locking, _, Answer::Lock(r @ (Ok(()) | Err(Error::Unsupported(_))))) => {
+                flight.lock_held = r.is_ok();
                 self.read_shared_session(task, Purpose::Shared);
                 self.put_task(task, Task::Refresh(flight));
+            }
+            (Stage::Locking, _, Answer::Lock(Err(e))) => {
+                self.finish_flight(task, flight, Err(e), now)
             }
             (Stage::Reading, purpose, Answer::Read(read)) => {
                 match self.shared_read(task, purpose, read) {

@@ -299,6 +299,7 @@ fn read_error(json: &Json) -> Error {
         "unusable_key" => Error::Signature(SignatureError::UnusableKey(message())),
         "mismatch" => Error::Signature(SignatureError::Mismatch),
         "lock" => Error::Browser(BrowserError::Lock(message())),
+        "unsupported" => Error::Unsupported(message()),
         "frame" => Error::Browser(BrowserError::Frame(message())),
         "location" => Error::Browser(BrowserError::Location(message())),
         "no_document" => Error::Browser(BrowserError::NoDocument),
