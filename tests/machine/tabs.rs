@@ -528,6 +528,35 @@ fn a_session_tab_loaded_again_after_a_sign_out_elsewhere_does_not_restore_its_se
     assert!(w.tab(b).session().is_some());
 }
 
+/// `session` storage in an app of several pages: page 1 goes to the back/forward cache, page 2 of
+/// the same tab restores the session from `sessionStorage` and refreshes it (the OP rotates the
+/// refresh token), and Back restores page 1. Page 1 takes the stored session on waking, instead
+/// of refreshing with its spent refresh token (a replay: the OP would revoke the grant).
+#[test]
+fn a_session_page_back_from_the_cache_takes_the_session_a_later_page_of_the_tab_refreshed() {
+    let mut w = World::new();
+    let first = w.signed_in_tab(config(StorageKind::Session));
+    w.page(first, PageEvent::PageHide);
+    w.freeze(first);
+    let second = w.open_tab(config(StorageKind::Session));
+    w.tab_mut(second).session_storage = w.tab(first).session_storage.clone();
+    w.create(second);
+    let op = w.call(second, Call::Refresh);
+    w.settle();
+    let token = w.tab(second).token_of(op);
+    // Back: the tab's sessionStorage is the one page 2 left.
+    w.tab_mut(first).session_storage = w.tab(second).session_storage.clone();
+    w.drop_tab(second);
+    w.restore_from_cache(first);
+    assert_eq!(w.tab(first).access_token(), token);
+    assert_eq!(w.tab(first).refresh_token(), Some(w.op.grants[0].current.clone()));
+    let op = w.call(first, Call::Refresh);
+    w.settle();
+    w.tab(first).ok(op);
+    assert_eq!(w.op.replays, 0);
+    assert!(!w.op.grants[0].revoked);
+}
+
 /// A page in the back/forward cache has its tab channel closed and misses the message: when it
 /// comes back it reads when a tab last signed out, and a session from before that ends.
 #[test]

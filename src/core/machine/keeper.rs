@@ -470,6 +470,11 @@ impl Machine {
             self.remove_stored_session();
             self.drop_session("other_tab");
             self.key_news(Some(SIGNED_OUT));
+        } else if self.session_area() == Some(Area::Session) && self.session.is_some() {
+            // Another page of this tab may have refreshed meanwhile (an app of several pages:
+            // this one was in the back/forward cache): the copy in `sessionStorage` is read as a
+            // shared session is, so that the OP's rotated refresh token is taken, not replayed.
+            return self.read_other_tabs(CatchupFor::Wake);
         }
         self.finish_wake(now);
     }
@@ -483,21 +488,20 @@ impl Machine {
         }
     }
 
-    /// Reads the session the tabs last stored: IndexedDB first, `localStorage` when it has none.
+    /// Reads the session the tabs last stored: IndexedDB first, `localStorage` when it has none;
+    /// with `session` storage, this tab's pages' copy in `sessionStorage`.
     fn read_other_tabs(&mut self, why: CatchupFor) {
         let task = self.add_task(Task::Catchup(Box::new(Catchup {
             why,
             before: self.session.clone(),
         })));
         let key = self.session_key();
-        self.io(
-            task,
-            Purpose::Shared,
-            Command::Read {
-                area: Area::Shared,
-                key,
-            },
-        );
+        let (purpose, area) = if self.shared() {
+            (Purpose::Shared, Area::Shared)
+        } else {
+            (Purpose::SharedFallback, Area::Session)
+        };
+        self.io(task, purpose, Command::Read { area, key });
     }
 
     pub(super) fn on_catchup_answer(
