@@ -30,14 +30,14 @@ after(async () => {
  * Leaves the app's page for another site's page, so that Chromium keeps it frozen in the
  * back/forward cache; marks the document to tell a restore from a new load.
  */
-async function leave(app) {
+async function leave(app, to = `${env.op.issuer}/.well-known/openid-configuration`) {
   await app.page.evaluate(() => {
     window.__sameDocument = true;
     window.__lifecycle = [];
     for (const name of ['freeze', 'resume']) document.addEventListener(name, () => window.__lifecycle.push(name));
     window.addEventListener('pageshow', (e) => window.__lifecycle.push(`pageshow:${e.persisted}`));
   });
-  await app.page.goto(`${env.op.issuer}/.well-known/openid-configuration`);
+  await app.page.goto(to);
 }
 
 /**
@@ -154,5 +154,26 @@ test('a session tab loaded afresh after another tab signed out: it does not rest
     assert.equal(await a.session(), null);
     const kept = await a.page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('oidc-rp-wasm:') && !k.includes(':tx:')));
     assert.deepEqual(kept, [], 'the stored copy is gone');
+  }));
+
+// An app of several pages with `session` storage: the first page goes to the back/forward cache,
+// the next page of the same tab restores the session and refreshes it (the OP rotates the refresh
+// token), and Back restores the first page, which must take that session, not refresh with its
+// spent refresh token (the OP would take that as a replay and revoke the grant).
+test('a session page back from the cache after a later page of the tab refreshed: it takes that session, no replay', SCENARIO, () =>
+  inContext(env, { overrides: { storage: 'session' } }, async ({ context }) => {
+    const app = await App.open(context, env);
+    await app.signinRedirect({});
+    await app.waitSignedIn();
+    await leave(app, `${env.rp.origin}/?page=2`);
+    const next = new App(app.page, env);
+    await next.ready();
+    await next.waitSignedIn();
+    const refreshed = await next.page.evaluate(() => window.__example.client.refresh().then((s) => s.accessToken));
+    await comeBack(app);
+    await app.page.waitForFunction((token) => window.__example.client.session?.accessToken === token, refreshed, { timeout: 10_000 });
+    await app.page.evaluate(() => window.__example.client.refresh());
+    assert.equal(env.op.events.refreshTokenReuse, 0);
+    assert.deepEqual(env.op.events.revokedGrants, []);
   }));
 
