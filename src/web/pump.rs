@@ -615,7 +615,11 @@ impl Pump {
             // The machine may cancel the wait (a client disposed of while it waits).
             Some(Some(wait)) => self.with(|s| s.fetches.push((id, wait))).unwrap_or(()),
             Some(None) => {}
-            None => self.answer(id, Answer::Lock(Ok(()))),
+            // No Web Locks: the machine decides to go on without one.
+            None => self.answer(
+                id,
+                Answer::Lock(Err(Error::Unsupported("Web Locks".to_owned()))),
+            ),
         }
     }
 
