@@ -13,9 +13,9 @@ use crate::core::json::{Json, Object};
 use crate::core::members::{check_response, take_str, Kind, Member, OPTIONAL, REQUIRED};
 use crate::core::pkce::CodeVerifier;
 use crate::core::secret::{AccessToken, ClientSecret, RawIdToken, RefreshToken};
-use crate::error::{Error, OpError, ResponseError, REASON_NO_ERROR_BODY};
 #[cfg(doc)]
 use crate::error::REASON_OTHER_TAB;
+use crate::error::{Error, OpError, ResponseError, REASON_NO_ERROR_BODY};
 use std::fmt;
 use std::str::FromStr;
 

@@ -648,6 +648,10 @@ fn a_tab_back_from_the_cache_after_a_sign_out_elsewhere_takes_the_new_key() {
         assert_eq!(held_jkt(&w, b), stored_jkt(&w), "{storage:?}");
         let (op, _) = w.sign_in_by_redirect(b);
         w.tab(b).ok(op);
-        assert_eq!(w.tab(b).session().unwrap().dpop_jkt, Some(stored_jkt(&w)), "{storage:?}");
+        assert_eq!(
+            w.tab(b).session().unwrap().dpop_jkt,
+            Some(stored_jkt(&w)),
+            "{storage:?}"
+        );
     }
 }

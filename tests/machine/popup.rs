@@ -44,10 +44,7 @@ fn signin_popup_opens_the_popup_within_the_call() {
         Some(REDIRECT_URI)
     );
     let state = query_param(&url, "state").unwrap();
-    assert!(w
-        .tab(t)
-        .transactions()
-        .contains(&tx_key(&state)));
+    assert!(w.tab(t).transactions().contains(&tx_key(&state)));
     assert!(!w.tab(t).is_done(op));
 }
 

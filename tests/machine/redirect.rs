@@ -81,9 +81,7 @@ fn signin_redirect_navigates_only_after_the_transaction_is_written() {
     w.tab(t).ok(op);
     let navigation = &w.tab(t).navigations[0];
     let state = query_param(&navigation.url, "state").unwrap();
-    assert!(navigation
-        .session_storage_keys
-        .contains(&tx_key(&state)));
+    assert!(navigation.session_storage_keys.contains(&tx_key(&state)));
     assert!(navigation.url.starts_with(&format!("{ISSUER}/authorize?")));
 }
 
@@ -380,8 +378,16 @@ fn a_client_does_not_take_another_clients_transaction() {
     let op = w.come_back(b, &callback, true);
     w.settle();
     assert_eq!(w.tab(b).err(op), "state_mismatch");
-    assert_eq!(w.op.count(Endpoint::Token), 0, "no code went to a token endpoint");
-    assert_eq!(w.tab(b).transactions().len(), 1, "the other client's transaction is left");
+    assert_eq!(
+        w.op.count(Endpoint::Token),
+        0,
+        "no code went to a token endpoint"
+    );
+    assert_eq!(
+        w.tab(b).transactions().len(),
+        1,
+        "the other client's transaction is left"
+    );
     // The client that made the request completes it.
     w.reload(a);
     let op = w.come_back(a, &callback, true);

@@ -204,7 +204,11 @@ fn indexed_db_full_during_a_refresh_leaves_no_stale_shared_copy() {
         stored_refresh_token(w.local_storage.get(&session_key())),
         Some(w.op.grants[0].current.clone())
     );
-    assert_eq!(w.tab(b).access_token(), token, "the other tab took the renewed session");
+    assert_eq!(
+        w.tab(b).access_token(),
+        token,
+        "the other tab took the renewed session"
+    );
     for t in [b, a, b] {
         w.advance(60_000);
         let op = refresh(&mut w, t);
@@ -241,7 +245,10 @@ fn without_web_locks_a_shared_session_refreshes_without_the_lock() {
     let token = w.tab(a).token_of(op);
     assert_eq!(w.tab(b).access_token(), token);
     assert!(w.locks.grants.is_empty());
-    assert!(w.tab(a).commands_where(|c| matches!(c, Command::ReleaseLock { .. })).is_empty());
+    assert!(w
+        .tab(a)
+        .commands_where(|c| matches!(c, Command::ReleaseLock { .. }))
+        .is_empty());
     // One tab at a time (two at the same moment are the race only the lock prevents).
     w.skip(INTO_THE_LEEWAY_MS);
     let op = refresh(&mut w, b);

@@ -353,7 +353,11 @@ fn a_refresh_token_refused_in_another_tab_is_invalid_grant_here_too() {
     assert_eq!(w.tab(b).err(op), "invalid_grant");
     assert_eq!(w.tab(b).count("refreshed"), 0);
     assert_eq!(w.tab(b).refresh_token(), None);
-    assert_eq!(w.op.token_requests("refresh_token").len(), 1, "one refused refresh at the OP");
+    assert_eq!(
+        w.op.token_requests("refresh_token").len(),
+        1,
+        "one refused refresh at the OP"
+    );
     let op = w.signin_silently(b);
     assert!(!w.tab(b).is_done(op));
     assert_eq!(frames(&w, b), 1);

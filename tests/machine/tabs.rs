@@ -549,7 +549,10 @@ fn a_session_page_back_from_the_cache_takes_the_session_a_later_page_of_the_tab_
     w.drop_tab(second);
     w.restore_from_cache(first);
     assert_eq!(w.tab(first).access_token(), token);
-    assert_eq!(w.tab(first).refresh_token(), Some(w.op.grants[0].current.clone()));
+    assert_eq!(
+        w.tab(first).refresh_token(),
+        Some(w.op.grants[0].current.clone())
+    );
     let op = w.call(first, Call::Refresh);
     w.settle();
     w.tab(first).ok(op);

@@ -8,9 +8,7 @@
 
 use super::run::{Ended, FlowRun, Running, Stepped};
 use super::POPUP_LOOK_EVERY_MS;
-use super::{
-    Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Shared, Task, TaskId,
-};
+use super::{Answer, Area, Command, Event, Machine, OpId, Outcome, Purpose, Shared, Task, TaskId};
 use crate::core::authorize::Transaction;
 use crate::core::config::AuthorizeOptions;
 use crate::core::flow::code::{Announce, CodeFlow, SignedIn};
