@@ -159,7 +159,9 @@ pub fn url_problem(url: &str) -> Option<&'static str> {
         .or_else(|| strip_prefix_ignore_case(url, "http://"));
     match rest {
         None => Some("not an absolute http(s) URL"),
-        Some(rest) if rest.starts_with(['/', '?', '#']) || rest.is_empty() => Some("no host"),
+        Some(rest) if matches!(rest.bytes().next(), Some(b'/' | b'?' | b'#') | None) => {
+            Some("no host")
+        }
         Some(_) if crate::core::text::contains(url, b'#') => Some("has a fragment"),
         Some(_) if url.bytes().any(|b| b.is_ascii_whitespace()) => Some("contains whitespace"),
         Some(_) => None,
