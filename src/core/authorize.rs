@@ -396,7 +396,7 @@ pub(crate) fn append_query(url: &str, query: &str) -> String {
     let separator = match crate::core::text::split_once(base, b'?') {
         None => "?",
         Some((_, "")) => "",
-        Some((_, existing)) if existing.ends_with('&') => "",
+        Some((_, existing)) if existing.as_bytes().last() == Some(&b'&') => "",
         Some(_) => "&",
     };
     let mut out = crate::core::text::cat(&[base, separator, query]);

@@ -288,7 +288,7 @@ pub fn rotated_refresh_token(status: u16, body: &str) -> Option<RefreshToken> {
 
 /// An `expires_in` number: non-negative, fraction dropped, saturating beyond `i64`.
 fn seconds(number: &Json) -> Result<u64, Error> {
-    let negative = matches!(number, Json::Number(text) if text.starts_with('-'));
+    let negative = matches!(number, Json::Number(text) if text.as_bytes().first() == Some(&b'-'));
     match number.as_u64() {
         Some(n) => Ok(n),
         None if !negative => Ok(i64::MAX.unsigned_abs()),

@@ -106,7 +106,7 @@ impl Wired {
         }
         // Read as queued: an error several operations share is written for each where it is.
         while let Some(output) = self.machine.poll_queued() {
-            if !out.ends_with('[') {
+            if out.as_bytes().last() != Some(&b'[') {
                 out.push(',');
             }
             out.push_str(&output_json(&output));
