@@ -469,7 +469,7 @@ fn sift_down(items: &mut [&str], mut root: usize, end: usize) {
 /// least one ASCII digit, nothing else; `None` when it does not fit), without std's generic
 /// integer parser in the wasm.
 pub fn parse_i64(text: &str) -> Option<i64> {
-    match text.strip_prefix('-') {
+    match crate::core::text::strip_first(text, b'-') {
         Some(digits) => 0_i64.checked_sub_unsigned(decimal(digits)?),
         None => i64::try_from(parse_u64(text)?).ok(),
     }
@@ -478,7 +478,7 @@ pub fn parse_i64(text: &str) -> Option<i64> {
 /// `text` as a decimal `u64` exactly as `str::parse::<u64>` reads it (an optional `+`, then at
 /// least one ASCII digit, nothing else; `None` when it does not fit).
 pub fn parse_u64(text: &str) -> Option<u64> {
-    decimal(text.strip_prefix('+').unwrap_or(text))
+    decimal(crate::core::text::strip_first(text, b'+').unwrap_or(text))
 }
 
 /// One or more ASCII digits as a `u64`.
@@ -501,7 +501,7 @@ fn decimal(digits: &str) -> Option<u64> {
 /// not fit an `i64`. Work is bounded by the number of digits: an exponent only ever multiplies a
 /// non-zero magnitude by ten, which overflows within twenty steps.
 fn integer_part(text: &str) -> Option<i64> {
-    let (negative, rest) = match text.strip_prefix('-') {
+    let (negative, rest) = match crate::core::text::strip_first(text, b'-') {
         Some(rest) => (true, rest),
         None => (false, text),
     };

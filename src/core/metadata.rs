@@ -50,7 +50,7 @@ impl ProviderMetadata {
     /// The URL of the issuer's configuration document: the issuer without a terminating `/`,
     /// followed by `/.well-known/openid-configuration` (Discovery §4).
     pub fn discovery_url(issuer: &str) -> String {
-        let base = issuer.strip_suffix('/').unwrap_or(issuer);
+        let base = crate::core::text::strip_last(issuer, b'/').unwrap_or(issuer);
         crate::core::text::cat(&[base, WELL_KNOWN_PATH])
     }
 

@@ -56,12 +56,12 @@ impl ResponseParams {
 
     /// From a URL query, with or without the leading `?` (RFC 6749 §4.1.2).
     pub fn from_query(query: &str) -> Result<Self, Error> {
-        Self::from_form_post(query.strip_prefix('?').unwrap_or(query))
+        Self::from_form_post(crate::core::text::strip_first(query, b'?').unwrap_or(query))
     }
 
     /// From a URL fragment, with or without the leading `#` (Multiple Response Types §2.1).
     pub fn from_fragment(fragment: &str) -> Result<Self, Error> {
-        Self::from_form_post(fragment.strip_prefix('#').unwrap_or(fragment))
+        Self::from_form_post(crate::core::text::strip_first(fragment, b'#').unwrap_or(fragment))
     }
 
     /// From a whole redirect URL: its fragment for [`ResponseMode::Fragment`], its query for

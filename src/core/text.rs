@@ -1,9 +1,10 @@
 //! Text helpers without the standard library's generic `concat`/`join` (each element type costs
 //! the wasm its own copy of them) or `format!` (the formatting machinery): `cat`, the lookups of
 //! name-value lists and a lossy UTF-8 reader, which the whole core uses; and searches for ASCII
-//! delimiters by byte (`split_once`, `rsplit_once`, `find_any`, `pieces`) instead of std's `char`
-//! patterns, whose searchers and `memchr` are each their own code in the wasm. An ASCII byte never
-//! occurs inside a multi-byte UTF-8 sequence, so every index they find is a char boundary.
+//! delimiters by byte (`split_once`, `rsplit_once`, `find_any`, `pieces`, `strip_first`,
+//! `strip_last`) instead of std's `char` patterns, whose searchers and `memchr` are each their own
+//! code in the wasm. An ASCII byte never occurs inside a multi-byte UTF-8 sequence, so every index
+//! they find is a char boundary.
 
 /// `parts` one after the other.
 pub fn cat(parts: &[&str]) -> String {
@@ -101,6 +102,24 @@ pub fn contains(s: &str, delimiter: u8) -> bool {
     find_any(s, &[delimiter]).is_some()
 }
 
+/// `s` without its first byte when that is the ASCII `prefix` (as `str::strip_prefix` with a
+/// `char`).
+pub fn strip_first(s: &str, prefix: u8) -> Option<&str> {
+    match s.as_bytes().first() {
+        Some(byte) if *byte == prefix => s.get(1..),
+        _ => None,
+    }
+}
+
+/// `s` without its last byte when that is the ASCII `suffix` (as `str::strip_suffix` with a
+/// `char`).
+pub fn strip_last(s: &str, suffix: u8) -> Option<&str> {
+    match s.as_bytes().last() {
+        Some(byte) if *byte == suffix => s.get(..s.len().saturating_sub(1)),
+        _ => None,
+    }
+}
+
 /// `s` split at `at` without the byte there.
 fn around(s: &str, at: usize) -> Option<(&str, &str)> {
     Some((s.get(..at)?, s.get(at..)?.get(1..)?))
@@ -158,6 +177,16 @@ impl<'a> Iterator for Pieces<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strip_first_and_last_match_std() {
+        for s in [
+            "", "-", "-1", "1-", "--", "é-", "-é", "/", "a/", "/a", "a//",
+        ] {
+            assert_eq!(strip_first(s, b'-'), s.strip_prefix('-'));
+            assert_eq!(strip_last(s, b'/'), s.strip_suffix('/'));
+        }
+    }
 
     #[test]
     fn lossy_utf8_matches_std() {
