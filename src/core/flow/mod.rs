@@ -49,7 +49,6 @@ pub enum Method {
 /// An HTTP request a flow needs, complete: the shell adds nothing to it but the transport.
 ///
 /// Its `Debug` shows the method and URL only: headers and body may hold a token or a verifier.
-#[derive(Clone)]
 pub struct HttpRequest {
     /// The method.
     pub method: Method,
@@ -106,6 +105,23 @@ impl HttpRequest {
         self.headers
             .push(("Authorization", crate::core::text::cat(&[scheme, token])));
         self
+    }
+}
+
+// By hand: the headers copied by one loop instead of the derived `Vec<(&str, String)>::clone`.
+impl Clone for HttpRequest {
+    fn clone(&self) -> Self {
+        let mut headers = Vec::with_capacity(self.headers.len());
+        for (name, value) in &self.headers {
+            headers.push((*name, value.clone()));
+        }
+        HttpRequest {
+            method: self.method,
+            url: self.url.clone(),
+            headers,
+            body: self.body.clone(),
+            timeout_ms: self.timeout_ms,
+        }
     }
 }
 
