@@ -43,8 +43,10 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
         compress(&mut state, block);
     }
     let mut digest = [0u8; 32];
-    for (out, word) in digest.chunks_exact_mut(4).zip(state) {
-        out.copy_from_slice(&word.to_be_bytes());
+    for (at, out) in digest.iter_mut().enumerate() {
+        if let Some(word) = state.get(at >> 2) {
+            *out = word.to_be_bytes().get(at & 3).copied().unwrap_or(0);
+        }
     }
     digest
 }
@@ -52,11 +54,14 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 /// One block of 64 bytes into `state` (§6.2.2).
 fn compress(state: &mut [u32; 8], block: &[u8]) {
     let mut w = [0u32; 16];
-    for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *word = u32::from_be_bytes(bytes.try_into().unwrap_or([0; 4]));
+    let mut bytes = block.iter();
+    for word in &mut w {
+        for _ in 0..4 {
+            *word = (*word << 8) | u32::from(bytes.next().copied().unwrap_or(0));
+        }
     }
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
-    for k in K {
+    for &k in &K {
         // `w` holds W[t..t+16]; W[t+16] = σ1(W[t+14]) + W[t+9] + σ0(W[t+1]) + W[t].
         let [w0, w1, _, _, _, _, _, _, _, w9, _, _, _, _, w14, _] = w;
         let s0 = w1.rotate_right(7) ^ w1.rotate_right(18) ^ (w1 >> 3);
@@ -84,7 +89,15 @@ fn compress(state: &mut [u32; 8], block: &[u8]) {
         b = a;
         a = t1.wrapping_add(t2);
     }
-    for (word, add) in state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
-        *word = word.wrapping_add(add);
-    }
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = *state;
+    *state = [
+        s0.wrapping_add(a),
+        s1.wrapping_add(b),
+        s2.wrapping_add(c),
+        s3.wrapping_add(d),
+        s4.wrapping_add(e),
+        s5.wrapping_add(f),
+        s6.wrapping_add(g),
+        s7.wrapping_add(h),
+    ];
 }
