@@ -218,7 +218,7 @@ impl ClientConfig {
             ),
             ("silent_redirect_uri", self.silent_redirect_uri.as_ref()),
         ];
-        for (field, value) in urls {
+        for &(field, value) in &urls {
             if let Some(why) = value.and_then(|url| url_problem(url)) {
                 return Err(Error::config(field, why));
             }

@@ -103,7 +103,7 @@ impl IdTokenClaims {
         json.insert("exp", Json::int(self.exp));
         json.insert("iat", Json::int(self.iat));
         let optional_numbers = [("nbf", self.nbf), ("auth_time", self.auth_time)];
-        for (name, value) in optional_numbers {
+        for &(name, value) in &optional_numbers {
             if let Some(value) = value {
                 json.insert(name, Json::int(value));
             }
@@ -114,7 +114,7 @@ impl IdTokenClaims {
             ("azp", &self.azp),
             ("at_hash", &self.at_hash),
         ];
-        for (name, value) in optional_strings {
+        for &(name, value) in &optional_strings {
             if let Some(value) = value {
                 json.insert(name, Json::String(value.clone()));
             }

@@ -518,7 +518,7 @@ fn integer_part(text: &str) -> Option<i64> {
     let take = u64::try_from(point.max(0)).ok()?;
     let mut magnitude: u64 = 0;
     let mut taken: u64 = 0;
-    'digits: for digits in [int_digits, frac_digits] {
+    'digits: for digits in &[int_digits, frac_digits] {
         for byte in digits.bytes() {
             if taken >= take {
                 break 'digits;
@@ -557,7 +557,7 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
             c if u32::from(c) < 0x20 => {
                 out.push_str("\\u00");
                 let n = u32::from(c);
-                for shift in [4_u32, 0] {
+                for shift in &[4_u32, 0] {
                     let nibble = (n >> shift) & 0xf;
                     out.push(char::from_digit(nibble, 16).unwrap_or('0'));
                 }

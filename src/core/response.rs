@@ -83,7 +83,7 @@ impl ResponseParams {
     /// when it holds `state`, `code` or `error`, else the fragment. Returns the parameters and the
     /// mode that delivered them, so the caller can check it against the request's.
     pub fn locate_in_url(url: &str) -> Result<(Self, ResponseMode), Error> {
-        for mode in [ResponseMode::Query, ResponseMode::Fragment] {
+        for &mode in &[ResponseMode::Query, ResponseMode::Fragment] {
             let params = Self::from_url(url, mode)?;
             if params.get("state").is_some() || params.is_authorization_response() {
                 return Ok((params, mode));

@@ -23,7 +23,7 @@ pub fn requests(
 ) -> Vec<HttpRequest> {
     let refresh = session.refresh_token.as_ref().map(RefreshToken::expose);
     let mut requests = Vec::new();
-    for (token, hint) in [
+    for &(token, hint) in &[
         (refresh.unwrap_or_default(), "refresh_token"),
         (session.access_token.expose(), "access_token"),
     ] {

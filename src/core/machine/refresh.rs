@@ -380,7 +380,7 @@ impl Machine {
         let key = self.session_key();
         let value = self.session.as_ref().map(stored::session_to_text);
         let areas = [self.session_area(), shared.then_some(Area::Shared)];
-        for area in areas.into_iter().flatten() {
+        for &area in areas.iter().flatten() {
             let key = key.clone();
             self.emit_io(match &value {
                 Some(value) => Command::Write {
