@@ -60,7 +60,7 @@ impl Jwk {
                 return None;
             }
         }
-        for member in PRIVATE_MEMBERS {
+        for &member in &PRIVATE_MEMBERS {
             json.remove(member);
         }
         let text = |name| json.str(name).map(str::to_owned);

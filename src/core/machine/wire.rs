@@ -829,7 +829,7 @@ pub fn command_json(id: IoId, command: &Command) -> String {
         Command::Verify(check) => {
             let (import, verify) = webcrypto_params(check.alg);
             let mut jwk = ObjectWriter::new();
-            for member in WEBCRYPTO_JWK_MEMBERS {
+            for &member in &WEBCRYPTO_JWK_MEMBERS {
                 if let Some(value) = check.jwk.json.get(member).and_then(Json::as_str) {
                     jwk.str(member, value);
                 }
