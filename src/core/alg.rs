@@ -186,7 +186,7 @@ impl JwsAlg {
     /// The algorithm named `name` (case-sensitively), if it is one of [`JwsAlg::ALL`]: what
     /// [`FromStr`] reads, without building an error for a name that is not.
     pub(crate) fn named(name: &str) -> Option<JwsAlg> {
-        JwsAlg::ALL.into_iter().find(|alg| alg.as_str() == name)
+        JwsAlg::ALL.iter().find(|alg| alg.as_str() == name).copied()
     }
 }
 
