@@ -140,9 +140,17 @@ impl Jwk {
     fn rsa_modulus_bits(&self) -> Option<usize> {
         let n = self.json.get("n")?.as_str()?;
         let bytes = crate::core::base64url::decode(n)?;
-        let mut significant = bytes.iter().skip_while(|b| **b == 0);
-        let first = significant.next()?;
-        let rest = significant.count();
+        // The first byte that is not zero, and how many follow it.
+        let mut first = None;
+        let mut rest: usize = 0;
+        for &byte in &bytes {
+            match first {
+                None if byte == 0 => {}
+                None => first = Some(byte),
+                Some(_) => rest = rest.saturating_add(1),
+            }
+        }
+        let first = first?;
         let first_bits = 8_usize.checked_sub(usize::try_from(first.leading_zeros()).ok()?)?;
         Some(rest.saturating_mul(8).saturating_add(first_bits))
     }
