@@ -150,7 +150,7 @@ impl SignatureFlow {
             }
             KeySelection::Candidates(keys) => {
                 let mut candidates = Vec::with_capacity(keys.len());
-                for key in keys {
+                for &key in &keys {
                     candidates.push(key.clone());
                 }
                 candidates
