@@ -8,26 +8,30 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// The base64url text of `bytes`, without padding.
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().saturating_mul(4).div_ceil(3));
-    for chunk in bytes.chunks(3) {
-        let mut group = [0u8; 3];
-        for (slot, byte) in group.iter_mut().zip(chunk) {
-            *slot = *byte;
+    // As `decode` reads: the bits not yet written (fewer than 6 between bytes) and how many.
+    let mut bits: u32 = 0;
+    let mut count: u32 = 0;
+    for byte in bytes {
+        bits = bits << 8 | u32::from(*byte);
+        count = count.wrapping_add(8);
+        while count >= 6 {
+            count = count.wrapping_sub(6);
+            push_symbol(&mut out, bits >> count);
         }
-        let [a, b, c] = group;
-        let sextets = [
-            a >> 2,
-            (a & 3) << 4 | b >> 4,
-            (b & 15) << 2 | c >> 6,
-            c & 63,
-        ];
-        // One byte makes two characters, two make three, three make four.
-        for sextet in sextets.iter().take(chunk.len().saturating_add(1)) {
-            if let Some(symbol) = ALPHABET.get(usize::from(*sextet)) {
-                out.push(char::from(*symbol));
-            }
-        }
+        bits &= (1u32 << count).wrapping_sub(1);
+    }
+    // The last 2 or 4 bits, padded with zero bits to a character.
+    if count > 0 {
+        push_symbol(&mut out, bits << (6_u32.wrapping_sub(count)));
     }
     out
+}
+
+/// Appends the character of the low 6 bits of `sextet`.
+fn push_symbol(out: &mut String, sextet: u32) {
+    if let Some(symbol) = ALPHABET.get((sextet & 63) as usize) {
+        out.push(char::from(*symbol));
+    }
 }
 
 /// The bytes of base64url `text` (no padding), or `None` when it is not the canonical encoding
