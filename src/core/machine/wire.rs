@@ -475,6 +475,16 @@ const NOT_AN_OPTION: &str = "is not an option of ";
 /// members read as absent.
 struct Checked<'a>(Option<&'a Object>);
 
+/// Whether every one of `values` is a string (one loop for the lists and the parameter objects).
+fn all_strings<'a>(values: impl Iterator<Item = &'a Json>) -> bool {
+    for value in values {
+        if value.as_str().is_none() {
+            return false;
+        }
+    }
+    true
+}
+
 /// Checks `value` (`null` for no options) against `table`: unknown members are refused, and a
 /// member of the wrong kind is `invalid_config` naming it.
 fn check<'a>(
@@ -499,12 +509,8 @@ fn check<'a>(
                 _ => "a whole number in range",
             },
             (Takes::List, Json::String(_)) => continue,
-            (Takes::List, Json::Array(items)) if items.iter().all(|i| i.as_str().is_some()) => {
-                continue
-            }
-            (Takes::Params, Json::Object(o)) if o.iter().all(|(_, v)| v.as_str().is_some()) => {
-                continue
-            }
+            (Takes::List, Json::Array(items)) if all_strings(items.iter()) => continue,
+            (Takes::Params, Json::Object(o)) if all_strings(o.iter().map(|(_, v)| v)) => continue,
             (Takes::Str, _) => "a string",
             (Takes::Bool, _) => "true or false",
             (Takes::Whole(_), _) => "a number",
