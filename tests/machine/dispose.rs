@@ -71,6 +71,28 @@ fn dispose_in_the_middle_rejects_cancels_closes_and_releases() {
     assert!(w.tab(a).events.iter().all(|e| event_name(e) != "refreshed"));
 }
 
+/// Without Web Locks the `local` refresh goes on without the lock, and outlives `dispose` as it
+/// does with one: aborting it after it reached the OP would lose the rotated refresh token.
+#[test]
+fn without_web_locks_a_refresh_out_at_the_op_outlives_dispose_too() {
+    let mut w = World::new();
+    w.no_web_locks = true;
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let spent = w.tab(a).refresh_token().unwrap();
+    w.op.hang.insert(Endpoint::Token);
+    let refresh = w.call(a, Call::Refresh);
+    w.settle();
+    let dispose = w.call(a, Call::Dispose);
+    w.settle();
+    assert_eq!(w.tab(a).err(refresh), "disposed");
+    assert!(!w.tab(a).is_done(dispose));
+    assert_eq!(w.held(Endpoint::Token), 1);
+    w.release(Endpoint::Token);
+    w.tab(a).ok(dispose);
+    let stored = stored_refresh_token(w.local_storage.get(&session_key())).expect("stored");
+    assert_ne!(stored, spent);
+}
+
 #[test]
 fn a_refresh_out_at_the_op_outlives_dispose_until_the_rotated_token_is_stored() {
     // `local` storage: the refresh holds the cross-tab lock, so no other client (another tab's,

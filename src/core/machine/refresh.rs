@@ -78,7 +78,8 @@ enum Stage {
 #[derive(Debug)]
 pub(super) struct Flight {
     waiters: Vec<Waiter>,
-    /// The cross-tab lock is held.
+    /// The cross-tab lock is held, or the browser has no Web Locks and the flight goes on as if
+    /// it were (its release then releases nothing).
     pub(super) lock_held: bool,
     /// This tab's session when the flight started.
     held: Option<Session>,
@@ -227,8 +228,8 @@ impl Machine {
             // A browser without Web Locks (Safari before 15.4): the refresh goes on without the
             // lock. The shared read still finds another tab's finished refresh or sign-out; only
             // two refreshes at the same moment can race.
-            (Stage::Locking, _, Answer::Lock(r @ (Ok(()) | Err(Error::Unsupported(_))))) => {
-                flight.lock_held = r.is_ok();
+            (Stage::Locking, _, Answer::Lock(Ok(()) | Err(Error::Unsupported(_)))) => {
+                flight.lock_held = true;
                 self.read_shared_session(task, Purpose::Shared);
                 self.put_task(task, Task::Refresh(flight));
             }
@@ -359,6 +360,11 @@ impl Machine {
                     // The persisted copy could not be written: the shared copy, then adopted
                     // whatever it says.
                     return self.keep(task, flight, *kept, error, true, now);
+                }
+                if !ok && shared && !salvage {
+                    // `localStorage` took it and only IndexedDB refused it: as for a renewed
+                    // session, IndexedDB's copy with the spent refresh token goes.
+                    self.drop_shared_copy();
                 }
                 // Adopted even when it could not be stored: the OP has spent the old refresh
                 // token, so holding on to it could only replay it.
