@@ -655,3 +655,25 @@ fn a_tab_back_from_the_cache_after_a_sign_out_elsewhere_takes_the_new_key() {
         );
     }
 }
+
+/// The same for a tab that had no session: another tab signed in and out while it was in the
+/// back/forward cache, which replaced the key it loaded at its creation.
+#[test]
+fn a_signed_out_tab_back_from_the_cache_takes_the_key_a_sign_out_elsewhere_stored() {
+    for storage in [StorageKind::Local, StorageKind::Session] {
+        let mut w = World::new();
+        let a = w.create_tab(dpop(storage));
+        let b = w.create_tab(dpop(storage));
+        w.page(b, PageEvent::PageHide);
+        w.freeze(b);
+        let (op, _) = w.sign_in_by_redirect(a);
+        w.tab(a).ok(op);
+        let out = w.call(a, Call::SignOutLocally);
+        w.settle();
+        w.tab(a).ok(out);
+        w.restore_from_cache(b);
+        assert_eq!(held_jkt(&w, b), stored_jkt(&w), "{storage:?}");
+        let (op, _) = w.sign_in_by_redirect(b);
+        w.tab(b).ok(op);
+    }
+}

@@ -469,7 +469,6 @@ impl Machine {
         if at.is_some_and(|at| at > self.keeper.session_since) && self.session.is_some() {
             self.remove_stored_session();
             self.drop_session("other_tab");
-            self.key_news(Some(SIGNED_OUT));
         } else if self.session_area() == Some(Area::Session) && self.session.is_some() {
             // Another page of this tab may have refreshed meanwhile (an app of several pages:
             // this one was in the back/forward cache): the copy in `sessionStorage` is read as a
@@ -481,6 +480,11 @@ impl Machine {
 
     fn finish_wake(&mut self, now: i64) {
         self.keeper.waking = false;
+        // Signed out (now, or all along): a sign-out this page missed replaced the DPoP key, and
+        // a sign-in here must be bound to the stored one, the key the callback page loads.
+        if self.session.is_none() {
+            self.key_news(Some(SIGNED_OUT));
+        }
         self.arm_timers(now);
         let now_s = super::secs(now);
         if access::refresh_on_wake(self.config.auto_refresh, self.session.as_ref(), now_s) {
@@ -521,8 +525,6 @@ impl Machine {
         match (catchup.why, stored) {
             (CatchupFor::Wake, Ok(None)) if self.session.is_some() => {
                 self.drop_session("other_tab");
-                // The sign-out this tab missed replaced the DPoP key too.
-                self.key_news(Some(SIGNED_OUT));
                 self.finish_wake(now);
             }
             (CatchupFor::Wake, Ok(Some(stored))) => {
