@@ -252,7 +252,9 @@ pub enum UnderLock {
 /// newer refresh token beside an access token that expired: after a renewed session could not be
 /// written, only the rotated refresh token is kept ([`RefreshFailure::keep`]), and a tab may wake
 /// long after another tab's refresh. Such a session is refreshed, with its own refresh token,
-/// not handed out.
+/// not handed out. A stored session that is the held one without its refresh token is another
+/// tab's refresh refused (`invalid_grant`, [`Session::after_refresh_token_refused`]):
+/// [`UnderLock::RefusedElsewhere`].
 pub fn under_lock(held: Option<&Session>, stored: Option<Session>, now: i64) -> UnderLock {
     match stored {
         None => UnderLock::SignedOutElsewhere,

@@ -62,8 +62,10 @@ pub(super) struct Keeper {
     spent: Vec<String>,
     /// The time of the input being handled (ms).
     pub(super) now: i64,
-    /// When this tab last took a session (signed in, restored, refreshed, taken from another
-    /// tab), in ms: a sign-out announced after it, and not heard, was missed.
+    /// When this tab last took a session (signed in, refreshed, taken from another tab), in ms:
+    /// a sign-out announced after it, and not heard, was missed. For a `session` session
+    /// restored at creation, the end of the second it was signed in (its `created_at`): a
+    /// sign-out elsewhere since then ends it.
     pub(super) session_since: i64,
 }
 

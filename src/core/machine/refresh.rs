@@ -3,7 +3,9 @@
 //!
 //! For a session shared between tabs (`local`), the flight runs under the cross-tab lock: it
 //! reads the shared session first and asks [`under_lock`] whether another tab refreshed (take
-//! its session instead of replaying a rotated refresh token) or signed out. The lock is
+//! its session instead of replaying a rotated refresh token), signed out, or had the same refresh
+//! token refused (`invalid_grant` here too, reason `other_tab`). Without Web Locks it goes on
+//! without the lock, as if it held it. The lock is
 //! released only once what the flight stored is committed, so the next tab reads it.
 //!
 //! A failed refresh loses nothing: the session stays as it was, except that a refresh token the
