@@ -400,8 +400,8 @@ test("form_post end to end: the worker in Vite's public/, ready before the OP po
 
 // ---- the harness ----
 
-/** A profile on the harness in `mode` ("config" or "client"), signed in there. */
-async function harnessSignedIn(mode) {
+/** A new profile whose pages of the harness run in `mode` (see tests/e2e/react/main.jsx). */
+async function harnessContext(mode) {
   const context = await newContext(browser);
   await context.addInitScript(
     ({ issuer, mode, origin }) => {
@@ -410,6 +410,12 @@ async function harnessSignedIn(mode) {
     },
     { issuer: op.issuer, mode, origin: harness.origin },
   );
+  return context;
+}
+
+/** A profile on the harness in `mode` ("config" or "client"), signed in there. */
+async function harnessSignedIn(mode) {
+  const context = await harnessContext(mode);
   const errors = [];
   context.on('page', (page) => page.on('pageerror', (e) => errors.push(String(e.stack ?? e))));
   const page = await context.newPage();
@@ -439,14 +445,7 @@ async function harnessSignedIn(mode) {
 test('harness, <RequireAuth> on a path that starts with two slashes: the appState it signs in with stays on this site', { timeout: 60_000 }, async () => {
   // `//evil.example/landing` as a path of this site: handed to location.replace() or a router as it
   // is, it would be the site evil.example (an open redirect for anyone who sends such a link).
-  const context = await newContext(browser);
-  await context.addInitScript(
-    ({ issuer, origin }) => {
-      window.E2E_ISSUER = issuer;
-      if (location.origin === origin) sessionStorage.setItem('harness-mode', 'require');
-    },
-    { issuer: op.issuer, origin: harness.origin },
-  );
+  const context = await harnessContext('require');
   try {
     const page = await context.newPage();
     await page.goto(`${harness.origin}//evil.example/landing?x=1`);
@@ -460,14 +459,7 @@ test('harness, <RequireAuth> on a path that starts with two slashes: the appStat
 });
 
 test('harness, a client the app had already disposed of: the provider shows the disposed error, not loading for ever', { timeout: 60_000 }, async () => {
-  const context = await newContext(browser);
-  await context.addInitScript(
-    ({ issuer, origin }) => {
-      window.E2E_ISSUER = issuer;
-      if (location.origin === origin) sessionStorage.setItem('harness-mode', 'disposed');
-    },
-    { issuer: op.issuer, origin: harness.origin },
-  );
+  const context = await harnessContext('disposed');
   try {
     const page = await context.newPage();
     await page.goto(`${harness.origin}/`);
