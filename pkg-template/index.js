@@ -483,12 +483,11 @@ function newPump(prefetch) {
   const imported = new Map();
   /** `dispose()` was called. */
   let disposing = false;
+  // To every operation of that window: the app may hand one window to two calls (a double
+  // click), and the machine knows which of them a message answers.
   const onMessage = (/** @type {MessageEvent} */ event) => {
     for (const [op, w] of windows) {
-      if (w.win && event.source === w.win) {
-        input({ t: 'message', origin: event.origin, source: op, data: event.data });
-        return;
-      }
+      if (w.win && event.source === w.win) input({ t: 'message', origin: event.origin, source: op, data: event.data });
     }
   };
   /** @type {[EventTarget, string, EventListener][]} */

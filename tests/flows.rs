@@ -1385,6 +1385,49 @@ fn a_handover_needs_the_pending_state_and_a_callback_page_sign_in() {
     }
 }
 
+/// One window handed to two popup sign-ins (a double click on an app that opens its own): the
+/// callback page's message goes to both. Each takes only a response with its own state; one with
+/// the other's says the window serves the other now.
+#[test]
+fn a_callback_page_message_with_another_state_is_not_ours() {
+    let callback = Expect::CallbackPage {
+        own_origin: OWN_ORIGIN.into(),
+    };
+    let message = |query: &str| {
+        Json::parse(&format!(
+            r#"{{"type":"oidc-rp-wasm:callback","url":"{OWN_ORIGIN}/silent-callback.html{query}"}}"#
+        ))
+        .unwrap()
+    };
+    let accept =
+        |query: &str| web_message::accept(OWN_ORIGIN, true, &message(query), &callback, "st-1");
+    let ours = |query: &str| matches!(accept(query), Some(Delivery::CallbackUrl(_)));
+    let elsewhere = |query: &str| matches!(accept(query), Some(Delivery::Elsewhere));
+    assert!(ours("?code=c&state=st-1"));
+    assert!(ours("#code=c&state=st-1"));
+    assert!(elsewhere("?code=c&state=st-2"));
+    assert!(elsewhere("#error=access_denied&state=st-2"));
+    // What names no state is ours to fail with (a response without one) or to pick up (form_post).
+    assert!(ours("?code=c"));
+    assert!(ours("?oidc_form_post=fp1"));
+    // The same for web_message, from the OP's page.
+    let web_message = Expect::WebMessage {
+        op_origin: ISSUER.into(),
+    };
+    let response = |state: &str| {
+        Json::parse(&format!(
+            r#"{{"type":"authorization_response","response":{{"code":"c","state":"{state}"}}}}"#
+        ))
+        .unwrap()
+    };
+    let from_op =
+        |state: &str| web_message::accept(ISSUER, true, &response(state), &web_message, "st-1");
+    assert!(matches!(from_op("st-1"), Some(Delivery::Params(_))));
+    assert!(matches!(from_op("st-2"), Some(Delivery::Elsewhere)));
+    // Only from our own window.
+    assert!(web_message::accept(ISSUER, false, &response("st-2"), &web_message, "st-1").is_none());
+}
+
 #[test]
 fn a_redirect_sign_in_refuses_web_message() {
     let mut config = FakeOp::new().config;

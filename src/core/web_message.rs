@@ -8,8 +8,9 @@
 //!
 //! A message is accepted only from the expected origin (the authorization endpoint's for
 //! web_message, ours for the callback page), only from the window we opened, only of the expected
-//! type, and for web_message only with our pending state. Anything else is ignored, so a stray or
-//! hostile message can neither complete nor abort a sign-in.
+//! type, and only with our pending state where the message shows one. Anything else is ignored,
+//! so a stray or hostile message can neither complete nor abort a sign-in; only a response for
+//! another sign-in from our own window ends ours ([`Delivery::Elsewhere`]).
 //!
 //! A third delivery survives an OP whose pages send `Cross-Origin-Opener-Policy: same-origin`
 //! (HTML Standard, "cross-origin opener policies"): navigating the popup to such a page moves it
@@ -51,6 +52,10 @@ pub enum Delivery {
     /// A form_post body (`application/x-www-form-urlencoded`) the callback page already picked
     /// up from the service worker, handed over a BroadcastChannel.
     FormPostBody(String),
+    /// A response with another sign-in's state, from this sign-in's own window: the app handed
+    /// that window to the other sign-in too (a double click on a button that opens one named
+    /// window), which it serves now. This sign-in's response will not come.
+    Elsewhere,
 }
 
 /// The BroadcastChannel name on which the callback page hands over the response of `state`.
@@ -99,11 +104,24 @@ pub fn accept(
                 return None;
             }
             let params = ResponseParams::from_web_message(data).ok()?;
-            (params.state() == Some(state)).then_some(Delivery::Params(params))
+            match params.state() {
+                Some(s) if s == state => Some(Delivery::Params(params)),
+                Some(_) => Some(Delivery::Elsewhere),
+                None => None,
+            }
         }
         Expect::CallbackPage { own_origin } => {
             if origin != own_origin || data.get("type")?.as_str()? != CALLBACK_MESSAGE_TYPE {
                 return None;
+            }
+            // The app may hand one window to two calls (a double click): a response whose
+            // state is another's is that call's. (A form_post pick-up URL carries no state: its
+            // body, once fetched, is checked against the transaction.)
+            let url = data.get("url")?.as_str()?;
+            let another = ResponseParams::locate_in_url(url)
+                .is_ok_and(|(params, _)| params.state().is_some_and(|s| s != state));
+            if another {
+                return Some(Delivery::Elsewhere);
             }
             callback_url(data)
         }

@@ -713,20 +713,25 @@ impl Pump {
             let Some(source) = event.source().map(JsValue::from) else {
                 return;
             };
-            let op = pump
+            // To every operation of that window: the app may hand one window to two calls (a
+            // double click), and the machine knows which of them a message answers.
+            let ops: Vec<OpId> = pump
                 .with(|s| {
                     s.windows
                         .iter()
-                        .find(|(_, shown)| shown.is(&source))
+                        .filter(|(_, shown)| shown.is(&source))
                         .map(|(op, _)| *op)
+                        .collect()
                 })
-                .flatten();
-            if let (Some(op), Some(data)) = (op, js_to_json(&event.data())) {
-                pump.input(Input::WindowMessage {
-                    origin: event.origin(),
-                    source: Some(op),
-                    data,
-                });
+                .unwrap_or_default();
+            for op in ops {
+                if let Some(data) = js_to_json(&event.data()) {
+                    pump.input(Input::WindowMessage {
+                        origin: event.origin(),
+                        source: Some(op),
+                        data,
+                    });
+                }
             }
         }));
         listeners

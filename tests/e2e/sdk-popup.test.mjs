@@ -279,3 +279,37 @@ test('two popup sign-ins under way at once each get a window of their own, and e
     assert.deepEqual(results, { first: { ok: true, appState: { from: 'first' } }, second: { ok: true, appState: { from: 'second' } } });
     assert.deepEqual(env.op.events.tokenCounts, { authorization_code: 2 });
   }));
+
+// The README's own example opens a named window (`window.open("", "signin", ...)`) in the click
+// handler and hands it to signinPopup: a double click hands the same window to two calls. The
+// window ends at the second call's request; its response must reach that call, and the first
+// one must end instead of waiting for a response that went to the other.
+for (const responseMode of [undefined, 'web_message']) {
+  test(`two signinPopup calls given the same app window (a double click)${responseMode ? `, ${responseMode}` : ''}: the second signs in, the first ends`, SCENARIO, () =>
+    inContext(env, {}, async ({ context }) => {
+      env.op.events.clear();
+      const app = await App.open(context, env);
+      const start = (from) =>
+        app.page.evaluate(([f, mode]) => {
+          window.__outcomes ??= {};
+          const mine = window.open('', 'signin', 'popup=yes,width=480,height=600');
+          window.__outcomes[f] = window.__example.client
+            .signinPopup({ appState: { from: f }, ...(mode ? { responseMode: mode } : {}) }, { window: mine })
+            .then(
+              (s) => ({ ok: true, appState: s.appState }),
+              (e) => ({ ok: false, code: e.code }),
+            );
+        }, [from, responseMode]);
+      const [popup] = await Promise.all([context.waitForEvent('page'), start('first')]);
+      await start('second');
+      try {
+        await loginAtOp(popup, responseMode ? {} : { until: atCallbackPage });
+      } catch (err) {
+        if (!popup.isClosed()) throw err;
+      }
+      const results = await app.page.evaluate(async () => ({ first: await window.__outcomes.first, second: await window.__outcomes.second }));
+      assert.deepEqual(results.second, { ok: true, appState: { from: 'second' } }, JSON.stringify(results));
+      assert.equal(results.first.ok, false, JSON.stringify(results));
+      assert.deepEqual(env.op.events.tokenCounts, { authorization_code: 1 });
+    }));
+}

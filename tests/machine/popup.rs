@@ -82,13 +82,7 @@ fn stray_window_messages_are_ignored() {
         Some(op),
         good.clone(),
     );
-    // Another state, an error with another state, not a response at all.
-    let mut other = response.clone();
-    other.params[1].1 = "someone-elses-state".into();
-    w.window_message(t, OP_ORIGIN, Some(op), other.web_message());
-    let mut refusal = w.op.error_response(&url, "access_denied");
-    refusal.params[2].1 = "someone-elses-state".into();
-    w.window_message(t, OP_ORIGIN, Some(op), refusal.web_message());
+    // Not a response at all.
     w.window_message(t, OP_ORIGIN, Some(op), to_json(&json!({ "type": "ping" })));
     w.window_message(
         t,
@@ -102,6 +96,34 @@ fn stray_window_messages_are_ignored() {
     // The real one still completes it.
     w.window_message(t, OP_ORIGIN, Some(op), good);
     w.tab(t).ok(op);
+}
+
+/// A response with another state from the sign-in's own window (a response or an error): the
+/// app handed that window to another sign-in too (a double click on a button that opens one
+/// named window), whose request the window now shows. This sign-in ends `popup_closed` at once
+/// instead of waiting for a response that went to the other, and leaves the window to it.
+#[test]
+fn a_response_for_another_state_from_the_popup_ends_the_sign_in_and_leaves_the_window() {
+    for error in [false, true] {
+        let mut w = World::new();
+        let t = w.create_tab(config(StorageKind::Memory));
+        let op = popup(&mut w, t);
+        w.settle();
+        let url = popup_url(&w, t, op);
+        let message = if error {
+            let mut refusal = w.op.error_response(&url, "access_denied");
+            refusal.params[2].1 = "someone-elses-state".into();
+            refusal.web_message()
+        } else {
+            let mut other = w.op.authorize(&url);
+            other.params[1].1 = "someone-elses-state".into();
+            other.web_message()
+        };
+        w.window_message(t, OP_ORIGIN, Some(op), message);
+        assert_eq!(w.tab(t).err(op), "popup_closed", "error: {error}");
+        assert!(!w.tab(t).windows[&op].closed_by_machine, "error: {error}");
+        assert_eq!(w.op.count(Endpoint::Token), 0);
+    }
 }
 
 #[test]

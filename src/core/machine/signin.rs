@@ -503,11 +503,14 @@ impl Machine {
         let Some(Task::Signin(mut signin)) = self.take_task(task) else {
             return;
         };
+        // The window serves the other sign-in now (`Elsewhere`): it stays open for that one.
+        let ours = !matches!(delivery, Delivery::Elsewhere);
         signin.stage = Stage::PickingUp;
-        if std::mem::take(&mut signin.window_open) {
+        if std::mem::take(&mut signin.window_open) && ours {
             self.emit_io(Command::CloseWindow { op: signin.op });
         }
         match delivery {
+            Delivery::Elsewhere => self.end_signin(task, &signin, Err(Error::PopupClosed), now),
             Delivery::Params(params) => {
                 self.complete(task, signin, Ok((params, ResponseMode::WebMessage)), now)
             }
