@@ -493,6 +493,25 @@ pub fn authorization_response(data: &[u8]) {
                             Delivery::FormPostBody(_) => {
                                 panic!("a posted message delivered a form_post body")
                             }
+                            // Only a response whose state is not ours ends our sign-in.
+                            Delivery::Elsewhere => {
+                                let state = match expect {
+                                    Expect::WebMessage { .. } => {
+                                        ResponseParams::from_web_message(&payload)
+                                            .ok()
+                                            .and_then(|p| p.state().map(str::to_owned))
+                                    }
+                                    Expect::CallbackPage { .. } => payload
+                                        .get("url")
+                                        .and_then(Json::as_str)
+                                        .and_then(|u| ResponseParams::locate_in_url(u).ok())
+                                        .and_then(|(p, _)| p.state().map(str::to_owned)),
+                                };
+                                assert!(
+                                    state.is_some_and(|s| s != STATE),
+                                    "a message ended the sign-in without another state"
+                                );
+                            }
                         }
                     }
                 }
@@ -501,6 +520,7 @@ pub fn authorization_response(data: &[u8]) {
             match web_message::accept_handover(&payload, expect, STATE) {
                 None => {}
                 Some(Delivery::Params(_)) => panic!("a hand-over delivered web_message params"),
+                Some(Delivery::Elsewhere) => panic!("a hand-over ended the sign-in"),
                 Some(Delivery::CallbackUrl(url)) => {
                     assert!(matches!(expect, Expect::CallbackPage { .. }));
                     if let Ok((params, mode)) = ResponseParams::locate_in_url(&url) {
