@@ -470,6 +470,8 @@ impl Machine {
         let Some(source) = source else { return };
         let delivery = self.showing(source).and_then(|(task, frame)| {
             web_message::accept(origin, true, data, &frame.plan.expect, &frame.state)
+                // Only an app hands one window to two calls: a hidden iframe is ours alone.
+                .filter(|d| frame.plan.popup || !matches!(d, Delivery::Elsewhere))
                 .map(|d| (task, d))
         });
         if let Some((task, delivery)) = delivery {
