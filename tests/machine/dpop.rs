@@ -43,9 +43,7 @@ fn stored_jkt(w: &World) -> String {
 fn signed_out_with_another_tab_open(w: &mut World) -> (usize, usize) {
     let a = w.signed_in_tab(dpop(StorageKind::Local));
     let b = w.create_tab(dpop(StorageKind::Local));
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    w.sign_out_locally(a);
     (a, b)
 }
 
@@ -148,9 +146,7 @@ fn a_nonce_demand_after_the_key_went_is_dpop_key_changed_not_a_hang() {
     w.settle();
     assert_eq!(w.held(Endpoint::Token), 1);
     w.no_webcrypto = true;
-    let out = w.call(t, Call::SignOutLocally);
-    w.settle();
-    w.tab(t).ok(out);
+    w.sign_out_locally(t);
     w.release(Endpoint::Token);
     assert_eq!(w.tab(t).err(op), "dpop_key_changed");
     assert_eq!(w.op.token_requests("refresh_token").len(), 1, "no retry");
@@ -162,9 +158,7 @@ fn a_nonce_demand_after_the_key_went_is_dpop_key_changed_not_a_hang() {
     w.op.hang.insert(Endpoint::Token);
     let op = w.call(t, Call::Refresh);
     w.settle();
-    let out = w.call(t, Call::SignOutLocally);
-    w.settle();
-    w.tab(t).ok(out);
+    w.sign_out_locally(t);
     w.release(Endpoint::Token);
     assert_eq!(w.tab(t).err(op), "dpop_key_changed");
     assert_eq!(w.op.token_requests("refresh_token").len(), 1, "no retry");
@@ -300,9 +294,7 @@ fn sign_out_removes_the_key_and_makes_another() {
     let mut w = World::new();
     let t = w.signed_in_tab(dpop(StorageKind::Local));
     let before = held_jkt(&w, t);
-    let op = w.call(t, Call::SignOutLocally);
-    w.settle();
-    w.tab(t).ok(op);
+    w.sign_out_locally(t);
     assert!(
         w.tab(t)
             .commands_where(|c| matches!(c, Command::RemoveKey { .. }))
@@ -640,9 +632,7 @@ fn a_tab_back_from_the_cache_after_a_sign_out_elsewhere_takes_the_new_key() {
         w.page(b, PageEvent::PageHide);
         w.freeze(b);
         w.skip(2_000);
-        let out = w.call(a, Call::SignOutLocally);
-        w.settle();
-        w.tab(a).ok(out);
+        w.sign_out_locally(a);
         w.restore_from_cache(b);
         assert!(w.tab(b).session().is_none(), "{storage:?}");
         assert_eq!(held_jkt(&w, b), stored_jkt(&w), "{storage:?}");
@@ -668,9 +658,7 @@ fn a_signed_out_tab_back_from_the_cache_takes_the_key_a_sign_out_elsewhere_store
         w.freeze(b);
         let (op, _) = w.sign_in_by_redirect(a);
         w.tab(a).ok(op);
-        let out = w.call(a, Call::SignOutLocally);
-        w.settle();
-        w.tab(a).ok(out);
+        w.sign_out_locally(a);
         w.restore_from_cache(b);
         assert_eq!(held_jkt(&w, b), stored_jkt(&w), "{storage:?}");
         let (op, _) = w.sign_in_by_redirect(b);

@@ -274,9 +274,7 @@ fn without_web_locks_a_shared_session_refreshes_without_the_lock() {
     let op = refresh(&mut w, a);
     w.tab(a).ok(op);
     assert_eq!(w.op.replays, 0);
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    w.sign_out_locally(a);
     let op = refresh(&mut w, b);
     assert_eq!(w.tab(b).err(op), "no_session");
 }
@@ -338,9 +336,7 @@ fn a_sign_out_during_a_refresh_stores_and_adopts_nothing() {
     w.op.hang.insert(Endpoint::Token);
     let op = w.call(t, Call::Refresh);
     w.settle();
-    let out = w.call(t, Call::SignOutLocally);
-    w.settle();
-    w.tab(t).ok(out);
+    w.sign_out_locally(t);
     assert!(!w.tab(t).session_storage.contains_key(&session_key()));
     // The OP answers after all.
     w.release(Endpoint::Token);
@@ -365,9 +361,7 @@ fn a_sign_out_in_another_tab_during_a_refresh_stores_nothing_anywhere() {
     w.op.hang.insert(Endpoint::Token);
     let op = w.call(a, Call::Refresh);
     w.settle();
-    let out = w.call(b, Call::SignOutLocally);
-    w.settle();
-    w.tab(b).ok(out);
+    w.sign_out_locally(b);
     w.release(Endpoint::Token);
     assert_eq!(w.tab(a).err(op), "no_session");
     for t in [a, b] {
@@ -806,9 +800,7 @@ fn a_sign_out_while_the_renewed_session_is_being_stored_is_not_undone() {
     w.settle();
     assert_eq!(w.op.token_requests("refresh_token").len(), 1);
     assert!(!w.tab(a).is_done(op), "storing the renewed session");
-    let out = w.call(b, Call::SignOutLocally);
-    w.settle();
-    w.tab(b).ok(out);
+    w.sign_out_locally(b);
     assert!(w.tab(a).session().is_none(), "tab a heard the sign-out");
     w.release_shared_writes();
     assert_eq!(w.tab(a).err(op), "no_session");
@@ -846,9 +838,7 @@ fn a_token_call_waiting_on_a_refresh_gets_no_token_once_the_user_signed_out() {
         },
     );
     w.settle();
-    let out = w.call(t, Call::SignOutLocally);
-    w.settle();
-    w.tab(t).ok(out);
+    w.sign_out_locally(t);
     w.release(Endpoint::Token);
     assert_eq!(w.tab(t).err(token), "no_session");
     assert_eq!(w.tab(t).err(fetch), "no_session");
@@ -862,9 +852,7 @@ fn a_token_call_waiting_on_a_refresh_gets_no_token_once_the_user_signed_out() {
     w.op.hang.insert(Endpoint::Token);
     let token = w.call(a, Call::GetAccessToken);
     w.settle();
-    let out = w.call(b, Call::SignOutLocally);
-    w.settle();
-    w.tab(b).ok(out);
+    w.sign_out_locally(b);
     assert!(w.tab(a).session().is_none());
     w.op.override_next(Endpoint::Token, Err(Error::Network("offline".into())));
     w.release(Endpoint::Token);

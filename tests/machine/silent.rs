@@ -112,9 +112,7 @@ fn a_silent_iframe_that_answers_after_a_sign_out_signs_nobody_back_in() {
     let op = w.signin_silently(a);
     let url = w.tab(a).windows[&op].url.clone();
     // The user signs out in tab B while A's hidden iframe is at the OP.
-    let out = w.call(b, Call::SignOutLocally);
-    w.settle();
-    w.tab(b).ok(out);
+    w.sign_out_locally(b);
     assert!(w.tab(a).session().is_none());
     // The OP still knows the user and answers the iframe.
     let response = w.op.authorize(&url);
@@ -142,9 +140,7 @@ fn a_sign_out_while_the_silent_sign_ins_session_is_being_stored_is_not_undone() 
     let response = w.op.authorize(&url);
     w.window_message(a, OP_ORIGIN, Some(op), response.web_message());
     assert!(!w.tab(a).is_done(op), "storing the new session");
-    let out = w.call(b, Call::SignOutLocally);
-    w.settle();
-    w.tab(b).ok(out);
+    w.sign_out_locally(b);
     w.release_shared_writes();
     assert_eq!(w.tab(a).err(op), "no_session");
     for t in [a, b] {

@@ -12,9 +12,7 @@ fn another_tabs_sign_out_is_signed_out_other_tab_exactly_once_in_each_tab() {
     let a = w.signed_in_tab(config(StorageKind::Local));
     let b = w.create_tab(config(StorageKind::Local));
     let c = w.create_tab(config(StorageKind::Local));
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    w.sign_out_locally(a);
     assert_eq!(w.tab(a).count("signedOut:signout"), 1);
     assert_eq!(w.tab(a).count("signedOut:other_tab"), 0);
     for t in [b, c] {
@@ -79,9 +77,7 @@ fn a_sign_in_elsewhere_is_announced_by_a_signed_out_tab_whose_refresh_is_still_u
     w.op.hang.insert(Endpoint::Token);
     let refresh = w.call(b, Call::Refresh);
     w.settle();
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    w.sign_out_locally(a);
     assert_eq!(w.tab(b).event_names(), vec!["signedOut:other_tab"]);
     w.op.hang.clear();
     let (op, _) = w.sign_in_by_redirect(a);
@@ -156,9 +152,7 @@ fn pagehide_closes_the_channel_and_pageshow_reopens_it_and_catches_up() {
             == 1
     );
     // Meanwhile A signs out: B, in the back/forward cache, hears nothing.
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    w.sign_out_locally(a);
     assert!(w.tab(b).session().is_some());
     assert!(w.tab(b).inbox.is_empty());
     w.page(b, PageEvent::PageShow);
@@ -306,9 +300,7 @@ fn signed_out_while_a_tab_is_created(w: &mut World) -> (usize, usize, OpId) {
     let b = w.open_tab(config(StorageKind::Local));
     let create = w.call(b, Call::Create);
     w.settle();
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    w.sign_out_locally(a);
     (a, b, create)
 }
 
@@ -512,9 +504,7 @@ fn a_session_tab_loaded_again_after_a_sign_out_elsewhere_does_not_restore_its_se
     let b = w.signed_in_tab(config(StorageKind::Session));
     w.freeze(b);
     w.skip(2_000);
-    let out = w.call(a, Call::SignOutLocally);
-    w.settle();
-    w.tab(a).ok(out);
+    w.sign_out_locally(a);
     w.reload(b);
     assert!(w.tab(b).session().is_none());
     assert!(w.tab(b).session_storage.is_empty());
@@ -573,9 +563,7 @@ fn a_page_back_from_the_cache_ends_a_session_another_tab_signed_out_meanwhile() 
         w.page(b, PageEvent::PageHide);
         w.freeze(b);
         w.skip(100);
-        let out = w.call(a, Call::SignOutLocally);
-        w.settle();
-        w.tab(a).ok(out);
+        w.sign_out_locally(a);
         w.restore_from_cache(b);
         assert!(w.tab(b).session().is_none(), "{storage:?}");
         assert_eq!(w.tab(b).count("signedOut:other_tab"), 1, "{storage:?}");

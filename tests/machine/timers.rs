@@ -22,9 +22,7 @@ fn poll_timeout_is_none_without_a_session_and_the_expiring_time_with_one() {
         w.tab(t).machine.poll_timeout(),
         Some(START_MS + EXPIRING_MS)
     );
-    let out = w.call(t, Call::SignOutLocally);
-    w.settle();
-    w.tab(t).ok(out);
+    w.sign_out_locally(t);
     assert_eq!(w.tab(t).machine.poll_timeout(), None);
 }
 
@@ -212,9 +210,7 @@ fn an_expired_session_without_a_refresh_token_is_session_expired_and_is_kept() {
     w.settle();
     assert_eq!(w.tab(t).err(op), "no_session");
     // Signed out, the same call says nobody is signed in.
-    let out = w.call(t, Call::SignOutLocally);
-    w.settle();
-    w.tab(t).ok(out);
+    w.sign_out_locally(t);
     let op = w.call(t, Call::GetAccessToken);
     w.settle();
     assert_eq!(w.tab(t).err(op), "no_session");

@@ -938,6 +938,13 @@ impl World {
         self.settle();
     }
 
+    /// `signOutLocally()` in tab `t`, settled; it must succeed.
+    pub fn sign_out_locally(&mut self, t: usize) {
+        let op = self.call(t, Call::SignOutLocally);
+        self.settle();
+        self.tab(t).ok(op);
+    }
+
     /// `signoutRedirect()` with default options in tab `t`, settled; it must succeed.
     pub fn signout_redirect(&mut self, t: usize) {
         let op = self.call(
