@@ -724,14 +724,19 @@ impl Pump {
                         .collect()
                 })
                 .unwrap_or_default();
+            if ops.is_empty() {
+                return;
+            }
+            let Some(data) = js_to_json(&event.data()) else {
+                return;
+            };
+            let origin = event.origin();
             for op in ops {
-                if let Some(data) = js_to_json(&event.data()) {
-                    pump.input(Input::WindowMessage {
-                        origin: event.origin(),
-                        source: Some(op),
-                        data,
-                    });
-                }
+                pump.input(Input::WindowMessage {
+                    origin: origin.clone(),
+                    source: Some(op),
+                    data: data.clone(),
+                });
             }
         }));
         listeners

@@ -938,24 +938,28 @@ impl World {
         self.settle();
     }
 
-    /// `signOutLocally()` in tab `t`, settled; it must succeed.
-    pub fn sign_out_locally(&mut self, t: usize) {
-        let op = self.call(t, Call::SignOutLocally);
+    /// `call` in tab `t`, settled; it must succeed.
+    pub fn call_ok(&mut self, t: usize, call: Call) {
+        let op = self.call(t, call);
         self.settle();
         self.tab(t).ok(op);
     }
 
+    /// `signOutLocally()` in tab `t`, settled; it must succeed.
+    pub fn sign_out_locally(&mut self, t: usize) {
+        self.call_ok(t, Call::SignOutLocally);
+    }
+
     /// `signoutRedirect()` with default options in tab `t`, settled; it must succeed.
     pub fn signout_redirect(&mut self, t: usize) {
-        let op = self.call(
+        let options = LogoutOptions::default();
+        self.call_ok(
             t,
             Call::Signout {
                 redirect: true,
-                options: LogoutOptions::default(),
+                options,
             },
         );
-        self.settle();
-        self.tab(t).ok(op);
     }
 
     /// Lets tab `t`'s held requests through to the OP now; the others (and new ones) stay held.
@@ -1153,15 +1157,14 @@ impl World {
     /// `signinRedirect` with default options, settled: the page is now at the OP
     /// (`last_navigation`).
     pub fn go_to_op(&mut self, t: usize) {
-        let op = self.call(
+        let options = AuthorizeOptions::default();
+        self.call_ok(
             t,
             Call::Signin {
                 via: SigninVia::Redirect,
-                options: AuthorizeOptions::default(),
+                options,
             },
         );
-        self.settle();
-        self.tab(t).ok(op);
     }
 
     /// `handleRedirectCallback` of `url` (the page's own address when `from_location`).
