@@ -232,6 +232,7 @@ pub fn fixtures() -> &'static Fixtures {
             scope: Some("openid profile offline_access".to_owned()),
             refresh_token: Some(RefreshToken::new("rt-1")),
             created_at: NOW - 3600,
+            created_ms: 0,
             updated_at: NOW - 570,
             dpop_jkt: None,
             resource: Vec::new(),
@@ -1306,6 +1307,7 @@ pub fn flow_outcome(data: &[u8]) -> FlowOutcome {
                     );
                 }
                 assert_eq!(renewed.created_at, current.created_at);
+                assert_eq!(renewed.created_ms, current.created_ms);
                 assert!(
                     renewed.refresh_token.is_some(),
                     "a refresh lost the refresh token"

@@ -584,7 +584,7 @@ prop_compose! {
         (id_token, claims, id_token_fresh) in (option::of(text()), option::of(any_claims()), any::<bool>()),
         (access_token, token_type) in (text(), prop::sample::select(vec![TokenType::Bearer, TokenType::DPoP])),
         (expires_at, scope, refresh_token) in (option::of(time()), option::of(text()), option::of(text())),
-        (created_at, updated_at) in (time(), time()),
+        (created_at, created_ms, updated_at) in (time(), time(), time()),
         resource in vec(text(), 0..3),
     ) -> Session {
         Session {
@@ -597,6 +597,7 @@ prop_compose! {
             scope,
             refresh_token: refresh_token.map(RefreshToken::new),
             created_at,
+            created_ms,
             updated_at,
             dpop_jkt: None,
             resource,
@@ -626,6 +627,7 @@ proptest! {
             session.refresh_token.as_ref().map(RefreshToken::expose)
         );
         prop_assert_eq!(back.created_at, session.created_at);
+        prop_assert_eq!(back.created_ms, session.created_ms);
         prop_assert_eq!(back.updated_at, session.updated_at);
         prop_assert_eq!(&back.resource, &session.resource);
         prop_assert!(back.is_same(&session));
@@ -793,6 +795,7 @@ fn signed_in_session(with_claims: bool) -> Session {
         scope: Some("openid offline_access".into()),
         refresh_token: Some(RefreshToken::new("rt0")),
         created_at: NOW,
+        created_ms: 0,
         updated_at: NOW,
         dpop_jkt: None,
         resource: Vec::new(),

@@ -76,6 +76,7 @@ fn full_session() -> Session {
         scope: Some("openid profile offline_access".to_owned()),
         refresh_token: Some(RefreshToken::new("rt-secret-value")),
         created_at: NOW - 100,
+        created_ms: (NOW - 100) * 1000 + 42,
         updated_at: NOW,
         dpop_jkt: None,
         resource: vec!["https://api.example.com/".to_owned()],
@@ -94,6 +95,7 @@ fn minimal_session() -> Session {
         scope: None,
         refresh_token: None,
         created_at: 0,
+        created_ms: 0,
         updated_at: 0,
         dpop_jkt: None,
         resource: Vec::new(),
@@ -117,6 +119,7 @@ fn assert_same_session(a: &Session, b: &Session) {
         b.refresh_token.as_ref().map(RefreshToken::expose)
     );
     assert_eq!((a.created_at, a.updated_at), (b.created_at, b.updated_at));
+    assert_eq!(a.created_ms, b.created_ms);
 }
 
 fn full_transaction(response_mode: ResponseMode) -> Transaction {
@@ -220,6 +223,10 @@ fn session_text_holds_every_field_under_its_name() {
     assert_eq!(
         stored.get("created_at").and_then(Json::as_i64),
         Some(NOW - 100)
+    );
+    assert_eq!(
+        stored.get("created_ms").and_then(Json::as_i64),
+        Some((NOW - 100) * 1000 + 42)
     );
     assert_eq!(stored.get("updated_at").and_then(Json::as_i64), Some(NOW));
     let claims = stored.get("claims").and_then(Json::as_object).unwrap();

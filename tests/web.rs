@@ -560,6 +560,7 @@ fn session(
         scope: Some("openid offline_access".to_owned()),
         refresh_token: refresh_token.map(RefreshToken::new),
         created_at: updated_at,
+        created_ms: 0,
         updated_at,
         dpop_jkt: None,
         resource: Vec::new(),

@@ -43,8 +43,13 @@ pub struct Session {
     pub scope: Option<String>,
     /// The refresh token, if any.
     pub refresh_token: Option<RefreshToken>,
-    /// When the session was created (code exchange).
+    /// When the session was created (code exchange), in seconds.
     pub created_at: i64,
+    /// The same in milliseconds, when the machine recorded it; 0 when it did not (a session
+    /// made by [`from_code_exchange`](Session::from_code_exchange) alone, or stored by an
+    /// older version, which kept only the second). A `session`-storage tab restored at creation
+    /// ends on any sign-out announced in another tab after it.
+    pub created_ms: i64,
     /// When a token response last changed it.
     pub updated_at: i64,
     /// The JWK thumbprint (RFC 7638) of the DPoP key its tokens are bound to (RFC 9449 §5),
@@ -142,6 +147,7 @@ impl Session {
                 .or_else(|| (!requested.is_empty()).then(|| requested.to_owned())),
             refresh_token: response.refresh_token,
             created_at: now,
+            created_ms: 0,
             updated_at: now,
             dpop_jkt: None,
             resource: Vec::new(),
@@ -190,10 +196,20 @@ impl Session {
                 .refresh_token
                 .or_else(|| self.refresh_token.clone()),
             created_at: self.created_at,
+            created_ms: self.created_ms,
             updated_at: now,
             dpop_jkt: self.dpop_jkt.clone(),
             resource: self.resource.clone(),
         })
+    }
+
+    /// When the session was created, in milliseconds; for a session stored without
+    /// [`created_ms`](Session::created_ms) (0), the end of its second.
+    pub fn created_ms(&self) -> i64 {
+        match self.created_ms {
+            0 => self.created_at.saturating_mul(1000).saturating_add(999),
+            ms => ms,
+        }
     }
 
     /// The `sub` of the ID token, if the session has one.

@@ -39,6 +39,7 @@ pub fn session_to_text(session: &Session) -> String {
         session.refresh_token.as_ref().map(RefreshToken::expose),
     );
     o.int("created_at", session.created_at);
+    o.int("created_ms", session.created_ms);
     o.int("updated_at", session.updated_at);
     o.opt_str("dpop_jkt", session.dpop_jkt.as_deref());
     if !session.resource.is_empty() {
@@ -66,6 +67,7 @@ const SESSION: &[Member] = &[
     ("scope", Kind::Str, OPTIONAL),
     ("refresh_token", Kind::Str, OPTIONAL),
     ("created_at", Kind::Int, REQUIRED),
+    ("created_ms", Kind::Int, OPTIONAL),
     ("updated_at", Kind::Int, REQUIRED),
     ("dpop_jkt", Kind::Str, OPTIONAL),
     ("resource", Kind::Strings, OPTIONAL),
@@ -93,6 +95,7 @@ pub fn session_from_text(text: &str) -> Option<Session> {
         scope: take_str(o, "scope"),
         refresh_token: take_str(o, "refresh_token").map(RefreshToken::new),
         created_at: take_int(o, "created_at").unwrap_or_default(),
+        created_ms: take_int(o, "created_ms").unwrap_or_default(),
         updated_at: take_int(o, "updated_at").unwrap_or_default(),
         dpop_jkt: take_str(o, "dpop_jkt"),
         resource: take_strings(o, "resource").unwrap_or_default(),

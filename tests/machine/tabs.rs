@@ -550,6 +550,31 @@ fn a_session_page_back_from_the_cache_takes_the_session_a_later_page_of_the_tab_
     assert!(!w.op.grants[0].revoked);
 }
 
+/// The same within one second: the restored session is judged by the millisecond it was signed
+/// in, not by its second (a sign-out 300 ms after the sign-in was taken as before it, and the
+/// session stayed: an automated browser test signs in and out that fast).
+#[test]
+fn a_session_tab_loaded_again_after_a_sign_out_in_the_same_second_does_not_restore_its_session() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Session));
+    let b = w.signed_in_tab(config(StorageKind::Session));
+    w.freeze(b);
+    w.skip(300);
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.tab(a).ok(out);
+    w.reload(b);
+    assert!(w.tab(b).session().is_none());
+    assert_eq!(w.tab(b).count("signedOut:other_tab"), 1);
+
+    // A session signed in 300 ms after that sign-out is restored.
+    w.skip(300);
+    let (op, _) = w.sign_in_by_redirect(b);
+    w.tab(b).ok(op);
+    w.reload(b);
+    assert!(w.tab(b).session().is_some());
+}
+
 /// A page in the back/forward cache has its tab channel closed and misses the message: when it
 /// comes back it reads when a tab last signed out, and a session from before that ends.
 #[test]

@@ -64,8 +64,8 @@ pub(super) struct Keeper {
     pub(super) now: i64,
     /// When this tab last took a session (signed in, refreshed, taken from another tab), in ms:
     /// a sign-out announced after it, and not heard, was missed. For a `session` session
-    /// restored at creation, the end of the second it was signed in (its `created_at`): a
-    /// sign-out elsewhere since then ends it.
+    /// restored at creation, when it was signed in (its `created_ms`): a sign-out elsewhere since
+    /// then ends it.
     pub(super) session_since: i64,
 }
 
@@ -621,7 +621,7 @@ impl Machine {
         let signed_in = self
             .session
             .as_ref()
-            .map_or(now, |s| s.created_at.saturating_mul(1000).min(now));
+            .map_or(now, |s| s.created_ms().min(now));
         // The first check is a timer due now, not a check here: `create` resolves first, so an
         // app hears the `signedOut` of a session restored idle (a listener can only be added to a
         // created client), and a React `<RequireAuth>` does not sign the user straight back in.

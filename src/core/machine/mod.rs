@@ -550,12 +550,12 @@ impl Machine {
             self.remove_stored_session();
         }
         if let Some(session) = c.restored_session.take() {
-            let since = session.created_at.saturating_mul(1000).saturating_add(999);
+            let since = session.created_ms();
             self.adopt(session);
             self.ask_who_holds();
             // `session`: this page may have missed a sign-out's message (the browser discarded
-            // the tab, or it was left for another site): a wake-up's check, against the second
-            // of the sign-in (a sign-in in the second after a sign-out elsewhere is kept).
+            // the tab, or it was left for another site): a wake-up's check, against the
+            // moment of the sign-in.
             if !self.shared() {
                 self.keeper.session_since = since;
                 self.wake(now);

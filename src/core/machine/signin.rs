@@ -723,6 +723,7 @@ impl Machine {
             Ok(signed_in) => signed_in,
             Err(e) => return self.end_signin(task, &signin, Err(e), now),
         };
+        signed_in.session.created_ms = now;
         // A DPoP-bound session remembers its key (RFC 9449 §5).
         if signed_in.session.token_type == crate::core::token::TokenType::DPoP {
             signed_in.session.dpop_jkt = self.dpop_jkt();
