@@ -358,3 +358,25 @@ fn a_refresh_token_refused_in_another_tab_is_invalid_grant_here_too() {
     assert!(!w.tab(b).is_done(op));
     assert_eq!(frames(&w, b), 1);
 }
+
+/// A page in the back/forward cache while another tab's refresh was refused comes back to find
+/// the stored session without its refresh token: it takes that, but announces no `refreshed`
+/// (no token changed).
+#[test]
+fn a_refresh_token_refused_while_this_tab_slept_is_no_refresh_here() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.freeze(b);
+    w.op.revoke_all();
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    assert_eq!(w.tab(a).err(op), "invalid_grant");
+    w.restore_from_cache(b);
+    assert_eq!(
+        w.tab(b).refresh_token(),
+        None,
+        "the stored session was taken"
+    );
+    assert_eq!(w.tab(b).count("refreshed"), 0);
+}

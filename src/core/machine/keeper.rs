@@ -550,6 +550,12 @@ impl Machine {
             return;
         }
         let had = self.session.is_some();
+        // The same access token: the other tab lost the refresh token (refused, RFC 6749 §5.2)
+        // or kept a rotated one; nothing this tab's app uses changed.
+        let renewed = self
+            .session
+            .as_ref()
+            .is_some_and(|held| !held.access_token.ct_eq(&stored.access_token));
         self.follow_key(&stored);
         self.adopt(stored.clone());
         self.arm_timers(now);
@@ -559,7 +565,7 @@ impl Machine {
                 session: stored,
                 app_state: None,
             }));
-        } else if self.flight.is_none() {
+        } else if renewed && self.flight.is_none() {
             // While this tab refreshes, its own flight announces the outcome.
             self.emit(Event::Refreshed(stored));
         }
