@@ -1,7 +1,7 @@
 //! No output or input of the machine shows a secret in its `Debug`, nor the machine itself: a
 //! pump may log every output and input, a Rust front end the client.
 
-use crate::op::OP_ORIGIN;
+use crate::op::{Endpoint, OP_ORIGIN};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, IdTokenHint, LogoutOptions, StorageKind};
 use oidc_rp_wasm::core::machine::{Call, SigninVia};
@@ -86,4 +86,76 @@ fn no_output_debug_shows_a_token_a_code_or_a_verifier() {
         }
     }
     assert!(seen > 50);
+}
+
+/// While a `signoutRedirect` waits for its revocations, the machine holds the end-session URL,
+/// whose `id_token_hint` is the raw ID token: its `Debug` shows neither.
+#[test]
+fn the_machine_debug_during_a_sign_out_shows_no_id_token() {
+    let mut w = World::new();
+    w.op.revocation = true;
+    w.op.hang.insert(Endpoint::Revocation);
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    let id_token = w.tab(t).session().unwrap().id_token.clone().unwrap();
+    let op = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
+    w.settle();
+    assert!(!w.tab(t).is_done(op), "waiting for the revocation");
+    let debug = format!("{:?}", w.tab(t).machine);
+    assert!(debug.contains("Logout"), "{debug}");
+    assert!(
+        !debug.contains(id_token.expose()),
+        "the ID token in {debug}"
+    );
+}
+
+/// Right after the calls, before their transactions are stored, the machine holds the URLs it
+/// will navigate to or show: with `id_token_hint` they carry the raw ID token, which its `Debug`
+/// does not show.
+#[test]
+fn the_machine_debug_while_a_hinted_url_waits_for_its_transaction_shows_no_id_token() {
+    let hinted = || AuthorizeOptions {
+        id_token_hint: Some(IdTokenHint::Current),
+        ..AuthorizeOptions::default()
+    };
+    let calls = [
+        Call::Signin {
+            via: SigninVia::Redirect,
+            options: hinted(),
+        },
+        Call::Signin {
+            via: SigninVia::Url,
+            options: hinted(),
+        },
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
+            options: hinted(),
+        },
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+        Call::Signout {
+            redirect: false,
+            options: LogoutOptions::default(),
+        },
+    ];
+    for call in calls {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(StorageKind::Session));
+        let id_token = w.tab(t).session().unwrap().id_token.clone().unwrap();
+        let name = format!("{call:?}");
+        let op = w.call(t, call);
+        assert!(!w.tab(t).is_done(op));
+        let debug = format!("{:?}", w.tab(t).machine);
+        assert!(
+            !debug.contains(id_token.expose()),
+            "{name}: the ID token in {debug}"
+        );
+    }
 }

@@ -58,7 +58,6 @@ enum Handling {
 }
 
 /// What the operation resolves to once its part is done.
-#[derive(Debug)]
 enum Finish {
     /// `authorizeUrl`: the URL, once the transaction is stored.
     Url(String),
@@ -66,6 +65,17 @@ enum Finish {
     Navigate(String),
     /// The signed-in session.
     SignedIn,
+}
+
+/// The kind only: an authorization URL with `id_token_hint` carries the raw ID token.
+impl std::fmt::Debug for Finish {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Finish::Url(_) => "Url",
+            Finish::Navigate(_) => "Navigate",
+            Finish::SignedIn => "SignedIn",
+        })
+    }
 }
 
 /// A popup or hidden iframe showing an authorization request.
