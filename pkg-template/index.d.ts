@@ -825,7 +825,8 @@ export declare class OidcClient {
    * the browser to the OP's logout endpoint: a `signedOut` listener must not navigate away
    * itself, which would cancel both. An OP without an `end_session_endpoint` (RP-Initiated Logout is optional) gets the
    * same local sign-out; the browser then goes to `postLogoutRedirectUri` when there is one, and
-   * otherwise stays.
+   * otherwise stays. A call while another is under way (a double click) leaves the
+   * logout to that one and resolves at once.
    */
   signoutRedirect(options?: LogoutOptions): Promise<void>;
 

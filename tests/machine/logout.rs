@@ -1,6 +1,7 @@
 //! RP-Initiated Logout: signoutUrl, signoutRedirect, handleSignoutCallback.
 
 use crate::common::*;
+use crate::op::Endpoint;
 use crate::world::*;
 use oidc_rp_wasm::core::config::{LogoutOptions, StorageKind};
 use oidc_rp_wasm::core::json::Json;
@@ -213,4 +214,38 @@ fn without_an_end_session_endpoint_signout_redirect_signs_out_locally_and_goes_t
     );
     w.settle();
     assert_eq!(w.tab(t).err(op), "unsupported");
+}
+
+/// A double click on a "Sign out" button: the second `signoutRedirect` comes while the first
+/// waits for its revocations. It leaves the logout to the first (one stored state, one
+/// navigation, with the `id_token_hint`) and settles at once, instead of storing a second state
+/// without the hint, which either cut the revocations short or made the OP's honest return fail
+/// with `state_mismatch`.
+#[test]
+fn a_second_signout_redirect_while_the_first_runs_leaves_it_to_the_first() {
+    let mut w = World::new();
+    w.op.revocation = true;
+    w.op.hang.insert(Endpoint::Revocation);
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    let signout = || Call::Signout {
+        redirect: true,
+        options: LogoutOptions::default(),
+    };
+    let first = w.call(t, signout());
+    w.settle();
+    let second = w.call(t, signout());
+    w.settle();
+    w.tab(t).ok(second);
+    assert!(!w.tab(t).is_done(first));
+    assert!(w.tab(t).navigations.is_empty(), "the revocations first");
+    w.release(Endpoint::Revocation);
+    w.tab(t).ok(first);
+    assert_eq!(w.tab(t).navigations.len(), 1);
+    let url = w.tab(t).last_navigation();
+    assert!(query_param(&url, "id_token_hint").is_some());
+    let stored = Json::parse(&w.tab(t).session_storage[&logout_key()]).unwrap();
+    assert_eq!(
+        stored.get("state").and_then(Json::as_str),
+        query_param(&url, "state").as_deref()
+    );
 }

@@ -50,6 +50,23 @@ impl Machine {
     /// sign-out from `signoutRedirect`, with its revocations; the page then goes to the
     /// post-logout redirect URI, if there is one.
     pub(super) fn signout(&mut self, op: OpId, options: LogoutOptions, redirect: bool, now: i64) {
+        // A second `signoutRedirect` while one leaves (a double click) leaves it to that one: a
+        // second state, stored without the hint of the session the first one ended, would
+        // replace the first's, whose return would then fail the state check (§3).
+        if redirect {
+            for (_, task) in &self.tasks {
+                if let Task::Logout(Logout {
+                    stage:
+                        Stage::Revoking { .. }
+                        | Stage::RemovingShared { .. }
+                        | Stage::WritingTx { redirect: true, .. },
+                    ..
+                }) = task
+                {
+                    return self.done(op, Ok(Outcome::Nothing));
+                }
+            }
+        }
         let no_endpoint = self
             .metadata
             .as_ref()
