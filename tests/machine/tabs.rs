@@ -272,6 +272,34 @@ fn loading_a_page_is_not_activity_a_session_left_idle_is_signed_out_when_it_is_r
     assert_eq!(w.tab(b).count("signedOut:idle"), 1);
 }
 
+/// The machine slept (a suspended laptop: the idle timer did not run) far past the timeout, and
+/// the user's first input comes before the late timer fires: the check that was due decides first,
+/// on what the tabs recorded before that input, and signs out in every tab. That input did not
+/// undo an idle sign-out owed since the night.
+#[test]
+fn the_first_input_after_a_sleep_does_not_undo_an_overdue_idle_sign_out() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(idle_config());
+    let b = w.create_tab(idle_config());
+    w.advance(20_000);
+    w.skip(8 * 3_600_000);
+    w.page(b, PageEvent::Activity);
+    w.advance(0);
+    for t in [a, b] {
+        assert_eq!(w.tab(t).count("signedOut:idle"), 1, "tab {t}");
+        assert!(w.tab(t).session().is_none(), "tab {t}");
+    }
+
+    // An input that comes while the check is not overdue counts as before.
+    let mut w = World::new();
+    let a = w.signed_in_tab(idle_config());
+    w.advance(45_000);
+    w.page(a, PageEvent::Activity);
+    w.advance(45_000);
+    assert!(w.tab(a).session().is_some());
+    assert_eq!(w.tab(a).count("idle"), 0);
+}
+
 #[test]
 fn activity_after_the_warning_keeps_the_session() {
     let mut w = World::new();

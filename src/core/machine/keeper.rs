@@ -79,7 +79,11 @@ struct IdleWatch {
     last_written: i64,
     /// The last activity a warning was given for (one warning per quiet period).
     warned_for: Option<i64>,
+    /// When the next check is due; `None` while one reads.
     check_at: Option<i64>,
+    /// The last input that came while a check was due or reading: it counts once that check
+    /// has decided on what came before it.
+    held: Option<i64>,
 }
 
 impl Keeper {
@@ -636,6 +640,7 @@ impl Machine {
             last_written: i64::MIN,
             warned_for: None,
             check_at: Some(now),
+            held: None,
         });
     }
 
@@ -645,6 +650,12 @@ impl Machine {
         let Some(watch) = self.keeper.idle.as_mut() else {
             return;
         };
+        // A check that is due decides first: after a suspend its timer fires late, and the
+        // user's first input must not undo a sign-out owed since before it.
+        if watch.check_at.is_none_or(|at| at <= now) {
+            watch.held = Some(now);
+            return self.idle_check();
+        }
         let was_warned = watch.warned_for.is_some();
         watch.own_last = now;
         let write = now.saturating_sub(watch.last_written) >= ACTIVITY_WRITE_EVERY_MS;
@@ -701,6 +712,7 @@ impl Machine {
             return;
         };
         let last = shared.max(watch.own_last);
+        let held = watch.held.take();
         match idle_step(policy, last, now) {
             IdleStep::Wait { ms } => watch.check_at = Some(now.saturating_add(i64::from(ms))),
             IdleStep::Warn { ms } => {
@@ -710,7 +722,10 @@ impl Machine {
                     self.emit(Event::Idle(ms));
                 }
             }
-            IdleStep::SignOut => self.sign_out("idle", now),
+            IdleStep::SignOut => return self.sign_out("idle", now),
+        }
+        if let Some(at) = held {
+            self.idle_record(at);
         }
     }
 
