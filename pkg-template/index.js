@@ -813,6 +813,7 @@ function newPump(prefetch) {
         method: o.method,
         headers: o.headers,
         body: o.body ?? undefined,
+        cache: o.cache,
         credentials: 'omit',
         signal: controller.signal,
       }).then(read);

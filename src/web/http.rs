@@ -1,4 +1,4 @@
-//! Fetch: one [`HttpRequest`] as the machine wrote it (method, URL, headers, body), without
+//! Fetch: one [`HttpRequest`] as the machine wrote it (method, URL, headers, body, cache mode), without
 //! cookies (`credentials: "omit"`: a public client authenticates with PKCE, not ambient
 //! credentials, and it keeps CORS simple), under an `AbortController` that the pump aborts at
 //! the request's deadline or when the machine cancels it.
@@ -7,7 +7,7 @@ use super::js_text;
 use crate::core::flow::{HttpRequest, HttpResponse, Method};
 use crate::Error;
 use gloo_net::http::{Headers, Request};
-use web_sys::{AbortSignal, RequestCredentials};
+use web_sys::{AbortSignal, RequestCache, RequestCredentials};
 
 /// Performs `request` with `signal`, the body read included. A rejection (the network, CORS, an
 /// abort) is [`Error::Network`]; the pump answers [`Error::Timeout`] itself when its deadline
@@ -30,6 +30,10 @@ pub(super) async fn send(
         Method::Post => Request::post(&request.url),
     }
     .credentials(RequestCredentials::Omit)
+    .cache(match request.no_cache {
+        true => RequestCache::NoCache,
+        false => RequestCache::Default,
+    })
     .abort_signal(Some(signal))
     .headers(Headers::from_raw(headers));
     let built = match &request.body {

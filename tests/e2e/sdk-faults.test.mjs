@@ -13,6 +13,7 @@
 
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 
 import { startEnv, inContext, App, userinfo } from './lib/sdk.mjs';
 import { startFaultProxy, routeEndpointsThrough } from './lib/faults.mjs';
@@ -234,6 +235,37 @@ test('token endpoint refuses connections (the port is down): network at once, se
 
     await assertIntact(app, kept, 'connection refused');
     await assertNextRefreshWorks(app, kept, 'connection refused');
+  }));
+
+// The browser's HTTP cache may answer a JWK Set request with a set from before the OP's key
+// rotation (an OP may serve it with a max-age, and sign with a new key at once: OIDC Core
+// §10.1.1). The set fetched once more for the unknown kid must reach the OP: the pump asks with
+// Fetch's cache mode no-cache. (Playwright's routing turns the HTTP cache off here, so the test
+// checks the mode the page's fetch was given, and that the sign-in then succeeds.)
+test('a JWK Set without the ID token\'s key: fetched once more with cache mode no-cache, and the sign-in succeeds', SCENARIO, () =>
+  throughProxy({ storage: 'session' }, async ({ context }) => {
+    await context.addInitScript(() => {
+      const original = window.fetch;
+      window.__jwksCacheModes = [];
+      window.fetch = function (input, init) {
+        if (String(input?.url ?? input).endsWith('/jwks')) window.__jwksCacheModes.push(init?.cache ?? 'default');
+        return original.call(this, input, init);
+      };
+    });
+    const stale = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'before-rotation', alg: 'RS256', use: 'sig' };
+    const since = proxy.requests.length;
+    proxy.setFault('jwks', {
+      status: 200,
+      type: 'application/json',
+      body: () => {
+        proxy.setFault('jwks', null);
+        return JSON.stringify({ keys: [stale] });
+      },
+    });
+    const app = await openSignedIn(context);
+    const jwks = proxy.requests.slice(since).filter((r) => r.endpoint === 'jwks');
+    assert.deepEqual(jwks.map((r) => r.outcome), ['fabricated', 'forwarded']);
+    assert.deepEqual(await app.page.evaluate(() => window.__jwksCacheModes), ['default', 'no-cache']);
   }));
 
 test('JWK Set endpoint 404s: a refresh in the page that cached the keys validates with them; a page without them fails with invalid_response and keeps the rotated refresh token', SCENARIO, (t) =>

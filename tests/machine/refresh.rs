@@ -873,6 +873,15 @@ fn an_op_that_re_keyed_under_the_same_kid_is_fetched_again_not_refused() {
     let op = refresh(&mut w, t);
     w.tab(t).ok(op);
     assert_eq!(w.op.count(Endpoint::Jwks), jwks + 1, "fetched once more");
+    // The sign-in's fetch may be answered by the browser's HTTP cache; the one more may not,
+    // or it would bring the same set again.
+    let cache_modes: Vec<bool> = w
+        .tab(t)
+        .commands_where(|c| matches!(c, Command::Fetch(r) if r.url.ends_with("/jwks")))
+        .iter()
+        .map(|c| matches!(c, Command::Fetch(r) if r.no_cache))
+        .collect();
+    assert_eq!(cache_modes, [false, true]);
     // The next refresh uses the new set from the cache.
     let op = refresh(&mut w, t);
     w.tab(t).ok(op);

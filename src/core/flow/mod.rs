@@ -61,6 +61,10 @@ pub struct HttpRequest {
     /// How long the request may take, from sending to the last byte of the body, in
     /// milliseconds. Past it the answer is [`Error::Timeout`].
     pub timeout_ms: u32,
+    /// Whether the browser's HTTP cache must ask the server (Fetch's request cache mode
+    /// `no-cache`): a JWK Set fetched again for a key the first answer lacked, which may have
+    /// come from that cache (OIDC Core §10.1.1: an OP may sign with a new key at once).
+    pub no_cache: bool,
 }
 
 impl HttpRequest {
@@ -87,6 +91,7 @@ impl HttpRequest {
             headers: vec![("Accept", "application/json".to_owned())],
             body,
             timeout_ms,
+            no_cache: false,
         }
     }
 
@@ -121,6 +126,7 @@ impl Clone for HttpRequest {
             headers,
             body: self.body.clone(),
             timeout_ms: self.timeout_ms,
+            no_cache: self.no_cache,
         }
     }
 }

@@ -120,7 +120,10 @@ impl Machine {
             }
             for (index, need) in needs.into_iter().enumerate() {
                 let at_once = match need {
-                    Need::JwkSet { request, refetch } => {
+                    Need::JwkSet {
+                        mut request,
+                        refetch,
+                    } => {
                         if let (false, Some(keys)) = (refetch, &self.jwks) {
                             let mut keys = keys.clone();
                             keys.cached = true;
@@ -129,6 +132,7 @@ impl Machine {
                             Some(flow::Answer::JwkSet(Err(Error::Timeout)))
                         } else {
                             run.set_url(index, &request.url);
+                            request.no_cache = refetch;
                             let jwks = Purpose::Need { index, jwks: true };
                             self.io(task, jwks, Command::Fetch(request));
                             None

@@ -831,6 +831,10 @@ pub fn command_json(id: IoId, command: &Command) -> String {
                 .raw("headers", &headers)
                 .opt_str("body", r.body.as_deref())
                 .int("timeoutMs", i64::from(r.timeout_ms));
+            if r.no_cache {
+                // Fetch's request cache mode, as `fetch` takes it.
+                o.str("cache", "no-cache");
+            }
         }
         Command::Verify(check) => {
             let (import, verify) = webcrypto_params(check.alg);
