@@ -696,6 +696,14 @@ export declare class OidcClient {
   readonly session: Session | null;
 
   /**
+   * Why there is no session: the reason of the last `signedOut` in this page, or `null` while
+   * there is a session or when none ended here. A listener added late misses a `signedOut`
+   * announced meanwhile (a session restored idle is signed out just after `create()` resolves):
+   * read this before deciding to sign the user in.
+   */
+  readonly signedOutReason: SignedOutReason | null;
+
+  /**
    * Builds the authorization request URL and stores the pending request (state, nonce, PKCE
    * verifier), for apps that navigate themselves. With pushed authorization requests (PAR, the
    * default when the OP has the endpoint) the URL carries a one-time `request_uri` that the OP

@@ -949,9 +949,9 @@ function newPump(prefetch) {
       window.addEventListener('message', onMessage);
       for (const [target, type, listener] of pageListeners) target.addEventListener(type, listener, { passive: true });
     },
-    /** The current session, or `null`. */
+    /** `[session or null, reason of the last sign-out or null]`. */
     session() {
-      if (!handle || disposing) return null;
+      if (!handle || disposing) return [null, null];
       exports.oidc_session(handle);
       return JSON.parse(take(exports));
     },
@@ -1062,7 +1062,12 @@ export class OidcClient {
 
   /** The current session, or `null`. */
   get session() {
-    return this.#pump.session();
+    return this.#pump.session()[0];
+  }
+
+  /** The reason of the last `signedOut` in this page, or `null`. */
+  get signedOutReason() {
+    return this.#pump.session()[1];
   }
 
   authorizeUrl(options) {

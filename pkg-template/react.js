@@ -106,7 +106,10 @@ function makeEntry(key, config, given, skipCallback, href) {
         client.on('signedOut', ({ reason }) => set({ session: null, error: null, signedOutReason: reason })),
       ];
       // On a callback the app stays loading until the callback is handled: no signed-out flash.
-      set({ client, session: now(), isLoading: callback });
+      // A client the app made may have announced a sign-out before this subscribed (a session
+      // restored idle ends just after `create()`): its reason keeps <RequireAuth> from signing
+      // the user back in.
+      set({ client, session: now(), signedOutReason: client.signedOutReason ?? null, isLoading: callback });
       return client;
     })
     // A failed create, or a client the app had disposed of (`on()` throws `disposed`).

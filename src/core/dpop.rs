@@ -47,9 +47,7 @@ impl PublicKey {
                 let jkt = thumbprint(&x, &y);
                 Ok(PublicKey { x, y, jkt })
             }
-            _ => Err(Error::Crypto(
-                "the DPoP key is not a P-256 public JWK".into(),
-            )),
+            _ => Err(Error::Crypto("the DPoP key is not a P-256 JWK".into())),
         }
     }
 

@@ -126,6 +126,13 @@ impl Client {
         self.pump().read(|m| m.session().cloned()).flatten()
     }
 
+    /// Why there is no session: the reason of the last [`Event::SignedOut`](crate::core::machine::Event)
+    /// in this page, `None` while there is a session or when none ended here (or once disposed
+    /// of).
+    pub fn signed_out_reason(&self) -> Option<&'static str> {
+        self.pump().read(|m| m.signed_out_reason()).flatten()
+    }
+
     /// The OP's metadata (`None` once disposed of).
     pub fn metadata(&self) -> Option<ProviderMetadata> {
         self.pump().read(|m| m.metadata().cloned()).flatten()

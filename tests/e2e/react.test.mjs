@@ -458,6 +458,40 @@ test('harness, <RequireAuth> on a path that starts with two slashes: the appStat
   }
 });
 
+test('harness, a client the app made signs out a session restored idle before the provider subscribes: <RequireAuth> does not sign the user back in', { timeout: 60_000 }, async () => {
+  // The machine signs such a session out just after create() resolves; a provider given that
+  // client subscribes later, and learns why there is no session from client.signedOutReason.
+  const context = await harnessContext('late');
+  try {
+    const page = await context.newPage();
+    await page.goto(`${harness.origin}/`);
+    await page.waitForURL((u) => u.origin === op.issuer);
+    await loginAtOp(page, { until: (u) => u.origin === harness.origin });
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-in', null, { timeout: 15_000 });
+    // The user left two hours ago: the session was signed in then, and no tab recorded input since.
+    await page.evaluate(() => {
+      for (const key of Object.keys(localStorage)) if (key.endsWith(':activity')) localStorage.removeItem(key);
+      for (const key of Object.keys(sessionStorage)) {
+        if (!key.startsWith('oidc-rp-wasm:session:')) continue;
+        const stored = JSON.parse(sessionStorage.getItem(key));
+        stored.created_at -= 7200;
+        stored.created_ms -= 7_200_000;
+        sessionStorage.setItem(key, JSON.stringify(stored));
+      }
+    });
+    await page.reload();
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-out', null, { timeout: 15_000 });
+    assert.equal(await page.evaluate(() => window.harness.given.then((client) => client.signedOutReason)), 'idle');
+    // A render after that one: React flushed the fallback's effects first, where <RequireAuth>
+    // would have called signinRedirect (and the page would be on its way to the OP).
+    await page.evaluate(() => window.harness.rescope('openid'));
+    assert.equal(await page.evaluate(() => window.record.calls.signinRedirect ?? 0), 0);
+    assert.equal(page.url(), `${harness.origin}/`);
+  } finally {
+    await context.close();
+  }
+});
+
 test('harness, a client the app had already disposed of: the provider shows the disposed error, not loading for ever', { timeout: 60_000 }, async () => {
   const context = await harnessContext('disposed');
   try {

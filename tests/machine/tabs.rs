@@ -254,6 +254,7 @@ fn loading_a_page_is_not_activity_a_session_left_idle_is_signed_out_when_it_is_r
     w.advance(0);
     assert!(w.tab(b).session().is_none());
     assert_eq!(w.tab(b).count("signedOut:idle"), 1);
+    assert_eq!(w.tab(b).machine.signed_out_reason(), Some("idle"));
     assert!(!w.local_storage.contains_key(&session_key()));
 
     // Loaded within the timeout of the last input: kept, and the timeout still counts from that
@@ -298,6 +299,26 @@ fn the_first_input_after_a_sleep_does_not_undo_an_overdue_idle_sign_out() {
     w.advance(45_000);
     assert!(w.tab(a).session().is_some());
     assert_eq!(w.tab(a).count("idle"), 0);
+}
+
+/// Why there is no session, for an app that listens late: the last sign-out's reason, until a
+/// session is taken again; none in a page that never had one.
+#[test]
+fn the_reason_of_the_last_sign_out_stays_until_a_sign_in() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    let c = w.create_tab(config(StorageKind::Local));
+    w.sign_out_locally(c);
+    assert_eq!(w.tab(a).machine.signed_out_reason(), Some("other_tab"));
+    assert_eq!(w.tab(c).machine.signed_out_reason(), Some("signout"));
+    let (op, _) = w.sign_in_by_redirect(b);
+    w.tab(b).ok(op);
+    for t in [a, b] {
+        assert_eq!(w.tab(t).machine.signed_out_reason(), None, "tab {t}");
+    }
+    let d = w.create_tab(config(StorageKind::Session));
+    assert_eq!(w.tab(d).machine.signed_out_reason(), None);
 }
 
 #[test]

@@ -136,6 +136,7 @@ impl Machine {
             self.keeper.spent.push(held);
         }
         self.session = Some(session);
+        self.signed_out = None;
         self.generation = self.generation.wrapping_add(1);
         self.keeper.session_since = self.keeper.now;
     }
@@ -150,6 +151,7 @@ impl Machine {
         self.keeper.expired_at = None;
         self.keeper.idle = None;
         if had {
+            self.signed_out = Some(reason);
             self.emit(Event::SignedOut(reason));
         }
     }

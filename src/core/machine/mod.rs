@@ -231,6 +231,8 @@ pub struct Machine {
     callbacks: Vec<signin::Handled>,
     /// The return to the post-logout redirect URI handled in this page, and its `state`.
     signout_returned: Option<(String, Option<String>)>,
+    /// The reason of the last `signedOut` in this page, until a session is taken again.
+    signed_out: Option<&'static str>,
     keeper: keeper::Keeper,
     /// The outputs not polled yet are `out[polled..]`, in order (a plain vector: it is emptied
     /// whenever the pump has polled everything).
@@ -271,6 +273,7 @@ impl Machine {
             flight: None,
             callbacks: Vec::new(),
             signout_returned: None,
+            signed_out: None,
             out: Vec::new(),
             polled: 0,
             ext: Extensions::default(),
@@ -291,6 +294,14 @@ impl Machine {
     /// The current session.
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
+    }
+
+    /// Why there is no session: the reason of the last [`Event::SignedOut`] in this page
+    /// (`"signout"`, `"other_tab"`, `"idle"`), or `None` while there is a session or when none
+    /// ended here. An app that listens late (React renders its provider some tasks after
+    /// `create`) learns here that a sign-out happened, and does not sign the user back in.
+    pub fn signed_out_reason(&self) -> Option<&'static str> {
+        self.signed_out
     }
 
     /// Whether [`Call::Dispose`] was handled.

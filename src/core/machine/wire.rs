@@ -79,11 +79,21 @@ impl Wired {
         &self.machine
     }
 
-    /// The current session as the JS `Session` (camelCase, no refresh token), or `null`.
+    /// `[session, signedOutReason]`: the current session as the JS `Session` (camelCase, no
+    /// refresh token) or `null`, and [`Machine::signed_out_reason`] or `null`.
     pub fn session(&self) -> String {
-        self.machine
-            .session()
-            .map_or_else(|| String::from("null"), |s| session_view(s, None))
+        let mut out = String::from("[");
+        match self.machine.session() {
+            Some(s) => out.push_str(&session_view(s, None)),
+            None => out.push_str("null"),
+        }
+        out.push(',');
+        match self.machine.signed_out_reason() {
+            Some(reason) => write_string(reason, &mut out),
+            None => out.push_str("null"),
+        }
+        out.push(']');
+        out
     }
 
     /// Takes one input (JSON) at `now` (ms since the epoch); returns the outputs it caused and

@@ -3,8 +3,10 @@
 // calls the binding makes on it); a probe records every state it renders and asks for an access
 // token in its mount effect, which runs before the provider's own. window.harness lets the test
 // unmount the tree, change the configuration and read what happened. The mode comes from
-// sessionStorage (it survives the trip to the OP): "config" (default), "client", "disposed" or
-// "require" (the probe behind <RequireAuth>, the sign-in's appState recorded).
+// sessionStorage (it survives the trip to the OP): "config" (default), "client", "disposed",
+// "require" (the probe behind <RequireAuth>, the sign-in's appState recorded) or "late" (a client
+// the app made with an idle timeout, rendered behind <RequireAuth> only once it has no session:
+// the provider subscribes after any sign-out the client announced).
 //
 // Built by the test with the example's Vite and React (node_modules links to
 // examples/react/node_modules); JSX by Vite's default transform, without @vitejs/plugin-react.
@@ -74,16 +76,30 @@ function EarlyNavigator() {
   return null;
 }
 
+/** Resolves once `client` has no session (polled each task: the app's own pace). */
+async function withoutSession(client) {
+  while (client.session !== null) await new Promise((resolve) => setTimeout(resolve, 10));
+  return client;
+}
+
 // "disposed": a client the app already disposed of (an app's own effect cleanup, say).
 const given =
   mode === "client"
     ? OidcClient.create(config()).then(counted)
     : mode === "disposed"
       ? OidcClient.create(config()).then((client) => (client.dispose(), client))
-      : null;
+      : mode === "late"
+        ? OidcClient.create({ ...config(), idleTimeoutSeconds: 600 }).then(withoutSession).then(counted)
+        : null;
 const tree = (scope) => (
     <StrictMode>
-      {given ? (
+      {given && mode === "late" ? (
+        <OidcProvider client={given}>
+          <RequireAuth fallback={<p id="state">signed-out</p>}>
+            <Probe />
+          </RequireAuth>
+        </OidcProvider>
+      ) : given ? (
         <OidcProvider client={given}>
           <Probe />
         </OidcProvider>
