@@ -835,6 +835,10 @@ export declare class OidcClient {
    * same local sign-out; the browser then goes to `postLogoutRedirectUri` when there is one, and
    * otherwise stays. A call while another is under way (a double click) leaves the
    * logout to that one and resolves at once.
+   *
+   * @throws {OidcError} `storage` when `sessionStorage` refused the logout's state: the local
+   *   session has ended in every tab all the same, and the page stays (the OP's return could not
+   *   be checked).
    */
   signoutRedirect(options?: LogoutOptions): Promise<void>;
 

@@ -249,3 +249,31 @@ fn a_second_signout_redirect_while_the_first_runs_leaves_it_to_the_first() {
         query_param(&url, "state").as_deref()
     );
 }
+
+/// `sessionStorage` refuses the logout's state (full): the OP's return could not be checked, so
+/// the page does not go there and the call fails with `storage`; but the user asked to sign out,
+/// and is signed out here and in every tab (before, nothing happened and every tab stayed signed
+/// in).
+#[test]
+fn a_logout_state_that_cannot_be_stored_still_signs_out_every_tab() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.session_storage_full = true;
+    let op = w.call(
+        a,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
+    w.settle();
+    assert_eq!(w.tab(a).err(op), "storage");
+    assert!(w.tab(a).navigations.is_empty());
+    for t in [a, b] {
+        assert!(w.tab(t).session().is_none(), "tab {t}");
+    }
+    assert_eq!(w.tab(a).count("signedOut:signout"), 1);
+    assert_eq!(w.tab(b).count("signedOut:other_tab"), 1);
+    assert!(!w.local_storage.contains_key(&session_key()));
+}

@@ -309,6 +309,8 @@ pub struct World {
     pub no_indexed_db: bool,
     /// `localStorage` is full: writes to [`Area::Local`] fail with [`Error::Storage`].
     pub local_storage_full: bool,
+    /// `sessionStorage` is full: writes to [`Area::Session`] fail with [`Error::Storage`].
+    pub session_storage_full: bool,
     /// IndexedDB is full: writes to [`Area::Shared`] fail with [`Error::Storage`] (removals
     /// work, as they free space).
     pub indexed_db_full: bool,
@@ -349,6 +351,7 @@ impl World {
             indexed_db: BTreeMap::new(),
             no_indexed_db: false,
             local_storage_full: false,
+            session_storage_full: false,
             indexed_db_full: false,
             no_web_locks: false,
             no_webcrypto: false,
@@ -626,6 +629,9 @@ impl World {
             }
             Command::Write { area, key, value } => {
                 let result = match area {
+                    Area::Session if self.session_storage_full => {
+                        Err(Error::Storage("QuotaExceededError".into()))
+                    }
                     Area::Session => {
                         self.tab_mut(t).session_storage.insert(key, value);
                         Ok(())

@@ -135,7 +135,14 @@ impl Machine {
     ) {
         let Logout { op, stage } = logout;
         match (stage, answer) {
-            (Stage::WritingTx { .. }, Answer::Written(Err(e))) => self.done(op, Err(e)),
+            // The OP's return could not be checked without its state: the page stays and the
+            // call fails; but the user asked to sign out, here and in every tab.
+            (Stage::WritingTx { redirect, .. }, Answer::Written(Err(e))) => {
+                if redirect {
+                    self.sign_out("signout", now);
+                }
+                self.done(op, Err(e))
+            }
             (
                 Stage::WritingTx {
                     url,
