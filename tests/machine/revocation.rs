@@ -143,3 +143,45 @@ fn while_the_revocations_are_out_the_session_is_gone_in_every_tab_and_nothing_re
         .last_navigation()
         .starts_with(&format!("{ISSUER}/logout?")));
 }
+
+/// A refresh was at the token endpoint when the user signed out: the OP rotated the refresh
+/// token and issued an access token that the sign-out's revocations did not name. The refresh's
+/// answer is refused (signed out meanwhile), and its tokens are revoked too, in the background.
+#[test]
+fn the_tokens_of_a_refresh_answered_after_the_sign_out_are_revoked_too() {
+    let mut w = revoking_world();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    w.op.hang.insert(Endpoint::Token);
+    w.op.hang.insert(Endpoint::Revocation);
+    let refresh = w.call(t, Call::Refresh);
+    w.settle();
+    let signout = w.call(
+        t,
+        Call::Signout {
+            redirect: true,
+            options: LogoutOptions::default(),
+        },
+    );
+    w.settle();
+    w.release(Endpoint::Token);
+    assert_eq!(w.tab(t).err(refresh), "no_session");
+    // What the OP issued last: the refresh's tokens.
+    let rotated = w.op.grants[0].current.clone();
+    let access =
+        w.op.secrets
+            .iter()
+            .rev()
+            .find(|s| s.starts_with("at-"))
+            .cloned()
+            .unwrap();
+    w.release(Endpoint::Revocation);
+    w.tab(t).ok(signout);
+    assert!(w.tab(t).session().is_none());
+    let revoked: Vec<&str> =
+        w.op.revoked
+            .iter()
+            .map(|(token, _)| token.as_str())
+            .collect();
+    assert!(revoked.contains(&rotated.as_str()), "{revoked:?}");
+    assert!(revoked.contains(&access.as_str()), "{revoked:?}");
+}

@@ -197,7 +197,28 @@ impl Machine {
 
     /// The revocations of the session's tokens (when on), then the sign-out, then `url`.
     fn start_revoking(&mut self, task: TaskId, op: OpId, url: Option<String>, now: i64) {
-        let left = match (&self.ext.revocation_endpoint, &self.session) {
+        let left = self.revocations(self.session.as_ref());
+        // Signed out before the revocations go: a refresh started while they are out would get
+        // a new refresh token that nothing revokes (RFC 7009 §2.1).
+        self.sign_out("signout", now);
+        self.revoke_next(task, op, url, left);
+    }
+
+    /// Revokes `session`'s tokens (when revocation is on) without waiting for the answers.
+    #[inline(never)]
+    pub(super) fn revoke_in_background(&mut self, session: &crate::core::session::Session) {
+        let mut left = self.revocations(Some(session));
+        while let Some(request) = left.pop() {
+            self.emit_io(Command::Fetch(request));
+        }
+    }
+
+    /// The revocation requests of `session`'s tokens (RFC 7009 §2.1), when revocation is on.
+    fn revocations(
+        &self,
+        session: Option<&crate::core::session::Session>,
+    ) -> Vec<crate::core::flow::HttpRequest> {
+        match (&self.ext.revocation_endpoint, session) {
             (Some(endpoint), Some(session))
                 if revocation::enabled(self.config.revoke_tokens_on_signout, Some(endpoint)) =>
             {
@@ -209,11 +230,7 @@ impl Machine {
                 )
             }
             _ => Vec::new(),
-        };
-        // Signed out before the revocations go: a refresh started while they are out would get
-        // a new refresh token that nothing revokes (RFC 7009 §2.1).
-        self.sign_out("signout", now);
-        self.revoke_next(task, op, url, left);
+        }
     }
 
     /// The next revocation request, or once none is left, the sign-out.

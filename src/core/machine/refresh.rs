@@ -470,6 +470,9 @@ impl Machine {
         let changed_here = self.generation != flight.generation;
         let signed_out_here = changed_here && self.session.is_none();
         if let Err(e) = store_renewed(signed_out_here || signed_out_elsewhere) {
+            // The OP rotated the refresh token and issued an access token that the sign-out's
+            // revocations did not name: they are revoked too, in the background.
+            self.revoke_in_background(&renewed);
             self.finish_flight(task, flight, Err(e), now);
             return;
         }
