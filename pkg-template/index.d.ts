@@ -632,7 +632,12 @@ export interface ClientEventMap {
    * `refreshed` instead. Also when another tab signed in (then without `appState`).
    */
   signedIn: Session;
-  /** The tokens were refreshed (by `refresh()`, `getAccessToken()`, auto-refresh, `signinSilent()` with a session, or another tab): the updated session. */
+  /**
+   * The tokens were refreshed (by `refresh()`, `getAccessToken()`, auto-refresh, `signinSilent()`
+   * with a session, or another tab): the updated session. Also when the session let go of its
+   * refresh token, with the same access token (another tab's refresh of it was refused, or a tab
+   * opened from this one leaves it to its opener): `hasRefreshToken` changed.
+   */
   refreshed: Session;
   /**
    * A refresh failed; the session is kept (past its expiry too, until a sign-in or sign-out

@@ -427,6 +427,11 @@ fn a_copied_tab_lets_go_of_the_refresh_token_its_opener_holds() {
         None,
         "the copy let go of the refresh token"
     );
+    // Announced, for an app that shows whether a refresh token is held.
+    assert_eq!(
+        w.tab(b).event_names().last().map(String::as_str),
+        Some("refreshed")
+    );
     assert_eq!(w.tab(a).refresh_token(), Some(held), "the opener keeps it");
     assert!(
         !w.tab(b)

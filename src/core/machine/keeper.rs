@@ -306,6 +306,8 @@ impl Machine {
             return;
         };
         session.refresh_token = None;
+        // Announced: an app that shows whether a refresh token is held re-renders.
+        let event = Event::Refreshed(session.clone());
         // A lineage exists only under `session` storage.
         let value = stored::session_to_text(session);
         let key = self.session_key();
@@ -314,6 +316,7 @@ impl Machine {
             key,
             value,
         });
+        self.emit(event);
         self.arm_timers(now);
     }
 
@@ -556,12 +559,6 @@ impl Machine {
             return;
         }
         let had = self.session.is_some();
-        // The same access token: the other tab lost the refresh token (refused, RFC 6749 §5.2)
-        // or kept a rotated one; nothing this tab's app uses changed.
-        let renewed = self
-            .session
-            .as_ref()
-            .is_some_and(|held| !held.access_token.ct_eq(&stored.access_token));
         self.follow_key(&stored);
         self.adopt(stored.clone());
         self.arm_timers(now);
@@ -571,7 +568,7 @@ impl Machine {
                 session: stored,
                 app_state: None,
             }));
-        } else if renewed && self.flight.is_none() {
+        } else if self.flight.is_none() {
             // While this tab refreshes, its own flight announces the outcome.
             self.emit(Event::Refreshed(stored));
         }
