@@ -182,10 +182,15 @@ impl Machine {
     /// newest key (it stores what it makes), and news after it loads again.
     pub(super) fn key_news(&mut self, kind: Option<&str>) {
         let news = kind == Some(NEW_KEY) || kind == Some(super::keeper::SIGNED_OUT);
-        let busy = self.tasks.iter().any(|(_, t)| matches!(t, Task::DpopKey));
-        if news && !busy && self.session.is_none() && self.session_area().is_some() {
-            self.load_stored_key();
+        if !news || self.session.is_some() || self.session_area().is_none() {
+            return;
         }
+        for (_, task) in &self.tasks {
+            if matches!(task, Task::DpopKey) {
+                return;
+            }
+        }
+        self.load_stored_key();
     }
 
     /// Drops the key held and loads the stored one.
