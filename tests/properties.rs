@@ -1155,6 +1155,18 @@ proptest! {
         prop_assert_eq!(oidc_rp_wasm::core::json::parse_i64(&text), text.parse::<i64>().ok());
         prop_assert_eq!(oidc_rp_wasm::core::json::parse_u64(&text), text.parse::<u64>().ok());
     }
+    /// `session::millis` is `saturating_mul(1000)`, at the bounds too.
+    #[test]
+    fn millis_agrees_with_saturating_mul(
+        secs in prop_oneof![
+            any::<i64>(),
+            -10_000_000_000_000_i64..10_000_000_000_000,
+            (i64::MAX / 1000 - 2)..=(i64::MAX / 1000 + 2),
+            (i64::MIN / 1000 - 2)..=(i64::MIN / 1000 + 2),
+        ],
+    ) {
+        prop_assert_eq!(oidc_rp_wasm::core::session::millis(secs), secs.saturating_mul(1000));
+    }
     /// The core's byte searches for ASCII delimiters find what std's `char` patterns find.
     #[test]
     fn byte_searches_agree_with_std(s in text(), d in prop::sample::select(vec!['#', '?', '.', ':', '@', '&', '='])) {
