@@ -79,9 +79,10 @@ pub fn utf8_lossy(bytes: Vec<u8>) -> String {
 
 /// The index of the first byte of `s` that is one of the ASCII `delimiters`.
 pub fn find_any(s: &str, delimiters: &[u8]) -> Option<usize> {
-    for (at, byte) in s.bytes().enumerate() {
+    let bytes = s.as_bytes();
+    for at in 0..bytes.len() {
         for d in delimiters {
-            if byte == *d {
+            if bytes.get(at) == Some(d) {
                 return Some(at);
             }
         }
@@ -133,8 +134,9 @@ pub fn split_once(s: &str, delimiter: u8) -> Option<(&str, &str)> {
 /// `s` split at the last ASCII `delimiter` (as `str::rsplit_once` with a `char`).
 pub fn rsplit_once(s: &str, delimiter: u8) -> Option<(&str, &str)> {
     let mut last = None;
-    for (at, byte) in s.bytes().enumerate() {
-        if byte == delimiter {
+    let bytes = s.as_bytes();
+    for at in 0..bytes.len() {
+        if bytes.get(at) == Some(&delimiter) {
             last = Some(at);
         }
     }
