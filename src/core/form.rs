@@ -107,7 +107,7 @@ impl Form {
     pub fn words(&mut self, name: &str, values: &[String]) -> &mut Self {
         let mut joined = String::new();
         for value in values {
-            for word in value.split_ascii_whitespace() {
+            for word in crate::core::text::words(value) {
                 if !joined.is_empty() {
                     joined.push(' ');
                 }

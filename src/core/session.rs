@@ -63,7 +63,7 @@ pub struct Session {
 
 /// Whether a space-separated scope string contains `openid` (OIDC Core §3.1.2.1).
 fn has_openid(scope: &str) -> bool {
-    scope.split_ascii_whitespace().any(|s| s == "openid")
+    crate::core::text::words(scope).any(|s| s == "openid")
 }
 
 /// `now + expires_in`, saturating.

@@ -176,6 +176,37 @@ impl<'a> Iterator for Pieces<'a> {
     }
 }
 
+/// The words of `s` between runs of ASCII whitespace (as `str::split_ascii_whitespace`, whose
+/// iterator is its own code in the wasm; this one shares [`find_any`]).
+pub fn words(s: &str) -> Words<'_> {
+    Words(s)
+}
+
+/// The iterator of [`words`].
+pub struct Words<'a>(&'a str);
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        loop {
+            let rest = self.0;
+            if rest.is_empty() {
+                return None;
+            }
+            // The bytes of `u8::is_ascii_whitespace`.
+            let (word, after) = match find_any(rest, b" \t\n\x0c\r") {
+                Some(at) => around(rest, at)?,
+                None => (rest, ""),
+            };
+            self.0 = after;
+            if !word.is_empty() {
+                return Some(word);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
