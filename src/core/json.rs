@@ -746,9 +746,9 @@ impl Parser<'_> {
         for _ in 0..4 {
             let digit = self
                 .bump()
-                .and_then(|b| char::from(b).to_digit(16))
+                .and_then(crate::core::form::hex_value)
                 .ok_or_else(|| self.error("invalid \\u escape"))?;
-            n = (n << 4) | digit;
+            n = (n << 4) | u32::from(digit);
         }
         Ok(n)
     }
