@@ -418,7 +418,7 @@ impl ObjectWriter {
 /// `pairs`, if any. Sorting keeps it O(n log n): a scan of every earlier name would make a
 /// hostile input with many names quadratic.
 pub(crate) fn repeated_name<T>(pairs: &[(String, T)]) -> Option<&str> {
-    let mut sorted: Vec<&str> = Vec::with_capacity(pairs.len());
+    let mut sorted: Vec<&str> = Vec::new();
     for (name, _) in pairs {
         sorted.push(name);
     }
