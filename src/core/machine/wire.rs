@@ -607,15 +607,19 @@ fn parse_all<T: FromStr<Err = Error>>(items: &[String], name: &str) -> Result<Ve
 /// A value parsed with `FromStr`, its error reported for the option `name`.
 #[inline(never)]
 fn parse_as<T: FromStr<Err = Error>>(value: &str, name: &str) -> Result<T, Error> {
-    value.parse().map_err(|e| for_option(e, name))
+    let mut parsed = value.parse();
+    if let Err(error) = &mut parsed {
+        for_option(error, name);
+    }
+    parsed
 }
 
-/// `error` of a value, said of the option `name`. Not generic: one copy for every type.
+/// `error` of a value, said of the option `name`, changed in place (not moved through). Not
+/// generic: one copy for every type.
 #[inline(never)]
-fn for_option(error: Error, name: &str) -> Error {
-    match error {
-        Error::InvalidConfig { reason, .. } => Error::config(name, reason),
-        other => other,
+fn for_option(error: &mut Error, name: &str) {
+    if let Error::InvalidConfig { field, .. } = error {
+        *field = name.to_owned();
     }
 }
 
