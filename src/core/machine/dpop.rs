@@ -236,7 +236,7 @@ impl Machine {
         let es256 = ext
             .dpop_algs
             .as_ref()
-            .is_none_or(|algs| algs.iter().any(|a| a == dpop::PROOF_ALG));
+            .is_none_or(|algs| crate::core::text::has(algs, dpop::PROOF_ALG));
         if self.config.dpop && !es256 {
             return Err(Error::Unsupported("DPoP with ES256".into()));
         }
