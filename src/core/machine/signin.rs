@@ -418,15 +418,17 @@ impl Machine {
                 self.own_origin.clone(),
             )
         });
-        let built = planned.and_then(|plan| {
-            let redirect_uri = plan.redirect_uri.clone();
-            self.authorization_request(options, plan.mode, &redirect_uri, false, now)
-                .map(|built| (plan, built))
-        });
-        let (plan, (front, tx)) = match built {
-            Ok(built) => built,
+        // The plan and the request matched where they are, not moved through closures.
+        let plan = match planned {
+            Ok(plan) => plan,
             Err(e) => return self.done(op, Err(e)),
         };
+        let redirect_uri = plan.redirect_uri.clone();
+        let (front, tx) =
+            match self.authorization_request(options, plan.mode, &redirect_uri, false, now) {
+                Ok(built) => built,
+                Err(e) => return self.done(op, Err(e)),
+            };
         let handover = matches!(plan.expect, Expect::CallbackPage { .. }) && popup;
         let frame = Frame {
             deadline: now.saturating_add(i64::from(plan.timeout_ms)),
