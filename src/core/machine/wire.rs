@@ -65,9 +65,15 @@ impl Wired {
 
     /// [`Wired::new`] for a configuration already parsed.
     pub fn from_json(config: &Json, own_origin: &str) -> Result<Wired, String> {
-        let machine = parse_config(config)
-            .and_then(|config| Machine::new(config, own_origin.to_owned()))
-            .map_err(|e| error_json(&e))?;
+        // Matched where it is: the machine is not moved through `and_then` and `map_err`.
+        let made = match parse_config(config) {
+            Ok(config) => Machine::new(config, own_origin.to_owned()),
+            Err(e) => Err(e),
+        };
+        let machine = match made {
+            Ok(machine) => machine,
+            Err(e) => return Err(error_json(&e)),
+        };
         Ok(Wired {
             machine,
             refused: None,
