@@ -255,9 +255,12 @@ impl Machine {
         now: i64,
     ) {
         let redirect_uri = self.config.redirect_uri.clone();
-        let built = silent::redirect_mode(&self.config, &options)
-            .and_then(|mode| self.authorization_request(options, mode, &redirect_uri, true, now));
-        let (front, tx) = match built {
+        let mode = match silent::redirect_mode(&self.config, &options) {
+            Ok(mode) => mode,
+            Err(e) => return self.done(op, Err(e)),
+        };
+        let (front, tx) = match self.authorization_request(options, mode, &redirect_uri, true, now)
+        {
             Ok(built) => built,
             Err(e) => return self.done(op, Err(e)),
         };
