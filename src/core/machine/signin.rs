@@ -200,9 +200,10 @@ impl Machine {
         }
         let now = super::secs(now);
         match par::endpoint(self.config.pushed_authorization_requests, &self.ext)? {
-            None => request
-                .build_with(metadata, now, state, nonce, verifier)
-                .map(|(url, tx)| (Front::Url(url), tx)),
+            None => {
+                let (url, tx) = request.build_with(metadata, now, state, nonce, verifier)?;
+                Ok((Front::Url(url), tx))
+            }
             Some(endpoint) => {
                 let endpoint = endpoint.to_owned();
                 let (params, tx) =
