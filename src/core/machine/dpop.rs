@@ -420,19 +420,19 @@ impl Machine {
 
     /// The signature of a [`ProofJob`].
     pub(super) fn on_proof_answer(&mut self, job: ProofJob, answer: Answer) {
-        let signature = match answer {
-            Answer::Signature(signature) => signature,
+        let proof = match answer {
+            Answer::Signature(signature) => signature.and_then(|s| dpop::proof(&job.input, &s)),
             _ => Err(super::crypto_error(dpop::NO_SIGNATURE)),
         };
-        let result = signature
-            .and_then(|s| dpop::proof(&job.input, &s))
-            .map(|proof| match job.token {
-                Some(token) => Outcome::Headers(Some(ResourceHeaders {
-                    authorization: crate::core::text::cat(&["DPoP ", token.expose()]),
-                    dpop: Some(proof),
-                })),
-                None => Outcome::Proof(proof),
-            });
-        self.done(job.op, result);
+        // Matched where it is, not moved through a `map` closure.
+        let outcome = match (proof, job.token) {
+            (Ok(proof), Some(token)) => Outcome::Headers(Some(ResourceHeaders {
+                authorization: crate::core::text::cat(&["DPoP ", token.expose()]),
+                dpop: Some(proof),
+            })),
+            (Ok(proof), None) => Outcome::Proof(proof),
+            (Err(e), _) => return self.done(job.op, Err(e)),
+        };
+        self.done(job.op, Ok(outcome));
     }
 }
