@@ -333,10 +333,10 @@ impl Machine {
                 self.put_task(task, Task::Signin(signin));
                 self.io(task, Purpose::Pickup, Command::Fetch(pickup));
             }
-            None => {
-                let found = ResponseParams::locate_in_url(url);
-                self.complete(task, signin, found, now);
-            }
+            None => match ResponseParams::locate_in_url(url) {
+                Ok((params, mode)) => self.complete(task, signin, Ok(params), mode, now),
+                Err(e) => self.complete(task, signin, Err(e), ResponseMode::Query, now),
+            },
         }
     }
 
@@ -344,19 +344,21 @@ impl Machine {
     pub(super) fn handle_form_post(&mut self, op: OpId, body: &str, now: i64) {
         let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
         let task = self.new_task_id();
-        let found = ResponseParams::from_form_post(body).map(|p| (p, ResponseMode::FormPost));
-        self.complete(task, signin, found, now);
+        let found = ResponseParams::from_form_post(body);
+        self.complete(task, signin, found, ResponseMode::FormPost, now);
     }
 
-    /// The response was found (or not): read the transaction its state names.
+    /// The response was found (or not), delivered by `delivered`: read the transaction its
+    /// state names.
     fn complete(
         &mut self,
         task: TaskId,
         mut signin: Box<Signin>,
-        found: Result<(ResponseParams, ResponseMode), Error>,
+        found: Result<ResponseParams, Error>,
+        delivered: ResponseMode,
         now: i64,
     ) {
-        let (params, delivered) = match found {
+        let params = match found {
             Ok(found) => found,
             Err(e) => return self.end_signin(task, &signin, Err(e), now),
         };
@@ -530,13 +532,12 @@ impl Machine {
         match delivery {
             Delivery::Elsewhere => self.end_signin(task, &signin, Err(Error::PopupClosed), now),
             Delivery::Params(params) => {
-                self.complete(task, signin, Ok((params, ResponseMode::WebMessage)), now)
+                self.complete(task, signin, Ok(params), ResponseMode::WebMessage, now)
             }
             Delivery::CallbackUrl(url) => self.response_in_url(task, signin, &url, now),
             Delivery::FormPostBody(body) => {
-                let found =
-                    ResponseParams::from_form_post(&body).map(|p| (p, ResponseMode::FormPost));
-                self.complete(task, signin, found, now)
+                let found = ResponseParams::from_form_post(&body);
+                self.complete(task, signin, found, ResponseMode::FormPost, now)
             }
         }
     }
@@ -644,10 +645,9 @@ impl Machine {
                 self.put_task(task, Task::Signin(signin));
             }
             (Stage::PickingUp, Purpose::Pickup, Answer::Http(response)) => {
-                let found = response
-                    .and_then(|r| ResponseParams::from_form_post_pickup(r.status, &r.body))
-                    .map(|p| (p, ResponseMode::FormPost));
-                self.complete(task, signin, found, now);
+                let found =
+                    response.and_then(|r| ResponseParams::from_form_post_pickup(r.status, &r.body));
+                self.complete(task, signin, found, ResponseMode::FormPost, now);
             }
             (Stage::ReadingTx { params, delivered }, Purpose::Transaction, Answer::Read(read)) => {
                 let delivered = *delivered;
