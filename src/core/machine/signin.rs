@@ -485,24 +485,28 @@ impl Machine {
         data: &Json,
         now: i64,
     ) {
-        let Some(source) = source else { return };
-        let delivery = self.showing(source).and_then(|(task, frame)| {
+        let Some((task, frame)) = source.and_then(|source| self.showing(source)) else {
+            return;
+        };
+        let popup = frame.plan.popup;
+        let Some(delivery) =
             web_message::accept(origin, true, data, &frame.plan.expect, &frame.state)
-                // Only an app hands one window to two calls: a hidden iframe is ours alone.
-                .filter(|d| frame.plan.popup || !matches!(d, Delivery::Elsewhere))
-                .map(|d| (task, d))
-        });
-        if let Some((task, delivery)) = delivery {
+        else {
+            return;
+        };
+        // Only an app hands one window to two calls: a hidden iframe is ours alone.
+        if popup || !matches!(delivery, Delivery::Elsewhere) {
             self.delivered(task, delivery, now);
         }
     }
 
     /// A message on an operation's hand-over channel ([`web_message::accept_handover`]).
     pub(super) fn handover(&mut self, op: OpId, data: &Json, now: i64) {
-        let delivery = self.showing(op).and_then(|(task, frame)| {
-            web_message::accept_handover(data, &frame.plan.expect, &frame.state).map(|d| (task, d))
-        });
-        if let Some((task, delivery)) = delivery {
+        let Some((task, frame)) = self.showing(op) else {
+            return;
+        };
+        if let Some(delivery) = web_message::accept_handover(data, &frame.plan.expect, &frame.state)
+        {
             self.delivered(task, delivery, now);
         }
     }
