@@ -656,11 +656,15 @@ impl Machine {
             (Stage::ReadingTx { params, delivered }, Purpose::Transaction, Answer::Read(read)) => {
                 let delivered = *delivered;
                 let key = params.state().map(|state| self.transaction_key(state));
-                let tx = read.map(|text| {
-                    text.as_deref()
-                        .and_then(stored::transaction_from_text)
-                        .filter(|tx| !tx.is_stale(super::secs(now)))
-                });
+                // Matched where it is, not moved through `map`, `and_then` and `filter`.
+                let tx = match read {
+                    Ok(Some(text)) => match stored::transaction_from_text(&text) {
+                        Some(tx) if !tx.is_stale(super::secs(now)) => Ok(Some(tx)),
+                        _ => Ok(None),
+                    },
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                };
                 let started = match (tx, &self.metadata) {
                     (Ok(Some(tx)), Some(metadata)) => {
                         let (flow, step) =
