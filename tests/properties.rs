@@ -1155,6 +1155,28 @@ proptest! {
         prop_assert_eq!(oidc_rp_wasm::core::json::parse_i64(&text), text.parse::<i64>().ok());
         prop_assert_eq!(oidc_rp_wasm::core::json::parse_u64(&text), text.parse::<u64>().ok());
     }
+    /// `text::words` splits as `split_ascii_whitespace` does.
+    #[test]
+    fn words_agree_with_std(
+        s in vec(prop::sample::select(vec![' ', '\t', '\n', '\x0c', '\r', 'a', 'é', '\u{a0}', '\u{3000}']), 0..16)
+            .prop_map(String::from_iter),
+    ) {
+        let ours: Vec<&str> = oidc_rp_wasm::core::text::words(&s).collect();
+        prop_assert_eq!(ours, s.split_ascii_whitespace().collect::<Vec<_>>());
+    }
+
+    /// `session::millis` is `saturating_mul(1000)`, at the bounds too.
+    #[test]
+    fn millis_agrees_with_saturating_mul(
+        secs in prop_oneof![
+            any::<i64>(),
+            -10_000_000_000_000_i64..10_000_000_000_000,
+            (i64::MAX / 1000 - 2)..=(i64::MAX / 1000 + 2),
+            (i64::MIN / 1000 - 2)..=(i64::MIN / 1000 + 2),
+        ],
+    ) {
+        prop_assert_eq!(oidc_rp_wasm::core::session::millis(secs), secs.saturating_mul(1000));
+    }
     /// The core's byte searches for ASCII delimiters find what std's `char` patterns find.
     #[test]
     fn byte_searches_agree_with_std(s in text(), d in prop::sample::select(vec!['#', '?', '.', ':', '@', '&', '='])) {

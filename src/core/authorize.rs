@@ -312,7 +312,7 @@ impl AuthorizationRequest {
         if crate::core::text::contains(&self.redirect_uri, b'#') {
             return Err(Error::config("redirect_uri", "must not contain a fragment"));
         }
-        if self.scope.split_ascii_whitespace().next().is_none() {
+        if crate::core::text::words(&self.scope).next().is_none() {
             return Err(Error::config("scope", "must not be empty"));
         }
         if self.prompt.contains(&Prompt::None) && self.prompt.iter().any(|p| *p != Prompt::None) {
@@ -409,7 +409,7 @@ pub(crate) fn append_query(url: &str, query: &str) -> String {
 
 /// Whether a space-separated scope contains the word `openid`.
 fn has_openid(scope: &str) -> bool {
-    scope.split_ascii_whitespace().any(|s| s == "openid")
+    crate::core::text::words(scope).any(|s| s == "openid")
 }
 
 /// The extra parameters of an authorization or logout request: no empty name, none of
@@ -442,7 +442,7 @@ pub(crate) fn set_param(params: &mut Vec<(String, String)>, name: String, value:
 pub(crate) fn words(values: &[String]) -> Vec<String> {
     let mut words = Vec::new();
     for value in values {
-        for word in value.split_ascii_whitespace() {
+        for word in crate::core::text::words(value) {
             words.push(word.to_owned());
         }
     }

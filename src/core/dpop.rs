@@ -98,7 +98,8 @@ pub fn ath(access_token: &AccessToken) -> String {
 /// A `jti` (§4.2): unique per proof and unguessable, from a secret `seed` taken from the
 /// platform's randomness and a counter that never repeats within the page.
 pub fn jti(seed: &[u8], counter: u64) -> String {
-    let mut input = seed.to_vec();
+    let mut input = Vec::new();
+    input.extend_from_slice(seed);
     input.extend_from_slice(&counter.to_be_bytes());
     let digest = sha256(&input);
     base64url::encode(digest.get(..18).unwrap_or(&digest))

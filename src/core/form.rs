@@ -59,8 +59,8 @@ fn decode(text: &str) -> String {
     crate::core::text::utf8_lossy(out)
 }
 
-/// The value of one hex digit.
-fn hex_value(digit: u8) -> Option<u8> {
+/// The value of one hex digit (also the JSON reader's, for `\u` escapes).
+pub(crate) fn hex_value(digit: u8) -> Option<u8> {
     match digit {
         b'0'..=b'9' => Some(digit.wrapping_sub(b'0')),
         b'a'..=b'f' => Some(digit.wrapping_sub(b'a').wrapping_add(10)),
@@ -107,7 +107,7 @@ impl Form {
     pub fn words(&mut self, name: &str, values: &[String]) -> &mut Self {
         let mut joined = String::new();
         for value in values {
-            for word in value.split_ascii_whitespace() {
+            for word in crate::core::text::words(value) {
                 if !joined.is_empty() {
                     joined.push(' ');
                 }

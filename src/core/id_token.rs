@@ -144,7 +144,7 @@ fn payload_object(payload: &[u8]) -> Result<Object, &'static str> {
 
 /// An array of strings.
 fn strings_json(values: &[String]) -> Json {
-    let mut items = Vec::with_capacity(values.len());
+    let mut items = Vec::new();
     for value in values {
         items.push(Json::String(value.clone()));
     }
@@ -453,7 +453,7 @@ fn changed_claim(new: &IdTokenClaims, original: &IdTokenClaims) -> Option<&'stat
 
 /// The distinct audiences, sorted: `aud` as a set.
 fn audience_set(aud: &[String]) -> Vec<&str> {
-    let mut set = Vec::with_capacity(aud.len());
+    let mut set = Vec::new();
     for value in aud {
         set.push(value.as_str());
     }

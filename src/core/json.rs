@@ -418,7 +418,7 @@ impl ObjectWriter {
 /// `pairs`, if any. Sorting keeps it O(n log n): a scan of every earlier name would make a
 /// hostile input with many names quadratic.
 pub(crate) fn repeated_name<T>(pairs: &[(String, T)]) -> Option<&str> {
-    let mut sorted: Vec<&str> = Vec::with_capacity(pairs.len());
+    let mut sorted: Vec<&str> = Vec::new();
     for (name, _) in pairs {
         sorted.push(name);
     }
@@ -492,9 +492,15 @@ fn decimal(digits: &str) -> Option<u64> {
             b'0'..=b'9' => u64::from(byte.wrapping_sub(b'0')),
             _ => return None,
         };
-        value = value.checked_mul(10)?.checked_add(digit)?;
+        value = times_ten(value)?.checked_add(digit)?;
     }
     Some(value)
+}
+
+/// `value` times ten, `None` when that overflows (as `checked_mul(10)`, without the 128-bit
+/// multiplication that an overflow-checked 64-bit one costs in wasm32).
+fn times_ten(value: u64) -> Option<u64> {
+    (value <= u64::MAX / 10).then(|| value.wrapping_mul(10))
 }
 
 /// Reads the integer part of a number that passed the grammar, exactly, or `None` when it does
@@ -526,16 +532,14 @@ fn integer_part(text: &str) -> Option<i64> {
             if !byte.is_ascii_digit() {
                 return None;
             }
-            magnitude = magnitude
-                .checked_mul(10)?
-                .checked_add(u64::from(byte.wrapping_sub(b'0')))?;
+            magnitude = times_ten(magnitude)?.checked_add(u64::from(byte.wrapping_sub(b'0')))?;
             taken = taken.checked_add(1)?;
         }
     }
     // An exponent beyond the digits multiplies by ten for each missing one.
     if magnitude != 0 {
         for _ in taken..take {
-            magnitude = magnitude.checked_mul(10)?;
+            magnitude = times_ten(magnitude)?;
         }
     }
     if negative {
@@ -742,9 +746,9 @@ impl Parser<'_> {
         for _ in 0..4 {
             let digit = self
                 .bump()
-                .and_then(|b| char::from(b).to_digit(16))
+                .and_then(crate::core::form::hex_value)
                 .ok_or_else(|| self.error("invalid \\u escape"))?;
-            n = (n << 4) | digit;
+            n = (n << 4) | u32::from(digit);
         }
         Ok(n)
     }

@@ -135,7 +135,7 @@ pub fn take_strings(object: &mut Object, name: &str) -> Option<Vec<String>> {
         Json::Array(items) => items,
         _ => return None,
     };
-    let mut strings = Vec::with_capacity(items.len());
+    let mut strings = Vec::new();
     for item in items {
         if let Json::String(s) = item {
             strings.push(s);

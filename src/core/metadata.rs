@@ -163,7 +163,10 @@ pub fn url_problem(url: &str) -> Option<&'static str> {
             Some("no host")
         }
         Some(_) if crate::core::text::contains(url, b'#') => Some("has a fragment"),
-        Some(_) if url.bytes().any(|b| b.is_ascii_whitespace()) => Some("contains whitespace"),
+        // ASCII whitespace (`u8::is_ascii_whitespace`), by the byte search the core shares.
+        Some(_) if crate::core::text::find_any(url, b" \t\n\x0c\r").is_some() => {
+            Some("contains whitespace")
+        }
         Some(_) => None,
     }
 }

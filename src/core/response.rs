@@ -45,7 +45,7 @@ impl ResponseParams {
         if let Some(name) = repeated_name(&all) {
             return Err(ResponseError::RepeatedParameter(name.to_owned()).into());
         }
-        let mut pairs = Vec::with_capacity(all.len());
+        let mut pairs = Vec::new();
         for pair in all {
             if !pair.1.is_empty() {
                 pairs.push(pair);
@@ -348,7 +348,7 @@ fn web_message_pairs(payload: &Json) -> Option<Vec<(String, String)>> {
         return None;
     }
     let response = object.get("response").and_then(Json::as_object)?;
-    let mut pairs = Vec::with_capacity(response.len());
+    let mut pairs = Vec::new();
     for (name, value) in response {
         match value {
             Json::Null => {}

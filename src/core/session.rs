@@ -63,7 +63,7 @@ pub struct Session {
 
 /// Whether a space-separated scope string contains `openid` (OIDC Core §3.1.2.1).
 fn has_openid(scope: &str) -> bool {
-    scope.split_ascii_whitespace().any(|s| s == "openid")
+    crate::core::text::words(scope).any(|s| s == "openid")
 }
 
 /// `now + expires_in`, saturating.
@@ -207,7 +207,7 @@ impl Session {
     /// [`created_ms`](Session::created_ms) (0), the end of its second.
     pub fn created_ms(&self) -> i64 {
         match self.created_ms {
-            0 => self.created_at.saturating_mul(1000).saturating_add(999),
+            0 => millis(self.created_at).saturating_add(999),
             ms => ms,
         }
     }
@@ -293,5 +293,17 @@ impl Session {
     /// Whether the session holds a refresh token.
     pub fn has_refresh_token(&self) -> bool {
         self.refresh_token.is_some()
+    }
+}
+
+/// `secs` in milliseconds, saturating at the bounds of `i64` (as `saturating_mul(1000)`, without
+/// the 128-bit multiplication that an overflow-checked 64-bit one costs in wasm32).
+pub fn millis(secs: i64) -> i64 {
+    if secs > i64::MAX / 1000 {
+        i64::MAX
+    } else if secs < i64::MIN / 1000 {
+        i64::MIN
+    } else {
+        secs.wrapping_mul(1000)
     }
 }

@@ -79,9 +79,10 @@ pub fn utf8_lossy(bytes: Vec<u8>) -> String {
 
 /// The index of the first byte of `s` that is one of the ASCII `delimiters`.
 pub fn find_any(s: &str, delimiters: &[u8]) -> Option<usize> {
-    for (at, byte) in s.bytes().enumerate() {
+    let bytes = s.as_bytes();
+    for at in 0..bytes.len() {
         for d in delimiters {
-            if byte == *d {
+            if bytes.get(at) == Some(d) {
                 return Some(at);
             }
         }
@@ -133,8 +134,9 @@ pub fn split_once(s: &str, delimiter: u8) -> Option<(&str, &str)> {
 /// `s` split at the last ASCII `delimiter` (as `str::rsplit_once` with a `char`).
 pub fn rsplit_once(s: &str, delimiter: u8) -> Option<(&str, &str)> {
     let mut last = None;
-    for (at, byte) in s.bytes().enumerate() {
-        if byte == delimiter {
+    let bytes = s.as_bytes();
+    for at in 0..bytes.len() {
+        if bytes.get(at) == Some(&delimiter) {
             last = Some(at);
         }
     }
@@ -169,6 +171,37 @@ impl<'a> Iterator for Pieces<'a> {
             None => {
                 self.rest = None;
                 Some(rest)
+            }
+        }
+    }
+}
+
+/// The words of `s` between runs of ASCII whitespace (as `str::split_ascii_whitespace`, whose
+/// iterator is its own code in the wasm; this one shares [`find_any`]).
+pub fn words(s: &str) -> Words<'_> {
+    Words(s)
+}
+
+/// The iterator of [`words`].
+pub struct Words<'a>(&'a str);
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        loop {
+            let rest = self.0;
+            if rest.is_empty() {
+                return None;
+            }
+            // The bytes of `u8::is_ascii_whitespace`.
+            let (word, after) = match find_any(rest, b" \t\n\x0c\r") {
+                Some(at) => around(rest, at)?,
+                None => (rest, ""),
+            };
+            self.0 = after;
+            if !word.is_empty() {
+                return Some(word);
             }
         }
     }

@@ -309,12 +309,13 @@ fn invalid(field: &'static str, why: &str) -> Error {
 /// client authentication) to a refused grant; an OP that leaves out the body (as some do once they
 /// revoke a chain on refresh token reuse) still says the refresh token is no longer usable.
 pub fn parse_refresh_response(status: u16, body: &str) -> Result<TokenResponse, Error> {
-    parse_token_response(status, body).map_err(|e| match e {
-        Error::InvalidResponse(ResponseError::UnexpectedStatus(400 | 401)) => {
-            refresh_token_refused_for(REASON_NO_ERROR_BODY)
-        }
-        e => e,
-    })
+    // The error replaced in place: the response is not moved through a `map_err`.
+    let mut parsed = parse_token_response(status, body);
+    if let Err(e @ Error::InvalidResponse(ResponseError::UnexpectedStatus(400 | 401))) = &mut parsed
+    {
+        *e = refresh_token_refused_for(REASON_NO_ERROR_BODY);
+    }
+    parsed
 }
 
 /// `invalid_grant` (RFC 6749 §5.2) as the SDK reads it, not as the OP sent it: `reason` says how

@@ -148,17 +148,19 @@ impl CodeFlow {
         verified: Option<Box<Verified>>,
         now: i64,
     ) -> Step<SignedIn> {
-        let result = self
-            .rules
-            .claims(verified, &response, Some(&self.tx), now)
-            .and_then(|token| Session::from_code_exchange(response, token, &self.tx.scope, now))
-            .map(|mut session| {
-                session.resource = std::mem::take(&mut self.tx.resource);
-                SignedIn {
-                    session,
-                    app_state: self.tx.app_state.take(),
-                }
-            });
-        Step::Done(result)
+        // Matched where they are, not moved through `and_then` and `map` closures.
+        let token = match self.rules.claims(verified, &response, Some(&self.tx), now) {
+            Ok(token) => token,
+            Err(e) => return Step::Done(Err(e)),
+        };
+        let mut session = match Session::from_code_exchange(response, token, &self.tx.scope, now) {
+            Ok(session) => session,
+            Err(e) => return Step::Done(Err(e)),
+        };
+        session.resource = std::mem::take(&mut self.tx.resource);
+        Step::Done(Ok(SignedIn {
+            session,
+            app_state: self.tx.app_state.take(),
+        }))
     }
 }

@@ -16,10 +16,8 @@ impl IdlePolicy {
     /// The policy for `timeout_seconds` (off when `None` or zero) and `warning_seconds`.
     pub fn new(timeout_seconds: Option<u32>, warning_seconds: u32) -> Option<Self> {
         let timeout = timeout_seconds.filter(|t| *t > 0)?;
-        let timeout_ms = i64::from(timeout).saturating_mul(1000);
-        let warning_ms = i64::from(warning_seconds)
-            .saturating_mul(1000)
-            .min(timeout_ms);
+        let timeout_ms = crate::core::session::millis(i64::from(timeout));
+        let warning_ms = crate::core::session::millis(i64::from(warning_seconds)).min(timeout_ms);
         Some(IdlePolicy {
             timeout_ms,
             warning_ms,

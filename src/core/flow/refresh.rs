@@ -182,19 +182,24 @@ impl RefreshFlow {
         verified: Option<Box<Verified>>,
         now: i64,
     ) -> Step<Session, RefreshFailure> {
-        let renewed = self
-            .rules
-            .claims(verified, &response, None, now)
-            .and_then(|token| match (&token, &self.current.claims) {
+        // The ID token checked where it is, not moved through `and_then`s.
+        let renewed = match self.rules.claims(verified, &response, None, now) {
+            Ok(token) => match (&token, &self.current.claims) {
                 (Some(new), Some(original)) => {
-                    id_token::validate_refreshed(&new.claims, original).map(|()| token)
+                    match id_token::validate_refreshed(&new.claims, original) {
+                        Ok(()) => {
+                            self.current
+                                .apply_refresh(response, token, self.require_id_token, now)
+                        }
+                        Err(e) => Err(e),
+                    }
                 }
-                _ => Ok(token),
-            })
-            .and_then(|token| {
-                self.current
-                    .apply_refresh(response, token, self.require_id_token, now)
-            });
+                _ => self
+                    .current
+                    .apply_refresh(response, token, self.require_id_token, now),
+            },
+            Err(e) => Err(e),
+        };
         let renewed = match renewed {
             Ok(renewed) => renewed,
             Err(e) => return self.fail(e),

@@ -149,7 +149,7 @@ impl SignatureFlow {
                 return SignatureStep::Failed(SignatureError::NoMatchingKey.into())
             }
             KeySelection::Candidates(keys) => {
-                let mut candidates = Vec::with_capacity(keys.len());
+                let mut candidates = Vec::new();
                 for &key in &keys {
                     candidates.push(key.clone());
                 }

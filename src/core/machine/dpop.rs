@@ -182,10 +182,15 @@ impl Machine {
     /// newest key (it stores what it makes), and news after it loads again.
     pub(super) fn key_news(&mut self, kind: Option<&str>) {
         let news = kind == Some(NEW_KEY) || kind == Some(super::keeper::SIGNED_OUT);
-        let busy = self.tasks.iter().any(|(_, t)| matches!(t, Task::DpopKey));
-        if news && !busy && self.session.is_none() && self.session_area().is_some() {
-            self.load_stored_key();
+        if !news || self.session.is_some() || self.session_area().is_none() {
+            return;
         }
+        for (_, task) in &self.tasks {
+            if matches!(task, Task::DpopKey) {
+                return;
+            }
+        }
+        self.load_stored_key();
     }
 
     /// Drops the key held and loads the stored one.
@@ -231,7 +236,7 @@ impl Machine {
         let es256 = ext
             .dpop_algs
             .as_ref()
-            .is_none_or(|algs| algs.iter().any(|a| a == dpop::PROOF_ALG));
+            .is_none_or(|algs| crate::core::text::has(algs, dpop::PROOF_ALG));
         if self.config.dpop && !es256 {
             return Err(Error::Unsupported("DPoP with ES256".into()));
         }
@@ -415,19 +420,19 @@ impl Machine {
 
     /// The signature of a [`ProofJob`].
     pub(super) fn on_proof_answer(&mut self, job: ProofJob, answer: Answer) {
-        let signature = match answer {
-            Answer::Signature(signature) => signature,
+        let proof = match answer {
+            Answer::Signature(signature) => signature.and_then(|s| dpop::proof(&job.input, &s)),
             _ => Err(super::crypto_error(dpop::NO_SIGNATURE)),
         };
-        let result = signature
-            .and_then(|s| dpop::proof(&job.input, &s))
-            .map(|proof| match job.token {
-                Some(token) => Outcome::Headers(Some(ResourceHeaders {
-                    authorization: crate::core::text::cat(&["DPoP ", token.expose()]),
-                    dpop: Some(proof),
-                })),
-                None => Outcome::Proof(proof),
-            });
-        self.done(job.op, result);
+        // Matched where it is, not moved through a `map` closure.
+        let outcome = match (proof, job.token) {
+            (Ok(proof), Some(token)) => Outcome::Headers(Some(ResourceHeaders {
+                authorization: crate::core::text::cat(&["DPoP ", token.expose()]),
+                dpop: Some(proof),
+            })),
+            (Ok(proof), None) => Outcome::Proof(proof),
+            (Err(e), _) => return self.done(job.op, Err(e)),
+        };
+        self.done(job.op, Ok(outcome));
     }
 }

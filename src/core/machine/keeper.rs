@@ -15,7 +15,7 @@ use crate::core::flow::code::SignedIn;
 use crate::core::flow::idle::{idle_step, IdlePolicy, IdleStep};
 use crate::core::flow::refresh::take_other_tab_session;
 use crate::core::json::{int_text, Json, Object};
-use crate::core::session::Session;
+use crate::core::session::{millis, Session};
 use crate::core::stored;
 
 /// How often a tab records activity in `localStorage`, at most, in milliseconds.
@@ -334,7 +334,7 @@ impl Machine {
             let expiring = at
                 .saturating_sub(s.refresh_leeway())
                 .max(s.updated_at.saturating_add(2));
-            Some((at, expiring.saturating_mul(1000), at.saturating_mul(1000)))
+            Some((at, millis(expiring), millis(at)))
         });
         match expiry {
             Some((expires_at, expiring_at, expired_at)) => {
@@ -354,7 +354,7 @@ impl Machine {
     pub(super) fn rearm_expired(&mut self, now: i64) {
         let k = &mut self.keeper;
         if self.session.is_some() && k.expired_said != Some(k.expires_at) {
-            k.expired_at = Some(k.expires_at.saturating_mul(1000).max(now));
+            k.expired_at = Some(millis(k.expires_at).max(now));
         }
     }
 

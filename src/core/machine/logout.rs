@@ -79,11 +79,16 @@ impl Machine {
             let task = self.new_task_id();
             return self.start_revoking(task, op, url, now);
         }
-        let built = self.random_token().and_then(|state| {
-            options
+        let state = match self.random_token() {
+            Ok(state) => state,
+            Err(e) => return self.done(op, Err(e)),
+        };
+        let built = match self.discovered() {
+            Ok(metadata) => options
                 .to_request(&self.config, self.session.as_ref())
-                .build_with_state(self.discovered()?, super::secs(now), state)
-        });
+                .build_with_state(metadata, super::secs(now), state),
+            Err(e) => Err(e),
+        };
         let (url, tx) = match built {
             Ok(built) => built,
             Err(e) => return self.done(op, Err(e)),

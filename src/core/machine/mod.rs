@@ -494,7 +494,8 @@ impl Machine {
         let op = c.op;
         let failed = match (purpose, answer) {
             (Purpose::Discovery, Answer::Http(response)) => {
-                let metadata = response.and_then(|r| {
+                // Kept where it is made, not moved out through a `Result`.
+                let taken = response.and_then(|r| {
                     let metadata =
                         ProviderMetadata::from_http(r.status, &r.body, &self.config.issuer)?;
                     let ext = Extensions::read(&r.body);
@@ -506,12 +507,12 @@ impl Machine {
                             "UserInfo, which checkUserinfoOnRefresh needs".into(),
                         ));
                     }
-                    Ok((metadata, ext))
+                    self.metadata = Some(metadata);
+                    self.ext = ext;
+                    Ok(())
                 });
-                match metadata {
-                    Ok((metadata, ext)) => {
-                        self.metadata = Some(metadata);
-                        self.ext = ext;
+                match taken {
+                    Ok(()) => {
                         c.discovered = true;
                         None
                     }

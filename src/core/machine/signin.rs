@@ -200,9 +200,10 @@ impl Machine {
         }
         let now = super::secs(now);
         match par::endpoint(self.config.pushed_authorization_requests, &self.ext)? {
-            None => request
-                .build_with(metadata, now, state, nonce, verifier)
-                .map(|(url, tx)| (Front::Url(url), tx)),
+            None => {
+                let (url, tx) = request.build_with(metadata, now, state, nonce, verifier)?;
+                Ok((Front::Url(url), tx))
+            }
             Some(endpoint) => {
                 let endpoint = endpoint.to_owned();
                 let (params, tx) =
@@ -255,9 +256,12 @@ impl Machine {
         now: i64,
     ) {
         let redirect_uri = self.config.redirect_uri.clone();
-        let built = silent::redirect_mode(&self.config, &options)
-            .and_then(|mode| self.authorization_request(options, mode, &redirect_uri, true, now));
-        let (front, tx) = match built {
+        let mode = match silent::redirect_mode(&self.config, &options) {
+            Ok(mode) => mode,
+            Err(e) => return self.done(op, Err(e)),
+        };
+        let (front, tx) = match self.authorization_request(options, mode, &redirect_uri, true, now)
+        {
             Ok(built) => built,
             Err(e) => return self.done(op, Err(e)),
         };
@@ -329,10 +333,10 @@ impl Machine {
                 self.put_task(task, Task::Signin(signin));
                 self.io(task, Purpose::Pickup, Command::Fetch(pickup));
             }
-            None => {
-                let found = ResponseParams::locate_in_url(url);
-                self.complete(task, signin, found, now);
-            }
+            None => match ResponseParams::locate_in_url(url) {
+                Ok((params, mode)) => self.complete(task, signin, Ok(params), mode, now),
+                Err(e) => self.complete(task, signin, Err(e), ResponseMode::Query, now),
+            },
         }
     }
 
@@ -340,19 +344,21 @@ impl Machine {
     pub(super) fn handle_form_post(&mut self, op: OpId, body: &str, now: i64) {
         let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
         let task = self.new_task_id();
-        let found = ResponseParams::from_form_post(body).map(|p| (p, ResponseMode::FormPost));
-        self.complete(task, signin, found, now);
+        let found = ResponseParams::from_form_post(body);
+        self.complete(task, signin, found, ResponseMode::FormPost, now);
     }
 
-    /// The response was found (or not): read the transaction its state names.
+    /// The response was found (or not), delivered by `delivered`: read the transaction its
+    /// state names.
     fn complete(
         &mut self,
         task: TaskId,
         mut signin: Box<Signin>,
-        found: Result<(ResponseParams, ResponseMode), Error>,
+        found: Result<ResponseParams, Error>,
+        delivered: ResponseMode,
         now: i64,
     ) {
-        let (params, delivered) = match found {
+        let params = match found {
             Ok(found) => found,
             Err(e) => return self.end_signin(task, &signin, Err(e), now),
         };
@@ -418,15 +424,17 @@ impl Machine {
                 self.own_origin.clone(),
             )
         });
-        let built = planned.and_then(|plan| {
-            let redirect_uri = plan.redirect_uri.clone();
-            self.authorization_request(options, plan.mode, &redirect_uri, false, now)
-                .map(|built| (plan, built))
-        });
-        let (plan, (front, tx)) = match built {
-            Ok(built) => built,
+        // The plan and the request matched where they are, not moved through closures.
+        let plan = match planned {
+            Ok(plan) => plan,
             Err(e) => return self.done(op, Err(e)),
         };
+        let redirect_uri = plan.redirect_uri.clone();
+        let (front, tx) =
+            match self.authorization_request(options, plan.mode, &redirect_uri, false, now) {
+                Ok(built) => built,
+                Err(e) => return self.done(op, Err(e)),
+            };
         let handover = matches!(plan.expect, Expect::CallbackPage { .. }) && popup;
         let frame = Frame {
             deadline: now.saturating_add(i64::from(plan.timeout_ms)),
@@ -477,24 +485,28 @@ impl Machine {
         data: &Json,
         now: i64,
     ) {
-        let Some(source) = source else { return };
-        let delivery = self.showing(source).and_then(|(task, frame)| {
+        let Some((task, frame)) = source.and_then(|source| self.showing(source)) else {
+            return;
+        };
+        let popup = frame.plan.popup;
+        let Some(delivery) =
             web_message::accept(origin, true, data, &frame.plan.expect, &frame.state)
-                // Only an app hands one window to two calls: a hidden iframe is ours alone.
-                .filter(|d| frame.plan.popup || !matches!(d, Delivery::Elsewhere))
-                .map(|d| (task, d))
-        });
-        if let Some((task, delivery)) = delivery {
+        else {
+            return;
+        };
+        // Only an app hands one window to two calls: a hidden iframe is ours alone.
+        if popup || !matches!(delivery, Delivery::Elsewhere) {
             self.delivered(task, delivery, now);
         }
     }
 
     /// A message on an operation's hand-over channel ([`web_message::accept_handover`]).
     pub(super) fn handover(&mut self, op: OpId, data: &Json, now: i64) {
-        let delivery = self.showing(op).and_then(|(task, frame)| {
-            web_message::accept_handover(data, &frame.plan.expect, &frame.state).map(|d| (task, d))
-        });
-        if let Some((task, delivery)) = delivery {
+        let Some((task, frame)) = self.showing(op) else {
+            return;
+        };
+        if let Some(delivery) = web_message::accept_handover(data, &frame.plan.expect, &frame.state)
+        {
             self.delivered(task, delivery, now);
         }
     }
@@ -524,13 +536,12 @@ impl Machine {
         match delivery {
             Delivery::Elsewhere => self.end_signin(task, &signin, Err(Error::PopupClosed), now),
             Delivery::Params(params) => {
-                self.complete(task, signin, Ok((params, ResponseMode::WebMessage)), now)
+                self.complete(task, signin, Ok(params), ResponseMode::WebMessage, now)
             }
             Delivery::CallbackUrl(url) => self.response_in_url(task, signin, &url, now),
             Delivery::FormPostBody(body) => {
-                let found =
-                    ResponseParams::from_form_post(&body).map(|p| (p, ResponseMode::FormPost));
-                self.complete(task, signin, found, now)
+                let found = ResponseParams::from_form_post(&body);
+                self.complete(task, signin, found, ResponseMode::FormPost, now)
             }
         }
     }
@@ -638,19 +649,22 @@ impl Machine {
                 self.put_task(task, Task::Signin(signin));
             }
             (Stage::PickingUp, Purpose::Pickup, Answer::Http(response)) => {
-                let found = response
-                    .and_then(|r| ResponseParams::from_form_post_pickup(r.status, &r.body))
-                    .map(|p| (p, ResponseMode::FormPost));
-                self.complete(task, signin, found, now);
+                let found =
+                    response.and_then(|r| ResponseParams::from_form_post_pickup(r.status, &r.body));
+                self.complete(task, signin, found, ResponseMode::FormPost, now);
             }
             (Stage::ReadingTx { params, delivered }, Purpose::Transaction, Answer::Read(read)) => {
                 let delivered = *delivered;
                 let key = params.state().map(|state| self.transaction_key(state));
-                let tx = read.map(|text| {
-                    text.as_deref()
-                        .and_then(stored::transaction_from_text)
-                        .filter(|tx| !tx.is_stale(super::secs(now)))
-                });
+                // Matched where it is, not moved through `map`, `and_then` and `filter`.
+                let tx = match read {
+                    Ok(Some(text)) => match stored::transaction_from_text(&text) {
+                        Some(tx) if !tx.is_stale(super::secs(now)) => Ok(Some(tx)),
+                        _ => Ok(None),
+                    },
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                };
                 let started = match (tx, &self.metadata) {
                     (Ok(Some(tx)), Some(metadata)) => {
                         let (flow, step) =

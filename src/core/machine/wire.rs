@@ -65,9 +65,15 @@ impl Wired {
 
     /// [`Wired::new`] for a configuration already parsed.
     pub fn from_json(config: &Json, own_origin: &str) -> Result<Wired, String> {
-        let machine = parse_config(config)
-            .and_then(|config| Machine::new(config, own_origin.to_owned()))
-            .map_err(|e| error_json(&e))?;
+        // Matched where it is: the machine is not moved through `and_then` and `map_err`.
+        let made = match parse_config(config) {
+            Ok(config) => Machine::new(config, own_origin.to_owned()),
+            Err(e) => Err(e),
+        };
+        let machine = match made {
+            Ok(machine) => machine,
+            Err(e) => return Err(error_json(&e)),
+        };
         Ok(Wired {
             machine,
             refused: None,
@@ -607,15 +613,19 @@ fn parse_all<T: FromStr<Err = Error>>(items: &[String], name: &str) -> Result<Ve
 /// A value parsed with `FromStr`, its error reported for the option `name`.
 #[inline(never)]
 fn parse_as<T: FromStr<Err = Error>>(value: &str, name: &str) -> Result<T, Error> {
-    value.parse().map_err(|e| for_option(e, name))
+    let mut parsed = value.parse();
+    if let Err(error) = &mut parsed {
+        for_option(error, name);
+    }
+    parsed
 }
 
-/// `error` of a value, said of the option `name`. Not generic: one copy for every type.
+/// `error` of a value, said of the option `name`, changed in place (not moved through). Not
+/// generic: one copy for every type.
 #[inline(never)]
-fn for_option(error: Error, name: &str) -> Error {
-    match error {
-        Error::InvalidConfig { reason, .. } => Error::config(name, reason),
-        other => other,
+fn for_option(error: &mut Error, name: &str) {
+    if let Error::InvalidConfig { field, .. } = error {
+        *field = name.to_owned();
     }
 }
 
