@@ -3,7 +3,7 @@
 use crate::common::*;
 use crate::op::Endpoint;
 use crate::world::*;
-use oidc_rp_wasm::core::config::{LogoutOptions, StorageKind};
+use oidc_rp_wasm::core::config::StorageKind;
 use oidc_rp_wasm::core::json::Json;
 use oidc_rp_wasm::core::machine::{Area, Call, Command, Outcome};
 
@@ -15,13 +15,7 @@ fn logout_key() -> String {
 fn signout_url_stores_its_state_and_keeps_the_session() {
     let mut w = World::new();
     let t = w.signed_in_tab(config(StorageKind::Session));
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: false,
-            options: LogoutOptions::default(),
-        },
-    );
+    let op = w.call(t, signout(false));
     w.settle();
     let url = match w.tab(t).ok(op) {
         Outcome::Url(url) => url.clone(),
@@ -57,13 +51,7 @@ fn signout_redirect_removes_the_shared_copy_before_navigating_and_tells_the_othe
     let mut w = World::new();
     let a = w.signed_in_tab(config(StorageKind::Local));
     let b = w.create_tab(config(StorageKind::Local));
-    let op = w.call(
-        a,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
+    let op = w.call(a, signout(true));
     // The page may not leave before the IndexedDB removal is committed: nothing navigates until
     // the answers come.
     w.pump(a);
@@ -205,13 +193,7 @@ fn without_an_end_session_endpoint_signout_redirect_signs_out_locally_and_goes_t
     w.signout_redirect(t);
     assert!(w.tab(t).session().is_none());
     assert_eq!(w.tab(t).navigations.len(), navigations);
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: false,
-            options: LogoutOptions::default(),
-        },
-    );
+    let op = w.call(t, signout(false));
     w.settle();
     assert_eq!(w.tab(t).err(op), "unsupported");
 }
@@ -227,10 +209,7 @@ fn a_second_signout_redirect_while_the_first_runs_leaves_it_to_the_first() {
     w.op.revocation = true;
     w.op.hang.insert(Endpoint::Revocation);
     let t = w.signed_in_tab(config(StorageKind::Memory));
-    let signout = || Call::Signout {
-        redirect: true,
-        options: LogoutOptions::default(),
-    };
+    let signout = || signout(true);
     let first = w.call(t, signout());
     w.settle();
     let second = w.call(t, signout());
@@ -260,13 +239,7 @@ fn a_logout_state_that_cannot_be_stored_still_signs_out_every_tab() {
     let a = w.signed_in_tab(config(StorageKind::Local));
     let b = w.create_tab(config(StorageKind::Local));
     w.session_storage_full = true;
-    let op = w.call(
-        a,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
+    let op = w.call(a, signout(true));
     w.settle();
     assert_eq!(w.tab(a).err(op), "storage");
     assert!(w.tab(a).navigations.is_empty());

@@ -4,7 +4,7 @@
 use crate::common::*;
 use crate::op::Endpoint;
 use crate::world::*;
-use oidc_rp_wasm::core::config::{LogoutOptions, StorageKind};
+use oidc_rp_wasm::core::config::StorageKind;
 use oidc_rp_wasm::core::machine::{Call, Command};
 use oidc_rp_wasm::error::Error;
 
@@ -55,13 +55,7 @@ fn a_hung_revocation_holds_the_sign_out_up_for_one_deadline_per_request_at_most(
     let t = w.signed_in_tab(config(StorageKind::Session));
     w.op.hang.insert(Endpoint::Revocation);
     let start = w.now;
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
+    let op = w.call(t, signout(true));
     w.settle();
     assert!(!w.tab(t).is_done(op));
     let timeout = i64::from(w.tab(t).config.request_timeout_ms);
@@ -115,13 +109,7 @@ fn while_the_revocations_are_out_the_session_is_gone_in_every_tab_and_nothing_re
     let b = w.create_tab(config(StorageKind::Local));
     let refresh = w.tab(a).refresh_token().unwrap();
     w.op.hang.insert(Endpoint::Revocation);
-    let op = w.call(
-        a,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
+    let op = w.call(a, signout(true));
     w.settle();
     assert!(
         !w.tab(a).is_done(op),
@@ -155,13 +143,7 @@ fn the_tokens_of_a_refresh_answered_after_the_sign_out_are_revoked_too() {
     w.op.hang.insert(Endpoint::Revocation);
     let refresh = w.call(t, Call::Refresh);
     w.settle();
-    let signout = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
+    let signout = w.call(t, signout(true));
     w.settle();
     w.release(Endpoint::Token);
     assert_eq!(w.tab(t).err(refresh), "no_session");

@@ -3,7 +3,7 @@
 
 use crate::op::{Endpoint, OP_ORIGIN};
 use crate::world::*;
-use oidc_rp_wasm::core::config::{AuthorizeOptions, IdTokenHint, LogoutOptions, StorageKind};
+use oidc_rp_wasm::core::config::{AuthorizeOptions, IdTokenHint, StorageKind};
 use oidc_rp_wasm::core::machine::{Call, SigninVia};
 
 #[test]
@@ -46,13 +46,7 @@ fn no_output_debug_shows_a_token_a_code_or_a_verifier() {
     );
     w.settle();
     w.tab(a).ok(op);
-    let op = w.call(
-        a,
-        Call::Signout {
-            redirect: false,
-            options: LogoutOptions::default(),
-        },
-    );
+    let op = w.call(a, signout(false));
     w.settle();
     w.tab(a).ok(op);
     assert!(w.op.token_requests("refresh_token").len() >= 3);
@@ -97,13 +91,7 @@ fn the_machine_debug_during_a_sign_out_shows_no_id_token() {
     w.op.hang.insert(Endpoint::Revocation);
     let t = w.signed_in_tab(config(StorageKind::Session));
     let id_token = w.tab(t).session().unwrap().id_token.clone().unwrap();
-    let op = w.call(
-        t,
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-    );
+    let op = w.call(t, signout(true));
     w.settle();
     assert!(!w.tab(t).is_done(op), "waiting for the revocation");
     let debug = format!("{:?}", w.tab(t).machine);
@@ -136,14 +124,8 @@ fn the_machine_debug_while_a_hinted_url_waits_for_its_transaction_shows_no_id_to
             via: SigninVia::Popup { app_window: false },
             options: hinted(),
         },
-        Call::Signout {
-            redirect: true,
-            options: LogoutOptions::default(),
-        },
-        Call::Signout {
-            redirect: false,
-            options: LogoutOptions::default(),
-        },
+        signout(true),
+        signout(false),
     ];
     for call in calls {
         let mut w = World::new();

@@ -1211,6 +1211,14 @@ pub fn public_jwk_of(key: &p256::ecdsa::SigningKey) -> oidc_rp_wasm::core::json:
 }
 
 /// The value of query parameter `name` of `url`.
+/// `signoutRedirect()` (`redirect`) or `signoutUrl()`, with the default options.
+pub fn signout(redirect: bool) -> Call {
+    Call::Signout {
+        redirect,
+        options: LogoutOptions::default(),
+    }
+}
+
 pub fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     let query = query.split('#').next().unwrap_or(query);
