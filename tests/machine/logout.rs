@@ -209,10 +209,9 @@ fn a_second_signout_redirect_while_the_first_runs_leaves_it_to_the_first() {
     w.op.revocation = true;
     w.op.hang.insert(Endpoint::Revocation);
     let t = w.signed_in_tab(config(StorageKind::Memory));
-    let signout = || signout(true);
-    let first = w.call(t, signout());
+    let first = w.call(t, signout(true));
     w.settle();
-    let second = w.call(t, signout());
+    let second = w.call(t, signout(true));
     w.settle();
     w.tab(t).ok(second);
     assert!(!w.tab(t).is_done(first));
