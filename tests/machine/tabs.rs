@@ -15,7 +15,10 @@ fn another_tabs_sign_out_is_signed_out_other_tab_exactly_once_in_each_tab() {
     w.sign_out_locally(a);
     assert_eq!(w.tab(a).count("signedOut:signout"), 1);
     assert_eq!(w.tab(a).count("signedOut:other_tab"), 0);
+    // Why there is no session, for an app that listens late (`signedOutReason`).
+    assert_eq!(w.tab(a).machine.signed_out_reason(), Some("signout"));
     for t in [b, c] {
+        assert_eq!(w.tab(t).machine.signed_out_reason(), Some("other_tab"));
         assert_eq!(
             w.tab(t).event_names(),
             vec!["signedOut:other_tab"],
@@ -28,6 +31,15 @@ fn another_tabs_sign_out_is_signed_out_other_tab_exactly_once_in_each_tab() {
     }
     assert!(!w.local_storage.contains_key(&session_key()));
     assert!(!w.indexed_db.contains_key(&session_key()));
+
+    // A sign-in clears the reason in every tab that takes the session; a new page has none.
+    let (op, _) = w.sign_in_by_redirect(b);
+    w.tab(b).ok(op);
+    for t in [a, b, c] {
+        assert_eq!(w.tab(t).machine.signed_out_reason(), None, "tab {t}");
+    }
+    let d = w.create_tab(config(StorageKind::Session));
+    assert_eq!(w.tab(d).machine.signed_out_reason(), None);
 }
 
 #[test]
@@ -299,26 +311,6 @@ fn the_first_input_after_a_sleep_does_not_undo_an_overdue_idle_sign_out() {
     w.advance(45_000);
     assert!(w.tab(a).session().is_some());
     assert_eq!(w.tab(a).count("idle"), 0);
-}
-
-/// Why there is no session, for an app that listens late: the last sign-out's reason, until a
-/// session is taken again; none in a page that never had one.
-#[test]
-fn the_reason_of_the_last_sign_out_stays_until_a_sign_in() {
-    let mut w = World::new();
-    let a = w.signed_in_tab(config(StorageKind::Local));
-    let b = w.create_tab(config(StorageKind::Local));
-    let c = w.create_tab(config(StorageKind::Local));
-    w.sign_out_locally(c);
-    assert_eq!(w.tab(a).machine.signed_out_reason(), Some("other_tab"));
-    assert_eq!(w.tab(c).machine.signed_out_reason(), Some("signout"));
-    let (op, _) = w.sign_in_by_redirect(b);
-    w.tab(b).ok(op);
-    for t in [a, b] {
-        assert_eq!(w.tab(t).machine.signed_out_reason(), None, "tab {t}");
-    }
-    let d = w.create_tab(config(StorageKind::Session));
-    assert_eq!(w.tab(d).machine.signed_out_reason(), None);
 }
 
 #[test]
