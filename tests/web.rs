@@ -243,6 +243,30 @@ export function hold_lock(name) {
   });
 }
 
+// Deletes the SDK's IndexedDB database as a page's "clear local data" would: "deleted", or
+// "blocked" while a connection stays open (every later open, in any tab, then waits for it).
+export function idb_delete() {
+  return new Promise((resolve) => {
+    const request = indexedDB.deleteDatabase("oidc-rp-wasm");
+    request.onblocked = () => resolve("blocked");
+    request.onsuccess = () => resolve("deleted");
+    request.onerror = () => resolve("failed");
+  });
+}
+
+// Hides `crypto.subtle` (`hidden`), as outside a secure context, or shows it again.
+export function hide_subtle(hidden) {
+  if (hidden) Object.defineProperty(crypto, "subtle", { value: undefined, configurable: true });
+  else delete crypto.subtle;
+}
+
+// A stand-in for a window the app opened for a popup: it counts its `close()` calls.
+export function counting_window() {
+  const win = { closes: 0, closed: false };
+  win.close = () => { win.closes += 1; };
+  return win;
+}
+
 // The text IndexedDB holds under `key` in the SDK's store, or null.
 export function idb_get(key) {
   return new Promise((resolve, reject) => {
@@ -365,6 +389,9 @@ extern "C" {
     fn frame_window(closed: bool) -> JsValue;
     fn hold_lock(name: &str) -> js_sys::Promise;
     fn idb_get(key: &str) -> js_sys::Promise;
+    fn idb_delete() -> js_sys::Promise;
+    fn hide_subtle(hidden: bool);
+    fn counting_window() -> JsValue;
 
     fn signed_token(alg: &str, kid: &str, claims: &str) -> js_sys::Promise;
 }
@@ -663,6 +690,44 @@ async fn a_renewed_session_is_written_to_its_storage_and_to_indexeddb_when_share
         drop(client);
         clear_sdk_storage();
     }
+}
+
+#[wasm_bindgen_test]
+async fn the_pages_code_deleting_the_sdks_indexeddb_database_is_not_blocked_by_the_client() {
+    clear_sdk_storage();
+    let issuer = "https://op-idb-delete.test";
+    let now = now();
+    store_session(
+        &local_storage(),
+        issuer,
+        &session(issuer, "at-0", Some("rt-0"), now + 3600, now),
+    );
+    let _op = FakeOpStub::install(issuer, "rt-0", true, 0);
+    let client = Client::create(config(issuer, StorageKind::Local))
+        .await
+        .unwrap();
+    // A shared session's refresh opens the database and writes its copy there.
+    client.refresh().await.unwrap();
+    assert!(JsFuture::from(idb_get(&session_key(issuer)))
+        .await
+        .unwrap()
+        .is_string());
+    // The client lets go of its connection when the page deletes the database: the delete goes
+    // through, not blocked for as long as the tab lives.
+    let deleted = JsFuture::from(idb_delete()).await.unwrap();
+    assert_eq!(deleted.as_string().as_deref(), Some("deleted"));
+    // The next shared write opens it again.
+    let renewed = client.refresh().await.unwrap();
+    assert_eq!(renewed.access_token.expose(), "at-2");
+    let shared = JsFuture::from(idb_get(&session_key(issuer)))
+        .await
+        .unwrap()
+        .as_string()
+        .expect("written again after the delete");
+    let shared = stored::session_from_text(&shared).expect("a stored session");
+    assert_eq!(shared.access_token.expose(), "at-2");
+    drop(client);
+    clear_sdk_storage();
 }
 
 #[wasm_bindgen_test]
@@ -1196,6 +1261,44 @@ async fn a_popup_sign_in_in_the_apps_own_window() {
 }
 
 #[wasm_bindgen_test]
+async fn the_apps_window_for_a_popup_is_closed_when_the_call_is_refused_before_using_it() {
+    let (client, _op) = silent_client("https://op-app-window-refused.test", 60_000).await;
+    let closes = |win: &JsValue| {
+        js_sys::Reflect::get(win, &JsValue::from_str("closes"))
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    };
+    // An option the SDK refuses (it sets `state` itself): the call fails before its popup
+    // would open, and the window the app opened for it is closed, not left blank on screen.
+    let win = counting_window();
+    let refused = AuthorizeOptions {
+        extra_params: vec![("state".to_owned(), "mine".to_owned())],
+        ..AuthorizeOptions::default()
+    };
+    let error = client
+        .signin_popup(refused, Some(win.clone().unchecked_into()))
+        .await
+        .expect_err("state is the SDK's");
+    assert_eq!(error.code(), "invalid_config", "{error:?}");
+    assert_eq!(closes(&win), 1.0);
+    // So is the window given to a disposed client.
+    client.dispose();
+    let win = counting_window();
+    let error = client
+        .signin_popup(
+            AuthorizeOptions::default(),
+            Some(win.clone().unchecked_into()),
+        )
+        .await
+        .expect_err("disposed");
+    assert_eq!(error.code(), "disposed", "{error:?}");
+    assert_eq!(closes(&win), 1.0);
+    drop(client);
+    clear_sdk_storage();
+}
+
+#[wasm_bindgen_test]
 async fn a_hidden_iframe_that_never_answers_times_out() {
     let (client, _op) = silent_client("https://op-silent-timeout.test", 200).await;
     let frames_before = count_iframes();
@@ -1687,6 +1790,27 @@ async fn webcrypto_refuses_a_key_of_another_type() {
     }
 }
 
+#[wasm_bindgen_test]
+async fn without_crypto_subtle_verification_is_crypto_unavailable_not_a_bad_key() {
+    let (token, jwks) = make_token("ES256", &test_claims()).await;
+    let jws = CompactJws::parse(&token).unwrap();
+    let check = SignatureCheck {
+        alg: JwsAlg::ES256,
+        jwk: jwks.keys.first().unwrap().clone(),
+        signing_input: jws.signing_input,
+        signature: jws.signature,
+    };
+    // A page outside a secure context (plain http on a LAN address) has no `crypto.subtle`.
+    hide_subtle(true);
+    let error = webcrypto::verify(&check).await;
+    hide_subtle(false);
+    let error = error.expect_err("nothing to verify with");
+    assert_eq!(error.code(), "crypto_unavailable", "{error:?}");
+    webcrypto::verify(&check)
+        .await
+        .expect("verifies again with crypto.subtle back");
+}
+
 /// A token for `alg` signed by a fresh key, and the JWK Set's text.
 async fn make_token_text(alg: &str, claims: &serde_json::Value) -> (String, String) {
     let kid = format!("key-{alg}");
@@ -1795,6 +1919,16 @@ async fn resource_headers_are_bearer_or_dpop_bound_with_ath_and_a_dpop_proof_ver
         payload["jti"],
         "a new jti per proof"
     );
+    // A relative URL is read against the page's base URL, as `fetch` reads it: `htu` is the
+    // absolute URL the server sees (§4.3 checks it against the request's).
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let relative = client.dpop_proof("GET", "/api/items?page=2").await.unwrap();
+    assert_eq!(jws_parts(&relative).1["htu"], format!("{origin}/api/items"));
+    let error = client
+        .dpop_proof("GET", "http://[not a host")
+        .await
+        .expect_err("not a URL");
+    assert_eq!(error.code(), "invalid_config", "{error:?}");
 
     let jwk = format!(
         r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":{},"y":{}}}]}}"#,
@@ -1827,6 +1961,9 @@ async fn resource_headers_are_bearer_or_dpop_bound_with_ath_and_a_dpop_proof_ver
     let (header_of_bound, payload) = jws_parts(headers.dpop.as_deref().expect("a proof"));
     assert_eq!(header_of_bound["jwk"], header["jwk"], "the same key");
     assert_eq!(payload["htm"], "GET");
+    let relative = client.resource_headers("GET", "/api/todos").await.unwrap();
+    let (_, relative) = jws_parts(relative.dpop.as_deref().expect("a proof"));
+    assert_eq!(relative["htu"], format!("{origin}/api/todos"));
     assert_eq!(
         payload["ath"],
         oidc_rp_wasm::core::dpop::ath(&AccessToken::new("at-bound"))

@@ -10,7 +10,7 @@
 //! [the module docs](super) shows a whole front end.
 
 use super::pump::{Completion, Pump};
-use super::{js_text, window};
+use super::{absolute_url, js_text, window};
 use crate::core::config::{AuthorizeOptions, ClientConfig, LogoutOptions};
 use crate::core::flow::code::SignedIn;
 use crate::core::machine::{Call, Machine, Outcome, ResourceHeaders, SigninVia};
@@ -114,6 +114,14 @@ impl Client {
 
     fn pump(&self) -> &Pump {
         &self.handle.pump
+    }
+
+    /// Starts `call`, or fails with the error that kept it from being made.
+    fn call_with(&self, call: Result<Call, Error>) -> Completion {
+        match call {
+            Ok(call) => self.pump().call(call),
+            Err(error) => Completion::failed(error),
+        }
     }
 
     /// A handle that does not keep the client alive.
@@ -229,21 +237,33 @@ impl Client {
     /// Signs in in a popup. The popup is open when this returns, before anything is awaited:
     /// call it in the click handler itself (browsers block a `window.open` that follows an
     /// await), or open a window there yourself and pass it as `window`. The future completes
-    /// the sign-in.
+    /// the sign-in; a call refused before its popup opens (an option, a disposed client) closes
+    /// `window`.
     pub fn signin_popup(
         &self,
         options: AuthorizeOptions,
         window: Option<web_sys::Window>,
     ) -> impl Future<Output = Result<SignedIn, Error>> + 'static {
-        let app_window = window.is_some();
-        self.pump().give_window(window);
-        expect(
-            self.pump().call(Call::Signin {
-                via: SigninVia::Popup { app_window },
+        let given = window.clone();
+        let pump = self.pump().clone();
+        pump.give_window(window);
+        let done = expect(
+            pump.call(Call::Signin {
+                via: SigninVia::Popup {
+                    app_window: given.is_some(),
+                },
                 options,
             }),
             signed_in,
-        )
+        );
+        async move {
+            let result = done.await;
+            // A call refused before its popup opened closes the window the app opened for it.
+            if let (Err(_), Some(given)) = (&result, given) {
+                pump.close_unused_window(&given);
+            }
+            result
+        }
     }
 
     /// Renews the session without user interaction: the refresh token first when it can serve
@@ -348,7 +368,8 @@ impl Client {
     /// (refreshed first when near expiry, as [`Client::get_access_token`]), as `Bearer` (RFC 6750
     /// §2.1), or as `DPoP` with a proof in [`ResourceHeaders::dpop`] when the token is DPoP-bound
     /// (RFC 9449 §7: `htm`, `htu`, `ath` and the server's newest nonce). Send the request with
-    /// them, then hand its answer to [`Client::resource_answer`].
+    /// them, then hand its answer to [`Client::resource_answer`]. `url` may be relative: it is
+    /// read against the page's base URL, as `fetch` reads it.
     ///
     /// [`Error::Dpop`] (`dpop_key_changed`) when the token is bound to a key this client no
     /// longer holds.
@@ -357,11 +378,11 @@ impl Client {
         method: &str,
         url: &str,
     ) -> impl Future<Output = Result<ResourceHeaders, Error>> + 'static {
-        let call = Call::ResourceHeaders {
+        let call = absolute_url(url).map(|url| Call::ResourceHeaders {
             method: method.to_owned(),
-            url: url.to_owned(),
-        };
-        expect(self.pump().call(call), |outcome| match outcome {
+            url,
+        });
+        expect(self.call_with(call), |outcome| match outcome {
             Outcome::Headers(Some(headers)) => Some(headers),
             _ => None,
         })
@@ -380,15 +401,15 @@ impl Client {
         dpop_nonce: Option<String>,
         retried: bool,
     ) -> impl Future<Output = Result<Option<ResourceHeaders>, Error>> + 'static {
-        let call = Call::ResourceAnswer {
+        let call = absolute_url(url).map(|url| Call::ResourceAnswer {
             method: method.to_owned(),
-            url: url.to_owned(),
+            url,
             status,
             www_authenticate,
             dpop_nonce,
             retried,
-        };
-        expect(self.pump().call(call), |outcome| match outcome {
+        });
+        expect(self.call_with(call), |outcome| match outcome {
             Outcome::Headers(headers) => Some(headers),
             _ => None,
         })
@@ -396,18 +417,19 @@ impl Client {
 
     /// A DPoP proof (RFC 9449 §4) for `method` `url`, signed with the client's key, with `ath`
     /// of the access token when the session's token is DPoP-bound: for an HTTP client of the
-    /// app's own. [`Error::InvalidConfig`] (field `dpop`) when `dpop` is off or the key is not
-    /// ready.
+    /// app's own; `url` is read against the page's base URL, as `fetch` reads it.
+    /// [`Error::InvalidConfig`] (field `dpop`) when `dpop` is off or the key is not ready, (field
+    /// `url`) when `url` is not a URL.
     pub fn dpop_proof(
         &self,
         method: &str,
         url: &str,
     ) -> impl Future<Output = Result<String, Error>> + 'static {
-        let call = Call::DpopProof {
+        let call = absolute_url(url).map(|url| Call::DpopProof {
             method: method.to_owned(),
-            url: url.to_owned(),
-        };
-        expect(self.pump().call(call), |outcome| match outcome {
+            url,
+        });
+        expect(self.call_with(call), |outcome| match outcome {
             Outcome::Proof(proof) => Some(proof),
             _ => None,
         })

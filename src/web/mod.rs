@@ -72,6 +72,21 @@ fn window() -> Result<web_sys::Window, Error> {
     web_sys::window().ok_or(Error::Browser(BrowserError::NoWindow))
 }
 
+/// `url` read against the page's base URL (`document.baseURI`), as `fetch` reads it: a resource
+/// server's URL given relative (`/api/items`) is the absolute one its DPoP proof's `htu` must
+/// name (RFC 9449 §4.2). [`Error::InvalidConfig`] (field `url`) when it is not a URL.
+fn absolute_url(url: &str) -> Result<String, Error> {
+    let base = window()?
+        .document()
+        .and_then(|d| d.base_uri().ok().flatten());
+    let read = match base {
+        Some(base) => web_sys::Url::new_with_base(url, &base),
+        None => web_sys::Url::new(url),
+    };
+    read.map(|u| u.href())
+        .map_err(|_| Error::config("url", "not a URL"))
+}
+
 /// A JS exception as text, for error messages.
 fn js_text(value: &JsValue) -> String {
     if let Some(err) = value.dyn_ref::<js_sys::Error>() {

@@ -173,9 +173,40 @@ impl Pump {
         Completion(slot)
     }
 
-    /// Hands the next popup sign-in the app's own window.
+    /// Hands the next popup sign-in the app's own window. A client being disposed takes none:
+    /// its call fails at once, and the window is closed as a popup of the SDK's would never have
+    /// opened.
     pub(super) fn give_window(&self, window: Option<Window>) {
-        self.with(|s| s.app_window = window);
+        let refused = self
+            .with(|s| {
+                if s.machine.is_some() && !s.disposing {
+                    s.app_window = window;
+                    None
+                } else {
+                    window
+                }
+            })
+            .flatten();
+        if let Some(window) = refused {
+            let _ = window.close();
+        }
+    }
+
+    /// Closes `window`, the app's own window for a popup sign-in that failed, if the machine
+    /// never took it: the call was refused (an option, say) before its popup would have opened.
+    pub(super) fn close_unused_window(&self, window: &Window) {
+        let unused = self.with(|s| {
+            let unused = s.app_window.as_ref().is_some_and(|parked| {
+                AsRef::<JsValue>::as_ref(parked) == AsRef::<JsValue>::as_ref(window)
+            });
+            if unused {
+                s.app_window = None;
+            }
+            unused
+        });
+        if unused == Some(true) {
+            let _ = window.close();
+        }
     }
 
     /// Ends every operation (`disposed`), then lets go of everything in the page. Twice is once.

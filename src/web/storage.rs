@@ -98,6 +98,12 @@ pub(super) mod shared {
         ) -> Result<IdbTransaction, JsValue>;
         #[wasm_bindgen(method, catch, js_name = createObjectStore)]
         fn create_object_store(this: &IdbDatabase, name: &str) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(method)]
+        fn close(this: &IdbDatabase);
+        #[wasm_bindgen(method, setter)]
+        fn set_onversionchange(this: &IdbDatabase, handler: &js_sys::Function);
+        #[wasm_bindgen(method, setter)]
+        fn set_onclose(this: &IdbDatabase, handler: &js_sys::Function);
 
         /// `IDBTransaction`.
         type IdbTransaction;
@@ -173,6 +179,31 @@ pub(super) mod shared {
         };
         request.set_onupgradeneeded(upgrade.unchecked_ref());
         let db: IdbDatabase = finished(&request, "open").await.ok()?.unchecked_into();
+        // Two first uses that overlap each open a connection: the first one kept serves both.
+        if let Some(kept) = OPEN.with(|open| open.borrow().clone()) {
+            db.close();
+            return Some(kept);
+        }
+        // Let go when the page's code deletes the database (its delete waits for every open
+        // connection, and every later open, in any tab, waits for the delete) or the browser
+        // closes it: the next use opens it again.
+        let release = Closure::<dyn FnMut(web_sys::Event)>::new(|event: web_sys::Event| {
+            let Some(closed) = event.target() else {
+                return;
+            };
+            closed.unchecked_ref::<IdbDatabase>().close();
+            OPEN.with(|open| {
+                let mut open = open.borrow_mut();
+                if open.as_ref().is_some_and(|kept| {
+                    AsRef::<JsValue>::as_ref(kept) == AsRef::<JsValue>::as_ref(&closed)
+                }) {
+                    *open = None;
+                }
+            });
+        })
+        .into_js_value();
+        db.set_onversionchange(release.unchecked_ref());
+        db.set_onclose(release.unchecked_ref());
         OPEN.with(|open| *open.borrow_mut() = Some(db.clone()));
         Some(db)
     }

@@ -69,12 +69,18 @@ pub async fn digest(hash: HashAlg, data: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(js_sys::Uint8Array::new(&digest).to_vec())
 }
 
-/// Verifies `check` with WebCrypto.
+/// Verifies `check` with WebCrypto. [`Error::Crypto`] (`crypto_unavailable`) where the page has
+/// no `crypto.subtle` (not a secure context).
 pub async fn verify(check: &SignatureCheck) -> Result<(), Error> {
     let subtle = window()?
         .crypto()
         .map_err(|_| Error::Crypto("window.crypto".into()))?
         .subtle();
+    // Outside a secure context there is no `crypto.subtle`: the browser, not the key, is what
+    // cannot verify.
+    if subtle.is_undefined() {
+        return Err(Error::Crypto("crypto.subtle (not a secure context)".into()));
+    }
     let (import_params, verify_params) = params(check.alg);
     let usages = Array::of1(&JsValue::from_str("verify"));
     let unusable = |why: String| Error::Signature(SignatureError::UnusableKey(why));
