@@ -449,6 +449,19 @@ fn strip_response_params_keeps_the_apps_own_query_and_fragment() {
         strip_response_params("https://app/cb?tab=2#x", false),
         "https://app/cb?tab=2#x"
     );
+    // The app's own pieces stay byte for byte, whatever a form encoder would make of them: a
+    // name without a value, `;`, a Latin-1 escape, an unencoded `/`, an encoded name.
+    assert_eq!(
+        strip_response_params(
+            "https://app/cb?debug&code=c&a=1;b=2&q=caf%E9&state=s&path=/x/y&%73tate=t&&v=%20+",
+            false
+        ),
+        "https://app/cb?debug&a=1;b=2&q=caf%E9&path=/x/y&v=%20+"
+    );
+    assert_eq!(
+        strip_response_params("https://app/cb?code=c&state=s&tab=2", false),
+        "https://app/cb?tab=2"
+    );
 }
 
 #[test]

@@ -26,7 +26,7 @@ use oidc_rp_wasm::core::jwks::JwkSet;
 use oidc_rp_wasm::core::jws::CompactJws;
 use oidc_rp_wasm::core::metadata::ProviderMetadata;
 use oidc_rp_wasm::core::pkce::{CodeVerifier, CHALLENGE_METHOD};
-use oidc_rp_wasm::core::response::ResponseParams;
+use oidc_rp_wasm::core::response::{ResponseParams, RESPONSE_PARAMS};
 use oidc_rp_wasm::core::secret::{AccessToken, RawIdToken, RefreshToken};
 use oidc_rp_wasm::core::session::Session;
 use oidc_rp_wasm::core::stored::{
@@ -490,15 +490,20 @@ proptest! {
         )?;
     }
 
-    /// A name given twice is refused by every URL/body delivery (RFC 6749 §3.1), whatever the
-    /// values, empty ones included.
+    /// A response parameter given twice is refused by every URL/body delivery (RFC 6749 §3.1),
+    /// whatever the values, empty ones included.
     #[test]
     fn a_repeated_response_parameter_is_refused(
         pairs in shuffled_pairs(),
         which in any::<prop::sample::Index>(),
         again in value(),
     ) {
-        let repeated = pairs[which.index(pairs.len())].0.clone();
+        let response: Vec<&String> = pairs
+            .iter()
+            .map(|(name, _)| name)
+            .filter(|name| RESPONSE_PARAMS.contains(&name.as_str()))
+            .collect();
+        let repeated = response[which.index(response.len())].clone();
         let mut with_repeat = pairs.clone();
         with_repeat.push((repeated.clone(), again));
         let encoded = encode_form(&with_repeat);
@@ -513,6 +518,26 @@ proptest! {
         prop_assert!(is_repeat(ResponseParams::from_form_post(&encoded)));
         let url = format!("https://rp.example/cb?{encoded}");
         prop_assert!(ResponseParams::locate_in_url(&url).is_err());
+    }
+
+    /// A name of the app's own given twice (the redirect URI's query may: RFC 6749 §3.1.2) is
+    /// not the response's to refuse: the response is read, and the URL cleaned of it alone.
+    #[test]
+    fn a_repeated_name_of_the_apps_is_not_a_repeated_response_parameter(
+        pairs in shuffled_pairs(),
+        name in text1().prop_filter("the app's", |n| !RESPONSE_PARAMS.contains(&n.as_str())),
+        values in (value(), value()),
+    ) {
+        let mut with_app = pairs.clone();
+        with_app.retain(|(n, _)| *n != name);
+        with_app.insert(0, (name.clone(), values.0));
+        with_app.push((name.clone(), values.1));
+        let encoded = encode_form(&with_app);
+        let state = &pairs.iter().find(|(n, _)| n == "state").unwrap().1;
+        for parse in [ResponseParams::from_query, ResponseParams::from_fragment, ResponseParams::from_form_post] {
+            let read = parse(&encoded).map(|p| p.state().map(str::to_owned));
+            prop_assert_eq!(read, Ok(Some(state.clone())));
+        }
     }
 }
 

@@ -3,12 +3,11 @@
 //! Form Post Response Mode §2) or a `web_message` payload.
 //!
 //! [`ResponseParams`] turns each delivery into the same name/value pairs, refusing a repeated
-//! parameter (RFC 6749 §3.1). [`process_authorization_response`] then checks `state`
+//! response parameter (RFC 6749 §3.1). [`process_authorization_response`] then checks `state`
 //! (RFC 6749 §10.12), the `iss` parameter (RFC 9207 §2.4), and yields either the OP's error
 //! (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6) or the code.
 
 use crate::core::authorize::Transaction;
-use crate::core::json::repeated_name;
 use crate::core::json::Json;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::params::ResponseMode;
@@ -16,7 +15,8 @@ use crate::core::secret::AuthorizationCodeValue;
 use crate::error::{Error, OpError, ResponseError, REASON_RESPONSE_MODE_MISMATCH};
 use std::fmt;
 
-/// The parameters of an authorization response, in the order received, each name at most once.
+/// The parameters of an authorization response, in the order received, each of the response's
+/// own names ([`RESPONSE_PARAMS`]) at most once.
 /// Parameters with an empty value are dropped (RFC 6749 §3.1). `Debug` hides the `code`.
 #[derive(Clone, Default)]
 pub struct ResponseParams {
@@ -24,7 +24,8 @@ pub struct ResponseParams {
 }
 
 impl ResponseParams {
-    /// From name/value pairs; a repeated name is [`ResponseError::RepeatedParameter`].
+    /// From name/value pairs; a repeated response parameter ([`RESPONSE_PARAMS`]) is
+    /// [`ResponseError::RepeatedParameter`].
     pub fn from_pairs<I, N, V>(pairs: I) -> Result<Self, Error>
     where
         I: IntoIterator<Item = (N, V)>,
@@ -42,8 +43,18 @@ impl ResponseParams {
     /// [`ResponseParams::from_pairs`] of pairs already collected (not generic: one copy in the
     /// wasm).
     fn from_pair_list(all: Vec<(String, String)>) -> Result<Self, Error> {
-        if let Some(name) = repeated_name(&all) {
-            return Err(ResponseError::RepeatedParameter(name.to_owned()).into());
+        // §3.1 is about the response's parameters: the redirect URI's own query may repeat a
+        // name of the app's (§3.1.2 keeps it), and the response is still read.
+        for &known in RESPONSE_PARAMS {
+            let mut seen = false;
+            for (name, _) in &all {
+                if name == known {
+                    if seen {
+                        return Err(ResponseError::RepeatedParameter(known.to_owned()).into());
+                    }
+                    seen = true;
+                }
+            }
         }
         let mut pairs = Vec::new();
         for pair in all {
@@ -238,17 +249,19 @@ pub fn strip_response_params(url: &str, from_fragment: bool) -> String {
         None => (url, None),
     };
     let (base, query) = crate::core::text::split_once(rest, b'?').unwrap_or((rest, ""));
-    let mut kept = crate::core::form::Form::new();
-    for (name, value) in crate::core::form::parse(query) {
-        if !RESPONSE_PARAMS.contains(&name.as_str()) {
-            kept.pair(&name, &value);
-        }
-    }
-    let kept = kept.finish();
     let mut clean = base.to_owned();
-    if !kept.is_empty() {
-        clean.push('?');
-        clean.push_str(&kept);
+    // The app's own pieces stay as they were written (`?debug`, `;`, `%E9`, `/` unencoded):
+    // only the response's are taken out, each piece judged by its decoded name.
+    let mut separator = '?';
+    for piece in crate::core::text::pieces(query, b'&') {
+        let response_param = crate::core::form::parse(piece)
+            .first()
+            .is_some_and(|(name, _)| RESPONSE_PARAMS.contains(&name.as_str()));
+        if !piece.is_empty() && !response_param {
+            clean.push(separator);
+            clean.push_str(piece);
+            separator = '&';
+        }
     }
     if let (Some(fragment), false) = (fragment, from_fragment) {
         clean.push('#');

@@ -305,6 +305,34 @@ fn a_fragment_response_signs_in_and_the_fragment_is_dropped() {
     assert_eq!(w.tab(t).err(op), "invalid_response");
 }
 
+/// A redirect URI whose own query repeats a name of the app's (RFC 6749 §3.1.2 keeps that
+/// query): the response is read all the same, in the query or the fragment, and the address is
+/// cleaned of the response alone.
+#[test]
+fn a_redirect_uri_repeating_a_name_of_its_own_still_takes_the_response() {
+    let redirect = "https://app.example.com/cb?v=1&v=2";
+    for mode in [ResponseMode::Fragment, ResponseMode::Query] {
+        let mut w = World::new();
+        let mut cfg = ClientConfig::new(ISSUER, CLIENT_ID, redirect)
+            .scope(SCOPE)
+            .storage(StorageKind::Memory);
+        cfg.response_mode = mode;
+        let t = w.create_tab(cfg);
+        w.go_to_op(t);
+        let response = w.op.authorize(&w.tab(t).last_navigation());
+        let callback = match mode {
+            ResponseMode::Fragment => format!("{redirect}#{}", response.body()),
+            _ => format!("{redirect}&{}", response.body()),
+        };
+        w.reload(t);
+        let op = w.come_back(t, &callback, true);
+        w.settle();
+        w.tab(t).ok(op);
+        assert_eq!(w.op.count(Endpoint::Token), 1, "{mode:?}");
+        assert_eq!(w.tab(t).replaced, vec![redirect.to_owned()], "{mode:?}");
+    }
+}
+
 #[test]
 fn a_form_post_response_is_picked_up_from_the_service_worker_once() {
     let mut w = World::new();
