@@ -756,7 +756,7 @@ export declare class OidcClient {
    * `maxAge`, `acrValues`, `scope`, `loginHint`, `idTokenHint` (a token or `true`; `false` does
    * not), `uiLocales`, `extraParams`, `resource` and `claims` each skip the refresh token: a
    * refresh_token grant carries none of them, so it could not honour them (it does not
-   * re-authenticate for `maxAge`, cannot raise `acr`, widen `scope` or pick an account). A refresh the OP refuses with `invalid_grant` falls back to the iframe; any other
+   * re-authenticate for `maxAge`, cannot raise `acr`, widen `scope` or pick an account). A refresh the OP refuses with `invalid_grant`, or whose refresh token is bound to a DPoP key this client no longer holds (`dpop_key_changed`), falls back to the iframe; any other
    * failure (the network, a timeout) is reported as it is. Like {@link OidcClient.signinPopup}, the iframe prefers `web_message`
    * when the OP supports it, else answers through `silentRedirectUri`. It renews the page's
    * session, so an ID token for another user (signed in at the OP meanwhile) is refused and the

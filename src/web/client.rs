@@ -269,7 +269,8 @@ impl Client {
     /// Renews the session without user interaction: the refresh token first when it can serve
     /// (the session has one and `options` asks nothing only an authorization request can do:
     /// see [`AuthorizeOptions::needs_authorization_request`]), else (or when the OP refuses the
-    /// grant with `invalid_grant`) a hidden iframe with `prompt=none`. OP errors
+    /// grant with `invalid_grant`, or the refresh token is bound to a DPoP key the client no
+    /// longer holds) a hidden iframe with `prompt=none`. OP errors
     /// (`login_required`, ...) keep their codes; the session stays as it was.
     pub fn signin_silent(
         &self,

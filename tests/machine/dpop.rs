@@ -289,6 +289,55 @@ fn a_refresh_token_bound_to_a_lost_key_is_never_sent() {
     assert_eq!(w2.op.token_requests("refresh_token").len(), 0);
 }
 
+/// A silent sign-in whose refresh token is bound to a lost key falls back to the hidden iframe,
+/// as for a refused grant: the new sign-in binds its tokens to the key the tab holds now.
+#[test]
+fn a_silent_sign_in_whose_refresh_token_is_bound_to_a_lost_key_renews_in_the_iframe() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Session));
+    w.key_store.clear();
+    w.reload(t);
+    let op = w.signin_silently(t);
+    assert!(!w.tab(t).is_done(op), "in the iframe");
+    w.answer_window(t, op);
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 0);
+    let session = w.tab(t).session().expect("renewed").clone();
+    assert_eq!(session.dpop_jkt.as_deref(), Some(held_jkt(&w, t).as_str()));
+    // Its refresh token serves again.
+    let op = refresh(&mut w, t);
+    w.tab(t).ok(op);
+}
+
+/// A popup sign-in's token request left signed by the key a sign-out in another tab then
+/// replaced: its tokens are bound to a key this tab no longer holds, so the sign-in fails with
+/// `dpop_key_changed` instead of keeping a session that every proof and refresh would fail.
+#[test]
+fn a_sign_in_whose_key_went_while_its_token_request_was_out_is_dpop_key_changed() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(dpop(StorageKind::Session));
+    let b = w.create_tab(dpop(StorageKind::Session));
+    let op = w.call(
+        b,
+        Call::Signin {
+            via: SigninVia::Popup { app_window: false },
+            options: Default::default(),
+        },
+    );
+    w.settle();
+    w.op.hang.insert(Endpoint::Token);
+    w.answer_window(b, op);
+    w.settle();
+    let signed_with = held_jkt(&w, b);
+    w.sign_out_locally(a);
+    assert_ne!(held_jkt(&w, b), signed_with, "B took the new key");
+    w.release(Endpoint::Token);
+    w.settle();
+    assert_eq!(w.tab(b).err(op), "dpop_key_changed");
+    assert!(w.tab(b).session().is_none());
+}
+
 #[test]
 fn sign_out_removes_the_key_and_makes_another() {
     let mut w = World::new();

@@ -48,11 +48,14 @@ impl SilentPlan {
         }
     }
 
-    /// Whether a failed refresh hands over to the iframe: only when the OP refused the grant
-    /// (`invalid_grant`, RFC 6749 §5.2: expired or revoked); any other failure (the network, a
-    /// refused response) is reported as it is.
+    /// Whether a failed refresh hands over to the iframe: when the OP refused the grant
+    /// (`invalid_grant`, RFC 6749 §5.2: expired or revoked), or when the refresh token is bound
+    /// to a DPoP key this client no longer holds (`dpop_key_changed`, RFC 9449 §5: a new sign-in
+    /// binds to the key it has); any other failure (the network, a refused response) is
+    /// reported as it is.
     pub fn falls_back_on(error: &Error) -> bool {
         crate::core::token::refresh_token_refused(error)
+            || matches!(error, Error::Dpop(code) if *code == crate::error::CODE_DPOP_KEY_CHANGED)
     }
 }
 
