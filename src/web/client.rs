@@ -169,7 +169,9 @@ impl Client {
 
     // ----- sign-in -----
 
-    /// The URL of a redirect sign-in; its transaction is stored for the callback.
+    /// The URL of a redirect sign-in; its transaction is stored for the callback. With pushed
+    /// authorization requests the URL carries a one-time `request_uri` the OP keeps for its
+    /// `expires_in` only (RFC 9126 §2.2, often 60 s): navigate to it at once.
     pub fn authorize_url(
         &self,
         options: AuthorizeOptions,
