@@ -1146,7 +1146,8 @@ fn frame_plan_chooses_web_message_when_the_op_lists_it() {
     assert_eq!(
         plan.expect,
         Expect::WebMessage {
-            op_origin: ISSUER.into()
+            op_origin: ISSUER.into(),
+            own_origin: None,
         }
     );
     assert_eq!(plan.timeout_ms, 7777);
@@ -1347,6 +1348,7 @@ fn a_handover_needs_the_pending_state_and_a_callback_page_sign_in() {
     };
     let web_message = Expect::WebMessage {
         op_origin: ISSUER.into(),
+        own_origin: None,
     };
     let state = "st-1";
     assert_eq!(
@@ -1413,6 +1415,7 @@ fn a_callback_page_message_with_another_state_is_not_ours() {
     // The same for web_message, from the OP's page.
     let web_message = Expect::WebMessage {
         op_origin: ISSUER.into(),
+        own_origin: None,
     };
     let response = |state: &str| {
         Json::parse(&format!(
@@ -1426,6 +1429,34 @@ fn a_callback_page_message_with_another_state_is_not_ours() {
     assert!(matches!(from_op("st-2"), Some(Delivery::Elsewhere)));
     // Only from our own window.
     assert!(web_message::accept(ISSUER, false, &response("st-2"), &web_message, "st-1").is_none());
+    // Without a callback page, nothing from our own origin completes a web_message sign-in.
+    let error =
+        |query: &str| web_message::accept(OWN_ORIGIN, true, &message(query), &web_message, "st-1");
+    assert!(error("?error=login_required&state=st-1").is_none());
+    // With one (the redirect URI is the silent-callback page), an OP that sends its error there
+    // in the query is heard: the delivery check then lets only an error through.
+    let with_page = Expect::WebMessage {
+        op_origin: ISSUER.into(),
+        own_origin: Some(OWN_ORIGIN.into()),
+    };
+    let via_page = |origin: &str, query: &str| {
+        web_message::accept(origin, true, &message(query), &with_page, "st-1")
+    };
+    assert!(matches!(
+        via_page(OWN_ORIGIN, "?error=login_required&state=st-1"),
+        Some(Delivery::CallbackUrl(_))
+    ));
+    assert!(matches!(
+        via_page(OWN_ORIGIN, "?error=login_required&state=st-2"),
+        Some(Delivery::Elsewhere)
+    ));
+    // A callback-page message from the OP's origin is not the page's; the OP's own response
+    // still is.
+    assert!(via_page(ISSUER, "?error=login_required&state=st-1").is_none());
+    assert!(matches!(
+        web_message::accept(ISSUER, true, &response("st-1"), &with_page, "st-1"),
+        Some(Delivery::Params(_))
+    ));
 }
 
 #[test]

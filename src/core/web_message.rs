@@ -33,6 +33,10 @@ pub enum Expect {
     WebMessage {
         /// The origin of the authorization endpoint.
         op_origin: String,
+        /// This page's origin when the redirect URI is the silent-callback page: an OP that
+        /// sends its error there instead (in the query) is still heard, and the error is the
+        /// OP's, never a timeout (a code that comes that way fails the delivery check).
+        own_origin: Option<String>,
     },
     /// The silent-callback page on our own origin.
     CallbackPage {
@@ -98,33 +102,37 @@ pub fn accept(
     if !from_source {
         return None;
     }
-    match expect {
-        Expect::WebMessage { op_origin } => {
-            if origin != op_origin {
-                return None;
-            }
-            let params = ResponseParams::from_web_message(data).ok()?;
-            match params.state() {
-                Some(s) if s == state => Some(Delivery::Params(params)),
-                Some(_) => Some(Delivery::Elsewhere),
-                None => None,
-            }
+    let (from_op, own_origin) = match expect {
+        Expect::WebMessage {
+            op_origin,
+            own_origin,
+        } => (Some(op_origin), own_origin.as_ref()),
+        Expect::CallbackPage { own_origin } => (None, Some(own_origin)),
+    };
+    let is_callback_page = data.get("type").and_then(Json::as_str) == Some(CALLBACK_MESSAGE_TYPE);
+    if is_callback_page {
+        if own_origin.map(String::as_str) != Some(origin) {
+            return None;
         }
-        Expect::CallbackPage { own_origin } => {
-            if origin != own_origin || data.get("type")?.as_str()? != CALLBACK_MESSAGE_TYPE {
-                return None;
-            }
-            // The app may hand one window to two calls (a double click): a response whose
-            // state is another's is that call's. (A form_post pick-up URL carries no state: its
-            // body, once fetched, is checked against the transaction.)
-            let url = data.get("url")?.as_str()?;
-            let another = ResponseParams::locate_in_url(url)
-                .is_ok_and(|(params, _)| params.state().is_some_and(|s| s != state));
-            if another {
-                return Some(Delivery::Elsewhere);
-            }
-            callback_url(data)
+        // The app may hand one window to two calls (a double click): a response whose state is
+        // another's is that call's. (A form_post pick-up URL carries no state: its body, once
+        // fetched, is checked against the transaction.)
+        let url = data.get("url")?.as_str()?;
+        let another = ResponseParams::locate_in_url(url)
+            .is_ok_and(|(params, _)| params.state().is_some_and(|s| s != state));
+        if another {
+            return Some(Delivery::Elsewhere);
         }
+        return callback_url(data);
+    }
+    if from_op.map(String::as_str) != Some(origin) {
+        return None;
+    }
+    let params = ResponseParams::from_web_message(data).ok()?;
+    match params.state() {
+        Some(s) if s == state => Some(Delivery::Params(params)),
+        Some(_) => Some(Delivery::Elsewhere),
+        None => None,
     }
 }
 

@@ -186,6 +186,49 @@ fn a_prompt_none_error_in_the_query_of_a_fragment_request_is_the_ops_error() {
     assert!(w.tab(t).transactions().is_empty());
 }
 
+/// The same for a web_message iframe whose redirect URI is the silent-callback page: an OP that
+/// redirects its `prompt=none` error there (in the query) instead of posting it is heard, and the
+/// error is the OP's, not a timeout. A code that comes that way is refused.
+#[test]
+fn a_web_message_iframe_hears_the_ops_error_sent_to_the_callback_page() {
+    for answer in ["error", "code"] {
+        let mut w = World::new();
+        w.op.user_signed_in = answer == "code";
+        let cfg = config(StorageKind::Memory).silent_redirect_uri(SILENT_URI);
+        let t = w.create_tab(cfg);
+        let op = w.signin_silently(t);
+        let url = w.tab(t).windows[&op].url.clone();
+        assert_eq!(
+            query_param(&url, "response_mode").as_deref(),
+            Some("web_message")
+        );
+        let response = match answer {
+            "error" => w.op.error_response(&url, "login_required"),
+            _ => w.op.authorize(&url),
+        };
+        let callback = response.query_url();
+        assert!(callback.starts_with(SILENT_URI));
+        w.window_message(
+            t,
+            APP_ORIGIN,
+            Some(op),
+            response.callback_message(&callback),
+        );
+        let Err(e) = w.tab(t).result(op) else {
+            panic!("{answer}: not an error")
+        };
+        match answer {
+            "error" => {
+                assert_eq!(e.code(), "login_required");
+                assert_eq!(e.reason(), Some("response_mode_mismatch"));
+            }
+            _ => assert_eq!(e.code(), "invalid_response"),
+        }
+        assert_eq!(w.op.count(Endpoint::Token), 0, "{answer}");
+        assert!(w.tab(t).windows[&op].closed_by_machine);
+    }
+}
+
 /// A code in the wrong channel is still refused.
 #[test]
 fn a_code_in_the_query_of_a_fragment_request_is_refused() {

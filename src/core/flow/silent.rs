@@ -109,7 +109,10 @@ impl FramePlan {
             }
         };
         let expect = if mode == ResponseMode::WebMessage {
-            Expect::WebMessage { op_origin }
+            Expect::WebMessage {
+                op_origin,
+                own_origin: config.silent_redirect_uri.is_some().then_some(own_origin),
+            }
         } else {
             Expect::CallbackPage { own_origin }
         };
