@@ -315,6 +315,15 @@ export interface PopupOptions {
   window?: GlobalInstance<"Window"> | null | undefined;
 }
 
+/**
+ * Options of {@link OidcClient.signinPopup}: those of every sign-in, and the app's own window as
+ * `popupWindow` (the same as {@link PopupOptions.window}, which wins when both are given).
+ */
+export interface PopupSigninOptions extends AuthorizeOptions {
+  /** A window the app opened in the task of the user's click: see {@link PopupOptions.window}. */
+  popupWindow?: GlobalInstance<"Window"> | null | undefined;
+}
+
 /** Options of RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). */
 export interface LogoutOptions {
   /** `post_logout_redirect_uri` of this logout; replaces {@link OidcClientConfig.postLogoutRedirectUri}. */
@@ -747,7 +756,7 @@ export declare class OidcClient {
    * @throws {OidcError} `popup_blocked`, `popup_closed` (the user closed it), `timeout` (no
    *   answer within ten minutes), or any error of {@link OidcClient.handleRedirectCallback}.
    */
-  signinPopup(options?: AuthorizeOptions, popup?: PopupOptions): Promise<Session>;
+  signinPopup(options?: PopupSigninOptions, popup?: PopupOptions): Promise<Session>;
 
   /**
    * Renews the session without showing anything: with the refresh token when one is held and

@@ -1091,6 +1091,12 @@ export class OidcClient {
   }
 
   signinPopup(options, popup) {
+    // `popupWindow` among the options is `window` of PopupOptions (which wins when both are given).
+    if (options?.popupWindow !== undefined) {
+      const { popupWindow, ...rest } = options;
+      options = rest;
+      popup = { window: popupWindow, ...popup };
+    }
     const keys = popup !== undefined && popup !== null && typeof popup === 'object' ? Object.keys(popup) : [];
     const extra = keys.find((k) => k !== 'window');
     const given = popup?.window;

@@ -33,6 +33,7 @@ import type {
   OidcClientConfig,
   OidcError,
   PopupOptions,
+  PopupSigninOptions,
   Session,
   SignedOutReason,
 } from "./index.js";
@@ -102,7 +103,7 @@ export interface OidcMethods {
    * popup opens before this returns; while it is still loading the call waits for it, and a
    * browser may then block the popup (pass `popup.window`, opened in the click, to be safe).
    */
-  signinPopup(options?: AuthorizeOptions, popup?: PopupOptions): Promise<Session>;
+  signinPopup(options?: PopupSigninOptions, popup?: PopupOptions): Promise<Session>;
   /** {@link OidcClient.signinSilent}: the refresh token when one is held, else a hidden iframe. */
   signinSilent(options?: AuthorizeOptions): Promise<Session>;
   /** {@link OidcClient.signoutRedirect}: ends the session in every tab and leaves for the OP. */

@@ -59,15 +59,16 @@ function startPopup(app, { ownWindow = false, responseMode } = {}) {
       window.__popupHandle = handle;
       return handle;
     };
-    let popup;
+    /** @type {Record<string, unknown>} */
+    const options = { appState: { from: 'popup' }, ...(mode ? { responseMode: mode } : {}) };
     if (own) {
+      // The contract's form: the app's window as `popupWindow` among the options.
       const mine = window.open('', 'app-popup', 'popup=yes,width=480,height=600');
       mine.document.title = 'preparing';
-      popup = { window: mine };
+      options.popupWindow = mine;
     }
     const before = opened.length;
-    const options = { appState: { from: 'popup' }, ...(mode ? { responseMode: mode } : {}) };
-    window.__popupOutcome = window.__example.client.signinPopup(options, popup).then(
+    window.__popupOutcome = window.__example.client.signinPopup(options).then(
       (s) => ({ ok: true, subject: s.subject, appState: s.appState }),
       (e) => ({ ok: false, code: e.code, message: e.message }),
     );
@@ -131,12 +132,20 @@ test('signinPopup navigates a window the app opened itself', SCENARIO, () =>
 
     // A call that fails before the window is used closes it, as it would a popup of its own:
     // an option the machine refuses, and a configuration that cannot sign in by popup.
-    for (const options of [{ redirectURI: 'x' }, { extraParams: { state: 'mine' } }]) {
-      const left = await app.page.evaluate(async (o) => {
+    // Either way the window is given: `{ window }` as the second argument, `popupWindow` in the
+    // options.
+    for (const [options, asOption] of [
+      [{ redirectURI: 'x' }, false],
+      [{ extraParams: { state: 'mine' } }, false],
+      [{ extraParams: { state: 'mine' } }, true],
+    ]) {
+      const left = await app.page.evaluate(async ([o, asOption]) => {
         const mine = window.open('', 'app-popup-2', 'popup=yes,width=480,height=600');
-        const error = await window.__example.client.signinPopup(o, { window: mine }).then(() => null, (e) => e.code);
+        const client = window.__example.client;
+        const call = asOption ? client.signinPopup({ ...o, popupWindow: mine }) : client.signinPopup(o, { window: mine });
+        const error = await call.then(() => null, (e) => e.code);
         return { error, closed: mine.closed };
-      }, options);
+      }, [options, asOption]);
       assert.ok(left.error, JSON.stringify(left));
       assert.equal(left.closed, true, JSON.stringify({ options, left }));
     }
