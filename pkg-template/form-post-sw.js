@@ -12,7 +12,7 @@
 // form with fields named `state` and `code`) goes to your server as usual. An OP on your app's
 // own origin needs `paths`.
 //
-// Protocol with the SDK (src/web):
+// Protocol with the SDK (its pumps: index.js in the package, src/web in the crate):
 // 1. A navigation that POSTs an application/x-www-form-urlencoded body with `state` and `code` or
 //    `error` is answered with a 303 redirect to the same URL plus `oidc_form_post=<id>`; the body
 //    is kept in Cache Storage and handed out only within five minutes (bodies nobody came for
