@@ -633,6 +633,32 @@ fn max_age_without_auth_time_is_refused() {
     assert_eq!(err.reason(), Some("auth_time_missing"));
 }
 
+/// OIDC Core §3.1.2.1, §2: `acr_values` sent means `acr` is checked, through the whole flow.
+#[test]
+fn acr_values_sent_means_the_id_tokens_acr_is_checked() {
+    let acr = |value: serde_json::Value| {
+        let token = mint_rs256(&claims_with(json!({ "acr": value })));
+        FakeOp::new().token(tokens("at-1", None, Some(&token)))
+    };
+    let asked = || request().acr_values(vec!["urn:mfa".into(), "urn:hw".into()]);
+    let err = acr(json!("urn:password"))
+        .sign_in(transaction(asked()))
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.reason()),
+        ("invalid_id_token", Some("acr_not_satisfied"))
+    );
+    let err = acr(serde_json::Value::Null)
+        .sign_in(transaction(asked()))
+        .unwrap_err();
+    assert_eq!(err.reason(), Some("acr_not_satisfied"), "no acr at all");
+    acr(json!("urn:hw")).sign_in(transaction(asked())).unwrap();
+    // Not asked: any acr (or none) is the OP's business.
+    acr(json!("urn:password"))
+        .sign_in(transaction(request()))
+        .unwrap();
+}
+
 #[test]
 fn at_hash_is_checked_against_the_exchanged_access_token() {
     // first_id_token carries the at_hash of `at-1`, not of `at-other`.

@@ -46,6 +46,30 @@ fn signout_url_stores_its_state_and_keeps_the_session() {
     assert!(w.tab(t).navigations.is_empty());
 }
 
+/// RP-Initiated Logout §2: the hint is the ID token the OP issued, expired or not: a user back
+/// after hours signs out with the hint of the session's (long expired) ID token.
+#[test]
+fn signout_sends_the_id_token_hint_of_an_expired_id_token_too() {
+    let mut w = World::new();
+    let mut cfg = config(StorageKind::Session);
+    cfg.auto_refresh = false;
+    let t = w.signed_in_tab(cfg);
+    w.advance(3 * 3600 * 1000);
+    let session = w.tab(t).session().expect("kept past its expiry").clone();
+    let id_token_exp = session.claims.as_ref().unwrap().exp;
+    assert!(id_token_exp * 1000 < w.now, "the ID token expired");
+    assert!(session.is_expired(w.now / 1000), "so did the access token");
+    let op = w.call(t, signout(false));
+    w.settle();
+    let Outcome::Url(url) = w.tab(t).ok(op) else {
+        panic!("not a URL")
+    };
+    assert_eq!(
+        query_param(url, "id_token_hint").as_deref(),
+        session.id_token.as_ref().map(|t| t.expose())
+    );
+}
+
 #[test]
 fn signout_redirect_removes_the_shared_copy_before_navigating_and_tells_the_other_tabs() {
     let mut w = World::new();
