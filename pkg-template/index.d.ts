@@ -809,6 +809,8 @@ export declare class OidcClient {
    *
    * @throws {OidcError} `no_session`, `session_expired`, `dpop_key_changed`, or any error of
    *   {@link OidcClient.refresh}.
+   * @throws {TypeError} as `fetch` throws it: `input` is not a URL or request, or the resource
+   *   server could not be reached (the SDK's own requests fail with `network` instead).
    */
   fetch(
     input: string | GlobalInstance<"Request"> | GlobalInstance<"URL">,
