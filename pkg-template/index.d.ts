@@ -603,8 +603,8 @@ export declare const ERROR_CODES: ErrorCodes;
  */
 export declare function isOidcError(e: unknown, code?: OidcErrorCode | readonly OidcErrorCode[]): e is OidcError;
 
-/** @internal The SDK's error, for the package's React binding. Not part of the API: do not use. */
-export declare function _oidcError(code: SdkErrorCode, message: string): OidcError;
+/** @internal The SDK's error, for the package's React binding and form-post helper. Not part of the API: do not use. */
+export declare function _oidcError(code: SdkErrorCode, message: string, more?: { field?: string }): OidcError;
 
 /** Detail of the `expiring` and `expired` events. */
 export interface ExpiryDetail {

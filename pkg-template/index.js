@@ -1201,7 +1201,8 @@ export class OidcClient {
 
 const CREATE = Symbol('create');
 
-// For the React binding (react.js), whose errors must be the SDK's too; not part of the API.
+// For the React binding (react.js) and form-post.js, whose errors must be the SDK's too; not
+// part of the API.
 export { oidcError as _oidcError };
 
 /** The SDK's own error codes, and the OP error codes apps meet most. */

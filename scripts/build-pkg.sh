@@ -4,8 +4,8 @@
 # glue there is), twice: oidc_rp_wasm_bg.wasm without DPoP and oidc_rp_wasm_dpop_bg.wasm with it
 # (feature `dpop`), so that a page without DPoP does not download it (index.js loads the one a
 # configuration needs); and the files of pkg-template/ (the pump, types, service worker, silent-callback
-# page, package.json, README), with index.js and react.js minified by esbuild (react.js keeps its
-# imports of react and ./index.js). wasm-pack is not used: it
+# page, package.json, README), with index.js, react.js and form-post.js minified by esbuild
+# (react.js and form-post.js keep their imports of react and ./index.js). wasm-pack is not used: it
 # downloads its own binaries.
 #
 # The wasm is built on the pinned nightly of scripts/release-toolchain with -Zbuild-std and
@@ -46,7 +46,7 @@ wasm oidc_rp_wasm_bg.wasm js-pump
 wasm oidc_rp_wasm_dpop_bg.wasm js-pump,dpop
 cp -R pkg-template/. "$out"/
 # Minified: the readable source is pkg-template/index.js.
-for entry in index react; do
+for entry in index react form-post; do
   tools/node_modules/.bin/esbuild "pkg-template/$entry.js" --minify --format=esm --target=es2022 \
     --legal-comments=none --log-level=warning --outfile="$out/$entry.js" --allow-overwrite
 done

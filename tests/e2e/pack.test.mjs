@@ -16,7 +16,7 @@ import { launchBrowser, newContext } from './lib/browser.mjs';
 
 const SHIPPED = [
   'package.json', 'README.md', 'index.js', 'index.d.ts', 'oidc_rp_wasm_bg.wasm', 'oidc_rp_wasm_dpop_bg.wasm',
-  'form-post-sw.js', 'silent-callback.html', 'wasm-url.d.ts',
+  'form-post.js', 'form-post.d.ts', 'form-post-sw.js', 'silent-callback.html', 'wasm-url.d.ts',
 ];
 
 let work, site, files, app, op, browser;

@@ -170,6 +170,54 @@ test('form_post service worker registered with ?paths=: it takes exactly those p
     assert.ok(new URLSearchParams(posts[0].body).has('code'), 'the OP posted its response');
   }));
 
+test("form_post service worker registered by oidc-rp-wasm/form-post: it takes the redirect URIs' paths only, so a form without a Referer to another path reaches the server", () =>
+  inContext(env, {}, async ({ context }) => {
+    const app = await App.open(context, env);
+    await app.page.waitForFunction(() => window.__example.serviceWorker.then(() => true));
+    const config = { redirectUri: env.urls.redirectUri, silentRedirectUri: env.urls.silentRedirectUri };
+    const registered = await app.page.evaluate(async (config) => {
+      const { registerFormPostWorker, formPostWorkerUrl } = await import('/oidc-rp-wasm/form-post.js');
+      const registration = await registerFormPostWorker(config);
+      const url = formPostWorkerUrl(config);
+      while (!navigator.serviceWorker.controller?.scriptURL.endsWith(url)) {
+        await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+      }
+      return { url, active: registration.active?.scriptURL };
+    }, config);
+    assert.equal(registered.url, `/form-post-sw.js?paths=${encodeURIComponent('/,/silent-callback.html')}`);
+    assert.equal(registered.active, `${env.rp.origin}${registered.url}`);
+
+    // A form of the app's own with an authorization response's field names, posted without a
+    // Referer to a path that is no redirect URI's: a worker registered without `paths` would
+    // take it (no Referer counts as another origin's); this one lets it reach the server.
+    env.rp.requests.length = 0;
+    await app.page.evaluate(() => {
+      const form = document.createElement('form');
+      form.method = 'POST';
+      form.action = '/orders';
+      form.rel = 'noreferrer';
+      for (const [name, value] of [['state', 'NY'], ['code', '10001']]) {
+        const input = document.createElement('input');
+        input.name = name;
+        input.value = value;
+        form.append(input);
+      }
+      document.body.append(form);
+      form.submit();
+    });
+    await app.page.waitForSelector('#static-405');
+    const posts = env.rp.requests.filter((r) => r.method === 'POST');
+    assert.deepEqual(posts.map((r) => [r.path, r.body]), [['/orders', 'state=NY&code=10001']]);
+
+    // The OP's form_post to the redirect URI is still taken.
+    const again = await App.open(context, env);
+    env.rp.requests.length = 0;
+    env.op.events.clear();
+    await again.signinRedirect({ responseMode: 'form_post' });
+    await assertSignedIn(again, { responseMode: 'form_post' });
+    assert.deepEqual(env.rp.requests.filter((r) => r.method === 'POST'), []);
+  }));
+
 test('signinPopup, response_mode=web_message: login in the popup, the opener gets the session', () =>
   inContext(env, {}, async ({ context }) => {
     env.op.events.clear();

@@ -24,6 +24,7 @@ import {
   type WasmSource,
 } from "oidc-rp-wasm";
 import wasmUrl from "oidc-rp-wasm/oidc_rp_wasm_bg.wasm";
+import { formPostWorkerUrl, registerFormPostWorker } from "oidc-rp-wasm/form-post";
 
 // ---- configuration: every field ----
 
@@ -318,3 +319,13 @@ void main();
 // With exactOptionalPropertyTypes, options still take `undefined` for "not set".
 const hint: string | undefined = new URLSearchParams(location.search).get("hint") ?? undefined;
 export const fromForm: AuthorizeOptions = { loginHint: hint, prompt: undefined, maxAge: undefined };
+
+// The form_post service worker, registered for the configuration's redirect URIs.
+export async function withFormPost(config: OidcClientConfig): Promise<OidcClient> {
+  const registration: ServiceWorkerRegistration = await registerFormPostWorker(config);
+  console.log(registration.active?.scriptURL, formPostWorkerUrl(config, "/sw/form-post-sw.js"));
+  await registerFormPostWorker({ redirectUri: "/callback", silentRedirectUri: undefined }, "/form-post-sw.js");
+  // @ts-expect-error the redirect URI is what the worker needs
+  await registerFormPostWorker({ clientId: "spa" });
+  return OidcClient.create({ ...config, responseMode: "form_post" });
+}
