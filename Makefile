@@ -1,6 +1,9 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Both install what is missing
 # first (scripts/setup.sh is idempotent: a second run only checks).
 SHELL := /bin/bash
+# rustup's tools (cargo, rustup, wasm-bindgen once installed), also in a shell that never read
+# rustup's profile lines.
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 export CARGO_TERM_COLOR ?= never
 
