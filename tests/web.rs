@@ -244,13 +244,16 @@ export function hold_lock(name) {
 }
 
 // Deletes the SDK's IndexedDB database as a page's "clear local data" would: "deleted", or
-// "blocked" while a connection stays open (every later open, in any tab, then waits for it).
+// "blocked" when a connection stays open 5 s after the delete asked it to close (every later
+// open, in any tab, waits for it meanwhile). A connection that closes once its transactions are
+// done first fires `blocked`, then lets the delete through: only the bound tells the two apart.
 export function idb_delete() {
   return new Promise((resolve) => {
     const request = indexedDB.deleteDatabase("oidc-rp-wasm");
-    request.onblocked = () => resolve("blocked");
-    request.onsuccess = () => resolve("deleted");
-    request.onerror = () => resolve("failed");
+    let bound;
+    request.onblocked = () => { bound = setTimeout(() => resolve("blocked"), 5000); };
+    request.onsuccess = () => { clearTimeout(bound); resolve("deleted"); };
+    request.onerror = () => { clearTimeout(bound); resolve("failed"); };
   });
 }
 

@@ -54,9 +54,11 @@ pub(super) fn request_lock(
     }
     let locks: LockManager = locks.unchecked_into();
     let was_granted = Rc::new(Cell::new(false));
+    // Owned by the task below until the request settles: a wait given up (its bound, or a
+    // dispose) never calls it, and it is freed then instead of leaking with what it holds.
     let callback = {
         let was_granted = was_granted.clone();
-        Closure::once_into_js(move |_lock: JsValue| -> js_sys::Promise {
+        Closure::once(move |_lock: JsValue| -> js_sys::Promise {
             was_granted.set(true);
             // Held until `release` is called.
             let mut release = None;
@@ -84,15 +86,17 @@ pub(super) fn request_lock(
     });
     let options = js_sys::Object::new();
     set(&options, "signal", &signal);
-    let request = match locks.request_with_options(name, &options, callback.unchecked_ref()) {
-        Ok(request) => request,
-        Err(e) => {
-            refused(lock_error(&e));
-            return Some(None);
-        }
-    };
+    let request =
+        match locks.request_with_options(name, &options, callback.as_ref().unchecked_ref()) {
+            Ok(request) => request,
+            Err(e) => {
+                refused(lock_error(&e));
+                return Some(None);
+            }
+        };
     super::spawn(async move {
         let settled = wasm_bindgen_futures::JsFuture::from(request).await;
+        drop(callback);
         drop(bound);
         if let Err(e) = settled {
             if !was_granted.get() {
