@@ -160,7 +160,9 @@ export interface OidcClientConfig {
   /**
    * After a refresh, call the UserInfo endpoint and check that its `sub` equals the session's
    * (`subject_mismatch` otherwise). Default `false`. With an OP that has no `userinfo_endpoint`,
-   * `create()` fails with `unsupported` rather than skip the check.
+   * `create()` fails with `unsupported` rather than skip the check. The answer must be plain
+   * JSON: a client registered for signed or encrypted UserInfo (`application/jwt`) fails every
+   * refresh with `invalid_response` (the rotated refresh token is kept).
    */
   checkUserinfoOnRefresh?: boolean | undefined;
   /**
