@@ -589,7 +589,7 @@ prop_compose! {
     ) -> Session {
         Session {
             id_token: id_token.map(RawIdToken::new),
-            claims,
+            claims: claims.map(std::sync::Arc::new),
             id_token_fresh,
             access_token: AccessToken::new(access_token),
             token_type,
@@ -787,7 +787,7 @@ fn signed_in_session(with_claims: bool) -> Session {
     .unwrap();
     Session {
         id_token: with_claims.then(|| RawIdToken::new("h.p.s")),
-        claims: with_claims.then(|| IdTokenClaims::from_json(claims).unwrap()),
+        claims: with_claims.then(|| std::sync::Arc::new(IdTokenClaims::from_json(claims).unwrap())),
         id_token_fresh: with_claims,
         access_token: AccessToken::new("at0"),
         token_type: TokenType::Bearer,
