@@ -1165,6 +1165,15 @@ proptest! {
         prop_assert_eq!(ours, s.split_ascii_whitespace().collect::<Vec<_>>());
     }
 
+    /// `text::utf8_lossy` replaces what `String::from_utf8_lossy` replaces: bytes of UTF-8
+    /// sequences cut, mixed and broken at random.
+    #[test]
+    fn utf8_lossy_agrees_with_std(
+        bytes in vec(prop::sample::select(vec![b'a', 0x80, 0xbf, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0xed, 0xa0, 0xff]), 0..24),
+    ) {
+        prop_assert_eq!(oidc_rp_wasm::core::text::utf8_lossy(bytes.clone()), String::from_utf8_lossy(&bytes));
+    }
+
     /// `session::millis` is `saturating_mul(1000)`, at the bounds too.
     #[test]
     fn millis_agrees_with_saturating_mul(
