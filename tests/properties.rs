@@ -1165,6 +1165,12 @@ proptest! {
         prop_assert_eq!(ours, s.split_ascii_whitespace().collect::<Vec<_>>());
     }
 
+    /// `IdTokenClaims::json_text` writes what `to_json` builds, member for member.
+    #[test]
+    fn claims_json_text_is_to_json(claims in any_claims()) {
+        prop_assert_eq!(claims.json_text(), Json::Object(claims.to_json()).to_text());
+    }
+
     /// `text::utf8_lossy` replaces what `String::from_utf8_lossy` replaces: bytes of UTF-8
     /// sequences cut, mixed and broken at random.
     #[test]

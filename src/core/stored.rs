@@ -29,7 +29,7 @@ pub fn session_to_text(session: &Session) -> String {
         session.id_token.as_ref().map(RawIdToken::expose),
     );
     if let Some(claims) = &session.claims {
-        o.json("claims", &Json::Object(claims.to_json()));
+        o.raw("claims", &claims.json_text());
     }
     o.raw("id_token_fresh", bool_text(session.id_token_fresh));
     o.str("access_token", session.access_token.expose());
