@@ -224,7 +224,7 @@ pub fn fixtures() -> &'static Fixtures {
                 &default_claims(),
                 b"sig",
             ))),
-            claims: Some(claims),
+            claims: Some(std::sync::Arc::new(claims)),
             id_token_fresh: true,
             access_token: AccessToken::new("at-1"),
             token_type: TokenType::Bearer,

@@ -21,6 +21,12 @@ thread_local! {
     static CLIENTS: Cell<Vec<Option<Wired>>> = const { Cell::new(Vec::new()) };
 }
 
+/// Puts `clients` in the client table and returns what was there: taken out (an empty table put
+/// in) while a call uses it, then put back. One accessor, as for the buffer.
+fn swap_clients(clients: Vec<Option<Wired>>) -> Vec<Option<Wired>> {
+    CLIENTS.replace(clients)
+}
+
 /// Puts `bytes` in the buffer and returns what was there. Every entry point reaches the buffer
 /// through here, so it holds no borrow and the wasm one accessor.
 fn swap_buffer(bytes: Vec<u8>) -> Vec<u8> {
@@ -81,7 +87,7 @@ pub extern "C" fn oidc_new() -> u32 {
     };
     match wired {
         Ok(wired) => {
-            let mut clients = CLIENTS.take();
+            let mut clients = swap_clients(Vec::new());
             let index = match clients.iter_mut().position(|slot| slot.is_none()) {
                 Some(free) => free,
                 None => clients.len(),
@@ -90,7 +96,7 @@ pub extern "C" fn oidc_new() -> u32 {
                 Some(slot) => *slot = Some(wired),
                 None => clients.push(Some(wired)),
             }
-            CLIENTS.set(clients);
+            swap_clients(clients);
             u32::try_from(index.saturating_add(1)).unwrap_or(0)
         }
         Err(error) => {
@@ -142,8 +148,8 @@ fn with_slot(
 ) -> Option<String> {
     let index = usize::try_from(handle).ok()?.checked_sub(1)?;
     // Taken out while `f` runs (nothing in it enters the table), then put back.
-    let mut clients = CLIENTS.take();
+    let mut clients = swap_clients(Vec::new());
     let out = clients.get_mut(index).and_then(f);
-    CLIENTS.set(clients);
+    swap_clients(clients);
     out
 }

@@ -218,6 +218,25 @@ fn aud_may_be_a_string_or_an_array() {
 }
 
 #[test]
+fn claims_text_of_hand_made_claims_has_to_json_members() {
+    // `other` holding a typed name (only by hand): the text has each name once, with the values
+    // `to_json` gives, so that it reads back (the JSON reader refuses repeated names).
+    let mut claims = IdToken::parse(&mint_rs256(&claims())).unwrap().claims;
+    claims
+        .other
+        .insert("iss", Json::str("https://elsewhere.example"));
+    claims.other.insert("name", Json::str("Ana"));
+    let Json::Object(written) = Json::parse(&claims.json_text()).unwrap() else {
+        panic!("not an object");
+    };
+    let expected = claims.to_json();
+    assert_eq!(written.len(), expected.len());
+    for (name, value) in expected.iter() {
+        assert_eq!(written.get(name), Some(value), "{name}");
+    }
+}
+
+#[test]
 fn aud_of_wrong_type_is_a_missing_claim() {
     for aud in [json!(5), json!([]), json!([CLIENT_ID, 5]), json!({"a": 1})] {
         let err = IdToken::parse(&mint_rs256(&claims_with(json!({ "aud": aud })))).unwrap_err();

@@ -614,7 +614,7 @@ prop_compose! {
     ) -> Session {
         Session {
             id_token: id_token.map(RawIdToken::new),
-            claims,
+            claims: claims.map(std::sync::Arc::new),
             id_token_fresh,
             access_token: AccessToken::new(access_token),
             token_type,
@@ -812,7 +812,7 @@ fn signed_in_session(with_claims: bool) -> Session {
     .unwrap();
     Session {
         id_token: with_claims.then(|| RawIdToken::new("h.p.s")),
-        claims: with_claims.then(|| IdTokenClaims::from_json(claims).unwrap()),
+        claims: with_claims.then(|| std::sync::Arc::new(IdTokenClaims::from_json(claims).unwrap())),
         id_token_fresh: with_claims,
         access_token: AccessToken::new("at0"),
         token_type: TokenType::Bearer,
@@ -1188,6 +1188,21 @@ proptest! {
     ) {
         let ours: Vec<&str> = oidc_rp_wasm::core::text::words(&s).collect();
         prop_assert_eq!(ours, s.split_ascii_whitespace().collect::<Vec<_>>());
+    }
+
+    /// `IdTokenClaims::json_text` writes what `to_json` builds, member for member.
+    #[test]
+    fn claims_json_text_is_to_json(claims in any_claims()) {
+        prop_assert_eq!(claims.json_text(), Json::Object(claims.to_json()).to_text());
+    }
+
+    /// `text::utf8_lossy` replaces what `String::from_utf8_lossy` replaces: bytes of UTF-8
+    /// sequences cut, mixed and broken at random.
+    #[test]
+    fn utf8_lossy_agrees_with_std(
+        bytes in vec(prop::sample::select(vec![b'a', 0x80, 0xbf, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0xed, 0xa0, 0xff]), 0..24),
+    ) {
+        prop_assert_eq!(oidc_rp_wasm::core::text::utf8_lossy(bytes.clone()), String::from_utf8_lossy(&bytes));
     }
 
     /// `session::millis` is `saturating_mul(1000)`, at the bounds too.

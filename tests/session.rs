@@ -53,7 +53,7 @@ fn code_exchange_with_an_id_token() {
         session.id_token.as_ref().map(RawIdToken::expose),
         Some(token.raw.expose())
     );
-    assert_eq!(session.claims.as_ref(), Some(&token.claims));
+    assert_eq!(session.claims.as_deref(), Some(&token.claims));
     assert_eq!(session.subject(), Some("248289761001"));
     assert!(session.id_token_fresh);
     assert_eq!(session.access_token.expose(), ACCESS);
@@ -140,7 +140,7 @@ fn refresh_without_id_token_keeps_the_identity() {
         next.id_token.as_ref().map(RawIdToken::expose),
         Some(token.raw.expose())
     );
-    assert_eq!(next.claims.as_ref(), Some(&token.claims));
+    assert_eq!(next.claims.as_deref(), Some(&token.claims));
     assert!(!next.id_token_fresh);
     assert_eq!(next.access_token.expose(), "at-second");
     assert_eq!(next.expires_at, Some(later + 600));
@@ -236,7 +236,7 @@ fn refresh_with_an_id_token_replaces_the_claims() {
         next.claims.as_ref().unwrap().other.str("name"),
         Some("Ana Renamed")
     );
-    assert_eq!(next.claims, Some(token.claims));
+    assert_eq!(next.claims.as_deref(), Some(&token.claims));
     // Fresh again after a refresh that had none: false, then true.
     let stale = next
         .apply_refresh(response("at-3", None, None), None, false, NOW + 200)
@@ -282,7 +282,7 @@ fn access_token_is_never_treated_as_an_id_token() {
         .apply_refresh(refreshed, None, false, NOW + 50)
         .unwrap();
     assert_eq!(next.access_token.expose(), jwt_access_token);
-    assert_eq!(next.claims.as_ref(), Some(&token.claims));
+    assert_eq!(next.claims.as_deref(), Some(&token.claims));
     assert_eq!(next.subject(), Some("248289761001"));
     assert_eq!(
         next.id_token.as_ref().map(RawIdToken::expose),

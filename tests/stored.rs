@@ -3,6 +3,8 @@
 //! else (not JSON, a wrong type, a value the types refuse) reads as `None`, since any script on
 //! the origin can write to `localStorage`.
 
+use std::sync::Arc;
+
 use oidc_rp_wasm::core::authorize::{ResponseMode, Transaction};
 use oidc_rp_wasm::core::id_token::IdTokenClaims;
 use oidc_rp_wasm::core::json::Json;
@@ -68,7 +70,7 @@ fn full_claims() -> IdTokenClaims {
 fn full_session() -> Session {
     Session {
         id_token: Some(RawIdToken::new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln")),
-        claims: Some(full_claims()),
+        claims: Some(Arc::new(full_claims())),
         id_token_fresh: true,
         access_token: AccessToken::new("at-\"quoted\"-\\-token"),
         token_type: TokenType::DPoP,
@@ -315,7 +317,7 @@ fn extreme_integers_read_back_exactly_i64_max() {
     let mut claims = full_claims();
     (claims.exp, claims.iat, claims.nbf, claims.auth_time) =
         (i64::MAX, i64::MAX, Some(i64::MAX), Some(i64::MAX));
-    session.claims = Some(claims);
+    session.claims = Some(Arc::new(claims));
     let back = session_from_text(&session_to_text(&session)).unwrap();
     assert_same_session(&back, &session);
 
@@ -355,7 +357,7 @@ fn extreme_integers_read_back_exactly_i64_min() {
     let mut claims = full_claims();
     (claims.exp, claims.iat, claims.nbf, claims.auth_time) =
         (i64::MIN, i64::MIN, Some(i64::MIN), Some(i64::MIN));
-    session.claims = Some(claims);
+    session.claims = Some(Arc::new(claims));
     let back = session_from_text(&session_to_text(&session)).expect("i64::MIN reads back");
     assert_same_session(&back, &session);
 

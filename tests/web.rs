@@ -582,7 +582,7 @@ fn session(
 ) -> Session {
     Session {
         id_token: Some(RawIdToken::new("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")),
-        claims: Some(claims(issuer, updated_at)),
+        claims: Some(std::sync::Arc::new(claims(issuer, updated_at))),
         id_token_fresh: true,
         access_token: AccessToken::new(access_token),
         token_type: TokenType::Bearer,

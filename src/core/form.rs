@@ -25,9 +25,14 @@ pub fn parse(input: &str) -> Vec<(String, String)> {
 
 /// The value of the first pair named `name` in `input`.
 pub fn first(input: &str, name: &str) -> Option<String> {
-    for (n, v) in parse(input) {
-        if n == name {
-            return Some(v);
+    // As `parse` reads the pairs, without building them: only the value found is decoded.
+    for piece in crate::core::text::pieces(input, b'&') {
+        if piece.is_empty() {
+            continue;
+        }
+        let (n, v) = crate::core::text::split_once(piece, b'=').unwrap_or((piece, ""));
+        if decode(n) == name {
+            return Some(decode(v));
         }
     }
     None
@@ -189,6 +194,24 @@ mod tests {
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
             assert_eq!(ours, theirs, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn first_is_the_first_parsed_pair_of_the_name() {
+        for input in INPUTS {
+            let pairs = parse(input);
+            for name in pairs.iter().map(|(n, _)| n.as_str()).chain(["", "missing"]) {
+                let expected = pairs
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone());
+                assert_eq!(
+                    first(input, name),
+                    expected,
+                    "input {input:?}, name {name:?}"
+                );
+            }
         }
     }
 

@@ -16,7 +16,7 @@
 //! 11. `nonce` equals the request's; 12. `acr` is one of the requested `acr_values`;
 //! 13. with `max_age`, `auth_time` is present and recent enough.
 
-use crate::core::json::{Json, Object};
+use crate::core::json::{Json, Object, ObjectWriter};
 use crate::core::jwks::Jwk;
 #[cfg(feature = "rust-crypto")]
 use crate::core::jwks::JwkSet;
@@ -123,6 +123,40 @@ impl IdTokenClaims {
             json.insert("amr", strings_json(amr));
         }
         json
+    }
+
+    /// The text of [`to_json`](Self::to_json)'s object, written without building it (no copy
+    /// of the claims), for claims that [`from_json`](Self::from_json) typed. Claims built by
+    /// hand with a typed name in `other` get that name once, with the typed field's value (or
+    /// not at all when the field is `None`), so that the text reads back.
+    pub fn json_text(&self) -> String {
+        let mut o = ObjectWriter::new();
+        'members: for (name, value) in self.other.iter() {
+            // A typed name in `other` (only in claims built by hand): the typed field is written.
+            for (typed, _, _) in CLAIMS {
+                if name == *typed {
+                    continue 'members;
+                }
+            }
+            o.json(name, value);
+        }
+        o.str("iss", &self.iss).str("sub", &self.sub);
+        match self.aud.as_slice() {
+            [single] => o.str("aud", single),
+            many => o.strings("aud", many),
+        };
+        o.int("exp", self.exp)
+            .int("iat", self.iat)
+            .opt_int("nbf", self.nbf)
+            .opt_int("auth_time", self.auth_time)
+            .opt_str("nonce", self.nonce.as_deref())
+            .opt_str("acr", self.acr.as_deref())
+            .opt_str("azp", self.azp.as_deref())
+            .opt_str("at_hash", self.at_hash.as_deref());
+        if let Some(amr) = &self.amr {
+            o.strings("amr", amr);
+        }
+        o.end()
     }
 }
 

@@ -766,20 +766,22 @@ impl Parser<'_> {
                     let escaped = self
                         .bump()
                         .ok_or_else(|| self.error("unterminated string"))?;
-                    let c = match escaped {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => self.unicode_escape()?,
+                    let byte = match escaped {
+                        b'"' | b'\\' | b'/' => escaped,
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'u' => {
+                            let c = self.unicode_escape()?;
+                            let mut buf = [0_u8; 4];
+                            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                            continue;
+                        }
                         _ => return Err(self.error("invalid escape")),
                     };
-                    let mut buf = [0_u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    out.push(byte);
                 }
                 0x00..=0x1f => return Err(self.error("control character in string")),
                 b => out.push(b),

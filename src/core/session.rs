@@ -15,6 +15,8 @@
 //! The functions take the already validated [`IdToken`]; they check that it is the one the token
 //! response carried.
 
+use std::sync::Arc;
+
 use crate::core::id_token::{IdToken, IdTokenClaims};
 use crate::core::secret::{AccessToken, RawIdToken, RefreshToken};
 use crate::core::token::{TokenResponse, TokenType};
@@ -29,8 +31,10 @@ use crate::error::{Error, ResponseError};
 pub struct Session {
     /// The last ID token received (raw), for `id_token_hint`.
     pub id_token: Option<RawIdToken>,
-    /// Its validated claims.
-    pub claims: Option<IdTokenClaims>,
+    /// Its validated claims, shared: a copy of the session (the machine keeps one and hands
+    /// others out) shares them instead of copying every claim. An `Arc`, not an `Rc`, so that a
+    /// `Session` stays `Send` and `Sync`.
+    pub claims: Option<Arc<IdTokenClaims>>,
     /// Whether the last token response carried the ID token (false after a refresh without one).
     pub id_token_fresh: bool,
     /// The current access token.
@@ -131,7 +135,7 @@ impl Session {
         check_id_token(&response, id_token.as_ref(), openid, openid)?;
         let fresh = id_token.is_some();
         let (raw, claims) = match id_token {
-            Some(token) => (Some(token.raw), Some(token.claims)),
+            Some(token) => (Some(token.raw), Some(Arc::new(token.claims))),
             None => (None, None),
         };
         let requested = requested_scope.trim_ascii();
@@ -181,7 +185,7 @@ impl Session {
             self.claims.is_some(),
         )?;
         let (raw, claims, fresh) = match id_token {
-            Some(token) => (Some(token.raw), Some(token.claims), true),
+            Some(token) => (Some(token.raw), Some(Arc::new(token.claims)), true),
             None => (self.id_token.clone(), self.claims.clone(), false),
         };
         Ok(Session {

@@ -6,6 +6,8 @@
 //! `None` and is dropped; it never panics and never yields a half-read session. Members this
 //! module does not write are ignored.
 
+use std::sync::Arc;
+
 use crate::core::authorize::Transaction;
 use crate::core::id_token::IdTokenClaims;
 use crate::core::json::{uint_text, Json, ObjectWriter};
@@ -27,7 +29,7 @@ pub fn session_to_text(session: &Session) -> String {
         session.id_token.as_ref().map(RawIdToken::expose),
     );
     if let Some(claims) = &session.claims {
-        o.json("claims", &Json::Object(claims.to_json()));
+        o.raw("claims", &claims.json_text());
     }
     o.raw("id_token_fresh", bool_text(session.id_token_fresh));
     o.str("access_token", session.access_token.expose());
@@ -81,7 +83,7 @@ pub fn session_from_text(text: &str) -> Option<Session> {
     }
     let token_type = o.str("token_type")?.parse::<TokenType>().ok()?;
     let claims = match o.remove("claims") {
-        Some(Json::Object(claims)) => Some(IdTokenClaims::from_json(claims).ok()?),
+        Some(Json::Object(claims)) => Some(Arc::new(IdTokenClaims::from_json(claims).ok()?)),
         _ => None,
     };
     let o = &mut o;

@@ -52,13 +52,16 @@ pub fn set_value(pairs: &mut Vec<(String, String)>, name: &str, value: String) {
 /// `bytes` as text, each invalid UTF-8 sequence replaced by U+FFFD (as `String::from_utf8_lossy`
 /// does, without its chunk iterator).
 pub fn utf8_lossy(bytes: Vec<u8>) -> String {
-    let mut rest = match String::from_utf8(bytes) {
+    let bytes = match String::from_utf8(bytes) {
         Ok(text) => return text,
         Err(e) => e.into_bytes(),
     };
-    let mut out = String::with_capacity(rest.len());
+    let mut out = String::with_capacity(bytes.len());
+    // Where the part not read yet starts (never past the end: each step skips at most the rest).
+    let mut at = 0_usize;
     loop {
-        match std::str::from_utf8(&rest) {
+        let rest = bytes.get(at..).unwrap_or_default();
+        match std::str::from_utf8(rest) {
             Ok(text) => {
                 out.push_str(text);
                 return out;
@@ -71,7 +74,7 @@ pub fn utf8_lossy(bytes: Vec<u8>) -> String {
                 out.push(char::REPLACEMENT_CHARACTER);
                 // `None`: the input ends inside a sequence, which is one replacement.
                 let skip = valid.saturating_add(e.error_len().unwrap_or(rest.len()));
-                rest.drain(..skip.min(rest.len()));
+                at = at.saturating_add(skip);
             }
         }
     }

@@ -249,7 +249,9 @@ impl Machine {
         if left.is_empty() {
             return self.after_revocation(task, op, url);
         }
-        let request = left.remove(0);
+        // `revocation::requests` makes at most two, so taking the first by `swap_remove` leaves
+        // the other where `remove` would (without `remove`'s own code in the wasm).
+        let request = left.swap_remove(0);
         let stage = Stage::Revoking { url, left };
         self.put_task(task, Task::Logout(Logout { op, stage }));
         self.io(task, Purpose::Revoke, Command::Fetch(request));

@@ -51,7 +51,6 @@ pub use io::{
 use crate::core::config::ClientConfig;
 use crate::core::discovery_ext::Extensions;
 use crate::core::flow::idle::IdlePolicy;
-use crate::core::jwks::JwkSet;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::session::Session;
 use crate::error::Error;
@@ -202,7 +201,9 @@ pub struct Machine {
     config: ClientConfig,
     own_origin: String,
     metadata: Option<ProviderMetadata>,
-    jwks: Option<JwkSet>,
+    /// The body of the last JWK Set fetched that parsed, parsed again whenever a flow may use the
+    /// cached set (a copy of the text costs the wasm less code than a copy of the parsed keys).
+    jwks: Option<String>,
     session: Option<Session>,
     /// Changes whenever the session is replaced or dropped.
     generation: u64,

@@ -124,10 +124,12 @@ impl Machine {
                         mut request,
                         refetch,
                     } => {
-                        if let (false, Some(keys)) = (refetch, &self.jwks) {
-                            let mut keys = keys.clone();
-                            keys.cached = true;
-                            Some(flow::Answer::JwkSet(Ok(keys)))
+                        if let (false, Some(body)) = (refetch, &self.jwks) {
+                            let mut keys = JwkSet::parse(body);
+                            if let Ok(keys) = &mut keys {
+                                keys.cached = true;
+                            }
+                            Some(flow::Answer::JwkSet(keys))
                         } else if run.timed_out.contains(&request.url) {
                             Some(flow::Answer::JwkSet(Err(Error::Timeout)))
                         } else {
@@ -189,11 +191,7 @@ impl Machine {
         let answer = self.token_answer(task, run, index, answer, now)?;
         let answer = match (answer, jwks) {
             (Answer::Http(response), true) => {
-                let keys = response.and_then(|r| JwkSet::from_http(r.status, &r.body));
-                if let Ok(keys) = &keys {
-                    self.jwks = Some(keys.clone());
-                }
-                flow::Answer::JwkSet(keys)
+                flow::Answer::JwkSet(fetched_keys(response, &mut self.jwks))
             }
             (Answer::Http(response), false) => flow::Answer::Http(response),
             (Answer::Verified(result), _) => flow::Answer::Verified(result),
@@ -288,4 +286,18 @@ impl Machine {
             Running::Refresh(flow) => Stepped::Refresh(flow.advance(answers, now)),
         })
     }
+}
+
+/// The JWK Set of `response`; its body kept in `cache` when it parsed.
+#[inline(never)]
+fn fetched_keys(
+    response: Result<crate::core::flow::HttpResponse, Error>,
+    cache: &mut Option<String>,
+) -> Result<JwkSet, Error> {
+    let response = response?;
+    let keys = JwkSet::from_http(response.status, &response.body);
+    if keys.is_ok() {
+        *cache = Some(response.body);
+    }
+    keys
 }

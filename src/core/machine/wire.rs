@@ -1066,7 +1066,7 @@ pub fn session_view(session: &Session, app_state: Option<&Json>) -> String {
     let mut o = ObjectWriter::new();
     if let Some(claims) = claims {
         o.str("subject", &claims.sub)
-            .json("claims", &Json::Object(claims.to_json()));
+            .raw("claims", &claims.json_text());
     }
     o.opt_str("idToken", session.id_token.as_ref().map(|t| t.expose()))
         .bool("idTokenFresh", session.id_token_fresh)
