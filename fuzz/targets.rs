@@ -458,8 +458,16 @@ pub fn authorization_response(data: &[u8]) {
             (
                 Expect::WebMessage {
                     op_origin: ISSUER.to_owned(),
+                    own_origin: None,
                 },
                 ISSUER,
+            ),
+            (
+                Expect::WebMessage {
+                    op_origin: ISSUER.to_owned(),
+                    own_origin: Some("https://app.example.com".to_owned()),
+                },
+                "https://app.example.com",
             ),
             (
                 Expect::CallbackPage {
@@ -496,17 +504,21 @@ pub fn authorization_response(data: &[u8]) {
                             }
                             // Only a response whose state is not ours ends our sign-in.
                             Delivery::Elsewhere => {
-                                let state = match expect {
-                                    Expect::WebMessage { .. } => {
-                                        ResponseParams::from_web_message(&payload)
-                                            .ok()
-                                            .and_then(|p| p.state().map(str::to_owned))
-                                    }
-                                    Expect::CallbackPage { .. } => payload
+                                // A callback page's message names its state in its URL
+                                // (a web_message frame hears one when its redirect URI is the
+                                // page), the OP's web_message in its response.
+                                let from_page = payload.get("type").and_then(Json::as_str)
+                                    == Some(web_message::CALLBACK_MESSAGE_TYPE);
+                                let state = if from_page {
+                                    payload
                                         .get("url")
                                         .and_then(Json::as_str)
                                         .and_then(|u| ResponseParams::locate_in_url(u).ok())
-                                        .and_then(|(p, _)| p.state().map(str::to_owned)),
+                                        .and_then(|(p, _)| p.state().map(str::to_owned))
+                                } else {
+                                    ResponseParams::from_web_message(&payload)
+                                        .ok()
+                                        .and_then(|p| p.state().map(str::to_owned))
                                 };
                                 assert!(
                                     state.is_some_and(|s| s != STATE),
