@@ -88,13 +88,14 @@ for (const responseMode of ['query', 'fragment', 'form_post']) {
     }));
 }
 
-/** Posts an app form to `/` from `page` (the app's own origin), with fields named like an
- * authorization response's: `state=NY&code=10001`. */
-function postAddressForm(page) {
-  return page.evaluate(() => {
+/** Posts an app form to `action` from `page` (the app's own origin), with fields named like an
+ * authorization response's: `state=NY&code=10001`; with `noReferrer`, without a Referer. */
+function postAddressForm(page, { action = '/', noReferrer = false } = {}) {
+  return page.evaluate(([action, noReferrer]) => {
     const form = document.createElement('form');
     form.method = 'POST';
-    form.action = '/';
+    form.action = action;
+    if (noReferrer) form.rel = 'noreferrer';
     for (const [name, value] of [['state', 'NY'], ['code', '10001']]) {
       const input = document.createElement('input');
       input.name = name;
@@ -103,7 +104,7 @@ function postAddressForm(page) {
     }
     document.body.append(form);
     form.submit();
-  });
+  }, [action, noReferrer]);
 }
 
 test("form_post service worker: the app's own form with `state` and `code` fields reaches its server; the OP's post is still caught", () =>
@@ -191,20 +192,7 @@ test("form_post service worker registered by oidc-rp-wasm/form-post: it takes th
     // Referer to a path that is no redirect URI's: a worker registered without `paths` would
     // take it (no Referer counts as another origin's); this one lets it reach the server.
     env.rp.requests.length = 0;
-    await app.page.evaluate(() => {
-      const form = document.createElement('form');
-      form.method = 'POST';
-      form.action = '/orders';
-      form.rel = 'noreferrer';
-      for (const [name, value] of [['state', 'NY'], ['code', '10001']]) {
-        const input = document.createElement('input');
-        input.name = name;
-        input.value = value;
-        form.append(input);
-      }
-      document.body.append(form);
-      form.submit();
-    });
+    await postAddressForm(app.page, { action: '/orders', noReferrer: true });
     await app.page.waitForSelector('#static-405');
     const posts = env.rp.requests.filter((r) => r.method === 'POST');
     assert.deepEqual(posts.map((r) => [r.path, r.body]), [['/orders', 'state=NY&code=10001']]);
