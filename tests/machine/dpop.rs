@@ -7,7 +7,7 @@ use crate::op::{oauth_error, Endpoint};
 use crate::world::*;
 use oidc_rp_wasm::core::config::{ClientConfig, StorageKind};
 use oidc_rp_wasm::core::dpop::thumbprint;
-use oidc_rp_wasm::core::machine::{Call, Command, Input, Outcome, PageEvent, SigninVia};
+use oidc_rp_wasm::core::machine::{Call, Command, Input, OpId, Outcome, PageEvent, SigninVia};
 use oidc_rp_wasm::core::token::TokenType;
 
 fn dpop(storage: StorageKind) -> ClientConfig {
@@ -313,29 +313,64 @@ fn a_silent_sign_in_whose_refresh_token_is_bound_to_a_lost_key_renews_in_the_ifr
 /// A popup sign-in's token request left signed by the key a sign-out in another tab then
 /// replaced: its tokens are bound to a key this tab no longer holds, so the sign-in fails with
 /// `dpop_key_changed` instead of keeping a session that every proof and refresh would fail.
+/// The key can go at either point of the code flow: while the token request is out, or after
+/// its answer while the JWK Set is still coming.
 #[test]
-fn a_sign_in_whose_key_went_while_its_token_request_was_out_is_dpop_key_changed() {
+fn a_sign_in_whose_key_went_while_its_flow_ran_is_dpop_key_changed() {
+    for hung in [Endpoint::Token, Endpoint::Jwks] {
+        let mut w = World::new();
+        let a = w.signed_in_tab(dpop(StorageKind::Session));
+        let b = w.create_tab(dpop(StorageKind::Session));
+        let op = popup_signin(&mut w, b);
+        w.op.hang.insert(hung);
+        w.answer_window(b, op);
+        w.settle();
+        let signed_with = held_jkt(&w, b);
+        w.sign_out_locally(a);
+        assert_ne!(held_jkt(&w, b), signed_with, "B took the new key");
+        w.release(hung);
+        w.settle();
+        assert_eq!(w.tab(b).err(op), "dpop_key_changed", "{hung:?}");
+        assert!(w.tab(b).session().is_none());
+    }
+}
+
+/// A wake-up while the token request is out loads the same key again: the sign-in is not
+/// taken for one whose key changed, and its session is bound to that key.
+#[test]
+fn a_wake_up_during_a_sign_ins_token_request_keeps_the_sign_in() {
     let mut w = World::new();
-    let a = w.signed_in_tab(dpop(StorageKind::Session));
-    let b = w.create_tab(dpop(StorageKind::Session));
+    let t = w.create_tab(dpop(StorageKind::Session));
+    let op = popup_signin(&mut w, t);
+    w.op.hang.insert(Endpoint::Token);
+    w.answer_window(t, op);
+    w.settle();
+    let signed_with = held_jkt(&w, t);
+    // The popup closes and the opener shows again: the key is read back from IndexedDB, and
+    // the token endpoint answers before that read does.
+    w.input(t, Input::Page(PageEvent::Visible));
+    w.release(Endpoint::Token);
+    w.settle();
+    w.tab(t).ok(op);
+    assert_eq!(held_jkt(&w, t), signed_with);
+    let session = w.tab(t).session().expect("signed in");
+    assert_eq!(session.dpop_jkt.as_deref(), Some(signed_with.as_str()));
+    assert_eq!(
+        w.op.grants.last().unwrap().jkt.as_deref(),
+        Some(signed_with.as_str())
+    );
+}
+
+fn popup_signin(w: &mut World, t: usize) -> OpId {
     let op = w.call(
-        b,
+        t,
         Call::Signin {
             via: SigninVia::Popup { app_window: false },
             options: Default::default(),
         },
     );
     w.settle();
-    w.op.hang.insert(Endpoint::Token);
-    w.answer_window(b, op);
-    w.settle();
-    let signed_with = held_jkt(&w, b);
-    w.sign_out_locally(a);
-    assert_ne!(held_jkt(&w, b), signed_with, "B took the new key");
-    w.release(Endpoint::Token);
-    w.settle();
-    assert_eq!(w.tab(b).err(op), "dpop_key_changed");
-    assert!(w.tab(b).session().is_none());
+    op
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! them, do not exist there.
 
 use super::io::ResourceHeaders;
-use super::run::{bound_token, FlowRun, Running};
+use super::run::{bound_token, FlowRun};
 use super::{Answer, Command, Machine, OpId, Outcome, Purpose, Task, TaskId};
 use crate::core::discovery_ext::Extensions;
 use crate::core::dpop::{self, Nonces, ProofClaims, PublicKey};
@@ -294,7 +294,6 @@ impl Machine {
         now: i64,
     ) -> Option<Answer> {
         let resource = bound_token(run).is_some();
-        let code = matches!(run.running(), Running::Code(_));
         let Some(proofed) = run.slot(index).and_then(|slot| slot.proof.as_mut()) else {
             return Some(answer);
         };
@@ -344,12 +343,9 @@ impl Machine {
                     self.io(task, need, Command::Sign { name, input });
                     return None;
                 }
-                // A sign-in's tokens are bound to the key that signed its request (§5): when
-                // that key went meanwhile (a sign-out in another tab replaced it), the session
-                // would hold tokens this client can no longer prove.
-                if code && proofed.jkt != self.dpop_jkt() {
-                    return Some(Answer::Http(Err(Error::Dpop(CODE_DPOP_KEY_CHANGED))));
-                }
+                // The tokens are bound to the key that signed this request (§5), whichever the
+                // client holds by the time the flow ends: the sign-in compares the two.
+                run.signed_with = proofed.jkt.clone();
                 // Whether a token response's tokens are bound is the flow's check (its token
                 // rules), which a refresh makes after keeping the rotated refresh token.
                 Some(Answer::Http(Ok(response)))

@@ -49,6 +49,9 @@ pub(super) struct FlowRun {
     slots: Vec<Slot>,
     /// URLs whose request missed its deadline in this run.
     timed_out: Vec<String>,
+    /// See [`FlowRun::signed_with`].
+    #[cfg(feature = "dpop")]
+    pub(super) signed_with: Option<String>,
 }
 
 /// What the run holds for one need of its current step.
@@ -69,7 +72,18 @@ impl FlowRun {
             running,
             slots: Vec::new(),
             timed_out: Vec::new(),
+            #[cfg(feature = "dpop")]
+            signed_with: None,
         }
+    }
+
+    /// The thumbprint of the DPoP key whose proof the token endpoint answered: the key its
+    /// tokens are bound to (RFC 9449 §5).
+    pub(super) fn signed_with(&self) -> Option<&str> {
+        #[cfg(feature = "dpop")]
+        return self.signed_with.as_deref();
+        #[cfg(not(feature = "dpop"))]
+        None
     }
 
     /// The slot of need `index` of the current step.

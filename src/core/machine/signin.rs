@@ -748,9 +748,21 @@ impl Machine {
             Err(e) => return self.end_signin(task, &signin, Err(e), now),
         };
         signed_in.session.created_ms = now;
-        // A DPoP-bound session remembers its key (RFC 9449 §5).
+        // A DPoP-bound session remembers the key that signed its token request (RFC 9449 §5).
+        // When the client holds another by now (a sign-out in another tab replaced it while the
+        // flow ran), no proof of its can serve these tokens: the sign-in fails. A key being
+        // loaded again (a wake-up) is no other key.
         if signed_in.session.token_type == crate::core::token::TokenType::DPoP {
-            signed_in.session.dpop_jkt = self.dpop_jkt();
+            let signed_with = match &signin.stage {
+                Stage::Running(run) => run.signed_with().map(str::to_owned),
+                _ => None,
+            };
+            let held = self.dpop_jkt();
+            if held.is_some() && held != signed_with {
+                let e = Error::Dpop(crate::error::CODE_DPOP_KEY_CHANGED);
+                return self.end_signin(task, &signin, Err(e), now);
+            }
+            signed_in.session.dpop_jkt = signed_with;
         }
         // Like a refresh, a hidden iframe's sign-in may not undo a sign-out that happened while
         // it ran (here, or in another tab): storing it would sign the user back in everywhere.
