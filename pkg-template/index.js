@@ -1095,7 +1095,7 @@ export class OidcClient {
     if (options?.popupWindow !== undefined) {
       const { popupWindow, ...rest } = options;
       options = rest;
-      popup = { window: popupWindow, ...popup };
+      popup = popup && typeof popup === 'object' ? { ...popup, window: popup.window ?? popupWindow } : popup ?? { window: popupWindow };
     }
     const keys = popup !== undefined && popup !== null && typeof popup === 'object' ? Object.keys(popup) : [];
     const extra = keys.find((k) => k !== 'window');

@@ -134,15 +134,19 @@ test('signinPopup navigates a window the app opened itself', SCENARIO, () =>
     // an option the machine refuses, and a configuration that cannot sign in by popup.
     // Either way the window is given: `{ window }` as the second argument, `popupWindow` in the
     // options.
+    // (A wrapper that always passes PopupOptions, `{ window: undefined }`, keeps `popupWindow`.)
     for (const [options, asOption] of [
       [{ redirectURI: 'x' }, false],
       [{ extraParams: { state: 'mine' } }, false],
       [{ extraParams: { state: 'mine' } }, true],
+      [{ extraParams: { state: 'mine' } }, 'and an empty PopupOptions'],
     ]) {
       const left = await app.page.evaluate(async ([o, asOption]) => {
         const mine = window.open('', 'app-popup-2', 'popup=yes,width=480,height=600');
         const client = window.__example.client;
-        const call = asOption ? client.signinPopup({ ...o, popupWindow: mine }) : client.signinPopup(o, { window: mine });
+        const call = asOption
+          ? client.signinPopup({ ...o, popupWindow: mine }, asOption === true ? undefined : { window: undefined })
+          : client.signinPopup(o, { window: mine });
         const error = await call.then(() => null, (e) => e.code);
         return { error, closed: mine.closed };
       }, [options, asOption]);
