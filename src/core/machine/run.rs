@@ -77,8 +77,8 @@ impl FlowRun {
         }
     }
 
-    /// The thumbprint of the DPoP key whose proof the token endpoint answered: the key its
-    /// tokens are bound to (RFC 9449 §5).
+    /// The thumbprint of the DPoP key whose proof was answered last: in a code flow, whose only
+    /// proofed request is the token request, the key its tokens are bound to (RFC 9449 §5).
     pub(super) fn signed_with(&self) -> Option<&str> {
         #[cfg(feature = "dpop")]
         return self.signed_with.as_deref();
