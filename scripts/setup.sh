@@ -62,10 +62,12 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
-# npm projects: install when node_modules is missing or older than the lock file.
+# npm projects: install when node_modules is missing, emptied, or older than the lock file
+# (npm writes node_modules/.package-lock.json on every install: a directory without it is not
+# an install).
 for dir in tools tests/types tests/e2e tests/e2e/bundlers examples/react; do
   [ -f "$dir/package.json" ] || continue
-  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
     say "npm install in $dir"
     (cd "$dir" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi)
     touch "$dir/node_modules"
