@@ -620,8 +620,10 @@ export interface ExpiryDetail {
  * - `"signout"`: this tab signed out ({@link OidcClient.signoutRedirect}).
  * - `"other_tab"`: another tab of the same client signed out.
  * - `"idle"`: no tab of the origin saw user activity for `idleTimeoutSeconds`.
+ * - `"refresh_failed"`: the access token expired after the OP refused the refresh token
+ *   (`invalid_grant`, or a DPoP key this client no longer holds): nothing could renew it.
  */
-export type SignedOutReason = "signout" | "other_tab" | "idle";
+export type SignedOutReason = "signout" | "other_tab" | "idle" | "refresh_failed";
 
 /** Detail of the `idle` event. */
 export interface IdleDetail {

@@ -128,7 +128,7 @@ export interface OidcStateBase {
    * or the sign-in {@link RequireAuth} started. `null` again after the next sign-in or refresh.
    */
   readonly error: OidcError | null;
-  /** Why the session last ended (`signedOut`): `"signout"`, `"other_tab"` or `"idle"`; `null` until it does. */
+  /** Why the session last ended (`signedOut`): `"signout"`, `"other_tab"`, `"idle"` or `"refresh_failed"`; `null` until it does. */
   readonly signedOutReason: SignedOutReason | null;
   /** The client, once made (`null` on a server and before that). */
   readonly client: OidcClient | null;

@@ -17,7 +17,7 @@ import { generateKeyPairSync } from 'node:crypto';
 
 import { startEnv, inContext, App, userinfo } from './lib/sdk.mjs';
 import { startFaultProxy, routeEndpointsThrough } from './lib/faults.mjs';
-import { refreshIn } from './lib/calls.mjs';
+import { refreshIn, sessionKey, storedSession } from './lib/calls.mjs';
 
 /** The deadline the scenarios configure (small, so that a missed one is quick). */
 const REQUEST_TIMEOUT_MS = 1500;
@@ -311,4 +311,45 @@ test('JWK Set endpoint 404s: a refresh in the page that cached the keys validate
     const again = await refreshIn(a);
     assert.equal(again.ok, true, JSON.stringify(again));
     assertNoReuse();
+  }));
+
+test('the OP revokes the refresh token: refreshFailed invalid_grant, the session kept until its access token expires, then expired and signedOut refresh_failed in this tab and other_tab in the other, the stored session removed', SCENARIO, () =>
+  inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
+    // A 6 s access token: its automatic refresh comes at 3 s, its expiry at 6.
+    env.op.settings.accessTokenTtl = 6;
+    let app;
+    try {
+      app = await App.open(context, env);
+      await app.signinRedirect();
+      await app.waitSignedIn();
+    } finally {
+      env.op.settings.accessTokenTtl = 3600;
+    }
+    const other = await App.open(context, env);
+    await other.waitSignedIn();
+    const key = sessionKey(env.op.issuer);
+    const { local } = await storedSession(app.page, key);
+    const { refresh_token: refreshToken } = JSON.parse(local);
+    assert.ok(refreshToken, 'a stored refresh token');
+    const { expiresAt } = await app.session();
+    const revoked = await fetch(new URL(env.op.provider.pathFor('revocation'), env.op.issuer), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token', client_id: 'spa' }),
+    });
+    assert.equal(revoked.status, 200, await revoked.text());
+    const events = await app.waitForEvent('signedOut', { timeout: 20_000 });
+    const named = (e) => (e.name === 'refreshFailed' ? `${e.name}:${e.detail.code}` : e.name === 'signedOut' ? `${e.name}:${e.detail.reason}` : e.name);
+    assert.deepEqual(events.map(named).slice(-4), ['expiring', 'refreshFailed:invalid_grant', 'expired', 'signedOut:refresh_failed']);
+    const failedAt = events.find((e) => e.name === 'refreshFailed').at;
+    const endedAt = events.at(-1).at;
+    assert.ok(failedAt < expiresAt * 1000, `the refresh failed before the expiry (${failedAt} < ${expiresAt * 1000})`);
+    assert.ok(endedAt >= expiresAt * 1000 - 50, `the session ended at the expiry, not with the failure (${endedAt} >= ${expiresAt * 1000})`);
+    assert.equal(await app.session(), null);
+    assert.equal(await app.status(), 'signed-out');
+    const otherEvents = await other.waitForEvent('signedOut');
+    assert.ok(['other_tab', 'refresh_failed'].includes(otherEvents.at(-1).detail.reason), JSON.stringify(otherEvents.at(-1)));
+    assert.equal(await other.session(), null);
+    const after = await storedSession(app.page, key);
+    assert.deepEqual([after.local, after.indexedDb], [null, null], 'the stored session is removed');
   }));

@@ -1,7 +1,7 @@
 //! The expiry timers (`expiring`, `expired`, the automatic refresh), `poll_timeout`, and the
 //! catch-up when the page wakes after its timers could not run.
 
-use crate::op::Endpoint;
+use crate::op::{Endpoint, OP_ORIGIN};
 use crate::world::*;
 use oidc_rp_wasm::core::config::StorageKind;
 use oidc_rp_wasm::core::machine::{Call, Event, Input, PageEvent};
@@ -283,4 +283,134 @@ fn an_op_that_answers_expires_in_zero_is_asked_again_every_two_seconds_not_at_on
     assert_eq!(w.op.token_requests("refresh_token").len(), 31);
     assert!(w.tab(t).session().is_some());
     assert_eq!(w.op.replays, 0);
+}
+
+/// The OP refused the refresh token (`invalid_grant`: revoked, or expired at the OP): the session
+/// is kept while its access token lasts (a failed refresh loses nothing), and ends when it
+/// expires, since nothing can renew it: `expired`, then `signedOut` with `refresh_failed`, and
+/// the stored session removed.
+#[test]
+fn a_refused_refresh_token_ends_the_session_when_its_access_token_expires() {
+    for storage in [
+        StorageKind::Memory,
+        StorageKind::Session,
+        StorageKind::Local,
+    ] {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(storage));
+        w.op.revoke_all();
+        w.advance(EXPIRING_MS);
+        assert_eq!(
+            w.tab(t).event_names(),
+            vec!["signedIn", "expiring", "refreshFailed:invalid_grant"],
+            "{storage:?}"
+        );
+        assert!(w.tab(t).session().is_some(), "kept until it expires");
+        w.advance(EXPIRED_MS - EXPIRING_MS - 1);
+        assert!(w.tab(t).session().is_some());
+        w.advance(1);
+        assert_eq!(
+            w.tab(t).event_names()[3..],
+            ["expired", "signedOut:refresh_failed"],
+            "{storage:?}"
+        );
+        assert!(w.tab(t).session().is_none());
+        assert_eq!(w.tab(t).machine.signed_out_reason(), Some("refresh_failed"));
+        assert!(!w.tab(t).session_storage.contains_key(&session_key()));
+        assert!(!w.local_storage.contains_key(&session_key()));
+        assert_eq!(w.tab(t).machine.poll_timeout(), None);
+        assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    }
+}
+
+/// A passing failure (the network) leaves a refresh token that may still work: the expired
+/// session stays.
+#[test]
+fn a_passing_refresh_failure_keeps_the_expired_session() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    w.op.override_next(Endpoint::Token, Err(Error::Network("offline".into())));
+    w.advance(EXPIRED_MS);
+    assert_eq!(w.tab(t).count("expired"), 1);
+    assert_eq!(w.tab(t).count("signedOut:refresh_failed"), 0);
+    assert!(w.tab(t).session().is_some());
+    assert!(w.tab(t).session_storage.contains_key(&session_key()));
+    // And the next refresh renews it.
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    w.tab(t).ok(op);
+    assert!(!w.tab(t).session().unwrap().is_expired(w.now / 1000));
+}
+
+/// A refresh refused after the access token expired (the page slept; no automatic refresh ran)
+/// ends the session at once.
+#[test]
+fn a_refresh_refused_after_the_expiry_ends_the_session_at_once() {
+    let mut w = World::new();
+    let mut cfg = config(StorageKind::Memory);
+    cfg.auto_refresh = false;
+    let t = w.signed_in_tab(cfg);
+    w.advance(EXPIRED_MS);
+    assert_eq!(w.tab(t).count("expired"), 1);
+    w.op.revoke_all();
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    assert_eq!(w.tab(t).err(op), "invalid_grant");
+    assert_eq!(
+        w.tab(t).event_names(),
+        vec![
+            "signedIn",
+            "expiring",
+            "expired",
+            "refreshFailed:invalid_grant",
+            "signedOut:refresh_failed"
+        ]
+    );
+    assert!(w.tab(t).session().is_none());
+}
+
+/// A silent sign-in after the refusal renews the session through the iframe: the new session
+/// does not end at the old token's expiry.
+#[test]
+fn a_session_renewed_after_a_refused_refresh_token_lives_on() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    w.op.revoke_all();
+    w.advance(EXPIRING_MS);
+    assert_eq!(w.tab(t).count("refreshFailed:invalid_grant"), 1);
+    let op = w.signin_silently(t);
+    let url = w.tab(t).windows[&op].url.clone();
+    let response = w.op.authorize(&url);
+    w.window_message(t, OP_ORIGIN, Some(op), response.web_message());
+    w.tab(t).ok(op);
+    w.advance(EXPIRED_MS - EXPIRING_MS);
+    assert_eq!(w.tab(t).count("signedOut:refresh_failed"), 0);
+    assert_eq!(w.tab(t).count("expired"), 0);
+    assert!(w.tab(t).session().is_some());
+}
+
+/// With a shared session, every tab learns that the refresh token was refused; the first tab
+/// whose timer sees the expiry ends the session everywhere, the others hear `other_tab`.
+#[test]
+fn a_refused_shared_refresh_token_ends_the_session_in_every_tab() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.revoke_all();
+    w.advance(EXPIRED_MS);
+    for t in [a, b] {
+        assert!(w.tab(t).session().is_none(), "tab {t}");
+        let reason = w.tab(t).machine.signed_out_reason();
+        assert!(
+            matches!(reason, Some("refresh_failed" | "other_tab")),
+            "tab {t}: {reason:?}"
+        );
+    }
+    // Both timers may fire before either tab hears the other: then both say `refresh_failed`.
+    assert!(
+        w.tab(a).count("signedOut:refresh_failed") + w.tab(b).count("signedOut:refresh_failed")
+            >= 1
+    );
+    assert!(!w.local_storage.contains_key(&session_key()));
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
 }

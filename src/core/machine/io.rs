@@ -666,7 +666,8 @@ pub enum Event {
     /// The access token expired at this time (`expired`).
     Expired(i64),
     /// The session ended (`signedOut`): `"signout"` here, `"other_tab"` when another tab signed
-    /// out, `"idle"` after no activity in any tab.
+    /// out, `"idle"` after no activity in any tab, `"refresh_failed"` when the access token
+    /// expired after the OP refused the refresh token.
     SignedOut(&'static str),
     /// No user activity in any tab: the session ends in this many milliseconds (`idle`).
     Idle(u32),

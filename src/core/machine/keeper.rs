@@ -45,6 +45,10 @@ pub(super) struct Keeper {
     /// expiry, not again on every wake-up.
     expiring_said: Option<i64>,
     expired_said: Option<i64>,
+    /// The session generation whose refresh token the OP refused (`invalid_grant`, or bound to a
+    /// DPoP key this client no longer holds): no later refresh can renew that session, so it
+    /// ends as its access token expires (`signedOut`, reason `"refresh_failed"`).
+    pub(super) refused: Option<u64>,
     idle_policy: Option<IdlePolicy>,
     idle: Option<IdleWatch>,
     /// A catch-up is under way: a page restored from the back/forward cache fires `resume`,
@@ -350,11 +354,38 @@ impl Machine {
         }
     }
 
-    /// After a failed refresh: `expired` once more, at the expiry, unless it was announced.
+    /// After a failed refresh: `expired` once more, at the expiry, unless it was announced; and
+    /// when the OP refused the refresh token, the end of the session at the expiry, or at once
+    /// if that is past.
     pub(super) fn rearm_expired(&mut self, now: i64) {
         let k = &mut self.keeper;
-        if self.session.is_some() && k.expired_said != Some(k.expires_at) {
+        let refused = k.refused == Some(self.generation);
+        if self.session.is_some() && (refused || k.expired_said != Some(k.expires_at)) {
             k.expired_at = Some(millis(k.expires_at).max(now));
+        }
+        if refused {
+            self.expire(now);
+        }
+    }
+
+    /// The session's access token expired, if it did and no refresh is under way: `expired`
+    /// (once per access token), and when the OP refused the refresh token, the end of the
+    /// session here and in every tab, since nothing can renew it.
+    fn expire(&mut self, now: i64) {
+        let expired = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.is_expired(super::secs(now)));
+        if !expired || self.flight.is_some() {
+            return;
+        }
+        self.keeper.expired_at = None;
+        if self.keeper.expired_said != Some(self.keeper.expires_at) {
+            self.keeper.expired_said = Some(self.keeper.expires_at);
+            self.emit(Event::Expired(self.keeper.expires_at));
+        }
+        if self.keeper.refused == Some(self.generation) {
+            self.sign_out("refresh_failed", now);
         }
     }
 
@@ -372,14 +403,7 @@ impl Machine {
         // one arms it again).
         if self.keeper.expired_at.is_some_and(|at| at <= now) {
             self.keeper.expired_at = None;
-            let expired = self
-                .session
-                .as_ref()
-                .is_some_and(|s| s.is_expired(super::secs(now)));
-            if expired && self.flight.is_none() {
-                self.keeper.expired_said = Some(self.keeper.expires_at);
-                self.emit(Event::Expired(self.keeper.expires_at));
-            }
+            self.expire(now);
         }
         let idle_due = self
             .keeper

@@ -298,7 +298,7 @@ impl Machine {
     }
 
     /// Why there is no session: the reason of the last [`Event::SignedOut`] in this page
-    /// (`"signout"`, `"other_tab"`, `"idle"`), or `None` while there is a session or when none
+    /// (`"signout"`, `"other_tab"`, `"idle"`, `"refresh_failed"`), or `None` while there is a session or when none
     /// ended here. An app that listens late (React renders its provider some tasks after
     /// `create`) learns here that a sign-out happened, and does not sign the user back in.
     pub fn signed_out_reason(&self) -> Option<&'static str> {

@@ -606,6 +606,9 @@ impl Machine {
             // noticed on the way (already `signedOut`), fails its calls but announces nothing.
             Err(e) if self.session.is_some() => {
                 self.queue(Queued::RefreshFailed(Rc::clone(e)));
+                if SilentPlan::falls_back_on(e) {
+                    self.keeper.refused = Some(self.generation);
+                }
                 self.rearm_expired(now);
             }
             Err(_) => {}
