@@ -25,7 +25,7 @@
  * @packageDocumentation
  */
 
-import type { ComponentType, FunctionComponent, ReactNode } from "react";
+import type { ComponentType, FunctionComponent, ReactElement, ReactNode } from "react";
 import type {
   AuthorizeOptions,
   LogoutOptions,
@@ -89,7 +89,7 @@ export type OidcProviderProps = OidcProviderBaseProps &
  * returns up to date from the client's events, and disposes the client when it unmounts. On a
  * server it renders its children in the loading state.
  */
-export declare function OidcProvider(props: OidcProviderProps): ReactNode;
+export declare function OidcProvider(props: OidcProviderProps): ReactElement | null;
 
 /** The client's methods as {@link useOidc} returns them: stable, and safe to call at any time. */
 export interface OidcMethods {
@@ -141,10 +141,13 @@ export type OidcState = OidcStateBase &
     | {
         /** The current session (a snapshot, renewed on every event). */
         readonly session: Session;
-        /** Whether there is a session. */
+        /**
+         * Whether there is a session whose access token has not expired unrenewed: `false` from
+         * the client's `expired` event until the next sign-in or refresh.
+         */
         readonly isAuthenticated: true;
       }
-    | { readonly session: null; readonly isAuthenticated: false }
+    | { readonly session: Session | null; readonly isAuthenticated: false }
   );
 
 /**
@@ -176,11 +179,12 @@ export interface RequireAuthProps {
  * `useOidc().error` in the fallback. Nor after a sign-out in this page's life (`signedOutReason`
  * set: this tab's `signoutRedirect()`, another tab's sign-out, the idle timeout): a sign-in then
  * would cancel the logout's navigation or sign the user straight back in at the OP. Render a
- * sign-in button in the fallback for that case. Nor when the user comes back from the OP with
+ * sign-in button in the fallback for that case. A session that ended because the OP refused its
+ * refresh token (`refresh_failed`, in this tab) is not a sign-out: it starts a sign-in again. Nor when the user comes back from the OP with
  * Back and the browser restores the page from its back/forward cache: `error` is then
  * `abandoned`, and a sign-in started on its own would send Back to the OP again.
  */
-export declare function RequireAuth(props: RequireAuthProps): ReactNode;
+export declare function RequireAuth(props: RequireAuthProps): ReactElement | null;
 
 /** The options of {@link withAuthenticationRequired}: those of {@link RequireAuth}. */
 export type WithAuthenticationRequiredOptions = Omit<RequireAuthProps, "children">;

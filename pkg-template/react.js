@@ -18,14 +18,14 @@ import { OidcClient, _oidcError as oidcError } from './index.js';
  * @typedef {import('./index.js').Session} Session
  * @typedef {import('./index.js').AuthorizeOptions} AuthorizeOptions
  * @typedef {{ client: OidcClient | null, session: Session | null, isLoading: boolean, error: Error | null,
- *   signedOutReason: string | null }} State
+ *   signedOutReason: string | null, expired: boolean }} State
  * @typedef {{ key: unknown, owned: boolean, users: number, timer: any, state: State, listeners: Set<() => void>,
  *   client: OidcClient | null, created: Promise<OidcClient>, ready: Promise<OidcClient>, callback: Promise<Session> | null,
  *   offs: (() => void)[], stopped: boolean, delivered: boolean, redirecting: boolean, set: (patch: Partial<State>) => void }} Entry
  */
 
 /** What every render sees before the client exists: on the server, and on the first render in the browser. */
-const LOADING = Object.freeze({ client: null, session: null, isLoading: true, error: null, signedOutReason: null });
+const LOADING = Object.freeze({ client: null, session: null, isLoading: true, error: null, signedOutReason: null, expired: false });
 
 /**
  * The live entries: a configuration's JSON (or a client the app made) -> its entry. Two
@@ -99,11 +99,12 @@ function makeEntry(key, config, given, skipCallback, href) {
       if (entry.stopped) return client;
       const now = () => client.session;
       entry.offs = [
-        client.on('signedIn', () => set({ session: now(), error: null, signedOutReason: null })),
-        client.on('refreshed', () => set({ session: now(), error: null })),
+        client.on('signedIn', () => set({ session: now(), error: null, signedOutReason: null, expired: false })),
+        client.on('refreshed', () => set({ session: now(), error: null, expired: false })),
         client.on('refreshFailed', (error) => set({ session: now(), error })),
-        client.on('expired', () => set({ session: now() })),
-        client.on('signedOut', ({ reason }) => set({ session: null, error: null, signedOutReason: reason })),
+        // The machine announces it once per access token, for a session restored expired too.
+        client.on('expired', () => set({ session: now(), expired: true })),
+        client.on('signedOut', ({ reason }) => set({ session: null, error: null, signedOutReason: reason, expired: false })),
       ];
       // On a callback the app stays loading until the callback is handled: no signed-out flash.
       // A client the app made may have announced a sign-out before this subscribed (a session
@@ -123,7 +124,7 @@ function makeEntry(key, config, given, skipCallback, href) {
         // is read from the URL it came in, and the address bar is the router's.
         client.handleRedirectCallback(window.location.href === href ? undefined : href).then(
           (session) => {
-            set({ session, isLoading: false, error: null, signedOutReason: null });
+            set({ session, isLoading: false, error: null, signedOutReason: null, expired: false });
             return session;
           },
           (error) => {
@@ -341,7 +342,9 @@ export function useOidc() {
     () => ({
       session: state.session,
       isLoading: state.isLoading,
-      isAuthenticated: state.session !== null,
+      // Not with an access token that expired and was not renewed (`expired`, until the next
+      // sign-in or refresh): the app would call its API with it.
+      isAuthenticated: state.session !== null && !state.expired,
       error: state.error,
       signedOutReason: state.signedOutReason,
       client: state.client,
@@ -363,13 +366,15 @@ const here = () => window.location.pathname.replace(/^\/+/, '/') + window.locati
  * a sign-out in this page's life), starts one sign-in by redirect with the current location as
  * `appState`. A sign-out is never undone: `signoutRedirect()` announces `signedOut` before its
  * navigation to the OP, which a sign-in started then would cancel, and an idle sign-out is local,
- * so a redirect to the OP would sign the user straight back in.
+ * so a redirect to the OP would sign the user straight back in. A session that ended because the
+ * OP refused its refresh token (`refresh_failed`) is not a sign-out: it signs in again.
  * @param {{ fallback?: import('react').ReactNode, signinOptions?: AuthorizeOptions, children?: import('react').ReactNode }} props
  */
 export function RequireAuth({ fallback = null, signinOptions, children }) {
   const link = useLink('<RequireAuth>');
   const state = useSyncExternalStore(link.subscribe, link.getSnapshot, serverSnapshot);
-  const needed = !state.isLoading && state.session === null && state.error === null && state.signedOutReason === null;
+  const signedOut = state.signedOutReason !== null && state.signedOutReason !== 'refresh_failed';
+  const needed = !state.isLoading && state.session === null && state.error === null && !signedOut;
   const options = useRef(signinOptions);
   options.current = signinOptions;
   useEffect(() => {

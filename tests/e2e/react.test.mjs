@@ -492,6 +492,66 @@ test('harness, a client the app made signs out a session restored idle before th
   }
 });
 
+test('harness, a session restored with its access token expired and no refresh token: isAuthenticated false, the session still held', { timeout: 60_000 }, async () => {
+  const { context, page, errors } = await harnessSignedIn('config');
+  try {
+    // The user comes back after the access token expired, with no refresh token to renew it.
+    await page.evaluate(() => {
+      for (const key of Object.keys(sessionStorage)) {
+        if (!key.startsWith('oidc-rp-wasm:session:')) continue;
+        const stored = JSON.parse(sessionStorage.getItem(key));
+        stored.expires_at = Math.floor(Date.now() / 1000) - 10;
+        delete stored.refresh_token;
+        sessionStorage.setItem(key, JSON.stringify(stored));
+      }
+    });
+    await page.reload();
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-out', null, { timeout: 15_000 });
+    assert.deepEqual(await page.evaluate(() => window.record.renders.at(-1)), { isLoading: false, isAuthenticated: false, error: null });
+    const held = await page.evaluate(() => ({ subject: window.oidc.session?.subject, reason: window.oidc.signedOutReason }));
+    assert.deepEqual(held, { subject: 'ana@example.com', reason: null }, 'the expired session is still there, not signed out');
+    assert.deepEqual(await page.evaluate(() => window.oidc.getAccessToken().catch((e) => e.code)), 'session_expired');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('harness, behind <RequireAuth>: the OP revokes the refresh token, the session ends at its expiry (refresh_failed), and <RequireAuth> signs in again', { timeout: 60_000 }, async () => {
+  // A 6 s access token: its automatic refresh comes at 3 s, its expiry at 6.
+  op.settings.accessTokenTtl = 6;
+  const context = await harnessContext('require');
+  try {
+    const page = await context.newPage();
+    await page.goto(`${harness.origin}/`);
+    await page.waitForURL((u) => u.origin === op.issuer);
+    await loginAtOp(page, { until: (u) => u.origin === harness.origin });
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-in', null, { timeout: 15_000 });
+    op.settings.accessTokenTtl = 3600;
+    const first = await page.evaluate(() => window.oidc.session);
+    const key = Object.keys(await page.evaluate(() => ({ ...sessionStorage }))).find((k) => k.startsWith('oidc-rp-wasm:session:'));
+    const { refresh_token: refreshToken } = JSON.parse(await page.evaluate((k) => sessionStorage.getItem(k), key));
+    const revoked = await fetch(new URL(op.provider.pathFor('revocation'), op.issuer), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token', client_id: 'spa' }),
+    });
+    assert.equal(revoked.status, 200, await revoked.text());
+    const exchanges = op.events.tokenCounts.authorization_code ?? 0;
+    // At the expiry the session ends and <RequireAuth> goes to the OP, which still knows the user.
+    await page.waitForURL((u) => u.origin === op.issuer, { timeout: 20_000, waitUntil: 'commit' });
+    await loginAtOp(page, { until: (u) => u.origin === harness.origin });
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-in', null, { timeout: 15_000 });
+    assert.equal((op.events.tokenCounts.authorization_code ?? 0) - exchanges, 1, 'one new sign-in');
+    const second = await page.evaluate(() => window.oidc.session);
+    assert.notEqual(second.accessToken, first.accessToken);
+    assert.ok(Date.now() / 1000 >= first.expiresAt, 'not before the old access token expired');
+  } finally {
+    op.settings.accessTokenTtl = 3600;
+    await context.close();
+  }
+});
+
 test('harness, a client the app had already disposed of: the provider shows the disposed error, not loading for ever', { timeout: 60_000 }, async () => {
   const context = await harnessContext('disposed');
   try {

@@ -82,10 +82,11 @@ function Profile() {
 
   if (isLoading) return <p>Loading…</p>;
   if (!oidc.isAuthenticated) {
-    const none: null = oidc.session;
+    // Signed out, or a session whose access token expired unrenewed.
+    const none: Session | null = oidc.session;
     return (
       <p>
-        {none}
+        {none?.subject}
         {reason}
         {code}
         {String(maybeClient)}
