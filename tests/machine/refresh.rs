@@ -904,3 +904,80 @@ fn a_refresh_without_a_session_fails_its_call_and_announces_nothing() {
     assert_eq!(w.tab(t).err(op), "no_session");
     assert_eq!(w.tab(t).event_names(), Vec::<String>::new());
 }
+
+/// Tab `a` refreshed in a client disposed mid-refresh: the renewed session is stored but never
+/// announced, so tab `b` still holds the one before. Returns the stored one.
+fn stored_unannounced(w: &mut World, a: usize, b: usize) -> oidc_rp_wasm::core::session::Session {
+    w.advance(1_000_000);
+    w.op.hang.insert(Endpoint::Token);
+    let _ = w.call(a, Call::Refresh);
+    w.settle();
+    let d = w.call(a, Call::Dispose);
+    w.settle();
+    w.release(Endpoint::Token);
+    w.tab(a).ok(d);
+    let stored = session_from_text(&w.indexed_db[&session_key()]).unwrap();
+    assert_ne!(stored.access_token.expose(), w.tab(b).access_token());
+    stored
+}
+
+/// Under the lock, a tab adopts the stored session another tab renewed, and its own refresh of
+/// it fails: the timers are that session's, so its expiry is announced (and, after a refused
+/// refresh token, ends it), not those of the session it replaced.
+#[test]
+fn a_session_adopted_under_the_lock_whose_refresh_fails_still_expires_on_time() {
+    for (status, code, ends) in [
+        (503, "temporarily_unavailable", false),
+        (400, "invalid_grant", true),
+    ] {
+        let mut w = World::new();
+        let a = w.signed_in_tab(config(StorageKind::Local));
+        let b = w.create_tab(config(StorageKind::Local));
+        let renewed = stored_unannounced(&mut w, a, b);
+        // The laptop sleeps into the renewed session's leeway; b's overdue timer fires on resume.
+        let expires_ms = renewed.expires_at.unwrap() * 1000;
+        w.skip(expires_ms - 40_000 - w.now);
+        w.op.override_next(Endpoint::Token, crate::op::oauth_error(status, code));
+        w.input(b, oidc_rp_wasm::core::machine::Input::Timeout);
+        w.settle();
+        assert_eq!(w.tab(b).access_token(), renewed.access_token.expose());
+        w.advance(120_000);
+        assert_eq!(
+            w.tab(b).count("expired"),
+            1,
+            "{code}: {:?}",
+            w.tab(b).event_names()
+        );
+        assert_eq!(
+            w.tab(b).count("signedOut:refresh_failed"),
+            usize::from(ends),
+            "{code}: {:?}",
+            w.tab(b).event_names()
+        );
+    }
+}
+
+/// getAccessToken() in the leeway; under the lock the tab takes the session another tab renewed
+/// (a message it missed), whose refresh fails: the call gets that session's token, still valid.
+#[test]
+fn get_access_token_falls_back_to_a_session_taken_under_the_lock() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.advance(30_000);
+    w.page(b, PageEvent::PageHide); // b misses a's news
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    w.tab(a).ok(op);
+    let renewed = session_from_text(&w.indexed_db[&session_key()]).unwrap();
+    // Both tokens in their leeway, both valid.
+    w.skip(3_570_000 - 30_000);
+    w.op.override_next(
+        Endpoint::Token,
+        crate::op::oauth_error(503, "temporarily_unavailable"),
+    );
+    let op = w.call(b, Call::GetAccessToken);
+    w.settle();
+    assert!(!renewed.is_expired(w.now / 1000));
+    assert_eq!(w.tab(b).token_of(op), renewed.access_token.expose());
+}

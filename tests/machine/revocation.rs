@@ -167,3 +167,54 @@ fn the_tokens_of_a_refresh_answered_after_the_sign_out_are_revoked_too() {
     assert!(revoked.contains(&rotated.as_str()), "{revoked:?}");
     assert!(revoked.contains(&access.as_str()), "{revoked:?}");
 }
+
+/// A sign-out in another tab while this tab writes its renewed session: the refresh token the OP
+/// rotated in, which no tab will hold, is revoked too.
+#[test]
+fn the_rotated_refresh_token_of_a_save_a_sign_out_interrupted_is_revoked() {
+    let mut w = World::new();
+    w.op.revocation = true;
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.hold_shared_writes = true;
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    assert!(!w.tab(a).is_done(op));
+    w.signout_redirect(b);
+    w.release_shared_writes();
+    assert_eq!(w.tab(a).err(op), "no_session");
+    let rotated = w.op.grants[0].current.clone();
+    assert!(
+        w.op.revoked.iter().any(|(token, _)| *token == rotated),
+        "the rotated refresh token is revoked: {:?}",
+        w.op.revoked
+    );
+}
+
+/// A refused 200 (a rotated refresh token with an ID token of another subject) handled after a
+/// sign-out: the rotated refresh token is not kept, and revoked.
+#[test]
+fn the_rotated_refresh_token_of_a_refused_refresh_answered_after_the_sign_out_is_revoked() {
+    let mut w = World::new();
+    w.op.revocation = true;
+    let t = w.signed_in_tab(config(StorageKind::Session));
+    w.op.hang.insert(Endpoint::Token);
+    w.op.refuse_next_refresh = true;
+    let op = w.call(t, Call::Refresh);
+    w.settle();
+    // The OP answers (rotating the refresh token); the answer is still on its way.
+    w.freeze(t);
+    w.release(Endpoint::Token);
+    let answer = w.tab_mut(t).inbox.pop_front().expect("the token answer");
+    w.unfreeze(t);
+    w.signout_redirect(t);
+    w.input(t, answer);
+    w.settle();
+    assert!(w.tab(t).result(op).is_err());
+    let rotated = w.op.grants[0].current.clone();
+    assert!(
+        w.op.revoked.iter().any(|(token, _)| *token == rotated),
+        "the rotated refresh token is revoked: {:?}",
+        w.op.revoked
+    );
+}

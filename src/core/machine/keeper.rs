@@ -354,6 +354,17 @@ impl Machine {
         }
     }
 
+    /// Arms the timers of a session adopted for the refresh under way: a due `expiring` is that
+    /// refresh, neither announced nor asked for again.
+    pub(super) fn arm_timers_refreshing(&mut self, now: i64) {
+        self.arm_timers(now);
+        let k = &mut self.keeper;
+        if k.expiring_at.is_some_and(|at| at <= now) {
+            k.expiring_at = None;
+            k.expiring_said = Some(k.expires_at);
+        }
+    }
+
     /// After a failed refresh: `expired` once more, at the expiry, unless it was announced; and
     /// when the OP refused the refresh token, the end of the session at the expiry, or at once
     /// if that is past.

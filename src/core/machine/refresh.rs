@@ -32,22 +32,19 @@ use std::rc::Rc;
 pub(super) enum Waiter {
     /// `refresh()`.
     Refresh(OpId),
-    /// `getAccessToken()`, with the token to hand out if the refresh fails in time.
-    Access {
-        op: OpId,
-        fallback: Option<AccessToken>,
-    },
+    /// `getAccessToken()`: if the refresh fails, the current session's token while it lasts.
+    Access { op: OpId },
     /// A silent sign-in, which falls back to a hidden iframe on `invalid_grant`.
     Silent {
         op: OpId,
         authorize: Box<AuthorizeOptions>,
     },
-    /// `client.fetch`'s headers, with the token to use if the refresh fails in time.
+    /// `client.fetch`'s headers: if the refresh fails, with the current session's token while
+    /// it lasts.
     Resource {
         op: OpId,
         method: String,
         url: String,
-        fallback: Option<AccessToken>,
     },
     /// The machine itself (the `expiring` timer, a wake-up).
     Timer,
@@ -132,9 +129,7 @@ impl Machine {
         match access::decide(self.session.as_ref(), super::secs(now)) {
             AccessDecision::Use(token) => self.done(op, Ok(Outcome::AccessToken(token))),
             AccessDecision::Fail(e) => self.done(op, Err(e)),
-            AccessDecision::Refresh { fallback } => {
-                self.join_refresh(Waiter::Access { op, fallback }, now)
-            }
+            AccessDecision::Refresh { .. } => self.join_refresh(Waiter::Access { op }, now),
         }
     }
 
@@ -221,6 +216,14 @@ impl Machine {
         {
             if self.generation != flight.generation {
                 self.unsave(*shared);
+                // The OP rotated the refresh token (and issued an access token) that no tab
+                // will hold: revoked as the sign-out revoked the others.
+                if let Stage::Saving { renewed: s, .. } | Stage::Keeping { kept: s, .. } =
+                    &flight.stage
+                {
+                    let orphan = Session::clone(s);
+                    self.revoke_in_background(&orphan);
+                }
                 let e = Error::NoSession("signed out while the refresh was under way");
                 return self.finish_flight(task, flight, Err(e), now);
             }
@@ -264,6 +267,9 @@ impl Machine {
                             flight.new_to_tab = self.session.is_none();
                             self.follow_key(&session);
                             self.adopt(session.clone());
+                            // Its timers, not those of the session it replaced: `expired` (and
+                            // the end after a refused refresh token) if this refresh fails.
+                            self.arm_timers_refreshing(now);
                             self.start_refresh_flow(task, flight, session, now);
                         }
                         UnderLock::RefusedElsewhere(session) => {
@@ -520,6 +526,8 @@ impl Machine {
         // every tab that reads the store (a refresh token the sign-out revoked comes back as
         // `invalid_grant`, late).
         if self.generation != flight.generation {
+            // Its rotated refresh token is live at the OP and no tab holds it.
+            self.revoke_in_background(&kept);
             self.finish_flight(task, flight, Err(error), now);
             return;
         }
@@ -619,19 +627,19 @@ impl Machine {
                     Ok(session) => self.done(*op, Ok(Outcome::Session(session.clone()))),
                     Err(e) => self.failed(*op, e),
                 },
-                // Both take the refreshed token, else their fallback, else the error. The
-                // fallback is the token of the session the call found: once that session is gone
-                // (signed out here, in another tab or by the idle timeout while the refresh ran),
-                // the call gets the error, never a signed-out user's token; and once it expired
-                // (the machine slept through the refresh), the error too, never an expired one.
-                Waiter::Access { op, fallback } | Waiter::Resource { op, fallback, .. } => {
+                // Both take the refreshed token, else the current session's, else the error. The
+                // current session is the one the call found, or one this tab took from another
+                // tab meanwhile (under the lock, say): once there is none (signed out here, in
+                // another tab or by the idle timeout while the refresh ran), the call gets the
+                // error, never a signed-out user's token; and once its token expired (the machine
+                // slept through the refresh), the error too, never an expired one.
+                Waiter::Access { op, .. } | Waiter::Resource { op, .. } => {
                     let op = *op;
-                    let fallback = fallback.take().filter(|token| {
-                        self.session.as_ref().is_some_and(|s| {
-                            s.access_token.expose() == token.expose()
-                                && !s.is_expired(super::secs(now))
-                        })
-                    });
+                    let fallback = self
+                        .session
+                        .as_ref()
+                        .filter(|s| !s.is_expired(super::secs(now)))
+                        .map(|s| s.access_token.clone());
                     match access::after_refresh(token_of(&result), fallback) {
                         Err(_) if self.session.is_none() => self.done(
                             op,

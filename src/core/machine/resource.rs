@@ -26,15 +26,9 @@ impl Machine {
         match access::decide(self.session.as_ref(), super::secs(now)) {
             AccessDecision::Use(token) => self.headers_for(op, &method, &url, token, now),
             AccessDecision::Fail(e) => self.done(op, Err(e)),
-            AccessDecision::Refresh { fallback } => self.join_refresh(
-                Waiter::Resource {
-                    op,
-                    method,
-                    url,
-                    fallback,
-                },
-                now,
-            ),
+            AccessDecision::Refresh { .. } => {
+                self.join_refresh(Waiter::Resource { op, method, url }, now)
+            }
         }
     }
 
