@@ -4,7 +4,7 @@
 use crate::op::Endpoint;
 use crate::world::*;
 use oidc_rp_wasm::core::config::{ClientConfig, StorageKind};
-use oidc_rp_wasm::core::machine::{Call, Command, OpId, PageEvent};
+use oidc_rp_wasm::core::machine::{Area, Call, Command, Input, OpId, PageEvent};
 
 #[test]
 fn another_tabs_sign_out_is_signed_out_other_tab_exactly_once_in_each_tab() {
@@ -630,5 +630,91 @@ fn a_page_back_from_the_cache_ends_a_session_another_tab_signed_out_meanwhile() 
         w.tab(b).ok(op);
         w.page(b, PageEvent::Visible);
         assert!(w.tab(b).session().is_some(), "{storage:?}");
+    }
+}
+
+fn shared_reads(w: &World, t: usize) -> usize {
+    w.tab(t)
+        .commands_where(|c| {
+            matches!(
+                c,
+                Command::Read {
+                    area: Area::Shared,
+                    ..
+                }
+            )
+        })
+        .len()
+}
+
+/// Tab `b` re-reads the shared copy after its token response just before tab `a`'s sign-out
+/// removes it, and hears `a`'s message only after it stored and announced its renewed session:
+/// `a` does not take that session (a renewal of the one it signed out), and `b` ends it too.
+#[test]
+fn a_renewal_that_raced_a_sign_out_does_not_sign_the_tab_back_in() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.advance(1_000);
+    w.op.hang.insert(Endpoint::Token);
+    let op = w.call(b, Call::Refresh);
+    w.settle();
+    let reads_before = shared_reads(&w, b);
+    w.freeze(b);
+    w.release(Endpoint::Token);
+    // Step b by hand until its re-read of the shared copy was performed.
+    let now = w.now;
+    while shared_reads(&w, b) == reads_before {
+        let input = w.tab_mut(b).inbox.pop_front().expect("an input for b");
+        w.tab_mut(b).machine.handle_input(input, now);
+        w.pump(b);
+    }
+    w.advance(1_000);
+    w.sign_out_locally(a);
+    assert!(w.tab(a).session().is_none());
+    // a's message is late for b.
+    let pos = w
+        .tab(b)
+        .inbox
+        .iter()
+        .position(|i| matches!(i, Input::TabMessage(_)))
+        .expect("a's signedOut message");
+    let late = w.tab_mut(b).inbox.remove(pos).unwrap();
+    w.unfreeze(b);
+    w.tab(b).ok(op);
+    w.input(b, late);
+    w.settle();
+    w.page(a, PageEvent::Visible);
+    assert_eq!(
+        w.tab(a).event_names(),
+        vec!["signedIn", "signedOut:signout"]
+    );
+    assert!(
+        w.tab(a).session().is_none(),
+        "signed out, and not signed back in"
+    );
+    assert!(w.tab(b).session().is_none());
+    w.page(b, PageEvent::Visible);
+    assert!(w.tab(b).session().is_none());
+}
+
+/// The sign-out's IndexedDB removal fails (a lost connection): the shared copy stays, and a
+/// wake-up in a tab that heard the sign-out does not take it back.
+#[test]
+fn a_shared_copy_a_sign_out_could_not_remove_is_not_taken_back() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.advance(1_000);
+    w.hold_shared_removals = true;
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.fail_shared_removals();
+    w.tab(a).ok(out);
+    assert!(w.tab(b).session().is_none());
+    for t in [a, b] {
+        w.page(t, PageEvent::Visible);
+        assert!(w.tab(t).session().is_none(), "tab {t} signed back in");
+        assert_eq!(w.tab(t).count("signedIn"), usize::from(t == a), "tab {t}");
     }
 }

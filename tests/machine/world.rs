@@ -1005,6 +1005,16 @@ impl World {
         self.settle();
     }
 
+    /// Answers the held IndexedDB removals with a failure (a lost connection), removing nothing.
+    pub fn fail_shared_removals(&mut self) {
+        self.hold_shared_removals = false;
+        for (t, id, _key) in std::mem::take(&mut self.held_shared_removals) {
+            let lost = Error::Storage("connection lost".into());
+            self.answer(t, id, Answer::Written(Err(lost)));
+        }
+        self.settle();
+    }
+
     /// How many IndexedDB removals are held.
     pub fn held_shared_removals(&self) -> usize {
         self.held_shared_removals.len()

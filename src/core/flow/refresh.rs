@@ -289,13 +289,17 @@ pub fn take_other_tab_session(
     before: Option<&Session>,
     after: Option<&Session>,
     stored: &Session,
+    ended_ms: Option<i64>,
 ) -> bool {
     let unchanged_here = match (before, after) {
         (Some(a), Some(b)) => a.is_same(b),
         (None, None) => true,
         _ => false,
     };
-    unchanged_here && !before.is_some_and(|b| b.is_same(stored))
+    // A copy of a sign-in that ended here is that session, renewed or not: a refresh that raced
+    // the sign-out stored it, or the sign-out could not remove it.
+    let ended = ended_ms.is_some_and(|end| stored.created_ms() < end);
+    unchanged_here && !ended && !before.is_some_and(|b| b.is_same(stored))
 }
 
 /// Whether the session a refresh renewed may be stored. Not when the user signed out, in this tab

@@ -71,6 +71,9 @@ pub(super) struct Keeper {
     /// restored at creation, when it was signed in (its `created_ms`): a sign-out elsewhere since
     /// then ends it.
     pub(super) session_since: i64,
+    /// When this tab's session last ended (ms): a stored session signed in before that is the
+    /// ended one, and never taken again.
+    ended_at: Option<i64>,
 }
 
 /// How many spent lineages a tab remembers.
@@ -148,6 +151,7 @@ impl Machine {
     /// Forgets the session here; `signedOut` with `reason` if there was one.
     pub(super) fn drop_session(&mut self, reason: &'static str) {
         let had = self.session.take().is_some();
+        self.keeper.ended_at = Some(self.keeper.now);
         self.superseded = None;
         self.sign_outs = self.sign_outs.wrapping_add(1);
         self.generation = self.generation.wrapping_add(1);
@@ -589,7 +593,7 @@ impl Machine {
     fn take_other_tab(&mut self, before: Option<&Session>, stored: Session, now: i64) {
         // What this tab's session superseded without storing is older, not another tab's news.
         if self.is_superseded(&stored)
-            || !take_other_tab_session(before, self.session.as_ref(), &stored)
+            || !take_other_tab_session(before, self.session.as_ref(), &stored, self.keeper.ended_at)
         {
             return;
         }
