@@ -21,7 +21,8 @@ import { OidcClient, _oidcError as oidcError } from './index.js';
  *   signedOutReason: string | null, expired: boolean }} State
  * @typedef {{ key: unknown, owned: boolean, users: number, timer: any, state: State, listeners: Set<() => void>,
  *   client: OidcClient | null, created: Promise<OidcClient>, ready: Promise<OidcClient>, callback: Promise<Session> | null,
- *   offs: (() => void)[], stopped: boolean, delivered: boolean, redirecting: boolean, set: (patch: Partial<State>) => void }} Entry
+ *   offs: (() => void)[], stopped: boolean, delivered: boolean, redirecting: boolean, set: (patch: Partial<State>) => void,
+ *   failed: unknown, signedIn: Session | null, deliverers: Set<(session: Session) => void>, start: () => void }} Entry
  */
 
 /** What every render sees before the client exists: on the server, and on the first render in the browser. */
@@ -82,30 +83,51 @@ function makeEntry(key, config, given, skipCallback, href) {
     stopped: false,
     delivered: false,
     redirecting: false,
+    failed: null,
+    signedIn: null,
+    deliverers: new Set(),
   }));
   /** @param {Partial<State>} patch */
-  const set = (entry.set = (patch) => {
+  entry.set = (patch) => {
     if (entry.stopped) return;
     entry.state = { ...entry.state, ...patch };
     for (const listener of entry.listeners) listener();
-  });
+  };
   // The URL of the provider's first render: the children's mount effects run before this one,
   // and a router's redirect there may already have moved the address bar on.
   href ||= window.location.href;
   const callback = !skipCallback && callbackInUrl(config?.redirectUri, href);
+  entry.start = () => start(entry, config, given, callback, href);
+  entry.start();
+  return entry;
+}
+
+/**
+ * Creates the entry's client (or takes the app's), subscribes to its events and handles the
+ * callback; again after a failed create (the OP unreachable while the page loaded), when the
+ * app next calls a method.
+ * @param {Entry} entry
+ * @param {OidcClientConfig | undefined} config
+ * @param {OidcClient | PromiseLike<OidcClient> | undefined} given
+ * @param {boolean} callback
+ * @param {string} href
+ */
+function start(entry, config, given, callback, href) {
+  const set = entry.set;
+  entry.failed = null;
   entry.created = Promise.resolve(given === undefined ? OidcClient.create(/** @type {OidcClientConfig} */ (config)) : given).then(
     (client) => {
       entry.client = client;
       if (entry.stopped) return client;
       const now = () => client.session;
-      entry.offs = [
+      entry.offs.push(
         client.on('signedIn', () => set({ session: now(), error: null, signedOutReason: null, expired: false })),
         client.on('refreshed', () => set({ session: now(), error: null, expired: false })),
         client.on('refreshFailed', (error) => set({ session: now(), error })),
         // The machine announces it once per access token, for a session restored expired too.
         client.on('expired', () => set({ session: now(), expired: true })),
         client.on('signedOut', ({ reason }) => set({ session: null, error: null, signedOutReason: reason, expired: false })),
-      ];
+      );
       // On a callback the app stays loading until the callback is handled: no signed-out flash.
       // A client the app made may have announced a sign-out before this subscribed (a session
       // restored idle ends just after `create()`): its reason keeps <RequireAuth> from signing
@@ -115,6 +137,7 @@ function makeEntry(key, config, given, skipCallback, href) {
     })
     // A failed create, or a client the app had disposed of (`on()` throws `disposed`).
     .catch((error) => {
+      entry.failed = error;
       set({ isLoading: false, error });
       throw error;
     });
@@ -125,6 +148,8 @@ function makeEntry(key, config, given, skipCallback, href) {
         client.handleRedirectCallback(window.location.href === href ? undefined : href).then(
           (session) => {
             set({ session, isLoading: false, error: null, signedOutReason: null, expired: false });
+            entry.signedIn = session;
+            deliver(entry);
             return session;
           },
           (error) => {
@@ -138,7 +163,18 @@ function makeEntry(key, config, given, skipCallback, href) {
   entry.ready = entry.callback ? entry.callback.then(() => entry.created, () => entry.created) : entry.created;
   entry.ready.catch(() => {});
   entry.callback?.catch(() => {});
-  return entry;
+}
+
+/**
+ * Hands the session of the callback to one provider's `onSigninCallback`, once per entry: the
+ * first provider mounted then, or the next one to mount.
+ * @param {Entry} entry
+ */
+function deliver(entry) {
+  const [first] = entry.deliverers;
+  if (!first || entry.delivered || !entry.signedIn) return;
+  entry.delivered = true;
+  first(entry.signedIn);
 }
 
 /**
@@ -234,8 +270,24 @@ class Link {
 
 /** The methods of useOidc(): stable, and waiting for the client (and the callback) when called early. */
 function makeMethods(/** @type {Link} */ link) {
-  /** @param {(client: OidcClient) => any} call */
-  const later = (call) => link.client().then(call);
+  /**
+   * After a failed create of the provider's own client (offline as the page loaded, say), a
+   * call creates it again: the app's next sign-in works once the OP can be reached.
+   * @param {(client: OidcClient) => any} call
+   */
+  const later = (call) =>
+    link.client().then(call, (error) => {
+      const entry = link.entry;
+      if (!entry || !entry.owned || entry.stopped) throw error;
+      if (entry.failed === error) {
+        entry.set({ isLoading: true, error: null });
+        entry.start();
+      } else if (entry.failed !== null) {
+        throw error;
+      }
+      // Made again now, or by a call just before this one.
+      return entry.ready.then(call);
+    });
   /** The client when it is ready now, so that a popup opens in the click's own task. */
   const now = () => {
     const entry = link.entry;
@@ -305,17 +357,13 @@ export function OidcProvider(props) {
     const entry = acquire(key, config, client, skipSigninCallback || handled.current, callbackUrl.current);
     handled.current = true;
     link.attach(entry);
-    let live = true;
-    entry.callback?.then(
-      (session) => {
-        if (!live || entry.delivered) return;
-        entry.delivered = true;
-        latest.current.onSigninCallback?.(session);
-      },
-      () => {},
-    );
+    /** @param {Session} session */
+    const deliverer = (session) => latest.current.onSigninCallback?.(session);
+    entry.deliverers.add(deliverer);
+    // A callback handled while no provider was mounted (StrictMode's unmount) comes now.
+    queueMicrotask(() => deliver(entry));
     return () => {
-      live = false;
+      entry.deliverers.delete(deliverer);
       link.detach(entry);
       release(entry);
     };

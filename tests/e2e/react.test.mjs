@@ -552,6 +552,33 @@ test('harness, behind <RequireAuth>: the OP revokes the refresh token, the sessi
   }
 });
 
+test('harness, a configuration whose create() failed (the OP unreachable as the page loaded): the next call makes the client again, and the sign-in works', { timeout: 60_000 }, async () => {
+  const context = await harnessContext('config');
+  const discovery = `${op.issuer}/.well-known/openid-configuration`;
+  try {
+    let refused = 0;
+    await context.route(discovery, (route) => {
+      refused += 1;
+      return route.abort('internetdisconnected');
+    });
+    const page = await context.newPage();
+    await page.goto(`${harness.origin}/`);
+    // The probe's early getAccessToken() (twice: StrictMode) waited for the client: they made it
+    // again once, and that failed too.
+    await page.waitForFunction(() => window.record.early.length === 2, null, { timeout: 15_000 });
+    assert.deepEqual(await page.evaluate(() => window.record.early), [{ code: 'network' }, { code: 'network' }]);
+    assert.equal(refused, 2, 'the first create, and one more for the two calls');
+    assert.deepEqual(await page.evaluate(() => window.record.renders.at(-1)), { isLoading: false, isAuthenticated: false, error: 'network' });
+    await context.unroute(discovery);
+    await Promise.all([page.waitForURL((u) => u.origin === op.issuer), page.evaluate(() => void window.oidc.signinRedirect())]);
+    await loginAtOp(page, { until: (u) => u.origin === harness.origin });
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-in', null, { timeout: 15_000 });
+    assert.equal(await page.evaluate(() => window.record.onSigninCallback), 1);
+  } finally {
+    await context.close();
+  }
+});
+
 test('harness, a client the app had already disposed of: the provider shows the disposed error, not loading for ever', { timeout: 60_000 }, async () => {
   const context = await harnessContext('disposed');
   try {
