@@ -22,7 +22,7 @@ import { OidcClient, _oidcError as oidcError } from './index.js';
  * @typedef {{ key: unknown, owned: boolean, users: number, timer: any, state: State, listeners: Set<() => void>,
  *   client: OidcClient | null, created: Promise<OidcClient>, ready: Promise<OidcClient>, callback: Promise<Session> | null,
  *   offs: (() => void)[], stopped: boolean, delivered: boolean, redirecting: boolean, set: (patch: Partial<State>) => void,
- *   failed: unknown, signedIn: Session | null, deliverers: Set<(session: Session) => void>, start: () => void }} Entry
+ *   failed: unknown, signedIn: Session | null, appCallback: boolean, deliverers: Set<(session: Session) => void>, start: () => void }} Entry
  */
 
 /** What every render sees before the client exists: on the server, and on the first render in the browser. */
@@ -68,9 +68,10 @@ function callbackInUrl(redirectUri, href) {
  * @param {OidcClient | PromiseLike<OidcClient> | undefined} given
  * @param {boolean} skipCallback
  * @param {string} href the page's URL when the provider first rendered ('' when unknown)
+ * @param {boolean} appHandles `skipSigninCallback`: the app handles a response in that URL
  * @returns {Entry}
  */
-function makeEntry(key, config, given, skipCallback, href) {
+function makeEntry(key, config, given, skipCallback, href, appHandles) {
   const entry = /** @type {Entry} */ (/** @type {unknown} */ ({
     key,
     owned: given === undefined,
@@ -96,7 +97,11 @@ function makeEntry(key, config, given, skipCallback, href) {
   // The URL of the provider's first render: the children's mount effects run before this one,
   // and a router's redirect there may already have moved the address bar on.
   href ||= window.location.href;
-  const callback = !skipCallback && callbackInUrl(config?.redirectUri, href);
+  const inUrl = callbackInUrl(config?.redirectUri, href);
+  const callback = !skipCallback && inUrl;
+  // The page loaded with a response the app handles itself (the SDK cleans the address bar as
+  // it starts, before the session comes).
+  entry.appCallback = appHandles && inUrl;
   entry.start = () => start(entry, config, given, callback, href);
   entry.start();
   return entry;
@@ -185,11 +190,12 @@ function deliver(entry) {
  * @param {OidcClient | PromiseLike<OidcClient> | undefined} given
  * @param {boolean} skipCallback
  * @param {string} href
+ * @param {boolean} appHandles
  */
-function acquire(key, config, given, skipCallback, href) {
+function acquire(key, config, given, skipCallback, href, appHandles) {
   let entry = entries.get(key);
   if (!entry) {
-    entry = makeEntry(key, config, given, skipCallback, href);
+    entry = makeEntry(key, config, given, skipCallback, href, appHandles);
     entries.set(key, entry);
   }
   clearTimeout(entry.timer);
@@ -354,7 +360,7 @@ export function OidcProvider(props) {
   const key = client ?? JSON.stringify(config);
   useEffect(() => {
     if (!inBrowser()) return NOOP;
-    const entry = acquire(key, config, client, skipSigninCallback || handled.current, callbackUrl.current);
+    const entry = acquire(key, config, client, skipSigninCallback || handled.current, callbackUrl.current, skipSigninCallback);
     handled.current = true;
     link.attach(entry);
     /** @param {Session} session */
@@ -429,6 +435,9 @@ export function RequireAuth({ fallback = null, signinOptions, children }) {
     const entry = link.entry;
     // Once per client: StrictMode's second effect and every other <RequireAuth> find it started.
     if (!needed || !entry || entry.redirecting) return;
+    // With `skipSigninCallback`, the app handles the response the page loaded with: its session
+    // comes with `signedIn`, and a sign-in started now would leave the page before the exchange.
+    if (entry.appCallback) return;
     entry.redirecting = true;
     entry.ready
       .then((client) => client.signinRedirect({ appState: here(), ...options.current }))

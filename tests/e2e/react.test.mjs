@@ -579,6 +579,29 @@ test('harness, a configuration whose create() failed (the OP unreachable as the 
   }
 });
 
+test('harness, <RequireAuth> with skipSigninCallback: back from the OP, it starts no sign-in while the app handles the response itself', { timeout: 60_000 }, async () => {
+  const context = await harnessContext('require-skip');
+  try {
+    const page = await context.newPage();
+    const back = [];
+    page.on('framenavigated', (frame) => {
+      const url = new URL(frame.url());
+      if (frame === page.mainFrame() && url.origin === harness.origin && url.searchParams.has('code')) back.push(url.href);
+    });
+    const exchanges = op.events.tokenCounts.authorization_code ?? 0;
+    await page.goto(`${harness.origin}/`);
+    await page.waitForURL((u) => u.origin === op.issuer);
+    await loginAtOp(page, { until: (u) => u.origin === harness.origin });
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-in', null, { timeout: 15_000 });
+    assert.equal(await page.evaluate(() => window.record.ownCallback), 'done');
+    assert.equal((op.events.tokenCounts.authorization_code ?? 0) - exchanges, 1, 'one code exchange');
+    assert.equal(back.length, 1, `back from the OP once: ${back}`);
+    assert.equal(page.url(), `${harness.origin}/`);
+  } finally {
+    await context.close();
+  }
+});
+
 test('harness, a client the app had already disposed of: the provider shows the disposed error, not loading for ever', { timeout: 60_000 }, async () => {
   const context = await harnessContext('disposed');
   try {

@@ -4,7 +4,8 @@
 // token in its mount effect, which runs before the provider's own. window.harness lets the test
 // unmount the tree, change the configuration and read what happened. The mode comes from
 // sessionStorage (it survives the trip to the OP): "config" (default), "client", "disposed",
-// "require" (the probe behind <RequireAuth>, the sign-in's appState recorded) or "late" (a client
+// "require" (the probe behind <RequireAuth>, the sign-in's appState recorded), "require-skip"
+// (the same with skipSigninCallback: the page handles the callback itself) or "late" (a client
 // the app made with an idle timeout, rendered behind <RequireAuth> only once it has no session:
 // the provider subscribes after any sign-out the client announced).
 //
@@ -76,6 +77,20 @@ function EarlyNavigator() {
   return null;
 }
 
+/** With skipSigninCallback: the app's own handling of the response in the URL. */
+function OwnCallback() {
+  const { client } = useOidc();
+  useEffect(() => {
+    if (!client || !new URLSearchParams(location.search).has("code") || record.ownCallback) return;
+    record.ownCallback = "started";
+    client.handleRedirectCallback().then(
+      () => (record.ownCallback = "done"),
+      (e) => (record.ownCallback = e.code),
+    );
+  }, [client]);
+  return null;
+}
+
 /** Resolves once `client` has no session (polled each task: the app's own pace). */
 async function withoutSession(client) {
   while (client.session !== null) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -102,6 +117,13 @@ const tree = (scope) => (
       ) : given ? (
         <OidcProvider client={given}>
           <Probe />
+        </OidcProvider>
+      ) : mode === "require-skip" ? (
+        <OidcProvider config={config(scope)} skipSigninCallback>
+          <OwnCallback />
+          <RequireAuth>
+            <Probe />
+          </RequireAuth>
         </OidcProvider>
       ) : mode === "require" ? (
         <OidcProvider config={config(scope)} onSigninCallback={(session) => (record.appState = session.appState)}>
