@@ -1074,8 +1074,9 @@ export class OidcClient {
     return this.#pump.call('authorizeUrl', { options });
   }
 
-  async signinRedirect(options) {
-    await this.#pump.call('signinRedirect', { options });
+  /** `by.unlessLeft` (the React binding's <RequireAuth>): not when the last one was left at the OP. */
+  async signinRedirect(options, by) {
+    await this.#pump.call('signinRedirect', { options, unlessLeft: by?.unlessLeft === true });
   }
 
   handleRedirectCallback(url) {

@@ -182,9 +182,10 @@ export interface RequireAuthProps {
  * set: this tab's `signoutRedirect()`, another tab's sign-out, the idle timeout): a sign-in then
  * would cancel the logout's navigation or sign the user straight back in at the OP. Render a
  * sign-in button in the fallback for that case. A session that ended because the OP refused its
- * refresh token (`refresh_failed`, in this tab) is not a sign-out: it starts a sign-in again. Nor when the user comes back from the OP with
- * Back and the browser restores the page from its back/forward cache: `error` is then
- * `abandoned`, and a sign-in started on its own would send Back to the OP again.
+ * refresh token (`refresh_failed`, in this tab) is not a sign-out: it starts a sign-in again.
+ * Nor when the user comes back from the OP with Back, whether the browser restores the page from
+ * its back/forward cache or loads it again: `error` is then `abandoned`, and a sign-in started on
+ * its own would send Back to the OP again (once: the next one goes).
  */
 export declare function RequireAuth(props: RequireAuthProps): ReactElement | null;
 

@@ -440,7 +440,9 @@ export function RequireAuth({ fallback = null, signinOptions, children }) {
     if (entry.appCallback) return;
     entry.redirecting = true;
     entry.ready
-      .then((client) => client.signinRedirect({ appState: here(), ...options.current }))
+      // Refused (`abandoned`) when the user came back from the OP with Back to a page that
+      // reloaded (not kept in the back/forward cache: served no-store, say).
+      .then((client) => /** @type {any} */ (client).signinRedirect({ appState: here(), ...options.current }, { unlessLeft: true }))
       .then(() => whenBack(entry))
       .catch((error) => {
         entry.redirecting = false;

@@ -373,6 +373,37 @@ test('Back from the OP to a page behind <RequireAuth>, restored from the back/fo
   }
 });
 
+test('Back from the OP to a page behind <RequireAuth> that loads again (no back/forward cache): the fallback offers a sign-in, none starts', { timeout: 60_000 }, async () => {
+  const context = await newContext(browser);
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e.stack ?? e)));
+    await page.goto(`${site.origin}${PROTECTED}`);
+    await page.waitForURL((u) => u.origin === op.issuer);
+    await page.locator('form input[name="login"]').waitFor();
+    const authorizations = op.events.authorizations.length;
+
+    await page.goBack({ waitUntil: 'commit' });
+    await page.getByTestId('signin-again').waitFor({ timeout: 15_000 });
+    // A new load of the page, not the document that was left.
+    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation')[0].type), 'back_forward');
+    assert.equal(await page.getByTestId('error').textContent(), 'abandoned');
+    assert.equal(new URL(page.url()).pathname, '/protected');
+    assert.equal(op.events.authorizations.length, authorizations, 'no sign-in started on its own');
+
+    // The button signs in, back to the route.
+    await page.getByTestId('signin-again').click();
+    await page.waitForURL((u) => u.origin === op.issuer);
+    await loginAtOp(page, { until: (u) => u.origin === site.origin });
+    await page.getByTestId('protected').waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('location').textContent(), PROTECTED);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test("form_post end to end: the worker in Vite's public/, ready before the OP posts, the callback handled by the provider", { timeout: 60_000 }, async () => {
   const { context, traffic } = await profile();
   try {

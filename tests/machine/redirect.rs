@@ -422,3 +422,64 @@ fn a_client_does_not_take_another_clients_transaction() {
     w.settle();
     w.tab(a).ok(op);
 }
+
+/// `signinRedirect` as the React binding's `<RequireAuth>` starts it (not the user).
+fn redirect_unless_left(w: &mut World, t: usize) -> oidc_rp_wasm::core::machine::OpId {
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::RedirectUnlessLeft,
+            options: AuthorizeOptions::default(),
+        },
+    );
+    w.settle();
+    op
+}
+
+/// The user went to the OP and came back with Back to a page that loaded again (no
+/// back/forward cache): a sign-in the app starts on its own is refused with `abandoned` once,
+/// instead of sending Back to the OP again; the next one, and the user's own, go.
+#[test]
+fn a_redirect_left_at_the_op_refuses_the_apps_own_next_sign_in_once() {
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    let op = redirect_unless_left(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.tab(t).navigations.len(), 1, "nothing was left: to the OP");
+    // Back: the page loads again, with no response.
+    w.reload(t);
+    let op = redirect_unless_left(&mut w, t);
+    assert_eq!(w.tab(t).err(op), "abandoned");
+    assert!(w.tab(t).navigations.is_empty());
+    // The user's own sign-in goes, and so would the app's next one.
+    w.go_to_op(t);
+    assert_eq!(w.tab(t).navigations.len(), 1);
+    w.reload(t);
+    w.go_to_op(t);
+    assert_eq!(
+        w.tab(t).navigations.len(),
+        1,
+        "the user's sign-in is never refused"
+    );
+}
+
+/// Back from the OP with a response, the redirect was not left: the app's next sign-in (after a
+/// sign-out, say) goes to the OP. So does one long after a left one.
+#[test]
+fn a_redirect_answered_or_long_ago_does_not_refuse_the_apps_sign_in() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Memory));
+    w.sign_out_locally(t);
+    let op = redirect_unless_left(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.tab(t).navigations.len(), 1);
+
+    let mut w = World::new();
+    let t = w.create_tab(config(StorageKind::Memory));
+    w.go_to_op(t);
+    w.skip(600_000);
+    w.reload(t);
+    let op = redirect_unless_left(&mut w, t);
+    w.tab(t).ok(op);
+    assert_eq!(w.tab(t).navigations.len(), 1);
+}

@@ -113,6 +113,11 @@ pub enum SigninVia {
     Url,
     /// `signinRedirect`: the transaction stored, then the page sent to the OP.
     Redirect,
+    /// `signinRedirect` started by the app on its own (the React binding's `<RequireAuth>`), not
+    /// by the user: refused with `abandoned` when this tab's last redirect sign-in was left at
+    /// the OP (the user came back with Back to a page that reloaded), so that Back is not sent to
+    /// the OP again.
+    RedirectUnlessLeft,
     /// `signinPopup`. The popup is opened by the outputs of this very call, before any answer
     /// is awaited. `app_window`: the app opened the window itself (the pump holds it).
     Popup {

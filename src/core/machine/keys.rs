@@ -68,4 +68,10 @@ impl Machine {
     pub(super) fn signed_out_key(&self) -> String {
         self.session_key_and(":signedOut")
     }
+
+    /// When this tab last went to the OP for a redirect sign-in (ms, in `sessionStorage`),
+    /// until a response comes back.
+    pub(super) fn redirect_key(&self) -> String {
+        self.session_key_and(":redirect")
+    }
 }

@@ -139,6 +139,11 @@ enum Task {
     SignOutCheck,
     /// Purging stale transactions; `key` the one being read.
     Purge { key: String },
+    /// A `signinRedirect` that first reads whether this tab's last one was left at the OP.
+    LeftCheck {
+        op: OpId,
+        options: Box<crate::core::config::AuthorizeOptions>,
+    },
     #[cfg(feature = "dpop")]
     /// A new DPoP key after a sign-out.
     DpopKey,
@@ -409,6 +414,7 @@ impl Machine {
             Call::Signin { via, options } => match via {
                 SigninVia::Url => self.authorize_url(op, options, false, now),
                 SigninVia::Redirect => self.authorize_url(op, options, true, now),
+                SigninVia::RedirectUnlessLeft => self.redirect_unless_left(op, options),
                 SigninVia::Popup { app_window } => self.signin_popup(op, options, app_window, now),
                 SigninVia::Silent => self.signin_silent(op, options, now),
             },
@@ -617,6 +623,7 @@ impl Machine {
             Task::IdleCheck => self.on_idle_answer(answer, now),
             Task::SignOutCheck => self.on_sign_out_check(answer, now),
             Task::Purge { key } => self.on_purge_answer(key, purpose, answer, now),
+            Task::LeftCheck { op, options } => self.on_left_check(op, *options, answer, now),
             #[cfg(feature = "dpop")]
             Task::DpopKey => self.on_rekey_answer(task, purpose, answer),
             #[cfg(feature = "dpop")]
@@ -659,6 +666,7 @@ impl Machine {
             // Taken out of the table, in order; what is left behind is dropped with it.
             match std::mem::replace(task, Task::IdleCheck) {
                 Task::Create(c) => self.done_all(&[c.op], &disposed),
+                Task::LeftCheck { op, .. } => self.done_all(&[op], &disposed),
                 Task::Logout(logout::Logout { op, .. }) => self.done_all(&[op], &disposed),
                 #[cfg(feature = "dpop")]
                 Task::Proof(job) => self.done_all(&[job.op()], &disposed),

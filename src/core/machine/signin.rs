@@ -247,6 +247,60 @@ impl Machine {
         self.purge_transactions();
     }
 
+    /// [`SigninVia::RedirectUnlessLeft`]: reads when this tab last went to the OP first.
+    pub(super) fn redirect_unless_left(&mut self, op: OpId, options: AuthorizeOptions) {
+        let key = self.redirect_key();
+        let task = self.add_task(Task::LeftCheck {
+            op,
+            options: Box::new(options),
+        });
+        self.io(
+            task,
+            Purpose::Activity,
+            Command::Read {
+                area: Area::Session,
+                key,
+            },
+        );
+    }
+
+    /// The answer of a [`Task::LeftCheck`]: a redirect sign-in this tab started within a
+    /// transaction's lifetime, with no response since, was left at the OP (the page loaded
+    /// again without one); it is forgotten, so that the next sign-in goes to the OP.
+    pub(super) fn on_left_check(
+        &mut self,
+        op: OpId,
+        options: AuthorizeOptions,
+        answer: Answer,
+        now: i64,
+    ) {
+        let at = match answer {
+            Answer::Read(Ok(Some(text))) => crate::core::json::parse_i64(&text),
+            _ => None,
+        };
+        let lifetime_ms = crate::core::authorize::TRANSACTION_LIFETIME.saturating_mul(1000);
+        if at.is_some_and(|at| now.saturating_sub(at) < lifetime_ms) {
+            let key = self.redirect_key();
+            self.emit_io(Command::Remove {
+                area: Area::Session,
+                key,
+            });
+            return self.done(op, Err(Error::Abandoned));
+        }
+        self.authorize_url(op, options, true, now);
+    }
+
+    /// Sends the page to the OP, noting when (see [`Machine::on_left_check`]).
+    fn go_to_op(&mut self, url: String, now: i64) {
+        let key = self.redirect_key();
+        self.emit_io(Command::Write {
+            area: Area::Session,
+            key,
+            value: crate::core::json::int_text(now),
+        });
+        self.emit_io(Command::Navigate { url });
+    }
+
     /// `authorizeUrl` (`navigate: false`) and `signinRedirect`.
     pub(super) fn authorize_url(
         &mut self,
@@ -308,6 +362,12 @@ impl Machine {
             Ok((_, ResponseMode::Fragment))
         );
         let clean = response::strip_response_params(&url, fragment);
+        // Back from the OP with a response: the redirect sign-in was not left.
+        let key = self.redirect_key();
+        self.emit_io(Command::Remove {
+            area: Area::Session,
+            key,
+        });
         let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
         let task = self.new_task_id();
         self.callbacks.push(Handled {
@@ -591,7 +651,7 @@ impl Machine {
                 };
                 let result = match &signin.finish {
                     Finish::Navigate(_) => {
-                        self.emit_io(Command::Navigate { url });
+                        self.go_to_op(url, now);
                         Outcome::Nothing
                     }
                     _ => Outcome::Url(url),
@@ -617,7 +677,7 @@ impl Machine {
                     Finish::Url(url) => Outcome::Url(url.clone()),
                     Finish::Navigate(url) => {
                         let url = url.clone();
-                        self.emit_io(Command::Navigate { url });
+                        self.go_to_op(url, now);
                         Outcome::Nothing
                     }
                     Finish::SignedIn => Outcome::Nothing,

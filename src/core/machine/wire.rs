@@ -330,6 +330,7 @@ fn read_call(json: &Json) -> Result<Call, Error> {
     // The sign-in calls' options are read once, for whichever of them it is.
     let via = match name {
         "authorizeUrl" => SigninVia::Url,
+        "signinRedirect" if is_true(json, "unlessLeft") => SigninVia::RedirectUnlessLeft,
         "signinRedirect" => SigninVia::Redirect,
         "signinSilent" => SigninVia::Silent,
         "signinPopup" => SigninVia::Popup {
