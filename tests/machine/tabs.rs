@@ -718,3 +718,59 @@ fn a_shared_copy_a_sign_out_could_not_remove_is_not_taken_back() {
         assert_eq!(w.tab(t).count("signedIn"), usize::from(t == a), "tab {t}");
     }
 }
+
+/// A laptop that slept for hours past the idle timeout: the idle sign-out it owes comes first,
+/// whether the page wakes or a timer fires first, and no refresh token is redeemed for a session
+/// that ends anyway. Storage `local` too: nothing renewed is stored or announced.
+#[test]
+fn an_idle_sign_out_owed_after_a_suspend_comes_before_any_refresh() {
+    for storage in [StorageKind::Memory, StorageKind::Local] {
+        for wake_first in [true, false] {
+            let mut w = World::new();
+            let mut cfg = idle_config();
+            cfg.storage = storage;
+            let t = w.signed_in_tab(cfg);
+            w.advance(20_000);
+            w.skip(8 * 3_600_000);
+            if wake_first {
+                w.page(t, PageEvent::Visible);
+            }
+            w.input(t, Input::Timeout);
+            w.settle();
+            let names = w.tab(t).event_names();
+            assert!(
+                w.tab(t).session().is_none(),
+                "{storage:?} {wake_first}: {names:?}"
+            );
+            assert_eq!(w.tab(t).count("signedOut:idle"), 1, "{names:?}");
+            assert_eq!(w.tab(t).count("refreshed"), 0, "{names:?}");
+            assert_eq!(
+                w.op.token_requests("refresh_token").len(),
+                0,
+                "{storage:?}, wake first: {wake_first}"
+            );
+        }
+    }
+}
+
+/// Not idle after the suspend (another tab saw input meanwhile): the refresh that waited for the
+/// check goes on.
+#[test]
+fn a_refresh_that_waited_for_the_idle_check_goes_on_when_not_idle() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(idle_config());
+    w.skip(3_580_000);
+    // Another tab of the origin recorded input just now.
+    let key = w
+        .local_storage
+        .keys()
+        .find(|k| k.ends_with(":activity"))
+        .cloned()
+        .unwrap_or_else(|| format!("{}:activity", session_key()));
+    w.local_storage.insert(key, w.now.to_string());
+    w.page(t, PageEvent::Visible);
+    w.settle();
+    assert!(w.tab(t).session().is_some(), "{:?}", w.tab(t).event_names());
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert_eq!(w.tab(t).count("refreshed"), 1);
+}

@@ -74,6 +74,9 @@ pub(super) struct Keeper {
     /// When this tab's session last ended (ms): a stored session signed in before that is the
     /// ended one, and never taken again.
     ended_at: Option<i64>,
+    /// A refresh (the `expiring` timer's, or a wake-up's) waits for the idle check under way:
+    /// after a long suspend the idle sign-out owed comes first, and redeems no refresh token.
+    refresh_after_idle: bool,
 }
 
 /// How many spent lineages a tab remembers.
@@ -406,20 +409,8 @@ impl Machine {
 
     /// The keeper's timers that are due.
     pub(super) fn keeper_timeout(&mut self, now: i64) {
-        if self.keeper.expiring_at.is_some_and(|at| at <= now) {
-            self.keeper.expiring_at = None;
-            self.keeper.expiring_said = Some(self.keeper.expires_at);
-            self.emit(Event::Expiring(self.keeper.expires_at));
-            if access::refresh_on_expiring(self.config.auto_refresh, self.session.as_ref()) {
-                self.join_refresh(super::refresh::Waiter::Timer, now);
-            }
-        }
-        // `expired` means it could not be refreshed: not while a refresh is under way (a failed
-        // one arms it again).
-        if self.keeper.expired_at.is_some_and(|at| at <= now) {
-            self.keeper.expired_at = None;
-            self.expire(now);
-        }
+        // The idle check first: a sign-out it owes (the timers fire together after a suspend)
+        // comes before a refresh.
         let idle_due = self
             .keeper
             .idle
@@ -428,6 +419,29 @@ impl Machine {
             .is_some_and(|at| at <= now);
         if idle_due {
             self.idle_check();
+        }
+        if self.keeper.expiring_at.is_some_and(|at| at <= now) {
+            self.keeper.expiring_at = None;
+            self.keeper.expiring_said = Some(self.keeper.expires_at);
+            self.emit(Event::Expiring(self.keeper.expires_at));
+            if access::refresh_on_expiring(self.config.auto_refresh, self.session.as_ref()) {
+                self.refresh_unless_idle(now);
+            }
+        }
+        // `expired` means it could not be refreshed: not while a refresh is under way (a failed
+        // one arms it again).
+        if self.keeper.expired_at.is_some_and(|at| at <= now) {
+            self.keeper.expired_at = None;
+            self.expire(now);
+        }
+    }
+
+    /// The refresh of the timer or a wake-up; after the idle check when one is reading.
+    fn refresh_unless_idle(&mut self, now: i64) {
+        if self.tasks.iter().any(|(_, t)| matches!(t, Task::IdleCheck)) {
+            self.keeper.refresh_after_idle = true;
+        } else {
+            self.join_refresh(super::refresh::Waiter::Timer, now);
         }
     }
 
@@ -536,9 +550,19 @@ impl Machine {
             self.key_news(Some(SIGNED_OUT));
         }
         self.arm_timers(now);
+        // An idle check owed since before the page slept decides first.
+        if self
+            .keeper
+            .idle
+            .as_ref()
+            .and_then(|w| w.check_at)
+            .is_some_and(|at| at <= now)
+        {
+            self.idle_check();
+        }
         let now_s = super::secs(now);
         if access::refresh_on_wake(self.config.auto_refresh, self.session.as_ref(), now_s) {
-            self.join_refresh(super::refresh::Waiter::Timer, now);
+            self.refresh_unless_idle(now);
         }
     }
 
@@ -760,10 +784,23 @@ impl Machine {
                     self.emit(Event::Idle(ms));
                 }
             }
-            IdleStep::SignOut => return self.sign_out("idle", now),
+            IdleStep::SignOut => {
+                self.keeper.refresh_after_idle = false;
+                return self.sign_out("idle", now);
+            }
         }
         if let Some(at) = held {
             self.idle_record(at);
+        }
+        // Not idle: the refresh that waited for this check.
+        if std::mem::take(&mut self.keeper.refresh_after_idle)
+            && access::refresh_on_wake(
+                self.config.auto_refresh,
+                self.session.as_ref(),
+                super::secs(now),
+            )
+        {
+            self.join_refresh(super::refresh::Waiter::Timer, now);
         }
     }
 
