@@ -177,9 +177,12 @@ function start(entry, config, given, callback, href) {
  */
 function deliver(entry) {
   const [first] = entry.deliverers;
-  if (!first || entry.delivered || !entry.signedIn) return;
+  const session = entry.signedIn;
+  if (!first || entry.delivered || !session) return;
   entry.delivered = true;
-  first(entry.signedIn);
+  // Outside the binding's promises: an exception of the app's callback is reported as the
+  // page's own (uncaught), and changes nothing here.
+  queueMicrotask(() => first(session));
 }
 
 /**
@@ -442,7 +445,12 @@ export function RequireAuth({ fallback = null, signinOptions, children }) {
     entry.ready
       // Refused (`abandoned`) when the user came back from the OP with Back to a page that
       // reloaded (not kept in the back/forward cache: served no-store, say).
-      .then((client) => /** @type {any} */ (client).signinRedirect({ appState: here(), ...options.current }, { unlessLeft: true }))
+      .then((client) => {
+        const signin = { ...options.current };
+        // `{ appState: undefined }` (a prop passed through) keeps the default.
+        if (signin.appState === undefined) signin.appState = here();
+        return /** @type {any} */ (client).signinRedirect(signin, { unlessLeft: true });
+      })
       .then(() => whenBack(entry))
       .catch((error) => {
         entry.redirecting = false;

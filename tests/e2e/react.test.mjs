@@ -473,17 +473,25 @@ async function harnessSignedIn(mode) {
   return { context, page, record, errors };
 }
 
-test('harness, <RequireAuth> on a path that starts with two slashes: the appState it signs in with stays on this site', { timeout: 60_000 }, async () => {
+test('harness, <RequireAuth> on a path that starts with two slashes (its signinOptions\' appState undefined): the appState it signs in with stays on this site; an onSigninCallback that throws is the page\'s error', { timeout: 60_000 }, async () => {
   // `//evil.example/landing` as a path of this site: handed to location.replace() or a router as it
   // is, it would be the site evil.example (an open redirect for anyone who sends such a link).
   const context = await harnessContext('require');
   try {
     const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // And an onSigninCallback that throws: the page reports it, the binding is not disturbed.
+    await context.addInitScript((origin) => {
+      if (location.origin === origin) sessionStorage.setItem('harness-throw', '1');
+    }, harness.origin);
     await page.goto(`${harness.origin}//evil.example/landing?x=1`);
     await page.waitForURL((u) => u.origin === op.issuer);
     await loginAtOp(page, { until: (u) => u.origin === harness.origin });
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-in', null, { timeout: 15_000 });
     assert.equal(await page.evaluate(() => window.record.appState), '/evil.example/landing?x=1');
+    assert.deepEqual(errors, ["the app's own bug"]);
+    assert.deepEqual(await page.evaluate(() => window.record.renders.at(-1)), { isLoading: false, isAuthenticated: true, error: null });
   } finally {
     await context.close();
   }

@@ -126,8 +126,16 @@ const tree = (scope) => (
           </RequireAuth>
         </OidcProvider>
       ) : mode === "require" ? (
-        <OidcProvider config={config(scope)} onSigninCallback={(session) => (record.appState = session.appState)}>
-          <RequireAuth>
+        <OidcProvider
+          config={config(scope)}
+          onSigninCallback={(session) => {
+            record.appState = session.appState;
+            // With "harness-throw": an app callback that throws changes nothing in the binding.
+            if (sessionStorage.getItem("harness-throw")) throw new Error("the app's own bug");
+          }}
+        >
+          {/* A prop passed through as `undefined` keeps the default appState. */}
+          <RequireAuth signinOptions={{ appState: undefined }}>
             <Probe />
           </RequireAuth>
         </OidcProvider>
