@@ -236,6 +236,7 @@ pub fn fixtures() -> &'static Fixtures {
             updated_at: NOW - 570,
             dpop_jkt: None,
             resource: Vec::new(),
+            refresh_refused: false,
         };
         let session_plain = Session {
             id_token: None,

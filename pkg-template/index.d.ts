@@ -621,7 +621,7 @@ export interface ExpiryDetail {
  * - `"other_tab"`: another tab of the same client signed out.
  * - `"idle"`: no tab of the origin saw user activity for `idleTimeoutSeconds`.
  * - `"refresh_failed"`: the access token expired after the OP refused the refresh token
- *   (`invalid_grant`, or a DPoP key this client no longer holds): nothing could renew it.
+ *   (`invalid_grant`): nothing could renew it.
  */
 export type SignedOutReason = "signout" | "other_tab" | "idle" | "refresh_failed";
 

@@ -52,8 +52,9 @@ export interface OidcProviderBaseProps {
    * form_post service worker's `?oidc_form_post=`) on the page of `config.redirectUri` (with
    * `client`, on any page). It reads the URL as it was when the provider first rendered, so a
    * child that moves the address bar in its mount effect (a router's redirect) loses nothing.
-   * With it, {@link RequireAuth} starts no sign-in while the URL holds a response for
-   * `config.redirectUri`: the session comes when the app's `handleRedirectCallback()` succeeds.
+   * With it, {@link RequireAuth} starts no sign-in on a page that loaded with a response for
+   * `config.redirectUri`, until the app's `handleRedirectCallback()` signs the user in (or a
+   * session ends): the SDK cleans the URL as it starts, before the session comes.
    */
   skipSigninCallback?: boolean | undefined;
   children?: ReactNode;

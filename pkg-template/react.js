@@ -126,12 +126,20 @@ function start(entry, config, given, callback, href) {
       if (entry.stopped) return client;
       const now = () => client.session;
       entry.offs.push(
-        client.on('signedIn', () => set({ session: now(), error: null, signedOutReason: null, expired: false })),
+        client.on('signedIn', () => {
+          // The response the page loaded with is handled (by the app): <RequireAuth> may sign in
+          // again later (after `refresh_failed`, say).
+          entry.appCallback = false;
+          set({ session: now(), error: null, signedOutReason: null, expired: false });
+        }),
         client.on('refreshed', () => set({ session: now(), error: null, expired: false })),
         client.on('refreshFailed', (error) => set({ session: now(), error })),
         // The machine announces it once per access token, for a session restored expired too.
         client.on('expired', () => set({ session: now(), expired: true })),
-        client.on('signedOut', ({ reason }) => set({ session: null, error: null, signedOutReason: reason, expired: false })),
+        client.on('signedOut', ({ reason }) => {
+          entry.appCallback = false;
+          set({ session: null, error: null, signedOutReason: reason, expired: false });
+        }),
       );
       // On a callback the app stays loading until the callback is handled: no signed-out flash.
       // A client the app made may have announced a sign-out before this subscribed (a session

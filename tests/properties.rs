@@ -610,7 +610,7 @@ prop_compose! {
         (access_token, token_type) in (text(), prop::sample::select(vec![TokenType::Bearer, TokenType::DPoP])),
         (expires_at, scope, refresh_token) in (option::of(time()), option::of(text()), option::of(text())),
         (created_at, created_ms, updated_at) in (time(), time(), time()),
-        resource in vec(text(), 0..3),
+        (resource, refresh_refused) in (vec(text(), 0..3), any::<bool>()),
     ) -> Session {
         Session {
             id_token: id_token.map(RawIdToken::new),
@@ -626,6 +626,7 @@ prop_compose! {
             updated_at,
             dpop_jkt: None,
             resource,
+            refresh_refused,
         }
     }
 }
@@ -655,6 +656,7 @@ proptest! {
         prop_assert_eq!(back.created_ms, session.created_ms);
         prop_assert_eq!(back.updated_at, session.updated_at);
         prop_assert_eq!(&back.resource, &session.resource);
+        prop_assert_eq!(back.refresh_refused, session.refresh_refused);
         prop_assert!(back.is_same(&session));
         prop_assert_eq!(session_to_text(&back), text);
     }
@@ -824,6 +826,7 @@ fn signed_in_session(with_claims: bool) -> Session {
         updated_at: NOW,
         dpop_jkt: None,
         resource: Vec::new(),
+        refresh_refused: false,
     }
 }
 

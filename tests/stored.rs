@@ -82,6 +82,7 @@ fn full_session() -> Session {
         updated_at: NOW,
         dpop_jkt: None,
         resource: vec!["https://api.example.com/".to_owned()],
+        refresh_refused: true,
     }
 }
 
@@ -101,6 +102,7 @@ fn minimal_session() -> Session {
         updated_at: 0,
         dpop_jkt: None,
         resource: Vec::new(),
+        refresh_refused: false,
     }
 }
 
@@ -122,6 +124,7 @@ fn assert_same_session(a: &Session, b: &Session) {
     );
     assert_eq!((a.created_at, a.updated_at), (b.created_at, b.updated_at));
     assert_eq!(a.created_ms, b.created_ms);
+    assert_eq!(a.refresh_refused, b.refresh_refused);
 }
 
 fn full_transaction(response_mode: ResponseMode) -> Transaction {

@@ -594,6 +594,7 @@ fn session(
         updated_at,
         dpop_jkt: None,
         resource: Vec::new(),
+        refresh_refused: false,
     }
 }
 

@@ -63,6 +63,10 @@ pub struct Session {
     /// for again (§2.2: a grant covers the resources it was made for). Empty: the sign-in named
     /// none, or the session was stored before they were kept (the configuration's then).
     pub resource: Vec<String>,
+    /// The OP refused its refresh token (`invalid_grant`, RFC 6749 §5.2), which was dropped:
+    /// nothing can renew this session, so it ends when its access token expires. Stored with it,
+    /// so that a reload and the other tabs know it too.
+    pub refresh_refused: bool,
 }
 
 /// Whether a space-separated scope string contains `openid` (OIDC Core §3.1.2.1).
@@ -155,6 +159,7 @@ impl Session {
             updated_at: now,
             dpop_jkt: None,
             resource: Vec::new(),
+            refresh_refused: false,
         })
     }
 
@@ -204,6 +209,7 @@ impl Session {
             updated_at: now,
             dpop_jkt: self.dpop_jkt.clone(),
             resource: self.resource.clone(),
+            refresh_refused: false,
         })
     }
 
@@ -267,6 +273,7 @@ impl Session {
         self.refresh_token.as_ref()?;
         let mut kept = self.clone();
         kept.refresh_token = None;
+        kept.refresh_refused = true;
         Some(kept)
     }
 

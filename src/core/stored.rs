@@ -47,6 +47,9 @@ pub fn session_to_text(session: &Session) -> String {
     if !session.resource.is_empty() {
         o.strings("resource", &session.resource);
     }
+    if session.refresh_refused {
+        o.raw("refresh_refused", "true");
+    }
     o.end()
 }
 
@@ -73,6 +76,7 @@ const SESSION: &[Member] = &[
     ("updated_at", Kind::Int, REQUIRED),
     ("dpop_jkt", Kind::Str, OPTIONAL),
     ("resource", Kind::Strings, OPTIONAL),
+    ("refresh_refused", Kind::Bool, OPTIONAL),
 ];
 
 /// The session from its stored text, or `None` when it is not one this module wrote.
@@ -101,6 +105,7 @@ pub fn session_from_text(text: &str) -> Option<Session> {
         updated_at: take_int(o, "updated_at").unwrap_or_default(),
         dpop_jkt: take_str(o, "dpop_jkt"),
         resource: take_strings(o, "resource").unwrap_or_default(),
+        refresh_refused: members::bool(o, "refresh_refused").unwrap_or_default(),
     })
 }
 

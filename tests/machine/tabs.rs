@@ -774,3 +774,104 @@ fn a_refresh_that_waited_for_the_idle_check_goes_on_when_not_idle() {
     assert_eq!(w.op.token_requests("refresh_token").len(), 1);
     assert_eq!(w.tab(t).count("refreshed"), 1);
 }
+
+/// A popup sign-in in tab `t`, completed.
+fn sign_in_by_popup(w: &mut World, t: usize) {
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: oidc_rp_wasm::core::machine::SigninVia::Popup { app_window: false },
+            options: oidc_rp_wasm::core::config::AuthorizeOptions::default(),
+        },
+    );
+    w.settle();
+    w.answer_window(t, op);
+    w.tab(t).ok(op);
+}
+
+/// A frozen tab resumes and hears, in order, another tab's sign-out and the new sign-in made
+/// there while it slept: it takes the new one (only the session that ended is refused).
+#[test]
+fn a_tab_that_hears_a_sign_out_late_still_takes_the_sign_in_after_it() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.advance(1_000);
+    w.freeze(a);
+    w.sign_out_locally(b);
+    w.advance(5_000);
+    sign_in_by_popup(&mut w, b);
+    w.advance(5_000);
+    w.unfreeze(a);
+    assert!(w.tab(a).session().is_some(), "{:?}", w.tab(a).event_names());
+    assert_eq!(
+        w.tab(a).access_token(),
+        w.tab(b).access_token(),
+        "the new sign-in"
+    );
+}
+
+/// Tab `a` slept with a session whose refresh token the OP refused; `b` ended it at the expiry
+/// and signed in anew. `a`'s overdue timer then reads the stored session first: it takes the new
+/// one instead of ending it everywhere.
+#[test]
+fn a_late_end_of_a_refused_session_spares_a_new_sign_in_in_another_tab() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.revoke_all();
+    w.advance(3_541_000);
+    w.freeze(a);
+    w.advance(60_000);
+    assert_eq!(
+        w.tab(b).count("signedOut:refresh_failed"),
+        1,
+        "{:?}",
+        w.tab(b).event_names()
+    );
+    sign_in_by_popup(&mut w, b);
+    // a's timer runs first as it resumes (queued while frozen), then its messages.
+    w.input(a, Input::Timeout);
+    w.unfreeze(a);
+    assert!(w.tab(b).session().is_some(), "{:?}", w.tab(b).event_names());
+    // Both copies of the new session stay (b's sign-out message, heard late, removes neither).
+    assert!(w.local_storage.contains_key(&session_key()));
+    assert!(w.indexed_db.contains_key(&session_key()));
+    assert_eq!(w.tab(a).access_token(), w.tab(b).access_token());
+    assert_eq!(w.tab(b).count("signedOut:other_tab"), 0);
+}
+
+/// After a suspend past the expiry, not idle (another tab saw input): the refresh waits for the
+/// idle check, and `expired` is not announced meanwhile (it would tell the app to sign in).
+#[test]
+fn expired_is_not_announced_while_the_refresh_waits_for_the_idle_check() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(idle_config());
+    w.skip(3_605_000);
+    let key = format!("{}:activity", session_key());
+    w.local_storage.insert(key, w.now.to_string());
+    w.input(t, Input::Timeout);
+    w.settle();
+    assert!(w.tab(t).session().is_some());
+    assert_eq!(w.tab(t).count("expired"), 0, "{:?}", w.tab(t).event_names());
+    assert_eq!(w.tab(t).count("refreshed"), 1);
+}
+
+/// A sign-out whose IndexedDB removal failed: a `refresh()` in that tab does not take the copy
+/// it left back under the lock.
+#[test]
+fn a_refresh_with_no_session_does_not_take_back_a_copy_the_sign_out_left() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    w.advance(1_000);
+    w.hold_shared_removals = true;
+    let out = w.call(a, Call::SignOutLocally);
+    w.settle();
+    w.fail_shared_removals();
+    w.tab(a).ok(out);
+    let op = w.call(a, Call::Refresh);
+    w.settle();
+    assert!(w.tab(a).result(op).is_err());
+    assert!(w.tab(a).session().is_none());
+    assert_eq!(w.tab(a).count("signedIn"), 1, "only the first sign-in");
+}

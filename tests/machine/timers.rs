@@ -414,3 +414,47 @@ fn a_refused_shared_refresh_token_ends_the_session_in_every_tab() {
     assert!(!w.local_storage.contains_key(&session_key()));
     assert_eq!(w.op.token_requests("refresh_token").len(), 1);
 }
+
+/// `session` storage: each tab holds its own grant, so one tab's refused refresh token ends that
+/// tab's session alone, not another tab's valid one.
+#[test]
+fn a_refused_refresh_token_in_one_tab_ends_no_other_tabs_own_session() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Session));
+    w.advance(1_800_000);
+    w.op.revoke_all();
+    let b = w.signed_in_tab(config(StorageKind::Session));
+    w.advance(EXPIRED_MS);
+    assert_eq!(
+        w.tab(a).count("signedOut:refresh_failed"),
+        1,
+        "{:?}",
+        w.tab(a).event_names()
+    );
+    assert!(w.tab(a).session().is_none());
+    assert!(w.tab(b).session().is_some(), "{:?}", w.tab(b).event_names());
+    assert_eq!(w.tab(b).count("signedOut:other_tab"), 0);
+}
+
+/// The refusal is stored with the session: a reload between it and the expiry still ends it.
+#[test]
+fn a_session_restored_after_its_refresh_token_was_refused_still_ends_at_its_expiry() {
+    for storage in [StorageKind::Session, StorageKind::Local] {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(storage));
+        w.op.revoke_all();
+        w.advance(EXPIRING_MS + 1_000);
+        assert_eq!(w.tab(t).count("refreshFailed:invalid_grant"), 1);
+        w.reload(t);
+        assert!(w.tab(t).session().is_some(), "{storage:?}");
+        w.advance(EXPIRED_MS - EXPIRING_MS);
+        // The new page announces `expiring` once (no refresh token to renew it with).
+        assert_eq!(
+            w.tab(t).event_names(),
+            vec!["expiring", "expired", "signedOut:refresh_failed"],
+            "{storage:?}"
+        );
+        assert!(w.tab(t).session().is_none());
+        assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    }
+}

@@ -296,9 +296,10 @@ pub fn take_other_tab_session(
         (None, None) => true,
         _ => false,
     };
-    // A copy of a sign-in that ended here is that session, renewed or not: a refresh that raced
-    // the sign-out stored it, or the sign-out could not remove it.
-    let ended = ended_ms.is_some_and(|end| stored.created_ms() < end);
+    // A copy of a sign-in that ended here (`ended_ms`: the sign-in time of the latest session that
+    // ended in this tab) is that session, renewed or not: a refresh that raced the sign-out
+    // stored it, or the sign-out could not remove it.
+    let ended = ended_ms.is_some_and(|end| stored.created_ms() <= end);
     unchanged_here && !ended && !before.is_some_and(|b| b.is_same(stored))
 }
 

@@ -672,7 +672,7 @@ pub enum Event {
     Expired(i64),
     /// The session ended (`signedOut`): `"signout"` here, `"other_tab"` when another tab signed
     /// out, `"idle"` after no activity in any tab, `"refresh_failed"` when the access token
-    /// expired after the OP refused the refresh token.
+    /// expired after the OP refused the refresh token ([`Session::refresh_refused`]).
     SignedOut(&'static str),
     /// No user activity in any tab: the session ends in this many milliseconds (`idle`).
     Idle(u32),

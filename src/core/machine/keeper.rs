@@ -45,10 +45,6 @@ pub(super) struct Keeper {
     /// expiry, not again on every wake-up.
     expiring_said: Option<i64>,
     expired_said: Option<i64>,
-    /// The session generation whose refresh token the OP refused (`invalid_grant`, or bound to a
-    /// DPoP key this client no longer holds): no later refresh can renew that session, so it
-    /// ends as its access token expires (`signedOut`, reason `"refresh_failed"`).
-    pub(super) refused: Option<u64>,
     idle_policy: Option<IdlePolicy>,
     idle: Option<IdleWatch>,
     /// A catch-up is under way: a page restored from the back/forward cache fires `resume`,
@@ -71,9 +67,9 @@ pub(super) struct Keeper {
     /// restored at creation, when it was signed in (its `created_ms`): a sign-out elsewhere since
     /// then ends it.
     pub(super) session_since: i64,
-    /// When this tab's session last ended (ms): a stored session signed in before that is the
-    /// ended one, and never taken again.
-    ended_at: Option<i64>,
+    /// The sign-in time ([`Session::created_ms`]) of the latest session that ended in this tab:
+    /// a stored session signed in then or before is that one (renewed or not), never taken again.
+    ended: Option<i64>,
     /// A refresh (the `expiring` timer's, or a wake-up's) waits for the idle check under way:
     /// after a long suspend the idle sign-out owed comes first, and redeems no refresh token.
     refresh_after_idle: bool,
@@ -126,6 +122,17 @@ pub(super) enum CatchupFor {
     Wake,
     /// Another tab announced a new session.
     TabNews,
+    /// The session expired after the OP refused its refresh token.
+    Refused,
+}
+
+/// Whether `a` and `b` are the same session, or both none.
+fn same(a: Option<&Session>, b: Option<&Session>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.is_same(b),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 /// A read of the shared session.
@@ -153,8 +160,12 @@ impl Machine {
 
     /// Forgets the session here; `signedOut` with `reason` if there was one.
     pub(super) fn drop_session(&mut self, reason: &'static str) {
-        let had = self.session.take().is_some();
-        self.keeper.ended_at = Some(self.keeper.now);
+        let ended = self.session.take().map(|s| s.created_ms());
+        let had = ended.is_some();
+        // A browser's sign-in takes longer than a millisecond, so a new one is always later than
+        // the end of the last; only simulated time (tests) makes and ends sessions in one.
+        let now = self.keeper.now;
+        self.keeper.ended = self.keeper.ended.max(ended.filter(|&at| at < now));
         self.superseded = None;
         self.sign_outs = self.sign_outs.wrapping_add(1);
         self.generation = self.generation.wrapping_add(1);
@@ -361,6 +372,13 @@ impl Machine {
         }
     }
 
+    /// Whether `stored` is a copy of a sign-in that ended in this tab.
+    pub(super) fn ended_here(&self, stored: &Session) -> bool {
+        self.keeper
+            .ended
+            .is_some_and(|end| stored.created_ms() <= end)
+    }
+
     /// Arms the timers of a session adopted for the refresh under way: a due `expiring` is that
     /// refresh, neither announced nor asked for again.
     pub(super) fn arm_timers_refreshing(&mut self, now: i64) {
@@ -376,8 +394,8 @@ impl Machine {
     /// when the OP refused the refresh token, the end of the session at the expiry, or at once
     /// if that is past.
     pub(super) fn rearm_expired(&mut self, now: i64) {
+        let refused = self.session.as_ref().is_some_and(|s| s.refresh_refused);
         let k = &mut self.keeper;
-        let refused = k.refused == Some(self.generation);
         if self.session.is_some() && (refused || k.expired_said != Some(k.expires_at)) {
             k.expired_at = Some(millis(k.expires_at).max(now));
         }
@@ -386,15 +404,19 @@ impl Machine {
         }
     }
 
-    /// The session's access token expired, if it did and no refresh is under way: `expired`
-    /// (once per access token), and when the OP refused the refresh token, the end of the
-    /// session here and in every tab, since nothing can renew it.
+    /// The session's access token expired, if it did and no refresh is under way or waiting for
+    /// the idle check: `expired` (once per access token), and when the OP had refused its
+    /// refresh token ([`Session::refresh_refused`]), the end of the session, since nothing can
+    /// renew it.
     fn expire(&mut self, now: i64) {
-        let expired = self
-            .session
-            .as_ref()
-            .is_some_and(|s| s.is_expired(super::secs(now)));
-        if !expired || self.flight.is_some() {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let refused = session.refresh_refused;
+        if !session.is_expired(super::secs(now))
+            || self.flight.is_some()
+            || self.keeper.refresh_after_idle
+        {
             return;
         }
         self.keeper.expired_at = None;
@@ -402,8 +424,24 @@ impl Machine {
             self.keeper.expired_said = Some(self.keeper.expires_at);
             self.emit(Event::Expired(self.keeper.expires_at));
         }
-        if self.keeper.refused == Some(self.generation) {
-            self.sign_out("refresh_failed", now);
+        if !refused {
+            return;
+        }
+        if self.shared() {
+            // Another tab may have signed in anew meanwhile (this one slept): the tabs' session
+            // is read first, and only the refused one is ended everywhere.
+            let reading = self
+                .tasks
+                .iter()
+                .any(|(_, t)| matches!(t, Task::Catchup(c) if c.why == CatchupFor::Refused));
+            if !reading {
+                self.read_other_tabs(CatchupFor::Refused);
+            }
+        } else {
+            // Each tab holds its own grant: this one ends alone.
+            self.remove_stored_session();
+            self.drop_session("refresh_failed");
+            self.arm_timers(now);
         }
     }
 
@@ -610,6 +648,22 @@ impl Machine {
                 self.take_other_tab(catchup.before.as_ref(), stored, now)
             }
             (CatchupFor::TabNews, _) => {}
+            // A tab's change while this one read wins; so does another session stored.
+            (CatchupFor::Refused, _) if !same(catchup.before.as_ref(), self.session.as_ref()) => {}
+            (CatchupFor::Refused, Ok(Some(stored)))
+                if !same(catchup.before.as_ref(), Some(&stored)) =>
+            {
+                self.take_other_tab(catchup.before.as_ref(), stored, now)
+            }
+            (CatchupFor::Refused, Ok(Some(_))) => self.sign_out("refresh_failed", now),
+            (CatchupFor::Refused, Ok(None)) => {
+                self.drop_session("other_tab");
+                self.arm_timers(now);
+            }
+            (CatchupFor::Refused, Err(_)) => {
+                self.drop_session("refresh_failed");
+                self.arm_timers(now);
+            }
         }
     }
 
@@ -617,7 +671,7 @@ impl Machine {
     fn take_other_tab(&mut self, before: Option<&Session>, stored: Session, now: i64) {
         // What this tab's session superseded without storing is older, not another tab's news.
         if self.is_superseded(&stored)
-            || !take_other_tab_session(before, self.session.as_ref(), &stored, self.keeper.ended_at)
+            || !take_other_tab_session(before, self.session.as_ref(), &stored, self.keeper.ended)
         {
             return;
         }
@@ -655,7 +709,11 @@ impl Machine {
         }
         match kind {
             Some(SIGNED_OUT) => {
-                self.remove_stored_session();
+                // A shared session was removed by the tab that signed out; removing it here too
+                // could remove a newer one (a message heard late, after a new sign-in).
+                if !self.shared() {
+                    self.remove_stored_session();
+                }
                 // An idle sign-out is the same news in every tab; any other is another tab's.
                 let idle = message.get("reason").and_then(Json::as_str) == Some("idle");
                 self.drop_session(if idle { "idle" } else { "other_tab" });

@@ -247,7 +247,8 @@ impl Machine {
                     Some(Err(e)) => self.finish_flight(task, flight, Err(e), now),
                     Some(Ok(stored)) => match under_lock(
                         flight.held.as_ref(),
-                        self.not_superseded(stored, flight.held.as_ref()),
+                        self.not_superseded(stored, flight.held.as_ref())
+                            .filter(|s| !self.ended_here(s)),
                         super::secs(now),
                     ) {
                         UnderLock::SignedOutElsewhere => {
@@ -614,9 +615,6 @@ impl Machine {
             // noticed on the way (already `signedOut`), fails its calls but announces nothing.
             Err(e) if self.session.is_some() => {
                 self.queue(Queued::RefreshFailed(Rc::clone(e)));
-                if SilentPlan::falls_back_on(e) {
-                    self.keeper.refused = Some(self.generation);
-                }
                 self.rearm_expired(now);
             }
             Err(_) => {}

@@ -290,6 +290,15 @@ impl Machine {
         self.authorize_url(op, options, true, now);
     }
 
+    /// Back from the OP with a response: the redirect sign-in was not left.
+    fn back_from_op(&mut self) {
+        let key = self.redirect_key();
+        self.emit_io(Command::Remove {
+            area: Area::Session,
+            key,
+        });
+    }
+
     /// Sends the page to the OP, noting when (see [`Machine::on_left_check`]).
     fn go_to_op(&mut self, url: String, now: i64) {
         let key = self.redirect_key();
@@ -362,12 +371,7 @@ impl Machine {
             Ok((_, ResponseMode::Fragment))
         );
         let clean = response::strip_response_params(&url, fragment);
-        // Back from the OP with a response: the redirect sign-in was not left.
-        let key = self.redirect_key();
-        self.emit_io(Command::Remove {
-            area: Area::Session,
-            key,
-        });
+        self.back_from_op();
         let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
         let task = self.new_task_id();
         self.callbacks.push(Handled {
@@ -402,6 +406,7 @@ impl Machine {
 
     /// `handleFormPost`: the body the app's server received.
     pub(super) fn handle_form_post(&mut self, op: OpId, body: &str, now: i64) {
+        self.back_from_op();
         let signin = Signin::new(op, Finish::SignedIn, true, Stage::PickingUp);
         let task = self.new_task_id();
         let found = ResponseParams::from_form_post(body);
