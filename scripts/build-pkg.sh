@@ -31,7 +31,12 @@ features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-flo
 # (benches/bench.sh reads the cargo and wasm-opt commands and the first call from here.)
 wasm() {
   local file=$1 cargo_features=$2
-  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zinline-mir=no -Zlocation-detail=none" \
+  # --no-stack-first (wasm-ld): the data at 1024, below the stack, instead of above a stack at 0,
+  # so that most addresses of static data fit a two-byte LEB128 constant, not three. The price: a
+  # stack overflow would run into the static data before it traps below address 0. The core
+  # recurses only over JSON values (parsed and written), whose nesting the parser stops at
+  # json::MAX_DEPTH (64) levels: far from the 1 MiB stack.
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zinline-mir=no -Zlocation-detail=none -Clink-arg=--no-stack-first" \
     cargo "+$(cat scripts/release-toolchain)" build --release --lib --target wasm32-unknown-unknown \
     --no-default-features --features "$cargo_features" -Zbuild-std=std,panic_abort --target-dir "$target"
   local built="$target/wasm32-unknown-unknown/release/oidc_rp_wasm.wasm"
@@ -39,8 +44,8 @@ wasm() {
   # 30 (binaryen's count of expressions), any other only up to 3. Its default inlining (which -O2,
   # -O3 and -Oz share) makes this module gzip larger; -O1 does not inline but leaves the other
   # passes out (benches/levers.md). --low-memory-unused: no object lives in the first 1 KiB of the
-  # memory (the data starts at 1 MiB, above the stack, which would reach that far down only by
-  # overflowing), so binaryen may fold a constant added to a pointer into a load's or store's offset.
+  # memory (the data starts at 1024, wasm-ld's default base), so binaryen may fold a constant
+  # added to a pointer into a load's or store's offset.
   tools/node_modules/.bin/wasm-opt --low-memory-unused -O3 -ocimfs 30 -fimfs 3 --strip-debug --strip-producers --strip-target-features \
     "${features[@]}" "$built" -o "$out/$file"
 }
