@@ -45,8 +45,11 @@ wasm() {
   # -O3 and -Oz share) makes this module gzip larger; -O1 does not inline but leaves the other
   # passes out (benches/levers.md). --low-memory-unused: no object lives in the first 1 KiB of the
   # memory (the data starts at 1024, wasm-ld's default base), so binaryen may fold a constant
-  # added to a pointer into a load's or store's offset.
-  tools/node_modules/.bin/wasm-opt --low-memory-unused -O3 -ocimfs 30 -fimfs 3 --strip-debug --strip-producers --strip-target-features \
+  # added to a pointer into a load's or store's offset. Before -O3, twice: `--flatten --rereloop
+  # -O1` rebuilds each function's control flow from its basic blocks with binaryen's Relooper
+  # (semantics kept), which -O3 then folds into fewer and smaller blocks than LLVM's output gave.
+  tools/node_modules/.bin/wasm-opt --low-memory-unused --flatten --rereloop -O1 -O3 --flatten --rereloop -O1 -O3 \
+    -ocimfs 30 -fimfs 3 --strip-debug --strip-producers --strip-target-features \
     "${features[@]}" "$built" -o "$out/$file"
 }
 wasm oidc_rp_wasm_bg.wasm js-pump
