@@ -13,7 +13,7 @@
 # core has no panics to begin with), and MIR inlining off (-Zinline-mir=no), which LLVM's own
 # inliner does better for size here. Every test runs on stable. wasm-opt (npm `binaryen`; Debian's
 # is too old) strips the names, the producers and the target-features sections (nothing reads them
-# at run time) and runs -O3 with its inliner held back.
+# at run time), rebuilds the control flow with its Relooper and runs -O3 with its inliner held back.
 # benches/levers.md has the measurements.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,10 +33,10 @@ wasm() {
   local file=$1 cargo_features=$2
   # --no-stack-first (wasm-ld): the data at 1024, below the stack, instead of above a stack at 0,
   # so that most addresses of static data fit a two-byte LEB128 constant, not three. The price: a
-  # stack overflow would run into the static data before it traps below address 0. The core
+  # stack overflow would run into the static data before it wraps below address 0 and traps. The core
   # recurses only over JSON values (parsed and written), whose nesting the parser stops at
   # json::MAX_DEPTH (64) levels: far from the 1 MiB stack. -inline-threshold=12: LLVM inlines a
-  # little more than at opt-level z's own; with the Relooper passes below the module gzips
+  # little more than opt-level z's own threshold; with the Relooper passes below the module gzips
   # smaller (a plateau from 12 to 15; 5 and below as the default, 17 and more larger).
   RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zinline-mir=no -Zlocation-detail=none -Clink-arg=--no-stack-first -Cllvm-args=-inline-threshold=12" \
     cargo "+$(cat scripts/release-toolchain)" build --release --lib --target wasm32-unknown-unknown \
