@@ -13,7 +13,7 @@
 # core has no panics to begin with), and MIR inlining off (-Zinline-mir=no), which LLVM's own
 # inliner does better for size here. Every test runs on stable. wasm-opt (npm `binaryen`; Debian's
 # is too old) strips the names, the producers and the target-features sections (nothing reads them
-# at run time) and runs -O3 with its inliner held back.
+# at run time), rebuilds the control flow with its Relooper and runs -O3 with its inliner held back.
 # benches/levers.md has the measurements.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,15 +31,27 @@ features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-flo
 # (benches/bench.sh reads the cargo and wasm-opt commands and the first call from here.)
 wasm() {
   local file=$1 cargo_features=$2
-  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zinline-mir=no -Zlocation-detail=none" \
+  # --no-stack-first (wasm-ld): the data at 1024, below the stack, instead of above a stack at 0,
+  # so that most addresses of static data fit a two-byte LEB128 constant, not three. The price: a
+  # stack overflow would run into the static data before it wraps below address 0 and traps. The core
+  # recurses only over JSON values (parsed and written), whose nesting the parser stops at
+  # json::MAX_DEPTH (64) levels: far from the 1 MiB stack. -inline-threshold=12: LLVM inlines a
+  # little more than opt-level z's own threshold; with the Relooper passes below the module gzips
+  # smaller (a plateau from 12 to 15; 5 and below as the default, 17 and more larger).
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zinline-mir=no -Zlocation-detail=none -Clink-arg=--no-stack-first -Cllvm-args=-inline-threshold=12" \
     cargo "+$(cat scripts/release-toolchain)" build --release --lib --target wasm32-unknown-unknown \
     --no-default-features --features "$cargo_features" -Zbuild-std=std,panic_abort --target-dir "$target"
   local built="$target/wasm32-unknown-unknown/release/oidc_rp_wasm.wasm"
   # -O3 with binaryen's inliner held back: a function with one caller is inlined only up to size
   # 30 (binaryen's count of expressions), any other only up to 3. Its default inlining (which -O2,
   # -O3 and -Oz share) makes this module gzip larger; -O1 does not inline but leaves the other
-  # passes out (benches/levers.md).
-  tools/node_modules/.bin/wasm-opt -O3 -ocimfs 30 -fimfs 3 --strip-debug --strip-producers --strip-target-features \
+  # passes out (benches/levers.md). --low-memory-unused: no object lives in the first 1 KiB of the
+  # memory (the data starts at 1024, wasm-ld's default base), so binaryen may fold a constant
+  # added to a pointer into a load's or store's offset. Before -O3, twice: `--flatten --rereloop
+  # -O1` rebuilds each function's control flow from its basic blocks with binaryen's Relooper
+  # (semantics kept), which -O3 then folds into fewer and smaller blocks than LLVM's output gave.
+  tools/node_modules/.bin/wasm-opt --low-memory-unused --flatten --rereloop -O1 -O3 --flatten --rereloop -O1 -O3 \
+    -ocimfs 30 -fimfs 3 --strip-debug --strip-producers --strip-target-features \
     "${features[@]}" "$built" -o "$out/$file"
 }
 wasm oidc_rp_wasm_bg.wasm js-pump
