@@ -3,8 +3,8 @@
 
 use crate::op::{Endpoint, OP_ORIGIN};
 use crate::world::*;
-use oidc_rp_wasm::core::config::StorageKind;
-use oidc_rp_wasm::core::machine::{Call, Event, Input, PageEvent};
+use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
+use oidc_rp_wasm::core::machine::{Call, Event, Input, PageEvent, SigninVia};
 use oidc_rp_wasm::error::Error;
 
 /// The access token lives 3600 s; the leeway is 60 s.
@@ -456,5 +456,97 @@ fn a_session_restored_after_its_refresh_token_was_refused_still_ends_at_its_expi
         );
         assert!(w.tab(t).session().is_none());
         assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    }
+}
+
+/// A redirect sign-in after `invalid_grant`; the user spends two minutes at the OP, so the
+/// callback page restores the refused session already expired. Its end waits for the code
+/// exchange, which renews it: no `signedOut` in between, and with DPoP the key stays the one
+/// the code is bound to.
+#[test]
+fn a_callback_that_renews_a_refused_session_is_not_interrupted_by_its_end() {
+    for (storage, dpop) in [
+        (StorageKind::Session, false),
+        (StorageKind::Local, false),
+        (StorageKind::Local, true),
+    ] {
+        let mut cfg = config(storage);
+        cfg.dpop = dpop;
+        let mut w = World::new();
+        let t = w.signed_in_tab(cfg);
+        w.op.revoke_all();
+        w.advance(EXPIRING_MS + 1_000);
+        assert_eq!(w.tab(t).count("refreshFailed:invalid_grant"), 1);
+        w.go_to_op(t);
+        let response = w.op.authorize(&w.tab(t).last_navigation());
+        let callback = response.url();
+        w.skip(120_000);
+        w.reload(t);
+        w.op.hang.insert(Endpoint::Token);
+        let op = w.come_back(t, &callback, true);
+        w.settle();
+        w.advance(1); // the overdue `expired` timer fires while the token request is out
+        w.release(Endpoint::Token);
+        w.settle();
+        w.tab(t).ok(op);
+        let names = w.tab(t).event_names();
+        assert_eq!(
+            w.tab(t).count("signedOut:refresh_failed"),
+            0,
+            "{storage:?} {dpop}: {names:?}"
+        );
+        assert!(!w.tab(t).session().unwrap().refresh_refused);
+    }
+}
+
+/// The kept session could not be stored (both stores full): at the expiry the store still
+/// holds the copy it superseded, which is not taken; the refused session ends all the same.
+#[test]
+fn a_refused_session_that_could_not_be_stored_still_ends() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config(StorageKind::Local));
+    w.op.revoke_all();
+    w.local_storage_full = true;
+    w.indexed_db_full = true;
+    w.advance(EXPIRING_MS + 1_000);
+    assert_eq!(w.tab(t).count("refreshFailed:invalid_grant"), 1);
+    assert!(w.tab(t).session().unwrap().refresh_refused);
+    w.advance(600_000);
+    assert!(w.tab(t).session().is_none(), "{:?}", w.tab(t).event_names());
+    assert_eq!(w.tab(t).count("signedOut:refresh_failed"), 1);
+}
+
+/// The README's recipe: at `expired`, `signinSilent()`. The refused session's end waits for it,
+/// in every storage mode, and the silent sign-in renews the session.
+#[test]
+fn a_silent_sign_in_started_at_expired_renews_a_refused_session() {
+    for storage in [StorageKind::Session, StorageKind::Local] {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(storage));
+        w.op.revoke_all();
+        w.advance(EXPIRING_MS + 1_000);
+        let due = w.tab(t).machine.poll_timeout().unwrap();
+        w.skip(due - w.now);
+        w.input(t, Input::Timeout);
+        w.pump(t); // events out: the app hears `expired` and calls signinSilent
+        assert!(w.tab(t).event_names().contains(&"expired".to_string()));
+        let op = w.call(
+            t,
+            Call::Signin {
+                via: SigninVia::Silent,
+                options: AuthorizeOptions::default(),
+            },
+        );
+        w.settle();
+        if w.tab(t).windows.contains_key(&op) {
+            w.answer_window(t, op);
+        }
+        w.settle();
+        w.tab(t).ok(op);
+        assert!(
+            w.tab(t).session().is_some(),
+            "{storage:?}: {:?}",
+            w.tab(t).event_names()
+        );
     }
 }

@@ -180,8 +180,14 @@ impl Machine {
 
     /// Forgets the session here and in the store, and tells the other tabs.
     pub(super) fn sign_out(&mut self, reason: &'static str, now: i64) {
-        self.remove_stored_session();
         self.replace_key();
+        self.end_everywhere(reason, now);
+    }
+
+    /// Forgets the session here and in the store, and tells the other tabs; the DPoP key stays
+    /// (the session's end after a refused refresh token is no sign-out of the user's).
+    fn end_everywhere(&mut self, reason: &'static str, now: i64) {
+        self.remove_stored_session();
         if self.shared() {
             let key = self.session_key();
             self.emit_io(Command::Remove {
@@ -372,6 +378,13 @@ impl Machine {
         }
     }
 
+    /// Whether a sign-in is under way (or about to be: `<RequireAuth>`'s check).
+    pub(super) fn signing_in(&self) -> bool {
+        self.tasks
+            .iter()
+            .any(|(_, t)| matches!(t, Task::Signin(_) | Task::LeftCheck { .. }))
+    }
+
     /// Whether `stored` is a copy of a sign-in that ended in this tab.
     pub(super) fn ended_here(&self, stored: &Session) -> bool {
         self.keeper
@@ -390,9 +403,9 @@ impl Machine {
         }
     }
 
-    /// After a failed refresh: `expired` once more, at the expiry, unless it was announced; and
-    /// when the OP refused the refresh token, the end of the session at the expiry, or at once
-    /// if that is past.
+    /// After a failed refresh (or sign-in): `expired` once more, at the expiry, unless it was
+    /// announced; and when the OP refused the refresh token, the end of the session at the
+    /// expiry, or now if that is past (with shared storage, once the stored session is read).
     pub(super) fn rearm_expired(&mut self, now: i64) {
         let refused = self.session.as_ref().is_some_and(|s| s.refresh_refused);
         let k = &mut self.keeper;
@@ -424,7 +437,9 @@ impl Machine {
             self.keeper.expired_said = Some(self.keeper.expires_at);
             self.emit(Event::Expired(self.keeper.expires_at));
         }
-        if !refused {
+        // A sign-in under way (the app's answer to `refreshFailed` or `expired`, or a callback
+        // page that restored the refused session) renews it; if it fails, it asks again.
+        if !refused || self.signing_in() {
             return;
         }
         if self.shared() {
@@ -649,13 +664,19 @@ impl Machine {
             }
             (CatchupFor::TabNews, _) => {}
             // A tab's change while this one read wins; so does another session stored.
-            (CatchupFor::Refused, _) if !same(catchup.before.as_ref(), self.session.as_ref()) => {}
+            (CatchupFor::Refused, _)
+                if self.signing_in() || !same(catchup.before.as_ref(), self.session.as_ref()) => {}
             (CatchupFor::Refused, Ok(Some(stored)))
                 if !same(catchup.before.as_ref(), Some(&stored)) =>
             {
-                self.take_other_tab(catchup.before.as_ref(), stored, now)
+                self.take_other_tab(catchup.before.as_ref(), stored, now);
+                // Not taken (the copy this tab's could not replace, or one of an ended
+                // sign-in): the refused session ends all the same.
+                if same(catchup.before.as_ref(), self.session.as_ref()) {
+                    self.end_everywhere("refresh_failed", now);
+                }
             }
-            (CatchupFor::Refused, Ok(Some(_))) => self.sign_out("refresh_failed", now),
+            (CatchupFor::Refused, Ok(Some(_))) => self.end_everywhere("refresh_failed", now),
             (CatchupFor::Refused, Ok(None)) => {
                 self.drop_session("other_tab");
                 self.arm_timers(now);

@@ -877,9 +877,13 @@ impl Machine {
         task: TaskId,
         signin: &Signin,
         result: Result<SignedIn, Error>,
-        _now: i64,
+        now: i64,
     ) {
         self.cancel_task_io(task);
+        // A refused session the sign-in was to renew ends now, if it expired meanwhile.
+        if result.is_err() && self.session.as_ref().is_some_and(|s| s.refresh_refused) {
+            self.rearm_expired(now);
+        }
         if signin.window_open {
             self.emit_io(Command::CloseWindow { op: signin.op });
         }
