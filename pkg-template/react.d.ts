@@ -53,8 +53,8 @@ export interface OidcProviderBaseProps {
    * `client`, on any page). It reads the URL as it was when the provider first rendered, so a
    * child that moves the address bar in its mount effect (a router's redirect) loses nothing.
    * With it, {@link RequireAuth} starts no sign-in on a page that loaded with a response for
-   * `config.redirectUri`, until the app's `handleRedirectCallback()` signs the user in: the
-   * SDK cleans the URL as it starts, before the session comes.
+   * `config.redirectUri`, until the app's `handleRedirectCallback()` signs the user in (or a
+   * session ends): the SDK cleans the URL as it starts, before the session comes.
    */
   skipSigninCallback?: boolean | undefined;
   children?: ReactNode;

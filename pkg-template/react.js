@@ -136,7 +136,11 @@ function start(entry, config, given, callback, href) {
         client.on('refreshFailed', (error) => set({ session: now(), error })),
         // The machine announces it once per access token, for a session restored expired too.
         client.on('expired', () => set({ session: now(), expired: true })),
-        client.on('signedOut', ({ reason }) => set({ session: null, error: null, signedOutReason: reason, expired: false })),
+        client.on('signedOut', ({ reason }) => {
+          // A callback the app handles and that failed leaves no session to wait for.
+          entry.appCallback = false;
+          set({ session: null, error: null, signedOutReason: reason, expired: false });
+        }),
       );
       // On a callback the app stays loading until the callback is handled: no signed-out flash.
       // A client the app made may have announced a sign-out before this subscribed (a session

@@ -64,8 +64,8 @@ pub struct Session {
     /// none, or the session was stored before they were kept (the configuration's then).
     pub resource: Vec<String>,
     /// The OP refused its refresh token (`invalid_grant`, RFC 6749 §5.2), which was dropped:
-    /// nothing can renew this session, so it ends when its access token expires. Stored with it,
-    /// so that a reload and the other tabs know it too.
+    /// no refresh can renew this session, so it ends once its access token expired, unless a
+    /// sign-in renews it first. Stored with it, so that a reload and the other tabs know it too.
     pub refresh_refused: bool,
 }
 

@@ -550,3 +550,137 @@ fn a_silent_sign_in_started_at_expired_renews_a_refused_session() {
         );
     }
 }
+
+fn silent() -> Call {
+    Call::Signin {
+        via: SigninVia::Silent,
+        options: AuthorizeOptions::default(),
+    }
+}
+
+/// The README's recipe in every storage mode: the app hears `expired` before the refused
+/// session ends (a turn later), so its `signinSilent()` there renews it with no `signedOut`.
+#[test]
+fn the_app_hears_expired_before_a_refused_session_ends_and_may_renew_it() {
+    for storage in [
+        StorageKind::Memory,
+        StorageKind::Session,
+        StorageKind::Local,
+    ] {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(storage));
+        w.op.revoke_all();
+        w.advance(EXPIRING_MS + 1_000);
+        let due = w.tab(t).machine.poll_timeout().unwrap();
+        w.skip(due - w.now);
+        w.input(t, Input::Timeout);
+        w.pump(t); // the events are out: the app's `expired` listener runs
+        assert_eq!(
+            w.tab(t).event_names().last().map(String::as_str),
+            Some("expired")
+        );
+        let op = w.call(t, silent());
+        w.settle();
+        if w.tab(t).windows.contains_key(&op) {
+            w.answer_window(t, op);
+        }
+        w.settle();
+        w.tab(t).ok(op);
+        assert_eq!(
+            w.tab(t).count("signedOut:refresh_failed"),
+            0,
+            "{storage:?}: {:?}",
+            w.tab(t).event_names()
+        );
+        assert!(!w.tab(t).session().unwrap().refresh_refused);
+    }
+}
+
+/// A `signinSilent()` that joined a wake-up's refresh of an expired session: the refresh is
+/// refused, and the silent sign-in goes on to the iframe before the session's end is decided.
+#[test]
+fn a_silent_sign_in_joined_to_a_refused_refresh_falls_back_before_the_end() {
+    for storage in [StorageKind::Session, StorageKind::Local] {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(storage));
+        w.op.revoke_all();
+        w.op.hang.insert(Endpoint::Token);
+        w.skip(EXPIRED_MS + 1_000);
+        w.page(t, PageEvent::Visible);
+        let op = w.call(t, silent());
+        w.settle();
+        w.release(Endpoint::Token);
+        w.settle();
+        assert!(
+            w.tab(t).windows.contains_key(&op),
+            "{storage:?}: the iframe"
+        );
+        w.answer_window(t, op);
+        w.settle();
+        w.tab(t).ok(op);
+        assert_eq!(w.tab(t).count("signedOut:refresh_failed"), 0, "{storage:?}");
+    }
+}
+
+/// Sign-ins that end without a session (`authorizeUrl` once its transaction is written, one
+/// refused as left at the OP): the refused session's end, put off while they ran, still comes.
+#[test]
+fn a_refused_session_still_ends_after_a_sign_in_that_brought_no_session() {
+    for via in [SigninVia::Url, SigninVia::RedirectUnlessLeft] {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(StorageKind::Session));
+        w.op.revoke_all();
+        w.advance(EXPIRING_MS + 1_000);
+        if via == SigninVia::RedirectUnlessLeft {
+            w.go_to_op(t); // the user goes to the OP and comes back with Back
+            w.reload(t);
+            w.advance(1); // the new page's `expiring`
+        }
+        let due = w.tab(t).machine.poll_timeout().unwrap();
+        w.skip(due - w.now);
+        let op = w.call(
+            t,
+            Call::Signin {
+                via,
+                options: AuthorizeOptions::default(),
+            },
+        );
+        w.input(t, Input::Timeout);
+        w.settle();
+        assert!(w.tab(t).is_done(op));
+        w.advance(5_000);
+        assert!(
+            w.tab(t).session().is_none(),
+            "{via:?}: {:?}",
+            w.tab(t).event_names()
+        );
+        assert_eq!(w.tab(t).count("signedOut:refresh_failed"), 1);
+    }
+}
+
+/// A pushed authorization request (PAR) out across the expiry: the end waits for it, then comes.
+#[test]
+fn a_refused_session_ends_after_a_pushed_request_that_was_out_at_its_expiry() {
+    let mut w = World::new();
+    w.op.par = true;
+    w.op.require_par = true;
+    let t = w.signed_in_tab(config(StorageKind::Local));
+    w.op.revoke_all();
+    w.advance(EXPIRING_MS + 1_000);
+    w.advance(EXPIRED_MS - EXPIRING_MS - 1_500);
+    w.op.hang.insert(Endpoint::Par);
+    let op = w.call(
+        t,
+        Call::Signin {
+            via: SigninVia::Url,
+            options: AuthorizeOptions::default(),
+        },
+    );
+    w.advance(1_000);
+    assert!(w.tab(t).session().is_some(), "not while the push is out");
+    w.release(Endpoint::Par);
+    w.settle();
+    w.tab(t).ok(op);
+    w.advance(5_000);
+    assert!(w.tab(t).session().is_none(), "{:?}", w.tab(t).event_names());
+}

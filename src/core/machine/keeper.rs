@@ -18,6 +18,10 @@ use crate::core::json::{int_text, Json, Object};
 use crate::core::session::{millis, Session};
 use crate::core::stored;
 
+/// How often the end of a refused, expired session is checked again while a sign-in (or a
+/// refresh waiting for the idle check) is under way, in milliseconds.
+const RECHECK_MS: i64 = 1_000;
+
 /// How often a tab records activity in `localStorage`, at most, in milliseconds.
 const ACTIVITY_WRITE_EVERY_MS: i64 = 5_000;
 
@@ -417,29 +421,40 @@ impl Machine {
         }
     }
 
-    /// The session's access token expired, if it did and no refresh is under way or waiting for
-    /// the idle check: `expired` (once per access token), and when the OP had refused its
-    /// refresh token ([`Session::refresh_refused`]), the end of the session, since nothing can
-    /// renew it.
+    /// The session's access token expired, if it did and no refresh is under way: `expired`
+    /// (once per access token), and when the OP had refused its refresh token
+    /// ([`Session::refresh_refused`]), the end of the session, since nothing can renew it: on a
+    /// later turn than `expired` (the app may answer it with a sign-in), and not while a sign-in
+    /// is under way (it renews the session; checked again every [`RECHECK_MS`] until it is over).
+    /// A refresh waiting for the idle check is waited for the same way.
     fn expire(&mut self, now: i64) {
         let Some(session) = &self.session else {
             return;
         };
         let refused = session.refresh_refused;
-        if !session.is_expired(super::secs(now))
-            || self.flight.is_some()
-            || self.keeper.refresh_after_idle
-        {
+        if !session.is_expired(super::secs(now)) || self.flight.is_some() {
+            return;
+        }
+        let later = Some(now.saturating_add(RECHECK_MS));
+        if self.keeper.refresh_after_idle {
+            self.keeper.expired_at = later;
             return;
         }
         self.keeper.expired_at = None;
         if self.keeper.expired_said != Some(self.keeper.expires_at) {
             self.keeper.expired_said = Some(self.keeper.expires_at);
             self.emit(Event::Expired(self.keeper.expires_at));
+            if refused {
+                // The end comes on the next turn: the app hears `expired` first.
+                self.keeper.expired_at = Some(now);
+            }
+            return;
         }
-        // A sign-in under way (the app's answer to `refreshFailed` or `expired`, or a callback
-        // page that restored the refused session) renews it; if it fails, it asks again.
-        if !refused || self.signing_in() {
+        if !refused {
+            return;
+        }
+        if self.signing_in() {
+            self.keeper.expired_at = later;
             return;
         }
         if self.shared() {
@@ -664,8 +679,11 @@ impl Machine {
             }
             (CatchupFor::TabNews, _) => {}
             // A tab's change while this one read wins; so does another session stored.
-            (CatchupFor::Refused, _)
-                if self.signing_in() || !same(catchup.before.as_ref(), self.session.as_ref()) => {}
+            (CatchupFor::Refused, _) if !same(catchup.before.as_ref(), self.session.as_ref()) => {}
+            // A sign-in began while this read: it renews the session, or the check comes again.
+            (CatchupFor::Refused, _) if self.signing_in() => {
+                self.keeper.expired_at = Some(now.saturating_add(RECHECK_MS));
+            }
             (CatchupFor::Refused, Ok(Some(stored)))
                 if !same(catchup.before.as_ref(), Some(&stored)) =>
             {

@@ -613,10 +613,7 @@ impl Machine {
             Ok(session) => self.emit(Event::Refreshed(session.clone())),
             // Only about a session that is kept: a `refresh()` with nobody signed in, or a sign-out
             // noticed on the way (already `signedOut`), fails its calls but announces nothing.
-            Err(e) if self.session.is_some() => {
-                self.queue(Queued::RefreshFailed(Rc::clone(e)));
-                self.rearm_expired(now);
-            }
+            Err(e) if self.session.is_some() => self.queue(Queued::RefreshFailed(Rc::clone(e))),
             Err(_) => {}
         }
         for waiter in &mut flight.waiters {
@@ -670,6 +667,11 @@ impl Machine {
                 },
                 Waiter::Timer => {}
             }
+        }
+        // After the waiters: a silent sign-in's fallback to the iframe has begun, and is waited
+        // for by the end of a refused session.
+        if result.is_err() && self.session.is_some() && !self.disposed {
+            self.rearm_expired(now);
         }
     }
 }
