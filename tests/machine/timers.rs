@@ -684,3 +684,36 @@ fn a_refused_session_ends_after_a_pushed_request_that_was_out_at_its_expiry() {
     w.advance(5_000);
     assert!(w.tab(t).session().is_none(), "{:?}", w.tab(t).event_names());
 }
+
+/// A wake-up (a laptop resumed: `visibilitychange` after the overdue timer) between `expired`
+/// and the end a turn later re-arms the timers: the end stays owed, and comes.
+#[test]
+fn a_wake_up_between_expired_and_the_end_of_a_refused_session_keeps_the_end() {
+    for storage in [
+        StorageKind::Memory,
+        StorageKind::Session,
+        StorageKind::Local,
+    ] {
+        let mut w = World::new();
+        let t = w.signed_in_tab(config(storage));
+        w.op.revoke_all();
+        w.advance(EXPIRING_MS + 1_000);
+        let due = w.tab(t).machine.poll_timeout().unwrap();
+        w.skip(due - w.now);
+        w.input(t, Input::Timeout);
+        w.pump(t);
+        assert_eq!(
+            w.tab(t).event_names().last().map(String::as_str),
+            Some("expired")
+        );
+        w.page(t, PageEvent::Visible);
+        w.advance(1);
+        assert!(
+            w.tab(t).session().is_none(),
+            "{storage:?}: {:?}",
+            w.tab(t).event_names()
+        );
+        assert_eq!(w.tab(t).count("expired"), 1);
+        assert_eq!(w.tab(t).count("signedOut:refresh_failed"), 1);
+    }
+}

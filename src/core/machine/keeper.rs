@@ -366,13 +366,16 @@ impl Machine {
             let expiring = at
                 .saturating_sub(s.refresh_leeway())
                 .max(s.updated_at.saturating_add(2));
-            Some((at, millis(expiring), millis(at)))
+            Some((at, millis(expiring), millis(at), s.refresh_refused))
         });
         match expiry {
-            Some((expires_at, expiring_at, expired_at)) => {
+            Some((expires_at, expiring_at, expired_at, refused)) => {
                 let k = &mut self.keeper;
                 k.expiring_at = (k.expiring_said != Some(expires_at)).then(|| expiring_at.max(now));
-                k.expired_at = (k.expired_said != Some(expires_at)).then(|| expired_at.max(now));
+                // A refused session's end is owed even once `expired` was announced (a wake-up
+                // re-arms the timers between the two).
+                let owed = refused || k.expired_said != Some(expires_at);
+                k.expired_at = owed.then(|| expired_at.max(now));
                 k.expires_at = expires_at;
             }
             None => {
