@@ -285,6 +285,29 @@ fn an_op_that_answers_expires_in_zero_is_asked_again_every_two_seconds_not_at_on
     assert_eq!(w.op.replays, 0);
 }
 
+/// A tab signed in with `config` whose refresh token the OP refused at its `expiring` refresh
+/// (`refreshFailed:invalid_grant`), a second before now.
+fn refused_tab(config: oidc_rp_wasm::core::config::ClientConfig) -> (World, usize) {
+    let mut w = World::new();
+    let t = w.signed_in_tab(config);
+    w.op.revoke_all();
+    w.advance(EXPIRING_MS + 1_000);
+    (w, t)
+}
+
+/// On to the refused session's expiry: `expired` is out (the app's listener has run), and the
+/// end is owed a turn later.
+fn at_refused_expiry(w: &mut World, t: usize) {
+    let due = w.tab(t).machine.poll_timeout().unwrap();
+    w.skip(due - w.now);
+    w.input(t, Input::Timeout);
+    w.pump(t);
+    assert_eq!(
+        w.tab(t).event_names().last().map(String::as_str),
+        Some("expired")
+    );
+}
+
 /// The OP refused the refresh token (`invalid_grant`: revoked, or expired at the OP): the session
 /// is kept while its access token lasts (a failed refresh loses nothing), and ends when it
 /// expires, since nothing can renew it: `expired`, then `signedOut` with `refresh_failed`, and
@@ -440,10 +463,7 @@ fn a_refused_refresh_token_in_one_tab_ends_no_other_tabs_own_session() {
 #[test]
 fn a_session_restored_after_its_refresh_token_was_refused_still_ends_at_its_expiry() {
     for storage in [StorageKind::Session, StorageKind::Local] {
-        let mut w = World::new();
-        let t = w.signed_in_tab(config(storage));
-        w.op.revoke_all();
-        w.advance(EXPIRING_MS + 1_000);
+        let (mut w, t) = refused_tab(config(storage));
         assert_eq!(w.tab(t).count("refreshFailed:invalid_grant"), 1);
         w.reload(t);
         assert!(w.tab(t).session().is_some(), "{storage:?}");
@@ -521,15 +541,8 @@ fn a_refused_session_that_could_not_be_stored_still_ends() {
 #[test]
 fn a_silent_sign_in_started_at_expired_renews_a_refused_session() {
     for storage in [StorageKind::Session, StorageKind::Local] {
-        let mut w = World::new();
-        let t = w.signed_in_tab(config(storage));
-        w.op.revoke_all();
-        w.advance(EXPIRING_MS + 1_000);
-        let due = w.tab(t).machine.poll_timeout().unwrap();
-        w.skip(due - w.now);
-        w.input(t, Input::Timeout);
-        w.pump(t); // events out: the app hears `expired` and calls signinSilent
-        assert!(w.tab(t).event_names().contains(&"expired".to_string()));
+        let (mut w, t) = refused_tab(config(storage));
+        at_refused_expiry(&mut w, t);
         let op = w.call(
             t,
             Call::Signin {
@@ -567,18 +580,8 @@ fn the_app_hears_expired_before_a_refused_session_ends_and_may_renew_it() {
         StorageKind::Session,
         StorageKind::Local,
     ] {
-        let mut w = World::new();
-        let t = w.signed_in_tab(config(storage));
-        w.op.revoke_all();
-        w.advance(EXPIRING_MS + 1_000);
-        let due = w.tab(t).machine.poll_timeout().unwrap();
-        w.skip(due - w.now);
-        w.input(t, Input::Timeout);
-        w.pump(t); // the events are out: the app's `expired` listener runs
-        assert_eq!(
-            w.tab(t).event_names().last().map(String::as_str),
-            Some("expired")
-        );
+        let (mut w, t) = refused_tab(config(storage));
+        at_refused_expiry(&mut w, t);
         let op = w.call(t, silent());
         w.settle();
         if w.tab(t).windows.contains_key(&op) {
@@ -627,10 +630,7 @@ fn a_silent_sign_in_joined_to_a_refused_refresh_falls_back_before_the_end() {
 #[test]
 fn a_refused_session_still_ends_after_a_sign_in_that_brought_no_session() {
     for via in [SigninVia::Url, SigninVia::RedirectUnlessLeft] {
-        let mut w = World::new();
-        let t = w.signed_in_tab(config(StorageKind::Session));
-        w.op.revoke_all();
-        w.advance(EXPIRING_MS + 1_000);
+        let (mut w, t) = refused_tab(config(StorageKind::Session));
         if via == SigninVia::RedirectUnlessLeft {
             w.go_to_op(t); // the user goes to the OP and comes back with Back
             w.reload(t);
@@ -694,18 +694,8 @@ fn a_wake_up_between_expired_and_the_end_of_a_refused_session_keeps_the_end() {
         StorageKind::Session,
         StorageKind::Local,
     ] {
-        let mut w = World::new();
-        let t = w.signed_in_tab(config(storage));
-        w.op.revoke_all();
-        w.advance(EXPIRING_MS + 1_000);
-        let due = w.tab(t).machine.poll_timeout().unwrap();
-        w.skip(due - w.now);
-        w.input(t, Input::Timeout);
-        w.pump(t);
-        assert_eq!(
-            w.tab(t).event_names().last().map(String::as_str),
-            Some("expired")
-        );
+        let (mut w, t) = refused_tab(config(storage));
+        at_refused_expiry(&mut w, t);
         w.page(t, PageEvent::Visible);
         w.advance(1);
         assert!(
