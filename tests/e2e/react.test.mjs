@@ -338,35 +338,43 @@ test('signing out on a page behind <RequireAuth> goes to the OP\'s logout; there
   }
 });
 
+/**
+ * Opens the protected route (which <RequireAuth> sends to the OP), presses Back at the OP's login
+ * page, and checks that the fallback offers a sign-in and none started on its own; then its
+ * button signs in, back to the route. `loadType`: how the page that shows the fallback came
+ * ('navigate': the document that was left, from the back/forward cache; 'back_forward': a new
+ * load of it).
+ */
+async function backFromOpToRequireAuth(context, loadType) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e.stack ?? e)));
+  await page.goto(`${site.origin}${PROTECTED}`);
+  await page.waitForURL((u) => u.origin === op.issuer);
+  await page.locator('form input[name="login"]').waitFor();
+  const authorizations = op.events.authorizations.length;
+
+  await page.goBack({ waitUntil: 'commit' });
+  await page.getByTestId('signin-again').waitFor({ timeout: 15_000 });
+  assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation')[0].type), loadType);
+  assert.equal(await page.getByTestId('error').textContent(), 'abandoned');
+  assert.equal(new URL(page.url()).pathname, '/protected');
+  assert.equal(op.events.authorizations.length, authorizations, 'no sign-in started on its own');
+
+  await page.getByTestId('signin-again').click();
+  await page.waitForURL((u) => u.origin === op.issuer);
+  await loginAtOp(page, { until: (u) => u.origin === site.origin });
+  await page.getByTestId('protected').waitFor({ timeout: 15_000 });
+  assert.equal(await page.getByTestId('location').textContent(), PROTECTED);
+  assert.deepEqual(errors, []);
+}
+
 test('Back from the OP to a page behind <RequireAuth>, restored from the back/forward cache: the fallback offers a sign-in, none starts', { timeout: 60_000 }, async () => {
   const cachingBrowser = await launchBrowser({ bfcache: true });
   // Chromium keeps no page whose fetches (discovery here) came with `no-store`.
   op.settings.noStoreAsNoCache = true;
   try {
-    const context = await newContext(cachingBrowser);
-    const page = await context.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e.stack ?? e)));
-    await page.goto(`${site.origin}${PROTECTED}`);
-    await page.waitForURL((u) => u.origin === op.issuer);
-    await page.locator('form input[name="login"]').waitFor();
-    const authorizations = op.events.authorizations.length;
-
-    await page.goBack({ waitUntil: 'commit' });
-    await page.getByTestId('signin-again').waitFor({ timeout: 15_000 });
-    // The document that was left (a new load would be a 'back_forward' navigation).
-    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation')[0].type), 'navigate');
-    assert.equal(await page.getByTestId('error').textContent(), 'abandoned');
-    assert.equal(new URL(page.url()).pathname, '/protected');
-    assert.equal(op.events.authorizations.length, authorizations, 'no sign-in started on its own');
-
-    // The button signs in, back to the route.
-    await page.getByTestId('signin-again').click();
-    await page.waitForURL((u) => u.origin === op.issuer);
-    await loginAtOp(page, { until: (u) => u.origin === site.origin });
-    await page.getByTestId('protected').waitFor({ timeout: 15_000 });
-    assert.equal(await page.getByTestId('location').textContent(), PROTECTED);
-    assert.deepEqual(errors, []);
+    await backFromOpToRequireAuth(await newContext(cachingBrowser), 'navigate');
   } finally {
     op.settings.noStoreAsNoCache = false;
     await cachingBrowser.close();
@@ -376,29 +384,7 @@ test('Back from the OP to a page behind <RequireAuth>, restored from the back/fo
 test('Back from the OP to a page behind <RequireAuth> that loads again (no back/forward cache): the fallback offers a sign-in, none starts', { timeout: 60_000 }, async () => {
   const context = await newContext(browser);
   try {
-    const page = await context.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e.stack ?? e)));
-    await page.goto(`${site.origin}${PROTECTED}`);
-    await page.waitForURL((u) => u.origin === op.issuer);
-    await page.locator('form input[name="login"]').waitFor();
-    const authorizations = op.events.authorizations.length;
-
-    await page.goBack({ waitUntil: 'commit' });
-    await page.getByTestId('signin-again').waitFor({ timeout: 15_000 });
-    // A new load of the page, not the document that was left.
-    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation')[0].type), 'back_forward');
-    assert.equal(await page.getByTestId('error').textContent(), 'abandoned');
-    assert.equal(new URL(page.url()).pathname, '/protected');
-    assert.equal(op.events.authorizations.length, authorizations, 'no sign-in started on its own');
-
-    // The button signs in, back to the route.
-    await page.getByTestId('signin-again').click();
-    await page.waitForURL((u) => u.origin === op.issuer);
-    await loginAtOp(page, { until: (u) => u.origin === site.origin });
-    await page.getByTestId('protected').waitFor({ timeout: 15_000 });
-    assert.equal(await page.getByTestId('location').textContent(), PROTECTED);
-    assert.deepEqual(errors, []);
+    await backFromOpToRequireAuth(context, 'back_forward');
   } finally {
     await context.close();
   }
