@@ -949,9 +949,9 @@ function newPump(prefetch) {
       window.addEventListener('message', onMessage);
       for (const [target, type, listener] of pageListeners) target.addEventListener(type, listener, { passive: true });
     },
-    /** `[session or null, reason of the last sign-out or null]`. */
+    /** `[session or null, reason of the last sign-out or null, whether its expiry was announced]`. */
     session() {
-      if (!handle || disposing) return [null, null];
+      if (!handle || disposing) return [null, null, false];
       exports.oidc_session(handle);
       return JSON.parse(take(exports));
     },
@@ -1068,6 +1068,11 @@ export class OidcClient {
   /** The reason of the last `signedOut` in this page, or `null`. */
   get signedOutReason() {
     return this.#pump.session()[1];
+  }
+
+  /** Not in the API (the React binding's): whether `expired` was announced for the session's access token, not renewed since. */
+  get expiredAnnounced() {
+    return this.#pump.session()[2];
   }
 
   authorizeUrl(options) {

@@ -146,7 +146,15 @@ function start(entry, config, given, callback, href) {
       // A client the app made may have announced a sign-out before this subscribed (a session
       // restored idle ends just after `create()`): its reason keeps <RequireAuth> from signing
       // the user back in.
-      set({ client, session: now(), signedOutReason: client.signedOutReason ?? null, isLoading: callback });
+      // The same for an `expired` it announced before (a session restored expired, with no
+      // refresh token to renew it).
+      set({
+        client,
+        session: now(),
+        signedOutReason: client.signedOutReason ?? null,
+        expired: /** @type {any} */ (client).expiredAnnounced === true,
+        isLoading: callback,
+      });
       return client;
     })
     // A failed create, or a client the app had disposed of (`on()` throws `disposed`).

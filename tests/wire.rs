@@ -162,7 +162,7 @@ fn an_input_that_is_not_json_is_refused_without_touching_the_machine() {
         Some("browser")
     );
     assert!(wired.machine().session().is_none());
-    assert_eq!(wired.session(), "[null,null]");
+    assert_eq!(wired.session(), "[null,null,false]");
 }
 
 /// The error of an `authorizeUrl` call with `options`, as (field, message).

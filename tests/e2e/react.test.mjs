@@ -517,8 +517,10 @@ test('harness, a client the app made signs out a session restored idle before th
   }
 });
 
-test('harness, a session restored with its access token expired and no refresh token: isAuthenticated false, the session still held', { timeout: 60_000 }, async () => {
-  const { context, page, errors } = await harnessSignedIn('config');
+for (const late of [false, true]) {
+const given = late ? ', a client the app made and handed over only after it announced expired' : '';
+test(`harness, a session restored with its access token expired and no refresh token${given}: isAuthenticated false, the session still held`, { timeout: 60_000 }, async () => {
+  const { context, page, errors } = await harnessSignedIn(late ? 'client' : 'config');
   try {
     // The user comes back after the access token expired, with no refresh token to renew it.
     await page.evaluate(() => {
@@ -530,7 +532,8 @@ test('harness, a session restored with its access token expired and no refresh t
         sessionStorage.setItem(key, JSON.stringify(stored));
       }
     });
-    await page.reload();
+    if (late) await page.goto(`${harness.origin}/?wait=expired`);
+    else await page.reload();
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'signed-out', null, { timeout: 15_000 });
     assert.deepEqual(await page.evaluate(() => window.record.renders.at(-1)), { isLoading: false, isAuthenticated: false, error: null });
     const held = await page.evaluate(() => ({ subject: window.oidc.session?.subject, reason: window.oidc.signedOutReason }));
@@ -541,6 +544,7 @@ test('harness, a session restored with its access token expired and no refresh t
     await context.close();
   }
 });
+}
 
 test('harness, behind <RequireAuth>: the OP revokes the refresh token, the session ends at its expiry (refresh_failed), and <RequireAuth> signs in again', { timeout: 60_000 }, async () => {
   // A 6 s access token: its automatic refresh comes at 3 s, its expiry at 6.

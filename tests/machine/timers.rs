@@ -63,7 +63,10 @@ fn without_auto_refresh_expiring_then_expired_and_no_request() {
     w.advance(EXPIRING_MS);
     assert_eq!(w.tab(t).event_names(), vec!["signedIn", "expiring"]);
     assert_eq!(w.tab(t).machine.poll_timeout(), Some(START_MS + EXPIRED_MS));
+    assert!(!w.tab(t).machine.expired_announced());
     w.advance(EXPIRED_MS - EXPIRING_MS);
+    // A listener added now learns what it missed (a React provider given this client late).
+    assert!(w.tab(t).machine.expired_announced());
     assert_eq!(
         w.tab(t).event_names(),
         vec!["signedIn", "expiring", "expired"]
@@ -80,6 +83,10 @@ fn without_auto_refresh_expiring_then_expired_and_no_request() {
     w.settle();
     assert_eq!(w.tab(t).token_of(op), w.tab(t).access_token());
     assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    assert!(
+        !w.tab(t).machine.expired_announced(),
+        "the new token is not expired"
+    );
 }
 
 #[test]

@@ -392,6 +392,15 @@ impl Machine {
             .any(|(_, t)| matches!(t, Task::Signin(_) | Task::LeftCheck { .. }))
     }
 
+    /// Whether [`Event::Expired`] was announced for the current session's access token, and
+    /// neither a refresh nor a sign-in has replaced that token since. An app that listens late
+    /// (a React provider given a client made long before) learns here what it missed.
+    pub fn expired_announced(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.expires_at.is_some() && s.expires_at == self.keeper.expired_said)
+    }
+
     /// Whether `stored` is a copy of a sign-in that ended in this tab.
     pub(super) fn ended_here(&self, stored: &Session) -> bool {
         self.keeper

@@ -85,8 +85,9 @@ impl Wired {
         &self.machine
     }
 
-    /// `[session, signedOutReason]`: the current session as the JS `Session` (camelCase, no
-    /// refresh token) or `null`, and [`Machine::signed_out_reason`] or `null`.
+    /// `[session, signedOutReason, expired]`: the current session as the JS `Session` (camelCase,
+    /// no refresh token) or `null`, [`Machine::signed_out_reason`] or `null`, and
+    /// [`Machine::expired_announced`].
     pub fn session(&self) -> String {
         let mut out = String::from("[");
         match self.machine.session() {
@@ -98,7 +99,11 @@ impl Wired {
             Some(reason) => write_string(reason, &mut out),
             None => out.push_str("null"),
         }
-        out.push(']');
+        out.push_str(if self.machine.expired_announced() {
+            ",true]"
+        } else {
+            ",false]"
+        });
         out
     }
 

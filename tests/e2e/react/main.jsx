@@ -98,9 +98,22 @@ async function withoutSession(client) {
 }
 
 // "disposed": a client the app already disposed of (an app's own effect cleanup, say).
+// "client" with `?wait=expired` in the URL: the app hands its client to the provider only once
+// the client announced `expired` (a session restored expired: the provider subscribes too late to
+// hear it).
+const expiredFirst = (client) =>
+  new URLSearchParams(location.search).get("wait") === "expired"
+    ? new Promise((resolve) => {
+        const off = client.on("expired", () => {
+          off();
+          resolve(client);
+        });
+      })
+    : client;
+
 const given =
   mode === "client"
-    ? OidcClient.create(config()).then(counted)
+    ? OidcClient.create(config()).then(expiredFirst).then(counted)
     : mode === "disposed"
       ? OidcClient.create(config()).then((client) => (client.dispose(), client))
       : mode === "late"
