@@ -198,7 +198,10 @@ export interface OidcClientConfig {
   /**
    * The deadline, in milliseconds, of every HTTP request the SDK makes: discovery, the token
    * endpoint, the JWK Set, UserInfo and the form_post pick-up from the service worker. Waiting
-   * for the cross-tab refresh lock (another tab refreshing) is bounded too. Default `10000`;
+   * for the cross-tab refresh lock (another tab refreshing) is bounded too, and so is
+   * IndexedDB (where `storage: "local"` keeps its shared copy and DPoP its key): a store that
+   * does not answer in this time is read around (`localStorage`, a new DPoP key) and not
+   * waited for again in the page. Default `10000`;
    * at most `3600000` (an hour: a deadline is a browser timer), else `invalid_config`.
    *
    * A request past its deadline is abandoned and the call rejects with an {@link OidcError} of

@@ -269,6 +269,25 @@ fn the_key_survives_a_reload_and_the_bound_refresh_token_is_used_with_it() {
     }
 }
 
+/// IndexedDB never answers as the page loads: the stored key cannot be read, so `create`
+/// goes on after one `request_timeout_ms` with a new key, as when the store cannot be read at
+/// all, instead of never resolving.
+#[test]
+fn a_hung_indexed_db_delays_create_by_one_deadline_and_a_new_key_is_made() {
+    let mut w = World::new();
+    let t = w.signed_in_tab(dpop(StorageKind::Session));
+    let jkt = held_jkt(&w, t);
+    w.hung_indexed_db = true;
+    w.drop_tab(t);
+    let t = w.open_tab(dpop(StorageKind::Session));
+    let op = w.call(t, Call::Create);
+    w.settle();
+    assert!(!w.tab(t).is_done(op), "waiting for the stored key");
+    w.advance(10_000);
+    w.tab(t).ok(op);
+    assert_ne!(held_jkt(&w, t), jkt, "a new key");
+}
+
 /// A refresh token bound to a lost key is never sent; a silent sign-in then renews in the hidden
 /// iframe, as for a refused grant, and the new sign-in binds its tokens to the key the tab holds.
 #[test]

@@ -228,6 +228,38 @@ fn indexed_db_full_during_a_refused_refresh_leaves_no_stale_shared_copy() {
     refresh_in_turn_without_replay(&mut w, &[b, a]);
 }
 
+/// IndexedDB never answers (a blocked open, a wedged profile): each of its steps costs one
+/// `request_timeout_ms`, not the refresh. The shared read falls back to `localStorage`, the
+/// later steps on it fail at once; the refresh succeeds, the lock is let go, and the other
+/// tab takes the renewed session.
+#[test]
+fn a_hung_indexed_db_costs_a_refresh_one_deadline_a_step_not_forever() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    let before = w.tab(a).access_token();
+    w.hung_indexed_db = true;
+    let op = refresh(&mut w, a);
+    assert!(!w.tab(a).is_done(op), "waiting for IndexedDB");
+    assert_eq!(w.tab(a).machine.poll_timeout(), Some(w.now + 10_000));
+    // The read's deadline: the refresh goes on from `localStorage` and asks the OP; its later
+    // steps on IndexedDB (the read for a sign-out meanwhile, the write) fail without a wait.
+    w.advance(10_000);
+    assert_eq!(w.op.token_requests("refresh_token").len(), 1);
+    let token = w.tab(a).token_of(op);
+    assert_ne!(token, before);
+    assert_eq!(w.tab(a).access_token(), token);
+    assert!(w.locks.holder(&World::lock_name()).is_none());
+    assert_eq!(
+        stored_refresh_token(w.local_storage.get(&session_key())),
+        Some(w.op.grants[0].current.clone())
+    );
+    // The other tab reads the session its message announced: its own wait for IndexedDB,
+    // then `localStorage`.
+    w.advance(10_000);
+    assert_eq!(w.tab(b).access_token(), token, "the other tab took it");
+}
+
 /// Each of `tabs` refreshes in turn, a minute apart: every refresh succeeds, and the OP saw no
 /// refresh token twice (nor revoked the grant for it).
 fn refresh_in_turn_without_replay(w: &mut World, tabs: &[usize]) {

@@ -314,6 +314,9 @@ pub struct World {
     /// IndexedDB is full: writes to [`Area::Shared`] fail with [`Error::Storage`] (removals
     /// work, as they free space).
     pub indexed_db_full: bool,
+    /// IndexedDB never answers (a blocked open, a wedged profile): every command the pump
+    /// performs on it ([`Command::on_indexed_db`]) is left unanswered.
+    pub hung_indexed_db: bool,
     /// No Web Locks (Safari before 15.4): the pump answers every lock request `unsupported`.
     pub no_web_locks: bool,
     /// WebCrypto cannot generate keys.
@@ -356,6 +359,7 @@ impl World {
             no_web_locks: false,
             no_webcrypto: false,
             hold_shared_writes: false,
+            hung_indexed_db: false,
             held_shared_writes: Vec::new(),
             hold_shared_removals: false,
             held_shared_removals: Vec::new(),
@@ -609,6 +613,9 @@ impl World {
     }
 
     fn perform(&mut self, t: usize, id: IoId, command: Command) {
+        if self.hung_indexed_db && command.on_indexed_db() {
+            return;
+        }
         match command {
             Command::Fetch(request) => self.fetch(t, id, request),
             Command::Verify(check) => {

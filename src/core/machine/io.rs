@@ -410,7 +410,42 @@ pub enum AnswerKind {
     Signature,
 }
 
+impl AnswerKind {
+    /// The answer of this kind that says the command failed with `e` (`None` for the kinds
+    /// that cannot fail).
+    #[inline(never)]
+    pub(crate) fn failed(self, e: Error) -> Option<Answer> {
+        Some(match self {
+            AnswerKind::Http => Answer::Http(Err(e)),
+            AnswerKind::Verified => Answer::Verified(Err(e)),
+            AnswerKind::Digest => Answer::Digest(Err(e)),
+            AnswerKind::Read => Answer::Read(Err(e)),
+            AnswerKind::Written => Answer::Written(Err(e)),
+            AnswerKind::Lock => Answer::Lock(Err(e)),
+            #[cfg(feature = "dpop")]
+            AnswerKind::Key => Answer::Key(Err(e)),
+            #[cfg(feature = "dpop")]
+            AnswerKind::Signature => Answer::Signature(Err(e)),
+            AnswerKind::Opened => Answer::Opened(Err(e)),
+            AnswerKind::Keys | AnswerKind::Look => return None,
+        })
+    }
+}
+
 impl Command {
+    /// Whether the pump performs this command on IndexedDB, whose requests a browser may never
+    /// answer: the machine gives it a deadline of `request_timeout_ms`.
+    pub fn on_indexed_db(&self) -> bool {
+        match self {
+            Command::Read { area, .. }
+            | Command::Write { area, .. }
+            | Command::Remove { area, .. } => *area == Area::Shared,
+            #[cfg(feature = "dpop")]
+            Command::LoadKey { .. } | Command::StoreKey { .. } | Command::RemoveKey { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The answer this command takes; `None` for the commands nobody answers (a release, the
     /// channel, a broadcast, a hand-over listener, closing a window, navigating).
     pub fn answer_kind(&self) -> Option<AnswerKind> {

@@ -227,8 +227,15 @@ pub struct Machine {
     entropy: Pool,
     next_io: IoId,
     next_task: TaskId,
-    /// Which task each outstanding command's answer goes to, and what for.
-    routes: Vec<(IoId, TaskId, Purpose, AnswerKind)>,
+    /// Which task each outstanding command's answer goes to, what for, and by when (`i64::MAX`:
+    /// no deadline; the pump keeps a request's). A browser whose IndexedDB never answers (a
+    /// blocked open, a wedged profile) has its commands ([`Command::on_indexed_db`]) failed
+    /// with [`Error::Storage`] after `request_timeout_ms`, as a request to the OP times out.
+    routes: Vec<(IoId, TaskId, Purpose, AnswerKind, i64)>,
+    /// IndexedDB missed a deadline in this page: it is not waited for again (every later
+    /// command on it fails on the next turn), so a hung store costs one deadline, not one a
+    /// step. A page loaded again tries it afresh.
+    indexed_db_missed: bool,
     tasks: Vec<(TaskId, Task)>,
     /// The refresh flight under way.
     flight: Option<TaskId>,
@@ -275,6 +282,7 @@ impl Machine {
             next_io: 0,
             next_task: 0,
             routes: Vec::new(),
+            indexed_db_missed: false,
             tasks: Vec::new(),
             flight: None,
             callbacks: Vec::new(),
@@ -334,7 +342,11 @@ impl Machine {
                 self.call(op, *call, now);
             }
             Input::Answer { id, answer } => self.answer(id, answer, now),
-            Input::Timeout => self.timeout(now),
+            Input::Timeout => {
+                if let Some((id, answer)) = self.timeout(now) {
+                    self.answer(id, answer, now);
+                }
+            }
             Input::Page(event) => self.page_event(event, now),
             Input::TabMessage(message) => self.tab_message(&message, now),
             Input::WindowMessage {
@@ -385,6 +397,11 @@ impl Machine {
             return None;
         }
         let mut next = self.keeper.next_deadline();
+        for route in &self.routes {
+            if route.4 < i64::MAX {
+                next = earliest(next, Some(route.4));
+            }
+        }
         for (_, task) in &self.tasks {
             if let Task::Signin(s) = task {
                 next = earliest(next, s.next_deadline());
@@ -606,7 +623,7 @@ impl Machine {
             }
             return;
         };
-        let (_, task, purpose, _) = self.routes.swap_remove(index);
+        let (_, task, purpose, ..) = self.routes.swap_remove(index);
         if matches!(purpose, Purpose::Ignored) {
             return;
         }
@@ -638,9 +655,11 @@ impl Machine {
             .any(|(_, t)| matches!(t, Task::Refresh(flight) if flight.lock_held))
     }
 
-    fn timeout(&mut self, now: i64) {
+    /// The timers that are due; returns the failure of one IndexedDB command past its deadline
+    /// for [`Machine::handle_input`] to route (the next one's turn comes at once).
+    fn timeout(&mut self, now: i64) -> Option<(IoId, Answer)> {
         if self.disposed {
-            return;
+            return None;
         }
         self.keeper_timeout(now);
         let mut due = Vec::new();
@@ -652,6 +671,21 @@ impl Machine {
         for task in due {
             self.signin_timeout(task, now);
         }
+        self.indexed_db_late(now)
+    }
+
+    /// The failure of an IndexedDB command past its deadline, as its task handles a failed
+    /// read or write (a shared read falls back to `localStorage`; a write that fails is a
+    /// storage failure). An answer that comes later finds no route and is dropped.
+    fn indexed_db_late(&mut self, now: i64) -> Option<(IoId, Answer)> {
+        let route = self.routes.iter_mut().find(|route| route.4 <= now)?;
+        // Failed now: not due again, whatever follows.
+        route.4 = i64::MAX;
+        let (id, kind) = (route.0, route.3);
+        self.indexed_db_missed = true;
+        self.queue(Queued::Cancel(id));
+        let e = Error::Storage("IndexedDB timed out".into());
+        Some((id, kind.failed(e)?))
     }
 
     /// Ends every operation with `disposed`, cancels what is under way, closes windows and the
@@ -768,7 +802,15 @@ impl Machine {
         self.next_io = self.next_io.wrapping_add(1);
         let id = self.next_io;
         if let Some(kind) = command.answer_kind() {
-            self.routes.push((id, task, purpose, kind));
+            let by = match (command.on_indexed_db(), self.indexed_db_missed) {
+                (false, _) => i64::MAX,
+                (true, false) => self
+                    .keeper
+                    .now
+                    .saturating_add(i64::from(self.config.request_timeout_ms)),
+                (true, true) => self.keeper.now,
+            };
+            self.routes.push((id, task, purpose, kind, by));
         }
         self.queue(Queued::Io(id, command));
         id
@@ -776,7 +818,7 @@ impl Machine {
 
     /// The answer the outstanding command `id` takes; `None` once it is answered or cancelled.
     fn pending_answer(&self, id: IoId) -> Option<AnswerKind> {
-        let (.., kind) = self.routes.iter().find(|(i, ..)| *i == id)?;
+        let (.., kind, _) = self.routes.iter().find(|(i, ..)| *i == id)?;
         Some(*kind)
     }
 

@@ -219,29 +219,9 @@ fn read_answer(json: &Json, kind: AnswerKind) -> Option<Answer> {
                 cross_origin: look.get("crossOrigin")?.as_bool()?,
             }))
         }
-        (_, Some(error)) => failed_answer(kind, read_error(error)),
+        (_, Some(error)) => kind.failed(read_error(error)),
         (_, None) => done_answer(json, kind),
     }
-}
-
-/// The answer of `kind` that says the command failed with `e` (`None` for the kinds that
-/// cannot fail, read before).
-#[inline(never)]
-fn failed_answer(kind: AnswerKind, e: Error) -> Option<Answer> {
-    Some(match kind {
-        AnswerKind::Http => Answer::Http(Err(e)),
-        AnswerKind::Verified => Answer::Verified(Err(e)),
-        AnswerKind::Digest => Answer::Digest(Err(e)),
-        AnswerKind::Read => Answer::Read(Err(e)),
-        AnswerKind::Written => Answer::Written(Err(e)),
-        AnswerKind::Lock => Answer::Lock(Err(e)),
-        #[cfg(feature = "dpop")]
-        AnswerKind::Key => Answer::Key(Err(e)),
-        #[cfg(feature = "dpop")]
-        AnswerKind::Signature => Answer::Signature(Err(e)),
-        AnswerKind::Opened => Answer::Opened(Err(e)),
-        AnswerKind::Keys | AnswerKind::Look => return None,
-    })
 }
 
 /// The answer of `kind` that reports no failure (`None` for the kinds read before).
