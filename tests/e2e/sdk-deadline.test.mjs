@@ -232,6 +232,44 @@ test('storage "local": after a timed-out refresh the Web Lock is free: the same 
     assertNoReuse();
   }));
 
+test('storage "local": an IndexedDB that never answers costs a refresh one requestTimeoutMs, not the refresh: the session is renewed from localStorage', SCENARIO, (t) =>
+  inContext(env, { overrides: { storage: 'local', requestTimeoutMs: REQUEST_TIMEOUT_MS } }, async ({ context }) => {
+    const a = await openSignedIn(context);
+    const kept = await a.session();
+    env.op.events.clear();
+    // Wedge the SDK's database the way a stuck tab can: a connection that ignores
+    // versionchange, and an upgrade blocked by it. Every later open of the database (the
+    // SDK's, after it let its own connection go) waits behind that upgrade for good.
+    await a.page.evaluate(async () => {
+      const held = indexedDB.open('oidc-rp-wasm');
+      await new Promise((resolve, reject) => {
+        held.onsuccess = resolve;
+        held.onerror = () => reject(held.error);
+      });
+      window.__heldDb = held.result;
+      const upgrade = indexedDB.open('oidc-rp-wasm', held.result.version + 1);
+      window.__blockedUpgrade = upgrade;
+      await new Promise((resolve) => {
+        upgrade.onblocked = resolve;
+      });
+    });
+    const renewed = await timedRefresh(a, GIVE_UP_MS);
+    const seen = JSON.stringify(renewed);
+    assert.equal(renewed.pending, undefined, `the refresh waited for IndexedDB: ${seen}`);
+    assert.equal(renewed.ok, true, seen);
+    assert.ok(renewed.ms >= REQUEST_TIMEOUT_MS - EARLY_TOLERANCE_MS, `renewed after ${renewed.ms.toFixed(0)} ms, before IndexedDB's deadline`);
+    assert.ok(renewed.ms <= REQUEST_TIMEOUT_MS + LATE_MARGIN_MS, `renewed after ${renewed.ms.toFixed(0)} ms: more than one deadline`);
+    t.diagnostic(`refresh with IndexedDB wedged: ${renewed.ms.toFixed(0)} ms (deadline ${REQUEST_TIMEOUT_MS} ms)`);
+    assert.notEqual(renewed.accessToken, kept.accessToken);
+    assert.equal((await a.session()).accessToken, renewed.accessToken);
+    // IndexedDB is not waited for again in this page: the next refresh takes no deadline.
+    const again = await timedRefresh(a, GIVE_UP_MS);
+    assert.equal(again.ok, true, JSON.stringify(again));
+    assert.ok(again.ms < REQUEST_TIMEOUT_MS - EARLY_TOLERANCE_MS, `the next refresh waited ${again.ms.toFixed(0)} ms`);
+    assert.deepEqual(refreshRequests().map((r) => r.status), [200, 200]);
+    assertNoReuse();
+  }));
+
 test('storage "local": a tab disposed while it waits for the Web Lock lets go of it: the holder\'s next refresh does not wait', SCENARIO, (t) =>
   inContext(env, { overrides: { storage: 'local', requestTimeoutMs: REQUEST_TIMEOUT_MS } }, async ({ context }) => {
     const a = await openSignedIn(context);
