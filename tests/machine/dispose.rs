@@ -154,6 +154,32 @@ fn a_refresh_out_at_the_op_outlives_dispose_until_the_rotated_token_is_stored() 
     assert_eq!(w.held(Endpoint::Token), 0, "the request was aborted");
 }
 
+/// The same refresh, when IndexedDB stops answering as the OP answers: its storage steps keep
+/// their deadline after `dispose`, so the lock is let go after one `request_timeout_ms`, not
+/// held until its lease, and the rotated token is still kept in `localStorage`.
+#[test]
+fn a_refresh_that_outlives_dispose_is_not_held_by_a_hung_indexed_db() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let spent = w.tab(a).refresh_token().unwrap();
+    w.op.hang.insert(Endpoint::Token);
+    let refresh = w.call(a, Call::Refresh);
+    w.settle();
+    let dispose = w.call(a, Call::Dispose);
+    w.settle();
+    assert_eq!(w.tab(a).err(refresh), "disposed");
+    w.hung_indexed_db = true;
+    w.release(Endpoint::Token);
+    assert!(!w.tab(a).is_done(dispose), "waiting for IndexedDB");
+    assert_eq!(w.tab(a).machine.poll_timeout(), Some(w.now + 10_000));
+    w.advance(10_000);
+    w.tab(a).ok(dispose);
+    assert!(w.tab(a).machine.is_over());
+    assert!(w.locks.holder(&World::lock_name()).is_none());
+    let stored = stored_refresh_token(w.local_storage.get(&session_key())).expect("stored");
+    assert_ne!(stored, spent);
+}
+
 #[test]
 fn dispose_while_waiting_for_the_lock_gives_up_the_wait() {
     let mut w = World::new();

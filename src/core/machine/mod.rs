@@ -393,10 +393,14 @@ impl Machine {
 
     /// When the machine next wants [`Input::Timeout`], in milliseconds since the Unix epoch.
     pub fn poll_timeout(&self) -> Option<i64> {
-        if self.disposed {
-            return None;
-        }
-        let mut next = self.keeper.next_deadline();
+        // After `dispose` only a refresh finishing its storage is left (no sign-in, no timers
+        // of the keeper): its IndexedDB steps keep their deadlines, so that a hung store cannot
+        // hold the lock until its lease.
+        let mut next = if self.disposed {
+            None
+        } else {
+            self.keeper.next_deadline()
+        };
         for route in &self.routes {
             if route.4 < i64::MAX {
                 next = earliest(next, Some(route.4));
@@ -659,7 +663,7 @@ impl Machine {
     /// for [`Machine::handle_input`] to route (the next one's turn comes at once).
     fn timeout(&mut self, now: i64) -> Option<(IoId, Answer)> {
         if self.disposed {
-            return None;
+            return self.indexed_db_late(now);
         }
         self.keeper_timeout(now);
         let mut due = Vec::new();
