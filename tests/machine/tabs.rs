@@ -875,3 +875,55 @@ fn a_refresh_with_no_session_does_not_take_back_a_copy_the_sign_out_left() {
     assert!(w.tab(a).session().is_none());
     assert_eq!(w.tab(a).count("signedIn"), 1, "only the first sign-in");
 }
+
+/// B's refresh of the first sign-in is at the OP when A signs out and signs in anew; B takes the
+/// new session, then hears its old refresh's outcome.
+fn a_new_sign_in_elsewhere_while_a_refresh_is_out(w: &mut World) -> (usize, usize, OpId) {
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    w.op.hang.insert(Endpoint::Token);
+    let refresh = w.call(b, Call::Refresh);
+    w.settle();
+    w.sign_out_locally(a);
+    w.op.hang.clear();
+    // A sign-in takes the user a while at the OP.
+    w.advance(5_000);
+    let (op, _) = w.sign_in_by_redirect(a);
+    w.tab(a).ok(op);
+    assert_eq!(
+        w.tab(b).event_names(),
+        vec!["signedOut:other_tab", "signedIn"]
+    );
+    (a, b, refresh)
+}
+
+#[test]
+fn a_refresh_of_a_session_signed_out_meanwhile_does_not_announce_its_failure_about_the_new_one() {
+    let mut w = World::new();
+    let (a, b, refresh) = a_new_sign_in_elsewhere_while_a_refresh_is_out(&mut w);
+    // B's request misses its deadline.
+    w.advance(120_000);
+    assert_eq!(w.tab(b).err(refresh), "timeout");
+    // `refreshFailed` would tell the app that the session it holds could not be renewed: it is
+    // the new one, which nothing tried to renew.
+    assert_eq!(
+        w.tab(b).event_names(),
+        vec!["signedOut:other_tab", "signedIn"]
+    );
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+}
+
+#[test]
+fn a_refresh_of_a_session_signed_out_meanwhile_does_not_announce_the_new_one_twice() {
+    let mut w = World::new();
+    let (a, b, refresh) = a_new_sign_in_elsewhere_while_a_refresh_is_out(&mut w);
+    // The OP answers B's old request after all.
+    w.release(Endpoint::Token);
+    assert!(w.tab(b).is_done(refresh));
+    // The new session was announced as `signedIn`; the old refresh adds nothing.
+    assert_eq!(
+        w.tab(b).event_names(),
+        vec!["signedOut:other_tab", "signedIn"]
+    );
+    assert_eq!(w.tab(b).access_token(), w.tab(a).access_token());
+}

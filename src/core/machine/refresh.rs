@@ -89,6 +89,8 @@ pub(super) struct Flight {
     /// The tab had no session when the flight took the stored one under the lock (it was signed
     /// out meanwhile, and missed the news of a sign-in elsewhere): the outcome is `signedIn`.
     new_to_tab: bool,
+    /// The machine's count of sign-outs when the flight started.
+    sign_outs: u64,
     stage: Stage,
 }
 
@@ -105,6 +107,15 @@ impl Flight {
     /// Lets go of every waiter (they were told `disposed`); the flight goes on for the stores.
     pub(super) fn unwait(&mut self) {
         self.waiters.clear();
+    }
+
+    /// Whether `session` comes from the sign-in whose session the flight renews (the one it
+    /// started from, or took under the lock); a refresh keeps `created_ms`, a sign-in does not.
+    fn renews(&self, session: &Session) -> bool {
+        self.previous
+            .as_ref()
+            .or(self.held.as_ref())
+            .is_none_or(|p| p.created_ms() == session.created_ms())
     }
 
     /// The operations that wait for it.
@@ -148,6 +159,7 @@ impl Machine {
             previous: None,
             generation: self.generation,
             new_to_tab: false,
+            sign_outs: self.sign_outs,
             stage: Stage::Locking,
         });
         let task = self.new_task_id();
@@ -610,10 +622,17 @@ impl Machine {
                 session: session.clone(),
                 app_state: None,
             })),
+            // The tab was signed out while the flight ran, and the session it ends with is
+            // another sign-in's, which reached the tab (and was announced as `signedIn`) the way
+            // it came: the flight adds nothing.
+            Ok(session) if !flight.renews(session) && flight.sign_outs != self.sign_outs => {}
             Ok(session) => self.emit(Event::Refreshed(session.clone())),
-            // Only about a session that is kept: a `refresh()` with nobody signed in, or a sign-out
-            // noticed on the way (already `signedOut`), fails its calls but announces nothing.
-            Err(e) if self.session.is_some() => self.queue(Queued::RefreshFailed(Rc::clone(e))),
+            // Only about a session that is kept and that the flight renewed: a `refresh()` with
+            // nobody signed in, a sign-out noticed on the way (already `signedOut`), or a new
+            // sign-in since (not refreshed at all) fails its calls but announces nothing.
+            Err(e) if self.session.as_ref().is_some_and(|s| flight.renews(s)) => {
+                self.queue(Queued::RefreshFailed(Rc::clone(e)))
+            }
             Err(_) => {}
         }
         for waiter in &mut flight.waiters {
