@@ -118,8 +118,9 @@ pub extern "C" fn oidc_handle(handle: u32, now: f64) -> usize {
     answer(out.unwrap_or_else(|| r#"{"out":[],"timeout":null}"#.to_owned()))
 }
 
-/// Client `handle`'s session and the reason of its last sign-out, as the JSON
-/// `[session or null, reason or null]`, in the output buffer.
+/// Client `handle`'s session, the reason of its last sign-out and whether `expired` was announced
+/// for its access token, as the JSON `[session or null, reason or null, expired]`, in the output
+/// buffer (`null` for an unknown handle).
 #[no_mangle]
 pub extern "C" fn oidc_session(handle: u32) -> usize {
     let out = with_client(handle, &mut |wired| wired.session());
