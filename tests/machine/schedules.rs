@@ -13,7 +13,9 @@
 //!
 //! Checked throughout: no refresh token is ever redeemed twice (the fake OP revokes the grant on
 //! a replay, as RFC 9700 §4.14.2 has OPs do). At the end: no tab announced a session
-//! (`refreshed`, `expiring`, `expired`) between a `signedOut` and its next `signedIn`; and, with
+//! (`refreshed`, `expiring`, `expired`) between a `signedOut` and its next `signedIn`, nor the
+//! session it last announced again (found seed 165 in the plain order: a tab back from the cache
+//! took another tab's sign-in as `signedIn`, then its refresh under the lock said `refreshed`); and, with
 //! the OP answering again, room in storage and time moved on, every call settled and
 //! `getAccessToken` in each tab in turn gives every tab the same token (or every tab is signed
 //! out), still without a replay.
@@ -24,7 +26,7 @@
 use crate::op::Endpoint;
 use crate::world::*;
 use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
-use oidc_rp_wasm::core::machine::{Call, OpId, PageEvent, SigninVia};
+use oidc_rp_wasm::core::machine::{Call, Event, OpId, PageEvent, SigninVia};
 
 /// How many seeds run by default, and how many steps each schedule takes.
 const SEEDS: u64 = 300;
@@ -263,6 +265,29 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
                     w.tab(*t).event_names()
                 );
             }
+        }
+    }
+    // No tab announces the session it last announced again (`signedIn` or `refreshed` of the
+    // very same tokens) unless it was signed out in between.
+    for t in &tabs {
+        let mut last: Option<&oidc_rp_wasm::core::session::Session> = None;
+        for (i, event) in w.tab(*t).events.iter().enumerate() {
+            let session = match event {
+                Event::SignedIn(s) => &s.session,
+                Event::Refreshed(s) => s,
+                Event::SignedOut(_) => {
+                    last = None;
+                    continue;
+                }
+                _ => continue,
+            };
+            if last.is_some_and(|l| l.is_same(session)) {
+                panic!(
+                    "seed {seed}: tab {t} announced the same session twice (event {i} of {:?}); schedule: {log:#?}",
+                    w.tab(*t).event_names()
+                );
+            }
+            last = Some(session);
         }
     }
     // After the storm every tab gets a token, the same one, or every tab is signed out.

@@ -220,6 +220,9 @@ pub struct Machine {
     /// Counts the sign-outs (here or announced by another tab), so that a hidden-iframe sign-in
     /// that began before one does not sign anybody back in.
     sign_outs: u64,
+    /// The [`generation`](Machine::generation) of the session last announced (`signedIn`,
+    /// `refreshed`): a refresh that ends with that very session adds nothing.
+    told: u64,
     created: bool,
     disposed: bool,
     /// The `dispose` call that waits for the refresh it let finish (see [`Machine::is_over`]).
@@ -275,6 +278,7 @@ impl Machine {
             generation: 0,
             superseded: None,
             sign_outs: 0,
+            told: 0,
             created: false,
             disposed: false,
             dispose_op: None,
@@ -845,6 +849,9 @@ impl Machine {
     }
 
     fn emit(&mut self, event: Event) {
+        if matches!(event, Event::SignedIn(_) | Event::Refreshed(_)) {
+            self.told = self.generation;
+        }
         self.queue(Queued::Event(event));
     }
 

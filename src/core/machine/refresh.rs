@@ -89,8 +89,6 @@ pub(super) struct Flight {
     /// The tab had no session when the flight took the stored one under the lock (it was signed
     /// out meanwhile, and missed the news of a sign-in elsewhere): the outcome is `signedIn`.
     new_to_tab: bool,
-    /// The machine's count of sign-outs when the flight started.
-    sign_outs: u64,
     stage: Stage,
 }
 
@@ -111,11 +109,12 @@ impl Flight {
 
     /// Whether `session` comes from the sign-in whose session the flight renews (the one it
     /// started from, or took under the lock); a refresh keeps `created_ms`, a sign-in does not.
+    /// A flight that had no session renews none.
     fn renews(&self, session: &Session) -> bool {
         self.previous
             .as_ref()
             .or(self.held.as_ref())
-            .is_none_or(|p| p.created_ms() == session.created_ms())
+            .is_some_and(|p| p.created_ms() == session.created_ms())
     }
 
     /// The operations that wait for it.
@@ -159,7 +158,6 @@ impl Machine {
             previous: None,
             generation: self.generation,
             new_to_tab: false,
-            sign_outs: self.sign_outs,
             stage: Stage::Locking,
         });
         let task = self.new_task_id();
@@ -272,7 +270,11 @@ impl Machine {
                         UnderLock::AlreadyRefreshed(session) => {
                             flight.new_to_tab = self.session.is_none();
                             self.follow_key(&session);
-                            self.adopt(session.clone());
+                            // Taken already (another tab's news, heard while this flight waited
+                            // for the lock): not adopted again, so not announced again.
+                            if !is_same(self.session.as_ref(), &session) {
+                                self.adopt(session.clone());
+                            }
                             self.arm_timers(now);
                             self.finish_flight(task, flight, Ok(session), now);
                         }
@@ -622,10 +624,9 @@ impl Machine {
                 session: session.clone(),
                 app_state: None,
             })),
-            // The tab was signed out while the flight ran, and the session it ends with is
-            // another sign-in's, which reached the tab (and was announced as `signedIn`) the way
-            // it came: the flight adds nothing.
-            Ok(session) if !flight.renews(session) && flight.sign_outs != self.sign_outs => {}
+            // The tab already announced the session the flight ends with (another tab's new
+            // sign-in, taken as `signedIn` while the flight waited or ran): nothing to add.
+            Ok(_) if self.told == self.generation => {}
             Ok(session) => self.emit(Event::Refreshed(session.clone())),
             // Only about a session that is kept and that the flight renewed: a `refresh()` with
             // nobody signed in, a sign-out noticed on the way (already `signedOut`), or a new
