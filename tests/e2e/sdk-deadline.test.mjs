@@ -315,9 +315,13 @@ test('storage "local": a tab disposed while it waits for the Web Lock lets go of
     assertNoReuse();
   }));
 
-test('storage "local": a client disposed while its refresh is out at the OP stores the rotated refresh token; the next client refreshes with it', SCENARIO, () =>
+test('storage "local": a client disposed while its refresh is out at the OP stores the rotated refresh token and tells the other tab; the next client refreshes with it', SCENARIO, () =>
   inContext(env, { overrides: { storage: 'local' } }, async ({ context }) => {
     const app = await openSignedIn(context);
+    // A second tab of the app, holding the same session.
+    const other = await App.open(context, env);
+    const held = (await other.session())?.accessToken;
+    assert.equal(held, (await app.session())?.accessToken);
     env.op.events.clear();
     const storedRefreshToken = () =>
       app.page.evaluate(() => {
@@ -355,6 +359,16 @@ test('storage "local": a client disposed while its refresh is out at the OP stor
     } finally {
       env.op.settings.refreshGate = null;
     }
+    // The other tab heard of it, as of any refresh, and holds the stored session at once.
+    const events = await other.waitForEvent('refreshed', { timeout: 10_000 });
+    assert.deepEqual(events.map((e) => e.name), ['refreshed']);
+    const stored = await app.page.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.startsWith('oidc-rp-wasm:session:'));
+      return JSON.parse(localStorage.getItem(key)).access_token;
+    });
+    const now = (await other.session())?.accessToken;
+    assert.notEqual(now, held);
+    assert.equal(now, stored);
     // A new client of the page refreshes with the rotated token.
     const again = await app.page.evaluate(async () => {
       const { OidcClient } = await import('oidc-rp-wasm');

@@ -231,3 +231,31 @@ fn a_lock_granted_as_the_tab_was_disposed_is_released_at_once() {
     w.settle();
     w.tab(a).ok(op);
 }
+
+/// The refresh that outlives `dispose` tells the other tabs what it stored, as any refresh does:
+/// they take the new session at once instead of holding the one before it until they next read
+/// the shared copy (found by the random schedules, seed 781 of the extended set with 3,000).
+#[test]
+fn a_refresh_that_outlives_dispose_announces_what_it_stored_to_the_other_tabs() {
+    let mut w = World::new();
+    let a = w.signed_in_tab(config(StorageKind::Local));
+    let b = w.create_tab(config(StorageKind::Local));
+    let before = w.tab(b).access_token();
+    w.op.hang.insert(Endpoint::Token);
+    w.call(a, Call::Refresh);
+    w.settle();
+    let dispose = w.call(a, Call::Dispose);
+    w.settle();
+    w.release(Endpoint::Token);
+    w.tab(a).ok(dispose);
+    assert!(w.tab(a).machine.is_over());
+    // The channel closed once the news went out.
+    assert!(w.tab(a).channel.is_none());
+    let stored = w.tab(b).refresh_token();
+    assert_ne!(w.tab(b).access_token(), before);
+    assert_eq!(w.tab(b).event_names(), vec!["refreshed"]);
+    assert_eq!(
+        stored,
+        stored_refresh_token(w.local_storage.get(&session_key()))
+    );
+}

@@ -937,17 +937,14 @@ fn a_refresh_without_a_session_fails_its_call_and_announces_nothing() {
     assert_eq!(w.tab(t).event_names(), Vec::<String>::new());
 }
 
-/// Tab `a` refreshed in a client disposed mid-refresh: the renewed session is stored but never
-/// announced, so tab `b` still holds the one before. Returns the stored one.
+/// Tab `a` refreshed while tab `b`'s page was hidden (its channel closed): the renewed session is
+/// stored, and `b` missed the news, so it still holds the one before. Returns the stored one.
 fn stored_unannounced(w: &mut World, a: usize, b: usize) -> oidc_rp_wasm::core::session::Session {
     w.advance(1_000_000);
-    w.op.hang.insert(Endpoint::Token);
-    let _ = w.call(a, Call::Refresh);
+    w.page(b, PageEvent::PageHide);
+    let op = w.call(a, Call::Refresh);
     w.settle();
-    let d = w.call(a, Call::Dispose);
-    w.settle();
-    w.release(Endpoint::Token);
-    w.tab(a).ok(d);
+    w.tab(a).ok(op);
     let stored = session_from_text(&w.indexed_db[&session_key()]).unwrap();
     assert_ne!(stored.access_token.expose(), w.tab(b).access_token());
     stored

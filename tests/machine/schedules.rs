@@ -10,18 +10,22 @@
 //! followed (`dpop.rs`), and a refresh back from the back/forward cache that took a new session
 //! as `refreshed` (seed 165 with queued tasks run before `pageshow`, its own test below). A
 //! second set of schedules also disposes clients mid-flight and runs some with an idle timeout.
+//! Later runs found two more: the same seed in the plain order announced one session twice
+//! (`signedIn`, then `refreshed`; the check below), and a refresh that outlived `dispose` told no
+//! other tab what it stored (seed 781 of 3,000 extended; its test is in `dispose.rs`).
 //!
 //! Checked throughout: no refresh token is ever redeemed twice (the fake OP revokes the grant on
 //! a replay, as RFC 9700 §4.14.2 has OPs do). At the end: no tab announced a session
 //! (`refreshed`, `expiring`, `expired`) between a `signedOut` and its next `signedIn`, nor the
-//! session it last announced again (found seed 165 in the plain order: a tab back from the cache
-//! took another tab's sign-in as `signedIn`, then its refresh under the lock said `refreshed`); and, with
-//! the OP answering again, room in storage and time moved on, every call settled and
+//! session it last announced again (seed 165 in the plain order: a tab back from the cache took
+//! another tab's sign-in as `signedIn`, then its refresh under the lock said `refreshed`); and,
+//! with the OP answering again, room in storage and time moved on, every call settled and
 //! `getAccessToken` in each tab in turn gives every tab the same token (or every tab is signed
 //! out), still without a replay.
 //!
 //! A failing seed names itself; `SCHEDULE_SEED=<n>` runs that one alone, `SCHEDULE_SEEDS=<n>` the
-//! first n (300 plain and 200 extended by default).
+//! first n (300 plain and 200 extended by default), and `SCHEDULE_TRACE=1` (with `-- --nocapture`)
+//! prints every step with each tab's tokens and events.
 
 use crate::op::Endpoint;
 use crate::world::*;
@@ -227,6 +231,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
         };
         log.push(did);
         w.settle();
+        trace(&w, &tabs, &log);
         assert_eq!(
             w.op.replays, 0,
             "seed {seed}, step {step}: a refresh token was redeemed twice; schedule: {log:#?}"
@@ -241,6 +246,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
     w.local_storage_full = false;
     w.advance(120_000);
     w.settle();
+    trace(&w, &tabs, &log);
     assert_eq!(
         w.op.replays, 0,
         "seed {seed}, at the end: a refresh token was redeemed twice; schedule: {log:#?}"
@@ -313,6 +319,31 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
         "seed {seed}: a replay at the end; schedule: {log:#?}"
     );
     log
+}
+
+/// With `SCHEDULE_TRACE` set, one line per step on stderr: what was done, then each tab's access
+/// token, refresh token and events.
+fn trace(w: &World, tabs: &[usize], log: &[String]) {
+    if std::env::var("SCHEDULE_TRACE").is_err() {
+        return;
+    }
+    let mut line = format!(
+        "{:2} {:40}",
+        log.len(),
+        log.last().map_or("", String::as_str)
+    );
+    for t in tabs {
+        let tab = w.tab(*t);
+        let access = tab
+            .session()
+            .map_or("-".to_owned(), |s| s.access_token.expose().to_owned());
+        let refresh = tab.refresh_token().unwrap_or_else(|| "-".to_owned());
+        line.push_str(&format!(
+            " | {t}: {access} {refresh} {:?}",
+            tab.event_names()
+        ));
+    }
+    eprintln!("{line}");
 }
 
 /// The seeds to run: `SCHEDULE_SEED` alone, else the first `SCHEDULE_SEEDS` (default `default`).

@@ -745,8 +745,14 @@ impl Machine {
         }
         self.flight = finishing;
         self.callbacks.clear();
-        self.close_channel();
+        // A refresh that finishes tells the other tabs what it stored, as any refresh does; the
+        // channel closes when it ends.
+        let channel_open = finishing.is_some() && self.keeper.channel_open;
+        if !channel_open {
+            self.close_channel();
+        }
         self.keeper = keeper::Keeper::new(None);
+        self.keeper.channel_open = channel_open;
         if self.dispose_op.is_none() {
             self.done(op, Ok(Outcome::Nothing));
         }

@@ -611,8 +611,10 @@ impl Machine {
             let name = self.lock_name();
             self.emit_io(Command::ReleaseLock { name });
         }
-        // A refresh that outlived `dispose` is stored (or failed): the dispose call ends.
+        // A refresh that outlived `dispose` is stored (or failed), and the other tabs were told:
+        // the channel closes and the dispose call ends.
         if let Some(op) = self.dispose_op.take() {
+            self.close_channel();
             self.done(op, Ok(Outcome::Nothing));
         }
         // The error is shared by the event and every waiter that fails with it, not copied.
