@@ -10,12 +10,15 @@
 //! followed (`dpop.rs`), and a refresh back from the back/forward cache that took a new session
 //! as `refreshed` (seed 165 with queued tasks run before `pageshow`, its own test below). A
 //! second set of schedules also disposes clients mid-flight and runs some with an idle timeout.
-//! Later runs found two more: the same seed in the plain order announced one session twice
-//! (`signedIn`, then `refreshed`; the check below), and a refresh that outlived `dispose` told no
-//! other tab what it stored (seed 781 of 3,000 extended; its test is in `dispose.rs`).
+//! Later runs found three more: the same seed in the plain order announced one session twice
+//! (`signedIn`, then `refreshed`; the check below), a refresh that outlived `dispose` told no
+//! other tab what it stored (seed 781 of 3,000 extended; its test is in `dispose.rs`), and a tab
+//! whose refresh waited for the lock took another tab's session without telling the app (seed 989
+//! of 3,000 extended, by the check after every step; its test is in `tabs.rs`).
 //!
 //! Checked throughout: no refresh token is ever redeemed twice (the fake OP revokes the grant on
-//! a replay, as RFC 9700 §4.14.2 has OPs do). At the end: no tab announced a session
+//! a replay, as RFC 9700 §4.14.2 has OPs do), and the events each awake page heard since it loaded
+//! leave its app with the session the tab holds (no session change goes unannounced). At the end: no tab announced a session
 //! (`refreshed`, `expiring`, `expired`) between a `signedOut` and its next `signedIn`, nor the
 //! session it last announced again (seed 165 in the plain order: a tab back from the cache took
 //! another tab's sign-in as `signedIn`, then its refresh under the lock said `refreshed`); and,
@@ -101,6 +104,9 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
     let mut calls: Vec<(usize, OpId)> = Vec::new();
     let mut log = Vec::new();
     let mut frozen: Vec<usize> = Vec::new();
+    // What each page's app knows of its session: the events it has read, and the access token
+    // they (or `client.session` once `create` ended) left it with. A new page starts over.
+    let mut views: Vec<Option<View>> = vec![None; MAX_TABS];
     for step in 0..STEPS {
         let awake: Vec<usize> = tabs
             .iter()
@@ -162,6 +168,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
             10 if tabs.len() < MAX_TABS => {
                 let new = w.open_tab(config());
                 calls.push((new, w.call(new, Call::Create)));
+                views[new] = None;
                 tabs.push(new);
                 format!("tab {new} opened")
             }
@@ -171,6 +178,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
             11 => {
                 calls.retain(|(tab, _)| *tab != t);
                 w.reload(t);
+                views[t] = None;
                 format!("tab {t} reloaded")
             }
             12 => {
@@ -212,6 +220,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
                 );
                 calls.retain(|(tab, _)| *tab != t);
                 w.reload(t);
+                views[t] = None;
                 format!("dispose in {t}, then a new client")
             }
             _ => {
@@ -223,6 +232,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
                     calls.retain(|(tab, _)| *tab != t);
                     let (op, _) = w.sign_in_by_redirect(t);
                     calls.push((t, op));
+                    views[t] = None;
                     format!("sign-in in {t}")
                 } else {
                     "nothing".to_owned()
@@ -232,6 +242,32 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
         log.push(did);
         w.settle();
         trace(&w, &tabs, &log);
+        // Every session change reaches the app as an event: what the events told each awake
+        // page is the session it holds.
+        for t in tabs.iter().copied().filter(|t| !frozen.contains(t)) {
+            let tab = w.tab(t);
+            let current = tab.session().map(|s| s.access_token.expose().to_owned());
+            let view = views[t].get_or_insert_with(|| View {
+                seen: tab.events.len(),
+                token: current.clone(),
+            });
+            for event in tab.events.iter().skip(view.seen) {
+                match event {
+                    Event::SignedIn(s) => {
+                        view.token = Some(s.session.access_token.expose().to_owned())
+                    }
+                    Event::Refreshed(s) => view.token = Some(s.access_token.expose().to_owned()),
+                    Event::SignedOut(_) => view.token = None,
+                    _ => {}
+                }
+            }
+            view.seen = tab.events.len();
+            assert_eq!(
+                view.token, current,
+                "seed {seed}, step {step}: tab {t}'s events left the app with another session than it holds ({:?}); schedule: {log:#?}",
+                tab.event_names()
+            );
+        }
         assert_eq!(
             w.op.replays, 0,
             "seed {seed}, step {step}: a refresh token was redeemed twice; schedule: {log:#?}"
@@ -319,6 +355,15 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
         "seed {seed}: a replay at the end; schedule: {log:#?}"
     );
     log
+}
+
+/// What a page's app knows of its session from the events it heard.
+#[derive(Clone)]
+struct View {
+    /// How many of the page's events it has read.
+    seen: usize,
+    /// The access token they left it with.
+    token: Option<String>,
 }
 
 /// With `SCHEDULE_TRACE` set, one line per step on stderr: what was done, then each tab's access

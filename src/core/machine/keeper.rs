@@ -736,8 +736,9 @@ impl Machine {
                 session: stored,
                 app_state: None,
             }));
-        } else if self.flight.is_none() {
-            // While this tab refreshes, its own flight announces the outcome.
+        } else {
+            // At once, even while this tab's own refresh waits or runs: the app holds what the
+            // tab holds. That flight then announces only what it changes (`Machine::told`).
             self.emit(Event::Refreshed(stored));
         }
     }
