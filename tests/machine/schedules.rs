@@ -9,7 +9,8 @@
 //! sign-in elsewhere not announced by a tab with a refresh under way (`tabs.rs`), a DPoP key not
 //! followed (`dpop.rs`), and a refresh back from the back/forward cache that took a new session
 //! as `refreshed` (seed 165 with queued tasks run before `pageshow`, its own test below). A
-//! second set of schedules also disposes clients mid-flight and runs some with an idle timeout.
+//! second set of schedules also disposes clients mid-flight, signs in by popup (the user done at
+//! the OP some steps later) and runs some with an idle timeout.
 //! Later runs found three more: the same seed in the plain order announced one session twice
 //! (`signedIn`, then `refreshed`; the check below), a refresh that outlived `dispose` told no
 //! other tab what it stored (seed 781 of 3,000 extended; its test is in `dispose.rs`), and a tab
@@ -27,7 +28,7 @@
 //! out), still without a replay.
 //!
 //! A failing seed names itself; `SCHEDULE_SEED=<n>` runs that one alone, `SCHEDULE_SEEDS=<n>` the
-//! first n (300 plain and 200 extended by default), and `SCHEDULE_TRACE=1` (with `-- --nocapture`)
+//! first n (1,000 of each by default), and `SCHEDULE_TRACE=1` (with `-- --nocapture`)
 //! prints every step with each tab's tokens and events.
 
 use crate::op::Endpoint;
@@ -36,8 +37,8 @@ use oidc_rp_wasm::core::config::{AuthorizeOptions, StorageKind};
 use oidc_rp_wasm::core::machine::{Call, Event, OpId, PageEvent, SigninVia};
 
 /// How many seeds run by default, and how many steps each schedule takes.
-const SEEDS: u64 = 300;
-const EXTENDED_SEEDS: u64 = 200;
+const SEEDS: u64 = 1000;
+const EXTENDED_SEEDS: u64 = 1000;
 const STEPS: usize = 40;
 const MAX_TABS: usize = 4;
 
@@ -70,8 +71,9 @@ enum Variant {
     /// As `Plain`, but the queued tasks (a lock grant, a timer) run before `pageshow`: the
     /// order the schedules first ran with, kept for the regression seed that found a bug there.
     TasksBeforePageShow,
-    /// 15 actions: also `dispose` mid-flight (the page then makes a new client); a seventh of
-    /// the seeds with an idle timeout.
+    /// 16 actions: also `dispose` mid-flight (the page then makes a new client) and popup
+    /// sign-ins whose user finishes at the OP some steps later; a seventh of the seeds with an
+    /// idle timeout.
     Extended,
 }
 
@@ -107,6 +109,8 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
     // What each page's app knows of its session: the events it has read, and the access token
     // they (or `client.session` once `create` ended) left it with. A new page starts over.
     let mut views: Vec<Option<View>> = vec![None; MAX_TABS];
+    // Popup sign-ins whose user is still at the OP: (tab, operation).
+    let mut popups: Vec<(usize, OpId)> = Vec::new();
     for step in 0..STEPS {
         let awake: Vec<usize> = tabs
             .iter()
@@ -114,7 +118,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
             .filter(|t| !frozen.contains(t))
             .collect();
         let t = awake[rng.below(awake.len())];
-        let did = match rng.below(if extended { 15 } else { 14 }) {
+        let did = match rng.below(if extended { 16 } else { 14 }) {
             0 | 1 => {
                 calls.push((t, w.call(t, Call::Refresh)));
                 format!("refresh in {t}")
@@ -177,6 +181,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
             // reached it), so a reload or a freeze loses no rotated token.
             11 => {
                 calls.retain(|(tab, _)| *tab != t);
+                popups.retain(|(tab, _)| *tab != t);
                 w.reload(t);
                 views[t] = None;
                 format!("tab {t} reloaded")
@@ -195,6 +200,31 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
                     "nothing".to_owned()
                 }
             }
+            // A popup sign-in in two steps: the popup opens, and (a later pick of this action in
+            // the same tab) the user is done at the OP, whatever happened meanwhile.
+            15 => match popups.iter().position(|(tab, _)| *tab == t) {
+                Some(i) => {
+                    let (_, op) = popups.swap_remove(i);
+                    if w.tab(t).windows.contains_key(&op) {
+                        w.answer_window(t, op);
+                        format!("popup sign-in in {t} answered")
+                    } else {
+                        format!("popup sign-in in {t} already over")
+                    }
+                }
+                None => {
+                    let op = w.call(
+                        t,
+                        Call::Signin {
+                            via: SigninVia::Popup { app_window: false },
+                            options: AuthorizeOptions::default(),
+                        },
+                    );
+                    calls.push((t, op));
+                    popups.push((t, op));
+                    format!("popup sign-in in {t} opened")
+                }
+            },
             14 => {
                 let op = w.call(t, Call::Dispose);
                 w.settle();
@@ -219,6 +249,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
                     "seed {seed}, step {step}: a disposed client kept the lock; schedule: {log:#?}"
                 );
                 calls.retain(|(tab, _)| *tab != t);
+                popups.retain(|(tab, _)| *tab != t);
                 w.reload(t);
                 views[t] = None;
                 format!("dispose in {t}, then a new client")
@@ -230,6 +261,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
                 } else if w.tab(t).session().is_none() && w.op.hang.is_empty() {
                     // The redirect leaves the page: its calls end with it, unsettled.
                     calls.retain(|(tab, _)| *tab != t);
+                    popups.retain(|(tab, _)| *tab != t);
                     let (op, _) = w.sign_in_by_redirect(t);
                     calls.push((t, op));
                     views[t] = None;
@@ -277,6 +309,13 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
     // every deadline.
     for t in frozen {
         back_from_cache(&mut w, t);
+    }
+    // The users still at the OP in a popup finish there.
+    w.settle();
+    for (t, op) in std::mem::take(&mut popups) {
+        if w.tab(t).windows.contains_key(&op) {
+            w.answer_window(t, op);
+        }
     }
     w.op.hang.clear();
     w.local_storage_full = false;
@@ -425,11 +464,12 @@ fn regression_seed_165_a_lock_granted_before_pageshow_announces_signed_in() {
 }
 
 #[test]
-fn random_schedules_with_dispose_and_idle_keep_the_cross_tab_rules() {
-    let mut disposals = 0;
+fn random_schedules_with_dispose_popups_and_idle_keep_the_cross_tab_rules() {
+    let (mut disposals, mut popups) = (0, 0);
     for seed in seeds(EXTENDED_SEEDS) {
         let log = run(seed, Variant::Extended);
         disposals += log.iter().filter(|d| d.starts_with("dispose")).count();
+        popups += log.iter().filter(|d| d.ends_with("answered")).count();
     }
-    assert!(disposals > 0);
+    assert!(disposals > 0 && popups > 0);
 }
