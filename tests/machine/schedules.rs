@@ -10,7 +10,9 @@
 //! followed (`dpop.rs`), and a refresh back from the back/forward cache that took a new session
 //! as `refreshed` (seed 165 with queued tasks run before `pageshow`, its own test below). A
 //! second set of schedules also disposes clients mid-flight, signs in by popup (the user done at
-//! the OP some steps later) and runs some with an idle timeout.
+//! the OP some steps later) and runs some with an idle timeout; a third runs the second with
+//! `session` storage, where each tab holds its own session and new tabs are often copies
+//! ("duplicate tab").
 //! Later runs found three more: the same seed in the plain order announced one session twice
 //! (`signedIn`, then `refreshed`; the check below), a refresh that outlived `dispose` told no
 //! other tab what it stored (seed 781 of 3,000 extended; its test is in `dispose.rs`), and a tab
@@ -28,7 +30,7 @@
 //! out), still without a replay.
 //!
 //! A failing seed names itself; `SCHEDULE_SEED=<n>` runs that one alone, `SCHEDULE_SEEDS=<n>` the
-//! first n (1,000 of each by default), and `SCHEDULE_TRACE=1` (with `-- --nocapture`)
+//! first n (1,000 of the first two sets and 500 of the third by default), and `SCHEDULE_TRACE=1` (with `-- --nocapture`)
 //! prints every step with each tab's tokens and events.
 
 use crate::op::Endpoint;
@@ -39,6 +41,7 @@ use oidc_rp_wasm::core::machine::{Call, Event, OpId, PageEvent, SigninVia};
 /// How many seeds run by default, and how many steps each schedule takes.
 const SEEDS: u64 = 1000;
 const EXTENDED_SEEDS: u64 = 1000;
+const SESSION_SEEDS: u64 = 500;
 const STEPS: usize = 40;
 const MAX_TABS: usize = 4;
 
@@ -75,11 +78,20 @@ enum Variant {
     /// sign-ins whose user finishes at the OP some steps later; a seventh of the seeds with an
     /// idle timeout.
     Extended,
+    /// As `Extended`, with `session` storage: each tab holds its own session (no lock, no shared
+    /// copy), and a new tab is half the time a copy of another (the browser's "duplicate tab",
+    /// which copies `sessionStorage` with the refresh token in it).
+    Session,
 }
 
 /// One schedule; returns what it did, for the failure message.
 fn run(seed: u64, variant: Variant) -> Vec<String> {
-    let extended = variant == Variant::Extended;
+    let extended = matches!(variant, Variant::Extended | Variant::Session);
+    let storage = if variant == Variant::Session {
+        StorageKind::Session
+    } else {
+        StorageKind::Local
+    };
     let back_from_cache = |w: &mut World, t: usize| {
         if variant == Variant::TasksBeforePageShow {
             w.unfreeze(t);
@@ -94,7 +106,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
     w.no_indexed_db = seed % 4 == 3;
     // A fifth bind their tokens to a DPoP key the tabs share (RFC 9449).
     let config = || {
-        let mut c = config(StorageKind::Local);
+        let mut c = config(storage);
         c.dpop = seed % 5 == 4;
         if extended && seed % 7 == 5 {
             c.idle_timeout_seconds = Some(900);
@@ -109,6 +121,8 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
     // What each page's app knows of its session: the events it has read, and the access token
     // they (or `client.session` once `create` ended) left it with. A new page starts over.
     let mut views: Vec<Option<View>> = vec![None; MAX_TABS];
+    // Tabs made as copies of another (`session` storage).
+    let mut copied: Vec<usize> = Vec::new();
     // Popup sign-ins whose user is still at the OP: (tab, operation).
     let mut popups: Vec<(usize, OpId)> = Vec::new();
     for step in 0..STEPS {
@@ -169,6 +183,13 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
                 format!("localStorage full: {}", w.local_storage_full)
             }
             9 => "nothing".to_owned(),
+            10 if tabs.len() < MAX_TABS && storage == StorageKind::Session && rng.below(2) == 0 => {
+                let new = w.copy_tab(t, config());
+                copied.push(new);
+                views[new] = None;
+                tabs.push(new);
+                format!("tab {new} copied from {t}")
+            }
             10 if tabs.len() < MAX_TABS => {
                 let new = w.open_tab(config());
                 calls.push((new, w.call(new, Call::Create)));
@@ -381,10 +402,15 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
             Err(e) => Err(e.code().to_owned()),
         });
     }
-    let agreed = tokens.windows(2).all(|pair| pair[0] == pair[1]);
-    let usable = tokens
-        .iter()
-        .all(|r| r.is_ok() || r.as_ref().err().map(String::as_str) == Some("no_session"));
+    // With `session` storage each tab holds its own session.
+    let agreed =
+        storage == StorageKind::Session || tokens.windows(2).all(|pair| pair[0] == pair[1]);
+    // `session` storage: a copied tab lets go of the refresh token its opener holds, so its
+    // session may end expired (`session_expired`; a silent sign-in renews it). Not the others.
+    let usable = tabs.iter().zip(&tokens).all(|(t, r)| match r {
+        Ok(_) => true,
+        Err(code) => code == "no_session" || (copied.contains(t) && code == "session_expired"),
+    });
     assert!(
         agreed && usable,
         "seed {seed}: the tabs end with {tokens:?}; schedule: {log:#?}"
@@ -428,6 +454,17 @@ fn trace(w: &World, tabs: &[usize], log: &[String]) {
         ));
     }
     eprintln!("{line}");
+}
+
+/// `session` storage: each tab its own session, copied tabs included.
+#[test]
+fn random_schedules_of_session_storage_tabs_keep_their_rules() {
+    let mut copies = 0;
+    for seed in seeds(SESSION_SEEDS) {
+        let log = run(seed, Variant::Session);
+        copies += log.iter().filter(|d| d.contains("copied")).count();
+    }
+    assert!(copies > 0);
 }
 
 /// The seeds to run: `SCHEDULE_SEED` alone, else the first `SCHEDULE_SEEDS` (default `default`).
