@@ -299,18 +299,18 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
         // page is the session it holds.
         for t in tabs.iter().copied().filter(|t| !frozen.contains(t)) {
             let tab = w.tab(t);
-            let current = tab.session().map(|s| s.access_token.expose().to_owned());
+            let current = tab.session().map(seen_by_app);
             let view = views[t].get_or_insert_with(|| View {
                 seen: tab.events.len(),
                 token: current.clone(),
             });
             for event in tab.events.iter().skip(view.seen) {
                 match event {
-                    Event::SignedIn(s) => {
-                        view.token = Some(s.session.access_token.expose().to_owned())
-                    }
-                    Event::Refreshed(s) => view.token = Some(s.access_token.expose().to_owned()),
+                    Event::SignedIn(s) => view.token = Some(seen_by_app(&s.session)),
+                    Event::Refreshed(s) => view.token = Some(seen_by_app(s)),
                     Event::SignedOut(_) => view.token = None,
+                    // An app reads `client.session` again on a failure (the React binding does).
+                    Event::RefreshFailed(_) => view.token = current.clone(),
                     _ => {}
                 }
             }
@@ -427,8 +427,17 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
 struct View {
     /// How many of the page's events it has read.
     seen: usize,
-    /// The access token they left it with.
-    token: Option<String>,
+    /// What they left it with ([`seen_by_app`]).
+    token: Option<(String, bool)>,
+}
+
+/// What an app sees of `session` that a change must be announced for: the access token and
+/// `hasRefreshToken`.
+fn seen_by_app(session: &oidc_rp_wasm::core::session::Session) -> (String, bool) {
+    (
+        session.access_token.expose().to_owned(),
+        session.has_refresh_token(),
+    )
 }
 
 /// With `SCHEDULE_TRACE` set, one line per step on stderr: what was done, then each tab's access
