@@ -27,7 +27,8 @@
 //! another tab's sign-in as `signedIn`, then its refresh under the lock said `refreshed`); and,
 //! with the OP answering again, room in storage and time moved on, every call settled and
 //! `getAccessToken` in each tab in turn gives every tab the same token (or every tab is signed
-//! out), still without a replay.
+//! out), still without a replay, nothing holds or waits for the lock, and the shared copy is the
+//! tabs' session.
 //!
 //! A failing seed names itself; `SCHEDULE_SEED=<n>` runs that one alone, `SCHEDULE_SEEDS=<n>` the
 //! first n (1,000 of the first two sets and 500 of the third by default), and `SCHEDULE_TRACE=1` (with `-- --nocapture`)
@@ -401,6 +402,26 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
             Ok(_) => Ok(w.tab(*t).token_of(op)),
             Err(e) => Err(e.code().to_owned()),
         });
+    }
+    // Nothing is left holding or waiting for the cross-tab lock.
+    assert!(
+        w.locks.holder(&World::lock_name()).is_none() && w.locks.waiting() == 0,
+        "seed {seed}: the lock is still held or waited for at the end; schedule: {log:#?}"
+    );
+    // The shared copy (`local` storage) is the session the tabs hold.
+    if storage == StorageKind::Local {
+        let key = session_key();
+        let shared = w.indexed_db.get(&key).or_else(|| w.local_storage.get(&key));
+        let stored = shared
+            .and_then(|text| oidc_rp_wasm::core::stored::session_from_text(text))
+            .map(|s| s.access_token.expose().to_owned());
+        if let Some(Ok(token)) = tokens.first() {
+            assert_eq!(
+                stored.as_ref(),
+                Some(token),
+                "seed {seed}: the shared copy is not the tabs' session; schedule: {log:#?}"
+            );
+        }
     }
     // With `session` storage each tab holds its own session.
     let agreed =
