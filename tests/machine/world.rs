@@ -570,7 +570,25 @@ impl World {
                     self.held.retain(|h| !(h.tab == t && h.id == id));
                     self.locks.waiters.retain(|w| !(w.tab == t && w.id == id));
                 }
-                Output::Event(event) => self.tab_mut(t).events.push(event),
+                Output::Event(event) => {
+                    // `expired` only once the token has expired; both `expired` and `expiring`
+                    // about the token the tab holds. (`expiring` may come late: a session
+                    // restored or woken up past its expiry is refreshed by that timer.)
+                    let now = self.now;
+                    let held = self.tab(t).session().and_then(|s| s.expires_at);
+                    match &event {
+                        Event::Expired(at) => assert!(
+                            now >= at.saturating_mul(1000) && held == Some(*at),
+                            "tab {t}: expired for {at} at {now} ms, holding {held:?}"
+                        ),
+                        Event::Expiring(at) => assert!(
+                            held == Some(*at),
+                            "tab {t}: expiring for {at} at {now} ms, holding {held:?}"
+                        ),
+                        _ => {}
+                    }
+                    self.tab_mut(t).events.push(event)
+                }
                 Output::Done { op, result } => {
                     let previous = self.tab_mut(t).done.insert(op, result);
                     assert!(previous.is_none(), "operation {op} ended twice");
