@@ -626,8 +626,8 @@ impl Machine {
                 session: session.clone(),
                 app_state: None,
             })),
-            // The tab already announced the session the flight ends with (another tab's new
-            // sign-in, taken as `signedIn` while the flight waited or ran): nothing to add.
+            // The tab already announced the session the flight ends with (another tab's news,
+            // taken and announced while the flight waited or ran): nothing to add.
             Ok(_) if self.told == self.generation => {}
             Ok(session) => self.emit(Event::Refreshed(session.clone())),
             // Only about a session that is kept and that the flight renewed: a `refresh()` with
