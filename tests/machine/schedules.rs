@@ -10,7 +10,7 @@
 //! followed (`dpop.rs`), and a refresh back from the back/forward cache that took a new session
 //! as `refreshed` (seed 165 with queued tasks run before `pageshow`, its own test below). A
 //! second set of schedules also disposes clients mid-flight, signs in by popup (the user done at
-//! the OP some steps later) and runs some with an idle timeout; a third runs the second with
+//! the OP some steps later), signs out by redirect and runs some with an idle timeout; a third runs the second with
 //! `session` storage, where each tab holds its own session and new tabs are often copies
 //! ("duplicate tab").
 //! Later runs found three more: the same seed in the plain order announced one session twice
@@ -75,9 +75,9 @@ enum Variant {
     /// As `Plain`, but the queued tasks (a lock grant, a timer) run before `pageshow`: the
     /// order the schedules first ran with, kept for the regression seed that found a bug there.
     TasksBeforePageShow,
-    /// 16 actions: also `dispose` mid-flight (the page then makes a new client) and popup
-    /// sign-ins whose user finishes at the OP some steps later; a seventh of the seeds with an
-    /// idle timeout.
+    /// 17 actions: also `dispose` mid-flight (the page then makes a new client), popup sign-ins
+    /// whose user finishes at the OP some steps later and sign-outs by redirect; a seventh of the
+    /// seeds with an idle timeout.
     Extended,
     /// As `Extended`, with `session` storage: each tab holds its own session (no lock, no shared
     /// copy), and a new tab is half the time a copy of another (the browser's "duplicate tab",
@@ -133,7 +133,7 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
             .filter(|t| !frozen.contains(t))
             .collect();
         let t = awake[rng.below(awake.len())];
-        let did = match rng.below(if extended { 16 } else { 14 }) {
+        let did = match rng.below(if extended { 17 } else { 14 }) {
             0 | 1 => {
                 calls.push((t, w.call(t, Call::Refresh)));
                 format!("refresh in {t}")
@@ -247,6 +247,17 @@ fn run(seed: u64, variant: Variant) -> Vec<String> {
                     format!("popup sign-in in {t} opened")
                 }
             },
+            // Sign-out by redirect: the page leaves for the OP's logout and comes back.
+            16 => {
+                let op = w.call(t, signout(true));
+                w.settle();
+                let left = w.tab(t).is_done(op);
+                calls.retain(|(tab, _)| *tab != t);
+                popups.retain(|(tab, _)| *tab != t);
+                w.reload(t);
+                views[t] = None;
+                format!("sign-out by redirect in {t} (left: {left})")
+            }
             14 => {
                 let op = w.call(t, Call::Dispose);
                 w.settle();
@@ -532,11 +543,12 @@ fn regression_seed_165_a_lock_granted_before_pageshow_announces_signed_in() {
 
 #[test]
 fn random_schedules_with_dispose_popups_and_idle_keep_the_cross_tab_rules() {
-    let (mut disposals, mut popups) = (0, 0);
+    let (mut disposals, mut popups, mut signouts) = (0, 0, 0);
     for seed in seeds(EXTENDED_SEEDS) {
         let log = run(seed, Variant::Extended);
         disposals += log.iter().filter(|d| d.starts_with("dispose")).count();
         popups += log.iter().filter(|d| d.ends_with("answered")).count();
+        signouts += log.iter().filter(|d| d.ends_with("(left: true)")).count();
     }
-    assert!(disposals > 0 && popups > 0);
+    assert!(disposals > 0 && popups > 0 && signouts > 0);
 }
